@@ -1,0 +1,47 @@
+"""qzfp — population, staffing, workload and budget projections for the Quzhou FPA.
+
+The public API is small:
+
+>>> import qzfp
+>>> scenario = qzfp.load_scenario("baseline")      # params/baseline.yaml or the packaged copy
+>>> register = qzfp.load_register()                # the shipped example register of Quzhou
+>>> results = qzfp.simulate(scenario, register)    # tidy population/staffing/workload/budget tables
+>>> results.summary()                              # key figures per year
+
+Names are imported lazily so that ``import qzfp`` stays fast (the command line and
+notebooks import only what they use).
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "load_scenario": "qzfp.scenario",
+    "Scenario": "qzfp.scenario",
+    "load_rulebook": "qzfp.parameters",
+    "load_register": "qzfp.register",
+    "Register": "qzfp.register",
+    "simulate": "qzfp.simulate",
+    "Results": "qzfp.simulate",
+    "compare": "qzfp.compare",
+    "sweep": "qzfp.compare",
+    "sensitivity": "qzfp.compare",
+    "QzfpError": "qzfp.errors",
+}
+
+__all__ = sorted(_EXPORTS) + ["__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'qzfp' has no attribute {name!r}")
+    return getattr(import_module(module), name)
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -1,0 +1,126 @@
+"""Vectorised view of parameter values: one ``(N, T)`` array per rulebook path.
+
+Every engine (population, staffing, workload, budget) reads its rules and
+assumptions from a :class:`ParamArrays`.  ``N`` is the number of parameter sets
+computed in one pass (1 for a plain scenario, the grid points of a sweep, the
+2K+1 settings of a sensitivity run, or Monte Carlo draws) and ``T`` the number of
+modelled years.  Engines return arrays with the same leading ``N`` axis, so a
+sweep over an allowance or a threshold costs one vectorised pass, not one
+simulation per point.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import ParameterError
+
+
+@dataclass(frozen=True)
+class ParamArrays:
+    """Parameter values per parameter set and year.
+
+    Parameters
+    ----------
+    years : numpy.ndarray of int, shape (T,)
+        Calendar years modelled.
+    data : mapping of str to numpy.ndarray, each of shape (N, T)
+        Values by dotted rulebook path, in the parameter's own unit.
+    labels : list of dict, optional
+        For sweeps and sensitivity runs: the varied values of each of the N
+        parameter sets (``{path: value}``); empty for a single scenario.
+    """
+
+    years: np.ndarray
+    data: Mapping[str, np.ndarray]
+    labels: tuple = field(default=())
+
+    def __post_init__(self) -> None:
+        t = len(self.years)
+        n = None
+        for path, arr in self.data.items():
+            if arr.ndim != 2 or arr.shape[1] != t:
+                raise ParameterError(f"{path}: expected an array of shape (N, {t}), got {arr.shape}")
+            if n is None:
+                n = arr.shape[0]
+            elif arr.shape[0] != n:
+                raise ParameterError(f"{path}: {arr.shape[0]} parameter sets, others have {n}")
+
+    @property
+    def n(self) -> int:
+        """Number of parameter sets N."""
+        for arr in self.data.values():
+            return int(arr.shape[0])
+        return 1
+
+    @property
+    def t(self) -> int:
+        """Number of years T."""
+        return len(self.years)
+
+    def __getitem__(self, path: str) -> np.ndarray:
+        try:
+            return self.data[path]
+        except KeyError:
+            raise ParameterError(f"{path}: no such numeric parameter in this scenario") from None
+
+    def __contains__(self, path: object) -> bool:
+        return path in self.data
+
+    def paths(self) -> list[str]:
+        """Dotted paths held, sorted."""
+        return sorted(self.data)
+
+    def year_index(self, year: int) -> int:
+        """Position of a calendar year in :attr:`years` (``ParameterError`` if not modelled)."""
+        hits = np.nonzero(self.years == year)[0]
+        if len(hits) == 0:
+            raise ParameterError(f"year {year} is not modelled ({self.years[0]}..{self.years[-1]})")
+        return int(hits[0])
+
+    def with_values(self, updates: Mapping[str, np.ndarray], labels: Iterable = ()) -> ParamArrays:
+        """Return a copy with some paths replaced, broadcasting the rest to the new N.
+
+        Parameters
+        ----------
+        updates : mapping of str to numpy.ndarray
+            New values by path, each of shape (N, T), (N, 1) or (N,) (constant over years).
+        labels : iterable of dict, optional
+            Description of each of the N parameter sets.
+        """
+        new: dict[str, np.ndarray] = {}
+        n_new = None
+        for path, arr in updates.items():
+            if path not in self.data:
+                raise ParameterError(f"{path}: no such numeric parameter in this scenario")
+            a = np.asarray(arr, dtype=float)
+            if a.ndim == 1:
+                a = a[:, None]
+            a = np.broadcast_to(a, (a.shape[0], self.t))
+            if n_new is None:
+                n_new = a.shape[0]
+            elif a.shape[0] != n_new:
+                raise ParameterError(f"{path}: {a.shape[0]} parameter sets, others have {n_new}")
+            new[path] = a
+        if n_new is None:
+            return self
+        n_old = self.n
+        for path, arr in self.data.items():
+            if path in new:
+                continue
+            if n_old == n_new:
+                new[path] = arr
+            elif n_old == 1:
+                new[path] = np.broadcast_to(arr, (n_new, self.t))
+            else:
+                raise ParameterError(
+                    f"cannot combine {n_old} existing parameter sets with {n_new} new ones"
+                )
+        return ParamArrays(self.years, new, tuple(labels))
+
+    def take(self, i: int) -> ParamArrays:
+        """The i-th parameter set alone (N = 1)."""
+        return ParamArrays(self.years, {p: a[i : i + 1] for p, a in self.data.items()})
