@@ -1,0 +1,680 @@
+"""Scenarios: the rulebook plus a planner's choices and overrides.
+
+A scenario file (``params/*.yaml``) is a papermill parameter file: each top-level
+key is a notebook parameter (see :data:`SCENARIO_KEYS` for the keys, their types,
+baseline defaults and help texts), so ``papermill nb.ipynb out.ipynb -f
+params/x.yaml`` works with plain papermill.
+
+``extends``
+    Names (or the path of) the scenario this one builds on.  The parent's keys are
+    defaults, the child's keys win, and ``overrides`` are merged path by path
+    (child wins).  ``scenario_name`` is never inherited: it defaults to the file
+    stem.  A name is looked up as ``<name>.yaml`` in the extending file's folder,
+    then in ``./params`` of the working directory and of its parents up to the
+    repository root (a folder holding ``.git`` or ``pyproject.toml``), then in the
+    packaged copy ``qzfp/params``.
+
+``overrides``
+    Dotted rulebook path → a scalar (in force from 1 January of ``start_year``;
+    earlier history kept), ``{value: v, reference: "why"}``, or a dated mapping
+    ``{"2008-01-01": v, ...}`` (rulebook values dated before the earliest override
+    date are kept, later ones are superseded; see :mod:`qzfp.parameters`).  Values
+    are type- and range-checked against the parameter.
+
+Notebooks
+---------
+A notebook's parameters cell declares every key with its baseline default and then
+calls :meth:`Scenario.from_parameters` with all of them.  Papermill injects only the
+keys present in the file, so keys absent from the file keep their baseline
+defaults.  ``extends`` is still resolved by name; because the notebook cannot tell
+a key that a file sets *to its baseline default* from a key the file leaves out, in
+:meth:`Scenario.from_parameters` a key equal to its baseline default does not
+override the parent's value.  Therefore a child that resets a parent's key back to
+the baseline default gives a different scenario under plain papermill than under
+:func:`load_scenario`; ``qzfp run`` avoids this by injecting
+:meth:`Scenario.to_papermill` (the flattened parameters, no ``extends``).  Also
+give ``scenario_name`` explicitly in files meant for plain papermill, since the
+notebook cannot know the file stem.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import hashlib
+import importlib.resources
+import json
+import os
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import ParameterError, Problem, QzfpError, ScenarioError
+from .paramarrays import ParamArrays
+from .parameters import (
+    Parameter,
+    Rulebook,
+    did_you_mean,
+    display_path,
+    load_rulebook,
+    parse_date,
+    read_yaml,
+    value_kind,
+)
+
+__all__ = [
+    "KeySpec",
+    "SCENARIO_KEYS",
+    "Scenario",
+    "baseline_defaults",
+    "load_scenario",
+    "parameters_cell_source",
+    "scenario_search_path",
+    "validate_scenario_file",
+]
+
+
+@dataclass(frozen=True)
+class KeySpec:
+    """Type, baseline default and help text of one scenario key.
+
+    Parameters
+    ----------
+    type : type
+        ``str``, ``int``, ``float``, ``list`` or ``dict`` (an int is accepted for a
+        float; a bool is never accepted as a number).
+    default : object
+        Baseline value.
+    help : str
+        One-line explanation (used in notebooks' parameters cells).
+    choices : tuple of str, optional
+        Allowed values of a text key.
+    min, max : float, optional
+        Allowed range of a number.
+    """
+
+    type: type
+    default: Any
+    help: str
+    choices: tuple[str, ...] | None = None
+    min: float | None = None
+    max: float | None = None
+
+
+SCENARIO_KEYS: dict[str, KeySpec] = {
+    "scenario_name": KeySpec(
+        str, "baseline", "name of the report folder; defaults to the file stem"
+    ),
+    "title": KeySpec(
+        str,
+        "Baseline: the association's rules of 衢委办[2006]101号",
+        "one-line title shown in reports",
+    ),
+    "description": KeySpec(
+        str,
+        "Posts, workload and budget of the Quzhou family planning association under the rules "
+        "of 衢委办[2006]101号 and 衢委办[2004]38号, medium population projection.",
+        "what the scenario changes and why",
+    ),
+    "extends": KeySpec(str, "", 'name or path of the scenario this one builds on ("" = none)'),
+    "start_year": KeySpec(int, 2006, "first year of the projection", min=1950, max=2100),
+    "horizon": KeySpec(int, 15, "number of years projected after the start year", min=0, max=100),
+    "lang": KeySpec(str, "en", "report language: en or zh", choices=("en", "zh")),
+    "output_dir": KeySpec(str, "reports", "where qzfp run writes <scenario_name>/"),
+    "register": KeySpec(str, "", 'register file or folder (CSV/XLSX); "" = the packaged example'),
+    "township_plan": KeySpec(
+        str, "", 'township merge plan CSV applied before projecting; "" = none'
+    ),
+    "merge_target": KeySpec(
+        int,
+        0,
+        "merge townships to this mean population per township in each county; 0 = none",
+        min=0,
+    ),
+    "village_merge_below": KeySpec(
+        int, 0, "consolidate villages under this population into a neighbour; 0 = none", min=0
+    ),
+    "variant": KeySpec(
+        str,
+        "medium",
+        "projection variant: medium, low, high or constant",
+        choices=("medium", "low", "high", "constant"),
+    ),
+    "mc_paths": KeySpec(
+        int, 200, "Monte Carlo paths for uncertainty bands (0 = none)", min=0, max=100000
+    ),
+    "seed": KeySpec(int, 2006, "random seed of the Monte Carlo paths", min=0, max=2**32 - 1),
+    "compare_with": KeySpec(list, [], "other scenarios shown by the comparison notebook"),
+    "sensitivity_pct": KeySpec(
+        float,
+        10.0,
+        "± change [%] applied to each key assumption in the sensitivity ranking",
+        min=0,
+        max=100,
+    ),
+    "overrides": KeySpec(dict, {}, "rulebook path -> value (from start_year) or {date: value}"),
+}
+
+_TYPE_NAMES = {
+    str: "a text",
+    int: "an integer",
+    float: "a number",
+    list: "a list",
+    dict: "a mapping",
+}
+_NAME_RE = re.compile(r"^[^/\\:*?\"<>|\s][^/\\:*?\"<>|]*$")
+
+
+def baseline_defaults() -> dict[str, Any]:
+    """Baseline value of every scenario key (a fresh copy)."""
+    return {k: copy.deepcopy(s.default) for k, s in SCENARIO_KEYS.items()}
+
+
+def parameters_cell_source() -> str:
+    """Source of a notebook parameters cell declaring every key with its default.
+
+    Lines look like ``horizon: int = 15  # number of years projected ...``.
+    """
+    lines = []
+    for k, s in SCENARIO_KEYS.items():
+        lines.append(f"{k}: {s.type.__name__} = {s.default!r}  # {s.help}")
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------- lookup
+
+
+def _repo_params_dirs(start: Path) -> list[Path]:
+    out = []
+    d = start.resolve()
+    while True:
+        out.append(d / "params")
+        if (d / ".git").exists() or (d / "pyproject.toml").exists() or d.parent == d:
+            break
+        d = d.parent
+    return out
+
+
+def _packaged_params_dir() -> Path | None:
+    try:
+        res = importlib.resources.files("qzfp").joinpath("params")
+    except (ModuleNotFoundError, TypeError):  # pragma: no cover - package always importable
+        return None
+    p = Path(str(res))
+    return p if p.is_dir() else None
+
+
+def scenario_search_path(folder: Path | None = None) -> list[Path]:
+    """Folders searched for a scenario name, in order.
+
+    Parameters
+    ----------
+    folder : Path, optional
+        Folder of the extending file (searched first).
+    """
+    dirs: list[Path] = []
+    if folder is not None:
+        dirs.append(Path(folder).resolve())
+    dirs.extend(_repo_params_dirs(Path.cwd()))
+    pk = _packaged_params_dir()
+    if pk is not None:
+        dirs.append(pk.resolve())
+    seen, out = set(), []
+    for d in dirs:
+        if d not in seen:
+            seen.add(d)
+            out.append(d)
+    return out
+
+
+def _looks_like_path(ref: str) -> bool:
+    return "/" in ref or "\\" in ref or ref.endswith((".yaml", ".yml"))
+
+
+def _find_scenario(ref: str, folder: Path | None, location: str) -> Path:
+    """Resolve a scenario name or path to a file."""
+    if _looks_like_path(ref):
+        p = Path(ref).expanduser()
+        if not p.is_absolute():
+            p = (folder or Path.cwd()) / p
+        if p.is_file():
+            return p.resolve()
+        if "/" in ref or "\\" in ref:
+            raise ScenarioError(
+                Problem(location, f"scenario file {ref!r} not found ({display_path(p)})")
+            )
+        ref = Path(ref).stem
+    dirs = scenario_search_path(folder)
+    for d in dirs:
+        for suffix in (".yaml", ".yml"):
+            p = d / f"{ref}{suffix}"
+            if p.is_file():
+                return p.resolve()
+    names = sorted({f.stem for d in dirs if d.is_dir() for f in d.glob("*.y*ml")})
+    searched = ", ".join(display_path(d) for d in dirs)
+    raise ScenarioError(
+        Problem(
+            location, f"no scenario named {ref!r}{did_you_mean(ref, names)}; searched {searched}"
+        )
+    )
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _check_key(key: str, value: Any, where: str) -> list[Problem]:
+    spec = SCENARIO_KEYS[key]
+    loc = f"{where}:{key}"
+    t = spec.type
+    ok = (
+        (t is int and isinstance(value, int) and not isinstance(value, bool))
+        or (t is float and isinstance(value, (int, float)) and not isinstance(value, bool))
+        or (t is str and isinstance(value, str))
+        or (t is list and isinstance(value, list))
+        or (t is dict and isinstance(value, Mapping))
+    )
+    if not ok:
+        got = "nothing (null)" if value is None else f"{type(value).__name__} {value!r}"
+        return [Problem(loc, f"expected {_TYPE_NAMES[t]}, got {got}")]
+    probs = []
+    if t in (int, float):
+        if isinstance(value, float) and not np.isfinite(value):
+            probs.append(Problem(loc, f"expected a finite number, got {value!r}"))
+        elif spec.min is not None and value < spec.min:
+            what = "must not be negative" if spec.min == 0 else f"must be at least {spec.min:g}"
+            probs.append(Problem(loc, f"{what}, got {value!r}"))
+        elif spec.max is not None and value > spec.max:
+            probs.append(Problem(loc, f"must be at most {spec.max:g}, got {value!r}"))
+    if spec.choices is not None and value not in spec.choices:
+        probs.append(
+            Problem(
+                loc,
+                f"{value!r} is not one of {', '.join(spec.choices)}{did_you_mean(value, spec.choices)}",
+            )
+        )
+    if key == "scenario_name" and not (
+        value and _NAME_RE.match(value) and value not in (".", "..")
+    ):
+        probs.append(
+            Problem(loc, f'{value!r} cannot be a folder name (no / \\ : * ? " < > |, not empty)')
+        )
+    if key in ("output_dir",) and not value.strip():
+        probs.append(Problem(loc, "must not be empty"))
+    if key == "compare_with":
+        for i, item in enumerate(value):
+            if not isinstance(item, str) or not item.strip():
+                probs.append(Problem(f"{loc}[{i}]", f"expected a scenario name, got {item!r}"))
+    if key == "overrides":
+        for path in value:
+            if not isinstance(path, str):
+                probs.append(
+                    Problem(f"{loc}.{path}", f"expected a dotted rulebook path, got {path!r}")
+                )
+    return probs
+
+
+def _normalise_override(value: Any) -> Any:
+    """Canonical form of an override: dates as ISO strings, mappings as dicts."""
+    if isinstance(value, Mapping):
+        out = {}
+        for k, v in value.items():
+            d = parse_date(k)
+            key = d.isoformat() if d is not None else k
+            out[key] = dict(v) if isinstance(v, Mapping) else v
+        return out
+    return value
+
+
+def _check_override_shape(path: str, value: Any, loc: str) -> list[Problem]:
+    if value_kind(value) is not None:
+        return []
+    if isinstance(value, Mapping) and value:
+        return []  # {value, reference} or {date: value}: checked against the parameter later
+    if isinstance(value, Mapping):
+        return [Problem(loc, "empty override: give a value or {date: value}")]
+    got = "nothing (null)" if value is None else f"{type(value).__name__} {value!r}"
+    return [Problem(loc, f"expected a number, bool, text or {{date: value}}, got {got}")]
+
+
+@dataclass
+class _Resolved:
+    explicit: dict[str, Any]
+    origin: dict[str, str]  # override path -> file where it was set
+    chain: list[str]
+
+
+def _resolve_file(path: Path, chain: list[Path]) -> _Resolved:
+    where = display_path(path)
+    if path in chain:
+        names = " -> ".join(display_path(p) for p in [*chain, path])
+        raise ScenarioError(
+            Problem(f"{display_path(chain[-1])}:extends", f"extends cycle: {names}")
+        )
+    raw = read_yaml(path, ScenarioError)
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, Mapping):
+        raise ScenarioError(
+            Problem(where, f"expected a mapping of scenario keys, got {type(raw).__name__}")
+        )
+    return _resolve_mapping(dict(raw), where, path.parent, [*chain, path], stem=path.stem)
+
+
+def _resolve_mapping(
+    raw: dict[str, Any],
+    where: str,
+    folder: Path | None,
+    chain: list[Path],
+    *,
+    stem: str | None,
+    skip_defaults: bool = False,
+) -> _Resolved:
+    problems: list[Problem] = []
+    explicit: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key not in SCENARIO_KEYS:
+            problems.append(
+                Problem(
+                    f"{where}:{key}", f"unknown key {key!r}{did_you_mean(str(key), SCENARIO_KEYS)}"
+                )
+            )
+            continue
+        p = _check_key(key, value, where)
+        if p:
+            problems.extend(p)
+            continue
+        if key == "overrides":
+            ovr = {}
+            for path, v in value.items():
+                p2 = _check_override_shape(path, v, f"{where}:overrides.{path}")
+                problems.extend(p2)
+                if not p2:
+                    ovr[path] = _normalise_override(v)
+            value = ovr
+        explicit[key] = copy.deepcopy(value)
+    if problems:
+        raise ScenarioError(problems)
+
+    parent = explicit.get("extends", "")
+    if skip_defaults:
+        defaults = baseline_defaults()
+        explicit = {
+            k: v
+            for k, v in explicit.items()
+            if k in ("scenario_name", "overrides") or v != defaults[k]
+        }
+    merged: dict[str, Any] = {}
+    origin: dict[str, str] = {}
+    names = [where]
+    if parent:
+        ppath = _find_scenario(parent, folder, f"{where}:extends")
+        if ppath in chain:
+            names_ = " -> ".join(display_path(p) for p in [*chain, ppath])
+            raise ScenarioError(Problem(f"{where}:extends", f"extends cycle: {names_}"))
+        res = _resolve_file(ppath, chain)
+        merged = {k: v for k, v in res.explicit.items() if k != "scenario_name"}
+        origin = dict(res.origin)
+        names = [where, *res.chain]
+    child_over = explicit.pop("overrides", {})
+    merged.update(explicit)
+    merged["overrides"] = {**merged.get("overrides", {}), **child_over}
+    for path in child_over:
+        origin[path] = where
+    if "scenario_name" not in explicit:
+        merged.pop("scenario_name", None)
+        if stem is not None:
+            merged["scenario_name"] = stem
+    return _Resolved(merged, origin, names)
+
+
+# --------------------------------------------------------------------------- scenario
+
+
+def _canonical(obj: Any) -> str:
+    return json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A validated scenario: resolved parameters and the rulebook with overrides.
+
+    Attributes
+    ----------
+    name : str
+        ``scenario_name`` (report folder name).
+    path : Path or None
+        File it was loaded from (None for :meth:`from_parameters`).
+    params : dict
+        Fully resolved top-level keys (``extends`` chain flattened, so
+        ``params["extends"] == ""``; overrides merged, dates as ISO strings).
+    rulebook : Rulebook
+        Rulebook with the overrides applied.
+    start_year, horizon : int
+        First year and number of years projected after it.
+    years : numpy.ndarray of int, shape (horizon + 1,)
+        Modelled years.
+    sha256 : str
+        Hash of the canonical JSON of :attr:`params`.
+    chain : tuple of str
+        The files of the ``extends`` chain, this scenario first.
+    """
+
+    name: str
+    path: Path | None
+    params: dict[str, Any]
+    rulebook: Rulebook
+    start_year: int
+    horizon: int
+    years: np.ndarray
+    sha256: str
+    chain: tuple[str, ...] = ()
+    _arrays: ParamArrays | None = field(default=None, repr=False, compare=False)
+
+    # ---- construction
+    @classmethod
+    def _build(
+        cls,
+        resolved: _Resolved,
+        path: Path | None,
+        where: str,
+        rulebook: Rulebook | str | Path | None,
+    ) -> Scenario:
+        rb = rulebook if isinstance(rulebook, Rulebook) else load_rulebook(rulebook)
+        params = baseline_defaults()
+        params.update(resolved.explicit)
+        params["extends"] = ""
+        start_year = int(params["start_year"])
+        horizon = int(params["horizon"])
+        problems: list[Problem] = []
+        start = dt.date(start_year, 1, 1)
+        for opath, value in params["overrides"].items():
+            loc_file = resolved.origin.get(opath, where)
+            if opath not in rb:
+                try:
+                    rb.get(opath)
+                except ParameterError as exc:
+                    msg = exc.problems[0].message
+                    problems.append(
+                        Problem(
+                            f"{loc_file}:overrides.{opath}",
+                            f"{msg.replace('unknown parameter', 'unknown rulebook path')}",
+                        )
+                    )
+                continue
+            ref = f"scenario {params['scenario_name']} ({loc_file}): overrides.{opath}"
+            try:
+                rb = rb.with_override(opath, value, ref, start=start)
+            except ParameterError as exc:
+                for p in exc.problems:
+                    problems.append(Problem(f"{loc_file}:overrides.{p.location}", p.message))
+        if problems:
+            raise ScenarioError(problems)
+        years = np.arange(start_year, start_year + horizon + 1, dtype=int)
+        arrays = None
+        try:
+            arrays = rb.to_param_arrays(years)
+            for p in rb.paths():
+                if not rb.get(p).is_numeric:
+                    rb.get(p).value_in_year(start_year)
+        except ParameterError as exc:
+            for p in exc.problems:
+                problems.append(Problem(f"{where}:start_year", f"{p.location}: {p.message}"))
+        if problems:
+            raise ScenarioError(problems)
+        sha = hashlib.sha256(_canonical(params).encode("utf-8")).hexdigest()
+        return cls(
+            name=params["scenario_name"],
+            path=path,
+            params=params,
+            rulebook=rb,
+            start_year=start_year,
+            horizon=horizon,
+            years=years,
+            sha256=sha,
+            chain=tuple(resolved.chain),
+            _arrays=arrays,
+        )
+
+    @classmethod
+    def from_parameters(
+        cls, *, rulebook: Rulebook | str | Path | None = None, **params: Any
+    ) -> Scenario:
+        """Scenario from notebook parameter values (what a parameters cell calls).
+
+        Parameters
+        ----------
+        rulebook : Rulebook or path, optional
+            Rulebook to apply overrides to (the packaged one by default).
+        **params
+            Scenario keys (see :data:`SCENARIO_KEYS`); absent keys take their
+            baseline default.  With ``extends``, a key equal to its baseline default
+            does not override the parent's value (see the module docstring).
+
+        Raises
+        ------
+        ScenarioError
+            Unknown key, wrong type, bad override, missing parent ...
+        """
+        resolved = _resolve_mapping(
+            dict(params),
+            "parameters",
+            None,
+            [],
+            stem=None,
+            skip_defaults=bool(params.get("extends")),
+        )
+        return cls._build(resolved, None, "parameters", rulebook)
+
+    # ---- queries
+    @property
+    def lang(self) -> str:
+        """Report language (``en`` or ``zh``)."""
+        return self.params["lang"]
+
+    @property
+    def title(self) -> str:
+        """One-line title."""
+        return self.params["title"]
+
+    def parameter(self, path: str) -> Parameter:
+        """The (possibly overridden) parameter at ``path``."""
+        return self.rulebook.get(path)
+
+    def value(self, path: str, year: int) -> Any:
+        """Value of ``path`` in force on 1 January of ``year`` (in its own unit)."""
+        return self.rulebook.get(path).value_in_year(year)
+
+    def series(self, path: str) -> np.ndarray:
+        """Values of ``path`` over :attr:`years`, shape (T,)."""
+        return self.rulebook.get(path).series(self.years)
+
+    def arrays(self, paths: Iterable[str] | None = None) -> ParamArrays:
+        """Numeric/bool parameters over :attr:`years` as a ``ParamArrays`` (N = 1)."""
+        if paths is None and self._arrays is not None:
+            return self._arrays
+        return self.rulebook.to_param_arrays(self.years, paths)
+
+    def used_parameters(self) -> pd.DataFrame:
+        """Every dated value in force in some modelled year.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``path, description, unit, since`` (ISO date), ``value``,
+            ``reference``, ``assumption`` (bool: reference starts with
+            "assumption"), one row per value, sorted by path and date.
+        """
+        rows = []
+        jan1 = np.array([dt.date(int(y), 1, 1).toordinal() for y in self.years])
+        for path in self.rulebook.paths():
+            p = self.rulebook.get(path)
+            starts = np.array([dv.start.toordinal() for dv in p.values])
+            idx = np.unique(np.searchsorted(starts, jan1, side="right") - 1)
+            for i in idx[idx >= 0]:
+                dv = p.values[int(i)]
+                rows.append(
+                    {
+                        "path": path,
+                        "description": p.description,
+                        "unit": p.unit,
+                        "since": dv.start.isoformat(),
+                        "value": dv.value,
+                        "reference": dv.reference,
+                        "assumption": dv.reference.lower().startswith("assumption"),
+                    }
+                )
+        cols = ["path", "description", "unit", "since", "value", "reference", "assumption"]
+        return pd.DataFrame(rows, columns=cols)
+
+    def to_papermill(self) -> dict[str, Any]:
+        """Flattened parameters for papermill (``extends`` removed, plain types)."""
+        out = json.loads(_canonical(self.params))
+        out.pop("extends", None)
+        return out
+
+
+def load_scenario(
+    path_or_name: str | os.PathLike, *, rulebook: Rulebook | str | Path | None = None
+) -> Scenario:
+    """Load and validate a scenario file.
+
+    Parameters
+    ----------
+    path_or_name : str or path-like
+        A file path, or a scenario name looked up as ``<name>.yaml`` in ``./params``
+        (and its parents up to the repository root), then the packaged params.
+    rulebook : Rulebook or path, optional
+        Rulebook to use (the packaged ``qzfp/policy`` by default).
+
+    Raises
+    ------
+    ScenarioError
+        Every problem found (``file:key: message``); ``ParameterError`` when the
+        rulebook itself is broken.
+    """
+    ref = os.fspath(path_or_name)
+    p = Path(ref).expanduser()
+    path = p.resolve() if p.is_file() else _find_scenario(ref, None, ref)
+    resolved = _resolve_file(path, [])
+    return Scenario._build(resolved, path, display_path(path), rulebook)
+
+
+def validate_scenario_file(
+    path: str | os.PathLike, *, rulebook: Rulebook | str | Path | None = None
+) -> list[Problem]:
+    """Problems of a scenario file (empty list when valid); never raises for bad input."""
+    try:
+        p = Path(os.fspath(path))
+        if not p.is_file():
+            return [Problem(display_path(p), "file not found")]
+        load_scenario(p, rulebook=rulebook)
+    except QzfpError as exc:
+        return list(exc.problems)
+    except (OSError, ValueError, TypeError, RecursionError) as exc:
+        return [Problem(display_path(path), f"cannot load scenario: {exc}")]
+    return []
