@@ -1,0 +1,226 @@
+"""The ``qzfp`` command.
+
+The command only parses arguments and calls library functions (papermill's
+``cli.py`` is the model).  Bad input is reported as one line per problem
+(``file:row-or-key: message``) with exit status 1; a failed run exits with 2;
+no traceback reaches the user.
+
+Exit codes
+----------
+0  all good
+1  bad input (nothing was run)
+2  a run failed (previous reports are kept)
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __version__
+from .errors import Problem, QzfpError, RunError
+
+EXIT_OK, EXIT_BAD_INPUT, EXIT_RUN_FAILED = 0, 1, 2
+
+
+def _print_problems(problems: Sequence[Problem], lang: str = "en") -> None:
+    for p in problems:
+        print(str(p), file=sys.stderr)
+
+
+def _parse_set(items: Sequence[str]) -> dict[str, list[float]]:
+    """Parse ``--set PATH=v1,v2,...`` options into a grid."""
+    grid: dict[str, list[float]] = {}
+    problems = []
+    for item in items:
+        path, sep, raw = item.partition("=")
+        if not sep or not path or not raw:
+            problems.append(Problem(f"--set {item}", "expected PATH=v1,v2,... (e.g. village.vice_president.allowance=40,60,100)"))
+            continue
+        values = []
+        for tok in raw.split(","):
+            tok = tok.strip()
+            try:
+                values.append(float(tok))
+            except ValueError:
+                problems.append(Problem(f"--set {path}", f"{tok!r} is not a number"))
+        if path in grid:
+            problems.append(Problem(f"--set {path}", "given twice"))
+        grid[path] = values
+    if problems:
+        raise QzfpError(problems)
+    return grid
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from .parameters import load_rulebook
+
+    rulebook = load_rulebook()
+    print(rulebook.explain(args.path) if args.path else rulebook.tree())
+    return EXIT_OK
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .register import validate_register_file
+    from .scenario import validate_scenario_file
+
+    problems: list[Problem] = []
+    for f in args.files:
+        path = Path(f)
+        if path.suffix.lower() in (".yaml", ".yml"):
+            problems += validate_scenario_file(path)
+        else:
+            problems += validate_register_file(path)
+    if problems:
+        _print_problems(problems)
+        return EXIT_BAD_INPUT
+    print(f"{len(args.files)} file(s) valid")
+    return EXIT_OK
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    from .pipeline import print_summary
+
+    print_summary(args.params, lang=args.lang)
+    return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .pipeline import run_reports
+
+    return run_reports(
+        args.params,
+        out=args.out,
+        lang=args.lang,
+        jobs=args.jobs,
+        executor=args.executor,
+        scheduler=args.scheduler,
+        progress=not args.quiet,
+    )
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from .pipeline import compare_reports
+
+    return compare_reports(args.params, out=args.out, lang=args.lang, name=args.name)
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from .pipeline import sweep_report
+
+    grid = _parse_set(args.set)
+    return sweep_report(args.base, grid, out=args.out, lang=args.lang, name=args.name,
+                        executor=args.executor, scheduler=args.scheduler)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from .scenario import _packaged_params_dir
+
+    target = Path(args.dir)
+    params_src = _packaged_params_dir()
+    nb_src = Path(__file__).resolve().parent / "notebooks"
+    if params_src is None or not nb_src.is_dir():
+        raise QzfpError(Problem(str(Path(__file__).parent), "the packaged params/ or notebooks/ are missing: reinstall qzfp"))
+    problems = []
+    for sub in ("params", "notebooks"):
+        if (target / sub).exists() and not args.force:
+            problems.append(Problem(str(target / sub), "already exists (use --force to overwrite)"))
+    if problems:
+        raise QzfpError(problems)
+    target.mkdir(parents=True, exist_ok=True)
+    for src, sub, pattern in ((params_src, "params", "*.yaml"), (nb_src, "notebooks", "*.ipynb")):
+        dest = target / sub
+        dest.mkdir(exist_ok=True)
+        for f in sorted(Path(src).glob(pattern)):
+            shutil.copyfile(f, dest / f.name)
+    (target / "reports").mkdir(exist_ok=True)
+    print(f"initialised {target}: params/, notebooks/, reports/ — next: cd {target} && qzfp run params/baseline.yaml")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="qzfp",
+        description="Population, staffing, workload and budget projections for the Quzhou FPA.",
+    )
+    p.add_argument("--version", action="version", version=f"qzfp {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    def add_exec(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--executor", choices=("local", "dask"), default="local",
+                        help="where to run the work (default: local processes)")
+        sp.add_argument("--scheduler", default=None,
+                        help="address of a running dask.distributed scheduler (with --executor dask)")
+
+    sp = sub.add_parser("run", help="run every notebook for each scenario and write the reports")
+    sp.add_argument("params", nargs="*", help="scenario files (default: params/baseline.yaml, or the packaged baseline)")
+    sp.add_argument("--out", default=None, help="output folder (default: the scenario's output_dir, reports/)")
+    sp.add_argument("--lang", choices=("en", "zh"), default=None, help="language of the reports (overrides the scenario)")
+    sp.add_argument("--jobs", type=int, default=1, help="scenarios run in parallel processes")
+    sp.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_exec(sp)
+    sp.set_defaults(func=cmd_run)
+
+    sp = sub.add_parser("summary", help="validate a scenario and print its key figures per year")
+    sp.add_argument("params", nargs="?", default=None, help="scenario file or name (default: baseline)")
+    sp.add_argument("--lang", choices=("en", "zh"), default=None)
+    sp.set_defaults(func=cmd_summary)
+
+    sp = sub.add_parser("compare", help="comparison report of several scenarios against the first")
+    sp.add_argument("params", nargs="+", help="scenario files; the first is the base")
+    sp.add_argument("--out", default="reports", help="output folder (default: reports/)")
+    sp.add_argument("--lang", choices=("en", "zh"), default=None)
+    sp.add_argument("--name", default=None, help="name of the comparison folder (default: compare-<names>)")
+    sp.set_defaults(func=cmd_compare)
+
+    sp = sub.add_parser("sweep", help="grid of total budget and required staff over rules/assumptions")
+    sp.add_argument("base", help="base scenario file")
+    sp.add_argument("--set", action="append", default=[], metavar="PATH=v1,v2,...", required=True,
+                    help="a rulebook path and the values to try (repeat for a grid)")
+    sp.add_argument("--out", default="reports", help="output folder (default: reports/)")
+    sp.add_argument("--lang", choices=("en", "zh"), default=None)
+    sp.add_argument("--name", default=None, help="name of the sweep folder (default: sweep-<base>)")
+    add_exec(sp)
+    sp.set_defaults(func=cmd_sweep)
+
+    sp = sub.add_parser("explain", help="describe a rulebook parameter, or list the rulebook")
+    sp.add_argument("path", nargs="?", default=None, help="dotted path, e.g. village.vice_president.allowance")
+    sp.set_defaults(func=cmd_explain)
+
+    sp = sub.add_parser("validate", help="check registers (CSV/XLSX) and scenario files (YAML)")
+    sp.add_argument("files", nargs="+")
+    sp.set_defaults(func=cmd_validate)
+
+    sp = sub.add_parser("init", help="copy the scenario files and notebooks into a working folder")
+    sp.add_argument("dir")
+    sp.add_argument("--force", action="store_true", help="overwrite existing params/ and notebooks/")
+    sp.set_defaults(func=cmd_init)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``qzfp`` console script; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except RunError as e:
+        _print_problems(e.problems)
+        return EXIT_RUN_FAILED
+    except QzfpError as e:
+        _print_problems(e.problems)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # output piped into `head` and the like
+        sys.stderr.close()
+        return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,375 @@
+"""Tests of qzfp.register: the packaged example, loading user registers, validation."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import shutil
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+
+from qzfp.errors import RegisterError
+from qzfp.register import DATA_DIR, load_register, validate_register_file
+
+ROOT = Path(__file__).resolve().parents[1]
+SMALL = ROOT / "tests" / "data" / "registers" / "small"
+REFERENCE = DATA_DIR / "reference"
+
+
+def hamilton(total: int, weights: np.ndarray) -> np.ndarray:
+    exact = total * weights / weights.sum()
+    base = np.floor(exact).astype(np.int64)
+    base[np.argsort(-(exact - base), kind="stable")[: total - base.sum()]] += 1
+    return base
+
+
+@pytest.fixture(scope="module")
+def reference_counties() -> pd.DataFrame:
+    return pd.read_csv(REFERENCE / "quzhou_counties.csv", dtype={"county_code": str})
+
+
+@pytest.fixture(scope="module")
+def example() -> dict:
+    return {view: load_register(view=view) for view in ("pre2006", "2006", "2022")}
+
+
+def copy_small(tmp_path: Path) -> Path:
+    folder = tmp_path / "reg"
+    shutil.copytree(SMALL, folder)
+    return folder
+
+
+def replace_in(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def problems_of(path: Path) -> list[str]:
+    return [str(p) for p in validate_register_file(path)]
+
+
+FLAT_ZH = (
+    "村代码,村名,乡镇代码,乡镇名称,县代码,县名称,户籍人口,流入人口\n"
+    "330802100201,东山村,330802100,石梁镇,330802,柯城区,450,5\n"
+    "330802100202,西溪村,330802100,石梁镇,330802,柯城区,620,0\n"
+    "330802005001,新新社区,330802005,新新街道,330802,柯城区,3200,400\n"
+)
+
+
+# --- the packaged example ----------------------------------------------------------------
+
+
+def test_example_county_totals_follow_the_documented_2006_derivation(example, reference_counties):
+    reg2010 = reference_counties["registered_2010"].to_numpy(dtype=np.int64)
+    city_2006 = round(2_456_100 + (reg2010.sum() - 2_456_100) * (2006 - 2004) / (2010 - 2004))
+    expected = hamilton(city_2006, reg2010.astype(float))
+    for view, reg in example.items():
+        assert list(reg.counties["county_code"]) == list(reference_counties["county_code"])
+        np.testing.assert_array_equal(reg.county_population(), expected, err_msg=view)
+
+
+def test_example_2006_view_has_mean_23200_and_largest_60000(example):
+    pop = example["2006"].township_population()
+    assert abs(pop.mean() / 23_200 - 1) <= 0.03
+    assert abs(pop.max() / 60_000 - 1) <= 0.05
+    assert 100 < len(pop) <= 110
+
+
+def test_example_pre2006_view_has_mean_17700_and_smaller_largest_unit(example):
+    pop = example["pre2006"].township_population()
+    assert abs(pop.mean() / 17_700 - 1) <= 0.03
+    assert pop.max() < example["2006"].township_population().max()
+
+
+def test_example_2022_view_is_exactly_the_100_real_nbs_units(example):
+    ref = pd.read_csv(REFERENCE / "quzhou_townships_nbs2022.csv", dtype=str)
+    t = example["2022"].townships
+    assert len(t) == 100
+    assert set(t["township_code"]) == set(ref["code"])
+    assert dict(zip(t["township_code"], t["name_zh"], strict=True)) == dict(
+        zip(ref["code"], ref["name"], strict=True))
+    assert not t["synthetic"].any()
+
+
+def test_example_synthetic_townships_are_flagged_and_cannot_pass_for_nbs_codes(example):
+    ref_codes = set(pd.read_csv(REFERENCE / "quzhou_townships_nbs2022.csv", dtype=str)["code"])
+    for reg in example.values():
+        t = reg.townships
+        invented = ~t["township_code"].isin(ref_codes)
+        assert (t["synthetic"] == invented).all()
+        assert t.loc[invented, "township_code"].str.contains("[A-Z]").all()
+        assert t.loc[invented, "name_en"].str.contains("synthetic").all()
+
+
+def test_example_kind_and_urban_follow_the_township_name_suffix(example):
+    t = example["2022"].townships
+    suffix = t["name_zh"].str.extract("(街道|镇|乡)$")[0].map(
+        {"街道": "subdistrict", "镇": "town", "乡": "xiang"})
+    assert (t["kind"] == suffix).all()
+    assert (t["urban"] == (t["kind"] == "subdistrict")).all()
+
+
+def test_example_villages_are_the_same_set_in_every_view_with_realistic_sizes(example):
+    v06 = example["2006"].villages
+    for reg in example.values():
+        assert list(reg.villages["village_code"]) == list(v06["village_code"])
+        np.testing.assert_array_equal(reg.village_population, example["2006"].village_population)
+    assert 2_500 <= len(v06) <= 3_000
+    assert 0.15 <= (v06["population"] < 500).mean() <= 0.30
+    assert v06["synthetic"].all()
+    assert (v06["village_code"].str.len() == 12).all()
+    assert (v06["village_code"].str[:9] == v06["township_code"]).all()
+
+
+def test_example_in_migrants_total_the_2002_temporary_residents_and_favour_towns(example):
+    reg = example["2006"]
+    assert reg.villages["in_migrants"].sum() == 50_500
+    t = reg.townships_summary()
+    rate = t.groupby("kind")["in_migrants"].sum() / t.groupby("kind")["population"].sum()
+    assert rate["subdistrict"] > rate["town"] > rate["xiang"]
+
+
+def test_example_index_arrays_link_villages_townships_and_counties(example):
+    reg = example["2006"]
+    t, v = reg.townships, reg.villages
+    assert (t["township_code"].to_numpy()[reg.village_township] == v["township_code"]).all()
+    assert (reg.counties["county_code"].to_numpy()[reg.village_county] == v["county_code"]).all()
+    assert (reg.counties["county_code"].to_numpy()[reg.township_county] == t["county_code"]).all()
+    assert reg.year == 2006
+
+
+def test_example_sha256_hashes_the_packaged_files(example):
+    digest = hashlib.sha256()
+    for name in ("counties.csv", "townships_2006.csv", "villages.csv"):
+        digest.update((DATA_DIR / name).read_bytes())
+    assert example["2006"].sha256 == digest.hexdigest()
+
+
+def test_townships_summary_counts_villages_and_sums_population(example):
+    reg = example["2006"]
+    s = reg.townships_summary()
+    assert (s["villages"] + s["communities"]).sum() == reg.n_villages
+    assert s["population"].sum() == reg.village_population.sum()
+    assert (s["smallest_village"] <= s["largest_village"]).all()
+    c = reg.counties_summary()
+    np.testing.assert_allclose(c["mean_township"], c["population"] / c["townships"])
+
+
+def test_generator_is_deterministic_and_matches_the_committed_data(tmp_path):
+    spec = importlib.util.spec_from_file_location("gen", ROOT / "tools" /
+                                                  "make_example_register.py")
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    first = gen.generate(tmp_path / "a")
+    second = gen.generate(tmp_path / "b")
+    for key, path in first.items():
+        assert path.read_bytes() == second[key].read_bytes(), key
+        assert path.read_bytes() == (DATA_DIR / path.name).read_bytes(), path.name
+
+
+# --- loading user registers ----------------------------------------------------------------
+
+
+def test_folder_register_loads_with_defaults_derived_from_names():
+    reg = load_register(SMALL)
+    assert reg.n_counties == 2 and reg.n_townships == 5 and reg.n_villages == 11
+    t = reg.townships.set_index("township_code")
+    assert t.loc["330802005", "kind"] == "subdistrict" and t.loc["330802005", "urban"]
+    assert t.loc["330802205", "kind"] == "xiang"
+    v = reg.villages.set_index("village_code")
+    assert v.loc["330802005001", "kind"] == "community"
+    assert v.loc["330802100201", "county_code"] == "330802"
+    assert reg.township_population().sum() == 3200 + 800 + 1500 + 450 + 620 + 300 + 700 + 380 \
+        + 950 + 510 + 420
+
+
+def test_unknown_view_is_rejected():
+    with pytest.raises(RegisterError, match="unknown register view '2010'"):
+        load_register(view="2010")
+
+
+def test_view_other_than_2006_with_a_user_file_is_rejected():
+    with pytest.raises(RegisterError, match="applies only to the packaged example"):
+        load_register(SMALL, view="2022")
+
+
+@pytest.mark.parametrize("encoding", ["gbk", "gb18030", "utf-8-sig", "utf-8"])
+def test_flat_csv_with_chinese_headers_loads_in_every_excel_encoding(tmp_path, encoding):
+    path = tmp_path / "flat.csv"
+    path.write_bytes(FLAT_ZH.encode(encoding))
+    reg = load_register(path)
+    assert list(reg.townships["name_zh"]) == ["新新街道", "石梁镇"]
+    assert list(reg.counties["name_zh"]) == ["柯城区"]
+    assert reg.villages["population"].sum() == 450 + 620 + 3200
+    assert reg.villages["in_migrants"].sum() == 5 + 0 + 400
+    assert reg.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_codes_keep_leading_zeros(tmp_path):
+    path = tmp_path / "flat.csv"
+    path.write_text("village_code,name_zh,township_code,township_name,county_code,population\n"
+                    "0001001,甲村,0001,甲乡,01,100\n", encoding="utf-8")
+    reg = load_register(path)
+    assert reg.villages["village_code"].iat[0] == "0001001"
+    assert reg.townships["township_code"].iat[0] == "0001"
+    assert reg.counties["county_code"].iat[0] == "01"
+
+
+def test_flat_csv_without_county_name_takes_known_quzhou_names(tmp_path):
+    path = tmp_path / "flat.csv"
+    path.write_text("村代码,村名,乡镇代码,乡镇名称,县代码,人口\n1,甲村,11,石梁镇,330802,10\n",
+                    encoding="utf-8")
+    assert load_register(path).counties["name_zh"].iat[0] == "柯城区"
+
+
+def test_xlsx_with_title_rows_and_chinese_sheet_names_loads(tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "县"
+    ws.append(["衢州市计生协 示例登记表"])
+    ws.append([])
+    ws.append(["县代码", "县名称"])
+    ws.append([330802, "柯城区"])
+    ws2 = wb.create_sheet("乡镇")
+    ws2.append(["乡镇一览"])
+    ws2.append(["乡镇代码", "县代码", "乡镇名称"])
+    ws2.append(["330802100", "330802", "石梁镇"])
+    ws3 = wb.create_sheet("村")
+    ws3.append(["村级人口 (2006年)"])
+    ws3.append(["村代码", "乡镇代码", "村名", "人口（人）"])
+    ws3.append(["330802100201", "330802100", "东山村", 450.0])
+    ws3.append(["330802100202", "330802100", "西溪村", 620])
+    path = tmp_path / "register.xlsx"
+    wb.save(path)
+    reg = load_register(path)
+    assert list(reg.villages["population"]) == [450, 620]
+    assert reg.counties["county_code"].iat[0] == "330802"
+
+
+def test_flat_xlsx_sheet_loads_and_locates_problems_by_spreadsheet_row(tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Sheet1"
+    ws.append(["title"])
+    for line in FLAT_ZH.strip().split("\n"):
+        ws.append(line.split(","))
+    ws.cell(row=4, column=7, value="abc")
+    path = tmp_path / "flat.xlsx"
+    wb.save(path)
+    assert problems_of(path) == [f'{path}[Sheet1]:4: population "abc" is not a whole number']
+
+
+# --- validation messages -----------------------------------------------------------------------
+
+
+def test_valid_register_has_no_problems():
+    assert validate_register_file(SMALL) == []
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("东山村,450", "东山村,abc", 'villages.csv:5: population "abc" is not a whole number'),
+        ("东山村,450", "东山村,4.5", 'villages.csv:5: population "4.5" is not a whole number'),
+        ("东山村,450", "东山村,-3", "villages.csv:5: population -3 is negative (expected a "
+                                 "whole number ≥ 0)"),
+        ("东山村,450", "东山村,", "villages.csv:5: population is empty (expected a whole number "
+                               "of people)"),
+        ("330802100202,330802100", "330802100201,330802100",
+         'villages.csv:6: duplicate village_code "330802100201" (first on row 5)'),
+        ("330802100201,330802100", "330802100201,330802999",
+         'villages.csv:5: village "330802100201": township_code "330802999" does not exist in '
+         "townships.csv"),
+    ],
+)
+def test_bad_village_rows_are_reported_with_their_row(tmp_path, old, new, message):
+    folder = copy_small(tmp_path)
+    replace_in(folder / "villages.csv", old, new)
+    problems = problems_of(folder)
+    assert len(problems) == 1
+    assert problems[0].endswith(message)
+
+
+def test_township_in_no_county_is_reported(tmp_path):
+    folder = copy_small(tmp_path)
+    replace_in(folder / "townships.csv", "330803200,330803,", "330803200,330899,")
+    assert [p.split("townships.csv")[1] for p in problems_of(folder)] == [
+        ':6: township "330803200" is in no county: county_code "330899" does not exist in '
+        "counties.csv"]
+
+
+def test_duplicate_township_codes_are_reported(tmp_path):
+    folder = copy_small(tmp_path)
+    replace_in(folder / "townships.csv", "330802205,", "330802100,")
+    assert any(p.endswith('townships.csv:4: duplicate township_code "330802100" (first on row 3)')
+               for p in problems_of(folder))
+
+
+def test_missing_and_extra_columns_are_reported(tmp_path):
+    folder = copy_small(tmp_path)
+    text = (folder / "villages.csv").read_text(encoding="utf-8")
+    text = text.replace("population,in_migrants", "备注,in_migrants", 1)
+    (folder / "villages.csv").write_text(text, encoding="utf-8")
+    problems = problems_of(folder)
+    assert any(p.endswith('villages.csv:1: unexpected column "备注" (expected columns: '
+                          "village_code, township_code, county_code, name_zh, name_en, kind, "
+                          "urban, population, in_migrants, synthetic, merged_from)")
+               for p in problems)
+    assert any(p.endswith("villages.csv:1: missing column(s): population") for p in problems)
+
+
+def test_empty_file_and_header_only_file_are_reported(tmp_path):
+    folder = copy_small(tmp_path)
+    (folder / "villages.csv").write_bytes(b"")
+    assert problems_of(folder) == [
+        f"{folder / 'villages.csv'}: the file is empty (expected a header row and data rows)"]
+    (folder / "villages.csv").write_text("village_code,township_code,name_zh,population\n")
+    assert problems_of(folder) == [
+        f"{folder / 'villages.csv'}: the file is empty: a header row but no data rows"]
+
+
+def test_all_problems_are_collected_before_raising(tmp_path):
+    folder = copy_small(tmp_path)
+    replace_in(folder / "villages.csv", "东山村,450", "东山村,abc")
+    replace_in(folder / "villages.csv", "西溪村,620", "西溪村,-1")
+    with pytest.raises(RegisterError) as info:
+        load_register(folder)
+    assert len(info.value.problems) == 2
+
+
+def test_flat_file_with_conflicting_township_names_is_reported(tmp_path):
+    path = tmp_path / "flat.csv"
+    path.write_text(FLAT_ZH.replace("330802100,石梁镇,330802,柯城区,620",
+                                    "330802100,航埠镇,330802,柯城区,620"), encoding="utf-8")
+    assert problems_of(path) == [f'{path}:3: township "330802100" has township_name "航埠镇" '
+                                 'here but "石梁镇" on row 2']
+
+
+def test_township_whose_kind_cannot_be_told_is_reported(tmp_path):
+    path = tmp_path / "flat.csv"
+    path.write_text(FLAT_ZH.replace("新新街道", "高新园区"), encoding="utf-8")
+    assert problems_of(path) == [f'{path}:4: cannot tell the kind of township "高新园区" '
+                                 "(expected a name ending in 街道, 镇 or 乡, or a kind column)"]
+
+
+def test_unreadable_inputs_become_problems_not_exceptions(tmp_path):
+    assert problems_of(tmp_path / "nope.csv") == [f"{tmp_path / 'nope.csv'}: no such file or "
+                                                  "folder"]
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(b"not a zip")
+    assert problems_of(bad)[0].startswith(f"{bad}: cannot read the workbook")
+    odd = tmp_path / "reg.json"
+    odd.write_text("{}")
+    assert problems_of(odd) == [f'{odd}: unsupported file type ".json" (expected .csv, .xlsx '
+                                "or a folder)"]
+    assert problems_of(tmp_path) == [f"{tmp_path}: missing {n}.csv (a register folder holds "
+                                     "counties.csv, townships.csv and villages.csv)"
+                                     for n in ("counties", "townships", "villages")]
+    garbage = tmp_path / "garbage.csv"
+    garbage.write_bytes(b"\xff\xfe\x00\x01 nothing here")
+    assert problems_of(garbage)
