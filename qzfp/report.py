@@ -1,0 +1,975 @@
+"""Run the report notebooks of a scenario and assemble its report folder.
+
+A scenario's report is the folder ``out_dir/<scenario_name>/``::
+
+    index.html          key figures, links to every page and file
+    <notebook>.html     one page per notebook: outputs and markdown, no code, no parameters
+    run.json            versions, hashes, parameters, times
+    ...                 whatever the caller's ``extra_files`` hook writes (CSV, budget.xlsx)
+
+and ``out_dir/index.html`` lists every scenario found in ``out_dir``.
+
+How a run is made safe
+----------------------
+Everything is written into a temporary folder beside the destination
+(``out_dir/.<name>.tmp-XXXX``).  Only when every notebook ran, every page was
+converted and the hook returned, the old report is renamed aside, the new one is
+renamed into place and the old one deleted.  Any failure before that leaves the
+previous report byte-identical.  When a notebook fails, the executed notebook
+(with papermill's error banner) is kept in ``out_dir/.failed/<name>/`` and a
+:class:`NotebookFailed` names the notebook, the cell and the error.
+
+Pages are self-contained: nbconvert's ``lab`` template inlines its CSS, images
+are base64 in the notebook, and the require.js, MathJax, mermaid and widget
+``<script>`` tags (which point at a CDN) are left out, so a page displays the
+same with no network.
+
+This module knows nothing of the model: the caller passes the notebook
+parameters, the notebooks, the key figures and a hook writing the data files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import hashlib
+import html
+import json
+import os
+import platform
+import re
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from importlib import metadata as _metadata
+from pathlib import Path
+from typing import Any
+
+from qzfp.errors import Problem, QzfpError, RunError, ScenarioError
+
+__all__ = [
+    "ExtraFilesHook",
+    "NotebookFailed",
+    "ScenarioReport",
+    "exit_code",
+    "floor_benchmark",
+    "notebook_to_html",
+    "parameters_sha256",
+    "run_many",
+    "run_scenario",
+    "write_top_index",
+]
+
+#: ``hook(parameters, folder) -> key figures or None``: writes data files (CSV tables,
+#: ``budget.xlsx``) into ``folder`` and may return key figures (label -> formatted value)
+#: to show on ``index.html``.  It must be a module-level function when ``run_many`` runs
+#: scenarios in parallel processes (it is pickled).
+ExtraFilesHook = Callable[[dict, Path], "Mapping[str, str] | None"]
+
+#: Cells with one of these tags are dropped from the HTML pages (with their outputs).
+REMOVED_CELL_TAGS = frozenset({"parameters", "injected-parameters", "remove-cell"})
+
+RUN_JSON = "run.json"
+FAILED_DIR = ".failed"
+_WORK_DIR = ".work"
+_SCHEMA = 1
+
+# Few words of the generated index pages; everything model-specific comes from the caller.
+_WORDS = {
+    "en": {
+        "key_figures": "Key figures",
+        "pages": "Pages",
+        "files": "Data files",
+        "run": "Run",
+        "scenarios": "Scenarios",
+        "scenario": "Scenario",
+        "generated": "Generated",
+        "version": "qzfp version",
+        "scenario_sha256": "Scenario SHA-256",
+        "register_sha256": "Register SHA-256",
+        "duration": "Duration",
+        "report": "report",
+        "none": "none",
+    },
+    "zh": {
+        "key_figures": "关键数字",
+        "pages": "报告页面",
+        "files": "数据文件",
+        "run": "运行信息",
+        "scenarios": "方案",
+        "scenario": "方案",
+        "generated": "生成时间",
+        "version": "qzfp 版本",
+        "scenario_sha256": "方案 SHA-256",
+        "register_sha256": "名册 SHA-256",
+        "duration": "用时",
+        "report": "报告",
+        "none": "无",
+    },
+}
+
+_NAME_RE = re.compile(r"^[^./\\:*?\"<>|\s][^/\\:*?\"<>|]*$")
+
+
+# --------------------------------------------------------------------------- results
+
+
+class NotebookFailed(RunError):
+    """A notebook raised while being executed for a scenario.
+
+    Parameters
+    ----------
+    scenario : str
+        Scenario name.
+    notebook : Path
+        The source notebook that failed.
+    cell_index : int or None
+        0-based index of the failing cell in the *source* notebook (as JupyterLab shows
+        it, before papermill injects its parameters cell); ``None`` if unknown.
+    exec_count : int or None
+        The ``In [n]`` execution count of that cell in the kept executed notebook.
+    ename, evalue : str
+        Exception class name and message raised in the cell.
+    kept_at : Path or None
+        Where the executed notebook was kept for debugging.
+    """
+
+    def __init__(
+        self,
+        scenario: str,
+        notebook: Path,
+        cell_index: int | None,
+        exec_count: int | None,
+        ename: str,
+        evalue: str,
+        kept_at: Path | None,
+        source_line: str = "",
+    ):
+        self.scenario = scenario
+        self.notebook = Path(notebook)
+        self.cell_index = cell_index
+        self.exec_count = exec_count
+        self.ename = ename
+        self.evalue = evalue
+        self.kept_at = kept_at
+        where = "an unknown cell" if cell_index is None else f"cell {cell_index}"
+        if exec_count is not None:
+            where += f" (In [{exec_count}])"
+        if source_line:
+            where += f" `{source_line}`"
+        message = f"scenario {scenario!r}: {where} raised {ename}: {evalue}".rstrip(": ")
+        if kept_at is not None:
+            message += f"; executed notebook kept in {kept_at}"
+        message += "; the previous report is unchanged"
+        super().__init__(Problem(str(notebook), message))
+
+    def __reduce__(self):  # picklable across processes
+        return (
+            NotebookFailed,
+            (
+                self.scenario,
+                self.notebook,
+                self.cell_index,
+                self.exec_count,
+                self.ename,
+                self.evalue,
+                self.kept_at,
+            ),
+        )
+
+
+@dataclass
+class ScenarioReport:
+    """Outcome of one scenario run.
+
+    Attributes
+    ----------
+    name : str
+        Scenario name (the report folder's name).
+    ok : bool
+        True when the report was written and moved into place.
+    folder : Path
+        ``out_dir/<name>`` (holds the previous report, if any, when ``ok`` is False).
+    pages : list of Path
+        The HTML pages, one per notebook, in notebook order (empty on failure).
+    files : list of Path
+        Every file of the report folder, relative to ``folder`` (empty on failure).
+    key_figures : dict
+        Label -> formatted value shown on ``index.html``.
+    durations_s : dict
+        Notebook file name -> execution + conversion time [s].
+    duration_s : float
+        Wall-clock time of the whole scenario [s].
+    problems : list of str
+        One line per problem when ``ok`` is False.
+    kept_at : Path or None
+        Where a failing executed notebook was kept.
+    """
+
+    name: str
+    ok: bool
+    folder: Path
+    pages: list[Path] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)
+    key_figures: dict[str, str] = field(default_factory=dict)
+    durations_s: dict[str, float] = field(default_factory=dict)
+    duration_s: float = 0.0
+    problems: list[str] = field(default_factory=list)
+    kept_at: Path | None = None
+
+
+def exit_code(reports: Iterable[ScenarioReport]) -> int:
+    """Command-line exit status of a batch of runs.
+
+    Returns
+    -------
+    int
+        0 when every scenario succeeded, 2 when any run failed.  (Status 1, bad input,
+        is the caller's: scenario files are validated before any kernel starts.)
+    """
+    return 0 if all(r.ok for r in reports) else 2
+
+
+# --------------------------------------------------------------------------- HTML
+
+_OFFLINE_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
+{%- block html_head_js -%}{%- endblock html_head_js -%}
+{% block jupyter_widgets %}{% endblock jupyter_widgets %}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+"""
+
+_EXTERNAL_TAG_RE = re.compile(
+    r"<script\b[^>]*\bsrc\s*=\s*[\"']?(?:https?:)?//[^>]*>\s*</script>"
+    r"|<link\b[^>]*\bhref\s*=\s*[\"']?(?:https?:)?//[^>]*>",
+    re.IGNORECASE,
+)
+
+_exporter_cache: Any = None
+
+
+def _exporter():
+    """The one HTMLExporter of this process (building it parses the templates: ~0.2 s)."""
+    global _exporter_cache
+    if _exporter_cache is None:
+        from jinja2 import DictLoader
+        from nbconvert import HTMLExporter
+        from traitlets.config import Config
+
+        c = Config()
+        c.TagRemovePreprocessor.enabled = True
+        c.TagRemovePreprocessor.remove_cell_tags = set(REMOVED_CELL_TAGS)
+        c.HTMLExporter.exclude_input = True
+        c.HTMLExporter.exclude_input_prompt = True
+        c.HTMLExporter.exclude_output_prompt = True
+        c.HTMLExporter.embed_images = True
+        exporter = HTMLExporter(
+            config=c,
+            extra_loaders=[DictLoader({"qzfp_offline.html.j2": _OFFLINE_TEMPLATE})],
+            template_file="qzfp_offline.html.j2",
+        )
+        _exporter_cache = exporter
+    return _exporter_cache
+
+
+def notebook_to_html(nb: Any, title: str) -> str:
+    """Convert an executed notebook to a self-contained HTML page with no code.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        The executed notebook (not modified).
+    title : str
+        The page title.
+
+    Returns
+    -------
+    str
+        The HTML: markdown and outputs only; cells tagged ``parameters``,
+        ``injected-parameters`` or ``remove-cell`` dropped; CSS inlined; no script or
+        stylesheet fetched from the network.
+    """
+    import copy
+
+    nb = copy.deepcopy(nb)
+    nb.metadata["title"] = title
+    body, _ = _exporter().from_notebook_node(nb)
+    # Safety net: a template change must never make the page depend on a CDN.
+    return _EXTERNAL_TAG_RE.sub("", body)
+
+
+def _notebook_title(nb: Any, fallback: str) -> str:
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("# "):
+                    return line[2:].strip()
+    return fallback
+
+
+# --------------------------------------------------------------------------- run.json
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return _metadata.version(dist)
+    except _metadata.PackageNotFoundError:
+        return None
+
+
+def _versions() -> dict[str, str | None]:
+    versions: dict[str, str | None] = {"python": platform.python_version()}
+    for dist in ("qzfp", "numpy", "pandas", "papermill", "nbconvert", "nbformat", "openpyxl"):
+        versions[dist] = _version(dist)
+    return versions
+
+
+def _canonical_json(obj: Any) -> str:
+    return json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def parameters_sha256(parameters: Mapping[str, Any]) -> str:
+    """SHA-256 of the parameters as canonical JSON (sorted keys, UTF-8)."""
+    return hashlib.sha256(_canonical_json(dict(parameters)).encode("utf-8")).hexdigest()
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).astimezone().isoformat(timespec="seconds")
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _scenario_name(parameters: Mapping[str, Any], where: str) -> str:
+    name = parameters.get("scenario_name")
+    if not isinstance(name, str) or not _NAME_RE.match(name) or name.strip() != name:
+        raise ScenarioError(
+            Problem(
+                f"{where}:scenario_name",
+                f"expected a folder name (no '/', '\\', ':', '*', '?', '\"', '<', '>', '|', "
+                f"not starting with '.' or a space), got {name!r}",
+            )
+        )
+    return name
+
+
+def _check_inputs(
+    parameters_list: Sequence[Mapping[str, Any]],
+    notebooks: Sequence[Path],
+    sources: Sequence[Any] | None = None,
+) -> list[str]:
+    """Validate every scenario and notebook; collect all problems; return the names."""
+    problems: list[Problem] = []
+    names: list[str] = []
+    for i, params in enumerate(parameters_list):
+        source = sources[i] if sources is not None and i < len(sources) else None
+        where = str(source) if source else f"scenario #{i + 1}"
+        if not isinstance(params, Mapping):
+            problems.append(Problem(where, f"expected a mapping of parameters, got {type(params).__name__}"))
+            continue
+        try:
+            name = _scenario_name(params, where)
+        except ScenarioError as exc:
+            problems.extend(exc.problems)
+            continue
+        try:
+            json.dumps(dict(params), default=None)
+        except (TypeError, ValueError) as exc:
+            problems.append(Problem(where, f"parameters must be JSON values (papermill): {exc}"))
+        if name in names:
+            problems.append(
+                Problem(f"{where}:scenario_name", f"{name!r} is used by two scenarios of this run")
+            )
+        names.append(name)
+    if not notebooks:
+        problems.append(Problem("notebooks", "expected at least one notebook"))
+    stems: set[str] = set()
+    for nb in notebooks:
+        nb = Path(nb)
+        if not nb.is_file():
+            problems.append(Problem(str(nb), "notebook not found"))
+        elif nb.suffix != ".ipynb":
+            problems.append(Problem(str(nb), "expected a .ipynb notebook"))
+        if nb.stem in stems:
+            problems.append(Problem(str(nb), f"two notebooks would both write {nb.stem}.html"))
+        if nb.stem == "index":
+            problems.append(Problem(str(nb), "a notebook may not be named index (index.html is the report's front page)"))
+        stems.add(nb.stem)
+    if problems:
+        raise ScenarioError(problems)
+    return names
+
+
+# --------------------------------------------------------------------------- one scenario
+
+
+def run_scenario(
+    parameters: Mapping[str, Any],
+    notebooks: Sequence[Path],
+    out_dir: Path,
+    *,
+    kernel_name: str = "python3",
+    progress: bool = True,
+    extra_files: ExtraFilesHook | None = None,
+    key_figures: Mapping[str, str] | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    cwd: Path | None = None,
+    timeout: float | None = None,
+    position: int = 0,
+    keep_notebooks: bool = False,
+) -> ScenarioReport:
+    """Execute every notebook for one scenario and write ``out_dir/<scenario_name>/``.
+
+    Parameters
+    ----------
+    parameters : mapping
+        Notebook parameters (a scenario's ``to_papermill()``); ``scenario_name`` names the
+        report folder.  JSON values only.
+    notebooks : sequence of Path
+        Notebooks to execute, in order; ``X.ipynb`` becomes ``X.html``.
+    out_dir : Path
+        Parent folder of the report folders (created if missing).
+    kernel_name : str
+        Jupyter kernel to execute with.
+    progress : bool
+        Show a tqdm bar counting notebooks.
+    extra_files : callable, optional
+        ``hook(parameters, folder)`` writing data files into the new report folder; may
+        return key figures (label -> formatted value), shown after ``key_figures``.
+    key_figures : mapping, optional
+        Label -> already formatted value (e.g. ``{"Total budget 2006": "1,234,000 yuan"}``).
+    metadata : mapping, optional
+        Recorded in run.json; ``scenario_sha256``, ``register_sha256``, ``scenario_path``,
+        ``title``, ``description`` and ``lang`` are recognised.  Without
+        ``scenario_sha256`` the hash of the parameters is used.
+    cwd : Path, optional
+        Working directory of the kernels; default a scratch folder inside the temporary
+        report folder (deleted at the end), so notebooks cannot litter the report.
+    timeout : float, optional
+        Per-cell execution timeout [s]; None = no limit.
+    position : int
+        tqdm bar line (one per parallel job).
+    keep_notebooks : bool
+        Keep the executed ``.ipynb`` files in ``notebooks/`` of the report.
+
+    Returns
+    -------
+    ScenarioReport
+
+    Raises
+    ------
+    ScenarioError
+        Bad input (name, notebooks), before any kernel starts.
+    NotebookFailed
+        A notebook raised; the executed notebook is kept in ``out_dir/.failed/<name>/``.
+    RunError
+        A kernel could not start or died, a page could not be written, or the hook failed.
+        In every failure case the previous report is left untouched.
+    """
+    t_start = time.perf_counter()
+    started = _now()
+    notebooks = [Path(nb) for nb in notebooks]
+    metadata = dict(metadata or {})
+    (name,) = _check_inputs([parameters], notebooks, [metadata.get("scenario_path")])
+    parameters = dict(parameters)
+    out_dir = Path(out_dir).absolute()  # papermill changes directory while executing
+    out_dir.mkdir(parents=True, exist_ok=True)
+    dest = out_dir / name
+
+    import papermill as pm
+
+    tmp = Path(tempfile.mkdtemp(prefix=f".{name}.tmp-", dir=out_dir))
+    bar = None
+    try:
+        tmp.chmod(_dir_mode())  # mkdtemp makes 0700; a report folder is meant to be shared
+        work = Path(cwd) if cwd is not None else tmp / _WORK_DIR
+        executed_dir = tmp / _WORK_DIR / "executed"
+        executed_dir.mkdir(parents=True)
+        work.mkdir(parents=True, exist_ok=True)
+        if progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=len(notebooks) + 1, desc=name, position=position, leave=True, unit="nb")
+
+        pages: list[tuple[str, str]] = []  # (file name, title)
+        durations: dict[str, float] = {}
+        for nb_path in notebooks:
+            t0 = time.perf_counter()
+            executed = executed_dir / nb_path.name
+            if bar is not None:
+                bar.set_postfix_str(nb_path.stem)
+            try:
+                nb = pm.execute_notebook(
+                    str(nb_path),
+                    str(executed),
+                    parameters=parameters,
+                    kernel_name=kernel_name,
+                    progress_bar=False,
+                    request_save_on_cell_execute=False,
+                    cwd=str(work),
+                    execution_timeout=timeout,
+                )
+            except pm.PapermillExecutionError as exc:
+                kept = _keep_failed(out_dir, name, executed)
+                raise _notebook_failed(name, nb_path, exc, kept) from None
+            except Exception as exc:  # kernel missing/dead, timeout, unreadable notebook
+                kept = _keep_failed(out_dir, name, executed) if executed.exists() else None
+                text = re.sub(r"\s*\n[-\s]*", " ", str(exc)).strip()  # one line per problem
+                problem = f"scenario {name!r}: {type(exc).__name__}: {text}".rstrip(": ")
+                if kept is not None:
+                    problem += f"; executed notebook kept in {kept}"
+                problem += "; the previous report is unchanged"
+                raise RunError(Problem(str(nb_path), problem)) from exc
+            title = _notebook_title(nb, nb_path.stem)
+            page = f"{nb_path.stem}.html"
+            try:
+                (tmp / page).write_text(notebook_to_html(nb, title), encoding="utf-8")
+            except Exception as exc:  # an output nbconvert cannot render, disk full ...
+                kept = _keep_failed(out_dir, name, executed)
+                raise RunError(
+                    Problem(
+                        str(nb_path),
+                        f"scenario {name!r}: converting to {page} failed: {type(exc).__name__}: "
+                        f"{exc}; executed notebook kept in {kept}; the previous report is unchanged",
+                    )
+                ) from exc
+            pages.append((page, title))
+            durations[nb_path.name] = round(time.perf_counter() - t0, 3)
+            if bar is not None:
+                bar.update(1)
+
+        figures: dict[str, str] = {str(k): str(v) for k, v in (key_figures or {}).items()}
+        if extra_files is not None:
+            if bar is not None:
+                bar.set_postfix_str("data files")
+            try:
+                more = extra_files(dict(parameters), tmp)
+            except QzfpError:
+                raise
+            except Exception as exc:
+                hook = getattr(extra_files, "__qualname__", repr(extra_files))
+                raise RunError(
+                    Problem(
+                        f"scenario {name!r}",
+                        f"writing the data files ({hook}) failed: {type(exc).__name__}: {exc}; "
+                        "the previous report is unchanged",
+                    )
+                ) from exc
+            figures.update({str(k): str(v) for k, v in (more or {}).items()})
+
+        if keep_notebooks:
+            shutil.move(str(executed_dir), str(tmp / "notebooks"))
+        shutil.rmtree(tmp / _WORK_DIR, ignore_errors=True)  # scratch cwd, executed notebooks
+
+        duration = round(time.perf_counter() - t_start, 3)
+        run = {
+            "schema": _SCHEMA,
+            "scenario_name": name,
+            "title": metadata.get("title", parameters.get("title", name)),
+            "description": metadata.get("description", parameters.get("description", "")),
+            "lang": metadata.get("lang", parameters.get("lang", "en")),
+            "scenario_path": metadata.get("scenario_path"),
+            "scenario_sha256": metadata.get("scenario_sha256") or parameters_sha256(parameters),
+            "parameters_sha256": parameters_sha256(parameters),
+            "register_sha256": metadata.get("register_sha256"),
+            "versions": _versions(),
+            "platform": platform.platform(),
+            "kernel_name": kernel_name,
+            "started": started,
+            "finished": _now(),
+            "duration_s": duration,
+            "notebook_duration_s": durations,
+            "pages": [{"file": f, "title": t} for f, t in pages],
+            "key_figures": [[k, v] for k, v in figures.items()],
+            "parameters": parameters,
+            "metadata": {k: v for k, v in metadata.items() if k not in _RUN_KEYS},
+        }
+        (tmp / RUN_JSON).write_text(
+            json.dumps(run, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8"
+        )
+        (tmp / "index.html").write_text(_scenario_index(run, tmp), encoding="utf-8")
+        files = sorted(p.relative_to(tmp) for p in tmp.rglob("*") if p.is_file())
+        _replace_dir(tmp, dest)
+        tmp = None  # moved
+        shutil.rmtree(out_dir / FAILED_DIR / name, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            (out_dir / FAILED_DIR).rmdir()  # only if empty
+        if bar is not None:
+            bar.set_postfix_str("done")
+            bar.update(1)
+        return ScenarioReport(
+            name=name,
+            ok=True,
+            folder=dest,
+            pages=[dest / f for f, _ in pages],
+            files=files,
+            key_figures=figures,
+            durations_s=durations,
+            duration_s=duration,
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+_RUN_KEYS = {"title", "description", "lang", "scenario_path", "scenario_sha256", "register_sha256"}
+
+
+def _dir_mode() -> int:
+    """Mode of a new folder under the current umask (0o755 with the usual umask 022)."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o777 & ~umask
+
+
+def _keep_failed(out_dir: Path, name: str, executed: Path) -> Path | None:
+    if not executed.exists():
+        return None
+    folder = out_dir / FAILED_DIR / name
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    target = folder / executed.name
+    shutil.copy2(executed, target)
+    return target
+
+
+def _notebook_failed(name: str, nb_path: Path, exc: Any, kept: Path | None) -> NotebookFailed:
+    """Translate papermill's error into the *source* notebook's cell index."""
+    cell_index: int | None = exc.cell_index
+    if kept is not None and cell_index is not None:
+        # papermill's index counts the injected-parameters cell; map via the cell id.
+        with contextlib.suppress(Exception):
+            import nbformat
+
+            executed = nbformat.read(str(kept), as_version=4)
+            source = nbformat.read(str(nb_path), as_version=4)
+            failing = [
+                c
+                for c in executed.cells
+                if c.get("metadata", {}).get("papermill", {}).get("exception")
+                or any(o.get("output_type") == "error" for o in c.get("outputs", []))
+            ]
+            if failing:
+                ids = [c.get("id") for c in source.cells]
+                if failing[0].get("id") in ids:
+                    cell_index = ids.index(failing[0].get("id"))
+    first = next((ln.strip() for ln in (exc.source or "").splitlines() if ln.strip()), "")
+    if len(first) > 80:
+        first = first[:77] + "..."
+    return NotebookFailed(
+        name, nb_path, cell_index, exc.exec_count, exc.ename, exc.evalue, kept, source_line=first
+    )
+
+
+def _replace_dir(new: Path, dest: Path) -> None:
+    """Put ``new`` at ``dest``: rename the old aside, rename new in place, delete the old."""
+    old: Path | None = None
+    if dest.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{dest.name}.old-", dir=dest.parent))
+        old.rmdir()
+        os.replace(dest, old)
+    try:
+        os.replace(new, dest)
+    except BaseException:
+        if old is not None:
+            os.replace(old, dest)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- index pages
+
+_CSS = """
+body{font-family:-apple-system,"Segoe UI","Noto Sans CJK SC","Microsoft YaHei",sans-serif;
+max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222;line-height:1.45}
+h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.2rem;margin-top:1.8rem;
+border-bottom:1px solid #ddd}table{border-collapse:collapse;margin:.5rem 0}
+th,td{padding:.3rem .7rem;border-bottom:1px solid #e4e4e4;text-align:left;vertical-align:top}
+td.num{text-align:right;font-variant-numeric:tabular-nums}th{background:#f4f4f4}
+.muted{color:#666;font-size:.9rem}code{font-size:.85rem}
+"""
+
+
+def _words(lang: Any) -> dict[str, str]:
+    return _WORDS.get(str(lang), _WORDS["en"])
+
+
+def _page(title: str, body: str, lang: str) -> str:
+    return (
+        f'<!DOCTYPE html>\n<html lang="{html.escape(lang)}">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{html.escape(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
+        f"{body}\n</body>\n</html>\n"
+    )
+
+
+def _human_size(n: int) -> str:
+    for unit in ("B", "kB", "MB"):
+        if n < 1024 or unit == "MB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return str(n)
+
+
+def _scenario_index(run: Mapping[str, Any], folder: Path) -> str:
+    w = _words(run.get("lang"))
+    e = html.escape
+    parts = [f"<h1>{e(str(run['title']))}</h1>"]
+    if run.get("description"):
+        parts.append(f"<p>{e(str(run['description']))}</p>")
+    parts.append(f'<p class="muted">{e(w["scenario"])}: <code>{e(run["scenario_name"])}</code></p>')
+    parts.append(f"<h2>{e(w['key_figures'])}</h2>")
+    if run["key_figures"]:
+        rows = "".join(
+            f'<tr><th scope="row">{e(k)}</th><td class="num">{e(v)}</td></tr>'
+            for k, v in run["key_figures"]
+        )
+        parts.append(f'<table class="key-figures">{rows}</table>')
+    else:
+        parts.append(f"<p>{e(w['none'])}</p>")
+    parts.append(f"<h2>{e(w['pages'])}</h2><ul>")
+    parts += [f'<li><a href="{e(p["file"])}">{e(p["title"])}</a></li>' for p in run["pages"]]
+    parts.append("</ul>")
+    pages = {p["file"] for p in run["pages"]}
+    data = sorted(
+        p
+        for p in folder.rglob("*")
+        if p.is_file() and p.name not in pages and p.name != "index.html" and _WORK_DIR not in p.parts
+    )
+    parts.append(f"<h2>{e(w['files'])}</h2><ul>")
+    for p in data:
+        rel = p.relative_to(folder).as_posix()
+        parts.append(
+            f'<li><a href="{e(rel)}">{e(rel)}</a> <span class="muted">'
+            f"({_human_size(p.stat().st_size)})</span></li>"
+        )
+    parts.append("</ul>")
+    parts.append(f"<h2>{e(w['run'])}</h2><table>")
+    for label, value in (
+        (w["generated"], run["finished"]),
+        (w["version"], run["versions"].get("qzfp")),
+        (w["scenario_sha256"], run["scenario_sha256"]),
+        (w["register_sha256"], run["register_sha256"]),
+        (w["duration"], f"{run['duration_s']:.1f} s"),
+    ):
+        shown = w["none"] if value is None else str(value)
+        parts.append(f"<tr><th>{e(label)}</th><td><code>{e(shown)}</code></td></tr>")
+    parts.append("</table>")
+    return _page(str(run["title"]), "\n".join(parts), str(run.get("lang", "en")))
+
+
+def write_top_index(out_dir: Path, *, lang: str = "en", title: str | None = None) -> Path:
+    """Write ``out_dir/index.html`` listing every scenario report found in ``out_dir``.
+
+    Every sub-folder holding a ``run.json`` is listed (not only those of the last run),
+    with its title, its key figures as columns (labels in first-seen order) and links.
+
+    Returns
+    -------
+    Path
+        The index file (replaced atomically).
+    """
+    out_dir = Path(out_dir)
+    runs = []
+    for sub in sorted(out_dir.iterdir()):
+        rj = sub / RUN_JSON
+        if sub.name.startswith(".") or not rj.is_file():
+            continue
+        try:
+            runs.append(json.loads(rj.read_text(encoding="utf-8")))
+        except (OSError, ValueError):
+            continue  # a report from an incompatible version: not listed
+    w = _words(lang)
+    e = html.escape
+    labels: list[str] = []
+    for run in runs:
+        for k, _ in run.get("key_figures", []):
+            if k not in labels:
+                labels.append(k)
+    head = "".join(f"<th>{e(k)}</th>" for k in labels)
+    rows = []
+    for run in runs:
+        name = run.get("scenario_name", "")
+        figs = dict((k, v) for k, v in run.get("key_figures", []))
+        cells = "".join(f'<td class="num">{e(str(figs.get(k, "")))}</td>' for k in labels)
+        rows.append(
+            f'<tr><td><a href="{e(name)}/index.html">{e(str(run.get("title", name)))}</a>'
+            f'<br><code class="muted">{e(name)}</code></td>{cells}'
+            f'<td class="muted">{e(str(run.get("finished", "")))}</td></tr>'
+        )
+    body = (
+        f"<h1>{e(title or w['scenarios'])}</h1>\n"
+        f'<table class="scenarios"><tr><th>{e(w["scenario"])}</th>{head}<th>{e(w["generated"])}</th></tr>'
+        + "".join(rows)
+        + "</table>"
+    )
+    target = out_dir / "index.html"
+    fd, tmp_name = tempfile.mkstemp(prefix=".index.", suffix=".html", dir=out_dir)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(_page(title or w["scenarios"], body, lang))
+    os.replace(tmp_name, target)
+    return target
+
+
+# --------------------------------------------------------------------------- many scenarios
+
+
+def _run_one(args: tuple) -> ScenarioReport:
+    parameters, notebooks, out_dir, kwargs = args
+    name = str(parameters.get("scenario_name"))
+    t0 = time.perf_counter()
+    try:
+        return run_scenario(parameters, notebooks, out_dir, **kwargs)
+    except QzfpError as exc:
+        return ScenarioReport(
+            name=name,
+            ok=False,
+            folder=Path(out_dir) / name,
+            duration_s=round(time.perf_counter() - t0, 3),
+            problems=[str(p) for p in exc.problems],
+            kept_at=getattr(exc, "kept_at", None),
+        )
+
+
+def run_many(
+    parameters_list: Sequence[Mapping[str, Any]],
+    notebooks: Sequence[Path],
+    out_dir: Path,
+    *,
+    jobs: int = 1,
+    kernel_name: str = "python3",
+    progress: bool = True,
+    extra_files: ExtraFilesHook | None = None,
+    key_figures: Sequence[Mapping[str, str] | None] | None = None,
+    metadata: Sequence[Mapping[str, Any] | None] | None = None,
+    timeout: float | None = None,
+    keep_notebooks: bool = False,
+    lang: str = "en",
+) -> list[ScenarioReport]:
+    """Run several scenarios, in parallel processes when ``jobs > 1``, then index them.
+
+    Parameters
+    ----------
+    parameters_list : sequence of mapping
+        One parameter dict per scenario; the ``scenario_name`` values must differ.
+    notebooks : sequence of Path
+        Notebooks run for every scenario.
+    out_dir : Path
+        Parent folder of the reports.
+    jobs : int
+        Parallel processes; 1 runs every scenario in this process.
+    key_figures, metadata : sequence, optional
+        Per scenario, aligned with ``parameters_list``.
+    kernel_name, progress, extra_files, timeout, keep_notebooks
+        As :func:`run_scenario` (``extra_files`` must be picklable when ``jobs > 1``).
+    lang : str
+        Language of ``out_dir/index.html``.
+
+    Returns
+    -------
+    list of ScenarioReport
+        In input order; a failed scenario has ``ok=False`` and its problems.  A failure
+        does not stop the other scenarios.  Pass the list to :func:`exit_code`.
+
+    Raises
+    ------
+    ScenarioError
+        Bad input (duplicate or invalid names, missing notebooks), before any kernel starts.
+    """
+    notebooks = [Path(nb) for nb in notebooks]
+    sources = [(m or {}).get("scenario_path") for m in metadata] if metadata is not None else None
+    _check_inputs(parameters_list, notebooks, sources)
+    n = len(parameters_list)
+    for what, seq in (("key_figures", key_figures), ("metadata", metadata)):
+        if seq is not None and len(seq) != n:
+            raise ScenarioError(Problem(what, f"expected {n} entries (one per scenario), got {len(seq)}"))
+    if jobs < 1:
+        raise ScenarioError(Problem("jobs", f"expected a positive number of jobs, got {jobs}"))
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tasks = [
+        (
+            dict(params),
+            notebooks,
+            out_dir,
+            {
+                "kernel_name": kernel_name,
+                "progress": progress,
+                "extra_files": extra_files,
+                "key_figures": key_figures[i] if key_figures is not None else None,
+                "metadata": metadata[i] if metadata is not None else None,
+                "timeout": timeout,
+                "position": i % jobs,
+                "keep_notebooks": keep_notebooks,
+            },
+        )
+        for i, params in enumerate(parameters_list)
+    ]
+    if jobs == 1 or n == 1:
+        reports = [_run_one(t) for t in tasks]
+    else:
+        # Import papermill and build the exporter once here: forked workers inherit them.
+        import papermill  # noqa: F401
+
+        _exporter()
+        with ProcessPoolExecutor(max_workers=min(jobs, n)) as pool:
+            reports = list(pool.map(_run_one, tasks))
+    write_top_index(out_dir, lang=lang)
+    return reports
+
+
+# --------------------------------------------------------------------------- benchmark floor
+
+
+def floor_benchmark(n_notebooks: int, work_dir: Path, *, kernel_name: str = "python3") -> float:
+    """Time the floor of a report run: papermill + nbconvert on empty notebooks.
+
+    Executes ``n_notebooks`` notebooks holding one empty code cell with papermill (one
+    kernel each, as a real run) and converts each to HTML with one reused nbconvert
+    ``HTMLExporter`` (default ``lab`` template), all in this process.
+
+    Parameters
+    ----------
+    n_notebooks : int
+        Number of notebooks [-].
+    work_dir : Path
+        Scratch folder (created; the files are left there).
+
+    Returns
+    -------
+    float
+        Wall-clock time [s] (exporter construction included).
+    """
+    import nbformat
+    import papermill as pm
+    from nbconvert import HTMLExporter
+
+    work_dir = Path(work_dir)
+    work_dir.mkdir(parents=True, exist_ok=True)
+    empty = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell("")],
+        metadata={"kernelspec": {"name": kernel_name, "display_name": kernel_name, "language": "python"}},
+    )
+    src = work_dir / "empty.ipynb"
+    nbformat.write(empty, str(src))
+    t0 = time.perf_counter()
+    exporter = HTMLExporter()
+    for i in range(n_notebooks):
+        nb = pm.execute_notebook(
+            str(src), str(work_dir / f"empty_{i}.ipynb"), kernel_name=kernel_name,
+            progress_bar=False, cwd=str(work_dir),
+        )
+        body, _ = exporter.from_notebook_node(nb)
+        (work_dir / f"empty_{i}.html").write_text(body, encoding="utf-8")
+    return time.perf_counter() - t0
+
+
+if __name__ == "__main__":  # pragma: no cover - manual benchmark
+    print(f"{floor_benchmark(int(sys.argv[1]) if len(sys.argv) > 1 else 4, Path(tempfile.mkdtemp())):.2f} s")

@@ -1,0 +1,325 @@
+"""Report machinery: notebooks → HTML pages, run.json, index pages, atomic replacement."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import stat
+from pathlib import Path
+
+import pytest
+
+from qzfp import report
+from qzfp.errors import RunError, ScenarioError
+from qzfp.report import (
+    NotebookFailed,
+    ScenarioReport,
+    exit_code,
+    floor_benchmark,
+    run_many,
+    run_scenario,
+    write_top_index,
+)
+
+NB_DIR = Path(__file__).parent / "data" / "notebooks"
+OK = NB_DIR / "ok.ipynb"
+FAIL = NB_DIR / "fail.ipynb"
+
+ALLOWANCE = 80.0  # [yuan/month]
+POSTS = 500  # [post]
+
+
+def annual_cost_text(allowance: float, posts: int) -> str:
+    """What ok.ipynb prints: allowance × 12 months × posts."""
+    return f"Annual allowance cost: {allowance * 12 * posts:,.0f} yuan"
+
+
+def write_table(parameters: dict, folder: Path) -> dict[str, str]:
+    """A report hook: writes one CSV and returns a key figure."""
+    cost = parameters["allowance"] * 12 * parameters["posts"]
+    (folder / "costs.csv").write_text(f"item,amount_yuan\nallowance,{cost}\n", encoding="utf-8")
+    return {"Annual allowance cost [yuan]": f"{cost:,.0f}"}
+
+
+def broken_hook(parameters: dict, folder: Path) -> None:
+    (folder / "half_written.csv").write_text("a,b\n", encoding="utf-8")
+    raise KeyError("budget")
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def baseline(tmp_path_factory) -> tuple[Path, ScenarioReport]:
+    out = tmp_path_factory.mktemp("reports")
+    params = {"scenario_name": "baseline", "title": "Baseline", "allowance": ALLOWANCE, "posts": POSTS}
+    rep = run_scenario(
+        params,
+        [OK],
+        out,
+        progress=False,
+        key_figures={"Villages": "1,234"},
+        extra_files=write_table,
+        metadata={"register_sha256": "ab" * 32},
+    )
+    return out, rep
+
+
+def test_a_run_writes_index_page_per_notebook_run_json_and_hook_files(baseline):
+    out, rep = baseline
+    folder = out / "baseline"
+    assert rep.ok and rep.folder == folder
+    assert {p.as_posix() for p in rep.files} == {"index.html", "ok.html", "run.json", "costs.csv"}
+    assert sorted(p.name for p in folder.iterdir()) == ["costs.csv", "index.html", "ok.html", "run.json"]
+    assert not [p for p in out.iterdir() if ".tmp-" in p.name or ".old-" in p.name]
+    assert stat.S_IMODE(folder.stat().st_mode) == report._dir_mode()  # not mkdtemp's 0700
+
+
+def test_notebook_page_shows_the_printed_key_figure_and_no_code_or_parameters(baseline):
+    out, _ = baseline
+    page = (out / "baseline" / "ok.html").read_text(encoding="utf-8")
+    assert annual_cost_text(ALLOWANCE, POSTS) in page
+    assert "Allowance report" in page  # markdown is kept
+    for code in ("import base64", "annual_cost =", "def _chunk", "allowance: float", "posts = 500",
+                 f"allowance = {ALLOWANCE}", "scenario_name"):
+        assert code not in page, code
+    assert not re.search(r"^\s*import ", page, flags=re.MULTILINE)
+
+
+def test_notebook_page_embeds_images_and_needs_no_network(baseline):
+    out, _ = baseline
+    for name in ("ok.html", "index.html"):
+        page = (out / "baseline" / name).read_text(encoding="utf-8")
+        srcs = re.findall(r"""\bsrc\s*=\s*["']?([^"' >]+)""", page, flags=re.IGNORECASE)
+        assert all(s.startswith("data:") for s in srcs), srcs
+        links = re.findall(r"""<link\b[^>]*>""", page, flags=re.IGNORECASE)
+        assert not links, links
+        assert "require.min.js" not in page and "mathjax" not in page.lower()
+        assert "cdn" not in " ".join(srcs).lower()
+    assert 'src="data:image/png;base64,' in (out / "baseline" / "ok.html").read_text(encoding="utf-8")
+    assert "<style" in (out / "baseline" / "ok.html").read_text(encoding="utf-8")
+
+
+def test_index_page_shows_key_figures_from_caller_and_hook_and_links_every_file(baseline):
+    out, _ = baseline
+    index = (out / "baseline" / "index.html").read_text(encoding="utf-8")
+    assert "Villages" in index and "1,234" in index
+    assert f"{ALLOWANCE * 12 * POSTS:,.0f}" in index
+    for href in ("ok.html", "run.json", "costs.csv"):
+        assert f'href="{href}"' in index
+
+
+def test_run_json_records_versions_hashes_parameters_and_times(baseline):
+    out, _ = baseline
+    run = json.loads((out / "baseline" / "run.json").read_text(encoding="utf-8"))
+    assert run["parameters"]["allowance"] == ALLOWANCE
+    assert run["register_sha256"] == "ab" * 32
+    assert re.fullmatch(r"[0-9a-f]{64}", run["scenario_sha256"])
+    assert run["scenario_sha256"] == report.parameters_sha256(run["parameters"])
+    for dist in ("python", "numpy", "pandas", "papermill", "nbconvert"):
+        assert run["versions"][dist]
+    assert set(run["notebook_duration_s"]) == {"ok.ipynb"}
+    assert run["duration_s"] >= run["notebook_duration_s"]["ok.ipynb"] > 0
+    assert run["started"] <= run["finished"]
+    assert ["Villages", "1,234"] in run["key_figures"]
+
+
+def test_run_json_hashes_change_when_parameters_change(baseline, tmp_path, monkeypatch):
+    out, _ = baseline
+    before = json.loads((out / "baseline" / "run.json").read_text(encoding="utf-8"))
+    params = dict(before["parameters"], allowance=ALLOWANCE + 20)
+    monkeypatch.chdir(tmp_path)  # a relative out_dir and a kernel cwd outside the report
+    (tmp_path / "scratch").mkdir()
+    rep = run_scenario(params, [OK.absolute()], Path("reports"), progress=False, cwd=Path("scratch"))
+    assert rep.folder == tmp_path / "reports" / "baseline"
+    assert {p.as_posix() for p in rep.files} == {"index.html", "ok.html", "run.json"}
+    after = json.loads((rep.folder / "run.json").read_text(encoding="utf-8"))
+    assert after["scenario_sha256"] != before["scenario_sha256"]
+    assert after["parameters_sha256"] != before["parameters_sha256"]
+    assert annual_cost_text(ALLOWANCE + 20, POSTS) in (rep.folder / "ok.html").read_text(encoding="utf-8")
+
+
+def test_failing_notebook_leaves_previous_report_byte_identical_and_names_notebook_cell_and_error(
+    baseline, tmp_path
+):
+    out, _ = baseline
+    shutil.copytree(out / "baseline", tmp_path / "baseline")
+    before = snapshot(tmp_path / "baseline")
+    params = json.loads((tmp_path / "baseline" / "run.json").read_text(encoding="utf-8"))["parameters"]
+    with pytest.raises(NotebookFailed) as info:
+        run_scenario(params, [FAIL], tmp_path, progress=False)
+    err = info.value
+    assert snapshot(tmp_path / "baseline") == before
+    message = str(err)
+    kept = tmp_path / ".failed" / "baseline" / "fail.ipynb"
+    # cell 3 of the source notebook: markdown, parameters, print, raise
+    assert err.cell_index == 3 and "cell 3" in message
+    # In [n]: parameters cell, papermill's injected cell, the print cell, then the raise
+    assert err.exec_count == 4 and "In [4]" in message
+    assert "RuntimeError: deliberate failure for tests" in message
+    assert str(FAIL) in message and str(kept) in message
+    assert kept.is_file() and err.kept_at == kept
+    assert isinstance(err, RunError)
+    assert not [p for p in tmp_path.iterdir() if ".tmp-" in p.name]
+
+
+def test_failing_hook_leaves_previous_report_untouched_and_names_the_hook(baseline, tmp_path):
+    out, _ = baseline
+    shutil.copytree(out / "baseline", tmp_path / "baseline")
+    before = snapshot(tmp_path / "baseline")
+    params = json.loads((tmp_path / "baseline" / "run.json").read_text(encoding="utf-8"))["parameters"]
+    with pytest.raises(RunError, match=r"broken_hook.*KeyError"):
+        run_scenario(params, [OK], tmp_path, progress=False, extra_files=broken_hook)
+    assert snapshot(tmp_path / "baseline") == before
+    assert [p.name for p in tmp_path.iterdir()] == ["baseline"]
+
+
+def test_unknown_kernel_is_a_run_error_naming_the_notebook(tmp_path):
+    params = {"scenario_name": "x", "allowance": 1.0, "posts": 1}
+    with pytest.raises(RunError, match=r"ok\.ipynb.*no_such_kernel"):
+        run_scenario(params, [OK], tmp_path, progress=False, kernel_name="no_such_kernel")
+    assert not (tmp_path / "x").exists()
+
+
+@pytest.mark.parametrize(
+    ("params", "notebooks", "match"),
+    [
+        ({"allowance": 1.0}, [OK], "scenario_name"),
+        ({"scenario_name": "../up"}, [OK], "folder name"),
+        ({"scenario_name": ".hidden"}, [OK], "folder name"),
+        ({"scenario_name": "a"}, [NB_DIR / "missing.ipynb"], "missing.ipynb: notebook not found"),
+        ({"scenario_name": "a"}, [], "at least one notebook"),
+        ({"scenario_name": "a"}, [OK, OK], "both write ok.html"),
+        ({"scenario_name": "a", "when": object()}, [OK], "JSON"),
+    ],
+)
+def test_bad_input_is_rejected_before_any_kernel_starts(params, notebooks, match, tmp_path, monkeypatch):
+    import papermill
+
+    def no_kernel(*args, **kwargs):
+        raise AssertionError("a kernel was started")
+
+    monkeypatch.setattr(papermill, "execute_notebook", no_kernel)
+    with pytest.raises(ScenarioError, match=match):
+        run_scenario(params, notebooks, tmp_path, progress=False)
+    assert not list(tmp_path.iterdir())
+
+
+def test_two_scenarios_with_the_same_name_in_one_batch_are_rejected_naming_the_file(tmp_path):
+    with pytest.raises(ScenarioError, match=r"params/a2\.yaml:scenario_name: 'a' is used by two"):
+        run_many(
+            [{"scenario_name": "a"}, {"scenario_name": "a"}], [OK], tmp_path, progress=False,
+            metadata=[{"scenario_path": "params/a.yaml"}, {"scenario_path": "params/a2.yaml"}],
+        )
+
+
+def test_batch_options_that_do_not_fit_the_scenarios_are_rejected(tmp_path):
+    with pytest.raises(ScenarioError, match="key_figures: expected 2 entries"):
+        run_many([{"scenario_name": "a"}, {"scenario_name": "b"}], [OK], tmp_path, key_figures=[{}])
+    with pytest.raises(ScenarioError, match="jobs: expected a positive"):
+        run_many([{"scenario_name": "a"}], [OK], tmp_path, jobs=0)
+
+
+def test_two_scenarios_with_two_jobs_both_land_and_the_top_index_lists_every_report(baseline, tmp_path):
+    out, _ = baseline
+    shutil.copytree(out / "baseline", tmp_path / "baseline")  # an earlier run's report
+    params = [
+        {"scenario_name": name, "title": f"Allowance {a:.0f}", "allowance": a, "posts": POSTS}
+        for name, a in (("allow_100", 100.0), ("allow_120", 120.0))
+    ]
+    reports = run_many(params, [OK], tmp_path, jobs=2, progress=False, extra_files=write_table)
+    assert [r.name for r in reports] == ["allow_100", "allow_120"]
+    assert all(r.ok for r in reports) and exit_code(reports) == 0
+    for p in params:
+        page = (tmp_path / p["scenario_name"] / "ok.html").read_text(encoding="utf-8")
+        assert annual_cost_text(p["allowance"], POSTS) in page
+    top = (tmp_path / "index.html").read_text(encoding="utf-8")
+    for name in ("baseline", "allow_100", "allow_120"):
+        assert f'href="{name}/index.html"' in top
+    assert f"{120.0 * 12 * POSTS:,.0f}" in top  # headline figure of each scenario
+    assert "Allowance 100" in top
+
+
+def test_a_failed_scenario_in_a_batch_gives_exit_code_2_and_does_not_stop_the_others(tmp_path):
+    good = ScenarioReport(name="a", ok=True, folder=tmp_path / "a")
+    bad = ScenarioReport(name="b", ok=False, folder=tmp_path / "b", problems=["x"])
+    assert exit_code([good]) == 0
+    assert exit_code([good, bad]) == 2
+
+
+def test_run_many_reports_a_notebook_failure_as_a_failed_scenario(tmp_path):
+    reports = run_many(
+        [{"scenario_name": "f", "allowance": 1.0, "posts": 1}], [FAIL], tmp_path, progress=False
+    )
+    (rep,) = reports
+    assert not rep.ok and exit_code(reports) == 2
+    assert "RuntimeError: deliberate failure for tests" in rep.problems[0]
+    assert rep.kept_at == tmp_path / ".failed" / "f" / "fail.ipynb"
+    assert not (tmp_path / "f").exists()
+    assert (tmp_path / "index.html").is_file()
+
+
+def test_top_index_skips_hidden_and_unreadable_folders(tmp_path):
+    (tmp_path / ".failed" / "x").mkdir(parents=True)
+    (tmp_path / ".failed" / "x" / "run.json").write_text("{}", encoding="utf-8")
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "run.json").write_text("not json", encoding="utf-8")
+    (tmp_path / "good").mkdir()
+    (tmp_path / "good" / "run.json").write_text(
+        json.dumps({"scenario_name": "good", "title": "Good one", "key_figures": [["Posts", "7"]]}),
+        encoding="utf-8",
+    )
+    page = write_top_index(tmp_path, lang="zh").read_text(encoding="utf-8")
+    assert 'href="good/index.html"' in page and "Good one" in page and "Posts" in page
+    assert "broken" not in page and ".failed" not in page
+    assert "方案" in page
+
+
+def test_replacing_a_report_restores_the_old_one_when_the_move_fails(tmp_path, monkeypatch):
+    old = tmp_path / "s"
+    old.mkdir()
+    (old / "run.json").write_text("old", encoding="utf-8")
+    new = tmp_path / ".s.tmp-1"
+    new.mkdir()
+    (new / "run.json").write_text("new", encoding="utf-8")
+    real_replace = report.os.replace
+
+    def failing_replace(src, dst):
+        if Path(src) == new:
+            raise OSError("disk full")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(report.os, "replace", failing_replace)
+    with pytest.raises(OSError):
+        report._replace_dir(new, old)
+    assert (old / "run.json").read_text(encoding="utf-8") == "old"
+    monkeypatch.setattr(report.os, "replace", real_replace)
+    report._replace_dir(new, old)
+    assert (old / "run.json").read_text(encoding="utf-8") == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s"]
+
+
+def test_floor_benchmark_executes_and_converts_empty_notebooks(tmp_path):
+    seconds = floor_benchmark(1, tmp_path)
+    assert seconds > 0
+    assert (tmp_path / "empty_0.html").is_file()
+
+
+def test_a_page_that_cannot_be_converted_keeps_the_executed_notebook_and_the_old_report(
+    baseline, tmp_path, monkeypatch
+):
+    out, _ = baseline
+    shutil.copytree(out / "baseline", tmp_path / "baseline")
+    before = snapshot(tmp_path / "baseline")
+    params = json.loads((tmp_path / "baseline" / "run.json").read_text(encoding="utf-8"))["parameters"]
+
+    def cannot_convert(nb, title):
+        raise ValueError("unsupported output")
+
+    monkeypatch.setattr(report, "notebook_to_html", cannot_convert)
+    with pytest.raises(RunError, match=r"ok\.ipynb: .*converting to ok\.html failed: ValueError: unsupported output"):
+        run_scenario(params, [OK], tmp_path, progress=False)
+    assert snapshot(tmp_path / "baseline") == before
+    assert (tmp_path / ".failed" / "baseline" / "ok.ipynb").is_file()

@@ -1,0 +1,224 @@
+"""The budget workbook: layout, totals, formats, labels and errors."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from qzfp.errors import RunError
+from qzfp.workbook import read_budget_totals, sheet_title, write_budget_workbook
+
+YEARS = (2006, 2007, 2008)
+COUNTIES = {"330802": "柯城区", "330803": "衢江区"}
+VP_ALLOWANCE = 60.0  # [yuan/month]
+OFFICE_COST = 1234.56  # [yuan/person/year], has cents on purpose
+
+
+def vp_posts(year: int, county: str) -> int:
+    """Posts grow by 3 a year from 40 (county 330802) or 25 (330803)."""
+    return (40 if county == "330802" else 25) + 3 * (year - YEARS[0])
+
+
+def budget_table(office_cost: float = OFFICE_COST) -> pd.DataFrame:
+    rows = []
+    for year in YEARS:
+        for county in COUNTIES:
+            q = vp_posts(year, county)
+            amount = q * VP_ALLOWANCE * 12
+            rows.append(
+                dict(year=year, county_code=county, line="village_vp_allowance",
+                     rule_path="village.vice_president.allowance", reference="衢委办[2004]38号",
+                     quantity=q, quantity_unit="post", unit_cost_yuan=VP_ALLOWANCE * 12,
+                     amount_yuan=amount, funded_city_yuan=amount / 2,
+                     funded_county_yuan=amount / 2, funded_township_yuan=0.0)
+            )
+            people = 3
+            amount = people * office_cost
+            rows.append(
+                dict(year=year, county_code=county, line="secretariat_office",
+                     rule_path="county.secretariat.office_cost",
+                     reference="assumption: office cost per staff" if year < 2008 else "衢委办[2006]101号",
+                     quantity=people, quantity_unit="person", unit_cost_yuan=office_cost,
+                     amount_yuan=amount, funded_city_yuan=0.0, funded_county_yuan=amount,
+                     funded_township_yuan=0.0)
+            )
+    return pd.DataFrame(rows)
+
+
+def assumptions_table() -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            dict(path="village.vice_president.allowance", description="Monthly post allowance of a village FPA vice-president",
+                 unit="yuan/month", since=pd.Timestamp("2004-01-01"), value=VP_ALLOWANCE, reference="衢委办[2004]38号"),
+            dict(path="village.vice_president.population_threshold", description="Villages with at least this many people get one",
+                 unit="person", since=pd.Timestamp("2004-01-01"), value=500, reference="衢委办[2006]101号"),
+        ]
+    )
+
+
+def summary_table(budget: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(
+        {"indicator": ["Total budget", "Posts in 2006"],
+         "amount_yuan": [budget["amount_yuan"].sum(), None]}
+    )
+
+
+@pytest.fixture()
+def workbook(tmp_path):
+    budget = budget_table()
+    path = write_budget_workbook(
+        tmp_path / "budget.xlsx", budget, assumptions_table(), summary_table(budget), county_names=COUNTIES
+    )
+    return path, budget
+
+
+def test_workbook_reads_back_with_the_same_totals_as_the_budget_table(workbook):
+    path, _ = workbook
+    totals = read_budget_totals(path)
+    vp = {y: sum(vp_posts(y, c) * VP_ALLOWANCE * 12 for c in COUNTIES) for y in YEARS}
+    office = len(COUNTIES) * 3 * OFFICE_COST
+    assert totals["by_year"] == pytest.approx({y: vp[y] + office for y in YEARS})
+    assert totals["total"] == pytest.approx(sum(vp.values()) + office * len(YEARS))
+    assert totals["by_line"] == pytest.approx(
+        {"village_vp_allowance": sum(vp.values()), "secretariat_office": office * len(YEARS)}
+    )
+    for code, name in COUNTIES.items():
+        expected = sum(vp_posts(y, code) * VP_ALLOWANCE * 12 + 3 * OFFICE_COST for y in YEARS)
+        assert totals["by_county"][name] == pytest.approx(expected)
+    assert totals["sheets"] == ["Summary", "Line items", "柯城区", "衢江区", "Assumptions"]
+
+
+def test_line_items_have_years_as_columns_a_total_column_rule_and_all_references(workbook):
+    path, _ = workbook
+    ws = load_workbook(path)["Line items"]
+    header = [c.value for c in ws[1]]
+    assert header == ["Line item", *YEARS, "Total", "Rule", "Reference"]
+    rows = {r[0]: r for r in ws.iter_rows(min_row=2, values_only=True)}
+    office = rows["secretariat_office"]
+    assert office[len(YEARS) + 2] == "county.secretariat.office_cost"
+    assert office[len(YEARS) + 3] == "assumption: office cost per staff; 衢委办[2006]101号"
+    assert rows["Total"][len(YEARS) + 1] == pytest.approx(sum(rows[k][len(YEARS) + 1] for k in
+                                                             ("village_vp_allowance", "secretariat_office")))
+    assert ws.cell(row=ws.max_row, column=1).font.bold
+
+
+def test_headers_are_frozen_bold_and_amounts_formatted(workbook):
+    path, _ = workbook
+    wb = load_workbook(path)
+    assert wb["Summary"].freeze_panes == "A2"
+    for name in ("Line items", "柯城区", "Assumptions"):
+        assert wb[name].freeze_panes == "B2"
+        assert all(c.font.bold for c in wb[name][1] if c.value is not None)
+    ws = wb["Line items"]
+    # office cost has cents, so the whole sheet shows cents
+    assert ws.cell(row=2, column=2).number_format == "#,##0.00"
+    assert wb["Summary"].cell(row=2, column=2).number_format == "#,##0.00"
+
+
+def test_whole_yuan_amounts_are_formatted_without_cents(tmp_path):
+    budget = budget_table(office_cost=1200.0)
+    path = write_budget_workbook(tmp_path / "b.xlsx", budget, assumptions_table(), summary_table(budget))
+    ws = load_workbook(path)["Line items"]
+    assert {ws.cell(row=r, column=c).number_format for r in range(2, 5) for c in range(2, 6)} == {"#,##0"}
+
+
+def test_column_widths_follow_content_and_count_cjk_characters_double(tmp_path):
+    budget = budget_table()
+    budget["line"] = budget["line"].map({"village_vp_allowance": "ab" * 5, "secretariat_office": "x"})
+    labels = {"ab" * 5: "村计生协专职副会长津贴"}  # 11 CJK characters = width 22
+    path = write_budget_workbook(tmp_path / "b.xlsx", budget, assumptions_table(), summary_table(budget),
+                                 labels=labels)
+    ws = load_workbook(path)["Line items"]
+    assert ws.column_dimensions["A"].width == 2 * len(labels["ab" * 5]) + 2
+    assert ws.cell(row=2, column=1).value == labels["ab" * 5]
+
+
+def test_labels_translate_sheet_names_headers_and_line_ids(tmp_path):
+    budget = budget_table()
+    labels = {"summary": "汇总", "line_items": "预算明细", "assumptions": "参数与依据", "total": "合计",
+              "line": "项目", "village_vp_allowance": "村副会长津贴"}
+    path = write_budget_workbook(tmp_path / "b.xlsx", budget, assumptions_table(), summary_table(budget),
+                                 labels=labels, county_names=COUNTIES)
+    wb = load_workbook(path)
+    assert wb.sheetnames == ["汇总", "预算明细", "柯城区", "衢江区", "参数与依据"]
+    assert wb["预算明细"]["A1"].value == "项目"
+    totals = read_budget_totals(path)
+    assert "村副会长津贴" in totals["by_line"]
+    assert totals["total"] == pytest.approx(budget["amount_yuan"].sum())
+
+
+def test_assumptions_sheet_lists_every_parameter_with_unit_and_reference(workbook):
+    path, _ = workbook
+    ws = load_workbook(path)["Assumptions"]
+    rows = list(ws.iter_rows(values_only=True))
+    assert rows[0] == ("Parameter", "Description", "Unit", "Since", "Value", "Reference")
+    assert [r[0] for r in rows[1:]] == list(assumptions_table()["path"])
+    assert rows[1][2] == "yuan/month" and rows[1][4] == VP_ALLOWANCE and rows[1][5] == "衢委办[2004]38号"
+    assert rows[1][3].year == 2004 and ws["D2"].number_format == "yyyy-mm-dd"
+
+
+def test_sheet_titles_respect_excel_length_characters_and_uniqueness():
+    taken: set[str] = set()
+    long = "A county name that is far longer than thirty-one characters"
+    first = sheet_title(long, taken)
+    second = sheet_title(long, taken)
+    assert len(first) <= 31 and len(second) <= 31 and first != second and second.endswith(" (2)")
+    assert sheet_title("a/b[c]:d*e?f\\g", taken) == "a b c  d e f g"
+    assert sheet_title("SUMMARY", {"Summary"}) == "SUMMARY (2)"
+    assert sheet_title("''", set()) == "Sheet"
+
+
+def test_missing_budget_columns_are_named_in_the_error(tmp_path):
+    budget = budget_table().drop(columns=["reference", "amount_yuan"])
+    with pytest.raises(RunError, match=r"budget table: missing column\(s\) reference, amount_yuan"):
+        write_budget_workbook(tmp_path / "b.xlsx", budget, assumptions_table(), pd.DataFrame())
+    assert not (tmp_path / "b.xlsx").exists()
+
+
+def test_non_numeric_amount_is_an_error_naming_the_row(tmp_path):
+    budget = budget_table()
+    budget["amount_yuan"] = budget["amount_yuan"].astype(object)
+    budget.loc[4, "amount_yuan"] = "about 5000"
+    with pytest.raises(RunError, match=r"budget table:row 5: amount_yuan must be a number, got 'about 5000'"):
+        write_budget_workbook(tmp_path / "b.xlsx", budget, assumptions_table(), pd.DataFrame())
+
+
+def test_missing_assumption_columns_are_named_in_the_error(tmp_path):
+    with pytest.raises(RunError, match=r"assumptions table: missing column\(s\) unit, reference"):
+        write_budget_workbook(tmp_path / "b.xlsx", budget_table(),
+                              assumptions_table().drop(columns=["unit", "reference"]), pd.DataFrame())
+
+
+@pytest.mark.skipif(
+    not (shutil.which("libreoffice") or shutil.which("soffice")), reason="LibreOffice not installed"
+)
+def test_libreoffice_opens_the_workbook(workbook, tmp_path):
+    path, _ = workbook
+    office = shutil.which("libreoffice") or shutil.which("soffice")
+    out = tmp_path / "csv"
+    subprocess.run(
+        [office, "--headless", "--convert-to", "csv", "--outdir", str(out), str(path)],
+        check=True, capture_output=True, timeout=120,
+    )
+    assert (out / "budget.csv").read_text(encoding="utf-8").startswith("indicator")
+
+
+def test_summary_sheet_splits_each_year_by_funder_under_either_column_spelling(tmp_path):
+    budget = budget_table().rename(
+        columns={"funded_city_yuan": "city_yuan", "funded_county_yuan": "county_yuan",
+                 "funded_township_yuan": "township_yuan"}
+    )
+    path = write_budget_workbook(tmp_path / "b.xlsx", budget, assumptions_table(), summary_table(budget))
+    rows = list(load_workbook(path)["Summary"].iter_rows(values_only=True))
+    start = next(i for i, r in enumerate(rows) if r[0] == "Budget by year")
+    assert rows[start + 1] == ("Year", "Amount [yuan]", "City [yuan]", "County [yuan]", "Township [yuan]")
+    by_year = {r[0]: r[1:5] for r in rows[start + 2:start + 2 + len(YEARS)]}
+    for y in YEARS:
+        vp = sum(vp_posts(y, c) * VP_ALLOWANCE * 12 for c in COUNTIES)
+        office = len(COUNTIES) * 3 * OFFICE_COST
+        assert by_year[y] == pytest.approx((vp + office, vp / 2, vp / 2 + office, 0.0))
+    assert rows[start + 2 + len(YEARS)][0] == "Total"
