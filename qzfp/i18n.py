@@ -1,0 +1,959 @@
+"""Chinese and English labels, number formatting and CJK font set-up.
+
+Every human-facing text of qzfp (notebook headings and commentary, chart titles, axes and
+legends, table headers, workbook sheet names, index pages, command-line messages) is a
+*key* in one catalogue with an English and a Chinese template.  Templates use named
+``str.format`` fields (``"{year}"``); both languages of a key have the same fields.
+Chinese terms follow the source document 衢委办[2006]101号 (计生协, 专职副会长,
+岗位津贴, 奖励扶助 ...).
+
+Key families
+------------
+``col.<column>``
+    Table column headers of the tidy tables (see :func:`label_columns`).
+``post.<post_id>``, ``budget.<line_id>``, ``funder.<level>``, ``wisn.<term>``
+    Association posts, budget line items, funders and WISN terms (see :func:`post_label`,
+    :func:`budget_line_label`).
+``param.<rulebook path>``
+    Short names of the planner's levers (see :func:`param_label`).
+``chart.<chart>.<part>``
+    Chart titles, axes and legends used by :mod:`qzfp.plots`.
+``nb.<notebook>.<part>``
+    Notebook headings and commentary templates.
+``sheet.<name>``, ``index.<part>``, ``cli.<message>``
+    Workbook sheet names (at most 31 characters), index pages, command-line messages.
+``sex.*``, ``variant.*``, ``kind.*``, ``level.*``, ``yesno.*``
+    Small vocabularies.
+
+Examples
+--------
+>>> t("budget.village_vp_allowance", "zh")
+'村专职副会长岗位津贴'
+>>> t("cli.file_not_found", "en", path="params/x.yaml")
+'params/x.yaml: file not found'
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import string
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pandas as pd
+
+from .errors import Problem, ScenarioError
+
+LANGS: tuple[str, ...] = ("en", "zh")
+"""Supported languages (``lang`` scenario key and ``--lang`` option)."""
+
+# Each entry: key -> (English, Chinese).
+_ENTRIES: dict[str, tuple[str, str]] = {
+    # ---------------------------------------------------------------- languages
+    "lang.en": ("English", "英文"),
+    "lang.zh": ("Chinese", "中文"),
+    "app.name": (
+        "qzfp — Quzhou Family Planning Association planning model",
+        "衢州市计划生育协会规划测算模型（qzfp）",
+    ),
+    "app.city": ("Quzhou", "衢州市"),
+    "app.association": ("Family Planning Association (FPA)", "计划生育协会（计生协）"),
+    "app.source_document": (
+        "Quzhou Party Committee Office document 衢委办[2006]101号 (22 August 2006)",
+        "衢委办[2006]101号（2006年8月22日）",
+    ),
+    # ---------------------------------------------------------------- vocabularies
+    "sex.male": ("Male", "男"),
+    "sex.female": ("Female", "女"),
+    "sex.total": ("Total", "合计"),
+    "variant.medium": ("Medium", "中方案"),
+    "variant.low": ("Low", "低方案"),
+    "variant.high": ("High", "高方案"),
+    "variant.constant": ("Constant rates", "不变方案"),
+    "variant.median": ("Median of simulated paths", "模拟路径中位数"),
+    "kind.subdistrict": ("Subdistrict", "街道"),
+    "kind.town": ("Town", "镇"),
+    "kind.xiang": ("Township (xiang)", "乡"),
+    "kind.village": ("Administrative village", "行政村"),
+    "kind.community": ("Urban community", "社区"),
+    "level.city": ("City", "市"),
+    "level.county": ("County", "县（市、区）"),
+    "level.township": ("Township", "乡镇（街道）"),
+    "level.village": ("Village", "村（社区）"),
+    "yesno.yes": ("Yes", "是"),
+    "yesno.no": ("No", "否"),
+    "total": ("Total", "合计"),
+    "other": ("Other", "其他"),
+    "baseline": ("Baseline", "基准方案"),
+    "scenario": ("Scenario", "方案"),
+    # ---------------------------------------------------------------- table columns
+    "col.year": ("Year", "年份"),
+    "col.scenario": ("Scenario", "方案"),
+    "col.county_code": ("County code", "县（市、区）代码"),
+    "col.county": ("County", "县（市、区）"),
+    "col.township_code": ("Township code", "乡镇（街道）代码"),
+    "col.township": ("Township", "乡镇（街道）"),
+    "col.village_code": ("Village code", "村（社区）代码"),
+    "col.village": ("Village", "村（社区）"),
+    "col.name": ("Name", "名称"),
+    "col.name_zh": ("Name (Chinese)", "中文名称"),
+    "col.name_en": ("Name (pinyin)", "拼音名称"),
+    "col.kind": ("Type", "类型"),
+    "col.urban": ("Urban", "城镇"),
+    "col.synthetic": ("Synthetic", "合成数据"),
+    "col.sex": ("Sex", "性别"),
+    "col.age": ("Age [years]", "年龄（岁）"),
+    "col.persons": ("Persons", "人数"),
+    "col.population": ("Population [persons]", "人口（人）"),
+    "col.aged_60plus": ("Aged 60+ [persons]", "60岁及以上（人）"),
+    "col.women_15_49": ("Women 15–49 [persons]", "15—49岁妇女（人）"),
+    "col.births": ("Births [persons]", "出生（人）"),
+    "col.deaths": ("Deaths [persons]", "死亡（人）"),
+    "col.net_migration": ("Net migration [persons]", "净迁移（人）"),
+    "col.in_migrants": ("In-migrants [persons]", "流入人口（人）"),
+    "col.at_or_above_threshold": ("At or above threshold", "达到人口标准"),
+    "col.post": ("Post", "岗位"),
+    "col.posts": ("Posts", "岗位数"),
+    "col.level": ("Level", "层级"),
+    "col.extra_posts": ("Additional posts", "增配岗位数"),
+    "col.total_posts": ("Total posts", "岗位总数"),
+    "col.county_posts": ("County posts", "县级岗位数"),
+    "col.quantity_unit": ("Quantity unit", "数量单位"),
+    "col.unit_cost_unit": ("Unit-cost unit", "单价单位"),
+    "col.per_capita_yuan": ("Per person [yuan]", "人均（元）"),
+    "col.line": ("Budget line", "预算项目"),
+    "col.rule_path": ("Rule", "规则参数"),
+    "col.reference": ("Reference", "依据"),
+    "col.quantity": ("Quantity", "数量"),
+    "col.unit": ("Unit", "单位"),
+    "col.unit_cost_yuan": ("Unit cost [yuan]", "单价（元）"),
+    "col.amount_yuan": ("Amount [yuan]", "金额（元）"),
+    "col.share_city": ("City share", "市级承担比例"),
+    "col.share_county": ("County share", "县级承担比例"),
+    "col.share_township": ("Township share", "乡镇承担比例"),
+    "col.city_yuan": ("City [yuan]", "市级（元）"),
+    "col.county_yuan": ("County [yuan]", "县级（元）"),
+    "col.township_yuan": ("Township [yuan]", "乡镇（元）"),
+    "col.hours": ("Workload [hours/year]", "工作量（小时/年）"),
+    "col.available_hours": ("Available working time [hours/year]", "可用工作时间（小时/年）"),
+    "col.required_staff": ("Required staff [persons]", "需要人数（人）"),
+    "col.staff_in_post": ("Staff in post [persons]", "现有人数（人）"),
+    "col.wisn_difference": ("WISN difference [persons]", "WISN差值（人）"),
+    "col.wisn_ratio": ("WISN ratio", "WISN比值"),
+    "col.path": ("Parameter", "参数"),
+    "col.parameter": ("Parameter", "参数"),
+    "col.description": ("Description", "说明"),
+    "col.since": ("In force since", "生效日期"),
+    "col.value": ("Value", "取值"),
+    "col.low": ("Low", "下调"),
+    "col.high": ("High", "上调"),
+    "col.effect_yuan": ("Effect [yuan]", "影响（元）"),
+    "col.variant": ("Variant", "方案"),
+    "col.draw": ("Simulated path", "模拟路径"),
+    "col.delta_yuan": ("Change [yuan]", "变化（元）"),
+    "col.baseline_yuan": ("Baseline [yuan]", "基准方案（元）"),
+    "col.scenario_yuan": ("Scenario [yuan]", "比较方案（元）"),
+    # ---------------------------------------------------------------- posts
+    "post.county_president": ("County FPA president", "县计生协会长"),
+    "post.county_vice_president": ("County full-time vice-president", "县计生协专职副会长"),
+    "post.secretary_general": ("Secretary-general", "秘书长"),
+    "post.secretariat_staff": ("Secretariat staff", "秘书处工作人员"),
+    "post.township_vice_president": (
+        "Township full-time vice-president",
+        "乡镇计生协专职副会长",
+    ),
+    "post.village_vice_president": ("Village full-time vice-president", "村计生协专职副会长"),
+    "post.migrant_association": ("Migrant FPA", "流动人口计生协"),
+    "post.members": ("Members", "会员"),
+    "post.volunteers": ("Volunteers", "志愿者"),
+    # ---------------------------------------------------------------- budget lines
+    "post.president": ("President", "会长"),
+    "post.vice_president": ("Full-time vice-president", "专职副会长"),
+    "budget.village_vp_allowance": ("Village vice-president allowances", "村专职副会长岗位津贴"),
+    "budget.township_vp_allowance": ("Township FP post allowances", "乡镇计生岗位津贴"),
+    "budget.county_posts": ("County FPA posts", "县计生协岗位"),
+    "budget.county_vp_allowance": ("County vice-president allowances", "县计生协专职副会长津贴"),
+    "budget.county_secretariat": ("County secretariat", "县计生协秘书处"),
+    "budget.training": ("Training", "培训"),
+    "budget.training_trainee_days": (
+        "Training: trainees' board and materials",
+        "培训：学员食宿资料费",
+    ),
+    "budget.training_batches": ("Training: venues and teachers", "培训：场地师资费"),
+    "budget.activity_members_day": ("5.29 members' day", "“5.29”会员活动日"),
+    "budget.activity_world_population_day": ("7.11 World Population Day", "“7.11”世界人口日"),
+    "budget.activity_spring_festival": ("Spring Festival activities", "春节活动"),
+    "budget.activity_slack_season": ("Slack farming season activities", "农闲时节活动"),
+    "budget.members_day_village_events": ("5.29 members' day: villages", "“5.29”会员活动日（村）"),
+    "budget.members_day_township_events": (
+        "5.29 members' day: townships",
+        "“5.29”会员活动日（乡镇）",
+    ),
+    "budget.world_population_day_village_events": (
+        "7.11 World Population Day: villages",
+        "“7.11”世界人口日（村）",
+    ),
+    "budget.world_population_day_township_events": (
+        "7.11 World Population Day: townships",
+        "“7.11”世界人口日（乡镇）",
+    ),
+    "budget.spring_festival_village_events": (
+        "Spring Festival activities: villages",
+        "春节活动（村）",
+    ),
+    "budget.spring_festival_township_events": (
+        "Spring Festival activities: townships",
+        "春节活动（乡镇）",
+    ),
+    "budget.slack_season_village_events": (
+        "Slack season activities: villages",
+        "农闲时节活动（村）",
+    ),
+    "budget.slack_season_township_events": (
+        "Slack season activities: townships",
+        "农闲时节活动（乡镇）",
+    ),
+    "budget.members_homes": ("Members' homes", "会员之家"),
+    "budget.population_schools": ("Population schools", "人口学校"),
+    "budget.harmonious_family": ("Harmonious family model households", "和谐家庭示范户评选"),
+    "budget.harmonious_family_awards": ("Harmonious family awards", "和谐家庭示范户奖励"),
+    "budget.re_elections": ("Re-elections", "换届"),
+    "budget.reelection_county": ("Re-elections: county", "换届（县级）"),
+    "budget.reelection_township": ("Re-elections: townships", "换届（乡镇）"),
+    "budget.reelection_village": ("Re-elections: villages", "换届（村）"),
+    "budget.reward_assistance": (
+        "Reward and assistance for rural FP families",
+        "农村部分计划生育家庭奖励扶助",
+    ),
+    "budget.shaoshengkuaifu": (
+        "'Fewer births, faster prosperity' project",
+        "“少生快富”项目",
+    ),
+    "budget.insurance": ("Family-planning insurance", "计划生育保险"),
+    "budget.fp_insurance": ("Family-planning insurance premiums", "计划生育保险保费"),
+    "budget.migrant_associations": ("Migrant FPAs", "流动人口计生协"),
+    "budget.operating_costs": ("Operating costs", "工作经费"),
+    # ---------------------------------------------------------------- funders
+    "budget.county_association_operating": ("County FPA operating costs", "县计生协工作经费"),
+    "budget.township_association_operating": ("Township FPA operating costs", "乡镇计生协工作经费"),
+    "funder.city": ("City", "市级"),
+    "funder.county": ("County", "县级"),
+    "funder.township": ("Township", "乡镇"),
+    "funder.split": ("Funding split", "经费分担"),
+    # ---------------------------------------------------------------- WISN
+    "wisn.title": ("Workload Indicators of Staffing Need (WISN)", "人员配置工作量指标（WISN）"),
+    "wisn.available_working_time": ("Available working time", "可用工作时间"),
+    "wisn.workload_component": ("Workload component", "工作量构成"),
+    "wisn.activity_standard": ("Activity standard", "活动标准"),
+    "wisn.standard_workload": ("Standard workload", "标准工作量"),
+    "wisn.category_allowance": ("Category allowance", "类别补偿"),
+    "wisn.individual_allowance": ("Individual allowance", "个人补偿"),
+    "wisn.required_staff": ("Required staff", "需要人数"),
+    "wisn.staff_in_post": ("Staff in post", "现有人数"),
+    "wisn.wisn_difference": ("WISN difference", "WISN差值"),
+    "wisn.wisn_ratio": ("WISN ratio", "WISN比值"),
+    "wisn.shortfall": ("Shortfall (ratio below 1)", "人员不足（比值小于1）"),
+    "wisn.adequate": ("Adequate (ratio 1 or more)", "人员充足（比值不小于1）"),
+    "wisn.fte": ("Full-time equivalents", "全时当量"),
+    # ---------------------------------------------------------------- levers
+    "param.village.vice_president.allowance": (
+        "Village vice-president allowance [yuan/month]",
+        "村专职副会长岗位津贴（元/月）",
+    ),
+    "param.village.vice_president.population_threshold": (
+        "Village population threshold [persons]",
+        "行政村人口标准（人）",
+    ),
+    "param.township.vice_president.allowance": (
+        "Township post allowance [yuan/month]",
+        "乡镇计生岗位津贴（元/月）",
+    ),
+    "param.reward_assistance.amount": (
+        "Reward and assistance [yuan/person/year]",
+        "奖励扶助金（元/人/年）",
+    ),
+    "param.merge_target": ("Township merger target [persons]", "乡镇合并目标规模（人）"),
+    "param.variant": ("Projection variant", "预测方案"),
+    # ---------------------------------------------------------------- charts
+    "chart.pyramid.title": (
+        "Population by age and sex, {place}, {year}",
+        "{place}{year}年人口金字塔",
+    ),
+    "chart.pyramid.x": ("Persons", "人数"),
+    "chart.pyramid.y": ("Age [years]", "年龄（岁）"),
+    "chart.pyramid.compare": ("Outline: {year}", "轮廓：{year}年"),
+    "chart.fan.title": ("Projected population, {place}", "{place}人口预测"),
+    "chart.fan.x": ("Year", "年份"),
+    "chart.fan.y": ("Population [persons]", "人口（人）"),
+    "chart.fan.band_10_90": ("10–90 % of simulated paths", "10%—90%模拟区间"),
+    "chart.fan.band_25_75": ("25–75 % of simulated paths", "25%—75%模拟区间"),
+    "chart.fan.median": ("Median", "中位数"),
+    "chart.townships.title": (
+        "Township populations before and after the 2006 adjustment",
+        "2006年乡镇（街道）区划调整前后的乡镇人口",
+    ),
+    "chart.townships.before": ("Before ({n} townships)", "调整前（{n}个乡镇）"),
+    "chart.townships.after": ("After ({n} townships)", "调整后（{n}个乡镇）"),
+    "chart.townships.mean": ("Mean {value}", "平均{value}"),
+    "chart.townships.x_rank": ("Townships, largest first", "乡镇（按人口从大到小）"),
+    "chart.townships.x_hist": ("Township population [persons]", "乡镇人口（人）"),
+    "chart.townships.y_hist": ("Number of townships", "乡镇个数"),
+    "chart.townships.y": ("Population [persons]", "人口（人）"),
+    "chart.budget.title": (
+        "Budget by line item, {start_year}–{end_year}",
+        "{start_year}—{end_year}年分项预算",
+    ),
+    "chart.budget.x": ("Year", "年份"),
+    "chart.budget.y": ("Amount [thousand yuan]", "金额（万元）"),
+    "chart.waterfall.title": (
+        "From {baseline} to {scenario}, {year}",
+        "{year}年预算：从{baseline}到{scenario}",
+    ),
+    "chart.waterfall.y": ("Amount [thousand yuan]", "金额（万元）"),
+    "chart.waterfall.increase": ("Increase", "增加"),
+    "chart.waterfall.decrease": ("Decrease", "减少"),
+    "chart.tornado.title": ("Sensitivity of {outcome}", "{outcome}的敏感性分析"),
+    "chart.tornado.x": ("Change in {outcome}", "{outcome}的变化"),
+    "chart.tornado.low": ("Assumption −{pct} %", "假设下调{pct}%"),
+    "chart.tornado.high": ("Assumption +{pct} %", "假设上调{pct}%"),
+    "chart.heatmap.title": ("{value} by {x} and {y}", "{value}（按{x}和{y}）"),
+    "chart.wisn.title": ("WISN ratio by township, {year}", "{year}年各乡镇WISN比值"),
+    "chart.wisn.x": ("Township", "乡镇（街道）"),
+    "chart.wisn.y": ("WISN ratio (staff in post / required)", "WISN比值（现有人数/需要人数）"),
+    "chart.wisn.line": ("Ratio 1: staff match the workload", "比值为1：人员与工作量相当"),
+    "outcome.total_budget": ("total budget [yuan]", "预算总额（元）"),
+    "outcome.posts": ("posts required", "所需岗位数"),
+    "outcome.population": ("population", "人口"),
+    # ---------------------------------------------------------------- notebooks: common
+    "nb.common.parameters": ("Parameters used", "所用参数"),
+    "nb.common.parameters_note": (
+        "Every value in force in the years modelled, with its reference.",
+        "模型年份内生效的全部参数及其依据。",
+    ),
+    "nb.common.scenario": ("Scenario: {title}", "方案：{title}"),
+    "nb.common.generated": ("Generated {date} by qzfp {version}.", "qzfp {version}生成于{date}。"),
+    "nb.common.register": (
+        "Register: {source} ({n_villages} villages, reference year {year}).",
+        "底册：{source}（{n_villages}个村（社区），基准年{year}年）。",
+    ),
+    "nb.common.synthetic_note": (
+        "{n_synthetic} of {n_villages} villages are synthetic (no published village data); "
+        "treat village-level results as illustrative.",
+        "{n_villages}个村（社区）中有{n_synthetic}个为合成数据（无公开的村级数据），"
+        "村级结果仅供示意。",
+    ),
+    # ---------------------------------------------------------------- notebook: explorer
+    "nb.explore.title": ("Explore the levers", "参数探索"),
+    "nb.explore.intro": (
+        "Move a control: key figures, the chart and the budget table update at once.",
+        "调整任一控件，关键指标、图表和预算表即时更新。",
+    ),
+    "nb.explore.county_filter": ("County", "县（市、区）"),
+    "nb.explore.all_counties": ("Whole city", "全市"),
+    "nb.explore.year": ("Year", "年份"),
+    "nb.explore.save": ("Save as scenario", "另存为方案"),
+    "nb.explore.saved": ("Saved scenario to {path}.", "方案已保存至{path}。"),
+    "nb.explore.key_figures": (
+        "{year}: {posts} posts, {required_staff} staff required, budget {budget}.",
+        "{year}年：岗位{posts}个，需要人员{required_staff}人，预算{budget}。",
+    ),
+    # ---------------------------------------------------------------- notebook: population
+    "nb.population.title": (
+        "Population projection, {start_year}–{end_year}",
+        "人口预测（{start_year}—{end_year}年）",
+    ),
+    "nb.population.intro": (
+        "Projection of {n_counties} counties, {n_townships} townships and {n_villages} villages "
+        "from {start_year} to {end_year}, {variant} variant.",
+        "按{variant}预测{start_year}—{end_year}年全市{n_counties}个县（市、区）、"
+        "{n_townships}个乡镇（街道）、{n_villages}个村（社区）的人口。",
+    ),
+    "nb.population.h_city": ("The city", "全市"),
+    "nb.population.h_counties": ("Counties", "各县（市、区）"),
+    "nb.population.h_townships": ("Townships", "各乡镇（街道）"),
+    "nb.population.h_pyramid": ("Age structure", "年龄结构"),
+    "nb.population.h_uncertainty": ("Uncertainty", "不确定性"),
+    "nb.population.summary": (
+        "The population changes from {pop_start} in {start_year} to {pop_end} in {end_year} "
+        "({change_pct}).",
+        "全市人口由{start_year}年的{pop_start}变为{end_year}年的{pop_end}（{change_pct}）。",
+    ),
+    "nb.population.aged": (
+        "People aged 60 and over: {aged_start} in {start_year}, {aged_end} in {end_year}.",
+        "60岁及以上人口：{start_year}年{aged_start}，{end_year}年{aged_end}。",
+    ),
+    "nb.population.uncertainty": (
+        "In 80 % of {n_paths} simulated paths the {year} population lies between {p10} and {p90}.",
+        "{n_paths}条模拟路径中，80%的路径显示{year}年人口在{p10}至{p90}之间。",
+    ),
+    "nb.population.threshold": (
+        "{n_above} villages have {threshold} or more people in {year} "
+        "({change} compared with {start_year}).",
+        "{year}年人口在{threshold}人以上（含）的行政村有{n_above}个（比{start_year}年{change}）。",
+    ),
+    # ---------------------------------------------------------------- notebook: staffing
+    "nb.staffing.title": ("Association posts required by the rules", "按规定应配备的计生协岗位"),
+    "nb.staffing.intro": (
+        "Every village of {threshold} or more people has one full-time vice-president, every "
+        "township one, every county a president, a full-time vice-president and a secretariat.",
+        "{threshold}人口以上的行政村选配一名专职副会长；每个乡镇（街道）明确一名专职副会长；"
+        "各县（市、区）配好会长、专职副会长和秘书处工作人员。",
+    ),
+    "nb.staffing.h_posts": ("Posts by level", "各级岗位"),
+    "nb.staffing.h_villages": ("Villages at or above the threshold", "达到人口标准的行政村"),
+    "nb.staffing.summary": (
+        "In {year} the rules require {total} posts: {village} village vice-presidents, "
+        "{township} township vice-presidents and {county} county posts.",
+        "{year}年按规定共需{total}个岗位：村专职副会长{village}个，"
+        "乡镇专职副会长{township}个，县级岗位{county}个。",
+    ),
+    # ---------------------------------------------------------------- notebook: workload
+    "nb.workload.title": ("Workload and staffing need (WISN)", "工作量与人员需求（WISN）"),
+    "nb.workload.intro": (
+        "The WISN ratio is staff in post divided by staff required; below 1 the posts cannot "
+        "carry the workload.",
+        "WISN比值为现有人数除以需要人数；比值小于1表示现有人员难以承担工作量。",
+    ),
+    "nb.workload.h_townships": ("Townships", "各乡镇（街道）"),
+    "nb.workload.h_components": ("Workload components", "工作量构成"),
+    "nb.workload.summary": (
+        "In {year}, {n_short} of {n_townships} townships fall short; together they need "
+        "{gap} more full-time equivalents.",
+        "{year}年，{n_townships}个乡镇（街道）中有{n_short}个人员不足，合计还需{gap}个全时当量。",
+    ),
+    # ---------------------------------------------------------------- notebook: budget
+    "nb.budget.title": ("Budget", "经费预算"),
+    "nb.budget.intro": (
+        "Each line of the budget carries the rule and the reference it comes from.",
+        "预算的每一项都注明所依据的规则和文件。",
+    ),
+    "nb.budget.h_lines": ("Budget by line item", "分项预算"),
+    "nb.budget.h_funders": ("Who pays", "经费分担"),
+    "nb.budget.h_table": ("Budget table", "预算明细表"),
+    "nb.budget.summary": (
+        "The budget for {year} totals {total}; the largest line is {top_line} ({top_share} of "
+        "the total).",
+        "{year}年预算合计{total}，其中最大一项为{top_line}（占{top_share}）。",
+    ),
+    "nb.budget.period": (
+        "Over {start_year}–{end_year} the budget totals {total}.",
+        "{start_year}—{end_year}年预算累计{total}。",
+    ),
+    "nb.budget.funders": (
+        "Funding split in {year}: city {city}, counties {county}, townships {township}.",
+        "{year}年经费分担：市级{city}，县级{county}，乡镇{township}。",
+    ),
+    # ---------------------------------------------------------------- notebook: comparison
+    "nb.compare.title": ("Comparison of scenarios", "方案比较"),
+    "nb.compare.intro": (
+        "Scenarios compared with {baseline}.",
+        "各方案与{baseline}的比较。",
+    ),
+    "nb.compare.h_waterfall": ("What changes the budget", "预算变化的来源"),
+    "nb.compare.h_sensitivity": ("Sensitivity", "敏感性分析"),
+    "nb.compare.h_sweep": ("Sweep of two levers", "双参数扫描"),
+    "nb.compare.delta": (
+        "Compared with {baseline}, {scenario} changes the {year} budget by {delta} ({delta_pct}).",
+        "与{baseline}相比，{scenario}使{year}年预算变化{delta}（{delta_pct}）。",
+    ),
+    "nb.compare.sensitivity": (
+        "A change of ±{pct} % in {top_param} moves the {year} budget the most: {low} / {high}.",
+        "{top_param}变动±{pct}%对{year}年预算影响最大：{low}／{high}。",
+    ),
+    # ---------------------------------------------------------------- workbook sheets
+    "sheet.summary": ("Summary", "汇总"),
+    "sheet.budget": ("Budget", "预算明细"),
+    "sheet.budget_by_line": ("Budget by line", "分项预算"),
+    "sheet.funders": ("Funding split", "经费分担"),
+    "sheet.posts": ("Posts", "岗位"),
+    "sheet.workload": ("Workload (WISN)", "工作量（WISN）"),
+    "sheet.population": ("Population", "人口"),
+    "sheet.counties": ("Counties", "县（市、区）"),
+    "sheet.townships": ("Townships", "乡镇（街道）"),
+    "sheet.villages": ("Villages", "村（社区）"),
+    "sheet.parameters": ("Parameters", "参数"),
+    "sheet.sensitivity": ("Sensitivity", "敏感性"),
+    "sheet.comparison": ("Comparison", "方案比较"),
+    "sheet.run": ("Run", "运行信息"),
+    "sheet.title": ("{title} — budget workbook", "{title}——预算工作簿"),
+    # ---------------------------------------------------------------- index pages
+    "index.title": ("qzfp reports", "衢州市计生协规划测算报告"),
+    "index.scenario_title": ("Scenario {name}", "方案：{name}"),
+    "index.scenarios": ("Scenarios", "方案列表"),
+    "index.key_figures": ("Key figures", "关键指标"),
+    "index.pages": ("Pages", "报告页面"),
+    "index.downloads": ("Downloads", "下载"),
+    "index.workbook": ("Budget workbook (Excel)", "预算工作簿（Excel）"),
+    "index.tables": ("Result tables (CSV)", "结果数据表（CSV）"),
+    "index.run_record": ("Run record (run.json)", "运行记录（run.json）"),
+    "index.generated": ("Generated {date} by qzfp {version}", "qzfp {version}生成于{date}"),
+    "index.no_reports": (
+        "No reports yet. Run `qzfp run params/baseline.yaml`.",
+        "尚无报告。请运行 `qzfp run params/baseline.yaml`。",
+    ),
+    "index.description": ("Description", "说明"),
+    "index.back": ("All scenarios", "返回方案列表"),
+    "index.page.explore": ("Explorer", "参数探索"),
+    "index.page.population": ("Population", "人口预测"),
+    "index.page.staffing": ("Posts", "岗位配置"),
+    "index.page.workload": ("Workload (WISN)", "工作量（WISN）"),
+    "index.page.budget": ("Budget", "经费预算"),
+    "index.page.compare": ("Comparison", "方案比较"),
+    # ---------------------------------------------------------------- command line
+    "cli.error": ("error", "错误"),
+    "cli.file_not_found": ("{path}: file not found", "{path}：文件不存在"),
+    "cli.invalid_scenario": (
+        "{path}: invalid scenario ({count} problems)",
+        "{path}：方案文件有误（{count}处问题）",
+    ),
+    "cli.invalid_register": (
+        "{path}: invalid register ({count} problems)",
+        "{path}：底册有误（{count}处问题）",
+    ),
+    "cli.invalid_parameter": (
+        "{path}: invalid rulebook parameter ({count} problems)",
+        "{path}：规则参数有误（{count}处问题）",
+    ),
+    "cli.run_failed": (
+        "{notebook}: run failed; the previous report in {output} was kept (log: {log})",
+        "{notebook}：运行失败，已保留{output}中原有的报告（日志：{log}）",
+    ),
+    "cli.did_you_mean": ("did you mean '{suggestion}'?", "是否应为“{suggestion}”？"),
+    "cli.unknown_name": ("unknown {what} '{name}'", "未知的{what}“{name}”"),
+    "cli.unknown_lang": (
+        "unknown language '{value}'; expected one of {choices}",
+        "未知语言“{value}”，应为{choices}之一",
+    ),
+    "cli.running": (
+        "Running {notebook} for scenario {scenario} …",
+        "正在为方案{scenario}运行{notebook}……",
+    ),
+    "cli.report_written": ("Report written to {path}", "报告已生成：{path}"),
+    "cli.done": ("Done in {seconds} s.", "完成，用时{seconds}秒。"),
+}
+
+_HUMAN_LANG = {"en": "English", "zh": "Chinese"}
+
+CATALOGUE: dict[str, dict[str, str]] = {
+    "en": {key: en for key, (en, _) in _ENTRIES.items()},
+    "zh": {key: zh for key, (_, zh) in _ENTRIES.items()},
+}
+"""``CATALOGUE[lang][key]`` → template."""
+
+BUDGET_LINES: tuple[str, ...] = tuple(
+    k.split(".", 1)[1] for k in _ENTRIES if k.startswith("budget.")
+)
+"""Stable budget line ids in report order."""
+
+POSTS: tuple[str, ...] = tuple(k.split(".", 1)[1] for k in _ENTRIES if k.startswith("post."))
+"""Post ids in report order."""
+
+
+class UnknownLabelError(KeyError):
+    """A label key is not in the catalogue (a programming error, not a user error)."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0])
+
+
+def check_lang(lang: str, location: str = "lang") -> str:
+    """Return ``lang`` if supported, else raise :class:`~qzfp.errors.ScenarioError`.
+
+    Parameters
+    ----------
+    lang : str
+        Language code (``"en"`` or ``"zh"``).
+    location : str
+        Where the value came from, for the error message (``"params/x.yaml:lang"``).
+    """
+    if lang in LANGS:
+        return lang
+    hint = difflib.get_close_matches(str(lang).lower(), LANGS, n=1)
+    msg = f"unknown language {lang!r}; expected one of {', '.join(LANGS)}"
+    if hint:
+        msg += f" (did you mean {hint[0]!r}?)"
+    raise ScenarioError(Problem(location, msg))
+
+
+def template_fields(template: str) -> set[str]:
+    """Names of the ``str.format`` fields of a template."""
+    return {
+        name.split(".")[0].split("[")[0]
+        for _, name, _, _ in string.Formatter().parse(template)
+        if name
+    }
+
+
+def has(key: str) -> bool:
+    """Whether ``key`` is in the catalogue."""
+    return key in _ENTRIES
+
+
+def keys(prefix: str = "") -> list[str]:
+    """Catalogue keys starting with ``prefix``, in catalogue order."""
+    return [k for k in _ENTRIES if k.startswith(prefix)]
+
+
+def t(key: str, lang: str, /, **fields: Any) -> str:
+    """Return the label ``key`` in ``lang`` with its named fields filled in.
+
+    Parameters
+    ----------
+    key : str
+        Catalogue key, e.g. ``"chart.fan.title"``.
+    lang : str
+        ``"en"`` or ``"zh"``.
+    **fields
+        Values of the template's named fields (all are required).
+
+    Raises
+    ------
+    UnknownLabelError
+        If ``key`` is not in the catalogue (the message suggests close keys).
+    KeyError
+        If a template field is not given.
+    ScenarioError
+        If ``lang`` is not supported.
+    """
+    check_lang(lang)
+    try:
+        template = CATALOGUE[lang][key]
+    except KeyError:
+        close = difflib.get_close_matches(key, list(_ENTRIES), n=3)
+        hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        raise UnknownLabelError(f"no label {key!r} in qzfp.i18n{hint}") from None
+    missing = template_fields(template) - set(fields)
+    if missing:
+        raise KeyError(
+            f"label {key!r} needs field(s) {', '.join(sorted(missing))}; "
+            f"got {', '.join(sorted(fields)) or 'none'}"
+        )
+    return template.format(**fields)
+
+
+def humanise(identifier: str) -> str:
+    """Readable fallback for an id without a label: ``"new_line_item"`` → ``"New line item"``."""
+    text = str(identifier).replace("_", " ").replace(".", " ").strip()
+    return text[:1].upper() + text[1:] if text else text
+
+
+def _label_or_fallback(prefix: str, identifier: str, lang: str) -> str:
+    key = f"{prefix}.{identifier}"
+    check_lang(lang)
+    return t(key, lang) if key in _ENTRIES else humanise(identifier)
+
+
+def budget_line_label(line: str, lang: str) -> str:
+    """Label of a budget line id; an id not in the catalogue gives its humanised form."""
+    return _label_or_fallback("budget", line, lang)
+
+
+def post_label(post: str, lang: str, level: str | None = None) -> str:
+    """Label of a post id; an id not in the catalogue gives its humanised form.
+
+    With ``level`` (``county``, ``township``, ``village``) the level-specific label
+    ``post.<level>_<post>`` is preferred: ``post_label("vice_president", "zh", "village")``
+    → ``"村计生协专职副会长"``.
+    """
+    if level and f"post.{level}_{post}" in _ENTRIES:
+        return t(f"post.{level}_{post}", lang)
+    return _label_or_fallback("post", post, lang)
+
+
+def param_label(path: str, lang: str) -> str:
+    """Short label of a rulebook path or scenario key; unknown paths are returned as given."""
+    key = f"param.{path}"
+    check_lang(lang)
+    return t(key, lang) if key in _ENTRIES else str(path)
+
+
+def column_label(column: str, lang: str) -> str:
+    """Header of a tidy-table column; unknown columns are returned unchanged."""
+    key = f"col.{column}"
+    check_lang(lang)
+    return t(key, lang) if key in _ENTRIES else str(column)
+
+
+def label_columns(df: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Return a copy of ``df`` with known column names replaced by their headers in ``lang``.
+
+    Unknown columns keep their names.  Values are not translated (use
+    :func:`budget_line_label`, :func:`post_label` or :func:`place_names` for those).
+    """
+    check_lang(lang)
+    return df.rename(columns={c: column_label(c, lang) for c in df.columns if isinstance(c, str)})
+
+
+# ---------------------------------------------------------------------- place names
+_CODE_COLUMNS = ("village_code", "township_code", "county_code", "code")
+
+
+def _name_column(lang: str) -> str:
+    return "name_zh" if check_lang(lang) == "zh" else "name_en"
+
+
+def _name_table(register: Any) -> pd.DataFrame:
+    """A ``code → name_zh, name_en`` table from a Register, a DataFrame or a list of them."""
+    if isinstance(register, pd.DataFrame):
+        frames = [register]
+    elif isinstance(register, (list, tuple)):
+        frames = [_name_table(r) for r in register]
+    else:
+        frames = [
+            getattr(register, attr)
+            for attr in ("counties", "townships", "villages")
+            if isinstance(getattr(register, attr, None), pd.DataFrame)
+        ]
+        if not frames:
+            raise TypeError("place names need a Register or a DataFrame with name_zh/name_en")
+    out = []
+    for frame in frames:
+        if "code" in frame.columns and "name_zh" in frame.columns:
+            out.append(frame[["code", "name_zh", "name_en"]])
+            continue
+        # the most specific code column of the table is its own id
+        for col in _CODE_COLUMNS:
+            if col in frame.columns:
+                out.append(frame[[col, "name_zh", "name_en"]].rename(columns={col: "code"}))
+                break
+    table = (
+        pd.concat(out, ignore_index=True)
+        if out
+        else pd.DataFrame(columns=["code", "name_zh", "name_en"])
+    )
+    table["code"] = table["code"].astype(str)
+    return table.drop_duplicates("code").set_index("code")
+
+
+def place_name(
+    row_or_code: Mapping[str, Any] | pd.Series | str, lang: str, register: Any = None
+) -> str:
+    """Name of a county, township or village in ``lang`` (zh: Chinese, en: pinyin).
+
+    Parameters
+    ----------
+    row_or_code : mapping, Series or str
+        A register row with ``name_zh`` and ``name_en``, or a code looked up in ``register``.
+    lang : str
+        ``"zh"`` gives ``name_zh``, ``"en"`` gives ``name_en``.
+    register : Register, DataFrame or list of DataFrames, optional
+        Needed when ``row_or_code`` is a code.
+
+    Raises
+    ------
+    KeyError
+        If the code is not in the register.
+    """
+    col = _name_column(lang)
+    if isinstance(row_or_code, (Mapping, pd.Series)):
+        return str(row_or_code[col])
+    if register is None:
+        raise TypeError("place_name(code, lang) needs the register to look the code up in")
+    table = _name_table(register)
+    code = str(row_or_code)
+    if code not in table.index:
+        raise KeyError(f"no county, township or village with code {code!r} in the register")
+    return str(table.at[code, col])
+
+
+def place_names(codes: Iterable[Any], lang: str, register: Any) -> list[str]:
+    """Names of many codes at once (vectorised :func:`place_name`); unknown codes stay codes."""
+    table = _name_table(register)[_name_column(lang)]
+    codes = [str(c) for c in codes]
+    return table.reindex(codes).fillna(pd.Series(codes, index=codes)).astype(str).tolist()
+
+
+# ---------------------------------------------------------------------- numbers
+_DASH = "—"
+
+
+def _finite(x: Any) -> float | None:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+def format_number(x: Any, lang: str, decimals: int = 0) -> str:
+    """``12345.6`` → ``"12,346"`` (both languages); missing or non-finite → ``"—"``."""
+    check_lang(lang)
+    v = _finite(x)
+    if v is None:
+        return _DASH
+    if round(v, decimals) == 0:
+        v = 0.0  # never print "-0"
+    return f"{v:,.{decimals}f}"
+
+
+def _compact(v: float, lang: str, unit_en: str, unit_zh: str) -> str:
+    a = abs(v)
+    if lang == "zh":
+        if a >= 1e8:
+            return f"{v / 1e8:,.2f}亿{unit_zh}"
+        if a >= 1e4:
+            return f"{v / 1e4:,.2f}万{unit_zh}"
+        return f"{v:,.0f}{unit_zh}"
+    if a >= 1e6:
+        return f"{v / 1e6:,.2f} million {unit_en}"
+    return f"{v:,.0f} {unit_en}"
+
+
+def format_yuan(x: Any, lang: str, *, decimals: int = 0, compact: bool = False) -> str:
+    """Format an amount of money.
+
+    Parameters
+    ----------
+    x : float
+        Amount [yuan].
+    lang : str
+        ``"en"`` → ``"1,234,567 yuan"``; ``"zh"`` → ``"1,234,567元"``.
+    decimals : int
+        Decimals of the exact form.
+    compact : bool
+        Large amounts rounded to 2 decimals: zh ``"123.46万元"`` (≥ 10 000) or ``"1.23亿元"``
+        (≥ 10⁸); en ``"1.23 million yuan"`` (≥ 10⁶).  Smaller amounts stay exact.
+    """
+    check_lang(lang)
+    v = _finite(x)
+    if v is None:
+        return _DASH
+    if compact:
+        return _compact(v, lang, "yuan", "元")
+    num = format_number(v, lang, decimals)
+    return f"{num}元" if lang == "zh" else f"{num} yuan"
+
+
+def format_persons(x: Any, lang: str, *, compact: bool = False) -> str:
+    """Format a number of people: en ``"12,345 persons"`` (``"1 person"``), zh ``"12,345人"``.
+
+    With ``compact=True`` large numbers are rounded: zh ``"2.32万人"`` (≥ 10 000),
+    en ``"2.46 million persons"`` (≥ 10⁶).
+    """
+    check_lang(lang)
+    v = _finite(x)
+    if v is None:
+        return _DASH
+    if compact:
+        return _compact(v, lang, "persons", "人")
+    num = format_number(v, lang, 0)
+    if lang == "zh":
+        return f"{num}人"
+    return f"{num} person" if num in ("1", "-1") else f"{num} persons"
+
+
+def format_pct(share: Any, lang: str, decimals: int = 1, *, signed: bool = False) -> str:
+    """Format a share (0..1) as a percentage: ``0.1234`` → ``"12.3%"`` (``"+12.3%"`` if signed)."""
+    check_lang(lang)
+    v = _finite(share)
+    if v is None:
+        return _DASH
+    return f"{v * 100:{'+' if signed else ''},.{decimals}f}%"
+
+
+# ---------------------------------------------------------------------- CJK fonts
+CJK_FONT_CANDIDATES: tuple[str, ...] = (
+    "Microsoft YaHei",
+    "SimHei",
+    "PingFang SC",
+    "Noto Sans CJK SC",
+    "Noto Sans CJK JP",
+    "Source Han Sans SC",
+    "Source Han Sans CN",
+    "Source Han Sans",
+    "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei",
+    "Droid Sans Fallback",
+)
+"""System CJK fonts tried in order by :func:`setup_fonts`."""
+
+SHIPPED_FONT_FAMILY = "Noto Sans CJK SC qzfp"
+"""Family name of the subset of Noto Sans CJK SC (SIL OFL 1.1) shipped in ``qzfp/fonts/``."""
+
+
+def shipped_font_path() -> str:
+    """Path of the font file shipped with qzfp (see ``qzfp/fonts/README.md``)."""
+    from importlib import resources
+
+    return str(resources.files("qzfp") / "fonts" / "NotoSansCJKsc-qzfp-subset.otf")
+
+
+_FONT_STATE: dict[str, Any] = {}
+
+
+def _register_shipped_font() -> str:
+    from matplotlib import font_manager
+
+    path = shipped_font_path()
+    if not any(f.fname == path for f in font_manager.fontManager.ttflist):
+        font_manager.fontManager.addfont(path)  # in-memory only: the cache is not rebuilt
+    return SHIPPED_FONT_FAMILY
+
+
+def cjk_font(*, prefer_system: bool = True) -> str:
+    """Family name of the CJK font qzfp uses here (first system candidate, else the shipped one)."""
+    from matplotlib import font_manager
+
+    if prefer_system:
+        available = {f.name for f in font_manager.fontManager.ttflist}
+        for name in CJK_FONT_CANDIDATES:
+            if name in available:
+                return name
+    return _register_shipped_font()
+
+
+def setup_fonts(lang: str, *, prefer_system: bool = True) -> str:
+    """Configure matplotlib so that labels in ``lang`` render with no missing glyphs.
+
+    Picks the first available of :data:`CJK_FONT_CANDIDATES`, else registers the font shipped
+    in ``qzfp/fonts`` (``font_manager.addfont``, no cache rebuild), and sets
+    ``font.sans-serif`` to put it first for ``zh`` (DejaVu Sans next, as glyph fallback) and
+    second for ``en`` (so Chinese names in English output still render).  Also sets
+    ``axes.unicode_minus = False``.  Idempotent and cheap after the first call.
+
+    Parameters
+    ----------
+    lang : str
+        ``"en"`` or ``"zh"``.
+    prefer_system : bool
+        False forces the shipped font (used by the tests).
+
+    Returns
+    -------
+    str
+        Family name of the CJK font in use.
+    """
+    import matplotlib as mpl
+
+    check_lang(lang)
+    cache_key = f"cjk:{prefer_system}"
+    if cache_key not in _FONT_STATE:
+        _FONT_STATE[cache_key] = cjk_font(prefer_system=prefer_system)
+    cjk = _FONT_STATE[cache_key]
+    first = [cjk, "DejaVu Sans"] if lang == "zh" else ["DejaVu Sans", cjk]
+    rest = [f for f in mpl.rcParams["font.sans-serif"] if f not in first]
+    mpl.rcParams["font.family"] = ["sans-serif"]
+    mpl.rcParams["font.sans-serif"] = first + rest
+    mpl.rcParams["axes.unicode_minus"] = False
+    return cjk
+
+
+def missing_glyphs(text: str, lang: str = "zh") -> set[str]:
+    """Characters of ``text`` that no font of the configured chain can draw.
+
+    Useful to warn about rare characters in a user's register before charting it.
+    """
+    import matplotlib as mpl
+    from matplotlib import font_manager
+    from matplotlib.ft2font import FT2Font
+
+    setup_fonts(lang)
+    chars = {c for c in text if not c.isspace()}
+    for family in mpl.rcParams["font.sans-serif"][:2]:
+        path = font_manager.findfont(
+            font_manager.FontProperties(family=family), fallback_to_default=False
+        )
+        cmap = FT2Font(path).get_charmap()
+        chars = {c for c in chars if ord(c) not in cmap}
+    return chars

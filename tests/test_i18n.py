@@ -1,0 +1,269 @@
+"""Labels, number formatting, place names and the CJK font of qzfp.i18n."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+from fontTools.ttLib import TTFont
+
+from qzfp import i18n
+from qzfp.errors import QzfpError, ScenarioError
+from qzfp.i18n import (
+    BUDGET_LINES,
+    CATALOGUE,
+    LANGS,
+    budget_line_label,
+    format_pct,
+    format_persons,
+    format_yuan,
+    label_columns,
+    place_name,
+    place_names,
+    post_label,
+    t,
+    template_fields,
+)
+
+REQUIRED_BUDGET_LINES = [
+    "village_vp_allowance", "township_vp_allowance", "county_posts", "county_secretariat",
+    "training", "activity_members_day", "activity_world_population_day",
+    "activity_spring_festival", "activity_slack_season", "members_homes", "population_schools",
+    "harmonious_family", "re_elections", "reward_assistance", "shaoshengkuaifu", "insurance",
+    "migrant_associations", "operating_costs",
+]  # fmt: skip
+
+
+def test_english_and_chinese_have_exactly_the_same_keys():
+    assert set(CATALOGUE["en"]) == set(CATALOGUE["zh"])
+    assert set(LANGS) == set(CATALOGUE)
+
+
+@pytest.mark.parametrize("key", list(CATALOGUE["en"]))
+def test_every_label_has_the_same_template_fields_in_both_languages(key):
+    assert template_fields(CATALOGUE["en"][key]) == template_fields(CATALOGUE["zh"][key])
+
+
+def test_no_label_is_empty_and_every_chinese_label_is_not_a_copy_of_the_english_one():
+    for key in CATALOGUE["en"]:
+        assert CATALOGUE["en"][key].strip() and CATALOGUE["zh"][key].strip()
+    same = [k for k in CATALOGUE["en"] if CATALOGUE["en"][k] == CATALOGUE["zh"][k]]
+    assert same == []
+
+
+def test_every_chinese_label_uses_chinese_characters_except_pure_codes():
+    for key, text in CATALOGUE["zh"].items():
+        assert re.search(r"[\u4e00-\u9fff]", text), key
+
+
+def test_every_required_budget_line_has_a_label_from_the_source_document():
+    assert set(REQUIRED_BUDGET_LINES) <= set(BUDGET_LINES)
+    assert budget_line_label("village_vp_allowance", "zh") == "村专职副会长岗位津贴"
+    assert budget_line_label("township_vp_allowance", "zh") == "乡镇计生岗位津贴"
+    assert "奖励扶助" in budget_line_label("reward_assistance", "zh")
+    assert "少生快富" in budget_line_label("shaoshengkuaifu", "zh")
+    assert "5.29" in budget_line_label("activity_members_day", "zh")
+    assert "7.11" in budget_line_label("activity_world_population_day", "en")
+
+
+def test_posts_use_the_terms_of_the_source_document():
+    assert post_label("village_vice_president", "zh") == "村计生协专职副会长"
+    assert post_label("township_vice_president", "zh") == "乡镇计生协专职副会长"
+    assert post_label("secretary_general", "zh") == "秘书长"
+    assert post_label("volunteers", "zh") == "志愿者"
+    assert post_label("members", "en") == "Members"
+
+
+def test_an_unknown_budget_line_falls_back_to_its_humanised_id():
+    assert budget_line_label("new_line_item", "en") == "New line item"
+    assert budget_line_label("new_line_item", "zh") == "New line item"
+    assert post_label("county_driver", "en") == "County driver"
+
+
+def test_t_fills_named_fields():
+    assert t("cli.file_not_found", "en", path="a.yaml") == "a.yaml: file not found"
+    assert t("cli.file_not_found", "zh", path="a.yaml") == "a.yaml：文件不存在"
+    assert t("chart.wisn.title", "zh", year=2010) == "2010年各乡镇WISN比值"
+
+
+def test_an_unknown_key_raises_a_clear_error_with_a_suggestion():
+    with pytest.raises(i18n.UnknownLabelError, match="did you mean 'cli.file_not_found'"):
+        t("cli.file_not_fund", "en")
+    with pytest.raises(KeyError):  # still a KeyError for callers that catch those
+        t("no.such.key", "zh")
+
+
+def test_a_missing_template_field_names_the_field():
+    with pytest.raises(KeyError, match="needs field\\(s\\) path"):
+        t("cli.file_not_found", "en")
+
+
+def test_an_unknown_language_is_a_scenario_error_naming_the_choices():
+    with pytest.raises(ScenarioError, match="expected one of en, zh") as info:
+        t("total", "fr")
+    assert isinstance(info.value, QzfpError)
+    with pytest.raises(ScenarioError, match="did you mean 'zh'"):
+        i18n.check_lang("ZH", "params/x.yaml:lang")
+
+
+def test_cli_messages_for_the_common_errors_exist_in_both_languages():
+    fields = {"path": "p", "count": 2, "notebook": "n", "output": "o", "log": "l",
+              "suggestion": "s", "what": "w", "name": "x", "value": "fr", "choices": "en, zh"}  # fmt: skip
+    for key in ("cli.file_not_found", "cli.invalid_scenario", "cli.invalid_register",
+                "cli.run_failed", "cli.did_you_mean", "cli.unknown_lang"):  # fmt: skip
+        for lang in LANGS:
+            text = t(key, lang, **{f: fields[f] for f in template_fields(CATALOGUE[lang][key])})
+            assert text
+
+
+def test_workbook_sheet_names_are_valid_excel_sheet_names():
+    for lang in LANGS:
+        names = [t(k, lang) for k in i18n.keys("sheet.") if not template_fields(CATALOGUE[lang][k])]
+        assert len(names) == len(set(names))
+        for name in names:
+            assert 0 < len(name) <= 31 and not set(name) & set("[]:*?/\\"), name
+
+
+def test_label_columns_renames_known_columns_and_keeps_unknown_ones():
+    df = pd.DataFrame({"year": [2006], "county_code": ["330802"], "amount_yuan": [1.0], "x": [0]})
+    zh = label_columns(df, "zh")
+    assert list(zh.columns) == ["年份", "县（市、区）代码", "金额（元）", "x"]
+    assert list(label_columns(df, "en").columns) == ["Year", "County code", "Amount [yuan]", "x"]
+    assert list(df.columns) == ["year", "county_code", "amount_yuan", "x"]  # input untouched
+
+
+def test_every_tidy_indicator_column_has_a_header():
+    for col in ("year", "county", "township", "village", "population", "aged_60plus",
+                "women_15_49", "births", "deaths", "net_migration", "in_migrants", "posts",
+                "required_staff", "wisn_ratio", "wisn_difference", "available_hours"):  # fmt: skip
+        assert i18n.has(f"col.{col}"), col
+
+
+class _Register:
+    counties = pd.DataFrame(
+        {"county_code": ["330802"], "name_zh": ["柯城区"], "name_en": ["Kecheng"]}
+    )
+    townships = pd.DataFrame(
+        {
+            "township_code": ["330802005"],
+            "county_code": ["330802"],
+            "name_zh": ["新新街道"],
+            "name_en": ["Xinxin Jiedao"],
+        }
+    )
+    villages = pd.DataFrame(
+        {
+            "village_code": ["330802005001"],
+            "township_code": ["330802005"],
+            "county_code": ["330802"],
+            "name_zh": ["甲村"],
+            "name_en": ["Jia Cun"],
+        }
+    )
+
+
+def test_place_name_is_chinese_in_zh_and_pinyin_in_en():
+    reg = _Register()
+    assert place_name("330802", "zh", reg) == "柯城区"
+    assert place_name("330802", "en", reg) == "Kecheng"
+    assert place_name("330802005", "zh", reg) == "新新街道"
+    assert place_name("330802005001", "en", reg) == "Jia Cun"
+    row = reg.townships.iloc[0]
+    assert place_name(row, "en") == "Xinxin Jiedao"
+    assert place_name({"name_zh": "衢州市", "name_en": "Quzhou"}, "zh") == "衢州市"
+
+
+def test_place_name_of_an_unknown_code_raises_and_place_names_keeps_the_code():
+    reg = _Register()
+    with pytest.raises(KeyError, match="999"):
+        place_name("999", "zh", reg)
+    assert place_names(["330802", "999"], "zh", reg) == ["柯城区", "999"]
+    assert place_names(["330802005"], "en", reg.townships) == ["Xinxin Jiedao"]
+
+
+def test_format_yuan_uses_thousand_separators_and_the_language_unit():
+    assert format_yuan(1234567, "en") == "1,234,567 yuan"
+    assert format_yuan(1234567, "zh") == "1,234,567元"
+    assert format_yuan(-0.4, "en") == "0 yuan"
+    assert format_yuan(12.345, "zh", decimals=2) == "12.35元"
+    assert format_yuan(float("nan"), "zh") == "—"
+
+
+def test_compact_yuan_in_chinese_uses_wan_and_yi_from_the_exact_division():
+    x = 1_234_567
+    assert format_yuan(x, "zh", compact=True) == f"{x / 1e4:.2f}万元"
+    assert format_yuan(3.2e8, "zh", compact=True) == f"{3.2e8 / 1e8:.2f}亿元"
+    assert format_yuan(9999, "zh", compact=True) == "9,999元"
+    assert format_yuan(x, "en", compact=True) == f"{x / 1e6:.2f} million yuan"
+
+
+def test_format_persons_handles_singular_and_wan():
+    assert format_persons(1, "en") == "1 person"
+    assert format_persons(23200, "en") == "23,200 persons"
+    assert format_persons(23200, "zh") == "23,200人"
+    assert format_persons(23200, "zh", compact=True) == f"{23200 / 1e4:.2f}万人"
+
+
+def test_format_pct_of_a_share():
+    assert format_pct(0.1234, "en") == "12.3%"
+    assert format_pct(-0.05, "zh", signed=True) == "-5.0%"
+    assert format_pct(0.05, "zh", signed=True) == "+5.0%"
+
+
+def test_shipped_font_draws_every_character_of_the_chinese_catalogue_and_packaged_names():
+    cmap = TTFont(i18n.shipped_font_path(), lazy=True).getBestCmap()
+    text = "".join(CATALOGUE["zh"].values()) + "".join(CATALOGUE["en"].values())
+    from importlib import resources
+
+    ref = resources.files("qzfp") / "data" / "reference"
+    for name in ("quzhou_counties.csv", "quzhou_townships_nbs2022.csv"):
+        if (ref / name).is_file():
+            text += (ref / name).read_text(encoding="utf-8")
+    missing = {c for c in text if not c.isspace() and ord(c) > 0x7F and ord(c) not in cmap}
+    assert missing == set()
+
+
+def test_shipped_font_has_its_licence_next_to_it():
+    from pathlib import Path
+
+    folder = Path(i18n.shipped_font_path()).parent
+    assert "SIL OPEN FONT LICENSE Version 1.1" in (folder / "LICENSE-OFL.txt").read_text()
+
+
+def test_setup_fonts_puts_the_cjk_font_first_for_chinese_and_disables_unicode_minus():
+    import matplotlib as mpl
+
+    family = i18n.setup_fonts("zh", prefer_system=False)
+    assert family == i18n.SHIPPED_FONT_FAMILY
+    assert mpl.rcParams["font.sans-serif"][0] == family
+    assert mpl.rcParams["axes.unicode_minus"] is False
+    i18n.setup_fonts("en", prefer_system=False)
+    assert mpl.rcParams["font.sans-serif"][:2] == ["DejaVu Sans", family]
+
+
+def test_registering_the_shipped_font_twice_adds_it_once():
+    from matplotlib import font_manager
+
+    i18n._register_shipped_font()
+    i18n._register_shipped_font()
+    path = i18n.shipped_font_path()
+    assert sum(f.fname == path for f in font_manager.fontManager.ttflist) == 1
+
+
+def test_missing_glyphs_reports_only_characters_no_font_can_draw():
+    i18n.setup_fonts("zh", prefer_system=False)
+    assert i18n.missing_glyphs("衢州市柯城区 Kecheng 2006") == set()
+
+
+def test_post_label_prefers_the_level_specific_label():
+    assert post_label("vice_president", "zh", "village") == "村计生协专职副会长"
+    assert post_label("vice_president", "zh", "township") == "乡镇计生协专职副会长"
+    assert post_label("president", "zh", "county") == "县计生协会长"
+    assert post_label("secretary_general", "en", "county") == "Secretary-general"
+
+
+def test_every_line_of_the_budget_engine_has_a_label_when_the_engine_is_present():
+    budget = pytest.importorskip("qzfp.budget")
+    unlabelled = [line for line in getattr(budget, "LINE_IDS", ()) if line not in BUDGET_LINES]
+    assert unlabelled == []

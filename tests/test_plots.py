@@ -1,0 +1,297 @@
+"""Charts of qzfp.plots: each builds in English and Chinese, with no missing glyph."""
+
+from __future__ import annotations
+
+import functools
+import warnings
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.patches import Rectangle  # noqa: E402
+from matplotlib.text import Text  # noqa: E402
+
+from qzfp import plots  # noqa: E402
+from qzfp.errors import QzfpError  # noqa: E402
+from qzfp.i18n import budget_line_label, t  # noqa: E402
+
+TOWNSHIPS = pd.DataFrame(
+    {
+        "township_code": ["330802005", "330803100", "330825101", "330881102", "330822103"],
+        "name_zh": ["新新街道", "廿里镇", "湖镇镇", "贺村镇", "球川镇"],
+        "name_en": ["Xinxin", "Nianli", "Huzhen", "Hecun", "Qiuchuan"],
+        "population": [60000, 23200, 17700, 31000, 12500],
+    }
+)
+
+
+def _pyramid(scale: float = 1.0) -> pd.DataFrame:
+    ages = np.arange(0, 101)
+    persons = np.maximum(1000 - 9 * ages, 20) * scale
+    return pd.DataFrame(
+        {
+            "age": np.concatenate([ages, ages]),
+            "sex": ["male"] * 101 + ["female"] * 101,
+            "persons": np.concatenate([persons, persons * 1.05]),
+        }
+    )
+
+
+def _draws() -> pd.DataFrame:
+    rng = np.random.default_rng(1)
+    years = np.arange(2006, 2022)
+    rows = [
+        (y, d, 2.46e6 * (1 + 0.002 * (y - 2006)) + rng.normal(0, 1e4) * (y - 2006))
+        for d in range(40)
+        for y in years
+    ]
+    return pd.DataFrame(rows, columns=["year", "draw", "value"])
+
+
+def _variants() -> pd.DataFrame:
+    years = np.arange(2006, 2022)
+    return pd.concat(
+        pd.DataFrame({"year": years, "variant": v, "value": 2.46e6 * (1 + g * (years - 2006))})
+        for v, g in (("low", -0.002), ("high", 0.006), ("constant", 0.002))
+    )
+
+
+def _budget() -> pd.DataFrame:
+    rows = []
+    for year in range(2006, 2011):
+        for i, line in enumerate(plots.BUDGET_LINES):
+            rows.append((year, "330802", line, 1e5 * (i + 1) * (1 + 0.05 * (year - 2006))))
+        rows.append((year, "330802", "brand_new_line", 5e4))
+    return pd.DataFrame(rows, columns=["year", "county_code", "line", "amount_yuan"])
+
+
+def _sensitivity() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "parameter": [
+                "village.vice_president.allowance",
+                "village.vice_president.population_threshold",
+                "township.vice_president.allowance",
+                "reward_assistance.amount",
+            ],
+            "low": [-2.0e5, 1.5e5, -0.8e5, -4.0e5],
+            "high": [2.0e5, -1.2e5, 0.8e5, 4.0e5],
+        }
+    )
+
+
+def _sweep() -> pd.DataFrame:
+    allowances = [40, 60, 80, 100]
+    thresholds = [300, 400, 500, 600]
+    return pd.DataFrame(
+        [(a, th, 1000 * a * 12 * (1500 - th)) for a in allowances for th in thresholds],
+        columns=[
+            "village.vice_president.allowance",
+            "village.vice_president.population_threshold",
+            "total_budget",
+        ],
+    )
+
+
+def _wisn() -> pd.DataFrame:
+    return TOWNSHIPS.assign(wisn_ratio=[0.55, 0.92, 1.0, 1.4, 0.8])
+
+
+def _charts(lang: str) -> dict[str, Figure]:
+    return {
+        "pyramid": plots.population_pyramid(
+            _pyramid(), lang, place="衢州市" if lang == "zh" else "Quzhou", year=2006,
+            compare=_pyramid(0.9), compare_year=2021,
+        ),
+        "fan": plots.fan_chart(
+            _draws(), lang, place="柯城区" if lang == "zh" else "Kecheng", variants=_variants()
+        ),
+        "townships_bars": plots.township_sizes(TOWNSHIPS, lang, before=TOWNSHIPS.head(3)),
+        "townships_hist": plots.township_sizes(
+            TOWNSHIPS, lang, before=TOWNSHIPS.head(3), kind="hist"
+        ),
+        "budget": plots.budget_stacked(_budget(), lang),
+        "waterfall": plots.budget_waterfall(
+            plots.waterfall_table(_budget(), _budget().assign(amount_yuan=lambda d: np.where(
+                d["line"] == "village_vp_allowance", d["amount_yuan"] * 100 / 60, d["amount_yuan"]
+            )), 2010),
+            lang, year=2010,
+        ),
+        "tornado": plots.tornado(_sensitivity(), lang, pct=10),
+        "heatmap": plots.sweep_heatmap(
+            _sweep(), lang, x="village.vice_president.allowance",
+            y="village.vice_president.population_threshold", value="total_budget", scale=1e4,
+        ),
+        "wisn": plots.wisn_ratio_chart(_wisn(), lang, year=2010),
+    }  # fmt: skip
+
+
+def _texts(fig: Figure) -> str:
+    return "\n".join(text.get_text() for text in fig.findobj(Text))
+
+
+@functools.cache
+def _render(lang: str) -> tuple[str, dict[str, Figure], list[str]]:
+    """Build and draw every chart once per language, recording all warnings."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        figs = _charts(lang)
+        for fig in figs.values():
+            FigureCanvasAgg(fig).draw()  # a real Agg rendering: glyphs are looked up here
+    return lang, figs, [str(w.message) for w in caught]
+
+
+@pytest.fixture(params=["en", "zh"])
+def rendered(request):
+    return _render(request.param)
+
+
+def test_every_chart_returns_a_figure(rendered):
+    _, figs, _ = rendered
+    assert len(figs) == 9 and all(isinstance(f, Figure) for f in figs.values())
+
+
+def test_no_chart_warns_about_a_missing_glyph(rendered):
+    _, _, messages = rendered
+    bad = [m for m in messages if "missing from font" in m or "Glyph" in m]
+    assert bad == []
+
+
+def test_chart_titles_come_from_the_label_catalogue(rendered):
+    lang, figs, _ = rendered
+    place = "衢州市" if lang == "zh" else "Quzhou"
+    assert t("chart.pyramid.title", lang, place=place, year=2006) in _texts(figs["pyramid"])
+    assert t("chart.townships.title", lang) in _texts(figs["townships_bars"])
+    assert t("chart.budget.title", lang, start_year=2006, end_year=2010) in _texts(figs["budget"])
+    assert t("chart.wisn.title", lang, year=2010) in _texts(figs["wisn"])
+    assert t("chart.fan.median", lang) in _texts(figs["fan"])
+
+
+def test_chinese_charts_show_chinese_titles_and_place_names():
+    _, figs, _ = _render("zh")
+    assert "衢州市2006年人口金字塔" in _texts(figs["pyramid"])
+    assert "柯城区人口预测" in _texts(figs["fan"])
+    assert "新新街道" in _texts(figs["wisn"])
+    assert "村专职副会长岗位津贴" in _texts(figs["waterfall"])
+    assert "金额（万元）" in _texts(figs["budget"])
+    assert "村专职副会长岗位津贴（元/月）" in _texts(figs["heatmap"])
+
+
+def test_english_charts_show_pinyin_place_names():
+    _, figs, _ = _render("en")
+    assert "Xinxin" in _texts(figs["wisn"]) and "新新街道" not in _texts(figs["wisn"])
+
+
+def test_stacked_budget_keeps_the_largest_lines_and_groups_the_rest_as_other():
+    fig = plots.budget_stacked(_budget(), "en", top_n=5)
+    legend = [x.get_text() for x in fig.axes[0].get_legend().get_texts()]
+    assert len(legend) == 6 and "Other" in legend
+    totals = _budget().groupby("line")["amount_yuan"].sum().nlargest(5).index
+    assert {budget_line_label(line, "en") for line in totals} <= set(legend)
+
+
+def test_stacked_budget_bar_heights_add_up_to_the_yearly_total_in_thousand_yuan():
+    fig = plots.budget_stacked(_budget(), "en", top_n=30)
+    bars = [p for p in fig.axes[0].patches if isinstance(p, Rectangle)]
+    first_year = sum(
+        p.get_height() for p in bars if abs(p.get_x() + p.get_width() / 2 - 2006) < 1e-9
+    )
+    expected = _budget().query("year == 2006")["amount_yuan"].sum() / 1e3
+    assert first_year == pytest.approx(expected)
+
+
+def test_waterfall_steps_from_baseline_total_to_scenario_total():
+    table = pd.DataFrame(
+        {"line": ["village_vp_allowance", "training", "insurance"],
+         "baseline_yuan": [600_000.0, 100_000.0, 50_000.0],
+         "scenario_yuan": [1_000_000.0, 80_000.0, 50_000.0]}
+    )  # fmt: skip
+    fig = plots.budget_waterfall(table, "zh", year=2010)
+    heights = [p.get_height() for p in fig.axes[0].patches if isinstance(p, Rectangle)]
+    base, scen = table["baseline_yuan"].sum() / 1e4, table["scenario_yuan"].sum() / 1e4
+    # totals first, then the changes, largest first; the unchanged line has no step
+    assert heights == pytest.approx([base, scen, 40.0, -2.0])
+    assert base + sum(heights[2:]) == pytest.approx(scen)
+
+
+def test_waterfall_table_aligns_lines_of_both_scenarios_and_fills_absent_lines_with_zero():
+    a = pd.DataFrame({"year": [2010, 2010, 2011], "line": ["training", "insurance", "training"],
+                      "amount_yuan": [10.0, 5.0, 99.0]})  # fmt: skip
+    b = pd.DataFrame({"year": [2010], "line": ["training"], "amount_yuan": [12.0]})
+    out = plots.waterfall_table(a, b, 2010).set_index("line")
+    assert out.loc["insurance", "scenario_yuan"] == 0.0
+    assert out.loc["training", "baseline_yuan"] == 10.0
+
+
+def test_tornado_puts_the_largest_effect_on_top():
+    fig = plots.tornado(_sensitivity(), "en")
+    labels = [x.get_text() for x in fig.axes[0].get_yticklabels()]
+    assert labels[-1] == t("param.reward_assistance.amount", "en")
+    assert labels[0] == t("param.township.vice_president.allowance", "en")
+
+
+def test_fan_quantiles_match_numpy_quantiles_of_the_paths():
+    draws = _draws()
+    q = plots.fan_quantiles(draws).set_index("year")
+    values = draws[draws["year"] == 2015]["value"].to_numpy()
+    assert q.loc[2015, "q10"] == pytest.approx(np.quantile(values, 0.10))
+    assert q.loc[2015, "q50"] == pytest.approx(np.median(values))
+
+
+def test_wisn_chart_hatches_shortfalls_only():
+    fig = plots.wisn_ratio_chart(_wisn(), "en")
+    bars = [p for p in fig.axes[0].patches if isinstance(p, Rectangle)]
+    short = [p for p in bars if p.get_hatch()]
+    assert sorted(p.get_height() for p in short) == sorted(
+        r for r in _wisn()["wisn_ratio"] if r < 1
+    )
+
+
+def test_heatmap_annotates_every_grid_cell():
+    fig = plots.sweep_heatmap(_sweep(), "en", x="village.vice_president.allowance",
+                              y="village.vice_president.population_threshold",
+                              value="total_budget")  # fmt: skip
+    cells = [x for x in fig.axes[0].texts]
+    assert len(cells) == 16
+    expected = f"{1000 * 100 * 12 * (1500 - 300):,.0f}"
+    assert expected in {c.get_text() for c in cells}
+
+
+def test_a_chart_input_without_its_columns_raises_an_error_naming_them():
+    with pytest.raises(QzfpError, match="missing column\\(s\\) amount_yuan"):
+        plots.budget_stacked(pd.DataFrame({"year": [2006], "line": ["training"]}), "en")
+    with pytest.raises(QzfpError, match="no rows"):
+        plots.wisn_ratio_chart(_wisn().iloc[0:0], "zh")
+
+
+def test_an_unknown_sex_or_histogram_kind_is_rejected():
+    with pytest.raises(QzfpError, match="unknown sex"):
+        plots.population_pyramid(_pyramid().assign(sex="x"), "en")
+    with pytest.raises(QzfpError, match="'bars' or 'hist'"):
+        plots.township_sizes(TOWNSHIPS, "en", kind="pie")
+
+
+def test_an_unknown_language_is_rejected_before_drawing():
+    with pytest.raises(QzfpError, match="unknown language"):
+        plots.wisn_ratio_chart(_wisn(), "fr")
+
+
+def test_chart_functions_leave_pyplot_without_open_figures():
+    import matplotlib.pyplot as plt
+
+    before = len(plt.get_fignums())
+    plots.tornado(_sensitivity(), "zh")
+    assert len(plt.get_fignums()) == before
+
+
+def test_save_writes_png_svg_and_pdf(tmp_path):
+    fig = plots.wisn_ratio_chart(_wisn(), "zh", year=2010)
+    for suffix in (".png", ".svg", ".pdf"):
+        path = plots.save(fig, tmp_path / "sub" / f"wisn{suffix}")
+        assert path.stat().st_size > 1000
