@@ -1,0 +1,544 @@
+"""Association posts required by the rules in force, year by year.
+
+Pure functions of a population projection (a ``PopulationResult`` or any object
+with the same attributes, see ``docs/contracts.md``) and a :class:`ParamArrays`.
+Every array returned has a leading parameter-set axis ``N`` so that a sweep over
+a threshold or a staffing rule is one vectorised pass.
+
+Rules (from 衢委办[2006]101号; values in ``qzfp/policy/*.yaml``):
+
+- **Village** (行政村/社区): ``posts_per_village`` vice-presidents where the
+  village population is *at or above* ``village.vice_president.population_threshold``
+  (500人口以上: 以上 includes the number itself, so a village of exactly 500 qualifies).
+- **Township**: ``posts_per_township`` vice-presidents, plus, when
+  ``extra_post_population_step`` > 0, one more for each *full* step of people above
+  ``extra_post_above_population``::
+
+      extra = floor(max(0, pop - above) / step)
+
+  ``floor`` (not ``ceil``) is used so that an extra post is earned when a township
+  *reaches* ``above + step`` people, the same at-or-above convention as the village
+  rule; a township one person above ``above`` gets no extra post.
+- **County**: president, vice-president, secretary-general and secretariat staff, as
+  fixed numbers per county.
+- **Migrant associations** per township: none below ``min_in_migrants`` in-migrants;
+  from there ``max(1, floor(in_migrants / in_migrants_per_association))`` (one
+  association as soon as the minimum is reached, one more per full
+  ``in_migrants_per_association``).
+- **Members** ``= population × per_1000_population / 1000`` and **volunteers**
+  ``= volunteers_per_village`` per village; expected numbers, not rounded.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import ParameterError, Problem, RegisterError
+from .paramarrays import ParamArrays
+
+STAFFING_PATHS: tuple[str, ...] = (
+    "village.vice_president.population_threshold",
+    "village.vice_president.posts_per_village",
+    "township.vice_president.posts_per_township",
+    "township.vice_president.extra_post_population_step",
+    "township.vice_president.extra_post_above_population",
+    "county.president.posts",
+    "county.vice_president.posts",
+    "county.secretary_general.posts",
+    "county.secretariat.staff",
+    "migrants.association.in_migrants_per_association",
+    "migrants.association.min_in_migrants",
+    "members.per_1000_population",
+    "members.volunteers_per_village",
+)
+"""Rulebook paths read by :func:`staffing`."""
+
+COUNTY_POSTS: tuple[tuple[str, str], ...] = (
+    ("president", "county.president.posts"),
+    ("vice_president", "county.vice_president.posts"),
+    ("secretary_general", "county.secretary_general.posts"),
+    ("secretariat_staff", "county.secretariat.staff"),
+)
+"""County posts: (post id, rulebook path)."""
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def group_sum(values: np.ndarray, index: np.ndarray, k: int) -> np.ndarray:
+    """Sum the last axis of ``values`` by group.
+
+    Parameters
+    ----------
+    values : numpy.ndarray, shape (..., M)
+        Values per member (village or township); bool arrays are counted.
+    index : numpy.ndarray of int, shape (M,)
+        Group (0..k-1) of each member.
+    k : int
+        Number of groups.
+
+    Returns
+    -------
+    numpy.ndarray, shape (..., k)
+        Group sums (0 for empty groups). Vectorised (``np.add.reduceat``; members are
+        reordered only when the index is not sorted). A leading axis broadcast with
+        stride 0 (``np.broadcast_to``) is summed once and broadcast back.
+    """
+    values = np.asarray(values)
+    if values.ndim >= 2 and values.shape[0] > 1 and values.strides[0] == 0:
+        return np.broadcast_to(group_sum(values[:1], index, k), (values.shape[0], *values.shape[1:-1], k))
+    index = np.asarray(index, dtype=np.intp)
+    out = np.zeros(values.shape[:-1] + (k,))
+    if index.size == 0:
+        return out
+    if np.all(index[1:] >= index[:-1]):
+        ordered, sorted_index = values, index
+    else:
+        order = np.argsort(index, kind="stable")
+        ordered, sorted_index = values[..., order], index[order]
+    bounds = np.searchsorted(sorted_index, np.arange(k + 1), side="left")
+    nonempty = np.diff(bounds) > 0
+    out[..., nonempty] = np.add.reduceat(ordered, bounds[:-1][nonempty], axis=-1, dtype=float)
+    return out
+
+
+def check_paths(pa: ParamArrays, paths: Iterable[str], engine: str) -> None:
+    """Raise :class:`ParameterError` listing every path missing from ``pa``."""
+    missing = [p for p in paths if p not in pa]
+    if missing:
+        raise ParameterError(
+            [Problem(p, f"needed by the {engine} engine but missing from the parameters") for p in missing]
+        )
+
+
+def common_n(pa: ParamArrays, *arrays: np.ndarray) -> int:
+    """Number of parameter sets N of a computation (1 broadcasts to N)."""
+    ns = {pa.n} | {int(a.shape[0]) for a in arrays}
+    ns.discard(1)
+    if len(ns) > 1:
+        raise ParameterError(
+            f"parameter sets do not match: population arrays and parameters have N = {sorted(ns)}"
+        )
+    return ns.pop() if ns else 1
+
+
+def param(pa: ParamArrays, path: str, n: int) -> np.ndarray:
+    """Values of ``path`` as a float array broadcast to shape (n, T)."""
+    a = pa[path]
+    if a.dtype != float:
+        a = a.astype(float)
+    return a if a.shape[0] == n else np.broadcast_to(a, (n, a.shape[1]))
+
+
+def population_array(pop: Any, name: str, t: int, m: int) -> np.ndarray:
+    """Population array ``name`` of shape (N, T, M), checked.
+
+    Raises
+    ------
+    RegisterError
+        The attribute is missing or its shape does not match years × units.
+    """
+    arr = getattr(pop, name, None)
+    if arr is None:
+        raise RegisterError(Problem(name, "missing from the population result"))
+    arr = np.asarray(arr, dtype=float)
+    if arr.ndim != 3 or arr.shape[1] != t or arr.shape[2] != m:
+        raise RegisterError(
+            Problem(name, f"expected an array of shape (N, {t}, {m}) (sets, years, units), got {arr.shape}")
+        )
+    return arr
+
+
+def check_years(pop: Any, pa: ParamArrays) -> np.ndarray:
+    """Years of the population; ``ParameterError`` if the parameters cover other years."""
+    years = np.asarray(pop.years, dtype=int)
+    if len(years) != len(pa.years) or np.any(years != np.asarray(pa.years, dtype=int)):
+        raise ParameterError(
+            f"parameters are given for years {list(pa.years)} but the population is projected "
+            f"for {list(years)}"
+        )
+    return years
+
+
+def tidy_index(years: np.ndarray, shape_units: int) -> tuple[np.ndarray, np.ndarray]:
+    """Year and unit position columns of a (T, M) array flattened in C order."""
+    t = len(years)
+    return np.repeat(years, shape_units), np.tile(np.arange(shape_units), t)
+
+
+# --------------------------------------------------------------------------- result
+
+
+@dataclass(frozen=True)
+class StaffingResult:
+    """Posts and organisations required by the rules, per parameter set and year.
+
+    Attributes
+    ----------
+    years : numpy.ndarray, shape (T,)
+    register : Register-like
+        The register the population was projected on.
+    village_pop, township_pop, county_pop : numpy.ndarray, (N, T, V) / (N, T, S) / (N, T, C)
+        Population [person] (county = sum of its townships).
+    village_vice_presidents : numpy.ndarray, shape (N, T, V)
+        Village vice-president posts [post].
+    at_or_above_threshold : numpy.ndarray of bool, shape (N, T, V)
+        Village population ≥ threshold.
+    township_base_posts, township_extra_posts : numpy.ndarray, shape (N, T, S)
+        Township vice-president posts [post]: the fixed number and the extra-post rule.
+    county_posts : dict of str to numpy.ndarray, each (N, T, C)
+        County posts by post id (see :data:`COUNTY_POSTS`) [post].
+    migrant_associations : numpy.ndarray, shape (N, T, S)
+        In-migrant associations per township [association].
+    members_per_1000, volunteers_per_village : numpy.ndarray, shape (N, T)
+        The member and volunteer ratios in force; ``village_members`` and
+        ``village_volunteers`` (N, T, V) [person] are computed from them on access.
+    """
+
+    years: np.ndarray
+    register: Any
+    village_pop: np.ndarray
+    township_pop: np.ndarray
+    county_pop: np.ndarray
+    village_vice_presidents: np.ndarray
+    at_or_above_threshold: np.ndarray
+    township_base_posts: np.ndarray
+    township_extra_posts: np.ndarray
+    county_posts: dict
+    migrant_associations: np.ndarray
+    members_per_1000: np.ndarray
+    volunteers_per_village: np.ndarray
+
+    # ---- shapes
+    @property
+    def n(self) -> int:
+        """Number of parameter sets N."""
+        return int(self.village_vice_presidents.shape[0])
+
+    @property
+    def n_villages(self) -> int:
+        return int(self.village_vice_presidents.shape[2])
+
+    @property
+    def n_townships(self) -> int:
+        return int(self.township_base_posts.shape[2])
+
+    @property
+    def n_counties(self) -> int:
+        return int(self.county_pop.shape[2])
+
+    # ---- members and volunteers
+    @property
+    def village_members(self) -> np.ndarray:
+        """Association members per village [person], (N, T, V)."""
+        return self.village_pop * (self.members_per_1000 / 1000.0)[:, :, None]
+
+    @property
+    def village_volunteers(self) -> np.ndarray:
+        """Volunteers per village [person], (N, T, V)."""
+        return np.broadcast_to(self.volunteers_per_village[:, :, None], self.village_vice_presidents.shape)
+
+    @property
+    def township_members(self) -> np.ndarray:
+        """Association members per township [person], (N, T, S)."""
+        return self.to_township(self.village_pop) * (self.members_per_1000 / 1000.0)[:, :, None]
+
+    @property
+    def township_volunteers(self) -> np.ndarray:
+        """Volunteers per township [person], (N, T, S)."""
+        counts = np.bincount(np.asarray(self.register.village_township, dtype=np.intp), minlength=self.n_townships)
+        return self.volunteers_per_village[:, :, None] * counts
+
+    # ---- aggregates
+    @property
+    def township_vice_presidents(self) -> np.ndarray:
+        """Township vice-president posts incl. extra posts [post], (N, T, S)."""
+        return self.township_base_posts + self.township_extra_posts
+
+    @property
+    def county_total_posts(self) -> np.ndarray:
+        """All county-level association posts [post], (N, T, C)."""
+        return sum(self.county_posts.values())
+
+    def to_township(self, village_values: np.ndarray) -> np.ndarray:
+        """Sum a (N, T, V) village array per township, (N, T, S)."""
+        return group_sum(village_values, self.register.village_township, self.n_townships)
+
+    def to_county(self, township_values: np.ndarray) -> np.ndarray:
+        """Sum a (N, T, S) township array per county, (N, T, C)."""
+        return group_sum(township_values, self.register.township_county, self.n_counties)
+
+    def village_to_county(self, village_values: np.ndarray) -> np.ndarray:
+        """Sum a (N, T, V) village array per county, (N, T, C)."""
+        return group_sum(village_values, self.register.village_county, self.n_counties)
+
+    @functools.cached_property
+    def township_village_vice_presidents(self) -> np.ndarray:
+        """Village vice-presidents per township [post], (N, T, S)."""
+        return self.to_township(self.village_vice_presidents)
+
+    @property
+    def township_total_posts(self) -> np.ndarray:
+        """Township plus village vice-president posts per township [post], (N, T, S)."""
+        return self.township_vice_presidents + self.township_village_vice_presidents
+
+    @property
+    def county_all_posts(self) -> np.ndarray:
+        """County, township and village posts in each county [post], (N, T, C)."""
+        return self.county_total_posts + self.to_county(self.township_total_posts)
+
+
+# --------------------------------------------------------------------------- engine
+
+
+def staffing(pop: Any, pa: ParamArrays) -> StaffingResult:
+    """Posts required by the rules in force each year.
+
+    Parameters
+    ----------
+    pop : PopulationResult-like
+        ``years`` (T,), ``register`` (with ``villages``, ``townships``, ``counties``
+        tables and index arrays ``village_township``, ``village_county``,
+        ``township_county``), ``village_pop`` (N, T, V) [person], ``township_pop``
+        (N, T, S) [person], ``township_in_migrants`` (N, T, S) [person]; N may be 1.
+    pa : ParamArrays
+        Values of :data:`STAFFING_PATHS` (N, T); N may be 1.
+
+    Returns
+    -------
+    StaffingResult
+        Arrays with leading N = max(population N, parameter N).
+
+    Raises
+    ------
+    ParameterError
+        Missing parameters, mismatched years or parameter-set counts, or a migrant
+        association size ≤ 0.
+    RegisterError
+        Population arrays of the wrong shape.
+    """
+    check_paths(pa, STAFFING_PATHS, "staffing")
+    years = check_years(pop, pa)
+    reg = pop.register
+    t = len(years)
+    v, s, c = len(reg.villages), len(reg.townships), len(reg.counties)
+    vpop = population_array(pop, "village_pop", t, v)
+    tpop = population_array(pop, "township_pop", t, s)
+    tmig = population_array(pop, "township_in_migrants", t, s)
+    n = common_n(pa, vpop, tpop, tmig)
+    vpop = np.broadcast_to(vpop, (n, t, v))
+    tpop = np.broadcast_to(tpop, (n, t, s))
+    tmig = np.broadcast_to(tmig, (n, t, s))
+
+    def p(path: str) -> np.ndarray:
+        return param(pa, path, n)[:, :, None]
+
+    per_assoc = param(pa, "migrants.association.in_migrants_per_association", n)
+    if np.any(per_assoc <= 0):
+        i, j = np.argwhere(per_assoc <= 0)[0]
+        raise ParameterError(
+            Problem(
+                "migrants.yaml:association.in_migrants_per_association",
+                f"must be > 0 (parameter set {i}, year {years[j]}: {per_assoc[i, j]:g})",
+            )
+        )
+
+    at_or_above = vpop >= p("village.vice_president.population_threshold")
+    village_vp = np.where(at_or_above, p("village.vice_president.posts_per_village"), 0.0)
+
+    step = p("township.vice_president.extra_post_population_step")
+    above = p("township.vice_president.extra_post_above_population")
+    excess = np.maximum(tpop - above, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        extra = np.where(step > 0, np.floor(excess / np.where(step > 0, step, 1.0)), 0.0)
+    base = np.broadcast_to(p("township.vice_president.posts_per_township"), (n, t, s)).copy()
+
+    county_posts = {
+        post: np.broadcast_to(p(path), (n, t, c)).copy() for post, path in COUNTY_POSTS
+    }
+
+    min_mig = p("migrants.association.min_in_migrants")
+    assoc = np.where(
+        (tmig >= min_mig) & (tmig > 0),
+        np.maximum(1.0, np.floor(tmig / per_assoc[:, :, None])),
+        0.0,
+    )
+
+    county_pop = group_sum(tpop, reg.township_county, c)
+
+    return StaffingResult(
+        years=years,
+        register=reg,
+        village_pop=vpop,
+        township_pop=tpop,
+        county_pop=county_pop,
+        village_vice_presidents=village_vp,
+        at_or_above_threshold=at_or_above,
+        township_base_posts=base,
+        township_extra_posts=extra,
+        county_posts=county_posts,
+        migrant_associations=assoc,
+        members_per_1000=param(pa, "members.per_1000_population", n).copy(),
+        volunteers_per_village=param(pa, "members.volunteers_per_village", n).copy(),
+    )
+
+
+# --------------------------------------------------------------------------- ratios
+
+
+def staffing_ratios(st: StaffingResult) -> dict[str, np.ndarray]:
+    """Ratios planners quote, per township (N, T, S) and per county (N, T, C).
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        ``township_posts_per_10000`` and ``county_posts_per_10000`` [post per 10,000
+        people] (township: township + village posts; county: also the county posts);
+        ``township_people_per_vice_president`` and ``county_people_per_township_vice_president``
+        [person/post] (``inf`` where there is no post);
+        ``township_villages_without_vp`` / ``county_villages_without_vp`` [village] and
+        ``township_people_without_vp`` / ``county_people_without_vp`` [person] living in
+        villages without a vice-president; city-wide (N, T): ``posts_per_10000``,
+        ``villages_without_village_vp``, ``people_without_village_vp``.
+    """
+    without = st.village_vice_presidents <= 0
+    t_posts = st.township_total_posts
+    c_posts = st.county_all_posts
+    t_vp = st.township_vice_presidents
+    c_tvp = st.to_county(t_vp)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = {
+            "township_posts_per_10000": np.where(st.township_pop > 0, t_posts / st.township_pop * 1e4, np.nan),
+            "county_posts_per_10000": np.where(st.county_pop > 0, c_posts / st.county_pop * 1e4, np.nan),
+            "township_people_per_vice_president": np.where(t_vp > 0, st.township_pop / t_vp, np.inf),
+            "county_people_per_township_vice_president": np.where(c_tvp > 0, st.county_pop / c_tvp, np.inf),
+        }
+    city_pop = st.county_pop.sum(axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["posts_per_10000"] = np.where(city_pop > 0, c_posts.sum(axis=-1) / city_pop * 1e4, np.nan)
+    out["township_villages_without_vp"] = st.to_township(without)
+    out["county_villages_without_vp"] = st.village_to_county(without)
+    out["township_people_without_vp"] = st.to_township(st.village_pop * without)
+    out["county_people_without_vp"] = st.village_to_county(st.village_pop * without)
+    out["villages_without_village_vp"] = out["county_villages_without_vp"].sum(axis=-1)
+    out["people_without_village_vp"] = out["county_people_without_vp"].sum(axis=-1)
+    return out
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def posts_table(st: StaffingResult, i: int = 0) -> pd.DataFrame:
+    """Tidy posts of parameter set ``i``.
+
+    Columns: ``year``, ``county_code``, ``township_code`` ("" for county posts),
+    ``village_code`` ("" above village level), ``level`` (county|township|village),
+    ``post``, ``posts`` [post]. Village rows cover every village (0 where below the
+    threshold).
+    """
+    reg = st.register
+    ccodes = reg.counties["county_code"].to_numpy(dtype=object)
+    tcodes = reg.townships["township_code"].to_numpy(dtype=object)
+    vcodes = reg.villages["village_code"].to_numpy(dtype=object)
+    frames = []
+    for post, arr in st.county_posts.items():
+        yr, k = tidy_index(st.years, st.n_counties)
+        frames.append(pd.DataFrame({
+            "year": yr, "county_code": ccodes[k], "township_code": "", "village_code": "",
+            "level": "county", "post": post, "posts": arr[i].ravel(),
+        }))
+    yr, k = tidy_index(st.years, st.n_townships)
+    frames.append(pd.DataFrame({
+        "year": yr, "county_code": ccodes[reg.township_county][k], "township_code": tcodes[k],
+        "village_code": "", "level": "township", "post": "vice_president",
+        "posts": st.township_vice_presidents[i].ravel(),
+    }))
+    yr, k = tidy_index(st.years, st.n_villages)
+    frames.append(pd.DataFrame({
+        "year": yr, "county_code": ccodes[reg.village_county][k],
+        "township_code": tcodes[reg.village_township][k], "village_code": vcodes[k],
+        "level": "village", "post": "vice_president",
+        "posts": st.village_vice_presidents[i].ravel(),
+    }))
+    return pd.concat(frames, ignore_index=True)
+
+
+def village_table(st: StaffingResult, i: int = 0) -> pd.DataFrame:
+    """Per year × village: ``population``, ``at_or_above_threshold``, ``vice_presidents``,
+    ``members``, ``volunteers`` (parameter set ``i``)."""
+    reg = st.register
+    yr, k = tidy_index(st.years, st.n_villages)
+    return pd.DataFrame({
+        "year": yr,
+        "county_code": reg.counties["county_code"].to_numpy(dtype=object)[reg.village_county][k],
+        "township_code": reg.townships["township_code"].to_numpy(dtype=object)[reg.village_township][k],
+        "village_code": reg.villages["village_code"].to_numpy(dtype=object)[k],
+        "population": st.village_pop[i].ravel(),
+        "at_or_above_threshold": st.at_or_above_threshold[i].ravel(),
+        "vice_presidents": st.village_vice_presidents[i].ravel(),
+        "members": (st.village_pop[i] * st.members_per_1000[i][:, None] / 1000.0).ravel(),
+        "volunteers": st.village_volunteers[i].ravel(),
+    })
+
+
+def township_table(st: StaffingResult, i: int = 0) -> pd.DataFrame:
+    """Per year × township: population, posts, organisations and ratios (parameter set ``i``).
+
+    Columns: ``year``, ``county_code``, ``township_code``, ``population``,
+    ``vice_presidents``, ``extra_posts``, ``village_vice_presidents``,
+    ``migrant_associations``, ``members``, ``volunteers``, ``posts_per_10000``,
+    ``people_per_vice_president``, ``villages_without_vp``, ``people_without_vp``.
+    """
+    reg = st.register
+    r = staffing_ratios(st)
+    yr, k = tidy_index(st.years, st.n_townships)
+    return pd.DataFrame({
+        "year": yr,
+        "county_code": reg.counties["county_code"].to_numpy(dtype=object)[reg.township_county][k],
+        "township_code": reg.townships["township_code"].to_numpy(dtype=object)[k],
+        "population": st.township_pop[i].ravel(),
+        "vice_presidents": st.township_vice_presidents[i].ravel(),
+        "extra_posts": st.township_extra_posts[i].ravel(),
+        "village_vice_presidents": st.township_village_vice_presidents[i].ravel(),
+        "migrant_associations": st.migrant_associations[i].ravel(),
+        "members": st.township_members[i].ravel(),
+        "volunteers": st.township_volunteers[i].ravel(),
+        "posts_per_10000": r["township_posts_per_10000"][i].ravel(),
+        "people_per_vice_president": r["township_people_per_vice_president"][i].ravel(),
+        "villages_without_vp": r["township_villages_without_vp"][i].ravel(),
+        "people_without_vp": r["township_people_without_vp"][i].ravel(),
+    })
+
+
+def county_table(st: StaffingResult, i: int = 0) -> pd.DataFrame:
+    """Per year × county: population, posts by level and the ratios (parameter set ``i``).
+
+    Columns: ``year``, ``county_code``, ``population``, ``county_posts``,
+    ``township_vice_presidents``, ``village_vice_presidents``, ``total_posts``,
+    ``migrant_associations``, ``members``, ``volunteers``, ``posts_per_10000``,
+    ``people_per_township_vice_president``, ``villages_without_vp``, ``people_without_vp``.
+    """
+    r = staffing_ratios(st)
+    yr, k = tidy_index(st.years, st.n_counties)
+    return pd.DataFrame({
+        "year": yr,
+        "county_code": st.register.counties["county_code"].to_numpy(dtype=object)[k],
+        "population": st.county_pop[i].ravel(),
+        "county_posts": st.county_total_posts[i].ravel(),
+        "township_vice_presidents": st.to_county(st.township_vice_presidents)[i].ravel(),
+        "village_vice_presidents": st.to_county(st.township_village_vice_presidents)[i].ravel(),
+        "total_posts": st.county_all_posts[i].ravel(),
+        "migrant_associations": st.to_county(st.migrant_associations)[i].ravel(),
+        "members": st.to_county(st.township_members)[i].ravel(),
+        "volunteers": st.to_county(st.township_volunteers)[i].ravel(),
+        "posts_per_10000": r["county_posts_per_10000"][i].ravel(),
+        "people_per_township_vice_president": r["county_people_per_township_vice_president"][i].ravel(),
+        "villages_without_vp": r["county_villages_without_vp"][i].ravel(),
+        "people_without_vp": r["county_people_without_vp"][i].ravel(),
+    })

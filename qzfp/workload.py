@@ -1,0 +1,670 @@
+"""Workload and staffing need of association cadres by the WHO WISN method.
+
+WISN (Workload Indicators of Staffing Need, WHO user's manual, 2010) is applied
+to three cadres:
+
+===========================  ===========  =========================================
+cadre                        computed per provided posts (from :mod:`qzfp.staffing`)
+===========================  ===========  =========================================
+``village_vice_president``   village      village vice-presidents (part-time)
+``township_vice_president``  township     township vice-presidents incl. extra posts
+``county_secretariat``       county       secretary-general + secretariat staff
+===========================  ===========  =========================================
+
+The steps of the manual, with units (all per parameter set N and year T)::
+
+    AWT = (A - (B + C + D + E)) * F                                      [hour/year]
+        A working days, B public holidays, C annual leave, D sick leave,
+        E other leave [day/year]; F working hours per day [hour/day]
+        (a part-time cadre has F = the hours per working day given to the post)
+    standard workload_k = AWT / activity standard_k                    [unit/year]
+        activity standard_k = unit time of workload component k        [hour/unit]
+    CAS% = sum of category allowance standards                          [% of AWT]
+    CAF  = 1 / (1 - CAS% / 100)                                         [1]
+    IAF  = total IAS / AWT                                              [post]
+        total IAS = sum of individual allowance standards              [hour/year]
+    required = sum_k(annual workload_k / standard workload_k) * CAF + IAF    [post]
+    WISN difference = provided - required                               [post]
+    WISN ratio      = provided / required                               [1]
+
+Individual allowances are the activities one designated cadre of each unit does
+(e.g. the township vice-president attends township leadership meetings), so the
+total IAS of a unit is the sum of the per-activity hours.
+
+Annual workloads (volumes) come from the population projection, the staffing
+result and the rulebook (see :data:`COMPONENTS` and ``docs/workload_and_budget.md``).
+Category and individual allowances are read from every rulebook path under
+``workload.<cadre>.category_allowance.`` / ``.individual_allowance.``, so a planner can
+add one in ``workload.yaml`` without code changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import ParameterError, Problem
+from .paramarrays import ParamArrays
+from .staffing import (
+    StaffingResult,
+    check_paths,
+    param,
+    population_array,
+    tidy_index,
+)
+
+CADRES: tuple[str, ...] = ("village_vice_president", "township_vice_president", "county_secretariat")
+"""Cadres assessed, in order."""
+
+LEVEL_OF_CADRE: dict[str, str] = {
+    "village_vice_president": "village",
+    "township_vice_president": "township",
+    "county_secretariat": "county",
+}
+
+WORKING_TIME: tuple[tuple[str, str], ...] = (
+    ("A", "working_days"),
+    ("B", "public_holidays"),
+    ("C", "annual_leave"),
+    ("D", "sick_leave"),
+    ("E", "other_leave"),
+    ("F", "hours_per_day"),
+)
+"""WISN working-time inputs: (manual's letter, rulebook leaf under ``workload.<cadre>.working_time``)."""
+
+ACTIVITY_DAYS: tuple[str, ...] = ("members_day", "world_population_day", "spring_festival", "slack_season")
+"""The four activity occasions of the source document (5.29, 7.11, Spring Festival, slack season)."""
+
+# (component, volume unit) per cadre; the standard is workload.<cadre>.standards.<component>.
+COMPONENTS: dict[str, tuple[tuple[str, str], ...]] = {
+    "village_vice_president": (
+        *((f"{a}_event", "event") for a in ACTIVITY_DAYS),
+        ("members_home", "home"),
+        ("population_school", "school"),
+        ("harmonious_family_nomination", "household"),
+        ("home_visit", "visit"),
+        ("reward_assistance_review", "eligible person"),
+        ("migrant_service", "in-migrant"),
+        ("self_governance_meeting", "meeting"),
+        ("reelection", "re-election"),
+        ("training_attendance", "course day"),
+    ),
+    "township_vice_president": (
+        *((f"{a}_event", "event") for a in ACTIVITY_DAYS),
+        ("village_supervision", "village"),
+        ("members_home_and_school_supervision", "home or school"),
+        ("harmonious_family_selection", "household"),
+        ("reward_assistance_review", "eligible person"),
+        ("migrant_association_support", "association"),
+        ("migrant_service", "in-migrant"),
+        ("shaoshengkuaifu_household", "household"),
+        ("reelection", "re-election"),
+        ("village_reelection_supervision", "village re-election"),
+        ("training_attendance", "course day"),
+        ("training_delivery", "course day"),
+    ),
+    "county_secretariat": (
+        *((f"{a}_event", "event") for a in ACTIVITY_DAYS),
+        ("township_supervision", "township"),
+        ("reward_assistance_audit", "eligible person"),
+        ("migrant_association_support", "association"),
+        ("shaoshengkuaifu_household", "household"),
+        ("reelection", "re-election"),
+        ("township_reelection_supervision", "township re-election"),
+        ("training_delivery", "course day"),
+        ("health_education_session", "session"),
+    ),
+}
+"""Workload components (health-service activities in WISN terms) per cadre."""
+
+DRIVER_PATHS: tuple[str, ...] = (
+    *(f"activities.{a}.events_per_year" for a in ACTIVITY_DAYS),
+    "activities.members_home.share_of_villages",
+    "activities.population_school.share_of_villages",
+    "activities.harmonious_family.households_per_village",
+    "reward_assistance.eligible_share",
+    "shaoshengkuaifu.households_per_10000_rural",
+    "elections.first_year",
+    "elections.interval_years",
+    "training.cycle_years",
+    "training.batch_size",
+    "training.course_days",
+    "training.village_cadres_included",
+    "workload.volumes.home_visits_per_woman_15_49",
+    "workload.volumes.home_visits_per_birth",
+    "workload.volumes.self_governance_meetings_per_village",
+    "workload.volumes.health_education_sessions_per_10000",
+)
+"""Rulebook paths of the workload volumes (besides those of :mod:`qzfp.staffing`)."""
+
+
+def workload_paths(pa: ParamArrays | None = None) -> list[str]:
+    """Rulebook paths read by :func:`wisn`.
+
+    Parameters
+    ----------
+    pa : ParamArrays, optional
+        When given, the allowance paths present in it are included too.
+    """
+    paths = list(DRIVER_PATHS)
+    for cadre in CADRES:
+        paths += [f"workload.{cadre}.working_time.{leaf}" for _, leaf in WORKING_TIME]
+        paths += [f"workload.{cadre}.standards.{comp}" for comp, _ in COMPONENTS[cadre]]
+        if pa is not None:
+            paths += allowance_paths(pa, cadre, "category_allowance")
+            paths += allowance_paths(pa, cadre, "individual_allowance")
+    return paths
+
+
+def allowance_paths(pa: ParamArrays, cadre: str, kind: str) -> list[str]:
+    """Paths of the category or individual allowance standards of a cadre held in ``pa``."""
+    prefix = f"workload.{cadre}.{kind}."
+    return [p for p in pa.paths() if p.startswith(prefix)]
+
+
+# --------------------------------------------------------------------------- shared drivers
+
+
+def election_years(pa: ParamArrays, n: int | None = None) -> np.ndarray:
+    """1 in the years of ``pa`` when associations are re-elected, else 0, shape (n, T).
+
+    Re-elections fall in ``first_year + k * interval_years`` (k = 0, 1, ...).
+
+    Raises
+    ------
+    ParameterError
+        ``elections.interval_years`` below 1.
+    """
+    n = pa.n if n is None else n
+    years = pa.years
+    first = param(pa, "elections.first_year", n)
+    interval = param(pa, "elections.interval_years", n)
+    if np.any(interval < 1):
+        i, j = np.argwhere(interval < 1)[0]
+        raise ParameterError(
+            Problem(
+                "elections.yaml:interval_years",
+                f"must be at least 1 year (parameter set {i}, year {years[j]}: {interval[i, j]:g})",
+            )
+        )
+    y = np.asarray(years, dtype=float)[None, :]
+    since = np.round(y - first)
+    return ((since >= 0) & (np.mod(since, np.round(interval)) == 0)).astype(float)
+
+
+@dataclass(frozen=True)
+class TrainingPlan:
+    """Who is trained each year, in how many batches.
+
+    County-run courses train the county's full-time cadres (vice-president,
+    secretary-general, secretariat staff) and the township vice-presidents
+    (县、乡两级专职干部, the document's focus); township-run courses train the village
+    vice-presidents when ``training.village_cadres_included`` is true (一级抓一级).
+    Every cadre attends one course of ``course_days`` per ``cycle_years``, spread evenly:
+    trainees per year = posts / cycle_years (an expected number, may be fractional);
+    batches = ceil(trainees / batch_size) per organiser.
+
+    Attributes
+    ----------
+    county_trainees, county_batches : numpy.ndarray, (N, T, C)
+        Trainees [person/year] and batches [batch/year] of county-run courses.
+    township_trainees, township_batches : numpy.ndarray, (N, T, S)
+        Trainees and batches of township-run courses (village cadres).
+    course_days : numpy.ndarray, (N, T)
+        Days per course [day].
+    attendance_days : numpy.ndarray, (N, T)
+        Course days per cadre per year = course_days / cycle_years [day/year].
+    village_included : numpy.ndarray, (N, T)
+        1 if village cadres are trained.
+    """
+
+    county_trainees: np.ndarray
+    county_batches: np.ndarray
+    township_trainees: np.ndarray
+    township_batches: np.ndarray
+    course_days: np.ndarray
+    attendance_days: np.ndarray
+    village_included: np.ndarray
+
+
+def training_plan(st: StaffingResult, pa: ParamArrays) -> TrainingPlan:
+    """Trainees and batches per year (see :class:`TrainingPlan`).
+
+    Raises
+    ------
+    ParameterError
+        ``training.cycle_years`` or ``training.batch_size`` not positive.
+    """
+    n = st.n
+    problems = []
+    for path in ("training.cycle_years", "training.batch_size"):
+        a = param(pa, path, n)
+        if np.any(a <= 0):
+            i, j = np.argwhere(a <= 0)[0]
+            problems.append(Problem(f"training.yaml:{path.split('.', 1)[1]}",
+                                    f"must be > 0 (parameter set {i}, year {st.years[j]}: {a[i, j]:g})"))
+    if problems:
+        raise ParameterError(problems)
+    cycle = param(pa, "training.cycle_years", n)
+    batch = param(pa, "training.batch_size", n)[:, :, None]
+    days = param(pa, "training.course_days", n)
+    included = (param(pa, "training.village_cadres_included", n) > 0).astype(float)
+    county_fulltime = sum(st.county_posts[p] for p in ("vice_president", "secretary_general", "secretariat_staff"))
+    county_trainees = (county_fulltime + st.to_county(st.township_vice_presidents)) / cycle[:, :, None]
+    township_trainees = st.township_village_vice_presidents * (included / cycle)[:, :, None]
+    return TrainingPlan(
+        county_trainees=county_trainees,
+        county_batches=np.ceil(county_trainees / batch - 1e-9).clip(min=0),
+        township_trainees=township_trainees,
+        township_batches=np.ceil(township_trainees / batch - 1e-9).clip(min=0),
+        course_days=days,
+        attendance_days=days / cycle,
+        village_included=included,
+    )
+
+
+# --------------------------------------------------------------------------- result
+
+
+@dataclass(frozen=True)
+class CadreWisn:
+    """WISN of one cadre, per parameter set, year and unit (village/township/county).
+
+    Attributes
+    ----------
+    cadre : str
+    level : str
+        ``village``, ``township`` or ``county``.
+    awt : numpy.ndarray, (N, T)
+        Available working time [hour/year].
+    cas_percent : numpy.ndarray, (N, T)
+        Total category allowance standard [% of AWT].
+    caf : numpy.ndarray, (N, T)
+        Category allowance factor [1].
+    ias_hours : numpy.ndarray, (N, T)
+        Total individual allowance standard [hour/year].
+    iaf : numpy.ndarray, (N, T)
+        Individual allowance factor [post].
+    required, provided : numpy.ndarray, (N, T, M)
+        Required staff and provided posts [post]; ``service_staff`` [post],
+        ``workload_hours`` [hour/year], ``difference`` [post] and ``ratio`` [1] are
+        computed from them on access.
+    components : dict
+        For N == 1 (or when asked): component → (volume (N, T, M) [unit/year],
+        volume unit, standard (N, T) [hour/unit]).
+    """
+
+    cadre: str
+    level: str
+    awt: np.ndarray
+    cas_percent: np.ndarray
+    caf: np.ndarray
+    ias_hours: np.ndarray
+    iaf: np.ndarray
+    required: np.ndarray
+    provided: np.ndarray
+    components: dict = field(default_factory=dict)
+
+    @property
+    def service_staff(self) -> np.ndarray:
+        """Σ annual workload / standard workload [post], (N, T, M): (required − IAF) / CAF."""
+        return (self.required - self.iaf[:, :, None]) / self.caf[:, :, None]
+
+    @property
+    def workload_hours(self) -> np.ndarray:
+        """Σ annual workload × activity standard [hour/year], (N, T, M)."""
+        return self.service_staff * self.awt[:, :, None]
+
+    @property
+    def difference(self) -> np.ndarray:
+        """WISN difference = provided − required [post], (N, T, M)."""
+        return self.provided - self.required
+
+    @property
+    def ratio(self) -> np.ndarray:
+        """WISN ratio = provided / required [1], (N, T, M); ``inf`` where nothing is required."""
+        req = self.required
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(req > 0, self.provided / np.where(req > 0, req, 1.0), np.inf)
+
+
+@dataclass(frozen=True)
+class WisnResult:
+    """WISN of every cadre (see :class:`CadreWisn`), plus the staffing it is based on."""
+
+    years: np.ndarray
+    staffing: StaffingResult
+    cadres: dict
+
+    def __getitem__(self, cadre: str) -> CadreWisn:
+        try:
+            return self.cadres[cadre]
+        except KeyError:
+            raise ParameterError(f"unknown cadre {cadre!r}; expected one of {', '.join(CADRES)}") from None
+
+
+# --------------------------------------------------------------------------- engine
+
+
+def available_working_time(pa: ParamArrays, cadre: str, n: int) -> np.ndarray:
+    """AWT = (A − (B + C + D + E)) × F [hour/year], shape (n, T).
+
+    Raises
+    ------
+    ParameterError
+        AWT ≤ 0 (leave exceeds the working days or no hours per day).
+    """
+    v = {letter: param(pa, f"workload.{cadre}.working_time.{leaf}", n) for letter, leaf in WORKING_TIME}
+    awt = (v["A"] - (v["B"] + v["C"] + v["D"] + v["E"])) * v["F"]
+    if np.any(awt <= 0):
+        i, j = np.argwhere(awt <= 0)[0]
+        raise ParameterError(
+            Problem(
+                f"workload.yaml:{cadre}.working_time",
+                f"available working time must be > 0 hours, got {awt[i, j]:g} "
+                f"(parameter set {i}, year {pa.years[j]}): leave days exceed working days "
+                "or hours_per_day is 0",
+            )
+        )
+    return awt
+
+
+def _allowances(pa: ParamArrays, cadre: str, n: int, awt: np.ndarray) -> tuple[np.ndarray, ...]:
+    cas = sum((param(pa, p, n) for p in allowance_paths(pa, cadre, "category_allowance")), np.zeros_like(awt))
+    if np.any(cas >= 100):
+        i, j = np.argwhere(cas >= 100)[0]
+        raise ParameterError(
+            Problem(
+                f"workload.yaml:{cadre}.category_allowance",
+                f"category allowances must total less than 100 % of working time, got {cas[i, j]:g} % "
+                f"(parameter set {i}, year {pa.years[j]})",
+            )
+        )
+    ias = sum((param(pa, p, n) for p in allowance_paths(pa, cadre, "individual_allowance")), np.zeros_like(awt))
+    return cas, 1.0 / (1.0 - cas / 100.0), ias, ias / awt
+
+
+Terms = list  # list of (base array (N or 1, T, M or 1), coefficient (N, T, 1) or None)
+
+
+def _volumes(pop: Any, st: StaffingResult, pa: ParamArrays) -> dict[str, dict[str, Terms]]:
+    """Annual workload (volume) per component and cadre, as sums of terms.
+
+    Each component's volume is ``Σ base × coefficient`` where ``base`` comes from the
+    population or staffing (leading axis N or 1) and ``coefficient`` from the rulebook
+    (N, T, 1). Keeping the terms apart lets :func:`wisn` multiply each large village
+    array once, whatever the number of parameter sets.
+    """
+    reg = st.register
+    n, t = st.n, len(st.years)
+    v, s = st.n_villages, st.n_townships
+
+    def p(path: str) -> np.ndarray:
+        return param(pa, path, n)[:, :, None]
+
+    def village(name: str) -> np.ndarray:
+        return population_array(pop, name, t, v)
+
+    one = np.ones((1, 1, 1))
+    rural = ~np.asarray(reg.villages["urban"], dtype=bool)
+    aged_rural = village("village_aged_60plus") * rural
+    share = p("reward_assistance.eligible_share")
+    eligible_t = st.to_township(aged_rural) * share
+    rural_pop_t = st.to_township(population_array(pop, "village_pop", t, v) * rural)
+    ssk_t = rural_pop_t / 1e4 * p("shaoshengkuaifu.households_per_10000_rural")
+    elect = election_years(pa, n)[:, :, None]
+    plan = training_plan(st, pa)
+    villages_t = np.bincount(np.asarray(reg.village_township, dtype=np.intp), minlength=s).astype(float)
+    townships_c = np.bincount(np.asarray(reg.township_county, dtype=np.intp), minlength=st.n_counties).astype(float)
+    events = {f"{a}_event": [(one, p(f"activities.{a}.events_per_year"))] for a in ACTIVITY_DAYS}
+    homes_schools = p("activities.members_home.share_of_villages") + p("activities.population_school.share_of_villages")
+    households = p("activities.harmonious_family.households_per_village")
+
+    vol_v: dict[str, Terms] = dict(events)
+    vol_v.update({
+        "members_home": [(one, p("activities.members_home.share_of_villages"))],
+        "population_school": [(one, p("activities.population_school.share_of_villages"))],
+        "harmonious_family_nomination": [(one, households)],
+        "home_visit": [(village("village_women_15_49"), p("workload.volumes.home_visits_per_woman_15_49")),
+                       (village("village_births"), p("workload.volumes.home_visits_per_birth"))],
+        "reward_assistance_review": [(aged_rural, share)],
+        "migrant_service": [(village("village_in_migrants"), None)],
+        "self_governance_meeting": [(one, p("workload.volumes.self_governance_meetings_per_village"))],
+        "reelection": [(one, elect)],
+        "training_attendance": [(one, (plan.attendance_days * plan.village_included)[:, :, None])],
+    })
+    vol_t: dict[str, Terms] = dict(events)
+    vol_t.update({
+        "village_supervision": [(villages_t[None, None, :], None)],
+        "members_home_and_school_supervision": [(villages_t[None, None, :], homes_schools)],
+        "harmonious_family_selection": [(villages_t[None, None, :], households)],
+        "reward_assistance_review": [(eligible_t, None)],
+        "migrant_association_support": [(st.migrant_associations, None)],
+        "migrant_service": [(population_array(pop, "township_in_migrants", t, s), None)],
+        "shaoshengkuaifu_household": [(ssk_t, None)],
+        "reelection": [(one, elect)],
+        "village_reelection_supervision": [(villages_t[None, None, :], elect)],
+        "training_attendance": [(one, plan.attendance_days[:, :, None])],
+        "training_delivery": [(plan.township_batches, plan.course_days[:, :, None])],
+    })
+    vol_c: dict[str, Terms] = dict(events)
+    vol_c.update({
+        "township_supervision": [(townships_c[None, None, :], None)],
+        "reward_assistance_audit": [(st.to_county(eligible_t), None)],
+        "migrant_association_support": [(st.to_county(st.migrant_associations), None)],
+        "shaoshengkuaifu_household": [(st.to_county(ssk_t), None)],
+        "reelection": [(one, elect)],
+        "township_reelection_supervision": [(townships_c[None, None, :], elect)],
+        "training_delivery": [(plan.county_batches, plan.course_days[:, :, None])],
+        "health_education_session": [(st.county_pop / 1e4, p("workload.volumes.health_education_sessions_per_10000"))],
+    })
+    return {"village_vice_president": vol_v, "township_vice_president": vol_t, "county_secretariat": vol_c}
+
+
+def _volume(terms: Terms) -> np.ndarray:
+    """Σ base × coefficient of one component."""
+    return sum(b if c is None else b * c for b, c in terms)
+
+
+def _weighted_sum(entries: list, shape: tuple) -> np.ndarray:
+    """Σ base × weight for bases (1 or N, T, M or 1) and weights (N, T, 1), shape ``shape``."""
+    n, t, m = shape
+    if all(b.shape[0] == 1 for b, _ in entries):
+        bases = np.stack([np.broadcast_to(b[0], (t, m)) for b, _ in entries], axis=1)  # (T, B, M)
+        weights = np.stack([w[:, :, 0] for _, w in entries], axis=-1).transpose(1, 0, 2)  # (T, N, B)
+        return np.matmul(weights, bases).transpose(1, 0, 2)
+    return np.broadcast_to(sum(b * w for b, w in entries), shape)
+
+
+def _provided(st: StaffingResult, cadre: str) -> np.ndarray:
+    if cadre == "village_vice_president":
+        return st.village_vice_presidents
+    if cadre == "township_vice_president":
+        return st.township_vice_presidents
+    return st.county_posts["secretary_general"] + st.county_posts["secretariat_staff"]
+
+
+def wisn(
+    pop: Any,
+    st: StaffingResult,
+    pa: ParamArrays,
+    *,
+    keep_components: bool | None = None,
+    cadres: tuple[str, ...] = CADRES,
+) -> WisnResult:
+    """WISN per cadre, year and unit (formulas in the module docstring).
+
+    Parameters
+    ----------
+    pop : PopulationResult-like
+        Uses ``village_aged_60plus``, ``village_women_15_49``, ``village_births``,
+        ``village_in_migrants`` (N, T, V) and ``township_in_migrants`` (N, T, S)
+        [person], and ``register.villages["urban"]`` (rural = not urban).
+    st : StaffingResult
+        Posts from :func:`qzfp.staffing.staffing` (the provided staff).
+    pa : ParamArrays
+        Values of :func:`workload_paths` (N, T).
+    keep_components : bool, optional
+        Keep the per-component volumes (for :func:`components_table`); default: when N == 1.
+    cadres : tuple of str, optional
+        Cadres to assess (all by default); a sweep that only needs township figures can
+        skip the (N, T, V) village arrays.
+
+    Returns
+    -------
+    WisnResult
+
+    Raises
+    ------
+    ParameterError
+        Missing parameters; AWT ≤ 0; category allowances ≥ 100 %; election interval
+        < 1; training cycle or batch size ≤ 0.
+    """
+    check_paths(pa, workload_paths(), "workload")
+    unknown = [c for c in cadres if c not in CADRES]
+    if unknown:
+        raise ParameterError(f"unknown cadre(s) {unknown}; expected some of {', '.join(CADRES)}")
+    if keep_components is None:
+        keep_components = st.n == 1
+    volumes = _volumes(pop, st, pa)
+    n = st.n
+    out = {}
+    for cadre in cadres:
+        awt = available_working_time(pa, cadre, n)
+        cas, caf, ias, iaf = _allowances(pa, cadre, n, awt)
+        provided = _provided(st, cadre)
+        shape = provided.shape
+        # hours = Σ_k volume_k × standard_k, grouping the terms by their base array so
+        # that each large (village) array is multiplied once: Σ_base base × Σ coef × std
+        weights: dict[int, list] = {}
+        comps = {}
+        for comp, unit in COMPONENTS[cadre]:
+            std = param(pa, f"workload.{cadre}.standards.{comp}", n)[:, :, None]
+            terms = volumes[cadre][comp]
+            for base, coef in terms:
+                w = std if coef is None else coef * std
+                entry = weights.setdefault(id(base), [base, 0.0])
+                entry[1] = entry[1] + w
+            if keep_components:
+                comps[comp] = (np.broadcast_to(_volume(terms), shape), unit, std[:, :, 0])
+        # required = Σ_base base × (Σ coef × std) × CAF / AWT + IAF, as one batched matrix
+        # product over years when the bases have no parameter-set axis (the usual case)
+        scale = (caf / awt)[:, :, None]
+        entries = [(b, np.broadcast_to(w * scale, (n, len(st.years), 1))) for b, w in weights.values()]
+        entries.append((np.ones((1, 1, 1)), iaf[:, :, None]))
+        required = _weighted_sum(entries, shape)
+        out[cadre] = CadreWisn(
+            cadre=cadre, level=LEVEL_OF_CADRE[cadre], awt=awt, cas_percent=cas, caf=caf,
+            ias_hours=ias, iaf=iaf, required=required, provided=provided,
+            components=comps,
+        )
+    return WisnResult(years=st.years, staffing=st, cadres=out)
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def _unit_codes(st: StaffingResult, level: str) -> dict[str, np.ndarray]:
+    reg = st.register
+    cc = reg.counties["county_code"].to_numpy(dtype=object)
+    tc = reg.townships["township_code"].to_numpy(dtype=object)
+    if level == "village":
+        vc = reg.villages["village_code"].to_numpy(dtype=object)
+        return {"county_code": cc[reg.village_county], "township_code": tc[reg.village_township], "village_code": vc}
+    if level == "township":
+        return {"county_code": cc[reg.township_county], "township_code": tc, "village_code": np.full(len(tc), "", dtype=object)}
+    return {"county_code": cc, "township_code": np.full(len(cc), "", dtype=object), "village_code": np.full(len(cc), "", dtype=object)}
+
+
+def wisn_table(wr: WisnResult, i: int = 0, cadres: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """Tidy WISN of parameter set ``i``: one row per year × cadre × unit.
+
+    Columns: ``year``, ``cadre``, ``level``, ``county_code``, ``township_code``,
+    ``village_code``, ``population`` [person], ``awt_hours`` [hour/year],
+    ``workload_hours`` [hour/year], ``caf``, ``iaf``, ``required`` [post],
+    ``provided`` [post], ``difference`` [post], ``ratio``, ``below_1`` (ratio < 1:
+    the posts cannot carry the work).
+    """
+    st = wr.staffing
+    pops = {"village": st.village_pop, "township": st.township_pop, "county": st.county_pop}
+    frames = []
+    for cadre in tuple(wr.cadres) if cadres is None else cadres:
+        w = wr[cadre]
+        codes = _unit_codes(st, w.level)
+        m = w.required.shape[2]
+        yr, k = tidy_index(wr.years, m)
+        tk = np.repeat(np.arange(len(wr.years)), m)
+        frames.append(pd.DataFrame({
+            "year": yr, "cadre": cadre, "level": w.level,
+            **{c: a[k] for c, a in codes.items()},
+            "population": pops[w.level][i].ravel(),
+            "awt_hours": w.awt[i][tk], "workload_hours": w.workload_hours[i].ravel(),
+            "caf": w.caf[i][tk], "iaf": w.iaf[i][tk],
+            "required": w.required[i].ravel(), "provided": w.provided[i].ravel(),
+            "difference": w.difference[i].ravel(), "ratio": w.ratio[i].ravel(),
+            "below_1": w.ratio[i].ravel() < 1,
+        }))
+    return pd.concat(frames, ignore_index=True)
+
+
+def components_table(wr: WisnResult, i: int = 0, cadres: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """Per year × cadre × unit × component: ``volume`` [unit/year], ``volume_unit``,
+    ``standard_hours`` [hour/unit], ``standard_workload`` = AWT / standard [unit/year],
+    ``workload_hours`` [hour/year], ``staff`` = volume / standard workload [post].
+
+    Requires the result to have been computed with ``keep_components=True``.
+    """
+    st = wr.staffing
+    frames = []
+    for cadre in tuple(wr.cadres) if cadres is None else cadres:
+        w = wr[cadre]
+        if not w.components:
+            raise ParameterError(f"{cadre}: WISN computed without components; call wisn(..., keep_components=True)")
+        codes = _unit_codes(st, w.level)
+        m = w.required.shape[2]
+        yr, k = tidy_index(wr.years, m)
+        tk = np.repeat(np.arange(len(wr.years)), m)
+        awt = w.awt[i][tk]
+        for comp, (vol, unit, std) in w.components.items():
+            s = std[i][tk]
+            volume = vol[i].ravel()
+            with np.errstate(divide="ignore"):
+                sw = np.where(s > 0, awt / np.where(s > 0, s, 1.0), np.inf)
+            frames.append(pd.DataFrame({
+                "year": yr, "cadre": cadre, "level": w.level, **{c: a[k] for c, a in codes.items()},
+                "component": comp, "volume": volume, "volume_unit": unit, "standard_hours": s,
+                "standard_workload": sw, "workload_hours": volume * s, "staff": volume * s / awt,
+            }))
+    return pd.concat(frames, ignore_index=True)
+
+
+def summary_table(wr: WisnResult, i: int = 0) -> pd.DataFrame:
+    """Per year × cadre: units, provided and required posts, units with ratio < 1.
+
+    Columns: ``year``, ``cadre``, ``units``, ``provided``, ``required``, ``difference``,
+    ``ratio`` (total provided / total required), ``units_below_1``.
+    """
+    rows: list[dict[str, Any]] = []
+    agg: Callable[[np.ndarray], np.ndarray] = lambda a: a[i].sum(axis=-1)  # noqa: E731
+    for cadre in wr.cadres:
+        w = wr[cadre]
+        prov, req = agg(w.provided), agg(w.required)
+        below = (w.ratio[i] < 1).sum(axis=-1)
+        for j, year in enumerate(wr.years):
+            rows.append({
+                "year": int(year), "cadre": cadre, "units": int(w.required.shape[2]),
+                "provided": prov[j], "required": req[j], "difference": prov[j] - req[j],
+                "ratio": prov[j] / req[j] if req[j] > 0 else np.inf, "units_below_1": int(below[j]),
+            })
+    return pd.DataFrame(rows)
+
+
+__all__ = [
+    "ACTIVITY_DAYS", "CADRES", "COMPONENTS", "DRIVER_PATHS", "CadreWisn", "TrainingPlan", "WisnResult",
+    "available_working_time", "components_table", "election_years", "summary_table", "training_plan",
+    "wisn", "wisn_table", "workload_paths",
+]

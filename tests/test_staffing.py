@@ -1,0 +1,232 @@
+"""Tests of qzfp.staffing: posts required by the rules, on small hand-made registers."""
+
+from __future__ import annotations
+
+import math
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from qzfp.errors import ParameterError, RegisterError
+from qzfp.paramarrays import ParamArrays
+from qzfp.staffing import (
+    STAFFING_PATHS,
+    county_table,
+    group_sum,
+    posts_table,
+    staffing,
+    staffing_ratios,
+    township_table,
+    village_table,
+)
+
+YEARS = np.array([2006, 2007, 2008])
+
+# 2 counties, 3 townships, 7 villages; population per village in the first year
+VILLAGES = pd.DataFrame({
+    "village_code": [f"v{i}" for i in range(7)],
+    "township_code": ["t0", "t0", "t0", "t1", "t1", "t2", "t2"],
+    "county_code": ["c0", "c0", "c0", "c0", "c0", "c1", "c1"],
+    "urban": [False, False, False, False, True, False, False],
+    "kind": ["village"] * 4 + ["community"] + ["village"] * 2,
+    "population": [499, 500, 1200, 320, 4000, 800, 150],
+})
+TOWNSHIPS = pd.DataFrame({"township_code": ["t0", "t1", "t2"], "county_code": ["c0", "c0", "c1"]})
+COUNTIES = pd.DataFrame({"county_code": ["c0", "c1"]})
+
+BASE = {
+    "village.vice_president.population_threshold": 500,
+    "village.vice_president.posts_per_village": 1,
+    "township.vice_president.posts_per_township": 1,
+    "township.vice_president.extra_post_population_step": 0,
+    "township.vice_president.extra_post_above_population": 30000,
+    "county.president.posts": 1,
+    "county.vice_president.posts": 1,
+    "county.secretary_general.posts": 1,
+    "county.secretariat.staff": 2,
+    "migrants.association.in_migrants_per_association": 500,
+    "migrants.association.min_in_migrants": 300,
+    "members.per_1000_population": 70,
+    "members.volunteers_per_village": 10,
+}
+
+
+def make_register(villages: pd.DataFrame = VILLAGES) -> SimpleNamespace:
+    townships = TOWNSHIPS
+    tindex = {c: i for i, c in enumerate(townships["township_code"])}
+    cindex = {c: i for i, c in enumerate(COUNTIES["county_code"])}
+    return SimpleNamespace(
+        villages=villages, townships=townships, counties=COUNTIES,
+        village_township=villages["township_code"].map(tindex).to_numpy(),
+        village_county=villages["county_code"].map(cindex).to_numpy(),
+        township_county=townships["county_code"].map(cindex).to_numpy(),
+    )
+
+
+def make_pop(growth: float = 0.01, villages: pd.DataFrame = VILLAGES, township_migrants=None) -> SimpleNamespace:
+    """Population growing by ``growth`` a year from the register; townships = sums of villages."""
+    reg = make_register(villages)
+    vpop = villages["population"].to_numpy(float)[None, None, :] * (1 + growth) ** np.arange(len(YEARS))[None, :, None]
+    tpop = np.zeros((1, len(YEARS), len(TOWNSHIPS)))
+    np.add.at(tpop, (slice(None), slice(None), reg.village_township), vpop)
+    tmig = tpop * 0.05 if township_migrants is None else np.broadcast_to(
+        np.asarray(township_migrants, float)[None, None, :], tpop.shape)
+    return SimpleNamespace(years=YEARS, register=reg, village_pop=vpop, township_pop=tpop,
+                           township_in_migrants=tmig)
+
+
+def make_pa(**changes) -> ParamArrays:
+    """Constant parameters; a list value gives one parameter set per element."""
+    values = {**BASE, **changes}
+    cols = {p: np.asarray(v, dtype=float).reshape(-1, 1) for p, v in values.items()}
+    n = max(a.shape[0] for a in cols.values())
+    return ParamArrays(YEARS, {p: np.broadcast_to(a, (n, len(YEARS))).copy() for p, a in cols.items()})
+
+
+def test_number_of_village_vice_presidents_equals_villages_at_or_above_threshold():
+    pop = make_pop()
+    st = staffing(pop, make_pa())
+    # independent count with plain pandas on the register (first year = register population)
+    first = VILLAGES.assign(vp=VILLAGES["population"] >= 500)
+    expected_by_county = first.groupby("county_code")["vp"].sum().reindex(COUNTIES["county_code"]).to_numpy()
+    assert st.village_vice_presidents[0, 0].sum() == first["vp"].sum()
+    np.testing.assert_array_equal(st.village_to_county(st.village_vice_presidents)[0, 0], expected_by_county)
+
+
+def test_village_of_exactly_500_people_gets_a_vice_president_and_499_does_not():
+    st = staffing(make_pop(growth=0.0), make_pa())
+    vp = dict(zip(VILLAGES["village_code"], st.village_vice_presidents[0, 0], strict=True))
+    assert vp["v1"] == 1  # exactly 500: 以上 includes the number itself
+    assert vp["v0"] == 0  # 499
+    assert st.at_or_above_threshold[0, 0, 1] and not st.at_or_above_threshold[0, 0, 0]
+
+
+def test_lowering_the_threshold_never_reduces_posts():
+    thresholds = np.array([800, 600, 500, 400, 200, 100])
+    st = staffing(make_pop(), make_pa(**{"village.vice_president.population_threshold": thresholds}))
+    totals = st.village_vice_presidents.sum(axis=-1)  # (N, T)
+    assert np.all(np.diff(totals, axis=0) >= 0)
+    # and per village: a village with a post keeps it at every lower threshold
+    assert np.all(np.diff(st.village_vice_presidents, axis=0) >= 0)
+
+
+def test_two_parameter_sets_in_one_call_equal_two_separate_calls():
+    pop = make_pop()
+    both = staffing(pop, make_pa(**{"village.vice_president.population_threshold": [500, 300],
+                                    "township.vice_president.extra_post_population_step": [0, 1000]}))
+    one = staffing(pop, make_pa(**{"village.vice_president.population_threshold": 500}))
+    two = staffing(pop, make_pa(**{"village.vice_president.population_threshold": 300,
+                                   "township.vice_president.extra_post_population_step": 1000,
+                                   "township.vice_president.extra_post_above_population": 30000}))
+    assert both.n == 2
+    for name in ("village_vice_presidents", "township_extra_posts", "migrant_associations", "village_members"):
+        np.testing.assert_array_equal(getattr(both, name)[0], getattr(one, name)[0])
+        np.testing.assert_array_equal(getattr(both, name)[1], getattr(two, name)[0])
+
+
+def test_extra_township_posts_are_one_per_full_step_above_the_size():
+    villages = VILLAGES.assign(population=[10000, 10000, 10000, 20000, 21000, 1000, 500])
+    pop = make_pop(growth=0.0, villages=villages)  # townships: 30000, 41000, 1500
+    st = staffing(pop, make_pa(**{"township.vice_president.extra_post_population_step": 5000,
+                                  "township.vice_president.extra_post_above_population": 30000}))
+    tpop = pop.township_pop[0, 0]
+    expected = [math.floor(max(0, p - 30000) / 5000) for p in tpop]  # floor: each *full* step
+    assert expected == [0, 2, 0]
+    np.testing.assert_array_equal(st.township_extra_posts[0, 0], expected)
+    np.testing.assert_array_equal(st.township_vice_presidents[0, 0], [1 + e for e in expected])
+
+
+def test_extra_post_rule_is_off_when_the_step_is_zero():
+    villages = VILLAGES.assign(population=[90000, 1, 1, 1, 1, 1, 1])
+    st = staffing(make_pop(villages=villages), make_pa())
+    assert np.all(st.township_extra_posts == 0)
+    assert np.all(st.township_vice_presidents == 1)
+
+
+def test_migrant_associations_start_at_the_minimum_and_add_one_per_full_size():
+    # per association 500, minimum 300: 299 -> 0, 300 -> 1, 1499 -> 2
+    st = staffing(make_pop(township_migrants=[299, 300, 1499]), make_pa())
+    np.testing.assert_array_equal(st.migrant_associations[0, 0], [0, 1, 2])
+
+
+def test_members_and_volunteers_follow_the_ratios():
+    pop = make_pop()
+    st = staffing(pop, make_pa())
+    np.testing.assert_allclose(st.village_members, pop.village_pop * 70 / 1000)
+    assert np.all(st.village_volunteers == 10)
+
+
+def test_ratios_count_villages_without_a_vice_president_and_their_people():
+    pop = make_pop(growth=0.0)
+    st = staffing(pop, make_pa())
+    r = staffing_ratios(st)
+    small = VILLAGES[VILLAGES["population"] < 500]
+    by_county = small.groupby("county_code")["population"].agg(["count", "sum"]).reindex(COUNTIES["county_code"], fill_value=0)
+    np.testing.assert_array_equal(r["county_villages_without_vp"][0, 0], by_county["count"].to_numpy())
+    np.testing.assert_array_equal(r["county_people_without_vp"][0, 0], by_county["sum"].to_numpy())
+    # posts per 10,000 in county c0: 5 county posts + 2 township + 3 village (500, 1200, 4000)
+    c0_pop = VILLAGES.loc[VILLAGES["county_code"] == "c0", "population"].sum()
+    assert r["county_posts_per_10000"][0, 0, 0] == pytest.approx((5 + 2 + 3) / c0_pop * 1e4)
+    t0_pop = VILLAGES.loc[VILLAGES["township_code"] == "t0", "population"].sum()
+    assert r["township_people_per_vice_president"][0, 0, 0] == pytest.approx(t0_pop)
+
+
+def test_posts_table_is_tidy_and_matches_the_arrays():
+    st = staffing(make_pop(), make_pa())
+    tab = posts_table(st)
+    assert list(tab.columns) == ["year", "county_code", "township_code", "village_code", "level", "post", "posts"]
+    assert len(tab) == len(YEARS) * (2 * 4 + 3 + 7)
+    per_year = tab.groupby("year")["posts"].sum().to_numpy()
+    np.testing.assert_allclose(per_year, st.county_all_posts[0].sum(axis=-1))
+    village_rows = tab[(tab.level == "village") & (tab.year == 2006)]
+    assert village_rows.set_index("village_code")["posts"].to_dict()["v1"] == 1
+
+
+def test_village_township_and_county_tables_agree():
+    st = staffing(make_pop(), make_pa())
+    v, t, c = village_table(st), township_table(st), county_table(st)
+    assert v["at_or_above_threshold"].dtype == bool
+    assert v.groupby("year")["vice_presidents"].sum().equals(t.groupby("year")["village_vice_presidents"].sum())
+    np.testing.assert_allclose(c.groupby("year")["population"].sum(), t.groupby("year")["population"].sum())
+    np.testing.assert_allclose(c["total_posts"], c["county_posts"] + c["township_vice_presidents"] + c["village_vice_presidents"])
+
+
+def test_group_sum_handles_empty_groups_and_unsorted_members():
+    values = np.array([[1.0, 2.0, 3.0, 4.0]])
+    np.testing.assert_array_equal(group_sum(values, np.array([2, 0, 2, 0]), 4), [[6.0, 0.0, 4.0, 0.0]])
+
+
+def test_missing_parameters_are_all_named():
+    pa = ParamArrays(YEARS, {p: np.ones((1, 3)) for p in STAFFING_PATHS[2:]})
+    with pytest.raises(ParameterError) as err:
+        staffing(make_pop(), pa)
+    assert [p.location for p in err.value.problems] == list(STAFFING_PATHS[:2])
+
+
+def test_population_array_of_the_wrong_shape_is_a_register_error():
+    pop = make_pop()
+    pop.village_pop = pop.village_pop[:, :, :5]
+    with pytest.raises(RegisterError, match=r"village_pop.*\(N, 3, 7\)"):
+        staffing(pop, make_pa())
+
+
+def test_parameters_for_other_years_are_rejected():
+    pa = make_pa()
+    other = ParamArrays(YEARS + 1, dict(pa.data))
+    with pytest.raises(ParameterError, match="years"):
+        staffing(make_pop(), other)
+
+
+def test_mismatched_parameter_set_counts_are_rejected():
+    pop = make_pop()
+    pop.village_pop = np.concatenate([pop.village_pop] * 3)
+    with pytest.raises(ParameterError, match="parameter sets"):
+        staffing(pop, make_pa(**{"village.vice_president.population_threshold": [500, 400]}))
+
+
+def test_migrant_association_size_of_zero_is_rejected_with_its_key():
+    with pytest.raises(ParameterError) as err:
+        staffing(make_pop(), make_pa(**{"migrants.association.in_migrants_per_association": 0}))
+    assert err.value.problems[0].location == "migrants.yaml:association.in_migrants_per_association"

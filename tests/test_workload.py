@@ -1,0 +1,309 @@
+"""Tests of qzfp.workload: the WHO WISN method on small hand-made populations."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from qzfp.errors import ParameterError
+from qzfp.paramarrays import ParamArrays
+from qzfp.staffing import STAFFING_PATHS, group_sum, staffing
+from qzfp.workload import (
+    CADRES,
+    COMPONENTS,
+    components_table,
+    election_years,
+    summary_table,
+    training_plan,
+    wisn,
+    wisn_table,
+    workload_paths,
+)
+
+YEARS = np.array([2007, 2008, 2009])  # 2007 is an election year below
+
+STAFFING = {
+    "village.vice_president.population_threshold": 500,
+    "village.vice_president.posts_per_village": 1,
+    "township.vice_president.posts_per_township": 1,
+    "township.vice_president.extra_post_population_step": 0,
+    "township.vice_president.extra_post_above_population": 30000,
+    "county.president.posts": 1,
+    "county.vice_president.posts": 1,
+    "county.secretary_general.posts": 1,
+    "county.secretariat.staff": 2,
+    "migrants.association.in_migrants_per_association": 500,
+    "migrants.association.min_in_migrants": 500,
+    "members.per_1000_population": 70,
+    "members.volunteers_per_village": 10,
+}
+assert set(STAFFING) == set(STAFFING_PATHS)
+
+
+def zero_workload_params() -> dict[str, float]:
+    """Every workload path at 0 except a valid working time and election/training setup."""
+    values = dict.fromkeys(workload_paths(), 0.0)
+    for cadre in CADRES:
+        values.update({
+            f"workload.{cadre}.working_time.working_days": 260,
+            f"workload.{cadre}.working_time.public_holidays": 11,
+            f"workload.{cadre}.working_time.annual_leave": 10,
+            f"workload.{cadre}.working_time.sick_leave": 5,
+            f"workload.{cadre}.working_time.other_leave": 4,
+            f"workload.{cadre}.working_time.hours_per_day": 8,
+        })
+    values.update({"elections.first_year": 2007, "elections.interval_years": 5,
+                   "training.cycle_years": 2, "training.batch_size": 30, "training.course_days": 3})
+    return values
+
+
+def make_pa(values: dict) -> ParamArrays:
+    cols = {p: np.asarray(v, dtype=float).reshape(-1, 1) for p, v in {**STAFFING, **values}.items()}
+    n = max(a.shape[0] for a in cols.values())
+    return ParamArrays(YEARS, {p: np.broadcast_to(a, (n, len(YEARS))).copy() for p, a in cols.items()})
+
+
+def make_pop(village_pop, township_of, aged, urban, township_migrants) -> SimpleNamespace:
+    """One county; villages constant over the years; other indicators as given."""
+    s = max(township_of) + 1
+    villages = pd.DataFrame({
+        "village_code": [f"v{i}" for i in range(len(village_pop))],
+        "township_code": [f"t{t}" for t in township_of], "county_code": "c0",
+        "urban": urban, "kind": "village",
+    })
+    reg = SimpleNamespace(
+        villages=villages,
+        townships=pd.DataFrame({"township_code": [f"t{i}" for i in range(s)], "county_code": "c0"}),
+        counties=pd.DataFrame({"county_code": ["c0"]}),
+        village_township=np.asarray(township_of), village_county=np.zeros(len(village_pop), int),
+        township_county=np.zeros(s, int),
+    )
+
+    def const(a):
+        return np.broadcast_to(np.asarray(a, float)[None, None, :], (1, len(YEARS), len(a))).copy()
+
+    vpop = const(village_pop)
+    return SimpleNamespace(
+        years=YEARS, register=reg, village_pop=vpop, village_aged_60plus=const(aged),
+        village_women_15_49=vpop * 0.25, village_births=vpop * 0.01, village_in_migrants=vpop * 0.02,
+        township_pop=group_sum(vpop, reg.village_township, s),
+        township_in_migrants=const(township_migrants),
+    )
+
+
+def worked_example_pop() -> SimpleNamespace:
+    # one township of 4 villages, the last one an urban community
+    return make_pop([800, 600, 450, 2000], [0, 0, 0, 0], aged=[300, 200, 150, 100],
+                    urban=[False, False, False, True], township_migrants=[1200])
+
+
+def test_wisn_worked_example_for_a_township_vice_president_is_reproduced_to_the_cent():
+    v = zero_workload_params()
+    tv = "workload.township_vice_president"
+    v.update({
+        f"{tv}.standards.village_supervision": 16,        # hour/village
+        f"{tv}.standards.reward_assistance_review": 0.5,  # hour/eligible person
+        f"{tv}.standards.migrant_service": 0.2,           # hour/in-migrant
+        f"{tv}.standards.members_day_event": 24,          # hour/event
+        "activities.members_day.events_per_year": 1,
+        "reward_assistance.eligible_share": 0.1,
+        f"{tv}.category_allowance.reports_and_statistics": 10,   # % of AWT
+        f"{tv}.category_allowance.meetings_and_coordination": 10,
+        f"{tv}.individual_allowance.township_leadership_meetings": 96,  # hour/year
+    })
+    pop = worked_example_pop()
+    pa = make_pa(v)
+    wr = wisn(pop, staffing(pop, pa), pa)
+    w = wr["township_vice_president"]
+    # By hand (WISN manual, 2010):
+    #   AWT = (260 − (11 + 10 + 5 + 4)) × 8 = 230 × 8 = 1,840 h
+    awt = (260 - (11 + 10 + 5 + 4)) * 8
+    assert awt == 1840
+    #   eligible rural people 60+ = (300 + 200 + 150) × 0.1 = 65 (the community is urban)
+    #   annual workload × standard: 4 villages × 16 h + 65 × 0.5 h + 1,200 × 0.2 h + 1 × 24 h
+    #                              = 64 + 32.5 + 240 + 24 = 360.5 h
+    hours = 4 * 16 + 65 * 0.5 + 1200 * 0.2 + 1 * 24
+    assert hours == 360.5
+    #   Σ workload / standard workload = Σ volume / (AWT / standard) = 360.5 / 1,840 = 0.19592 post
+    #   CAF = 1 / (1 − 20 / 100) = 1.25;  IAF = 96 / 1,840 = 0.05217 post
+    #   required = 0.19592 × 1.25 + 0.05217 = 0.29708 post → 0.30
+    required = hours / awt * (1 / (1 - 20 / 100)) + 96 / awt
+    assert w.awt[0, 0] == awt
+    assert w.caf[0, 0] == 1.25
+    assert w.iaf[0, 0] == pytest.approx(96 / 1840, abs=1e-15)
+    assert w.workload_hours[0, 1, 0] == pytest.approx(hours, abs=1e-9)  # 2008: no election
+    assert w.required[0, 1, 0] == pytest.approx(required, abs=1e-12)
+    assert round(w.required[0, 1, 0], 2) == round(required, 2) == 0.30
+    #   WISN difference = 1 − 0.29708 = 0.70292; WISN ratio = 1 / 0.29708 = 3.366
+    assert w.difference[0, 1, 0] == pytest.approx(1 - required, abs=1e-12)
+    assert w.ratio[0, 1, 0] == pytest.approx(1 / required, abs=1e-12)
+
+
+def test_part_time_village_cadre_has_fewer_available_hours():
+    v = zero_workload_params()
+    vv = "workload.village_vice_president.working_time"
+    v.update({f"{vv}.annual_leave": 0, f"{vv}.hours_per_day": 2})
+    pop = worked_example_pop()
+    pa = make_pa(v)
+    wr = wisn(pop, staffing(pop, pa), pa)
+    # AWT = (260 − (11 + 0 + 5 + 4)) × 2 = 480 h
+    assert np.all(wr["village_vice_president"].awt == (260 - (11 + 0 + 5 + 4)) * 2)
+
+
+def test_home_visits_grow_with_women_and_births():
+    v = zero_workload_params()
+    v.update({"workload.village_vice_president.standards.home_visit": 0.5,
+              "workload.volumes.home_visits_per_woman_15_49": 0.5, "workload.volumes.home_visits_per_birth": 2})
+    pop = worked_example_pop()
+    pa = make_pa(v)
+    w = wisn(pop, staffing(pop, pa), pa)["village_vice_president"]
+    visits = pop.village_women_15_49 * 0.5 + pop.village_births * 2
+    np.testing.assert_allclose(w.workload_hours, visits * 0.5)
+    np.testing.assert_allclose(w.required, visits * 0.5 / 1840)
+
+
+def test_reelection_work_appears_only_in_election_years():
+    v = zero_workload_params()
+    v.update({"workload.county_secretariat.standards.reelection": 160,
+              "workload.county_secretariat.standards.township_reelection_supervision": 16})
+    pop = worked_example_pop()
+    pa = make_pa(v)
+    w = wisn(pop, staffing(pop, pa), pa)["county_secretariat"]
+    # elections in 2007, 2012, ...: 2007 only among 2007..2009; one township to supervise
+    np.testing.assert_allclose(w.workload_hours[0, :, 0], [160 + 16, 0, 0])
+    years = np.arange(2005, 2019)
+    rules = ParamArrays(years, {"elections.first_year": np.full((1, 14), 2007.0),
+                                "elections.interval_years": np.full((1, 14), 5.0)})
+    np.testing.assert_array_equal(election_years(rules)[0], [y in (2007, 2012, 2017) for y in years])
+
+
+def test_training_batches_are_rounded_up():
+    pop = make_pop([600] * 70, [0] * 70, aged=[0] * 70, urban=[False] * 70, township_migrants=[0])
+    v = zero_workload_params()
+    v["training.village_cadres_included"] = 1
+    pa = make_pa(v)
+    plan = training_plan(staffing(pop, pa), pa)
+    # 70 village vice-presidents, trained every 2 years: 35 trainees a year in batches of 30 → 2
+    np.testing.assert_allclose(plan.township_trainees[0, :, 0], 70 / 2)
+    np.testing.assert_array_equal(plan.township_batches[0, :, 0], np.ceil(35 / 30))
+    # county courses: 4 county full-time cadres (vice-president, secretary-general, 2 staff)
+    # + 1 township vice-president, every 2 years → 2.5 a year, 1 batch
+    np.testing.assert_allclose(plan.county_trainees[0, :, 0], (1 + 1 + 2 + 1) / 2)
+    np.testing.assert_array_equal(plan.county_batches[0, :, 0], 1)
+
+
+def _packaged_pa(years: np.ndarray) -> ParamArrays:
+    from qzfp.parameters import load_rulebook
+
+    return load_rulebook().to_param_arrays(years)
+
+
+def test_larger_merged_townships_show_lower_wisn_ratios_with_the_packaged_rulebook():
+    # townships of 17,700 (mean before the 2006 adjustment), 23,200 (after) and 60,000 (the
+    # largest), made of villages of about 1,160 people, all rural
+    sizes = [17700, 23200, 60000]
+    counts = [round(p / 1160) for p in sizes]
+    township_of = np.repeat(np.arange(3), counts)
+    vpop = np.concatenate([[p / k] * k for p, k in zip(sizes, counts, strict=True)])
+    pop = make_pop(vpop, township_of, aged=vpop * 0.15, urban=[False] * len(vpop),
+                   township_migrants=np.asarray(sizes) * 0.02)
+    pa = _packaged_pa(YEARS)
+    w = wisn(pop, staffing(pop, pa), pa)["township_vice_president"]
+    assert np.all(np.diff(w.required, axis=-1) > 0)  # volume grows with population
+    assert np.all(np.diff(w.ratio, axis=-1) < 0)
+    assert np.all(w.ratio[..., 2] < 1)  # the 60,000 township: one post cannot carry the work
+    tab = wisn_table(wisn(pop, staffing(pop, pa), pa), cadres=("township_vice_president",))
+    assert tab.loc[tab.below_1, "township_code"].unique().tolist() == ["t2"]
+
+
+def test_tables_are_consistent_with_the_arrays():
+    pop = worked_example_pop()
+    pa = _packaged_pa(YEARS)
+    wr = wisn(pop, staffing(pop, pa), pa)
+    tab = wisn_table(wr)
+    assert len(tab) == len(YEARS) * (4 + 1 + 1)
+    comps = components_table(wr)
+    per_unit = comps.groupby(["year", "cadre", "village_code", "township_code"])["workload_hours"].sum()
+    merged = tab.set_index(["year", "cadre", "village_code", "township_code"])["workload_hours"]
+    np.testing.assert_allclose(per_unit.sort_index().to_numpy(), merged.sort_index().to_numpy())
+    assert set(comps["component"]) == {c for cadre in CADRES for c, _ in COMPONENTS[cadre]}
+    s = summary_table(wr)
+    np.testing.assert_allclose(s["required"], tab.groupby(["year", "cadre"], sort=False)["required"].sum())
+
+
+def test_two_parameter_sets_in_one_call_equal_two_separate_calls():
+    pop = worked_example_pop()
+    pa = _packaged_pa(YEARS)
+    path = "workload.township_vice_president.standards.village_supervision"
+    both = pa.with_values({path: np.array([[16.0], [40.0]]),
+                           "village.vice_president.population_threshold": np.array([[500.0], [300.0]])})
+    w2 = wisn(pop, staffing(pop, both), both)
+    for i in range(2):
+        one = both.take(i)
+        w1 = wisn(pop, staffing(pop, one), one)
+        for cadre in CADRES:
+            np.testing.assert_allclose(w2[cadre].required[i], w1[cadre].required[0])
+            np.testing.assert_allclose(w2[cadre].ratio[i], w1[cadre].ratio[0])
+    assert not w2.cadres["township_vice_president"].components  # sweeps keep no components
+
+
+def test_leave_exceeding_the_working_days_is_rejected_with_its_key():
+    v = zero_workload_params()
+    v["workload.county_secretariat.working_time.other_leave"] = 300
+    pop = worked_example_pop()
+    pa = make_pa(v)
+    with pytest.raises(ParameterError) as err:
+        wisn(pop, staffing(pop, pa), pa)
+    assert err.value.problems[0].location == "workload.yaml:county_secretariat.working_time"
+
+
+def test_category_allowances_of_100_percent_or_more_are_rejected():
+    v = zero_workload_params()
+    v["workload.village_vice_president.category_allowance.records"] = 100
+    pop = worked_example_pop()
+    pa = make_pa(v)
+    with pytest.raises(ParameterError, match="less than 100 %"):
+        wisn(pop, staffing(pop, pa), pa)
+
+
+def test_election_interval_below_one_year_is_rejected():
+    v = zero_workload_params()
+    v["elections.interval_years"] = 0
+    pop = worked_example_pop()
+    pa = make_pa(v)
+    with pytest.raises(ParameterError) as err:
+        wisn(pop, staffing(pop, pa), pa)
+    assert err.value.problems[0].location == "elections.yaml:interval_years"
+
+
+def test_training_batch_size_of_zero_is_rejected():
+    v = zero_workload_params()
+    v["training.batch_size"] = 0
+    pop = worked_example_pop()
+    pa = make_pa(v)
+    with pytest.raises(ParameterError) as err:
+        wisn(pop, staffing(pop, pa), pa)
+    assert err.value.problems[0].location == "training.yaml:batch_size"
+
+
+def test_missing_workload_standard_is_named():
+    v = zero_workload_params()
+    del v["workload.township_vice_president.standards.village_supervision"]
+    pop = worked_example_pop()
+    pa = make_pa(v)
+    with pytest.raises(ParameterError) as err:
+        wisn(pop, staffing(pop, pa), pa)
+    assert [p.location for p in err.value.problems] == ["workload.township_vice_president.standards.village_supervision"]
+
+
+def test_components_table_needs_the_components():
+    pop = worked_example_pop()
+    pa = make_pa(zero_workload_params())
+    wr = wisn(pop, staffing(pop, pa), pa, keep_components=False)
+    with pytest.raises(ParameterError, match="keep_components"):
+        components_table(wr)
+    with pytest.raises(ParameterError, match="unknown cadre"):
+        wr["nurse"]
