@@ -40,7 +40,11 @@ def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'qzfp' has no attribute {name!r}")
-    return getattr(import_module(module), name)
+    value = getattr(import_module(module), name)
+    # Importing ``qzfp.simulate`` binds the *module* to ``qzfp.simulate``; bind the
+    # function over it so ``qzfp.simulate(...)`` keeps working on later calls.
+    globals()[name] = value
+    return value
 
 
 def __dir__() -> list[str]:

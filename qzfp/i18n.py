@@ -500,6 +500,16 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "index.page.workload": ("Workload (WISN)", "工作量（WISN）"),
     "index.page.budget": ("Budget", "经费预算"),
     "index.page.compare": ("Comparison", "方案比较"),
+    # ---------------------------------------------------------------- key figures
+    "kf.population": ("Population {year}", "{year}年人口"),
+    "kf.village_vice_presidents": ("Village vice-presidents {year}", "{year}年村专职副会长"),
+    "kf.total_posts": ("Association posts {year}", "{year}年计生协岗位合计"),
+    "kf.townships_short": (
+        "Townships with WISN ratio < 1 in {year}",
+        "{year}年WISN比率低于1的乡镇（街道）",
+    ),
+    "kf.budget_year": ("Budget {year}", "{year}年经费预算"),
+    "kf.budget_horizon": ("Budget {first}–{last}", "{first}—{last}年经费预算合计"),
     # ---------------------------------------------------------------- command line
     "cli.error": ("error", "错误"),
     "cli.file_not_found": ("{path}: file not found", "{path}：文件不存在"),

@@ -1,0 +1,379 @@
+"""Scenarios side by side, sweeps over rules and assumptions, and sensitivity.
+
+- :func:`compare` stacks the key figures of several scenarios into one tidy table
+  with a ``scenario`` column and the difference against a chosen base.
+- :func:`compare_budget` does the same for budget lines (the data of a waterfall
+  chart from the base total to a scenario total).
+- :func:`sweep` evaluates a grid over any numeric rulebook paths (an allowance ×
+  a threshold, say) in vectorised passes: every grid point is one of the N
+  parameter sets of a :class:`~qzfp.paramarrays.ParamArrays`, so the engines run
+  once per chunk of points, never once per point.
+- :func:`sensitivity` moves each key assumption by ±X % (again as 2K + 1
+  parameter sets in one pass) and ranks the effects on the horizon's total budget
+  and on required staff (the data of a tornado chart).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import ParameterError, Problem
+from .paramarrays import ParamArrays
+from .parameters import did_you_mean
+from .register import Register
+from .scenario import Scenario, load_scenario
+from .simulate import Results, demographic_paths, prepare_register, run_arrays
+
+#: Figures compared between scenarios (columns of :meth:`Results.summary`).
+COMPARED = (
+    "population",
+    "aged_60plus",
+    "in_migrants",
+    "villages_at_or_above_threshold",
+    "village_vice_presidents",
+    "township_vice_presidents",
+    "county_posts",
+    "total_posts",
+    "posts_per_10000",
+    "people_without_village_vp",
+    "wisn_required_staff",
+    "townships_short_of_staff",
+    "budget_yuan",
+    "budget_per_capita_yuan",
+)
+
+#: Always part of the sensitivity ranking besides the parameters marked as assumptions.
+KEY_POLICY_PATHS = (
+    "village.vice_president.allowance",
+    "village.vice_president.population_threshold",
+    "township.vice_president.post_allowance",
+    "reward_assistance.amount",
+)
+
+#: Points evaluated per vectorised pass in sweeps (bounds memory: village arrays are
+#: (chunk, years, villages) floats).
+DEFAULT_CHUNK = 64
+
+
+def _base_index(results: Sequence[Results], base: int | str) -> int:
+    if isinstance(base, str):
+        names = [r.name for r in results]
+        if base not in names:
+            raise ParameterError(Problem("base", f"no scenario named {base!r}; have {', '.join(names)}"))
+        return names.index(base)
+    if not -len(results) <= base < len(results):
+        raise ParameterError(Problem("base", f"index {base} out of range for {len(results)} scenarios"))
+    return base % len(results)
+
+
+def _check_unique(results: Sequence[Results]) -> None:
+    names = [r.name for r in results]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise ParameterError(Problem("scenario_name", f"scenarios must have distinct names; repeated: {', '.join(dup)}"))
+
+
+def compare(*results: Results, base: int | str = 0) -> pd.DataFrame:
+    """Key figures of several scenarios in one tidy table.
+
+    Parameters
+    ----------
+    *results : Results
+        Scenarios to compare (distinct names).
+    base : int or str
+        The scenario the differences are taken against (position or name).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``scenario``, ``year``, ``metric``, ``value``, ``base_value``,
+        ``difference`` (value − base value, in the metric's unit) and
+        ``difference_pct`` (% of the base value; NaN where the base is 0).
+    """
+    if len(results) == 1 and isinstance(results[0], (list, tuple)):
+        results = tuple(results[0])
+    if not results:
+        raise ParameterError("compare needs at least one scenario")
+    _check_unique(results)
+    b = _base_index(results, base)
+    frames = []
+    for r in results:
+        s = r.summary()
+        long = s.melt(id_vars="year", value_vars=list(COMPARED), var_name="metric", value_name="value")
+        long.insert(0, "scenario", r.name)
+        frames.append(long)
+    df = pd.concat(frames, ignore_index=True)
+    base_df = frames[b][["year", "metric", "value"]].rename(columns={"value": "base_value"})
+    df = df.merge(base_df, on=["year", "metric"], how="left")
+    df["difference"] = df["value"] - df["base_value"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        df["difference_pct"] = np.where(df["base_value"] != 0,
+                                        100.0 * df["difference"] / df["base_value"], np.nan)
+    df.attrs["base"] = results[b].name
+    return df
+
+
+def compare_budget(*results: Results, base: int | str = 0) -> pd.DataFrame:
+    """Budget over the horizon by line for several scenarios, with differences.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``scenario``, ``line``, ``amount_yuan`` (sum over all modelled years and
+        counties), ``base_amount_yuan``, ``difference_yuan``.  Summing
+        ``difference_yuan`` over lines gives the difference of the totals (the steps of a
+        waterfall from the base to the scenario).
+    """
+    if len(results) == 1 and isinstance(results[0], (list, tuple)):
+        results = tuple(results[0])
+    _check_unique(results)
+    b = _base_index(results, base)
+    frames = []
+    for r in results:
+        g = r.budget.groupby("line", sort=False)["amount_yuan"].sum().reset_index()
+        g.insert(0, "scenario", r.name)
+        frames.append(g)
+    df = pd.concat(frames, ignore_index=True)
+    base_df = frames[b][["line", "amount_yuan"]].rename(columns={"amount_yuan": "base_amount_yuan"})
+    df = df.merge(base_df, on="line", how="outer")
+    df["scenario"] = df["scenario"].fillna(results[b].name)
+    df[["amount_yuan", "base_amount_yuan"]] = df[["amount_yuan", "base_amount_yuan"]].fillna(0.0)
+    df["difference_yuan"] = df["amount_yuan"] - df["base_amount_yuan"]
+    df.attrs["base"] = results[b].name
+    return df
+
+
+# --------------------------------------------------------------------------- sweeps
+
+
+def _outcomes(ar: Any) -> dict[str, np.ndarray]:
+    """Per parameter set (N,) outcome figures of a vectorised run."""
+    st, wr, br = ar.staffing, ar.workload, ar.budget
+    required = sum(c.required.sum(axis=-1) for c in wr.cadres.values())  # (N, T)
+    twn = wr["township_vice_president"]
+    return {
+        "budget_horizon_yuan": br.horizon_total,
+        "budget_first_year_yuan": br.year_total[:, 0],
+        "budget_last_year_yuan": br.year_total[:, -1],
+        "village_vice_presidents_last": st.village_vice_presidents[:, -1].sum(axis=-1),
+        "total_posts_last": st.county_all_posts[:, -1].sum(axis=-1),
+        "wisn_required_staff_last": required[:, -1],
+        "townships_short_of_staff_last": (twn.ratio[:, -1] < 1).sum(axis=-1).astype(float),
+    }
+
+
+def _check_paths(pa: ParamArrays, paths: Sequence[str], where: str) -> None:
+    problems = []
+    for p in paths:
+        if p not in pa:
+            problems.append(Problem(f"{where} {p}", "not a numeric rulebook parameter" + did_you_mean(p, pa.paths())))
+    if problems:
+        raise ParameterError(problems)
+
+
+def _evaluate(register: Register, base_pa: ParamArrays, updates: Mapping[str, np.ndarray],
+              variant: str, chunk: int) -> dict[str, np.ndarray]:
+    """Outcomes for N parameter sets given as per-path value vectors (N,), in chunks."""
+    n = len(next(iter(updates.values())))
+    demographic = bool(demographic_paths(list(updates)))
+    pop1 = None if demographic else run_arrays(register, base_pa, variant=variant).population
+    out: dict[str, list[np.ndarray]] = {}
+    for start in range(0, n, chunk):
+        sl = slice(start, min(n, start + chunk))
+        pa = base_pa.with_values({p: np.asarray(v, dtype=float)[sl] for p, v in updates.items()})
+        ar = run_arrays(register, pa, variant=variant, population=pop1)
+        for k, v in _outcomes(ar).items():
+            out.setdefault(k, []).append(np.asarray(v, dtype=float))
+    return {k: np.concatenate(v) for k, v in out.items()}
+
+
+def sweep(scenario: Scenario | str, grid: Mapping[str, Sequence[float]], *,
+          register: Register | None = None, chunk: int = DEFAULT_CHUNK) -> pd.DataFrame:
+    """Evaluate a grid over numeric rules or assumptions in vectorised passes.
+
+    Each grid point sets the given paths to the given values in every modelled year
+    (all other rules as in the scenario).
+
+    Parameters
+    ----------
+    scenario : Scenario or str
+    grid : mapping of str to sequence of float
+        Rulebook path → values to try, e.g. ``{"village.vice_president.allowance":
+        [40, 60, 100], "village.vice_president.population_threshold": [300, 500]}``.
+    register : Register, optional
+    chunk : int
+        Grid points per vectorised pass (memory bound).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per grid point: the swept paths, then ``budget_horizon_yuan`` (total over
+        all modelled years) [yuan], ``budget_first_year_yuan``, ``budget_last_year_yuan``
+        [yuan/year], ``village_vice_presidents_last``, ``total_posts_last`` [post],
+        ``wisn_required_staff_last`` [post], ``townships_short_of_staff_last``
+        [township], in the last modelled year.
+    """
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario)
+    if not grid:
+        raise ParameterError("sweep needs at least one path with values")
+    reg = prepare_register(scenario, register)
+    pa = scenario.arrays()
+    paths = list(grid)
+    _check_paths(pa, paths, "--set")
+    problems = []
+    for p in paths:
+        param = scenario.parameter(p)
+        for v in grid[p]:
+            for msg in param.check(float(v) if param.kind == "float" else (int(v) if float(v).is_integer() else v)):
+                problems.append(Problem(f"--set {p}", msg))
+        if not grid[p]:
+            problems.append(Problem(f"--set {p}", "no values given"))
+    if problems:
+        raise ParameterError(problems)
+    points = np.array(list(itertools.product(*[list(map(float, grid[p])) for p in paths])), dtype=float)
+    updates = {p: points[:, i] for i, p in enumerate(paths)}
+    res = _evaluate(reg, pa, updates, scenario.params.get("variant", "medium"), chunk)
+    df = pd.DataFrame({p: points[:, i] for i, p in enumerate(paths)})
+    for k, v in res.items():
+        df[k] = v
+    df.attrs["scenario"] = scenario.name
+    return df
+
+
+def key_assumptions(scenario: Scenario) -> list[str]:
+    """Paths moved by :func:`sensitivity` by default.
+
+    Every numeric rulebook parameter whose value in force in the start year is an
+    assumption (reference starting with ``assumption``) and non-zero, plus the
+    headline policy amounts of :data:`KEY_POLICY_PATHS`.  Counts of years (election
+    dates, cycles) and switches are left out: a ±X % move of a calendar year means
+    nothing.
+    """
+    import datetime as dt
+
+    pa = scenario.arrays()
+    out = []
+    for path in pa.paths():
+        param = scenario.parameter(path)
+        if param.kind not in ("int", "float") or param.unit in ("year",) and not path.startswith("demography."):
+            continue
+        dv = param.dated_value_at(dt.date(scenario.start_year, 1, 1))
+        if float(dv.value) == 0:
+            continue
+        if path in KEY_POLICY_PATHS or str(dv.reference).lower().startswith("assumption"):
+            out.append(path)
+    return out
+
+
+def sensitivity(scenario: Scenario | str, pct: float | None = None, *,
+                paths: Sequence[str] | None = None, register: Register | None = None,
+                chunk: int = DEFAULT_CHUNK, keep_zero: bool = False) -> pd.DataFrame:
+    """Effect of moving each key assumption by ±pct % on total budget and required staff.
+
+    The 2K + 1 settings (base, each path low, each path high) are computed as
+    parameter sets of vectorised passes.  A value moved below the parameter's
+    minimum or above its maximum is clipped to the bound (a share stays ≤ 1).
+
+    Parameters
+    ----------
+    scenario : Scenario or str
+    pct : float, optional
+        Relative change [%]; default: the scenario's ``sensitivity_pct``.
+    paths : sequence of str, optional
+        Paths to move; default :func:`key_assumptions`.
+    keep_zero : bool
+        Keep paths whose moves change neither outcome (default: drop them).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Ranked by the larger absolute budget effect: ``path``, ``unit``, ``base_value``
+        (first modelled year), ``low_value``, ``high_value``, ``budget_base_yuan``,
+        ``budget_low_yuan``, ``budget_high_yuan`` (horizon totals [yuan]),
+        ``budget_effect_low_yuan``, ``budget_effect_high_yuan`` (differences to base),
+        ``staff_base``, ``staff_low``, ``staff_high`` (WISN required staff in the last
+        year [post]) and ``staff_effect_low``, ``staff_effect_high``, ``rank``.
+    """
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario)
+    pct = float(scenario.params.get("sensitivity_pct", 10.0) if pct is None else pct)
+    if not 0 < pct < 100:
+        raise ParameterError(Problem("sensitivity_pct", f"expected a percentage between 0 and 100, got {pct}"))
+    reg = prepare_register(scenario, register)
+    pa = scenario.arrays()
+    paths = list(paths) if paths is not None else key_assumptions(scenario)
+    _check_paths(pa, paths, "sensitivity")
+    k = len(paths)
+    base = {p: pa[p][0] for p in paths}  # (T,)
+    # Parameter sets: 0 = base, 1..k = low, k+1..2k = high; each (N, T).
+    values = {}
+    lows, highs = {}, {}
+    for i, p in enumerate(paths):
+        param = scenario.parameter(p)
+        lo_b = -np.inf if param.min is None else param.min
+        hi_b = np.inf if param.max is None else param.max
+        arr = np.repeat(base[p][None, :], 2 * k + 1, axis=0)
+        arr[1 + i] = np.clip(base[p] * (1 - pct / 100), lo_b, hi_b)
+        arr[1 + k + i] = np.clip(base[p] * (1 + pct / 100), lo_b, hi_b)
+        if param.kind == "int" and "threshold" in p or param.unit in ("person", "post"):
+            arr = np.round(arr)
+        values[p] = arr
+        lows[p], highs[p] = arr[1 + i, 0], arr[1 + k + i, 0]
+    res = _evaluate_full(reg, pa, values, scenario.params.get("variant", "medium"), chunk)
+    b_budget, b_staff = res["budget_horizon_yuan"], res["wisn_required_staff_last"]
+    rows = []
+    for i, p in enumerate(paths):
+        lo, hi = 1 + i, 1 + k + i
+        rows.append({
+            "path": p,
+            "unit": scenario.parameter(p).unit,
+            "base_value": float(base[p][0]),
+            "low_value": float(lows[p]),
+            "high_value": float(highs[p]),
+            "budget_base_yuan": float(b_budget[0]),
+            "budget_low_yuan": float(b_budget[lo]),
+            "budget_high_yuan": float(b_budget[hi]),
+            "budget_effect_low_yuan": float(b_budget[lo] - b_budget[0]),
+            "budget_effect_high_yuan": float(b_budget[hi] - b_budget[0]),
+            "staff_base": float(b_staff[0]),
+            "staff_low": float(b_staff[lo]),
+            "staff_high": float(b_staff[hi]),
+            "staff_effect_low": float(b_staff[lo] - b_staff[0]),
+            "staff_effect_high": float(b_staff[hi] - b_staff[0]),
+        })
+    df = pd.DataFrame(rows)
+    if df.empty:
+        return df
+    if not keep_zero:
+        moved = (df[["budget_effect_low_yuan", "budget_effect_high_yuan", "staff_effect_low", "staff_effect_high"]]
+                 .abs().max(axis=1) > 1e-9)
+        df = df[moved]
+    swing = df[["budget_effect_low_yuan", "budget_effect_high_yuan"]].abs().max(axis=1)
+    staff_swing = df[["staff_effect_low", "staff_effect_high"]].abs().max(axis=1)
+    df = df.assign(_s=swing, _t=staff_swing).sort_values(["_s", "_t"], ascending=False)
+    df = df.drop(columns=["_s", "_t"]).reset_index(drop=True)
+    df["rank"] = np.arange(1, len(df) + 1)
+    df.attrs.update(scenario=scenario.name, pct=pct)
+    return df
+
+
+def _evaluate_full(register: Register, base_pa: ParamArrays, values: Mapping[str, np.ndarray],
+                   variant: str, chunk: int) -> dict[str, np.ndarray]:
+    """Like :func:`_evaluate` but with (N, T) arrays per path (year-varying values)."""
+    n = next(iter(values.values())).shape[0]
+    demographic = bool(demographic_paths(list(values)))
+    pop1 = None if demographic else run_arrays(register, base_pa, variant=variant).population
+    out: dict[str, list[np.ndarray]] = {}
+    for start in range(0, n, chunk):
+        sl = slice(start, min(n, start + chunk))
+        pa = base_pa.with_values({p: v[sl] for p, v in values.items()})
+        ar = run_arrays(register, pa, variant=variant, population=pop1)
+        for k, v in _outcomes(ar).items():
+            out.setdefault(k, []).append(np.asarray(v, dtype=float))
+    return {k: np.concatenate(v) for k, v in out.items()}

@@ -1,0 +1,386 @@
+"""From scenario files to report folders: what ``qzfp run/summary/compare/sweep`` do.
+
+This module joins the model (:mod:`qzfp.simulate`, :mod:`qzfp.compare`) to the
+report machinery (:mod:`qzfp.report`, :mod:`qzfp.workbook`), so that the command
+line stays a thin argument parser.
+
+Order of a run
+--------------
+1. Every scenario file is loaded and validated; any problem → ``ScenarioError``
+   (exit 1) before a kernel starts.
+2. Each scenario runs its notebooks (papermill) into a temporary folder; a hook in
+   the worker process simulates the scenario once and writes the result tables
+   (CSV), the budget workbook and the key figures.
+3. The folder is moved into place; ``<out>/index.html`` lists every scenario.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import Problem, QzfpError, RunError, ScenarioError
+from .i18n import budget_line_label, format_number, format_persons, format_yuan, t
+from .scenario import Scenario, _packaged_params_dir, load_scenario
+
+#: Report notebooks in the order of the report (the explorer is interactive only).
+REPORT_NOTEBOOKS = ("01_population", "02_staffing_workload", "03_budget", "04_compare")
+
+
+# --------------------------------------------------------------------------- locating files
+
+
+def default_scenario_files() -> list[Path]:
+    """``params/baseline.yaml`` of the current folder, else the packaged baseline."""
+    local = Path("params") / "baseline.yaml"
+    if local.is_file():
+        return [local]
+    packaged = _packaged_params_dir()
+    if packaged is not None and (Path(packaged) / "baseline.yaml").is_file():
+        return [Path(packaged) / "baseline.yaml"]
+    raise ScenarioError(Problem("params/baseline.yaml", "no scenario given and no baseline found"))
+
+
+def notebooks_dir() -> Path:
+    """``./notebooks`` when it holds the report notebooks (a checkout or a folder made by
+    ``qzfp init``), else the notebooks shipped inside the package."""
+    local = Path("notebooks")
+    if all((local / f"{n}.ipynb").is_file() for n in REPORT_NOTEBOOKS):
+        return local
+    return Path(__file__).resolve().parent / "notebooks"
+
+
+def report_notebooks(folder: Path | None = None) -> list[Path]:
+    """Paths of the report notebooks, in report order."""
+    folder = notebooks_dir() if folder is None else Path(folder)
+    paths = [folder / f"{n}.ipynb" for n in REPORT_NOTEBOOKS]
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        raise ScenarioError([Problem(m, "report notebook not found") for m in missing])
+    return paths
+
+
+def load_scenarios(files: Sequence[str | Path], *, lang: str | None = None) -> list[Scenario]:
+    """Load and validate every scenario; all problems of all files in one error.
+
+    Parameters
+    ----------
+    files : sequence of str or Path
+        Scenario files or names (empty: :func:`default_scenario_files`).
+    lang : str, optional
+        ``en`` or ``zh``: overrides each scenario's ``lang``.
+    """
+    files = list(files) or default_scenario_files()
+    problems: list[Problem] = []
+    scenarios: list[Scenario] = []
+    for f in files:
+        try:
+            s = load_scenario(f)
+        except QzfpError as e:
+            problems += e.problems
+            continue
+        if lang is not None and s.params.get("lang") != lang:
+            s = Scenario.from_parameters(**{**s.to_papermill(), "lang": lang})
+        scenarios.append(s)
+    names = [s.name for s in scenarios]
+    for n in sorted({n for n in names if names.count(n) > 1}):
+        problems.append(Problem(n, "two scenario files have this scenario_name; names must differ"))
+    if problems:
+        raise ScenarioError(problems)
+    return scenarios
+
+
+# --------------------------------------------------------------------------- key figures
+
+
+def key_figures(results: Any, lang: str) -> dict[str, str]:
+    """Headline figures of a scenario, labelled and formatted in ``lang``."""
+    k = results.key_figures()
+    first, last = k["first_year"], k["last_year"]
+    return {
+        t("kf.population", lang, year=first): format_persons(k["population_first"], lang),
+        t("kf.population", lang, year=last): format_persons(k["population_last"], lang),
+        t("kf.village_vice_presidents", lang, year=first): format_number(k["village_vice_presidents_first"], lang),
+        t("kf.village_vice_presidents", lang, year=last): format_number(k["village_vice_presidents_last"], lang),
+        t("kf.total_posts", lang, year=last): format_number(k["total_posts_last"], lang),
+        t("kf.townships_short", lang, year=last): format_number(k["townships_short_of_staff_last"], lang),
+        t("kf.budget_year", lang, year=first): format_yuan(k["budget_first_yuan"], lang),
+        t("kf.budget_year", lang, year=last): format_yuan(k["budget_last_yuan"], lang),
+        t("kf.budget_horizon", lang, first=first, last=last): format_yuan(k["budget_horizon_yuan"], lang),
+    }
+
+
+# --------------------------------------------------------------------------- data files
+
+
+def workbook_labels(lang: str, lines: Sequence[str]) -> dict[str, str]:
+    """Display labels for the budget workbook: sheet names, headers, line ids."""
+    from . import i18n
+
+    labels: dict[str, str] = {}
+    for key in i18n.keys("sheet."):
+        labels[key.split(".", 1)[1]] = t(key, lang)
+    for key in i18n.keys("col."):
+        labels[key.split(".", 1)[1]] = t(key, lang)
+    for line in lines:
+        labels[line] = budget_line_label(line, lang)
+    return labels
+
+
+def write_data_files(results: Any, folder: Path, lang: str) -> None:
+    """Write the result tables (CSV, UTF-8 with BOM so Excel shows Chinese) and
+    ``budget.xlsx`` of a scenario into ``folder``."""
+    from .workbook import write_budget_workbook
+
+    folder = Path(folder)
+    data = folder / "data"
+    data.mkdir(parents=True, exist_ok=True)
+    for stem, df in results.tables().items():
+        df.to_csv(data / f"{stem}.csv", index=False, encoding="utf-8-sig")
+    reg = results.register
+    name_col = "name_zh" if lang == "zh" else "name_en"
+    county_names = dict(zip(reg.counties["county_code"], reg.counties[name_col], strict=True))
+    write_budget_workbook(
+        folder / "budget.xlsx",
+        results.budget,
+        results.scenario.used_parameters(),
+        results.summary(),
+        labels=workbook_labels(lang, list(results.budget["line"].unique())),
+        county_names=county_names,
+    )
+
+
+def data_files_hook(parameters: dict, folder: Path) -> dict[str, str]:
+    """``extra_files`` hook of :func:`qzfp.report.run_scenario` (runs in the worker).
+
+    Rebuilds the scenario from its flattened parameters, simulates it once, writes
+    the data files and returns the key figures.
+    """
+    from .simulate import simulate
+
+    scenario = Scenario.from_parameters(**parameters)
+    results = simulate(scenario)
+    write_data_files(results, folder, scenario.lang)
+    return key_figures(results, scenario.lang)
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def run_reports(files: Sequence[str | Path], *, out: str | Path | None = None, lang: str | None = None,
+                jobs: int = 1, executor: str = "local", scheduler: str | None = None,
+                progress: bool = True, notebooks: Sequence[Path] | None = None,
+                timeout: float | None = None) -> int:
+    """``qzfp run``: reports for each scenario; returns the exit status (0 or 2).
+
+    Raises
+    ------
+    ScenarioError
+        Bad scenario files (before any kernel starts).
+    """
+    from .register import load_register
+    from .report import exit_code, run_many
+    from .simulate import prepare_register
+
+    if jobs < 1:
+        raise ScenarioError(Problem("--jobs", f"expected a positive number of jobs, got {jobs}"))
+    scenarios = load_scenarios(files, lang=lang)
+    nbs = list(notebooks) if notebooks is not None else report_notebooks()
+    # Registers are validated here too, before any kernel starts.
+    registers = []
+    for s in scenarios:
+        reg = prepare_register(s)
+        registers.append(reg)
+    _ = load_register  # the example register is cached by prepare_register
+    out_dirs = {Path(out) if out is not None else Path(s.params.get("output_dir") or "reports") for s in scenarios}
+    status = 0
+    for out_dir in sorted(out_dirs):
+        group = [(s, r) for s, r in zip(scenarios, registers, strict=True)
+                 if (Path(out) if out is not None else Path(s.params.get("output_dir") or "reports")) == out_dir]
+        out_dir.mkdir(parents=True, exist_ok=True)
+        params = [s.to_papermill() for s, _ in group]
+        meta = [{"scenario_sha256": s.sha256, "register_sha256": r.sha256,
+                 "title": s.title, "description": s.params.get("description", ""), "lang": s.lang}
+                for s, r in group]
+        if executor == "dask":
+            from .distributed import run_many_dask
+
+            reports = run_many_dask(params, nbs, out_dir, scheduler=scheduler, progress=progress,
+                                    extra_files=data_files_hook, metadata=meta, timeout=timeout,
+                                    lang=group[0][0].lang)
+        else:
+            reports = run_many(params, nbs, out_dir, jobs=jobs, progress=progress,
+                               extra_files=data_files_hook, metadata=meta, timeout=timeout,
+                               lang=group[0][0].lang)
+        for rep in reports:
+            if rep.ok:
+                print(t("cli.report_written", group[0][0].lang, path=str(rep.folder)))
+            else:
+                for p in rep.problems:
+                    print(str(p), file=sys.stderr)
+        status = max(status, exit_code(reports))
+    return status
+
+
+def print_summary(file: str | Path | None, *, lang: str | None = None, stream: Any = None) -> pd.DataFrame:
+    """``qzfp summary``: validate a scenario, simulate it and print its key figures."""
+    from .simulate import simulate
+
+    stream = stream or sys.stdout
+    s = load_scenarios([file] if file else [], lang=lang)[0]
+    res = simulate(s)
+    lg = s.lang
+    print(f"{s.title} ({s.name})", file=stream)
+    for k, v in key_figures(res, lg).items():
+        print(f"  {k}: {v}", file=stream)
+    summ = res.summary()
+    cols = ["year", "population", "village_vice_presidents", "township_vice_presidents", "total_posts",
+            "wisn_required_staff", "townships_short_of_staff", "budget_yuan"]
+    table = summ[cols].copy()
+    from .i18n import label_columns
+
+    with pd.option_context("display.width", 200, "display.max_columns", 20,
+                           "display.float_format", "{:,.0f}".format):
+        print(label_columns(table, lg).to_string(index=False), file=stream)
+    return summ
+
+
+def compare_reports(files: Sequence[str | Path], *, out: str | Path = "reports", lang: str | None = None,
+                    name: str | None = None) -> int:
+    """``qzfp compare``: comparison tables, workbook and index for several scenarios."""
+    from .compare import compare, compare_budget
+    from .simulate import simulate
+
+    scenarios = load_scenarios(files, lang=lang)
+    if len(scenarios) < 2:
+        raise ScenarioError(Problem("compare", "give at least two scenario files (the first is the base)"))
+    lg = lang or scenarios[0].lang
+    results = [simulate(s) for s in scenarios]
+    table = compare(*results, base=0)
+    lines = compare_budget(*results, base=0)
+    folder_name = name or "compare-" + "-".join(s.name for s in scenarios)
+    _write_folder(Path(out), folder_name, {
+        "comparison.csv": table,
+        "budget_lines.csv": lines,
+    }, lg, title=t("nb.compare.title", lg), sheets={"comparison": table, "budget_lines": lines},
+        figures=_compare_figures(results, table, lines, lg))
+    return 0
+
+
+def sweep_report(base: str | Path, grid: Mapping[str, Sequence[float]], *, out: str | Path = "reports",
+                 lang: str | None = None, name: str | None = None, executor: str = "local",
+                 scheduler: str | None = None) -> int:
+    """``qzfp sweep``: table and heatmaps of total budget and required staff over a grid."""
+    from .compare import sweep
+
+    scenario = load_scenarios([base], lang=lang)[0]
+    lg = scenario.lang
+    if executor == "dask":
+        from .distributed import sweep_dask
+
+        table = sweep_dask(scenario, grid, scheduler=scheduler)
+    else:
+        table = sweep(scenario, grid)
+    folder_name = name or f"sweep-{scenario.name}"
+    _write_folder(Path(out), folder_name, {"sweep.csv": table}, lg,
+                  title=f"{t('nb.compare.h_sweep', lg)}: {scenario.title}", sheets={"sweep": table},
+                  figures=_sweep_figures(table, list(grid), lg))
+    print(t("cli.report_written", lg, path=str(Path(out) / folder_name)))
+    return 0
+
+
+# --------------------------------------------------------------------------- small report folders
+
+
+def _compare_figures(results: Sequence[Any], table: pd.DataFrame, lines: pd.DataFrame, lang: str) -> dict:
+    """Waterfall charts from the base's horizon total to each other scenario's."""
+    from . import plots
+
+    figs = {}
+    base = results[0].name
+    first, last = int(results[0].years[0]), int(results[0].years[-1])
+    for r in results[1:]:
+        sub = lines[lines["scenario"] == r.name]
+        wf = sub.rename(columns={"base_amount_yuan": "baseline_yuan", "amount_yuan": "scenario_yuan"})
+        figs[f"waterfall_{r.name}.png"] = plots.budget_waterfall(
+            wf[["line", "baseline_yuan", "scenario_yuan"]], lang,
+            year=f"{first}–{last}", baseline_name=base, scenario_name=r.name)
+    return figs
+
+
+def _sweep_figures(table: pd.DataFrame, paths: list[str], lang: str) -> dict:
+    from . import plots
+
+    if len(paths) != 2:
+        return {}
+    figs = {}
+    for value in ("budget_horizon_yuan", "wisn_required_staff_last"):
+        figs[f"heatmap_{value}.png"] = plots.sweep_heatmap(table, lang, x=paths[0], y=paths[1], value=value)
+    return figs
+
+
+def _write_folder(out: Path, name: str, csvs: Mapping[str, pd.DataFrame], lang: str, *, title: str,
+                  sheets: Mapping[str, pd.DataFrame], figures: Mapping[str, Any]) -> Path:
+    """Write a small report folder (CSV, XLSX, PNG, index.html) atomically."""
+    import html
+    import shutil
+    import tempfile
+
+    from .plots import save
+    from .workbook import write_table_workbook
+
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{name}.tmp-", dir=out))
+    try:
+        for fname, df in csvs.items():
+            df.to_csv(tmp / fname, index=False, encoding="utf-8-sig")
+        write_table_workbook(tmp / f"{name}.xlsx", sheets, labels=workbook_labels(lang, []))
+        for fname, fig in figures.items():
+            save(fig, tmp / fname)
+        e = html.escape
+        items = "".join(f'<li><a href="{e(f)}">{e(f)}</a></li>' for f in [*csvs, f"{name}.xlsx"])
+        imgs = "".join(f'<p><img src="{e(f)}" alt="{e(f)}" style="max-width:100%"></p>' for f in figures)
+        generated = dt.datetime.now().isoformat(timespec="seconds")
+        (tmp / "index.html").write_text(
+            f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8"><title>{e(title)}</title></head>'
+            f"<body><h1>{e(title)}</h1>{imgs}<ul>{items}</ul><p>{e(generated)}</p></body></html>",
+            encoding="utf-8")
+        dest = out / name
+        if dest.exists():
+            old = out / f".{name}.old"
+            shutil.rmtree(old, ignore_errors=True)
+            dest.rename(old)
+            tmp.rename(dest)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            tmp.rename(dest)
+    except Exception as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(exc, QzfpError):
+            raise
+        raise RunError(Problem(str(out / name), f"writing the report failed: {type(exc).__name__}: {exc}")) from exc
+    return out / name
+
+
+__all__ = [
+    "REPORT_NOTEBOOKS",
+    "compare_reports",
+    "data_files_hook",
+    "default_scenario_files",
+    "key_figures",
+    "load_scenarios",
+    "notebooks_dir",
+    "print_summary",
+    "report_notebooks",
+    "run_reports",
+    "sweep_report",
+    "write_data_files",
+]
+
+_ = np  # numpy is used by callers through the tables

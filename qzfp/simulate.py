@@ -1,0 +1,322 @@
+"""The pipeline: register + scenario → population → staffing → workload → budget.
+
+:func:`simulate` is the only place that chains the engines.  Each engine is a
+pure function of arrays with a leading parameter-set axis N (see
+:mod:`qzfp.paramarrays`); :func:`run_arrays` runs the chain for any N (a
+scenario, a sweep grid, a sensitivity set), and :class:`Results` turns the N = 1
+case into the tidy tables that notebooks and reports show.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .budget import BudgetResult, budget, budget_table, totals_table
+from .errors import Problem, RegisterError
+from .paramarrays import ParamArrays
+from .population import PopulationResult, project
+from .redistricting import consolidate_villages, merge_to_target, merge_townships
+from .register import Register, load_register
+from .scenario import Scenario, load_scenario
+from .staffing import StaffingResult, posts_table, staffing, staffing_ratios, village_table
+from .workload import WisnResult, components_table, wisn, wisn_table
+
+DEMOGRAPHY_PREFIX = "demography."
+
+
+def prepare_register(scenario: Scenario, register: Register | None = None) -> Register:
+    """The register a scenario is computed on.
+
+    Loads the scenario's ``register`` (the packaged example when empty) unless one
+    is given, then applies, in this order, the scenario's ``township_plan`` (an
+    explicit merge plan CSV), ``merge_target`` (automatic township merger to a
+    mean population per county [person]) and ``village_merge_below``
+    (consolidation of villages under a size [person]).
+
+    Parameters
+    ----------
+    scenario : Scenario
+    register : Register, optional
+        Use this register instead of the scenario's ``register`` key.
+
+    Returns
+    -------
+    Register
+    """
+    p = scenario.params
+    if register is None:
+        register = _load_register_cached(p.get("register") or "", scenario.path)
+    if p.get("township_plan"):
+        plan = _resolve(p["township_plan"], scenario.path)
+        if not plan.is_file():
+            raise RegisterError(Problem(f"{scenario.path or scenario.name}:township_plan",
+                                        f"merge plan {plan} does not exist"))
+        register, _ = merge_townships(register, plan)
+    if int(p.get("merge_target") or 0) > 0:
+        register, _ = merge_to_target(register, int(p["merge_target"]))
+    if int(p.get("village_merge_below") or 0) > 0:
+        register, _ = consolidate_villages(register, int(p["village_merge_below"]))
+    return register
+
+
+def _resolve(raw: str, scenario_path: Path | None) -> Path:
+    path = Path(raw)
+    if not path.is_absolute() and not path.exists() and scenario_path is not None:
+        candidate = Path(scenario_path).parent / path
+        if candidate.exists():
+            return candidate
+    return path
+
+
+_REGISTER_CACHE: dict[tuple, Register] = {}
+
+
+def _load_register_cached(raw: str, scenario_path: Path | None) -> Register:
+    if not raw:
+        key: tuple = ("example",)
+        if key not in _REGISTER_CACHE:
+            _REGISTER_CACHE[key] = load_register()
+        return _REGISTER_CACHE[key]
+    path = _resolve(raw, scenario_path)
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError:
+        raise RegisterError(Problem(f"{scenario_path or 'scenario'}:register",
+                                    f"register file {raw} does not exist")) from None
+    key = (str(path.resolve()), stamp)
+    if key not in _REGISTER_CACHE:
+        _REGISTER_CACHE[key] = load_register(path)
+    return _REGISTER_CACHE[key]
+
+
+@dataclass(frozen=True)
+class ArrayResults:
+    """Raw engine outputs for N parameter sets (leading axis N everywhere)."""
+
+    pa: ParamArrays
+    population: PopulationResult
+    staffing: StaffingResult
+    workload: WisnResult
+    budget: BudgetResult
+
+
+def run_arrays(register: Register, pa: ParamArrays, *, variant: str = "medium",
+               population: PopulationResult | None = None) -> ArrayResults:
+    """Run population → staffing → workload → budget for N parameter sets at once.
+
+    Parameters
+    ----------
+    register : Register
+    pa : ParamArrays
+        Rules and assumptions, arrays (N, T).
+    variant : str
+        Projection variant (``medium``, ``low``, ``high``, ``constant``).
+    population : PopulationResult, optional
+        A projection to reuse (N = 1 or N = pa.n); computed when omitted.
+
+    Returns
+    -------
+    ArrayResults
+    """
+    if population is None:
+        population = project(register, pa, variant=variant)
+    st = staffing(population, pa)
+    wr = wisn(population, st, pa)
+    br = budget(population, st, pa)
+    return ArrayResults(pa, population, st, wr, br)
+
+
+def demographic_paths(paths: list[str]) -> list[str]:
+    """The paths among ``paths`` that change the population projection."""
+    return [p for p in paths if p.startswith(DEMOGRAPHY_PREFIX)]
+
+
+class Results:
+    """Results of one scenario: tidy tables with units in the column names.
+
+    Attributes
+    ----------
+    scenario : Scenario
+    register : Register
+        The register after the scenario's redistricting.
+    arrays : ArrayResults
+        The raw engine outputs (N = 1).
+    """
+
+    def __init__(self, scenario: Scenario, register: Register, arrays: ArrayResults):
+        self.scenario = scenario
+        self.register = register
+        self.arrays = arrays
+
+    @property
+    def name(self) -> str:
+        return self.scenario.name
+
+    @property
+    def years(self) -> np.ndarray:
+        return self.scenario.years
+
+    def reference(self, path: str, year: int) -> str:
+        """Reference text of a rule's value in force in a year."""
+        param = self.scenario.parameter(path)
+        return param.dated_value_at(dt.date(int(year), 1, 1)).reference
+
+    # ---- tidy tables --------------------------------------------------------------
+    @cached_property
+    def population(self) -> pd.DataFrame:
+        """Village indicators per year: population, aged 60+, women 15–49, births,
+        deaths, net migration, in-migrants [person], and whether the village is at
+        or above the staffing threshold in force."""
+        df = self.arrays.population.villages()
+        vt = village_table(self.arrays.staffing)
+        df = df.merge(vt[["year", "village_code", "at_or_above_threshold"]], on=["year", "village_code"], how="left")
+        return df
+
+    @cached_property
+    def population_townships(self) -> pd.DataFrame:
+        """Township indicators per year [person]."""
+        return self.arrays.population.townships()
+
+    @cached_property
+    def population_counties(self) -> pd.DataFrame:
+        """County indicators per year [person] (plus the city total)."""
+        return self.arrays.population.counties()
+
+    @cached_property
+    def staffing(self) -> pd.DataFrame:
+        """Posts required per year × county × township (× village), tidy."""
+        return posts_table(self.arrays.staffing)
+
+    @cached_property
+    def staffing_villages(self) -> pd.DataFrame:
+        """Village population, threshold flag and vice-president posts per year."""
+        return village_table(self.arrays.staffing)
+
+    @cached_property
+    def workload(self) -> pd.DataFrame:
+        """WISN per year × cadre × unit: required and provided staff, difference, ratio."""
+        return wisn_table(self.arrays.workload)
+
+    @cached_property
+    def workload_components(self) -> pd.DataFrame:
+        """WISN workload components: volume, activity standard, hours, per unit."""
+        return components_table(self.arrays.workload)
+
+    @cached_property
+    def budget(self) -> pd.DataFrame:
+        """Budget line items per year × county with quantity, unit cost, amount [yuan],
+        funding split, rule path and reference."""
+        return budget_table(self.arrays.budget, self.reference)
+
+    @cached_property
+    def budget_totals(self) -> pd.DataFrame:
+        """Budget totals per year (city) and per capita."""
+        return totals_table(self.arrays.budget)
+
+    def ratios(self) -> dict[str, np.ndarray]:
+        """Staffing ratios planners quote (arrays, see :func:`qzfp.staffing.staffing_ratios`)."""
+        return staffing_ratios(self.arrays.staffing)
+
+    def summary(self) -> pd.DataFrame:
+        """Key figures per year for the whole city.
+
+        Columns: ``year``, ``population`` [person], ``aged_60plus`` [person],
+        ``in_migrants`` [person], ``villages`` [village], ``villages_at_or_above_threshold``
+        [village], ``village_vice_presidents``, ``township_vice_presidents``,
+        ``county_posts``, ``total_posts`` [post], ``posts_per_10000`` [post per 10,000
+        persons], ``people_without_village_vp`` [person], ``wisn_required_staff`` [post],
+        ``townships_short_of_staff`` [township], ``budget_yuan`` [yuan],
+        ``budget_per_capita_yuan`` [yuan/person].
+        """
+        a = self.arrays
+        pop, st, wr, br = a.population, a.staffing, a.workload, a.budget
+        ratios = staffing_ratios(st)
+        vpop = st.village_pop[0]
+        twn = wr["township_vice_president"]
+        required = sum(c.required[0].sum(axis=-1) for c in wr.cadres.values())
+        total_pop = vpop.sum(axis=-1)
+        out = pd.DataFrame({
+            "year": self.years,
+            "population": total_pop,
+            "aged_60plus": pop.village_aged_60plus[0].sum(axis=-1),
+            "in_migrants": pop.village_in_migrants[0].sum(axis=-1),
+            "villages": np.full(len(self.years), vpop.shape[-1]),
+            "villages_at_or_above_threshold": st.at_or_above_threshold[0].sum(axis=-1),
+            "village_vice_presidents": st.village_vice_presidents[0].sum(axis=-1),
+            "township_vice_presidents": st.township_vice_presidents[0].sum(axis=-1),
+            "county_posts": st.county_total_posts[0].sum(axis=-1),
+            "total_posts": st.county_all_posts[0].sum(axis=-1),
+            "posts_per_10000": ratios["posts_per_10000"][0] if ratios["posts_per_10000"].ndim == 2
+            else ratios["posts_per_10000"][0].sum(axis=-1),
+            "people_without_village_vp": ratios["people_without_village_vp"][0]
+            if ratios["people_without_village_vp"].ndim == 2
+            else ratios["people_without_village_vp"][0].sum(axis=-1),
+            "wisn_required_staff": required,
+            "townships_short_of_staff": (twn.ratio[0] < 1).sum(axis=-1),
+            "budget_yuan": br.year_total[0],
+            "budget_per_capita_yuan": br.per_capita[0],
+        })
+        return out
+
+    def key_figures(self) -> dict[str, Any]:
+        """Headline figures for the report index (first and last year, horizon total)."""
+        s = self.summary()
+        first, last = s.iloc[0], s.iloc[-1]
+        return {
+            "first_year": int(first["year"]),
+            "last_year": int(last["year"]),
+            "population_first": float(first["population"]),
+            "population_last": float(last["population"]),
+            "village_vice_presidents_first": float(first["village_vice_presidents"]),
+            "village_vice_presidents_last": float(last["village_vice_presidents"]),
+            "total_posts_first": float(first["total_posts"]),
+            "total_posts_last": float(last["total_posts"]),
+            "townships_short_of_staff_last": int(last["townships_short_of_staff"]),
+            "budget_first_yuan": float(first["budget_yuan"]),
+            "budget_last_yuan": float(last["budget_yuan"]),
+            "budget_horizon_yuan": float(s["budget_yuan"].sum()),
+        }
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Every result table by file stem (what ``qzfp run`` writes as CSV)."""
+        return {
+            "summary": self.summary(),
+            "population_villages": self.population,
+            "population_townships": self.population_townships,
+            "population_counties": self.population_counties,
+            "staffing": self.staffing,
+            "workload": self.workload,
+            "budget": self.budget,
+            "assumptions": self.scenario.used_parameters(),
+        }
+
+
+def simulate(scenario: Scenario | str | Path, register: Register | None = None) -> Results:
+    """Run a scenario end to end.
+
+    Parameters
+    ----------
+    scenario : Scenario or str or Path
+        A scenario, or a file/name for :func:`qzfp.load_scenario`.
+    register : Register, optional
+        Register to use instead of the scenario's (before its redistricting).
+
+    Returns
+    -------
+    Results
+        Tidy ``population``, ``staffing``, ``workload`` and ``budget`` tables and a
+        :meth:`Results.summary` of key figures per year.
+    """
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario)
+    reg = prepare_register(scenario, register)
+    pa = scenario.arrays()
+    arrays = run_arrays(reg, pa, variant=scenario.params.get("variant", "medium"))
+    return Results(scenario, reg, arrays)
