@@ -14,6 +14,8 @@ notebooks import only what they use).
 
 from __future__ import annotations
 
+import sys
+import types
 from importlib import import_module
 from typing import Any
 
@@ -41,11 +43,27 @@ def __getattr__(name: str) -> Any:
     if module is None:
         raise AttributeError(f"module 'qzfp' has no attribute {name!r}")
     value = getattr(import_module(module), name)
-    # Importing ``qzfp.simulate`` binds the *module* to ``qzfp.simulate``; bind the
-    # function over it so ``qzfp.simulate(...)`` keeps working on later calls.
     globals()[name] = value
     return value
 
 
 def __dir__() -> list[str]:
     return __all__
+
+
+class _Package(types.ModuleType):
+    """The ``qzfp`` package object.
+
+    ``qzfp.simulate`` and ``qzfp.compare`` are both a module and the public function
+    of the same name.  Importing a submodule makes Python bind the *module* to the
+    package attribute, which would hide the function; this class keeps the function
+    bound instead (``from qzfp.simulate import Results`` is unaffected).
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(value, types.ModuleType) and _EXPORTS.get(name) == f"{__name__}.{name}":
+            value = getattr(value, name, value)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

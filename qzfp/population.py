@@ -685,8 +685,17 @@ def _stable_base(model: _MortalityModel, k: np.ndarray, r: np.ndarray, srb: floa
 
 
 def _calibrate(prep: _Prepared, pa: ParamArrays, model: _MortalityModel) -> Calibration:
-    """Solve base age structure and county multipliers against the 2010 reference data."""
-    row0 = {p: pa[p][:1] for p in DEMOGRAPHY_PATHS}
+    """Solve base age structure and county multipliers against the 2010 reference data.
+
+    The base population is an observation, not a what-if: it is calibrated with the
+    demographic assumptions of the packaged rulebook (only the ``calibration.*``
+    targets are taken from ``pa``), so that every scenario, sweep point and Monte
+    Carlo path of a register starts from the same people.  Scenario overrides of
+    fertility, mortality or migration change the projection from the start year on.
+    """
+    default = demography_param_arrays(pa.years)
+    row0 = {p: (pa[p][:1] if p.startswith(_P + "calibration.") else default[p][:1]) for p in DEMOGRAPHY_PATHS}
+    model = _mortality_from(ParamArrays(pa.years, row0))
     h = hashlib.sha256(prep.key.encode())
     h.update(np.asarray(pa.years).tobytes())
     for p in DEMOGRAPHY_PATHS:
@@ -698,16 +707,16 @@ def _calibrate(prep: _Prepared, pa: ParamArrays, model: _MortalityModel) -> Cali
     asm = _assumptions(pa1, "medium")
     years = np.asarray(pa.years)
     start = int(years[0])
-    ref_year = int(round(float(pa[_P + "calibration.reference_year"][0, 0])))
+    ref_year = int(round(float(row0[_P + "calibration.reference_year"][0, 0])))
     steps_to_ref = max(ref_year - start, 0)
     steps = steps_to_ref + 1
     year_index = np.clip(np.arange(steps), 0, len(years) - 1)
     c = len(prep.county_codes)
     ref = _reference_table()
     fallback = (
-        float(pa[_P + "calibration.city_share_60plus"][0, 0]),
-        float(pa[_P + "calibration.city_birth_rate"][0, 0]),
-        float(pa[_P + "calibration.city_death_rate"][0, 0]),
+        float(row0[_P + "calibration.city_share_60plus"][0, 0]),
+        float(row0[_P + "calibration.city_birth_rate"][0, 0]),
+        float(row0[_P + "calibration.city_death_rate"][0, 0]),
     )
     target = np.array([ref.get(code, fallback) for code in prep.county_codes]).reshape(c, 3)
     fert = np.ones(c)

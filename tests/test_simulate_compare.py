@@ -1,0 +1,208 @@
+"""Tests of the pipeline (qzfp.simulate) and of scenario comparison, sweeps and sensitivity."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import qzfp
+from qzfp.compare import compare, compare_budget, key_assumptions, sensitivity, sweep
+from qzfp.errors import ParameterError, QzfpError
+from qzfp.register import example_plan_path, load_register
+from qzfp.scenario import Scenario, load_scenario
+from qzfp.simulate import prepare_register, simulate
+
+ALLOWANCE = "village.vice_president.allowance"
+THRESHOLD = "village.vice_president.population_threshold"
+
+
+def short(name: str = "baseline", **changes) -> Scenario:
+    """A packaged scenario with a short horizon (and any other key changed)."""
+    base = load_scenario(name).to_papermill()
+    return Scenario.from_parameters(**{**base, "horizon": 3, **changes})
+
+
+@pytest.fixture(scope="module")
+def base_results():
+    return simulate(short())
+
+
+def test_simulate_is_reachable_from_the_package_namespace_on_every_call():
+    s = short()
+    first = qzfp.simulate(s)
+    second = qzfp.simulate(s)
+    assert first.summary()["budget_yuan"].tolist() == second.summary()["budget_yuan"].tolist()
+
+
+def test_summary_budget_equals_the_sum_of_budget_lines_per_year(base_results):
+    by_year = base_results.budget.groupby("year")["amount_yuan"].sum()
+    summary = base_results.summary().set_index("year")["budget_yuan"]
+    np.testing.assert_allclose(summary.to_numpy(), by_year.loc[summary.index].to_numpy(), rtol=1e-12)
+
+
+def test_budget_lines_split_exactly_between_city_county_and_township(base_results):
+    b = base_results.budget
+    np.testing.assert_allclose(b[["city_yuan", "county_yuan", "township_yuan"]].sum(axis=1), b["amount_yuan"], rtol=1e-12)
+
+
+def test_every_budget_row_carries_its_rule_and_reference(base_results):
+    b = base_results.budget
+    assert b["rule_path"].map(bool).all()
+    assert b["reference"].map(bool).all()
+
+
+def test_village_posts_in_the_first_year_follow_the_register_and_the_threshold(base_results):
+    reg = base_results.register
+    threshold = base_results.scenario.value(THRESHOLD, 2006)
+    expected = int((reg.villages["population"] >= threshold).sum())
+    first = base_results.summary().iloc[0]
+    assert first["village_vice_presidents"] == expected
+    allowance = base_results.scenario.value(ALLOWANCE, 2006)
+    line = base_results.budget.query("year == 2006 and line == 'village_vp_allowance'")["amount_yuan"].sum()
+    assert line == pytest.approx(expected * allowance * 12)
+
+
+def test_population_table_flags_villages_at_or_above_the_threshold(base_results):
+    pop = base_results.population
+    threshold = base_results.scenario.value(THRESHOLD, 2006)
+    first = pop[pop["year"] == 2006]
+    assert (first["at_or_above_threshold"] == (first["population"] >= threshold)).all()
+
+
+def test_key_figures_come_from_the_summary(base_results):
+    k = base_results.key_figures()
+    s = base_results.summary()
+    assert k["budget_horizon_yuan"] == pytest.approx(s["budget_yuan"].sum())
+    assert k["population_first"] == s["population"].iloc[0]
+
+
+def test_a_merger_target_reduces_the_townships_but_keeps_every_person():
+    base = prepare_register(short())
+    merged = prepare_register(short(merge_target=30000))
+    assert len(merged.townships) < len(base.townships)
+    assert merged.villages["population"].sum() == base.villages["population"].sum()
+    means = merged.villages.groupby("county_code")["population"].sum() / merged.townships.groupby("county_code").size()
+    assert (means >= 30000 * 0.8).all()
+
+
+def test_a_township_plan_reproduces_the_2022_structure():
+    s = short(township_plan=str(example_plan_path("2006", "2022")))
+    reg = prepare_register(s)
+    assert len(reg.townships) == len(load_register(view="2022").townships)
+
+
+def test_a_missing_township_plan_is_a_clear_error():
+    with pytest.raises(QzfpError, match="township_plan"):
+        prepare_register(short(township_plan="no/such/plan.csv"))
+
+
+# ----------------------------------------------------------------------------- compare
+
+
+def test_compare_gives_zero_differences_for_the_base_and_value_minus_base_otherwise(base_results):
+    other = simulate(short("allowance_100", horizon=3))
+    table = compare(base_results, other)
+    assert set(table["scenario"]) == {"baseline", "allowance_100"}
+    assert (table.loc[table["scenario"] == "baseline", "difference"] == 0).all()
+    sub = table[table["scenario"] == "allowance_100"]
+    np.testing.assert_allclose(sub["difference"], sub["value"] - sub["base_value"])
+
+
+def test_compare_budget_steps_add_up_to_the_difference_of_totals(base_results):
+    other = simulate(short("threshold_300", horizon=3))
+    lines = compare_budget(base_results, other)
+    sub = lines[lines["scenario"] == "threshold_300"]
+    total_diff = other.budget["amount_yuan"].sum() - base_results.budget["amount_yuan"].sum()
+    assert sub["difference_yuan"].sum() == pytest.approx(total_diff)
+
+
+def test_compare_rejects_two_scenarios_with_the_same_name(base_results):
+    with pytest.raises(ParameterError, match="distinct names"):
+        compare(base_results, base_results)
+
+
+def test_raising_the_village_allowance_changes_only_lines_that_depend_on_it(base_results):
+    other = simulate(short("allowance_100", horizon=5))
+    base5 = simulate(short(horizon=5))
+    lines = compare_budget(base5, other)
+    changed = set(lines.loc[lines["difference_yuan"].abs() > 1e-6, "line"])
+    assert changed == {"village_vp_allowance"}
+
+
+# ----------------------------------------------------------------------------- sweeps
+
+
+def test_a_sweep_point_equals_a_simulation_with_the_same_overrides():
+    s = short()
+    grid = {ALLOWANCE: [40, 100], THRESHOLD: [300, 500]}
+    table = sweep(s, grid)
+    assert len(table) == 4
+    for _, row in table.iterrows():
+        one = simulate(short(overrides={ALLOWANCE: float(row[ALLOWANCE]), THRESHOLD: int(row[THRESHOLD])}))
+        assert row["budget_horizon_yuan"] == pytest.approx(one.summary()["budget_yuan"].sum(), rel=1e-12)
+        assert row["village_vice_presidents_last"] == one.summary()["village_vice_presidents"].iloc[-1]
+
+
+def test_a_sweep_over_a_demographic_assumption_reprojects_the_population():
+    s = short()
+    table = sweep(s, {"demography.fertility.tfr": [1.0, 2.0]})
+    one = simulate(short(overrides={"demography.fertility.tfr": 2.0}))
+    assert table["budget_horizon_yuan"].iloc[1] == pytest.approx(one.summary()["budget_yuan"].sum(), rel=1e-9)
+
+
+def test_lowering_the_threshold_never_reduces_posts_in_a_sweep():
+    table = sweep(short(), {THRESHOLD: [800, 500, 300, 200]})
+    posts = table["village_vice_presidents_last"].to_numpy()
+    assert np.all(np.diff(posts) >= 0)
+
+
+def test_sweep_chunks_do_not_change_the_result():
+    grid = {ALLOWANCE: [40, 60, 80, 100, 120]}
+    a = sweep(short(), grid, chunk=2)
+    b = sweep(short(), grid, chunk=64)
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_a_sweep_over_an_unknown_path_says_what_was_meant():
+    with pytest.raises(ParameterError, match="did you mean"):
+        sweep(short(), {"village.vice_president.alowance": [1, 2]})
+
+
+def test_a_sweep_value_outside_the_rule_range_is_rejected():
+    with pytest.raises(ParameterError, match="allowance"):
+        sweep(short(), {ALLOWANCE: [-5]})
+
+
+# ----------------------------------------------------------------------------- sensitivity
+
+
+def test_sensitivity_of_the_village_allowance_is_its_line_times_the_change():
+    s = short()
+    res = simulate(s)
+    table = sensitivity(s, 10.0, paths=[ALLOWANCE])
+    line_total = res.budget.query("line == 'village_vp_allowance'")["amount_yuan"].sum()
+    row = table.set_index("path").loc[ALLOWANCE]
+    assert row["budget_effect_high_yuan"] == pytest.approx(0.10 * line_total, rel=1e-9)
+    assert row["budget_effect_low_yuan"] == pytest.approx(-0.10 * line_total, rel=1e-9)
+
+
+def test_sensitivity_is_ranked_by_the_largest_budget_swing():
+    table = sensitivity(short(), 10.0)
+    swing = table[["budget_effect_low_yuan", "budget_effect_high_yuan"]].abs().max(axis=1).to_numpy()
+    assert np.all(np.diff(swing) <= 1e-9)
+    assert table["rank"].tolist() == list(range(1, len(table) + 1))
+    assert len(table) >= 10
+
+
+def test_key_assumptions_are_assumptions_or_headline_policy_amounts():
+    s = short()
+    for path in key_assumptions(s):
+        ref = s.parameter(path).dated_value_at(pd.Timestamp("2006-01-01").date()).reference
+        assert path.startswith(("village.vice_president", "township.vice_president.post", "reward_assistance.amount")) \
+            or ref.lower().startswith("assumption")
+
+
+def test_sensitivity_rejects_a_percentage_outside_0_to_100():
+    with pytest.raises(ParameterError, match="percentage"):
+        sensitivity(short(), 150.0)
