@@ -124,10 +124,10 @@ def workbook_labels(lang: str, lines: Sequence[str]) -> dict[str, str]:
     from . import i18n
 
     labels: dict[str, str] = {}
-    for key in i18n.keys("sheet."):
-        labels[key.split(".", 1)[1]] = t(key, lang)
-    for key in i18n.keys("col."):
-        labels[key.split(".", 1)[1]] = t(key, lang)
+    for prefix in ("sheet.", "col."):
+        for key in i18n.keys(prefix):
+            if not i18n.template_fields(i18n.CATALOGUE[lang][key]):
+                labels[key.split(".", 1)[1]] = t(key, lang)
     for line in lines:
         labels[line] = budget_line_label(line, lang)
     return labels

@@ -1,0 +1,156 @@
+"""Tests of the ``qzfp`` command (qzfp.cli): exit codes, messages, files written."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from qzfp.cli import main
+from qzfp.scenario import load_scenario
+from qzfp.simulate import simulate
+
+REPO = Path(__file__).resolve().parents[1]
+PARAMS = REPO / "params"
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def short_params(tmp_path) -> Path:
+    """A scenario file extending the baseline with a 2-year horizon."""
+    return write(tmp_path / "short.yaml", f"extends: {PARAMS / 'baseline.yaml'}\nscenario_name: short\nhorizon: 2\nmc_paths: 5\n")
+
+
+def test_validate_accepts_every_shipped_scenario_file(capsys):
+    files = [str(p) for p in sorted(PARAMS.glob("*.yaml"))]
+    assert main(["validate", *files]) == 0
+    assert f"{len(files)} file(s) valid" in capsys.readouterr().out
+
+
+def test_validate_reports_one_line_per_problem_and_exits_1(tmp_path, capsys):
+    bad = write(tmp_path / "bad.yaml", "extends: baseline\nhorizn: 5\n")
+    bad2 = write(tmp_path / "bad2.yaml", "extends: baseline\noverrides:\n  village.vice_president.alowance: 100\n")
+    assert main(["validate", str(bad), str(bad2)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2
+    assert err[0].startswith(f"{bad}:horizn") and "did you mean 'horizon'" in err[0]
+    assert err[1].startswith(f"{bad2}:overrides.village.vice_president.alowance")
+    assert "village.vice_president.allowance" in err[1]
+
+
+def test_validate_checks_a_register_file_row_by_row(tmp_path, capsys):
+    reg = write(tmp_path / "villages.csv",
+                "village_code,village_name,township_code,township_name,county_code,county_name,population\n"
+                "330802001001,甲村,330802001,甲镇,330802,柯城区,abc\n")
+    assert main(["validate", str(reg)]) == 1
+    err = capsys.readouterr().err
+    assert "villages.csv:2" in err and "population" in err
+
+
+def test_validate_of_a_missing_file_is_bad_input_not_a_traceback(tmp_path, capsys):
+    assert main(["validate", str(tmp_path / "nope.csv")]) == 1
+    err = capsys.readouterr().err
+    assert "nope.csv" in err and "Traceback" not in err
+
+
+def test_explain_prints_the_dated_history_with_references(capsys):
+    assert main(["explain", "reward_assistance.amount"]) == 0
+    out = capsys.readouterr().out
+    assert "600" in out and "960" in out and "2012-01-01" in out and "yuan/person/year" in out
+
+
+def test_explain_without_a_path_lists_the_tree(capsys):
+    assert main(["explain"]) == 0
+    out = capsys.readouterr().out
+    assert "village" in out and "vice_president.allowance" in out and "demography" in out
+
+
+def test_explain_an_unknown_path_suggests_the_closest_one(capsys):
+    assert main(["explain", "village.vice_president.alowance"]) == 1
+    assert "did you mean 'village.vice_president.allowance'" in capsys.readouterr().err
+
+
+def test_summary_prints_the_model_key_figures(short_params, capsys):
+    assert main(["summary", str(short_params)]) == 0
+    out = capsys.readouterr().out
+    res = simulate(load_scenario(short_params))
+    total = res.summary()["budget_yuan"].sum()
+    assert f"{total:,.0f}" in out
+
+
+def test_run_rejects_a_bad_scenario_before_any_kernel_starts(tmp_path, capsys):
+    bad = write(tmp_path / "bad.yaml", "extends: baseline\nscenario_name: bad\nvariant: medium-high\n")
+    out = tmp_path / "reports"
+    assert main(["run", str(bad), "--out", str(out), "--quiet"]) == 1
+    assert "variant" in capsys.readouterr().err
+    assert not (out / "bad").exists()
+
+
+def test_run_rejects_a_non_positive_jobs_count(short_params, tmp_path, capsys):
+    assert main(["run", str(short_params), "--out", str(tmp_path), "--jobs", "0", "--quiet"]) == 1
+    assert "--jobs" in capsys.readouterr().err
+
+
+def test_sweep_writes_a_table_workbook_and_heatmaps(short_params, tmp_path):
+    out = tmp_path / "out"
+    rc = main(["sweep", str(short_params), "--set", "village.vice_president.allowance=40,100",
+               "--set", "village.vice_president.population_threshold=300,500", "--out", str(out)])
+    assert rc == 0
+    folder = out / "sweep-short"
+    table = pd.read_csv(folder / "sweep.csv")
+    assert len(table) == 4
+    assert (folder / "sweep-short.xlsx").is_file()
+    assert (folder / "heatmap_budget_horizon_yuan.png").is_file()
+    assert (folder / "index.html").is_file()
+
+
+def test_sweep_with_a_malformed_set_option_is_bad_input(short_params, tmp_path, capsys):
+    assert main(["sweep", str(short_params), "--set", "village.vice_president.allowance", "--out", str(tmp_path)]) == 1
+    assert "PATH=v1,v2" in capsys.readouterr().err
+    assert main(["sweep", str(short_params), "--set", "village.vice_president.allowance=40,x", "--out", str(tmp_path)]) == 1
+    assert "'x' is not a number" in capsys.readouterr().err
+
+
+def test_compare_writes_the_comparison_table_with_differences(short_params, tmp_path):
+    other = write(tmp_path / "other.yaml", f"extends: {short_params}\nscenario_name: other\noverrides:\n  village.vice_president.allowance: 100\n")
+    out = tmp_path / "out"
+    assert main(["compare", str(short_params), str(other), "--out", str(out)]) == 0
+    folder = out / "compare-short-other"
+    table = pd.read_csv(folder / "comparison.csv")
+    budget = table[(table["metric"] == "budget_yuan") & (table["scenario"] == "other")]
+    vps = table[(table["metric"] == "village_vice_presidents") & (table["scenario"] == "other")]
+    # +40 yuan/month for every village vice-president, 12 months a year
+    assert (budget["difference"].to_numpy() == pytest.approx(vps["value"].to_numpy() * 40 * 12))
+    assert (folder / "waterfall_other.png").is_file()
+
+
+def test_compare_needs_two_scenarios(short_params, tmp_path, capsys):
+    assert main(["compare", str(short_params), "--out", str(tmp_path)]) == 1
+    assert "at least two" in capsys.readouterr().err
+
+
+def test_init_copies_params_and_notebooks_and_refuses_to_overwrite(tmp_path, capsys):
+    target = tmp_path / "work"
+    assert main(["init", str(target)]) == 0
+    assert {p.name for p in (target / "params").glob("*.yaml")} == {p.name for p in PARAMS.glob("*.yaml")}
+    assert (target / "notebooks").is_dir()
+    assert main(["init", str(target)]) == 1
+    assert "already exists" in capsys.readouterr().err
+    assert main(["init", str(target), "--force"]) == 0
+
+
+def test_the_console_script_runs_as_a_module():
+    proc = subprocess.run([sys.executable, "-m", "qzfp", "--version"], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0 and "qzfp" in proc.stdout
+
+
+def test_qzfp_script_is_installed():
+    assert shutil.which("qzfp") or Path(sys.executable).with_name("qzfp").exists()
