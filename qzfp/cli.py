@@ -27,8 +27,23 @@ EXIT_OK, EXIT_BAD_INPUT, EXIT_RUN_FAILED = 0, 1, 2
 
 
 def _print_problems(problems: Sequence[Problem], lang: str = "en") -> None:
+    """One line per problem, ``location: message``, the message in ``lang``."""
+    from .i18n import translate_message
+
     for p in problems:
-        print(str(p), file=sys.stderr)
+        msg = translate_message(p.message, lang)
+        print(f"{p.location}: {msg}" if p.location else msg, file=sys.stderr)
+
+
+def _lang(args: argparse.Namespace) -> str:
+    """Language of messages: the command's ``--lang``, else ``--lang`` before the command,
+    else the ``QZFP_LANG`` environment variable, else English."""
+    import os
+
+    for value in (getattr(args, "lang", None), getattr(args, "global_lang", None), os.environ.get("QZFP_LANG")):
+        if value in ("en", "zh"):
+            return value
+    return "en"
 
 
 def _parse_set(items: Sequence[str]) -> dict[str, list[float]]:
@@ -75,9 +90,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
         else:
             problems += validate_register_file(path)
     if problems:
-        _print_problems(problems)
+        _print_problems(problems, _lang(args))
         return EXIT_BAD_INPUT
-    print(f"{len(args.files)} file(s) valid")
+    print(f"{len(args.files)} file(s) valid" if _lang(args) == "en" else f"{len(args.files)}个文件均有效")
     return EXIT_OK
 
 
@@ -147,6 +162,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Population, staffing, workload and budget projections for the Quzhou FPA.",
     )
     p.add_argument("--version", action="version", version=f"qzfp {__version__}")
+    p.add_argument("--lang", dest="global_lang", choices=("en", "zh"), default=None,
+                   help="language of messages (default: $QZFP_LANG or en)")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
@@ -206,13 +223,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``qzfp`` console script; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    lang = _lang(args)
     try:
         return int(args.func(args))
     except RunError as e:
-        _print_problems(e.problems)
+        _print_problems(e.problems, lang)
         return EXIT_RUN_FAILED
     except QzfpError as e:
-        _print_problems(e.problems)
+        _print_problems(e.problems, lang)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

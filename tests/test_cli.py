@@ -154,3 +154,24 @@ def test_the_console_script_runs_as_a_module():
 
 def test_qzfp_script_is_installed():
     assert shutil.which("qzfp") or Path(sys.executable).with_name("qzfp").exists()
+
+
+def test_common_errors_are_reported_in_chinese_with_lang_zh(tmp_path, capsys):
+    bad = write(tmp_path / "bad.yaml", "extends: baseline\nhorizn: 5\n")
+    assert main(["--lang", "zh", "validate", str(bad)]) == 1
+    assert "未知的键“horizn”（是否应为“horizon”？）" in capsys.readouterr().err
+
+
+def test_the_language_of_messages_can_come_from_the_environment(monkeypatch, capsys):
+    monkeypatch.setenv("QZFP_LANG", "zh")
+    assert main(["explain", "village.vice_president.alowance"]) == 1
+    assert "是否应为“village.vice_president.allowance”" in capsys.readouterr().err
+
+
+def test_messages_without_a_chinese_form_stay_in_english():
+    from qzfp.i18n import translate_message
+
+    assert translate_message("something unusual happened", "zh") == "something unusual happened"
+    assert translate_message("file not found", "en") == "file not found"
+    assert translate_message("file not found", "zh") == "文件不存在"
+    assert translate_message('population "abc" is not a whole number', "zh") == "population“abc”不是整数"
