@@ -78,38 +78,21 @@ FAILED_DIR = ".failed"
 _WORK_DIR = ".work"
 _SCHEMA = 1
 
-# Few words of the generated index pages; everything model-specific comes from the caller.
-_WORDS = {
-    "en": {
-        "key_figures": "Key figures",
-        "pages": "Pages",
-        "files": "Data files",
-        "run": "Run",
-        "scenarios": "Scenarios",
-        "scenario": "Scenario",
-        "generated": "Generated",
-        "version": "qzfp version",
-        "scenario_sha256": "Scenario SHA-256",
-        "register_sha256": "Register SHA-256",
-        "duration": "Duration",
-        "report": "report",
-        "none": "none",
-    },
-    "zh": {
-        "key_figures": "关键数字",
-        "pages": "报告页面",
-        "files": "数据文件",
-        "run": "运行信息",
-        "scenarios": "方案",
-        "scenario": "方案",
-        "generated": "生成时间",
-        "version": "qzfp 版本",
-        "scenario_sha256": "方案 SHA-256",
-        "register_sha256": "名册 SHA-256",
-        "duration": "用时",
-        "report": "报告",
-        "none": "无",
-    },
+# Words of the generated index pages (labels live in qzfp.i18n, keys ``index.*``).
+_WORD_KEYS = {
+    "key_figures": "index.key_figures",
+    "pages": "index.pages",
+    "files": "index.files",
+    "run": "index.run",
+    "scenarios": "index.scenarios",
+    "scenario": "index.scenario",
+    "generated": "index.generated_at",
+    "version": "index.version",
+    "scenario_sha256": "index.scenario_sha256",
+    "register_sha256": "index.register_sha256",
+    "duration": "index.duration",
+    "report": "index.report",
+    "none": "index.none",
 }
 
 _NAME_RE = re.compile(r"^[^./\\:*?\"<>|\s][^/\\:*?\"<>|]*$")
@@ -698,7 +681,10 @@ td.num{text-align:right;font-variant-numeric:tabular-nums}th{background:#f4f4f4}
 
 
 def _words(lang: Any) -> dict[str, str]:
-    return _WORDS.get(str(lang), _WORDS["en"])
+    from qzfp.i18n import LANGS, t
+
+    lang = str(lang) if str(lang) in LANGS else "en"
+    return {word: t(key, lang) for word, key in _WORD_KEYS.items()}
 
 
 def _page(title: str, body: str, lang: str) -> str:
