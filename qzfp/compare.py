@@ -55,6 +55,18 @@ KEY_POLICY_PATHS = (
     "reward_assistance.amount",
 )
 
+#: Left out of the default sensitivity set: funding shares (the shares of a line must sum
+#: to 1, so one cannot move alone), and the demographic parameters the population engine
+#: reads from the first parameter set only (mortality shape, calibration targets) or that
+#: only act on Monte Carlo paths — moving them per parameter set would mix chunks.
+_NOT_SCALED = (
+    "funding.",
+    "demography.mortality.siler.",
+    "demography.mortality.infant_separation_factor",
+    "demography.calibration.",
+    "demography.uncertainty.",
+)
+
 #: Points evaluated per vectorised pass in sweeps (bounds memory: village arrays are
 #: (chunk, years, villages) floats).
 DEFAULT_CHUNK = 64
@@ -261,7 +273,9 @@ def key_assumptions(scenario: Scenario) -> list[str]:
     out = []
     for path in pa.paths():
         param = scenario.parameter(path)
-        if param.kind not in ("int", "float") or param.unit in ("year",) and not path.startswith("demography."):
+        if param.kind != "number" or param.unit in ("year",) and not path.startswith("demography."):
+            continue
+        if path.startswith(_NOT_SCALED) or path.endswith("reference_year"):
             continue
         dv = param.dated_value_at(dt.date(scenario.start_year, 1, 1))
         if float(dv.value) == 0:

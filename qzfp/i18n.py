@@ -155,6 +155,60 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "col.delta_yuan": ("Change [yuan]", "变化（元）"),
     "col.baseline_yuan": ("Baseline [yuan]", "基准方案（元）"),
     "col.scenario_yuan": ("Scenario [yuan]", "比较方案（元）"),
+    # columns of Results.summary(), comparison and notebook tables
+    "col.villages": ("Villages", "村（社区）数"),
+    "col.villages_at_or_above_threshold": (
+        "Villages at or above the threshold",
+        "达到人口标准的行政村数",
+    ),
+    "col.village_vice_presidents": ("Village vice-presidents", "村专职副会长数"),
+    "col.township_vice_presidents": ("Township vice-presidents", "乡镇专职副会长数"),
+    "col.posts_per_10000": ("Posts per 10,000 persons", "每万人岗位数"),
+    "col.people_without_village_vp": (
+        "People in villages without a vice-president [persons]",
+        "未配村专职副会长的村人口（人）",
+    ),
+    "col.villages_without_village_vp": (
+        "Villages without a vice-president",
+        "未配专职副会长的村数",
+    ),
+    "col.people_per_township_vp": (
+        "Persons per township vice-president",
+        "每名乡镇专职副会长服务人口（人）",
+    ),
+    "col.wisn_required_staff": ("Staff required (WISN) [persons]", "WISN需要人数（人）"),
+    "col.townships_short_of_staff": ("Townships with WISN ratio < 1", "WISN比值小于1的乡镇数"),
+    "col.budget_yuan": ("Budget [yuan]", "预算（元）"),
+    "col.budget_per_capita_yuan": ("Budget per person [yuan]", "人均预算（元）"),
+    "col.change_pct": ("Change [%]", "变化（%）"),
+    "col.townships": ("Townships", "乡镇（街道）数"),
+    "col.mean_population": ("Mean population [persons]", "平均人口（人）"),
+    "col.largest_population": ("Largest [persons]", "最大人口（人）"),
+    "col.smallest_population": ("Smallest [persons]", "最小人口（人）"),
+    "col.townships_absorbed": ("Townships merged in (2006)", "2006年并入乡镇数"),
+    "col.component": ("Workload component", "工作量构成"),
+    "col.volume": ("Annual volume", "年工作量"),
+    "col.volume_unit": ("Volume unit", "工作量单位"),
+    "col.standard_hours": ("Activity standard [hours/unit]", "活动标准（小时/单位）"),
+    "col.share_pct": ("Share of workload [%]", "占工作量比例（%）"),
+    "col.fte": ("Full-time equivalents", "全时当量"),
+    "col.share_city_pct": ("City [%]", "市级（%）"),
+    "col.share_county_pct": ("County [%]", "县级（%）"),
+    "col.share_township_pct": ("Township [%]", "乡镇（%）"),
+    "col.view": ("Township division", "区划"),
+    "col.metric": ("Indicator", "指标"),
+    "col.rank": ("Rank", "排序"),
+    "col.budget_effect_low_yuan": ("Budget effect, lower [yuan]", "下调时预算变化（元）"),
+    "col.budget_effect_high_yuan": ("Budget effect, higher [yuan]", "上调时预算变化（元）"),
+    "col.staff_effect_low": ("Staff effect, lower [persons]", "下调时需要人数变化（人）"),
+    "col.staff_effect_high": ("Staff effect, higher [persons]", "上调时需要人数变化（人）"),
+    "col.variant_low": ("Low variant [persons]", "低方案（人）"),
+    "col.variant_medium": ("Medium variant [persons]", "中方案（人）"),
+    "col.variant_high": ("High variant [persons]", "高方案（人）"),
+    "col.variant_constant": ("Constant rates [persons]", "不变方案（人）"),
+    "col.q10": ("10th percentile [persons]", "第10百分位数（人）"),
+    "col.q50": ("Median [persons]", "中位数（人）"),
+    "col.q90": ("90th percentile [persons]", "第90百分位数（人）"),
     # ---------------------------------------------------------------- posts
     "post.county_president": ("County FPA president", "县计生协会长"),
     "post.county_vice_president": ("County full-time vice-president", "县计生协专职副会长"),
@@ -393,6 +447,72 @@ _ENTRIES: dict[str, tuple[str, str]] = {
         "({change} compared with {start_year}).",
         "{year}年人口在{threshold}人以上（含）的行政村有{n_above}个（比{start_year}年{change}）。",
     ),
+    "nb.population.example_register": (
+        "the example register of Quzhou packaged with qzfp",
+        "qzfp内置的衢州市示例底册",
+    ),
+    "nb.population.counties_note": (
+        "Population of each county on 1 January, {start_year}–{end_year}, and the change over "
+        "the period.",
+        "各县（市、区）{start_year}—{end_year}年1月1日人口及期间变化。",
+    ),
+    "nb.population.pyramid_note": (
+        "Bars: {start_year}; dashed outline: {end_year}. The share of people aged 60 and over in "
+        "the city goes from {share_start} to {share_end}.",
+        "柱形为{start_year}年，虚线轮廓为{end_year}年。全市60岁及以上人口比重由{share_start}"
+        "变为{share_end}。",
+    ),
+    "nb.population.variants_note": (
+        "The lines show the deterministic variants (low, medium, high fertility and constant "
+        "rates); the bands show the spread of the simulated paths around the scenario's variant.",
+        "折线为确定性方案（低、中、高生育率方案和不变方案）；阴影为围绕本方案的模拟路径分布区间。",
+    ),
+    "nb.population.no_paths": (
+        "No simulated paths (mc_paths = 0): only the variants are shown.",
+        "未做随机模拟（mc_paths = 0），仅显示各预测方案。",
+    ),
+    "nb.population.townships_note": (
+        "In {year} the {n_townships} townships have {mean} on average; the largest has {largest}. "
+        "{n_big} townships have {big} or more.",
+        "{year}年{n_townships}个乡镇（街道）平均人口{mean}，最大的{largest}；"
+        "人口在{big}以上（含）的有{n_big}个。",
+    ),
+    "nb.population.largest_townships": (
+        "The {n} largest townships in {year}",
+        "{year}年人口最多的{n}个乡镇（街道）",
+    ),
+    "nb.population.h_threshold": (
+        "Villages crossing the staffing threshold",
+        "跨越配备标准的行政村",
+    ),
+    "nb.population.crossing": (
+        "From {start_year} to {end_year}, {n_down} villages fall below the threshold and {n_up} "
+        "rise above it.",
+        "{start_year}—{end_year}年，有{n_down}个村人口降至标准以下，{n_up}个村升至标准以上。",
+    ),
+    "nb.population.threshold_caption": (
+        "Villages at or above the threshold, by county and year",
+        "各县（市、区）逐年达到人口标准的行政村数",
+    ),
+    "nb.population.h_adjustment": (
+        "The 2006 township adjustment",
+        "2006年乡镇（街道）区划调整",
+    ),
+    "nb.population.adjustment": (
+        "The 2006 adjustment reduced the number of townships from {n_before} to {n_after}; the "
+        "mean township population rose from {mean_before} to {mean_after} and the largest "
+        "township from {max_before} to {max_after}.",
+        "2006年区划调整后，乡镇（街道）由{n_before}个减为{n_after}个；乡镇平均人口由"
+        "{mean_before}增至{mean_after}，最大乡镇人口由{max_before}增至{max_after}。",
+    ),
+    "nb.population.adjustment_unavailable": (
+        "The before/after comparison needs the packaged example register, which holds the "
+        "townships before and after 2006; this scenario uses its own register.",
+        "调整前后的比较需要内置示例底册（含2006年调整前后的乡镇）；本方案使用自定义底册。",
+    ),
+    "nb.population.view_pre2006": ("Before 2006", "2006年调整前"),
+    "nb.population.view_2006": ("After the 2006 adjustment", "2006年调整后"),
+    "nb.population.view_scenario": ("This scenario", "本方案"),
     # ---------------------------------------------------------------- notebook: staffing
     "nb.staffing.title": ("Association posts required by the rules", "按规定应配备的计生协岗位"),
     "nb.staffing.intro": (
@@ -409,6 +529,16 @@ _ENTRIES: dict[str, tuple[str, str]] = {
         "{year}年按规定共需{total}个岗位：村专职副会长{village}个，"
         "乡镇专职副会长{township}个，县级岗位{county}个。",
     ),
+    "nb.staffing.h_ratios": ("Staffing ratios", "配备比例"),
+    "nb.staffing.ratios": (
+        "In {year} there are {per_10000} association posts per 10,000 people; a township "
+        "vice-president serves {people_per_tvp} on average. {villages_without} villages under "
+        "{threshold} people, with {people_without} in all, have no village vice-president.",
+        "{year}年每万人有计生协岗位{per_10000}个；每名乡镇专职副会长平均服务{people_per_tvp}。"
+        "人口不足{threshold}人的{villages_without}个村（共{people_without}）未配村专职副会长。",
+    ),
+    "nb.staffing.ratios_city_caption": ("The city, by year", "全市逐年情况"),
+    "nb.staffing.ratios_county_caption": ("Counties in {year}", "{year}年各县（市、区）情况"),
     # ---------------------------------------------------------------- notebook: workload
     "nb.workload.title": ("Workload and staffing need (WISN)", "工作量与人员需求（WISN）"),
     "nb.workload.intro": (
@@ -423,6 +553,51 @@ _ENTRIES: dict[str, tuple[str, str]] = {
         "{gap} more full-time equivalents.",
         "{year}年，{n_townships}个乡镇（街道）中有{n_short}个人员不足，合计还需{gap}个全时当量。",
     ),
+    "nb.workload.cadres_caption": (
+        "Staff required and in post by cadre, {year}",
+        "{year}年各类人员需要人数与现有人数",
+    ),
+    "nb.workload.h_short": ("Where staff are short", "人员不足的乡镇"),
+    "nb.workload.short_note": (
+        "{n_short} townships have a WISN ratio below 1 in {year}, the largest first; "
+        "{n_merged} of them absorbed other townships in the 2006 adjustment.",
+        "{year}年WISN比值小于1的乡镇（街道）有{n_short}个（按人口从大到小排列），"
+        "其中{n_merged}个在2006年区划调整中并入了其他乡镇。",
+    ),
+    "nb.workload.villages_short": (
+        "In {year}, the workload of {n_short} of the {n_villages} village vice-presidents exceeds "
+        "the time their post provides.",
+        "{year}年{n_villages}名村专职副会长中，有{n_short}名的工作量超过岗位可用时间。",
+    ),
+    "nb.workload.components_note": (
+        "The largest workload component of the {post} in {year} is {component} ({share} of "
+        "the hours).",
+        "{year}年{post}工作量中占比最大的是{component}（占{share}）。",
+    ),
+    "nb.workload.component.members_day_event": ("5.29 members' day events", "“5.29”会员活动日活动"),
+    "nb.workload.component.world_population_day_event": ("7.11 World Population Day events", "“7.11”世界人口日活动"),
+    "nb.workload.component.spring_festival_event": ("Spring Festival activities", "春节活动"),
+    "nb.workload.component.slack_season_event": ("Slack season activities", "农闲时节活动"),
+    "nb.workload.component.members_home": ("Members' homes", "会员之家"),
+    "nb.workload.component.population_school": ("Population schools", "人口学校"),
+    "nb.workload.component.harmonious_family_nomination": ("Nominating harmonious families", "推荐和谐家庭示范户"),
+    "nb.workload.component.home_visit": ("Home visits", "入户走访"),
+    "nb.workload.component.reward_assistance_review": ("Reviewing reward and assistance cases", "审核奖励扶助对象"),
+    "nb.workload.component.migrant_service": ("Services to migrants", "流动人口服务"),
+    "nb.workload.component.self_governance_meeting": ("Villagers' self-governance meetings", "村民自治会议"),
+    "nb.workload.component.reelection": ("Re-elections", "换届选举"),
+    "nb.workload.component.training_attendance": ("Attending training", "参加培训"),
+    "nb.workload.component.village_supervision": ("Guiding villages", "指导村级工作"),
+    "nb.workload.component.members_home_and_school_supervision": ("Guiding members' homes and population schools", "指导会员之家和人口学校"),
+    "nb.workload.component.harmonious_family_selection": ("Selecting harmonious families", "评选和谐家庭示范户"),
+    "nb.workload.component.migrant_association_support": ("Supporting migrant FPAs", "指导流动人口计生协"),
+    "nb.workload.component.shaoshengkuaifu_household": ("'Fewer births, faster prosperity' households", "“少生快富”户帮扶"),
+    "nb.workload.component.village_reelection_supervision": ("Guiding village re-elections", "指导村级换届"),
+    "nb.workload.component.training_delivery": ("Delivering training", "组织培训"),
+    "nb.workload.component.township_supervision": ("Guiding townships", "指导乡镇工作"),
+    "nb.workload.component.reward_assistance_audit": ("Auditing reward and assistance", "核查奖励扶助"),
+    "nb.workload.component.township_reelection_supervision": ("Guiding township re-elections", "指导乡镇换届"),
+    "nb.workload.component.health_education_session": ("Health education sessions", "健康教育活动"),
     # ---------------------------------------------------------------- notebook: budget
     "nb.budget.title": ("Budget", "经费预算"),
     "nb.budget.intro": (
@@ -445,6 +620,43 @@ _ENTRIES: dict[str, tuple[str, str]] = {
         "Funding split in {year}: city {city}, counties {county}, townships {township}.",
         "{year}年经费分担：市级{city}，县级{county}，乡镇{township}。",
     ),
+    "nb.budget.lines_caption": (
+        "Budget by line item and year [yuan]",
+        "分项逐年预算（元）",
+    ),
+    "nb.budget.h_counties": ("Budget by county", "各县（市、区）预算"),
+    "nb.budget.counties_note": (
+        "In {year} the largest county budget is {county}'s: {amount}.",
+        "{year}年预算最多的是{county}：{amount}。",
+    ),
+    "nb.budget.counties_caption": (
+        "Budget by county and year [yuan]",
+        "各县（市、区）逐年预算（元）",
+    ),
+    "nb.budget.h_per_capita": ("Budget per person", "人均预算"),
+    "nb.budget.per_capita_note": (
+        "Per resident, the budget goes from {first} in {start_year} to {last} in {end_year}.",
+        "按常住人口计，人均预算由{start_year}年的{first}变为{end_year}年的{last}。",
+    ),
+    "nb.budget.per_capita_caption": (
+        "Budget per person by county and year [yuan]",
+        "各县（市、区）逐年人均预算（元）",
+    ),
+    "nb.budget.funders_caption": (
+        "Funding by level of government and year [yuan]",
+        "各级财政逐年分担（元）",
+    ),
+    "nb.budget.split_caption": (
+        "Funding split of each line item, {year}",
+        "{year}年各预算项目经费分担比例",
+    ),
+    "nb.budget.basis_note": (
+        "Line items of {year} for the whole city: quantity × unit cost = amount, with the rule "
+        "and the document each comes from. The budget workbook (budget.xlsx) gives every year "
+        "and every county.",
+        "{year}年全市各预算项目：数量×单价=金额，并注明所依据的规则和文件。"
+        "预算工作簿（budget.xlsx）列出各年度、各县（市、区）的明细。",
+    ),
     # ---------------------------------------------------------------- notebook: comparison
     "nb.compare.title": ("Comparison of scenarios", "方案比较"),
     "nb.compare.intro": (
@@ -461,6 +673,63 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "nb.compare.sensitivity": (
         "A change of ±{pct} % in {top_param} moves the {year} budget the most: {low} / {high}.",
         "{top_param}变动±{pct}%对{year}年预算影响最大：{low}／{high}。",
+    ),
+    "nb.compare.default_choice": (
+        "No scenarios were named in compare_with, so this page compares {names}: the baseline "
+        "{baseline} (the base of every difference), this scenario and the other scenario files "
+        "of params/, all over {start_year}–{end_year}. Files that model the same as one already "
+        "listed are left out.",
+        "compare_with未指定比较方案，本页比较{names}：以基准方案{baseline}为比较基础，"
+        "包括本方案和params/中的其他方案文件，比较期均为{start_year}—{end_year}年。"
+        "与已列方案测算内容相同的文件不重复列出。",
+    ),
+    "nb.compare.chosen": (
+        "This page compares {names}; differences are taken against {scenario}, over "
+        "{start_year}–{end_year}.",
+        "本页比较{names}，以{scenario}为比较基础，比较期为{start_year}—{end_year}年。",
+    ),
+    "nb.compare.h_side": ("Key figures side by side", "关键指标对比"),
+    "nb.compare.side_caption": ("Key figures in {year}", "{year}年关键指标"),
+    "nb.compare.h_differences": ("Differences", "差异"),
+    "nb.compare.diff_caption": (
+        "Differences against {baseline} in {year}",
+        "{year}年与{baseline}的差异",
+    ),
+    "nb.compare.lines_caption": (
+        "Budget {start_year}–{end_year} by line: {baseline} and the difference of each scenario "
+        "[yuan]",
+        "{start_year}—{end_year}年分项预算：{baseline}及各方案的差额（元）",
+    ),
+    "nb.compare.no_budget_change": (
+        "{scenario} leaves the {year} budget of {baseline} unchanged.",
+        "{scenario}与{baseline}的{year}年预算相同。",
+    ),
+    "nb.compare.single": (
+        "Only one scenario: name others in compare_with to compare them.",
+        "仅有一个方案：请在compare_with中指定要比较的方案。",
+    ),
+    "nb.compare.no_sensitivity": (
+        "No sensitivity ranking (sensitivity_pct must be between 0 and 100).",
+        "未做敏感性分析（sensitivity_pct应在0到100之间）。",
+    ),
+    "nb.compare.sensitivity_note": (
+        "Each of {n} assumptions and rules is moved alone, the others kept; the chart shows "
+        "the change of the total budget {start_year}–{end_year} for the largest effects.",
+        "每次只调整{n}项假设和规则中的一项，其余不变；图中列出对{start_year}—{end_year}年"
+        "预算总额影响最大的各项。",
+    ),
+    "nb.compare.sweep_note": (
+        "{n} combinations of {x} and {y}, each applied in every year {start_year}–{end_year}, "
+        "other rules as in this scenario.",
+        "{x}与{y}的{n}种组合，各自适用于{start_year}—{end_year}年的每一年，其余规则同本方案。",
+    ),
+    "nb.compare.sweep_budget": (
+        "Budget {start_year}–{end_year}, {unit}",
+        "{start_year}—{end_year}年预算，{unit}",
+    ),
+    "nb.compare.sweep_posts": (
+        "Village vice-presidents in {year}",
+        "{year}年村专职副会长数",
     ),
     # ---------------------------------------------------------------- workbook sheets
     "sheet.summary": ("Summary", "汇总"),

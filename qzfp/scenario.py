@@ -121,23 +121,23 @@ SCENARIO_KEYS: dict[str, KeySpec] = {
         "of 衢委办[2006]101号 and 衢委办[2004]38号, medium population projection.",
         "what the scenario changes and why",
     ),
-    "extends": KeySpec(str, "", 'name or path of the scenario this one builds on ("" = none)'),
+    "extends": KeySpec(str, "", 'name or path of the scenario this one builds on ("" for none)'),
     "start_year": KeySpec(int, 2006, "first year of the projection", min=1950, max=2100),
     "horizon": KeySpec(int, 15, "number of years projected after the start year", min=0, max=100),
     "lang": KeySpec(str, "en", "report language: en or zh", choices=("en", "zh")),
     "output_dir": KeySpec(str, "reports", "where qzfp run writes <scenario_name>/"),
-    "register": KeySpec(str, "", 'register file or folder (CSV/XLSX); "" = the packaged example'),
+    "register": KeySpec(str, "", 'register file or folder (CSV/XLSX); "" for the packaged example'),
     "township_plan": KeySpec(
-        str, "", 'township merge plan CSV applied before projecting; "" = none'
+        str, "", 'township merge plan CSV applied before projecting; "" for none'
     ),
     "merge_target": KeySpec(
         int,
         0,
-        "merge townships to this mean population per township in each county; 0 = none",
+        "merge townships to this mean population per township in each county; 0 for none",
         min=0,
     ),
     "village_merge_below": KeySpec(
-        int, 0, "consolidate villages under this population into a neighbour; 0 = none", min=0
+        int, 0, "consolidate villages under this population into a neighbour; 0 for none", min=0
     ),
     "variant": KeySpec(
         str,
@@ -146,7 +146,7 @@ SCENARIO_KEYS: dict[str, KeySpec] = {
         choices=("medium", "low", "high", "constant"),
     ),
     "mc_paths": KeySpec(
-        int, 200, "Monte Carlo paths for uncertainty bands (0 = none)", min=0, max=100000
+        int, 200, "Monte Carlo paths for uncertainty bands (0 for none)", min=0, max=100000
     ),
     "seed": KeySpec(int, 2006, "random seed of the Monte Carlo paths", min=0, max=2**32 - 1),
     "compare_with": KeySpec(list, [], "other scenarios shown by the comparison notebook"),
