@@ -82,88 +82,15 @@ __all__ = [
     "LEVERS",
     "Lever",
     "Outcome",
-    "PENDING_LABELS",
     "figures_chart_svg",
 ]
 
 
 # --------------------------------------------------------------------------- labels
 
-PENDING_LABELS: dict[str, tuple[str, str]] = {
-    "nb.explore.controls_note": (
-        "Controls start at the values in force in {start_year}. A moved control applies its "
-        "value from {start_year} over the whole horizon (replacing later dated changes of "
-        "that rule); a control at its starting value keeps the scenario's dated values.",
-        "控件初始值为{start_year}年执行的标准。调整后的取值自{start_year}年起适用于整个预测期"
-        "（取代该规则此后按日期调整的取值）；保持初始值的控件沿用方案原有的分年取值。",
-    ),
-    "nb.explore.township_extra_step": (
-        "Township: one more vice-president per [persons] (0 = off)",
-        "乡镇：每增加多少人增配一名专职副会长（人；0＝不增配）",
-    ),
-    "nb.explore.township_extra_above": (
-        "Township: extra vice-presidents above [persons]",
-        "乡镇：人口超过此数后增配（人）",
-    ),
-    "nb.explore.merge_note": ("0 = no merger", "0＝不合并"),
-    "nb.explore.save_name": ("Scenario name", "方案名称"),
-    "nb.explore.overwrite": ("Overwrite an existing file", "覆盖已有文件"),
-    "nb.explore.not_saved": ("Not saved: {reason}", "未保存：{reason}"),
-    "nb.explore.chart_posts": (
-        "Posts and WISN required staff, {place}",
-        "{place}岗位数与WISN需要人数",
-    ),
-    "nb.explore.chart_budget": (
-        "Budget by line item, {place}, {start_year}–{end_year}",
-        "{place}{start_year}—{end_year}年分项预算",
-    ),
-    "nb.explore.chart_posts_y": ("Posts [posts]", "岗位数（个）"),
-    "nb.explore.table_title": ("Budget, {place}, {year}", "{place}{year}年预算"),
-    "nb.explore.figures_title": ("Key figures, {place}, {year}", "{place}{year}年关键指标"),
-    "nb.explore.total": ("Total", "合计"),
-    "nb.explore.updated_in": ("updated in {ms} ms", "更新用时{ms}毫秒"),
-    "col.townships": ("Townships", "乡镇（街道）个数"),
-    "col.village_vice_presidents": ("Village vice-presidents [posts]", "村专职副会长（个）"),
-    "col.township_vice_presidents": ("Township vice-presidents [posts]", "乡镇专职副会长（个）"),
-    "col.wisn_required_staff": ("WISN required staff [posts]", "WISN需要人数（人）"),
-    "col.townships_short_of_staff": (
-        "Townships short of staff (WISN ratio < 1)",
-        "人员不足的乡镇（WISN比值<1）（个）",
-    ),
-    "col.budget_yuan": ("Budget of the year [yuan]", "当年预算（元）"),
-    "col.budget_horizon_yuan": (
-        "Budget {start_year}–{end_year} [yuan]",
-        "{start_year}—{end_year}年预算合计（元）",
-    ),
-    "col.budget_per_capita_yuan": ("Budget per person [yuan]", "人均预算（元）"),
-    "param.township.vice_president.post_allowance": (
-        "Township post allowance [yuan/month]",
-        "乡镇计生岗位津贴（元/月）",
-    ),
-}
-"""Labels the explorer needs that :mod:`qzfp.i18n` may not have yet: key → (en, zh).
-
-:func:`label` uses the catalogue's label when it exists and these otherwise."""
-
-_LABEL_FALLBACKS: dict[str, str] = {
-    # an existing catalogue key whose text fits, used before the pending one
-    "param.township.vice_president.post_allowance": "param.township.vice_president.allowance",
-    "col.wisn_required_staff": "col.required_staff",
-    "col.budget_per_capita_yuan": "col.per_capita_yuan",
-    "nb.explore.total": "sex.total",
-}
-
-
 def label(key: str, lang: str, /, **fields: Any) -> str:
-    """Label ``key`` in ``lang``: the :mod:`qzfp.i18n` catalogue first, then an existing
-    label that fits, then :data:`PENDING_LABELS`."""
-    if i18n.has(key):
-        return i18n.t(key, lang, **fields)
-    alt = _LABEL_FALLBACKS.get(key)
-    if alt is not None and i18n.has(alt):
-        return i18n.t(alt, lang, **fields)
-    en, zh = PENDING_LABELS[key]
-    return (zh if i18n.check_lang(lang) == "zh" else en).format(**fields)
+    """Label ``key`` in ``lang`` from the :mod:`qzfp.i18n` catalogue."""
+    return i18n.t(key, lang, **fields)
 
 
 # --------------------------------------------------------------------------- levers

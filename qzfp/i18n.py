@@ -320,7 +320,7 @@ _ENTRIES: dict[str, tuple[str, str]] = {
         "Village population threshold [persons]",
         "行政村人口标准（人）",
     ),
-    "param.township.vice_president.allowance": (
+    "param.township.vice_president.post_allowance": (
         "Township post allowance [yuan/month]",
         "乡镇计生岗位津贴（元/月）",
     ),
@@ -780,6 +780,22 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "index.page.workload": ("Workload (WISN)", "工作量（WISN）"),
     "index.page.budget": ("Budget", "经费预算"),
     "index.page.compare": ("Comparison", "方案比较"),
+    # ---------------------------------------------------------------- explorer
+    "nb.explore.controls_note": ("Controls start at the values in force in {start_year}. A moved control applies its value from {start_year} over the whole horizon (replacing later dated changes of that rule); a control at its starting value keeps the scenario's dated values.", "控件初始值为{start_year}年执行的标准。调整后的取值自{start_year}年起适用于整个预测期（取代该规则此后按日期调整的取值）；保持初始值的控件沿用方案原有的分年取值。"),
+    "nb.explore.township_extra_step": ("Township: one more vice-president per [persons] (0 = off)", "乡镇：每增加多少人增配一名专职副会长（人；0＝不增配）"),
+    "nb.explore.township_extra_above": ("Township: extra vice-presidents above [persons]", "乡镇：人口超过此数后增配（人）"),
+    "nb.explore.merge_note": ("0 = no merger", "0＝不合并"),
+    "nb.explore.save_name": ("Scenario name", "方案名称"),
+    "nb.explore.overwrite": ("Overwrite an existing file", "覆盖已有文件"),
+    "nb.explore.not_saved": ("Not saved: {reason}", "未保存：{reason}"),
+    "nb.explore.chart_posts": ("Posts and WISN required staff, {place}", "{place}岗位数与WISN需要人数"),
+    "nb.explore.chart_budget": ("Budget by line item, {place}, {start_year}–{end_year}", "{place}{start_year}—{end_year}年分项预算"),
+    "nb.explore.chart_posts_y": ("Posts [posts]", "岗位数（个）"),
+    "nb.explore.table_title": ("Budget, {place}, {year}", "{place}{year}年预算"),
+    "nb.explore.figures_title": ("Key figures, {place}, {year}", "{place}{year}年关键指标"),
+    "nb.explore.total": ("Total", "合计"),
+    "nb.explore.updated_in": ("updated in {ms} ms", "更新用时{ms}毫秒"),
+    "col.budget_horizon_yuan": ("Budget {start_year}–{end_year} [yuan]", "{start_year}—{end_year}年预算合计（元）"),
     # ---------------------------------------------------------------- key figures
     "kf.population": ("Population {year}", "{year}年人口"),
     "kf.village_vice_presidents": ("Village vice-presidents {year}", "{year}年村专职副会长"),

@@ -15,16 +15,15 @@ import pytest
 import yaml
 
 import qzfp
+import qzfp.explorer as explorer_module
 from qzfp import explorer as explorer_mod
 from qzfp import i18n
 from qzfp.errors import Problem, ScenarioError
 from qzfp.explorer import (
     ADDITIVE_FIGURES,
     LEVERS,
-    PENDING_LABELS,
     Explorer,
     ExplorerModel,
-    label,
 )
 from qzfp.scenario import Scenario, load_scenario, parameters_cell_source
 from qzfp.simulate import simulate
@@ -273,10 +272,15 @@ def test_a_chinese_explorer_labels_counties_and_levers_in_chinese(scenario):
     assert "万元" in ex.chart_html.value
 
 
-def test_pending_labels_have_the_same_fields_in_both_languages():
-    for key, (en, zh) in PENDING_LABELS.items():
-        assert i18n.template_fields(en) == i18n.template_fields(zh), key
-        assert label(key, "zh", **dict.fromkeys(i18n.template_fields(zh), 1))
+def test_every_explorer_label_is_in_the_catalogue_in_both_languages():
+    import re
+
+    source = Path(explorer_module.__file__).read_text(encoding="utf-8")
+    keys = set(re.findall(r'label\("([a-z_.]+)"', source))
+    assert keys, "the explorer uses labels"
+    for key in keys:
+        assert i18n.has(key), key
+        assert i18n.template_fields(i18n.CATALOGUE["en"][key]) == i18n.template_fields(i18n.CATALOGUE["zh"][key])
 
 
 # --------------------------------------------------------------------------- saving
