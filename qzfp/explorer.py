@@ -86,6 +86,13 @@ __all__ = [
 ]
 
 
+def _file_mode() -> int:
+    """Mode of a new file under the current umask (mkstemp would leave it 0o600)."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 # --------------------------------------------------------------------------- labels
 
 def label(key: str, lang: str, /, **fields: Any) -> str:
@@ -640,6 +647,7 @@ class ExplorerModel:
         folder.mkdir(parents=True, exist_ok=True)
         text = self.scenario_text(target.stem, settings, folder)
         fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".yaml", dir=folder)
+        os.chmod(tmp, _file_mode())
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 fh.write(text)

@@ -73,6 +73,31 @@ ExtraFilesHook = Callable[[dict, Path], "Mapping[str, str] | None"]
 #: Cells with one of these tags are dropped from the HTML pages (with their outputs).
 REMOVED_CELL_TAGS = frozenset({"parameters", "injected-parameters", "remove-cell"})
 
+#: Kernel manager used for every notebook run (see :class:`EncryptedKernelManager`).
+KERNEL_MANAGER = "qzfp.report.EncryptedKernelManager"
+
+
+def _kernel_manager_base() -> type:
+    from jupyter_client.manager import AsyncKernelManager
+
+    return AsyncKernelManager
+
+
+class EncryptedKernelManager(_kernel_manager_base()):  # type: ignore[misc]
+    """Kernel manager that encrypts the kernel's ZMQ traffic when it can.
+
+    Recent ipykernel warns on every start when a kernel talks plain TCP; with
+    ``transport_encryption = "auto"`` jupyter_client provisions CurveZMQ keys when
+    pyzmq supports them (and falls back to plain TCP otherwise), so report runs
+    neither print that warning nor send code and outputs unencrypted.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        if "transport_encryption" in self.trait_names():
+            self.transport_encryption = "auto"
+
+
 RUN_JSON = "run.json"
 FAILED_DIR = ".failed"
 _WORK_DIR = ".work"
@@ -495,6 +520,7 @@ def run_scenario(
                     request_save_on_cell_execute=False,
                     cwd=str(work),
                     execution_timeout=timeout,
+                    kernel_manager_class=KERNEL_MANAGER,
                 )
             except pm.PapermillExecutionError as exc:
                 kept = _keep_failed(out_dir, name, executed)
@@ -609,6 +635,12 @@ def _dir_mode() -> int:
     umask = os.umask(0o022)
     os.umask(umask)
     return 0o777 & ~umask
+
+
+def _file_mode() -> int:
+    """Mode of a new file under the current umask (0o644 with the usual umask 022);
+    ``tempfile.mkstemp`` creates 0o600 files, which a web server could not serve."""
+    return _dir_mode() & 0o666
 
 
 def _keep_failed(out_dir: Path, name: str, executed: Path) -> Path | None:
@@ -798,6 +830,7 @@ def write_top_index(out_dir: Path, *, lang: str = "en", title: str | None = None
     )
     target = out_dir / "index.html"
     fd, tmp_name = tempfile.mkstemp(prefix=".index.", suffix=".html", dir=out_dir)
+    os.chmod(tmp_name, _file_mode())
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(_page(title or w["scenarios"], body, lang))
     os.replace(tmp_name, target)
@@ -950,7 +983,7 @@ def floor_benchmark(n_notebooks: int, work_dir: Path, *, kernel_name: str = "pyt
     for i in range(n_notebooks):
         nb = pm.execute_notebook(
             str(src), str(work_dir / f"empty_{i}.ipynb"), kernel_name=kernel_name,
-            progress_bar=False, cwd=str(work_dir),
+            progress_bar=False, cwd=str(work_dir), kernel_manager_class=KERNEL_MANAGER,
         )
         body, _ = exporter.from_notebook_node(nb)
         (work_dir / f"empty_{i}.html").write_text(body, encoding="utf-8")
