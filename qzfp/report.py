@@ -249,7 +249,30 @@ _OFFLINE_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
 {% block jupyter_widgets %}{% endblock jupyter_widgets %}
 {%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
 {%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+{% block extra_css %}<style>/*qzfp-font-css*/</style>{% endblock extra_css %}
 """
+
+#: Folder (inside each report) holding the shipped CJK font, so Chinese text shows on a
+#: machine without a Chinese font, offline (SIL Open Font License, see qzfp/fonts/).
+ASSETS_DIR = "assets"
+_FONT_FILE = "qzfp-cjk.otf"
+_FONT_CSS = (
+    f'@font-face{{font-family:"qzfp CJK";src:url("{ASSETS_DIR}/{_FONT_FILE}") format("opentype");}}'
+    'body,.jp-RenderedHTMLCommon,.jp-OutputArea-output{font-family:-apple-system,"Segoe UI",'
+    '"Helvetica Neue",Arial,"PingFang SC","Microsoft YaHei","Noto Sans CJK SC","Source Han Sans SC",'
+    '"WenQuanYi Micro Hei","qzfp CJK",sans-serif;}'
+)
+
+
+def _copy_font(folder: Path) -> None:
+    """Put the shipped CJK font into ``folder/assets/`` (the pages' @font-face points there)."""
+    from qzfp.i18n import shipped_font_path
+
+    src = Path(shipped_font_path())
+    if src.is_file():
+        (folder / ASSETS_DIR).mkdir(exist_ok=True)
+        shutil.copyfile(src, folder / ASSETS_DIR / _FONT_FILE)
+
 
 _EXTERNAL_TAG_RE = re.compile(
     r"<script\b[^>]*\bsrc\s*=\s*[\"']?(?:https?:)?//[^>]*>\s*</script>"
@@ -306,6 +329,7 @@ def notebook_to_html(nb: Any, title: str) -> str:
     nb = copy.deepcopy(nb)
     nb.metadata["title"] = title
     body, _ = _exporter().from_notebook_node(nb)
+    body = body.replace("/*qzfp-font-css*/", _FONT_CSS, 1)
     # Safety net: a template change must never make the page depend on a CDN.
     return _EXTERNAL_TAG_RE.sub("", body)
 
@@ -600,6 +624,7 @@ def run_scenario(
         (tmp / RUN_JSON).write_text(
             json.dumps(run, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8"
         )
+        _copy_font(tmp)
         (tmp / "index.html").write_text(_scenario_index(run, tmp), encoding="utf-8")
         files = sorted(p.relative_to(tmp) for p in tmp.rglob("*") if p.is_file())
         _replace_dir(tmp, dest)
@@ -701,9 +726,8 @@ def _replace_dir(new: Path, dest: Path) -> None:
 
 # --------------------------------------------------------------------------- index pages
 
-_CSS = """
-body{font-family:-apple-system,"Segoe UI","Noto Sans CJK SC","Microsoft YaHei",sans-serif;
-max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222;line-height:1.45}
+_CSS = _FONT_CSS + """
+body{max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222;line-height:1.45}
 h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.2rem;margin-top:1.8rem;
 border-bottom:1px solid #ddd}table{border-collapse:collapse;margin:.5rem 0}
 th,td{padding:.3rem .7rem;border-bottom:1px solid #e4e4e4;text-align:left;vertical-align:top}
@@ -760,6 +784,7 @@ def _scenario_index(run: Mapping[str, Any], folder: Path) -> str:
         p
         for p in folder.rglob("*")
         if p.is_file() and p.name not in pages and p.name != "index.html" and _WORK_DIR not in p.parts
+        and ASSETS_DIR not in p.relative_to(folder).parts
     )
     parts.append(f"<h2>{e(w['files'])}</h2><ul>")
     for p in data:
@@ -829,6 +854,7 @@ def write_top_index(out_dir: Path, *, lang: str = "en", title: str | None = None
         + "</table>"
     )
     target = out_dir / "index.html"
+    _copy_font(out_dir)
     fd, tmp_name = tempfile.mkstemp(prefix=".index.", suffix=".html", dir=out_dir)
     os.chmod(tmp_name, _file_mode())
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
