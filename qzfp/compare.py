@@ -55,16 +55,17 @@ KEY_POLICY_PATHS = (
     "reward_assistance.amount",
 )
 
-#: Left out of the default sensitivity set: funding shares (the shares of a line must sum
-#: to 1, so one cannot move alone), and the demographic parameters the population engine
-#: reads from the first parameter set only (mortality shape, calibration targets) or that
-#: only act on Monte Carlo paths — moving them per parameter set would mix chunks.
+#: Left out of sensitivity rankings and refused by sweeps: funding shares (the shares of a
+#: line must sum to 1, so one cannot move alone), and the demographic parameters the
+#: population engine reads from the first parameter set only (mortality shape, migration age
+#: profile, calibration targets) or that only act on Monte Carlo paths.
 _NOT_SCALED = (
     "funding.",
     "demography.mortality.siler.",
     "demography.mortality.infant_separation_factor",
     "demography.calibration.",
     "demography.uncertainty.",
+    "demography.migration.profile.",
 )
 
 #: Points evaluated per vectorised pass in sweeps (bounds memory: village arrays are
@@ -240,6 +241,11 @@ def sweep(scenario: Scenario | str, grid: Mapping[str, Sequence[float]], *,
     _check_paths(pa, paths, "--set")
     problems = []
     for p in paths:
+        if p.startswith(_NOT_SCALED) or p.endswith("reference_year"):
+            problems.append(Problem(f"--set {p}", "is read once per run (a shape, calibration, "
+                                    "uncertainty or funding-share parameter), so it cannot be swept in one "
+                                    "pass; compare separate scenario files instead"))
+            continue
         param = scenario.parameter(p)
         for v in grid[p]:
             for msg in param.check(float(v) if param.kind == "float" else (int(v) if float(v).is_integer() else v)):

@@ -206,3 +206,24 @@ def test_key_assumptions_are_assumptions_or_headline_policy_amounts():
 def test_sensitivity_rejects_a_percentage_outside_0_to_100():
     with pytest.raises(ParameterError, match="percentage"):
         sensitivity(short(), 150.0)
+
+
+def test_a_sweep_over_a_parameter_read_once_per_run_is_refused():
+    with pytest.raises(ParameterError, match="cannot be swept"):
+        sweep(short(), {"demography.mortality.siler.senescent_slope": [0.08, 0.09]})
+
+
+def test_sensitivity_leaves_out_funding_shares_and_shape_parameters():
+    paths = key_assumptions(short())
+    assert not [p for p in paths if p.startswith(("funding.", "demography.mortality.siler.", "demography.calibration."))]
+    assert "demography.fertility.tfr" in paths or "demography.mortality.e0_female" in paths
+
+
+def test_sensitivity_of_a_workload_assumption_matches_a_single_run():
+    s = short()
+    path = "activities.slack_season.events_per_year"
+    table = sensitivity(s, 10.0, paths=[path]).set_index("path")
+    base = s.value(path, 2006)
+    one = simulate(short(overrides={path: base * 1.1}))
+    expected = one.summary()["budget_yuan"].sum() - simulate(s).summary()["budget_yuan"].sum()
+    assert table.loc[path, "budget_effect_high_yuan"] == pytest.approx(expected, rel=1e-9)
