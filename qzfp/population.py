@@ -569,6 +569,13 @@ class _Prepared:
 _PREP_CACHE: dict[int, tuple[Any, _Prepared]] = {}
 
 
+def _members(group: np.ndarray, k: int) -> tuple:
+    """Per group 0..k-1, the ascending indices of its members (one stable sort, not k scans)."""
+    order = np.argsort(group, kind="stable")
+    bounds = np.searchsorted(group[order], np.arange(k + 1))
+    return tuple(order[bounds[i]:bounds[i + 1]] for i in range(k))
+
+
 def _prepare(register: Any) -> _Prepared:
     """Index arrays of the register (cached per register object)."""
     hit = _PREP_CACHE.get(id(register))
@@ -613,8 +620,8 @@ def _prepare(register: Any) -> _Prepared:
         county_pop0=county_pop0,
         county_inm0=county_inm0,
         class_pop0=class_pop0,
-        county_villages=tuple(np.flatnonzero(v_county == i) for i in range(c)),
-        county_townships=tuple(np.flatnonzero(t_county == i) for i in range(c)),
+        county_villages=_members(v_county, c),
+        county_townships=_members(t_county, c),
     )
     if len(_PREP_CACHE) > 32:
         _PREP_CACHE.clear()
@@ -669,6 +676,9 @@ class Calibration:
 
 
 _CAL_CACHE: dict[str, Calibration] = {}
+#: Counties per block of the calibration projections (memory ~ 81 x 6 x block x 202 x 8 bytes
+#: per array; 64 keeps each under 50 MB).
+_CAL_BLOCK = 64
 _R_GRID = np.linspace(-0.08, 0.08, 81)
 
 
@@ -684,6 +694,19 @@ def _stable_base(model: _MortalityModel, k: np.ndarray, r: np.ndarray, srb: floa
     return base * (total / base.sum(axis=(-2, -1)))[..., None, None]
 
 
+@lru_cache(maxsize=8)
+def _default_first_rows(years: tuple[int, ...]) -> dict[str, np.ndarray]:
+    """First rows (1, T) of :func:`demography_param_arrays` (read-only), cached per years:
+    building them from the rulebook takes longer than a whole city projection."""
+    default = demography_param_arrays(np.asarray(years, dtype=int))
+    rows = {}
+    for p in DEMOGRAPHY_PATHS:
+        row = np.array(default[p][:1], dtype=float)
+        row.flags.writeable = False
+        rows[p] = row
+    return rows
+
+
 def _calibrate(prep: _Prepared, pa: ParamArrays, model: _MortalityModel) -> Calibration:
     """Solve base age structure and county multipliers against the 2010 reference data.
 
@@ -693,8 +716,8 @@ def _calibrate(prep: _Prepared, pa: ParamArrays, model: _MortalityModel) -> Cali
     Carlo path of a register starts from the same people.  Scenario overrides of
     fertility, mortality or migration change the projection from the start year on.
     """
-    default = demography_param_arrays(pa.years)
-    row0 = {p: (pa[p][:1] if p.startswith(_P + "calibration.") else default[p][:1]) for p in DEMOGRAPHY_PATHS}
+    default = _default_first_rows(tuple(int(y) for y in pa.years))
+    row0 = {p: (pa[p][:1] if p.startswith(_P + "calibration.") else default[p]) for p in DEMOGRAPHY_PATHS}
     model = _mortality_from(ParamArrays(pa.years, row0))
     h = hashlib.sha256(prep.key.encode())
     h.update(np.asarray(pa.years).tobytes())
@@ -727,17 +750,24 @@ def _calibrate(prep: _Prepared, pa: ParamArrays, model: _MortalityModel) -> Cali
     achieved = np.zeros((c, 3))
     n_iter = 7
     for it in range(n_iter):
-        base = _stable_base(model, k0[None, :] * mort[:, None], np.broadcast_to(_R_GRID[:, None], (g, c)),
-                            float(asm.srb[0, 0]), prep.county_pop0)
-        out = _kernel(base, np.zeros((g, c)), asm, fert, mort, model, steps, year_index)
-        p_ref = out["pop"][:, steps_to_ref]  # (G,C,2,A)
-        tot = p_ref.sum(axis=(-2, -1))
-        tot_next = out["pop"][:, steps_to_ref + 1].sum(axis=(-2, -1))
-        mid = 0.5 * (tot + tot_next)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            share60 = p_ref[..., 60:].sum(axis=(-2, -1)) / tot
-            cbr = out["births"][:, steps_to_ref].sum(axis=-1) / mid * 1e3
-            cdr = out["deaths"][:, steps_to_ref].sum(axis=(-2, -1)) / mid * 1e3
+        share60, cbr, cdr = np.empty((g, c)), np.empty((g, c)), np.empty((g, c))
+        # counties are projected independently: blocks of counties bound the memory of the
+        # (G, steps, C, 2, A) arrays for province/country registers (results unchanged)
+        for lo in range(0, c, _CAL_BLOCK):
+            blk = slice(lo, min(c, lo + _CAL_BLOCK))
+            cb = blk.stop - blk.start
+            base = _stable_base(model, k0[None, :] * mort[blk, None], np.broadcast_to(_R_GRID[:, None], (g, cb)),
+                                float(asm.srb[0, 0]), prep.county_pop0[blk])
+            out = _kernel(base, np.zeros((g, cb)), asm, fert[blk], mort[blk], model, steps, year_index)
+            p_ref = out["pop"][:, steps_to_ref]  # (G,Cb,2,A)
+            tot = p_ref.sum(axis=(-2, -1))
+            tot_next = out["pop"][:, steps_to_ref + 1].sum(axis=(-2, -1))
+            mid = 0.5 * (tot + tot_next)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                share60[:, blk] = p_ref[..., 60:].sum(axis=(-2, -1)) / tot
+                cbr[:, blk] = out["births"][:, steps_to_ref].sum(axis=-1) / mid * 1e3
+                cdr[:, blk] = out["deaths"][:, steps_to_ref].sum(axis=(-2, -1)) / mid * 1e3
+            del out, p_ref, base
         for i in range(c):  # six counties: a loop over counties, not villages
             if prep.county_pop0[i] <= 0:
                 continue
@@ -796,10 +826,13 @@ def _sum_by(x: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
     out = np.zeros(x.shape[:-1] + (n_groups,))
     if groups.size == 0:
         return out
-    order = np.argsort(groups, kind="stable")
-    gs = groups[order]
+    if np.all(groups[1:] >= groups[:-1]):  # registers sorted by code: no reordering copy
+        gs, xs = groups, x
+    else:
+        order = np.argsort(groups, kind="stable")
+        gs, xs = groups[order], x[..., order]
     starts = np.flatnonzero(np.r_[True, gs[1:] != gs[:-1]])
-    out[..., gs[starts]] = np.add.reduceat(x[..., order], starts, axis=-1)
+    out[..., gs[starts]] = np.add.reduceat(xs, starts, axis=-1)
     return out
 
 

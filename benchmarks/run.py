@@ -1,0 +1,364 @@
+"""qzfp benchmarks: the one command (``make bench``).
+
+Prints a table and writes ``benchmarks/results/latest.json`` (git-ignored) with, for each
+measurement, the median wall-clock time of several runs, the derived rate, the target and
+the peak memory.  Every measurement runs in a fresh Python process (so the peak resident
+memory, ``ru_maxrss`` of the process or of the largest process it started, is that
+measurement's alone; it includes the interpreter and the imported libraries, ~100 MB) and the first call
+(imports, loading the rulebook, calibration) is timed separately from the medians.
+
+Usage::
+
+    .venv/bin/python benchmarks/run.py                 # everything (~5-10 min on 2 cores)
+    .venv/bin/python benchmarks/run.py --quick         # fewer repeats, no country-size runs
+    .venv/bin/python benchmarks/run.py --only city_scenario,sweep_city
+
+See ``benchmarks/README.md`` for what each figure means and the latest figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import os
+import platform
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+RESULTS = HERE / "results" / "latest.json"
+PY = sys.executable
+
+# --------------------------------------------------------------------------- helpers (child side)
+
+
+def _times(fn: Callable[[], object], runs: int) -> list[float]:
+    out = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - t0)
+    return out
+
+
+def _peak_mb() -> float:
+    """Largest resident set [MB] of this process or of any (waited-for) process it started:
+    for ``qzfp run`` that is the biggest of the run process and its kernels."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, children) / 1024.0  # Linux: kB
+
+
+def _scenario(**params):
+    from qzfp.scenario import Scenario
+
+    return Scenario.from_parameters(**params)
+
+
+def _synthetic(size: str):
+    sys.path.insert(0, str(HERE))
+    from synthetic import country_register, province_register
+
+    return province_register() if size == "province" else country_register()
+
+
+def _scenario_latency(register_size: str | None, runs: int) -> dict:
+    from qzfp.simulate import simulate
+
+    s = _scenario()
+    reg = None if register_size is None else _synthetic(register_size)
+
+    def one() -> None:
+        r = simulate(s, reg)
+        r.summary()
+
+    t0 = time.perf_counter()
+    one()
+    first = time.perf_counter() - t0
+    ts = _times(one, runs)
+    return {"times_s": ts, "first_call_s": first}
+
+
+def m_city_scenario(runs: int) -> dict:
+    """One scenario end to end (population, staffing, workload, budget, summary), the city."""
+    return _scenario_latency(None, runs)
+
+
+def m_province_scenario(runs: int) -> dict:
+    """One scenario end to end on a synthetic province (90 counties, 1,400 townships, 25,000 villages)."""
+    return _scenario_latency("province", runs)
+
+
+def m_country_scenario(runs: int) -> dict:
+    """One scenario end to end on a synthetic country (2,800 counties, 40,000 townships, 500,000 villages)."""
+    return _scenario_latency("country", runs)
+
+
+def _sweep_grid():
+    import numpy as np
+
+    return {"village.vice_president.allowance": list(np.linspace(20.0, 215.0, 40)),
+            "village.vice_president.population_threshold": list(np.linspace(200.0, 1400.0, 25))}
+
+
+def m_sweep_city(runs: int) -> dict:
+    """A 1,000-point sweep (40 allowances x 25 thresholds) on the city."""
+    from qzfp.compare import sweep
+
+    s = _scenario()
+    grid = _sweep_grid()
+    t0 = time.perf_counter()
+    df = sweep(s, grid)
+    first = time.perf_counter() - t0
+    assert len(df) == 1000
+    return {"times_s": _times(lambda: sweep(s, grid), runs), "first_call_s": first, "units": 1000}
+
+
+def _mc(register_size: str | None, n_paths: int, chunk: int | None, runs: int) -> dict:
+    from qzfp.population import monte_carlo, percentiles
+    from qzfp.simulate import prepare_register
+
+    s = _scenario()
+    reg = prepare_register(s) if register_size is None else _synthetic(register_size)
+    pa = s.arrays()
+    if chunk is None:
+        def one() -> None:
+            r = monte_carlo(reg, pa, n_paths, seed=2006)
+            percentiles(r).county_indicators()
+    else:
+        from qzfp.distributed import monte_carlo_percentiles
+
+        def one() -> None:
+            monte_carlo_percentiles(reg, pa, n_paths, 2006, chunk=chunk, indicators=("pop", "aged_60plus"))
+    t0 = time.perf_counter()
+    one()
+    first = time.perf_counter() - t0
+    return {"times_s": _times(one, runs), "first_call_s": first, "units": n_paths}
+
+
+def m_mc_city(runs: int) -> dict:
+    """1,000 Monte Carlo paths on the city in one pass, and their county percentiles."""
+    return _mc(None, 1000, None, runs)
+
+
+def m_mc_country(runs: int) -> dict:
+    """60 Monte Carlo paths on the synthetic country in chunks of 5 (percentiles of population
+    and 60+ per county kept), with :func:`qzfp.distributed.monte_carlo_percentiles`."""
+    return _mc("country", 60, 5, runs)
+
+
+def _report_notebooks() -> tuple[list[Path], str]:
+    from qzfp.pipeline import report_notebooks
+
+    try:
+        return [p.resolve() for p in report_notebooks()], "report notebooks"
+    except Exception:
+        nb = ROOT / "tests" / "data" / "notebooks" / "ok.ipynb"
+        return [nb], "test notebook (report notebooks missing)"
+
+
+def _wall(cmd: list[str], cwd: Path) -> float:
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
+    dt = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(map(str, cmd))} failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
+    return dt
+
+
+def _run_cmd(scenarios: list[str], out: Path, jobs: int, notebooks: list[Path]) -> list[str]:
+    code = (
+        "import sys; from pathlib import Path; from qzfp.pipeline import run_reports; "
+        f"sys.exit(run_reports({scenarios!r}, out={str(out)!r}, jobs={jobs}, progress=False, "
+        f"notebooks=[Path(p) for p in {[str(p) for p in notebooks]!r}]))"
+    )
+    return [PY, "-c", code]
+
+
+def m_qzfp_run(runs: int) -> dict:
+    """``qzfp run`` on the baseline (fresh process each time) against the floor: a fresh process
+    executing and converting the same number of empty notebooks with papermill and nbconvert."""
+    nbs, which = _report_notebooks()
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        floor_cmd = [PY, "-c", "import sys; from pathlib import Path; from qzfp.report import floor_benchmark; "
+                     f"floor_benchmark({len(nbs)}, Path(sys.argv[1]))", str(tmp / "floor")]
+        run_times, floor_times = [], []
+        for i in range(runs):  # interleaved, so both see the same machine load
+            floor_times.append(_wall(floor_cmd, tmp))
+            run_times.append(_wall(_run_cmd(["baseline"], tmp / f"out{i}", 1, nbs), tmp))
+    return {"times_s": run_times, "floor_times_s": floor_times, "notebooks": len(nbs), "notebook_set": which}
+
+
+def m_jobs2(runs: int) -> dict:
+    """``qzfp run --jobs 2`` with two scenarios against one scenario (fresh process each time)."""
+    nbs, which = _report_notebooks()
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        (tmp / "second.yaml").write_text("scenario_name: second\nextends: baseline\n"
+                                         "overrides:\n  village.vice_president.allowance: 80\n",
+                                         encoding="utf-8")
+        one, two = [], []
+        for i in range(runs):
+            one.append(_wall(_run_cmd(["baseline"], tmp / f"one{i}", 1, nbs), tmp))
+            two.append(_wall(_run_cmd(["baseline", str(tmp / "second.yaml")], tmp / f"two{i}", 2, nbs), tmp))
+    return {"times_s": two, "one_scenario_times_s": one, "notebooks": len(nbs), "notebook_set": which}
+
+
+def m_explorer(runs: int) -> dict:
+    """The interactive explorer (``benchmarks/bench_explorer.py``): slowest median over the kinds
+    of control of the time from ``widget.value = x`` to every output updated."""
+    sys.path.insert(0, str(HERE))
+    import bench_explorer
+
+    buf = io.StringIO()
+    t0 = time.perf_counter()
+    with contextlib.redirect_stdout(buf):
+        bench_explorer.main([])
+    total = time.perf_counter() - t0
+    text = buf.getvalue()
+    m = re.search(r"slowest median:\s*([\d.]+)\s*ms", text)
+    if m is None:
+        raise RuntimeError(f"bench_explorer printed no 'slowest median':\n{text[-1500:]}")
+    return {"times_s": [float(m.group(1)) / 1e3], "whole_benchmark_s": total, "output": text.splitlines()}
+
+
+#: name -> (function, default runs, quick runs, target description, target check on the summary)
+MEASUREMENTS: dict[str, tuple] = {
+    "city_scenario": (m_city_scenario, 20, 10, "< 20 ms", lambda r: r["median_s"] < 0.020),
+    "province_scenario": (m_province_scenario, 7, 3, "< 100 ms", lambda r: r["median_s"] < 0.100),
+    "country_scenario": (m_country_scenario, 3, 0, "< 2 s, < 2 GB",
+                         lambda r: r["median_s"] < 2.0 and r["peak_mb"] < 2048),
+    "sweep_city": (m_sweep_city, 5, 2, "< 2 s", lambda r: r["median_s"] < 2.0),
+    "mc_city": (m_mc_city, 5, 2, "< 2 s", lambda r: r["median_s"] < 2.0),
+    "mc_country": (m_mc_country, 2, 0, "bounded memory", lambda r: r["peak_mb"] < 2048),
+    "qzfp_run": (m_qzfp_run, 3, 1, "< 1.5x floor", lambda r: r["ratio"] < 1.5),
+    "jobs2": (m_jobs2, 3, 1, "< 1.3x one", lambda r: r["ratio"] < 1.3),
+    "explorer": (m_explorer, 1, 1, "< 100 ms", lambda r: r["median_s"] < 0.100),
+}
+
+
+def child(name: str, runs: int) -> None:
+    """Run one measurement in this process and print its JSON on the last line."""
+    fn = MEASUREMENTS[name][0]
+    res = fn(runs)
+    res["peak_mb"] = _peak_mb()
+    print(json.dumps(res))
+
+
+# --------------------------------------------------------------------------- parent side
+
+
+def _summarise(name: str, raw: dict) -> dict:
+    med = statistics.median(raw["times_s"])
+    out = {"name": name, "doc": " ".join((MEASUREMENTS[name][0].__doc__ or "").split()),
+           "median_s": med, "runs": len(raw["times_s"]), "peak_mb": round(raw["peak_mb"], 1),
+           "target": MEASUREMENTS[name][3], **raw}
+    if "units" in raw:
+        out["per_s"] = raw["units"] / med
+    if "floor_times_s" in raw:
+        out["floor_median_s"] = statistics.median(raw["floor_times_s"])
+        out["ratio"] = med / out["floor_median_s"]
+    if "one_scenario_times_s" in raw:
+        out["one_scenario_median_s"] = statistics.median(raw["one_scenario_times_s"])
+        out["ratio"] = med / out["one_scenario_median_s"]
+    try:
+        out["meets_target"] = bool(MEASUREMENTS[name][4](out))
+    except KeyError:
+        out["meets_target"] = None
+    return out
+
+
+def _machine() -> dict:
+    cpu = platform.processor() or ""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    mem_gb = None
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        mem_gb = round(int(Path("/proc/meminfo").read_text().split()[1]) / 1024 / 1024, 1)
+    import numpy
+
+    versions = {"python": platform.python_version(), "numpy": numpy.__version__}
+    with contextlib.suppress(Exception):
+        import pandas
+        versions["pandas"] = pandas.__version__
+    return {"platform": platform.platform(), "cpu": cpu, "cpus": os.cpu_count(), "memory_gb": mem_gb,
+            "load_average_at_start": list(os.getloadavg()), "versions": versions}
+
+
+def _fmt(r: dict) -> str:
+    med = r["median_s"]
+    t = f"{med * 1e3:9.1f} ms" if med < 1 else f"{med:9.2f} s "
+    extra = ""
+    if "per_s" in r:
+        extra = f"{r['per_s']:,.0f} /s"
+    if "floor_median_s" in r:
+        extra = f"floor {r['floor_median_s']:.2f} s, {r['ratio']:.2f}x"
+    if "one_scenario_median_s" in r:
+        extra = f"one {r['one_scenario_median_s']:.2f} s, {r['ratio']:.2f}x"
+    first = f"{r['first_call_s']:.2f} s" if "first_call_s" in r else ""
+    ok = {True: "ok", False: "MISSED", None: "?"}[r["meets_target"]]
+    return (f"{r['name']:18s} {t} {extra:26s} {first:>9s} {r['peak_mb']:8.0f} MB  "
+            f"{r['target']:14s} {ok}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="fewer repeats; skip the country-size runs")
+    ap.add_argument("--only", default="", help="comma-separated measurements: " + ", ".join(MEASUREMENTS))
+    ap.add_argument("--runs", type=int, default=None, help="repeats of each measurement (default per measurement)")
+    ap.add_argument("--out", default=str(RESULTS), help="JSON file written")
+    ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.child:
+        child(args.child, args.runs or 1)
+        return 0
+    names = [n.strip() for n in args.only.split(",") if n.strip()] or list(MEASUREMENTS)
+    unknown = [n for n in names if n not in MEASUREMENTS]
+    if unknown:
+        ap.error(f"unknown measurement(s) {unknown}; expected some of {', '.join(MEASUREMENTS)}")
+    if "explorer" in names and not (HERE / "bench_explorer.py").is_file():
+        names.remove("explorer")
+    machine = _machine()
+    print(f"{machine['cpu']}, {machine['cpus']} CPUs, {machine['memory_gb']} GB; {machine['platform']}; "
+          f"load {machine['load_average_at_start'][0]:.2f}")
+    print(f"{'measurement':18s} {'median':>12s} {'':26s} {'1st call':>9s} {'peak':>11s}  {'target':14s}")
+    results, failed = [], {}
+    for name in names:
+        runs = args.runs or MEASUREMENTS[name][2 if args.quick else 1]
+        if runs == 0:
+            continue
+        proc = subprocess.run([PY, str(Path(__file__).resolve()), "--child", name, "--runs", str(runs)],
+                              cwd=ROOT, capture_output=True, text=True)
+        lines = proc.stdout.strip().splitlines()
+        if proc.returncode != 0 or not lines:
+            failed[name] = (proc.stderr or proc.stdout)[-3000:]
+            print(f"{name:18s} FAILED (see 'failed' in the JSON)")
+            continue
+        r = _summarise(name, json.loads(lines[-1]))
+        results.append(r)
+        print(_fmt(r), flush=True)
+    doc = {"generated": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "machine": machine,
+           "results": {r["name"]: r for r in results}, "failed": failed}
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"written {out}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

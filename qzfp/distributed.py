@@ -1,0 +1,612 @@
+"""Batch reports, sweeps and Monte Carlo on a Dask cluster (``--executor dask``).
+
+The default executor stays local processes (:func:`qzfp.report.run_many`,
+:func:`qzfp.compare.sweep`).  When a batch outgrows one machine, the same work is sent to
+an *existing* ``dask.distributed`` cluster::
+
+    dask scheduler                                  # on one machine: tcp://host:8786
+    dask worker tcp://host:8786 --nthreads 1        # on each machine, in the project folder
+    qzfp run params/*.yaml --executor dask --scheduler tcp://host:8786
+    qzfp sweep baseline --set village.vice_president.allowance=40,60,80 --executor dask ...
+
+Assumptions
+-----------
+* **Shared filesystem.**  Workers read the notebooks and write the reports at the same
+  absolute paths as the client (one machine, NFS, or a cluster file system).  Paths are made
+  absolute on the client; relative paths inside scenario files (``register``,
+  ``township_plan``) are resolved against the *client's* working directory, which each task
+  enters on its worker when that folder exists there.
+* **Same environment.**  Workers run the same qzfp (and the same Jupyter kernel) as the
+  client; hooks such as :func:`qzfp.pipeline.data_files_hook` are sent by reference.
+* **One thread per worker** (``--nthreads 1``) for report runs: papermill changes the
+  process's working directory while it executes a notebook.
+
+Failures
+--------
+A worker that dies mid-run (killed, out of memory) loses its tasks; the scheduler moves
+them to another worker (up to its ``distributed.scheduler.allowed-failures``), and a task
+that raises an unexpected exception is retried ``retries`` times.  A scenario whose
+notebook fails is *not* retried: like a local run it comes back as a
+:class:`~qzfp.report.ScenarioReport` with ``ok=False`` naming the scenario, the notebook,
+the cell and the error, and the other scenarios go on.  Temporary folders left behind by a
+dead worker are removed at the end of the batch.
+
+Reproducibility
+---------------
+* A Dask sweep equals :func:`qzfp.compare.sweep` exactly: the grid is cut into the same
+  chunks of ``chunk`` points and each chunk is one vectorised pass of the same code.
+* :func:`monte_carlo_dask` with seed ``s`` and chunk size ``k`` equals
+  :func:`monte_carlo_percentiles` (the local, chunked Monte Carlo) with the same ``s`` and
+  ``k``, whatever the number of workers: chunk ``i`` draws from the ``i``-th child of
+  ``numpy.random.SeedSequence(s).spawn(n_chunks)``.  (It differs from the one-pass
+  :func:`qzfp.population.monte_carlo` with the same seed, which draws all paths from one
+  stream.)
+"""
+
+from __future__ import annotations
+
+import glob
+import math
+import os
+import shutil
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import ParameterError, Problem, QzfpError, RunError, ScenarioError
+from .paramarrays import ParamArrays
+from .report import ExtraFilesHook, ScenarioReport, _check_inputs, _run_one, write_top_index
+
+__all__ = [
+    "MC_CHUNK_BYTES",
+    "default_mc_chunk",
+    "DEFAULT_RETRIES",
+    "MCPercentiles",
+    "connect",
+    "monte_carlo_dask",
+    "monte_carlo_percentiles",
+    "run_many_dask",
+    "sweep_dask",
+]
+
+#: Times a task that raised an unexpected exception is resubmitted [-].
+DEFAULT_RETRIES = 2
+#: Memory budget of one Monte Carlo chunk's age-detailed county arrays [byte]: the default
+#: chunk is the number of paths that fits (all paths for a city; ~2 for a country of 2,800
+#: counties over 16 years, where a path holds ~0.2 GB).
+MC_CHUNK_BYTES = 512 * 2**20
+
+
+# --------------------------------------------------------------------------- client
+
+
+def connect(scheduler: str | None = None, client: Any = None, *, timeout: float = 10.0) -> Any:
+    """A ``dask.distributed.Client`` connected to a running scheduler.
+
+    Parameters
+    ----------
+    scheduler : str, optional
+        Scheduler address (``tcp://host:8786``); default the Dask configuration's
+        ``scheduler-address`` (environment variable ``DASK_SCHEDULER_ADDRESS``).
+    client : distributed.Client, optional
+        Returned as it is when given.
+    timeout : float
+        Seconds to wait for the scheduler [s].
+
+    Raises
+    ------
+    QzfpError
+        No address, or dask.distributed is not installed (exit status 1).
+    RunError
+        The scheduler cannot be reached.
+    """
+    if client is not None:
+        return client
+    try:
+        import dask
+        from distributed import Client
+    except ImportError:
+        raise QzfpError(Problem("--executor dask", "dask.distributed is not installed: "
+                                "pip install 'qzfp[dask]'")) from None
+    address = scheduler or dask.config.get("scheduler-address", None)
+    if not address:
+        raise QzfpError(Problem("--scheduler", "expected the address of a running Dask scheduler "
+                                "(e.g. tcp://host:8786) with --executor dask"))
+    try:
+        return Client(address, timeout=f"{timeout}s", set_as_default=False)
+    except (OSError, TimeoutError) as exc:
+        raise RunError(Problem(f"--scheduler {address}", f"cannot connect to the Dask scheduler: "
+                               f"{type(exc).__name__}: {exc}")) from exc
+
+
+class _Session:
+    """Context manager: a client from :func:`connect`, closed on exit when made here."""
+
+    def __init__(self, scheduler: str | None, client: Any):
+        self._own = client is None
+        self.client = connect(scheduler, client)
+
+    def __enter__(self) -> Any:
+        return self.client
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._own:
+            self.client.close()
+
+
+# --------------------------------------------------------------------------- report batches
+
+
+def _run_in(cwd: str, task: tuple) -> ScenarioReport:
+    """Run one scenario on a worker, in the client's working directory when it exists."""
+    old = os.getcwd()
+    moved = False
+    if os.path.isdir(cwd):
+        os.chdir(cwd)
+        moved = True
+    try:
+        return _run_one(task)
+    finally:
+        if moved:
+            os.chdir(old)
+
+
+def _failed(name: str, out_dir: Path, notebooks: Sequence[Path], exc: BaseException) -> ScenarioReport:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    where = str(notebooks[0]) if len(notebooks) == 1 else "notebooks"
+    return ScenarioReport(
+        name=name,
+        ok=False,
+        folder=out_dir / name,
+        problems=[str(Problem(where, f"scenario {name!r}: the Dask task failed: {type(exc).__name__}: "
+                                     f"{text}; the previous report is unchanged"))],
+    )
+
+
+def _remove_stale_tmp(out_dir: Path, names: Sequence[str]) -> None:
+    """Temporary folders of this batch's scenarios left by a worker that died."""
+    for name in names:
+        for p in out_dir.glob(f".{glob.escape(name)}.tmp-*"):
+            shutil.rmtree(p, ignore_errors=True)
+
+
+def run_many_dask(
+    parameters_list: Sequence[Mapping[str, Any]],
+    notebooks: Sequence[Path],
+    out_dir: Path,
+    *,
+    scheduler: str | None = None,
+    client: Any = None,
+    kernel_name: str = "python3",
+    progress: bool = True,
+    extra_files: ExtraFilesHook | None = None,
+    key_figures: Sequence[Mapping[str, str] | None] | None = None,
+    metadata: Sequence[Mapping[str, Any] | None] | None = None,
+    timeout: float | None = None,
+    keep_notebooks: bool = False,
+    lang: str = "en",
+    retries: int = DEFAULT_RETRIES,
+) -> list[ScenarioReport]:
+    """Run several scenarios on a Dask cluster, one task per scenario, then index them.
+
+    Each task is :func:`qzfp.report.run_scenario` with the arguments of a local
+    :func:`qzfp.report.run_many`, so the report folders are the same as a local run's.
+
+    Parameters
+    ----------
+    parameters_list, notebooks, out_dir
+        As :func:`qzfp.report.run_many`.
+    scheduler : str, optional
+        Address of the running scheduler (see :func:`connect`).
+    client : distributed.Client, optional
+        An existing client to use instead (not closed here).
+    kernel_name, extra_files, key_figures, metadata, timeout, keep_notebooks, lang
+        As :func:`qzfp.report.run_many`; ``extra_files`` must be importable on the workers.
+    progress : bool
+        Show a bar counting finished scenarios (on the client).
+    retries : int
+        Resubmissions of a task that raised an unexpected exception [-].
+
+    Returns
+    -------
+    list of ScenarioReport
+        In input order; a scenario that failed (notebook error, hook error, task lost) has
+        ``ok=False`` and its problems.  Pass the list to :func:`qzfp.report.exit_code`.
+
+    Raises
+    ------
+    ScenarioError
+        Bad input (names, notebooks), before anything is sent to the cluster.
+    QzfpError, RunError
+        No scheduler address / the scheduler cannot be reached.
+    """
+    notebooks = [Path(nb).absolute() for nb in notebooks]
+    sources = [(m or {}).get("scenario_path") for m in metadata] if metadata is not None else None
+    names = _check_inputs(parameters_list, notebooks, sources)
+    n = len(parameters_list)
+    for what, seq in (("key_figures", key_figures), ("metadata", metadata)):
+        if seq is not None and len(seq) != n:
+            raise ScenarioError(Problem(what, f"expected {n} entries (one per scenario), got {len(seq)}"))
+    if retries < 0:
+        raise ScenarioError(Problem("retries", f"expected a number of retries >= 0, got {retries}"))
+    out_dir = Path(out_dir).absolute()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    cwd = os.getcwd()
+    tasks = [
+        (dict(params), notebooks, out_dir, {
+            "kernel_name": kernel_name,
+            "progress": False,
+            "extra_files": extra_files,
+            "key_figures": key_figures[i] if key_figures is not None else None,
+            "metadata": metadata[i] if metadata is not None else None,
+            "timeout": timeout,
+            "position": 0,
+            "keep_notebooks": keep_notebooks,
+        })
+        for i, params in enumerate(parameters_list)
+    ]
+    stamp = f"{time.time_ns():x}"
+    with _Session(scheduler, client) as cl:
+        futures = [cl.submit(_run_in, cwd, task, retries=retries, pure=False,
+                             key=f"qzfp-run-{name}-{stamp}") for name, task in zip(names, tasks, strict=True)]
+        if progress:
+            from distributed import as_completed
+            from tqdm.auto import tqdm
+
+            with tqdm(total=n, desc="scenarios (dask)", unit="scenario") as bar:
+                for _ in as_completed(futures):
+                    bar.update(1)
+        reports = []
+        for name, fut in zip(names, futures, strict=True):
+            try:
+                reports.append(fut.result())
+            except Exception as exc:  # lost worker beyond allowed failures, retries exhausted
+                reports.append(_failed(name, out_dir, notebooks, exc))
+    _remove_stale_tmp(out_dir, names)
+    write_top_index(out_dir, lang=lang)
+    return reports
+
+
+# --------------------------------------------------------------------------- sweeps
+
+
+def _sweep_chunk(register: Any, base_pa: ParamArrays, updates: dict[str, np.ndarray], variant: str,
+                 chunk: int) -> dict[str, np.ndarray]:
+    """Outcomes of a slice of grid points (runs on a worker; the code of a local sweep)."""
+    from .compare import _evaluate
+
+    return _evaluate(register, base_pa, updates, variant, chunk)
+
+
+def _grid(scenario: Any, grid: Mapping[str, Sequence[float]], pa: ParamArrays) -> tuple[list[str], np.ndarray]:
+    """Validated paths and the (P, K) array of grid points (the checks of a local sweep)."""
+    import itertools
+
+    from .compare import _check_paths
+
+    if not grid:
+        raise ParameterError("sweep needs at least one path with values")
+    paths = list(grid)
+    _check_paths(pa, paths, "--set")
+    problems = []
+    for p in paths:
+        param = scenario.parameter(p)
+        for v in grid[p]:
+            value = float(v) if param.kind == "float" else (int(v) if float(v).is_integer() else v)
+            for msg in param.check(value):
+                problems.append(Problem(f"--set {p}", msg))
+        if not grid[p]:
+            problems.append(Problem(f"--set {p}", "no values given"))
+    if problems:
+        raise ParameterError(problems)
+    points = np.array(list(itertools.product(*[list(map(float, grid[p])) for p in paths])), dtype=float)
+    return paths, points
+
+
+def sweep_dask(
+    scenario: Any,
+    grid: Mapping[str, Sequence[float]],
+    *,
+    scheduler: str | None = None,
+    client: Any = None,
+    register: Any = None,
+    chunk: int | None = None,
+    chunks_per_task: int = 1,
+    retries: int = DEFAULT_RETRIES,
+) -> pd.DataFrame:
+    """:func:`qzfp.compare.sweep` with the chunks of grid points computed on Dask workers.
+
+    Parameters
+    ----------
+    scenario : Scenario or str
+    grid : mapping of str to sequence of float
+        Rulebook path → values, as :func:`qzfp.compare.sweep`.
+    scheduler, client
+        See :func:`connect`.
+    register : Register, optional
+        Register to use instead of the scenario's (before its redistricting).
+    chunk : int, optional
+        Grid points per vectorised pass [point]; default
+        :data:`qzfp.compare.DEFAULT_CHUNK`.
+    chunks_per_task : int
+        Vectorised passes per task (fewer, larger tasks for big grids).
+    retries : int
+        Resubmissions of a task that raised [-].
+
+    Returns
+    -------
+    pandas.DataFrame
+        The same table as :func:`qzfp.compare.sweep` (equal values, same order).
+    """
+    from .compare import DEFAULT_CHUNK
+    from .scenario import Scenario, load_scenario
+    from .simulate import prepare_register
+
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario)
+    chunk = DEFAULT_CHUNK if chunk is None else int(chunk)
+    if chunk < 1 or chunks_per_task < 1:
+        raise ParameterError(Problem("chunk", f"expected positive chunk sizes, got {chunk} x {chunks_per_task}"))
+    reg = prepare_register(scenario, register)
+    pa = scenario.arrays()
+    paths, points = _grid(scenario, grid, pa)
+    variant = scenario.params.get("variant", "medium")
+    step = chunk * chunks_per_task  # task boundaries on chunk boundaries: the same passes as locally
+    n = len(points)
+    with _Session(scheduler, client) as cl:
+        reg_f = cl.scatter(reg, broadcast=False)
+        pa_f = cl.scatter(pa, broadcast=False)
+        futures = [
+            cl.submit(_sweep_chunk, reg_f, pa_f, {p: points[lo:lo + step, i] for i, p in enumerate(paths)},
+                      variant, chunk, retries=retries, pure=False)
+            for lo in range(0, n, step)
+        ]
+        parts = cl.gather(futures)
+    df = pd.DataFrame({p: points[:, i] for i, p in enumerate(paths)})
+    for k in parts[0]:
+        df[k] = np.concatenate([part[k] for part in parts])
+    df.attrs["scenario"] = scenario.name
+    return df
+
+
+# --------------------------------------------------------------------------- Monte Carlo
+
+
+@dataclass
+class MCPercentiles:
+    """Percentiles over Monte Carlo paths computed chunk by chunk.
+
+    Attributes
+    ----------
+    years : numpy.ndarray
+        (T,) calendar years.
+    quantiles : tuple of float
+        Percentiles held (rows Q of the arrays) [%].
+    n_paths, seed, chunk : int
+        Paths drawn, seed and paths per chunk (same seed and chunk → same result).
+    county : dict of str to numpy.ndarray
+        Indicator → (Q, T, C) county percentiles [person or person/year].
+    city : dict of str to numpy.ndarray
+        Indicator → (Q, T) percentiles of the city (or province, country) total of each path.
+    county_codes : numpy.ndarray
+        (C,) county codes.
+    """
+
+    years: np.ndarray
+    quantiles: tuple
+    n_paths: int
+    seed: int
+    chunk: int
+    county: dict
+    city: dict
+    county_codes: np.ndarray
+    _register: Any = field(default=None, repr=False)
+    _pa: Any = field(default=None, repr=False)
+    _below: dict = field(default_factory=dict, repr=False)
+
+    def _check(self, indicator: str) -> None:
+        if indicator not in self.county:
+            raise KeyError(f"indicator {indicator!r} not kept; have {sorted(self.county)}")
+
+    def village(self, indicator: str) -> np.ndarray:
+        """(Q, T, V) village percentiles of an indicator (not ``net_migration``).
+
+        Village values are the county value times a coefficient that does not depend on
+        the path (the allocation of :func:`qzfp.population.project`), so the village
+        percentiles are the county percentiles allocated — exact, without village arrays
+        per path.  Net migration is a balance residual per path and is not available here.
+        """
+        return self._allocated(indicator)[0]
+
+    def township(self, indicator: str) -> np.ndarray:
+        """(Q, T, S) township percentiles (sums of the allocated villages)."""
+        return self._allocated(indicator)[1]
+
+    def _allocated(self, indicator: str) -> tuple[np.ndarray, np.ndarray]:
+        from .population import _allocate, _allocation_params, _prepare
+
+        if indicator == "net_migration":
+            raise KeyError("village and township net migration percentiles need every path's villages; "
+                           "use qzfp.population.percentiles on an in-memory Monte Carlo")
+        self._check(indicator)
+        if indicator not in self._below:
+            prep = _prepare(self._register)
+            alloc = _allocation_params(self._pa, len(self.years))
+            v, s = _allocate(prep, alloc, self.county, None, (indicator,))
+            self._below[indicator] = (v[indicator], s[indicator])
+        return self._below[indicator]
+
+    def _row(self, percentile: float) -> int:
+        if float(percentile) not in self.quantiles:
+            raise KeyError(f"percentile {percentile} not held; have {self.quantiles}")
+        return self.quantiles.index(float(percentile))
+
+    def counties(self, percentile: float = 50) -> pd.DataFrame:
+        """Tidy table ``year, county_code`` + kept indicators at one percentile."""
+        i = self._row(percentile)
+        c = len(self.county_codes)
+        out: dict[str, Any] = {"year": np.repeat(self.years, c), "county_code": np.tile(self.county_codes, len(self.years))}
+        for k, v in self.county.items():
+            out[k] = v[i].reshape(-1)
+        return pd.DataFrame(out)
+
+    def city_table(self) -> pd.DataFrame:
+        """Tidy table ``year, percentile`` + kept indicators of the whole register."""
+        q = len(self.quantiles)
+        out: dict[str, Any] = {"year": np.tile(self.years, q),
+                               "percentile": np.repeat(np.asarray(self.quantiles), len(self.years))}
+        for k, v in self.city.items():
+            out[k] = v.reshape(-1)
+        return pd.DataFrame(out)
+
+
+def _mc_chunk(register: Any, pa: ParamArrays, n_paths: int, seed: np.random.SeedSequence, variant: str,
+              calibrate: bool, indicators: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """County indicators (n, T, C) of one chunk of Monte Carlo paths (runs on a worker)."""
+    from .population import monte_carlo
+
+    r = monte_carlo(register, pa, n_paths, seed, variant=variant, calibrate=calibrate)
+    ci = r.county_indicators()
+    return {k: np.ascontiguousarray(ci[k]) for k in indicators}
+
+
+def default_mc_chunk(register: Any, n_years: int, n_paths: int) -> int:
+    """Paths per chunk whose county arrays (pop, deaths, net migration by sex and age) fit in
+    :data:`MC_CHUNK_BYTES` [path] (at least 1, at most ``n_paths``)."""
+    from .population import AGES
+
+    per_path = 3 * (n_years + 1) * max(1, register.n_counties) * 2 * AGES * 8
+    return int(max(1, min(max(1, n_paths), MC_CHUNK_BYTES // per_path)))
+
+
+def _mc_plan(n_paths: int, seed: int, chunk: int) -> list[tuple[int, np.random.SeedSequence]]:
+    if n_paths < 1:
+        raise ParameterError(Problem("mc_paths", f"expected at least 1 path, got {n_paths}"))
+    if chunk < 1:
+        raise ParameterError(Problem("chunk", f"expected at least 1 path per chunk, got {chunk}"))
+    k = math.ceil(n_paths / chunk)
+    seeds = np.random.SeedSequence(int(seed)).spawn(k)
+    return [(min(chunk, n_paths - i * chunk), seeds[i]) for i in range(k)]
+
+
+def _check_mc(indicators: Sequence[str], q: Sequence[float]) -> tuple[tuple[str, ...], tuple[float, ...]]:
+    from .population import INDICATORS
+
+    ind = tuple(indicators)
+    bad = [i for i in ind if i not in INDICATORS]
+    if bad or not ind:
+        raise ParameterError(Problem("indicators", f"expected some of {', '.join(INDICATORS)}, got {list(ind)}"))
+    qt = tuple(float(x) for x in q)
+    if not qt or any(not 0.0 <= x <= 100.0 for x in qt):
+        raise ParameterError(Problem("percentiles", f"expected percentiles in 0..100, got {list(q)}"))
+    return ind, qt
+
+
+def _assemble(register: Any, pa: ParamArrays, parts: list[dict], n_paths: int, seed: int, chunk: int,
+              indicators: tuple[str, ...], qt: tuple[float, ...]) -> MCPercentiles:
+    county: dict[str, np.ndarray] = {}
+    city: dict[str, np.ndarray] = {}
+    for k in indicators:
+        allp = np.concatenate([p[k] for p in parts], axis=0)  # (N, T, C)
+        county[k] = np.percentile(allp, qt, axis=0)
+        city[k] = np.percentile(allp.sum(axis=-1), qt, axis=0)
+        del allp
+    return MCPercentiles(
+        years=np.asarray(pa.years), quantiles=qt, n_paths=n_paths, seed=int(seed), chunk=chunk,
+        county=county, city=city, county_codes=register.counties["county_code"].to_numpy().astype(str),
+        _register=register, _pa=pa,
+    )
+
+
+def monte_carlo_percentiles(
+    register: Any,
+    pa: ParamArrays,
+    n_paths: int,
+    seed: int,
+    *,
+    chunk: int | None = None,
+    q: Sequence[float] = (10, 50, 90),
+    indicators: Sequence[str] = ("pop", "aged_60plus", "women_15_49", "births", "deaths"),
+    variant: str = "medium",
+    calibrate: bool = True,
+) -> MCPercentiles:
+    """Monte Carlo percentiles computed ``chunk`` paths at a time (bounded memory).
+
+    The paths of :func:`qzfp.population.monte_carlo` are drawn in chunks with
+    independent streams (chunk ``i`` uses child ``i`` of ``SeedSequence(seed)``); of each
+    chunk only the county indicators asked for are kept, and the percentiles are taken over
+    all paths at the end (exact, not an approximation).
+
+    Memory: one chunk's age-detailed county arrays, about ``chunk × 3 × T × C × 2 × 101 × 8``
+    bytes (≈ 0.2 GB per path for a country of 2,800 counties over 16 years; the default chunk
+    keeps this under :data:`MC_CHUNK_BYTES`), plus the kept indicators, ``n_paths × T × C × 8``
+    bytes each.
+
+    Parameters
+    ----------
+    register : Register
+    pa : ParamArrays
+        Demographic assumptions, N = 1 (the central path).
+    n_paths : int
+        Paths [path].
+    seed : int
+        Seed (same seed and chunk → same result).
+    chunk : int, optional
+        Paths per chunk [path]; default :func:`default_mc_chunk` (memory-bounded).
+    q : sequence of float
+        Percentiles [%].
+    indicators : sequence of str
+        County indicators kept (of :data:`qzfp.population.INDICATORS`).
+    variant, calibrate
+        As :func:`qzfp.population.monte_carlo`.
+
+    Returns
+    -------
+    MCPercentiles
+    """
+    ind, qt = _check_mc(indicators, q)
+    if chunk is None:
+        chunk = default_mc_chunk(register, len(pa.years), n_paths)
+    plan = _mc_plan(n_paths, seed, chunk)
+    parts = [_mc_chunk(register, pa, n, s, variant, calibrate, ind) for n, s in plan]
+    return _assemble(register, pa, parts, n_paths, seed, chunk, ind, qt)
+
+
+def monte_carlo_dask(
+    register: Any,
+    pa: ParamArrays,
+    n_paths: int,
+    seed: int,
+    *,
+    scheduler: str | None = None,
+    client: Any = None,
+    chunk: int | None = None,
+    q: Sequence[float] = (10, 50, 90),
+    indicators: Sequence[str] = ("pop", "aged_60plus", "women_15_49", "births", "deaths"),
+    variant: str = "medium",
+    calibrate: bool = True,
+    retries: int = DEFAULT_RETRIES,
+) -> MCPercentiles:
+    """:func:`monte_carlo_percentiles` with the chunks computed on Dask workers.
+
+    Equal to the local chunked result with the same ``seed`` and ``chunk``, whatever the
+    number of workers (see the module notes).  Parameters as
+    :func:`monte_carlo_percentiles`, plus ``scheduler``/``client`` (:func:`connect`) and
+    ``retries``.
+    """
+    ind, qt = _check_mc(indicators, q)
+    if chunk is None:
+        chunk = default_mc_chunk(register, len(pa.years), n_paths)
+    plan = _mc_plan(n_paths, seed, chunk)
+    with _Session(scheduler, client) as cl:
+        reg_f = cl.scatter(register, broadcast=False)
+        pa_f = cl.scatter(pa, broadcast=False)
+        futures = [cl.submit(_mc_chunk, reg_f, pa_f, n, s, variant, calibrate, ind, retries=retries, pure=False)
+                   for n, s in plan]
+        parts = cl.gather(futures)
+    return _assemble(register, pa, parts, n_paths, seed, chunk, ind, qt)
