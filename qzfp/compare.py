@@ -205,6 +205,47 @@ def _evaluate(register: Register, base_pa: ParamArrays, updates: Mapping[str, np
     return {k: np.concatenate(v) for k, v in out.items()}
 
 
+def sweep_points(scenario: Scenario, grid: Mapping[str, Sequence[float]],
+                 pa: ParamArrays) -> tuple[list[str], np.ndarray]:
+    """Validate a sweep grid and expand it into points.
+
+    Returns
+    -------
+    paths : list of str
+        The swept rulebook paths.
+    points : numpy.ndarray, shape (K, P)
+        Every combination of the values, in ``itertools.product`` order.
+
+    Raises
+    ------
+    ParameterError
+        Unknown path (with "did you mean"), a path read once per run, a value outside the
+        parameter's range, a path without values.
+    """
+    if not grid:
+        raise ParameterError("sweep needs at least one path with values")
+    paths = list(grid)
+    _check_paths(pa, paths, "--set")
+    problems = []
+    for p in paths:
+        if p.startswith(_NOT_SCALED) or p.endswith("reference_year"):
+            problems.append(Problem(f"--set {p}", "is read once per run (a shape, calibration, "
+                                    "uncertainty or funding-share parameter), so it cannot be swept in one "
+                                    "pass; compare separate scenario files instead"))
+            continue
+        param = scenario.parameter(p)
+        for v in grid[p]:
+            value = int(v) if float(v).is_integer() else float(v)
+            for msg in param.check(value):
+                problems.append(Problem(f"--set {p}", msg))
+        if not grid[p]:
+            problems.append(Problem(f"--set {p}", "no values given"))
+    if problems:
+        raise ParameterError(problems)
+    points = np.array(list(itertools.product(*[list(map(float, grid[p])) for p in paths])), dtype=float)
+    return paths, points
+
+
 def sweep(scenario: Scenario | str, grid: Mapping[str, Sequence[float]], *,
           register: Register | None = None, chunk: int = DEFAULT_CHUNK) -> pd.DataFrame:
     """Evaluate a grid over numeric rules or assumptions in vectorised passes.
@@ -233,28 +274,9 @@ def sweep(scenario: Scenario | str, grid: Mapping[str, Sequence[float]], *,
     """
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
-    if not grid:
-        raise ParameterError("sweep needs at least one path with values")
     reg = prepare_register(scenario, register)
     pa = scenario.arrays()
-    paths = list(grid)
-    _check_paths(pa, paths, "--set")
-    problems = []
-    for p in paths:
-        if p.startswith(_NOT_SCALED) or p.endswith("reference_year"):
-            problems.append(Problem(f"--set {p}", "is read once per run (a shape, calibration, "
-                                    "uncertainty or funding-share parameter), so it cannot be swept in one "
-                                    "pass; compare separate scenario files instead"))
-            continue
-        param = scenario.parameter(p)
-        for v in grid[p]:
-            for msg in param.check(float(v) if param.kind == "float" else (int(v) if float(v).is_integer() else v)):
-                problems.append(Problem(f"--set {p}", msg))
-        if not grid[p]:
-            problems.append(Problem(f"--set {p}", "no values given"))
-    if problems:
-        raise ParameterError(problems)
-    points = np.array(list(itertools.product(*[list(map(float, grid[p])) for p in paths])), dtype=float)
+    paths, points = sweep_points(scenario, grid, pa)
     updates = {p: points[:, i] for i, p in enumerate(paths)}
     res = _evaluate(reg, pa, updates, scenario.params.get("variant", "medium"), chunk)
     df = pd.DataFrame({p: points[:, i] for i, p in enumerate(paths)})

@@ -284,28 +284,10 @@ def _sweep_chunk(register: Any, base_pa: ParamArrays, updates: dict[str, np.ndar
 
 
 def _grid(scenario: Any, grid: Mapping[str, Sequence[float]], pa: ParamArrays) -> tuple[list[str], np.ndarray]:
-    """Validated paths and the (P, K) array of grid points (the checks of a local sweep)."""
-    import itertools
+    """Validated paths and the (K, P) array of grid points (the checks of a local sweep)."""
+    from .compare import sweep_points
 
-    from .compare import _check_paths
-
-    if not grid:
-        raise ParameterError("sweep needs at least one path with values")
-    paths = list(grid)
-    _check_paths(pa, paths, "--set")
-    problems = []
-    for p in paths:
-        param = scenario.parameter(p)
-        for v in grid[p]:
-            value = float(v) if param.kind == "float" else (int(v) if float(v).is_integer() else v)
-            for msg in param.check(value):
-                problems.append(Problem(f"--set {p}", msg))
-        if not grid[p]:
-            problems.append(Problem(f"--set {p}", "no values given"))
-    if problems:
-        raise ParameterError(problems)
-    points = np.array(list(itertools.product(*[list(map(float, grid[p])) for p in paths])), dtype=float)
-    return paths, points
+    return sweep_points(scenario, grid, pa)
 
 
 def sweep_dask(

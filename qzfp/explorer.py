@@ -1103,7 +1103,7 @@ class Explorer:
             (label("col.wisn_required_staff", lang), i18n.format_number(f["wisn_required_staff"], lang)),
             (label("col.townships_short_of_staff", lang), i18n.format_number(f["townships_short_of_staff"], lang)),
             (label("col.budget_yuan", lang), i18n.format_number(f["budget_yuan"], lang)),
-            (label("col.budget_horizon_yuan", lang, start_year=y0, end_year=y1),
+            (label("nb.explore.budget_horizon", lang, start_year=y0, end_year=y1),
              i18n.format_number(f["budget_horizon_yuan"], lang)),
             (label("col.budget_per_capita_yuan", lang), i18n.format_number(f["budget_per_capita_yuan"], lang, 2)),
         ]

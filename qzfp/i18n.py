@@ -795,7 +795,8 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "nb.explore.figures_title": ("Key figures, {place}, {year}", "{place}{year}年关键指标"),
     "nb.explore.total": ("Total", "合计"),
     "nb.explore.updated_in": ("updated in {ms} ms", "更新用时{ms}毫秒"),
-    "col.budget_horizon_yuan": ("Budget {start_year}–{end_year} [yuan]", "{start_year}—{end_year}年预算合计（元）"),
+    "col.budget_horizon_yuan": ("Budget over the horizon [yuan]", "预测期预算合计（元）"),
+    "nb.explore.budget_horizon": ("Budget {start_year}–{end_year} [yuan]", "{start_year}—{end_year}年预算合计（元）"),
     # ---------------------------------------------------------------- key figures
     "kf.population": ("Population {year}", "{year}年人口"),
     "kf.village_vice_presidents": ("Village vice-presidents {year}", "{year}年村专职副会长"),

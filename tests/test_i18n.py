@@ -267,3 +267,8 @@ def test_every_line_of_the_budget_engine_has_a_label_when_the_engine_is_present(
     budget = pytest.importorskip("qzfp.budget")
     unlabelled = [line for line in getattr(budget, "LINE_IDS", ()) if line not in BUDGET_LINES]
     assert unlabelled == []
+
+
+def test_column_labels_have_no_template_fields_so_any_table_can_use_them():
+    for key in i18n.keys("col."):
+        assert not i18n.template_fields(i18n.CATALOGUE["en"][key]), key
