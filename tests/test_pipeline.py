@@ -1,0 +1,127 @@
+"""End to end: ``qzfp run`` on real scenario files and the real report notebooks."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from qzfp.cli import main
+from qzfp.i18n import format_persons, format_yuan
+from qzfp.pipeline import REPORT_NOTEBOOKS, run_reports
+from qzfp.scenario import load_scenario
+from qzfp.simulate import simulate
+from qzfp.workbook import read_budget_totals
+
+REPO = Path(__file__).resolve().parents[1]
+PARAMS = REPO / "params"
+FAIL = REPO / "tests" / "data" / "notebooks" / "fail.ipynb"
+
+
+def small(tmp: Path, name: str, parent: str, lang: str = "en") -> Path:
+    """A scenario file extending a shipped one with a 2-year horizon and few MC paths."""
+    path = tmp / f"{name}.yaml"
+    path.write_text(
+        f"extends: {PARAMS / (parent + '.yaml')}\nscenario_name: {name}\nhorizon: 2\nmc_paths: 10\nlang: {lang}\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def tree_digest(folder: Path) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("pipeline")
+    base = small(tmp, "base", "baseline")
+    variant = small(tmp, "t300", "threshold_300")
+    out = tmp / "reports"
+    rc = main(["run", str(base), str(variant), "--out", str(out), "--quiet", "--jobs", "2"])
+    return tmp, out, rc, {"base": base, "t300": variant}
+
+
+def test_qzfp_run_exits_0_and_writes_every_expected_file(reports):
+    _, out, rc, files = reports
+    assert rc == 0
+    assert (out / "index.html").is_file()
+    for name in files:
+        folder = out / name
+        for nb in REPORT_NOTEBOOKS:
+            assert (folder / f"{nb}.html").is_file(), nb
+        for f in ("index.html", "budget.xlsx", "run.json", "data/summary.csv", "data/budget.csv",
+                  "data/population_villages.csv", "data/staffing.csv", "data/workload.csv",
+                  "data/assumptions.csv"):
+            assert (folder / f).is_file(), f
+
+
+def test_the_pages_show_the_model_key_figures_and_no_input_code(reports):
+    _, out, _, files = reports
+    res = simulate(load_scenario(files["base"]))
+    summary = res.summary()
+    population = format_persons(summary["population"].iloc[0], "en")
+    budget = format_yuan(summary["budget_yuan"].sum(), "en")
+    index = (out / "base" / "index.html").read_text(encoding="utf-8")
+    assert population in index and budget in index
+    page = (out / "base" / "01_population.html").read_text(encoding="utf-8")
+    assert population in page
+    for nb in REPORT_NOTEBOOKS:
+        html = (out / "base" / f"{nb}.html").read_text(encoding="utf-8")
+        assert "import qzfp" not in html and "from qzfp" not in html
+        assert "mc_paths: int" not in html  # no parameters cell
+        assert not re.search(r"<script[^>]+src=[\"']https?://", html)
+
+
+def test_the_workbook_reads_back_with_the_totals_of_results_budget(reports):
+    _, out, _, files = reports
+    for name, path in files.items():
+        res = simulate(load_scenario(path))
+        totals = read_budget_totals(out / name / "budget.xlsx")
+        assert totals["total"] == pytest.approx(res.budget["amount_yuan"].sum(), rel=1e-9)
+        by_year = res.budget.groupby("year")["amount_yuan"].sum()
+        for year, amount in by_year.items():
+            assert totals["by_year"][int(year)] == pytest.approx(amount, rel=1e-9)
+
+
+def test_run_json_hashes_differ_between_scenarios_and_follow_the_scenario(reports):
+    _, out, _, files = reports
+    a = json.loads((out / "base" / "run.json").read_text(encoding="utf-8"))
+    b = json.loads((out / "t300" / "run.json").read_text(encoding="utf-8"))
+    assert a["scenario_sha256"] == load_scenario(files["base"]).sha256
+    assert a["scenario_sha256"] != b["scenario_sha256"]
+    assert a["register_sha256"] == b["register_sha256"]
+
+
+def test_the_top_index_lists_both_scenarios(reports):
+    _, out, _, _ = reports
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert 'href="base/index.html"' in index and 'href="t300/index.html"' in index
+
+
+def test_a_failing_notebook_keeps_the_previous_report_and_exits_2(reports, tmp_path, capsys):
+    _, out, _, files = reports
+    work = tmp_path / "reports"
+    shutil.copytree(out / "base", work / "base")
+    before = tree_digest(work / "base")
+    rc = run_reports([files["base"]], out=work, progress=False, notebooks=[FAIL])
+    assert rc == 2
+    err = capsys.readouterr().err
+    assert "fail.ipynb" in err and "RuntimeError" in err
+    assert tree_digest(work / "base") == before
+    assert (work / ".failed" / "base" / "fail.ipynb").is_file()
+
+
+def test_a_report_in_chinese_uses_chinese_headings_and_county_names(tmp_path):
+    path = small(tmp_path, "zh", "baseline", lang="zh")
+    out = tmp_path / "reports"
+    assert run_reports([path], out=out, progress=False) == 0
+    page = (out / "zh" / "01_population.html").read_text(encoding="utf-8")
+    assert "柯城区" in page and "人口" in page
+    index = (out / "zh" / "index.html").read_text(encoding="utf-8")
+    assert "关键" in index
