@@ -11,9 +11,13 @@ The county projection works in single years of age 0..100+ by sex with annual st
 * migration: net migrants = rate x population x a Rogers-Castro age profile; the in-migrant
   (floating) population is a separate stock with its own inflow and outflow rates.
 
-The base population of every county is a stable age structure whose growth parameter is
-solved, together with county fertility and mortality multipliers, so that the projection
-reproduces the county's 2010 share aged 60+ and 2010 crude birth and death rates
+The base population of every county is built from birth cohorts whose size grows at r_old
+per year of birth before a fertility transition year and at r_young from it on (with a
+relative-size profile for the 1959-61 famine and the 1962-75 baby boom), times survival
+from the life table.  Per county r_old, r_young and a fertility multiplier are solved
+(vectorised Newton iteration) so that the projection reproduces the county's 2010 share aged
+60+ and crude birth rate and the youngest base cohort continues into the first projected
+births; mortality multipliers follow the 2010 crude death rates
 (``qzfp/data/reference/quzhou_counties.csv``).  Below the county, village shares of the
 county population drift with class-specific growth differentials (urban, rural, remote) and
 are renormalised per county every year; indicators are allocated with urban/rural factors
@@ -124,6 +128,13 @@ DEMOGRAPHY_PATHS = tuple(
         "calibration.city_share_60plus",
         "calibration.city_birth_rate",
         "calibration.city_death_rate",
+        "calibration.cohorts.transition_year",
+        "calibration.cohorts.famine_first_year",
+        "calibration.cohorts.famine_last_year",
+        "calibration.cohorts.famine_factor",
+        "calibration.cohorts.boom_first_year",
+        "calibration.cohorts.boom_last_year",
+        "calibration.cohorts.boom_factor",
         "uncertainty.tfr_sd",
         "uncertainty.tfr_ar1",
         "uncertainty.e0_gain_sd",
@@ -487,7 +498,7 @@ def _kernel(
     pop0 : (B, C, 2, A) persons at 1 January of the first year.
     inm0 : (B, C) in-migrant stock [person].
     asm : yearly assumptions with leading axis 1 or B.
-    fert_mult, mort_mult : (C,) county multipliers of the TFR and of the Siler level.
+    fert_mult, mort_mult : (C,) or (B, C) county multipliers of the TFR and of the Siler level.
     steps : number of annual steps.
     year_index : (steps,) index into the assumption years of each step (default 0..steps-1).
 
@@ -508,11 +519,13 @@ def _kernel(
     pop[:, 0] = pop0
     inm[:, 0] = inm0
     k_all = model.level(asm.e0)  # (N, T, 2)
+    fm = np.atleast_2d(fert_mult)  # (1|B, C)
+    mm = np.atleast_2d(mort_mult)
     for t in range(steps):
         y = int(year_index[t])
         p = pop[:, t]
         total = p.sum(axis=(-2, -1))  # (B, C)
-        k = k_all[:, y, None, :] * mort_mult[None, :, None]  # (B|1, C, 2)
+        k = k_all[:, y, None, :] * mm[..., None]  # (B|1, C, 2)
         surv = model.survival(k)  # (B|1, C, 2, A)
         share = asm.male_share[:, y]
         sexshare = np.stack([share, 1.0 - share], axis=-1)[:, None, :, None]  # (B|1,1,2,1)
@@ -526,7 +539,7 @@ def _kernel(
         new = pop[:, t + 1]
         new[..., 1:] = base[..., 1:] + m[..., 1:] - d
         w = 0.5 * (p[:, :, 1, 15:50] + new[:, :, 1, 15:50])  # women 15-49 exposure
-        tfr = asm.tfr[:, y, None] * fert_mult[None, :]  # (B|1, C)
+        tfr = asm.tfr[:, y, None] * fm  # (B|1, C)
         b_tot = tfr * np.einsum("ncx,nx->nc", w, np.broadcast_to(asm.pattern[:, y], (b, 35)))
         srb = asm.srb[:, y, None]
         bsex = np.stack([b_tot * srb / (100.0 + srb), b_tot * 100.0 / (100.0 + srb)], axis=-1)
@@ -651,23 +664,31 @@ class Calibration:
     ----------
     base_pop : numpy.ndarray
         (C, 2, A) persons at 1 January of the start year.
-    growth : numpy.ndarray
-        (C,) stable-population growth parameter r of the base age structure [1/year].
+    r_old, r_young : numpy.ndarray
+        (C,) growth rates of the size of successive birth cohorts born before and from the
+        fertility transition year on [1/year] (two-regime base; 0 and 0 without calibration).
+    transition_year : int
+        First birth year of the post-transition regime [year].
     fert_mult, mort_mult : numpy.ndarray
-        (C,) county multipliers of the city TFR and of the Siler mortality level, in the ratio
-        of the counties' crude birth/death rates and scaled so that their births-/deaths-
-        weighted mean is 1 (the rulebook TFR and e0 stay the city's levels).
+        (C,) county multipliers of the city TFR and of the Siler mortality level.  The
+        fertility multipliers reproduce each county's crude birth rate exactly (with the
+        packaged rulebook their births-weighted mean is 1: the rulebook TFR is the
+        census-consistent city level); the mortality multipliers are in the ratio of the
+        counties' crude death rates and scaled so that their deaths-weighted mean is 1 (the
+        rulebook e0 stays the city's level).
     target, achieved : numpy.ndarray
         (C, 3) share aged 60+ [share], CBR and CDR [per mille/year] aimed at and reproduced
-        in the calibration year (the 60+ shares exactly; the rates up to one city-wide
-        factor each, which is the gap between the rulebook's city levels and the reference).
+        in the calibration year (the 60+ share and the CBR exactly, the CDR up to one
+        city-wide factor, the gap between the rulebook's city e0 and the reference).
     year : int
         Calendar year of the targets as matched (the reference year, or the start year when
         the reference year is before it).
     """
 
     base_pop: np.ndarray
-    growth: np.ndarray
+    r_old: np.ndarray
+    r_young: np.ndarray
+    transition_year: int
     fert_mult: np.ndarray
     mort_mult: np.ndarray
     target: np.ndarray
@@ -676,18 +697,82 @@ class Calibration:
 
 
 _CAL_CACHE: dict[str, Calibration] = {}
-#: Counties per block of the calibration projections (memory ~ 81 x 6 x block x 202 x 8 bytes
-#: per array; 64 keeps each under 50 MB).
-_CAL_BLOCK = 64
-_R_GRID = np.linspace(-0.08, 0.08, 81)
+#: Counties per block of the calibration projections (memory ~ 3 x 6 x block x 202 x 8 bytes
+#: per array; 512 keeps each under 20 MB for country-size registers).
+_CAL_BLOCK = 512
+#: Bounds of the unknowns (r_old, r_young [1/year], log fertility and mortality multipliers).
+_BOUNDS = (np.array([[-0.15], [-0.15], [-2.0], [-3.0]]), np.array([[0.15], [0.15], [2.0], [3.0]]))
+#: Finite-difference step of the Newton solver, largest step per iteration, tolerance.
+_CAL_H = 1e-5
+_CAL_MAX_STEP = np.array([[0.03], [0.03], [0.5], [0.5]])
+_CAL_TOL = 1e-10
+_CAL_MAX_ITER = 40
+_COHORT_KEYS = (
+    "transition_year",
+    "famine_first_year",
+    "famine_last_year",
+    "famine_factor",
+    "boom_first_year",
+    "boom_last_year",
+    "boom_factor",
+)
 
 
-def _stable_base(model: _MortalityModel, k: np.ndarray, r: np.ndarray, srb: float, total: np.ndarray) -> np.ndarray:
-    """Stable age structures ``L_s(x) e^{-r (x+0.5)}``: k (C,2), r (G,C), total (C,) -> (G,C,2,A)."""
-    lx = np.exp(-k[..., None] * model.hazard)  # (C,2,132)
-    big_l = _person_years(lx, model.a0)  # (C,2,131)
-    x = np.arange(big_l.shape[-1]) + 0.5
-    w = big_l[None] * np.exp(-r[..., None, None] * x)  # (G,C,2,131)
+def _cohort_settings(row0: dict[str, np.ndarray], start: int) -> dict[str, float]:
+    """Read and check ``calibration.cohorts.*`` (first set, start year)."""
+    v = {k: float(row0[_P + "calibration.cohorts." + k][0, 0]) for k in _COHORT_KEYS}
+    problems = []
+    for k in _COHORT_KEYS:
+        if not np.isfinite(v[k]):
+            problems.append(Problem(_P + "calibration.cohorts." + k, f"expected a finite number, got {v[k]}"))
+    if not start - 100 <= v["transition_year"] <= start:
+        problems.append(Problem(_P + "calibration.cohorts.transition_year",
+                                f"value {v['transition_year']:g} is out of range; expected a birth year in "
+                                f"{start - 100}..{start} (start year {start})"))
+    for name in ("famine", "boom"):
+        first, last, factor = v[name + "_first_year"], v[name + "_last_year"], v[name + "_factor"]
+        if first > last:
+            problems.append(Problem(_P + f"calibration.cohorts.{name}_first_year",
+                                    f"value {first:g} is after {name}_last_year {last:g}; expected first <= last"))
+        if not factor > 0:
+            problems.append(Problem(_P + f"calibration.cohorts.{name}_factor",
+                                    f"value {factor:g} is out of range; expected > 0"))
+    if problems:
+        raise ParameterError(problems)
+    return v
+
+
+def _cohort_log_profile(birth_year: np.ndarray, v: dict[str, float]) -> np.ndarray:
+    """Log relative size of the birth cohorts (famine dip, baby boom) on top of the two regimes."""
+    out = np.zeros(birth_year.shape)
+    for name in ("famine", "boom"):
+        inside = (birth_year >= v[name + "_first_year"]) & (birth_year <= v[name + "_last_year"])
+        out[inside] += np.log(v[name + "_factor"])
+    return out
+
+
+def _cohort_base(
+    model: _MortalityModel,
+    k: np.ndarray,
+    r_old: np.ndarray,
+    r_young: np.ndarray,
+    rel_year: np.ndarray,
+    log_profile: np.ndarray,
+    srb: float,
+    total: np.ndarray,
+) -> np.ndarray:
+    """Two-regime base age structures scaled to the county totals.
+
+    ``P_s(x) ∝ share_s L_s(x) B(b)``, birth cohort ``b = start - 1 - x`` of relative size
+    ``log B = r_old u`` for ``u = b - transition < 0``, ``r_young u`` for ``u >= 0``, plus
+    ``log_profile``.  k (C, 2) or (G, C, 2) Siler levels, r_old/r_young (G, C), rel_year and log_profile
+    (131,) by age 0..130, total (C,) -> (G, C, 2, A).  With r = 0 and no profile it is the
+    stationary population of the life table.
+    """
+    lx = np.exp(-k[..., None] * model.hazard)  # ((G,) C, 2, 132)
+    big_l = _person_years(lx, model.a0)  # ((G,) C, 2, 131)
+    logb = np.where(rel_year < 0, r_old[..., None] * rel_year, r_young[..., None] * rel_year) + log_profile
+    w = big_l * np.exp(logb)[:, :, None, :]  # (G,C,2,131)
     sex = np.array([srb / (100.0 + srb), 100.0 / (100.0 + srb)])
     w = w * sex[:, None]
     base = np.concatenate([w[..., :100], w[..., 100:].sum(axis=-1, keepdims=True)], axis=-1)
@@ -707,14 +792,64 @@ def _default_first_rows(years: tuple[int, ...]) -> dict[str, np.ndarray]:
     return rows
 
 
+def _measure(
+    pop0: np.ndarray,
+    model: _MortalityModel,
+    asm: _Assumptions,
+    k0: np.ndarray,
+    r_old: np.ndarray,
+    r_young: np.ndarray,
+    fert: np.ndarray,
+    mort: np.ndarray,
+    cohorts: tuple[np.ndarray, np.ndarray, float],
+    steps_to_ref: int,
+    year_index: np.ndarray,
+) -> np.ndarray:
+    """Calibration measures of G variants of the base (r_old, r_young, fert, mort: (G, C)).
+
+    Returns (4, G, C): share aged 60+, CBR and CDR [per mille/year] in the calibration year,
+    and the log ratio of the age-0 stock after the first year to the base's age-0 stock
+    (0 when the model's first-year births continue the base's youngest cohort).  Counties
+    are projected in blocks (memory), not one by one.
+    """
+    g, c = r_old.shape
+    rel, logprof, srb = cohorts
+    steps = steps_to_ref + 1
+    res = np.full((4, g, c), np.nan)
+    for lo in range(0, c, _CAL_BLOCK):  # blocks of counties bound memory; not a per-county loop
+        blk = slice(lo, min(c, lo + _CAL_BLOCK))
+        base = _cohort_base(model, k0 * mort[:, blk, None], r_old[:, blk], r_young[:, blk], rel, logprof, srb,
+                            pop0[blk])
+        out = _kernel(base, np.zeros(base.shape[:2]), asm, fert[:, blk], mort[:, blk], model, steps, year_index)
+        p_ref = out["pop"][:, steps_to_ref]
+        tot = p_ref.sum(axis=(-2, -1))
+        mid = 0.5 * (tot + out["pop"][:, steps_to_ref + 1].sum(axis=(-2, -1)))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            res[0, :, blk] = p_ref[..., 60:].sum(axis=(-2, -1)) / tot
+            res[1, :, blk] = out["births"][:, steps_to_ref].sum(axis=-1) / mid * 1e3
+            res[2, :, blk] = out["deaths"][:, steps_to_ref].sum(axis=(-2, -1)) / mid * 1e3
+            res[3, :, blk] = np.log(out["pop"][:, 1, ..., 0].sum(axis=-1) / base[..., 0].sum(axis=-1))
+    return res
+
+
 def _calibrate(prep: _Prepared, pa: ParamArrays, model: _MortalityModel) -> Calibration:
-    """Solve base age structure and county multipliers against the 2010 reference data.
+    """Solve the two-regime base age structure and county multipliers against the 2010 data.
 
     The base population is an observation, not a what-if: it is calibrated with the
     demographic assumptions of the packaged rulebook (only the ``calibration.*``
-    targets are taken from ``pa``), so that every scenario, sweep point and Monte
+    values are taken from ``pa``), so that every scenario, sweep point and Monte
     Carlo path of a register starts from the same people.  Scenario overrides of
     fertility, mortality or migration change the projection from the start year on.
+
+    Per county three unknowns (r_old, r_young, log fertility multiplier) are solved by a
+    damped Newton iteration with a finite-difference Jacobian, vectorised over all counties
+    (each iteration projects four variants of every county from the start to the reference
+    year, in blocks of counties), for three conditions: the 2010 share aged 60+, the 2010
+    crude birth rate, and continuity of the youngest cohort (the base's age-0 stock equals
+    the newborns of the first projected year alive at its end, i.e. births in the year
+    before the start equal births in the start year).  In the same iteration the mortality
+    multipliers move to the ratio of the crude death rates and are renormalised to a
+    deaths-weighted mean of 1.  Unknowns are kept within ``_BOUNDS``.
     """
     default = _default_first_rows(tuple(int(y) for y in pa.years))
     row0 = {p: (pa[p][:1] if p.startswith(_P + "calibration.") else default[p]) for p in DEMOGRAPHY_PATHS}
@@ -730,10 +865,10 @@ def _calibrate(prep: _Prepared, pa: ParamArrays, model: _MortalityModel) -> Cali
     asm = _assumptions(pa1, "medium")
     years = np.asarray(pa.years)
     start = int(years[0])
+    v = _cohort_settings(row0, start)
     ref_year = int(round(float(row0[_P + "calibration.reference_year"][0, 0])))
     steps_to_ref = max(ref_year - start, 0)
-    steps = steps_to_ref + 1
-    year_index = np.clip(np.arange(steps), 0, len(years) - 1)
+    year_index = np.clip(np.arange(steps_to_ref + 1), 0, len(years) - 1)
     c = len(prep.county_codes)
     ref = _reference_table()
     fallback = (
@@ -742,56 +877,67 @@ def _calibrate(prep: _Prepared, pa: ParamArrays, model: _MortalityModel) -> Cali
         float(row0[_P + "calibration.city_death_rate"][0, 0]),
     )
     target = np.array([ref.get(code, fallback) for code in prep.county_codes]).reshape(c, 3)
-    fert = np.ones(c)
-    mort = np.ones(c)
-    r = np.zeros(c)
+    transition = int(round(v["transition_year"]))
+    birth = start - 1 - np.arange(_LT_AGES - 1)
+    cohorts = ((birth - transition).astype(float), _cohort_log_profile(birth, v), float(asm.srb[0, 0]))
     k0 = model.level(asm.e0[0, 0])  # (2,)
-    g = len(_R_GRID)
-    achieved = np.zeros((c, 3))
-    n_iter = 7
-    for it in range(n_iter):
-        share60, cbr, cdr = np.empty((g, c)), np.empty((g, c)), np.empty((g, c))
-        # counties are projected independently: blocks of counties bound the memory of the
-        # (G, steps, C, 2, A) arrays for province/country registers (results unchanged)
-        for lo in range(0, c, _CAL_BLOCK):
-            blk = slice(lo, min(c, lo + _CAL_BLOCK))
-            cb = blk.stop - blk.start
-            base = _stable_base(model, k0[None, :] * mort[blk, None], np.broadcast_to(_R_GRID[:, None], (g, cb)),
-                                float(asm.srb[0, 0]), prep.county_pop0[blk])
-            out = _kernel(base, np.zeros((g, cb)), asm, fert[blk], mort[blk], model, steps, year_index)
-            p_ref = out["pop"][:, steps_to_ref]  # (G,Cb,2,A)
-            tot = p_ref.sum(axis=(-2, -1))
-            tot_next = out["pop"][:, steps_to_ref + 1].sum(axis=(-2, -1))
-            mid = 0.5 * (tot + tot_next)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                share60[:, blk] = p_ref[..., 60:].sum(axis=(-2, -1)) / tot
-                cbr[:, blk] = out["births"][:, steps_to_ref].sum(axis=-1) / mid * 1e3
-                cdr[:, blk] = out["deaths"][:, steps_to_ref].sum(axis=(-2, -1)) / mid * 1e3
-            del out, p_ref, base
-        for i in range(c):  # six counties: a loop over counties, not villages
-            if prep.county_pop0[i] <= 0:
-                continue
-            s = share60[:, i]  # decreasing in r
-            r[i] = np.interp(target[i, 0], s[::-1], _R_GRID[::-1])
-            achieved[i] = (
-                np.interp(r[i], _R_GRID, s),
-                np.interp(r[i], _R_GRID, cbr[:, i]),
-                np.interp(r[i], _R_GRID, cdr[:, i]),
-            )
-        if it == n_iter - 1:  # the last pass only measures the final multipliers
+    pop0 = prep.county_pop0
+    live = (pop0 > 0) & (target[:, 1] > 0) & (target[:, 2] > 0) & (target[:, 0] > 0) & (target[:, 0] < 1)
+    # unknowns per county: r_old, r_young [1/year], log fertility and log mortality multipliers
+    w_pop = np.where(live, pop0, 0.0)
+    x = np.zeros((4, c))
+    x[0], x[1] = 0.01, -0.03
+    if w_pop.sum() > 0:
+        for i, col in ((2, 1), (3, 2)):  # start from the ratio of the county rate to the city's
+            rate = np.where(live, target[:, col], 1.0)
+            x[i] = np.where(live, np.log(rate * w_pop.sum() / (w_pop * rate).sum()), 0.0)
+    tgt = np.stack([target[:, 0], np.log(np.where(live, target[:, 1], 1.0)), np.zeros(c),
+                    np.log(np.where(live, target[:, 2], 1.0))])
+    variants = np.concatenate([np.zeros((1, 4)), _CAL_H * np.eye(4)])[:, :, None]  # (5, 4, 1)
+    lam = None
+    for _ in range(_CAL_MAX_ITER):
+        xv = x[None] + variants  # (5, 4, C): the point and one perturbed unknown each
+        m = _measure(pop0, model, asm, k0, xv[:, 0], xv[:, 1], np.exp(xv[:, 2]), np.exp(xv[:, 3]), cohorts,
+                     steps_to_ref, year_index)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            f = np.stack([m[0], np.log(m[1]), m[3], np.log(m[2])], axis=1) - tgt[None]  # (5, 4, C)
+        # death rates: in the census ratio up to one city-wide factor exp(lam), a global unknown
+        # tied to the condition that the deaths-weighted mean mortality multiplier is 1
+        if lam is None:
+            lam = np.where(live, f[0, 3], 0.0) @ w_pop / max(w_pop.sum(), 1e-300)
+        f[:, 3] -= lam
+        jac = np.moveaxis((f[1:] - f[:1]) / _CAL_H, (0, 1, 2), (2, 1, 0))  # (C, residual, unknown)
+        ok = live & np.isfinite(jac).all(axis=(1, 2)) & np.isfinite(f[0]).all(axis=0)
+        ok &= np.abs(np.linalg.det(np.where(ok[:, None, None], jac, np.eye(4)))) > 1e-14
+        # Newton step by the Schur complement: dx_i = a_i + b_i dlam, then dlam from the mean
+        ab = np.zeros((c, 4, 2))
+        if ok.any():
+            rhs = np.stack([-f[0][:, ok].T, np.broadcast_to([0.0, 0.0, 0.0, 1.0], (int(ok.sum()), 4))], axis=-1)
+            ab[ok] = np.linalg.solve(jac[ok], rhs)
+        deaths = np.where(ok, m[2, 0] * pop0, 0.0)
+        d1 = deaths / np.exp(x[3])  # deaths at multiplier 1
+        dlam, g = 0.0, 0.0
+        if deaths.sum() > 0:
+            wt = deaths / deaths.sum()
+            g = float(np.log(deaths.sum() / d1.sum()))
+            denom = wt @ ab[:, 3, 1]
+            dlam = (-g - wt @ ab[:, 3, 0]) / denom if abs(denom) > 1e-14 else 0.0
+        dx = (ab[..., 0] + ab[..., 1] * dlam).T  # (4, C)
+        dx *= np.minimum(1.0, (_CAL_MAX_STEP / np.maximum(np.abs(dx), 1e-300)).min(axis=0))
+        x = np.clip(x + dx, *_BOUNDS)
+        lam += dlam
+        resid = np.abs(np.where(ok, f[0], 0.0)).max(initial=0.0)
+        if max(resid, np.abs(dx).max(initial=0.0), abs(g)) < _CAL_TOL:
             break
-        ok = (achieved[:, 1] > 0) & (achieved[:, 2] > 0)
-        births_at_1 = np.where(ok, achieved[:, 1] / fert, 0.0) * prep.county_pop0  # weights ∝ births at f = 1
-        deaths_at_1 = np.where(ok, achieved[:, 2] / mort, 0.0) * prep.county_pop0
-        fert = np.where(ok, fert * target[:, 1] / np.where(ok, achieved[:, 1], 1.0), fert)
-        mort = np.where(ok, mort * target[:, 2] / np.where(ok, achieved[:, 2], 1.0), mort)
-        # keep the city level of the rulebook: multipliers average 1 (births/deaths weighted)
-        if births_at_1.sum() > 0:
-            fert = fert * births_at_1.sum() / (births_at_1 * fert).sum()
-        if deaths_at_1.sum() > 0:
-            mort = mort * deaths_at_1.sum() / (deaths_at_1 * mort).sum()
-    base = _stable_base(model, k0[None, :] * mort[:, None], r[None, :], float(asm.srb[0, 0]), prep.county_pop0)[0]
-    cal = Calibration(base, r, fert, mort, target, achieved, start + steps_to_ref)
+    r_old, r_young, logf, logm = x
+    mort = np.exp(logm)
+    fert = np.exp(logf)
+    one = (1, c)
+    achieved = _measure(pop0, model, asm, k0, r_old.reshape(one), r_young.reshape(one), fert.reshape(one),
+                        mort.reshape(one), cohorts, steps_to_ref, year_index)[:3, 0].T
+    base = _cohort_base(model, k0[None, :] * mort[:, None], r_old[None], r_young[None], cohorts[0], cohorts[1],
+                        cohorts[2], pop0)[0]
+    cal = Calibration(base, r_old, r_young, transition, fert, mort, target, achieved, start + steps_to_ref)
     if len(_CAL_CACHE) > 64:
         _CAL_CACHE.clear()
     _CAL_CACHE[key] = cal
@@ -1113,6 +1259,9 @@ def _allocate(
         pc_all = np.concatenate([pc, pend[:, None]], axis=1)  # (N, T+1, C)
         with np.errstate(invalid="ignore", divide="ignore"):
             scale = np.where(denom > 0, pc_all / np.where(denom > 0, denom, 1.0), 0.0)
+        # start year: the county base sums to the register total up to rounding; snap so that
+        # every village starts with exactly its register population (thresholds like 500)
+        scale[:, 0] = np.where(np.abs(scale[:, 0] - 1.0) <= 1e-9, 1.0, scale[:, 0])
         pv_all = scale[..., vc] * weight  # (N, T+1, Vs)
         village["pop"] = pv_all[:, :t]
     for ind in ("aged_60plus", "women_15_49", "births", "deaths"):
@@ -1173,10 +1322,11 @@ def _run(register: Any, pa: ParamArrays, asm: _Assumptions, variant: str, calibr
         cal = _calibrate(prep, pa, model)
     else:
         k0 = model.level(asm.e0[0, 0])
-        base = _stable_base(model, np.broadcast_to(k0, (c, 2)), np.zeros((1, c)), float(asm.srb[0, 0]),
-                            prep.county_pop0)[0]
-        cal = Calibration(base, np.zeros(c), np.ones(c), np.ones(c), np.full((c, 3), np.nan),
-                          np.full((c, 3), np.nan), int(pa.years[0]))
+        zero = np.zeros(_LT_AGES - 1)
+        base = _cohort_base(model, np.broadcast_to(k0, (c, 2)), np.zeros((1, c)), np.zeros((1, c)), zero, zero,
+                            float(asm.srb[0, 0]), prep.county_pop0)[0]
+        cal = Calibration(base, np.zeros(c), np.zeros(c), int(pa.years[0]), np.ones(c), np.ones(c),
+                          np.full((c, 3), np.nan), np.full((c, 3), np.nan), int(pa.years[0]))
     n = asm.n
     t = len(pa.years)
     out = _kernel(

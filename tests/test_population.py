@@ -125,7 +125,7 @@ def test_city_is_the_sum_of_its_counties(medium):
 
 
 def test_start_year_village_population_is_the_register_population(reg, medium):
-    np.testing.assert_allclose(medium.village("pop")[0, 0], reg.villages.population, rtol=1e-12)
+    np.testing.assert_array_equal(medium.village("pop")[0, 0], reg.villages.population)  # exact: thresholds
 
 
 def test_urban_villages_gain_share_and_remote_villages_lose_it(reg, pa, medium):
@@ -248,16 +248,85 @@ def test_calibration_reproduces_the_2010_county_reference_data(reg, pa):
     cal = calibrate(reg, pa)
     # 6th census 2010 county tables (qzfp/data/reference/quzhou_counties.csv)
     np.testing.assert_allclose(cal.target, [[0.154, 6.82, 4.26], [0.190, 10.56, 9.15]])
-    np.testing.assert_allclose(cal.achieved[:, 0], cal.target[:, 0], rtol=1e-3)
-    # county rates in the census ratio; the city level stays the rulebook's (one factor per rate)
-    ratio = cal.achieved[:, 1:] / cal.target[:, 1:]
-    np.testing.assert_allclose(ratio[0], ratio[1], rtol=0.01)
+    # share aged 60+ and crude birth rate exactly, per county
+    np.testing.assert_allclose(cal.achieved[:, :2], cal.target[:, :2], rtol=1e-6)
+    # death rates in the census ratio; the city e0 stays the rulebook's (one factor)
+    ratio = cal.achieved[:, 2] / cal.target[:, 2]
+    assert ratio[0] == pytest.approx(ratio[1], rel=1e-6)
     assert cal.fert_mult[1] > cal.fert_mult[0] and cal.mort_mult[1] > cal.mort_mult[0]
     assert cal.year == 2010
     r = project(reg, pa)
-    assert r.county_indicators()["pop"][0, 0].tolist() == [8950, 4850]
-    share60 = r.county_indicators()["aged_60plus"][0, 4] / r.county_indicators()["pop"][0, 4]
-    np.testing.assert_allclose(share60, [0.154, 0.190], rtol=1e-3)
+    np.testing.assert_allclose(r.county_indicators()["pop"][0, 0], [8950, 4850], rtol=1e-12)
+    ind = r.county_indicators()
+    share60 = ind["aged_60plus"][0, 4] / ind["pop"][0, 4]
+    np.testing.assert_allclose(share60, [0.154, 0.190], rtol=1e-6)
+    cbr = ind["births"][0, 4] / (0.5 * (ind["pop"][0, 4] + ind["pop"][0, 5])) * 1e3
+    np.testing.assert_allclose(cbr, [6.82, 10.56], rtol=1e-6)
+
+
+def test_base_cohorts_shrink_after_the_fertility_transition_and_continue_into_the_first_births(reg, pa):
+    cal = calibrate(reg, pa)
+    transition = pa["demography.calibration.cohorts.transition_year"][0, 0]
+    assert cal.transition_year == transition
+    age_at_transition = 2006 - 1 - cal.transition_year  # cohort born in the transition year
+    both = cal.base_pop.sum(axis=1)  # (C, A)
+    assert np.all(cal.r_young < 0)
+    assert np.all(np.diff(both[:, : age_at_transition + 1], axis=1) > 0)  # younger cohorts are smaller
+    assert np.all(both[:, :5].sum(axis=1) < both[:, 15:20].sum(axis=1))  # constrictive pyramid
+    # the youngest cohort of the base equals the newborns of the first projected year alive at its end
+    r = project(reg, pa)
+    np.testing.assert_allclose(r.county_pop[0, 1, :, :, 0].sum(axis=-1), both[:, 0], rtol=1e-6)
+
+
+def test_famine_and_baby_boom_cohorts_have_their_relative_size_in_the_base(reg, pa):
+    cal = calibrate(reg, pa)
+    g = {k: pa[f"demography.calibration.cohorts.{k}"][0, 0] for k in ("famine_first_year", "famine_factor",
+                                                                     "boom_last_year", "boom_factor")}
+    both = cal.base_pop.sum(axis=1)
+
+    def cohort(birth_year):
+        return both[:, int(2006 - 1 - birth_year)]
+
+    # cohort sizes B(b) = exp(r_old (b - transition)) x factor of the period; the survival
+    # of neighbouring cohorts at ages 30-50 differs by well under 1 %
+    np.testing.assert_allclose(cohort(g["famine_first_year"]) / cohort(g["famine_first_year"] - 1),
+                               g["famine_factor"] * np.exp(cal.r_old), rtol=0.01)
+    np.testing.assert_allclose(cohort(g["boom_last_year"] + 1) / cohort(g["boom_last_year"]),
+                               np.exp(cal.r_old) / g["boom_factor"], rtol=0.01)
+
+
+def test_packaged_rulebook_tfr_is_the_city_level_that_reproduces_the_census_births():
+    register = pytest.importorskip("qzfp.register")
+    try:
+        reg = register.load_register()
+    except Exception as exc:  # the register module is being written in parallel
+        pytest.skip(f"packaged register not loadable yet: {exc}")
+    pa = demography_param_arrays(np.arange(reg.year, reg.year + 16))
+    cal = calibrate(reg, pa)
+    pop0 = np.bincount(reg.village_county, reg.villages.population)
+    births = cal.achieved[:, 1] * pop0
+    births_at_city_tfr = births / cal.fert_mult
+    assert births.sum() / births_at_city_tfr.sum() == pytest.approx(1.0, abs=0.02)
+    np.testing.assert_allclose(cal.achieved[:, :2], cal.target[:, :2], rtol=1e-6)
+    r = project(reg, pa)
+    city = r.city_pop[0, 2010 - reg.year]
+    assert 0.12 < city[:, :15].sum() / city.sum() < 0.18  # 2010 census: 0-14 share 13-15 % in Zhejiang cities
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        ("calibration.cohorts.famine_factor", 0.0),
+        ("calibration.cohorts.boom_factor", -1.0),
+        ("calibration.cohorts.transition_year", 2020.0),
+        ("calibration.cohorts.famine_first_year", 1970.0),
+    ],
+)
+def test_bad_cohort_profile_of_the_base_is_rejected_naming_the_parameter(reg, path, value):
+    pa = demography_param_arrays(YEARS, {path: value})
+    with pytest.raises(ParameterError) as err:
+        project(reg, pa)
+    assert err.value.problems[0].location == "demography." + path
 
 
 # --- variants and Monte Carlo -------------------------------------------------------------
@@ -280,7 +349,8 @@ def test_constant_variant_holds_tfr_at_its_start_year_value(reg):
 
 
 def test_projection_is_vectorised_over_parameter_sets(reg, pa):
-    sweep = pa.with_values({"demography.fertility.tfr": np.array([[1.35], [1.0], [2.0]])})
+    tfr0 = pa["demography.fertility.tfr"][0, 0]  # the rulebook value: first set = single run
+    sweep = pa.with_values({"demography.fertility.tfr": np.array([[tfr0], [1.0], [2.0]])})
     r = project(reg, sweep)
     assert r.county_pop.shape[0] == 3
     single = project(reg, pa)  # same first parameter set, hence same base population
