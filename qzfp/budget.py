@@ -244,6 +244,9 @@ def check_funding(pa: ParamArrays, n: int, tol: float = 1e-9) -> np.ndarray:
     )
     problems = []
     total = shares.sum(axis=-1)
+    wrong = (np.abs(total - 1.0) > tol) | np.any((shares < 0) | (shares > 1), axis=-1)  # (n, T, L)
+    if not wrong.any():
+        return shares
     for li, ln in enumerate(LINES):
         bad = np.abs(total[:, :, li] - 1.0) > tol
         out_of_range = np.any((shares[:, :, li] < 0) | (shares[:, :, li] > 1), axis=-1)
@@ -305,8 +308,9 @@ def budget(pop: Any, st: StaffingResult, pa: ParamArrays) -> BudgetResult:
     index = indexation_factor(p("costs.allowance_indexation_rate"))
     col = lambda a: a[:, :, None]  # noqa: E731  (N, T) -> (N, T, 1)
 
-    eligible = st.village_to_county(village("village_aged_60plus") * rural) * col(p("reward_assistance.eligible_share"))
-    rural_pop = st.village_to_county(village("village_pop") * rural)
+    # Σ over the rural villages of each county: the mask is applied block by block in the sum
+    eligible = st.village_to_county(village("village_aged_60plus"), rural) * col(p("reward_assistance.eligible_share"))
+    rural_pop = st.village_to_county(village("village_pop"), rural)
     insured = st.village_to_county(village("village_women_15_49")) * col(p("insurance.insured_share_women_15_49"))
     trainees = plan.county_trainees + st.to_county(plan.township_trainees)
 

@@ -25,7 +25,14 @@ from .population import PopulationResult, project
 from .redistricting import consolidate_villages, merge_to_target, merge_townships
 from .register import Register, load_register
 from .scenario import Scenario, load_scenario
-from .staffing import StaffingResult, posts_table, staffing, staffing_ratios, village_table
+from .staffing import (
+    StaffingResult,
+    city_staffing_ratios,
+    posts_table,
+    staffing,
+    staffing_ratios,
+    village_table,
+)
 from .workload import WisnResult, components_table, wisn, wisn_table
 
 DEMOGRAPHY_PREFIX = "demography."
@@ -237,7 +244,7 @@ class Results:
         """
         a = self.arrays
         pop, st, wr, br = a.population, a.staffing, a.workload, a.budget
-        ratios = staffing_ratios(st)
+        ratios = city_staffing_ratios(st)
         vpop = st.village_pop[0]
         twn = wr["township_vice_president"]
         required = sum(c.required[0].sum(axis=-1) for c in wr.cadres.values())
@@ -253,11 +260,8 @@ class Results:
             "township_vice_presidents": st.township_vice_presidents[0].sum(axis=-1),
             "county_posts": st.county_total_posts[0].sum(axis=-1),
             "total_posts": st.county_all_posts[0].sum(axis=-1),
-            "posts_per_10000": ratios["posts_per_10000"][0] if ratios["posts_per_10000"].ndim == 2
-            else ratios["posts_per_10000"][0].sum(axis=-1),
-            "people_without_village_vp": ratios["people_without_village_vp"][0]
-            if ratios["people_without_village_vp"].ndim == 2
-            else ratios["people_without_village_vp"][0].sum(axis=-1),
+            "posts_per_10000": ratios["posts_per_10000"][0],
+            "people_without_village_vp": ratios["people_without_village_vp"][0],
             "wisn_required_staff": required,
             "townships_short_of_staff": (twn.ratio[0] < 1).sum(axis=-1),
             "budget_yuan": br.year_total[0],

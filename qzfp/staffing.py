@@ -71,8 +71,8 @@ COUNTY_POSTS: tuple[tuple[str, str], ...] = (
 # --------------------------------------------------------------------------- helpers
 
 
-def group_sum(values: np.ndarray, index: np.ndarray, k: int) -> np.ndarray:
-    """Sum the last axis of ``values`` by group.
+def group_sum(values: np.ndarray, index: np.ndarray, k: int, factor: np.ndarray | None = None) -> np.ndarray:
+    """Sum the last axis of ``values`` (times ``factor``) by group.
 
     Parameters
     ----------
@@ -82,6 +82,11 @@ def group_sum(values: np.ndarray, index: np.ndarray, k: int) -> np.ndarray:
         Group (0..k-1) of each member.
     k : int
         Number of groups.
+    factor : numpy.ndarray, optional
+        Multiplies ``values`` before summing, broadcast against it: shape (M,) (e.g. a
+        rural-village mask) or that of ``values``.  The result is exactly
+        ``group_sum(values * factor, index, k)``, but when ``values`` is summed in blocks
+        (see Notes) the product is formed block by block and never as a whole array.
 
     Returns
     -------
@@ -89,23 +94,50 @@ def group_sum(values: np.ndarray, index: np.ndarray, k: int) -> np.ndarray:
         Group sums (0 for empty groups). Vectorised (``np.add.reduceat``; members are
         reordered only when the index is not sorted). A leading axis broadcast with
         stride 0 (``np.broadcast_to``) is summed once and broadcast back.
+
+    Notes
+    -----
+    When the members are not the fastest-varying axis in memory (the village arrays of
+    the population engine are laid out village-major), ``reduceat`` walks every year
+    through the whole array; the groups are then summed in blocks of whole groups that
+    fit in the processor cache (:data:`GROUP_BLOCK_BYTES`).  Each group is still one
+    ``reduceat`` segment, so the sums are the same to the last bit.
     """
     values = np.asarray(values)
-    if values.ndim >= 2 and values.shape[0] > 1 and values.strides[0] == 0:
-        return np.broadcast_to(group_sum(values[:1], index, k), (values.shape[0], *values.shape[1:-1], k))
+    factor = None if factor is None else np.asarray(factor)
+    if (values.ndim >= 2 and values.shape[0] > 1 and values.strides[0] == 0
+            and (factor is None or factor.ndim < values.ndim or factor.shape[0] == 1)):
+        return np.broadcast_to(group_sum(values[:1], index, k, factor), (values.shape[0], *values.shape[1:-1], k))
     index = np.asarray(index, dtype=np.intp)
-    out = np.zeros(values.shape[:-1] + (k,))
+    out = np.zeros(np.broadcast_shapes(values.shape, () if factor is None else factor.shape)[:-1] + (k,))
     if index.size == 0:
         return out
-    if np.all(index[1:] >= index[:-1]):
-        ordered, sorted_index = values, index
-    else:
+    if not np.all(index[1:] >= index[:-1]):
         order = np.argsort(index, kind="stable")
-        ordered, sorted_index = values[..., order], index[order]
-    bounds = np.searchsorted(sorted_index, np.arange(k + 1), side="left")
+        values, index = values[..., order], index[order]
+        factor = None if factor is None else factor[..., order]
+    bounds = np.searchsorted(index, np.arange(k + 1), side="left")
     nonempty = np.diff(bounds) > 0
-    out[..., nonempty] = np.add.reduceat(ordered, bounds[:-1][nonempty], axis=-1, dtype=float)
+    starts = bounds[:-1][nonempty]
+    m = values.shape[-1]
+    rows = out.size // k if k else 0
+    block = max(1, GROUP_BLOCK_BYTES // max(1, rows * 8))  # members per block of float64 sums
+    if values.ndim < 2 or abs(values.strides[-1]) <= values.itemsize or m <= block:
+        whole = values if factor is None else values * factor
+        out[..., nonempty] = np.add.reduceat(whole, starts, axis=-1, dtype=float)
+        return out
+    groups = np.flatnonzero(nonempty)
+    cuts = np.unique(np.r_[np.searchsorted(starts, np.arange(0, m, block)), len(starts)])
+    for a, e in zip(cuts[:-1], cuts[1:], strict=True):
+        lo, hi = starts[a], (starts[e] if e < len(starts) else m)
+        part = values[..., lo:hi] if factor is None else values[..., lo:hi] * factor[..., lo:hi]
+        out[..., groups[a:e]] = np.add.reduceat(part, starts[a:e] - lo, axis=-1, dtype=float)
     return out
+
+
+GROUP_BLOCK_BYTES = 1 << 18
+"""Bytes of members summed per block by :func:`group_sum` when members are not
+contiguous in memory (256 KiB: about a core's L2 cache)."""
 
 
 def check_paths(pa: ParamArrays, paths: Iterable[str], engine: str) -> None:
@@ -170,6 +202,12 @@ def tidy_index(years: np.ndarray, shape_units: int) -> tuple[np.ndarray, np.ndar
     """Year and unit position columns of a (T, M) array flattened in C order."""
     t = len(years)
     return np.repeat(years, shape_units), np.tile(np.arange(shape_units), t)
+
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    """``a`` made read-only (an aggregate kept on a result must not be changed in place)."""
+    a.flags.writeable = False
+    return a
 
 
 # --------------------------------------------------------------------------- result
@@ -255,43 +293,44 @@ class StaffingResult:
         counts = np.bincount(np.asarray(self.register.village_township, dtype=np.intp), minlength=self.n_townships)
         return self.volunteers_per_village[:, :, None] * counts
 
-    # ---- aggregates
-    @property
+    # ---- aggregates (computed once per result and kept read-only: the result is
+    # immutable, and the summary, the ratios, WISN, the budget and the tables all use them)
+    @functools.cached_property
     def township_vice_presidents(self) -> np.ndarray:
         """Township vice-president posts incl. extra posts [post], (N, T, S)."""
-        return self.township_base_posts + self.township_extra_posts
+        return _frozen(self.township_base_posts + self.township_extra_posts)
 
-    @property
+    @functools.cached_property
     def county_total_posts(self) -> np.ndarray:
         """All county-level association posts [post], (N, T, C)."""
-        return sum(self.county_posts.values())
+        return _frozen(sum(self.county_posts.values()))
 
-    def to_township(self, village_values: np.ndarray) -> np.ndarray:
-        """Sum a (N, T, V) village array per township, (N, T, S)."""
-        return group_sum(village_values, self.register.village_township, self.n_townships)
+    def to_township(self, village_values: np.ndarray, factor: np.ndarray | None = None) -> np.ndarray:
+        """Sum a (N, T, V) village array (times ``factor``, see :func:`group_sum`) per township, (N, T, S)."""
+        return group_sum(village_values, self.register.village_township, self.n_townships, factor)
 
     def to_county(self, township_values: np.ndarray) -> np.ndarray:
         """Sum a (N, T, S) township array per county, (N, T, C)."""
         return group_sum(township_values, self.register.township_county, self.n_counties)
 
-    def village_to_county(self, village_values: np.ndarray) -> np.ndarray:
-        """Sum a (N, T, V) village array per county, (N, T, C)."""
-        return group_sum(village_values, self.register.village_county, self.n_counties)
+    def village_to_county(self, village_values: np.ndarray, factor: np.ndarray | None = None) -> np.ndarray:
+        """Sum a (N, T, V) village array (times ``factor``, see :func:`group_sum`) per county, (N, T, C)."""
+        return group_sum(village_values, self.register.village_county, self.n_counties, factor)
 
     @functools.cached_property
     def township_village_vice_presidents(self) -> np.ndarray:
         """Village vice-presidents per township [post], (N, T, S)."""
-        return self.to_township(self.village_vice_presidents)
+        return _frozen(self.to_township(self.village_vice_presidents))
 
-    @property
+    @functools.cached_property
     def township_total_posts(self) -> np.ndarray:
         """Township plus village vice-president posts per township [post], (N, T, S)."""
-        return self.township_vice_presidents + self.township_village_vice_presidents
+        return _frozen(self.township_vice_presidents + self.township_village_vice_presidents)
 
-    @property
+    @functools.cached_property
     def county_all_posts(self) -> np.ndarray:
         """County, township and village posts in each county [post], (N, T, C)."""
-        return self.county_total_posts + self.to_county(self.township_total_posts)
+        return _frozen(self.county_total_posts + self.to_county(self.township_total_posts))
 
 
 # --------------------------------------------------------------------------- engine
@@ -419,16 +458,47 @@ def staffing_ratios(st: StaffingResult) -> dict[str, np.ndarray]:
             "township_people_per_vice_president": np.where(t_vp > 0, st.township_pop / t_vp, np.inf),
             "county_people_per_township_vice_president": np.where(c_tvp > 0, st.county_pop / c_tvp, np.inf),
         }
-    city_pop = st.county_pop.sum(axis=-1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out["posts_per_10000"] = np.where(city_pop > 0, c_posts.sum(axis=-1) / city_pop * 1e4, np.nan)
     out["township_villages_without_vp"] = st.to_township(without)
     out["county_villages_without_vp"] = st.village_to_county(without)
-    out["township_people_without_vp"] = st.to_township(st.village_pop * without)
-    out["county_people_without_vp"] = st.village_to_county(st.village_pop * without)
-    out["villages_without_village_vp"] = out["county_villages_without_vp"].sum(axis=-1)
-    out["people_without_village_vp"] = out["county_people_without_vp"].sum(axis=-1)
+    out["township_people_without_vp"] = st.to_township(st.village_pop, without)
+    out["county_people_without_vp"] = st.village_to_county(st.village_pop, without)
+    out.update(city_staffing_ratios(st, out["county_villages_without_vp"], out["county_people_without_vp"]))
     return out
+
+
+def city_staffing_ratios(
+    st: StaffingResult,
+    county_villages_without_vp: np.ndarray | None = None,
+    county_people_without_vp: np.ndarray | None = None,
+) -> dict[str, np.ndarray]:
+    """The city-wide ratios of :func:`staffing_ratios` alone, (N, T) each.
+
+    ``posts_per_10000`` [post per 10,000 people], ``villages_without_village_vp``
+    [village] and ``people_without_village_vp`` [person]: the same values as
+    :func:`staffing_ratios` gives (the same sums in the same order), without the
+    township and county arrays a key-figure summary does not show.
+
+    Parameters
+    ----------
+    st : StaffingResult
+    county_villages_without_vp, county_people_without_vp : numpy.ndarray, optional
+        The county sums (N, T, C) when already computed.
+    """
+    without = st.village_vice_presidents <= 0
+    if county_villages_without_vp is None:  # a count: exact in any order
+        villages = without.sum(axis=-1, dtype=float)
+    else:
+        villages = county_villages_without_vp.sum(axis=-1)
+    if county_people_without_vp is None:
+        county_people_without_vp = st.village_to_county(st.village_pop, without)
+    city_pop = st.county_pop.sum(axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        posts = np.where(city_pop > 0, st.county_all_posts.sum(axis=-1) / city_pop * 1e4, np.nan)
+    return {
+        "posts_per_10000": posts,
+        "villages_without_village_vp": villages,
+        "people_without_village_vp": county_people_without_vp.sum(axis=-1),
+    }
 
 
 # --------------------------------------------------------------------------- tables

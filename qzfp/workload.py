@@ -40,7 +40,7 @@ add one in ``workload.yaml`` without code changes.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,6 +50,7 @@ import pandas as pd
 from .errors import ParameterError, Problem
 from .paramarrays import ParamArrays
 from .staffing import (
+    GROUP_BLOCK_BYTES,
     StaffingResult,
     check_paths,
     param,
@@ -293,9 +294,10 @@ class CadreWisn:
         Required staff and provided posts [post]; ``service_staff`` [post],
         ``workload_hours`` [hour/year], ``difference`` [post] and ``ratio`` [1] are
         computed from them on access.
-    components : dict
+    components : Mapping
         For N == 1 (or when asked): component → (volume (N, T, M) [unit/year],
-        volume unit, standard (N, T) [hour/unit]).
+        volume unit, standard (N, T) [hour/unit]); each volume is computed on first
+        access (see :class:`Components`), empty when not kept.
     """
 
     cadre: str
@@ -307,7 +309,7 @@ class CadreWisn:
     iaf: np.ndarray
     required: np.ndarray
     provided: np.ndarray
-    components: dict = field(default_factory=dict)
+    components: Mapping = field(default_factory=dict)
 
     @property
     def service_staff(self) -> np.ndarray:
@@ -414,7 +416,7 @@ def _volumes(pop: Any, st: StaffingResult, pa: ParamArrays) -> dict[str, dict[st
     aged_rural = village("village_aged_60plus") * rural
     share = p("reward_assistance.eligible_share")
     eligible_t = st.to_township(aged_rural) * share
-    rural_pop_t = st.to_township(population_array(pop, "village_pop", t, v) * rural)
+    rural_pop_t = st.to_township(population_array(pop, "village_pop", t, v), rural)  # mask applied in the sum
     ssk_t = rural_pop_t / 1e4 * p("shaoshengkuaifu.households_per_10000_rural")
     elect = election_years(pa, n)[:, :, None]
     plan = training_plan(st, pa)
@@ -470,10 +472,40 @@ def _volume(terms: Terms) -> np.ndarray:
     return sum(b if c is None else b * c for b, c in terms)
 
 
+class Components(Mapping):
+    """WISN components of one cadre: component → (volume, volume unit, standard).
+
+    A read-only mapping in :data:`COMPONENTS` order.  The volume (N, T, M) [unit/year]
+    of a component is computed from its terms (see :func:`_volumes`) on first access and
+    kept, so a scenario that never shows the components table does not pay for the
+    village-sized volume arrays.  The standard (N, T) [hour/unit] is held as given.
+    """
+
+    def __init__(self, specs: dict[str, tuple[Terms, str, np.ndarray]], shape: tuple[int, int, int]):
+        self._specs = specs
+        self._shape = shape
+        self._done: dict[str, tuple[np.ndarray, str, np.ndarray]] = {}
+
+    def __getitem__(self, comp: str) -> tuple[np.ndarray, str, np.ndarray]:
+        if comp not in self._done:
+            terms, unit, std = self._specs[comp]
+            self._done[comp] = (np.broadcast_to(_volume(terms), self._shape), unit, std)
+        return self._done[comp]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._specs)
+
+    def __len__(self) -> int:
+        return len(self._specs)
+
+
 def _weighted_sum(entries: list, shape: tuple) -> np.ndarray:
     """Σ base × weight for bases (1 or N, T, M or 1) and weights (N, T, 1), shape ``shape``."""
     n, t, m = shape
     if n == 1:  # one parameter set: accumulate, no (T, B, M) stack of the large arrays
+        strided = [b for b, _ in entries if b.shape == shape and m > 1 and not b.flags.c_contiguous]
+        if strided:
+            return _blocked_weighted_sum(entries, shape, strided[0])
         out = np.zeros(shape)
         for b, w in entries:
             out += b * w
@@ -486,6 +518,28 @@ def _weighted_sum(entries: list, shape: tuple) -> np.ndarray:
         # (10-60x slower on a busy 2-core machine); the result is C-contiguous (N, T, M).
         return np.einsum("ntb,tbm->ntm", weights, bases)
     return np.broadcast_to(sum(b * w for b, w in entries), shape)
+
+
+def _blocked_weighted_sum(entries: list, shape: tuple, like: np.ndarray) -> np.ndarray:
+    """:func:`_weighted_sum` for one parameter set whose unit arrays are not C-ordered.
+
+    The village arrays of the population engine may be laid out village-major; mixing
+    that layout with a C-ordered result in every ``+=`` costs a pass through memory
+    each.  The units are taken in blocks that fit in the processor cache
+    (:data:`qzfp.staffing.GROUP_BLOCK_BYTES`): each block is accumulated in the layout of
+    the bases, in the same order of terms (so every element is the same sum), and copied
+    into the C-ordered result.
+    """
+    m = shape[-1]
+    out = np.empty(shape)
+    block = max(1, GROUP_BLOCK_BYTES // max(1, (out.size // m) * out.itemsize))
+    for lo in range(0, m, block):
+        hi = min(m, lo + block)
+        acc = np.zeros_like(like[..., lo:hi], dtype=float)
+        for b, w in entries:
+            acc += (b[..., lo:hi] if b.shape[-1] == m else b) * w
+        out[..., lo:hi] = acc
+    return out
 
 
 def _provided(st: StaffingResult, cadre: str) -> np.ndarray:
@@ -517,7 +571,8 @@ def wisn(
     pa : ParamArrays
         Values of :func:`workload_paths` (N, T).
     keep_components : bool, optional
-        Keep the per-component volumes (for :func:`components_table`); default: when N == 1.
+        Keep the per-component volumes (for :func:`components_table`; each is computed on
+        first access, see :class:`Components`); default: when N == 1.
     cadres : tuple of str, optional
         Cadres to assess (all by default); a sweep that only needs township figures can
         skip the (N, T, V) village arrays.
@@ -549,7 +604,7 @@ def wisn(
         # hours = Σ_k volume_k × standard_k, grouping the terms by their base array so
         # that each large (village) array is multiplied once: Σ_base base × Σ coef × std
         weights: dict[int, list] = {}
-        comps = {}
+        specs: dict[str, tuple[Terms, str, np.ndarray]] = {}
         for comp, unit in COMPONENTS[cadre]:
             std = param(pa, f"workload.{cadre}.standards.{comp}", n)[:, :, None]
             terms = volumes[cadre][comp]
@@ -558,7 +613,7 @@ def wisn(
                 entry = weights.setdefault(id(base), [base, 0.0])
                 entry[1] = entry[1] + w
             if keep_components:
-                comps[comp] = (np.broadcast_to(_volume(terms), shape), unit, std[:, :, 0])
+                specs[comp] = (terms, unit, std[:, :, 0])
         # required = Σ_base base × (Σ coef × std) × CAF / AWT + IAF, as one batched matrix
         # product over years when the bases have no parameter-set axis (the usual case)
         scale = (caf / awt)[:, :, None]
@@ -568,7 +623,7 @@ def wisn(
         out[cadre] = CadreWisn(
             cadre=cadre, level=LEVEL_OF_CADRE[cadre], awt=awt, cas_percent=cas, caf=caf,
             ias_hours=ias, iaf=iaf, required=required, provided=provided,
-            components=comps,
+            components=Components(specs, shape) if keep_components else {},
         )
     return WisnResult(years=st.years, staffing=st, cadres=out)
 
@@ -672,7 +727,7 @@ def summary_table(wr: WisnResult, i: int = 0) -> pd.DataFrame:
 
 
 __all__ = [
-    "ACTIVITY_DAYS", "CADRES", "COMPONENTS", "DRIVER_PATHS", "CadreWisn", "TrainingPlan", "WisnResult",
+    "ACTIVITY_DAYS", "CADRES", "COMPONENTS", "DRIVER_PATHS", "CadreWisn", "Components", "TrainingPlan", "WisnResult",
     "available_working_time", "components_table", "election_years", "summary_table", "training_plan",
     "wisn", "wisn_table", "workload_paths",
 ]

@@ -245,3 +245,13 @@ def test_rulebook_files_give_every_value_a_unit_and_a_reference(name, tmp_path):
 
 def test_every_budget_path_is_in_the_packaged_rulebook(rulebook):
     assert set(BUDGET_PATHS) <= set(rulebook.paths())
+
+
+def test_a_funding_share_outside_0_to_1_is_rejected_even_when_the_shares_sum_to_one(pa):
+    bad = pa.with_values({"funding.reward_assistance.city": np.array([[1.5]]),
+                          "funding.reward_assistance.county": np.array([[-0.5]]),
+                          "funding.reward_assistance.township": np.array([[0.0]])})
+    with pytest.raises(ParameterError) as err:
+        check_funding(bad, 1)
+    assert [p.location for p in err.value.problems] == ["funding.yaml:reward_assistance"]
+    assert "1.5 + -0.5 + 0 = 1" in err.value.problems[0].message

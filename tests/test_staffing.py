@@ -9,10 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from qzfp import staffing as staffing_module
 from qzfp.errors import ParameterError, RegisterError
 from qzfp.paramarrays import ParamArrays
 from qzfp.staffing import (
     STAFFING_PATHS,
+    city_staffing_ratios,
     county_table,
     group_sum,
     posts_table,
@@ -230,3 +232,71 @@ def test_migrant_association_size_of_zero_is_rejected_with_its_key():
     with pytest.raises(ParameterError) as err:
         staffing(make_pop(), make_pa(**{"migrants.association.in_migrants_per_association": 0}))
     assert err.value.problems[0].location == "migrants.yaml:association.in_migrants_per_association"
+
+
+def village_major(a: np.ndarray) -> np.ndarray:
+    """The same values as ``a`` (N, T, M), laid out member-major in memory (as the
+    population engine's village arrays are)."""
+    return np.ascontiguousarray(np.moveaxis(a, -1, 0)).transpose(1, 2, 0)
+
+
+def test_group_sum_of_a_village_major_array_summed_in_cache_blocks_equals_the_plain_reduceat(monkeypatch):
+    rng = np.random.default_rng(7)
+    sizes = rng.integers(0, 40, size=60)
+    sizes[[5, 17]] = [0, 900]  # an empty group and one group larger than any block
+    index = np.repeat(np.arange(len(sizes)), sizes)
+    values = rng.lognormal(7, 1, size=(2, 3, len(index)))
+    bounds = np.r_[0, np.cumsum(sizes)]
+    nonempty = sizes > 0
+    expected = np.zeros((2, 3, len(sizes)))
+    expected[..., nonempty] = np.add.reduceat(values, bounds[:-1][nonempty], axis=-1)
+    strided = village_major(values)
+    assert not strided.flags.c_contiguous and np.array_equal(strided, values)
+    monkeypatch.setattr(staffing_module, "GROUP_BLOCK_BYTES", 6 * 8 * 50)  # blocks of 50 members
+    np.testing.assert_array_equal(group_sum(strided, index, len(sizes)), expected)  # bit for bit
+    np.testing.assert_array_equal(group_sum(values, index, len(sizes)), expected)
+    counted = group_sum(village_major(values > np.exp(7)), index, len(sizes))
+    np.testing.assert_array_equal(counted, group_sum(values > np.exp(7), index, len(sizes)))
+
+
+@pytest.mark.parametrize("layout", ["c_order", "village_major"])
+def test_group_sum_with_a_factor_equals_the_group_sum_of_the_product_to_the_last_bit(layout, monkeypatch):
+    rng = np.random.default_rng(3)
+    index = np.sort(rng.integers(0, 25, 700))
+    values = rng.lognormal(6, 1, size=(1, 4, 700))
+    mask = rng.random(700) < 0.6  # e.g. rural villages
+    per_unit = rng.random((1, 4, 700)) < 0.5  # e.g. villages without a post, per year
+    monkeypatch.setattr(staffing_module, "GROUP_BLOCK_BYTES", 4 * 8 * 64)
+    x = values if layout == "c_order" else village_major(values)
+    for factor in (mask, per_unit, mask.astype(float)):
+        np.testing.assert_array_equal(group_sum(x, index, 25, factor), group_sum(values * factor, index, 25))
+    shuffled = rng.permutation(700)  # unsorted members: the factor follows its member
+    np.testing.assert_array_equal(group_sum(x[..., shuffled], index[shuffled], 25, mask[shuffled]),
+                                  group_sum(values[..., shuffled] * mask[shuffled], index[shuffled], 25))
+    np.testing.assert_allclose(group_sum(x[..., shuffled], index[shuffled], 25, mask[shuffled]),
+                               group_sum(values * mask, index, 25), rtol=1e-14)
+
+
+def test_city_ratios_alone_equal_those_of_the_full_ratios():
+    pop = make_pop()
+    st = staffing(pop, make_pa(**{"village.vice_president.population_threshold": [500, 900]}))
+    full, city = staffing_ratios(st), city_staffing_ratios(st)
+    assert set(city) == {"posts_per_10000", "villages_without_village_vp", "people_without_village_vp"}
+    for k, v in city.items():
+        np.testing.assert_array_equal(v, full[k])
+    # threshold 900 in the first year: villages of 499, 500, 320, 800, 150 people lack a post
+    assert city["villages_without_village_vp"][1, 0] == 5
+    assert city["people_without_village_vp"][1, 0] == 499 + 500 + 320 + 800 + 150
+    total = VILLAGES["population"].sum()
+    assert city["posts_per_10000"][1, 0] == pytest.approx((2 * 5 + 3 + 2) / total * 1e4)
+
+
+def test_aggregates_kept_on_a_staffing_result_are_computed_once_and_read_only():
+    st = staffing(make_pop(), make_pa())
+    assert st.county_all_posts is st.county_all_posts
+    for name in ("township_vice_presidents", "county_total_posts", "township_village_vice_presidents",
+                 "township_total_posts", "county_all_posts"):
+        with pytest.raises(ValueError, match="read-only"):
+            getattr(st, name)[...] = 0
+    np.testing.assert_array_equal(
+        st.county_all_posts, st.county_total_posts + st.to_county(st.township_total_posts))

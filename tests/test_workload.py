@@ -8,12 +8,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from qzfp import workload as workload_module
 from qzfp.errors import ParameterError
 from qzfp.paramarrays import ParamArrays
 from qzfp.staffing import STAFFING_PATHS, group_sum, staffing
 from qzfp.workload import (
     CADRES,
     COMPONENTS,
+    Components,
     components_table,
     election_years,
     summary_table,
@@ -307,3 +309,52 @@ def test_components_table_needs_the_components():
         components_table(wr)
     with pytest.raises(ParameterError, match="unknown cadre"):
         wr["nurse"]
+
+
+def village_major(pop: SimpleNamespace) -> SimpleNamespace:
+    """The same population with every village array laid out village-major in memory
+    (as the population engine's are)."""
+    def vm(a):
+        return np.ascontiguousarray(np.moveaxis(a, -1, 0)).transpose(1, 2, 0)
+    return SimpleNamespace(**{k: vm(a) if k.startswith("village_") else a for k, a in vars(pop).items()})
+
+
+def test_wisn_of_village_major_arrays_summed_in_cache_blocks_is_the_same_to_the_last_bit(monkeypatch):
+    rng = np.random.default_rng(11)
+    m = 230
+    pop = make_pop(rng.integers(100, 3000, m), np.sort(rng.integers(0, 9, m)), aged=rng.integers(10, 400, m),
+                   urban=rng.random(m) < 0.2, township_migrants=rng.integers(0, 2000, 9))
+    pop.village_births = pop.village_births * rng.random((1, len(YEARS), m))  # not proportional to people
+    pa = _packaged_pa(YEARS)
+    plain = wisn(pop, staffing(pop, pa), pa)
+    monkeypatch.setattr(workload_module, "GROUP_BLOCK_BYTES", len(YEARS) * 8 * 16)  # blocks of 16 villages
+    vm = village_major(pop)
+    assert not vm.village_women_15_49.flags.c_contiguous
+    blocked = wisn(vm, staffing(vm, pa), pa)
+    for cadre in CADRES:
+        assert blocked[cadre].required.flags.c_contiguous
+        np.testing.assert_array_equal(blocked[cadre].required, plain[cadre].required)
+    # and the result is still the formula: Σ volume × standard × CAF / AWT + IAF per village
+    w = blocked["village_vice_president"]
+    hours = sum(vol * std[:, :, None] for vol, _, std in w.components.values())
+    np.testing.assert_allclose(w.required, hours * (w.caf / w.awt)[:, :, None] + w.iaf[:, :, None], rtol=1e-12)
+
+
+def test_component_volumes_are_computed_only_when_first_read_and_then_kept(monkeypatch):
+    v = zero_workload_params()
+    v.update({"workload.volumes.home_visits_per_woman_15_49": 0.5, "workload.volumes.home_visits_per_birth": 2})
+    pop = worked_example_pop()
+    pa = make_pa(v)
+    calls = []
+    volume = workload_module._volume
+    monkeypatch.setattr(workload_module, "_volume", lambda terms: calls.append(1) or volume(terms))
+    w = wisn(pop, staffing(pop, pa), pa)["village_vice_president"]
+    assert isinstance(w.components, Components) and calls == []
+    assert list(w.components) == [c for c, _ in COMPONENTS["village_vice_president"]]
+    assert len(w.components) == len(COMPONENTS["village_vice_president"]) and calls == []
+    vol, unit, std = w.components["home_visit"]
+    np.testing.assert_array_equal(vol, pop.village_women_15_49 * 0.5 + pop.village_births * 2)
+    assert vol.shape == w.required.shape and std.shape == (1, len(YEARS))
+    assert w.components["home_visit"][0] is vol and len(calls) == 1
+    with pytest.raises(KeyError):
+        w.components["nursing"]
