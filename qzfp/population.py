@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .arrays import group_sum
 from .errors import ParameterError, Problem
 from .paramarrays import ParamArrays
 
@@ -967,21 +968,6 @@ def calibrate(register: Any, pa: ParamArrays) -> Calibration:
 # --------------------------------------------------------------------------------------
 
 
-def _sum_by(x: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
-    """Sum the last axis of x by group id (vectorised, sort + reduceat)."""
-    out = np.zeros(x.shape[:-1] + (n_groups,))
-    if groups.size == 0:
-        return out
-    if np.all(groups[1:] >= groups[:-1]):  # registers sorted by code: no reordering copy
-        gs, xs = groups, x
-    else:
-        order = np.argsort(groups, kind="stable")
-        gs, xs = groups[order], x[..., order]
-    starts = np.flatnonzero(np.r_[True, gs[1:] != gs[:-1]])
-    out[..., gs[starts]] = np.add.reduceat(xs, starts, axis=-1)
-    return out
-
-
 @dataclass
 class PopulationResult:
     """Projected population of counties, townships and villages.
@@ -1277,7 +1263,7 @@ def _allocate(
     if "in_migrants" in want:
         village["in_migrants"] = cind["in_migrants"][..., vc] * prep.v_inm_share[vsel]
     local_t = prep.v_township if counties is None else np.searchsorted(tsel, prep.v_township[vsel])
-    township = {k: _sum_by(v, local_t, len(tsel)) for k, v in village.items()}
+    township = {k: group_sum(v, local_t, len(tsel)) for k, v in village.items()}
     return village, township
 
 

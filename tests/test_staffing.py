@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from qzfp import staffing as staffing_module
+import qzfp.arrays as arrays_module
 from qzfp.errors import ParameterError, RegisterError
 from qzfp.paramarrays import ParamArrays
 from qzfp.staffing import (
@@ -252,7 +252,7 @@ def test_group_sum_of_a_village_major_array_summed_in_cache_blocks_equals_the_pl
     expected[..., nonempty] = np.add.reduceat(values, bounds[:-1][nonempty], axis=-1)
     strided = village_major(values)
     assert not strided.flags.c_contiguous and np.array_equal(strided, values)
-    monkeypatch.setattr(staffing_module, "GROUP_BLOCK_BYTES", 6 * 8 * 50)  # blocks of 50 members
+    monkeypatch.setattr(arrays_module, "GROUP_BLOCK_BYTES", 6 * 8 * 50)  # blocks of 50 members
     np.testing.assert_array_equal(group_sum(strided, index, len(sizes)), expected)  # bit for bit
     np.testing.assert_array_equal(group_sum(values, index, len(sizes)), expected)
     counted = group_sum(village_major(values > np.exp(7)), index, len(sizes))
@@ -266,7 +266,7 @@ def test_group_sum_with_a_factor_equals_the_group_sum_of_the_product_to_the_last
     values = rng.lognormal(6, 1, size=(1, 4, 700))
     mask = rng.random(700) < 0.6  # e.g. rural villages
     per_unit = rng.random((1, 4, 700)) < 0.5  # e.g. villages without a post, per year
-    monkeypatch.setattr(staffing_module, "GROUP_BLOCK_BYTES", 4 * 8 * 64)
+    monkeypatch.setattr(arrays_module, "GROUP_BLOCK_BYTES", 4 * 8 * 64)
     x = values if layout == "c_order" else village_major(values)
     for factor in (mask, per_unit, mask.astype(float)):
         np.testing.assert_array_equal(group_sum(x, index, 25, factor), group_sum(values * factor, index, 25))
