@@ -29,7 +29,14 @@ import pandas as pd
 
 from .errors import ParameterError, Problem
 from .paramarrays import ParamArrays
-from .staffing import StaffingResult, check_paths, param, population_array, tidy_index
+from .staffing import (
+    StaffingResult,
+    check_paths,
+    eligibility_age_factor,
+    param,
+    population_array,
+    tidy_index,
+)
 from .workload import ACTIVITY_DAYS, election_years, training_plan
 
 FUNDERS: tuple[str, ...] = ("city", "county", "township")
@@ -121,6 +128,8 @@ BUDGET_PATHS: tuple[str, ...] = (
     *(line.rule_path for line in LINES),
     "costs.allowance_indexation_rate",
     "reward_assistance.eligible_share",
+    "reward_assistance.eligibility_age",
+    "migrants.out_association.per_county",
     "insurance.insured_share_women_15_49",
     "shaoshengkuaifu.households_per_10000_rural",
     "activities.members_home.share_of_villages",
@@ -310,6 +319,9 @@ def budget(pop: Any, st: StaffingResult, pa: ParamArrays) -> BudgetResult:
 
     # Σ over the rural villages of each county: the mask is applied block by block in the sum
     eligible = st.village_to_county(village("village_aged_60plus"), rural) * col(p("reward_assistance.eligible_share"))
+    age_factor = eligibility_age_factor(pop, pa, n)
+    if age_factor is not None:  # eligibility age other than 60: persons of eligible age
+        eligible = eligible * age_factor
     rural_pop = st.village_to_county(village("village_pop"), rural)
     insured = st.village_to_county(village("village_women_15_49")) * col(p("insurance.insured_share_women_15_49"))
     trainees = plan.county_trainees + st.to_county(plan.township_trainees)
@@ -330,7 +342,7 @@ def budget(pop: Any, st: StaffingResult, pa: ParamArrays) -> BudgetResult:
         "reward_assistance": eligible,
         "shaoshengkuaifu": rural_pop / 1e4 * col(p("shaoshengkuaifu.households_per_10000_rural")),
         "fp_insurance": insured,
-        "migrant_associations": st.to_county(st.migrant_associations),
+        "migrant_associations": st.to_county(st.migrant_associations) + st.out_migrant_associations,
         "county_association_operating": ones_c * np.ones((n, t, 1)),
         "township_association_operating": townships_c * np.ones((n, t, 1)),
     }

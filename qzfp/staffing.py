@@ -55,6 +55,7 @@ STAFFING_PATHS: tuple[str, ...] = (
     "county.secretariat.staff",
     "migrants.association.in_migrants_per_association",
     "migrants.association.min_in_migrants",
+    "migrants.out_association.per_county",
     "members.per_1000_population",
     "members.volunteers_per_village",
 )
@@ -166,6 +167,8 @@ class StaffingResult:
         County posts by post id (see :data:`COUNTY_POSTS`) [post].
     migrant_associations : numpy.ndarray, shape (N, T, S)
         In-migrant associations per township [association].
+    out_migrant_associations : numpy.ndarray, shape (N, T, C)
+        Associations of the county's out-migrants (外出人口计生协) [association].
     members_per_1000, volunteers_per_village : numpy.ndarray, shape (N, T)
         The member and volunteer ratios in force; ``village_members`` and
         ``village_volunteers`` (N, T, V) [person] are computed from them on access.
@@ -182,6 +185,7 @@ class StaffingResult:
     township_extra_posts: np.ndarray
     county_posts: dict
     migrant_associations: np.ndarray
+    out_migrant_associations: np.ndarray
     members_per_1000: np.ndarray
     volunteers_per_village: np.ndarray
 
@@ -355,9 +359,42 @@ def staffing(pop: Any, pa: ParamArrays) -> StaffingResult:
         township_extra_posts=extra,
         county_posts=county_posts,
         migrant_associations=assoc,
+        out_migrant_associations=np.broadcast_to(p("migrants.out_association.per_county"), (n, t, c)).copy(),
         members_per_1000=param(pa, "members.per_1000_population", n).copy(),
         volunteers_per_village=param(pa, "members.volunteers_per_village", n).copy(),
     )
+
+
+#: Age at which the population engine's ``aged_60plus`` indicator starts [year].
+INDICATOR_OLD_AGE = 60
+
+
+def eligibility_age_factor(pop: Any, pa: ParamArrays, n: int) -> np.ndarray | None:
+    """Persons aged ≥ the reward-and-assistance eligibility age per person aged 60+.
+
+    ``F = P(age ≥ E) / P(age ≥ 60)`` per county and year from the county's single-year
+    ages, with ``E = reward_assistance.eligibility_age`` in force [year].  Multiplying a
+    village's persons aged 60+ by its county's F gives the persons of eligible age (the
+    village age structure is the county's below 60/above 60 split, see
+    docs/population.md).
+
+    Returns
+    -------
+    numpy.ndarray, shape (N, T, C), or None
+        None when E = 60 in every year and parameter set (F = 1 exactly).
+    """
+    age = np.rint(param(pa, "reward_assistance.eligibility_age", n)).astype(np.intp)  # (N, T)
+    if np.all(age == INDICATOR_OLD_AGE):
+        return None
+    county = np.asarray(pop.county_pop).sum(axis=-2)  # (Np, T, C, A)
+    tail = np.cumsum(county[..., ::-1], axis=-1)[..., ::-1]  # persons aged >= a
+    a_max = tail.shape[-1] - 1
+    idx = np.broadcast_to(np.clip(age, 0, a_max)[:, :, None, None], (n, *tail.shape[1:3], 1))
+    tail = np.broadcast_to(tail, (n, *tail.shape[1:]))
+    eligible = np.take_along_axis(tail, idx, axis=-1)[..., 0]
+    old = tail[..., INDICATOR_OLD_AGE]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(old > 0, eligible / old, 0.0)
 
 
 # --------------------------------------------------------------------------- ratios
@@ -523,8 +560,9 @@ def county_table(st: StaffingResult, i: int = 0) -> pd.DataFrame:
 
     Columns: ``year``, ``county_code``, ``population``, ``county_posts``,
     ``township_vice_presidents``, ``village_vice_presidents``, ``total_posts``,
-    ``migrant_associations``, ``members``, ``volunteers``, ``posts_per_10000``,
-    ``people_per_township_vice_president``, ``villages_without_vp``, ``people_without_vp``.
+    ``migrant_associations``, ``out_migrant_associations``, ``members``, ``volunteers``,
+    ``posts_per_10000``, ``people_per_township_vice_president``, ``villages_without_vp``,
+    ``people_without_vp``.
     """
     r = staffing_ratios(st)
     yr, k = tidy_index(st.years, st.n_counties)
@@ -537,6 +575,7 @@ def county_table(st: StaffingResult, i: int = 0) -> pd.DataFrame:
         "village_vice_presidents": st.to_county(st.township_village_vice_presidents)[i].ravel(),
         "total_posts": st.county_all_posts[i].ravel(),
         "migrant_associations": st.to_county(st.migrant_associations)[i].ravel(),
+        "out_migrant_associations": st.out_migrant_associations[i].ravel(),
         "members": st.to_county(st.township_members)[i].ravel(),
         "volunteers": st.to_county(st.township_volunteers)[i].ravel(),
         "posts_per_10000": r["county_posts_per_10000"][i].ravel(),

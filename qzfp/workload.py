@@ -53,6 +53,7 @@ from .staffing import (
     GROUP_BLOCK_BYTES,
     StaffingResult,
     check_paths,
+    eligibility_age_factor,
     param,
     population_array,
     tidy_index,
@@ -128,6 +129,8 @@ DRIVER_PATHS: tuple[str, ...] = (
     "activities.population_school.share_of_villages",
     "activities.harmonious_family.households_per_village",
     "reward_assistance.eligible_share",
+    "reward_assistance.eligibility_age",
+    "migrants.out_association.per_county",
     "shaoshengkuaifu.households_per_10000_rural",
     "elections.first_year",
     "elections.interval_years",
@@ -414,6 +417,9 @@ def _volumes(pop: Any, st: StaffingResult, pa: ParamArrays) -> dict[str, dict[st
     one = np.ones((1, 1, 1))
     rural = ~np.asarray(reg.villages["urban"], dtype=bool)
     aged_rural = village("village_aged_60plus") * rural
+    age_factor = eligibility_age_factor(pop, pa, n)
+    if age_factor is not None:  # eligibility age other than 60: persons of eligible age
+        aged_rural = aged_rural * age_factor[:, :, np.asarray(reg.village_county, dtype=np.intp)]
     share = p("reward_assistance.eligible_share")
     eligible_t = st.to_township(aged_rural) * share
     rural_pop_t = st.to_township(population_array(pop, "village_pop", t, v), rural)  # mask applied in the sum
@@ -457,7 +463,7 @@ def _volumes(pop: Any, st: StaffingResult, pa: ParamArrays) -> dict[str, dict[st
     vol_c.update({
         "township_supervision": [(townships_c[None, None, :], None)],
         "reward_assistance_audit": [(st.to_county(eligible_t), None)],
-        "migrant_association_support": [(st.to_county(st.migrant_associations), None)],
+        "migrant_association_support": [(st.to_county(st.migrant_associations) + st.out_migrant_associations, None)],
         "shaoshengkuaifu_household": [(st.to_county(ssk_t), None)],
         "reelection": [(one, elect)],
         "township_reelection_supervision": [(townships_c[None, None, :], elect)],

@@ -50,6 +50,7 @@ BASE = {
     "county.secretariat.staff": 2,
     "migrants.association.in_migrants_per_association": 500,
     "migrants.association.min_in_migrants": 300,
+    "migrants.out_association.per_county": 1,
     "members.per_1000_population": 70,
     "members.volunteers_per_village": 10,
 }

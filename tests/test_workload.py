@@ -39,6 +39,7 @@ STAFFING = {
     "county.secretariat.staff": 2,
     "migrants.association.in_migrants_per_association": 500,
     "migrants.association.min_in_migrants": 500,
+    "migrants.out_association.per_county": 1,
     "members.per_1000_population": 70,
     "members.volunteers_per_village": 10,
 }
@@ -48,6 +49,7 @@ assert set(STAFFING) == set(STAFFING_PATHS)
 def zero_workload_params() -> dict[str, float]:
     """Every workload path at 0 except a valid working time and election/training setup."""
     values = dict.fromkeys(workload_paths(), 0.0)
+    values["reward_assistance.eligibility_age"] = 60  # the population's aged-60+ indicator as is
     for cadre in CADRES:
         values.update({
             f"workload.{cadre}.working_time.working_days": 260,
