@@ -407,15 +407,30 @@ def sensitivity(scenario: Scenario | str, pct: float | None = None, *,
 
 def _evaluate_full(register: Register, base_pa: ParamArrays, values: Mapping[str, np.ndarray],
                    variant: str, chunk: int) -> dict[str, np.ndarray]:
-    """Like :func:`_evaluate` but with (N, T) arrays per path (year-varying values)."""
+    """Like :func:`_evaluate` but with (N, T) arrays per path (year-varying values).
+
+    Only the parameter sets that move a demographic path need their own projection; the
+    others (in a sensitivity run, every set but the 2 per demographic path) reuse the
+    scenario's single projection (N = 1).  The two groups are evaluated apart and joined
+    in the original order, so each set's outcomes are those of a run on its own.
+    """
     n = next(iter(values.values())).shape[0]
-    demographic = bool(demographic_paths(list(values)))
-    pop1 = None if demographic else run_arrays(register, base_pa, variant=variant).population
-    out: dict[str, list[np.ndarray]] = {}
-    for start in range(0, n, chunk):
-        sl = slice(start, min(n, start + chunk))
-        pa = base_pa.with_values({p: v[sl] for p, v in values.items()})
-        ar = run_arrays(register, pa, variant=variant, population=pop1)
-        for k, v in _outcomes(ar).items():
-            out.setdefault(k, []).append(np.asarray(v, dtype=float))
-    return {k: np.concatenate(v) for k, v in out.items()}
+    demo = demographic_paths(list(values))
+    moved = np.zeros(n, dtype=bool)
+    for p in demo:
+        moved |= np.any(np.asarray(values[p], dtype=float) != np.asarray(base_pa[p], dtype=float)[:1], axis=1)
+    groups = [(np.flatnonzero(~moved), False), (np.flatnonzero(moved), True)]
+    pop1 = None
+    if not moved.all():
+        pop1 = run_arrays(register, base_pa, variant=variant).population
+    out: dict[str, np.ndarray] = {}
+    for rows, own_projection in groups:
+        for start in range(0, len(rows), chunk):
+            idx = rows[start:start + chunk]
+            pa = base_pa.with_values({p: np.asarray(v)[idx] for p, v in values.items()})
+            ar = run_arrays(register, pa, variant=variant, population=None if own_projection else pop1)
+            for k, v in _outcomes(ar).items():
+                if k not in out:
+                    out[k] = np.empty(n, dtype=float)
+                out[k][idx] = np.asarray(v, dtype=float)
+    return out

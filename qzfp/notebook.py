@@ -148,7 +148,9 @@ def show_figure(fig: Any, *, dpi: int = 110) -> None:
     from IPython.display import Image
 
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    # A constrained-layout figure already fits its canvas; "tight" would draw it twice.
+    tight = None if fig.get_layout_engine() is not None else "tight"
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches=tight)
     _display(Image(data=buf.getvalue(), format="png"))
 
 
@@ -401,8 +403,9 @@ def pyramid_frame(results: Results, county: int | None, year_index: int) -> pd.D
 
 
 def population_pyramids(results: Results) -> list[str]:
-    """County pyramids: the start year as bars, the last year as an outline."""
-    from .plots import population_pyramid
+    """County pyramids as small multiples of one figure: the start year as bars, the last
+    year as an outline."""
+    from .plots import population_pyramids
 
     lang = _lang(results)
     start, end = _years(results)
@@ -416,11 +419,11 @@ def population_pyramids(results: Results) -> list[str]:
     old1 = city_end.loc[city_end["age"] >= 60, "persons"].sum() / city_end["persons"].sum()
     _say("nb.population.pyramid_note", lang, start_year=start, end_year=end,
          share_start=format_pct(old0, lang), share_end=format_pct(old1, lang))
-    for i, name in enumerate(names):
-        fig = population_pyramid(pyramid_frame(results, i, 0), lang, place=name, year=start,
-                                 compare=pyramid_frame(results, i, len(results.years) - 1),
-                                 compare_year=end)
-        show_figure(fig, dpi=80)
+    last = len(results.years) - 1
+    panels = [(name, pyramid_frame(results, i, 0), pyramid_frame(results, i, last))
+              for i, name in enumerate(names)]
+    show_figure(population_pyramids(panels, lang, year=start, compare_year=end,
+                                    place=t("app.city", lang)), dpi=90)
     return names
 
 

@@ -32,6 +32,11 @@ from .scenario import Scenario, _packaged_params_dir, load_scenario
 #: Report notebooks in the order of the report (the explorer is interactive only).
 REPORT_NOTEBOOKS = ("01_population", "02_staffing_workload", "03_budget", "04_compare")
 
+#: Relative execution time of the report notebooks (measured on the baseline: 01 projects
+#: the variants and Monte Carlo paths and draws the most charts, 04 simulates every compared
+#: scenario and the sensitivity set): the kernels of a run take the costliest first.
+NOTEBOOK_COST = {"01_population": 3.0, "04_compare": 2.5, "02_staffing_workload": 1.0, "03_budget": 1.0}
+
 
 # --------------------------------------------------------------------------- locating files
 
@@ -217,7 +222,7 @@ def run_reports(files: Sequence[str | Path], *, out: str | Path | None = None, l
         else:
             reports = run_many(params, nbs, out_dir, jobs=jobs, progress=progress,
                                extra_files=data_files_hook, metadata=meta, timeout=timeout,
-                               lang=group[0][0].lang)
+                               lang=group[0][0].lang, cost=NOTEBOOK_COST)
         for rep in reports:
             if rep.ok:
                 print(t("cli.report_written", group[0][0].lang, path=str(rep.folder)))
@@ -369,6 +374,7 @@ def _write_folder(out: Path, name: str, csvs: Mapping[str, pd.DataFrame], lang: 
 
 
 __all__ = [
+    "NOTEBOOK_COST",
     "REPORT_NOTEBOOKS",
     "compare_reports",
     "data_files_hook",

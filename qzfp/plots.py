@@ -146,40 +146,22 @@ def _pyramid_table(df: pd.DataFrame, age_group: int) -> pd.DataFrame:
     return table
 
 
-def population_pyramid(
+def _draw_pyramid(
+    ax: Axes,
     df: pd.DataFrame,
     lang: str,
     *,
-    place: str = "",
-    year: int | None = None,
-    compare: pd.DataFrame | None = None,
-    compare_year: int | None = None,
-    age_group: int = 5,
-) -> Figure:
-    """Population by age and sex, males left and females right.
-
-    Parameters
-    ----------
-    df : DataFrame
-        Columns ``age`` (int, single year; the highest age is open-ended, e.g. 100 = 100+),
-        ``sex`` (``"male"``/``"female"`` or 0/1) and ``persons`` [persons]; rows are summed
-        within age groups.
-    lang : str
-        ``"en"`` or ``"zh"``.
-    place : str
-        Name shown in the title (e.g. the city or a county).
-    year : int, optional
-        Year of ``df``, shown in the title.
-    compare : DataFrame, optional
-        Same columns, drawn as an outline (e.g. a later projection year).
-    compare_year : int, optional
-        Year of ``compare``, for the legend.
-    age_group : int
-        Width of the age groups [years]; 1 keeps single ages.
-    """
-    _require(df, ["age", "sex", "persons"], "pyramid")
-    fig = _figure(lang, figsize=(6.5, 5.5))
-    ax = fig.add_subplot()
+    compare: pd.DataFrame | None,
+    compare_year: int | None,
+    age_group: int,
+    labelsize: float = 8,
+    legend: bool = True,
+    symmetric: bool = True,
+    ticks: bool = True,
+) -> None:
+    """Draw one pyramid (males left, females right, ``compare`` as an outline) on ``ax``
+    (``symmetric``: centre the population axis on 0 now; shared axes do it once at the end;
+    ``ticks``: label the age groups, done once for axes sharing them)."""
     table = _pyramid_table(df, age_group)
     groups = table.index.to_numpy()
     top_age = int(df["age"].max())
@@ -226,16 +208,115 @@ def population_pyramid(
                 baseline=None,
                 label=label if col == 0 else None,
             )
-    ax.set_yticks(y, labels)
+    if ticks:
+        ax.set_yticks(y, labels)
     ax.axvline(0, color=INK, linewidth=0.8)
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: format_number(abs(v), lang)))
-    lim = ax.get_xlim()
-    m = max(abs(lim[0]), abs(lim[1]))
-    ax.set_xlim(-m, m)
+    if symmetric:
+        lim = ax.get_xlim()
+        m = max(abs(lim[0]), abs(lim[1]))
+        ax.set_xlim(-m, m)
+    if legend:
+        ax.legend(loc="upper right", fontsize=labelsize, frameon=False)
+    _style(ax, grid="x")
+    ax.tick_params(labelsize=labelsize)
+
+
+def population_pyramid(
+    df: pd.DataFrame,
+    lang: str,
+    *,
+    place: str = "",
+    year: int | None = None,
+    compare: pd.DataFrame | None = None,
+    compare_year: int | None = None,
+    age_group: int = 5,
+) -> Figure:
+    """Population by age and sex, males left and females right.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Columns ``age`` (int, single year; the highest age is open-ended, e.g. 100 = 100+),
+        ``sex`` (``"male"``/``"female"`` or 0/1) and ``persons`` [persons]; rows are summed
+        within age groups.
+    lang : str
+        ``"en"`` or ``"zh"``.
+    place : str
+        Name shown in the title (e.g. the city or a county).
+    year : int, optional
+        Year of ``df``, shown in the title.
+    compare : DataFrame, optional
+        Same columns, drawn as an outline (e.g. a later projection year).
+    compare_year : int, optional
+        Year of ``compare``, for the legend.
+    age_group : int
+        Width of the age groups [years]; 1 keeps single ages.
+    """
+    _require(df, ["age", "sex", "persons"], "pyramid")
+    fig = _figure(lang, figsize=(6.5, 5.5))
+    ax = fig.add_subplot()
+    _draw_pyramid(ax, df, lang, compare=compare, compare_year=compare_year, age_group=age_group)
     ax.set_xlabel(t("chart.pyramid.x", lang))
     ax.set_ylabel(t("chart.pyramid.y", lang))
-    ax.legend(loc="upper right", fontsize=8, frameon=False)
-    _style(ax, grid="x")
+    _title(fig, t("chart.pyramid.title", lang, place=place, year=year if year is not None else ""))
+    return fig
+
+
+def population_pyramids(
+    panels: Sequence[tuple[str, pd.DataFrame, pd.DataFrame | None]],
+    lang: str,
+    *,
+    year: int | None = None,
+    compare_year: int | None = None,
+    place: str = "",
+    age_group: int = 5,
+    ncols: int = 3,
+) -> Figure:
+    """Several pyramids as small multiples of one figure (e.g. every county of a city).
+
+    One figure draws much faster than one figure per place, and the panels share their
+    age axis and population scale, so places can be compared at a glance.
+
+    Parameters
+    ----------
+    panels : sequence of (str, DataFrame, DataFrame or None)
+        Per place: its name (panel title), its pyramid (columns as
+        :func:`population_pyramid`) and an optional pyramid drawn as an outline.
+    lang : str
+        ``"en"`` or ``"zh"``.
+    year, compare_year : int, optional
+        Years of the bars and of the outlines (figure title and legend).
+    place : str
+        Name of the whole (e.g. the city), shown in the figure title.
+    age_group : int
+        Width of the age groups [years].
+    ncols : int
+        Panels per row.
+    """
+    if not panels:
+        raise QzfpError(Problem("pyramids", "no places to plot"))
+    for name, df, _other in panels:
+        _require(df, ["age", "sex", "persons"], f"pyramid:{name}")
+    ncols = max(1, min(int(ncols), len(panels)))
+    nrows = -(-len(panels) // ncols)
+    fig = _figure(lang, figsize=(3.3 * ncols, 3.6 * nrows))
+    axes = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False).ravel()
+    for k, (ax, (name, df, other)) in enumerate(zip(axes, panels, strict=False)):
+        _draw_pyramid(ax, df, lang, compare=other, compare_year=compare_year, age_group=age_group,
+                      labelsize=7, legend=False, symmetric=False, ticks=k == 0)
+        ax.set_title(name, fontsize=9, color=INK)
+        if k % ncols:
+            ax.tick_params(labelleft=False)
+        if k >= len(panels) - ncols:
+            ax.set_xlabel(t("chart.pyramid.x", lang), fontsize=8)
+    m = max(abs(v) for v in axes[0].get_xlim())  # autoscaled over every (shared) panel
+    axes[0].set_xlim(-m, m)
+    for ax in axes[len(panels):]:
+        ax.set_visible(False)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=len(labels), fontsize=8, frameon=False)
+    fig.supylabel(t("chart.pyramid.y", lang), fontsize=9)
     _title(fig, t("chart.pyramid.title", lang, place=place, year=year if year is not None else ""))
     return fig
 

@@ -19,6 +19,16 @@ previous report byte-identical.  When a notebook fails, the executed notebook
 (with papermill's error banner) is kept in ``out_dir/.failed/<name>/`` and a
 :class:`NotebookFailed` names the notebook, the cell and the error.
 
+Kernels
+-------
+A scenario's notebooks run in a few *warm* kernels (``notebook_jobs``, default one per
+CPU, at least 2, shared by the scenarios running at once): each kernel is started once
+and executes notebooks in turn, its namespace cleared and its execution count restarted
+between two, so imports and caches are paid once per kernel.  Pages keep the notebook
+order whatever the execution order; the data-files hook runs in a separate process
+meanwhile.  A failure stops the start of further notebooks and names the first failing
+notebook in notebook order.
+
 Pages are self-contained: nbconvert's ``lab`` template inlines its CSS, images
 are base64 in the notebook, and the require.js, MathJax, mermaid and widget
 ``<script>`` tags (which point at a CDN) are left out, so a page displays the
@@ -41,6 +51,7 @@ import re
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -55,8 +66,10 @@ __all__ = [
     "ExtraFilesHook",
     "NotebookFailed",
     "ScenarioReport",
+    "default_kernel_budget",
     "exit_code",
     "floor_benchmark",
+    "kernels_per_scenario",
     "notebook_to_html",
     "parameters_sha256",
     "run_many",
@@ -283,12 +296,42 @@ _EXTERNAL_TAG_RE = re.compile(
 _exporter_cache: Any = None
 
 
+@contextlib.contextmanager
+def _without_iri_format_checker():
+    """Import nbformat (through papermill or nbconvert) without ``rfc3987_syntax``.
+
+    jsonschema registers an "iri" format checker when ``rfc3987_syntax`` is installed, and
+    importing that package builds a parser: 3-4 s, more than a kernel start.  nbformat's
+    schemas use no "iri" format, so the first import of jsonschema is made with the
+    package hidden; it is unhidden afterwards (an explicit import still works).
+    """
+    hide = "jsonschema" not in sys.modules and "rfc3987_syntax" not in sys.modules
+    if hide:
+        sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]  # -> ImportError
+    try:
+        yield
+    finally:
+        if hide and "rfc3987_syntax" in sys.modules and sys.modules["rfc3987_syntax"] is None:
+            del sys.modules["rfc3987_syntax"]
+
+
+def _papermill() -> Any:
+    """The papermill module, imported with :func:`_without_iri_format_checker`."""
+    with _without_iri_format_checker():
+        import nbformat  # noqa: F401
+        import papermill
+
+    return papermill
+
+
 def _exporter():
     """The one HTMLExporter of this process (building it parses the templates: ~0.2 s)."""
     global _exporter_cache
     if _exporter_cache is None:
         from jinja2 import DictLoader
-        from nbconvert import HTMLExporter
+
+        with _without_iri_format_checker():
+            from nbconvert import HTMLExporter
         from traitlets.config import Config
 
         c = Config()
@@ -436,6 +479,335 @@ def _check_inputs(
     return names
 
 
+# --------------------------------------------------------------------------- kernels
+
+def default_kernel_budget() -> int:
+    """Kernels running at once on this machine: ``max(2, CPUs usable by this process)``
+    (a kernel runs one cell at a time; the parallel scenarios of a batch share them)."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        cpus = os.cpu_count() or 1
+    return max(2, cpus)
+
+
+def kernels_per_scenario(jobs: int, n_scenarios: int) -> int:
+    """Kernels each scenario may use when ``min(jobs, n_scenarios)`` run at once: the
+    :func:`default_kernel_budget` shared out (at least one each), so parallel scenarios
+    do not oversubscribe the CPUs."""
+    return max(1, default_kernel_budget() // max(1, min(jobs, n_scenarios)))
+
+
+def _slots(notebook_jobs: int | None, n_notebooks: int) -> int:
+    jobs = default_kernel_budget() if notebook_jobs is None else int(notebook_jobs)
+    if jobs < 1:
+        raise ScenarioError(Problem("notebook_jobs", f"expected a positive number of kernels, got {jobs}"))
+    return max(1, min(jobs, n_notebooks))
+
+
+#: Run in a reused kernel before each notebook but its first: a fresh namespace and
+#: ``In [1]`` again, as in a new kernel, while imported modules (and their caches) stay.
+_RESET_CODE = "get_ipython().reset(new_session=True)"
+
+
+class _WarmKernel:
+    """One kernel (and its client) executing several notebooks in turn.
+
+    Starting a kernel and importing qzfp, pandas and matplotlib in it is most of the
+    cost of a small notebook; a report runs its notebooks in a few such kernels.  Between
+    two notebooks the user namespace is cleared and the execution count restarts at 1
+    (``InteractiveShell.reset(new_session=True)``), so a notebook cannot see another's
+    variables and ``In [n]`` numbers are those of a fresh kernel.  All calls of one
+    instance must come from the thread that created it (the client's event loop).
+    """
+
+    def __init__(self, kernel_name: str, cwd: Path, startup_timeout: float = 60.0):
+        self.kernel_name = kernel_name
+        self.cwd = cwd
+        self.startup_timeout = startup_timeout
+        self.km: Any = None
+        self.kc: Any = None
+        self.used = False
+        self.ready = True
+
+    def prepare(self) -> None:
+        """Start the kernel on first use (see :meth:`wait_until_ready`), else reset it for
+        the next notebook."""
+        from jupyter_core.utils import run_sync
+
+        if self.km is None:
+            km = EncryptedKernelManager(kernel_name=self.kernel_name)
+            self.km = km
+            run_sync(km.start_kernel)(cwd=str(self.cwd))
+            kc = km.client()
+            kc.start_channels()
+            self.kc = kc
+            kc.allow_stdin = False
+            self.ready = False
+        elif self.used:
+            reply = run_sync(self.kc.execute_interactive)(
+                _RESET_CODE, silent=True, store_history=False, timeout=self.startup_timeout,
+                output_hook=lambda _msg: None,
+            )
+            if reply.get("content", {}).get("status") != "ok":
+                raise RuntimeError(f"resetting the kernel between notebooks failed: {reply.get('content')}")
+        self.used = True
+
+    def wait_until_ready(self) -> None:
+        """Block until a just started kernel answers (the caller may work meanwhile)."""
+        from jupyter_core.utils import run_sync
+
+        if not self.ready:
+            run_sync(self.kc.wait_for_ready)(timeout=self.startup_timeout)
+            self.ready = True
+
+    def shutdown(self) -> None:
+        from jupyter_core.utils import run_sync
+
+        with contextlib.suppress(Exception):
+            if self.kc is not None:
+                self.kc.stop_channels()
+        with contextlib.suppress(Exception):
+            if self.km is not None and run_sync(self.km.is_alive)():
+                run_sync(self.km.shutdown_kernel)(now=False)
+        with contextlib.suppress(Exception):
+            if self.km is not None:
+                run_sync(self.km.cleanup_resources)()
+
+
+def _warm_engine() -> str:
+    """Register (once) and name the papermill engine that runs in a :class:`_WarmKernel`."""
+    from papermill.engines import NBClientEngine, papermill_engines
+
+    if "qzfp-warm" not in papermill_engines._engines:
+
+        class WarmKernelEngine(NBClientEngine):
+            """papermill's nbclient engine, executing in an already started kernel."""
+
+            @classmethod
+            def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None,
+                                         stderr_file=None, start_timeout=60, execution_timeout=None,
+                                         **kwargs):
+                from papermill.clientwrap import PapermillNotebookClient
+                from papermill.utils import merge_kwargs, remove_args
+
+                warm = kwargs.pop("warm_kernel")
+                kwargs = remove_args(["input_path", "timeout", "startup_timeout", "kernel_manager_class"],
+                                     **kwargs)
+                final = merge_kwargs(kwargs, timeout=execution_timeout, startup_timeout=start_timeout,
+                                     kernel_name=kernel_name, log_output=log_output,
+                                     stdout_file=stdout_file, stderr_file=stderr_file)
+                client = PapermillNotebookClient(nb_man, km=warm.km, **final)
+                client.kc = warm.kc  # not owned: neither the client nor the kernel is shut down
+                return client.execute()
+
+        papermill_engines.register("qzfp-warm", WarmKernelEngine)
+    return "qzfp-warm"
+
+
+@dataclass
+class _Outcome:
+    notebook: Path
+    page: str = ""
+    title: str = ""
+    duration: float = 0.0
+    error: BaseException | None = None
+
+
+def _call_hook(hook: ExtraFilesHook, parameters: dict, folder: Path, result: dict) -> None:
+    try:
+        result["value"] = hook(parameters, folder)
+    except BaseException as exc:  # reported by run_scenario after the notebooks
+        result["error"] = exc
+
+
+def _hook_child(hook: ExtraFilesHook, parameters: dict, folder: Path, conn: Any) -> None:
+    """Body of the data-files process: run the hook, send back its result or error."""
+    result: dict[str, Any] = {}
+    _call_hook(hook, parameters, folder, result)
+    err = result.get("error")
+    if isinstance(err, QzfpError):  # keep its problems (file, row/key) across the pipe
+        result = {"qzfp_error": (type(err), err.problems)}
+    try:
+        conn.send(result)
+    except Exception as exc:  # an unpicklable result or error: send its text
+        err = result.get("error")
+        text = f"{type(err).__name__}: {err}" if err is not None else f"unpicklable result: {exc}"
+        conn.send({"error": RuntimeError(text)})
+    finally:
+        conn.close()
+
+
+class _HookRunner:
+    """Runs the ``extra_files`` hook while the kernels run.
+
+    In a separate process when this process may have children (a CPU-heavy hook in a
+    thread would hold the GIL and starve the threads talking to the kernels), else (a
+    daemonic worker, e.g. of Dask) in a thread.
+    """
+
+    def __init__(self, hook: ExtraFilesHook, parameters: dict, folder: Path, name: str):
+        import multiprocessing as mp
+
+        self.result: dict[str, Any] = {}
+        self.proc = self.conn = self.thread = None
+        if not mp.current_process().daemon:
+            methods = mp.get_all_start_methods()
+            ctx = mp.get_context("fork" if "fork" in methods else None)
+            self.conn, child = ctx.Pipe(duplex=False)
+            self.proc = ctx.Process(target=_hook_child, args=(hook, parameters, folder, child),
+                                    name=f"qzfp-data-{name}")
+            self.proc.start()
+            child.close()
+        else:
+            self.thread = threading.Thread(target=_call_hook, args=(hook, parameters, folder, self.result),
+                                           name=f"qzfp-data-{name}", daemon=True)
+            self.thread.start()
+
+    def wait(self) -> dict[str, Any]:
+        """``{"value": key figures}`` or ``{"error": exception}``, once the hook is done."""
+        if self.thread is not None:
+            self.thread.join()
+            return self.result
+        try:
+            self.result = self.conn.recv()
+        except EOFError:
+            self.proc.join()
+            self.result = {"error": RuntimeError(f"the data-files process died (exit code {self.proc.exitcode})")}
+        except Exception as exc:  # an error that cannot be rebuilt here
+            self.result = {"error": RuntimeError(f"{type(exc).__name__}: {exc}")}
+        if "qzfp_error" in self.result:
+            cls, problems = self.result.pop("qzfp_error")
+            try:
+                self.result["error"] = cls(problems)
+            except Exception:  # a subclass with another signature
+                self.result["error"] = QzfpError(problems)
+        self.proc.join()
+        self.conn.close()
+        return self.result
+
+
+_convert_lock = threading.Lock()
+
+
+def _execute_notebooks(
+    notebooks: Sequence[Path],
+    parameters: Mapping[str, Any],
+    executed_dir: Path,
+    work: Path,
+    *,
+    name: str,
+    out_dir: Path,
+    pages_dir: Path,
+    kernel_name: str,
+    timeout: float | None,
+    slots: int,
+    bar: Any,
+    cost: Mapping[str, float] | None = None,
+) -> list[_Outcome]:
+    """Execute and convert every notebook in ``slots`` reused kernels (threads).
+
+    Notebooks are taken in the given order (costliest first when ``cost`` is given, ties
+    in the given order) by whichever kernel is free; after a failure no further notebook
+    is started.  Returns one outcome per notebook, in notebook order
+    (``None`` for a notebook never started because another failed).
+    """
+    import queue
+
+    todo: queue.SimpleQueue[int] = queue.SimpleQueue()
+    weights = [float((cost or {}).get(nb.stem, 1.0)) for nb in notebooks]
+    for i in sorted(range(len(notebooks)), key=lambda i: -weights[i]):  # stable: ties keep order
+        todo.put(i)
+    outcomes: list[_Outcome | None] = [None] * len(notebooks)
+    stop = threading.Event()
+    keep_lock = threading.Lock()
+    kept_any: list[Path] = []
+
+    def keep(executed: Path) -> Path | None:
+        """Keep a failed notebook; the first of this run clears the older ones."""
+        with keep_lock:
+            kept = _keep_failed(out_dir, name, executed, clear=not kept_any)
+            if kept is not None:
+                kept_any.append(kept)
+            return kept
+
+    def run_one(kernel: _WarmKernel, i: int) -> _Outcome:
+        nb_path = notebooks[i]
+        out = _Outcome(nb_path)
+        t0 = time.perf_counter()
+        executed = executed_dir / nb_path.name
+        try:
+            kernel.prepare()  # the first time: start the kernel, then import papermill meanwhile
+            pm = _papermill()
+            kernel.wait_until_ready()
+            nb = pm.execute_notebook(
+                str(nb_path), str(executed), parameters=dict(parameters),
+                kernel_name=kernel_name, progress_bar=False, request_save_on_cell_execute=False,
+                execution_timeout=timeout, warm_kernel=kernel, engine_name=_warm_engine(),
+            )
+        except Exception as exc:  # kernel missing/dead, timeout, unreadable notebook
+            if isinstance(exc, _papermill().PapermillExecutionError):
+                kept = keep(executed)
+                out.error = _notebook_failed(name, nb_path, exc, kept)
+                return out
+            kept = keep(executed) if executed.exists() else None
+            text = re.sub(r"\s*\n[-\s]*", " ", str(exc)).strip()  # one line per problem
+            problem = f"scenario {name!r}: {type(exc).__name__}: {text}".rstrip(": ")
+            if kept is not None:
+                problem += f"; executed notebook kept in {kept}"
+            problem += "; the previous report is unchanged"
+            out.error = RunError(Problem(str(nb_path), problem))
+            out.error.__cause__ = exc
+            return out
+        out.title = _notebook_title(nb, nb_path.stem)
+        out.page = f"{nb_path.stem}.html"
+        try:
+            with _convert_lock:  # one exporter per process; its preprocessors keep state
+                page = notebook_to_html(nb, out.title)
+            (pages_dir / out.page).write_text(page, encoding="utf-8")
+        except Exception as exc:  # an output nbconvert cannot render, disk full ...
+            kept = keep(executed)
+            out.error = RunError(
+                Problem(
+                    str(nb_path),
+                    f"scenario {name!r}: converting to {out.page} failed: {type(exc).__name__}: "
+                    f"{exc}; executed notebook kept in {kept}; the previous report is unchanged",
+                )
+            )
+            out.error.__cause__ = exc
+        out.duration = round(time.perf_counter() - t0, 3)
+        return out
+
+    def worker() -> None:
+        kernel = _WarmKernel(kernel_name, work)
+        try:
+            while not stop.is_set():
+                try:
+                    i = todo.get_nowait()
+                except queue.Empty:
+                    return
+                if bar is not None:
+                    bar.set_postfix_str(notebooks[i].stem)
+                out = run_one(kernel, i)
+                outcomes[i] = out
+                if out.error is not None:
+                    stop.set()
+                elif bar is not None:
+                    bar.update(1)
+        finally:
+            kernel.shutdown()
+
+    threads = [threading.Thread(target=worker, name=f"qzfp-kernel-{name}-{k}", daemon=True)
+               for k in range(slots)]
+    for th in threads:
+        th.start()
+    with _convert_lock:  # build the exporter (~0.3 s) while the kernels start
+        _exporter()
+    for th in threads:
+        th.join()
+    return outcomes
+
+
 # --------------------------------------------------------------------------- one scenario
 
 
@@ -453,6 +825,8 @@ def run_scenario(
     timeout: float | None = None,
     position: int = 0,
     keep_notebooks: bool = False,
+    notebook_jobs: int | None = None,
+    cost: Mapping[str, float] | None = None,
 ) -> ScenarioReport:
     """Execute every notebook for one scenario and write ``out_dir/<scenario_name>/``.
 
@@ -487,6 +861,15 @@ def run_scenario(
         tqdm bar line (one per parallel job).
     keep_notebooks : bool
         Keep the executed ``.ipynb`` files in ``notebooks/`` of the report.
+    notebook_jobs : int, optional
+        Kernels executing this scenario's notebooks at once (default
+        :func:`default_kernel_budget`).  Each kernel is started once and runs notebooks
+        in turn, its namespace reset between two (see :class:`_WarmKernel`); pages keep
+        the notebook order.  The ``extra_files`` hook runs meanwhile (in a process).
+    cost : mapping, optional
+        Expected relative execution time per notebook stem (e.g. ``{"01_population": 3}``,
+        unknown stems 1): the kernels take the costliest notebooks first, so the last
+        kernel to finish is not left with the longest one.  Default: the given order.
 
     Returns
     -------
@@ -511,8 +894,7 @@ def run_scenario(
     out_dir = Path(out_dir).absolute()  # papermill changes directory while executing
     out_dir.mkdir(parents=True, exist_ok=True)
     dest = out_dir / name
-
-    import papermill as pm
+    slots = _slots(notebook_jobs, len(notebooks))
 
     tmp = Path(tempfile.mkdtemp(prefix=f".{name}.tmp-", dir=out_dir))
     bar = None
@@ -527,63 +909,29 @@ def run_scenario(
 
             bar = tqdm(total=len(notebooks) + 1, desc=name, position=position, leave=True, unit="nb")
 
-        pages: list[tuple[str, str]] = []  # (file name, title)
-        durations: dict[str, float] = {}
-        for nb_path in notebooks:
-            t0 = time.perf_counter()
-            executed = executed_dir / nb_path.name
+        # The data files are written while the kernels run.
+        hook_runner = _HookRunner(extra_files, dict(parameters), tmp, name) if extra_files else None
+        hook_result: dict[str, Any] = {}
+        outcomes = _execute_notebooks(
+            notebooks, parameters, executed_dir, work, name=name, out_dir=out_dir, pages_dir=tmp,
+            kernel_name=kernel_name, timeout=timeout, slots=slots, bar=bar, cost=cost,
+        )
+        if hook_runner is not None:
             if bar is not None:
-                bar.set_postfix_str(nb_path.stem)
-            try:
-                nb = pm.execute_notebook(
-                    str(nb_path),
-                    str(executed),
-                    parameters=parameters,
-                    kernel_name=kernel_name,
-                    progress_bar=False,
-                    request_save_on_cell_execute=False,
-                    cwd=str(work),
-                    execution_timeout=timeout,
-                    kernel_manager_class=KERNEL_MANAGER,
-                )
-            except pm.PapermillExecutionError as exc:
-                kept = _keep_failed(out_dir, name, executed)
-                raise _notebook_failed(name, nb_path, exc, kept) from None
-            except Exception as exc:  # kernel missing/dead, timeout, unreadable notebook
-                kept = _keep_failed(out_dir, name, executed) if executed.exists() else None
-                text = re.sub(r"\s*\n[-\s]*", " ", str(exc)).strip()  # one line per problem
-                problem = f"scenario {name!r}: {type(exc).__name__}: {text}".rstrip(": ")
-                if kept is not None:
-                    problem += f"; executed notebook kept in {kept}"
-                problem += "; the previous report is unchanged"
-                raise RunError(Problem(str(nb_path), problem)) from exc
-            title = _notebook_title(nb, nb_path.stem)
-            page = f"{nb_path.stem}.html"
-            try:
-                (tmp / page).write_text(notebook_to_html(nb, title), encoding="utf-8")
-            except Exception as exc:  # an output nbconvert cannot render, disk full ...
-                kept = _keep_failed(out_dir, name, executed)
-                raise RunError(
-                    Problem(
-                        str(nb_path),
-                        f"scenario {name!r}: converting to {page} failed: {type(exc).__name__}: "
-                        f"{exc}; executed notebook kept in {kept}; the previous report is unchanged",
-                    )
-                ) from exc
-            pages.append((page, title))
-            durations[nb_path.name] = round(time.perf_counter() - t0, 3)
-            if bar is not None:
-                bar.update(1)
+                bar.set_postfix_str("data files")
+            hook_result = hook_runner.wait()
+        failed = [o for o in outcomes if o is not None and o.error is not None]
+        if failed:  # the first failing notebook in notebook order
+            raise failed[0].error
+        pages = [(o.page, o.title) for o in outcomes]
+        durations = {o.notebook.name: o.duration for o in outcomes}
 
         figures: dict[str, str] = {str(k): str(v) for k, v in (key_figures or {}).items()}
         if extra_files is not None:
-            if bar is not None:
-                bar.set_postfix_str("data files")
-            try:
-                more = extra_files(dict(parameters), tmp)
-            except QzfpError:
-                raise
-            except Exception as exc:
+            if "error" in hook_result:
+                exc = hook_result["error"]
+                if isinstance(exc, QzfpError):
+                    raise exc
                 hook = getattr(extra_files, "__qualname__", repr(extra_files))
                 raise RunError(
                     Problem(
@@ -592,7 +940,7 @@ def run_scenario(
                         "the previous report is unchanged",
                     )
                 ) from exc
-            figures.update({str(k): str(v) for k, v in (more or {}).items()})
+            figures.update({str(k): str(v) for k, v in (hook_result.get("value") or {}).items()})
 
         if keep_notebooks:
             shutil.move(str(executed_dir), str(tmp / "notebooks"))
@@ -668,12 +1016,14 @@ def _file_mode() -> int:
     return _dir_mode() & 0o666
 
 
-def _keep_failed(out_dir: Path, name: str, executed: Path) -> Path | None:
+def _keep_failed(out_dir: Path, name: str, executed: Path, *, clear: bool = True) -> Path | None:
+    """Copy an executed notebook to ``out_dir/.failed/<name>/`` (emptied first if ``clear``)."""
     if not executed.exists():
         return None
     folder = out_dir / FAILED_DIR / name
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
+    if clear:
+        shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True, exist_ok=True)
     target = folder / executed.name
     shutil.copy2(executed, target)
     return target
@@ -897,6 +1247,7 @@ def run_many(
     timeout: float | None = None,
     keep_notebooks: bool = False,
     lang: str = "en",
+    cost: Mapping[str, float] | None = None,
 ) -> list[ScenarioReport]:
     """Run several scenarios, in parallel processes when ``jobs > 1``, then index them.
 
@@ -909,10 +1260,11 @@ def run_many(
     out_dir : Path
         Parent folder of the reports.
     jobs : int
-        Parallel processes; 1 runs every scenario in this process.
+        Parallel processes; 1 runs every scenario in this process.  The scenarios running
+        at once share :func:`default_kernel_budget` kernels (at least one each).
     key_figures, metadata : sequence, optional
         Per scenario, aligned with ``parameters_list``.
-    kernel_name, progress, extra_files, timeout, keep_notebooks
+    kernel_name, progress, extra_files, timeout, keep_notebooks, cost
         As :func:`run_scenario` (``extra_files`` must be picklable when ``jobs > 1``).
     lang : str
         Language of ``out_dir/index.html``.
@@ -939,6 +1291,7 @@ def run_many(
         raise ScenarioError(Problem("jobs", f"expected a positive number of jobs, got {jobs}"))
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    kernels_each = kernels_per_scenario(jobs, n)
     tasks = [
         (
             dict(params),
@@ -953,6 +1306,8 @@ def run_many(
                 "timeout": timeout,
                 "position": i % jobs,
                 "keep_notebooks": keep_notebooks,
+                "notebook_jobs": kernels_each,
+                "cost": dict(cost) if cost else None,
             },
         )
         for i, params in enumerate(parameters_list)
@@ -961,8 +1316,7 @@ def run_many(
         reports = [_run_one(t) for t in tasks]
     else:
         # Import papermill and build the exporter once here: forked workers inherit them.
-        import papermill  # noqa: F401
-
+        _papermill()
         _exporter()
         with ProcessPoolExecutor(max_workers=min(jobs, n)) as pool:
             reports = list(pool.map(_run_one, tasks))

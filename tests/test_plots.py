@@ -77,7 +77,7 @@ def _sensitivity() -> pd.DataFrame:
             "parameter": [
                 "village.vice_president.allowance",
                 "village.vice_president.population_threshold",
-                "township.vice_president.allowance",
+                "township.vice_president.post_allowance",
                 "reward_assistance.amount",
             ],
             "low": [-2.0e5, 1.5e5, -0.8e5, -4.0e5],
@@ -129,6 +129,11 @@ def _charts(lang: str) -> dict[str, Figure]:
             y="village.vice_president.population_threshold", value="total_budget", scale=1e4,
         ),
         "wisn": plots.wisn_ratio_chart(_wisn(), lang, year=2010),
+        "pyramids": plots.population_pyramids(
+            [(n, _pyramid(k), _pyramid(0.9 * k)) for n, k in (("Kecheng", 1.0), ("Qujiang", 1.5),
+                                                              ("Longyou", 0.5), ("Jiangshan", 1.2))],
+            lang, year=2006, compare_year=2021, place="衢州市" if lang == "zh" else "Quzhou",
+        ),
     }  # fmt: skip
 
 
@@ -154,7 +159,7 @@ def rendered(request):
 
 def test_every_chart_returns_a_figure(rendered):
     _, figs, _ = rendered
-    assert len(figs) == 9 and all(isinstance(f, Figure) for f in figs.values())
+    assert len(figs) == 10 and all(isinstance(f, Figure) for f in figs.values())
 
 
 def test_no_chart_warns_about_a_missing_glyph(rendered):
@@ -186,6 +191,26 @@ def test_chinese_charts_show_chinese_titles_and_place_names():
 def test_english_charts_show_pinyin_place_names():
     _, figs, _ = _render("en")
     assert "Xinxin" in _texts(figs["wisn"]) and "新新街道" not in _texts(figs["wisn"])
+
+
+def test_small_multiple_pyramids_draw_one_panel_per_place_on_a_common_scale():
+    fig = _charts("en")["pyramids"]
+    visible = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_title() for ax in visible] == ["Kecheng", "Qujiang", "Longyou", "Jiangshan"]
+    assert len(fig.axes) == 6  # a 2 × 3 grid, the two spare panels hidden
+    limits = {tuple(round(v) for v in ax.get_xlim()) for ax in visible}
+    assert len(limits) == 1  # shared population axis
+    (lo, hi), = limits
+    # widest bar: the 0–4 group of the largest place (females: 1.05 × males, scale 1.5)
+    widest = sum(1000 - 9 * age for age in range(5)) * 1.5 * 1.05
+    assert lo == -hi and hi >= widest
+    assert t("chart.pyramid.title", "en", place="Quzhou", year=2006) in _texts(fig)
+    assert t("chart.pyramid.compare", "en", year=2021) in _texts(fig)
+
+
+def test_small_multiple_pyramids_need_at_least_one_place():
+    with pytest.raises(QzfpError, match="no places"):
+        plots.population_pyramids([], "en")
 
 
 def test_stacked_budget_keeps_the_largest_lines_and_groups_the_rest_as_other():
@@ -233,7 +258,7 @@ def test_tornado_puts_the_largest_effect_on_top():
     fig = plots.tornado(_sensitivity(), "en")
     labels = [x.get_text() for x in fig.axes[0].get_yticklabels()]
     assert labels[-1] == t("param.reward_assistance.amount", "en")
-    assert labels[0] == t("param.township.vice_president.allowance", "en")
+    assert labels[0] == t("param.township.vice_president.post_allowance", "en")
 
 
 def test_fan_quantiles_match_numpy_quantiles_of_the_paths():

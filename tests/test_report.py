@@ -332,3 +332,125 @@ def test_pages_carry_the_shipped_cjk_font_so_chinese_shows_without_a_system_font
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# 衢州市计生协")])
     page = notebook_to_html(nb, "衢州")
     assert f'url("{ASSETS_DIR}/qzfp-cjk.otf")' in page and '"qzfp CJK"' in page
+
+
+# --------------------------------------------------------------------------- kernels
+
+
+def _notebook(path: Path, *sources: str) -> Path:
+    """A notebook with a parameters cell (``tag = ""``) and the given code cells."""
+    cells = [nbformat.v4.new_code_cell('tag = ""', metadata={"tags": ["parameters"]})]
+    cells += [nbformat.v4.new_code_cell(src) for src in sources]
+    nb = nbformat.v4.new_notebook(
+        cells=cells,
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+    )
+    nbformat.write(nb, str(path))
+    return path
+
+
+def _outputs(executed: Path) -> str:
+    nb = nbformat.read(str(executed), as_version=4)
+    return "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
+
+
+def test_notebooks_sharing_a_kernel_see_a_fresh_namespace_and_count_cells_from_one(tmp_path):
+    import os
+
+    first = _notebook(tmp_path / "a.ipynb", "import os\nleft_over = 1\nprint('pid', os.getpid())")
+    second = _notebook(
+        tmp_path / "b.ipynb",
+        "print('left_over' in globals(), 'os' in dir())\nimport os\nprint('pid', os.getpid())",
+    )
+    rep = run_scenario({"scenario_name": "warm", "tag": "x"}, [first, second], tmp_path / "out",
+                       progress=False, notebook_jobs=1, keep_notebooks=True)
+    a, b = (_outputs(rep.folder / "notebooks" / f"{s}.ipynb") for s in "ab")
+    pid = re.search(r"pid (\d+)", a).group(1)
+    assert f"pid {pid}" in b and int(pid) != os.getpid()  # one kernel ran both notebooks
+    assert "True" not in b  # neither the variable nor the import of the first notebook is left
+    nb_b = nbformat.read(str(rep.folder / "notebooks" / "b.ipynb"), as_version=4)
+    counts = [c.execution_count for c in nb_b.cells if c.cell_type == "code"]
+    assert counts == [1, 2, 3]  # parameters, papermill's injected cell, the code: as in a new kernel
+
+
+def test_pages_keep_the_notebook_order_when_two_kernels_run_them(tmp_path):
+    nbs = [_notebook(tmp_path / f"n{i}.ipynb", f"print('page {i}', tag)") for i in range(4)]
+    rep = run_scenario({"scenario_name": "order", "tag": "ok"}, nbs, tmp_path / "out", progress=False,
+                       notebook_jobs=2, extra_files=write_table_of_tag)
+    assert [p.name for p in rep.pages] == [f"n{i}.html" for i in range(4)]
+    for i in range(4):
+        assert f"page {i} ok" in (rep.folder / f"n{i}.html").read_text(encoding="utf-8")
+    assert list(rep.durations_s) == [f"n{i}.ipynb" for i in range(4)]
+    assert rep.key_figures == {"tag": "ok"} and (rep.folder / "tag.csv").is_file()
+
+
+def write_table_of_tag(parameters: dict, folder: Path) -> dict[str, str]:
+    """A report hook writing one file (runs while the kernels run)."""
+    (folder / "tag.csv").write_text(f"tag\n{parameters['tag']}\n", encoding="utf-8")
+    return {"tag": parameters["tag"]}
+
+
+def test_with_two_kernels_the_first_failing_notebook_in_order_is_named_and_nothing_is_replaced(
+    baseline, tmp_path
+):
+    out, _ = baseline
+    shutil.copytree(out / "baseline", tmp_path / "baseline")
+    before = snapshot(tmp_path / "baseline")
+    good = _notebook(tmp_path / "good.ipynb", "print('fine')")
+    bad = _notebook(tmp_path / "bad.ipynb", "raise ValueError('first broken notebook')")
+    worse = _notebook(tmp_path / "worse.ipynb", "raise KeyError('second broken notebook')")
+    with pytest.raises(NotebookFailed) as info:
+        run_scenario({"scenario_name": "baseline", "tag": ""}, [good, bad, worse], tmp_path,
+                     progress=False, notebook_jobs=2, extra_files=write_table_of_tag)
+    err = info.value
+    assert err.notebook == bad and "ValueError: first broken notebook" in str(err)
+    assert err.kept_at == tmp_path / ".failed" / "baseline" / "bad.ipynb" and err.kept_at.is_file()
+    assert snapshot(tmp_path / "baseline") == before
+    assert not [p for p in tmp_path.iterdir() if ".tmp-" in p.name]
+
+
+def test_a_non_positive_number_of_kernels_is_rejected_before_any_kernel_starts(tmp_path):
+    with pytest.raises(ScenarioError, match="notebook_jobs: expected a positive"):
+        run_scenario({"scenario_name": "a"}, [OK], tmp_path, progress=False, notebook_jobs=0)
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize(("budget", "jobs", "n", "each"), [(2, 1, 1, 2), (2, 2, 2, 1), (8, 2, 3, 4),
+                                                         (8, 3, 2, 4), (2, 4, 4, 1)])
+def test_parallel_scenarios_share_the_kernel_budget(budget, jobs, n, each, monkeypatch):
+    monkeypatch.setattr(report, "default_kernel_budget", lambda: budget)
+    assert report.kernels_per_scenario(jobs, n) == each
+
+
+def test_the_kernel_budget_is_at_least_two():
+    assert report.default_kernel_budget() >= 2
+
+
+def hook_with_bad_input(parameters: dict, folder: Path) -> None:
+    """A report hook rejecting its input as a qzfp error would."""
+    from qzfp.errors import Problem, RegisterError
+
+    raise RegisterError(Problem("villages.csv:row 7", "expected a population >= 0, got -3"))
+
+
+def test_a_bad_input_error_of_the_hook_keeps_its_class_and_location(tmp_path):
+    from qzfp.errors import RegisterError
+
+    with pytest.raises(RegisterError) as info:
+        run_scenario({"scenario_name": "h", "allowance": 1.0, "posts": 1}, [OK], tmp_path,
+                     progress=False, extra_files=hook_with_bad_input)
+    (problem,) = info.value.problems
+    assert problem.location == "villages.csv:row 7" and "got -3" in problem.message
+    assert not (tmp_path / "h").exists()
+
+
+def test_the_slow_iri_parser_is_hidden_only_while_nbformat_is_first_imported(monkeypatch):
+    import importlib
+    import sys
+
+    monkeypatch.delitem(sys.modules, "jsonschema", raising=False)
+    monkeypatch.delitem(sys.modules, "rfc3987_syntax", raising=False)
+    with report._without_iri_format_checker():
+        with pytest.raises(ImportError):
+            importlib.import_module("rfc3987_syntax")
+    assert "rfc3987_syntax" not in sys.modules  # an explicit import afterwards is not blocked

@@ -187,6 +187,24 @@ def test_sensitivity_of_the_village_allowance_is_its_line_times_the_change():
     assert row["budget_effect_low_yuan"] == pytest.approx(-0.10 * line_total, rel=1e-9)
 
 
+def test_sensitivity_of_a_demographic_and_a_policy_path_equals_single_runs_with_each_moved():
+    # The policy path reuses the scenario's projection, the demographic one is reprojected;
+    # both must give what a simulation with the moved value gives.
+    s = short()
+    tfr = "demography.fertility.tfr"
+    pct = 10.0
+    table = sensitivity(s, pct, paths=[ALLOWANCE, tfr], keep_zero=True).set_index("path")
+    base_total = simulate(s).summary()["budget_yuan"].sum()
+    for path in (ALLOWANCE, tfr):
+        row = table.loc[path]
+        v0 = float(s.value(path, s.start_year))
+        assert row["budget_base_yuan"] == pytest.approx(base_total, rel=1e-12)
+        for side, factor in (("low", 1 - pct / 100), ("high", 1 + pct / 100)):
+            one = simulate(short(overrides={path: v0 * factor})).summary()
+            assert row[f"budget_{side}_yuan"] == pytest.approx(one["budget_yuan"].sum(), rel=1e-9)
+            assert row[f"staff_{side}"] == pytest.approx(one["wisn_required_staff"].iloc[-1], rel=1e-9)
+
+
 def test_sensitivity_is_ranked_by_the_largest_budget_swing():
     table = sensitivity(short(), 10.0)
     swing = table[["budget_effect_low_yuan", "budget_effect_high_yuan"]].abs().max(axis=1).to_numpy()
