@@ -22,12 +22,16 @@ previous report byte-identical.  When a notebook fails, the executed notebook
 Kernels
 -------
 A scenario's notebooks run in a few *warm* kernels (``notebook_jobs``, default one per
-CPU, at least 2, shared by the scenarios running at once): each kernel is started once
-and executes notebooks in turn, its namespace cleared and its execution count restarted
-between two, so imports and caches are paid once per kernel.  Pages keep the notebook
-order whatever the execution order; the data-files hook runs in a separate process
-meanwhile.  A failure stops the start of further notebooks and names the first failing
-notebook in notebook order.
+CPU, at least 2): each kernel is started once and executes notebooks in turn, its
+namespace cleared, its execution count restarted and its working directory set between
+two, so imports and caches are paid once per kernel.  When :func:`run_many` runs several
+scenarios, *all* their notebooks go through one such pool (costliest first), so a batch
+pays the kernel start and the imports once per kernel, not once per scenario; each
+scenario keeps its own temporary folder, data-files process, pages, run.json, index,
+move into place and failure.  Pages keep the notebook order whatever the execution
+order; the data-files hook runs in a separate process meanwhile.  A failure stops the
+start of further notebooks of that scenario and names its first failing notebook in
+notebook order.
 
 Pages are self-contained: nbconvert's ``lab`` template inlines its CSS, images
 are base64 in the notebook, and the require.js, MathJax, mermaid and widget
@@ -79,8 +83,8 @@ __all__ = [
 
 #: ``hook(parameters, folder) -> key figures or None``: writes data files (CSV tables,
 #: ``budget.xlsx``) into ``folder`` and may return key figures (label -> formatted value)
-#: to show on ``index.html``.  It must be a module-level function when ``run_many`` runs
-#: scenarios in parallel processes (it is pickled).
+#: to show on ``index.html``.  It must be a module-level function (it is pickled) only
+#: when ``run_many`` runs scenarios in parallel processes on a system without ``fork``.
 ExtraFilesHook = Callable[[dict, Path], "Mapping[str, str] | None"]
 
 #: Cells with one of these tags are dropped from the HTML pages (with their outputs).
@@ -530,12 +534,15 @@ class _WarmKernel:
         self.used = False
         self.ready = True
 
-    def prepare(self) -> None:
+    def prepare(self, cwd: Path | None = None) -> None:
         """Start the kernel on first use (see :meth:`wait_until_ready`), else reset it for
-        the next notebook."""
+        the next notebook.  ``cwd``: the notebook's working directory (a reused kernel
+        changes to it when it differs from the previous notebook's)."""
         from jupyter_core.utils import run_sync
 
         if self.km is None:
+            if cwd is not None:
+                self.cwd = Path(cwd)
             km = EncryptedKernelManager(kernel_name=self.kernel_name)
             self.km = km
             run_sync(km.start_kernel)(cwd=str(self.cwd))
@@ -545,8 +552,12 @@ class _WarmKernel:
             kc.allow_stdin = False
             self.ready = False
         elif self.used:
+            code = _RESET_CODE
+            if cwd is not None and Path(cwd) != self.cwd:
+                code = f"__import__('os').chdir({str(cwd)!r})\n{_RESET_CODE}"
+                self.cwd = Path(cwd)
             reply = run_sync(self.kc.execute_interactive)(
-                _RESET_CODE, silent=True, store_history=False, timeout=self.startup_timeout,
+                code, silent=True, store_history=False, timeout=self.startup_timeout,
                 output_hook=lambda _msg: None,
             )
             if reply.get("content", {}).get("status") != "ok":
@@ -621,19 +632,39 @@ def _call_hook(hook: ExtraFilesHook, parameters: dict, folder: Path, result: dic
         result["error"] = exc
 
 
-def _hook_child(hook: ExtraFilesHook, parameters: dict, folder: Path, conn: Any) -> None:
-    """Body of the data-files process: run the hook, send back its result or error."""
+def _hook_result(hook: ExtraFilesHook, parameters: dict, folder: Path) -> dict[str, Any]:
+    """Run the hook in a data-files process; a result that can cross a pipe (see
+    :func:`_rebuild_hook_result`)."""
+    import pickle
+
     result: dict[str, Any] = {}
     _call_hook(hook, parameters, folder, result)
     err = result.get("error")
     if isinstance(err, QzfpError):  # keep its problems (file, row/key) across the pipe
         result = {"qzfp_error": (type(err), err.problems)}
     try:
-        conn.send(result)
+        pickle.dumps(result)
     except Exception as exc:  # an unpicklable result or error: send its text
-        err = result.get("error")
         text = f"{type(err).__name__}: {err}" if err is not None else f"unpicklable result: {exc}"
-        conn.send({"error": RuntimeError(text)})
+        result = {"error": RuntimeError(text)}
+    return result
+
+
+def _rebuild_hook_result(result: dict[str, Any]) -> dict[str, Any]:
+    """``{"value": key figures}`` or ``{"error": exception}`` from :func:`_hook_result`."""
+    if "qzfp_error" in result:
+        cls, problems = result.pop("qzfp_error")
+        try:
+            result["error"] = cls(problems)
+        except Exception:  # a subclass with another signature
+            result["error"] = QzfpError(problems)
+    return result
+
+
+def _hook_child(hook: ExtraFilesHook, parameters: dict, folder: Path, conn: Any) -> None:
+    """Body of the data-files process: run the hook, send back its result or error."""
+    try:
+        conn.send(_hook_result(hook, parameters, folder))
     finally:
         conn.close()
 
@@ -676,12 +707,7 @@ class _HookRunner:
             self.result = {"error": RuntimeError(f"the data-files process died (exit code {self.proc.exitcode})")}
         except Exception as exc:  # an error that cannot be rebuilt here
             self.result = {"error": RuntimeError(f"{type(exc).__name__}: {exc}")}
-        if "qzfp_error" in self.result:
-            cls, problems = self.result.pop("qzfp_error")
-            try:
-                self.result["error"] = cls(problems)
-            except Exception:  # a subclass with another signature
-                self.result["error"] = QzfpError(problems)
+        self.result = _rebuild_hook_result(self.result)
         self.proc.join()
         self.conn.close()
         return self.result
@@ -690,122 +716,291 @@ class _HookRunner:
 _convert_lock = threading.Lock()
 
 
-def _execute_notebooks(
-    notebooks: Sequence[Path],
-    parameters: Mapping[str, Any],
-    executed_dir: Path,
-    work: Path,
-    *,
-    name: str,
-    out_dir: Path,
-    pages_dir: Path,
-    kernel_name: str,
-    timeout: float | None,
-    slots: int,
-    bar: Any,
-    cost: Mapping[str, float] | None = None,
-) -> list[_Outcome]:
-    """Execute and convert every notebook in ``slots`` reused kernels (threads).
+class _ScenarioRun:
+    """One scenario being run: its temporary report folder, its notebooks' outcomes, its
+    bar and its failure state (a failing notebook stops further notebooks of this
+    scenario only).  Fields other than ``outcomes``/``failed``/``left`` are set once."""
 
-    Notebooks are taken in the given order (costliest first when ``cost`` is given, ties
-    in the given order) by whichever kernel is free; after a failure no further notebook
-    is started.  Returns one outcome per notebook, in notebook order
-    (``None`` for a notebook never started because another failed).
-    """
-    import queue
+    def __init__(self, name: str, parameters: dict, notebooks: list[Path], out_dir: Path,
+                 cwd: Path | None, index: int = 0):
+        self.name = name
+        self.index = index
+        self.parameters = parameters
+        self.notebooks = notebooks
+        self.out_dir = out_dir
+        self.t_start = time.perf_counter()
+        self.started = _now()
+        self.bar: Any = None
+        self.outcomes: list[_Outcome | None] = [None] * len(notebooks)
+        self.failed = False
+        self.left = len(notebooks)  # notebooks not yet finished or skipped
+        self._kept: list[Path] = []
+        self._keep_lock = threading.Lock()
+        self.tmp: Path | None = Path(tempfile.mkdtemp(prefix=f".{name}.tmp-", dir=out_dir))
+        try:
+            self.tmp.chmod(_dir_mode())  # mkdtemp makes 0700; a report folder is meant to be shared
+            self.work = Path(cwd) if cwd is not None else self.tmp / _WORK_DIR
+            self.executed_dir = self.tmp / _WORK_DIR / "executed"
+            self.executed_dir.mkdir(parents=True)
+            self.work.mkdir(parents=True, exist_ok=True)
+        except BaseException:
+            self.close()
+            raise
 
-    todo: queue.SimpleQueue[int] = queue.SimpleQueue()
-    weights = [float((cost or {}).get(nb.stem, 1.0)) for nb in notebooks]
-    for i in sorted(range(len(notebooks)), key=lambda i: -weights[i]):  # stable: ties keep order
-        todo.put(i)
-    outcomes: list[_Outcome | None] = [None] * len(notebooks)
-    stop = threading.Event()
-    keep_lock = threading.Lock()
-    kept_any: list[Path] = []
-
-    def keep(executed: Path) -> Path | None:
+    def keep(self, executed: Path) -> Path | None:
         """Keep a failed notebook; the first of this run clears the older ones."""
-        with keep_lock:
-            kept = _keep_failed(out_dir, name, executed, clear=not kept_any)
+        with self._keep_lock:
+            kept = _keep_failed(self.out_dir, self.name, executed, clear=not self._kept)
             if kept is not None:
-                kept_any.append(kept)
+                self._kept.append(kept)
             return kept
 
-    def run_one(kernel: _WarmKernel, i: int) -> _Outcome:
-        nb_path = notebooks[i]
-        out = _Outcome(nb_path)
-        t0 = time.perf_counter()
-        executed = executed_dir / nb_path.name
-        try:
-            kernel.prepare()  # the first time: start the kernel, then import papermill meanwhile
-            pm = _papermill()
-            kernel.wait_until_ready()
-            nb = pm.execute_notebook(
-                str(nb_path), str(executed), parameters=dict(parameters),
-                kernel_name=kernel_name, progress_bar=False, request_save_on_cell_execute=False,
-                execution_timeout=timeout, warm_kernel=kernel, engine_name=_warm_engine(),
-            )
-        except Exception as exc:  # kernel missing/dead, timeout, unreadable notebook
-            if isinstance(exc, _papermill().PapermillExecutionError):
-                kept = keep(executed)
-                out.error = _notebook_failed(name, nb_path, exc, kept)
-                return out
-            kept = keep(executed) if executed.exists() else None
-            text = re.sub(r"\s*\n[-\s]*", " ", str(exc)).strip()  # one line per problem
-            problem = f"scenario {name!r}: {type(exc).__name__}: {text}".rstrip(": ")
-            if kept is not None:
-                problem += f"; executed notebook kept in {kept}"
-            problem += "; the previous report is unchanged"
-            out.error = RunError(Problem(str(nb_path), problem))
-            out.error.__cause__ = exc
+    def close(self) -> None:
+        """Close the bar; delete the temporary folder unless it was moved into place."""
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+        if self.tmp is not None:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            self.tmp = None
+
+
+def _run_notebook(kernel: _WarmKernel, sc: _ScenarioRun, i: int, *, kernel_name: str,
+                  timeout: float | None) -> _Outcome:
+    """Execute notebook ``i`` of ``sc`` in ``kernel`` and write its page into ``sc.tmp``."""
+    nb_path = sc.notebooks[i]
+    name = sc.name
+    out = _Outcome(nb_path)
+    t0 = time.perf_counter()
+    executed = sc.executed_dir / nb_path.name
+    try:
+        kernel.prepare(sc.work)  # the first time: start the kernel, then import papermill meanwhile
+        pm = _papermill()
+        kernel.wait_until_ready()
+        nb = pm.execute_notebook(
+            str(nb_path), str(executed), parameters=dict(sc.parameters),
+            kernel_name=kernel_name, progress_bar=False, request_save_on_cell_execute=False,
+            execution_timeout=timeout, warm_kernel=kernel, engine_name=_warm_engine(),
+        )
+    except Exception as exc:  # kernel missing/dead, timeout, unreadable notebook
+        if isinstance(exc, _papermill().PapermillExecutionError):
+            kept = sc.keep(executed)
+            out.error = _notebook_failed(name, nb_path, exc, kept)
             return out
-        out.title = _notebook_title(nb, nb_path.stem)
-        out.page = f"{nb_path.stem}.html"
-        try:
-            with _convert_lock:  # one exporter per process; its preprocessors keep state
-                page = notebook_to_html(nb, out.title)
-            (pages_dir / out.page).write_text(page, encoding="utf-8")
-        except Exception as exc:  # an output nbconvert cannot render, disk full ...
-            kept = keep(executed)
-            out.error = RunError(
-                Problem(
-                    str(nb_path),
-                    f"scenario {name!r}: converting to {out.page} failed: {type(exc).__name__}: "
-                    f"{exc}; executed notebook kept in {kept}; the previous report is unchanged",
-                )
-            )
-            out.error.__cause__ = exc
-        out.duration = round(time.perf_counter() - t0, 3)
+        kept = sc.keep(executed) if executed.exists() else None
+        text = re.sub(r"\s*\n[-\s]*", " ", str(exc)).strip()  # one line per problem
+        problem = f"scenario {name!r}: {type(exc).__name__}: {text}".rstrip(": ")
+        if kept is not None:
+            problem += f"; executed notebook kept in {kept}"
+        problem += "; the previous report is unchanged"
+        out.error = RunError(Problem(str(nb_path), problem))
+        out.error.__cause__ = exc
         return out
+    out.title = _notebook_title(nb, nb_path.stem)
+    out.page = f"{nb_path.stem}.html"
+    try:
+        with _convert_lock:  # one exporter per process; its preprocessors keep state
+            page = notebook_to_html(nb, out.title)
+        (sc.tmp / out.page).write_text(page, encoding="utf-8")
+    except Exception as exc:  # an output nbconvert cannot render, disk full ...
+        kept = sc.keep(executed)
+        out.error = RunError(
+            Problem(
+                str(nb_path),
+                f"scenario {name!r}: converting to {out.page} failed: {type(exc).__name__}: "
+                f"{exc}; executed notebook kept in {kept}; the previous report is unchanged",
+            )
+        )
+        out.error.__cause__ = exc
+    out.duration = round(time.perf_counter() - t0, 3)
+    return out
 
-    def worker() -> None:
-        kernel = _WarmKernel(kernel_name, work)
+
+class _NotebookPool:
+    """Warm kernels (one thread each) executing the notebooks of one or more scenarios.
+
+    Every (scenario, notebook) pair is queued, costliest notebook first (``cost`` by stem,
+    unknown stems 1; ties in scenario then notebook order), and taken by whichever kernel
+    is free, so several scenarios share the kernel start and the imports.  A failing
+    notebook stops the start of further notebooks of *its* scenario; its kernel is
+    replaced by a fresh one (it may be dead or stuck).  ``on_done(sc)`` is called (from a
+    kernel thread) once every notebook of ``sc`` has finished or been skipped.
+    """
+
+    def __init__(self, runs: Sequence[_ScenarioRun], slots: int, *, kernel_name: str,
+                 timeout: float | None, cost: Mapping[str, float] | None = None,
+                 on_done: Callable[[_ScenarioRun], None] | None = None):
+        import heapq
+
+        self.kernel_name = kernel_name
+        self.timeout = timeout
+        self.on_done = on_done
+        self.stop = threading.Event()
+        self._lock = threading.Lock()
+        self._todo = [(-float((cost or {}).get(nb.stem, 1.0)), s, i)
+                      for s, sc in enumerate(runs) for i, nb in enumerate(sc.notebooks)]
+        heapq.heapify(self._todo)
+        self._runs = list(runs)
+        self._threads = [threading.Thread(target=self._worker, name=f"qzfp-kernel-{k}", daemon=True)
+                         for k in range(max(1, min(slots, len(self._todo))))]
+
+    def start(self) -> None:
+        for th in self._threads:
+            th.start()
+        with _convert_lock:  # build the exporter (~0.3 s) while the kernels start
+            _exporter()
+
+    def join(self, timeout: float | None = None) -> None:
+        for th in self._threads:
+            th.join(timeout)
+
+    def alive(self) -> bool:
+        return any(th.is_alive() for th in self._threads)
+
+    def _next(self) -> tuple[_ScenarioRun, int] | None:
+        """The next notebook to run; notebooks of failed scenarios are skipped."""
+        import heapq
+
+        while True:
+            with self._lock:
+                if self.stop.is_set() or not self._todo:
+                    return None
+                _, s, i = heapq.heappop(self._todo)
+                sc = self._runs[s]
+                if not sc.failed:
+                    return sc, i
+            self._finished(sc)
+
+    def _finished(self, sc: _ScenarioRun) -> None:
+        with self._lock:
+            sc.left -= 1
+            done = sc.left == 0
+        if done and self.on_done is not None:
+            self.on_done(sc)
+
+    def _worker(self) -> None:
+        kernel: _WarmKernel | None = None
         try:
-            while not stop.is_set():
+            while (job := self._next()) is not None:
+                sc, i = job
+                if sc.bar is not None:
+                    sc.bar.set_postfix_str(sc.notebooks[i].stem)
+                if kernel is None:
+                    kernel = _WarmKernel(self.kernel_name, sc.work)
                 try:
-                    i = todo.get_nowait()
-                except queue.Empty:
-                    return
-                if bar is not None:
-                    bar.set_postfix_str(notebooks[i].stem)
-                out = run_one(kernel, i)
-                outcomes[i] = out
+                    out = _run_notebook(kernel, sc, i, kernel_name=self.kernel_name, timeout=self.timeout)
+                except BaseException as exc:  # a bug here must not leave the scenario unfinished
+                    out = _Outcome(sc.notebooks[i], error=RunError(Problem(
+                        str(sc.notebooks[i]), f"scenario {sc.name!r}: {type(exc).__name__}: {exc}; "
+                        "the previous report is unchanged")))
+                sc.outcomes[i] = out
                 if out.error is not None:
-                    stop.set()
-                elif bar is not None:
-                    bar.update(1)
+                    sc.failed = True
+                    kernel.shutdown()
+                    kernel = None
+                elif sc.bar is not None:
+                    sc.bar.update(1)
+                self._finished(sc)
         finally:
-            kernel.shutdown()
+            if kernel is not None:
+                kernel.shutdown()
 
-    threads = [threading.Thread(target=worker, name=f"qzfp-kernel-{name}-{k}", daemon=True)
-               for k in range(slots)]
-    for th in threads:
-        th.start()
-    with _convert_lock:  # build the exporter (~0.3 s) while the kernels start
-        _exporter()
-    for th in threads:
-        th.join()
-    return outcomes
+
+def _finish_scenario(
+    sc: _ScenarioRun,
+    hook_result: Mapping[str, Any],
+    *,
+    extra_files: ExtraFilesHook | None,
+    key_figures: Mapping[str, str] | None,
+    metadata: Mapping[str, Any],
+    keep_notebooks: bool,
+    kernel_name: str,
+) -> ScenarioReport:
+    """Write run.json and index.html of a scenario whose notebooks all ran, and move its
+    temporary folder into place; raise the first failure (in notebook order) instead."""
+    name, tmp, parameters = sc.name, sc.tmp, sc.parameters
+    assert tmp is not None
+    failed = [o for o in sc.outcomes if o is not None and o.error is not None]
+    if failed:  # the first failing notebook in notebook order
+        raise failed[0].error
+    outcomes = [o for o in sc.outcomes if o is not None]
+    pages = [(o.page, o.title) for o in outcomes]
+    durations = {o.notebook.name: o.duration for o in outcomes}
+
+    figures: dict[str, str] = {str(k): str(v) for k, v in (key_figures or {}).items()}
+    if extra_files is not None:
+        if "error" in hook_result:
+            exc = hook_result["error"]
+            if isinstance(exc, QzfpError):
+                raise exc
+            hook = getattr(extra_files, "__qualname__", repr(extra_files))
+            raise RunError(
+                Problem(
+                    f"scenario {name!r}",
+                    f"writing the data files ({hook}) failed: {type(exc).__name__}: {exc}; "
+                    "the previous report is unchanged",
+                )
+            ) from exc
+        figures.update({str(k): str(v) for k, v in (hook_result.get("value") or {}).items()})
+
+    if keep_notebooks:
+        shutil.move(str(sc.executed_dir), str(tmp / "notebooks"))
+    shutil.rmtree(tmp / _WORK_DIR, ignore_errors=True)  # scratch cwd, executed notebooks
+
+    duration = round(time.perf_counter() - sc.t_start, 3)
+    run = {
+        "schema": _SCHEMA,
+        "scenario_name": name,
+        "title": metadata.get("title", parameters.get("title", name)),
+        "description": metadata.get("description", parameters.get("description", "")),
+        "lang": metadata.get("lang", parameters.get("lang", "en")),
+        "scenario_path": metadata.get("scenario_path"),
+        "scenario_sha256": metadata.get("scenario_sha256") or parameters_sha256(parameters),
+        "parameters_sha256": parameters_sha256(parameters),
+        "register_sha256": metadata.get("register_sha256"),
+        "versions": _versions(),
+        "platform": platform.platform(),
+        "kernel_name": kernel_name,
+        "started": sc.started,
+        "finished": _now(),
+        "duration_s": duration,
+        "notebook_duration_s": durations,
+        "pages": [{"file": f, "title": t} for f, t in pages],
+        "key_figures": [[k, v] for k, v in figures.items()],
+        "parameters": parameters,
+        "metadata": {k: v for k, v in metadata.items() if k not in _RUN_KEYS},
+    }
+    (tmp / RUN_JSON).write_text(
+        json.dumps(run, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8"
+    )
+    _copy_font(tmp)
+    (tmp / "index.html").write_text(_scenario_index(run, tmp), encoding="utf-8")
+    files = sorted(p.relative_to(tmp) for p in tmp.rglob("*") if p.is_file())
+    dest = sc.out_dir / name
+    _replace_dir(tmp, dest)
+    sc.tmp = None  # moved
+    shutil.rmtree(sc.out_dir / FAILED_DIR / name, ignore_errors=True)
+    with contextlib.suppress(OSError):
+        (sc.out_dir / FAILED_DIR).rmdir()  # only if empty
+    if sc.bar is not None:
+        sc.bar.set_postfix_str("done")
+        sc.bar.update(1)
+    return ScenarioReport(
+        name=name,
+        ok=True,
+        folder=dest,
+        pages=[dest / f for f, _ in pages],
+        files=files,
+        key_figures=figures,
+        durations_s=durations,
+        duration_s=duration,
+    )
+
+
+def _bar(name: str, n_notebooks: int, position: int) -> Any:
+    from tqdm.auto import tqdm
+
+    return tqdm(total=n_notebooks + 1, desc=name, position=position, leave=True, unit="nb")
 
 
 # --------------------------------------------------------------------------- one scenario
@@ -885,119 +1080,34 @@ def run_scenario(
         A kernel could not start or died, a page could not be written, or the hook failed.
         In every failure case the previous report is left untouched.
     """
-    t_start = time.perf_counter()
-    started = _now()
     notebooks = [Path(nb) for nb in notebooks]
     metadata = dict(metadata or {})
     (name,) = _check_inputs([parameters], notebooks, [metadata.get("scenario_path")])
     parameters = dict(parameters)
     out_dir = Path(out_dir).absolute()  # papermill changes directory while executing
     out_dir.mkdir(parents=True, exist_ok=True)
-    dest = out_dir / name
     slots = _slots(notebook_jobs, len(notebooks))
 
-    tmp = Path(tempfile.mkdtemp(prefix=f".{name}.tmp-", dir=out_dir))
-    bar = None
+    sc = _ScenarioRun(name, parameters, notebooks, out_dir, cwd)
     try:
-        tmp.chmod(_dir_mode())  # mkdtemp makes 0700; a report folder is meant to be shared
-        work = Path(cwd) if cwd is not None else tmp / _WORK_DIR
-        executed_dir = tmp / _WORK_DIR / "executed"
-        executed_dir.mkdir(parents=True)
-        work.mkdir(parents=True, exist_ok=True)
-        if progress:
-            from tqdm.auto import tqdm
-
-            bar = tqdm(total=len(notebooks) + 1, desc=name, position=position, leave=True, unit="nb")
-
         # The data files are written while the kernels run.
-        hook_runner = _HookRunner(extra_files, dict(parameters), tmp, name) if extra_files else None
+        hook_runner = _HookRunner(extra_files, dict(parameters), sc.tmp, name) if extra_files else None
+        if progress:
+            sc.bar = _bar(name, len(notebooks), position)
+        pool = _NotebookPool([sc], slots, kernel_name=kernel_name, timeout=timeout, cost=cost)
+        try:
+            pool.start()
+        finally:
+            pool.join()
         hook_result: dict[str, Any] = {}
-        outcomes = _execute_notebooks(
-            notebooks, parameters, executed_dir, work, name=name, out_dir=out_dir, pages_dir=tmp,
-            kernel_name=kernel_name, timeout=timeout, slots=slots, bar=bar, cost=cost,
-        )
         if hook_runner is not None:
-            if bar is not None:
-                bar.set_postfix_str("data files")
+            if sc.bar is not None:
+                sc.bar.set_postfix_str("data files")
             hook_result = hook_runner.wait()
-        failed = [o for o in outcomes if o is not None and o.error is not None]
-        if failed:  # the first failing notebook in notebook order
-            raise failed[0].error
-        pages = [(o.page, o.title) for o in outcomes]
-        durations = {o.notebook.name: o.duration for o in outcomes}
-
-        figures: dict[str, str] = {str(k): str(v) for k, v in (key_figures or {}).items()}
-        if extra_files is not None:
-            if "error" in hook_result:
-                exc = hook_result["error"]
-                if isinstance(exc, QzfpError):
-                    raise exc
-                hook = getattr(extra_files, "__qualname__", repr(extra_files))
-                raise RunError(
-                    Problem(
-                        f"scenario {name!r}",
-                        f"writing the data files ({hook}) failed: {type(exc).__name__}: {exc}; "
-                        "the previous report is unchanged",
-                    )
-                ) from exc
-            figures.update({str(k): str(v) for k, v in (hook_result.get("value") or {}).items()})
-
-        if keep_notebooks:
-            shutil.move(str(executed_dir), str(tmp / "notebooks"))
-        shutil.rmtree(tmp / _WORK_DIR, ignore_errors=True)  # scratch cwd, executed notebooks
-
-        duration = round(time.perf_counter() - t_start, 3)
-        run = {
-            "schema": _SCHEMA,
-            "scenario_name": name,
-            "title": metadata.get("title", parameters.get("title", name)),
-            "description": metadata.get("description", parameters.get("description", "")),
-            "lang": metadata.get("lang", parameters.get("lang", "en")),
-            "scenario_path": metadata.get("scenario_path"),
-            "scenario_sha256": metadata.get("scenario_sha256") or parameters_sha256(parameters),
-            "parameters_sha256": parameters_sha256(parameters),
-            "register_sha256": metadata.get("register_sha256"),
-            "versions": _versions(),
-            "platform": platform.platform(),
-            "kernel_name": kernel_name,
-            "started": started,
-            "finished": _now(),
-            "duration_s": duration,
-            "notebook_duration_s": durations,
-            "pages": [{"file": f, "title": t} for f, t in pages],
-            "key_figures": [[k, v] for k, v in figures.items()],
-            "parameters": parameters,
-            "metadata": {k: v for k, v in metadata.items() if k not in _RUN_KEYS},
-        }
-        (tmp / RUN_JSON).write_text(
-            json.dumps(run, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8"
-        )
-        _copy_font(tmp)
-        (tmp / "index.html").write_text(_scenario_index(run, tmp), encoding="utf-8")
-        files = sorted(p.relative_to(tmp) for p in tmp.rglob("*") if p.is_file())
-        _replace_dir(tmp, dest)
-        tmp = None  # moved
-        shutil.rmtree(out_dir / FAILED_DIR / name, ignore_errors=True)
-        with contextlib.suppress(OSError):
-            (out_dir / FAILED_DIR).rmdir()  # only if empty
-        if bar is not None:
-            bar.set_postfix_str("done")
-            bar.update(1)
-        return ScenarioReport(
-            name=name,
-            ok=True,
-            folder=dest,
-            pages=[dest / f for f, _ in pages],
-            files=files,
-            key_figures=figures,
-            durations_s=durations,
-            duration_s=duration,
-        )
+        return _finish_scenario(sc, hook_result, extra_files=extra_files, key_figures=key_figures,
+                                metadata=metadata, keep_notebooks=keep_notebooks, kernel_name=kernel_name)
     finally:
-        if bar is not None:
-            bar.close()
-        if tmp is not None:
-            shutil.rmtree(tmp, ignore_errors=True)
+        sc.close()
 
 
 _RUN_KEYS = {"title", "description", "lang", "scenario_path", "scenario_sha256", "register_sha256"}
@@ -1216,6 +1326,17 @@ def write_top_index(out_dir: Path, *, lang: str = "en", title: str | None = None
 # --------------------------------------------------------------------------- many scenarios
 
 
+def _failed_report(name: str, out_dir: Path, duration: float, exc: QzfpError) -> ScenarioReport:
+    return ScenarioReport(
+        name=name,
+        ok=False,
+        folder=Path(out_dir) / name,
+        duration_s=round(duration, 3),
+        problems=[str(p) for p in exc.problems],
+        kept_at=getattr(exc, "kept_at", None),
+    )
+
+
 def _run_one(args: tuple) -> ScenarioReport:
     parameters, notebooks, out_dir, kwargs = args
     name = str(parameters.get("scenario_name"))
@@ -1223,14 +1344,122 @@ def _run_one(args: tuple) -> ScenarioReport:
     try:
         return run_scenario(parameters, notebooks, out_dir, **kwargs)
     except QzfpError as exc:
-        return ScenarioReport(
-            name=name,
-            ok=False,
-            folder=Path(out_dir) / name,
-            duration_s=round(time.perf_counter() - t0, 3),
-            problems=[str(p) for p in exc.problems],
-            kept_at=getattr(exc, "kept_at", None),
-        )
+        return _failed_report(name, out_dir, time.perf_counter() - t0, exc)
+
+
+def _can_share_kernels() -> bool:
+    """Scenarios share one kernel pool when their data-files processes can be forked
+    (Linux; not inside a daemonic worker process, which may not have children)."""
+    import multiprocessing as mp
+
+    return "fork" in mp.get_all_start_methods() and not mp.current_process().daemon
+
+
+#: The hook of the data-files processes of :func:`_run_shared`: set just before they are
+#: forked, so they inherit it (a hook need not be picklable, e.g. a closure).
+_shared_hook: ExtraFilesHook | None = None
+_shared_hook_lock = threading.Lock()
+
+
+def _shared_hook_result(parameters: dict, folder: Path) -> dict[str, Any]:
+    """Task of a data-files process of :func:`_run_shared`."""
+    assert _shared_hook is not None
+    return _hook_result(_shared_hook, parameters, folder)
+
+
+def _hook_outcome(future: Any) -> dict[str, Any]:
+    try:
+        return _rebuild_hook_result(future.result())
+    except Exception as exc:  # the data-files process died (BrokenProcessPool) ...
+        return {"error": RuntimeError(f"the data-files process failed: {type(exc).__name__}: {exc}")}
+
+
+def _run_shared(
+    parameters_list: Sequence[Mapping[str, Any]],
+    notebooks: list[Path],
+    out_dir: Path,
+    *,
+    jobs: int,
+    kernel_name: str,
+    progress: bool,
+    extra_files: ExtraFilesHook | None,
+    key_figures: Sequence[Mapping[str, str] | None] | None,
+    metadata: Sequence[Mapping[str, Any] | None] | None,
+    timeout: float | None,
+    keep_notebooks: bool,
+    cost: Mapping[str, float] | None,
+) -> list[ScenarioReport]:
+    """Run several scenarios' notebooks through one pool of warm kernels.
+
+    The pool has :func:`default_kernel_budget` kernels, so kernel start and imports are
+    paid once per kernel, not once per scenario.  Each scenario keeps its own temporary
+    folder, data-files process (``jobs`` of them at once, forked before any thread
+    starts), pages, run.json, index and move into place, and its own failure: a failing
+    notebook stops that scenario only.  Finalisation happens in this thread.
+    """
+    import multiprocessing as mp
+    import queue
+
+    out_dir = Path(out_dir).absolute()  # papermill changes directory while executing
+    n = len(parameters_list)
+    runs: list[_ScenarioRun] = []
+    reports: list[ScenarioReport | None] = [None] * n
+    hooks: ProcessPoolExecutor | None = None
+    pool: _NotebookPool | None = None
+    try:
+        for i, params in enumerate(parameters_list):
+            runs.append(_ScenarioRun(str(params["scenario_name"]), dict(params), notebooks, out_dir, None, i))
+        futures: list[Any] = []
+        if extra_files is not None:  # forked at the first submit, before our threads start
+            global _shared_hook
+            hooks = ProcessPoolExecutor(max_workers=min(jobs, n), mp_context=mp.get_context("fork"))
+            with _shared_hook_lock:
+                _shared_hook = extra_files
+                try:
+                    futures = [hooks.submit(_shared_hook_result, dict(sc.parameters), sc.tmp) for sc in runs]
+                finally:
+                    _shared_hook = None
+        if progress:
+            for sc in runs:
+                sc.bar = _bar(sc.name, len(notebooks), sc.index)
+        done: queue.SimpleQueue[_ScenarioRun] = queue.SimpleQueue()
+        pool = _NotebookPool(runs, default_kernel_budget(), kernel_name=kernel_name, timeout=timeout,
+                             cost=cost, on_done=done.put)
+        pool.start()
+        for _ in range(n):
+            while True:
+                try:
+                    sc = done.get(timeout=0.5)
+                    break
+                except queue.Empty:
+                    if not pool.alive() and done.empty():
+                        raise RuntimeError("the kernel threads stopped before every notebook ran") from None
+            meta = dict((metadata[sc.index] if metadata is not None else None) or {})
+            try:
+                if futures:
+                    if sc.bar is not None:
+                        sc.bar.set_postfix_str("data files")
+                    hook_result = _hook_outcome(futures[sc.index])
+                else:
+                    hook_result = {}
+                reports[sc.index] = _finish_scenario(
+                    sc, hook_result, extra_files=extra_files,
+                    key_figures=key_figures[sc.index] if key_figures is not None else None,
+                    metadata=meta, keep_notebooks=keep_notebooks, kernel_name=kernel_name,
+                )
+            except QzfpError as exc:
+                reports[sc.index] = _failed_report(sc.name, out_dir, time.perf_counter() - sc.t_start, exc)
+            finally:
+                sc.close()
+    finally:
+        if pool is not None:
+            pool.stop.set()
+            pool.join()
+        if hooks is not None:
+            hooks.shutdown(wait=True, cancel_futures=True)
+        for sc in runs:
+            sc.close()
+    return [r for r in reports if r is not None]
 
 
 def run_many(
@@ -1249,7 +1478,7 @@ def run_many(
     lang: str = "en",
     cost: Mapping[str, float] | None = None,
 ) -> list[ScenarioReport]:
-    """Run several scenarios, in parallel processes when ``jobs > 1``, then index them.
+    """Run several scenarios sharing one pool of warm kernels, then index them.
 
     Parameters
     ----------
@@ -1260,12 +1489,19 @@ def run_many(
     out_dir : Path
         Parent folder of the reports.
     jobs : int
-        Parallel processes; 1 runs every scenario in this process.  The scenarios running
-        at once share :func:`default_kernel_budget` kernels (at least one each).
+        Data-files processes (the ``extra_files`` hook) running at once.  The notebooks
+        of every scenario run through one pool of :func:`default_kernel_budget` warm
+        kernels, costliest first, so kernel start and imports are paid once per kernel,
+        not per scenario; each scenario still gets its own temporary folder, pages,
+        run.json, index and move into place, and a failing notebook stops only its own
+        scenario.  Where data-files processes cannot be forked (no ``fork``, or inside a
+        daemonic worker) the scenarios run as before: one after the other with ``jobs=1``,
+        else in ``jobs`` processes with their own kernels (:func:`kernels_per_scenario`).
     key_figures, metadata : sequence, optional
         Per scenario, aligned with ``parameters_list``.
     kernel_name, progress, extra_files, timeout, keep_notebooks, cost
-        As :func:`run_scenario` (``extra_files`` must be picklable when ``jobs > 1``).
+        As :func:`run_scenario` (``extra_files`` is inherited by forked data-files
+        processes; it must be picklable only where they cannot be forked and ``jobs > 1``).
     lang : str
         Language of ``out_dir/index.html``.
 
@@ -1312,7 +1548,13 @@ def run_many(
         )
         for i, params in enumerate(parameters_list)
     ]
-    if jobs == 1 or n == 1:
+    if n > 1 and _can_share_kernels():
+        reports = _run_shared(
+            parameters_list, notebooks, out_dir, jobs=jobs, kernel_name=kernel_name, progress=progress,
+            extra_files=extra_files, key_figures=key_figures, metadata=metadata, timeout=timeout,
+            keep_notebooks=keep_notebooks, cost=cost,
+        )
+    elif jobs == 1 or n == 1:
         reports = [_run_one(t) for t in tasks]
     else:
         # Import papermill and build the exporter once here: forked workers inherit them.

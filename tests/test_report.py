@@ -454,3 +454,73 @@ def test_the_slow_iri_parser_is_hidden_only_while_nbformat_is_first_imported(mon
         with pytest.raises(ImportError):
             importlib.import_module("rfc3987_syntax")
     assert "rfc3987_syntax" not in sys.modules  # an explicit import afterwards is not blocked
+
+
+# --------------------------------------------------------------------------- scenarios sharing kernels
+
+
+def test_several_scenarios_run_their_notebooks_in_one_shared_kernel_with_separate_namespaces_and_folders(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr(report, "default_kernel_budget", lambda: 1)  # one kernel for the whole batch
+    nb = _notebook(
+        tmp_path / "who.ipynb",
+        "import os\nprint('seen', globals().get('left_over'), 'pid', os.getpid(), 'cwd', os.getcwd())\n"
+        "left_over = tag\nopen('scratch.txt', 'w').write(tag)",
+    )
+    names = ("s1", "s2", "s3")
+    seen: dict[str, str] = {}
+
+    def hook(parameters: dict, folder: Path) -> dict[str, str]:  # a closure: not picklable
+        seen[parameters["tag"]] = "ran"  # in the data-files process: invisible here
+        return {"hook tag": parameters["tag"]}
+
+    reports = run_many([{"scenario_name": n, "tag": n} for n in names], [nb], tmp_path / "out",
+                       progress=False, extra_files=hook, keep_notebooks=True)
+    assert [r.name for r in reports] == list(names) and exit_code(reports) == 0
+    texts = [_outputs(r.folder / "notebooks" / "who.ipynb") for r in reports]
+    pids = {re.search(r"pid (\d+)", t).group(1) for t in texts}
+    assert len(pids) == 1  # one kernel ran the three scenarios
+    assert all("seen None" in t for t in texts)  # no scenario saw another's variable
+    for r, t in zip(reports, texts, strict=True):
+        assert r.key_figures == {"hook tag": r.name}
+        assert f".{r.name}.tmp-" in t  # the kernel worked in this scenario's own scratch folder
+        assert not (r.folder / "scratch.txt").exists()  # ... which is not part of the report
+    assert seen == {}
+
+
+def test_a_failing_notebook_in_a_shared_batch_stops_only_its_scenario_and_keeps_its_previous_report(
+    baseline, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(report, "default_kernel_budget", lambda: 1)  # a deterministic order
+    out, _ = baseline
+    shutil.copytree(out / "baseline", tmp_path / "baseline")  # the previous report of the failing one
+    before = snapshot(tmp_path / "baseline")
+    first = _notebook(tmp_path / "first.ipynb", "if tag == 'bad':\n    raise ValueError('broken ' + tag)")
+    second = _notebook(tmp_path / "second.ipynb", "print('second page', tag)")
+    params = [{"scenario_name": "baseline", "tag": "bad"}, {"scenario_name": "other", "tag": "good"}]
+    reports = run_many(params, [first, second], tmp_path, jobs=2, progress=False,
+                       extra_files=write_table_of_tag, cost={"first": 2.0})
+    bad, good = reports
+    assert exit_code(reports) == 2 and not bad.ok and good.ok
+    assert "ValueError: broken bad" in bad.problems[0] and "first.ipynb" in bad.problems[0]
+    assert bad.kept_at == tmp_path / ".failed" / "baseline" / "first.ipynb" and bad.kept_at.is_file()
+    assert not (tmp_path / ".failed" / "baseline" / "second.ipynb").exists()  # never started
+    assert snapshot(tmp_path / "baseline") == before
+    assert "second page good" in (tmp_path / "other" / "second.html").read_text(encoding="utf-8")
+    assert (tmp_path / "other" / "tag.csv").read_text(encoding="utf-8") == "tag\ngood\n"
+    assert not [p for p in tmp_path.iterdir() if ".tmp-" in p.name]
+    assert 'href="other/index.html"' in (tmp_path / "index.html").read_text(encoding="utf-8")
+
+
+def test_a_failing_hook_in_a_shared_batch_fails_only_its_scenario(tmp_path):
+    def hook(parameters: dict, folder: Path) -> None:
+        if parameters["tag"] == "bad":
+            raise KeyError("budget")
+
+    params = [{"scenario_name": "a", "tag": "bad"}, {"scenario_name": "b", "tag": "good"}]
+    nb = _notebook(tmp_path / "n.ipynb", "print(tag)")
+    a, b = run_many(params, [nb], tmp_path / "out", jobs=2, progress=False, extra_files=hook)
+    assert not a.ok and b.ok
+    assert "writing the data files" in a.problems[0] and "KeyError" in a.problems[0]
+    assert not (tmp_path / "out" / "a").exists() and (tmp_path / "out" / "b" / "n.html").is_file()
