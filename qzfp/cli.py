@@ -232,12 +232,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except QzfpError as e:
         _print_problems(e.problems, lang)
         return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
     except BrokenPipeError:  # output piped into `head` and the like
         sys.stderr.close()
         return EXIT_OK
+    except OSError as e:  # unreadable input, unwritable output folder, disk full ...
+        where = e.filename if e.filename is not None else ""
+        _print_problems([Problem(str(where), e.strerror or str(e))], lang)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -175,3 +175,12 @@ def test_messages_without_a_chinese_form_stay_in_english():
     assert translate_message("file not found", "en") == "file not found"
     assert translate_message("file not found", "zh") == "文件不存在"
     assert translate_message('population "abc" is not a whole number', "zh") == "population“abc”不是整数"
+
+
+def test_an_unwritable_output_folder_is_reported_without_a_traceback(short_params, tmp_path, capsys):
+    blocker = tmp_path / "file-not-folder"
+    blocker.write_text("x", encoding="utf-8")
+    rc = main(["sweep", str(short_params), "--set", "village.vice_president.allowance=40,60",
+               "--out", str(blocker / "out")])
+    err = capsys.readouterr().err
+    assert rc in (1, 2) and "Traceback" not in err and "file-not-folder" in err
