@@ -156,15 +156,24 @@ def cmd_init(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse exits with 2 on a usage error; in qzfp 2 means "a run failed", so a bad
+    command line is bad input: exit 1."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="qzfp",
         description="Population, staffing, workload and budget projections for the Quzhou FPA.",
     )
     p.add_argument("--version", action="version", version=f"qzfp {__version__}")
     p.add_argument("--lang", dest="global_lang", choices=("en", "zh"), default=None,
                    help="language of messages (default: $QZFP_LANG or en)")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
     def add_exec(sp: argparse.ArgumentParser) -> None:

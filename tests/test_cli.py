@@ -184,3 +184,10 @@ def test_an_unwritable_output_folder_is_reported_without_a_traceback(short_param
                "--out", str(blocker / "out")])
     err = capsys.readouterr().err
     assert rc in (1, 2) and "Traceback" not in err and "file-not-folder" in err
+
+
+def test_a_bad_command_line_is_bad_input_exit_1_not_the_run_failed_status(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["run", "--jobs", "many"])
+    assert info.value.code == 1
+    assert "--jobs" in capsys.readouterr().err
