@@ -45,7 +45,7 @@ import functools
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
@@ -174,6 +174,22 @@ def parse_date(raw: Any) -> dt.date | None:
         except ValueError:
             return None
     return None
+
+
+def dated_items(mapping: Mapping, prefix: str, problems: list[Problem]) -> Iterator[tuple[dt.date, str, Any]]:
+    """``(date, key path, entry)`` for each ``date: entry`` of a dated mapping.
+
+    A key that is not a date (YAML date or ``YYYY-MM-DD``) becomes a problem at
+    ``prefix.<key>`` and is skipped.
+    """
+    for raw_date, entry in mapping.items():
+        date = parse_date(raw_date)
+        dkey = raw_date.isoformat() if isinstance(raw_date, dt.date) else str(raw_date)
+        where = f"{prefix}.{dkey}"
+        if date is None:
+            problems.append(Problem(where, f"unparseable date {raw_date!r}; expected YYYY-MM-DD"))
+            continue
+        yield date, where, entry
 
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str:
@@ -460,15 +476,7 @@ def _parse_parameter(
             Problem(f"{where}.values", "empty values: at least one dated value is required")
         )
     else:
-        for raw_date, entry in raw_values.items():
-            date = parse_date(raw_date)
-            dkey = raw_date.isoformat() if isinstance(raw_date, dt.date) else str(raw_date)
-            vwhere = f"{where}.values.{dkey}"
-            if date is None:
-                problems.append(
-                    Problem(vwhere, f"unparseable date {raw_date!r}; expected YYYY-MM-DD")
-                )
-                continue
+        for date, vwhere, entry in dated_items(raw_values, f"{where}.values", problems):
             if not isinstance(entry, Mapping):
                 problems.append(
                     Problem(
@@ -924,15 +932,7 @@ def _override_values(
                 Problem(param.path, "empty dated override: give at least one {date: value}")
             )
         problems: list[Problem] = []
-        for raw_date, raw in value.items():
-            date = parse_date(raw_date)
-            dkey = raw_date.isoformat() if isinstance(raw_date, dt.date) else str(raw_date)
-            where = f"{param.path}.{dkey}"
-            if date is None:
-                problems.append(
-                    Problem(where, f"unparseable date {raw_date!r}; expected YYYY-MM-DD")
-                )
-                continue
+        for date, where, raw in dated_items(value, param.path, problems):
             try:
                 v, ref, note = _one_override(param, raw, reference, where)
             except ParameterError as exc:
