@@ -363,7 +363,7 @@ def sensitivity(scenario: Scenario | str, pct: float | None = None, *,
         arr = np.repeat(base[p][None, :], 2 * k + 1, axis=0)
         arr[1 + i] = np.clip(base[p] * (1 - pct / 100), lo_b, hi_b)
         arr[1 + k + i] = np.clip(base[p] * (1 + pct / 100), lo_b, hi_b)
-        if param.kind == "int" and "threshold" in p or param.unit in ("person", "post"):
+        if param.unit in ("person", "post"):  # counts of people or posts stay whole
             arr = np.round(arr)
         values[p] = arr
         lows[p], highs[p] = arr[1 + i, 0], arr[1 + k + i, 0]

@@ -22,7 +22,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from .errors import Problem, QzfpError, RunError, ScenarioError
@@ -189,7 +188,6 @@ def run_reports(files: Sequence[str | Path], *, out: str | Path | None = None, l
     ScenarioError
         Bad scenario files (before any kernel starts).
     """
-    from .register import load_register
     from .report import exit_code, run_many
     from .simulate import prepare_register
 
@@ -198,16 +196,12 @@ def run_reports(files: Sequence[str | Path], *, out: str | Path | None = None, l
     scenarios = load_scenarios(files, lang=lang)
     nbs = list(notebooks) if notebooks is not None else report_notebooks()
     # Registers are validated here too, before any kernel starts.
-    registers = []
-    for s in scenarios:
-        reg = prepare_register(s)
-        registers.append(reg)
-    _ = load_register  # the example register is cached by prepare_register
-    out_dirs = {Path(out) if out is not None else Path(s.params.get("output_dir") or "reports") for s in scenarios}
+    registers = [prepare_register(s) for s in scenarios]
+    # --out wins over each scenario's output_dir; scenarios are grouped by folder
+    dirs = [Path(out) if out is not None else Path(s.params.get("output_dir") or "reports") for s in scenarios]
     status = 0
-    for out_dir in sorted(out_dirs):
-        group = [(s, r) for s, r in zip(scenarios, registers, strict=True)
-                 if (Path(out) if out is not None else Path(s.params.get("output_dir") or "reports")) == out_dir]
+    for out_dir in sorted(set(dirs)):
+        group = [(s, r) for s, r, d in zip(scenarios, registers, dirs, strict=True) if d == out_dir]
         out_dir.mkdir(parents=True, exist_ok=True)
         params = [s.to_papermill() for s, _ in group]
         meta = [{"scenario_sha256": s.sha256, "register_sha256": r.sha256,
@@ -389,4 +383,3 @@ __all__ = [
     "write_data_files",
 ]
 
-_ = np  # numpy is used by callers through the tables
