@@ -18,9 +18,11 @@ and return the main table they showed (for tests and for interactive use).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import html
 import io
-from collections.abc import Mapping, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +74,7 @@ __all__ = [
     "pyramid_frame",
     "scenario_from_namespace",
     "setup",
+    "show_chart",
     "show_figure",
     "show_table",
     "simulate_cached",
@@ -143,15 +146,96 @@ def heading(text: str, level: int = 2) -> None:
     md(f"{'#' * level} {text}")
 
 
-def show_figure(fig: Any, *, dpi: int = 110) -> None:
-    """Display a matplotlib figure as a PNG (independent of the notebook backend)."""
-    from IPython.display import Image
-
+def _png(fig: Any, dpi: int) -> bytes:
     buf = io.BytesIO()
     # A constrained-layout figure already fits its canvas; "tight" would draw it twice.
     tight = None if fig.get_layout_engine() is not None else "tight"
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches=tight)
-    _display(Image(data=buf.getvalue(), format="png"))
+    return buf.getvalue()
+
+
+def _show_png(png: bytes) -> None:
+    from IPython.display import Image
+
+    _display(Image(data=png, format="png"))
+
+
+def show_figure(fig: Any, *, dpi: int = 110) -> None:
+    """Display a matplotlib figure as a PNG (independent of the notebook backend)."""
+    _show_png(_png(fig, dpi))
+
+
+#: PNGs of the charts drawn in this process, by :func:`_chart_key` (least recently used
+#: dropped first).  A kernel of ``qzfp run`` runs the same notebook for several scenarios
+#: in turn (see ``qzfp.report``), so a chart of the same data (the population pyramids
+#: of two allowance scenarios, say) is drawn once per batch.
+_CHART_CACHE: OrderedDict[str, bytes] = OrderedDict()
+CHART_CACHE_SIZE = 64
+"""Charts kept by :func:`show_chart` [charts] (a PNG is 30–150 kB)."""
+
+
+def _feed(h: Any, obj: Any) -> bool:
+    """Feed ``obj`` into the hash ``h``; False for a type whose content cannot be hashed
+    reliably (the chart is then drawn without the cache)."""
+    if obj is None or isinstance(obj, (bool, int, float, str, bytes, np.generic)):
+        h.update(f"{type(obj).__name__}:{obj!r};".encode())
+        return True
+    if isinstance(obj, np.ndarray):
+        if obj.dtype == object:
+            return _feed(h, obj.tolist())
+        h.update(f"nd:{obj.dtype.str}:{obj.shape};".encode())
+        h.update(np.ascontiguousarray(obj).tobytes())
+        return True
+    if isinstance(obj, (pd.DataFrame, pd.Series)):
+        frame = obj.to_frame() if isinstance(obj, pd.Series) else obj
+        h.update(f"df:{[str(c) for c in frame.columns]}:{[str(d) for d in frame.dtypes]}:"
+                 f"{obj.name if isinstance(obj, pd.Series) else ''}:{sorted(map(repr, obj.attrs.items()))};"
+                 .encode())
+        h.update(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())
+        return True
+    if isinstance(obj, (list, tuple)):
+        h.update(f"{type(obj).__name__}:{len(obj)};".encode())
+        return all(_feed(h, x) for x in obj)
+    if isinstance(obj, Mapping):
+        h.update(f"map:{len(obj)};".encode())
+        return all(_feed(h, k) and _feed(h, v) for k, v in sorted(obj.items(), key=lambda kv: repr(kv[0])))
+    return False
+
+
+def _chart_key(fn: Callable[..., Any], args: Sequence[Any], kwargs: Mapping[str, Any], dpi: int) -> str | None:
+    """SHA-256 of a chart function, its inputs and the resolution, or None when an input
+    cannot be hashed."""
+    h = hashlib.sha256(f"{fn.__module__}.{fn.__qualname__}:dpi={dpi};".encode())
+    if not (_feed(h, list(args)) and _feed(h, dict(kwargs))):
+        return None
+    return h.hexdigest()
+
+
+def show_chart(fn: Callable[..., Any], *args: Any, dpi: int = 110, **kwargs: Any) -> bytes:
+    """Display the chart ``fn(*args, **kwargs)`` (a :mod:`qzfp.plots` function) as a PNG,
+    drawing it only if the same chart of the same data was not drawn before in this process.
+
+    The chart functions are pure (their figure depends on their arguments alone), so the
+    PNG of an earlier call with equal arguments (same DataFrame contents, same language,
+    same ``dpi``) is the PNG this call would draw.
+
+    Returns
+    -------
+    bytes
+        The PNG.
+    """
+    key = _chart_key(fn, args, kwargs, dpi)
+    png = _CHART_CACHE.get(key) if key is not None else None
+    if png is None:
+        png = _png(fn(*args, **kwargs), dpi)
+        if key is not None:
+            _CHART_CACHE[key] = png
+            while len(_CHART_CACHE) > CHART_CACHE_SIZE:
+                _CHART_CACHE.popitem(last=False)
+    else:
+        _CHART_CACHE.move_to_end(key)
+    _show_png(png)
+    return png
 
 
 _TEXT_COLUMNS = {"year", "since"}
@@ -422,9 +506,57 @@ def population_pyramids(results: Results) -> list[str]:
     last = len(results.years) - 1
     panels = [(name, pyramid_frame(results, i, 0), pyramid_frame(results, i, last))
               for i, name in enumerate(names)]
-    show_figure(population_pyramids(panels, lang, year=start, compare_year=end,
-                                    place=t("app.city", lang)), dpi=90)
+    show_chart(population_pyramids, panels, lang, year=start, compare_year=end,
+               place=t("app.city", lang), dpi=90)
     return names
+
+
+#: (variants, quantiles) of :func:`_band_data`, by :func:`_demography_key` and the draws.
+_BAND_CACHE: OrderedDict[tuple, tuple[pd.DataFrame, pd.DataFrame | None]] = OrderedDict()
+
+
+def _demography_key(results: Results) -> str:
+    """SHA-256 of what a population projection depends on: the register (its content
+    hash, redistricting included), the years and every ``demography.*`` parameter."""
+    pa = results.scenario.arrays()
+    h = hashlib.sha256(f"{results.register.sha256};".encode())
+    h.update(np.asarray(results.years, dtype=np.int64).tobytes())
+    for path in pa.paths():
+        if path.startswith("demography."):
+            h.update(f"{path};".encode())
+            h.update(np.ascontiguousarray(pa[path][:1], dtype=float).tobytes())
+    return h.hexdigest()
+
+
+def _band_data(results: Results, n_paths: int, seed: int,
+               variant: str) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """City population of the four variants (``year``, ``variant``, ``value`` [persons]) and,
+    with ``n_paths`` > 0, quantiles of ``n_paths`` Monte Carlo paths (:func:`qzfp.plots.fan_quantiles`),
+    computed once per process for scenarios with the same demography."""
+    from .plots import fan_quantiles
+    from .population import monte_carlo, project
+
+    key = (_demography_key(results), n_paths, seed, variant)
+    if key in _BAND_CACHE:
+        _BAND_CACHE.move_to_end(key)
+        return _BAND_CACHE[key]
+    pa = results.scenario.arrays()
+    rows = [pd.DataFrame({"year": results.years, "variant": v,
+                          "value": project(results.register, pa, variant=v).city_indicators()["pop"][0]})
+            for v in ("low", "medium", "high", "constant")]
+    q = None
+    if n_paths > 0:
+        mc = monte_carlo(results.register, pa, n_paths, seed, variant=variant)
+        pop = mc.city_indicators()["pop"]  # (N, T)
+        q = fan_quantiles(pd.DataFrame({
+            "year": np.tile(results.years, n_paths),
+            "draw": np.repeat(np.arange(n_paths), len(results.years)),
+            "value": pop.reshape(-1),
+        }))
+    _BAND_CACHE[key] = (pd.concat(rows, ignore_index=True), q)
+    while len(_BAND_CACHE) > 8:
+        _BAND_CACHE.popitem(last=False)
+    return _BAND_CACHE[key]
 
 
 def population_band(results: Results) -> pd.DataFrame:
@@ -439,37 +571,24 @@ def population_band(results: Results) -> pd.DataFrame:
         ``year``, the city population of each variant and, with paths, ``q10``, ``q50``,
         ``q90`` [persons].
     """
-    from .plots import fan_chart, fan_quantiles
-    from .population import monte_carlo, project
+    from .plots import fan_chart
 
     lang = _lang(results)
     s = results.scenario
     start, end = _years(results)
     heading(t("nb.population.h_uncertainty", lang))
-    pa = s.arrays()
-    rows = []
-    table = pd.DataFrame({"year": results.years})
-    for v in ("low", "medium", "high", "constant"):
-        pop = project(results.register, pa, variant=v).city_indicators()["pop"][0]
-        rows.append(pd.DataFrame({"year": results.years, "variant": v, "value": pop}))
-        table[f"variant_{v}"] = pop
-    variants = pd.concat(rows, ignore_index=True)
     n_paths = int(s.params.get("mc_paths", 0))
+    variants, q = _band_data(results, n_paths, int(s.params.get("seed", 0)),
+                             str(s.params.get("variant", "medium")))
+    table = pd.DataFrame({"year": results.years})
+    for v, g in variants.groupby("variant", sort=False):
+        table[f"variant_{v}"] = g["value"].to_numpy()
     place = t("app.city", lang)
-    if n_paths > 0:
-        mc = monte_carlo(results.register, pa, n_paths, int(s.params.get("seed", 0)),
-                         variant=s.params.get("variant", "medium"))
-        pop = mc.city_indicators()["pop"]  # (N, T)
-        draws = pd.DataFrame({
-            "year": np.tile(results.years, n_paths),
-            "draw": np.repeat(np.arange(n_paths), len(results.years)),
-            "value": pop.reshape(-1),
-        })
-        q = fan_quantiles(draws)
+    if q is not None:
         _say("nb.population.uncertainty", lang, n_paths=format_number(n_paths, lang), year=end,
              p10=format_persons(q["q10"].iloc[-1], lang), p90=format_persons(q["q90"].iloc[-1], lang))
         _say("nb.population.variants_note", lang)
-        show_figure(fan_chart(q, lang, place=place, variants=variants))
+        show_chart(fan_chart, q, lang, place=place, variants=variants)
         for c in ("q10", "q50", "q90"):
             table[c] = q[c].to_numpy()
     else:
@@ -478,7 +597,7 @@ def population_band(results: Results) -> pd.DataFrame:
         med = table["variant_medium"].to_numpy()
         for c in ("q10", "q25", "q50", "q75", "q90"):
             flat[c] = med
-        show_figure(fan_chart(flat, lang, place=place, variants=variants))
+        show_chart(fan_chart, flat, lang, place=place, variants=variants)
     return show_table(table, lang)
 
 
@@ -591,8 +710,8 @@ def population_adjustment_2006(results: Results) -> pd.DataFrame | None:
         tw["population"] = reg.township_population()
         return tw
 
-    show_figure(township_sizes(frame(after), lang, before=frame(before), kind="hist"))
-    show_figure(township_sizes(frame(after), lang, before=frame(before), kind="bars"))
+    show_chart(township_sizes, frame(after), lang, before=frame(before), kind="hist")
+    show_chart(township_sizes, frame(after), lang, before=frame(before), kind="bars")
     return table
 
 
@@ -712,7 +831,7 @@ def workload_townships(results: Results) -> pd.DataFrame:
          gap=format_number(-short["difference"].sum(), lang, 1))
     chart = tw[["township_code", "ratio"]].rename(columns={"ratio": "wisn_ratio"})
     chart["name"] = place_names(chart["township_code"], lang, results.register)
-    show_figure(wisn_ratio_chart(chart, lang, year=end))
+    show_chart(wisn_ratio_chart, chart, lang, year=end)
     return chart
 
 
@@ -805,7 +924,7 @@ def budget_by_line(results: Results) -> pd.DataFrame:
          top_share=format_pct(first.max() / total0 if total0 else np.nan, lang))
     _say("nb.budget.period", lang, start_year=start, end_year=end,
          total=format_yuan(b["amount_yuan"].sum(), lang, compact=True))
-    show_figure(budget_stacked(b, lang))
+    show_chart(budget_stacked, b, lang)
     wide = _wide_by_year(b, "line", "amount_yuan", total_col=True, total_row="\0total", lang=lang)
     wide.insert(0, "budget_line", [t("total", lang) if x == "\0total" else budget_line_label(x, lang)
                                    for x in wide["line"]])
@@ -1094,7 +1213,7 @@ def compare_waterfalls(all_results: Sequence[Results], max_charts: int = 6) -> l
             _say("nb.compare.no_budget_change", lang, scenario=f"`{r.name}`", baseline=f"`{base.name}`",
                  year=end)
             continue
-        show_figure(budget_waterfall(wt, lang, year=end, baseline_name=base.name, scenario_name=r.name))
+        show_chart(budget_waterfall, wt, lang, year=end, baseline_name=base.name, scenario_name=r.name)
         shown.append(r.name)
     if len(all_results) < 2:
         _say("nb.compare.single", lang)
@@ -1127,9 +1246,9 @@ def compare_sensitivity(results: Results, top: int = 15) -> pd.DataFrame:
     _say("nb.compare.sensitivity_note", lang, n=format_number(len(sens), lang),
          start_year=start, end_year=end)
     head = sens.head(top)
-    show_figure(tornado(pd.DataFrame({"parameter": head["path"], "low": head["budget_effect_low_yuan"],
+    show_chart(tornado, pd.DataFrame({"parameter": head["path"], "low": head["budget_effect_low_yuan"],
                                       "high": head["budget_effect_high_yuan"]}),
-                        lang, outcome="total_budget", pct=pct, max_bars=top))
+               lang, outcome="total_budget", pct=pct, max_bars=top)
     table = pd.DataFrame({
         "rank": head["rank"].to_numpy(),
         "parameter": [param_label(p, lang) for p in head["path"]],
@@ -1172,10 +1291,10 @@ def compare_sweep(results: Results) -> pd.DataFrame:
          n=format_number(len(sw), lang))
     scale = money_scale(lang)
     unit = t("chart.budget.y", lang)
-    show_figure(sweep_heatmap(sw, lang, x=SWEEP_PATHS[0], y=SWEEP_PATHS[1], value="budget_horizon_yuan",
-                              scale=scale, value_label=t("nb.compare.sweep_budget", lang, unit=unit,
-                                                         start_year=start, end_year=end)))
-    show_figure(sweep_heatmap(sw, lang, x=SWEEP_PATHS[0], y=SWEEP_PATHS[1],
-                              value="village_vice_presidents_last",
-                              value_label=t("nb.compare.sweep_posts", lang, year=end)))
+    show_chart(sweep_heatmap, sw, lang, x=SWEEP_PATHS[0], y=SWEEP_PATHS[1], value="budget_horizon_yuan",
+               scale=scale, value_label=t("nb.compare.sweep_budget", lang, unit=unit,
+                                          start_year=start, end_year=end))
+    show_chart(sweep_heatmap, sw, lang, x=SWEEP_PATHS[0], y=SWEEP_PATHS[1],
+               value="village_vice_presidents_last",
+               value_label=t("nb.compare.sweep_posts", lang, year=end))
     return sw

@@ -821,25 +821,28 @@ class _NotebookPool:
 
     Every (scenario, notebook) pair is queued, costliest notebook first (``cost`` by stem,
     unknown stems 1; ties in scenario then notebook order), and taken by whichever kernel
-    is free, so several scenarios share the kernel start and the imports.  A failing
-    notebook stops the start of further notebooks of *its* scenario; its kernel is
-    replaced by a fresh one (it may be dead or stuck).  ``on_done(sc)`` is called (from a
-    kernel thread) once every notebook of ``sc`` has finished or been skipped.
+    is free, so several scenarios share the kernel start and the imports.  With several
+    scenarios the kernels keep to notebooks (see :meth:`_pick`): a kernel that ran
+    notebook ``01`` of one scenario runs ``01`` of the next, while the other kernels take
+    other notebooks, so what scenarios have in common (a population projection, a chart
+    of the same data: :mod:`qzfp.notebook` keeps them per process) is computed once per
+    batch instead of twice at the same time.  A failing notebook stops the start of
+    further notebooks of *its* scenario; its kernel is replaced by a fresh one (it may be
+    dead or stuck).  ``on_done(sc)`` is called (from a kernel thread) once every notebook
+    of ``sc`` has finished or been skipped.
     """
 
     def __init__(self, runs: Sequence[_ScenarioRun], slots: int, *, kernel_name: str,
                  timeout: float | None, cost: Mapping[str, float] | None = None,
                  on_done: Callable[[_ScenarioRun], None] | None = None):
-        import heapq
-
         self.kernel_name = kernel_name
         self.timeout = timeout
         self.on_done = on_done
         self.stop = threading.Event()
         self._lock = threading.Lock()
-        self._todo = [(-float((cost or {}).get(nb.stem, 1.0)), s, i)
-                      for s, sc in enumerate(runs) for i, nb in enumerate(sc.notebooks)]
-        heapq.heapify(self._todo)
+        self._todo = sorted((-float((cost or {}).get(nb.stem, 1.0)), s, i)
+                            for s, sc in enumerate(runs) for i, nb in enumerate(sc.notebooks))
+        self._running: dict[str, str] = {}  # kernel thread name -> stem it is running
         self._runs = list(runs)
         self._threads = [threading.Thread(target=self._worker, name=f"qzfp-kernel-{k}", daemon=True)
                          for k in range(max(1, min(slots, len(self._todo))))]
@@ -857,17 +860,29 @@ class _NotebookPool:
     def alive(self) -> bool:
         return any(th.is_alive() for th in self._threads)
 
-    def _next(self) -> tuple[_ScenarioRun, int] | None:
-        """The next notebook to run; notebooks of failed scenarios are skipped."""
-        import heapq
+    def _pick(self, last: str | None) -> int:
+        """Index in the queue of the next notebook for a kernel whose previous notebook
+        was ``last``: the first queued notebook of the same stem (another scenario's),
+        else the first whose stem no other kernel is running, else the first."""
+        stems = [self._runs[s].notebooks[i].stem for _, s, i in self._todo]
+        if last is not None and last in stems:
+            return stems.index(last)
+        busy = set(self._running.values())
+        return next((k for k, stem in enumerate(stems) if stem not in busy), 0)
 
+    def _next(self, last: str | None = None) -> tuple[_ScenarioRun, int] | None:
+        """The next notebook to run (see :meth:`_pick`); notebooks of failed scenarios are
+        skipped."""
+        me = threading.current_thread().name
         while True:
             with self._lock:
+                self._running.pop(me, None)
                 if self.stop.is_set() or not self._todo:
                     return None
-                _, s, i = heapq.heappop(self._todo)
+                _, s, i = self._todo.pop(self._pick(last))
                 sc = self._runs[s]
                 if not sc.failed:
+                    self._running[me] = sc.notebooks[i].stem
                     return sc, i
             self._finished(sc)
 
@@ -880,9 +895,11 @@ class _NotebookPool:
 
     def _worker(self) -> None:
         kernel: _WarmKernel | None = None
+        last: str | None = None
         try:
-            while (job := self._next()) is not None:
+            while (job := self._next(last)) is not None:
                 sc, i = job
+                last = sc.notebooks[i].stem
                 if sc.bar is not None:
                     sc.bar.set_postfix_str(sc.notebooks[i].stem)
                 if kernel is None:
@@ -897,7 +914,7 @@ class _NotebookPool:
                 if out.error is not None:
                     sc.failed = True
                     kernel.shutdown()
-                    kernel = None
+                    kernel, last = None, None  # a fresh kernel has nothing in common with any
                 elif sc.bar is not None:
                     sc.bar.update(1)
                 self._finished(sc)

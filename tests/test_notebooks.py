@@ -152,6 +152,91 @@ def test_shortage_table_lists_merged_townships_largest_first(small_results, monk
     assert table["township_code"].iloc[0] == str(largest_short["township_code"])
 
 
+# --------------------------------------------------------------------------- shared work
+def _counting_chart(calls: list):
+    from matplotlib.figure import Figure
+
+    def chart(df: pd.DataFrame, lang: str, *, title: str = "") -> Figure:
+        calls.append(title)
+        fig = Figure(figsize=(2, 1))
+        fig.add_subplot().plot(df["x"], df["y"])
+        return fig
+
+    return chart
+
+
+def test_a_chart_of_the_same_data_is_drawn_once_and_shown_again(monkeypatch):
+    shown: list = []
+    monkeypatch.setattr(qn, "_display", shown.append)
+    monkeypatch.setattr(qn, "_CHART_CACHE", type(qn._CHART_CACHE)())
+    calls: list = []
+    chart = _counting_chart(calls)
+    df = pd.DataFrame({"x": [1, 2, 3], "y": [1.0, 4.0, 9.0]})
+    first = qn.show_chart(chart, df, "en", title="t")
+    again = qn.show_chart(chart, df.copy(), "en", title="t")  # equal content, another object
+    assert calls == ["t"] and again == first and first.startswith(b"\x89PNG")
+    assert len(shown) == 2 and shown[1].data == first  # shown both times
+
+
+@pytest.mark.parametrize("change", ["data", "lang", "keyword", "dpi", "extra column"])
+def test_a_chart_is_drawn_again_when_its_data_language_options_or_resolution_change(change, monkeypatch):
+    monkeypatch.setattr(qn, "_display", lambda obj: None)
+    monkeypatch.setattr(qn, "_CHART_CACHE", type(qn._CHART_CACHE)())
+    calls: list = []
+    chart = _counting_chart(calls)
+    df = pd.DataFrame({"x": [1, 2, 3], "y": [1.0, 4.0, 9.0]})
+    qn.show_chart(chart, df, "en", title="t")
+    args, kwargs, dpi = [df, "en"], {"title": "t"}, 110
+    if change == "data":
+        args[0] = df.assign(y=[1.0, 4.0, 9.000001])
+    elif change == "lang":
+        args[1] = "zh"
+    elif change == "keyword":
+        kwargs["title"] = "u"
+    elif change == "dpi":
+        dpi = 90
+    else:
+        args[0] = df.assign(z=0.0)
+    qn.show_chart(chart, *args, dpi=dpi, **kwargs)
+    assert len(calls) == 2
+
+
+def test_a_chart_with_an_input_that_cannot_be_hashed_is_drawn_every_time(monkeypatch):
+    monkeypatch.setattr(qn, "_display", lambda obj: None)
+    calls: list = []
+    chart = _counting_chart(calls)
+    df = pd.DataFrame({"x": [1, 2], "y": [1.0, 2.0]})
+    qn.show_chart(chart, df, "en", title=object())
+    qn.show_chart(chart, df, "en", title=object())
+    assert len(calls) == 2
+
+
+def test_the_chart_cache_keeps_only_the_most_recent_charts(monkeypatch):
+    monkeypatch.setattr(qn, "_display", lambda obj: None)
+    monkeypatch.setattr(qn, "_CHART_CACHE", type(qn._CHART_CACHE)())
+    monkeypatch.setattr(qn, "CHART_CACHE_SIZE", 2)
+    calls: list = []
+    chart = _counting_chart(calls)
+    df = pd.DataFrame({"x": [1, 2], "y": [1.0, 2.0]})
+    for title in ("a", "b", "c", "a"):
+        qn.show_chart(chart, df, "en", title=title)
+    assert calls == ["a", "b", "c", "a"] and len(qn._CHART_CACHE) == 2
+
+
+def test_scenarios_with_the_same_demography_share_one_uncertainty_band(monkeypatch):
+    monkeypatch.setattr(qn, "_BAND_CACHE", type(qn._BAND_CACHE)())
+    base = simulate(Scenario.from_parameters(horizon=3))
+    dearer = simulate(Scenario.from_parameters(horizon=3, overrides={"village.vice_president.allowance": 90}))
+    fewer = simulate(Scenario.from_parameters(horizon=3, overrides={"demography.fertility.tfr": 1.0}))
+    b = qn._band_data(base, 5, 1, "medium")
+    assert qn._band_data(dearer, 5, 1, "medium") is b  # the allowance does not move the population
+    f = qn._band_data(fewer, 5, 1, "medium")
+    assert f is not b and (f[1]["q50"].iloc[-1] < b[1]["q50"].iloc[-1])
+    assert qn._band_data(base, 5, 2, "medium") is not b  # another seed: other paths
+    medium = b[0][b[0]["variant"] == "medium"]["value"].to_numpy()
+    assert np.array_equal(medium, base.arrays.population.city_indicators()["pop"][0])
+
+
 def test_default_comparison_starts_with_the_baseline_and_drops_same_model_files(monkeypatch):
     monkeypatch.chdir(ROOT)
     s = Scenario.from_parameters(horizon=1, scenario_name="allowance_100", overrides={

@@ -7,6 +7,7 @@ import re
 import shutil
 import stat
 from pathlib import Path
+from types import SimpleNamespace
 
 import nbformat
 import pytest
@@ -524,3 +525,33 @@ def test_a_failing_hook_in_a_shared_batch_fails_only_its_scenario(tmp_path):
     assert not a.ok and b.ok
     assert "writing the data files" in a.problems[0] and "KeyError" in a.problems[0]
     assert not (tmp_path / "out" / "a").exists() and (tmp_path / "out" / "b" / "n.html").is_file()
+
+
+def _pool_of(stems_per_scenario: list[list[str]], cost: dict[str, float]) -> report._NotebookPool:
+    runs = [SimpleNamespace(notebooks=[Path(f"{s}.ipynb") for s in stems], failed=False, left=len(stems))
+            for stems in stems_per_scenario]
+    return report._NotebookPool(runs, 2, kernel_name="python3", timeout=None, cost=cost)
+
+
+def test_a_kernel_runs_the_same_notebook_of_the_next_scenario_while_others_take_other_notebooks():
+    pool = _pool_of([["01", "04", "02"], ["01", "04", "02"]], {"01": 3.0, "04": 2.0, "02": 1.0})
+
+    def take(kernel: str, last: str | None) -> tuple[int, str]:
+        pool._running.pop(kernel, None)
+        _, s, i = pool._todo.pop(pool._pick(last))
+        stem = pool._runs[s].notebooks[i].stem
+        pool._running[kernel] = stem
+        return s, stem
+
+    assert take("A", None) == (0, "01")  # costliest first
+    assert take("B", None) == (0, "04")  # not 01 of the second scenario: kernel A is running 01
+    assert take("A", "01") == (1, "01")  # A keeps to 01 (what the scenarios share is in A)
+    assert take("B", "04") == (1, "04")
+    assert take("A", "01") == (0, "02")  # no 01 left: the costliest notebook nobody is running
+    assert take("B", "04") == (1, "02")  # only 02 left: taken although A is running 02
+
+
+def test_with_one_scenario_the_kernels_take_the_notebooks_costliest_first():
+    pool = _pool_of([["01", "02", "03", "04"]], {"01": 3.0, "04": 2.5})
+    order = [pool._runs[0].notebooks[pool._todo.pop(pool._pick(None))[2]].stem for _ in range(4)]
+    assert order == ["01", "04", "02", "03"]
