@@ -8,6 +8,7 @@ import re
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from qzfp.cli import main
@@ -59,6 +60,41 @@ def test_qzfp_run_exits_0_and_writes_every_expected_file(reports):
                   "data/population_villages.csv", "data/staffing.csv", "data/workload.csv",
                   "data/assumptions.csv"):
             assert (folder / f).is_file(), f
+
+
+def test_the_result_csvs_read_back_to_the_models_tables_exactly(reports):
+    import pandas as pd
+
+    _, out, _, files = reports
+    res = simulate(load_scenario(files["base"]))
+    raw = (out / "base" / "data" / "workload.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 with BOM, so Excel shows Chinese
+    for stem in ("workload", "population_villages", "budget"):
+        model = res.tables()[stem].reset_index(drop=True)
+        text_cols = {c: str for c in model.columns if model[c].dtype != float and model[c].dtype != bool
+                     and model[c].dtype != "int64"}
+        back = pd.read_csv(out / "base" / "data" / f"{stem}.csv", encoding="utf-8-sig", dtype=text_cols,
+                           keep_default_na=False,
+                           na_values={c: [""] for c in model.columns if model[c].dtype == float})
+        assert list(back.columns) == list(model.columns)
+        for c in model.columns:
+            if model[c].dtype == float:  # the shortest exact decimal: every bit comes back
+                assert np.array_equal(back[c].to_numpy(float), model[c].to_numpy(float), equal_nan=True), c
+            else:
+                assert back[c].astype(str).tolist() == model[c].astype(str).tolist(), c
+
+
+def test_a_csv_with_a_column_of_mixed_numbers_and_text_is_written_as_text(tmp_path):
+    import pandas as pd
+
+    from qzfp.pipeline import write_csv
+
+    df = pd.DataFrame({"path": ["a", "b", "c"], "value": pd.Series([0.5, "2008-01-01", None], dtype=object),
+                       "flag": [True, False, True]})
+    write_csv(df, tmp_path / "m.csv")
+    text = (tmp_path / "m.csv").read_text(encoding="utf-8-sig")
+    assert text.splitlines() == ['"path","value","flag"', '"a","0.5",true', '"b","2008-01-01",false',
+                                 '"c",,true']
 
 
 def test_the_pages_show_the_model_key_figures_and_no_input_code(reports):
