@@ -10,12 +10,20 @@ Chinese renders on any machine.  Use :func:`save` to write a figure.
 All titles, axis labels and legends come from :mod:`qzfp.i18n`.  Series are told apart by
 grey level *and* hatch, line style or marker, never by colour alone.
 
+Drawing cost: a report draws these charts for every scenario, so they are built to be cheap
+to render.  Margins are set once from the measured width of the labels (:func:`_fit`), not
+by a constrained layout that measures every tick label at each draw; the figures carry a
+no-op layout engine so that savers do not ask for ``bbox_inches="tight"`` (a second draw);
+many bars of one style are one polygon collection (:func:`_bars`), not one patch per bar;
+legends have a fixed place (``loc="best"`` searches every artist at each draw).
+
 Place names: wherever a table has codes, it may also carry ``name`` (already in the right
 language) or ``name_zh`` and ``name_en`` (picked by ``lang``); otherwise the codes are shown.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -23,10 +31,14 @@ import matplotlib as mpl
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.axis import Axis
+from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.layout_engine import LayoutEngine
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FixedFormatter, FuncFormatter, MaxNLocator
 
 from .errors import Problem, QzfpError
 from .i18n import (
@@ -64,9 +76,236 @@ def shades(n: int) -> list[tuple[float, float, float, float]]:
 
 
 def _figure(lang: str, figsize: tuple[float, float] = FIGSIZE, **kw) -> Figure:
+    """A new figure without a layout engine: every chart sets its margins with :func:`_fit`
+    from the measured size of its labels (a constrained layout would measure every tick label
+    of every axes twice per draw, the largest cost of drawing a chart)."""
     check_lang(lang)
     setup_fonts(lang)
-    return Figure(figsize=figsize, layout="constrained", **kw)
+    return Figure(figsize=figsize, layout=_FixedLayout(), **kw)
+
+
+class _FixedLayout(LayoutEngine):
+    """Layout engine that keeps the margins set by :func:`_fit`.
+
+    A figure with a layout engine is known to fit its canvas, so savers (e.g.
+    ``qzfp.notebook.show_figure``) do not ask for ``bbox_inches="tight"``, which would draw
+    the figure twice."""
+
+    _adjust_compatible = True
+    _colorbar_gridspec = True
+
+    def execute(self, fig: Figure) -> None:
+        """Nothing to do: the margins were fixed when the chart was built."""
+
+
+# --------------------------------------------------------------------------- layout
+PAD = 6.0
+"""Blank border around a figure [pt]."""
+_TICK = 3.5 + 3.5 + 1.0
+"""Major tick length plus the gap to its label, plus a point of slack [pt]."""
+_LABELPAD = 4.0 + 1.0
+"""Gap between tick labels and the axis label, plus a point of slack [pt]."""
+_AGG = None
+
+
+def _renderer():
+    global _AGG
+    if _AGG is None:
+        from matplotlib.backends.backend_agg import RendererAgg
+
+        _AGG = RendererAgg(8, 8, _MEASURE_DPI)
+    return _AGG
+
+
+_MEASURE_DPI = 100.0
+"""Resolution text is measured at [dpi]: glyph advances are hinted to whole pixels, so a
+text's width depends a little on the resolution; :data:`_SLACK` covers the difference."""
+_SLACK = 1.05
+"""Factor on measured text widths, for the hinting of other resolutions."""
+
+
+@functools.lru_cache(maxsize=8192)
+def _extent(text: str, size: float, fonts: tuple[str, ...]) -> tuple[float, float]:
+    """Width and height [pt] of one line of ``text`` at ``size`` [pt] in the font chain
+    ``fonts`` (the configured ``font.sans-serif``, part of the cache key)."""
+    w, h, _d = _renderer().get_text_width_height_descent(
+        text, FontProperties(size=size), ismath=False
+    )
+    return float(w) * 72.0 / _MEASURE_DPI * _SLACK, float(h) * 72.0 / _MEASURE_DPI
+
+
+def _width(texts: Sequence[str] | str, size: float) -> float:
+    """Largest width [pt] of ``texts`` (several lines of a text: the widest line)."""
+    if isinstance(texts, str):
+        texts = [texts]
+    fonts = tuple(mpl.rcParams["font.sans-serif"])
+    return max(
+        (_extent(line, float(size), fonts)[0] for s in texts for line in str(s).split("\n")),
+        default=0.0,
+    )
+
+
+def _height(size: float, lines: int = 1) -> float:
+    """Height [pt] of ``lines`` lines of text at ``size`` [pt] (CJK glyphs included)."""
+    return lines * 1.25 * size if lines else 0.0
+
+
+def _tick_texts(axis: Axis) -> list[str]:
+    """The major tick labels ``axis`` will draw (from its locator and formatter, without
+    creating the tick artists)."""
+    fmt = axis.get_major_formatter()
+    if isinstance(fmt, FixedFormatter):
+        return [str(v) for v in fmt.seq]
+    lo, hi = sorted(axis.get_view_interval())
+    eps = 1e-9 * max(abs(hi - lo), 1e-300)
+    locs = [v for v in axis.get_major_locator()() if lo - eps <= v <= hi + eps]
+    fmt.set_locs(locs)
+    return [str(fmt(v, i)) for i, v in enumerate(locs)]
+
+
+def _wrap(text: str, size: float, width: float) -> str:
+    """``text`` broken into as few lines as fit in ``width`` [pt], each break near the middle
+    of what is left (at a space, a bracket or a comma if there is one, else between two
+    characters, as Chinese allows)."""
+    if "\n" in text or _width(text, size) <= width or len(text) < 2:
+        return text
+    lines = int(np.ceil(_width(text, size) / max(width, 1.0)))
+    aim = len(text) // lines if lines > 1 else len(text) // 2
+    cuts = [i for i, c in enumerate(text) if c in " （(，,、：:" and 0 < i < len(text) - 1]
+    i = min(cuts, key=lambda k: abs(k - aim)) if cuts else aim
+    if cuts and abs(i - aim) > 0.4 * aim:
+        i = aim  # no separator near enough: break between characters
+    if text[i] == " ":
+        head, tail = text[:i], text[i + 1 :]
+    elif text[i] in "，,、：:":
+        head, tail = text[: i + 1], text[i + 1 :]
+    else:
+        head, tail = text[:i], text[i:]
+    if _width(head, size) > width:  # still too wide: break the head again
+        head = _wrap(head, size, width)
+    return f"{head.rstrip()}\n{_wrap(tail.lstrip(), size, width)}"
+
+
+def _fit(
+    fig: Figure,
+    *,
+    left: float,
+    right: float,
+    bottom: float,
+    top: float,
+    wgap: float = 0.0,
+    hgap: float = 0.0,
+    ncols: int = 1,
+    nrows: int = 1,
+) -> None:
+    """Place the subplots of ``fig`` inside margins given in points (``wgap``/``hgap``: space
+    between panels [pt])."""
+    w, h = fig.get_size_inches() * 72.0
+    aw = max(w - left - right - (ncols - 1) * wgap, 36.0) / ncols
+    ah = max(h - top - bottom - (nrows - 1) * hgap, 36.0) / nrows
+    fig.subplots_adjust(
+        left=left / w,
+        right=1.0 - right / w,
+        bottom=bottom / h,
+        top=1.0 - top / h,
+        wspace=wgap / aw,
+        hspace=hgap / ah,
+    )
+
+
+def _title_margin(fig: Figure, text: str, size: float = 11.0) -> tuple[str, float]:
+    """The suptitle text (wrapped to the figure width) and the top margin it needs [pt]."""
+    w = fig.get_size_inches()[0] * 72.0
+    text = _wrap(text, size, w - 2 * PAD)
+    return text, PAD + _height(size, text.count("\n") + 1) + 4.0
+
+
+def _fit_axes(
+    fig: Figure,
+    ax: Axes,
+    title: str,
+    *,
+    ticksize: float = 8.0,
+    xticksize: float | None = None,
+    xrotation: float = 0.0,
+    right: float | None = None,
+    top_extra: float = 0.0,
+) -> None:
+    """Set the suptitle ``title`` (wrapped if too wide) and margins of a one-axes figure from
+    its measured tick labels, axis labels and title, so nothing is clipped."""
+    text, top = _title_margin(fig, title)
+    _title(fig, text)
+    xsize = ticksize if xticksize is None else xticksize
+    yticks, xticks = _tick_texts(ax.yaxis), _tick_texts(ax.xaxis)
+    left = PAD + _width(yticks, ticksize) + _TICK
+    fig_w, fig_h = fig.get_size_inches() * 72.0
+    for label, room in ((ax.yaxis.label, 0.8 * fig_h - top), (ax.xaxis.label, fig_w - left)):
+        if label.get_text():  # an axis label longer than its axis goes on two lines
+            label.set_text(_wrap(label.get_text(), label.get_fontsize(), room))
+    if ax.get_ylabel():
+        left += _height(ax.yaxis.label.get_fontsize(), ax.get_ylabel().count("\n") + 1)
+        left += _LABELPAD
+    rad = np.deg2rad(xrotation)
+    widths = [_width(x, xsize) for x in xticks] or [0.0]
+    tick_h = max(w * np.sin(rad) for w in widths) + _height(xsize) * np.cos(rad) if xticks else 0
+    bottom = PAD + tick_h + _TICK
+    if ax.get_xlabel():
+        lines = ax.get_xlabel().count("\n") + 1
+        bottom += _height(ax.xaxis.label.get_fontsize(), lines) + _LABELPAD
+    if right is None:
+        right = PAD + (widths[-1] / 2 if xrotation == 0 else 0.0)
+    if 0 < xrotation < 90 and xticks:  # labels hang left of their tick (ha="right")
+        lo, hi = ax.get_xlim()
+        first = float(ax.get_xticks()[0])
+        offset = (fig_w - left - right) * (first - lo) / (hi - lo)
+        left = max(left, PAD + widths[0] * np.cos(rad) - offset + 2)
+    _fit(fig, left=left, right=right, bottom=bottom, top=top + top_extra)
+    if xrotation == 0 and len(xticks) > 2 and not isinstance(ax.xaxis.get_major_formatter(),
+                                                             FixedFormatter):
+        # numeric tick labels closer than 8 pt to each other: fewer ticks
+        lo, hi = ax.get_xlim()
+        locs = [v for v in ax.xaxis.get_major_locator()() if min(lo, hi) <= v <= max(lo, hi)]
+        room = fig_w - left - right
+        gaps = [
+            abs(b - a) / abs(hi - lo) * room - (wa + wb) / 2
+            for a, b, wa, wb in zip(locs, locs[1:], widths, widths[1:], strict=False)
+        ]
+        if len(locs) == len(widths) and gaps and min(gaps) < 8.0:
+            nbins = max(2, int(room // (max(widths) + 8.0)) - 1)
+            ax.xaxis.set_major_locator(MaxNLocator(nbins=nbins, steps=[1, 2, 2.5, 5, 10]))
+
+
+def _bars(
+    ax: Axes,
+    pos: np.ndarray,
+    length: np.ndarray,
+    *,
+    base: np.ndarray | float = 0.0,
+    width: float = 0.8,
+    horizontal: bool = False,
+    **style,
+) -> PolyCollection:
+    """Bars as ONE artist (a :class:`~matplotlib.collections.PolyCollection`; one hatch and
+    one colour for all): ``pos`` centres, ``length`` lengths from ``base``, ``width`` [data
+    units].  Much cheaper to build and draw than one Rectangle per bar."""
+    pos = np.asarray(pos, dtype=float)
+    length = np.asarray(length, dtype=float)
+    base = np.broadcast_to(np.asarray(base, dtype=float), pos.shape)
+    a, b = pos - width / 2, pos + width / 2
+    c, d = base, base + length
+    if horizontal:
+        verts = np.stack([np.c_[c, a], np.c_[d, a], np.c_[d, b], np.c_[c, b]], axis=1)
+    else:
+        verts = np.stack([np.c_[a, c], np.c_[b, c], np.c_[b, d], np.c_[a, d]], axis=1)
+    coll = PolyCollection(verts, closed=True, **style)
+    ax.add_collection(coll, autolim=False)
+    if len(verts):
+        ax.update_datalim(verts.reshape(-1, 2))
+    sticky = coll.sticky_edges.x if horizontal else coll.sticky_edges.y
+    if np.all(base == 0):
+        sticky.append(0.0)
+    ax.autoscale_view()
+    return coll
 
 
 def _style(ax: Axes, grid: str = "y") -> None:
@@ -130,20 +369,20 @@ _SEX = {"male": 0, "m": 0, "0": 0, "female": 1, "f": 1, "1": 1}
 
 
 def _pyramid_table(df: pd.DataFrame, age_group: int) -> pd.DataFrame:
-    sex = df["sex"].astype(str).str.lower().map(_SEX)
-    if sex.isna().any():
-        bad = df.loc[sex.isna(), "sex"].iloc[0]
+    """Persons by age group (index: first age of the group) and sex (columns 0 male, 1 female)."""
+    raw = df["sex"].to_numpy()
+    if raw.dtype.kind in "iuf":  # 0/1 codes: no string mapping needed
+        sex = np.where(np.isin(raw, (0, 1)), raw, np.nan).astype(float)
+    else:
+        sex = df["sex"].astype(str).str.lower().map(_SEX).to_numpy(dtype=float)
+    if np.isnan(sex).any():
+        bad = df["sex"].iloc[int(np.flatnonzero(np.isnan(sex))[0])]
         raise QzfpError(Problem("pyramid:sex", f"unknown sex {bad!r}; expected male/female or 0/1"))
-    group = (df["age"].astype(int) // age_group) * age_group
-    table = (
-        pd.DataFrame({"group": group, "sex": sex.astype(int), "persons": df["persons"]})
-        .groupby(["group", "sex"])["persons"]
-        .sum()
-        .unstack("sex")
-        .reindex(columns=[0, 1])
-        .fillna(0.0)
-    )
-    return table
+    group = (df["age"].to_numpy().astype(int) // age_group) * age_group
+    groups, idx = np.unique(group, return_inverse=True)
+    persons = df["persons"].to_numpy(dtype=float)
+    cells = np.bincount(idx * 2 + sex.astype(int), weights=persons, minlength=2 * len(groups))
+    return pd.DataFrame(cells.reshape(len(groups), 2), index=groups, columns=[0, 1])
 
 
 def _draw_pyramid(
@@ -172,21 +411,25 @@ def _draw_pyramid(
         for g in groups
     ]
     y = np.arange(len(groups))
-    ax.barh(
+    _bars(
+        ax,
         y,
-        -table[0].to_numpy(),
-        height=0.9,
-        color=ACCENT,
+        -table[0].to_numpy(dtype=float),
+        width=0.9,
+        horizontal=True,
+        facecolor=ACCENT,
         edgecolor=INK,
         linewidth=0.4,
         hatch="///",
         label=t("sex.male", lang),
     )
-    ax.barh(
+    _bars(
+        ax,
         y,
-        table[1].to_numpy(),
-        height=0.9,
-        color=LIGHT,
+        table[1].to_numpy(dtype=float),
+        width=0.9,
+        horizontal=True,
+        facecolor=LIGHT,
         edgecolor=INK,
         linewidth=0.4,
         label=t("sex.female", lang),
@@ -208,9 +451,13 @@ def _draw_pyramid(
                 baseline=None,
                 label=label if col == 0 else None,
             )
+    ax.set_ylim(-0.6, len(y) - 0.4)
     if ticks:
         ax.set_yticks(y, labels)
+    else:
+        ax.set_yticks([])
     ax.axvline(0, color=INK, linewidth=0.8)
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=4 if legend else 3, symmetric=True))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: format_number(abs(v), lang)))
     if symmetric:
         lim = ax.get_xlim()
@@ -257,9 +504,20 @@ def population_pyramid(
     fig = _figure(lang, figsize=(6.5, 5.5))
     ax = fig.add_subplot()
     _draw_pyramid(ax, df, lang, compare=compare, compare_year=compare_year, age_group=age_group)
-    ax.set_xlabel(t("chart.pyramid.x", lang))
-    ax.set_ylabel(t("chart.pyramid.y", lang))
-    _title(fig, t("chart.pyramid.title", lang, place=place, year=year if year is not None else ""))
+    xlabel, ylabel = t("chart.pyramid.x", lang), t("chart.pyramid.y", lang)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    title, top = _title_margin(
+        fig, t("chart.pyramid.title", lang, place=place, year=year if year is not None else "")
+    )
+    _title(fig, title)
+    _fit(
+        fig,
+        left=PAD + _height(10) + _LABELPAD + _width(_tick_texts(ax.yaxis), 8) + _TICK,
+        right=PAD + _width(_tick_texts(ax.xaxis)[-1:], 8) / 2,
+        bottom=PAD + _height(10) + _LABELPAD + _height(8) + _TICK,
+        top=top,
+    )
     return fig
 
 
@@ -301,23 +559,47 @@ def population_pyramids(
     ncols = max(1, min(int(ncols), len(panels)))
     nrows = -(-len(panels) // ncols)
     fig = _figure(lang, figsize=(3.3 * ncols, 3.6 * nrows))
-    axes = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False).ravel()
+    # No shared axes: every panel gets the same limits below, and only the first column
+    # creates age ticks (shared axes would share their ticks too).
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    xlabel = t("chart.pyramid.x", lang)
     for k, (ax, (name, df, other)) in enumerate(zip(axes, panels, strict=False)):
         _draw_pyramid(ax, df, lang, compare=other, compare_year=compare_year, age_group=age_group,
-                      labelsize=7, legend=False, symmetric=False, ticks=k == 0)
-        ax.set_title(name, fontsize=9, color=INK)
+                      labelsize=7, legend=False, symmetric=False, ticks=k % ncols == 0)
+        ax.set_title(name, fontsize=9, color=INK, pad=4)
         if k % ncols:
-            ax.tick_params(labelleft=False)
+            ax.tick_params(left=False)
         if k >= len(panels) - ncols:
-            ax.set_xlabel(t("chart.pyramid.x", lang), fontsize=8)
-    m = max(abs(v) for v in axes[0].get_xlim())  # autoscaled over every (shared) panel
-    axes[0].set_xlim(-m, m)
+            ax.set_xlabel(xlabel, fontsize=8, labelpad=2)
+        else:
+            ax.tick_params(labelbottom=False)
+    m = max(max(abs(v) for v in ax.get_xlim()) for ax in axes[: len(panels)])
+    for ax in axes[: len(panels)]:
+        ax.set_xlim(-m, m)
     for ax in axes[len(panels):]:
         ax.set_visible(False)
     handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncols=len(labels), fontsize=8, frameon=False)
-    fig.supylabel(t("chart.pyramid.y", lang), fontsize=9)
-    _title(fig, t("chart.pyramid.title", lang, place=place, year=year if year is not None else ""))
+    fig.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, 0.0), ncols=len(labels),
+               fontsize=8, frameon=False, borderaxespad=0.3)
+    title, top = _title_margin(
+        fig, t("chart.pyramid.title", lang, place=place, year=year if year is not None else "")
+    )
+    _title(fig, title)
+    ylabel = t("chart.pyramid.y", lang)
+    ytick_w = _width(_tick_texts(axes[0].yaxis), 7)
+    fig.supylabel(ylabel, fontsize=9, x=PAD / (fig.get_size_inches()[0] * 72.0), ha="left")
+    xticks = _tick_texts(axes[0].xaxis)
+    _fit(
+        fig,
+        left=PAD + _height(9) + 3 + ytick_w + _TICK,
+        right=PAD + _width(xticks[-1:], 7) / 2,
+        bottom=PAD + _height(8) + 10 + _height(8) + 3 + _height(7) + _TICK,
+        top=top + _height(9) + 4,
+        wgap=_width(xticks[:1], 7) / 2 + _width(xticks[-1:], 7) / 2 + 8,
+        hgap=_height(7) + _TICK + _height(9) + 4 + 4,
+        ncols=ncols,
+        nrows=nrows,
+    )
     return fig
 
 
@@ -419,7 +701,7 @@ def fan_chart(
     ax.set_ylabel(t(ylabel_key, lang))
     ax.legend(fontsize=8, frameon=False, loc="best")
     _style(ax)
-    _title(fig, t("chart.fan.title", lang, place=place))
+    _fit_axes(fig, ax, t("chart.fan.title", lang, place=place))
     return fig
 
 
@@ -467,11 +749,14 @@ def township_sizes(
         tables.append((key, g, [names[c] for c in g.index]))
     styles = {"before": dict(color=LIGHT, hatch="///"), "after": dict(color=ACCENT, hatch="")}
     fig = _figure(lang, figsize=(8, 4.5))
+    title = t("chart.townships.title", lang)
     if kind == "bars":
         axes = fig.subplots(1, len(tables), sharey=True, squeeze=False)[0]
+        bottoms = []
         for ax, (key, g, names) in zip(axes, tables, strict=True):
             x = np.arange(len(g))
-            ax.bar(x, g.to_numpy(), width=0.85, edgecolor=INK, linewidth=0.3, **styles[key])
+            _bars(ax, x, g.to_numpy(dtype=float), width=0.85, facecolor=styles[key]["color"],
+                  hatch=styles[key]["hatch"], edgecolor=INK, linewidth=0.3)
             mean = float(g.mean())
             ax.axhline(
                 mean,
@@ -482,27 +767,44 @@ def township_sizes(
             )
             if len(g) <= 40:
                 ax.set_xticks(x, names, rotation=90, fontsize=6)
+                bottoms.append(_width(names, 6))
             else:
                 ax.set_xticks([])
+                bottoms.append(0.0)
             ax.set_title(t(f"chart.townships.{key}", lang, n=len(g)), fontsize=9)
             ax.set_xlabel(t("chart.townships.x_rank", lang), fontsize=8)
             ax.yaxis.set_major_formatter(_thousands(lang))
-            ax.legend(fontsize=8, frameon=False)
+            ax.legend(fontsize=8, frameon=False, loc="upper right")  # bars fall to the right
             _style(ax)
         axes[0].set_ylabel(t("chart.townships.y", lang))
+        text, top = _title_margin(fig, title)
+        _title(fig, text)
+        _fit(
+            fig,
+            left=PAD + _height(10) + _LABELPAD + _width(_tick_texts(axes[0].yaxis), 8) + _TICK,
+            right=PAD,
+            bottom=PAD + _height(8) + _LABELPAD + max(bottoms) + _TICK,
+            top=top + _height(9) + 6,
+            wgap=16.0,
+            ncols=len(axes),
+        )
     else:
         ax = fig.add_subplot()
         allv = np.concatenate([g.to_numpy(dtype=float) for _, g, _ in tables])
         edges = np.histogram_bin_edges(allv, bins=bins)
         for i, (key, g, _) in enumerate(tables):
-            ax.hist(
-                g.to_numpy(dtype=float),
-                bins=edges,
+            counts, _edges = np.histogram(g.to_numpy(dtype=float), bins=edges)
+            _bars(
+                ax,
+                (edges[:-1] + edges[1:]) / 2,
+                counts,
+                width=float(edges[1] - edges[0]),
+                facecolor=styles[key]["color"],
+                hatch=styles[key]["hatch"],
                 alpha=0.85 if key == "after" else 1.0,
                 edgecolor=INK,
                 linewidth=0.6,
                 label=t(f"chart.townships.{key}", lang, n=len(g)),
-                **styles[key],
             )
             mean = float(g.mean())
             ax.axvline(
@@ -515,9 +817,9 @@ def township_sizes(
         ax.xaxis.set_major_formatter(_thousands(lang))
         ax.set_xlabel(t("chart.townships.x_hist", lang))
         ax.set_ylabel(t("chart.townships.y_hist", lang))
-        ax.legend(fontsize=8, frameon=False)
+        ax.legend(fontsize=8, frameon=False, loc="upper right")  # sizes are right-skewed
         _style(ax)
-    _title(fig, t("chart.townships.title", lang))
+        _fit_axes(fig, ax, title)
     return fig
 
 
@@ -559,12 +861,13 @@ def budget_stacked(df: pd.DataFrame, lang: str, *, top_n: int = 8) -> Figure:
     for i, line in enumerate(wide.columns):
         vals = wide[line].to_numpy(dtype=float) / scale
         label = t("other", lang) if line == "\0other" else budget_line_label(line, lang)
-        ax.bar(
+        _bars(
+            ax,
             years,
             vals,
-            bottom=bottom,
+            base=bottom.copy(),
             width=0.8,
-            color=colours[i],
+            facecolor=colours[i],
             edgecolor=INK,
             linewidth=0.3,
             hatch=HATCHES[i % len(HATCHES)],
@@ -585,8 +888,14 @@ def budget_stacked(df: pd.DataFrame, lang: str, *, top_n: int = 8) -> Figure:
         bbox_to_anchor=(1.01, 1.0),
     )
     _style(ax)
-    _title(
-        fig, t("chart.budget.title", lang, start_year=int(years.min()), end_year=int(years.max()))
+    # legend: handle 2 em + gap 0.8 em + the longest label, at 7 pt, plus its padding
+    legend_w = _width(labels, 7) + 2.8 * 7 + 0.4 * 7 + 0.01 * fig.get_size_inches()[0] * 72
+    _fit_axes(
+        fig,
+        ax,
+        t("chart.budget.title", lang, start_year=int(years.min()), end_year=int(years.max())),
+        xrotation=90 if len(years) > 12 else 0,
+        right=PAD + legend_w + 8,
     )
     return fig
 
@@ -640,16 +949,52 @@ def budget_waterfall(
     _require(df, ["line", "baseline_yuan", "scenario_yuan"], "waterfall")
     base_name = baseline_name or t("baseline", lang)
     scen_name = scenario_name or t("scenario", lang)
+    n = len(_waterfall_steps(df, lang)[0]) + 2
+    fig = _figure(lang, figsize=(max(6.0, 1.0 + 0.75 * n), 4.8))
+    ax = fig.add_subplot()
+    low_free = _draw_waterfall(ax, df, lang, base_name, scen_name)
+    ax.set_ylabel(t("chart.waterfall.y", lang))
+    ax.legend(
+        handles=_waterfall_handles(lang),
+        fontsize=8,
+        frameon=False,
+        loc="lower center" if low_free else "upper center",
+    )
+    _fit_axes(
+        fig,
+        ax,
+        t("chart.waterfall.title", lang, baseline=base_name, scenario=scen_name, year=year),
+        xticksize=8,  # _style sets every tick label to 8 pt
+        xrotation=30,
+        top_extra=3 + _height(7),  # the values written above the bars
+    )
+    return fig
+
+
+def _waterfall_steps(df: pd.DataFrame, lang: str) -> tuple[pd.Series, float, float]:
+    """Changed lines (largest change first) and the two totals, in display units."""
     scale = money_scale(lang)
     g = df.groupby("line")[["baseline_yuan", "scenario_yuan"]].sum()
     delta = (g["scenario_yuan"] - g["baseline_yuan"]) / scale
     delta = delta[delta.abs() > 1e-9]
     delta = delta.reindex(delta.abs().sort_values(ascending=False).index)
-    start = float(g["baseline_yuan"].sum()) / scale
-    end = float(g["scenario_yuan"].sum()) / scale
+    return delta, float(g["baseline_yuan"].sum()) / scale, float(g["scenario_yuan"].sum()) / scale
+
+
+def _waterfall_handles(lang: str) -> list[Patch]:
+    return [
+        Patch(facecolor="#9aa9bd", edgecolor=INK, hatch="///",
+              label=t("chart.waterfall.increase", lang)),
+        Patch(facecolor="white", edgecolor=INK, hatch="\\\\\\",
+              label=t("chart.waterfall.decrease", lang)),
+    ]  # fmt: skip
+
+
+def _draw_waterfall(ax: Axes, df: pd.DataFrame, lang: str, base_name: str, scen_name: str) -> bool:
+    """Draw one waterfall on ``ax``; True if the lower middle of the axes is free for a legend
+    (placing a legend by "best" costs a search over every artist at each draw)."""
+    delta, start, end = _waterfall_steps(df, lang)
     labels = [base_name] + [budget_line_label(line, lang) for line in delta.index] + [scen_name]
-    fig = _figure(lang, figsize=(max(6.0, 1.0 + 0.75 * len(labels)), 4.8))
-    ax = fig.add_subplot()
     x = np.arange(len(labels))
     ax.bar([x[0], x[-1]], [start, end], width=0.6, color=ACCENT, edgecolor=INK, linewidth=0.5)
     level = start
@@ -689,28 +1034,11 @@ def budget_waterfall(
         )
     ax.set_xticks(x, labels, rotation=30, ha="right", fontsize=7)
     ax.yaxis.set_major_formatter(_thousands(lang))
-    ax.set_ylabel(t("chart.waterfall.y", lang))
-    ax.legend(
-        handles=[
-            Patch(
-                facecolor="#9aa9bd",
-                edgecolor=INK,
-                hatch="///",
-                label=t("chart.waterfall.increase", lang),
-            ),
-            Patch(
-                facecolor="white",
-                edgecolor=INK,
-                hatch="\\\\\\",
-                label=t("chart.waterfall.decrease", lang),
-            ),
-        ],
-        fontsize=8,
-        frameon=False,
-    )
+    ax.yaxis.set_major_locator(MaxNLocator(nbins=5))
     _style(ax)
-    _title(fig, t("chart.waterfall.title", lang, baseline=base_name, scenario=scen_name, year=year))
-    return fig
+    ylo, yhi = ax.get_ylim()
+    levels = start + np.concatenate([[0.0], np.cumsum(delta.to_numpy(dtype=float))])
+    return bool((levels.min() - ylo) > 0.3 * (yhi - ylo))
 
 
 # --------------------------------------------------------------------------- tornado
@@ -753,32 +1081,26 @@ def tornado(
     fig = _figure(lang, figsize=(7.5, max(3.0, 1.2 + 0.38 * len(d))))
     ax = fig.add_subplot()
     y = np.arange(len(d))
-    ax.barh(
-        y,
-        d["low"],
-        height=0.7,
-        color=LIGHT,
-        edgecolor=INK,
-        linewidth=0.5,
-        hatch="///",
-        label=t("chart.tornado.low", lang, pct=pct_text),
-    )
-    ax.barh(
-        y,
-        d["high"],
-        height=0.7,
-        color=ACCENT,
-        edgecolor=INK,
-        linewidth=0.5,
-        label=t("chart.tornado.high", lang, pct=pct_text),
-    )
+    for col, face, hatch in (("low", LIGHT, "///"), ("high", ACCENT, "")):
+        _bars(
+            ax,
+            y,
+            d[col].to_numpy(dtype=float),
+            width=0.7,
+            horizontal=True,
+            facecolor=face,
+            edgecolor=INK,
+            linewidth=0.5,
+            hatch=hatch,
+            label=t(f"chart.tornado.{col}", lang, pct=pct_text),
+        )
     ax.axvline(0, color=INK, linewidth=0.8)
     ax.set_yticks(y, labels, fontsize=8)
     ax.xaxis.set_major_formatter(_thousands(lang))
     ax.set_xlabel(t("chart.tornado.x", lang, outcome=outcome_label))
     ax.legend(fontsize=8, frameon=False, loc="lower right")
     _style(ax, grid="x")
-    _title(fig, t("chart.tornado.title", lang, outcome=outcome_label))
+    _fit_axes(fig, ax, t("chart.tornado.title", lang, outcome=outcome_label))
     return fig
 
 
@@ -847,11 +1169,17 @@ def sweep_heatmap(
     vl = value_label or _any_label(value, lang)
     ax.set_xlabel(xl)
     ax.set_ylabel(yl)
-    cbar = fig.colorbar(im, ax=ax, shrink=0.9)
+    cax = fig.add_axes((0.9, 0.1, 0.02, 0.8))
+    cbar = fig.colorbar(im, cax=cax)
     cbar.ax.tick_params(labelsize=7)
     cbar.ax.yaxis.set_major_formatter(_thousands(lang))
     ax.tick_params(labelsize=8)
-    _title(fig, t("chart.heatmap.title", lang, value=vl, x=xl, y=yl))
+    bar_w, gap = 10.0, 12.0
+    right = PAD + _width(_tick_texts(cbar.ax.yaxis), 7) + _TICK + bar_w + gap
+    _fit_axes(fig, ax, t("chart.heatmap.title", lang, value=vl, x=xl, y=yl), right=right)
+    box = ax.get_position()
+    fw = fig.get_size_inches()[0] * 72.0
+    cax.set_position((box.x1 + gap / fw, box.y0 + 0.05 * box.height, bar_w / fw, 0.9 * box.height))
     return fig
 
 
@@ -874,15 +1202,16 @@ def wisn_ratio_chart(df: pd.DataFrame, lang: str, *, year: int | str = "") -> Fi
     names = _names(d, lang, "township_code")
     ratio = d["wisn_ratio"].to_numpy(dtype=float)
     short = ratio < 1.0
-    fig = _figure(lang, figsize=(max(6.0, 1.5 + 0.22 * len(d)), 4.5))
+    labelled = len(d) <= 60
+    # a labelled bar needs room for its name; unlabelled bars need no more than 11 inches
+    fig = _figure(lang, figsize=(max(6.0, 1.5 + 0.22 * len(d)) if labelled else 11.0, 4.5))
     ax = fig.add_subplot()
     x = np.arange(len(d))
-    ax.bar(
-        x[short], ratio[short], width=0.8, color=ACCENT, edgecolor=INK, linewidth=0.4, hatch="xxx"
-    )
-    ax.bar(x[~short], ratio[~short], width=0.8, color=LIGHT, edgecolor=INK, linewidth=0.4)
+    _bars(ax, x[short], ratio[short], width=0.8, facecolor=ACCENT, edgecolor=INK, linewidth=0.4,
+          hatch="xxx")
+    _bars(ax, x[~short], ratio[~short], width=0.8, facecolor=LIGHT, edgecolor=INK, linewidth=0.4)
     ax.axhline(1.0, color=INK, linestyle="--", linewidth=1.2)
-    if len(d) <= 60:
+    if labelled:
         ax.set_xticks(x, names, rotation=90, fontsize=6)
     else:
         ax.set_xticks([])
@@ -896,9 +1225,11 @@ def wisn_ratio_chart(df: pd.DataFrame, lang: str, *, year: int | str = "") -> Fi
         ],
         fontsize=8,
         frameon=False,
+        loc="upper left",  # bars are sorted from the lowest ratio
     )
     _style(ax)
-    _title(fig, t("chart.wisn.title", lang, year=year))
+    _fit_axes(fig, ax, t("chart.wisn.title", lang, year=year), xticksize=6,
+              xrotation=90 if labelled else 0)
     return fig
 
 
@@ -912,6 +1243,7 @@ __all__ = [
     "fan_quantiles",
     "money_scale",
     "population_pyramid",
+    "population_pyramids",
     "save",
     "shades",
     "sweep_heatmap",

@@ -13,6 +13,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
+from matplotlib.collections import PolyCollection  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
@@ -101,6 +102,14 @@ def _sweep() -> pd.DataFrame:
 
 def _wisn() -> pd.DataFrame:
     return TOWNSHIPS.assign(wisn_ratio=[0.55, 0.92, 1.0, 1.4, 0.8])
+
+
+def _waterfall_table() -> pd.DataFrame:
+    return pd.DataFrame(
+        {"line": ["village_vp_allowance", "training", "insurance"],
+         "baseline_yuan": [600_000.0, 100_000.0, 50_000.0],
+         "scenario_yuan": [1_000_000.0, 80_000.0, 50_000.0]}
+    )  # fmt: skip
 
 
 def _charts(lang: str) -> dict[str, Figure]:
@@ -221,11 +230,27 @@ def test_stacked_budget_keeps_the_largest_lines_and_groups_the_rest_as_other():
     assert {budget_line_label(line, "en") for line in totals} <= set(legend)
 
 
+def _bar_boxes(ax) -> list[tuple[float, float, float, float, str]]:
+    """(x0, x1, y0, y1, hatch) of every bar of ``ax``, drawn as Rectangle patches or as
+    polygon collections (one polygon per bar)."""
+    boxes = [
+        (p.get_x(), p.get_x() + p.get_width(), p.get_y(), p.get_y() + p.get_height(),
+         p.get_hatch() or "")
+        for p in ax.patches
+        if isinstance(p, Rectangle)
+    ]
+    for coll in ax.collections:
+        if isinstance(coll, PolyCollection):
+            for path in coll.get_paths():
+                v = path.vertices
+                boxes.append((v[0, 0], v[1, 0], v[0, 1], v[2, 1], coll.get_hatch() or ""))
+    return boxes
+
+
 def test_stacked_budget_bar_heights_add_up_to_the_yearly_total_in_thousand_yuan():
     fig = plots.budget_stacked(_budget(), "en", top_n=30)
-    bars = [p for p in fig.axes[0].patches if isinstance(p, Rectangle)]
     first_year = sum(
-        p.get_height() for p in bars if abs(p.get_x() + p.get_width() / 2 - 2006) < 1e-9
+        y1 - y0 for x0, x1, y0, y1, _ in _bar_boxes(fig.axes[0]) if abs((x0 + x1) / 2 - 2006) < 1e-9
     )
     expected = _budget().query("year == 2006")["amount_yuan"].sum() / 1e3
     assert first_year == pytest.approx(expected)
@@ -271,11 +296,10 @@ def test_fan_quantiles_match_numpy_quantiles_of_the_paths():
 
 def test_wisn_chart_hatches_shortfalls_only():
     fig = plots.wisn_ratio_chart(_wisn(), "en")
-    bars = [p for p in fig.axes[0].patches if isinstance(p, Rectangle)]
-    short = [p for p in bars if p.get_hatch()]
-    assert sorted(p.get_height() for p in short) == sorted(
-        r for r in _wisn()["wisn_ratio"] if r < 1
-    )
+    bars = _bar_boxes(fig.axes[0])
+    short = [y1 - y0 for _, _, y0, y1, hatch in bars if hatch]
+    assert len(bars) == len(_wisn())
+    assert sorted(short) == pytest.approx(sorted(r for r in _wisn()["wisn_ratio"] if r < 1))
 
 
 def test_heatmap_annotates_every_grid_cell():
@@ -320,3 +344,70 @@ def test_save_writes_png_svg_and_pdf(tmp_path):
     for suffix in (".png", ".svg", ".pdf"):
         path = plots.save(fig, tmp_path / "sub" / f"wisn{suffix}")
         assert path.stat().st_size > 1000
+
+
+def _visible_texts(fig: Figure) -> list[Text]:
+    """The texts a rendering of ``fig`` draws (tick labels only of ticks in the view)."""
+    ticks, drawn = set(), []
+    for ax in fig.axes:
+        if not ax.get_visible():
+            ticks.update(id(x) for x in ax.findobj(Text))
+            continue
+        for k, axis in enumerate((ax.xaxis, ax.yaxis)):
+            for tick in [*axis.majorTicks, *axis.minorTicks]:
+                ticks.update((id(tick.label1), id(tick.label2)))
+            lo, hi = sorted(axis.get_view_interval())
+            eps = 1e-9 * (hi - lo)
+            drawn += [x for x in axis.get_ticklabels()
+                      if x.get_visible() and lo - eps <= x.get_position()[k] <= hi + eps]
+    others = [x for x in fig.findobj(Text) if id(x) not in ticks and x.get_visible()]
+    return [x for x in [*others, *drawn] if x.get_text().strip()]
+
+
+def test_no_text_of_any_chart_is_clipped_by_the_figure_edge(rendered):
+    _, figs, _ = rendered
+    for name, fig in figs.items():
+        renderer = fig.canvas.get_renderer()
+        box = fig.bbox
+        for text in _visible_texts(fig):
+            ext = text.get_window_extent(renderer)
+            inside = (ext.x0 >= box.x0 - 1 and ext.x1 <= box.x1 + 1
+                      and ext.y0 >= box.y0 - 1 and ext.y1 <= box.y1 + 1)  # fmt: skip
+            assert inside, f"{name}: {text.get_text()!r} at {ext} outside {box}"
+        for legend in [*fig.legends, *(ax.get_legend() for ax in fig.axes if ax.get_legend())]:
+            ext = legend.get_window_extent(renderer)
+            assert ext.x1 <= box.x1 + 1 and ext.y0 >= box.y0 - 1, f"{name}: legend clipped"
+
+
+def test_axis_labels_do_not_overlap_the_tick_labels_or_the_title(rendered):
+    _, figs, _ = rendered
+    for name, fig in figs.items():
+        renderer = fig.canvas.get_renderer()
+        title = fig._suptitle.get_window_extent(renderer) if fig._suptitle else None
+        shown = _visible_texts(fig)
+        for ax in fig.axes:
+            if not ax.get_visible():
+                continue
+            for axis, label in ((ax.xaxis, ax.xaxis.label), (ax.yaxis, ax.yaxis.label)):
+                if not label.get_text():
+                    continue
+                lab = label.get_window_extent(renderer)
+                for tick in set(axis.get_ticklabels()) & set(shown):
+                    if tick.get_text():
+                        ext = tick.get_window_extent(renderer)
+                        assert not lab.overlaps(ext), f"{name}: {label.get_text()!r} on ticks"
+            if title is not None:
+                top = ax.get_tightbbox(renderer)
+                assert top.y1 <= title.y0 + 1, f"{name}: title overlaps an axes"
+
+
+def test_a_long_title_is_wrapped_to_the_figure_width():
+    fig = plots.sweep_heatmap(
+        _sweep(), "zh", x="village.vice_president.allowance",
+        y="village.vice_president.population_threshold", value="total_budget", scale=1e4,
+        value_label="2006—2021年预算，金额（万元）",
+    )  # fmt: skip
+    FigureCanvasAgg(fig).draw()
+    title = fig._suptitle
+    assert "\n" in title.get_text()
+    assert title.get_window_extent().width <= fig.bbox.width
