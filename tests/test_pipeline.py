@@ -84,19 +84,6 @@ def test_the_result_csvs_read_back_to_the_models_tables_exactly(reports):
                 assert back[c].astype(str).tolist() == model[c].astype(str).tolist(), c
 
 
-def test_a_csv_with_a_column_of_mixed_numbers_and_text_is_written_as_text(tmp_path):
-    import pandas as pd
-
-    from qzfp.pipeline import write_csv
-
-    df = pd.DataFrame({"path": ["a", "b", "c"], "value": pd.Series([0.5, "2008-01-01", None], dtype=object),
-                       "flag": [True, False, True]})
-    write_csv(df, tmp_path / "m.csv")
-    text = (tmp_path / "m.csv").read_text(encoding="utf-8-sig")
-    assert text.splitlines() == ['"path","value","flag"', '"a","0.5",true', '"b","2008-01-01",false',
-                                 '"c",,true']
-
-
 def test_the_pages_show_the_model_key_figures_and_no_input_code(reports):
     _, out, _, files = reports
     res = simulate(load_scenario(files["base"]))
