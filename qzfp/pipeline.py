@@ -16,9 +16,11 @@ Order of a run
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import functools
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -144,16 +146,73 @@ def write_csv(df: pd.DataFrame, path: Path) -> Path:
     return Path(path)
 
 
-def write_data_files(results: Any, folder: Path, lang: str) -> None:
+def _table_key(df: pd.DataFrame) -> str:
+    """SHA-256 of a table's columns, types and values (its CSV is a function of them)."""
+    import hashlib
+
+    h = hashlib.sha256(repr([(str(c), str(t)) for c, t in df.dtypes.items()]).encode())
+    h.update(pd.util.hash_pandas_object(df, index=False).to_numpy().tobytes())
+    return h.hexdigest()
+
+
+#: How long a data-files process waits for another one of its batch to finish a table both
+#: need before writing it itself [s].
+SHARED_TABLE_WAIT_S = 30.0
+
+
+def write_tables(tables: Mapping[str, pd.DataFrame], data: Path, cache: Path | None = None) -> None:
+    """Write each table as ``data/<stem>.csv`` (:func:`write_csv`).
+
+    ``cache``: a folder shared by the data-files processes of one batch (see
+    :func:`run_reports`).  A table with the same content as one another process wrote
+    (the village tables of two scenarios that differ only in allowances, say) is copied
+    from there instead of formatted again: the first process to need a table claims it
+    (an exclusive ``<hash>.claim`` file), writes it and publishes it as ``<hash>.csv``;
+    another process needing it writes its other tables first, then waits for it (at most
+    :data:`SHARED_TABLE_WAIT_S`, after which it writes the table itself).
+    """
+    import os
+    import shutil
+    import time
+
+    data = Path(data)
+    if cache is None or not Path(cache).is_dir():
+        for stem, df in tables.items():
+            write_csv(df, data / f"{stem}.csv")
+        return
+    cache = Path(cache)
+    waiting = []
+    for stem, df in tables.items():
+        key = _table_key(df)
+        done = cache / f"{key}.csv"
+        try:
+            os.close(os.open(cache / f"{key}.claim", os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        except FileExistsError:
+            waiting.append((stem, df, done))
+            continue
+        dest = write_csv(df, data / f"{stem}.csv")
+        part = done.with_suffix(f".{os.getpid()}.part")
+        shutil.copyfile(dest, part)
+        os.replace(part, done)  # published only once complete
+    for stem, df, done in waiting:
+        deadline = time.monotonic() + SHARED_TABLE_WAIT_S
+        while not done.exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        if done.exists():
+            shutil.copyfile(done, data / f"{stem}.csv")  # a copy, not a link: reports stay independent
+        else:
+            write_csv(df, data / f"{stem}.csv")
+
+
+def write_data_files(results: Any, folder: Path, lang: str, *, csv_cache: Path | None = None) -> None:
     """Write the result tables (CSV, UTF-8 with BOM so Excel shows Chinese) and
-    ``budget.xlsx`` of a scenario into ``folder``."""
+    ``budget.xlsx`` of a scenario into ``folder`` (``csv_cache``: see :func:`write_tables`)."""
     from .workbook import write_budget_workbook
 
     folder = Path(folder)
     data = folder / "data"
     data.mkdir(parents=True, exist_ok=True)
-    for stem, df in results.tables().items():
-        write_csv(df, data / f"{stem}.csv")
+    write_tables(results.tables(), data, csv_cache)
     reg = results.register
     name_col = "name_zh" if lang == "zh" else "name_en"
     county_names = dict(zip(reg.counties["county_code"], reg.counties[name_col], strict=True))
@@ -167,21 +226,40 @@ def write_data_files(results: Any, folder: Path, lang: str) -> None:
     )
 
 
-def data_files_hook(parameters: dict, folder: Path) -> dict[str, str]:
+def data_files_hook(parameters: dict, folder: Path, *, csv_cache: str | None = None) -> dict[str, str]:
     """``extra_files`` hook of :func:`qzfp.report.run_scenario` (runs in the worker).
 
     Rebuilds the scenario from its flattened parameters, simulates it once, writes
-    the data files and returns the key figures.
+    the data files (``csv_cache``: the batch's shared table folder, see
+    :func:`write_tables`) and returns the key figures.
     """
     from .simulate import simulate
 
     scenario = Scenario.from_parameters(**parameters)
     results = simulate(scenario)
-    write_data_files(results, folder, scenario.lang)
+    write_data_files(results, folder, scenario.lang, csv_cache=Path(csv_cache) if csv_cache else None)
     return key_figures(results, scenario.lang)
 
 
 # --------------------------------------------------------------------------- commands
+
+
+@contextlib.contextmanager
+def _table_cache(out_dir: Path, n_scenarios: int) -> Iterator[str | None]:
+    """A hidden folder of ``out_dir`` where the data-files processes of a batch share the
+    tables several scenarios have in common (:func:`write_tables`); removed afterwards.
+    None for a single scenario."""
+    import shutil
+    import tempfile
+
+    if n_scenarios < 2:
+        yield None
+        return
+    folder = tempfile.mkdtemp(prefix=".qzfp-tables-", dir=out_dir)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def run_reports(files: Sequence[str | Path], *, out: str | Path | None = None, lang: str | None = None,
@@ -221,9 +299,11 @@ def run_reports(files: Sequence[str | Path], *, out: str | Path | None = None, l
                                     extra_files=data_files_hook, metadata=meta, timeout=timeout,
                                     lang=group[0][0].lang)
         else:
-            reports = run_many(params, nbs, out_dir, jobs=jobs, progress=progress,
-                               extra_files=data_files_hook, metadata=meta, timeout=timeout,
-                               lang=group[0][0].lang, cost=NOTEBOOK_COST)
+            with _table_cache(out_dir, len(group)) as cache:
+                hook = functools.partial(data_files_hook, csv_cache=cache) if cache else data_files_hook
+                reports = run_many(params, nbs, out_dir, jobs=jobs, progress=progress,
+                                   extra_files=hook, metadata=meta, timeout=timeout,
+                                   lang=group[0][0].lang, cost=NOTEBOOK_COST)
         for rep in reports:
             if rep.ok:
                 print(t("cli.report_written", group[0][0].lang, path=str(rep.folder)))

@@ -84,6 +84,60 @@ def test_the_result_csvs_read_back_to_the_models_tables_exactly(reports):
                 assert back[c].astype(str).tolist() == model[c].astype(str).tolist(), c
 
 
+def test_a_batch_leaves_no_shared_table_folder_behind(reports):
+    _, out, _, _ = reports
+    assert not [p.name for p in out.iterdir() if p.name.startswith(".")]
+
+
+def _tables() -> dict:
+    import pandas as pd
+
+    return {"villages": pd.DataFrame({"code": ["330802005001", "330802005002"], "population": [2151.0, 0.1]}),
+            "budget": pd.DataFrame({"line": ["allowance"], "amount_yuan": [720.0]})}
+
+
+def test_a_table_another_scenario_of_the_batch_wrote_is_copied_not_formatted_again(tmp_path, monkeypatch):
+    from qzfp import pipeline
+
+    written: list = []
+    real = pipeline.write_csv
+    monkeypatch.setattr(pipeline, "write_csv", lambda df, path: written.append(path.name) or real(df, path))
+    cache, a, b = tmp_path / "cache", tmp_path / "a", tmp_path / "b"
+    for d in (cache, a, b):
+        d.mkdir()
+    first = _tables()
+    second = {**_tables(), "budget": first["budget"].assign(amount_yuan=1200.0)}  # a dearer allowance
+    pipeline.write_tables(first, a, cache)
+    pipeline.write_tables(second, b, cache)
+    assert written == ["villages.csv", "budget.csv", "budget.csv"]  # the villages once for both
+    assert (b / "villages.csv").read_bytes() == (a / "villages.csv").read_bytes()
+    assert (b / "budget.csv").read_text(encoding="utf-8-sig").splitlines()[1] == "allowance,1200.0"
+    (b / "villages.csv").write_text("edited", encoding="utf-8")  # a copy: the other report is untouched
+    assert (a / "villages.csv").read_text(encoding="utf-8-sig").startswith("code,population")
+
+
+def test_a_table_claimed_by_a_process_that_never_finishes_is_written_after_the_wait(tmp_path, monkeypatch):
+    from qzfp import pipeline
+
+    monkeypatch.setattr(pipeline, "SHARED_TABLE_WAIT_S", 0.05)
+    cache, out = tmp_path / "cache", tmp_path / "out"
+    cache.mkdir()
+    out.mkdir()
+    tables = _tables()
+    (cache / f"{pipeline._table_key(tables['villages'])}.claim").write_text("", encoding="utf-8")  # died
+    pipeline.write_tables(tables, out, cache)
+    assert (out / "villages.csv").read_text(encoding="utf-8-sig").splitlines() == [
+        "code,population", "330802005001,2151.0", "330802005002,0.1"]
+    assert (out / "budget.csv").is_file()
+
+
+def test_without_a_shared_folder_every_table_is_written(tmp_path):
+    from qzfp import pipeline
+
+    pipeline.write_tables(_tables(), tmp_path, tmp_path / "not-there")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["budget.csv", "villages.csv"]
+
+
 def test_the_pages_show_the_model_key_figures_and_no_input_code(reports):
     _, out, _, files = reports
     res = simulate(load_scenario(files["base"]))
