@@ -186,7 +186,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("params", nargs="*", help="scenario files (default: params/baseline.yaml, or the packaged baseline)")
     sp.add_argument("--out", default=None, help="output folder (default: the scenario's output_dir, reports/)")
     sp.add_argument("--lang", choices=("en", "zh"), default=None, help="language of the reports (overrides the scenario)")
-    sp.add_argument("--jobs", type=int, default=1, help="scenarios run in parallel processes")
+    sp.add_argument("--jobs", type=int, default=1,
+                    help="scenarios whose data files are written at once, each in its own process "
+                         "(the notebooks of all scenarios share one pool of max(2, CPUs) kernels)")
     sp.add_argument("--quiet", action="store_true", help="no progress bars")
     add_exec(sp)
     sp.set_defaults(func=cmd_run)
