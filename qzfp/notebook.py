@@ -46,6 +46,7 @@ from .i18n import (
 )
 from .scenario import SCENARIO_KEYS, Scenario, load_scenario, scenario_search_path
 from .simulate import Results, simulate
+from .workload import component_totals
 
 __all__ = [
     "budget_basis",
@@ -880,16 +881,12 @@ def workload_components(results: Results) -> pd.DataFrame:
     lang = _lang(results)
     end = _years(results)[1]
     heading(t("nb.workload.h_components", lang))
-    wc = results.workload_components
-    wc = wc[wc["year"] == end]
-    g = wc.groupby(["cadre", "component"], sort=False, as_index=False).agg(
-        volume=("volume", "sum"), volume_unit=("volume_unit", "first"),
-        standard_hours=("standard_hours", "first"), hours=("workload_hours", "sum"),
-        staff=("staff", "sum"))
+    g = component_totals(results.arrays.workload, len(results.years) - 1).rename(
+        columns={"workload_hours": "hours"})
     g["share"] = 100 * g["hours"] / g.groupby("cadre")["hours"].transform("sum").replace(0, np.nan)
-    g = g.sort_values(["cadre", "hours"], ascending=[True, False], kind="stable")
-    order = {c: i for i, c in enumerate(wc["cadre"].unique())}
-    g = g.sort_values("cadre", key=lambda s: s.map(order), kind="stable")
+    order = {c: i for i, c in enumerate(g["cadre"].unique())}
+    g = g.assign(_o=g["cadre"].map(order)).sort_values(["_o", "hours"], ascending=[True, False],
+                                                      kind="stable").drop(columns="_o")
     out = pd.DataFrame({
         "post": [_cadre_label(c, lang) for c in g["cadre"]],
         "component": [_component_label(c, lang) for c in g["component"]],

@@ -16,6 +16,7 @@ from qzfp.workload import (
     CADRES,
     COMPONENTS,
     Components,
+    component_totals,
     components_table,
     election_years,
     summary_table,
@@ -236,6 +237,30 @@ def test_tables_are_consistent_with_the_arrays():
     assert set(comps["component"]) == {c for cadre in CADRES for c, _ in COMPONENTS[cadre]}
     s = summary_table(wr)
     np.testing.assert_allclose(s["required"], tab.groupby(["year", "cadre"], sort=False)["required"].sum())
+
+
+def test_component_totals_of_a_year_equal_the_components_table_summed_over_units():
+    pop = worked_example_pop()
+    pa = _packaged_pa(YEARS)
+    wr = wisn(pop, staffing(pop, pa), pa)
+    comps = components_table(wr)
+    for t, year in ((0, YEARS[0]), (len(YEARS) - 1, YEARS[-1])):
+        tot = component_totals(wr, t)
+        grouped = comps[comps["year"] == year].groupby(["cadre", "component"], sort=False).agg(
+            volume=("volume", "sum"), volume_unit=("volume_unit", "first"),
+            standard_hours=("standard_hours", "first"), workload_hours=("workload_hours", "sum"),
+            staff=("staff", "sum")).reset_index()
+        assert tot[["cadre", "component", "volume_unit"]].equals(grouped[["cadre", "component", "volume_unit"]])
+        for c in ("volume", "standard_hours", "workload_hours", "staff"):
+            np.testing.assert_allclose(tot[c].to_numpy(), grouped[c].to_numpy(), rtol=1e-12)
+
+
+def test_component_totals_need_the_components():
+    pop = worked_example_pop()
+    pa = make_pa(zero_workload_params())
+    wr = wisn(pop, staffing(pop, pa), pa, keep_components=False)
+    with pytest.raises(ParameterError, match="keep_components"):
+        component_totals(wr, 0)
 
 
 def test_two_parameter_sets_in_one_call_equal_two_separate_calls():
