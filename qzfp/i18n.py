@@ -1295,7 +1295,9 @@ def setup_fonts(lang: str, *, prefer_system: bool = True) -> str:
     cjk = _FONT_STATE[cache_key]
     first = [cjk, "DejaVu Sans"] if lang == "zh" else ["DejaVu Sans", cjk]
     rest = [f for f in mpl.rcParams["font.sans-serif"] if f not in first]
-    mpl.rcParams["font.family"] = ["sans-serif"]
+    # The two fonts by name, not the generic "sans-serif": matplotlib falls back glyph by
+    # glyph only along a list of named families (a generic family resolves to one font).
+    mpl.rcParams["font.family"] = [*first, "sans-serif"]
     mpl.rcParams["font.sans-serif"] = first + rest
     mpl.rcParams["axes.unicode_minus"] = False
     return cjk

@@ -193,7 +193,10 @@ def _feed(h: Any, obj: Any) -> bool:
         h.update(f"df:{[str(c) for c in frame.columns]}:{[str(d) for d in frame.dtypes]}:"
                  f"{obj.name if isinstance(obj, pd.Series) else ''}:{sorted(map(repr, obj.attrs.items()))};"
                  .encode())
-        h.update(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())
+        try:
+            h.update(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())
+        except TypeError:  # cells pandas cannot hash (lists ...)
+            return False
         return True
     if isinstance(obj, (list, tuple)):
         h.update(f"{type(obj).__name__}:{len(obj)};".encode())
@@ -213,18 +216,13 @@ def _chart_key(fn: Callable[..., Any], args: Sequence[Any], kwargs: Mapping[str,
     return h.hexdigest()
 
 
-def show_chart(fn: Callable[..., Any], *args: Any, dpi: int = 110, **kwargs: Any) -> bytes:
+def show_chart(fn: Callable[..., Any], *args: Any, dpi: int = 110, **kwargs: Any) -> None:
     """Display the chart ``fn(*args, **kwargs)`` (a :mod:`qzfp.plots` function) as a PNG,
     drawing it only if the same chart of the same data was not drawn before in this process.
 
     The chart functions are pure (their figure depends on their arguments alone), so the
     PNG of an earlier call with equal arguments (same DataFrame contents, same language,
     same ``dpi``) is the PNG this call would draw.
-
-    Returns
-    -------
-    bytes
-        The PNG.
     """
     key = _chart_key(fn, args, kwargs, dpi)
     png = _CHART_CACHE.get(key) if key is not None else None
@@ -237,7 +235,6 @@ def show_chart(fn: Callable[..., Any], *args: Any, dpi: int = 110, **kwargs: Any
     else:
         _CHART_CACHE.move_to_end(key)
     _show_png(png)
-    return png
 
 
 _TEXT_COLUMNS = {"year", "since"}

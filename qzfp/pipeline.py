@@ -184,19 +184,23 @@ def write_tables(tables: Mapping[str, pd.DataFrame], data: Path, cache: Path | N
     waiting = []
     for stem, df in tables.items():
         key = _table_key(df)
-        done = cache / f"{key}.csv"
+        done, claim = cache / f"{key}.csv", cache / f"{key}.claim"
         try:
-            os.close(os.open(cache / f"{key}.claim", os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+            os.close(os.open(claim, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
         except FileExistsError:
-            waiting.append((stem, df, done))
+            waiting.append((stem, df, done, claim))
             continue
-        dest = write_csv(df, data / f"{stem}.csv")
-        part = done.with_suffix(f".{os.getpid()}.part")
-        shutil.copyfile(dest, part)
-        os.replace(part, done)  # published only once complete
-    for stem, df, done in waiting:
+        try:
+            dest = write_csv(df, data / f"{stem}.csv")
+            part = done.with_suffix(f".{os.getpid()}.part")
+            shutil.copyfile(dest, part)
+            os.replace(part, done)  # published only once complete
+        except BaseException:
+            claim.unlink(missing_ok=True)  # the others stop waiting for it and write it themselves
+            raise
+    for stem, df, done, claim in waiting:
         deadline = time.monotonic() + SHARED_TABLE_WAIT_S
-        while not done.exists() and time.monotonic() < deadline:
+        while not done.exists() and claim.exists() and time.monotonic() < deadline:
             time.sleep(0.02)
         if done.exists():
             shutil.copyfile(done, data / f"{stem}.csv")  # a copy, not a link: reports stay independent
@@ -255,7 +259,7 @@ def _table_cache(out_dir: Path, n_scenarios: int) -> Iterator[str | None]:
     if n_scenarios < 2:
         yield None
         return
-    folder = tempfile.mkdtemp(prefix=".qzfp-tables-", dir=out_dir)
+    folder = tempfile.mkdtemp(prefix=".qzfp-tables-", dir=Path(out_dir).absolute())
     try:
         yield folder
     finally:
@@ -300,7 +304,10 @@ def run_reports(files: Sequence[str | Path], *, out: str | Path | None = None, l
                                     lang=group[0][0].lang)
         else:
             with _table_cache(out_dir, len(group)) as cache:
-                hook = functools.partial(data_files_hook, csv_cache=cache) if cache else data_files_hook
+                hook = data_files_hook
+                if cache:  # named like the hook in messages ("writing the data files (data_files_hook)")
+                    hook = functools.update_wrapper(functools.partial(data_files_hook, csv_cache=cache),
+                                                    data_files_hook)
                 reports = run_many(params, nbs, out_dir, jobs=jobs, progress=progress,
                                    extra_files=hook, metadata=meta, timeout=timeout,
                                    lang=group[0][0].lang, cost=NOTEBOOK_COST)

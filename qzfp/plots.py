@@ -169,8 +169,10 @@ def _wrap(text: str, size: float, width: float) -> str:
     characters, as Chinese allows)."""
     if "\n" in text or _width(text, size) <= width or len(text) < 2:
         return text
+    if width < _width(text[:1], size):  # not even one character fits: leave it to the layout
+        return text
     lines = int(np.ceil(_width(text, size) / max(width, 1.0)))
-    aim = len(text) // lines if lines > 1 else len(text) // 2
+    aim = max(1, len(text) // lines if lines > 1 else len(text) // 2)
     cuts = [i for i, c in enumerate(text) if c in " （(，,、：:" and 0 < i < len(text) - 1]
     i = min(cuts, key=lambda k: abs(k - aim)) if cuts else aim
     if cuts and abs(i - aim) > 0.4 * aim:
@@ -199,8 +201,17 @@ def _fit(
     nrows: int = 1,
 ) -> None:
     """Place the subplots of ``fig`` inside margins given in points (``wgap``/``hgap``: space
-    between panels [pt])."""
+    between panels [pt]).  Margins that would leave a panel less than 36 pt are shrunk in
+    proportion (very long labels are then clipped rather than the chart refused)."""
     w, h = fig.get_size_inches() * 72.0
+    room_w = w - ncols * 36.0 - (ncols - 1) * wgap
+    if left + right > room_w:
+        k = max(room_w, 0.0) / (left + right)
+        left, right = left * k, right * k
+    room_h = h - nrows * 36.0 - (nrows - 1) * hgap
+    if top + bottom > room_h:
+        k = max(room_h, 0.0) / (top + bottom)
+        top, bottom = top * k, bottom * k
     aw = max(w - left - right - (ncols - 1) * wgap, 36.0) / ncols
     ah = max(h - top - bottom - (nrows - 1) * hgap, 36.0) / nrows
     fig.subplots_adjust(
@@ -239,19 +250,28 @@ def _fit_axes(
     yticks, xticks = _tick_texts(ax.yaxis), _tick_texts(ax.xaxis)
     left = PAD + _width(yticks, ticksize) + _TICK
     fig_w, fig_h = fig.get_size_inches() * 72.0
-    for label, room in ((ax.yaxis.label, 0.8 * fig_h - top), (ax.xaxis.label, fig_w - left)):
-        if label.get_text():  # an axis label longer than its axis goes on two lines
-            label.set_text(_wrap(label.get_text(), label.get_fontsize(), room))
-    if ax.get_ylabel():
-        left += _height(ax.yaxis.label.get_fontsize(), ax.get_ylabel().count("\n") + 1)
-        left += _LABELPAD
     rad = np.deg2rad(xrotation)
     widths = [_width(x, xsize) for x in xticks] or [0.0]
     tick_h = max(w * np.sin(rad) for w in widths) + _height(xsize) * np.cos(rad) if xticks else 0
-    bottom = PAD + tick_h + _TICK
-    if ax.get_xlabel():
-        lines = ax.get_xlabel().count("\n") + 1
-        bottom += _height(ax.xaxis.label.get_fontsize(), lines) + _LABELPAD
+
+    def bottom_margin() -> float:
+        b = PAD + tick_h + _TICK
+        if ax.get_xlabel():
+            lines = ax.get_xlabel().count("\n") + 1
+            b += _height(ax.xaxis.label.get_fontsize(), lines) + _LABELPAD
+        return b
+
+    # An axis label longer than its axis goes on several lines: the y label within the
+    # height the x tick labels leave (less a line, should the x label wrap), the x label
+    # within the width the y label leaves.
+    ylab, xlab = ax.yaxis.label, ax.xaxis.label
+    if ylab.get_text():
+        room = fig_h - top - top_extra - bottom_margin() - _height(xlab.get_fontsize())
+        ylab.set_text(_wrap(ylab.get_text(), ylab.get_fontsize(), max(room, 36.0)))
+        left += _height(ylab.get_fontsize(), ylab.get_text().count("\n") + 1) + _LABELPAD
+    if xlab.get_text():
+        xlab.set_text(_wrap(xlab.get_text(), xlab.get_fontsize(), fig_w - left))
+    bottom = bottom_margin()
     if right is None:
         right = PAD + (widths[-1] / 2 if xrotation == 0 else 0.0)
     if 0 < xrotation < 90 and xticks:  # labels hang left of their tick (ha="right")
@@ -378,7 +398,11 @@ def _pyramid_table(df: pd.DataFrame, age_group: int) -> pd.DataFrame:
     if np.isnan(sex).any():
         bad = df["sex"].iloc[int(np.flatnonzero(np.isnan(sex))[0])]
         raise QzfpError(Problem("pyramid:sex", f"unknown sex {bad!r}; expected male/female or 0/1"))
-    group = (df["age"].to_numpy().astype(int) // age_group) * age_group
+    age = pd.to_numeric(df["age"], errors="coerce").to_numpy(dtype=float)
+    if np.isnan(age).any():
+        bad = df["age"].iloc[int(np.flatnonzero(np.isnan(age))[0])]
+        raise QzfpError(Problem("pyramid:age", f"expected an age in whole years, got {bad!r}"))
+    group = (age.astype(int) // age_group) * age_group
     groups, idx = np.unique(group, return_inverse=True)
     persons = df["persons"].to_numpy(dtype=float)
     cells = np.bincount(idx * 2 + sex.astype(int), weights=persons, minlength=2 * len(groups))
@@ -766,8 +790,8 @@ def township_sizes(
                 label=t("chart.townships.mean", lang, value=format_number(mean, lang)),
             )
             if len(g) <= 40:
-                ax.set_xticks(x, names, rotation=90, fontsize=6)
-                bottoms.append(_width(names, 6))
+                ax.set_xticks(x, names, rotation=90)  # drawn at 8 pt, as _style sets every tick
+                bottoms.append(_width(names, 8))
             else:
                 ax.set_xticks([])
                 bottoms.append(0.0)
@@ -1212,7 +1236,7 @@ def wisn_ratio_chart(df: pd.DataFrame, lang: str, *, year: int | str = "") -> Fi
     _bars(ax, x[~short], ratio[~short], width=0.8, facecolor=LIGHT, edgecolor=INK, linewidth=0.4)
     ax.axhline(1.0, color=INK, linestyle="--", linewidth=1.2)
     if labelled:
-        ax.set_xticks(x, names, rotation=90, fontsize=6)
+        ax.set_xticks(x, names, rotation=90)  # drawn at 8 pt (_style)
     else:
         ax.set_xticks([])
     ax.set_xlabel(t("chart.wisn.x", lang))
@@ -1228,7 +1252,7 @@ def wisn_ratio_chart(df: pd.DataFrame, lang: str, *, year: int | str = "") -> Fi
         loc="upper left",  # bars are sorted from the lowest ratio
     )
     _style(ax)
-    _fit_axes(fig, ax, t("chart.wisn.title", lang, year=year), xticksize=6,
+    _fit_axes(fig, ax, t("chart.wisn.title", lang, year=year), xticksize=8,  # _style: 8 pt
               xrotation=90 if labelled else 0)
     return fig
 

@@ -131,6 +131,56 @@ def test_a_table_claimed_by_a_process_that_never_finishes_is_written_after_the_w
     assert (out / "budget.csv").is_file()
 
 
+def test_a_process_that_fails_on_a_claimed_table_releases_it_and_the_others_stop_waiting(
+    tmp_path, monkeypatch
+):
+    import threading
+    import time
+
+    from qzfp import pipeline
+
+    cache, out = tmp_path / "cache", tmp_path / "out"
+    cache.mkdir()
+    out.mkdir()
+    tables = _tables()
+    claim = cache / f"{pipeline._table_key(tables['villages'])}.claim"
+
+    def disk_full(df, path):
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as m:
+        m.setattr(pipeline, "write_csv", disk_full)
+        with pytest.raises(OSError, match="No space"):
+            pipeline.write_tables(tables, out, cache)
+    assert not claim.exists()  # released: nobody waits for a table that will never come
+
+    claim.write_text("", encoding="utf-8")  # another process is writing it ...
+    waiter = threading.Thread(target=pipeline.write_tables, args=(tables, out, cache))
+    t0 = time.monotonic()
+    waiter.start()
+    time.sleep(0.2)
+    claim.unlink()  # ... and gives up
+    waiter.join(timeout=10)
+    assert not waiter.is_alive() and time.monotonic() - t0 < pipeline.SHARED_TABLE_WAIT_S
+    assert (out / "villages.csv").read_text(encoding="utf-8-sig").startswith("code,population")
+
+
+def test_a_failing_hook_of_a_batch_is_named_like_the_hook(tmp_path, monkeypatch, capsys):
+    from qzfp import pipeline
+
+    def broken(parameters, folder, *, csv_cache=None):
+        raise KeyError("budget")
+
+    monkeypatch.setattr(pipeline, "data_files_hook", broken)
+    files = [small(tmp_path, "a", "baseline"), small(tmp_path, "b", "allowance_100")]
+    rc = run_reports(files, out=tmp_path / "out", progress=False,
+                     notebooks=[REPO / "tests" / "data" / "notebooks" / "ok.ipynb"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "broken" in err and "KeyError" in err
+    assert "functools.partial" not in err and ".qzfp-tables-" not in err
+    assert not [p for p in (tmp_path / "out").iterdir() if p.name.startswith(".")]
+
+
 def test_without_a_shared_folder_every_table_is_written(tmp_path):
     from qzfp import pipeline
 

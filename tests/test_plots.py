@@ -411,3 +411,47 @@ def test_a_long_title_is_wrapped_to_the_figure_width():
     title = fig._suptitle
     assert "\n" in title.get_text()
     assert title.get_window_extent().width <= fig.bbox.width
+
+
+def _assert_no_text_clipped(fig: Figure, name: str) -> None:
+    FigureCanvasAgg(fig).draw()
+    renderer = fig.canvas.get_renderer()
+    box = fig.bbox
+    for text in _visible_texts(fig):
+        ext = text.get_window_extent(renderer)
+        assert (ext.x0 >= box.x0 - 1 and ext.x1 <= box.x1 + 1 and ext.y0 >= box.y0 - 1
+                and ext.y1 <= box.y1 + 1), f"{name}: {text.get_text()!r} at {ext} outside {box}"
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_long_township_names_on_the_bar_charts_stay_inside_the_figure(lang):
+    long = TOWNSHIPS.assign(name_en=[f"{n} (former south part, synthetic)" for n in TOWNSHIPS["name_en"]],
+                            name_zh=[f"{n}（原南部，合成）" for n in TOWNSHIPS["name_zh"]])
+    _assert_no_text_clipped(plots.wisn_ratio_chart(long.assign(wisn_ratio=[0.5, 0.9, 1.0, 1.4, 0.8]), lang,
+                                                   year=2010), "wisn")
+    _assert_no_text_clipped(plots.township_sizes(long, lang, before=long, kind="bars"), "townships")
+
+
+def test_a_label_too_long_for_any_layout_still_gives_a_chart():
+    wide = pd.DataFrame({"parameter": ["p", "q"], "label": ["x" * 150, "村计生协专职副会长津贴" * 6],
+                         "low": [-1.0, -2.0], "high": [1.0, 2.0]})
+    assert isinstance(plots.tornado(wide, "en"), Figure)  # no endless wrapping
+    huge = TOWNSHIPS.assign(name_en=["N" * 120] * len(TOWNSHIPS))
+    fig = plots.township_sizes(huge, "en", kind="bars")  # margins shrunk, not refused
+    FigureCanvasAgg(fig).draw()
+    assert all(ax.get_position().height > 0 for ax in fig.axes)
+
+
+def test_a_pyramid_with_a_missing_age_is_refused_naming_the_column():
+    df = pd.DataFrame({"age": [0, None, 2], "sex": ["male", "female", "male"], "persons": [1.0, 2.0, 3.0]})
+    with pytest.raises(QzfpError, match="pyramid:age"):
+        plots.population_pyramid(df, "en")
+
+
+def test_a_chinese_name_in_an_english_chart_is_drawn_with_the_cjk_font():
+    names = TOWNSHIPS.drop(columns=["name_zh", "name_en"]).assign(name=TOWNSHIPS["name_zh"],
+                                                                  wisn_ratio=[0.5, 0.9, 1.0, 1.4, 0.8])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        FigureCanvasAgg(plots.wisn_ratio_chart(names, "en", year=2010)).draw()
+    assert not [w for w in caught if "missing from font" in str(w.message)]

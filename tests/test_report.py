@@ -6,6 +6,7 @@ import json
 import re
 import shutil
 import stat
+import threading
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -537,11 +538,13 @@ def test_a_kernel_runs_the_same_notebook_of_the_next_scenario_while_others_take_
     pool = _pool_of([["01", "04", "02"], ["01", "04", "02"]], {"01": 3.0, "04": 2.0, "02": 1.0})
 
     def take(kernel: str, last: str | None) -> tuple[int, str]:
-        pool._running.pop(kernel, None)
-        _, s, i = pool._todo.pop(pool._pick(last))
-        stem = pool._runs[s].notebooks[i].stem
-        pool._running[kernel] = stem
-        return s, stem
+        """What ``pool._next`` gives the kernel thread named ``kernel`` after ``last``."""
+        got: list = []
+        th = threading.Thread(target=lambda: got.append(pool._next(last)), name=kernel)
+        th.start()
+        th.join()
+        sc, i = got[0]
+        return next(k for k, r in enumerate(pool._runs) if r is sc), sc.notebooks[i].stem
 
     assert take("A", None) == (0, "01")  # costliest first
     assert take("B", None) == (0, "04")  # not 01 of the second scenario: kernel A is running 01
