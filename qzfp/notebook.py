@@ -208,9 +208,13 @@ def _feed(h: Any, obj: Any) -> bool:
 
 
 def _chart_key(fn: Callable[..., Any], args: Sequence[Any], kwargs: Mapping[str, Any], dpi: int) -> str | None:
-    """SHA-256 of a chart function, its inputs and the resolution, or None when an input
-    cannot be hashed."""
+    """SHA-256 of a chart function, its inputs, the resolution and matplotlib's settings
+    (``rcParams``: a style or font changed in a notebook draws the chart again), or None
+    when an input cannot be hashed."""
+    import matplotlib as mpl
+
     h = hashlib.sha256(f"{fn.__module__}.{fn.__qualname__}:dpi={dpi};".encode())
+    h.update(repr(list(dict.items(mpl.rcParams))).encode())  # dict.items: no per-key validation
     if not (_feed(h, list(args)) and _feed(h, dict(kwargs))):
         return None
     return h.hexdigest()

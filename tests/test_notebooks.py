@@ -178,7 +178,7 @@ def test_a_chart_of_the_same_data_is_drawn_once_and_shown_again(monkeypatch):
     assert len(shown) == 2 and shown[0].data.startswith(b"\x89PNG") and shown[1].data == shown[0].data
 
 
-@pytest.mark.parametrize("change", ["data", "lang", "keyword", "dpi", "extra column"])
+@pytest.mark.parametrize("change", ["data", "lang", "keyword", "dpi", "extra column", "style"])
 def test_a_chart_is_drawn_again_when_its_data_language_options_or_resolution_change(change, monkeypatch):
     monkeypatch.setattr(qn, "_display", lambda obj: None)
     monkeypatch.setattr(qn, "_CHART_CACHE", type(qn._CHART_CACHE)())
@@ -195,8 +195,12 @@ def test_a_chart_is_drawn_again_when_its_data_language_options_or_resolution_cha
         kwargs["title"] = "u"
     elif change == "dpi":
         dpi = 90
-    else:
+    elif change == "extra column":
         args[0] = df.assign(z=0.0)
+    else:
+        import matplotlib as mpl
+
+        monkeypatch.setitem(mpl.rcParams, "lines.linewidth", 3.0)  # e.g. a style set in the notebook
     qn.show_chart(chart, *args, dpi=dpi, **kwargs)
     assert len(calls) == 2
 
