@@ -312,6 +312,248 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "wisn.adequate": ("Adequate (ratio 1 or more)", "人员充足（比值不小于1）"),
     "wisn.fte": ("Full-time equivalents", "全时当量"),
     # ---------------------------------------------------------------- levers
+    # levers: every key assumption of the sensitivity ranking (compare.key_assumptions),
+    # grouped by rulebook file; units as in the rulebook, en [..], zh （..）.
+    # -- activities.yaml
+    "param.activities.harmonious_family.households_per_village": (
+        "Harmonious families per village [households/year]",
+        "每村和谐家庭示范户（户/年）",
+    ),
+    "param.activities.members_home.share_of_villages": (
+        "Share of villages with a members' home",
+        "建有会员之家的村比例",
+    ),
+    "param.activities.population_school.share_of_villages": (
+        "Share of villages with a population school",
+        "建有人口学校的村比例",
+    ),
+    "param.activities.slack_season.events_per_year": (
+        "Slack-season events per village [events/year]",
+        "每村农闲时节活动（次/年）",
+    ),
+    # -- costs.yaml
+    "param.costs.activities.harmonious_family.award_per_household": (
+        "Harmonious family award [yuan/household]",
+        "和谐家庭示范户奖励（元/户）",
+    ),
+    "param.costs.activities.members_day.township_event": (
+        "Township 5.29 members' day cost [yuan/event]",
+        "乡镇“5.29”会员活动日经费（元/次）",
+    ),
+    "param.costs.activities.members_day.village_event": (
+        "Village 5.29 members' day cost [yuan/event]",
+        "村“5.29”会员活动日经费（元/次）",
+    ),
+    "param.costs.activities.members_home.running_cost": (
+        "Members' home running cost [yuan/year]",
+        "会员之家运行经费（元/年）",
+    ),
+    "param.costs.activities.population_school.running_cost": (
+        "Population school running cost [yuan/year]",
+        "人口学校运行经费（元/年）",
+    ),
+    "param.costs.activities.slack_season.township_event": (
+        "Township slack-season event cost [yuan/event]",
+        "乡镇农闲时节活动经费（元/次）",
+    ),
+    "param.costs.activities.slack_season.village_event": (
+        "Village slack-season event cost [yuan/event]",
+        "村农闲时节活动经费（元/次）",
+    ),
+    "param.costs.activities.spring_festival.township_event": (
+        "Township Spring Festival event cost [yuan/event]",
+        "乡镇春节活动经费（元/次）",
+    ),
+    "param.costs.activities.spring_festival.village_event": (
+        "Village Spring Festival event cost [yuan/event]",
+        "村春节活动经费（元/次）",
+    ),
+    "param.costs.activities.world_population_day.township_event": (
+        "Township 7.11 World Population Day cost [yuan/event]",
+        "乡镇“7.11”世界人口日活动经费（元/次）",
+    ),
+    "param.costs.activities.world_population_day.village_event": (
+        "Village 7.11 World Population Day cost [yuan/event]",
+        "村“7.11”世界人口日活动经费（元/次）",
+    ),
+    "param.costs.county.secretariat_cost_per_staff": (
+        "County secretariat cost per post [yuan/post/year]",
+        "县计生协秘书处人员经费（元/人/年）",
+    ),
+    "param.costs.operating.county_association": (
+        "County FPA operating costs [yuan/year]",
+        "县计生协工作经费（元/年）",
+    ),
+    "param.costs.operating.migrant_association": (
+        "Migrant FPA operating costs [yuan/year]",
+        "流动人口计生协工作经费（元/年）",
+    ),
+    "param.costs.operating.township_association": (
+        "Township FPA operating costs [yuan/year]",
+        "乡镇计生协工作经费（元/年）",
+    ),
+    "param.costs.reelection.county": (
+        "County FPA re-election cost [yuan/re-election]",
+        "县计生协换届经费（元/次）",
+    ),
+    "param.costs.reelection.township": (
+        "Township FPA re-election cost [yuan/re-election]",
+        "乡镇计生协换届经费（元/次）",
+    ),
+    "param.costs.reelection.village": (
+        "Village FPA re-election cost [yuan/re-election]",
+        "村计生协换届经费（元/次）",
+    ),
+    "param.costs.training.per_batch": (
+        "Training venue and teachers [yuan/batch]",
+        "培训场地师资费（元/期）",
+    ),
+    "param.costs.training.per_trainee_day": (
+        "Trainees' board and materials [yuan/trainee-day]",
+        "培训学员食宿资料费（元/人·天）",
+    ),
+    # -- county.yaml
+    "param.county.secretariat.staff": (
+        "County secretariat full-time staff [posts]",
+        "县计生协秘书处专职工作人员（名）",
+    ),
+    "param.county.vice_president.allowance": (
+        "County vice-president allowance [yuan/month]",
+        "县计生协专职副会长津贴（元/月）",
+    ),
+    # -- demography.yaml
+    "param.demography.allocation.remote_differential": (
+        "Extra growth of remote villages [1/year]",
+        "偏远村附加增长率（1/年）",
+    ),
+    "param.demography.allocation.urban_differential": (
+        "Extra growth of urban villages [1/year]",
+        "城镇村、社区附加增长率（1/年）",
+    ),
+    "param.demography.allocation.rural_factor_60plus": (
+        "Rural/urban ratio of the share aged 60+",
+        "农村与城镇60岁及以上人口比例之比",
+    ),
+    "param.demography.allocation.rural_factor_births": (
+        "Rural/urban ratio of the birth rate",
+        "农村与城镇出生率之比",
+    ),
+    "param.demography.allocation.rural_factor_deaths": (
+        "Rural/urban ratio of the death rate",
+        "农村与城镇死亡率之比",
+    ),
+    "param.demography.allocation.rural_factor_women_15_49": (
+        "Rural/urban ratio of the share of women 15–49",
+        "农村与城镇15—49岁妇女比例之比",
+    ),
+    "param.demography.fertility.tfr": (
+        "Total fertility rate [children/woman]",
+        "总和生育率（个/妇女）",
+    ),
+    "param.demography.fertility.mean_age": (
+        "Mean age at childbearing [years]",
+        "平均生育年龄（岁）",
+    ),
+    "param.demography.fertility.sd_age": (
+        "Spread of the age at childbearing [years]",
+        "生育年龄标准差（岁）",
+    ),
+    "param.demography.mortality.e0_female": (
+        "Female life expectancy at birth [years]",
+        "女性出生预期寿命（岁）",
+    ),
+    "param.demography.mortality.e0_male": (
+        "Male life expectancy at birth [years]",
+        "男性出生预期寿命（岁）",
+    ),
+    "param.demography.mortality.e0_gain": (
+        "Annual gain in life expectancy [years/year]",
+        "出生预期寿命年增幅（岁/年）",
+    ),
+    "param.demography.migration.net_rate": (
+        "Net migration rate [‰/year]",
+        "净迁移率（‰/年）",
+    ),
+    "param.demography.migration.male_share": (
+        "Share of males among net migrants",
+        "净迁移人口中男性比例",
+    ),
+    "param.demography.in_migrants.inflow_rate": (
+        "In-migrant inflow rate [1/year]",
+        "外来人口流入率（1/年）",
+    ),
+    "param.demography.in_migrants.outflow_rate": (
+        "In-migrant outflow rate [1/year]",
+        "外来人口流出率（1/年）",
+    ),
+    # -- insurance.yaml
+    "param.insurance.insured_share_women_15_49": (
+        "Share of women 15–49 with FP insurance",
+        "15—49岁妇女计划生育保险参保率",
+    ),
+    "param.insurance.premium": (
+        "FP insurance premium [yuan/person/year]",
+        "计划生育保险保费（元/人/年）",
+    ),
+    # -- members.yaml
+    "param.members.per_1000_population": (
+        "FPA membership [members/1,000 persons]",
+        "计生协会员数（人/千人）",
+    ),
+    "param.members.volunteers_per_village": (
+        "Volunteers per village [persons]",
+        "每村志愿者（人）",
+    ),
+    # -- migrants.yaml
+    "param.migrants.association.in_migrants_per_association": (
+        "In-migrants per migrant FPA [persons/association]",
+        "每个流动人口计生协联系的外来人口（人/个）",
+    ),
+    "param.migrants.association.min_in_migrants": (
+        "In-migrants needed for a migrant FPA [persons]",
+        "建立流动人口计生协的外来人口下限（人）",
+    ),
+    "param.migrants.out_association.per_county": (
+        "Out-migrant FPAs per county [associations]",
+        "每县外出人口计生协（个）",
+    ),
+    # -- reward_assistance.yaml
+    "param.reward_assistance.amount": (
+        "Reward and assistance [yuan/person/year]",
+        "奖励扶助金（元/人/年）",
+    ),
+    "param.reward_assistance.eligible_share": (
+        "Reward and assistance eligibility, rural 60+",
+        "农村60岁及以上人口中奖励扶助对象比例",
+    ),
+    # -- shaoshengkuaifu.yaml
+    "param.shaoshengkuaifu.households_per_10000_rural": (
+        "'Fewer births' households per 10,000 rural [households/year]",
+        "每万农村人口“少生快富”扶助户（户/年）",
+    ),
+    "param.shaoshengkuaifu.support_per_household": (
+        "'Fewer births' support [yuan/household]",
+        "“少生快富”户均扶持资金（元/户）",
+    ),
+    # -- township.yaml
+    "param.township.vice_president.post_allowance": (
+        "Township post allowance [yuan/month]",
+        "乡镇计生岗位津贴（元/月）",
+    ),
+    "param.township.vice_president.extra_post_above_population": (
+        "Township size for an extra vice-president [persons]",
+        "乡镇增配专职副会长的人口标准（人）",
+    ),
+    # -- training.yaml
+    "param.training.batch_size": (
+        "Trainees per training batch [persons/batch]",
+        "每期培训人数（人/期）",
+    ),
+    "param.training.course_days": (
+        "Length of a training course [days]",
+        "每期培训天数（天）",
+    ),
+    # -- village.yaml
     "param.village.vice_president.allowance": (
         "Village vice-president allowance [yuan/month]",
         "村专职副会长岗位津贴（元/月）",
@@ -320,14 +562,260 @@ _ENTRIES: dict[str, tuple[str, str]] = {
         "Village population threshold [persons]",
         "行政村人口标准（人）",
     ),
-    "param.township.vice_president.post_allowance": (
-        "Township post allowance [yuan/month]",
-        "乡镇计生岗位津贴（元/月）",
+    # -- workload.yaml (WISN; VP = full-time vice-president)
+    "param.workload.county_secretariat.category_allowance.meetings_and_coordination": (
+        "County FPA: meetings and coordination [%]",
+        "县计生协会议协调类别补偿（%）",
     ),
-    "param.reward_assistance.amount": (
-        "Reward and assistance [yuan/person/year]",
-        "奖励扶助金（元/人/年）",
+    "param.workload.county_secretariat.category_allowance.reports_and_statistics": (
+        "County FPA: statistics and reports [%]",
+        "县计生协统计报表类别补偿（%）",
     ),
+    "param.workload.county_secretariat.individual_allowance.accounts": (
+        "County FPA: accounts [hours/year]",
+        "县计生协财务记账（小时/年）",
+    ),
+    "param.workload.county_secretariat.individual_allowance.city_association_liaison": (
+        "County FPA: city FPA liaison [hours/year]",
+        "县计生协联系市计生协（小时/年）",
+    ),
+    "param.workload.county_secretariat.standards.health_education_session": (
+        "County FPA: health education session [hours/session]",
+        "县计生协生殖健康教育活动工时（小时/场）",
+    ),
+    "param.workload.county_secretariat.standards.members_day_event": (
+        "County FPA: 5.29 members' day [hours/event]",
+        "县计生协“5.29”会员活动日工时（小时/次）",
+    ),
+    "param.workload.county_secretariat.standards.migrant_association_support": (
+        "County FPA: migrant FPA support [hours/association]",
+        "县计生协指导流动人口计生协工时（小时/个）",
+    ),
+    "param.workload.county_secretariat.standards.reelection": (
+        "County FPA: FPA re-election [hours/re-election]",
+        "县计生协换届工时（小时/次）",
+    ),
+    "param.workload.county_secretariat.standards.reward_assistance_audit": (
+        "County FPA: reward and assistance audit [hours/person]",
+        "县计生协奖励扶助对象审核工时（小时/人）",
+    ),
+    "param.workload.county_secretariat.standards.shaoshengkuaifu_household": (
+        "County FPA: 'fewer births' household [hours/household]",
+        "县计生协“少生快富”项目户工时（小时/户）",
+    ),
+    "param.workload.county_secretariat.standards.slack_season_event": (
+        "County FPA: slack-season event [hours/event]",
+        "县计生协农闲时节活动工时（小时/次）",
+    ),
+    "param.workload.county_secretariat.standards.spring_festival_event": (
+        "County FPA: Spring Festival event [hours/event]",
+        "县计生协春节活动工时（小时/次）",
+    ),
+    "param.workload.county_secretariat.standards.township_reelection_supervision": (
+        "County FPA: township re-elections [hours/re-election]",
+        "县计生协指导乡镇计生协换届工时（小时/次）",
+    ),
+    "param.workload.county_secretariat.standards.township_supervision": (
+        "County FPA: guiding a township FPA [hours/township]",
+        "县计生协指导检查乡镇计生协工时（小时/个）",
+    ),
+    "param.workload.county_secretariat.standards.training_delivery": (
+        "County FPA: running county training [hours/day]",
+        "县计生协举办县级培训工时（小时/天）",
+    ),
+    "param.workload.county_secretariat.standards.world_population_day_event": (
+        "County FPA: 7.11 World Population Day [hours/event]",
+        "县计生协“7.11”世界人口日活动工时（小时/次）",
+    ),
+    "param.workload.county_secretariat.working_time.annual_leave": (
+        "County FPA staff annual leave [days/year]",
+        "县计生协秘书处人员年休假（天/年）",
+    ),
+    "param.workload.county_secretariat.working_time.other_leave": (
+        "County FPA staff other leave [days/year]",
+        "县计生协秘书处人员其他假期（天/年）",
+    ),
+    "param.workload.county_secretariat.working_time.sick_leave": (
+        "County FPA staff sick leave [days/year]",
+        "县计生协秘书处人员病假（天/年）",
+    ),
+    "param.workload.township_vice_president.category_allowance.meetings_and_coordination": (
+        "Township VP: meetings and coordination [%]",
+        "乡镇专职副会长会议协调类别补偿（%）",
+    ),
+    "param.workload.township_vice_president.category_allowance.reports_and_statistics": (
+        "Township VP: statistics and reports [%]",
+        "乡镇专职副会长统计报表类别补偿（%）",
+    ),
+    "param.workload.township_vice_president.individual_allowance.township_leadership_meetings": (
+        "Township VP: leadership meetings [hours/year]",
+        "乡镇专职副会长参加乡镇领导班子会（小时/年）",
+    ),
+    "param.workload.township_vice_president.standards.harmonious_family_selection": (
+        "Township VP: harmonious family review [hours/household]",
+        "乡镇专职副会长和谐家庭示范户评选工时（小时/户）",
+    ),
+    "param.workload.township_vice_president.standards.members_day_event": (
+        "Township VP: 5.29 members' day [hours/event]",
+        "乡镇专职副会长“5.29”会员活动日工时（小时/次）",
+    ),
+    "param.workload.township_vice_president.standards.members_home_and_school_supervision": (
+        "Township VP: members' home/school guidance [hours/unit]",
+        "乡镇专职副会长指导会员之家和人口学校工时（小时/个）",
+    ),
+    "param.workload.township_vice_president.standards.migrant_association_support": (
+        "Township VP: migrant FPA support [hours/association]",
+        "乡镇专职副会长指导流动人口计生协工时（小时/个）",
+    ),
+    "param.workload.township_vice_president.standards.migrant_service": (
+        "Township VP: service per in-migrant [hours/person]",
+        "乡镇专职副会长外来人口服务工时（小时/人）",
+    ),
+    "param.workload.township_vice_president.standards.reelection": (
+        "Township VP: FPA re-election [hours/re-election]",
+        "乡镇专职副会长换届工时（小时/次）",
+    ),
+    "param.workload.township_vice_president.standards.reward_assistance_review": (
+        "Township VP: reward and assistance check [hours/person]",
+        "乡镇专职副会长奖励扶助对象核实工时（小时/人）",
+    ),
+    "param.workload.township_vice_president.standards.shaoshengkuaifu_household": (
+        "Township VP: 'fewer births' household [hours/household]",
+        "乡镇专职副会长“少生快富”项目户工时（小时/户）",
+    ),
+    "param.workload.township_vice_president.standards.slack_season_event": (
+        "Township VP: slack-season event [hours/event]",
+        "乡镇专职副会长农闲时节活动工时（小时/次）",
+    ),
+    "param.workload.township_vice_president.standards.spring_festival_event": (
+        "Township VP: Spring Festival event [hours/event]",
+        "乡镇专职副会长春节活动工时（小时/次）",
+    ),
+    "param.workload.township_vice_president.standards.training_attendance": (
+        "Township VP: attending county training [hours/day]",
+        "乡镇专职副会长参加县级培训工时（小时/天）",
+    ),
+    "param.workload.township_vice_president.standards.training_delivery": (
+        "Township VP: training village cadres [hours/day]",
+        "乡镇专职副会长培训村级干部工时（小时/天）",
+    ),
+    "param.workload.township_vice_president.standards.village_reelection_supervision": (
+        "Township VP: village re-elections [hours/re-election]",
+        "乡镇专职副会长指导村计生协换届工时（小时/次）",
+    ),
+    "param.workload.township_vice_president.standards.village_supervision": (
+        "Township VP: guiding a village FPA [hours/village]",
+        "乡镇专职副会长指导检查村计生协工时（小时/个）",
+    ),
+    "param.workload.township_vice_president.standards.world_population_day_event": (
+        "Township VP: 7.11 World Population Day [hours/event]",
+        "乡镇专职副会长“7.11”世界人口日活动工时（小时/次）",
+    ),
+    "param.workload.township_vice_president.working_time.annual_leave": (
+        "Township VP annual leave [days/year]",
+        "乡镇专职副会长年休假（天/年）",
+    ),
+    "param.workload.township_vice_president.working_time.other_leave": (
+        "Township VP other leave [days/year]",
+        "乡镇专职副会长其他假期（天/年）",
+    ),
+    "param.workload.township_vice_president.working_time.sick_leave": (
+        "Township VP sick leave [days/year]",
+        "乡镇专职副会长病假（天/年）",
+    ),
+    "param.workload.village_vice_president.category_allowance.records_and_reports": (
+        "Village VP: records and reports [%]",
+        "村专职副会长台账报表类别补偿（%）",
+    ),
+    "param.workload.village_vice_president.category_allowance.township_meetings": (
+        "Village VP: township meetings [%]",
+        "村专职副会长参加乡镇会议类别补偿（%）",
+    ),
+    "param.workload.village_vice_president.individual_allowance.village_committee_liaison": (
+        "Village VP: two-committee meetings [hours/year]",
+        "村专职副会长参加村两委会议（小时/年）",
+    ),
+    "param.workload.village_vice_president.standards.harmonious_family_nomination": (
+        "Village VP: harmonious family nomination [hours/household]",
+        "村专职副会长和谐家庭示范户推荐工时（小时/户）",
+    ),
+    "param.workload.village_vice_president.standards.home_visit": (
+        "Village VP: home visit [hours/visit]",
+        "村专职副会长入户走访工时（小时/次）",
+    ),
+    "param.workload.village_vice_president.standards.members_day_event": (
+        "Village VP: 5.29 members' day [hours/event]",
+        "村专职副会长“5.29”会员活动日工时（小时/次）",
+    ),
+    "param.workload.village_vice_president.standards.members_home": (
+        "Village VP: members' home [hours/home]",
+        "村专职副会长会员之家工时（小时/个）",
+    ),
+    "param.workload.village_vice_president.standards.migrant_service": (
+        "Village VP: service per in-migrant [hours/person]",
+        "村专职副会长外来人口服务工时（小时/人）",
+    ),
+    "param.workload.village_vice_president.standards.population_school": (
+        "Village VP: population school [hours/school]",
+        "村专职副会长人口学校工时（小时/所）",
+    ),
+    "param.workload.village_vice_president.standards.reelection": (
+        "Village VP: FPA re-election [hours/re-election]",
+        "村专职副会长换届工时（小时/次）",
+    ),
+    "param.workload.village_vice_president.standards.reward_assistance_review": (
+        "Village VP: reward and assistance review [hours/person]",
+        "村专职副会长奖励扶助资格审查工时（小时/人）",
+    ),
+    "param.workload.village_vice_president.standards.self_governance_meeting": (
+        "Village VP: self-governance meeting [hours/meeting]",
+        "村专职副会长村民自治会议工时（小时/次）",
+    ),
+    "param.workload.village_vice_president.standards.slack_season_event": (
+        "Village VP: slack-season event [hours/event]",
+        "村专职副会长农闲时节活动工时（小时/次）",
+    ),
+    "param.workload.village_vice_president.standards.spring_festival_event": (
+        "Village VP: Spring Festival event [hours/event]",
+        "村专职副会长春节活动工时（小时/次）",
+    ),
+    "param.workload.village_vice_president.standards.training_attendance": (
+        "Village VP: attending training [hours/day]",
+        "村专职副会长参加培训工时（小时/天）",
+    ),
+    "param.workload.village_vice_president.standards.world_population_day_event": (
+        "Village VP: 7.11 World Population Day [hours/event]",
+        "村专职副会长“7.11”世界人口日活动工时（小时/次）",
+    ),
+    "param.workload.village_vice_president.working_time.hours_per_day": (
+        "Village VP: FPA hours per working day [hours/day]",
+        "村专职副会长每日从事协会工作时间（小时/天）",
+    ),
+    "param.workload.village_vice_president.working_time.other_leave": (
+        "Village VP other leave [days/year]",
+        "村专职副会长其他假期（天/年）",
+    ),
+    "param.workload.village_vice_president.working_time.sick_leave": (
+        "Village VP sick leave [days/year]",
+        "村专职副会长病假（天/年）",
+    ),
+    "param.workload.volumes.health_education_sessions_per_10000": (
+        "Health education per 10,000 persons [sessions/year]",
+        "每万人生殖健康教育活动（场/年）",
+    ),
+    "param.workload.volumes.home_visits_per_birth": (
+        "Home visits per birth [visits/birth]",
+        "每例出生入户走访（次/例）",
+    ),
+    "param.workload.volumes.home_visits_per_woman_15_49": (
+        "Home visits per woman 15–49 [visits/person/year]",
+        "每名15—49岁妇女入户走访（次/人/年）",
+    ),
+    "param.workload.volumes.self_governance_meetings_per_village": (
+        "Self-governance meetings per village [meetings/year]",
+        "每村计划生育村民自治会议（次/年）",
+    ),
+    # -- scenario keys
     "param.merge_target": ("Township merger target [persons]", "乡镇合并目标规模（人）"),
     "param.variant": ("Projection variant", "预测方案"),
     # ---------------------------------------------------------------- charts

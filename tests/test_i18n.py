@@ -272,3 +272,127 @@ def test_every_line_of_the_budget_engine_has_a_label_when_the_engine_is_present(
 def test_column_labels_have_no_template_fields_so_any_table_can_use_them():
     for key in i18n.keys("col."):
         assert not i18n.template_fields(i18n.CATALOGUE["en"][key]), key
+
+
+# ---------------------------------------------------------------------- lever labels
+# How a rulebook unit is written at the end of a lever label: English "[..]", Chinese "（..）".
+# "share" (a fraction 0..1) and "ratio" (rural/urban factor) are dimensionless: their labels
+# say "Share of ..." / "... ratio" and carry no unit bracket.
+UNITLESS_UNITS = {"share", "ratio"}
+LEVER_UNITS = {
+    "person": ("persons", "人"), "post": ("posts", "名"), "association": ("associations", "个"),
+    "day": ("days", "天"), "year": ("years", "岁"), "percent": ("%", "%"),
+    "yuan/month": ("yuan/month", "元/月"), "yuan/year": ("yuan/year", "元/年"),
+    "yuan/person/year": ("yuan/person/year", "元/人/年"),
+    "yuan/post/year": ("yuan/post/year", "元/人/年"),
+    "yuan/event": ("yuan/event", "元/次"), "yuan/household": ("yuan/household", "元/户"),
+    "yuan/re-election": ("yuan/re-election", "元/次"), "yuan/batch": ("yuan/batch", "元/期"),
+    "yuan/trainee-day": ("yuan/trainee-day", "元/人·天"),
+    "household/year": ("households/year", "户/年"), "event/year": ("events/year", "次/年"),
+    "session/year": ("sessions/year", "场/年"), "meeting/year": ("meetings/year", "次/年"),
+    "visit/birth": ("visits/birth", "次/例"), "visit/person/year": ("visits/person/year", "次/人/年"),
+    "1/year": ("1/year", "1/年"), "per mille/year": ("‰/year", "‰/年"),
+    "year/year": ("years/year", "岁/年"), "child/woman": ("children/woman", "个/妇女"),
+    "member/1000 person": ("members/1,000 persons", "人/千人"),
+    "person/association": ("persons/association", "人/个"), "person/batch": ("persons/batch", "人/期"),
+    "day/year": ("days/year", "天/年"), "hour/day": ("hours/day", "小时/天"),
+    "hour/year": ("hours/year", "小时/年"), "hour/event": ("hours/event", "小时/次"),
+    "hour/session": ("hours/session", "小时/场"), "hour/meeting": ("hours/meeting", "小时/次"),
+    "hour/re-election": ("hours/re-election", "小时/次"), "hour/visit": ("hours/visit", "小时/次"),
+    "hour/person": ("hours/person", "小时/人"), "hour/household": ("hours/household", "小时/户"),
+    "hour/association": ("hours/association", "小时/个"), "hour/unit": ("hours/unit", "小时/个"),
+    "hour/township": ("hours/township", "小时/个"), "hour/village": ("hours/village", "小时/个"),
+    "hour/home": ("hours/home", "小时/个"), "hour/school": ("hours/school", "小时/所"),
+}  # fmt: skip
+MAX_EN_CHARS = 65  # whole English label, unit included (y-axis of the tornado chart)
+MAX_ZH_HANZI = 20  # Chinese characters before the unit
+
+
+@pytest.fixture(scope="module")
+def key_assumptions_and_units():
+    from qzfp.compare import key_assumptions
+    from qzfp.scenario import load_scenario
+
+    scenario = load_scenario("baseline")
+    return [(p, scenario.parameter(p).unit) for p in key_assumptions(scenario)]
+
+
+def test_every_key_assumption_has_a_label_in_both_languages_and_none_is_its_raw_path(
+    key_assumptions_and_units,
+):
+    assert len(key_assumptions_and_units) > 100  # the ranking really is the whole rulebook
+    for path, _ in key_assumptions_and_units:
+        assert i18n.has(f"param.{path}"), f"no label param.{path}"
+        for lang in LANGS:
+            label = i18n.param_label(path, lang)
+            assert label != path, (path, lang)
+            assert not re.search(r"[a-z0-9]_[a-z0-9]", label), (path, lang, label)  # no ids
+        assert not re.search(r"[A-Za-z]", i18n.param_label(path, "zh")), path  # no English
+
+
+def test_every_key_assumption_label_ends_with_its_rulebook_unit_in_both_languages(
+    key_assumptions_and_units,
+):
+    for path, unit in key_assumptions_and_units:
+        en, zh = i18n.param_label(path, "en"), i18n.param_label(path, "zh")
+        if unit in UNITLESS_UNITS:
+            assert not en.endswith("]") and not zh.endswith("）"), (path, en, zh)
+            continue
+        assert unit in LEVER_UNITS, f"{path}: say how unit {unit!r} is written in LEVER_UNITS"
+        unit_en, unit_zh = LEVER_UNITS[unit]
+        assert en.endswith(f" [{unit_en}]"), (path, en)
+        assert zh.endswith(f"（{unit_zh}）"), (path, zh)
+
+
+def test_key_assumption_labels_are_short_enough_for_a_chart_axis_and_all_different(
+    key_assumptions_and_units,
+):
+    paths = [p for p, _ in key_assumptions_and_units]
+    for path in paths:
+        en, zh = i18n.param_label(path, "en"), i18n.param_label(path, "zh")
+        assert len(en) <= MAX_EN_CHARS, (path, en)
+        before_unit = re.sub(r"（[^（]*）$", "", zh)
+        assert len(re.findall(r"[\u4e00-\u9fff]", before_unit)) <= MAX_ZH_HANZI, (path, zh)
+    for lang in LANGS:
+        labels = [i18n.param_label(p, lang) for p in paths]
+        assert len(set(labels)) == len(labels), lang  # two bars never share a name
+
+
+SOURCE_TERMS = {  # part of a rulebook path -> term of 衢委办[2006]101号 its Chinese label uses
+    "_vice_president.": "专职副会长", "vice_president.allowance": "专职副会长",
+    "vice_president.extra_post": "增配专职副会长", "post_allowance": "计生岗位津贴",
+    "reward_assistance": "奖励扶助",
+    "shaoshengkuaifu": "少生快富", "members_home": "会员之家", "population_school": "人口学校",
+    "harmonious_family": "和谐家庭示范户", "reelection": "换届", "members_day": "“5.29”",
+    "world_population_day": "“7.11”世界人口日", "spring_festival": "春节",
+    "slack_season": "农闲时节", "village_committee": "两委", "out_association": "外出人口计生协",
+}  # fmt: skip
+
+
+def test_key_assumption_labels_use_the_terms_of_the_source_document(key_assumptions_and_units):
+    used = set()
+    for path, _ in key_assumptions_and_units:
+        for word, term in SOURCE_TERMS.items():
+            if word in path:
+                assert term in i18n.param_label(path, "zh"), (path, term)
+                used.add(word)
+        if "members_day" in path:
+            assert "5.29" in i18n.param_label(path, "en"), path
+        if "world_population_day" in path:
+            assert "7.11 World Population Day" in i18n.param_label(path, "en"), path
+    assert used == set(SOURCE_TERMS)  # every term is exercised by at least one path
+
+
+def test_a_lever_label_has_the_unit_of_the_existing_headline_levers():
+    assert i18n.param_label("village.vice_president.allowance", "en") == (
+        "Village vice-president allowance [yuan/month]"
+    )
+    zh = i18n.param_label("village.vice_president.allowance", "zh")
+    assert zh == "村专职副会长岗位津贴（元/月）"
+
+
+def test_a_path_without_a_label_falls_back_to_the_path_itself():
+    assert i18n.param_label("costs.no_such.thing", "en") == "costs.no_such.thing"
+    assert i18n.param_label("costs.no_such.thing", "zh") == "costs.no_such.thing"
+    with pytest.raises(ScenarioError):
+        i18n.param_label("village.vice_president.allowance", "fr")
