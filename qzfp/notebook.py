@@ -156,22 +156,32 @@ def _png(fig: Any, dpi: int) -> bytes:
     return buf.getvalue()
 
 
-def _show_png(png: bytes) -> None:
+def _alt_text(fig: Any) -> str:
+    """The chart's title (the figure's suptitle, else its axes titles) as one line: the
+    image's alternative text in the HTML report, for screen readers and text search."""
+    sup = getattr(fig, "_suptitle", None)
+    texts = [sup.get_text()] if sup is not None and sup.get_text() else [
+        ax.get_title() for ax in fig.axes if ax.get_title()]
+    return " · ".join(" ".join(x.split()) for x in texts)
+
+
+def _show_png(png: bytes, alt: str = "") -> None:
     from IPython.display import Image
 
-    _display(Image(data=png, format="png"))
+    _display(Image(data=png, format="png", metadata={"alt": alt} if alt else None))
 
 
 def show_figure(fig: Any, *, dpi: int = 110) -> None:
-    """Display a matplotlib figure as a PNG (independent of the notebook backend)."""
-    _show_png(_png(fig, dpi))
+    """Display a matplotlib figure as a PNG (independent of the notebook backend), its
+    title as the image's alternative text."""
+    _show_png(_png(fig, dpi), _alt_text(fig))
 
 
 #: PNGs of the charts drawn in this process, by :func:`_chart_key` (least recently used
 #: dropped first).  A kernel of ``qzfp run`` runs the same notebook for several scenarios
 #: in turn (see ``qzfp.report``), so a chart of the same data (the population pyramids
 #: of two allowance scenarios, say) is drawn once per batch.
-_CHART_CACHE: OrderedDict[str, bytes] = OrderedDict()
+_CHART_CACHE: OrderedDict[str, tuple[bytes, str]] = OrderedDict()
 CHART_CACHE_SIZE = 64
 """Charts kept by :func:`show_chart` [charts] (a PNG is 30–150 kB)."""
 
@@ -229,16 +239,17 @@ def show_chart(fn: Callable[..., Any], *args: Any, dpi: int = 110, **kwargs: Any
     same ``dpi``) is the PNG this call would draw.
     """
     key = _chart_key(fn, args, kwargs, dpi)
-    png = _CHART_CACHE.get(key) if key is not None else None
-    if png is None:
-        png = _png(fn(*args, **kwargs), dpi)
+    hit = _CHART_CACHE.get(key) if key is not None else None
+    if hit is None:
+        fig = fn(*args, **kwargs)
+        hit = (_png(fig, dpi), _alt_text(fig))
         if key is not None:
-            _CHART_CACHE[key] = png
+            _CHART_CACHE[key] = hit
             while len(_CHART_CACHE) > CHART_CACHE_SIZE:
                 _CHART_CACHE.popitem(last=False)
     else:
         _CHART_CACHE.move_to_end(key)
-    _show_png(png)
+    _show_png(*hit)
 
 
 _TEXT_COLUMNS = {"year", "since"}

@@ -267,6 +267,16 @@ _OFFLINE_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
 {%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
 {%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
 {% block extra_css %}<style>/*qzfp-font-css*/</style>{% endblock extra_css %}
+{%- block data_png scoped -%}
+{%- set alt = output | get_metadata('alt', 'image/png') -%}
+{%- if alt -%}
+<div class="jp-RenderedImage jp-OutputArea-output {{ extra_class }}">
+<img alt="{{ alt | escape_html }}" src="data:image/png;base64,{{ output.data['image/png'] | escape_html }}">
+</div>
+{%- else -%}
+{{ super() }}
+{%- endif -%}
+{%- endblock data_png -%}
 """
 
 #: Folder (inside each report) holding the shipped CJK font, so Chinese text shows on a

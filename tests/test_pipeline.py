@@ -188,6 +188,18 @@ def test_without_a_shared_folder_every_table_is_written(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["budget.csv", "villages.csv"]
 
 
+def test_every_chart_of_the_pages_carries_its_title_as_alternative_text(reports):
+    from qzfp.i18n import t
+
+    _, out, _, _ = reports
+    pages = {nb: (out / "base" / f"{nb}.html").read_text(encoding="utf-8") for nb in REPORT_NOTEBOOKS}
+    imgs = [m for html in pages.values() for m in re.findall(r"<img[^>]*>", html)]
+    assert imgs and all('alt="' in m for m in imgs)
+    assert "No description has been provided" not in "".join(pages.values())
+    pyramid = t("chart.pyramid.title", "en", place=t("app.city", "en"), year=2006)
+    assert f'alt="{pyramid}"' in pages["01_population"]
+
+
 def test_the_pages_show_the_model_key_figures_and_no_input_code(reports):
     _, out, _, files = reports
     res = simulate(load_scenario(files["base"]))
