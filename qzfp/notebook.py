@@ -527,6 +527,8 @@ def population_pyramids(results: Results) -> list[str]:
 
 #: (variants, quantiles) of :func:`_band_data`, by :func:`_demography_key` and the draws.
 _BAND_CACHE: OrderedDict[tuple, tuple[pd.DataFrame, pd.DataFrame | None]] = OrderedDict()
+BAND_CACHE_SIZE = 8
+"""Uncertainty bands kept by :func:`_band_data` [bands] (distinct demographies of a batch)."""
 
 
 def _demography_key(results: Results) -> str:
@@ -555,8 +557,13 @@ def _band_data(results: Results, n_paths: int, seed: int,
         _BAND_CACHE.move_to_end(key)
         return _BAND_CACHE[key]
     pa = results.scenario.arrays()
-    rows = [pd.DataFrame({"year": results.years, "variant": v,
-                          "value": project(results.register, pa, variant=v).city_indicators()["pop"][0]})
+    own = str(results.scenario.params.get("variant", "medium"))
+
+    def city_population(v: str) -> np.ndarray:  # the scenario's own variant is already projected
+        pop = results.arrays.population if v == own else project(results.register, pa, variant=v)
+        return pop.city_indicators()["pop"][0]
+
+    rows = [pd.DataFrame({"year": results.years, "variant": v, "value": city_population(v)})
             for v in ("low", "medium", "high", "constant")]
     q = None
     if n_paths > 0:
@@ -568,7 +575,7 @@ def _band_data(results: Results, n_paths: int, seed: int,
             "value": pop.reshape(-1),
         }))
     _BAND_CACHE[key] = (pd.concat(rows, ignore_index=True), q)
-    while len(_BAND_CACHE) > 8:
+    while len(_BAND_CACHE) > BAND_CACHE_SIZE:
         _BAND_CACHE.popitem(last=False)
     return _BAND_CACHE[key]
 

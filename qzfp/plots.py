@@ -105,6 +105,8 @@ _TICK = 3.5 + 3.5 + 1.0
 """Major tick length plus the gap to its label, plus a point of slack [pt]."""
 _LABELPAD = 4.0 + 1.0
 """Gap between tick labels and the axis label, plus a point of slack [pt]."""
+_MIN_PANEL = 36.0
+"""Smallest width or height of a panel (axes) the margins may leave [pt]."""
 _AGG = None
 
 
@@ -201,19 +203,19 @@ def _fit(
     nrows: int = 1,
 ) -> None:
     """Place the subplots of ``fig`` inside margins given in points (``wgap``/``hgap``: space
-    between panels [pt]).  Margins that would leave a panel less than 36 pt are shrunk in
+    between panels [pt]).  Margins that would leave a panel less than :data:`_MIN_PANEL` are shrunk in
     proportion (very long labels are then clipped rather than the chart refused)."""
     w, h = fig.get_size_inches() * 72.0
-    room_w = w - ncols * 36.0 - (ncols - 1) * wgap
+    room_w = w - ncols * _MIN_PANEL - (ncols - 1) * wgap
     if left + right > room_w:
         k = max(room_w, 0.0) / (left + right)
         left, right = left * k, right * k
-    room_h = h - nrows * 36.0 - (nrows - 1) * hgap
+    room_h = h - nrows * _MIN_PANEL - (nrows - 1) * hgap
     if top + bottom > room_h:
         k = max(room_h, 0.0) / (top + bottom)
         top, bottom = top * k, bottom * k
-    aw = max(w - left - right - (ncols - 1) * wgap, 36.0) / ncols
-    ah = max(h - top - bottom - (nrows - 1) * hgap, 36.0) / nrows
+    aw = max(w - left - right - (ncols - 1) * wgap, _MIN_PANEL) / ncols
+    ah = max(h - top - bottom - (nrows - 1) * hgap, _MIN_PANEL) / nrows
     fig.subplots_adjust(
         left=left / w,
         right=1.0 - right / w,
@@ -267,7 +269,7 @@ def _fit_axes(
     ylab, xlab = ax.yaxis.label, ax.xaxis.label
     if ylab.get_text():
         room = fig_h - top - top_extra - bottom_margin() - _height(xlab.get_fontsize())
-        ylab.set_text(_wrap(ylab.get_text(), ylab.get_fontsize(), max(room, 36.0)))
+        ylab.set_text(_wrap(ylab.get_text(), ylab.get_fontsize(), max(room, _MIN_PANEL)))
         left += _height(ylab.get_fontsize(), ylab.get_text().count("\n") + 1) + _LABELPAD
     if xlab.get_text():
         xlab.set_text(_wrap(xlab.get_text(), xlab.get_fontsize(), fig_w - left))
