@@ -4,26 +4,28 @@ The county projection works in single years of age 0..100+ by sex with annual st
 (``docs/population.md`` explains the method):
 
 * fertility: TFR x a shifted-gamma age pattern (mean age and spread as parameters), births
-  split by the sex ratio at birth;
+  split by the sex ratio at birth; the fertility policies of 2014, 2016 and 2021 add their
+  assumed effects to the TFR from the year they are in force;
 * mortality: a Siler hazard with fixed shape whose level ``k`` is solved from e0 through a
   precomputed lookup table (``np.interp``), single-year survival ratios from the life table
   with the infant separation factor for the newborns of the year;
 * migration: net migrants = rate x population x a Rogers-Castro age profile; the in-migrant
   (floating) population is a separate stock with its own inflow and outflow rates.
 
-The base population of every county is built from birth cohorts whose size grows at r_old
-per year of birth before a fertility transition year and at r_young from it on (with a
-relative-size profile for the 1959-61 famine and the 1962-75 baby boom), times survival
-from the life table.  Per county r_old, r_young and a fertility multiplier are solved
-(vectorised Newton iteration) so that the projection reproduces the county's 2010 share aged
-60+ and crude birth rate and the youngest base cohort continues into the first projected
-births; mortality multipliers follow the 2010 crude death rates
-(``qzfp/data/reference/quzhou_counties.csv``).  Below the county, village shares of the
-county population drift with class-specific growth differentials (urban, rural, remote) and
-are renormalised per county every year; indicators are allocated with urban/rural factors
-and renormalised so that all county totals stay exact, and village net migration is the
-balance residual so that ``P(t+1) = P(t) + births - deaths + net migration`` holds at every
-level.
+The base population of every county is observed, not modelled: the county's row of the census
+age-sex table (:mod:`qzfp.census`, the 2010 census by default) split to single years of age,
+with fertility (TFR), mortality (level of the standard life table) and resident net migration
+(the 2000-2010 intercensal residual) fitted to that row, and moved from the census moment to
+the start of the projection by the engine's own step (backwards with its inverse).  Two
+populations are projected side by side: the *registered* (户籍) population, which the register
+and the association's rules count (scaled to the register's county totals at the start), and
+the *resident* (常住) population, which the census counts.  Below the county, village shares of
+the county's registered population drift with class-specific growth differentials (urban,
+rural, remote) and are renormalised per county every year; indicators are allocated with
+urban/rural factors and renormalised so that all county totals stay exact, and village net
+migration is the balance residual so that ``P(t+1) = P(t) + births - deaths + net migration``
+holds at every level; a village's resident population is its registered population times its
+county's resident/registered ratio.
 
 Every array has a leading axis N (parameter sets or Monte Carlo paths).  Stocks are at
 1 January of each year, flows happen during the year.
@@ -43,6 +45,7 @@ import numpy as np
 import pandas as pd
 
 from .arrays import group_sum
+from .census import GROUP_STARTS, Census, CountyRows, default_census, split_single_years
 from .errors import ParameterError, Problem
 from .paramarrays import ParamArrays
 
@@ -76,7 +79,11 @@ INDICATORS = (
     "deaths",
     "net_migration",
     "in_migrants",
+    "resident_pop",
+    "resident_aged_60plus",
 )
+#: Population bases of :meth:`PopulationResult.population_age` (户籍 and 常住).
+BASES = ("registered", "resident")
 _TABLE_COLUMNS = {
     "pop": "population",
     "aged_60plus": "aged_60plus",
@@ -85,6 +92,8 @@ _TABLE_COLUMNS = {
     "deaths": "deaths",
     "net_migration": "net_migration",
     "in_migrants": "in_migrants",
+    "resident_pop": "resident_population",
+    "resident_aged_60plus": "resident_aged_60plus",
 }
 _REFERENCE_CSV = Path(__file__).parent / "data" / "reference" / "quzhou_counties.csv"
 _P = "demography."
@@ -125,17 +134,19 @@ DEMOGRAPHY_PATHS = tuple(
         "allocation.rural_factor_women_15_49",
         "allocation.rural_factor_births",
         "allocation.rural_factor_deaths",
-        "calibration.reference_year",
-        "calibration.city_share_60plus",
-        "calibration.city_birth_rate",
-        "calibration.city_death_rate",
-        "calibration.cohorts.transition_year",
-        "calibration.cohorts.famine_first_year",
-        "calibration.cohorts.famine_last_year",
-        "calibration.cohorts.famine_factor",
-        "calibration.cohorts.boom_first_year",
-        "calibration.cohorts.boom_last_year",
-        "calibration.cohorts.boom_factor",
+        "fertility.policy.selective_two_child",
+        "fertility.policy.selective_two_child_effect",
+        "fertility.policy.universal_two_child",
+        "fertility.policy.universal_two_child_effect",
+        "fertility.policy.three_child",
+        "fertility.policy.three_child_effect",
+        "fertility.policy.response",
+        "mortality.county_e0_min",
+        "mortality.county_e0_max",
+        "migration.resident_adjustment",
+        "migration.absent_peak_age",
+        "migration.residual.city_birth_rate_2002",
+        "migration.residual.city_death_rate_2002",
         "uncertainty.tfr_sd",
         "uncertainty.tfr_ar1",
         "uncertainty.e0_gain_sd",
@@ -232,11 +243,13 @@ def _check_range(path: str, arr: np.ndarray, years: np.ndarray, problems: list[P
 class _Assumptions:
     """Derived yearly assumption arrays (leading axis = parameter sets or paths)."""
 
-    tfr: np.ndarray  # (N, T) child/woman
+    tfr: np.ndarray  # (N, T) child/woman (city level; counties x their multiplier)
+    tfr_add: np.ndarray  # (N, T) child/woman added by the fertility policies in force
     pattern: np.ndarray  # (N, T, 35) share of TFR by age 15..49
     srb: np.ndarray  # (N, T) boys per 100 girls
     e0: np.ndarray  # (N, T, 2) years
-    mig_rate: np.ndarray  # (N, T) per mille/year
+    mig_rate: np.ndarray  # (N, T) per mille/year, registered population
+    res_adj: np.ndarray  # (N, T) per mille/year added to the resident population's residual rate
     male_share: np.ndarray  # (N, T)
     profile: np.ndarray  # (N, T, A) Rogers-Castro shares, sum 1
     inflow: np.ndarray  # (N, T) 1/year
@@ -273,6 +286,9 @@ def _assumptions(pa: ParamArrays, variant: str) -> _Assumptions:
         tfr = tfr + off
     elif variant == "constant":
         tfr = np.broadcast_to(tfr[:, :1], tfr.shape)
+    tfr_add = _policy_add(g)
+    if variant == "constant":
+        tfr_add = np.broadcast_to(tfr_add[:, :1], tfr_add.shape)
     pattern = fertility_pattern(g["fertility.mean_age"], g["fertility.sd_age"])
     profile = rogers_castro(
         np.arange(AGES),
@@ -286,10 +302,12 @@ def _assumptions(pa: ParamArrays, variant: str) -> _Assumptions:
     )
     return _Assumptions(
         tfr=np.ascontiguousarray(tfr),
+        tfr_add=np.ascontiguousarray(tfr_add),
         pattern=pattern,
         srb=g["fertility.srb"],
         e0=np.stack([e0m, e0f], axis=-1),
         mig_rate=g["migration.net_rate"],
+        res_adj=g["migration.resident_adjustment"],
         male_share=g["migration.male_share"],
         profile=profile,
         inflow=g["in_migrants.inflow_rate"],
@@ -491,6 +509,7 @@ def _kernel(
     model: _MortalityModel,
     steps: int,
     year_index: np.ndarray | None = None,
+    mig: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Cohort-component projection of C counties for ``steps`` years.
 
@@ -502,6 +521,8 @@ def _kernel(
     fert_mult, mort_mult : (C,) or (B, C) county multipliers of the TFR and of the Siler level.
     steps : number of annual steps.
     year_index : (steps,) index into the assumption years of each step (default 0..steps-1).
+    mig : (1|B, steps, C) net migration rate of each county in each step [per mille/year]
+        (default ``asm.mig_rate`` of the step's year for every county).
 
     Returns
     -------
@@ -515,11 +536,13 @@ def _kernel(
     pop = np.empty((b, steps + 1, c, 2, AGES))
     births = np.empty((b, steps, c, 2))
     deaths = np.empty((b, steps, c, 2, AGES))
-    mig = np.empty((b, steps, c, 2, AGES))
+    netmig = np.empty((b, steps, c, 2, AGES))
     inm = np.empty((b, steps + 1, c))
     pop[:, 0] = pop0
     inm[:, 0] = inm0
     k_all = model.level(asm.e0)  # (N, T, 2)
+    if mig is None:
+        mig = np.broadcast_to(asm.mig_rate[:, year_index, None], (asm.mig_rate.shape[0], steps, c))
     fm = np.atleast_2d(fert_mult)  # (1|B, C)
     mm = np.atleast_2d(mort_mult)
     for t in range(steps):
@@ -530,7 +553,7 @@ def _kernel(
         surv = model.survival(k)  # (B|1, C, 2, A)
         share = asm.male_share[:, y]
         sexshare = np.stack([share, 1.0 - share], axis=-1)[:, None, :, None]  # (B|1,1,2,1)
-        m = (asm.mig_rate[:, y, None] * 1e-3 * total)[..., None, None] * sexshare * asm.profile[:, y, None, None, :]
+        m = (mig[:, t] * 1e-3 * total)[..., None, None] * sexshare * asm.profile[:, y, None, None, :]
         base = np.empty((b, c, 2, AGES))
         base[..., 1:] = p[..., :-1]
         base[..., 100] += p[..., 100]
@@ -540,7 +563,7 @@ def _kernel(
         new = pop[:, t + 1]
         new[..., 1:] = base[..., 1:] + m[..., 1:] - d
         w = 0.5 * (p[:, :, 1, 15:50] + new[:, :, 1, 15:50])  # women 15-49 exposure
-        tfr = asm.tfr[:, y, None] * fm  # (B|1, C)
+        tfr = np.maximum(asm.tfr[:, y, None] * fm + asm.tfr_add[:, y, None], 0.0)  # (B|1, C)
         b_tot = tfr * np.einsum("ncx,nx->nc", w, np.broadcast_to(asm.pattern[:, y], (b, 35)))
         srb = asm.srb[:, y, None]
         bsex = np.stack([b_tot * srb / (100.0 + srb), b_tot * 100.0 / (100.0 + srb)], axis=-1)
@@ -551,9 +574,9 @@ def _kernel(
         new[..., 0] = bsex + m[..., 0] - d0
         deaths[:, t, ..., 1:] = d
         deaths[:, t, ..., 0] = d0
-        mig[:, t] = m
+        netmig[:, t] = m
         inm[:, t + 1] = inm[:, t] * (1.0 - asm.outflow[:, y, None]) + asm.inflow[:, y, None] * total
-    return {"pop": pop, "births": births, "deaths": deaths, "net_migration": mig, "in_migrants": inm}
+    return {"pop": pop, "births": births, "deaths": deaths, "net_migration": netmig, "in_migrants": inm}
 
 
 # --------------------------------------------------------------------------------------
@@ -643,141 +666,280 @@ def _prepare(register: Any) -> _Prepared:
     return prep
 
 
-@lru_cache(maxsize=1)
-def _reference_table() -> dict[str, tuple[float, float, float]]:
-    """County code -> (share aged 60+ [share], CBR [per mille], CDR [per mille]) in 2010."""
-    out = {}
-    with open(_REFERENCE_CSV, encoding="utf-8") as fh:
-        for row in csv.DictReader(fh):
-            out[row["county_code"]] = (
-                float(row["share_60plus_2010_pct"]) / 100.0,
-                float(row["birth_rate_2010_permille"]),
-                float(row["death_rate_2010_permille"]),
-            )
-    return out
+# Kecheng and Qujiang exchanged territory between the 2000 and 2010 censuses
+# (qzfp/data/reference/SOURCES.md): their 2000 totals are only comparable together, so the
+# residual migration rate of the pair is computed once and given to both.
+_BOUNDARY_GROUPS = (("330802", "330803"),)
+_INTERCENSAL_CSV = _REFERENCE_CSV
+#: Bisection steps of the mortality level fit (log multiplier in [-8, 4]: width 12 / 2**60).
+_FIT_STEPS = 60
+#: Relative tolerance of every fitted rate (a fit that misses it raises FitError).
+FIT_TOLERANCE = 1e-6
+#: Years before the census in which the children aged 1-4 at the census were born (the
+#: exposure of the fertility fit is the mean of the women at 1 January of those years).
+_FERT_WINDOW = 4
+#: Fixed-point iterations of the backward (inverse) projection step.
+_BACK_ITER = 8
+
+
+class FitError(ParameterError):
+    """A census fit missed its tolerance (the problem names the county and the target)."""
 
 
 @dataclass(frozen=True)
 class Calibration:
-    """Base population and county multipliers (see ``docs/population.md``).
+    """The observed base population and the rates fitted to the census, per county.
+
+    See ``docs/population.md``.  All (C, ...) arrays follow the register's county order.
 
     Attributes
     ----------
     base_pop : numpy.ndarray
-        (C, 2, A) persons at 1 January of the start year.
-    r_old, r_young : numpy.ndarray
-        (C,) growth rates of the size of successive birth cohorts born before and from the
-        fertility transition year on [1/year] (two-regime base; 0 and 0 without calibration).
-    transition_year : int
-        First birth year of the post-transition regime [year].
-    fert_mult, mort_mult : numpy.ndarray
-        (C,) county multipliers of the city TFR and of the Siler mortality level.  The
-        fertility multipliers reproduce each county's crude birth rate exactly (with the
-        packaged rulebook their births-weighted mean is 1: the rulebook TFR is the
-        census-consistent city level); the mortality multipliers are in the ratio of the
-        counties' crude death rates and scaled so that their deaths-weighted mean is 1 (the
-        rulebook e0 stays the city's level).
+        (C, 2, A) registered (户籍) persons at 1 January of the start year, scaled to the
+        register's county totals (the population the register and the rules count).
+    base_resident : numpy.ndarray
+        (C, 2, A) resident (常住) persons at 1 January of the start year (the census
+        population moved to the start by the engine's own components).
+    fert_mult : numpy.ndarray
+        (2, C) multipliers of the city TFR (``demography.fertility.tfr``) of the registered
+        (row 0) and resident (row 1) populations of each county.
+    mort_mult : numpy.ndarray
+        (C,) county multiplier of the standard mortality level.
+    tfr : numpy.ndarray
+        (C, 2) total fertility rate of the registered and resident populations fitted to
+        the census births in the census year [child/woman].
+    e0 : numpy.ndarray
+        (C, 2) life expectancy at birth by sex fitted to the census deaths [year].
+    e0_bounded : numpy.ndarray
+        (C,) True where the death-rate fit put e0 outside the plausible band
+        (``demography.mortality.county_e0_min``/``max``) and e0 was set to the band's edge.
+    resident_migration : numpy.ndarray
+        (C,) net migration rate of the resident population, 2000–2010 residual [per mille/year].
+    register_factor : numpy.ndarray
+        (C,) register total / census-derived registered total at the start year.
+    census_registered, census_resident : numpy.ndarray
+        (C,) registered and resident totals of the census rows used [person].
+    census_groups : numpy.ndarray
+        (C, 2, 19) the census age groups used [person].
     target, achieved : numpy.ndarray
-        (C, 3) share aged 60+ [share], CBR and CDR [per mille/year] aimed at and reproduced
-        in the calibration year (the 60+ share and the CBR exactly, the CDR up to one
-        city-wide factor, the gap between the rulebook's city e0 and the reference).
+        (C, 2) crude birth and death rates [per mille/year]: as the census reports them, and
+        as fitted (births by reverse survival of the children aged 1-4, which corrects the
+        census under-count of infants; deaths of the fitted life table on the census
+        population, equal to the census rate unless ``e0_bounded``).
+    source : numpy.ndarray
+        (C,) census row used (``county``, ``prefecture``, ``province``, ``national``).
+    census : Census or None
+        The census table (None for the stationary start of ``calibrate=False``).
     year : int
-        Calendar year of the targets as matched (the reference year, or the start year when
-        the reference year is before it).
+        Census year.
     """
 
     base_pop: np.ndarray
-    r_old: np.ndarray
-    r_young: np.ndarray
-    transition_year: int
+    base_resident: np.ndarray
     fert_mult: np.ndarray
     mort_mult: np.ndarray
+    tfr: np.ndarray
+    e0: np.ndarray
+    e0_bounded: np.ndarray
+    resident_migration: np.ndarray
+    register_factor: np.ndarray
+    census_registered: np.ndarray
+    census_resident: np.ndarray
+    census_groups: np.ndarray
     target: np.ndarray
     achieved: np.ndarray
+    source: np.ndarray
+    census: Census | None
     year: int
+
+    def table(self, county_codes: Sequence[str]) -> pd.DataFrame:
+        """One row per county: census source, fitted TFR and e0, rates target/achieved, factors."""
+        return pd.DataFrame({
+            "county_code": list(county_codes),
+            "census_row": self.source,
+            "tfr_registered": self.tfr[:, 0],
+            "tfr_resident": self.tfr[:, 1],
+            "e0_male": self.e0[:, 0],
+            "e0_female": self.e0[:, 1],
+            "e0_bounded": self.e0_bounded,
+            "cbr_census_permille": self.target[:, 0],
+            "cbr_fitted_permille": self.achieved[:, 0],
+            "cdr_census_permille": self.target[:, 1],
+            "cdr_fitted_permille": self.achieved[:, 1],
+            "resident_migration_permille": self.resident_migration,
+            "census_resident": self.census_resident,
+            "census_registered": self.census_registered,
+            "register_factor": self.register_factor,
+        })
 
 
 _CAL_CACHE: dict[str, Calibration] = {}
-#: Counties per block of the calibration projections (memory ~ 3 x 6 x block x 202 x 8 bytes
-#: per array; 512 keeps each under 20 MB for country-size registers).
-_CAL_BLOCK = 512
-#: Bounds of the unknowns (r_old, r_young [1/year], log fertility and mortality multipliers).
-_BOUNDS = (np.array([[-0.15], [-0.15], [-2.0], [-3.0]]), np.array([[0.15], [0.15], [2.0], [3.0]]))
-#: Finite-difference step of the Newton solver, largest step per iteration, tolerance.
-_CAL_H = 1e-5
-_CAL_MAX_STEP = np.array([[0.03], [0.03], [0.5], [0.5]])
-_CAL_TOL = 1e-10
-_CAL_MAX_ITER = 40
-_COHORT_KEYS = (
-    "transition_year",
-    "famine_first_year",
-    "famine_last_year",
-    "famine_factor",
-    "boom_first_year",
-    "boom_last_year",
-    "boom_factor",
-)
 
 
-def _cohort_settings(row0: dict[str, np.ndarray], start: int) -> dict[str, float]:
-    """Read and check ``calibration.cohorts.*`` (first set, start year)."""
-    v = {k: float(row0[_P + "calibration.cohorts." + k][0, 0]) for k in _COHORT_KEYS}
-    problems = []
-    for k in _COHORT_KEYS:
-        if not np.isfinite(v[k]):
-            problems.append(Problem(_P + "calibration.cohorts." + k, f"expected a finite number, got {v[k]}"))
-    if not start - 100 <= v["transition_year"] <= start:
-        problems.append(Problem(_P + "calibration.cohorts.transition_year",
-                                f"value {v['transition_year']:g} is out of range; expected a birth year in "
-                                f"{start - 100}..{start} (start year {start})"))
-    for name in ("famine", "boom"):
-        first, last, factor = v[name + "_first_year"], v[name + "_last_year"], v[name + "_factor"]
-        if first > last:
-            problems.append(Problem(_P + f"calibration.cohorts.{name}_first_year",
-                                    f"value {first:g} is after {name}_last_year {last:g}; expected first <= last"))
-        if not factor > 0:
-            problems.append(Problem(_P + f"calibration.cohorts.{name}_factor",
-                                    f"value {factor:g} is out of range; expected > 0"))
-    if problems:
-        raise ParameterError(problems)
-    return v
-
-
-def _cohort_log_profile(birth_year: np.ndarray, v: dict[str, float]) -> np.ndarray:
-    """Log relative size of the birth cohorts (famine dip, baby boom) on top of the two regimes."""
-    out = np.zeros(birth_year.shape)
-    for name in ("famine", "boom"):
-        inside = (birth_year >= v[name + "_first_year"]) & (birth_year <= v[name + "_last_year"])
-        out[inside] += np.log(v[name + "_factor"])
+@lru_cache(maxsize=1)
+def _intercensal() -> dict[str, tuple[float, float]]:
+    """County code -> (resident 2000, resident 2010) [person], boundary groups summed."""
+    out: dict[str, tuple[float, float]] = {}
+    with open(_INTERCENSAL_CSV, encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            out[row["county_code"]] = (float(row["resident_2000"]), float(row["resident_2010"]))
+    for group in _BOUNDARY_GROUPS:
+        if all(c in out for c in group):
+            both = tuple(sum(out[c][i] for c in group) for i in range(2))
+            for c in group:
+                out[c] = both  # type: ignore[assignment]
     return out
 
 
-def _cohort_base(
-    model: _MortalityModel,
-    k: np.ndarray,
-    r_old: np.ndarray,
-    r_young: np.ndarray,
-    rel_year: np.ndarray,
-    log_profile: np.ndarray,
-    srb: float,
-    total: np.ndarray,
-) -> np.ndarray:
-    """Two-regime base age structures scaled to the county totals.
+def _group_death_rates(model: _MortalityModel, k: np.ndarray) -> np.ndarray:
+    """Central death rates of the 19 census age groups for Siler levels k (...) -> (..., 19)."""
+    lx = np.exp(-k[..., None] * model.hazard)
+    big_l = _person_years(lx, model.a0)
+    starts = np.asarray(GROUP_STARTS)
+    ends = np.append(starts[1:], _LT_AGES - 1)
+    cum_l = np.concatenate([np.zeros(big_l.shape[:-1] + (1,)), np.cumsum(big_l, axis=-1)], axis=-1)
+    person_years = cum_l[..., ends] - cum_l[..., starts]
+    deaths = lx[..., starts] - np.where(ends < _LT_AGES - 1, lx[..., np.minimum(ends, _LT_AGES - 1)], 0.0)
+    return deaths / person_years
 
-    ``P_s(x) ∝ share_s L_s(x) B(b)``, birth cohort ``b = start - 1 - x`` of relative size
-    ``log B = r_old u`` for ``u = b - transition < 0``, ``r_young u`` for ``u >= 0``, plus
-    ``log_profile``.  k (C, 2) or (G, C, 2) Siler levels, r_old/r_young (G, C), rel_year and log_profile
-    (131,) by age 0..130, total (C,) -> (G, C, 2, A).  With r = 0 and no profile it is the
-    stationary population of the life table.
+
+def _e0_both(model: _MortalityModel, k: np.ndarray, srb: float) -> np.ndarray:
+    """Life expectancy of both sexes (weighted by the sex ratio at birth) for levels k (..., 2)."""
+    e = model.e0(k)
+    return (srb * e[..., 0] + 100.0 * e[..., 1]) / (100.0 + srb)
+
+
+def _bisect(fn: Any, target: np.ndarray, lo: float, hi: float, increasing: bool) -> np.ndarray:
+    """Vectorised bisection of a monotone function of x on [lo, hi] for fn(x) = target."""
+    a = np.full(target.shape, lo)
+    b = np.full(target.shape, hi)
+    for _ in range(_FIT_STEPS):
+        mid = 0.5 * (a + b)
+        above = fn(mid) > target
+        go_left = above if increasing else ~above
+        b = np.where(go_left, mid, b)
+        a = np.where(go_left, a, mid)
+    return 0.5 * (a + b)
+
+
+def _fit_mortality(
+    model: _MortalityModel, k_std: np.ndarray, groups: np.ndarray, cdr: np.ndarray, srb: float,
+    band: tuple[float, float], codes: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """County mortality multipliers m (C,) so that the census population dies at its census rate.
+
+    Deaths = Σ_sex,group census persons × central death rate of the group in the life table of
+    level ``k_std[sex] × m``; ``m`` is found by bisection on log m.  Where the fit's e0
+    (both sexes) falls outside ``band`` it is set to the band's edge (flagged).  Raises
+    :class:`FitError` naming the county when a fit inside the band misses its tolerance.
     """
-    lx = np.exp(-k[..., None] * model.hazard)  # ((G,) C, 2, 132)
-    big_l = _person_years(lx, model.a0)  # ((G,) C, 2, 131)
-    logb = np.where(rel_year < 0, r_old[..., None] * rel_year, r_young[..., None] * rel_year) + log_profile
-    w = big_l * np.exp(logb)[:, :, None, :]  # (G,C,2,131)
-    sex = np.array([srb / (100.0 + srb), 100.0 / (100.0 + srb)])
-    w = w * sex[:, None]
-    base = np.concatenate([w[..., :100], w[..., 100:].sum(axis=-1, keepdims=True)], axis=-1)
-    return base * (total / base.sum(axis=(-2, -1)))[..., None, None]
+    pop = groups.sum(axis=(-2, -1))
+    target = cdr * 1e-3 * pop
+
+    def deaths(logm: np.ndarray) -> np.ndarray:
+        k = k_std[None, :] * np.exp(logm)[:, None]
+        return (groups * _group_death_rates(model, k)).sum(axis=(-2, -1))
+
+    logm = _bisect(deaths, target, -8.0, 4.0, increasing=True)
+    e_lo, e_hi = band
+
+    def e0_of(logm: np.ndarray) -> np.ndarray:
+        return _e0_both(model, k_std[None, :] * np.exp(logm)[:, None], srb)
+
+    logm_max = _bisect(e0_of, np.full(len(pop), e_lo), -8.0, 4.0, increasing=False)  # highest mortality
+    logm_min = _bisect(e0_of, np.full(len(pop), e_hi), -8.0, 4.0, increasing=False)  # lowest mortality
+    bounded = (logm < logm_min) | (logm > logm_max) | (target <= 0)
+    logm = np.where(target <= 0, logm_min, np.clip(logm, logm_min, logm_max))
+    achieved = deaths(logm)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        miss = ~bounded & (np.abs(achieved / target - 1.0) > FIT_TOLERANCE)
+    if miss.any():
+        raise FitError([Problem(f"census:{codes[i]}", f"the mortality fit reaches a death rate of "
+                                f"{achieved[i] / pop[i] * 1e3:.4f}‰ against the census {cdr[i]:.4f}‰ "
+                                f"(tolerance {FIT_TOLERANCE:g} relative)") for i in np.flatnonzero(miss)])
+    return np.exp(logm), bounded
+
+
+def _policy_add(g: dict[str, np.ndarray]) -> np.ndarray:
+    """TFR added by the fertility policies in force on 1 January of each year (N, T) [child/woman]."""
+    total = np.zeros_like(g["fertility.policy.response"])
+    for name in ("selective_two_child", "universal_two_child", "three_child"):
+        total = total + g["fertility.policy." + name] * g["fertility.policy." + name + "_effect"]
+    return g["fertility.policy.response"] * total
+
+
+def _shift(
+    pop: np.ndarray, frac: float, asm: _Assumptions, fm: np.ndarray, mm: np.ndarray, model: _MortalityModel,
+    year: int, mig: np.ndarray, backwards: bool,
+) -> np.ndarray:
+    """Move a population (B, C, 2, A) by a fraction of a year with the engine's own step.
+
+    Linear in time between the population and its image one whole step later (forward) or
+    earlier (backward, the inverse step): ``P(t ± f) = (1 − f) P(t) + f P(t ± 1)``.
+    """
+    if frac <= 0:
+        return pop
+    other = _step_back(pop, asm, fm, mm, model, year, mig) if backwards else \
+        _kernel(pop, np.zeros(pop.shape[:2]), asm, fm, mm, model, 1, np.array([year]), mig[:, [year]])["pop"][:, 1]
+    return (1.0 - frac) * pop + frac * other
+
+
+def _step_back(
+    p_next: np.ndarray, asm: _Assumptions, fm: np.ndarray, mm: np.ndarray, model: _MortalityModel, year: int,
+    mig: np.ndarray,
+) -> np.ndarray:
+    """Inverse of one step of :func:`_kernel`: the population a year earlier that steps to ``p_next``.
+
+    Start from the survivors reversed (``P(t, a) = P(t+1, a+1) / S_{a+1}``), then correct
+    by fixed-point iteration on the forward step (migration depends on the total); the open
+    interval 100+ at t+1 comes from ages 99 and 100+ at t, shared in their current proportion.
+    """
+    k = model.level(asm.e0[:1, year])[0][None, :] * np.atleast_1d(mm)[:, None]  # (C, 2)
+    surv = model.survival(k)[None]  # (1, C, 2, A)
+    x = np.empty_like(p_next)
+    x[..., :99] = p_next[..., 1:100] / surv[..., 1:100]
+    x[..., 99] = p_next[..., 100] / surv[..., 100] * 0.5
+    x[..., 100] = p_next[..., 100] / surv[..., 100] * 0.5
+    for _ in range(_BACK_ITER):
+        fwd = _kernel(x, np.zeros(x.shape[:2]), asm, fm, mm, model, 1, np.array([year]), mig[:, [year]])["pop"][:, 1]
+        r = p_next - fwd
+        x[..., :99] += r[..., 1:100] / surv[..., 1:100]
+        top = x[..., 99] + x[..., 100]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            w99 = np.where(top > 0, x[..., 99] / np.where(top > 0, top, 1.0), 0.5)
+        corr = r[..., 100] / surv[..., 100]
+        x[..., 99] += w99 * corr
+        x[..., 100] += (1.0 - w99) * corr
+        np.maximum(x, 0.0, out=x)
+    return x
+
+
+def _resident_migration(codes: np.ndarray, rows: CountyRows, row0: dict[str, np.ndarray],
+                        census_year: int) -> np.ndarray:
+    """Net migration rate of the resident population per county, 2000–2010 residual [per mille/year].
+
+    ``ln(P2010 / P2000) / 10 − natural increase``: the natural increase of the decade is the
+    county's census-year rate plus the change of the city's rate between 2002 and the census
+    year taken at the decade's middle (linear trend).  Counties without 2000 figures get 0.
+    Only for the 2010 census (the 2000 figures are the previous census).
+    """
+    table = _intercensal() if census_year == 2010 else {}
+    b02 = float(row0[_P + "migration.residual.city_birth_rate_2002"][0, 0])
+    d02 = float(row0[_P + "migration.residual.city_death_rate_2002"][0, 0])
+    city = [i for i, c in enumerate(codes) if str(c) in table]
+    if city:
+        w = rows.resident[city] / rows.resident[city].sum()
+        ni_city_now = float(w @ (rows.birth_rate[city] - rows.death_rate[city]))
+    else:
+        ni_city_now = b02 - d02
+    trend = (ni_city_now - (b02 - d02)) / (census_year - 2002)  # per mille per year of the city's rate
+    rate = np.zeros(len(codes))
+    for i, c in enumerate(str(x) for x in codes):
+        if c in table:
+            p0, p1 = table[c]
+            ni = rows.birth_rate[i] - rows.death_rate[i] - trend * (census_year - 2005.5)
+            rate[i] = np.log(p1 / p0) / 10.0 * 1e3 - ni
+    return rate
 
 
 @lru_cache(maxsize=8)
@@ -793,174 +955,155 @@ def _default_first_rows(years: tuple[int, ...]) -> dict[str, np.ndarray]:
     return rows
 
 
-def _measure(
-    pop0: np.ndarray,
-    model: _MortalityModel,
-    asm: _Assumptions,
-    k0: np.ndarray,
-    r_old: np.ndarray,
-    r_young: np.ndarray,
-    fert: np.ndarray,
-    mort: np.ndarray,
-    cohorts: tuple[np.ndarray, np.ndarray, float],
-    steps_to_ref: int,
-    year_index: np.ndarray,
-) -> np.ndarray:
-    """Calibration measures of G variants of the base (r_old, r_young, fert, mort: (G, C)).
+def _census_assumptions(years: np.ndarray) -> tuple[dict[str, np.ndarray], _Assumptions]:
+    rows = _default_first_rows(tuple(int(y) for y in years))
+    return rows, _assumptions(ParamArrays(years, rows), "medium")
 
-    Returns (4, G, C): share aged 60+, CBR and CDR [per mille/year] in the calibration year,
-    and the log ratio of the age-0 stock after the first year to the base's age-0 stock
-    (0 when the model's first-year births continue the base's youngest cohort).  Counties
-    are projected in blocks (memory), not one by one.
+
+def _calibrate(prep: _Prepared, census: Census, start: int) -> Calibration:
+    """The observed base population of every county at 1 January of ``start``.
+
+    With the demographic assumptions of the packaged rulebook (the base is an observation,
+    not a what-if; a scenario's overrides act from the start year on):
+
+    1. the census row of each county (or its prefecture, province, nation);
+    2. mortality: the standard life table (rulebook e0 of the census year) times a county
+       multiplier fitted to the census death rate on the census population;
+    3. single years of age by :func:`qzfp.census.split_single_years`, the 85+ group by the
+       fitted life table;
+    4. fertility: the TFR at which the rulebook age pattern applied to the census women gives
+       the census births;
+    5. registered = resident + (registered − resident) by a migrant-stock age profile;
+    6. both moved from the census moment to the start by the engine's own step (backwards
+       with its inverse), resident with the 2000–2010 residual migration, registered with
+       ``migration.net_rate``; registered scaled to the register's county totals.
     """
-    g, c = r_old.shape
-    rel, logprof, srb = cohorts
-    steps = steps_to_ref + 1
-    res = np.full((4, g, c), np.nan)
-    for lo in range(0, c, _CAL_BLOCK):  # blocks of counties bound memory; not a per-county loop
-        blk = slice(lo, min(c, lo + _CAL_BLOCK))
-        base = _cohort_base(model, k0 * mort[:, blk, None], r_old[:, blk], r_young[:, blk], rel, logprof, srb,
-                            pop0[blk])
-        out = _kernel(base, np.zeros(base.shape[:2]), asm, fert[:, blk], mort[:, blk], model, steps, year_index)
-        p_ref = out["pop"][:, steps_to_ref]
-        tot = p_ref.sum(axis=(-2, -1))
-        mid = 0.5 * (tot + out["pop"][:, steps_to_ref + 1].sum(axis=(-2, -1)))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            res[0, :, blk] = p_ref[..., 60:].sum(axis=(-2, -1)) / tot
-            res[1, :, blk] = out["births"][:, steps_to_ref].sum(axis=-1) / mid * 1e3
-            res[2, :, blk] = out["deaths"][:, steps_to_ref].sum(axis=(-2, -1)) / mid * 1e3
-            res[3, :, blk] = np.log(out["pop"][:, 1, ..., 0].sum(axis=-1) / base[..., 0].sum(axis=-1))
-    return res
-
-
-def _calibrate(prep: _Prepared, pa: ParamArrays, model: _MortalityModel) -> Calibration:
-    """Solve the two-regime base age structure and county multipliers against the 2010 data.
-
-    The base population is an observation, not a what-if: it is calibrated with the
-    demographic assumptions of the packaged rulebook (only the ``calibration.*``
-    values are taken from ``pa``), so that every scenario, sweep point and Monte
-    Carlo path of a register starts from the same people.  Scenario overrides of
-    fertility, mortality or migration change the projection from the start year on.
-
-    Per county three unknowns (r_old, r_young, log fertility multiplier) are solved by a
-    damped Newton iteration with a finite-difference Jacobian, vectorised over all counties
-    (each iteration projects four variants of every county from the start to the reference
-    year, in blocks of counties), for three conditions: the 2010 share aged 60+, the 2010
-    crude birth rate, and continuity of the youngest cohort (the base's age-0 stock equals
-    the newborns of the first projected year alive at its end, i.e. births in the year
-    before the start equal births in the start year).  In the same iteration the mortality
-    multipliers move to the ratio of the crude death rates and are renormalised to a
-    deaths-weighted mean of 1.  Unknowns are kept within ``_BOUNDS``.
-    """
-    default = _default_first_rows(tuple(int(y) for y in pa.years))
-    row0 = {p: (pa[p][:1] if p.startswith(_P + "calibration.") else default[p]) for p in DEMOGRAPHY_PATHS}
-    model = _mortality_from(ParamArrays(pa.years, row0))
-    h = hashlib.sha256(prep.key.encode())
-    h.update(np.asarray(pa.years).tobytes())
-    for p in DEMOGRAPHY_PATHS:
-        h.update(np.ascontiguousarray(row0[p]).tobytes())
-    key = h.hexdigest()
+    key = hashlib.sha256(f"{prep.key}|{census.sha256}|{census.date}|{start}".encode()).hexdigest()
     if key in _CAL_CACHE:
         return _CAL_CACHE[key]
-    pa1 = ParamArrays(pa.years, row0)
-    asm = _assumptions(pa1, "medium")
-    years = np.asarray(pa.years)
-    start = int(years[0])
-    v = _cohort_settings(row0, start)
-    ref_year = int(round(float(row0[_P + "calibration.reference_year"][0, 0])))
-    steps_to_ref = max(ref_year - start, 0)
-    year_index = np.clip(np.arange(steps_to_ref + 1), 0, len(years) - 1)
-    c = len(prep.county_codes)
-    ref = _reference_table()
-    fallback = (
-        float(row0[_P + "calibration.city_share_60plus"][0, 0]),
-        float(row0[_P + "calibration.city_birth_rate"][0, 0]),
-        float(row0[_P + "calibration.city_death_rate"][0, 0]),
+    cy = census.date.year
+    years = np.arange(min(start, cy - _FERT_WINDOW), max(start, cy) + 2)
+    row0, asm = _census_assumptions(years)
+    model = _mortality_from(ParamArrays(years, row0))
+    yi = int(cy - years[0])
+    codes = prep.county_codes
+    c = len(codes)
+    rows = census.lookup(codes)
+    srb = float(asm.srb[0, yi])
+    k_std = model.level(asm.e0[0, yi])  # (2,)
+    band = (float(row0[_P + "mortality.county_e0_min"][0, yi]), float(row0[_P + "mortality.county_e0_max"][0, yi]))
+    mort, bounded = _fit_mortality(model, k_std, rows.groups, rows.death_rate, srb, band, codes)
+    k = k_std[None, :] * mort[:, None]  # (C, 2)
+    lx = np.exp(-k[..., None] * model.hazard)
+    tail = _person_years(lx, model.a0)[..., 85:]  # (C, 2, 46)
+    resident = split_single_years(rows.groups, tail)  # (C, 2, A) at the census moment
+    # births: reverse survival of the children aged 1-4 at the census (the births of the four
+    # years before it); the census counts of age 0 and the census-year births are under-reported
+    big_l = _person_years(lx, model.a0)  # (C, 2, 131)
+    sexw = np.array([srb, 100.0]) / (100.0 + srb)
+    births = rows.groups[:, :, 1].sum(axis=1) / (big_l[:, :, 1:5].sum(axis=-1) @ sexw)
+    # registered: the resident population plus the net absent (registered − resident) by a
+    # migrant-stock age profile (Rogers–Castro labour component with the stock's peak age), by sex
+    g = {p: row0[_P + p][0, yi] for p in ("migration.profile.labour_level", "migration.absent_peak_age",
+                                           "migration.profile.labour_decline", "migration.profile.labour_ascent",
+                                           "migration.male_share")}
+    # only the labour component of the Rogers–Castro schedule: the children of absent parents
+    # mostly stay at home and are counted by the census as residents (left-behind children,
+    # 留守儿童), and the old are not away for work
+    prof = rogers_castro(np.arange(AGES), 0.0, 1.0, g["migration.profile.labour_level"], g["migration.absent_peak_age"],
+                         g["migration.profile.labour_decline"], g["migration.profile.labour_ascent"], 0.0)
+    sexshare = np.array([g["migration.male_share"], 1.0 - g["migration.male_share"]])
+    gap = rows.registered - rows.resident
+    registered = np.maximum(resident + gap[:, None, None] * sexshare[None, :, None] * prof[None, None, :], 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        registered *= np.where(registered.sum(axis=(1, 2)) > 0,
+                               rows.registered / registered.sum(axis=(1, 2)), 0.0)[:, None, None]
+    # both populations as one stack of 2C "counties": registered first, then resident
+    res_mig = _resident_migration(codes, rows, row0, cy)
+    t = len(years)
+    mig = np.concatenate([np.broadcast_to(asm.mig_rate[:, :, None], (1, t, c)),
+                          asm.res_adj[:, :, None] + res_mig[None, None, :]], axis=2)
+    mm2 = np.concatenate([mort, mort])
+    census_pop = np.concatenate([registered, resident])[None]  # (1, 2C, 2, A)
+    tau = census.year_fraction
+    # backwards from the census to 1 January of each earlier year (fertility plays no part:
+    # everyone alive then is aged 1+ at the census)
+    no_fert = np.zeros(2 * c)
+    back = {cy: _shift(census_pop, tau - cy, asm, no_fert, mm2, model, yi, mig, backwards=True)}
+    for y in range(cy - 1, min(start, cy - _FERT_WINDOW) - 1, -1):
+        back[y] = _step_back(back[y + 1], asm, no_fert, mm2, model, y - int(years[0]), mig)
+    # fertility: the TFR at which the rulebook age pattern applied to each population's women,
+    # averaged over the years the children aged 1-4 at the census were born, gives their births
+    # (reverse survival of each population's own children aged 1-4)
+    exposure = np.mean([back[y][0, :, 1, 15:50] for y in range(cy - _FERT_WINDOW, cy)], axis=0)  # (2C, 35)
+    births_reg = registered[:, :, 1:5].sum(axis=(1, 2)) / (big_l[:, :, 1:5].sum(axis=-1) @ sexw)
+    tfr = np.empty((2, c))
+    for b, (women, nb) in enumerate(((exposure[:c], births_reg), (exposure[c:], births))):
+        wpat = women @ asm.pattern[0, yi]
+        bad = (wpat <= 0) | ~np.isfinite(nb)
+        if bad.any():
+            raise FitError([Problem(f"census:{codes[i]}", "no women aged 15-49 in the census row: the TFR cannot "
+                                    "be fitted to its births") for i in np.flatnonzero(bad)])
+        tfr[b] = nb / wpat
+    fert = tfr / float(asm.tfr[0, yi])
+    fm2 = fert.reshape(-1)
+    if start > tau:
+        pop = _shift(census_pop, cy + 1 - tau, asm, fm2, mm2, model, yi, mig, backwards=False)
+        for y in range(cy + 1, start):
+            pop = _kernel(pop, np.zeros(pop.shape[:2]), asm, fm2, mm2, model, 1, np.array([y - years[0]]),
+                          mig[:, [y - years[0]]])["pop"][:, 1]
+    else:
+        pop = back[start]
+    reg_start, res_start = pop[0, :c], pop[0, c:]
+    tot = reg_start.sum(axis=(1, 2))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        factor = np.where(tot > 0, prep.county_pop0 / np.where(tot > 0, tot, 1.0), 0.0)
+    achieved = np.stack([births / rows.resident * 1e3,
+                         (rows.groups * _group_death_rates(model, k)).sum(axis=(1, 2)) / rows.resident * 1e3],
+                        axis=1)
+    cal = Calibration(
+        base_pop=reg_start * factor[:, None, None],
+        base_resident=res_start,
+        fert_mult=fert,
+        mort_mult=mort,
+        tfr=tfr.T,
+        e0=model.e0(k),
+        e0_bounded=bounded,
+        resident_migration=res_mig,
+        register_factor=factor,
+        census_registered=rows.registered,
+        census_resident=rows.resident,
+        census_groups=rows.groups,
+        target=np.stack([rows.birth_rate, rows.death_rate], axis=1),
+        achieved=achieved,
+        source=rows.source,
+        census=census,
+        year=cy,
     )
-    target = np.array([ref.get(code, fallback) for code in prep.county_codes]).reshape(c, 3)
-    transition = int(round(v["transition_year"]))
-    birth = start - 1 - np.arange(_LT_AGES - 1)
-    cohorts = ((birth - transition).astype(float), _cohort_log_profile(birth, v), float(asm.srb[0, 0]))
-    k0 = model.level(asm.e0[0, 0])  # (2,)
-    pop0 = prep.county_pop0
-    live = (pop0 > 0) & (target[:, 1] > 0) & (target[:, 2] > 0) & (target[:, 0] > 0) & (target[:, 0] < 1)
-    # unknowns per county: r_old, r_young [1/year], log fertility and log mortality multipliers
-    w_pop = np.where(live, pop0, 0.0)
-    x = np.zeros((4, c))
-    x[0], x[1] = 0.01, -0.03
-    if w_pop.sum() > 0:
-        for i, col in ((2, 1), (3, 2)):  # start from the ratio of the county rate to the city's
-            rate = np.where(live, target[:, col], 1.0)
-            x[i] = np.where(live, np.log(rate * w_pop.sum() / (w_pop * rate).sum()), 0.0)
-    tgt = np.stack([target[:, 0], np.log(np.where(live, target[:, 1], 1.0)), np.zeros(c),
-                    np.log(np.where(live, target[:, 2], 1.0))])
-    variants = np.concatenate([np.zeros((1, 4)), _CAL_H * np.eye(4)])[:, :, None]  # (5, 4, 1)
-    lam = None
-    for _ in range(_CAL_MAX_ITER):
-        xv = x[None] + variants  # (5, 4, C): the point and one perturbed unknown each
-        m = _measure(pop0, model, asm, k0, xv[:, 0], xv[:, 1], np.exp(xv[:, 2]), np.exp(xv[:, 3]), cohorts,
-                     steps_to_ref, year_index)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            f = np.stack([m[0], np.log(m[1]), m[3], np.log(m[2])], axis=1) - tgt[None]  # (5, 4, C)
-        # death rates: in the census ratio up to one city-wide factor exp(lam), a global unknown
-        # tied to the condition that the deaths-weighted mean mortality multiplier is 1
-        if lam is None:
-            lam = np.where(live, f[0, 3], 0.0) @ w_pop / max(w_pop.sum(), 1e-300)
-        f[:, 3] -= lam
-        jac = np.moveaxis((f[1:] - f[:1]) / _CAL_H, (0, 1, 2), (2, 1, 0))  # (C, residual, unknown)
-        ok = live & np.isfinite(jac).all(axis=(1, 2)) & np.isfinite(f[0]).all(axis=0)
-        ok &= np.abs(np.linalg.det(np.where(ok[:, None, None], jac, np.eye(4)))) > 1e-14
-        # Newton step by the Schur complement: dx_i = a_i + b_i dlam, then dlam from the mean
-        ab = np.zeros((c, 4, 2))
-        if ok.any():
-            rhs = np.stack([-f[0][:, ok].T, np.broadcast_to([0.0, 0.0, 0.0, 1.0], (int(ok.sum()), 4))], axis=-1)
-            ab[ok] = np.linalg.solve(jac[ok], rhs)
-        deaths = np.where(ok, m[2, 0] * pop0, 0.0)
-        d1 = deaths / np.exp(x[3])  # deaths at multiplier 1
-        dlam, g = 0.0, 0.0
-        if deaths.sum() > 0:
-            wt = deaths / deaths.sum()
-            g = float(np.log(deaths.sum() / d1.sum()))
-            denom = wt @ ab[:, 3, 1]
-            dlam = (-g - wt @ ab[:, 3, 0]) / denom if abs(denom) > 1e-14 else 0.0
-        dx = (ab[..., 0] + ab[..., 1] * dlam).T  # (4, C)
-        dx *= np.minimum(1.0, (_CAL_MAX_STEP / np.maximum(np.abs(dx), 1e-300)).min(axis=0))
-        x = np.clip(x + dx, *_BOUNDS)
-        lam += dlam
-        resid = np.abs(np.where(ok, f[0], 0.0)).max(initial=0.0)
-        if max(resid, np.abs(dx).max(initial=0.0), abs(g)) < _CAL_TOL:
-            break
-    r_old, r_young, logf, logm = x
-    mort = np.exp(logm)
-    fert = np.exp(logf)
-    one = (1, c)
-    achieved = _measure(pop0, model, asm, k0, r_old.reshape(one), r_young.reshape(one), fert.reshape(one),
-                        mort.reshape(one), cohorts, steps_to_ref, year_index)[:3, 0].T
-    base = _cohort_base(model, k0[None, :] * mort[:, None], r_old[None], r_young[None], cohorts[0], cohorts[1],
-                        cohorts[2], pop0)[0]
-    cal = Calibration(base, r_old, r_young, transition, fert, mort, target, achieved, start + steps_to_ref)
     if len(_CAL_CACHE) > 64:
         _CAL_CACHE.clear()
     _CAL_CACHE[key] = cal
     return cal
 
 
-def calibrate(register: Any, pa: ParamArrays) -> Calibration:
-    """Base population and county multipliers for a register (cached per register and parameters).
+def calibrate(register: Any, pa: ParamArrays | None = None, census: Census | None = None) -> Calibration:
+    """Observed base population and fitted county rates for a register (cached).
 
     Parameters
     ----------
     register : Register
-        Register whose village populations give the county totals at the start year.
-    pa : ParamArrays
-        Demographic assumptions; the first parameter set is used.
+        Register whose village populations give the registered county totals at the start.
+    pa : ParamArrays, optional
+        Only its first year is read (the start year); the register's year when omitted.
+    census : Census, optional
+        Census table; the shipped 2010 table when omitted.
 
     Returns
     -------
     Calibration
     """
-    _require(pa)
-    return _calibrate(_prepare(register), pa, _mortality_from(pa))
+    start = int(pa.years[0]) if pa is not None else int(register.year)
+    return _calibrate(_prepare(register), census or default_census(), start)
 
 
 # --------------------------------------------------------------------------------------
@@ -1007,6 +1150,7 @@ class PopulationResult:
     register: Any
     variant: str = "medium"
     calibration: Calibration | None = None
+    census: Census | None = None
     quantiles: tuple = ()
     _arrays: dict = field(default_factory=dict, repr=False)
     _prep: Any = field(default=None, repr=False)
@@ -1049,6 +1193,55 @@ class PopulationResult:
         return self._county_array("county_in_migrants")
 
     @property
+    def county_pop_resident(self) -> np.ndarray:
+        """(N, T, C, 2, A) resident (常住) persons at 1 January by sex and age."""
+        return self._county_array("county_pop_resident")
+
+    @property
+    def county_births_resident(self) -> np.ndarray:
+        """(N, T, C, 2) births to the resident population during the year [person/year]."""
+        return self._county_array("county_births_resident")
+
+    @property
+    def county_deaths_resident(self) -> np.ndarray:
+        """(N, T, C, 2, A) deaths of the resident population [person/year]."""
+        return self._county_array("county_deaths_resident")
+
+    @property
+    def county_net_migration_resident(self) -> np.ndarray:
+        """(N, T, C, 2, A) net migrants of the resident population [person/year]."""
+        return self._county_array("county_net_migration_resident")
+
+    @property
+    def e0_assumed(self) -> np.ndarray:
+        """(N, T, 2) life expectancy at birth of the standard table by path, year and sex [year]
+        (county levels are these times their fitted multiplier)."""
+        return self._county_array("e0_assumed")
+
+    def population_age(self, draw: int | None = None, *, percentile: float | None = None) -> pd.DataFrame:
+        """Tidy age table: ``year, county_code, basis, sex, age, persons``.
+
+        ``basis`` is ``registered`` (户籍, what the register and the rules count) or
+        ``resident`` (常住, what the census counts); ``sex`` is ``male``/``female``; ``age``
+        the single year of age at 1 January, 100 standing for 100+.
+        """
+        i = self._draw(draw, percentile)
+        years = np.asarray(self.years)
+        codes = self._prep.county_codes
+        arrs = [self.county_pop[i], self.county_pop_resident[i]]  # (T, C, 2, A) each
+        stacked = np.stack(arrs, axis=2)  # (T, C, basis, sex, A)
+        t, c, b, sx, a = stacked.shape
+        idx = np.indices((t, c, b, sx, a)).reshape(5, -1)
+        return pd.DataFrame({
+            "year": years[idx[0]],
+            "county_code": codes[idx[1]],
+            "basis": np.asarray(BASES, dtype=object)[idx[2]],
+            "sex": np.asarray(("male", "female"), dtype=object)[idx[3]],
+            "age": idx[4],
+            "persons": stacked.reshape(-1),
+        })
+
+    @property
     def n(self) -> int:
         """Number of parameter sets / paths N."""
         return len(self.quantiles) if self._source is not None else int(self._arrays["county_pop"].shape[0])
@@ -1066,6 +1259,8 @@ class PopulationResult:
                 deaths=self.county_deaths.sum(axis=(-2, -1)),
                 net_migration=self.county_net_migration.sum(axis=(-2, -1)),
                 in_migrants=self.county_in_migrants,
+                resident_pop=self.county_pop_resident.sum(axis=(-2, -1)),
+                resident_aged_60plus=self.county_pop_resident[..., 60:].sum(axis=(-2, -1)),
             )
         return self._county_ind
 
@@ -1086,6 +1281,10 @@ class PopulationResult:
             return
         if self._source is None:
             inds = INDICATORS if indicator in ("pop", "births", "deaths", "net_migration") else (indicator,)
+            if indicator == "resident_pop":
+                inds = ("pop", "resident_pop")
+            elif indicator == "resident_aged_60plus":
+                inds = ("aged_60plus", "resident_aged_60plus")
             v, s = _allocate(self._prep, self._alloc, self.county_indicators(), self._end_pop, inds)
         else:
             v, s = _percentile_below(self._source, self.quantiles, self.county_indicators(), indicator)
@@ -1231,6 +1430,10 @@ def _allocate(
     want = set(indicators)
     if "net_migration" in want:
         want |= {"pop", "births", "deaths"}
+    if "resident_pop" in want:
+        want.add("pop")
+    if "resident_aged_60plus" in want:
+        want.add("aged_60plus")
     vc = prep.v_county[vsel]
     vk = prep.v_class[vsel]
     pop0 = prep.v_pop0[vsel]
@@ -1262,6 +1465,12 @@ def _allocate(
         village["net_migration"] = pv_all[:, 1:] - pv_all[:, :-1] - village["births"] + village["deaths"]
     if "in_migrants" in want:
         village["in_migrants"] = cind["in_migrants"][..., vc] * prep.v_inm_share[vsel]
+    # resident indicators: each village gets its county's resident/registered ratio
+    for res, reg in (("resident_pop", "pop"), ("resident_aged_60plus", "aged_60plus")):
+        if res in want:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                ratio = np.where(cind[reg] > 0, cind[res] / np.where(cind[reg] > 0, cind[reg], 1.0), 0.0)
+            village[res] = village[reg] * ratio[..., vc]
     local_t = prep.v_township if counties is None else np.searchsorted(tsel, prep.v_township[vsel])
     township = {k: group_sum(v, local_t, len(tsel)) for k, v in village.items()}
     return village, township
@@ -1279,7 +1488,8 @@ def _percentile_below(
     computed path by path one county at a time, which bounds memory by the largest county.
     """
     prep = source._prep
-    if source._alloc["growth"].shape[0] == 1 and indicator != "net_migration":
+    if source._alloc["growth"].shape[0] == 1 and indicator not in ("net_migration", "resident_pop",
+                                                                       "resident_aged_60plus"):
         return _allocate(prep, source._alloc, cind_q, None, (indicator,))
     t = len(source.years)
     cind = source.county_indicators()
@@ -1300,45 +1510,70 @@ def _percentile_below(
 # --------------------------------------------------------------------------------------
 
 
-def _run(register: Any, pa: ParamArrays, asm: _Assumptions, variant: str, calibrate: bool) -> PopulationResult:
+def _stationary(prep: _Prepared, pa: ParamArrays, asm: _Assumptions, model: _MortalityModel) -> Calibration:
+    """The stationary start of ``calibrate=False``: the start-year life table scaled to the
+    register's county totals, multipliers 1, the same population as resident and registered."""
+    c = len(prep.county_codes)
+    k0 = model.level(asm.e0[0, 0])
+    lx = np.exp(-k0[:, None] * model.hazard)
+    big_l = _person_years(lx, model.a0)  # (2, 131)
+    srb = float(asm.srb[0, 0])
+    w = big_l * np.array([srb / (100.0 + srb), 100.0 / (100.0 + srb)])[:, None]
+    w = np.concatenate([w[:, :100], w[:, 100:].sum(axis=-1, keepdims=True)], axis=-1)
+    base = prep.county_pop0[:, None, None] * (w / w.sum())[None]
+    nan2 = np.full((c, 2), np.nan)
+    return Calibration(base, base.copy(), np.ones((2, c)), np.ones(c), np.full((c, 2), np.nan), np.broadcast_to(
+        model.e0(k0), (c, 2)).copy(), np.zeros(c, bool), np.zeros(c), np.ones(c), prep.county_pop0.copy(),
+        prep.county_pop0.copy(), np.zeros((c, 2, 19)), nan2, nan2.copy(), np.full(c, "stationary", dtype=object),
+        None, int(pa.years[0]))
+
+
+def _run(register: Any, pa: ParamArrays, asm: _Assumptions, variant: str, calibrate: bool,
+         census: Census | None = None) -> PopulationResult:
     prep = _prepare(register)
     model = _mortality_from(pa)
     c = len(prep.county_codes)
-    if calibrate:
-        cal = _calibrate(prep, pa, model)
-    else:
-        k0 = model.level(asm.e0[0, 0])
-        zero = np.zeros(_LT_AGES - 1)
-        base = _cohort_base(model, np.broadcast_to(k0, (c, 2)), np.zeros((1, c)), np.zeros((1, c)), zero, zero,
-                            float(asm.srb[0, 0]), prep.county_pop0)[0]
-        cal = Calibration(base, np.zeros(c), np.zeros(c), int(pa.years[0]), np.ones(c), np.ones(c),
-                          np.full((c, 3), np.nan), np.full((c, 3), np.nan), int(pa.years[0]))
+    start = int(pa.years[0])
+    cal = _calibrate(prep, census or default_census(), start) if calibrate else _stationary(prep, pa, asm, model)
     n = asm.n
     t = len(pa.years)
+    # registered and resident as one stack of 2C counties (same fertility and mortality)
+    mig = np.concatenate([np.broadcast_to(asm.mig_rate[:, :, None], asm.mig_rate.shape + (c,)),
+                          asm.res_adj[:, :, None] + cal.resident_migration[None, None, :]], axis=2)
+    base = np.concatenate([cal.base_pop, cal.base_resident])
     out = _kernel(
-        np.broadcast_to(cal.base_pop, (n,) + cal.base_pop.shape),
-        np.broadcast_to(prep.county_inm0, (n, c)),
-        asm, cal.fert_mult, cal.mort_mult, model, t,
+        np.broadcast_to(base, (n,) + base.shape),
+        np.concatenate([np.broadcast_to(prep.county_inm0, (n, c)), np.zeros((n, c))], axis=1),
+        asm, np.asarray(cal.fert_mult).reshape(-1), np.concatenate([cal.mort_mult, cal.mort_mult]),
+        model, t, None, mig,
     )
+    reg, res = slice(0, c), slice(c, 2 * c)
     return PopulationResult(
         years=np.asarray(pa.years),
         register=register,
         _arrays={
-            "county_pop": out["pop"][:, :t],
-            "county_births": out["births"],
-            "county_deaths": out["deaths"],
-            "county_net_migration": out["net_migration"],
-            "county_in_migrants": out["in_migrants"][:, :t],
+            "county_pop": out["pop"][:, :t, reg],
+            "county_births": out["births"][:, :, reg],
+            "county_deaths": out["deaths"][:, :, reg],
+            "county_net_migration": out["net_migration"][:, :, reg],
+            "county_in_migrants": out["in_migrants"][:, :t, reg],
+            "county_pop_resident": out["pop"][:, :t, res],
+            "county_births_resident": out["births"][:, :, res],
+            "county_deaths_resident": out["deaths"][:, :, res],
+            "county_net_migration_resident": out["net_migration"][:, :, res],
+            "e0_assumed": np.broadcast_to(asm.e0, (n, t, 2)),
         },
         variant=variant,
         calibration=cal,
+        census=cal.census,
         _prep=prep,
         _alloc=_allocation_params(pa, t),
-        _end_pop=out["pop"][:, t].sum(axis=(-2, -1)),
+        _end_pop=out["pop"][:, t, reg].sum(axis=(-2, -1)),
     )
 
 
-def project(register: Any, pa: ParamArrays, *, variant: str = "medium", calibrate: bool = True) -> PopulationResult:
+def project(register: Any, pa: ParamArrays, *, variant: str = "medium", calibrate: bool = True,
+            census: Census | None = None) -> PopulationResult:
     """Cohort-component projection of every county, allocated to townships and villages.
 
     Parameters
@@ -1352,9 +1587,12 @@ def project(register: Any, pa: ParamArrays, *, variant: str = "medium", calibrat
         UN-style fertility variant: low/high = TFR −/+ ``demography.fertility.variant_offset``;
         constant = TFR held at its start-year value.
     calibrate : bool
-        Calibrate the base age structure and county fertility/mortality levels to the 2010
-        reference data (default).  ``False`` starts from the stationary population of the
-        start-year life table with county multipliers 1 (for analytical checks).
+        Start from the observed census base with county fertility, mortality and migration
+        fitted to the census (default).  ``False`` starts from the stationary population of
+        the start-year life table with county multipliers 1 (for analytical checks).
+    census : Census, optional
+        Census table of the base (:func:`qzfp.census.load_census`); the shipped 2010 table
+        when omitted.
 
     Returns
     -------
@@ -1369,7 +1607,7 @@ def project(register: Any, pa: ParamArrays, *, variant: str = "medium", calibrat
         and the year.
     """
     asm = _assumptions(pa, variant)
-    return _run(register, pa, asm, variant, calibrate)
+    return _run(register, pa, asm, variant, calibrate, census)
 
 
 def monte_carlo(
@@ -1380,6 +1618,7 @@ def monte_carlo(
     *,
     variant: str = "medium",
     calibrate: bool = True,
+    census: Census | None = None,
 ) -> PopulationResult:
     """Monte Carlo projection: random paths of TFR, e0 and net migration around a variant.
 
@@ -1423,22 +1662,24 @@ def monte_carlo(
     dev = np.zeros((n_paths, t))
     for y in range(1, t):
         dev[:, y] = rho[y] * dev[:, y - 1] + sd_tfr[y] * eps[0, :, y]
-    e0_dev = np.cumsum(pa[_P + "uncertainty.e0_gain_sd"][0] * eps[1], axis=1)
-    e0_dev[:, 0] = 0.0
-    e0_dev -= e0_dev[:, :1]
+    steps = pa[_P + "uncertainty.e0_gain_sd"][0] * eps[1]
+    steps[:, 0] = 0.0  # the start year is known: year t holds t draws (variance t sd^2)
+    e0_dev = np.cumsum(steps, axis=1)
     mig_dev = pa[_P + "uncertainty.migration_rate_sd"][0] * eps[2]
     asm_mc = _Assumptions(
         tfr=np.maximum(asm.tfr + dev, 0.0),
+        tfr_add=asm.tfr_add,
         pattern=asm.pattern,
         srb=asm.srb,
         e0=np.clip(asm.e0 + e0_dev[..., None], 20.0, 100.0),
         mig_rate=asm.mig_rate + mig_dev,
+        res_adj=asm.res_adj + mig_dev,
         male_share=asm.male_share,
         profile=asm.profile,
         inflow=asm.inflow,
         outflow=asm.outflow,
     )
-    return _run(register, pa, asm_mc, variant, calibrate)
+    return _run(register, pa, asm_mc, variant, calibrate, census)
 
 
 def percentiles(result: PopulationResult | np.ndarray, q: Sequence[float] = (10, 50, 90)) -> Any:
@@ -1475,6 +1716,7 @@ def percentiles(result: PopulationResult | np.ndarray, q: Sequence[float] = (10,
         register=r.register,
         variant=r.variant,
         calibration=r.calibration,
+        census=r.census,
         quantiles=qt,
         _prep=r._prep,
         _alloc=r._alloc,

@@ -1,0 +1,184 @@
+"""How good is the projection: the base and the fitted rates against the census, and a
+projection against a later census table of the same layout (``census_check``).
+
+Every function takes a :class:`qzfp.population.PopulationResult` (first parameter set) and
+returns a tidy table; the ``01_population`` notebook shows them.  Populations between two
+1 January stocks are interpolated linearly in time (the census moment of 1 November lies
+10/12 of the way from one stock to the next).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from .census import GROUP_LABELS, GROUP_STARTS, Census
+from .errors import ParameterError, Problem
+
+__all__ = [
+    "base_against_census",
+    "check_against_census",
+    "dissimilarity_index",
+    "fitted_rates",
+    "group_ages",
+    "population_at",
+]
+
+
+def _fraction(date: dt.date) -> float:
+    start = dt.date(date.year, 1, 1).toordinal()
+    return date.year + (date.toordinal() - start) / (dt.date(date.year + 1, 1, 1).toordinal() - start)
+
+
+def population_at(result, date: dt.date, basis: str = "resident") -> np.ndarray | None:
+    """County populations (C, 2, A) at a date, interpolated between 1 January stocks [person].
+
+    Parameters
+    ----------
+    result : PopulationResult
+    date : datetime.date
+    basis : {"resident", "registered"}
+
+    Returns
+    -------
+    numpy.ndarray or None
+        None when the date is outside the projected years (the stock of 1 January of the
+        following year is needed).
+    """
+    pop = result.county_pop_resident[0] if basis == "resident" else result.county_pop[0]
+    years = np.asarray(result.years)
+    x = _fraction(date)
+    i = int(np.floor(x)) - int(years[0])
+    f = x - np.floor(x)
+    if i < 0 or i >= len(years) or (f > 0 and i + 1 >= len(years)):
+        return None
+    return pop[i] if f == 0 else (1.0 - f) * pop[i] + f * pop[i + 1]
+
+
+def group_ages(single: np.ndarray) -> np.ndarray:
+    """Single years 0..100+ (..., 101) summed into the 19 census groups (..., 19)."""
+    edges = list(GROUP_STARTS) + [single.shape[-1]]
+    return np.stack([single[..., a:b].sum(axis=-1) for a, b in zip(edges[:-1], edges[1:], strict=True)], axis=-1)
+
+
+def dissimilarity_index(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Index of dissimilarity of two distributions over the last two axes (sex × age group) [%].
+
+    ``ID = ½ Σ |p_i/Σp − q_i/Σq| × 100``: the share of one population that would have to
+    change group to have the other's structure.
+    """
+    p = np.asarray(p, dtype=float)
+    q = np.asarray(q, dtype=float)
+    ps = p / p.sum(axis=(-2, -1), keepdims=True)
+    qs = q / q.sum(axis=(-2, -1), keepdims=True)
+    return 50.0 * np.abs(ps - qs).sum(axis=(-2, -1))
+
+
+def _names(result) -> list[str]:
+    reg = result.register
+    names = dict(zip(reg.counties["county_code"].astype(str), reg.counties["name_zh"].astype(str), strict=False)) \
+        if "name_zh" in reg.counties else {}
+    return [names.get(str(c), str(c)) for c in result._prep.county_codes]
+
+
+def base_against_census(result) -> pd.DataFrame:
+    """The modelled resident population at the census moment against the census, by group.
+
+    The base was moved from the census moment to the start year and projected forward again;
+    this table shows what comes back at the census moment, city-wide, by sex and age group:
+    ``sex, age_group, census, model [person], difference_pct``.  Empty when the census date
+    is outside the projected years or the result has no census.
+    """
+    cal = result.calibration
+    cols = ["sex", "age_group", "census", "model", "difference_pct"]
+    if cal is None or cal.census is None:
+        return pd.DataFrame(columns=cols)
+    at = population_at(result, cal.census.date, "resident")
+    if at is None:
+        return pd.DataFrame(columns=cols)
+    model = group_ages(at).sum(axis=0)  # (2, 19)
+    census = cal.census_groups.sum(axis=0)
+    rows = []
+    for s, sex in enumerate(("male", "female")):
+        for g, label in enumerate(GROUP_LABELS):
+            c, m = census[s, g], model[s, g]
+            rows.append((sex, label, c, m, (m / c - 1.0) * 100 if c > 0 else np.nan))
+    return pd.DataFrame(rows, columns=cols)
+
+
+def fitted_rates(result) -> pd.DataFrame:
+    """Per county: census rates, the fitted model's rates, e0 and TFR, and the projected rates
+    of the resident population in the census year (births and deaths of that year over its
+    mean population) [per mille/year]."""
+    cal = result.calibration
+    codes = result._prep.county_codes
+    df = cal.table(codes)
+    df.insert(1, "county", _names(result))
+    years = np.asarray(result.years)
+    i = cal.year - int(years[0])
+    if 0 <= i < len(years) - 1:
+        pop = result.county_pop_resident[0].sum(axis=(-2, -1))
+        mid = 0.5 * (pop[i] + pop[i + 1])
+        df["cbr_projected_permille"] = result.county_births_resident[0, i].sum(axis=-1) / mid * 1e3
+        df["cdr_projected_permille"] = result.county_deaths_resident[0, i].sum(axis=(-2, -1)) / mid * 1e3
+    return df
+
+
+def check_against_census(result, later: Census) -> pd.DataFrame:
+    """The resident projection against a later census table, by county and for the city.
+
+    Parameters
+    ----------
+    result : PopulationResult
+    later : Census
+        A census table of the shipped layout with its date (scenario key ``census_check``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``county_code, county, total_projected, total_census, total_difference_pct,
+        share_60plus_projected, share_60plus_census, share_60plus_difference_pp``, the same
+        for 65+, and ``dissimilarity_pct`` (age–sex index of dissimilarity); the last row is
+        the city (``county_code`` ``all``).  Counties the later table lacks are left out.
+
+    Raises
+    ------
+    ParameterError
+        The later census date is outside the projected years.
+    """
+    at = population_at(result, later.date, "resident")
+    if at is None:
+        years = np.asarray(result.years)
+        raise ParameterError(Problem("census_check", f"the census date {later.date} is outside the projected "
+                                                     f"years {years[0]}..{years[-1]} (extend the horizon)"))
+    codes = np.asarray(result._prep.county_codes)
+    rows = later.lookup(codes)
+    keep = rows.source == "county"
+    model = group_ages(at)[keep]  # (K, 2, 19)
+    obs = rows.groups[keep]
+    names = np.asarray(_names(result))[keep]
+    city_model, city_obs = model.sum(axis=0, keepdims=True), obs.sum(axis=0, keepdims=True)
+    model = np.concatenate([model, city_model])
+    obs = np.concatenate([obs, city_obs])
+    i60, i65 = GROUP_STARTS.index(60), GROUP_STARTS.index(65)
+
+    def share(x: np.ndarray, i: int) -> np.ndarray:
+        return x[..., i:].sum(axis=(-2, -1)) / x.sum(axis=(-2, -1)) * 100
+
+    tp, tc = model.sum(axis=(-2, -1)), obs.sum(axis=(-2, -1))
+    return pd.DataFrame({
+        "county_code": list(codes[keep]) + ["all"],
+        "county": list(names) + ["all"],
+        "total_projected": tp,
+        "total_census": tc,
+        "total_difference_pct": (tp / tc - 1.0) * 100,
+        "share_60plus_projected": share(model, i60),
+        "share_60plus_census": share(obs, i60),
+        "share_60plus_difference_pp": share(model, i60) - share(obs, i60),
+        "share_65plus_projected": share(model, i65),
+        "share_65plus_census": share(obs, i65),
+        "share_65plus_difference_pp": share(model, i65) - share(obs, i65),
+        "dissimilarity_pct": dissimilarity_index(model, obs),
+    })

@@ -1,0 +1,379 @@
+"""Census age–sex tables: loading, validation, lookup by county and the single-year split.
+
+The shipped table is the 6th national census of China (1 November 2010) for every province,
+prefecture and county (``qzfp/data/census2010_county_age_sex.csv``; source and licence in
+``qzfp/data/README.md``): resident persons (常住) by sex and 19 age groups (0, 1–4, 5–9, …,
+80–84, 85+), registered (户籍) and urban totals, the census-year crude birth and death rates
+and the children ever born per woman aged 15–64.  A planner holding a later census table of
+the same layout starts from it with the scenario keys ``census`` and ``census_date``.
+
+The population engine (:mod:`qzfp.population`) turns a county's row into single years of age
+with :func:`split_single_years` (monotone cubic interpolation of the cumulative age
+distribution, which keeps every group total exactly) and closes the open 85+ group with the
+person-years of the county's fitted life table.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from .errors import Problem, QzfpError
+
+__all__ = [
+    "CENSUS_2010",
+    "CENSUS_2010_DATE",
+    "GROUP_LABELS",
+    "GROUP_STARTS",
+    "Census",
+    "CensusError",
+    "CountyRows",
+    "default_census",
+    "load_census",
+    "split_single_years",
+]
+
+#: The shipped census table (2010 census county tables, compiled by leiii/census).
+CENSUS_2010 = Path(__file__).parent / "data" / "census2010_county_age_sex.csv"
+#: Reference moment of the 6th national census: 0:00 on 1 November 2010 (国务院第六次全国人口普查公报).
+CENSUS_2010_DATE = dt.date(2010, 11, 1)
+#: First age of each age group of the table; the last group (85+) is open.
+GROUP_STARTS = (0, 1, 5, 10, 15, 20, 25, 30, 35, 40, 45, 50, 55, 60, 65, 70, 75, 80, 85)
+GROUP_LABELS = ("0", "1-4") + tuple(f"{a}-{a + 4}" for a in GROUP_STARTS[2:-1]) + ("85+",)
+_TOTALS = ("resident", "registered", "urban", "birth_rate_permille", "death_rate_permille",
+           "children_ever_born_women_15_64")
+_AGE_COLUMNS = tuple(f"{s}_{g}" for s in ("m", "f") for g in GROUP_LABELS)
+_REQUIRED = ("code", "name_zh", "level") + _TOTALS + _AGE_COLUMNS
+_LEVELS = ("province", "prefecture", "county")
+
+
+class CensusError(QzfpError):
+    """A census table is malformed (missing column, bad code, negative count …)."""
+
+
+@dataclass(frozen=True)
+class CountyRows:
+    """Census figures looked up for the counties of a register (one row per county).
+
+    Attributes
+    ----------
+    groups : numpy.ndarray
+        (C, 2, 19) resident persons by sex (0 male, 1 female) and age group [person].
+    resident, registered : numpy.ndarray
+        (C,) resident total (the sum of the age groups) and registered total [person]; a row
+        whose groups do not sum to its ``resident`` column keeps its registered-minus-resident
+        gap.
+    birth_rate, death_rate : numpy.ndarray
+        (C,) census-year crude rates [per mille/year].
+    ceb : numpy.ndarray
+        (C,) children ever born per woman aged 15–64 [child/woman].
+    source : numpy.ndarray
+        (C,) which row was used: ``county``, ``prefecture``, ``province`` (the code's own row
+        at that level) or ``national`` (sum of the provinces, for a code the table lacks).
+    source_code : numpy.ndarray
+        (C,) code of the row used (``"000000"`` for the national sum).
+    """
+
+    groups: np.ndarray
+    resident: np.ndarray
+    registered: np.ndarray
+    birth_rate: np.ndarray
+    death_rate: np.ndarray
+    ceb: np.ndarray
+    source: np.ndarray
+    source_code: np.ndarray
+
+
+@dataclass(frozen=True)
+class Census:
+    """A census age–sex table (all rows of the file).
+
+    Attributes
+    ----------
+    path : str
+        File read.
+    date : datetime.date
+        Census reference date (the population counted is at 0:00 of this day).
+    sha256 : str
+        SHA-256 of the file's bytes.
+    codes, names, levels : numpy.ndarray
+        (K,) 6-digit division codes, Chinese names and levels.
+    resident, registered, urban : numpy.ndarray
+        (K,) totals as given in the file [person].
+    birth_rate, death_rate : numpy.ndarray
+        (K,) census-year crude rates [per mille/year].
+    ceb : numpy.ndarray
+        (K,) children ever born per woman aged 15–64 [child/woman].
+    groups : numpy.ndarray
+        (K, 2, 19) persons by sex and age group [person].
+    notes : tuple of Problem
+        Inconsistencies found and kept (rows whose age groups do not sum to ``resident``),
+        one ``file:line`` problem each; the table is still usable.
+    """
+
+    path: str
+    date: dt.date
+    sha256: str
+    codes: np.ndarray
+    names: np.ndarray
+    levels: np.ndarray
+    resident: np.ndarray
+    registered: np.ndarray
+    urban: np.ndarray
+    birth_rate: np.ndarray
+    death_rate: np.ndarray
+    ceb: np.ndarray
+    groups: np.ndarray
+    notes: tuple = ()
+
+    @property
+    def year_fraction(self) -> float:
+        """The census date as a fractional calendar year (1 November 2010 → 2010.833…)."""
+        start = dt.date(self.date.year, 1, 1).toordinal()
+        days = dt.date(self.date.year + 1, 1, 1).toordinal() - start
+        return self.date.year + (self.date.toordinal() - start) / days
+
+    def lookup(self, codes: np.ndarray) -> CountyRows:
+        """Rows for county codes, falling back to the prefecture, province or nation.
+
+        A code found in the table uses its own row.  A code the table lacks uses the row of
+        its prefecture (first 4 digits + ``00``), else its province (first 2 digits +
+        ``0000``), else the sum of all province rows (the nation); rates of the national sum
+        are weighted by the resident population.  ``CountyRows.source`` says which.
+        """
+        index = {c: i for i, c in enumerate(self.codes)}
+        prov = self.levels == "province"
+        nat_groups = self.groups[prov].sum(axis=0)
+        nat_res = float(self.resident[prov].sum())
+        w = self.resident[prov] / max(nat_res, 1.0)
+        nat = (nat_groups, nat_res, float(self.registered[prov].sum()), float(w @ self.birth_rate[prov]),
+               float(w @ self.death_rate[prov]), float(w @ self.ceb[prov]))
+        c = len(codes)
+        out = {k: np.zeros(c) for k in ("resident", "registered", "birth_rate", "death_rate", "ceb")}
+        groups = np.zeros((c, 2, len(GROUP_STARTS)))
+        source = np.empty(c, dtype=object)
+        source_code = np.empty(c, dtype=object)
+        for j, code in enumerate(str(x) for x in codes):
+            i = None
+            for cand, kind in ((code, None), (code[:4] + "00", "prefecture"), (code[:2] + "0000", "province")):
+                if cand in index:
+                    i, kind = index[cand], kind or str(self.levels[index[cand]])
+                    break
+            if i is None:
+                g, res, reg, br, dr, ceb = nat
+                source[j], source_code[j] = "national", "000000"
+            else:
+                g, res = self.groups[i], float(self.groups[i].sum())
+                # keep the file's registered-minus-resident gap when the groups disagree with `resident`
+                reg = float(self.registered[i]) - float(self.resident[i]) + res
+                br, dr, ceb = self.birth_rate[i], self.death_rate[i], self.ceb[i]
+                source[j], source_code[j] = kind, str(self.codes[i])
+            groups[j] = g
+            out["resident"][j], out["registered"][j] = res, reg
+            out["birth_rate"][j], out["death_rate"][j], out["ceb"][j] = br, dr, ceb
+        return CountyRows(groups=groups, source=source, source_code=source_code, **out)
+
+
+def _number(raw: str, where: str, column: str, problems: list[Problem]) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        problems.append(Problem(where, f"column {column}: expected a number, got {raw!r}"))
+        return 0.0
+    if not np.isfinite(value) or value < 0:
+        problems.append(Problem(where, f"column {column}: expected a finite number >= 0, got {raw!r}"))
+        return 0.0
+    return value
+
+
+def load_census(path: str | Path | None = None, date: dt.date | str | None = None) -> Census:
+    """Read and check a census age–sex table of the shipped layout.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path, optional
+        CSV file (UTF-8, with or without BOM); the shipped 2010 table when omitted.
+    date : datetime.date or str, optional
+        Census reference date (``YYYY-MM-DD``); 2010-11-01 for the shipped table when omitted.
+
+    Returns
+    -------
+    Census
+
+    Raises
+    ------
+    CensusError
+        The file is missing or unreadable, a column is missing, a code is not 6 digits or
+        repeated, a level is unknown, a count or rate is not a number >= 0, or a row has no
+        people; every problem is listed as ``file:line: message``.  Rows whose age groups do
+        not sum to their ``resident`` column are kept and listed in ``Census.notes``.
+    """
+    p = Path(path) if path else CENSUS_2010
+    if date is None:
+        if path and p.resolve() != CENSUS_2010.resolve():
+            raise CensusError(Problem(str(p), "a census table other than the shipped one needs its census date "
+                                              "(scenario key census_date, YYYY-MM-DD)"))
+        date = CENSUS_2010_DATE
+    if isinstance(date, str):
+        try:
+            date = dt.date.fromisoformat(date.strip())
+        except ValueError:
+            raise CensusError(Problem("census_date", f"expected a date YYYY-MM-DD, got {date!r}")) from None
+    return _load(str(p), date)
+
+
+@lru_cache(maxsize=4)
+def _load(path: str, date: dt.date) -> Census:
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise CensusError(Problem(path, f"cannot read the census table: {exc.strerror or exc}")) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise CensusError(Problem(path, "expected a UTF-8 text file")) from None
+    reader = csv.DictReader(text.splitlines())
+    header = reader.fieldnames or []
+    missing = [c for c in _REQUIRED if c not in header]
+    if missing:
+        raise CensusError(Problem(f"{path}:1", f"missing column(s) {', '.join(missing)}; expected the layout of "
+                                               f"{CENSUS_2010.name}"))
+    problems: list[Problem] = []
+    notes: list[Problem] = []
+    codes, names, levels, totals, groups = [], [], [], [], []
+    seen: dict[str, int] = {}
+    for line, row in enumerate(reader, start=2):
+        where = f"{path}:{line}"
+        code = (row["code"] or "").strip()
+        if not (len(code) == 6 and code.isdigit()):
+            problems.append(Problem(where, f"column code: expected a 6-digit division code, got {code!r}"))
+        elif code in seen:
+            problems.append(Problem(where, f"code {code} repeats line {seen[code]}"))
+        seen.setdefault(code, line)
+        level = (row["level"] or "").strip()
+        if level not in _LEVELS:
+            problems.append(Problem(where, f"column level: expected one of {', '.join(_LEVELS)}, got {level!r}"))
+        tot = [_number(row[c] or "", where, c, problems) for c in _TOTALS]
+        ages = [_number(row[c] or "", where, c, problems) for c in _AGE_COLUMNS]
+        s = sum(ages)
+        if s <= 0:
+            problems.append(Problem(where, "no people in the age groups"))
+        elif round(s) != round(tot[0]):
+            notes.append(Problem(where, f"code {code} ({row['name_zh']}): the age groups sum to {s:,.0f} but "
+                                        f"resident is {tot[0]:,.0f} (off by {s - tot[0]:+,.0f}); the age groups "
+                                        "are used"))
+        codes.append(code)
+        names.append(row["name_zh"])
+        levels.append(level)
+        totals.append(tot)
+        groups.append(ages)
+        if len(problems) > 50:
+            break
+    if not codes:
+        problems.append(Problem(path, "no rows"))
+    if problems:
+        raise CensusError(problems)
+    t = np.asarray(totals, dtype=float)
+    return Census(
+        path=path,
+        date=date,
+        sha256=hashlib.sha256(raw).hexdigest(),
+        codes=np.asarray(codes, dtype=object),
+        names=np.asarray(names, dtype=object),
+        levels=np.asarray(levels, dtype=object),
+        resident=t[:, 0],
+        registered=t[:, 1],
+        urban=t[:, 2],
+        birth_rate=t[:, 3],
+        death_rate=t[:, 4],
+        ceb=t[:, 5],
+        groups=np.asarray(groups, dtype=float).reshape(len(codes), 2, len(GROUP_STARTS)),
+        notes=tuple(notes),
+    )
+
+
+def default_census() -> Census:
+    """The shipped 2010 census table (read once per process)."""
+    return load_census()
+
+
+def _pchip_slopes(h: np.ndarray, delta: np.ndarray) -> np.ndarray:
+    """Fritsch–Butland derivatives of a monotone piecewise-cubic Hermite interpolant.
+
+    h (n,) interval widths, delta (..., n) secant slopes -> (..., n+1) knot derivatives
+    (as scipy.interpolate.PchipInterpolator, Fritsch & Carlson 1980 / Fritsch & Butland 1984).
+    """
+    d = np.zeros(delta.shape[:-1] + (delta.shape[-1] + 1,))
+    h0, h1 = h[:-1], h[1:]
+    w1, w2 = 2 * h1 + h0, h1 + 2 * h0
+    dl, dr = delta[..., :-1], delta[..., 1:]
+    same = (dl > 0) & (dr > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inner = (w1 + w2) / (w1 / dl + w2 / dr)
+    d[..., 1:-1] = np.where(same, inner, 0.0)
+    for end, (ha, hb, da, db) in (("first", (h[0], h[1], delta[..., 0], delta[..., 1])),
+                                  ("last", (h[-1], h[-2], delta[..., -1], delta[..., -2]))):
+        v = ((2 * ha + hb) * da - ha * db) / (ha + hb)
+        v = np.where(np.sign(v) != np.sign(da), 0.0, v)
+        v = np.where((np.sign(da) != np.sign(db)) & (np.abs(v) > np.abs(3 * da)), 3 * da, v)
+        d[..., 0 if end == "first" else -1] = v
+    return d
+
+
+def split_single_years(groups: np.ndarray, tail: np.ndarray) -> np.ndarray:
+    """Split 19 census age groups into single years of age 0..99 and 100+.
+
+    Ages 0..84: the cumulative number of people below each group's first age is
+    interpolated by a monotone piecewise-cubic Hermite spline (PCHIP; the method of
+    ``graduate_mono`` in the DemoTools R package), and single-year counts are its
+    differences at whole ages.  The spline passes through every knot, so each group keeps
+    its total exactly, and it is monotone, so no count is negative.  The open group 85+ is
+    shared over ages 85..130 in proportion to ``tail`` (the person-years ``L_x`` of the
+    county's life table, i.e. the stationary age pattern of the oldest ages) and ages
+    100..130 are summed into the open interval 100+.
+
+    Parameters
+    ----------
+    groups : numpy.ndarray
+        (..., 19) persons in the groups 0, 1–4, 5–9, …, 80–84, 85+ [person].
+    tail : numpy.ndarray
+        (..., 46) non-negative weights of ages 85..130 (broadcast against ``groups``).
+
+    Returns
+    -------
+    numpy.ndarray
+        (..., 101) persons by single year of age, the last entry 100+ [person].
+    """
+    g = np.asarray(groups, dtype=float)
+    knots = np.asarray(GROUP_STARTS, dtype=float)  # 0, 1, 5, ..., 85
+    h = np.diff(knots)
+    closed = g[..., :-1]  # 18 closed groups
+    cum = np.concatenate([np.zeros(g.shape[:-1] + (1,)), np.cumsum(closed, axis=-1)], axis=-1)
+    delta = closed / h
+    slopes = _pchip_slopes(h, delta)
+    ages = np.arange(86, dtype=float)
+    seg = np.clip(np.searchsorted(knots, ages, side="right") - 1, 0, len(h) - 1)
+    x0, hh = knots[seg], h[seg]
+    s = (ages - x0) / hh
+    h00, h10, h01, h11 = 2 * s**3 - 3 * s**2 + 1, s**3 - 2 * s**2 + s, -2 * s**3 + 3 * s**2, s**3 - s**2
+    y = (h00 * cum[..., seg] + h10 * hh * slopes[..., seg] + h01 * cum[..., seg + 1]
+         + h11 * hh * slopes[..., seg + 1])
+    y[..., -1] = cum[..., -1]  # age 85 is the last knot (s = 1 of the last segment)
+    single = np.maximum(np.diff(y, axis=-1), 0.0)
+    # exact group totals despite floating error and the clip at zero: rescale within each group
+    grp = np.searchsorted(knots, np.arange(85), side="right") - 1
+    sums = np.stack([single[..., grp == j].sum(axis=-1) for j in range(closed.shape[-1])], axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        fix = np.where(sums > 0, closed / sums, 0.0)
+    single = single * fix[..., grp]
+    w = np.broadcast_to(np.asarray(tail, dtype=float), g.shape[:-1] + (46,))
+    wsum = w.sum(axis=-1, keepdims=True)
+    share = np.where(wsum > 0, w / np.where(wsum > 0, wsum, 1.0), 1.0 / 46)
+    old = g[..., -1:] * share  # ages 85..130
+    return np.concatenate([single, old[..., :15], old[..., 15:].sum(axis=-1, keepdims=True)], axis=-1)
