@@ -58,12 +58,14 @@ KEY_POLICY_PATHS = (
 #: Left out of sensitivity rankings and refused by sweeps: funding shares (the shares of a
 #: line must sum to 1, so one cannot move alone), and the demographic parameters the
 #: population engine reads from the first parameter set only (mortality shape, migration age
-#: profile, calibration targets) or that only act on Monte Carlo paths.
+#: profile, the parameters of the census fit of the base) or that only act on Monte Carlo paths.
 _NOT_SCALED = (
     "funding.",
     "demography.mortality.siler.",
     "demography.mortality.infant_separation_factor",
-    "demography.calibration.",
+    "demography.mortality.county_e0_",
+    "demography.migration.absent_peak_age",
+    "demography.migration.residual.",
     "demography.uncertainty.",
     "demography.migration.profile.",
 )

@@ -470,9 +470,29 @@ _ENTRIES: dict[str, tuple[str, str]] = {
         "Annual gain in life expectancy [years/year]",
         "出生预期寿命年增幅（岁/年）",
     ),
+    "param.demography.fertility.policy.response": (
+        "Response of fertility to the policy changes",
+        "生育政策调整的生育响应系数",
+    ),
+    "param.demography.fertility.policy.selective_two_child_effect": (
+        "TFR effect of the selective two-child policy [children/woman]",
+        "单独两孩政策对总和生育率的影响（个/妇女）",
+    ),
+    "param.demography.fertility.policy.universal_two_child_effect": (
+        "TFR effect of the universal two-child policy [children/woman]",
+        "全面两孩政策对总和生育率的影响（个/妇女）",
+    ),
+    "param.demography.fertility.policy.three_child_effect": (
+        "TFR effect of the three-child policy [children/woman]",
+        "三孩政策对总和生育率的影响（个/妇女）",
+    ),
+    "param.demography.migration.resident_adjustment": (
+        "Change of the resident net migration rate [‰/year]",
+        "常住人口净迁移率调整（‰/年）",
+    ),
     "param.demography.migration.net_rate": (
-        "Net migration rate [‰/year]",
-        "净迁移率（‰/年）",
+        "Net migration rate, registered [‰/year]",
+        "户籍人口净迁移率（‰/年）",
     ),
     "param.demography.migration.male_share": (
         "Share of males among net migrants",

@@ -955,16 +955,37 @@ def _default_first_rows(years: tuple[int, ...]) -> dict[str, np.ndarray]:
     return rows
 
 
-def _census_assumptions(years: np.ndarray) -> tuple[dict[str, np.ndarray], _Assumptions]:
-    rows = _default_first_rows(tuple(int(y) for y in years))
+#: Parameters read only by the fit of the base (from the scenario's first parameter set and
+#: start year); every other assumption of the base is the packaged rulebook's.
+BASE_PATHS = tuple(_P + p for p in (
+    "mortality.county_e0_min",
+    "mortality.county_e0_max",
+    "migration.absent_peak_age",
+    "migration.residual.city_birth_rate_2002",
+    "migration.residual.city_death_rate_2002",
+))
+
+
+def _census_assumptions(years: np.ndarray, base: dict[str, float]) -> tuple[dict[str, np.ndarray], _Assumptions]:
+    rows = dict(_default_first_rows(tuple(int(y) for y in years)))
+    for path, value in base.items():
+        rows[path] = np.full((1, len(years)), float(value))
     return rows, _assumptions(ParamArrays(years, rows), "medium")
 
 
-def _calibrate(prep: _Prepared, census: Census, start: int) -> Calibration:
+def _base_values(pa: ParamArrays | None) -> dict[str, float]:
+    """The base-fit parameters of the first parameter set at the start year (rulebook when None)."""
+    if pa is None:
+        return {}
+    return {p: float(pa[p][0, 0]) for p in BASE_PATHS if p in pa}
+
+
+def _calibrate(prep: _Prepared, census: Census, start: int, base: dict[str, float] | None = None) -> Calibration:
     """The observed base population of every county at 1 January of ``start``.
 
     With the demographic assumptions of the packaged rulebook (the base is an observation,
-    not a what-if; a scenario's overrides act from the start year on):
+    not a what-if; a scenario's overrides act from the start year on), except the fit's own
+    parameters :data:`BASE_PATHS` (``base``, from the scenario):
 
     1. the census row of each county (or its prefecture, province, nation);
     2. mortality: the standard life table (rulebook e0 of the census year) times a county
@@ -978,12 +999,13 @@ def _calibrate(prep: _Prepared, census: Census, start: int) -> Calibration:
        with its inverse), resident with the 2000–2010 residual migration, registered with
        ``migration.net_rate``; registered scaled to the register's county totals.
     """
-    key = hashlib.sha256(f"{prep.key}|{census.sha256}|{census.date}|{start}".encode()).hexdigest()
+    base = base or {}
+    key = hashlib.sha256(f"{prep.key}|{census.sha256}|{census.date}|{start}|{sorted(base.items())}".encode()).hexdigest()
     if key in _CAL_CACHE:
         return _CAL_CACHE[key]
     cy = census.date.year
     years = np.arange(min(start, cy - _FERT_WINDOW), max(start, cy) + 2)
-    row0, asm = _census_assumptions(years)
+    row0, asm = _census_assumptions(years, base)
     model = _mortality_from(ParamArrays(years, row0))
     yi = int(cy - years[0])
     codes = prep.county_codes
@@ -1103,7 +1125,7 @@ def calibrate(register: Any, pa: ParamArrays | None = None, census: Census | Non
     Calibration
     """
     start = int(pa.years[0]) if pa is not None else int(register.year)
-    return _calibrate(_prepare(register), census or default_census(), start)
+    return _calibrate(_prepare(register), census or default_census(), start, _base_values(pa))
 
 
 # --------------------------------------------------------------------------------------
@@ -1534,7 +1556,8 @@ def _run(register: Any, pa: ParamArrays, asm: _Assumptions, variant: str, calibr
     model = _mortality_from(pa)
     c = len(prep.county_codes)
     start = int(pa.years[0])
-    cal = _calibrate(prep, census or default_census(), start) if calibrate else _stationary(prep, pa, asm, model)
+    cal = (_calibrate(prep, census or default_census(), start, _base_values(pa)) if calibrate
+           else _stationary(prep, pa, asm, model))
     n = asm.n
     t = len(pa.years)
     # registered and resident as one stack of 2C counties (same fertility and mortality)

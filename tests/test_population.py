@@ -12,7 +12,6 @@ from qzfp.errors import ParameterError
 from qzfp.population import (
     AGES,
     INDICATORS,
-    calibrate,
     demography_param_arrays,
     fertility_pattern,
     life_table,
