@@ -35,6 +35,7 @@ from .staffing import (
     eligibility_age_factor,
     param,
     population_array,
+    population_for_rule,
     tidy_index,
 )
 from .workload import ACTIVITY_DAYS, election_years, training_plan
@@ -128,6 +129,7 @@ BUDGET_PATHS: tuple[str, ...] = (
     *(line.rule_path for line in LINES),
     "costs.allowance_indexation_rate",
     "reward_assistance.eligible_share",
+    "reward_assistance.reads_resident_population",
     "reward_assistance.eligibility_age",
     "migrants.out_association.per_county",
     "insurance.insured_share_women_15_49",
@@ -318,7 +320,9 @@ def budget(pop: Any, st: StaffingResult, pa: ParamArrays) -> BudgetResult:
     col = lambda a: a[:, :, None]  # noqa: E731  (N, T) -> (N, T, 1)
 
     # Σ over the rural villages of each county: the mask is applied block by block in the sum
-    eligible = st.village_to_county(village("village_aged_60plus"), rural) * col(p("reward_assistance.eligible_share"))
+    aged = population_for_rule(pop, pa, "reward_assistance.reads_resident_population", "village", "aged_60plus",
+                               t, v, pa.n)
+    eligible = st.village_to_county(aged, rural) * col(p("reward_assistance.eligible_share"))
     age_factor = eligibility_age_factor(pop, pa, n)
     if age_factor is not None:  # eligibility age other than 60: persons of eligible age
         eligible = eligible * age_factor

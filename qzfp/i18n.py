@@ -180,6 +180,39 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "col.townships_short_of_staff": ("Townships with WISN ratio < 1", "WISN比值小于1的乡镇数"),
     "col.budget_yuan": ("Budget [yuan]", "预算（元）"),
     "col.budget_per_capita_yuan": ("Budget per person [yuan]", "人均预算（元）"),
+    "col.sex": ("Sex", "性别"),
+    "col.age_group": ("Age group", "年龄组"),
+    "col.census": ("Census [persons]", "普查（人）"),
+    "col.model": ("Model [persons]", "模型（人）"),
+    "col.difference_pct": ("Difference [%]", "差异（%）"),
+    "col.census_row": ("Census row used", "所用普查行"),
+    "col.tfr_registered": ("TFR, registered", "总和生育率（户籍）"),
+    "col.tfr_resident": ("TFR, resident", "总和生育率（常住）"),
+    "col.e0_male": ("e0 male [years]", "男性预期寿命（岁）"),
+    "col.e0_female": ("e0 female [years]", "女性预期寿命（岁）"),
+    "col.e0_bounded": ("e0 at the band edge", "预期寿命取边界值"),
+    "col.cbr_census_permille": ("Birth rate, census [‰]", "出生率，普查（‰）"),
+    "col.cbr_fitted_permille": ("Birth rate, fitted [‰]", "出生率，拟合（‰）"),
+    "col.cbr_projected_permille": ("Birth rate, projected [‰]", "出生率，预测（‰）"),
+    "col.cdr_census_permille": ("Death rate, census [‰]", "死亡率，普查（‰）"),
+    "col.cdr_fitted_permille": ("Death rate, fitted [‰]", "死亡率，拟合（‰）"),
+    "col.cdr_projected_permille": ("Death rate, projected [‰]", "死亡率，预测（‰）"),
+    "col.resident_migration_permille": ("Resident net migration [‰/year]", "常住人口净迁移率（‰/年）"),
+    "col.census_resident": ("Census resident [persons]", "普查常住人口（人）"),
+    "col.census_registered": ("Census registered [persons]", "普查户籍人口（人）"),
+    "col.register_factor": ("Register ÷ census", "登记册÷普查"),
+    "col.total_projected": ("Projected [persons]", "预测（人）"),
+    "col.total_census": ("Census [persons]", "普查（人）"),
+    "col.total_difference_pct": ("Difference [%]", "差异（%）"),
+    "col.share_60plus_projected": ("60+ projected [%]", "60岁及以上，预测（%）"),
+    "col.share_60plus_census": ("60+ census [%]", "60岁及以上，普查（%）"),
+    "col.share_60plus_difference_pp": ("60+ difference [points]", "60岁及以上差异（百分点）"),
+    "col.share_65plus_projected": ("65+ projected [%]", "65岁及以上，预测（%）"),
+    "col.share_65plus_census": ("65+ census [%]", "65岁及以上，普查（%）"),
+    "col.share_65plus_difference_pp": ("65+ difference [points]", "65岁及以上差异（百分点）"),
+    "col.dissimilarity_pct": ("Dissimilarity index [%]", "相异指数（%）"),
+    "col.resident_population": ("Resident population [persons]", "常住人口（人）"),
+    "col.resident_aged_60plus": ("Resident aged 60+ [persons]", "常住60岁及以上（人）"),
     "col.change_pct": ("Change [%]", "变化（%）"),
     "col.townships": ("Townships", "乡镇（街道）数"),
     "col.mean_population": ("Mean population [persons]", "平均人口（人）"),
@@ -1017,6 +1050,46 @@ _ENTRIES: dict[str, tuple[str, str]] = {
         "The before/after comparison needs the packaged example register, which holds the "
         "townships before and after 2006; this scenario uses its own register.",
         "调整前后的比较需要内置示例底册（含2006年调整前后的乡镇）；本方案使用自定义底册。",
+    ),
+    "nb.population.h_quality": ("How good is this projection", "预测的可靠性"),
+    "nb.population.quality_intro": (
+        "The base population is the census ({census_date}, {census_rows}) moved to 1 January "
+        "{start_year} by the model's own births, deaths and migration. Below: that base "
+        "projected forward again to the census moment against the census, by sex and age "
+        "group (city); the rates fitted to each county's census row; and, when the scenario "
+        "names a later census (census_check), the projection against it.",
+        "基础人口取自人口普查（{census_date}，{census_rows}），以模型自身的出生、死亡和迁移推算到"
+        "{start_year}年1月1日。下表依次为：该基础人口再向前推算到普查时点与普查的比较（全市，"
+        "按性别和年龄组）；各县按普查拟合的生育、死亡和迁移；以及方案指定后一次普查"
+        "（census_check）时预测与普查的比较。",
+    ),
+    "nb.population.quality_base": (
+        "Model against the census at the census moment, city",
+        "普查时点模型与普查对比（全市）",
+    ),
+    "nb.population.quality_base_na": (
+        "The census moment ({census_date}) is outside the projected years; the base cannot "
+        "be compared with it here.",
+        "普查时点（{census_date}）不在预测年份内，此处无法比较。",
+    ),
+    "nb.population.quality_rates": (
+        "Fitted rates by county. Births are estimated by reverse survival of the children "
+        "aged 1–4 (the census under-counts infants and census-year births); life expectancy "
+        "is fitted to the census death rate within {e0_min:g}–{e0_max:g} years.",
+        "各县拟合结果。出生数按普查1–4岁儿童反推（普查对婴儿和普查年度出生存在漏报）；"
+        "预期寿命按普查死亡率拟合，限定在{e0_min:g}–{e0_max:g}岁之间。",
+    ),
+    "nb.population.quality_check": (
+        "Resident projection against the later census of {check_date}.",
+        "常住人口预测与{check_date}人口普查的比较。",
+    ),
+    "nb.population.quality_nocheck": (
+        "No later census is named (scenario key census_check).",
+        "方案未指定后一次人口普查（census_check）。",
+    ),
+    "nb.population.quality_notes": (
+        "Census table notes: {notes}",
+        "普查表说明：{notes}",
     ),
     "nb.population.view_pre2006": ("Before 2006", "2006年调整前"),
     "nb.population.view_2006": ("After the 2006 adjustment", "2006年调整后"),

@@ -691,6 +691,52 @@ def population_threshold(results: Results) -> pd.DataFrame:
     return show_table(wide, lang, caption=t("nb.population.threshold_caption", lang))
 
 
+def population_quality(results: Results) -> dict[str, pd.DataFrame | None]:
+    """How good is this projection: the base against the census at the census moment, the
+    rates fitted per county, and the projection against a later census (``census_check``)."""
+    from .backtest import base_against_census
+
+    lang = _lang(results)
+    start, _ = _years(results)
+    pop = results.arrays.population
+    cal = pop.calibration
+    heading(t("nb.population.h_quality", lang))
+    if cal is None or cal.census is None:
+        return {}
+    rows = ", ".join(sorted(set(str(x) for x in cal.source)))
+    _say("nb.population.quality_intro", lang, census_date=cal.census.date.isoformat(), census_rows=rows,
+         start_year=start)
+    base = base_against_census(pop)
+    if len(base):
+        show_table(base, lang, decimals={"difference_pct": 1},
+                   caption=t("nb.population.quality_base", lang))
+    else:
+        _say("nb.population.quality_base_na", lang, census_date=cal.census.date.isoformat())
+    pa = results.arrays.pa
+    fit = results.census_fit.copy()
+    fit["county"] = _county_names(results, fit["county_code"].astype(str).tolist())
+    fit = fit.drop(columns=["county_code"])
+    _say("nb.population.quality_rates", lang, e0_min=float(pa["demography.mortality.county_e0_min"][0, 0]),
+         e0_max=float(pa["demography.mortality.county_e0_max"][0, 0]))
+    show_table(fit, lang, decimals={c: (2 if ("tfr" in c or "permille" in c or "factor" in c) else 1)
+                                    for c in fit.columns if c not in ("census_resident", "census_registered")})
+    relevant = [n for n in cal.census.notes if any(f"code {c} " in n.message for c in pop._prep.county_codes)]
+    if relevant:
+        _say("nb.population.quality_notes", lang, notes="; ".join(n.message for n in relevant))
+    check = results.census_check
+    if check is None:
+        _say("nb.population.quality_nocheck", lang)
+    else:
+        _say("nb.population.quality_check", lang, check_date=str(results.scenario.params["census_check_date"]))
+        check = check.copy()
+        codes = check["county_code"].astype(str).tolist()
+        check["county"] = _county_names(results, codes[:-1]) + [t("app.city", lang)]
+        show_table(check.drop(columns=["county_code"]), lang,
+                   decimals={c: 2 for c in check.columns if c.endswith(("_pct", "_pp", "projected", "census"))
+                             and not c.startswith("total_")} | {"total_difference_pct": 2})
+    return {"base": base, "fit": fit, "check": check}
+
+
 def _register_sizes(reg: Any) -> dict[str, float]:
     pop = np.asarray(reg.township_population(), dtype=float)
     return {"townships": len(pop), "mean_population": float(pop.mean()),

@@ -1125,7 +1125,8 @@ def calibrate(register: Any, pa: ParamArrays | None = None, census: Census | Non
     Calibration
     """
     start = int(pa.years[0]) if pa is not None else int(register.year)
-    return _calibrate(_prepare(register), census or default_census(), start, _base_values(pa))
+    census = census or getattr(register, "census", None) or default_census()
+    return _calibrate(_prepare(register), census, start, _base_values(pa))
 
 
 # --------------------------------------------------------------------------------------
@@ -1556,7 +1557,8 @@ def _run(register: Any, pa: ParamArrays, asm: _Assumptions, variant: str, calibr
     model = _mortality_from(pa)
     c = len(prep.county_codes)
     start = int(pa.years[0])
-    cal = (_calibrate(prep, census or default_census(), start, _base_values(pa)) if calibrate
+    census = census or getattr(register, "census", None) or default_census()
+    cal = (_calibrate(prep, census, start, _base_values(pa)) if calibrate
            else _stationary(prep, pa, asm, model))
     n = asm.n
     t = len(pa.years)
@@ -1614,8 +1616,8 @@ def project(register: Any, pa: ParamArrays, *, variant: str = "medium", calibrat
         fitted to the census (default).  ``False`` starts from the stationary population of
         the start-year life table with county multipliers 1 (for analytical checks).
     census : Census, optional
-        Census table of the base (:func:`qzfp.census.load_census`); the shipped 2010 table
-        when omitted.
+        Census table of the base (:func:`qzfp.census.load_census`); when omitted the
+        register's ``census`` (set from a scenario's ``census`` key), else the shipped 2010 table.
 
     Returns
     -------

@@ -28,6 +28,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -193,6 +194,9 @@ class Register:
         Reference year of the populations.
     village_township, village_county, township_county : np.ndarray
         Row indices (int64) into ``townships``/``counties`` for each village/township.
+    census : qzfp.census.Census or None
+        Census table of the base population of the counties (None: the shipped 2010 census);
+        set from a scenario's ``census`` key.
     """
 
     counties: pd.DataFrame
@@ -204,6 +208,7 @@ class Register:
     village_township: np.ndarray
     village_county: np.ndarray
     township_county: np.ndarray
+    census: Any = None
 
     @classmethod
     def from_tables(cls, counties: pd.DataFrame, townships: pd.DataFrame,

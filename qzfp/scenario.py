@@ -127,6 +127,18 @@ SCENARIO_KEYS: dict[str, KeySpec] = {
     "lang": KeySpec(str, "en", "report language: en or zh", choices=("en", "zh")),
     "output_dir": KeySpec(str, "reports", "where qzfp run writes <scenario_name>/"),
     "register": KeySpec(str, "", 'register file or folder (CSV/XLSX); "" for the packaged example'),
+    "census": KeySpec(
+        str, "", 'census age-sex table of the base (CSV, shipped layout); "" for the 2010 census'
+    ),
+    "census_date": KeySpec(
+        str, "", 'reference date of the census table (YYYY-MM-DD); "" for 2010-11-01'
+    ),
+    "census_check": KeySpec(
+        str, "", 'later census table (same layout) to check the projection against; "" for none'
+    ),
+    "census_check_date": KeySpec(
+        str, "2020-11-01", "reference date of the census_check table (YYYY-MM-DD)"
+    ),
     "township_plan": KeySpec(
         str, "", 'township merge plan CSV applied before projecting; "" for none'
     ),
@@ -159,6 +171,9 @@ SCENARIO_KEYS: dict[str, KeySpec] = {
     ),
     "overrides": KeySpec(dict, {}, "rulebook path -> value (from start_year) or {date: value}"),
 }
+
+#: Scenario keys holding a date (an unquoted YAML date is read as text).
+DATE_KEYS = ("census_date", "census_check_date")
 
 _TYPE_NAMES = {
     str: "a text",
@@ -303,6 +318,11 @@ def _check_key(key: str, value: Any, where: str) -> list[Problem]:
         probs.append(
             Problem(loc, f'{value!r} cannot be a folder name (no / \\ : * ? " < > |, not empty)')
         )
+    if key in DATE_KEYS and value:
+        try:
+            dt.date.fromisoformat(value.strip())
+        except ValueError:
+            probs.append(Problem(loc, f"expected a date YYYY-MM-DD, got {value!r}"))
     if key in ("output_dir",) and not value.strip():
         probs.append(Problem(loc, "must not be empty"))
     if key == "compare_with":
@@ -384,6 +404,8 @@ def _resolve_mapping(
                 )
             )
             continue
+        if key in DATE_KEYS and isinstance(value, dt.date):
+            value = value.isoformat()  # YAML reads an unquoted date as a date
         p = _check_key(key, value, where)
         if p:
             problems.extend(p)

@@ -9,6 +9,7 @@ case into the tidy tables that notebooks and reports show.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from functools import cached_property
@@ -18,7 +19,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .backtest import check_against_census, fitted_rates
 from .budget import BudgetResult, budget, budget_table, totals_table
+from .census import CENSUS_2010_DATE, Census, CensusError, default_census, load_census
 from .errors import Problem, RegisterError
 from .paramarrays import ParamArrays
 from .population import PopulationResult, project
@@ -70,7 +73,39 @@ def prepare_register(scenario: Scenario, register: Register | None = None) -> Re
         register, _ = merge_to_target(register, int(p["merge_target"]))
     if int(p.get("village_merge_below") or 0) > 0:
         register, _ = consolidate_villages(register, int(p["village_merge_below"]))
+    if p.get("census") or p.get("census_date"):
+        register = dataclasses.replace(register, census=scenario_census(scenario))
     return register
+
+
+def _census_file(scenario: Scenario, key: str) -> Path:
+    raw = scenario.params[key]
+    path = _resolve(raw, scenario.path)
+    if not path.is_file():
+        raise CensusError(Problem(f"{scenario.path or scenario.name}:{key}", f"census table {raw} does not exist"))
+    return path
+
+
+def scenario_census(scenario: Scenario) -> Census:
+    """The census table of a scenario's base (``census``, ``census_date``; the shipped 2010 one)."""
+    p = scenario.params
+    if not p.get("census"):
+        if p.get("census_date") and p["census_date"] != CENSUS_2010_DATE.isoformat():
+            raise CensusError(Problem(f"{scenario.path or scenario.name}:census_date",
+                                      "a census date needs its census table (key census)"))
+        return default_census()
+    if not p.get("census_date"):
+        raise CensusError(Problem(f"{scenario.path or scenario.name}:census_date",
+                                  "the census table's reference date is needed (YYYY-MM-DD)"))
+    return load_census(_census_file(scenario, "census"), p["census_date"])
+
+
+def scenario_census_check(scenario: Scenario) -> Census | None:
+    """The later census table a scenario's projection is checked against (None when not set)."""
+    p = scenario.params
+    if not p.get("census_check"):
+        return None
+    return load_census(_census_file(scenario, "census_check"), p.get("census_check_date") or "")
 
 
 def _resolve(raw: str, scenario_path: Path | None) -> Path:
@@ -187,6 +222,25 @@ class Results:
         return df
 
     @cached_property
+    def population_age(self) -> pd.DataFrame:
+        """County population by year, basis (registered 户籍 / resident 常住), sex and single
+        year of age: ``year, county_code, basis, sex, age, persons`` [person]."""
+        return self.arrays.population.population_age()
+
+    @cached_property
+    def census_fit(self) -> pd.DataFrame:
+        """Per county: the census row used, fitted TFR and e0, census and fitted rates,
+        resident migration and the register's factor (see ``docs/population.md``)."""
+        return fitted_rates(self.arrays.population)
+
+    @cached_property
+    def census_check(self) -> pd.DataFrame | None:
+        """The resident projection against the scenario's ``census_check`` table (None when
+        the scenario names none): totals, 60+ and 65+ shares, index of dissimilarity."""
+        later = scenario_census_check(self.scenario)
+        return None if later is None else check_against_census(self.arrays.population, later)
+
+    @cached_property
     def population_townships(self) -> pd.DataFrame:
         """Township indicators per year [person]."""
         return self.arrays.population.townships()
@@ -295,6 +349,8 @@ class Results:
             "population_villages": self.population,
             "population_townships": self.population_townships,
             "population_counties": self.population_counties,
+            "population_age": self.population_age,
+            "census_fit": self.census_fit,
             "staffing": self.staffing,
             "workload": self.workload,
             "budget": self.budget,

@@ -58,6 +58,9 @@ STAFFING_PATHS: tuple[str, ...] = (
     "migrants.out_association.per_county",
     "members.per_1000_population",
     "members.volunteers_per_village",
+    "village.vice_president.reads_resident_population",
+    "township.vice_president.reads_resident_population",
+    "members.reads_resident_population",
 )
 """Rulebook paths read by :func:`staffing`."""
 
@@ -120,6 +123,34 @@ def population_array(pop: Any, name: str, t: int, m: int) -> np.ndarray:
     return arr
 
 
+def population_for_rule(pop: Any, pa: ParamArrays, basis_path: str, level: str, indicator: str,
+                        t: int, m: int, n: int) -> np.ndarray:
+    """The population a rule reads: registered (户籍) or resident (常住) by its basis parameter.
+
+    Parameters
+    ----------
+    pop : PopulationResult-like
+        Has ``{level}_{indicator}`` and, when a rule reads it, ``{level}_resident_{indicator}``.
+    basis_path : str
+        The rule's ``reads_resident_population`` parameter (bool, per set and year).
+    level : {"village", "township"}
+    indicator : {"pop", "aged_60plus"}
+    t, m, n : int
+        Years, units and parameter sets.
+
+    Returns
+    -------
+    numpy.ndarray
+        (N, T, M) persons [person]: per parameter set and year the resident array where the
+        parameter is true, the registered one elsewhere.
+    """
+    registered = population_array(pop, f"{level}_{indicator}", t, m)
+    flag = param(pa, basis_path, n)[:, :, None] > 0.5
+    if not flag.any():
+        return registered
+    return np.where(flag, population_array(pop, f"{level}_resident_{indicator}", t, m), registered)
+
+
 def check_years(pop: Any, pa: ParamArrays) -> np.ndarray:
     """Years of the population; ``ParameterError`` if the parameters cover other years."""
     years = np.asarray(pop.years, dtype=int)
@@ -156,7 +187,8 @@ class StaffingResult:
     register : Register-like
         The register the population was projected on.
     village_pop, township_pop, county_pop : numpy.ndarray, (N, T, V) / (N, T, S) / (N, T, C)
-        Population [person] (county = sum of its townships).
+        Registered (户籍) population [person] (county = sum of its townships); each rule
+        reads the population its ``reads_resident_population`` parameter names.
     village_vice_presidents : numpy.ndarray, shape (N, T, V)
         Village vice-president posts [post].
     at_or_above_threshold : numpy.ndarray of bool, shape (N, T, V)
@@ -188,8 +220,14 @@ class StaffingResult:
     out_migrant_associations: np.ndarray
     members_per_1000: np.ndarray
     volunteers_per_village: np.ndarray
+    member_base_pop: np.ndarray | None = None
 
     # ---- shapes
+    @property
+    def _members_pop(self) -> np.ndarray:
+        """The population members are counted in (``members.reads_resident_population``)."""
+        return self.village_pop if self.member_base_pop is None else self.member_base_pop
+
     @property
     def n(self) -> int:
         """Number of parameter sets N."""
@@ -211,7 +249,7 @@ class StaffingResult:
     @property
     def village_members(self) -> np.ndarray:
         """Association members per village [person], (N, T, V)."""
-        return self.village_pop * (self.members_per_1000 / 1000.0)[:, :, None]
+        return self._members_pop * (self.members_per_1000 / 1000.0)[:, :, None]
 
     @property
     def village_volunteers(self) -> np.ndarray:
@@ -221,7 +259,7 @@ class StaffingResult:
     @property
     def township_members(self) -> np.ndarray:
         """Association members per township [person], (N, T, S)."""
-        return self.to_township(self.village_pop) * (self.members_per_1000 / 1000.0)[:, :, None]
+        return self.to_township(self._members_pop) * (self.members_per_1000 / 1000.0)[:, :, None]
 
     @property
     def township_volunteers(self) -> np.ndarray:
@@ -324,12 +362,16 @@ def staffing(pop: Any, pa: ParamArrays) -> StaffingResult:
             )
         )
 
-    at_or_above = vpop >= p("village.vice_president.population_threshold")
+    v_rule = population_for_rule(pop, pa, "village.vice_president.reads_resident_population", "village", "pop",
+                                 t, v, n)
+    at_or_above = v_rule >= p("village.vice_president.population_threshold")
     village_vp = np.where(at_or_above, p("village.vice_president.posts_per_village"), 0.0)
 
     step = p("township.vice_president.extra_post_population_step")
     above = p("township.vice_president.extra_post_above_population")
-    excess = np.maximum(tpop - above, 0.0)
+    t_rule = population_for_rule(pop, pa, "township.vice_president.reads_resident_population", "township", "pop",
+                                 t, s, n)
+    excess = np.maximum(t_rule - above, 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         extra = np.where(step > 0, np.floor(excess / np.where(step > 0, step, 1.0)), 0.0)
     base = np.broadcast_to(p("township.vice_president.posts_per_township"), (n, t, s)).copy()
@@ -361,6 +403,8 @@ def staffing(pop: Any, pa: ParamArrays) -> StaffingResult:
         migrant_associations=assoc,
         out_migrant_associations=np.broadcast_to(p("migrants.out_association.per_county"), (n, t, c)).copy(),
         members_per_1000=param(pa, "members.per_1000_population", n).copy(),
+        member_base_pop=np.broadcast_to(population_for_rule(
+            pop, pa, "members.reads_resident_population", "village", "pop", t, v, n), (n, t, v)),
         volunteers_per_village=param(pa, "members.volunteers_per_village", n).copy(),
     )
 

@@ -56,6 +56,7 @@ from .staffing import (
     eligibility_age_factor,
     param,
     population_array,
+    population_for_rule,
     tidy_index,
 )
 
@@ -129,6 +130,7 @@ DRIVER_PATHS: tuple[str, ...] = (
     "activities.population_school.share_of_villages",
     "activities.harmonious_family.households_per_village",
     "reward_assistance.eligible_share",
+    "reward_assistance.reads_resident_population",
     "reward_assistance.eligibility_age",
     "migrants.out_association.per_county",
     "shaoshengkuaifu.households_per_10000_rural",
@@ -416,7 +418,8 @@ def _volumes(pop: Any, st: StaffingResult, pa: ParamArrays) -> dict[str, dict[st
 
     one = np.ones((1, 1, 1))
     rural = ~np.asarray(reg.villages["urban"], dtype=bool)
-    aged_rural = village("village_aged_60plus") * rural
+    aged_rural = population_for_rule(pop, pa, "reward_assistance.reads_resident_population", "village",
+                                     "aged_60plus", t, v, pa.n) * rural
     age_factor = eligibility_age_factor(pop, pa, n)
     if age_factor is not None:  # eligibility age other than 60: persons of eligible age
         aged_rural = aged_rural * age_factor[:, :, np.asarray(reg.village_county, dtype=np.intp)]

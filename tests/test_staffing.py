@@ -53,6 +53,9 @@ BASE = {
     "migrants.out_association.per_county": 1,
     "members.per_1000_population": 70,
     "members.volunteers_per_village": 10,
+    "village.vice_president.reads_resident_population": 0,
+    "township.vice_president.reads_resident_population": 0,
+    "members.reads_resident_population": 0,
 }
 
 

@@ -58,6 +58,7 @@ NOTEBOOKS: dict[str, tuple[str, str, list[str]]] = {
             "qn.population_townships(results);",
             "qn.population_threshold(results);",
             "qn.population_adjustment_2006(results);",
+            "qn.population_quality(results);",
         ],
     ),
     "02_staffing_workload": (
