@@ -180,7 +180,6 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "col.townships_short_of_staff": ("Townships with WISN ratio < 1", "WISN比值小于1的乡镇数"),
     "col.budget_yuan": ("Budget [yuan]", "预算（元）"),
     "col.budget_per_capita_yuan": ("Budget per person [yuan]", "人均预算（元）"),
-    "col.sex": ("Sex", "性别"),
     "col.age_group": ("Age group", "年龄组"),
     "col.census": ("Census [persons]", "普查（人）"),
     "col.model": ("Model [persons]", "模型（人）"),
