@@ -400,3 +400,93 @@ def test_the_monte_carlo_e0_random_walk_has_variance_t_sigma_squared_in_year_t()
     # and the paths' deaths differ from the central projection only from the second year on
     assert np.allclose(r.county_deaths[:, 0], project(reg, pa).county_deaths[0, 0])
     assert not np.allclose(r.county_deaths[:, 1], project(reg, pa).county_deaths[0, 1])
+
+
+# --- scenarios: rules that read the resident population, re-basing, the census check -----
+
+
+def test_a_threshold_that_reads_the_resident_population_gives_posts_to_the_villages_whose_residents_reach_it():
+    import qzfp
+    from qzfp.scenario import Scenario
+
+    resident = qzfp.simulate(Scenario.from_parameters(
+        horizon=4, overrides={"village.vice_president.reads_resident_population": True}))
+    registered = qzfp.simulate(Scenario.from_parameters(horizon=4))
+    pop = resident.arrays.population
+    threshold = 500
+    for year_index in (0, 4):
+        res_villages = pop.village("resident_pop")[0, year_index]
+        reg_villages = pop.village("pop")[0, year_index]
+        posts_res = resident.arrays.staffing.village_vice_presidents[0, year_index]
+        posts_reg = registered.arrays.staffing.village_vice_presidents[0, year_index]
+        assert posts_res.sum() == (res_villages >= threshold).sum()
+        assert posts_reg.sum() == (reg_villages >= threshold).sum()
+    # Quzhou's registered population exceeds its resident one: fewer villages reach 500 residents
+    assert posts_res.sum() < posts_reg.sum()
+
+
+def test_reward_assistance_that_reads_the_resident_population_pays_for_the_resident_aged_60_plus():
+    import qzfp
+    from qzfp.scenario import Scenario
+
+    flag = "reward_assistance.reads_resident_population"
+    a = qzfp.simulate(Scenario.from_parameters(horizon=2, overrides={flag: True})).budget
+    b = qzfp.simulate(Scenario.from_parameters(horizon=2)).budget
+    line = "reward_assistance"
+    ra, rb = (x[x["line"] == line].groupby("county_code")["amount_yuan"].sum() for x in (a, b))
+    pop = qzfp.simulate(Scenario.from_parameters(horizon=2)).arrays.population
+    ind = pop.county_indicators()
+    ratio = (ind["resident_aged_60plus"][0] / ind["aged_60plus"][0]).mean(axis=0)  # (C,) both years alike
+    # rural 60+ of each county scale by the county's resident/registered ratio of the 60+
+    np.testing.assert_allclose((ra / rb).to_numpy(), ratio, rtol=0.02)
+
+
+def test_a_scenario_checks_its_projection_against_a_later_census_it_names(tmp_path):
+    import qzfp
+    from qzfp.scenario import load_scenario
+
+    rows = [x for x in census_rows() if x["code"] in QUZHOU]
+    write_census(tmp_path / "later.csv", rows)  # the 2010 table standing in as a "later" one
+    (tmp_path / "check.yaml").write_text(
+        "extends: baseline\nscenario_name: check\nhorizon: 6\n"
+        "census_check: later.csv\ncensus_check_date: 2010-11-01\n", encoding="utf-8")
+    results = qzfp.simulate(load_scenario(tmp_path / "check.yaml"))
+    check = results.census_check
+    assert check is not None and list(check["county_code"]) == QUZHOU + ["all"]
+    assert check["total_census"].iloc[-1] == sum(int(r["resident"]) for r in rows)
+
+
+def test_census_keys_with_a_missing_file_or_a_bad_date_are_clear_errors_naming_the_key(tmp_path):
+    import qzfp
+    from qzfp.errors import QzfpError
+    from qzfp.scenario import load_scenario
+
+    (tmp_path / "a.yaml").write_text("extends: baseline\ncensus: nowhere.csv\ncensus_date: 2020-11-01\n",
+                                     encoding="utf-8")
+    with pytest.raises(QzfpError, match=r"a.yaml:census: census table nowhere.csv does not exist"):
+        qzfp.simulate(load_scenario(tmp_path / "a.yaml"))
+    (tmp_path / "b.yaml").write_text("extends: baseline\ncensus_check_date: 1st of November\n", encoding="utf-8")
+    with pytest.raises(QzfpError, match=r"b.yaml:census_check_date: expected a date YYYY-MM-DD"):
+        load_scenario(tmp_path / "b.yaml")
+    write_census(tmp_path / "c.csv", census_rows()[:3])
+    (tmp_path / "c.yaml").write_text("extends: baseline\ncensus: c.csv\n", encoding="utf-8")
+    with pytest.raises(QzfpError, match=r"c.yaml:census_date: the census table's reference date is needed"):
+        qzfp.simulate(load_scenario(tmp_path / "c.yaml"))
+
+
+def test_a_scenario_rebased_on_another_census_table_starts_from_that_table(tmp_path):
+    import qzfp
+    from qzfp.scenario import load_scenario
+
+    rows = [dict(x) for x in census_rows() if x["code"] in QUZHOU]
+    for r in rows:  # every count doubled: the resident base doubles, the registered one is the register's
+        for k in r:
+            if k.startswith(("m_", "f_")) or k in ("resident", "registered"):
+                r[k] = str(2 * int(r[k]))
+    write_census(tmp_path / "double.csv", rows)
+    (tmp_path / "d.yaml").write_text("extends: baseline\nhorizon: 5\ncensus: double.csv\ncensus_date: 2010-11-01\n",
+                                     encoding="utf-8")
+    doubled = qzfp.simulate(load_scenario(tmp_path / "d.yaml")).arrays.population
+    plain = qzfp.simulate(load_scenario("baseline")).arrays.population
+    np.testing.assert_allclose(doubled.county_pop_resident[0, 0], 2 * plain.county_pop_resident[0, 0], rtol=1e-9)
+    np.testing.assert_allclose(doubled.county_pop[0, 0], plain.county_pop[0, 0], rtol=1e-9)
