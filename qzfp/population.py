@@ -82,6 +82,8 @@ INDICATORS = (
     "resident_pop",
     "resident_aged_60plus",
 )
+#: Indicators of the registered population computed together (the resident ones on demand).
+_BASE_INDICATORS = INDICATORS[:7]
 #: Population bases of :meth:`PopulationResult.population_age` (户籍 and 常住).
 BASES = ("registered", "resident")
 _TABLE_COLUMNS = {
@@ -1183,11 +1185,16 @@ class PopulationResult:
     _city_ind: dict = field(default_factory=dict, repr=False)
     _below: dict = field(default_factory=dict, repr=False)
     _source: Any = field(default=None, repr=False)
+    _resident: Any = field(default=None, repr=False)
 
     # -- county arrays (computed lazily for percentile results) ---------------------------
     def _county_array(self, name: str) -> np.ndarray:
         if name not in self._arrays:
-            self._arrays[name] = np.percentile(getattr(self._source, name), self.quantiles, axis=0)
+            if self._source is not None:
+                self._arrays[name] = np.percentile(getattr(self._source, name), self.quantiles, axis=0)
+            elif name.endswith("_resident") and self._resident is not None:
+                asm, model = self._resident
+                self._arrays.update(_project_resident(self.calibration, asm, model, len(self.years)))
         return self._arrays[name]
 
     @property
@@ -1303,7 +1310,7 @@ class PopulationResult:
         if ("village", indicator) in self._below:
             return
         if self._source is None:
-            inds = INDICATORS if indicator in ("pop", "births", "deaths", "net_migration") else (indicator,)
+            inds = _BASE_INDICATORS if indicator in ("pop", "births", "deaths", "net_migration") else (indicator,)
             if indicator == "resident_pop":
                 inds = ("pop", "resident_pop")
             elif indicator == "resident_aged_60plus":
@@ -1562,30 +1569,18 @@ def _run(register: Any, pa: ParamArrays, asm: _Assumptions, variant: str, calibr
            else _stationary(prep, pa, asm, model))
     n = asm.n
     t = len(pa.years)
-    # registered and resident as one stack of 2C counties (same fertility and mortality)
-    mig = np.concatenate([np.broadcast_to(asm.mig_rate[:, :, None], asm.mig_rate.shape + (c,)),
-                          asm.res_adj[:, :, None] + cal.resident_migration[None, None, :]], axis=2)
-    base = np.concatenate([cal.base_pop, cal.base_resident])
-    out = _kernel(
-        np.broadcast_to(base, (n,) + base.shape),
-        np.concatenate([np.broadcast_to(prep.county_inm0, (n, c)), np.zeros((n, c))], axis=1),
-        asm, np.asarray(cal.fert_mult).reshape(-1), np.concatenate([cal.mort_mult, cal.mort_mult]),
-        model, t, None, mig,
-    )
-    reg, res = slice(0, c), slice(c, 2 * c)
+    mig = np.broadcast_to(asm.mig_rate[:, :, None], asm.mig_rate.shape + (c,))
+    out = _kernel(np.broadcast_to(cal.base_pop, (n,) + cal.base_pop.shape), np.broadcast_to(prep.county_inm0, (n, c)),
+                  asm, np.asarray(cal.fert_mult)[0], cal.mort_mult, model, t, None, mig)
     return PopulationResult(
         years=np.asarray(pa.years),
         register=register,
         _arrays={
-            "county_pop": out["pop"][:, :t, reg],
-            "county_births": out["births"][:, :, reg],
-            "county_deaths": out["deaths"][:, :, reg],
-            "county_net_migration": out["net_migration"][:, :, reg],
-            "county_in_migrants": out["in_migrants"][:, :t, reg],
-            "county_pop_resident": out["pop"][:, :t, res],
-            "county_births_resident": out["births"][:, :, res],
-            "county_deaths_resident": out["deaths"][:, :, res],
-            "county_net_migration_resident": out["net_migration"][:, :, res],
+            "county_pop": out["pop"][:, :t],
+            "county_births": out["births"],
+            "county_deaths": out["deaths"],
+            "county_net_migration": out["net_migration"],
+            "county_in_migrants": out["in_migrants"][:, :t],
             "e0_assumed": np.broadcast_to(asm.e0, (n, t, 2)),
         },
         variant=variant,
@@ -1593,8 +1588,20 @@ def _run(register: Any, pa: ParamArrays, asm: _Assumptions, variant: str, calibr
         census=cal.census,
         _prep=prep,
         _alloc=_allocation_params(pa, t),
-        _end_pop=out["pop"][:, t, reg].sum(axis=(-2, -1)),
+        _end_pop=out["pop"][:, t].sum(axis=(-2, -1)),
+        _resident=(asm, model),
     )
+
+
+def _project_resident(cal: Calibration, asm: _Assumptions, model: _MortalityModel, t: int) -> dict[str, np.ndarray]:
+    """The resident (常住) projection of a result: the same step from the resident base with the
+    county's resident migration and fertility (run on first access of a resident array)."""
+    n, c = asm.n, len(cal.mort_mult)
+    mig = asm.res_adj[:, :, None] + cal.resident_migration[None, None, :]
+    out = _kernel(np.broadcast_to(cal.base_resident, (n,) + cal.base_resident.shape), np.zeros((n, c)), asm,
+                  np.asarray(cal.fert_mult)[1], cal.mort_mult, model, t, None, mig)
+    return {"county_pop_resident": out["pop"][:, :t], "county_births_resident": out["births"],
+            "county_deaths_resident": out["deaths"], "county_net_migration_resident": out["net_migration"]}
 
 
 def project(register: Any, pa: ParamArrays, *, variant: str = "medium", calibrate: bool = True,
