@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from . import i18n
+from .errors import ParameterError
 from .i18n import (
     budget_line_label,
     format_number,
@@ -723,7 +724,11 @@ def population_quality(results: Results) -> dict[str, pd.DataFrame | None]:
     relevant = [n for n in cal.census.notes if any(f"code {c} " in n.message for c in pop._prep.county_codes)]
     if relevant:
         _say("nb.population.quality_notes", lang, notes="; ".join(n.message for n in relevant))
-    check = results.census_check
+    try:
+        check = results.census_check
+    except ParameterError as exc:  # the later census lies outside the projected years
+        md(str(exc.problems[0].message))
+        return {"base": base, "fit": fit, "check": None}
     if check is None:
         _say("nb.population.quality_nocheck", lang)
     else:

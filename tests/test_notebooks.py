@@ -22,6 +22,7 @@ import pytest
 import yaml
 
 import qzfp.notebook as qn
+from qzfp.census import CENSUS_2010
 from qzfp.errors import ScenarioError
 from qzfp.i18n import format_number, format_persons, format_yuan
 from qzfp.pipeline import REPORT_NOTEBOOKS
@@ -275,6 +276,10 @@ def _runs() -> dict[str, tuple[str, dict]]:
             continue
         runs[f"{stem}:en"] = (stem, _file_params(FILE_FOR[stem]))
         runs[f"{stem}:zh"] = (stem, {**SMALL, "lang": "zh"})
+    # the population page checked against a census it names (the 2010 table at its own date)
+    runs["01_population:zh"] = ("01_population", {**SMALL, "lang": "zh", "horizon": 5,
+                                                  "census_check": str(CENSUS_2010),
+                                                  "census_check_date": "2010-11-01"})
     for f in PARAMS:  # includes baseline (en) and baseline_zh (zh)
         runs[f"{CHEAPEST}:{f.stem}"] = (CHEAPEST, _file_params(f.stem))
     return runs
@@ -340,6 +345,8 @@ def test_population_report_shows_the_models_start_population_and_pinyin_names(ex
     assert format_persons(first["population"], "en") in text
     assert "Kecheng" in text and "柯城区" not in text
     assert "The 2006 township adjustment" in text
+    assert "How good is this projection" in text
+    assert "No later census is named" in text
     images = [sum("image/png" in o.get("data", {}) for o in c.get("outputs", [])) for c in nb.cells]
     # the county pyramids as one figure of small multiples, the band, the 2006 adjustment
     pyramids = next(i for i, c in enumerate(nb.cells) if "population_pyramids" in c.source)
@@ -354,6 +361,10 @@ def test_population_report_in_chinese_has_chinese_headings_and_names(executed):
     assert format_persons(res.summary().iloc[0]["population"], "zh") in text
     assert "柯城区" in text and "Kecheng" not in text
     assert "2006年乡镇（街道）区划调整" in text
+    # how good is this projection: fitted rates and the check against the named census
+    assert "预测的可靠性" in text and "相异指数（%）" in text
+    check = res.census_check
+    assert format_number(check["total_projected"].iloc[-1], "zh", 0) in text
     # 2006 adjustment: pre-2006 and 2006 township counts of the example register
     assert re.search(r"由139个减为106个", text)
 
