@@ -37,6 +37,8 @@ __all__ = [
     "default_census",
     "load_census",
     "split_single_years",
+    "validate_census_file",
+    "looks_like_census",
 ]
 
 #: The shipped census table (2010 census county tables, compiled by leiii/census).
@@ -296,6 +298,28 @@ def _load(path: str, date: dt.date) -> Census:
         groups=np.asarray(groups, dtype=float).reshape(len(codes), 2, len(GROUP_STARTS)),
         notes=tuple(notes),
     )
+
+
+def looks_like_census(path: str | Path) -> bool:
+    """True when a CSV file's header starts like the census layout (``code,name_zh,level``)."""
+    try:
+        with open(path, encoding="utf-8-sig", errors="replace") as fh:
+            first = fh.readline()
+    except OSError:
+        return False
+    return first.replace(" ", "").startswith("code,name_zh,level")
+
+
+def validate_census_file(path: str | Path) -> tuple[list[Problem], list[Problem]]:
+    """Problems (refusing the table) and notes (kept inconsistencies) of a census table.
+
+    Never raises for bad input; the census date is not needed to check a table.
+    """
+    try:
+        census = _load(str(path), CENSUS_2010_DATE)
+    except CensusError as exc:
+        return list(exc.problems), []
+    return [], list(census.notes)
 
 
 def default_census() -> Census:

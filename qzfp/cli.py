@@ -82,11 +82,18 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from .register import validate_register_file
     from .scenario import validate_scenario_file
 
+    from .census import looks_like_census, validate_census_file
+
     problems: list[Problem] = []
     for f in args.files:
         path = Path(f)
         if path.suffix.lower() in (".yaml", ".yml"):
             problems += validate_scenario_file(path)
+        elif path.suffix.lower() == ".csv" and looks_like_census(path):
+            found, notes = validate_census_file(path)
+            problems += found
+            for note in notes:  # kept as published: said, not refused
+                print(f"note: {note}")
         else:
             problems += validate_register_file(path)
     if problems:

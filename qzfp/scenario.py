@@ -694,7 +694,11 @@ def validate_scenario_file(
         p = Path(os.fspath(path))
         if not p.is_file():
             return [Problem(display_path(p), "file not found")]
-        load_scenario(p, rulebook=rulebook)
+        scenario = load_scenario(p, rulebook=rulebook)
+        from .simulate import scenario_census, scenario_census_check
+
+        scenario_census(scenario)  # the census tables it names exist and are valid
+        scenario_census_check(scenario)
     except QzfpError as exc:
         return list(exc.problems)
     except (OSError, ValueError, TypeError, RecursionError) as exc:

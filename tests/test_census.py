@@ -490,3 +490,25 @@ def test_a_scenario_rebased_on_another_census_table_starts_from_that_table(tmp_p
     plain = qzfp.simulate(load_scenario("baseline")).arrays.population
     np.testing.assert_allclose(doubled.county_pop_resident[0, 0], 2 * plain.county_pop_resident[0, 0], rtol=1e-9)
     np.testing.assert_allclose(doubled.county_pop[0, 0], plain.county_pop[0, 0], rtol=1e-9)
+
+
+def test_qzfp_validate_checks_a_census_table_and_notes_its_inconsistent_rows(tmp_path, capsys):
+    from qzfp.cli import main
+
+    assert main(["validate", str(CENSUS_2010)]) == 0
+    out = capsys.readouterr().out
+    assert out.count("note: ") == 2 and "211422" in out and "430407" in out
+    rows = census_rows()[:2]
+    bad = write_census(tmp_path / "bad.csv", [rows[0], dict(rows[1], **{"f_85+": "x"})])
+    assert main(["validate", str(bad)]) == 1
+    captured = capsys.readouterr()
+    assert "bad.csv:3: column f_85+: expected a number, got 'x'" in captured.out + captured.err
+
+
+def test_qzfp_validate_of_a_scenario_names_a_missing_census_table(tmp_path, capsys):
+    from qzfp.cli import main
+
+    (tmp_path / "s.yaml").write_text("extends: baseline\ncensus_check: gone.csv\n", encoding="utf-8")
+    assert main(["validate", str(tmp_path / "s.yaml")]) == 1
+    captured = capsys.readouterr()
+    assert "s.yaml:census_check: census table gone.csv does not exist" in captured.out + captured.err
