@@ -79,10 +79,9 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from .census import looks_like_census, validate_census_file
     from .register import validate_register_file
     from .scenario import validate_scenario_file
-
-    from .census import looks_like_census, validate_census_file
 
     problems: list[Problem] = []
     for f in args.files:
