@@ -680,8 +680,10 @@ FIT_TOLERANCE = 1e-6
 #: Years before the census in which the children aged 1-4 at the census were born (the
 #: exposure of the fertility fit is the mean of the women at 1 January of those years).
 _FERT_WINDOW = 4
-#: Fixed-point iterations of the backward (inverse) projection step.
+#: Fixed-point iterations of the backward (inverse) projection step (at most), and the residual
+#: relative to the largest count at which it stops.
 _BACK_ITER = 8
+_BACK_TOL = 1e-10
 
 
 class FitError(ParameterError):
@@ -848,8 +850,9 @@ def _fit_mortality(
     def e0_of(logm: np.ndarray) -> np.ndarray:
         return _e0_both(model, k_std[None, :] * np.exp(logm)[:, None], srb)
 
-    logm_max = _bisect(e0_of, np.full(len(pop), e_lo), -8.0, 4.0, increasing=False)  # highest mortality
-    logm_min = _bisect(e0_of, np.full(len(pop), e_hi), -8.0, 4.0, increasing=False)  # lowest mortality
+    # the band's levels are the same for every county (one standard table)
+    logm_max = _bisect(e0_of, np.array([e_lo]), -8.0, 4.0, increasing=False)  # highest mortality
+    logm_min = _bisect(e0_of, np.array([e_hi]), -8.0, 4.0, increasing=False)  # lowest mortality
     bounded = (logm < logm_min) | (logm > logm_max) | (target <= 0)
     logm = np.where(target <= 0, logm_min, np.clip(logm, logm_min, logm_max))
     achieved = deaths(logm)
@@ -905,6 +908,9 @@ def _step_back(
     for _ in range(_BACK_ITER):
         fwd = _kernel(x, np.zeros(x.shape[:2]), asm, fm, mm, model, 1, np.array([year]), mig[:, [year]])["pop"][:, 1]
         r = p_next - fwd
+        r[..., 0] = 0.0  # the newborns of the year are not someone a year earlier
+        if np.abs(r).max(initial=0.0) <= _BACK_TOL * max(1.0, float(np.abs(p_next).max(initial=0.0))):
+            break
         x[..., :99] += r[..., 1:100] / surv[..., 1:100]
         top = x[..., 99] + x[..., 100]
         with np.errstate(invalid="ignore", divide="ignore"):
