@@ -187,6 +187,7 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "col.census_row": ("Census row used", "所用普查行"),
     "col.tfr_registered": ("TFR, registered", "总和生育率（户籍）"),
     "col.tfr_resident": ("TFR, resident", "总和生育率（常住）"),
+    "col.ceb_census": ("Children ever born per woman 15-64, census", "15-64岁妇女平均活产子女数（普查）"),
     "col.e0_male": ("e0 male [years]", "男性预期寿命（岁）"),
     "col.e0_female": ("e0 female [years]", "女性预期寿命（岁）"),
     "col.e0_bounded": ("e0 at the band edge", "预期寿命取边界值"),

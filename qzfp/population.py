@@ -725,6 +725,12 @@ class Calibration:
         (C,) registered and resident totals of the census rows used [person].
     census_groups : numpy.ndarray
         (C, 2, 19) the census age groups used [person].
+    census_base : numpy.ndarray
+        (2, C, 2, A) registered (row 0) and resident (row 1) persons by sex and single age at
+        the census moment, before the shift to the start [person].
+    ceb : numpy.ndarray
+        (C,) children ever born per woman aged 15-64 in the census row [child/woman] (shown
+        beside the fitted TFRs as a check; a cohort measure, not used in the fit).
     target, achieved : numpy.ndarray
         (C, 2) crude birth and death rates [per mille/year]: as the census reports them, and
         as fitted (births by reverse survival of the children aged 1-4, which corrects the
@@ -750,6 +756,8 @@ class Calibration:
     census_registered: np.ndarray
     census_resident: np.ndarray
     census_groups: np.ndarray
+    census_base: np.ndarray
+    ceb: np.ndarray
     target: np.ndarray
     achieved: np.ndarray
     source: np.ndarray
@@ -763,6 +771,7 @@ class Calibration:
             "census_row": self.source,
             "tfr_registered": self.tfr[:, 0],
             "tfr_resident": self.tfr[:, 1],
+            "ceb_census": self.ceb,
             "e0_male": self.e0[:, 0],
             "e0_female": self.e0[:, 1],
             "e0_bounded": self.e0_bounded,
@@ -1104,6 +1113,8 @@ def _calibrate(prep: _Prepared, census: Census, start: int, base: dict[str, floa
         census_registered=rows.registered,
         census_resident=rows.resident,
         census_groups=rows.groups,
+        census_base=np.stack([registered, resident]),
+        ceb=rows.ceb,
         target=np.stack([rows.birth_rate, rows.death_rate], axis=1),
         achieved=achieved,
         source=rows.source,
@@ -1560,7 +1571,8 @@ def _stationary(prep: _Prepared, pa: ParamArrays, asm: _Assumptions, model: _Mor
     nan2 = np.full((c, 2), np.nan)
     return Calibration(base, base.copy(), np.ones((2, c)), np.ones(c), np.full((c, 2), np.nan), np.broadcast_to(
         model.e0(k0), (c, 2)).copy(), np.zeros(c, bool), np.zeros(c), np.ones(c), prep.county_pop0.copy(),
-        prep.county_pop0.copy(), np.zeros((c, 2, 19)), nan2, nan2.copy(), np.full(c, "stationary", dtype=object),
+        prep.county_pop0.copy(), np.zeros((c, 2, 19)), np.stack([base, base]), np.full(c, np.nan), nan2,
+        nan2.copy(), np.full(c, "stationary", dtype=object),
         None, int(pa.years[0]))
 
 

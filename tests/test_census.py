@@ -276,6 +276,18 @@ def city():
     return reg, project(reg, demography_param_arrays(np.arange(2006, 2022)))
 
 
+def test_the_base_at_the_census_moment_has_exactly_the_census_resident_and_registered_totals(city):
+    reg, r = city
+    rows = {x["code"]: x for x in census_rows()}
+    codes = reg.counties["county_code"].astype(str).tolist()
+    base = r.calibration.census_base.sum(axis=(-2, -1))  # (basis, C)
+    np.testing.assert_allclose(base[0], [float(rows[c]["registered"]) for c in codes], rtol=1e-12)
+    np.testing.assert_allclose(base[1], [float(rows[c]["resident"]) for c in codes], rtol=1e-12)
+    # and the resident base is the census by sex and age group
+    np.testing.assert_allclose(group_ages(r.calibration.census_base[1]),
+                               r.calibration.census_groups, rtol=1e-12, atol=1e-6)
+
+
 def test_resident_and_registered_totals_match_the_census_at_the_census_moment(city):
     reg, r = city
     rows = {x["code"]: x for x in census_rows()}
