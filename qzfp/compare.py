@@ -64,7 +64,7 @@ _NOT_SCALED = (
     "demography.mortality.siler.",
     "demography.mortality.infant_separation_factor",
     "demography.mortality.county_e0_",
-    "demography.migration.absent_peak_age",
+    "demography.migration.absent_",
     "demography.migration.residual.",
     "demography.uncertainty.",
     "demography.migration.profile.",

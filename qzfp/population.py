@@ -146,7 +146,8 @@ DEMOGRAPHY_PATHS = tuple(
         "mortality.county_e0_min",
         "mortality.county_e0_max",
         "migration.resident_adjustment",
-        "migration.absent_peak_age",
+        "migration.absent_min_age",
+        "migration.absent_max_age",
         "migration.residual.city_birth_rate_2002",
         "migration.residual.city_death_rate_2002",
         "uncertainty.tfr_sd",
@@ -874,6 +875,31 @@ def _fit_mortality(
     return np.exp(logm), bounded
 
 
+def _absent_profile(resident: np.ndarray, national: np.ndarray, registered_total: np.ndarray, gap: np.ndarray,
+                    lo: int, hi: int) -> np.ndarray:
+    """Age-sex profile (C, 2, A), summing to 1, of the net absent (registered − resident) persons.
+
+    A county whose registered population exceeds its residents (people away) lacks residents
+    where those people would be: its deficit at each age and sex against the national age
+    structure (the nation has no net internal migration) scaled to the registered total,
+    ``max(0, national share × registered total − resident)``, over ages ``lo``..``hi`` (people
+    away for work and study; children stay with their grandparents, the old at home).  A
+    county with more residents than registered people (people present from elsewhere) uses
+    its surplus ``max(0, resident − national share × registered total)`` instead.  Where there
+    is no such deficit (or surplus) the profile is flat over ``lo``..``hi``.
+    """
+    share = national / max(national.sum(), 1e-300)  # (2, A)
+    expected = share[None] * registered_total[:, None, None]
+    diff = np.where(gap[:, None, None] >= 0, expected - resident, resident - expected)
+    ages = np.arange(resident.shape[-1])
+    window = (ages >= lo) & (ages <= hi)
+    d = np.where(window, np.maximum(diff, 0.0), 0.0)
+    total = d.sum(axis=(1, 2), keepdims=True)
+    flat = np.broadcast_to(window / (2.0 * window.sum()), d.shape)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, d / np.where(total > 0, total, 1.0), flat)
+
+
 def _policy_add(g: dict[str, np.ndarray]) -> np.ndarray:
     """TFR added by the fertility policies in force on 1 January of each year (N, T) [child/woman]."""
     total = np.zeros_like(g["fertility.policy.response"])
@@ -977,7 +1003,8 @@ def _default_first_rows(years: tuple[int, ...]) -> dict[str, np.ndarray]:
 BASE_PATHS = tuple(_P + p for p in (
     "mortality.county_e0_min",
     "mortality.county_e0_max",
-    "migration.absent_peak_age",
+    "migration.absent_min_age",
+    "migration.absent_max_age",
     "migration.residual.city_birth_rate_2002",
     "migration.residual.city_death_rate_2002",
 ))
@@ -1041,19 +1068,18 @@ def _calibrate(prep: _Prepared, census: Census, start: int, base: dict[str, floa
     big_l = _person_years(lx, model.a0)  # (C, 2, 131)
     sexw = np.array([srb, 100.0]) / (100.0 + srb)
     births = rows.groups[:, :, 1].sum(axis=1) / (big_l[:, :, 1:5].sum(axis=-1) @ sexw)
-    # registered: the resident population plus the net absent (registered − resident) by a
-    # migrant-stock age profile (Rogers–Castro labour component with the stock's peak age), by sex
-    g = {p: row0[_P + p][0, yi] for p in ("migration.profile.labour_level", "migration.absent_peak_age",
-                                           "migration.profile.labour_decline", "migration.profile.labour_ascent",
-                                           "migration.male_share")}
-    # only the labour component of the Rogers–Castro schedule: the children of absent parents
-    # mostly stay at home and are counted by the census as residents (left-behind children,
-    # 留守儿童), and the old are not away for work
-    prof = rogers_castro(np.arange(AGES), 0.0, 1.0, g["migration.profile.labour_level"], g["migration.absent_peak_age"],
-                         g["migration.profile.labour_decline"], g["migration.profile.labour_ascent"], 0.0)
-    sexshare = np.array([g["migration.male_share"], 1.0 - g["migration.male_share"]])
+    # registered: the resident population plus the net absent (registered − resident) with the
+    # age-sex profile of the county's own deficit (or surplus) of working-age residents against
+    # the national age structure (see _absent_profile)
+    lo_age = int(round(float(row0[_P + "migration.absent_min_age"][0, yi])))
+    hi_age = int(round(float(row0[_P + "migration.absent_max_age"][0, yi])))
+    if not 0 <= lo_age <= hi_age <= AGES - 1:
+        raise ParameterError(Problem(_P + "migration.absent_min_age",
+                                     f"ages {lo_age}..{hi_age}: expected 0 <= absent_min_age <= absent_max_age <= 100"))
+    national = split_single_years(census.lookup(np.array(["000000"])).groups, tail[:1].mean(axis=0))[0]
     gap = rows.registered - rows.resident
-    registered = np.maximum(resident + gap[:, None, None] * sexshare[None, :, None] * prof[None, None, :], 0.0)
+    registered = np.maximum(resident + gap[:, None, None] * _absent_profile(resident, national, rows.registered, gap,
+                                                                            lo_age, hi_age), 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         registered *= np.where(registered.sum(axis=(1, 2)) > 0,
                                rows.registered / registered.sum(axis=(1, 2)), 0.0)[:, None, None]

@@ -490,8 +490,10 @@ def test_a_scenario_rebased_on_another_census_table_starts_from_that_table(tmp_p
     import qzfp
     from qzfp.scenario import load_scenario
 
-    rows = [dict(x) for x in census_rows() if x["code"] in QUZHOU]
-    for r in rows:  # every count doubled: the resident base doubles, the registered one is the register's
+    rows = [dict(x) for x in census_rows()]
+    for r in rows:  # Quzhou's counts doubled: its resident base doubles, the registered one is the register's
+        if r["code"] not in QUZHOU:
+            continue
         for k in r:
             if k.startswith(("m_", "f_")) or k in ("resident", "registered"):
                 r[k] = str(2 * int(r[k]))
@@ -524,3 +526,24 @@ def test_qzfp_validate_of_a_scenario_names_a_missing_census_table(tmp_path, caps
     assert main(["validate", str(tmp_path / "s.yaml")]) == 1
     captured = capsys.readouterr()
     assert "s.yaml:census_check: census table gone.csv does not exist" in captured.out + captured.err
+
+
+def test_the_absent_registered_people_are_placed_where_the_residents_fall_short_of_the_national_structure():
+    from qzfp.population import _absent_profile
+
+    national = np.ones((2, 101)) * 100.0  # 20,200 people, 100 at each age and sex
+    registered_total = np.array([20_200.0, 20_200.0])
+    resident = np.stack([national.copy(), national.copy()])
+    resident[0, :, 20:25] -= 40.0  # county 0: 400 people away, aged 20-24
+    resident[1, 1, 30:35] += 50.0  # county 1: 250 women aged 30-34 present from elsewhere
+    gap = registered_total - resident.sum(axis=(1, 2))
+    assert gap.tolist() == [400.0, -250.0]
+    prof = _absent_profile(resident, national, registered_total, gap, 15, 59)
+    np.testing.assert_allclose(prof.sum(axis=(1, 2)), 1.0)
+    # county 0: against 100 at each age (the national share of its registered total) its
+    # residents are short of 40 at each age 20-24 and nowhere else
+    expected0 = np.zeros((2, 101))
+    expected0[:, 20:25] = 1.0 / 10
+    np.testing.assert_allclose(prof[0], expected0, atol=1e-12)
+    # county 1: 50 women too many at each age 30-34 against the national structure
+    np.testing.assert_allclose(prof[1, 1, 30:35], 0.2, atol=1e-12)
