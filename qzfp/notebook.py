@@ -109,15 +109,25 @@ def scenario_from_namespace(ns: Mapping[str, Any]) -> Scenario:
     return Scenario.from_parameters(**params)
 
 
-_SIM_CACHE: dict[str, Results] = {}
+_SIM_CACHE: OrderedDict[tuple[str, str], Results] = OrderedDict()
+SIM_CACHE_SIZE = 8
+"""Results kept by :func:`simulate_cached` [scenarios] (the scenarios of one comparison)."""
 
 
 def simulate_cached(scenario: Scenario) -> Results:
-    """:func:`qzfp.simulate.simulate`, computed once per scenario hash in this process."""
-    key = scenario.sha256
-    if key not in _SIM_CACHE:
-        _SIM_CACHE[key] = simulate(scenario)
-    return _SIM_CACHE[key]
+    """:func:`qzfp.simulate.simulate`, computed once per scenario and register content in
+    this process (a register file rewritten in place is read again); the
+    :data:`SIM_CACHE_SIZE` most recently used results are kept."""
+    from .simulate import register_content_hash
+
+    key = (scenario.sha256, register_content_hash(scenario.params.get("register") or "", scenario.path))
+    if key in _SIM_CACHE:
+        _SIM_CACHE.move_to_end(key)
+        return _SIM_CACHE[key]
+    _SIM_CACHE[key] = result = simulate(scenario)
+    while len(_SIM_CACHE) > SIM_CACHE_SIZE:
+        _SIM_CACHE.popitem(last=False)
+    return result
 
 
 def setup(ns: Mapping[str, Any]) -> Results:

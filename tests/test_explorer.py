@@ -433,3 +433,16 @@ def test_the_notebook_executes_with_papermill(tmp_path):
     assert errors == []
     data = done.cells[-1].outputs[0]["data"]
     assert "application/vnd.jupyter.widget-view+json" in data
+
+
+def test_the_explorer_reads_a_register_file_rewritten_in_place_again(tmp_path):
+    import pandas as pd
+
+    folder = tmp_path / "register"
+    shutil.copytree(ROOT / "tests" / "data" / "registers" / "small", folder)
+    model = ExplorerModel(Scenario.from_parameters(register=str(folder), horizon=1))
+    before = model.compute().population[0].sum()
+    villages = pd.read_csv(folder / "villages.csv", dtype=str)
+    villages["population"] = villages["population"].astype(int) * 2
+    villages.to_csv(folder / "villages.csv", index=False)
+    assert model.compute().population[0].sum() == 2 * before
