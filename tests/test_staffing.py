@@ -41,6 +41,7 @@ COUNTIES = pd.DataFrame({"county_code": ["c0", "c1"]})
 BASE = {
     "village.vice_president.population_threshold": 500,
     "village.vice_president.posts_per_village": 1,
+    "village.vice_president.population_rounding": 1,
     "township.vice_president.posts_per_township": 1,
     "township.vice_president.extra_post_population_step": 0,
     "township.vice_president.extra_post_above_population": 30000,
@@ -104,6 +105,44 @@ def test_village_of_exactly_500_people_gets_a_vice_president_and_499_does_not():
     assert vp["v1"] == 1  # exactly 500: 以上 includes the number itself
     assert vp["v0"] == 0  # 499
     assert st.at_or_above_threshold[0, 0, 1] and not st.at_or_above_threshold[0, 0, 0]
+
+
+def _fractional_villages(populations: list[float]) -> pd.DataFrame:
+    n = len(populations)
+    return pd.DataFrame({
+        "village_code": [f"v{i}" for i in range(n)], "township_code": ["t0"] * n,
+        "county_code": ["c0"] * n, "urban": [False] * n, "kind": ["village"] * n,
+        "population": populations,
+    })
+
+
+def test_a_projected_village_population_is_rounded_to_whole_persons_before_the_threshold():
+    # rounding interval 1 person, a half goes to the even neighbour (GB/T 8170-2008):
+    # 499.49 -> 499, 499.5 -> 500, 500.5 -> 500, 498.5 -> 498, 501.5 -> 502
+    villages = _fractional_villages([499.49, 499.5, 500.5, 498.5, 501.5])
+    st = staffing(make_pop(growth=0.0, villages=villages), make_pa())
+    np.testing.assert_array_equal(st.village_vice_presidents[0, 0], [0, 1, 1, 0, 1])
+    np.testing.assert_array_equal(st.village_pop_counted[0, 0], [499, 500, 500, 498, 502])
+
+
+def test_the_population_a_planner_reads_is_the_population_the_threshold_rule_applied():
+    from qzfp.i18n import format_number
+
+    populations = [298.5, 299.5, 300.5, 301.5, 499.5, 500.4999]
+    villages = _fractional_villages(populations)
+    for threshold in (299, 300, 301, 500):
+        st = staffing(make_pop(growth=0.0, villages=villages),
+                      make_pa(**{"village.vice_president.population_threshold": threshold}))
+        shown = [int(format_number(p, "en").replace(",", "")) for p in populations]
+        np.testing.assert_array_equal(st.at_or_above_threshold[0, 0], [p >= threshold for p in shown])
+        np.testing.assert_array_equal(village_table(st)["population_counted"].iloc[:len(populations)], shown)
+
+
+def test_a_rounding_interval_of_zero_compares_the_unrounded_projection():
+    villages = _fractional_villages([499.5, 500.0])
+    st = staffing(make_pop(growth=0.0, villages=villages),
+                  make_pa(**{"village.vice_president.population_rounding": 0}))
+    np.testing.assert_array_equal(st.village_vice_presidents[0, 0], [0, 1])
 
 
 def test_lowering_the_threshold_never_reduces_posts():

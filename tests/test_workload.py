@@ -31,6 +31,7 @@ YEARS = np.array([2007, 2008, 2009])  # 2007 is an election year below
 STAFFING = {
     "village.vice_president.population_threshold": 500,
     "village.vice_president.posts_per_village": 1,
+    "village.vice_president.population_rounding": 1,
     "township.vice_president.posts_per_township": 1,
     "township.vice_president.extra_post_population_step": 0,
     "township.vice_president.extra_post_above_population": 30000,
