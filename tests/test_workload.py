@@ -186,6 +186,17 @@ def test_reelection_work_appears_only_in_election_years():
     np.testing.assert_array_equal(election_years(rules)[0], [y in (2007, 2012, 2017) for y in years])
 
 
+@pytest.mark.parametrize("key, value", [("interval_years", 4.5), ("first_year", 2007.5)])
+def test_an_election_rule_that_is_not_a_whole_number_of_years_is_an_error_naming_it(key, value):
+    years = np.arange(2006, 2010)
+    data = {"elections.first_year": np.full((1, 4), 2007.0), "elections.interval_years": np.full((1, 4), 5.0)}
+    data[f"elections.{key}"] = np.full((1, 4), value)
+    with pytest.raises(ParameterError) as err:
+        election_years(ParamArrays(years, data))
+    assert err.value.problems[0].location == f"elections.yaml:{key}"
+    assert "whole" in err.value.problems[0].message and f"{value:g}" in err.value.problems[0].message
+
+
 def test_training_batches_are_rounded_up():
     pop = make_pop([600] * 70, [0] * 70, aged=[0] * 70, urban=[False] * 70, township_migrants=[0])
     v = zero_workload_params()
