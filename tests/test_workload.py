@@ -350,35 +350,6 @@ def test_components_table_needs_the_components():
         wr["nurse"]
 
 
-def village_major(pop: SimpleNamespace) -> SimpleNamespace:
-    """The same population with every village array laid out village-major in memory
-    (as the population engine's are)."""
-    def vm(a):
-        return np.ascontiguousarray(np.moveaxis(a, -1, 0)).transpose(1, 2, 0)
-    return SimpleNamespace(**{k: vm(a) if k.startswith("village_") else a for k, a in vars(pop).items()})
-
-
-def test_wisn_of_village_major_arrays_summed_in_cache_blocks_is_the_same_to_the_last_bit(monkeypatch):
-    rng = np.random.default_rng(11)
-    m = 230
-    pop = make_pop(rng.integers(100, 3000, m), np.sort(rng.integers(0, 9, m)), aged=rng.integers(10, 400, m),
-                   urban=rng.random(m) < 0.2, township_migrants=rng.integers(0, 2000, 9))
-    pop.village_births = pop.village_births * rng.random((1, len(YEARS), m))  # not proportional to people
-    pa = _packaged_pa(YEARS)
-    plain = wisn(pop, staffing(pop, pa), pa)
-    monkeypatch.setattr(workload_module, "GROUP_BLOCK_BYTES", len(YEARS) * 8 * 16)  # blocks of 16 villages
-    vm = village_major(pop)
-    assert not vm.village_women_15_49.flags.c_contiguous
-    blocked = wisn(vm, staffing(vm, pa), pa)
-    for cadre in CADRES:
-        assert blocked[cadre].required.flags.c_contiguous
-        np.testing.assert_array_equal(blocked[cadre].required, plain[cadre].required)
-    # and the result is still the formula: Σ volume × standard × CAF / AWT + IAF per village
-    w = blocked["village_vice_president"]
-    hours = sum(vol * std[:, :, None] for vol, _, std in w.components.values())
-    np.testing.assert_allclose(w.required, hours * (w.caf / w.awt)[:, :, None] + w.iaf[:, :, None], rtol=1e-12)
-
-
 def test_component_volumes_are_computed_only_when_first_read_and_then_kept(monkeypatch):
     v = zero_workload_params()
     v.update({"workload.volumes.home_visits_per_woman_15_49": 0.5, "workload.volumes.home_visits_per_birth": 2})
