@@ -389,40 +389,6 @@ class Parameter:
             return np.asarray(vals, dtype=bool)[idx]
         return np.asarray(vals, dtype=object)[idx]
 
-    def effective_years(self, years: Iterable[int]) -> np.ndarray:
-        """Effective year of the value in force on 1 January of each year [year].
-
-        The effective year of a dated value is the first year on whose 1 January it is
-        in force: its own year for a value dated 1 January, the next year otherwise
-        (see :meth:`value_in_year`).
-
-        Returns
-        -------
-        numpy.ndarray of float, shape (T,)
-        """
-        years = np.asarray(list(years), dtype=int)
-        idx = self._index(years)
-        first = np.array([dv.start.year + (dv.start.timetuple().tm_yday > 1) for dv in self.values],
-                         dtype=float)
-        return first[idx]
-
-    def series_or_nan(self, years: Iterable[int]) -> np.ndarray:
-        """Numeric values in force on 1 January of each year, NaN before the first value."""
-        years = np.asarray(list(years), dtype=int)
-        starts = np.array([dv.start.toordinal() for dv in self.values])
-        jan1 = np.array([dt.date(int(y), 1, 1).toordinal() for y in years], dtype=int)
-        idx = np.searchsorted(starts, jan1, side="right") - 1
-        vals = np.asarray([float(dv.value) for dv in self.values] + [np.nan])
-        return vals[np.where(idx < 0, len(self.values), idx)]
-
-    def _index(self, years: np.ndarray) -> np.ndarray:
-        starts = np.array([dv.start.toordinal() for dv in self.values])
-        jan1 = np.array([dt.date(int(y), 1, 1).toordinal() for y in years], dtype=int)
-        idx = np.searchsorted(starts, jan1, side="right") - 1
-        if len(idx) and idx.min() < 0:
-            self.value_in_year(int(years[idx < 0][0]))  # raises with the standard message
-        return idx
-
     @property
     def latest(self) -> DatedValue:
         """The most recent dated value."""
@@ -728,6 +694,11 @@ def load_rulebook(directory: str | Path | None = None) -> Rulebook:
 # --------------------------------------------------------------------------- rulebook
 
 
+def _jan1_ordinals(years: np.ndarray) -> np.ndarray:
+    """Proleptic ordinals of 1 January of each year (``datetime.date.toordinal``)."""
+    return np.array([dt.date(int(y), 1, 1).toordinal() for y in years], dtype=int)
+
+
 @dataclass(frozen=True)
 class Rulebook:
     """All parameters of a rulebook, by dotted path (immutable).
@@ -889,9 +860,11 @@ class Rulebook:
             selected = [p for p in self.paths() if self.parameters[p].is_numeric]
         else:
             selected = list(paths)
+        jan1 = _jan1_ordinals(years)
         data: dict[str, np.ndarray] = {}
         units: dict[str, str] = {}
         since: dict[str, np.ndarray] = {}
+        history: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         problems: list[Problem] = []
         for path in selected:
             try:
@@ -900,19 +873,30 @@ class Rulebook:
                     raise ParameterError(
                         Problem(path, f"is a text parameter ({p.latest.value!r}), not a number")
                     )
-                data[path] = p.series(years).astype(float)[None, :]
+                starts = np.array([dv.start.toordinal() for dv in p.values])
+                idx = np.searchsorted(starts, jan1, side="right") - 1
+                if len(idx) and idx.min() < 0:
+                    p.value_in_year(int(years[idx < 0][0]))  # raises with the standard message
+                values = np.array([float(dv.value) for dv in p.values])
+                # effective year: the first year on whose 1 January the value is in force
+                effective = np.array([dv.start.year + (dv.start.timetuple().tm_yday > 1)
+                                      for dv in p.values], dtype=float)
+                data[path] = values[idx][None, :]
                 units[path] = p.unit
-                since[path] = p.effective_years(years)[None, :]
+                since[path] = effective[idx][None, :]
+                history[path] = (starts, values)
             except ParameterError as exc:
                 problems.extend(exc.problems)
         if problems:
             raise ParameterError(problems)
+        # values of the years before the first one, back to the earliest effective year
         prior: dict[str, np.ndarray] = {}
         if since and len(years):
             first = int(min(float(a[0, 0]) for a in since.values()))
-            before = np.arange(first, int(years[0]))
-            for path in data:
-                prior[path] = self.get(path).series_or_nan(before)[None, :]
+            before = _jan1_ordinals(np.arange(first, int(years[0])))
+            for path, (starts, values) in history.items():
+                idx = np.searchsorted(starts, before, side="right") - 1
+                prior[path] = np.where(idx >= 0, values[np.maximum(idx, 0)], np.nan)[None, :]
         return ParamArrays(years, data, units=units, since=since, prior=prior)
 
     @property
