@@ -113,6 +113,7 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "col.deaths": ("Deaths [persons]", "死亡（人）"),
     "col.net_migration": ("Net migration [persons]", "净迁移（人）"),
     "col.in_migrants": ("In-migrants [persons]", "流入人口（人）"),
+    "col.population_counted": ("Population counted by the threshold rule [persons]", "按标准计数的人口（人）"),
     "col.at_or_above_threshold": ("At or above threshold", "达到人口标准"),
     "col.post": ("Post", "岗位"),
     "col.posts": ("Posts", "岗位数"),

@@ -17,10 +17,12 @@ and return the main table they showed (for tests and for interactive use).
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import hashlib
 import html
 import io
+import re
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -74,6 +76,7 @@ __all__ = [
     "population_threshold",
     "population_townships",
     "pyramid_frame",
+    "injected_parameters",
     "scenario_from_namespace",
     "setup",
     "show_chart",
@@ -107,18 +110,62 @@ def scenario_from_namespace(ns: Mapping[str, Any]) -> Scenario:
         A parameter has the wrong type or value, an override path is unknown ...
     """
     params = {k: ns[k] for k in SCENARIO_KEYS if k in ns}
+    injected = injected_parameters(ns)
+    if injected is not None:
+        return Scenario.from_parameters(explicit=injected, **params)
     return Scenario.from_parameters(**params)
 
 
-_SIM_CACHE: dict[str, Results] = {}
+#: First line of the cell papermill injects after the parameters cell (its Python translator).
+INJECTED_HEADER = "# Parameters"
+
+
+def injected_parameters(ns: Mapping[str, Any]) -> set[str] | None:
+    """Names assigned by papermill's injected-parameters cell of this run, or None.
+
+    The kernel's input history (``_ih``/``In``) holds the source of every cell run so
+    far; the injected cell is the one right after the last parameters cell (the cell
+    declaring ``scenario_name: str = ...``) and starts with ``# Parameters``.  None when
+    there is no such cell (a notebook run by hand, or papermill given no parameters).
+    """
+    history = ns.get("_ih") or ns.get("In")
+    if not isinstance(history, list):
+        return None
+    declaration = re.compile(r"^scenario_name\s*:\s*str\s*=", re.MULTILINE)
+    for i in range(len(history) - 2, -1, -1):
+        if isinstance(history[i], str) and declaration.search(history[i]):
+            cell = history[i + 1]
+            if not isinstance(cell, str) or not cell.lstrip().startswith(INJECTED_HEADER):
+                return None
+            try:
+                tree = ast.parse(cell)
+            except SyntaxError:
+                return None
+            return {t.id for node in tree.body if isinstance(node, (ast.Assign, ast.AnnAssign))
+                    for t in (node.targets if isinstance(node, ast.Assign) else [node.target])
+                    if isinstance(t, ast.Name)}
+    return None
+
+
+_SIM_CACHE: OrderedDict[tuple[str, str], Results] = OrderedDict()
+SIM_CACHE_SIZE = 8
+"""Results kept by :func:`simulate_cached` [scenarios] (the scenarios of one comparison)."""
 
 
 def simulate_cached(scenario: Scenario) -> Results:
-    """:func:`qzfp.simulate.simulate`, computed once per scenario hash in this process."""
-    key = scenario.sha256
-    if key not in _SIM_CACHE:
-        _SIM_CACHE[key] = simulate(scenario)
-    return _SIM_CACHE[key]
+    """:func:`qzfp.simulate.simulate`, computed once per scenario and register content in
+    this process (a register file rewritten in place is read again); the
+    :data:`SIM_CACHE_SIZE` most recently used results are kept."""
+    from .simulate import register_content_hash
+
+    key = (scenario.sha256, register_content_hash(scenario.params.get("register") or "", scenario.path))
+    if key in _SIM_CACHE:
+        _SIM_CACHE.move_to_end(key)
+        return _SIM_CACHE[key]
+    _SIM_CACHE[key] = result = simulate(scenario)
+    while len(_SIM_CACHE) > SIM_CACHE_SIZE:
+        _SIM_CACHE.popitem(last=False)
+    return result
 
 
 def setup(ns: Mapping[str, Any]) -> Results:

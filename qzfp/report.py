@@ -1166,26 +1166,50 @@ def _keep_failed(out_dir: Path, name: str, executed: Path, *, clear: bool = True
     return target
 
 
-def _notebook_failed(name: str, nb_path: Path, exc: Any, kept: Path | None) -> NotebookFailed:
-    """Translate papermill's error into the *source* notebook's cell index."""
-    cell_index: int | None = exc.cell_index
-    if kept is not None and cell_index is not None:
-        # papermill's index counts the injected-parameters cell; map via the cell id.
-        with contextlib.suppress(Exception):
-            import nbformat
+def _failing_source_cell(nb_path: Path, exc: Any, kept: Path | None) -> int | None:
+    """0-based index of the failing cell in the *source* notebook, or None if unknown.
 
+    Papermill's ``exc.cell_index`` counts the injected-parameters cell, so it is one too
+    high for every cell after the parameters cell; it is never used as it is.  Tried in
+    turn: the failing cell of the kept executed notebook mapped by its cell id, then by
+    its position among the cells that are not papermill's injected cell; then the
+    failing cell's source text, if exactly one cell of the source notebook has it.
+    """
+    import nbformat
+
+    def code(cell: Any) -> str:
+        return "".join(cell.get("source", "")).strip()
+
+    try:
+        source = nbformat.read(str(nb_path), as_version=4)
+    except Exception:  # noqa: BLE001  (an unreadable notebook: the cell stays unknown)
+        return None
+    if kept is not None:
+        with contextlib.suppress(Exception):
             executed = nbformat.read(str(kept), as_version=4)
-            source = nbformat.read(str(nb_path), as_version=4)
+            own = [c for c in executed.cells
+                   if "injected-parameters" not in c.get("metadata", {}).get("tags", [])]
             failing = [
-                c
-                for c in executed.cells
+                i for i, c in enumerate(own)
                 if c.get("metadata", {}).get("papermill", {}).get("exception")
                 or any(o.get("output_type") == "error" for o in c.get("outputs", []))
             ]
             if failing:
+                cell = own[failing[0]]
                 ids = [c.get("id") for c in source.cells]
-                if failing[0].get("id") in ids:
-                    cell_index = ids.index(failing[0].get("id"))
+                if cell.get("id") and cell.get("id") in ids:
+                    return ids.index(cell.get("id"))
+                if len(own) == len(source.cells) and code(source.cells[failing[0]]) == code(cell):
+                    return failing[0]
+    text = (getattr(exc, "source", "") or "").strip()
+    matches = [i for i, c in enumerate(source.cells) if text and code(c) == text]
+    return matches[0] if len(matches) == 1 else None
+
+
+def _notebook_failed(name: str, nb_path: Path, exc: Any, kept: Path | None) -> NotebookFailed:
+    """Translate papermill's error into the *source* notebook's cell index
+    (:func:`_failing_source_cell`; "an unknown cell" rather than a wrong number)."""
+    cell_index = _failing_source_cell(nb_path, exc, kept)
     first = next((ln.strip() for ln in (exc.source or "").splitlines() if ln.strip()), "")
     if len(first) > 80:
         first = first[:77] + "..."

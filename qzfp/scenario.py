@@ -23,18 +23,19 @@ params/x.yaml`` works with plain papermill.
 
 Notebooks
 ---------
-A notebook's parameters cell declares every key with its baseline default and then
-calls :meth:`Scenario.from_parameters` with all of them.  Papermill injects only the
-keys present in the file, so keys absent from the file keep their baseline
-defaults.  ``extends`` is still resolved by name; because the notebook cannot tell
-a key that a file sets *to its baseline default* from a key the file leaves out, in
-:meth:`Scenario.from_parameters` a key equal to its baseline default does not
-override the parent's value.  Therefore a child that resets a parent's key back to
-the baseline default gives a different scenario under plain papermill than under
-:func:`load_scenario`; ``qzfp run`` avoids this by injecting
-:meth:`Scenario.to_papermill` (the flattened parameters, no ``extends``).  Also
-give ``scenario_name`` explicitly in files meant for plain papermill, since the
-notebook cannot know the file stem.
+A notebook's parameters cell declares every key with its baseline default; papermill
+injects the keys present in the file in a cell of its own right after it.  The
+notebook's set-up (:func:`qzfp.notebook.scenario_from_namespace`) reads which keys
+that injected cell assigns and passes them as ``explicit`` to
+:meth:`Scenario.from_parameters`, so ``extends`` is resolved exactly as
+:func:`load_scenario` resolves it: a key the file sets wins over the parent even when
+it equals its baseline default, a key the file leaves out comes from the parent.
+``qzfp run`` injects :meth:`Scenario.to_papermill` (the flattened parameters, no
+``extends``).  Without an injected cell (a parameters cell edited by hand in
+JupyterLab) the notebook cannot tell a key set to its baseline default from an unset
+one, and with ``extends`` such a key takes the parent's value.  Give
+``scenario_name`` explicitly in files meant for plain papermill, since the notebook
+cannot know the file stem.
 """
 
 from __future__ import annotations
@@ -564,7 +565,11 @@ class Scenario:
 
     @classmethod
     def from_parameters(
-        cls, *, rulebook: Rulebook | str | Path | None = None, **params: Any
+        cls,
+        *,
+        rulebook: Rulebook | str | Path | None = None,
+        explicit: Iterable[str] | None = None,
+        **params: Any,
     ) -> Scenario:
         """Scenario from notebook parameter values (what a parameters cell calls).
 
@@ -572,23 +577,32 @@ class Scenario:
         ----------
         rulebook : Rulebook or path, optional
             Rulebook to apply overrides to (the packaged one by default).
+        explicit : iterable of str, optional
+            The keys that were set explicitly (the keys papermill injected from a
+            parameter file, see :func:`qzfp.notebook.scenario_from_namespace`): only
+            these are the scenario's own, every other key of ``params`` is treated as
+            absent, exactly as :func:`load_scenario` treats a key missing from the file.
         **params
             Scenario keys (see :data:`SCENARIO_KEYS`); absent keys take their
-            baseline default.  With ``extends``, a key equal to its baseline default
-            does not override the parent's value (see the module docstring).
+            baseline default.  With ``extends`` and no ``explicit``, a key equal to its
+            baseline default does not override the parent's value (see the module
+            docstring).
 
         Raises
         ------
         ScenarioError
             Unknown key, wrong type, bad override, missing parent ...
         """
+        if explicit is not None:
+            keep = set(explicit)
+            params = {k: v for k, v in params.items() if k in keep}
         resolved = _resolve_mapping(
             dict(params),
             "parameters",
             None,
             [],
             stem=None,
-            skip_defaults=bool(params.get("extends")),
+            skip_defaults=explicit is None and bool(params.get("extends")),
         )
         return cls._build(resolved, None, "parameters", rulebook)
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -117,25 +119,62 @@ def _resolve(raw: str, scenario_path: Path | None) -> Path:
     return path
 
 
-_REGISTER_CACHE: dict[tuple, Register] = {}
+REGISTER_CACHE_SIZE = 8
+"""Registers kept by :func:`prepare_register` [registers] (least recently used dropped)."""
+
+_REGISTER_CACHE: OrderedDict[tuple, Register] = OrderedDict()
+
+
+def _register_files(path: Path) -> list[Path]:
+    """The files a register at ``path`` is read from (a folder: its three CSV files)."""
+    if path.is_dir():
+        return [path / f"{name}.csv" for name in ("counties", "townships", "villages")]
+    return [path]
+
+
+def register_content_hash(raw: str, scenario_path: Path | None = None) -> str:
+    """SHA-256 of the content of the register files a scenario's ``register`` names.
+
+    The key of every cache of registers and of results computed on them: a file
+    rewritten in place (in JupyterLab, the explorer) changes the key even when the
+    folder's modification time does not.  ``""`` names the packaged example.
+
+    Raises
+    ------
+    RegisterError
+        The register file or folder does not exist.
+    """
+    if not raw:
+        from .register import DATA_DIR
+
+        files = [DATA_DIR / "counties.csv", DATA_DIR / "townships_2006.csv", DATA_DIR / "villages.csv"]
+    else:
+        path = _resolve(raw, scenario_path)
+        if not path.exists():
+            raise RegisterError(Problem(f"{scenario_path or 'scenario'}:register",
+                                        f"register file {raw} does not exist"))
+        files = _register_files(path)
+    h = hashlib.sha256()
+    for f in files:
+        h.update(f"{f.name};".encode())
+        try:
+            h.update(f.read_bytes())
+        except OSError:  # a missing file of a folder: load_register names it
+            h.update(b"<missing>")
+    return h.hexdigest()
 
 
 def _load_register_cached(raw: str, scenario_path: Path | None) -> Register:
-    if not raw:
-        key: tuple = ("example",)
-        if key not in _REGISTER_CACHE:
-            _REGISTER_CACHE[key] = load_register()
+    key = (str(_resolve(raw, scenario_path).resolve()) if raw else "example",
+           register_content_hash(raw, scenario_path))
+    if key in _REGISTER_CACHE:
+        _REGISTER_CACHE.move_to_end(key)
         return _REGISTER_CACHE[key]
-    path = _resolve(raw, scenario_path)
-    try:
-        stamp = path.stat().st_mtime_ns
-    except OSError:
-        raise RegisterError(Problem(f"{scenario_path or 'scenario'}:register",
-                                    f"register file {raw} does not exist")) from None
-    key = (str(path.resolve()), stamp)
-    if key not in _REGISTER_CACHE:
-        _REGISTER_CACHE[key] = load_register(path)
-    return _REGISTER_CACHE[key]
+    register = load_register(_resolve(raw, scenario_path)) if raw else load_register()
+    _REGISTER_CACHE[key] = register
+    while len(_REGISTER_CACHE) > REGISTER_CACHE_SIZE:
+        _REGISTER_CACHE.popitem(last=False)
+    return register
 
 
 @dataclass(frozen=True)
