@@ -65,7 +65,6 @@ _NOT_SCALED = (
     "demography.mortality.infant_separation_factor",
     "demography.mortality.county_e0_",
     "demography.migration.absent_",
-    "demography.migration.residual.",
     "demography.uncertainty.",
     "demography.migration.profile.",
 )

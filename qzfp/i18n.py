@@ -199,6 +199,7 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "col.cdr_fitted_permille": ("Death rate, fitted [‰]", "死亡率，拟合（‰）"),
     "col.cdr_projected_permille": ("Death rate, projected [‰]", "死亡率，预测（‰）"),
     "col.resident_migration_permille": ("Resident net migration [‰/year]", "常住人口净迁移率（‰/年）"),
+    "col.migration_source": ("Source of the migration rate", "迁移率来源"),
     "col.census_resident": ("Census resident [persons]", "普查常住人口（人）"),
     "col.census_registered": ("Census registered [persons]", "普查户籍人口（人）"),
     "col.register_factor": ("Register ÷ census", "登记册÷普查"),
@@ -1087,6 +1088,16 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "nb.population.quality_nocheck": (
         "No later census is named (scenario key census_check).",
         "方案未指定后一次人口普查（census_check）。",
+    ),
+    "nb.population.note_no_province_rows": (
+        "The census table has no province rows: the national age structure that places the "
+        "registered people living elsewhere is taken from the shipped 2010 census.",
+        "普查表没有省级行：用于估计外出户籍人口年龄结构的全国年龄结构取自随附的2010年人口普查。",
+    ),
+    "nb.population.note_no_earlier_census": (
+        "No earlier census goes with this census table: the resident net migration is 0 plus "
+        "the scenario's adjustment.",
+        "此普查表没有前一次普查数据：常住人口净迁移率取0加方案的调整值。",
     ),
     "nb.population.quality_notes": (
         "Census table notes: {notes}",

@@ -771,6 +771,8 @@ def population_quality(results: Results) -> dict[str, pd.DataFrame | None]:
     relevant = [n for n in cal.census.notes if any(f"code {c} " in n.message for c in pop._prep.county_codes)]
     if relevant:
         _say("nb.population.quality_notes", lang, notes="; ".join(n.message for n in relevant))
+    for note in cal.notes:
+        _say(f"nb.population.note_{note}", lang)
     try:
         check = results.census_check
     except ParameterError as exc:  # the later census lies outside the projected years

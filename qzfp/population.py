@@ -148,8 +148,6 @@ DEMOGRAPHY_PATHS = tuple(
         "migration.resident_adjustment",
         "migration.absent_min_age",
         "migration.absent_max_age",
-        "migration.residual.city_birth_rate_2002",
-        "migration.residual.city_death_rate_2002",
         "uncertainty.tfr_sd",
         "uncertainty.tfr_ar1",
         "uncertainty.e0_gain_sd",
@@ -556,10 +554,20 @@ def _kernel(
         surv = model.survival(k)  # (B|1, C, 2, A)
         share = asm.male_share[:, y]
         sexshare = np.stack([share, 1.0 - share], axis=-1)[:, None, :, None]  # (B|1,1,2,1)
-        m = (mig[:, t] * 1e-3 * total)[..., None, None] * sexshare * asm.profile[:, y, None, None, :]
         base = np.empty((b, c, 2, AGES))
         base[..., 1:] = p[..., :-1]
         base[..., 100] += p[..., 100]
+        # net migrants: a net inflow arrives with the age profile; a net outflow leaves each
+        # cohort at an age-specific rate proportional to the profile (so a cohort that has
+        # shrunk loses fewer people; the newborns of the year weigh as last year's infants)
+        prof = sexshare * asm.profile[:, y, None, None, :]  # (B|1, 1, 2, A)
+        net = (mig[:, t] * 1e-3 * total)[..., None, None]  # (B, C, 1, 1)
+        cohort = np.concatenate([p[..., :1], base[..., 1:]], axis=-1)
+        weight = prof * cohort
+        wsum = weight.sum(axis=(-2, -1), keepdims=True)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out_share = np.where(wsum > 0, weight / np.where(wsum > 0, wsum, 1.0), prof)
+        m = np.where(net < 0, net * out_share, net * prof)
         # newborns: computed after the women 15-49 at the end of the year are known
         m[..., 1:] = np.maximum(m[..., 1:], -base[..., 1:] * surv[..., 1:])
         d = (base[..., 1:] + 0.5 * m[..., 1:]) * (1.0 - surv[..., 1:])
@@ -674,6 +682,8 @@ def _prepare(register: Any) -> _Prepared:
 # residual migration rate of the pair is computed once and given to both.
 _BOUNDARY_GROUPS = (("330802", "330803"),)
 _INTERCENSAL_CSV = _REFERENCE_CSV
+#: Years between the 5th and the 6th census (2000-11-01 and 2010-11-01).
+_INTERCENSAL_YEARS = 10.0
 #: Bisection steps of the mortality level fit (log multiplier in [-8, 4]: width 12 / 2**60).
 _FIT_STEPS = 60
 #: Relative tolerance of every fitted rate (a fit that misses it raises FitError).
@@ -685,6 +695,11 @@ _FERT_WINDOW = 4
 #: relative to the largest count at which it stops.
 _BACK_ITER = 8
 _BACK_TOL = 1e-10
+
+
+#: Calibration notes (ids; the population page says them in the report's language).
+NOTE_NO_PROVINCE_ROWS = "no_province_rows"
+NOTE_NO_EARLIER_CENSUS = "no_earlier_census"
 
 
 class FitError(ParameterError):
@@ -712,7 +727,8 @@ class Calibration:
         (C,) county multiplier of the standard mortality level.
     tfr : numpy.ndarray
         (C, 2) total fertility rate of the registered and resident populations fitted to
-        the census births in the census year [child/woman].
+        the births of the four years before the census (reverse survival of the children
+        aged 1-4) [child/woman].
     e0 : numpy.ndarray
         (C, 2) life expectancy at birth by sex fitted to the census deaths [year].
     e0_bounded : numpy.ndarray
@@ -720,6 +736,13 @@ class Calibration:
         (``demography.mortality.county_e0_min``/``max``) and e0 was set to the band's edge.
     resident_migration : numpy.ndarray
         (C,) net migration rate of the resident population, 2000–2010 residual [per mille/year].
+    migration_source : numpy.ndarray
+        (C,) where each resident migration rate comes from.
+    notes : tuple of str
+        What the fit had to assume: :data:`NOTE_NO_PROVINCE_ROWS` (the national age structure
+        of the absent registered people taken from the shipped 2010 census),
+        :data:`NOTE_NO_EARLIER_CENSUS` (no earlier census for the residual migration, which
+        is 0 plus ``migration.resident_adjustment``).
     register_factor : numpy.ndarray
         (C,) register total / census-derived registered total at the start year.
     census_registered, census_resident : numpy.ndarray
@@ -753,6 +776,8 @@ class Calibration:
     e0: np.ndarray
     e0_bounded: np.ndarray
     resident_migration: np.ndarray
+    migration_source: np.ndarray
+    notes: tuple
     register_factor: np.ndarray
     census_registered: np.ndarray
     census_resident: np.ndarray
@@ -781,6 +806,7 @@ class Calibration:
             "cdr_census_permille": self.target[:, 1],
             "cdr_fitted_permille": self.achieved[:, 1],
             "resident_migration_permille": self.resident_migration,
+            "migration_source": self.migration_source,
             "census_resident": self.census_resident,
             "census_registered": self.census_registered,
             "register_factor": self.register_factor,
@@ -957,32 +983,31 @@ def _step_back(
     return x
 
 
-def _resident_migration(codes: np.ndarray, rows: CountyRows, row0: dict[str, np.ndarray],
-                        census_year: int) -> np.ndarray:
+def _resident_migration(codes: np.ndarray, rows: CountyRows, natural_increase: np.ndarray,
+                        census_year: int) -> tuple[np.ndarray, np.ndarray]:
     """Net migration rate of the resident population per county, 2000–2010 residual [per mille/year].
 
-    ``ln(P2010 / P2000) / 10 − natural increase``: the natural increase of the decade is the
-    county's census-year rate plus the change of the city's rate between 2002 and the census
-    year taken at the decade's middle (linear trend).  Counties without 2000 figures get 0.
-    Only for the 2010 census (the 2000 figures are the previous census).
+    ``ln(P2010 / P2000) / 10 − natural increase``, with the resident totals of the 2000 and 2010
+    censuses (``qzfp/data/reference/quzhou_counties.csv``) and the county's fitted natural
+    increase (births by reverse survival minus deaths of the fitted life table, per 1,000
+    residents), taken as the decade's mean.  A boundary pair (Kecheng and Qujiang) gets the rate
+    of the pair.  Counties without 2000 figures, and every county of a census other than
+    2010's, get 0; the second array says which source each rate has.
     """
     table = _intercensal() if census_year == 2010 else {}
-    b02 = float(row0[_P + "migration.residual.city_birth_rate_2002"][0, 0])
-    d02 = float(row0[_P + "migration.residual.city_death_rate_2002"][0, 0])
-    city = [i for i, c in enumerate(codes) if str(c) in table]
-    if city:
-        w = rows.resident[city] / rows.resident[city].sum()
-        ni_city_now = float(w @ (rows.birth_rate[city] - rows.death_rate[city]))
-    else:
-        ni_city_now = b02 - d02
-    trend = (ni_city_now - (b02 - d02)) / (census_year - 2002)  # per mille per year of the city's rate
     rate = np.zeros(len(codes))
+    source = np.full(len(codes), "none (assumed 0)", dtype=object)
+    idx = {str(c): i for i, c in enumerate(codes)}
     for i, c in enumerate(str(x) for x in codes):
-        if c in table:
-            p0, p1 = table[c]
-            ni = rows.birth_rate[i] - rows.death_rate[i] - trend * (census_year - 2005.5)
-            rate[i] = np.log(p1 / p0) / 10.0 * 1e3 - ni
-    return rate
+        if c not in table:
+            continue
+        group = next((g for g in _BOUNDARY_GROUPS if c in g and all(x in idx for x in g)), (c,))
+        members = [idx[x] for x in group]
+        w = rows.resident[members] / rows.resident[members].sum()
+        p0, p1 = table[c]
+        rate[i] = np.log(p1 / p0) / _INTERCENSAL_YEARS * 1e3 - float(w @ natural_increase[members])
+        source[i] = "residual 2000-2010" + (" (" + "+".join(group) + ")" if len(group) > 1 else "")
+    return rate, source
 
 
 @lru_cache(maxsize=8)
@@ -1005,8 +1030,6 @@ BASE_PATHS = tuple(_P + p for p in (
     "mortality.county_e0_max",
     "migration.absent_min_age",
     "migration.absent_max_age",
-    "migration.residual.city_birth_rate_2002",
-    "migration.residual.city_death_rate_2002",
 ))
 
 
@@ -1068,6 +1091,12 @@ def _calibrate(prep: _Prepared, census: Census, start: int, base: dict[str, floa
     big_l = _person_years(lx, model.a0)  # (C, 2, 131)
     sexw = np.array([srb, 100.0]) / (100.0 + srb)
     births = rows.groups[:, :, 1].sum(axis=1) / (big_l[:, :, 1:5].sum(axis=-1) @ sexw)
+    problems = [Problem(f"census:{codes[i]}", "no children aged 1-4 in the census row: births cannot be estimated "
+                        "(reverse survival)") for i in np.flatnonzero(~(births > 0))]
+    problems += [Problem(f"census:{codes[i]}", f"registered total {rows.registered[i]:,.0f} is not positive")
+                 for i in np.flatnonzero(~(rows.registered > 0))]
+    if problems:
+        raise FitError(problems)
     # registered: the resident population plus the net absent (registered − resident) with the
     # age-sex profile of the county's own deficit (or surplus) of working-age residents against
     # the national age structure (see _absent_profile)
@@ -1076,7 +1105,12 @@ def _calibrate(prep: _Prepared, census: Census, start: int, base: dict[str, floa
     if not 0 <= lo_age <= hi_age <= AGES - 1:
         raise ParameterError(Problem(_P + "migration.absent_min_age",
                                      f"ages {lo_age}..{hi_age}: expected 0 <= absent_min_age <= absent_max_age <= 100"))
-    national = split_single_years(census.lookup(np.array(["000000"])).groups, tail[:1].mean(axis=0))[0]
+    notes: list[str] = []
+    source_table = census
+    if not (census.levels == "province").any():
+        source_table = default_census()
+        notes.append(NOTE_NO_PROVINCE_ROWS)
+    national = split_single_years(source_table.lookup(np.array(["000000"])).groups, tail[:1].mean(axis=0))[0]
     gap = rows.registered - rows.resident
     registered = np.maximum(resident + gap[:, None, None] * _absent_profile(resident, national, rows.registered, gap,
                                                                             lo_age, hi_age), 0.0)
@@ -1084,7 +1118,10 @@ def _calibrate(prep: _Prepared, census: Census, start: int, base: dict[str, floa
         registered *= np.where(registered.sum(axis=(1, 2)) > 0,
                                rows.registered / registered.sum(axis=(1, 2)), 0.0)[:, None, None]
     # both populations as one stack of 2C "counties": registered first, then resident
-    res_mig = _resident_migration(codes, rows, row0, cy)
+    fitted_cdr = (rows.groups * _group_death_rates(model, k)).sum(axis=(1, 2)) / rows.resident * 1e3
+    res_mig, mig_source = _resident_migration(codes, rows, births / rows.resident * 1e3 - fitted_cdr, cy)
+    if cy != 2010:
+        notes.append(NOTE_NO_EARLIER_CENSUS)
     t = len(years)
     mig = np.concatenate([np.broadcast_to(asm.mig_rate[:, :, None], (1, t, c)),
                           asm.res_adj[:, :, None] + res_mig[None, None, :]], axis=2)
@@ -1110,7 +1147,9 @@ def _calibrate(prep: _Prepared, census: Census, start: int, base: dict[str, floa
             raise FitError([Problem(f"census:{codes[i]}", "no women aged 15-49 in the census row: the TFR cannot "
                                     "be fitted to its births") for i in np.flatnonzero(bad)])
         tfr[b] = nb / wpat
-    fert = tfr / float(asm.tfr[0, yi])
+    # the fitted TFR includes the policies in force in the census year; the multiplier is of the
+    # city TFR without them (the kernel adds the policy effects of each year)
+    fert = np.maximum(tfr - asm.tfr_add[0, yi], 0.0) / float(asm.tfr[0, yi])
     fm2 = fert.reshape(-1)
     if start > tau:
         pop = _shift(census_pop, cy + 1 - tau, asm, fm2, mm2, model, yi, mig, backwards=False)
@@ -1123,18 +1162,20 @@ def _calibrate(prep: _Prepared, census: Census, start: int, base: dict[str, floa
     tot = reg_start.sum(axis=(1, 2))
     with np.errstate(invalid="ignore", divide="ignore"):
         factor = np.where(tot > 0, prep.county_pop0 / np.where(tot > 0, tot, 1.0), 0.0)
-    achieved = np.stack([births / rows.resident * 1e3,
-                         (rows.groups * _group_death_rates(model, k)).sum(axis=(1, 2)) / rows.resident * 1e3],
-                        axis=1)
+    achieved = np.stack([births / rows.resident * 1e3, fitted_cdr], axis=1)
     cal = Calibration(
         base_pop=reg_start * factor[:, None, None],
-        base_resident=res_start,
+        # a county without its own census row has its area's row: scale its residents by the
+        # same factor as its registered people (the area's resident/registered ratio is kept)
+        base_resident=res_start * np.where(rows.source == "county", 1.0, factor)[:, None, None],
         fert_mult=fert,
         mort_mult=mort,
         tfr=tfr.T,
         e0=model.e0(k),
         e0_bounded=bounded,
         resident_migration=res_mig,
+        migration_source=mig_source,
+        notes=tuple(notes),
         register_factor=factor,
         census_registered=rows.registered,
         census_resident=rows.resident,
@@ -1177,6 +1218,19 @@ def calibrate(register: Any, pa: ParamArrays | None = None, census: Census | Non
 # --------------------------------------------------------------------------------------
 # Results and allocation below the county
 # --------------------------------------------------------------------------------------
+
+
+class _Lazy(dict):
+    """A dict that computes a missing entry with ``fill(key)`` and keeps it."""
+
+    def __init__(self, fill: Any, known: dict | None = None):
+        super().__init__(known or {})
+        self._fill = fill
+
+    def __missing__(self, key: str) -> np.ndarray:
+        value = self._fill(key)
+        self[key] = value
+        return value
 
 
 @dataclass
@@ -1321,8 +1375,14 @@ class PopulationResult:
 
     # -- county and city indicators -------------------------------------------------
     def county_indicators(self) -> dict[str, np.ndarray]:
-        """Indicators (N, T, C) per county: ``pop``, ``aged_60plus``, ``women_15_49``, …"""
-        if not self._county_ind:
+        """Indicators (N, T, C) per county: ``pop``, ``aged_60plus``, ``women_15_49``, …
+
+        The resident indicators (``resident_pop``, ``resident_aged_60plus``) are computed on
+        first access (they run the resident projection).
+        """
+        if not isinstance(self._county_ind, _Lazy):
+            self._county_ind = _Lazy(self._county_indicator, self._county_ind)
+        if "pop" not in self._county_ind and self._source is None:
             p = self.county_pop
             self._county_ind.update(
                 pop=p.sum(axis=(-2, -1)),
@@ -1332,16 +1392,28 @@ class PopulationResult:
                 deaths=self.county_deaths.sum(axis=(-2, -1)),
                 net_migration=self.county_net_migration.sum(axis=(-2, -1)),
                 in_migrants=self.county_in_migrants,
-                resident_pop=self.county_pop_resident.sum(axis=(-2, -1)),
-                resident_aged_60plus=self.county_pop_resident[..., 60:].sum(axis=(-2, -1)),
             )
         return self._county_ind
 
+    def _county_indicator(self, key: str) -> np.ndarray:
+        if self._source is not None:
+            return np.percentile(self._source.county_indicators()[key], self.quantiles, axis=0)
+        if key == "resident_pop":
+            return self.county_pop_resident.sum(axis=(-2, -1))
+        if key == "resident_aged_60plus":
+            return self.county_pop_resident[..., 60:].sum(axis=(-2, -1))
+        raise KeyError(key)
+
     def city_indicators(self) -> dict[str, np.ndarray]:
         """Indicators (N, T) of the whole city (sum of the counties of each path)."""
-        if not self._city_ind:
-            self._city_ind.update({k: v.sum(axis=-1) for k, v in self.county_indicators().items()})
+        if not isinstance(self._city_ind, _Lazy):
+            self._city_ind = _Lazy(self._city_indicator, self._city_ind)
         return self._city_ind
+
+    def _city_indicator(self, key: str) -> np.ndarray:
+        if self._source is not None:
+            return np.percentile(self._source.city_indicators()[key], self.quantiles, axis=0)
+        return self.county_indicators()[key].sum(axis=-1)
 
     @property
     def city_pop(self) -> np.ndarray:
@@ -1596,7 +1668,8 @@ def _stationary(prep: _Prepared, pa: ParamArrays, asm: _Assumptions, model: _Mor
     base = prep.county_pop0[:, None, None] * (w / w.sum())[None]
     nan2 = np.full((c, 2), np.nan)
     return Calibration(base, base.copy(), np.ones((2, c)), np.ones(c), np.full((c, 2), np.nan), np.broadcast_to(
-        model.e0(k0), (c, 2)).copy(), np.zeros(c, bool), np.zeros(c), np.ones(c), prep.county_pop0.copy(),
+        model.e0(k0), (c, 2)).copy(), np.zeros(c, bool), np.zeros(c), np.full(c, "none", dtype=object), (),
+        np.ones(c), prep.county_pop0.copy(),
         prep.county_pop0.copy(), np.zeros((c, 2, 19)), np.stack([base, base]), np.full(c, np.nan), nan2,
         nan2.copy(), np.full(c, "stationary", dtype=object),
         None, int(pa.years[0]))
@@ -1798,6 +1871,7 @@ def percentiles(result: PopulationResult | np.ndarray, q: Sequence[float] = (10,
         _alloc=r._alloc,
         _source=r,
     )
-    out._county_ind.update({k: np.percentile(v, qt, axis=0) for k, v in r.county_indicators().items()})
-    out._city_ind.update({k: np.percentile(v, qt, axis=0) for k, v in r.city_indicators().items()})
+    cind, city = r.county_indicators(), r.city_indicators()
+    out._county_ind.update({k: np.percentile(cind[k], qt, axis=0) for k in _BASE_INDICATORS})
+    out._city_ind.update({k: np.percentile(city[k], qt, axis=0) for k in _BASE_INDICATORS})
     return out

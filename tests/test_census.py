@@ -97,6 +97,36 @@ def test_a_census_table_with_a_missing_column_or_a_bad_value_is_refused_with_fil
         load_census(path)
 
 
+def test_a_census_table_without_province_rows_takes_the_national_structure_of_the_shipped_census(tmp_path):
+    rows = [x for x in census_rows() if x["code"] in QUZHOU]
+    small = load_census(write_census(tmp_path / "q.csv", rows), "2010-11-01")
+    from qzfp.register import load_register
+
+    reg = load_register()
+    own = calibrate(reg, census=small)
+    shipped = calibrate(reg)
+    assert own.notes == ("no_province_rows",) and not shipped.notes
+    np.testing.assert_allclose(own.census_base, shipped.census_base, rtol=1e-12)
+
+
+def test_a_base_from_a_later_census_keeps_the_fitted_tfr_in_its_census_year_without_adding_the_policies(tmp_path):
+    # the 2010 table dated 2016-11-01: the universal two-child policy is in force in 2016
+    rows = census_rows()
+    later = load_census(write_census(tmp_path / "c2016.csv", rows), "2016-11-01")
+    from qzfp.register import load_register
+
+    reg = load_register()
+    years = np.arange(2016, 2020)
+    pa = demography_param_arrays(years)
+    asm = _assumptions(pa, "medium")
+    cal = calibrate(reg, pa, census=later)
+    assert asm.tfr_add[0, 0] > 0
+    kernel_tfr = asm.tfr[0, 0] * cal.fert_mult + asm.tfr_add[0, 0]  # (2, C) as the kernel applies it
+    np.testing.assert_allclose(kernel_tfr, cal.tfr.T, rtol=1e-12)
+    assert "no_earlier_census" in cal.notes
+    assert np.all(cal.resident_migration == 0)
+
+
 def test_a_code_missing_from_the_table_falls_back_to_its_prefecture_province_or_the_nation():
     census = load_census()
     rows = census.lookup(np.array(["330802", "330899", "339999", "990101"]))
@@ -199,6 +229,61 @@ def test_a_death_rate_that_needs_a_life_expectancy_beyond_the_plausible_band_is_
     assert cal.e0_bounded[0]
     assert e0_both == pytest.approx(pa["demography.mortality.county_e0_max"][0, 0], abs=1e-6)
     assert cal.achieved[0, 1] > 1.0  # the achieved death rate is reported, not the target
+
+
+def test_a_county_missing_from_the_table_takes_its_areas_resident_to_registered_ratio():
+    # 339999 is not a county of the table: Zhejiang's row (resident 54,426,891, registered
+    # 47,331,520) stands in, scaled to the register's 300,000 registered people
+    cal = calibrate(one_county_register("339999", 300_000.0))
+    assert cal.source[0] == "province"
+    assert cal.base_pop[0].sum() == pytest.approx(300_000.0, rel=1e-9)
+    assert cal.base_resident[0].sum() / cal.base_pop[0].sum() == pytest.approx(54_426_891 / 47_331_520, rel=0.02)
+
+
+def test_a_census_row_without_children_aged_1_to_4_or_registered_people_is_a_clear_fit_error(tmp_path):
+    row = dict(census_rows()[0], code="990101", **{"m_1-4": "0", "f_1-4": "0"})
+    path = write_census(tmp_path / "nokids.csv", [row])
+    with pytest.raises(FitError, match="census:990101: no children aged 1-4"):
+        calibrate(one_county_register("990101", 1000.0), census=load_census(path, "2010-11-01"))
+    path = write_census(tmp_path / "noreg.csv", [dict(census_rows()[0], code="990101", registered="0")])
+    with pytest.raises(FitError, match="census:990101: registered total 0 is not positive"):
+        calibrate(one_county_register("990101", 1000.0), census=load_census(path, "2010-11-01"))
+
+
+def test_the_resident_migration_is_the_intercensal_change_less_the_fitted_natural_increase(city):
+    reg, r = city
+    cal = r.calibration
+    ref = {row["county_code"]: row for row in csv.DictReader(
+        open(Path(CENSUS_2010).parent / "reference" / "quzhou_counties.csv", encoding="utf-8"))}
+    codes = reg.counties["county_code"].astype(str).tolist()
+    ni = cal.achieved[:, 0] - cal.achieved[:, 1]  # fitted births minus deaths per 1,000 residents
+    i = codes.index("330822")  # Changshan: 265,467 (2000) -> 241,368 (2010)
+    expected = np.log(241_368 / 265_467) / 10 * 1e3 - ni[i]
+    assert cal.resident_migration[i] == pytest.approx(expected, rel=1e-9)
+    assert float(ref["330822"]["resident_2000"]) == 265_467
+    # Kecheng and Qujiang changed boundaries: one rate for the pair
+    k, q = codes.index("330802"), codes.index("330803")
+    w = cal.census_resident[[k, q]] / cal.census_resident[[k, q]].sum()
+    pair = np.log((464_527 + 341_436) / (286_271 + 464_128)) / 10 * 1e3 - w @ ni[[k, q]]
+    np.testing.assert_allclose(cal.resident_migration[[k, q]], pair, rtol=1e-9)
+
+
+def test_net_out_migration_leaves_each_cohort_at_a_rate_proportional_to_the_age_profile(city):
+    reg, r = city
+    from qzfp.population import rogers_castro
+
+    pa = demography_param_arrays(np.arange(2006, 2022))
+    g = [pa["demography.migration.profile." + k][0, 0] for k in
+         ("child_level", "child_decline", "labour_level", "labour_peak_age", "labour_decline", "labour_ascent",
+          "constant")]
+    profile = rogers_castro(np.arange(101), *g)
+    i = reg.counties["county_code"].astype(str).tolist().index("330824")  # Kaihua, -13 permille/year
+    pop = r.county_pop_resident[0, :, i]
+    mig = r.county_net_migration_resident[0, :, i]
+    t = 10
+    rate = mig[t, 0, 20:60] / pop[t, 0, 19:59]  # migrants over the cohort reaching ages 20..59
+    np.testing.assert_allclose(rate / rate[0], profile[20:60] / profile[20], rtol=1e-9)
+    assert np.all(pop[-1, :, 15:65] > 100)  # no working-age cohort is emptied
 
 
 def test_a_county_without_women_of_childbearing_age_is_a_clear_fit_error(tmp_path):
@@ -312,8 +397,11 @@ def test_the_fitted_rates_reproduce_the_census_births_and_deaths_of_every_quzhou
     assert np.all((cal.achieved[:, 0] > cal.target[:, 0]) & (cal.achieved[:, 0] < 1.4 * cal.target[:, 0]))
     ok = ~cal.e0_bounded
     np.testing.assert_allclose(cal.achieved[ok, 1], cal.target[ok, 1], rtol=1e-6)
-    e0_both = (cal.e0[:, 0] * 109.6 + cal.e0[:, 1] * 100) / 209.6
-    assert np.all((e0_both >= 64 - 1e-9) & (e0_both <= 82 + 1e-9))
+    pa = demography_param_arrays([2010])
+    srb = pa["demography.fertility.srb"][0, 0]
+    lo, hi = (pa[f"demography.mortality.county_e0_{k}"][0, 0] for k in ("min", "max"))
+    e0_both = (cal.e0[:, 0] * srb + cal.e0[:, 1] * 100) / (100 + srb)
+    assert np.all((e0_both >= lo - 1e-9) & (e0_both <= hi + 1e-9))
 
 
 def test_the_rulebook_city_tfr_is_the_one_fitted_to_the_city_census_row():
