@@ -1099,6 +1099,11 @@ _ENTRIES: dict[str, tuple[str, str]] = {
         "the scenario's adjustment.",
         "此普查表没有前一次普查数据：常住人口净迁移率取0加方案的调整值。",
     ),
+    "nb.population.note_far_from_census": (
+        "The projection starts more than ten years from the census: its base population is "
+        "mostly the model's projection of the census, not the census itself.",
+        "预测起点距人口普查超过十年：基础人口主要是模型对普查人口的推算，而非普查本身。",
+    ),
     "nb.population.quality_notes": (
         "Census table notes: {notes}",
         "普查表说明：{notes}",

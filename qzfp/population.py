@@ -700,6 +700,9 @@ _BACK_TOL = 1e-10
 #: Calibration notes (ids; the population page says them in the report's language).
 NOTE_NO_PROVINCE_ROWS = "no_province_rows"
 NOTE_NO_EARLIER_CENSUS = "no_earlier_census"
+NOTE_FAR_FROM_CENSUS = "far_from_census"
+#: Years between the census and the start beyond which the base is mostly modelled (said).
+FAR_FROM_CENSUS_YEARS = 10
 
 
 class FitError(ParameterError):
@@ -742,7 +745,9 @@ class Calibration:
         What the fit had to assume: :data:`NOTE_NO_PROVINCE_ROWS` (the national age structure
         of the absent registered people taken from the shipped 2010 census),
         :data:`NOTE_NO_EARLIER_CENSUS` (no earlier census for the residual migration, which
-        is 0 plus ``migration.resident_adjustment``).
+        is 0 plus ``migration.resident_adjustment``), :data:`NOTE_FAR_FROM_CENSUS` (the start
+        is more than :data:`FAR_FROM_CENSUS_YEARS` years from the census: the base is mostly
+        the packaged assumptions' projection of it).
     register_factor : numpy.ndarray
         (C,) register total / census-derived registered total at the start year.
     census_registered, census_resident : numpy.ndarray
@@ -1122,6 +1127,8 @@ def _calibrate(prep: _Prepared, census: Census, start: int, base: dict[str, floa
     res_mig, mig_source = _resident_migration(codes, rows, births / rows.resident * 1e3 - fitted_cdr, cy)
     if cy != 2010:
         notes.append(NOTE_NO_EARLIER_CENSUS)
+    if abs(start - census.year_fraction) > FAR_FROM_CENSUS_YEARS:
+        notes.append(NOTE_FAR_FROM_CENSUS)
     t = len(years)
     mig = np.concatenate([np.broadcast_to(asm.mig_rate[:, :, None], (1, t, c)),
                           asm.res_adj[:, :, None] + res_mig[None, None, :]], axis=2)

@@ -636,3 +636,11 @@ def test_the_absent_registered_people_are_placed_where_the_residents_fall_short_
     np.testing.assert_allclose(prof[0], expected0, atol=1e-12)
     # county 1: 50 women too many at each age 30-34 against the national structure
     np.testing.assert_allclose(prof[1, 1, 30:35], 0.2, atol=1e-12)
+
+
+def test_a_start_far_from_the_census_is_said_in_the_calibration_notes():
+    from qzfp.register import load_register
+
+    reg = load_register()
+    assert "far_from_census" not in calibrate(reg, demography_param_arrays([2006])).notes
+    assert "far_from_census" in calibrate(reg, demography_param_arrays([2025])).notes
