@@ -426,6 +426,7 @@ def _write_folder(out: Path, name: str, csvs: Mapping[str, pd.DataFrame], lang: 
     import tempfile
 
     from .plots import save
+    from .safehtml import sanitize_html
     from .workbook import write_table_workbook
 
     out.mkdir(parents=True, exist_ok=True)
@@ -440,9 +441,9 @@ def _write_folder(out: Path, name: str, csvs: Mapping[str, pd.DataFrame], lang: 
         items = "".join(f'<li><a href="{e(f)}">{e(f)}</a></li>' for f in [*csvs, f"{name}.xlsx"])
         imgs = "".join(f'<p><img src="{e(f)}" alt="{e(f)}" style="max-width:100%"></p>' for f in figures)
         generated = dt.datetime.now().isoformat(timespec="seconds")
-        (tmp / "index.html").write_text(
+        (tmp / "index.html").write_text(sanitize_html(
             f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8"><title>{e(title)}</title></head>'
-            f"<body><h1>{e(title)}</h1>{imgs}<ul>{items}</ul><p>{e(generated)}</p></body></html>",
+            f"<body><h1>{e(title)}</h1>{imgs}<ul>{items}</ul><p>{e(generated)}</p></body></html>"),
             encoding="utf-8")
         dest = out / name
         if dest.exists():

@@ -65,6 +65,7 @@ from pathlib import Path
 from typing import Any
 
 from qzfp.errors import Problem, QzfpError, RunError, ScenarioError
+from qzfp.safehtml import sanitize_html
 
 __all__ = [
     "ExtraFilesHook",
@@ -379,7 +380,10 @@ def notebook_to_html(nb: Any, title: str) -> str:
     str
         The HTML: markdown and outputs only; cells tagged ``parameters``,
         ``injected-parameters`` or ``remove-cell`` dropped; CSS inlined; no script or
-        stylesheet fetched from the network.
+        stylesheet fetched from the network; links restricted to http, https and relative
+        URLs, no script, no event handler and no control character
+        (:func:`qzfp.safehtml.sanitize_html`), whatever Markdown or HTML the scenario's
+        texts carried.
     """
     import copy
 
@@ -388,7 +392,7 @@ def notebook_to_html(nb: Any, title: str) -> str:
     body, _ = _exporter().from_notebook_node(nb)
     body = body.replace("/*qzfp-font-css*/", _FONT_CSS, 1)
     # Safety net: a template change must never make the page depend on a CDN.
-    return _EXTERNAL_TAG_RE.sub("", body)
+    return sanitize_html(_EXTERNAL_TAG_RE.sub("", body))
 
 
 def _notebook_title(nb: Any, fallback: str) -> str:
@@ -1231,7 +1235,8 @@ def _words(lang: Any) -> dict[str, str]:
 
 
 def _page(title: str, body: str, lang: str) -> str:
-    return (
+    """A generated index page (texts escaped by the callers), through :func:`sanitize_html`."""
+    return sanitize_html(
         f'<!DOCTYPE html>\n<html lang="{html.escape(lang)}">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{html.escape(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
