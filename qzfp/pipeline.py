@@ -72,6 +72,20 @@ def report_notebooks(folder: Path | None = None) -> list[Path]:
     return paths
 
 
+def _compared_problems(scenario: Scenario) -> list[Problem]:
+    """Problems of the scenarios named in ``compare_with`` (the comparison notebook loads
+    them), each also naming the ``compare_with`` entry that leads to it."""
+    problems: list[Problem] = []
+    for i, ref in enumerate(scenario.params.get("compare_with") or []):
+        try:
+            load_scenario(ref)
+        except QzfpError as e:
+            where = f"{scenario.key_location('compare_with')}[{i}]"
+            problems += [Problem(f"{where}: {p.location}" if p.location else where, p.message)
+                         for p in e.problems]
+    return problems
+
+
 def load_scenarios(files: Sequence[str | Path], *, lang: str | None = None) -> list[Scenario]:
     """Load and validate every scenario; all problems of all files in one error.
 
@@ -91,6 +105,7 @@ def load_scenarios(files: Sequence[str | Path], *, lang: str | None = None) -> l
         except QzfpError as e:
             problems += e.problems
             continue
+        problems += _compared_problems(s)
         if lang is not None and s.params.get("lang") != lang:
             s = Scenario.from_parameters(**{**s.to_papermill(), "lang": lang})
         scenarios.append(s)

@@ -14,6 +14,13 @@ params/x.yaml`` works with plain papermill.
     repository root (a folder holding ``.git`` or ``pyproject.toml``), then in the
     packaged copy ``qzfp/params``.
 
+File references
+    ``register`` and ``township_plan`` given as relative paths are relative to the folder
+    of the scenario file that sets them (as ``extends``), whatever the working directory;
+    each ``compare_with`` entry is a scenario name or path looked up as ``extends`` is.
+    Loading a file makes them absolute (so a kernel running elsewhere finds them) and a
+    ``compare_with`` entry that names no file is an error at ``file:compare_with[i]``.
+
 ``overrides``
     Dotted rulebook path → a scalar (in force from 1 January of ``start_year``;
     earlier history kept), ``{value: v, reference: "why"}``, or a dated mapping
@@ -346,6 +353,37 @@ class _Resolved:
     explicit: dict[str, Any]
     origin: dict[str, str]  # override path -> file where it was set
     chain: list[str]
+    key_files: dict[str, str] = field(default_factory=dict)  # top-level key -> file where it was set
+
+
+#: Keys naming a file, resolved against the folder of the scenario file that sets them.
+PATH_KEYS = ("register", "township_plan")
+
+
+def _resolve_references(explicit: dict[str, Any], where: str, folder: Path) -> list[Problem]:
+    """Make the file references of a scenario file absolute (in place).
+
+    ``register`` and ``township_plan`` given as relative paths are taken relative to
+    ``folder`` (the scenario file's folder, as ``extends``), so a run finds them whatever
+    the working directory of the kernels; each ``compare_with`` name becomes the path of
+    the scenario file it names (looked up as ``extends`` is), and a name that matches no
+    file is a problem at ``file:compare_with[i]``.
+    """
+    problems: list[Problem] = []
+    for key in PATH_KEYS:
+        value = explicit.get(key)
+        if value and not Path(value).expanduser().is_absolute():
+            explicit[key] = os.path.normpath(folder / Path(value).expanduser())
+    refs = explicit.get("compare_with")
+    if refs:
+        out = []
+        for i, ref in enumerate(refs):
+            try:
+                out.append(str(_find_scenario(ref, folder, f"{where}:compare_with[{i}]")))
+            except ScenarioError as exc:
+                problems.extend(exc.problems)
+        explicit["compare_with"] = out
+    return problems
 
 
 def _resolve_file(path: Path, chain: list[Path]) -> _Resolved:
@@ -397,6 +435,8 @@ def _resolve_mapping(
                     ovr[path] = _normalise_override(v)
             value = ovr
         explicit[key] = copy.deepcopy(value)
+    if folder is not None and stem is not None:  # a scenario file, not notebook parameters
+        problems += _resolve_references(explicit, where, folder)
     if problems:
         raise ScenarioError(problems)
 
@@ -410,6 +450,7 @@ def _resolve_mapping(
         }
     merged: dict[str, Any] = {}
     origin: dict[str, str] = {}
+    key_files: dict[str, str] = {}
     names = [where]
     if parent:
         ppath = _find_scenario(parent, folder, f"{where}:extends")
@@ -419,9 +460,11 @@ def _resolve_mapping(
         res = _resolve_file(ppath, chain)
         merged = {k: v for k, v in res.explicit.items() if k != "scenario_name"}
         origin = dict(res.origin)
+        key_files = dict(res.key_files)
         names = [where, *res.chain]
     child_over = explicit.pop("overrides", {})
     merged.update(explicit)
+    key_files.update({k: where for k in explicit})
     merged["overrides"] = {**merged.get("overrides", {}), **child_over}
     for path in child_over:
         origin[path] = where
@@ -429,7 +472,7 @@ def _resolve_mapping(
         merged.pop("scenario_name", None)
         if stem is not None:
             merged["scenario_name"] = stem
-    return _Resolved(merged, origin, names)
+    return _Resolved(merged, origin, names, key_files)
 
 
 # --------------------------------------------------------------------------- scenario
@@ -462,6 +505,9 @@ class Scenario:
         Hash of the canonical JSON of :attr:`params`.
     chain : tuple of str
         The files of the ``extends`` chain, this scenario first.
+    key_files : dict of str to str
+        Top-level key -> the file of the chain that sets it (for messages about what
+        the key points to, e.g. a bad register found through ``register``).
     """
 
     name: str
@@ -473,6 +519,7 @@ class Scenario:
     years: np.ndarray
     sha256: str
     chain: tuple[str, ...] = ()
+    key_files: dict[str, str] = field(default_factory=dict, compare=False)
     _arrays: ParamArrays | None = field(default=None, repr=False, compare=False)
 
     # ---- construction
@@ -537,6 +584,7 @@ class Scenario:
             years=years,
             sha256=sha,
             chain=tuple(resolved.chain),
+            key_files=dict(resolved.key_files),
             _arrays=arrays,
         )
 
@@ -571,6 +619,17 @@ class Scenario:
         return cls._build(resolved, None, "parameters", rulebook)
 
     # ---- queries
+    def key_location(self, key: str) -> str:
+        """``file:key`` of the scenario file that sets ``key`` (for messages).
+
+        Parameters
+        ----------
+        key : str
+            A top-level scenario key, e.g. ``"register"``.
+        """
+        where = self.key_files.get(key) or (display_path(self.path) if self.path else "parameters")
+        return f"{where}:{key}"
+
     @property
     def lang(self) -> str:
         """Report language (``en`` or ``zh``)."""

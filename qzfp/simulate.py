@@ -59,13 +59,23 @@ def prepare_register(scenario: Scenario, register: Register | None = None) -> Re
     """
     p = scenario.params
     if register is None:
-        register = _load_register_cached(p.get("register") or "", scenario.path)
+        try:
+            register = _load_register_cached(p.get("register") or "", scenario.path)
+        except RegisterError as exc:  # name the scenario key that led to the register too
+            where = scenario.key_location("register")
+            raise RegisterError([Problem(f"{where}: {q.location}" if q.location else where, q.message)
+                                 for q in exc.problems]) from None
     if p.get("township_plan"):
         plan = _resolve(p["township_plan"], scenario.path)
         if not plan.is_file():
-            raise RegisterError(Problem(f"{scenario.path or scenario.name}:township_plan",
+            raise RegisterError(Problem(scenario.key_location("township_plan"),
                                         f"merge plan {plan} does not exist"))
-        register, _ = merge_townships(register, plan)
+        try:
+            register, _ = merge_townships(register, plan)
+        except RegisterError as exc:
+            where = scenario.key_location("township_plan")
+            raise RegisterError([Problem(f"{where}: {q.location}" if q.location else where, q.message)
+                                 for q in exc.problems]) from None
     if int(p.get("merge_target") or 0) > 0:
         register, _ = merge_to_target(register, int(p["merge_target"]))
     if int(p.get("village_merge_below") or 0) > 0:
@@ -95,8 +105,7 @@ def _load_register_cached(raw: str, scenario_path: Path | None) -> Register:
     try:
         stamp = path.stat().st_mtime_ns
     except OSError:
-        raise RegisterError(Problem(f"{scenario_path or 'scenario'}:register",
-                                    f"register file {raw} does not exist")) from None
+        raise RegisterError(Problem("", f"register file {raw} does not exist")) from None
     key = (str(path.resolve()), stamp)
     if key not in _REGISTER_CACHE:
         _REGISTER_CACHE[key] = load_register(path)
