@@ -153,7 +153,7 @@ SCENARIO_KEYS: dict[str, KeySpec] = {
         choices=("medium", "low", "high", "constant"),
     ),
     "mc_paths": KeySpec(
-        int, 200, "Monte Carlo paths for uncertainty bands (0 for none)", min=0, max=100000
+        int, 200, "Monte Carlo paths for uncertainty bands (0 for none)", min=0, max=10_000
     ),
     "seed": KeySpec(int, 2006, "random seed of the Monte Carlo paths", min=0, max=2**32 - 1),
     "compare_with": KeySpec(list, [], "other scenarios shown by the comparison notebook"),
@@ -478,6 +478,50 @@ def _resolve_mapping(
 # --------------------------------------------------------------------------- scenario
 
 
+_E0 = "demography.mortality."
+
+
+def _life_expectancy_problems(rb: Rulebook, start_year: int, horizon: int,
+                              key_files: Mapping[str, str], where: str) -> list[Problem]:
+    """The years a projection may reach before life expectancy leaves its range.
+
+    The population engine extrapolates life expectancy at birth linearly,
+    ``e0(year) = e0 + e0_gain × (year − reference_year)`` (docs/population.md), and refuses
+    a year where it leaves the parameter's range (20..100 years).  Checking it here makes
+    such a scenario bad input (exit 1, ``file:start_year`` or ``file:horizon``, the last year
+    that works) before anything runs, instead of a failed run (exit 2).  The check follows
+    the engine: when the engine saturates e0 instead, it goes.
+    """
+    paths = [f"{_E0}{k}" for k in ("e0_male", "e0_female", "e0_gain", "reference_year")]
+    if any(p not in rb for p in paths):
+        return []
+    last = start_year + horizon
+    years = np.arange(start_year, last + 1)
+    gain = rb.get(paths[2]).series(years)
+    ref = rb.get(paths[3]).series(years)
+    problems: list[tuple[int, Problem]] = []
+    for path in paths[:2]:
+        param = rb.get(path)
+        e0 = param.series(years) + gain * (years - ref)
+        lo = param.min if param.min is not None else -np.inf
+        hi = param.max if param.max is not None else np.inf
+        bad = (e0 < lo) | (e0 > hi)
+        if not bad.any():
+            continue
+        first = int(years[np.argmax(bad)])
+        key = "start_year" if "start_year" in key_files and "horizon" not in key_files else "horizon"
+        if first == start_year:
+            key = "start_year"
+        loc = f"{key_files.get(key, where)}:{key}"
+        limit = hi if (e0 > hi).any() else lo
+        problems.append((first, Problem(loc, f"the projection runs to {last}, but life expectancy {path} "
+                                     f"extrapolated by {paths[2]} passes {limit:g} years in {first}: "
+                                     f"end the projection by {first - 1} (start_year + horizon) or "
+                                     f"override {paths[2]}")))
+    return [min(problems, key=lambda fp: fp[0])[1]] if problems else []
+
+
+
 def _canonical(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
 
@@ -571,6 +615,9 @@ class Scenario:
         except ParameterError as exc:
             for p in exc.problems:
                 problems.append(Problem(f"{where}:start_year", f"{p.location}: {p.message}"))
+        if problems:
+            raise ScenarioError(problems)
+        problems += _life_expectancy_problems(rb, start_year, horizon, resolved.key_files, where)
         if problems:
             raise ScenarioError(problems)
         sha = hashlib.sha256(_canonical(params).encode("utf-8")).hexdigest()

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .budget import BudgetResult, budget, budget_table, totals_table
-from .errors import Problem, RegisterError
+from .errors import Problem, RegisterError, ScenarioError
 from .paramarrays import ParamArrays
 from .population import PopulationResult, project
 from .redistricting import consolidate_villages, merge_to_target, merge_townships
@@ -80,7 +80,37 @@ def prepare_register(scenario: Scenario, register: Register | None = None) -> Re
         register, _ = merge_to_target(register, int(p["merge_target"]))
     if int(p.get("village_merge_below") or 0) > 0:
         register, _ = consolidate_villages(register, int(p["village_merge_below"]))
+    check_run_size(scenario, register)
     return register
+
+
+#: Largest run [village-year]: villages × modelled years.  Memory bound: a run holds about
+#: 0.5 kB per village-year (measured: 0.9 GB peak for 100,800 villages over 16 years,
+#: see benchmarks/README.md) in each of up to three processes (two notebook kernels and the
+#: data files), so this keeps a run near 0.5 GB a process.  The example register over the
+#: longest horizon (2,800 villages × 101 years) needs 282,800.
+MAX_VILLAGE_YEARS = 1_000_000
+
+
+def check_run_size(scenario: Scenario, register: Register) -> None:
+    """Refuse, before anything runs, a scenario whose register × years exceeds the bound.
+
+    Raises
+    ------
+    ScenarioError
+        At ``file:horizon`` with the size, the limit and the longest horizon that fits.
+    """
+    n_years = len(scenario.years)
+    size = register.n_villages * n_years
+    if size <= MAX_VILLAGE_YEARS:
+        return
+    fits = MAX_VILLAGE_YEARS // max(1, register.n_villages) - 1
+    hint = (f"shorten the horizon to at most {fits} years or split the register by county" if fits >= 0
+            else "split the register by county")
+    raise ScenarioError(Problem(scenario.key_location("horizon"),
+                                f"{register.n_villages:,} villages × {n_years} years = {size:,} "
+                                f"village-years; a run is limited to {MAX_VILLAGE_YEARS:,} (memory, "
+                                f"about 0.5 kB a village-year): {hint}"))
 
 
 def _resolve(raw: str, scenario_path: Path | None) -> Path:
