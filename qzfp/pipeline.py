@@ -269,16 +269,18 @@ def _table_cache(out_dir: Path, n_scenarios: int) -> Iterator[str | None]:
     tables several scenarios have in common (:func:`write_tables`); removed afterwards.
     None for a single scenario."""
     import shutil
-    import tempfile
+
+    from .report import locked_tempdir, unlock_dir
 
     if n_scenarios < 2:
         yield None
         return
-    folder = tempfile.mkdtemp(prefix=".qzfp-tables-", dir=Path(out_dir).absolute())
+    folder, lock = locked_tempdir(".qzfp-tables-", Path(out_dir).absolute())
     try:
-        yield folder
+        yield str(folder)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+        unlock_dir(lock)
 
 
 def run_reports(files: Sequence[str | Path], *, out: str | Path | None = None, lang: str | None = None,
@@ -438,14 +440,15 @@ def _write_folder(out: Path, name: str, csvs: Mapping[str, pd.DataFrame], lang: 
     """Write a small report folder (CSV, XLSX, PNG, index.html) atomically."""
     import html
     import shutil
-    import tempfile
 
     from .plots import save
+    from .report import locked_tempdir, remove_stale_temporaries, unlock_dir
     from .safehtml import sanitize_html
     from .workbook import write_table_workbook
 
     out.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{name}.tmp-", dir=out))
+    remove_stale_temporaries(out)
+    tmp, lock = locked_tempdir(f".{name}.tmp-", out)
     try:
         for fname, df in csvs.items():
             write_csv(df, tmp / fname)
@@ -474,6 +477,8 @@ def _write_folder(out: Path, name: str, csvs: Mapping[str, pd.DataFrame], lang: 
         if isinstance(exc, QzfpError):
             raise
         raise RunError(Problem(str(out / name), f"writing the report failed: {type(exc).__name__}: {exc}")) from exc
+    finally:
+        unlock_dir(lock)
     return out / name
 
 

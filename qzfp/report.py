@@ -15,7 +15,9 @@ Everything is written into a temporary folder beside the destination
 (``out_dir/.<name>.tmp-XXXX``).  Only when every notebook ran, every page was
 converted and the hook returned, the old report is renamed aside, the new one is
 renamed into place and the old one deleted.  Any failure before that leaves the
-previous report byte-identical.  When a notebook fails, the executed notebook
+previous report byte-identical.  The temporary folder is locked (``flock``) while its
+run lives; the next run into ``out_dir`` removes those of dead runs (SIGKILL, power
+loss) and only those (:func:`remove_stale_temporaries`).  When a notebook fails, the executed notebook
 (with papermill's error banner) is kept in ``out_dir/.failed/<name>/`` and a
 :class:`NotebookFailed` names the notebook, the cell and the error.
 
@@ -53,6 +55,7 @@ import os
 import platform
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import threading
@@ -77,6 +80,8 @@ __all__ = [
     "kernels_per_scenario",
     "notebook_to_html",
     "parameters_sha256",
+    "locked_tempdir",
+    "remove_stale_temporaries",
     "run_many",
     "run_scenario",
     "write_top_index",
@@ -114,6 +119,115 @@ class EncryptedKernelManager(_kernel_manager_base()):  # type: ignore[misc]
         super().__init__(**kwargs)
         if "transport_encryption" in self.trait_names():
             self.transport_encryption = "auto"
+        if os.name == "posix":
+            # Unix sockets under a name of this kernel alone: TCP ports are found free and
+            # then bound by the kernel, so concurrent runs could pick the same port
+            # ("ZMQError: Address already in use"); these names cannot collide.
+            import uuid
+
+            self.transport = "ipc"
+            self.ip = os.path.join(tempfile.gettempdir(), f"qzfp-kernel-{uuid.uuid4().hex}")
+
+    async def _async_pre_start_kernel(self, **kw):  # type: ignore[override]
+        # The kernel's own log lines (a full disk, a closing socket) are not for the user:
+        # errors of a notebook reach the run through the kernel's messages.
+        kw.setdefault("stdout", subprocess.DEVNULL)
+        kw.setdefault("stderr", subprocess.DEVNULL)
+        return await super()._async_pre_start_kernel(**kw)
+
+
+#: A hidden temporary of a report folder (``.<name>.tmp-*``, ``.<name>.old-*``, the batch's
+#: ``.qzfp-tables-*``, ``.index.*.html``) whose owner is gone is removed by the next run
+#: into the folder once it is this old [s].  Each run holds an exclusive ``flock`` on its
+#: temporary folders while it lives (the kernel releases it when the process dies, even
+#: by SIGKILL), so a folder of a live concurrent run is never removed; the age only
+#: covers the instant between creating a folder and locking it.
+STALE_TEMP_AGE_S = 10.0
+_TEMP_PATTERNS = (".*.tmp-*", ".*.old-*", ".*.old", ".qzfp-tables-*", ".index.*.html")
+
+
+def locked_tempdir(prefix: str, parent: Path) -> tuple[Path, int | None]:
+    """Create a hidden temporary folder in ``parent`` and lock it for this process.
+
+    Returns
+    -------
+    (Path, int or None)
+        The folder and the descriptor holding the lock (None where ``flock`` does not
+        exist); close the descriptor with :func:`unlock_dir` once the folder is moved
+        into place or deleted.
+    """
+    path = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: no lock, no stale cleanup
+        return path, None
+    fd = os.open(path, os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    return path, fd
+
+
+def unlock_dir(fd: int | None) -> None:
+    """Release a lock taken by :func:`locked_tempdir` (no-op for None)."""
+    if fd is not None:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+
+
+def remove_stale_temporaries(out_dir: Path) -> list[Path]:
+    """Remove the hidden temporaries of runs into ``out_dir`` that died (SIGKILL, power).
+
+    A folder is stale when it is older than :data:`STALE_TEMP_AGE_S` and no process holds
+    its lock; a file (a half-written top index) when it is older than that.  Folders of a
+    live run, in this or another process, are left alone.
+
+    Returns
+    -------
+    list of Path
+        What was removed.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        return []
+    removed: list[Path] = []
+    try:  # the lock :func:`_replace_dir` holds: no ``.old-`` folder is in use meanwhile
+        parent = os.open(out_dir, os.O_RDONLY)
+    except OSError:
+        return removed
+    try:
+        fcntl.flock(parent, fcntl.LOCK_EX)
+        _remove_stale(Path(out_dir), removed)
+    finally:
+        os.close(parent)
+    return removed
+
+
+def _remove_stale(out_dir: Path, removed: list[Path]) -> None:
+    import fcntl
+
+    now = time.time()
+    for pattern in _TEMP_PATTERNS:
+        for path in Path(out_dir).glob(pattern):
+            try:
+                if now - path.lstat().st_mtime < STALE_TEMP_AGE_S:
+                    continue
+                if path.is_symlink() or not path.is_dir():
+                    path.unlink()
+                    removed.append(path)
+                    continue
+                fd = os.open(path, os.O_RDONLY)
+            except OSError:
+                continue
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(fd)  # a live run holds it
+                continue
+            try:
+                shutil.rmtree(path, ignore_errors=True)
+                removed.append(path)
+            finally:
+                os.close(fd)
 
 
 RUN_JSON = "run.json"
@@ -299,7 +413,17 @@ def _copy_font(folder: Path) -> None:
     src = Path(shipped_font_path())
     if src.is_file():
         (folder / ASSETS_DIR).mkdir(exist_ok=True)
-        shutil.copyfile(src, folder / ASSETS_DIR / _FONT_FILE)
+        # copied beside and renamed: a concurrent run never sees (or serves) half a font
+        fd, part = tempfile.mkstemp(prefix=f".{_FONT_FILE}.", dir=folder / ASSETS_DIR)
+        os.close(fd)
+        try:
+            shutil.copyfile(src, part)
+            os.chmod(part, _file_mode())
+            os.replace(part, folder / ASSETS_DIR / _FONT_FILE)
+        except OSError as exc:  # name the file written, not the packaged font
+            with contextlib.suppress(OSError):
+                os.unlink(part)
+            raise OSError(exc.errno, exc.strerror, str(folder / ASSETS_DIR / _FONT_FILE)) from exc
 
 
 _EXTERNAL_TAG_RE = re.compile(
@@ -437,8 +561,16 @@ def _now() -> str:
 # --------------------------------------------------------------------------- validation
 
 
+#: Names a scenario cannot have: the report folder also holds the top index and the font
+#: folder of every page (compared case-insensitively, as on Windows and macOS).
+RESERVED_NAMES = frozenset({ASSETS_DIR, "index.html", FAILED_DIR, _WORK_DIR})
+
+
 def _scenario_name(parameters: Mapping[str, Any], where: str) -> str:
     name = parameters.get("scenario_name")
+    if isinstance(name, str) and name.lower() in RESERVED_NAMES:
+        raise ScenarioError(Problem(f"{where}:scenario_name", f"{name!r} is reserved (the report folder "
+                                    f"holds {', '.join(sorted(RESERVED_NAMES))}); choose another name"))
     if not isinstance(name, str) or not _NAME_RE.match(name) or name.strip() != name:
         raise ScenarioError(
             Problem(
@@ -750,7 +882,8 @@ class _ScenarioRun:
         self.left = len(notebooks)  # notebooks not yet finished or skipped
         self._kept: list[Path] = []
         self._keep_lock = threading.Lock()
-        self.tmp: Path | None = Path(tempfile.mkdtemp(prefix=f".{name}.tmp-", dir=out_dir))
+        tmp, self._lock = locked_tempdir(f".{name}.tmp-", out_dir)
+        self.tmp: Path | None = tmp
         try:
             self.tmp.chmod(_dir_mode())  # mkdtemp makes 0700; a report folder is meant to be shared
             self.work = Path(cwd) if cwd is not None else self.tmp / _WORK_DIR
@@ -777,6 +910,8 @@ class _ScenarioRun:
         if self.tmp is not None:
             shutil.rmtree(self.tmp, ignore_errors=True)
             self.tmp = None
+        unlock_dir(self._lock)
+        self._lock = None
 
 
 def _run_notebook(kernel: _WarmKernel, sc: _ScenarioRun, i: int, *, kernel_name: str,
@@ -1117,6 +1252,7 @@ def run_scenario(
     parameters = dict(parameters)
     out_dir = Path(out_dir).absolute()  # papermill changes directory while executing
     out_dir.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(out_dir)
     slots = _slots(notebook_jobs, len(notebooks))
 
     sc = _ScenarioRun(name, parameters, notebooks, out_dir, cwd)
@@ -1199,7 +1335,24 @@ def _notebook_failed(name: str, nb_path: Path, exc: Any, kept: Path | None) -> N
 
 
 def _replace_dir(new: Path, dest: Path) -> None:
-    """Put ``new`` at ``dest``: rename the old aside, rename new in place, delete the old."""
+    """Put ``new`` at ``dest``: rename the old aside, rename new in place, delete the old.
+
+    Runs holding the lock of ``dest``'s parent folder, so two runs publishing the same
+    scenario at once take turns instead of failing on each other's renames.
+    """
+    lock = None
+    with contextlib.suppress(ImportError, OSError):
+        import fcntl
+
+        lock = os.open(dest.parent, os.O_RDONLY)
+        fcntl.flock(lock, fcntl.LOCK_EX)
+    try:
+        _replace_dir_locked(new, dest)
+    finally:
+        unlock_dir(lock)
+
+
+def _replace_dir_locked(new: Path, dest: Path) -> None:
     old: Path | None = None
     if dest.exists():
         old = Path(tempfile.mkdtemp(prefix=f".{dest.name}.old-", dir=dest.parent))
@@ -1559,6 +1712,7 @@ def run_many(
         raise ScenarioError(Problem("jobs", f"expected a positive number of jobs, got {jobs}"))
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(out_dir)
     kernels_each = kernels_per_scenario(jobs, n)
     tasks = [
         (
@@ -1594,7 +1748,12 @@ def run_many(
         _exporter()
         with ProcessPoolExecutor(max_workers=min(jobs, n)) as pool:
             reports = list(pool.map(_run_one, tasks))
-    write_top_index(out_dir, lang=lang)
+    try:
+        write_top_index(out_dir, lang=lang)
+    except OSError as exc:  # a full disk: the reports that landed stay, the run failed
+        where = exc.filename if exc.filename is not None else out_dir / "index.html"
+        reports.append(_failed_report("index.html", out_dir, 0.0, RunError(Problem(
+            str(where), f"{exc.strerror or exc}: the list of reports (index.html) was not updated"))))
     return reports
 
 

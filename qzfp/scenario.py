@@ -310,6 +310,15 @@ def _check_key(key: str, value: Any, where: str) -> list[Problem]:
         probs.append(
             Problem(loc, f'{value!r} cannot be a folder name (no / \\ : * ? " < > |, not empty)')
         )
+    elif key == "scenario_name":
+        from .report import RESERVED_NAMES
+
+        if value.startswith("."):
+            probs.append(Problem(loc, f"{value!r} starts with a dot: hidden names are the report "
+                                      "folder's temporaries; choose another name"))
+        elif value.lower() in RESERVED_NAMES:
+            probs.append(Problem(loc, f"{value!r} is reserved (the report folder holds "
+                                      f"{', '.join(sorted(RESERVED_NAMES))}); choose another name"))
     if key in ("output_dir",) and not value.strip():
         probs.append(Problem(loc, "must not be empty"))
     if key == "compare_with":

@@ -270,3 +270,15 @@ def test_a_nul_in_a_county_name_of_a_scenarios_register_exits_1_and_writes_nothi
     assert main(["run", str(f), "--out", str(out), "--quiet"]) == 1
     assert "contains the control character U+0000" in capsys.readouterr().err
     assert not (out / "own").exists()
+
+
+@pytest.mark.parametrize("name", ["assets", "Assets", "index.html", ".failed", ".hidden"])
+def test_a_scenario_named_like_a_shared_folder_or_hidden_is_refused_before_any_kernel(
+        name, tmp_path, capsys, monkeypatch):
+    _no_kernel(monkeypatch)
+    f = write(tmp_path / "clash.yaml", f"horizon: 1\nscenario_name: '{name}'\n")
+    assert main(["run", str(f), "--out", str(tmp_path / "out"), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert f"clash.yaml:scenario_name: {name!r} " in err
+    assert "reserved" in err or "starts with a dot" in err
+    assert not (tmp_path / "out" / name).exists()
