@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -384,35 +383,41 @@ class Register:
 # ---------------------------------------------------------------------------------------
 
 
-def _decode(data: bytes) -> str:
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("gb18030")
-
-
 def _csv_rows(path: Path, problems: list[Problem]) -> list[list[str]] | None:
-    try:
-        text = _decode(path.read_bytes())
-    except UnicodeDecodeError:
-        problems.append(Problem(str(path), "cannot decode the file (expected UTF-8, UTF-8 "
-                                           "with BOM, GBK or GB18030 text)"))
-        return None
-    try:
+    """The cells of a CSV file, streamed (memory follows the rows kept, not the file).
+
+    UTF-8 (with or without BOM), else GBK/GB18030; more than :data:`MAX_REGISTER_ROWS`
+    rows is a problem and reading stops there.
+    """
+    with open(path, "rb") as f:
+        bom = f.read(3) == b"\xef\xbb\xbf"
+    for encoding in ("utf-8-sig",) if bom else ("utf-8", "gb18030"):
         rows: list[list[str]] = []
-        for row in csv.reader(io.StringIO(text)):
-            rows.append([c.strip() for c in row])
-            if len(rows) > MAX_REGISTER_ROWS + _HEADER_SCAN_ROWS:
-                problems.append(Problem(str(path), f"more than {MAX_REGISTER_ROWS:,} rows: a register "
-                                                   f"is limited to {MAX_REGISTER_ROWS:,} rows (see "
-                                                   "MAX_VILLAGES)"))
-                return None
-        return rows
-    except csv.Error as exc:
-        problems.append(Problem(str(path), f"not a readable CSV file: {exc}"))
-        return None
+        try:
+            with open(path, encoding=encoding, newline="") as f:
+                for row in csv.reader(f):
+                    rows.append([c.strip() for c in row])
+                    if len(rows) > MAX_REGISTER_ROWS + _HEADER_SCAN_ROWS:
+                        problems.append(Problem(str(path), f"more than {MAX_REGISTER_ROWS:,} rows: a "
+                                                           f"register is limited to {MAX_REGISTER_ROWS:,} "
+                                                           "rows (see MAX_VILLAGES)"))
+                        return None
+            return rows
+        except UnicodeDecodeError:
+            continue
+        except csv.Error as exc:
+            problems.append(Problem(str(path), f"not a readable CSV file: {exc}"))
+            return None
+    problems.append(Problem(str(path), "cannot decode the file (expected UTF-8, UTF-8 "
+                                       "with BOM, GBK or GB18030 text)"))
+    return None
+
+
+def _file_sha256(path: Path, digest: object) -> None:
+    """Feed a file into ``digest`` in blocks (never the whole file in memory)."""
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
 
 
 def _cell(value: object) -> str:
@@ -803,7 +808,7 @@ def _load_example(view: str) -> Register:
              DATA_DIR / "villages.csv"]
     digest = hashlib.sha256()
     for f in files:
-        digest.update(f.read_bytes())
+        _file_sha256(f, digest)
     read = {"dtype": str, "keep_default_na": False}
     counties = pd.read_csv(files[0], **read)
     townships = pd.read_csv(files[1], **read)
@@ -842,12 +847,12 @@ def _load_user(path: Path, year: int) -> Register:
                                                    "holds counties.csv, townships.csv and "
                                                    "villages.csv)"))
                 continue
-            digest.update(f.read_bytes())
+            _file_sha256(f, digest)
             tables[name] = (_csv_rows(f, problems), str(f))
         if problems:
             raise RegisterError(problems)
     elif path.suffix.lower() in (".xlsx", ".xlsm"):
-        digest.update(path.read_bytes())
+        _file_sha256(path, digest)
         sheets = _xlsx_sheets(path, problems)
         if sheets is None:
             raise RegisterError(problems)
@@ -864,7 +869,7 @@ def _load_user(path: Path, year: int) -> Register:
             title = found.get("villages", next(iter(sheets)))
             tables = {"flat": (sheets[title], f"{path}[{title}]")}
     elif path.suffix.lower() in (".csv", ".txt"):
-        digest.update(path.read_bytes())
+        _file_sha256(path, digest)
         tables = {"flat": (_csv_rows(path, problems), str(path))}
     else:
         raise RegisterError(Problem(str(path), f'unsupported file type "{path.suffix}" '

@@ -457,3 +457,26 @@ def test_an_xlsx_with_a_stray_far_cell_validates_within_400_mb_of_address_space(
                           timeout=300, cwd=ROOT)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == f"{path}[villages]:1: column 16384 has data but no header"
+
+
+def test_a_register_of_a_million_villages_is_refused_within_400_mb_of_address_space(tmp_path):
+    import subprocess
+    import sys
+
+    from qzfp.register import MAX_VILLAGES
+
+    path = tmp_path / "million.csv"
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("村代码,村名,乡镇代码,乡镇名称,县代码,县名称,户籍人口\n")
+        f.writelines(f"33{i:010d},村{i},33T{i // 1000:05d},乡{i // 1000}镇,330802,柯城区,500\n"
+                     for i in range(1_000_000))
+    limit = 400 * 1024**2
+    code = ("import resource, sys\n"
+            f"resource.setrlimit(resource.RLIMIT_AS, ({limit}, {limit}))\n"
+            "from qzfp.register import validate_register_file\n"
+            "print('\\n'.join(str(p) for p in validate_register_file(sys.argv[1])))\n")
+    done = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True,
+                          timeout=300, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == (f"{path}: more than {MAX_VILLAGES:,} rows: a register is limited to "
+                                   f"{MAX_VILLAGES:,} rows (see MAX_VILLAGES)")
