@@ -174,6 +174,7 @@ _TYPE_NAMES = {
     list: "a list",
     dict: "a mapping",
 }
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _NAME_RE = re.compile(r"^[^/\\:*?\"<>|\s][^/\\:*?\"<>|]*$")
 
 
@@ -289,6 +290,11 @@ def _check_key(key: str, value: Any, where: str) -> list[Problem]:
         got = "nothing (null)" if value is None else f"{type(value).__name__} {value!r}"
         return [Problem(loc, f"expected {_TYPE_NAMES[t]}, got {got}")]
     probs = []
+    texts = [value] if t is str else [v for v in value if isinstance(v, str)] if t is list else []
+    bad = next((m for v in texts if (m := _CONTROL_RE.search(v))), None)
+    if bad is not None:
+        return [Problem(loc, f"contains the control character U+{ord(bad.group()):04X}: "
+                             "texts must be plain (it would corrupt file names and reports)")]
     if t in (int, float):
         if isinstance(value, float) and not np.isfinite(value):
             probs.append(Problem(loc, f"expected a finite number, got {value!r}"))

@@ -479,3 +479,16 @@ def test_the_documented_maxima_that_fit_the_life_expectancy_range_load():
 
     assert Scenario.from_parameters(horizon=100).years[-1] == 2106
     assert Scenario.from_parameters(start_year=2100, horizon=9).years[-1] == 2109
+
+
+@pytest.mark.parametrize(("key", "text", "code"), [
+    ("scenario_name", '"a\\0b"', "U+0000"), ("title", '"T\\x07"', "U+0007"),
+    ("description", '"d\\x1b[31m"', "U+001B"), ("compare_with", '["base\\0line"]', "U+0000"),
+])
+def test_control_characters_in_scenario_texts_are_refused_at_their_key(tmp_path, key, text, code):
+    path = tmp_path / "ctl.yaml"
+    path.write_text(f"{key}: {text}\n", encoding="utf-8")
+    probs = [str(p) for p in validate_scenario_file(path)]
+    assert len(probs) == 1 and probs[0].endswith(
+        f"ctl.yaml:{key}: contains the control character {code}: texts must be plain "
+        "(it would corrupt file names and reports)"), probs
