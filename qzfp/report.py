@@ -173,12 +173,14 @@ def unlock_dir(fd: int | None) -> None:
             os.close(fd)
 
 
-def remove_stale_temporaries(out_dir: Path) -> list[Path]:
+def remove_stale_temporaries(out_dir: Path, *, min_age_s: float = STALE_TEMP_AGE_S) -> list[Path]:
     """Remove the hidden temporaries of runs into ``out_dir`` that died (SIGKILL, power).
 
-    A folder is stale when it is older than :data:`STALE_TEMP_AGE_S` and no process holds
-    its lock; a file (a half-written top index) when it is older than that.  Folders of a
-    live run, in this or another process, are left alone.
+    A folder is stale when it is older than ``min_age_s`` (default
+    :data:`STALE_TEMP_AGE_S`) and no process holds its lock; a file (a half-written top
+    index) when it is older than :data:`STALE_TEMP_AGE_S`.  Folders of a live run, in this
+    or another process, are left alone.  A caller that knows its own runs are over (the
+    Dask batch, whose workers may have died) passes ``min_age_s=0``.
 
     Returns
     -------
@@ -196,22 +198,23 @@ def remove_stale_temporaries(out_dir: Path) -> list[Path]:
         return removed
     try:
         fcntl.flock(parent, fcntl.LOCK_EX)
-        _remove_stale(Path(out_dir), removed)
+        _remove_stale(Path(out_dir), removed, min_age_s)
     finally:
         os.close(parent)
     return removed
 
 
-def _remove_stale(out_dir: Path, removed: list[Path]) -> None:
+def _remove_stale(out_dir: Path, removed: list[Path], min_age_s: float) -> None:
     import fcntl
 
     now = time.time()
     for pattern in _TEMP_PATTERNS:
         for path in Path(out_dir).glob(pattern):
             try:
-                if now - path.lstat().st_mtime < STALE_TEMP_AGE_S:
+                is_dir = path.is_dir() and not path.is_symlink()
+                if now - path.lstat().st_mtime < (min_age_s if is_dir else STALE_TEMP_AGE_S):
                     continue
-                if path.is_symlink() or not path.is_dir():
+                if not is_dir:
                     path.unlink()
                     removed.append(path)
                     continue
