@@ -120,3 +120,41 @@ def test_a_page_without_unsafe_content_is_kept_byte_for_byte():
 
 def test_a_dropped_element_takes_its_content_with_it():
     assert sanitize_html("a<script>document.write('<p>x</p>')</script>b<iframe><p>y</p></iframe>c") == "abc"
+
+
+def test_a_run_with_a_hostile_description_and_reference_writes_no_live_link_and_no_formula(tmp_path):
+    """End to end: what a hostile scenario file puts into ``qzfp run``'s pages and workbook."""
+    import os
+    import subprocess
+    import sys
+    import zipfile
+    from pathlib import Path
+
+    from openpyxl import load_workbook
+
+    repo = Path(__file__).resolve().parents[1]
+    scenario = tmp_path / "hostile.yaml"
+    scenario.write_text(
+        f"extends: {repo / 'params' / 'baseline.yaml'}\nscenario_name: hostile\nhorizon: 1\nmc_paths: 5\n"
+        "title: 'T [t](javascript:alert(0))'\n"
+        "description: \"[x](javascript:alert(1)) [d](data:text/html,hi) <script>alert(2)</script> "
+        "<img src=x onerror=alert(3)> [ok](https://example.org/)\"\n"
+        "overrides:\n  village.vice_president.allowance:\n    value: 70\n"
+        "    reference: '=HYPERLINK(\"http://evil\",\"click\")'\n", encoding="utf-8")
+    out = tmp_path / "out"
+    done = subprocess.run([sys.executable, "-m", "qzfp", "run", str(scenario), "--out", str(out), "--quiet"],
+                          cwd=repo, env={**os.environ, "PYTHONPATH": str(repo)}, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    pages = sorted((out / "hostile").glob("*.html")) + [out / "index.html"]
+    assert len(pages) == 6
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        _assert_safe(text)
+    first = (out / "hostile" / "01_population.html").read_text(encoding="utf-8")
+    assert 'href="https://example.org/"' in first and ">x<" in first  # the text stays, the link goes
+    book = out / "hostile" / "budget.xlsx"
+    with zipfile.ZipFile(book) as z:
+        assert not any("<f>" in z.read(n).decode() for n in z.namelist() if n.startswith("xl/worksheets/"))
+    values = {c.value for ws in load_workbook(book).worksheets for row in ws.iter_rows() for c in row}
+    assert any(isinstance(v, str) and v.startswith('=HYPERLINK("http://evil"') for v in values)
