@@ -442,7 +442,7 @@ def _write_folder(out: Path, name: str, csvs: Mapping[str, pd.DataFrame], lang: 
     import shutil
 
     from .plots import save
-    from .report import locked_tempdir, remove_stale_temporaries, unlock_dir
+    from .report import locked_tempdir, remove_stale_temporaries, replace_dir, unlock_dir
     from .safehtml import sanitize_html
     from .workbook import write_table_workbook
 
@@ -463,15 +463,7 @@ def _write_folder(out: Path, name: str, csvs: Mapping[str, pd.DataFrame], lang: 
             f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8"><title>{e(title)}</title></head>'
             f"<body><h1>{e(title)}</h1>{imgs}<ul>{items}</ul><p>{e(generated)}</p></body></html>"),
             encoding="utf-8")
-        dest = out / name
-        if dest.exists():
-            old = out / f".{name}.old"
-            shutil.rmtree(old, ignore_errors=True)
-            dest.rename(old)
-            tmp.rename(dest)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            tmp.rename(dest)
+        replace_dir(tmp, out / name)
     except Exception as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         if isinstance(exc, QzfpError):

@@ -82,6 +82,7 @@ __all__ = [
     "parameters_sha256",
     "locked_tempdir",
     "remove_stale_temporaries",
+    "replace_dir",
     "run_many",
     "run_scenario",
     "write_top_index",
@@ -192,7 +193,7 @@ def remove_stale_temporaries(out_dir: Path, *, min_age_s: float = STALE_TEMP_AGE
     except ImportError:  # pragma: no cover - Windows
         return []
     removed: list[Path] = []
-    try:  # the lock :func:`_replace_dir` holds: no ``.old-`` folder is in use meanwhile
+    try:  # the lock :func:`replace_dir` holds: no ``.old-`` folder is in use meanwhile
         parent = os.open(out_dir, os.O_RDONLY)
     except OSError:
         return removed
@@ -227,10 +228,28 @@ def _remove_stale(out_dir: Path, removed: list[Path], min_age_s: float) -> None:
                 os.close(fd)  # a live run holds it
                 continue
             try:
-                shutil.rmtree(path, ignore_errors=True)
+                report = _set_aside_report(path)
+                if report is not None and not report.exists():
+                    # killed between "old report aside" and "new report in place": the old
+                    # one is the report (the new one never finished), so it goes back
+                    os.replace(path, report)
+                else:
+                    shutil.rmtree(path, ignore_errors=True)
                 removed.append(path)
+            except OSError:
+                continue
             finally:
                 os.close(fd)
+
+
+def _set_aside_report(path: Path) -> Path | None:
+    """The report folder ``path`` was renamed aside from (``.<name>.old-*``/``.<name>.old``)."""
+    name = path.name
+    if ".old-" in name:
+        return path.with_name(name[1:name.rindex(".old-")])
+    if name.endswith(".old"):
+        return path.with_name(name[1:-4])
+    return None
 
 
 RUN_JSON = "run.json"
@@ -1146,7 +1165,7 @@ def _finish_scenario(
     (tmp / "index.html").write_text(_scenario_index(run, tmp), encoding="utf-8")
     files = sorted(p.relative_to(tmp) for p in tmp.rglob("*") if p.is_file())
     dest = sc.out_dir / name
-    _replace_dir(tmp, dest)
+    replace_dir(tmp, dest)
     sc.tmp = None  # moved
     shutil.rmtree(sc.out_dir / FAILED_DIR / name, ignore_errors=True)
     with contextlib.suppress(OSError):
@@ -1337,11 +1356,13 @@ def _notebook_failed(name: str, nb_path: Path, exc: Any, kept: Path | None) -> N
     )
 
 
-def _replace_dir(new: Path, dest: Path) -> None:
+def replace_dir(new: Path, dest: Path) -> None:
     """Put ``new`` at ``dest``: rename the old aside, rename new in place, delete the old.
 
     Runs holding the lock of ``dest``'s parent folder, so two runs publishing the same
-    scenario at once take turns instead of failing on each other's renames.
+    scenario at once take turns instead of failing on each other's renames, and
+    :func:`remove_stale_temporaries` never sees a folder set aside by a live replace (one
+    left by a killed replace is put back when the new report is not in place).
     """
     lock = None
     with contextlib.suppress(ImportError, OSError):

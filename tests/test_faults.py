@@ -199,3 +199,18 @@ def test_a_read_only_output_folder_is_refused_in_one_line_and_its_report_kept(tm
     _assert_clean_stderr(err)
     assert len(err.strip().splitlines()) == 1 and "Read-only file system" in err
     assert _snapshot(out) == before
+
+
+def test_a_report_set_aside_by_a_run_killed_mid_replace_is_put_back_by_the_next_run(tmp_path):
+    """Killed between "old report renamed aside" and "new report renamed in place": the
+    old report is the only one, so the next run restores it instead of deleting it."""
+    aside = tmp_path / ".short.old-abc123"
+    aside.mkdir()
+    (aside / "run.json").write_text("previous", encoding="utf-8")
+    done = tmp_path / ".other.old-def456"  # killed after the new report was in place
+    done.mkdir()
+    (tmp_path / "other").mkdir()
+    _age([aside, done])
+    assert sorted(remove_stale_temporaries(tmp_path)) == sorted([aside, done])
+    assert (tmp_path / "short" / "run.json").read_text(encoding="utf-8") == "previous"
+    assert not aside.exists() and not done.exists() and (tmp_path / "other").is_dir()
