@@ -592,12 +592,26 @@ def _demography_key(results: Results) -> str:
     return h.hexdigest()
 
 
+def mc_chunk_paths(register: Any, n_years: int, n_paths: int) -> int:
+    """Monte Carlo paths the uncertainty band draws at once [path].
+
+    :func:`qzfp.distributed.default_mc_chunk`: the paths whose age-detailed county arrays
+    fit :data:`qzfp.distributed.MC_CHUNK_BYTES` (512 MiB; ~1,000 paths for Quzhou over 16
+    years; the band keeps only each path's city population, and the village level of a
+    Monte Carlo result is not held per path).  Paths are drawn in chunks of this size, so
+    memory stays bounded for any ``mc_paths`` up to its documented maximum.
+    """
+    from .distributed import default_mc_chunk
+
+    return default_mc_chunk(register, n_years, n_paths)
+
+
 def _band_data(results: Results, n_paths: int, seed: int,
                variant: str) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """City population of the four variants (``year``, ``variant``, ``value`` [persons]) and,
     with ``n_paths`` > 0, quantiles of ``n_paths`` Monte Carlo paths (:func:`qzfp.plots.fan_quantiles`),
     computed once per process for scenarios with the same demography."""
-    from .plots import fan_quantiles
+    from .plots import path_quantiles
     from .population import monte_carlo, project
 
     key = (_demography_key(results), n_paths, seed, variant)
@@ -615,13 +629,16 @@ def _band_data(results: Results, n_paths: int, seed: int,
             for v in ("low", "medium", "high", "constant")]
     q = None
     if n_paths > 0:
-        mc = monte_carlo(results.register, pa, n_paths, seed, variant=variant)
-        pop = mc.city_indicators()["pop"]  # (N, T)
-        q = fan_quantiles(pd.DataFrame({
-            "year": np.tile(results.years, n_paths),
-            "draw": np.repeat(np.arange(n_paths), len(results.years)),
-            "value": pop.reshape(-1),
-        }))
+        chunk = mc_chunk_paths(results.register, len(results.years), n_paths)
+        if n_paths <= chunk:
+            pop = monte_carlo(results.register, pa, n_paths, seed, variant=variant).city_indicators()["pop"]
+        else:  # chunk i draws from child i of SeedSequence(seed), as qzfp.distributed does
+            streams = np.random.SeedSequence(int(seed)).spawn(-(-n_paths // chunk))
+            pop = np.concatenate([
+                monte_carlo(results.register, pa, min(chunk, n_paths - i * chunk), ss,
+                            variant=variant).city_indicators()["pop"]
+                for i, ss in enumerate(streams)])
+        q = path_quantiles(results.years, pop)  # pop: (N, T) city population of each path
     _BAND_CACHE[key] = (pd.concat(rows, ignore_index=True), q)
     while len(_BAND_CACHE) > BAND_CACHE_SIZE:
         _BAND_CACHE.popitem(last=False)

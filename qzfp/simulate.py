@@ -24,7 +24,7 @@ import pandas as pd
 from .backtest import check_against_census, fitted_rates
 from .budget import BudgetResult, budget, budget_table, totals_table
 from .census import CENSUS_2010_DATE, Census, CensusError, default_census, load_census
-from .errors import Problem, RegisterError
+from .errors import Problem, RegisterError, ScenarioError
 from .paramarrays import ParamArrays
 from .population import PopulationResult, project
 from .redistricting import consolidate_villages, merge_to_target, merge_townships
@@ -64,19 +64,30 @@ def prepare_register(scenario: Scenario, register: Register | None = None) -> Re
     """
     p = scenario.params
     if register is None:
-        register = _load_register_cached(p.get("register") or "", scenario.path)
+        try:
+            register = _load_register_cached(p.get("register") or "", scenario.path)
+        except RegisterError as exc:  # name the scenario key that led to the register too
+            where = scenario.key_location("register")
+            raise RegisterError([Problem(f"{where}: {q.location}" if q.location else where, q.message)
+                                 for q in exc.problems]) from None
     if p.get("township_plan"):
         plan = _resolve(p["township_plan"], scenario.path)
         if not plan.is_file():
-            raise RegisterError(Problem(f"{scenario.path or scenario.name}:township_plan",
+            raise RegisterError(Problem(scenario.key_location("township_plan"),
                                         f"merge plan {plan} does not exist"))
-        register, _ = merge_townships(register, plan)
+        try:
+            register, _ = merge_townships(register, plan)
+        except RegisterError as exc:
+            where = scenario.key_location("township_plan")
+            raise RegisterError([Problem(f"{where}: {q.location}" if q.location else where, q.message)
+                                 for q in exc.problems]) from None
     if int(p.get("merge_target") or 0) > 0:
         register, _ = merge_to_target(register, int(p["merge_target"]))
     if int(p.get("village_merge_below") or 0) > 0:
         register, _ = consolidate_villages(register, int(p["village_merge_below"]))
     if p.get("census") or p.get("census_date"):
         register = dataclasses.replace(register, census=scenario_census(scenario))
+    check_run_size(scenario, register)
     return register
 
 
@@ -108,6 +119,35 @@ def scenario_census_check(scenario: Scenario) -> Census | None:
     if not p.get("census_check"):
         return None
     return load_census(_census_file(scenario, "census_check"), p.get("census_check_date") or "")
+
+
+#: Largest run [village-year]: villages × modelled years.  Memory bound: a run holds about
+#: 0.5 kB per village-year (measured: 0.9 GB peak for 100,800 villages over 16 years,
+#: see benchmarks/README.md) in each of up to three processes (two notebook kernels and the
+#: data files), so this keeps a run near 0.5 GB a process.  The example register over the
+#: longest horizon (2,800 villages × 101 years) needs 282,800.
+MAX_VILLAGE_YEARS = 1_000_000
+
+
+def check_run_size(scenario: Scenario, register: Register) -> None:
+    """Refuse, before anything runs, a scenario whose register × years exceeds the bound.
+
+    Raises
+    ------
+    ScenarioError
+        At ``file:horizon`` with the size, the limit and the longest horizon that fits.
+    """
+    n_years = len(scenario.years)
+    size = register.n_villages * n_years
+    if size <= MAX_VILLAGE_YEARS:
+        return
+    fits = MAX_VILLAGE_YEARS // max(1, register.n_villages) - 1
+    hint = (f"shorten the horizon to at most {fits} years or split the register by county" if fits >= 0
+            else "split the register by county")
+    raise ScenarioError(Problem(scenario.key_location("horizon"),
+                                f"{register.n_villages:,} villages × {n_years} years = {size:,} "
+                                f"village-years; a run is limited to {MAX_VILLAGE_YEARS:,} (memory, "
+                                f"about 0.5 kB a village-year): {hint}"))
 
 
 def _resolve(raw: str, scenario_path: Path | None) -> Path:
@@ -150,9 +190,8 @@ def register_content_hash(raw: str, scenario_path: Path | None = None) -> str:
         files = [DATA_DIR / "counties.csv", DATA_DIR / "townships_2006.csv", DATA_DIR / "villages.csv"]
     else:
         path = _resolve(raw, scenario_path)
-        if not path.exists():
-            raise RegisterError(Problem(f"{scenario_path or 'scenario'}:register",
-                                        f"register file {raw} does not exist"))
+        if not path.exists():  # prepare_register names the scenario file and key
+            raise RegisterError(Problem("", f"register file {raw} does not exist"))
         files = _register_files(path)
     h = hashlib.sha256()
     for f in files:

@@ -14,6 +14,14 @@ cents.  Header rows (and the label column of the wide sheets) are frozen, header
 totals rows bold with a rule above, widths follow the content (CJK characters count
 double), and pages print landscape, one page wide, with the header repeated.
 
+Every text is written as a text cell, never a formula: a text beginning with ``=`` (or
+``+``, ``-``, ``@``) is shown as typed, not evaluated, by Excel, LibreOffice and openpyxl.
+Characters that XML 1.0 cannot hold (the C0 control characters other than tab, line feed
+and carriage return; DEL and the C1 controls; lone surrogates; U+FFFE/U+FFFF) are removed
+from cell texts and sheet titles, so a text can never make the file unreadable
+(:func:`clean_text`).  Registers refuse such names up front; this is the writer's own
+guarantee whatever the caller passes.
+
 Display text comes from ``labels``: a mapping from internal names (sheet keys
 ``summary``, ``line_items``, ``assumptions``, ``by_year``, ``total``; column names;
 budget line ids) to what the reader sees, so a Chinese workbook needs no code change.
@@ -34,7 +42,7 @@ import pandas as pd
 
 from qzfp.errors import Problem, RunError
 
-__all__ = ["BUDGET_COLUMNS", "read_budget_totals", "sheet_title", "write_budget_workbook"]
+__all__ = ["BUDGET_COLUMNS", "clean_text", "read_budget_totals", "sheet_title", "write_budget_workbook"]
 
 #: Columns of the budget table (contract); the first six are required.
 BUDGET_COLUMNS = (
@@ -88,6 +96,9 @@ _DEFAULT_LABELS = {
     "value": "Value",
 }
 
+#: Characters that cannot appear in an XML 1.0 document (or are discouraged control
+#: characters): removed from every text written to a workbook.
+_UNWRITABLE_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 _FORBIDDEN_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 _MAX_SHEET = 31
 _MAX_WIDTH = 60
@@ -112,14 +123,31 @@ def _text_width(value: Any) -> int:
     return longest
 
 
+def clean_text(text: str) -> str:
+    """``text`` without the characters a workbook cannot hold.
+
+    Parameters
+    ----------
+    text : str
+        Any text.
+
+    Returns
+    -------
+    str
+        The text with C0 controls (except tab, line feed, carriage return), DEL, the C1
+        controls, lone surrogates and U+FFFE/U+FFFF removed.
+    """
+    return _UNWRITABLE_CHARS.sub("", text)
+
+
 def sheet_title(name: str, taken: set[str] | None = None) -> str:
     """A valid, unique Excel sheet name from any text.
 
-    Removes ``[]:*?/\\``, strips leading/trailing apostrophes and spaces, cuts to 31
+    Removes control characters (:func:`clean_text`) and ``[]:*?/\\``, strips leading/trailing apostrophes and spaces, cuts to 31
     characters and, if the name is already in ``taken`` (compared case-insensitively, as
     Excel does), appends `` (2)``, `` (3)``... within the limit.  ``taken`` is updated.
     """
-    base = _FORBIDDEN_SHEET_CHARS.sub(" ", str(name)).strip(" '") or "Sheet"
+    base = _FORBIDDEN_SHEET_CHARS.sub(" ", clean_text(str(name))).strip(" '") or "Sheet"
     base = base[:_MAX_SHEET].rstrip(" '")
     taken = taken if taken is not None else set()
     title, k = base, 1
@@ -172,7 +200,12 @@ class _Sheet:
         self.center = Alignment(horizontal="center", vertical="center", wrap_text=True)
 
     def cell(self, row: int, col: int, value: Any, fmt: str | None = None, *, bold: bool = False):
-        c = self.ws.cell(row=row, column=col, value=_native(value))
+        value = _native(value)
+        if isinstance(value, str):
+            value = clean_text(value)
+        c = self.ws.cell(row=row, column=col, value=value)
+        if isinstance(value, str):
+            c.data_type = "s"  # openpyxl makes "=..." a formula and "#N/A" an error
         if fmt:
             c.number_format = fmt
         if bold:

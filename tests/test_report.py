@@ -296,10 +296,10 @@ def test_replacing_a_report_restores_the_old_one_when_the_move_fails(tmp_path, m
 
     monkeypatch.setattr(report.os, "replace", failing_replace)
     with pytest.raises(OSError):
-        report._replace_dir(new, old)
+        report.replace_dir(new, old)
     assert (old / "run.json").read_text(encoding="utf-8") == "old"
     monkeypatch.setattr(report.os, "replace", real_replace)
-    report._replace_dir(new, old)
+    report.replace_dir(new, old)
     assert (old / "run.json").read_text(encoding="utf-8") == "new"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s"]
 

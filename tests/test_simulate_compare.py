@@ -288,3 +288,48 @@ def test_the_register_and_simulation_caches_keep_a_bounded_number_of_entries(tmp
         notebook.simulate_cached(s)
     assert len(sim._REGISTER_CACHE) <= sim.REGISTER_CACHE_SIZE
     assert len(notebook._SIM_CACHE) <= notebook.SIM_CACHE_SIZE
+
+
+# --------------------------------------------------------------------------- documented bounds
+def _replicated_register(copies: int):
+    """The example register with every village repeated ``copies`` times (new codes)."""
+    from qzfp.register import Register
+
+    r = load_register()
+    v = pd.concat([r.villages.assign(village_code=r.villages["village_code"] + f"{i:03d}")
+                   for i in range(copies)], ignore_index=True)
+    return Register.from_tables(r.counties, r.townships, v, source="replicated", sha256="x")
+
+
+def test_a_run_of_more_than_a_million_village_years_is_refused_up_front_with_the_longest_horizon_that_fits():
+    from qzfp.errors import ScenarioError
+    from qzfp.simulate import MAX_VILLAGE_YEARS
+
+    reg = _replicated_register(25)  # 70,000 villages
+    assert MAX_VILLAGE_YEARS == 1_000_000
+    with pytest.raises(ScenarioError) as e:
+        prepare_register(short(horizon=15), reg)  # 70,000 × 16 = 1,120,000
+    fits = 1_000_000 // 70_000 - 1  # 13 years after the start: 14 modelled years
+    assert str(e.value) == ("parameters:horizon: 70,000 villages × 16 years = 1,120,000 village-years; a run is "
+                            "limited to 1,000,000 (memory, about 0.5 kB a village-year): shorten the horizon "
+                            f"to at most {fits} years or split the register by county")
+    assert prepare_register(short(horizon=fits), reg).n_villages == 70_000
+
+
+def test_a_sweep_grid_above_10000_points_is_refused_before_it_is_expanded():
+    grid = {"village.vice_president.allowance": list(range(1, 102)),
+            "village.vice_president.population_threshold": list(range(100, 201))}  # 101 × 101
+    with pytest.raises(ParameterError, match=r"101 × 101 = 10,201 points; a sweep is limited to 10,000 points"):
+        sweep(short(horizon=1), grid)
+    huge = {p: list(range(1, 1001)) for p in ("village.vice_president.allowance",
+                                               "village.vice_president.population_threshold",
+                                               "township.vice_president.allowance")}
+    with pytest.raises(ParameterError, match="1,000,000,000 points"):  # never expanded: no memory
+        sweep(short(horizon=1), huge)
+
+
+def test_the_longest_documented_horizon_runs_to_its_last_year():
+    res = simulate(short(horizon=100))
+    summary = res.summary()
+    assert summary["year"].tolist() == list(range(2006, 2107))
+    assert (summary["population"] > 0).all() and (summary["budget_yuan"] > 0).all()
