@@ -84,6 +84,7 @@ INDICATORS = (
 )
 #: Indicators of the registered population computed together (the resident ones on demand).
 _BASE_INDICATORS = INDICATORS[:7]
+_RESIDENT_INDICATORS = INDICATORS[7:]
 #: Population bases of :meth:`PopulationResult.population_age` (户籍 and 常住).
 BASES = ("registered", "resident")
 _TABLE_COLUMNS = {
@@ -1227,19 +1228,6 @@ def calibrate(register: Any, pa: ParamArrays | None = None, census: Census | Non
 # --------------------------------------------------------------------------------------
 
 
-class _Lazy(dict):
-    """A dict that computes a missing entry with ``fill(key)`` and keeps it."""
-
-    def __init__(self, fill: Any, known: dict | None = None):
-        super().__init__(known or {})
-        self._fill = fill
-
-    def __missing__(self, key: str) -> np.ndarray:
-        value = self._fill(key)
-        self[key] = value
-        return value
-
-
 @dataclass
 class PopulationResult:
     """Projected population of counties, townships and villages.
@@ -1381,14 +1369,12 @@ class PopulationResult:
         return len(self.quantiles) if self._source is not None else int(self._arrays["county_pop"].shape[0])
 
     # -- county and city indicators -------------------------------------------------
-    def county_indicators(self) -> dict[str, np.ndarray]:
+    def county_indicators(self, *, resident: bool = False) -> dict[str, np.ndarray]:
         """Indicators (N, T, C) per county: ``pop``, ``aged_60plus``, ``women_15_49``, …
 
-        The resident indicators (``resident_pop``, ``resident_aged_60plus``) are computed on
-        first access (they run the resident projection).
+        With ``resident=True`` also ``resident_pop`` and ``resident_aged_60plus`` (computed on
+        first request: they run the resident projection).
         """
-        if not isinstance(self._county_ind, _Lazy):
-            self._county_ind = _Lazy(self._county_indicator, self._county_ind)
         if "pop" not in self._county_ind and self._source is None:
             p = self.county_pop
             self._county_ind.update(
@@ -1400,27 +1386,32 @@ class PopulationResult:
                 net_migration=self.county_net_migration.sum(axis=(-2, -1)),
                 in_migrants=self.county_in_migrants,
             )
+        if resident and "resident_pop" not in self._county_ind:
+            if self._source is not None:
+                src = self._source.county_indicators(resident=True)
+                for k in _RESIDENT_INDICATORS:
+                    self._county_ind[k] = np.percentile(src[k], self.quantiles, axis=0)
+            else:
+                self._county_ind["resident_pop"] = self.county_pop_resident.sum(axis=(-2, -1))
+                self._county_ind["resident_aged_60plus"] = self.county_pop_resident[..., 60:].sum(axis=(-2, -1))
         return self._county_ind
 
-    def _county_indicator(self, key: str) -> np.ndarray:
-        if self._source is not None:
-            return np.percentile(self._source.county_indicators()[key], self.quantiles, axis=0)
-        if key == "resident_pop":
-            return self.county_pop_resident.sum(axis=(-2, -1))
-        if key == "resident_aged_60plus":
-            return self.county_pop_resident[..., 60:].sum(axis=(-2, -1))
-        raise KeyError(key)
-
-    def city_indicators(self) -> dict[str, np.ndarray]:
-        """Indicators (N, T) of the whole city (sum of the counties of each path)."""
-        if not isinstance(self._city_ind, _Lazy):
-            self._city_ind = _Lazy(self._city_indicator, self._city_ind)
+    def city_indicators(self, *, resident: bool = False) -> dict[str, np.ndarray]:
+        """Indicators (N, T) of the whole city (sum of the counties of each path); the
+        resident ones with ``resident=True``."""
+        if "pop" not in self._city_ind:
+            cind = self.county_indicators()
+            self._city_ind.update({k: cind[k].sum(axis=-1) for k in _BASE_INDICATORS})
+        if resident and "resident_pop" not in self._city_ind:
+            if self._source is not None:
+                src = self._source.city_indicators(resident=True)
+                for k in _RESIDENT_INDICATORS:
+                    self._city_ind[k] = np.percentile(src[k], self.quantiles, axis=0)
+            else:
+                cind = self.county_indicators(resident=True)
+                for k in _RESIDENT_INDICATORS:
+                    self._city_ind[k] = cind[k].sum(axis=-1)
         return self._city_ind
-
-    def _city_indicator(self, key: str) -> np.ndarray:
-        if self._source is not None:
-            return np.percentile(self._source.city_indicators()[key], self.quantiles, axis=0)
-        return self.county_indicators()[key].sum(axis=-1)
 
     @property
     def city_pop(self) -> np.ndarray:
@@ -1437,9 +1428,11 @@ class PopulationResult:
                 inds = ("pop", "resident_pop")
             elif indicator == "resident_aged_60plus":
                 inds = ("aged_60plus", "resident_aged_60plus")
-            v, s = _allocate(self._prep, self._alloc, self.county_indicators(), self._end_pop, inds)
+            cind = self.county_indicators(resident=indicator in _RESIDENT_INDICATORS)
+            v, s = _allocate(self._prep, self._alloc, cind, self._end_pop, inds)
         else:
-            v, s = _percentile_below(self._source, self.quantiles, self.county_indicators(), indicator)
+            cind = self.county_indicators(resident=indicator in _RESIDENT_INDICATORS)
+            v, s = _percentile_below(self._source, self.quantiles, cind, indicator)
         for k in v:
             self._below[("village", k)] = v[k]
             self._below[("township", k)] = s[k]
@@ -1466,7 +1459,7 @@ class PopulationResult:
             if name.startswith(level) and name[len(level):] in INDICATORS:
                 return getattr(self, level[:-1])(name[len(level):])
         if name.startswith("city_") and name[5:] in INDICATORS:
-            return self.city_indicators()[name[5:]]
+            return self.city_indicators(resident=name[5:] in _RESIDENT_INDICATORS)[name[5:]]
         raise AttributeError(name)
 
     # -- tidy tables ---------------------------------------------------------------------
@@ -1518,12 +1511,13 @@ class PopulationResult:
     def counties(self, draw: int | None = None, *, percentile: float | None = None) -> pd.DataFrame:
         """Tidy county table: ``year, county_code`` + indicators."""
         i = self._draw(draw, percentile)
-        return self._table(self.county_indicators().__getitem__, {"county_code": self._prep.county_codes}, i)
+        return self._table(self.county_indicators(resident=True).__getitem__, {"county_code": self._prep.county_codes},
+                           i)
 
     def city(self, draw: int | None = None, *, percentile: float | None = None) -> pd.DataFrame:
         """Tidy city table: ``year`` + indicators (sum of the counties)."""
         i = self._draw(draw, percentile)
-        ind = self.city_indicators()
+        ind = self.city_indicators(resident=True)
         out = {"year": np.asarray(self.years)}
         for k in INDICATORS:
             out[_TABLE_COLUMNS[k]] = ind[k][i]
@@ -1644,7 +1638,7 @@ def _percentile_below(
                                                                        "resident_aged_60plus"):
         return _allocate(prep, source._alloc, cind_q, None, (indicator,))
     t = len(source.years)
-    cind = source.county_indicators()
+    cind = source.county_indicators(resident=indicator in _RESIDENT_INDICATORS)
     v_out = np.zeros((len(q), t, len(prep.v_pop0)))
     s_out = np.zeros((len(q), t, len(prep.township_codes)))
     for i in range(len(prep.county_codes)):  # a handful of counties, each vectorised
@@ -1878,7 +1872,6 @@ def percentiles(result: PopulationResult | np.ndarray, q: Sequence[float] = (10,
         _alloc=r._alloc,
         _source=r,
     )
-    cind, city = r.county_indicators(), r.city_indicators()
-    out._county_ind.update({k: np.percentile(cind[k], qt, axis=0) for k in _BASE_INDICATORS})
-    out._city_ind.update({k: np.percentile(city[k], qt, axis=0) for k in _BASE_INDICATORS})
+    out._county_ind.update({k: np.percentile(v, qt, axis=0) for k, v in r.county_indicators().items()})
+    out._city_ind.update({k: np.percentile(v, qt, axis=0) for k, v in r.city_indicators().items()})
     return out

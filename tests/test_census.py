@@ -443,7 +443,7 @@ def test_the_age_table_has_both_populations_by_sex_and_single_age_and_sums_to_th
 
 def test_the_villages_resident_population_has_its_countys_resident_to_registered_ratio(city):
     reg, r = city
-    ind = r.county_indicators()
+    ind = r.county_indicators(resident=True)
     ratio = ind["resident_pop"][0] / ind["pop"][0]
     np.testing.assert_allclose(r.village("resident_pop")[0], r.village("pop")[0] * ratio[:, reg.village_county])
 
@@ -537,7 +537,7 @@ def test_reward_assistance_that_reads_the_resident_population_pays_for_the_resid
     line = "reward_assistance"
     ra, rb = (x[x["line"] == line].groupby("county_code")["amount_yuan"].sum() for x in (a, b))
     pop = qzfp.simulate(Scenario.from_parameters(horizon=2)).arrays.population
-    ind = pop.county_indicators()
+    ind = pop.county_indicators(resident=True)
     ratio = (ind["resident_aged_60plus"][0] / ind["aged_60plus"][0]).mean(axis=0)  # (C,) both years alike
     # rural 60+ of each county scale by the county's resident/registered ratio of the 60+
     np.testing.assert_allclose((ra / rb).to_numpy(), ratio, rtol=0.02)
