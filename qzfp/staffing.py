@@ -449,7 +449,8 @@ def eligibility_age_factor(pop: Any, pa: ParamArrays, n: int) -> np.ndarray | No
     """Persons aged ≥ the reward-and-assistance eligibility age per person aged 60+.
 
     ``F = P(age ≥ E) / P(age ≥ 60)`` per county and year from the county's single-year
-    ages, with ``E = reward_assistance.eligibility_age`` in force [year].  Multiplying a
+    ages (of the registered or resident population, as ``reward_assistance.reads_resident_population``
+    says), with ``E = reward_assistance.eligibility_age`` in force [year].  Multiplying a
     village's persons aged 60+ by its county's F gives the persons of eligible age (the
     village age structure is the county's below 60/above 60 split, see
     docs/population.md).
@@ -462,7 +463,13 @@ def eligibility_age_factor(pop: Any, pa: ParamArrays, n: int) -> np.ndarray | No
     age = np.rint(param(pa, "reward_assistance.eligibility_age", n)).astype(np.intp)  # (N, T)
     if np.all(age == INDICATOR_OLD_AGE):
         return None
-    county = np.asarray(pop.county_pop).sum(axis=-2)  # (Np, T, C, A)
+    registered = np.asarray(pop.county_pop).sum(axis=-2)  # (Np, T, C, A)
+    resident_flag = param(pa, "reward_assistance.reads_resident_population", n) > 0.5  # (N, T)
+    if resident_flag.any():  # the age structure of the population the rule reads
+        resident = np.asarray(pop.county_pop_resident).sum(axis=-2)
+        county = np.where(resident_flag[:, :, None, None], resident, registered)
+    else:
+        county = registered
     tail = np.cumsum(county[..., ::-1], axis=-1)[..., ::-1]  # persons aged >= a
     a_max = tail.shape[-1] - 1
     idx = np.broadcast_to(np.clip(age, 0, a_max)[:, :, None, None], (n, *tail.shape[1:3], 1))

@@ -645,3 +645,17 @@ def test_a_start_far_from_the_census_is_said_in_the_calibration_notes():
     reg = load_register()
     assert "far_from_census" not in calibrate(reg, demography_param_arrays([2006])).notes
     assert "far_from_census" in calibrate(reg, demography_param_arrays([2025])).notes
+
+
+def test_an_eligibility_age_above_60_is_scaled_by_the_age_structure_of_the_population_the_rule_reads():
+    from qzfp.scenario import Scenario
+    from qzfp.simulate import simulate
+    from qzfp.staffing import eligibility_age_factor
+
+    s = Scenario.from_parameters(horizon=2, overrides={"reward_assistance.eligibility_age": 65,
+                                                       "reward_assistance.reads_resident_population": True})
+    res = simulate(s)
+    pop = res.arrays.population
+    f = eligibility_age_factor(pop, res.arrays.pa, 1)[0]  # (T, C)
+    resident = pop.county_pop_resident[0].sum(axis=-2)  # (T, C, A)
+    np.testing.assert_allclose(f, resident[..., 65:].sum(axis=-1) / resident[..., 60:].sum(axis=-1), rtol=1e-12)
