@@ -43,7 +43,8 @@ from .workload import WisnResult, components_table, wisn, wisn_table
 DEMOGRAPHY_PREFIX = "demography."
 
 
-def prepare_register(scenario: Scenario, register: Register | None = None) -> Register:
+def prepare_register(scenario: Scenario, register: Register | None = None, *,
+                     check_size: bool = True) -> Register:
     """The register a scenario is computed on.
 
     Loads the scenario's ``register`` (the packaged example when empty) unless one
@@ -57,6 +58,10 @@ def prepare_register(scenario: Scenario, register: Register | None = None) -> Re
     scenario : Scenario
     register : Register, optional
         Use this register instead of the scenario's ``register`` key.
+    check_size : bool
+        Refuse a run over :data:`MAX_VILLAGE_YEARS` (default); :func:`simulate` given a
+        Register object of its caller's skips it (a program that builds a country-size
+        register in memory takes the memory it needs).
 
     Returns
     -------
@@ -87,7 +92,8 @@ def prepare_register(scenario: Scenario, register: Register | None = None) -> Re
         register, _ = consolidate_villages(register, int(p["village_merge_below"]))
     if p.get("census") or p.get("census_date"):
         register = dataclasses.replace(register, census=scenario_census(scenario))
-    check_run_size(scenario, register)
+    if check_size:
+        check_run_size(scenario, register)
     return register
 
 
@@ -454,7 +460,7 @@ def simulate(scenario: Scenario | str | Path, register: Register | None = None) 
     """
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
-    reg = prepare_register(scenario, register)
+    reg = prepare_register(scenario, register, check_size=register is None)
     pa = scenario.arrays()
     arrays = run_arrays(reg, pa, variant=scenario.params.get("variant", "medium"))
     return Results(scenario, reg, arrays)
