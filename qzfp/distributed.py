@@ -4,10 +4,15 @@ The default executor stays local processes (:func:`qzfp.report.run_many`,
 :func:`qzfp.compare.sweep`).  When a batch outgrows one machine, the same work is sent to
 an *existing* ``dask.distributed`` cluster::
 
-    dask scheduler                                  # on one machine: tcp://host:8786
-    dask worker tcp://host:8786 --nthreads 1        # on each machine, in the project folder
-    qzfp run params/*.yaml --executor dask --scheduler tcp://host:8786
+    dask scheduler --host 127.0.0.1                 # prints the address, tcp://127.0.0.1:8786
+    dask worker tcp://127.0.0.1:8786 --nworkers 2   # on each machine, in the project folder
+    qzfp run params/*.yaml --executor dask --scheduler tcp://127.0.0.1:8786
     qzfp sweep baseline --set village.vice_president.allowance=40,60,80 --executor dask ...
+
+Every Dask call goes through the session's own client (made with ``set_as_default=False``
+by :func:`connect`, or given as ``client=``): ``client.submit``, ``client.scatter``,
+``client.gather`` and, for the progress bars, ``as_completed(..., loop=client.loop)``.
+Nothing relies on a process-wide default client, which a ``qzfp`` command never has.
 
 Assumptions
 -----------
@@ -18,13 +23,17 @@ Assumptions
   enters on its worker when that folder exists there.
 * **Same environment.**  Workers run the same qzfp (and the same Jupyter kernel) as the
   client; hooks such as :func:`qzfp.pipeline.data_files_hook` are sent by reference.
-* **One thread per worker** (``--nthreads 1``) for report runs: papermill changes the
-  process's working directory while it executes a notebook.
+* **One report run at a time per worker process**: a run enters the client's working
+  directory, a process-wide setting, so the threads of a worker take turns (start report
+  workers with ``--nthreads 1`` and as many ``--nworkers`` as cores).
+* **Sweeps and Monte Carlo** send the register and parameter arrays once to every worker
+  (``scatter(..., broadcast=True)``): a copy on one worker only could not be recomputed
+  if that worker died.
 
 Failures
 --------
 A worker that dies mid-run (killed, out of memory) loses its tasks; the scheduler moves
-them to another worker (up to its ``distributed.scheduler.allowed-failures``), and a task
+them to another worker (and the nanny of ``dask worker`` starts a new worker) (up to its ``distributed.scheduler.allowed-failures``), and a task
 that raises an unexpected exception is retried ``retries`` times.  A scenario whose
 notebook fails is *not* retried: like a local run it comes back as a
 :class:`~qzfp.report.ScenarioReport` with ``ok=False`` naming the scenario, the notebook,
