@@ -45,6 +45,9 @@ POSTS = 500  # [post]
 START_TIMEOUT = 60.0  # scheduler file written, workers registered [s]
 STOP_TIMEOUT = 20.0  # a process group ends after SIGTERM, else SIGKILL [s]
 RUN_TIMEOUT = 180.0  # one command or API call on the cluster [s]
+#: No dashboard, and the HTTP server Dask starts anyway (health, metrics) on loopback too:
+#: by default it listens on every interface, whatever ``--host`` says.
+LOOPBACK_HTTP = ("--no-dashboard", "--dashboard-address", "127.0.0.1:0")
 GRID = {"village.vice_president.allowance": [40.0, 60.0, 80.0],
         "village.vice_president.population_threshold": [300.0, 500.0]}
 
@@ -60,6 +63,7 @@ class Cluster:
     client: distributed.Client
     env: dict
     logs: Path
+    sessions: tuple[int, ...]  # the scheduler's and the workers' sessions (process groups)
 
     def worker_pids(self) -> dict[str, int]:
         """Worker address → process id (the processes that run the tasks)."""
@@ -118,7 +122,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         scheduler_file = logs / "scheduler.json"
         with open(logs / "scheduler.log", "wb") as log:
             procs.append(subprocess.Popen(
-                [*dask, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+                [*dask, "scheduler", "--host", "127.0.0.1", "--port", "0", *LOOPBACK_HTTP,
                  "--scheduler-file", str(scheduler_file)],
                 stdout=log, stderr=subprocess.STDOUT, env=env, cwd=logs, start_new_session=True))
         deadline = time.monotonic() + START_TIMEOUT
@@ -130,11 +134,11 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         assert address.startswith("tcp://127.0.0.1:")
         with open(logs / "worker.log", "wb") as log:
             procs.append(subprocess.Popen(
-                [*dask, "worker", address, "--nworkers", "2", "--host", "127.0.0.1", "--no-dashboard"],
+                [*dask, "worker", address, "--nworkers", "2", "--host", "127.0.0.1", *LOOPBACK_HTTP],
                 stdout=log, stderr=subprocess.STDOUT, env=env, cwd=logs, start_new_session=True))
         client = distributed.Client(address, timeout=f"{START_TIMEOUT}s", set_as_default=False)
         client.wait_for_workers(2, timeout=START_TIMEOUT)
-        yield Cluster(address, client, env, logs)
+        yield Cluster(address, client, env, logs, tuple(p.pid for p in procs))
     finally:
         if client is not None:
             client.close()
@@ -445,7 +449,18 @@ def test_a_worker_killed_mid_monte_carlo_is_replaced_and_the_percentiles_are_unc
     _wait_for_two_workers(cluster)
 
 
-def test_the_fixture_cluster_listens_on_loopback_only(cluster):
+def test_the_cluster_listens_on_loopback_only(cluster):
+    psutil = pytest.importorskip("psutil")
+
     info = cluster.client.scheduler_info(n_workers=-1)
     assert info["address"].startswith("tcp://127.0.0.1:")
     assert info["workers"] and all(a.startswith("tcp://127.0.0.1:") for a in info["workers"])
+    listening = []
+    for proc in psutil.process_iter():
+        try:
+            if os.getsid(proc.pid) in cluster.sessions:
+                listening += [c.laddr.ip for c in proc.net_connections(kind="inet") if c.status == psutil.CONN_LISTEN]
+        except (psutil.Error, ProcessLookupError, PermissionError):
+            continue
+    assert len(listening) >= 3  # scheduler, two workers (and their nannies, HTTP servers)
+    assert set(listening) == {"127.0.0.1"}
