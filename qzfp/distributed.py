@@ -33,8 +33,10 @@ Assumptions
 Failures
 --------
 A worker that dies mid-run (killed, out of memory) loses its tasks; the scheduler moves
-them to another worker (and the nanny of ``dask worker`` starts a new worker) (up to its ``distributed.scheduler.allowed-failures``), and a task
-that raises an unexpected exception is retried ``retries`` times.  A scenario whose
+them to another worker (up to its ``distributed.scheduler.allowed-failures``) and the
+nanny of ``dask worker`` starts a new worker in its place; a task that raises an
+unexpected exception is retried ``retries`` times.  Whatever still fails reaches the
+caller as a one-line :class:`~qzfp.errors.RunError` naming the scheduler.  A scenario whose
 notebook fails is *not* retried: like a local run it comes back as a
 :class:`~qzfp.report.ScenarioReport` with ``ok=False`` naming the scenario, the notebook,
 the cell and the error, and the other scenarios go on.  Temporary folders left behind by a
