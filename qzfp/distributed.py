@@ -56,7 +56,9 @@ Reproducibility
 
 from __future__ import annotations
 
+import contextlib
 import glob
+import logging
 import math
 import os
 import shutil
@@ -157,6 +159,44 @@ def _check_address(address: str) -> None:
                                 f"tcp://host:port (e.g. tcp://127.0.0.1:8786): {exc}")) from None
 
 
+class _OneLine(logging.Filter):
+    """Log records of Dask without their tracebacks (and none without a message)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.exc_info = None
+        record.exc_text = None
+        record.stack_info = None
+        return bool(record.getMessage().strip())
+
+
+#: Loggers whose handlers Dask sets up itself (``distributed`` and ``distributed.client`` do
+#: not propagate), plus the last-resort handler that prints for loggers without one.
+_DASK_LOGGERS = ("distributed", "distributed.client", "distributed.worker", "distributed.scheduler",
+                 "distributed.nanny", "tornado", "tornado.application", "asyncio")
+
+
+@contextlib.contextmanager
+def _no_tracebacks() -> Any:
+    """While a qzfp session owns its client: Dask's own log lines stay, their tracebacks go.
+
+    When the scheduler goes away mid-batch the client logs the failed reconnection with a
+    traceback on stderr; what happened reaches the user as qzfp's one-line message instead.
+    """
+    with contextlib.suppress(ImportError):
+        import distributed  # noqa: F401  (sets up its loggers' handlers on first import)
+    flt = _OneLine()
+    handlers = {h for name in _DASK_LOGGERS for h in logging.getLogger(name).handlers}
+    if logging.lastResort is not None:
+        handlers.add(logging.lastResort)
+    for h in handlers:
+        h.addFilter(flt)
+    try:
+        yield
+    finally:
+        for h in handlers:
+            h.removeFilter(flt)
+
+
 class _Session:
     """Context manager: a client from :func:`connect`, closed on exit when made here.
 
@@ -165,20 +205,31 @@ class _Session:
     client is not made the process's default (``set_as_default=False``), so nothing may rely
     on ``distributed.default_client()``.  An unexpected exception from the cluster inside
     the ``with`` block (lost connection, a task that failed on every allowed attempt)
-    leaves it as a :class:`~qzfp.errors.RunError` naming the scheduler and the work.
+    leaves it as a :class:`~qzfp.errors.RunError` naming the scheduler and the work.  While
+    it owns its client, Dask's log lines are printed without tracebacks (:func:`_no_tracebacks`).
     """
 
     def __init__(self, scheduler: str | None, client: Any, what: str = "the Dask work"):
         self._own = client is None
-        self.client = connect(scheduler, client)
+        self._quiet = contextlib.ExitStack()
+        if self._own:  # a qzfp command, or an API call that named a scheduler
+            self._quiet.enter_context(_no_tracebacks())
+        try:
+            self.client = connect(scheduler, client)
+        except BaseException:
+            self._quiet.close()
+            raise
         self.what = what
 
     def __enter__(self) -> Any:
         return self.client
 
     def __exit__(self, kind: type | None, exc: BaseException | None, tb: Any) -> bool:
-        if self._own:
-            self.client.close()
+        try:
+            if self._own:
+                self.client.close()
+        finally:
+            self._quiet.close()
         if exc is None or isinstance(exc, QzfpError) or not isinstance(exc, Exception):
             return False  # no error, already a qzfp error, or KeyboardInterrupt and the like
         raise RunError(Problem(f"--scheduler {_address(self.client)}",

@@ -11,6 +11,7 @@ but time.  The cluster is torn down by the fixture's finalizer whatever happens.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import html
 import io
 import json
@@ -103,9 +104,10 @@ def _stop(proc: subprocess.Popen) -> None:
         pass
 
 
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    logs = tmp_path_factory.mktemp("cluster")
+@contextlib.contextmanager
+def start_cluster(logs: Path, n_workers: int = 2) -> Iterator[Cluster]:
+    """``dask scheduler`` and ``dask worker ADDRESS --nworkers N`` as processes on loopback, a
+    client of the test's own; everything is stopped on the way out, whatever happened."""
     env = {**os.environ,
            # the scheduler, the workers, their kernels and the qzfp commands import this
            # checkout's qzfp, and this module for the report hooks below (as the README asks
@@ -134,16 +136,22 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         assert address.startswith("tcp://127.0.0.1:")
         with open(logs / "worker.log", "wb") as log:
             procs.append(subprocess.Popen(
-                [*dask, "worker", address, "--nworkers", "2", "--host", "127.0.0.1", *LOOPBACK_HTTP],
+                [*dask, "worker", address, "--nworkers", str(n_workers), "--host", "127.0.0.1", *LOOPBACK_HTTP],
                 stdout=log, stderr=subprocess.STDOUT, env=env, cwd=logs, start_new_session=True))
         client = distributed.Client(address, timeout=f"{START_TIMEOUT}s", set_as_default=False)
-        client.wait_for_workers(2, timeout=START_TIMEOUT)
+        client.wait_for_workers(n_workers, timeout=START_TIMEOUT)
         yield Cluster(address, client, env, logs, tuple(p.pid for p in procs))
     finally:
         if client is not None:
             client.close()
         for proc in reversed(procs):
             _stop(proc)
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    with start_cluster(tmp_path_factory.mktemp("cluster")) as c:
+        yield c
 
 
 def _wait_for_two_workers(cluster: Cluster) -> None:
@@ -288,6 +296,37 @@ def test_a_malformed_scheduler_address_is_one_line_and_exit_status_1_not_a_trace
     assert proc.stderr.splitlines()[0].startswith(f"--scheduler {address}: expected the address of a Dask scheduler")
     assert time.monotonic() - t0 < 15  # no client left to time out on its way out (20 s)
     assert not (project / "out").exists()
+
+
+def test_a_scheduler_that_goes_away_mid_run_is_a_failed_report_in_one_line_not_a_traceback(tmp_path):
+    project = _project(tmp_path / "project")
+    slow = nbformat.read(project / "notebooks" / "02_staffing_workload.ipynb", as_version=4)
+    slow.cells.append(nbformat.v4.new_code_cell("import time\ntime.sleep(60)"))
+    nbformat.write(slow, project / "notebooks" / "02_staffing_workload.ipynb")
+    logs = tmp_path / "cluster"
+    logs.mkdir()
+    with start_cluster(logs, n_workers=1) as own:
+        scheduler = own.sessions[0]
+        run = subprocess.Popen([sys.executable, "-m", "qzfp", "run", "params/small.yaml", "--executor", "dask",
+                                "--scheduler", own.address, "--out", "out"], cwd=project, env=own.env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.monotonic() + RUN_TIMEOUT
+            while not any(str(k).startswith("qzfp-run-small-") for ks in own.client.processing().values() for k in ks):
+                assert time.monotonic() < deadline and run.poll() is None, run.communicate()
+                time.sleep(0.1)
+            own.client.close()
+            os.killpg(scheduler, signal.SIGKILL)  # the scheduler's machine goes away
+            out, err = run.communicate(timeout=RUN_TIMEOUT)
+        finally:
+            if run.poll() is None:
+                run.kill()
+                run.communicate()
+    assert run.returncode == 2, err
+    assert "Traceback" not in err and "Traceback" not in out
+    (line,) = [x for x in err.splitlines() if "'small'" in x]
+    assert "scenario 'small': the Dask task failed" in line and "the previous report is unchanged" in line
+    assert not (project / "out" / "small").exists()
 
 
 # --------------------------------------------------------------------------- API with progress
