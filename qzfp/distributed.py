@@ -225,6 +225,7 @@ class _Session:
         return self.client
 
     def __exit__(self, kind: type | None, exc: BaseException | None, tb: Any) -> bool:
+        address = _address(self.client)  # before closing: a closed client forgets it
         try:
             if self._own:
                 self.client.close()
@@ -232,7 +233,7 @@ class _Session:
             self._quiet.close()
         if exc is None or isinstance(exc, QzfpError) or not isinstance(exc, Exception):
             return False  # no error, already a qzfp error, or KeyboardInterrupt and the like
-        raise RunError(Problem(f"--scheduler {_address(self.client)}",
+        raise RunError(Problem(f"--scheduler {address}",
                                f"{self.what} failed on the Dask cluster: {_describe(exc)}")) from exc
 
 
