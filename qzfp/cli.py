@@ -134,7 +134,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
     grid = _parse_set(args.set)
     return sweep_report(args.base, grid, out=args.out, lang=args.lang, name=args.name,
-                        executor=args.executor, scheduler=args.scheduler)
+                        executor=args.executor, scheduler=args.scheduler, progress=not args.quiet)
 
 
 def cmd_init(args: argparse.Namespace) -> int:
@@ -218,6 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--out", default="reports", help="output folder (default: reports/)")
     sp.add_argument("--lang", choices=("en", "zh"), default=None)
     sp.add_argument("--name", default=None, help="name of the sweep folder (default: sweep-<base>)")
+    sp.add_argument("--quiet", action="store_true", help="no progress bar (with --executor dask)")
     add_exec(sp)
     sp.set_defaults(func=cmd_sweep)
 

@@ -4,10 +4,15 @@ The default executor stays local processes (:func:`qzfp.report.run_many`,
 :func:`qzfp.compare.sweep`).  When a batch outgrows one machine, the same work is sent to
 an *existing* ``dask.distributed`` cluster::
 
-    dask scheduler                                  # on one machine: tcp://host:8786
-    dask worker tcp://host:8786 --nthreads 1        # on each machine, in the project folder
-    qzfp run params/*.yaml --executor dask --scheduler tcp://host:8786
+    dask scheduler --host 127.0.0.1                 # prints the address, tcp://127.0.0.1:8786
+    dask worker tcp://127.0.0.1:8786 --nworkers 2   # on each machine, in the project folder
+    qzfp run params/*.yaml --executor dask --scheduler tcp://127.0.0.1:8786
     qzfp sweep baseline --set village.vice_president.allowance=40,60,80 --executor dask ...
+
+Every Dask call goes through the session's own client (made with ``set_as_default=False``
+by :func:`connect`, or given as ``client=``): ``client.submit``, ``client.scatter``,
+``client.gather`` and, for the progress bars, ``as_completed(..., loop=client.loop)``.
+Nothing relies on a process-wide default client, which a ``qzfp`` command never has.
 
 Assumptions
 -----------
@@ -18,14 +23,20 @@ Assumptions
   enters on its worker when that folder exists there.
 * **Same environment.**  Workers run the same qzfp (and the same Jupyter kernel) as the
   client; hooks such as :func:`qzfp.pipeline.data_files_hook` are sent by reference.
-* **One thread per worker** (``--nthreads 1``) for report runs: papermill changes the
-  process's working directory while it executes a notebook.
+* **One report run at a time per worker process**: a run enters the client's working
+  directory, a process-wide setting, so the threads of a worker take turns (start report
+  workers with ``--nthreads 1`` and as many ``--nworkers`` as cores).
+* **Sweeps and Monte Carlo** send the register and parameter arrays once to every worker
+  (``scatter(..., broadcast=True)``): a copy on one worker only could not be recomputed
+  if that worker died.
 
 Failures
 --------
 A worker that dies mid-run (killed, out of memory) loses its tasks; the scheduler moves
-them to another worker (up to its ``distributed.scheduler.allowed-failures``), and a task
-that raises an unexpected exception is retried ``retries`` times.  A scenario whose
+them to another worker (up to its ``distributed.scheduler.allowed-failures``) and the
+nanny of ``dask worker`` starts a new worker in its place; a task that raises an
+unexpected exception is retried ``retries`` times.  Whatever still fails reaches the
+caller as a one-line :class:`~qzfp.errors.RunError` naming the scheduler.  A scenario whose
 notebook fails is *not* retried: like a local run it comes back as a
 :class:`~qzfp.report.ScenarioReport` with ``ok=False`` naming the scenario, the notebook,
 the cell and the error, and the other scenarios go on.  Temporary folders left behind by a
@@ -45,8 +56,13 @@ Reproducibility
 
 from __future__ import annotations
 
+import contextlib
+import glob
+import logging
 import math
 import os
+import shutil
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -106,7 +122,8 @@ def connect(scheduler: str | None = None, client: Any = None, *, timeout: float 
     Raises
     ------
     QzfpError
-        No address, or dask.distributed is not installed (exit status 1).
+        No address, an address that is not ``[scheme://]host:port``, or dask.distributed is
+        not installed (exit status 1).
     RunError
         The scheduler cannot be reached.
     """
@@ -122,6 +139,7 @@ def connect(scheduler: str | None = None, client: Any = None, *, timeout: float 
     if not address:
         raise QzfpError(Problem("--scheduler", "expected the address of a running Dask scheduler "
                                 "(e.g. tcp://host:8786) with --executor dask"))
+    _check_address(str(address))
     try:
         return Client(address, timeout=f"{timeout}s", set_as_default=False)
     except (OSError, TimeoutError) as exc:
@@ -129,36 +147,167 @@ def connect(scheduler: str | None = None, client: Any = None, *, timeout: float 
                                f"{type(exc).__name__}: {exc}")) from exc
 
 
-class _Session:
-    """Context manager: a client from :func:`connect`, closed on exit when made here."""
+def _check_address(address: str) -> None:
+    """A scheduler address Dask can dial: a known scheme and, for network schemes, a port.
 
-    def __init__(self, scheduler: str | None, client: Any):
+    Checked before a ``Client`` is made: a client given a malformed address raises a
+    ``ValueError`` and then blocks its process's exit for 20 s while it closes.
+    """
+    from distributed.comm.addressing import parse_address, parse_host_port
+    from distributed.comm.registry import get_backend
+
+    try:
+        scheme, loc = parse_address(address, strict=False)
+        get_backend(scheme)
+        if scheme in ("tcp", "tls", "ws", "wss"):
+            parse_host_port(loc)
+    except ValueError as exc:
+        raise QzfpError(Problem(f"--scheduler {address}", "expected the address of a Dask scheduler, "
+                                f"tcp://host:port (e.g. tcp://127.0.0.1:8786): {exc}")) from None
+
+
+class _OneLine(logging.Filter):
+    """Log records of Dask without their tracebacks (and none without a message)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.exc_info = None
+        record.exc_text = None
+        record.stack_info = None
+        return bool(record.getMessage().strip())
+
+
+#: Loggers whose handlers Dask sets up itself (``distributed`` and ``distributed.client`` do
+#: not propagate), plus the last-resort handler that prints for loggers without one.
+_DASK_LOGGERS = ("distributed", "distributed.client", "distributed.worker", "distributed.scheduler",
+                 "distributed.nanny", "tornado", "tornado.application", "asyncio")
+
+
+@contextlib.contextmanager
+def _no_tracebacks() -> Any:
+    """While a qzfp session owns its client: Dask's own log lines stay, their tracebacks go.
+
+    When the scheduler goes away mid-batch the client logs the failed reconnection with a
+    traceback on stderr; what happened reaches the user as qzfp's one-line message instead.
+    """
+    with contextlib.suppress(ImportError):
+        import distributed  # noqa: F401  (sets up its loggers' handlers on first import)
+    flt = _OneLine()
+    handlers = {h for name in _DASK_LOGGERS for h in logging.getLogger(name).handlers}
+    if logging.lastResort is not None:
+        handlers.add(logging.lastResort)
+    for h in handlers:
+        h.addFilter(flt)
+    try:
+        yield
+    finally:
+        for h in handlers:
+            h.removeFilter(flt)
+
+
+class _Session:
+    """Context manager: a client from :func:`connect`, closed on exit when made here.
+
+    Every Dask call of this module goes through this client (``client.submit``,
+    ``client.scatter``, ``client.gather``, ``as_completed(..., loop=client.loop)``): the
+    client is not made the process's default (``set_as_default=False``), so nothing may rely
+    on ``distributed.default_client()``.  An unexpected exception from the cluster inside
+    the ``with`` block (lost connection, a task that failed on every allowed attempt)
+    leaves it as a :class:`~qzfp.errors.RunError` naming the scheduler and the work.  While
+    it owns its client, Dask's log lines are printed without tracebacks (:func:`_no_tracebacks`).
+    """
+
+    def __init__(self, scheduler: str | None, client: Any, what: str = "the Dask work"):
         self._own = client is None
-        self.client = connect(scheduler, client)
+        self._quiet = contextlib.ExitStack()
+        if self._own:  # a qzfp command, or an API call that named a scheduler
+            self._quiet.enter_context(_no_tracebacks())
+        try:
+            self.client = connect(scheduler, client)
+        except BaseException:
+            self._quiet.close()
+            raise
+        self.what = what
 
     def __enter__(self) -> Any:
         return self.client
 
-    def __exit__(self, *exc: Any) -> None:
-        if self._own:
-            self.client.close()
+    def __exit__(self, kind: type | None, exc: BaseException | None, tb: Any) -> bool:
+        address = _address(self.client)  # before closing: a closed client forgets it
+        try:
+            if self._own:
+                self.client.close()
+        finally:
+            self._quiet.close()
+        if exc is None or isinstance(exc, QzfpError) or not isinstance(exc, Exception):
+            return False  # no error, already a qzfp error, or KeyboardInterrupt and the like
+        raise RunError(Problem(f"--scheduler {address}",
+                               f"{self.what} failed on the Dask cluster: {_describe(exc)}")) from exc
+
+
+def _address(client: Any) -> str:
+    """The scheduler address of a client (for messages)."""
+    try:
+        return str(client.scheduler.address)
+    except Exception:  # a stand-in client, or one that lost its scheduler
+        return "?"
+
+
+def _describe(exc: BaseException) -> str:
+    """``Type: message`` of an exception, on one line."""
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _submit(client: Any, fn: Any, *args: Any, key: str, retries: int) -> Any:
+    """``client.submit`` of one qzfp task (never merged with another: ``pure=False``)."""
+    return client.submit(fn, *args, key=key, retries=retries, pure=False)
+
+
+def _follow(client: Any, futures: Sequence[Any], *, progress: bool, desc: str, unit: str) -> None:
+    """Count finished tasks on a progress bar (on the client) until all are done.
+
+    ``distributed.as_completed`` is given the session client's event loop: without it, it
+    looks for a *default* client, which a session client is not (``ValueError: No clients
+    found`` against a scheduler started with ``dask scheduler``).  Finished includes failed
+    and cancelled tasks; their errors are read from each future afterwards.
+    """
+    if not progress or not futures:
+        return
+    from distributed import as_completed
+    from tqdm.auto import tqdm
+
+    with tqdm(total=len(futures), desc=desc, unit=unit) as bar:
+        for _ in as_completed(futures, loop=client.loop):
+            bar.update(1)
+
+
+def _stamp() -> str:
+    """A suffix that makes this batch's task keys unique on a shared scheduler."""
+    return f"{time.time_ns():x}-{os.getpid():x}"
 
 
 # --------------------------------------------------------------------------- report batches
 
 
+#: One report run at a time in a worker process: a run enters the client's working directory
+#: (a process-wide setting), so the threads of a worker started without ``--nthreads 1``
+#: take their turns instead of changing each other's directory.
+_CWD_LOCK = threading.Lock()
+
+
 def _run_in(cwd: str, task: tuple) -> ScenarioReport:
     """Run one scenario on a worker, in the client's working directory when it exists."""
-    old = os.getcwd()
-    moved = False
-    if os.path.isdir(cwd):
-        os.chdir(cwd)
-        moved = True
-    try:
-        return _run_one(task)
-    finally:
-        if moved:
-            os.chdir(old)
+    with _CWD_LOCK:
+        old = os.getcwd()
+        moved = False
+        if os.path.isdir(cwd):
+            os.chdir(cwd)
+            moved = True
+        try:
+            return _run_one(task)
+        finally:
+            if moved:
+                os.chdir(old)
 
 
 def _failed(name: str, out_dir: Path, notebooks: Sequence[Path], exc: BaseException) -> ScenarioReport:
@@ -248,17 +397,11 @@ def run_many_dask(
         })
         for i, params in enumerate(parameters_list)
     ]
-    stamp = f"{time.time_ns():x}"
-    with _Session(scheduler, client) as cl:
-        futures = [cl.submit(_run_in, cwd, task, retries=retries, pure=False,
-                             key=f"qzfp-run-{name}-{stamp}") for name, task in zip(names, tasks, strict=True)]
-        if progress:
-            from distributed import as_completed
-            from tqdm.auto import tqdm
-
-            with tqdm(total=n, desc="scenarios (dask)", unit="scenario") as bar:
-                for _ in as_completed(futures):
-                    bar.update(1)
+    stamp = _stamp()
+    with _Session(scheduler, client, "the report batch") as cl:
+        futures = [_submit(cl, _run_in, cwd, task, key=f"qzfp-run-{name}-{stamp}", retries=retries)
+                   for name, task in zip(names, tasks, strict=True)]
+        _follow(cl, futures, progress=progress, desc="scenarios (dask)", unit="scenario")
         reports = []
         for name, fut in zip(names, futures, strict=True):
             try:
@@ -270,6 +413,16 @@ def run_many_dask(
     remove_stale_temporaries(out_dir, min_age_s=0)
     write_top_index(out_dir, lang=lang)
     return reports
+
+
+def _share(client: Any, *data: Any) -> list[Any]:
+    """Send inputs every task reads (register, parameter arrays) once, to every worker.
+
+    Scattered data cannot be recomputed: a copy on one worker only would be lost with that
+    worker, and with it every task still to run.  A copy on each worker (``broadcast``)
+    survives a worker that dies mid-batch; its tasks run again on another.
+    """
+    return [client.scatter(d, broadcast=True, hash=False) for d in data]
 
 
 # --------------------------------------------------------------------------- sweeps
@@ -300,6 +453,7 @@ def sweep_dask(
     chunk: int | None = None,
     chunks_per_task: int = 1,
     retries: int = DEFAULT_RETRIES,
+    progress: bool = False,
 ) -> pd.DataFrame:
     """:func:`qzfp.compare.sweep` with the chunks of grid points computed on Dask workers.
 
@@ -319,11 +473,21 @@ def sweep_dask(
         Vectorised passes per task (fewer, larger tasks for big grids).
     retries : int
         Resubmissions of a task that raised [-].
+    progress : bool
+        Show a bar counting finished tasks (on the client).
 
     Returns
     -------
     pandas.DataFrame
         The same table as :func:`qzfp.compare.sweep` (equal values, same order).
+
+    Raises
+    ------
+    ParameterError
+        Bad grid or chunk sizes, before anything is sent to the cluster.
+    QzfpError, RunError
+        No scheduler address, the scheduler cannot be reached, or a task failed on every
+        allowed attempt (the message names the scheduler and the error).
     """
     from .compare import DEFAULT_CHUNK
     from .scenario import Scenario, load_scenario
@@ -340,14 +504,15 @@ def sweep_dask(
     variant = scenario.params.get("variant", "medium")
     step = chunk * chunks_per_task  # task boundaries on chunk boundaries: the same passes as locally
     n = len(points)
-    with _Session(scheduler, client) as cl:
-        reg_f = cl.scatter(reg, broadcast=False)
-        pa_f = cl.scatter(pa, broadcast=False)
+    stamp = _stamp()
+    with _Session(scheduler, client, f"the sweep of {scenario.name!r}") as cl:
+        reg_f, pa_f = _share(cl, reg, pa)
         futures = [
-            cl.submit(_sweep_chunk, reg_f, pa_f, {p: points[lo:lo + step, i] for i, p in enumerate(paths)},
-                      variant, chunk, retries=retries, pure=False)
+            _submit(cl, _sweep_chunk, reg_f, pa_f, {p: points[lo:lo + step, i] for i, p in enumerate(paths)},
+                    variant, chunk, key=f"qzfp-sweep-{lo // step}-{stamp}", retries=retries)
             for lo in range(0, n, step)
         ]
+        _follow(cl, futures, progress=progress, desc="sweep (dask)", unit="task")
         parts = cl.gather(futures)
     df = pd.DataFrame({p: points[:, i] for i, p in enumerate(paths)})
     for k in parts[0]:
@@ -573,22 +738,46 @@ def monte_carlo_dask(
     variant: str = "medium",
     calibrate: bool = True,
     retries: int = DEFAULT_RETRIES,
+    progress: bool = False,
 ) -> MCPercentiles:
     """:func:`monte_carlo_percentiles` with the chunks computed on Dask workers.
 
     Equal to the local chunked result with the same ``seed`` and ``chunk``, whatever the
-    number of workers (see the module notes).  Parameters as
-    :func:`monte_carlo_percentiles`, plus ``scheduler``/``client`` (:func:`connect`) and
-    ``retries``.
+    number of workers (see the module notes).
+
+    Parameters
+    ----------
+    register, pa, n_paths, seed, chunk, q, indicators, variant, calibrate
+        As :func:`monte_carlo_percentiles`.
+    scheduler, client
+        See :func:`connect`.
+    retries : int
+        Resubmissions of a task that raised [-].
+    progress : bool
+        Show a bar counting finished chunks (on the client).
+
+    Returns
+    -------
+    MCPercentiles
+
+    Raises
+    ------
+    ParameterError
+        Bad settings, before anything is sent to the cluster.
+    QzfpError, RunError
+        No scheduler address, the scheduler cannot be reached, or a chunk failed on every
+        allowed attempt.
     """
     ind, qt = _check_mc(indicators, q)
     if chunk is None:
         chunk = default_mc_chunk(register, len(pa.years), n_paths)
     plan = _mc_plan(n_paths, seed, chunk)
-    with _Session(scheduler, client) as cl:
-        reg_f = cl.scatter(register, broadcast=False)
-        pa_f = cl.scatter(pa, broadcast=False)
-        futures = [cl.submit(_mc_chunk, reg_f, pa_f, n, s, variant, calibrate, ind, retries=retries, pure=False)
-                   for n, s in plan]
+    stamp = _stamp()
+    with _Session(scheduler, client, "the Monte Carlo") as cl:
+        reg_f, pa_f = _share(cl, register, pa)
+        futures = [_submit(cl, _mc_chunk, reg_f, pa_f, n, s, variant, calibrate, ind,
+                           key=f"qzfp-mc-{i}-{stamp}", retries=retries)
+                   for i, (n, s) in enumerate(plan)]
+        _follow(cl, futures, progress=progress, desc="Monte Carlo (dask)", unit="chunk")
         parts = cl.gather(futures)
     return _assemble(register, pa, parts, n_paths, seed, chunk, ind, qt)

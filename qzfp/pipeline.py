@@ -385,8 +385,11 @@ def compare_reports(files: Sequence[str | Path], *, out: str | Path = "reports",
 
 def sweep_report(base: str | Path, grid: Mapping[str, Sequence[float]], *, out: str | Path = "reports",
                  lang: str | None = None, name: str | None = None, executor: str = "local",
-                 scheduler: str | None = None) -> int:
-    """``qzfp sweep``: table and heatmaps of total budget and required staff over a grid."""
+                 scheduler: str | None = None, progress: bool = True) -> int:
+    """``qzfp sweep``: table and heatmaps of total budget and required staff over a grid.
+
+    ``progress``: a bar counting the finished tasks of a Dask sweep (``executor="dask"``).
+    """
     from .compare import sweep
 
     scenario = load_scenarios([base], lang=lang)[0]
@@ -394,7 +397,7 @@ def sweep_report(base: str | Path, grid: Mapping[str, Sequence[float]], *, out: 
     if executor == "dask":
         from .distributed import sweep_dask
 
-        table = sweep_dask(scenario, grid, scheduler=scheduler)
+        table = sweep_dask(scenario, grid, scheduler=scheduler, progress=progress)
     else:
         table = sweep(scenario, grid)
     folder_name = name or f"sweep-{scenario.name}"

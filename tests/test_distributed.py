@@ -256,3 +256,41 @@ def test_bad_batches_are_rejected_before_anything_is_sent_to_a_cluster(tmp_path)
         run_many_dask(params, [OK], tmp_path, scheduler=None, progress=False)
     with pytest.raises(ScenarioError, match="notebook not found"):
         run_many_dask(scenarios(60.0), [tmp_path / "missing.ipynb"], tmp_path, progress=False)
+
+
+class _FailingClient:
+    """A stand-in client whose tasks all fail, as after every allowed attempt on a cluster."""
+
+    class scheduler:  # noqa: N801  (mimics client.scheduler.address)
+        address = "tcp://127.0.0.1:8786"
+
+    def scatter(self, data, **kwargs):
+        return data
+
+    def submit(self, fn, *args, **kwargs):
+        return object()
+
+    def gather(self, futures):
+        raise RuntimeError("worker tcp://127.0.0.1:40001 died\nwhile running the task")
+
+
+def test_a_task_that_fails_on_the_cluster_is_a_one_line_run_error_naming_the_scheduler(small):
+    reg, pa = small
+    s = Scenario.from_parameters(horizon=2)
+    with pytest.raises(RunError) as sweep_error:
+        sweep_dask(s, {"village.vice_president.allowance": [40, 60]}, client=_FailingClient())
+    with pytest.raises(RunError) as mc_error:
+        monte_carlo_dask(reg, pa, 2, seed=1, client=_FailingClient())
+    for err, what in ((sweep_error, f"the sweep of {s.name!r}"), (mc_error, "the Monte Carlo")):
+        (problem,) = err.value.problems
+        assert problem.location == "--scheduler tcp://127.0.0.1:8786"
+        assert problem.message == (f"{what} failed on the Dask cluster: RuntimeError: worker "
+                                   "tcp://127.0.0.1:40001 died while running the task")
+
+
+@pytest.mark.parametrize("address", ["foo://127.0.0.1:8786", "localhost", "tcp://127.0.0.1:port"])
+def test_a_malformed_scheduler_address_is_bad_input_before_any_client_is_made(address):
+    with pytest.raises(QzfpError, match="expected the address of a Dask scheduler") as err:
+        connect(address)
+    assert not isinstance(err.value, RunError)
+    assert err.value.problems[0].location == f"--scheduler {address}"
