@@ -57,11 +57,9 @@ Reproducibility
 from __future__ import annotations
 
 import contextlib
-import glob
 import logging
 import math
 import os
-import shutil
 import threading
 import time
 from collections.abc import Mapping, Sequence
