@@ -280,6 +280,9 @@ def table_html(
 ) -> str:
     """A table as HTML: headers labelled in ``lang``, numbers with thousand separators.
 
+    A table with more than :data:`PRINT_YEARS_PER_BLOCK` year columns shows whole on
+    screen and prints in blocks of years that fit an A4 page.
+
     Parameters
     ----------
     df : DataFrame
@@ -293,6 +296,53 @@ def table_html(
         Caption above the table.
     """
     i18n.check_lang(lang)
+    years = [c for c in df.columns if _is_year_column(c)]
+    if len(years) > PRINT_YEARS_PER_BLOCK:
+        return _table_in_year_blocks(df, years, lang, decimals=decimals, caption=caption)
+    return _table_html(df, lang, decimals=decimals, caption=caption)
+
+
+#: Year columns of one printed block of a wide year table (A4 portrait, 8 pt).
+PRINT_YEARS_PER_BLOCK = 6
+
+
+def _is_year_column(col: Any) -> bool:
+    """A column of a wide year table: an integer or four-digit text such as ``"2006"``."""
+    if isinstance(col, (int, np.integer)) and not isinstance(col, bool):
+        return 1900 <= int(col) <= 2200
+    return isinstance(col, str) and len(col) == 4 and col.isdigit()
+
+
+def _table_in_year_blocks(df: pd.DataFrame, years: list, lang: str, *,
+                          decimals: int | Mapping[str, int], caption: str | None) -> str:
+    """A wide year table: whole on screen, in blocks of years on paper.
+
+    Every block repeats the label columns (those left of the first year); columns right
+    of the last year go with the last block.  The printed blocks are hidden on screen by
+    an inline style that the print style (:mod:`qzfp.pagestyle`) overrides.
+    """
+    cols = list(df.columns)
+    first, last = cols.index(years[0]), cols.index(years[-1])
+    labels, tail = cols[:first], cols[last + 1:]
+    blocks = []
+    for i in range(0, len(years), PRINT_YEARS_PER_BLOCK):
+        chunk = years[i:i + PRINT_YEARS_PER_BLOCK]
+        part = labels + chunk + (tail if i + PRINT_YEARS_PER_BLOCK >= len(years) else [])
+        blocks.append(_table_html(df[part], lang, decimals=decimals,
+                                  caption=caption if i == 0 else None))
+    return (
+        f'<div class="qzfp-screen-only">{_table_html(df, lang, decimals=decimals, caption=caption)}</div>'
+        f'<div class="qzfp-print-only" style="display:none">{"".join(blocks)}</div>'
+    )
+
+
+def _table_html(
+    df: pd.DataFrame,
+    lang: str,
+    *,
+    decimals: int | Mapping[str, int] = 0,
+    caption: str | None = None,
+) -> str:
     per_col = dict(decimals) if isinstance(decimals, Mapping) else {}
     default = 0 if isinstance(decimals, Mapping) else int(decimals)
     cols = list(df.columns)
