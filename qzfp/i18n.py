@@ -1246,6 +1246,7 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "nb.compare.h_waterfall": ("What changes the budget", "预算变化的来源"),
     "nb.compare.h_sensitivity": ("Sensitivity", "敏感性分析"),
     "nb.compare.h_sweep": ("Sweep of two levers", "双参数扫描"),
+    "nb.compare.h_sweep_n": ("Sweep of {n} lever(s) ({names})", "{n}个参数扫描（{names}）"),
     "nb.compare.delta": (
         "Compared with {baseline}, {scenario} changes the {year} budget by {delta} ({delta_pct}).",
         "与{baseline}相比，{scenario}使{year}年预算变化{delta}（{delta_pct}）。",
@@ -1354,6 +1355,17 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "index.report": ("report", "报告"),
     "index.none": ("none", "无"),
     "index.back": ("All scenarios", "返回方案列表"),
+    "index.scenario_home": ("Scenario overview", "方案概览"),
+    "index.contents": ("Contents", "目录"),
+    "index.pdf": ("Printable report (PDF)", "可打印报告（PDF）"),
+    "index.pdf_missing": (
+        "note: report.pdf not written: {reason}; the rest of the report is complete",
+        "提示：未生成 report.pdf（{reason}）；报告其余部分已完整生成",
+    ),
+    "index.no_chromium": (
+        "Chromium is not installed (Debian: apt-get install chromium; or set QZFP_CHROMIUM)",
+        "未安装 Chromium（Debian：apt-get install chromium；或设置 QZFP_CHROMIUM）",
+    ),
     "index.page.explore": ("Explorer", "参数探索"),
     "index.page.population": ("Population", "人口预测"),
     "index.page.staffing": ("Posts", "岗位配置"),
@@ -1376,6 +1388,20 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "nb.explore.total": ("Total", "合计"),
     "nb.explore.updated_in": ("updated in {ms} ms", "更新用时{ms}毫秒"),
     "col.budget_horizon_yuan": ("Budget over the horizon [yuan]", "预测期预算合计（元）"),
+    "col.budget_first_year_yuan": ("Budget, first year [yuan]", "首年预算（元）"),
+    "col.budget_last_year_yuan": ("Budget, last year [yuan]", "末年预算（元）"),
+    "col.village_vice_presidents_last": ("Village vice-presidents, last year", "末年村专职副会长数"),
+    "col.total_posts_last": ("Total posts, last year", "末年岗位总数"),
+    "col.wisn_required_staff_last": (
+        "Staff required (WISN), last year [persons]", "末年WISN需要人数（人）"),
+    "col.townships_short_of_staff_last": (
+        "Townships with WISN ratio < 1, last year", "末年WISN比值小于1的乡镇数"),
+    "col.difference": ("Difference to the base", "与基准方案之差"),
+    "col.base_value": ("Base value", "基准方案取值"),
+    "col.base_amount_yuan": ("Base amount [yuan]", "基准方案金额（元）"),
+    "col.difference_yuan": ("Difference [yuan]", "差额（元）"),
+    "cli.difference_to": ("{name} − {base}", "{name}减{base}"),
+    "cli.folder_written": ("Folder: {path}", "文件夹：{path}"),
     "nb.explore.budget_horizon": ("Budget {start_year}–{end_year} [yuan]", "{start_year}—{end_year}年预算合计（元）"),
     # ---------------------------------------------------------------- key figures
     "kf.population": ("Population {year}", "{year}年人口"),
