@@ -129,6 +129,9 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "col.quantity": ("Quantity", "数量"),
     "col.unit": ("Unit", "单位"),
     "col.unit_cost_yuan": ("Unit cost [yuan]", "单价（元）"),
+    "col.months": ("Months", "月数"),
+    "col.total": ("Total", "合计"),
+    "col.year_total": ("Total of the year", "本年合计"),
     "col.amount_yuan": ("Amount [yuan]", "金额（元）"),
     "col.share_city": ("City share", "市级承担比例"),
     "col.share_county": ("County share", "县级承担比例"),
@@ -1313,7 +1316,66 @@ _ENTRIES: dict[str, tuple[str, str]] = {
         "{year}年村专职副会长数",
     ),
     # ---------------------------------------------------------------- workbook sheets
+    # ---------------------------------------------------------------- units (rulebook and budget)
+    "unit.1/year": ("1/year", "1/年"),
+    "unit.association": ("association", "个协会"),
+    "unit.bool": ("bool", "是/否"),
+    "unit.boys/100 girls": ("boys/100 girls", "男婴/100女婴"),
+    "unit.child/woman": ("child/woman", "孩子/妇女"),
+    "unit.day": ("day", "天"),
+    "unit.day/year": ("day/year", "天/年"),
+    "unit.event/year": ("event/year", "次活动/年"),
+    "unit.hour/association": ("hour/association", "小时/协会"),
+    "unit.hour/day": ("hour/day", "小时/天"),
+    "unit.hour/event": ("hour/event", "小时/次活动"),
+    "unit.hour/home": ("hour/home", "小时/会员之家"),
+    "unit.hour/household": ("hour/household", "小时/户"),
+    "unit.hour/meeting": ("hour/meeting", "小时/次会议"),
+    "unit.hour/person": ("hour/person", "小时/人"),
+    "unit.hour/re-election": ("hour/re-election", "小时/次换届"),
+    "unit.hour/school": ("hour/school", "小时/人口学校"),
+    "unit.hour/session": ("hour/session", "小时/次"),
+    "unit.hour/township": ("hour/township", "小时/乡镇"),
+    "unit.hour/unit": ("hour/unit", "小时/单位"),
+    "unit.hour/village": ("hour/village", "小时/村"),
+    "unit.hour/visit": ("hour/visit", "小时/次走访"),
+    "unit.hour/year": ("hour/year", "小时/年"),
+    "unit.household/year": ("household/year", "户/年"),
+    "unit.meeting/year": ("meeting/year", "次会议/年"),
+    "unit.member/1000 person": ("member/1000 person", "会员/千人"),
+    "unit.per mille/year": ("per mille/year", "‰/年"),
+    "unit.percent": ("percent", "百分比"),
+    "unit.person": ("person", "人"),
+    "unit.person/association": ("person/association", "人/协会"),
+    "unit.person/batch": ("person/batch", "人/期"),
+    "unit.post": ("post", "岗位"),
+    "unit.ratio": ("ratio", "比值"),
+    "unit.session/year": ("session/year", "次/年"),
+    "unit.share": ("share", "比例"),
+    "unit.visit/birth": ("visit/birth", "次走访/出生"),
+    "unit.visit/person/year": ("visit/person/year", "次走访/人/年"),
+    "unit.year": ("year", "年"),
+    "unit.year/year": ("year/year", "年/年"),
+    "unit.yuan/batch": ("yuan/batch", "元/期"),
+    "unit.yuan/event": ("yuan/event", "元/次活动"),
+    "unit.yuan/household": ("yuan/household", "元/户"),
+    "unit.yuan/month": ("yuan/month", "元/月"),
+    "unit.yuan/person/year": ("yuan/person/year", "元/人/年"),
+    "unit.yuan/post/year": ("yuan/post/year", "元/岗位/年"),
+    "unit.yuan/re-election": ("yuan/re-election", "元/次换届"),
+    "unit.yuan/trainee-day": ("yuan/trainee-day", "元/人天"),
+    "unit.yuan/year": ("yuan/year", "元/年"),
+    "unit.event": ("event", "次活动"),
+    "unit.household": ("household", "户"),
+    "unit.home": ("home", "个会员之家"),
+    "unit.school": ("school", "所人口学校"),
+    "unit.re-election": ("re-election", "次换届"),
+    "unit.batch": ("batch", "期"),
+    "unit.trainee-day": ("trainee-day", "人天"),
     "sheet.summary": ("Summary", "汇总"),
+    "sheet.line_items": ("Line items", "预算项目明细"),
+    "sheet.assumptions": ("Rules and assumptions", "规则与假设"),
+    "sheet.by_year": ("Budget by year", "分年度预算"),
     "sheet.budget": ("Budget", "预算明细"),
     "sheet.budget_by_line": ("Budget by line", "分项预算"),
     "sheet.funders": ("Funding split", "经费分担"),
@@ -1634,6 +1696,14 @@ def param_label(path: str, lang: str) -> str:
     key = f"param.{path}"
     check_lang(lang)
     return t(key, lang) if key in _ENTRIES else str(path)
+
+
+def unit_label(unit: str, lang: str) -> str:
+    """A unit of the rulebook or of a budget quantity in ``lang`` (``yuan/month`` → ``元/月``);
+    an unknown unit is returned as given."""
+    key = f"unit.{unit}"
+    check_lang(lang)
+    return t(key, lang) if key in _ENTRIES else str(unit)
 
 
 def column_label(column: str, lang: str) -> str:

@@ -133,6 +133,8 @@ def workbook_labels(lang: str, lines: Sequence[str]) -> dict[str, str]:
         for key in i18n.keys(prefix):
             if not i18n.template_fields(i18n.CATALOGUE[lang][key]):
                 labels[key.split(".", 1)[1]] = t(key, lang)
+    for key in i18n.keys("unit."):  # units keep their prefix: "post" is also a column
+        labels[key] = t(key, lang)
     for line in lines:
         labels[line] = budget_line_label(line, lang)
     return labels
