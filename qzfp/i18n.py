@@ -1471,7 +1471,7 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "kf.total_posts": ("Association posts {year}", "{year}年计生协岗位合计"),
     "kf.townships_short": (
         "Townships with WISN ratio < 1 in {year}",
-        "{year}年WISN比率低于1的乡镇（街道）",
+        "{year}年WISN比值低于1的乡镇（街道）",
     ),
     "kf.budget_year": ("Budget {year}", "{year}年经费预算"),
     "kf.budget_horizon": ("Budget {first}–{last}", "{first}—{last}年经费预算合计"),
@@ -1704,6 +1704,36 @@ def unit_label(unit: str, lang: str) -> str:
     key = f"unit.{unit}"
     check_lang(lang)
     return t(key, lang) if key in _ENTRIES else str(unit)
+
+
+_ASSUMPTION_PREFIX = re.compile(r"^\s*assumption\s*:\s*", re.IGNORECASE)
+
+
+def reference_label(reference: str, lang: str) -> str:
+    """A rulebook reference as shown in ``lang``: the ``assumption:`` label becomes 假设：."""
+    check_lang(lang)
+    text = str(reference)
+    if lang == "zh":
+        return _ASSUMPTION_PREFIX.sub("假设：", text, count=1)
+    return text
+
+
+def localise_parameters(used: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """``Scenario.used_parameters()`` for a reader of ``lang``.
+
+    In Chinese: the Chinese description where the rulebook has one, units in Chinese
+    (:func:`unit_label`), the ``assumption:`` label as 假设：.  The ``description_zh`` column
+    is dropped in both languages.
+    """
+    check_lang(lang)
+    out = used.copy()
+    if lang == "zh":
+        if "description_zh" in out:
+            zh = out["description_zh"].fillna("").astype(str)
+            out["description"] = zh.where(zh.str.strip() != "", out["description"])
+        out["unit"] = [unit_label(u, lang) for u in out["unit"]]
+        out["reference"] = [reference_label(r, lang) for r in out["reference"]]
+    return out.drop(columns=["description_zh"], errors="ignore")
 
 
 def column_label(column: str, lang: str) -> str:

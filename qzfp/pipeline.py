@@ -212,6 +212,7 @@ def write_tables(tables: Mapping[str, pd.DataFrame], data: Path, cache: Path | N
 def write_data_files(results: Any, folder: Path, lang: str, *, csv_cache: Path | None = None) -> None:
     """Write the result tables (CSV, UTF-8 with BOM so Excel shows Chinese) and
     ``budget.xlsx`` of a scenario into ``folder`` (``csv_cache``: see :func:`write_tables`)."""
+    from . import i18n
     from .workbook import write_budget_workbook
 
     folder = Path(folder)
@@ -221,13 +222,16 @@ def write_data_files(results: Any, folder: Path, lang: str, *, csv_cache: Path |
     reg = results.register
     name_col = "name_zh" if lang == "zh" else "name_en"
     county_names = dict(zip(reg.counties["county_code"], reg.counties[name_col], strict=True))
+    used = results.scenario.used_parameters()
     write_budget_workbook(
         folder / "budget.xlsx",
         results.budget,
-        results.scenario.used_parameters(),
+        i18n.localise_parameters(used, lang),
         results.summary(),
         labels=workbook_labels(lang, list(results.budget["line"].unique())),
         county_names=county_names,
+        monthly_rules={str(p) for p, u in zip(used["path"], used["unit"], strict=True)
+                       if str(u).strip().endswith("/month")},
     )
 
 

@@ -455,6 +455,7 @@ def write_budget_workbook(
     *,
     labels: Mapping[str, str] | None = None,
     county_names: Mapping[str, str] | None = None,
+    monthly_rules: set[str] | None = None,
 ) -> Path:
     """Write the budget workbook of a scenario.
 
@@ -477,6 +478,9 @@ def write_budget_workbook(
         Internal name -> display text for sheet keys, column names and line ids.
     county_names : mapping, optional
         ``county_code`` -> name used as the county sheet's title (default the code).
+    monthly_rules : set of str, optional
+        Rule paths priced per month (their lines show the monthly unit cost and 12
+        months); default: the paths whose unit in ``assumptions`` ends with ``/month``.
 
     Returns
     -------
@@ -527,8 +531,9 @@ def write_budget_workbook(
     wb = Workbook()
     wb.calculation.fullCalcOnLoad = True  # Excel and LibreOffice recalculate on opening
     taken: set[str] = set()
-    monthly = {str(path) for path, unit in zip(assumptions["path"], assumptions["unit"], strict=True)
-               if str(unit).strip().endswith("/month")}
+    monthly = set(monthly_rules) if monthly_rules is not None else {
+        str(path) for path, unit in zip(assumptions["path"], assumptions["unit"], strict=True)
+        if str(unit).strip().endswith("/month")}
 
     # 1. Summary (filled once the line items are written: it refers to their totals)
     summary_ws = wb.active
