@@ -1011,7 +1011,7 @@ def workload_components(results: Results) -> pd.DataFrame:
         "post": [_cadre_label(c, lang) for c in g["cadre"]],
         "component": [_component_label(c, lang) for c in g["component"]],
         "volume": g["volume"].to_numpy(),
-        "volume_unit": g["volume_unit"].to_numpy(),
+        "volume_unit": [i18n.unit_label(u, lang) for u in g["volume_unit"]],
         "standard_hours": g["standard_hours"].to_numpy(),
         "hours": g["hours"].to_numpy(),
         "share_pct": g["share"].to_numpy(),
