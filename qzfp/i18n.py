@@ -917,6 +917,7 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "chart.tornado.low": ("Assumption −{pct} %", "假设下调{pct}%"),
     "chart.tornado.high": ("Assumption +{pct} %", "假设上调{pct}%"),
     "chart.heatmap.title": ("{value} by {x} and {y}", "{value}（按{x}和{y}）"),
+    "chart.sweep_line.title": ("{value} by {x}", "{value}随{x}的变化"),
     "chart.wisn.title": ("WISN ratio by township, {year}", "{year}年各乡镇WISN比值"),
     "chart.wisn.x": ("Township", "乡镇（街道）"),
     "chart.wisn.y": ("WISN ratio (staff in post / required)", "WISN比值（现有人数/需要人数）"),

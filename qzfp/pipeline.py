@@ -434,11 +434,13 @@ def _compare_figures(results: Sequence[Any], table: pd.DataFrame, lines: pd.Data
 def _sweep_figures(table: pd.DataFrame, paths: list[str], lang: str) -> dict:
     from . import plots
 
-    if len(paths) != 2:
-        return {}
     figs = {}
-    for value in ("budget_horizon_yuan", "wisn_required_staff_last"):
-        figs[f"heatmap_{value}.png"] = plots.sweep_heatmap(table, lang, x=paths[0], y=paths[1], value=value)
+    if len(paths) == 1:
+        for value in ("budget_horizon_yuan", "wisn_required_staff_last"):
+            figs[f"line_{value}.png"] = plots.sweep_line(table, lang, x=paths[0], value=value)
+    elif len(paths) == 2:
+        for value in ("budget_horizon_yuan", "wisn_required_staff_last"):
+            figs[f"heatmap_{value}.png"] = plots.sweep_heatmap(table, lang, x=paths[0], y=paths[1], value=value)
     return figs
 
 
