@@ -21,6 +21,7 @@ import datetime as dt
 import hashlib
 import html
 import io
+import re
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -268,7 +269,11 @@ def _cell(value: Any, lang: str, decimals: int) -> tuple[str, bool]:
         return format_number(value, lang, decimals), True
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return "—", True
-    return str(value), False
+    text = str(value)
+    return text, bool(_FORMATTED_NUMBER.match(text))  # a number formatted beforehand: right-aligned
+
+
+_FORMATTED_NUMBER = re.compile(r"^[+\-−]?[\d,]+(\.\d+)?%?$")
 
 
 def table_html(
@@ -1270,9 +1275,12 @@ def compare_side_by_side(all_results: Sequence[Results], default: bool) -> pd.Da
     last = c[c["year"] == end]
     wide = last.pivot_table(index="metric", columns="scenario", values="value", sort=False)
     wide = wide.reindex(index=list(COMPARED), columns=[r.name for r in all_results])
+    shown = _by_unit(wide)
+    shown.insert(0, "metric_label", [i18n.column_label(m, lang) for m in wide.index])
+    shown = shown.reset_index(drop=True).rename(columns={"metric_label": "metric"})
     wide.insert(0, "metric_label", [i18n.column_label(m, lang) for m in wide.index])
     wide = wide.reset_index(drop=True).rename(columns={"metric_label": "metric"})
-    show_table(wide, lang, decimals=1, caption=t("nb.compare.side_caption", lang, year=end))
+    show_table(shown, lang, caption=t("nb.compare.side_caption", lang, year=end))
     if len(all_results) > 1:
         heading(t("nb.compare.h_differences", lang))
         b0 = float(last[(last["scenario"] == base.name) & (last["metric"] == "budget_yuan")]["value"].iloc[0])
@@ -1285,11 +1293,26 @@ def compare_side_by_side(all_results: Sequence[Results], default: bool) -> pd.Da
         diff = last[last["scenario"] != base.name].pivot_table(
             index="metric", columns="scenario", values="difference", sort=False)
         diff = diff.reindex(index=list(COMPARED), columns=[r.name for r in all_results[1:]])
-        diff.insert(0, "metric_label", [i18n.column_label(m, lang) for m in diff.index])
-        diff = diff.reset_index(drop=True).rename(columns={"metric_label": "metric"})
-        show_table(diff, lang, decimals=1,
-                   caption=t("nb.compare.diff_caption", lang, year=end, baseline=base.name))
+        shown = _by_unit(diff, signed=True)
+        shown.insert(0, "metric_label", [i18n.column_label(m, lang) for m in diff.index])
+        shown = shown.reset_index(drop=True).rename(columns={"metric_label": "metric"})
+        show_table(shown, lang, caption=t("nb.compare.diff_caption", lang, year=end, baseline=base.name))
     return wide
+
+
+def _by_unit(wide: pd.DataFrame, *, signed: bool = False) -> pd.DataFrame:
+    """A metrics × scenarios table with every value formatted by its metric's unit (whole
+    people, posts and yuan; two decimals for per-person and per-10,000 figures)."""
+    from .pipeline import format_metric
+
+    return pd.DataFrame({col: [format_metric(str(m), v, "en", signed=signed) for m, v in wide[col].items()]
+                         for col in wide.columns}, index=wide.index)
+
+
+def _plain_number(v: Any, lang: str) -> str:
+    """A parameter value with up to three decimals and no trailing zeros (600, 0.25, 1.8)."""
+    text = format_number(v, lang, 3)
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def compare_budget_lines(all_results: Sequence[Results]) -> pd.DataFrame | None:
@@ -1372,18 +1395,18 @@ def compare_sensitivity(results: Results, top: int = 15) -> pd.DataFrame:
     table = pd.DataFrame({
         "rank": head["rank"].to_numpy(),
         "parameter": [param_label(p, lang) for p in head["path"]],
-        "description": [s.parameter(p).description for p in head["path"]],
-        "unit": head["unit"].to_numpy(),
-        "value": head["base_value"].to_numpy(),
-        "low": head["low_value"].to_numpy(),
-        "high": head["high_value"].to_numpy(),
+        "description": [(s.parameter(p).description_zh if lang == "zh" else "") or s.parameter(p).description
+                        for p in head["path"]],
+        "unit": [i18n.unit_label(u, lang) for u in head["unit"]],
+        "value": [_plain_number(v, lang) for v in head["base_value"]],
+        "low": [_plain_number(v, lang) for v in head["low_value"]],
+        "high": [_plain_number(v, lang) for v in head["high_value"]],
         "budget_effect_low_yuan": head["budget_effect_low_yuan"].to_numpy(),
         "budget_effect_high_yuan": head["budget_effect_high_yuan"].to_numpy(),
         "staff_effect_low": head["staff_effect_low"].to_numpy(),
         "staff_effect_high": head["staff_effect_high"].to_numpy(),
     })
-    return show_table(table, lang, decimals={"value": 3, "low": 3, "high": 3,
-                                             "staff_effect_low": 1, "staff_effect_high": 1})
+    return show_table(table, lang)  # whole yuan and whole people
 
 
 #: Multiples of the scenario's start-year value tried by the sweep heatmap.

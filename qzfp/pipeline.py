@@ -365,10 +365,14 @@ def compare_reports(files: Sequence[str | Path], *, out: str | Path = "reports",
     folder_name = name or "compare-" + "-".join(s.name for s in scenarios)
     headline = compare_headline(table, lg)
     lines_labels = {str(x): budget_line_label(str(x), lg) for x in lines["line"].unique()}
+    from .i18n import column_label
+
+    shown_table = table.assign(metric=[column_label(str(m), lg) for m in table["metric"]])
+    shown_lines = lines.assign(line=[lines_labels[str(x)] for x in lines["line"]])
     folder = _write_folder(Path(out), folder_name, {
         "comparison.csv": table,
         "budget_lines.csv": lines,
-    }, lg, title=t("nb.compare.title", lg), sheets={"comparison": table, "budget_lines": lines},
+    }, lg, title=t("nb.compare.title", lg), sheets={"comparison": shown_table, "budget_lines": shown_lines},
         figures=_compare_figures(results, table, lines, lg), headline=headline,
         labels={**lines_labels, "budget_lines": t("sheet.budget_by_line", lg)},
         scenarios=[(sc.name, sc.title) for sc in scenarios])

@@ -92,3 +92,15 @@ def test_compare_prints_the_last_years_headline_table_and_the_folder(tmp_path, c
     people = last[last["metric"] == "population"].iloc[0]
     assert re.search(rf"\b{round(people['value']):,}\b", printed)
     assert str(out / "compare-baseline-allowance_100") in printed
+
+
+def test_the_comparison_page_shows_whole_people_and_posts_and_plain_parameter_values():
+    from qzfp.notebook import _by_unit, _plain_number, table_html
+
+    wide = pd.DataFrame({"baseline": [2429174.4, 39.0, 8.6931]}, index=["population", "total_posts",
+                                                                       "posts_per_10000"])
+    shown = _by_unit(wide)
+    assert shown["baseline"].tolist() == ["2,429,174", "39", "8.69"]
+    assert [_plain_number(v, "en") for v in (600.0, 0.25, 1.8)] == ["600", "0.25", "1.8"]
+    # formatted numbers stay right-aligned in the page's tables
+    assert "text-align:right" in table_html(shown.reset_index(drop=True), "en").split("<tbody>")[1]
