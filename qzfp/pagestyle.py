@@ -98,8 +98,8 @@ def print_css(footer: str, lang: str = "en") -> str:
     counter = f'{css_string(page_word)} counter(page) " / " counter(pages) {css_string(page_end)}'
     return (
         "@page{size:A4 portrait;margin:14mm 12mm 16mm 12mm;"
-        f"@bottom-left{{content:{css_string(footer)};font-size:8pt;color:#555}}"
-        f"@bottom-right{{content:{counter};font-size:8pt;color:#555}}}}"
+        f"@bottom-left{{content:{css_string(footer)};font-size:8pt;color:#555;font-family:{_SANS}}}"
+        f"@bottom-right{{content:{counter};font-size:8pt;color:#555;font-family:{_SANS}}}}}"
         "@media print{"
         "html,body{width:auto!important;max-width:none!important;margin:0!important;"
         "padding:0!important;font-size:9pt;background:#fff}"
@@ -111,8 +111,9 @@ def print_css(footer: str, lang: str = "en") -> str:
         "thead{display:table-header-group}tfoot{display:table-footer-group}"
         "tr,img,figure{break-inside:avoid;page-break-inside:avoid}"
         "td,th{padding:1px 4px!important}"
-        "td:first-child,th:first-child{min-width:9em;overflow-wrap:normal}"
-        "td{overflow-wrap:anywhere}"
+        "td,th{overflow-wrap:break-word}"
+        "td:first-child,th:first-child{min-width:9em;max-width:18em;overflow-wrap:anywhere}"
+        "td[style*='text-align:right'],td.num{white-space:nowrap}"
         "img{max-width:100%!important;height:auto!important}"
         "h1,h2,h3,h4,caption{break-after:avoid;page-break-after:avoid}"
         ".jp-Cell,.jp-OutputArea,.jp-OutputArea-child,.jp-OutputArea-output{display:block!important;"
