@@ -1335,8 +1335,10 @@ def _scenario_index(run: Mapping[str, Any], folder: Path) -> str:
         parts.append(f"<p>{e(w['none'])}</p>")
     parts.append(f"<h2>{e(w['pages'])}</h2><ul>")
     parts += [f'<li><a href="{e(p["file"])}">{e(p["title"])}</a></li>' for p in run["pages"]]
+    if (folder / "report.pdf").is_file():
+        parts.append(f'<li><a href="report.pdf">{e(w["pdf"])}</a></li>')
     parts.append("</ul>")
-    pages = {p["file"] for p in run["pages"]}
+    pages = {p["file"] for p in run["pages"]} | {"report.pdf"}
     data = sorted(
         p
         for p in folder.rglob("*")

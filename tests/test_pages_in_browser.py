@@ -117,7 +117,7 @@ def test_no_page_makes_a_network_request(measured):
 
 
 @needs_chromium
-def test_the_explorer_sized_window_and_pages_name_their_language(site):
+def test_the_pages_name_their_language_zh_cn_or_en(site):
     from browser import Browser
 
     _, out, _ = site
@@ -223,7 +223,7 @@ def test_compare_and_sweep_folders_have_the_usual_permissions(site):
 # --------------------------------------------------------------------------- a Chinese report in Chinese
 #: English that may stay in a Chinese report: the method's name, the program's name, codes
 #: (rule paths, scenario and file names, keys), sizes and hashes.
-ALLOWED_WORDS = {"WISN", "qzfp", "SHA", "UTC", "kB", "MB", "B", "csv", "xlsx", "json", "html", "png",
+ALLOWED_WORDS = {"WISN", "qzfp", "PDF", "Excel", "CSV", "SHA", "UTC", "kB", "MB", "B", "csv", "xlsx", "json", "html", "png",
                  "pdf", "data", "run", "budget", "assets"}
 _CODE = re.compile(r"[A-Za-z0-9]+(?:[._/\-][A-Za-z0-9]+)+|[A-Za-z]+_[A-Za-z0-9_]+")
 
@@ -284,3 +284,36 @@ def test_every_word_of_every_chinese_page_is_chinese_or_allowed(site):
     codes = _codes(out) | {p.stem for p in (out / "zh").rglob("*")}
     for page in sorted((out / "zh").glob("*.html")):
         assert english_words(_page_text(page, skip_rule_rows=False), codes) == [], page.name
+
+
+# --------------------------------------------------------------------------- navigation and time
+def _links(page: Path) -> set[str]:
+    """The targets of the navigation bar of ``page``."""
+    nav = re.findall(r'<nav class="qzfp-nav">(.*?)</nav>', page.read_text(encoding="utf-8"), re.S)[0]
+    return set(re.findall(r'href="([^"]*)"', nav))
+
+
+def test_every_page_links_to_its_siblings_and_to_the_index(site):
+    _, out, _ = site
+    for name in ("en", "zh"):
+        pages = [f"{nb}.html" for nb in REPORT_NOTEBOOKS]
+        for page in ["index.html", *pages]:
+            links = _links(out / name / page)
+            expected = {"../index.html", "index.html", *pages} - {page}
+            assert links == expected, (name, page)
+            assert (out / name / page).read_text(encoding="utf-8").count('<nav class="qzfp-nav">') == 1
+    for folder in ("compare-en-en100", "sweep-zh"):
+        assert _links(out / folder / "index.html") == {"../index.html"}
+
+
+def test_generated_times_are_local_with_their_zone(site):
+    import datetime as dt
+
+    _, out, _ = site
+    offset = dt.datetime.now().astimezone().strftime("%z")
+    zone = f"UTC{offset[:3]}:{offset[3:]}"
+    for page in (out / "index.html", out / "zh" / "index.html", out / "sweep-zh" / "index.html"):
+        text = page.read_text(encoding="utf-8")
+        assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d ", text), page
+        assert zone in text or dt.datetime.now().astimezone().tzname() in text, page
+        assert not re.search(r"\d\d:\d\d:\d\d\+\d\d:\d\d", text), page  # no raw ISO timestamp
