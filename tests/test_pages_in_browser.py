@@ -278,7 +278,7 @@ def test_the_chinese_pages_outside_the_rulebook_tables_have_no_english_word(site
 
 
 @pytest.mark.xfail(strict=True, reason="the reasons of the rulebook's assumptions and the descriptions of "
-                   "parameters other than the budget rules are English only (qzfp/policy/README.md)")
+                   "the demography and workload parameters are English only (qzfp/policy/README.md)")
 def test_every_word_of_every_chinese_page_is_chinese_or_allowed(site):
     _, out, _ = site
     codes = _codes(out) | {p.stem for p in (out / "zh").rglob("*")}
