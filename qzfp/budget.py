@@ -6,13 +6,19 @@ cost from the rulebook (``qzfp/policy/costs.yaml`` and the policy files). Each
 line is split between the city, the county and the township by the shares in
 ``qzfp/policy/funding.yaml`` (``funding.<line>.city|county|township``, summing to 1).
 
-Allowance lines (village, township and county vice-presidents) are indexed::
+A rule's amount becomes a yearly unit cost by its rulebook unit: an amount in
+``yuan/month`` is paid 12 times a year, one in ``yuan/year`` or per event once
+(:func:`annual_factor`; the unit each line expects is checked against the
+rulebook's).  Allowance lines (village, township and county vice-presidents) are
+also indexed, counted from the year each amount took effect::
 
     unit cost_t = allowance_t [yuan/month] × 12 × I_t,
-    I_t = Π_{k < t} (1 + r_k),   r = costs.allowance_indexation_rate [1/year]
+    I_t = Π_{e_t ≤ k < t} (1 + r_k),   r = costs.allowance_indexation_rate [1/year]
 
-so with a constant rate ``I_t = (1 + r)^(year − start_year)`` (``I = 1`` in the
-start year and whenever r = 0, the baseline).
+where e_t is the effective year of the allowance in force in year t (the first year
+on whose 1 January it applied).  A decreed amount is paid as decreed in its first
+year and grows from there, whatever year the projection starts in; years before the
+rate's own first value count as r = 0.  With r = 0 (the baseline) I = 1.
 
 All arrays carry a leading parameter-set axis N so that a sweep is one pass; the
 tidy builders take one parameter set ``i``.
@@ -62,6 +68,10 @@ class Line:
         What the line pays for.
     indexed : bool
         Whether the allowance indexation applies.
+    rule_unit : str
+        Unit of the rule's value as the rulebook states it (``yuan/month`` ...); it
+        sets the factor to a yearly cost (:func:`annual_factor`). Defaults to
+        ``unit_cost_unit``.
     """
 
     id: str
@@ -70,6 +80,11 @@ class Line:
     unit_cost_unit: str
     description: str
     indexed: bool = False
+    rule_unit: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.rule_unit:
+            object.__setattr__(self, "rule_unit", self.unit_cost_unit)
 
 
 def _activity_lines() -> list[Line]:
@@ -84,11 +99,11 @@ def _activity_lines() -> list[Line]:
 
 LINES: tuple[Line, ...] = (
     Line("village_vp_allowance", "village.vice_president.allowance", "post", "yuan/post/year",
-         "post allowances of village vice-presidents (posts × monthly allowance × 12)", True),
+         "post allowances of village vice-presidents (posts × monthly allowance × 12)", True, "yuan/month"),
     Line("township_vp_allowance", "township.vice_president.post_allowance", "post", "yuan/post/year",
-         "family-planning post allowances of township vice-presidents", True),
+         "family-planning post allowances of township vice-presidents", True, "yuan/month"),
     Line("county_vp_allowance", "county.vice_president.allowance", "post", "yuan/post/year",
-         "allowances of county full-time vice-presidents", True),
+         "allowances of county full-time vice-presidents", True, "yuan/month"),
     Line("county_secretariat", "costs.county.secretariat_cost_per_staff", "post", "yuan/post/year",
          "secretary-general and secretariat staff of the county association"),
     Line("training_trainee_days", "costs.training.per_trainee_day", "trainee-day", "yuan/trainee-day",
@@ -97,9 +112,9 @@ LINES: tuple[Line, ...] = (
          "venue and teachers per training batch (batches = ceil(trainees / batch size))"),
     *_activity_lines(),
     Line("members_homes", "costs.activities.members_home.running_cost", "home", "yuan/home/year",
-         "running costs of members' homes (会员之家)"),
+         "running costs of members' homes (会员之家)", rule_unit="yuan/year"),
     Line("population_schools", "costs.activities.population_school.running_cost", "school", "yuan/school/year",
-         "running costs of population schools (人口学校)"),
+         "running costs of population schools (人口学校)", rule_unit="yuan/year"),
     Line("harmonious_family_awards", "costs.activities.harmonious_family.award_per_household", "household",
          "yuan/household", "awards to harmonious-family model households"),
     Line("reelection_county", "costs.reelection.county", "re-election", "yuan/re-election",
@@ -115,11 +130,11 @@ LINES: tuple[Line, ...] = (
     Line("fp_insurance", "insurance.premium", "person", "yuan/person/year",
          "family-planning insurance premiums of insured women aged 15-49"),
     Line("migrant_associations", "costs.operating.migrant_association", "association", "yuan/association/year",
-         "operating costs of in-migrant associations"),
+         "operating costs of in-migrant associations", rule_unit="yuan/year"),
     Line("county_association_operating", "costs.operating.county_association", "association",
-         "yuan/association/year", "operating costs of the county association"),
+         "yuan/association/year", "operating costs of the county association", rule_unit="yuan/year"),
     Line("township_association_operating", "costs.operating.township_association", "association",
-         "yuan/association/year", "operating costs of township associations"),
+         "yuan/association/year", "operating costs of township associations", rule_unit="yuan/year"),
 )
 """All budget lines, in report order."""
 
@@ -171,8 +186,8 @@ class BudgetResult:
         Funding shares of city, county, township [share].
     population : numpy.ndarray, (N, T, C)
         County population [person] (for per-capita figures).
-    indexation : numpy.ndarray, (N, T)
-        Allowance indexation factor I_t [1].
+    indexation : numpy.ndarray, (N, T, L)
+        Allowance indexation factor I_t of each line [1] (1 for lines not indexed).
     """
 
     years: np.ndarray
@@ -234,10 +249,66 @@ class BudgetResult:
             return np.where(self.population > 0, self.county_total / self.population, np.nan)
 
 
-def indexation_factor(rate: np.ndarray) -> np.ndarray:
-    """Allowance indexation I_t = Π_{k<t} (1 + r_k), I_0 = 1, for rates (N, T) [1/year]."""
-    growth = np.cumprod(1.0 + rate, axis=1)
-    return np.concatenate([np.ones_like(rate[:, :1]), growth[:, :-1]], axis=1)
+#: Times a year an amount in a rulebook unit is paid, by the unit's time part.
+PAYMENTS_PER_YEAR: dict[str, int] = {"month": 12, "year": 1}
+
+
+def annual_factor(line: Line, rule_unit: str | None = None) -> float:
+    """Factor from the rule's amount to the line's yearly unit cost [1].
+
+    ``yuan/month`` → 12 and ``yuan/year`` → 1 (unit cost per quantity unit per year);
+    an amount per event, batch, household ... is paid per quantity unit as it is (1).
+
+    Parameters
+    ----------
+    line : Line
+    rule_unit : str, optional
+        The rule's unit as the rulebook states it (default: ``line.rule_unit``).
+
+    Raises
+    ------
+    ParameterError
+        The rule's unit differs from the unit the line expects (named as ``file:key``).
+    """
+    unit = line.rule_unit if rule_unit is None else rule_unit
+    if unit != line.rule_unit:
+        file, _, key = line.rule_path.partition(".")
+        raise ParameterError(Problem(
+            f"{file}.yaml:{key}",
+            f"unit {unit!r}, but the budget line {line.id} reads it as {line.rule_unit!r} "
+            f"(to a yearly cost in {line.unit_cost_unit}); change the unit back or the line",
+        ))
+    _, _, per = unit.rpartition("/")
+    return float(PAYMENTS_PER_YEAR.get(per, 1)) if unit.count("/") == 1 else 1.0
+
+
+def indexation_factor(rate: np.ndarray, effective: np.ndarray | None = None,
+                      years: np.ndarray | None = None) -> np.ndarray:
+    """Allowance indexation I_t = Π_{e_t ≤ k < t} (1 + r_k) [1], shape (N, T).
+
+    Parameters
+    ----------
+    rate : numpy.ndarray, shape (N, T) or (N, P + T)
+        Indexation rate per year [1/year]; NaN (no rate rule yet) counts as 0.
+    effective : numpy.ndarray, shape (N or 1, T), optional
+        Effective year e_t of the amount in force in each of the last T years
+        [year]; by default the first year of ``years`` (I_0 = 1).
+    years : numpy.ndarray of int, shape (P + T,), optional
+        Calendar years of the columns of ``rate`` (default 0, 1, ...).
+    """
+    rate = np.nan_to_num(np.asarray(rate, dtype=float), nan=0.0)
+    n, m = rate.shape
+    years = np.arange(m) if years is None else np.asarray(years)
+    t = m if effective is None else np.asarray(effective).shape[1]
+    growth = np.concatenate([np.ones((n, 1)), np.cumprod(1.0 + rate, axis=1)], axis=1)  # Π_{k<j}
+    now = np.arange(m - t, m)
+    if effective is None:
+        start = np.zeros((1, t), dtype=np.intp)
+    else:
+        start = np.clip(np.asarray(effective, dtype=float) - years[0], 0, m).astype(np.intp)
+    start = np.minimum(np.broadcast_to(start, (n, t)), now[None, :])
+    rows = np.arange(n)[:, None]
+    return growth[rows, now[None, :]] / growth[rows, start]
 
 
 def check_funding(pa: ParamArrays, n: int, tol: float = 1e-9) -> np.ndarray:
@@ -316,7 +387,11 @@ def budget(pop: Any, st: StaffingResult, pa: ParamArrays) -> BudgetResult:
     ones_c = np.ones(c)
     elect = election_years(pa, n)[:, :, None]
     plan = training_plan(st, pa)
-    index = indexation_factor(p("costs.allowance_indexation_rate"))
+    rate_years, rate = pa.history("costs.allowance_indexation_rate")
+    rate = np.broadcast_to(rate, (n, rate.shape[1]))
+
+    def index_of(path: str) -> np.ndarray:  # I_t of the amount at ``path``, (N, T)
+        return indexation_factor(rate, pa.effective_year(path), rate_years)
     col = lambda a: a[:, :, None]  # noqa: E731  (N, T) -> (N, T, 1)
 
     # Σ over the rural villages of each county: the mask is applied block by block in the sum
@@ -356,9 +431,11 @@ def budget(pop: Any, st: StaffingResult, pa: ParamArrays) -> BudgetResult:
         quantity[f"{a}_township_events"] = townships_c * events
 
     unit_cost = np.empty((n, t, len(LINES)))
+    index = np.ones((n, t, len(LINES)))
     for li, ln in enumerate(LINES):
-        cost = p(ln.rule_path)
-        unit_cost[:, :, li] = cost * 12.0 * index if ln.indexed else cost
+        if ln.indexed:
+            index[:, :, li] = index_of(ln.rule_path)
+        unit_cost[:, :, li] = p(ln.rule_path) * annual_factor(ln, pa.units.get(ln.rule_path)) * index[:, :, li]
     qty = np.stack([np.broadcast_to(quantity[ln.id], (n, t, c)) for ln in LINES], axis=-1)
     amount = qty * unit_cost[:, :, None, :]
     return BudgetResult(

@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -188,7 +189,7 @@ def _number(raw: str, where: str, column: str, problems: list[Problem]) -> float
     except ValueError:
         problems.append(Problem(where, f"column {column}: expected a number, got {raw!r}"))
         return 0.0
-    if not np.isfinite(value) or value < 0:
+    if not math.isfinite(value) or value < 0:
         problems.append(Problem(where, f"column {column}: expected a finite number >= 0, got {raw!r}"))
         return 0.0
     return value

@@ -253,9 +253,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.close()
         return EXIT_OK
     except OSError as e:  # unreadable input, unwritable output folder, disk full ...
+        import errno
+
         where = e.filename if e.filename is not None else ""
-        _print_problems([Problem(str(where), e.strerror or str(e))], lang)
-        return EXIT_BAD_INPUT
+        full = e.errno in (errno.ENOSPC, errno.EDQUOT)
+        msg = e.strerror or str(e)
+        _print_problems([Problem(str(where), f"{msg}: the run failed, previous reports are kept" if full else msg)],
+                        lang)
+        return EXIT_RUN_FAILED if full else EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -45,10 +45,8 @@ Reproducibility
 
 from __future__ import annotations
 
-import glob
 import math
 import os
-import shutil
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -60,7 +58,14 @@ import pandas as pd
 
 from .errors import ParameterError, Problem, QzfpError, RunError, ScenarioError
 from .paramarrays import ParamArrays
-from .report import ExtraFilesHook, ScenarioReport, _check_inputs, _run_one, write_top_index
+from .report import (
+    ExtraFilesHook,
+    ScenarioReport,
+    _check_inputs,
+    _run_one,
+    remove_stale_temporaries,
+    write_top_index,
+)
 
 __all__ = [
     "MC_CHUNK_BYTES",
@@ -168,13 +173,6 @@ def _failed(name: str, out_dir: Path, notebooks: Sequence[Path], exc: BaseExcept
     )
 
 
-def _remove_stale_tmp(out_dir: Path, names: Sequence[str]) -> None:
-    """Temporary folders of this batch's scenarios left by a worker that died."""
-    for name in names:
-        for p in out_dir.glob(f".{glob.escape(name)}.tmp-*"):
-            shutil.rmtree(p, ignore_errors=True)
-
-
 def run_many_dask(
     parameters_list: Sequence[Mapping[str, Any]],
     notebooks: Sequence[Path],
@@ -267,7 +265,9 @@ def run_many_dask(
                 reports.append(fut.result())
             except Exception as exc:  # lost worker beyond allowed failures, retries exhausted
                 reports.append(_failed(name, out_dir, notebooks, exc))
-    _remove_stale_tmp(out_dir, names)
+    # Temporary folders left by a worker that died (not those of a concurrent live run:
+    # their lock is held).
+    remove_stale_temporaries(out_dir, min_age_s=0)
     write_top_index(out_dir, lang=lang)
     return reports
 

@@ -73,7 +73,7 @@ from .scenario import (
     scenario_search_path,
     validate_scenario_file,
 )
-from .simulate import prepare_register, run_arrays
+from .simulate import prepare_register, register_content_hash, run_arrays
 from .staffing import group_sum
 
 __all__ = [
@@ -355,31 +355,59 @@ class ExplorerModel:
         }
         self.initial["variant"] = scenario.params["variant"]
         self.initial["merge_target"] = int(scenario.params["merge_target"])
-        self._registers: dict[int, Register] = {}
-        self._populations: dict[tuple[int, str], PopulationResult] = {}
+        self._registers: OrderedDict[int, Register] = OrderedDict()
+        self._populations: OrderedDict[tuple[int, str], PopulationResult] = OrderedDict()
         self._outcomes: OrderedDict[tuple, Outcome] = OrderedDict()
+        self._register_hash = self._register_content()
         base = self.register(self.initial["merge_target"])
         self.counties = base.counties[["county_code", "name_zh", "name_en"]].copy()
 
     # ---- caches
+    def _register_content(self) -> str:
+        """Content hash of the scenario's register files ("" for a register given in memory)."""
+        if self._given_register is not None:
+            return ""
+        return register_content_hash(self.scenario.params.get("register") or "", self.scenario.path)
+
+    def _drop_stale(self) -> None:
+        """Forget registers, projections and outcomes when the register files changed."""
+        current = self._register_content()
+        if current != self._register_hash:
+            self._registers.clear()
+            self._populations.clear()
+            self._outcomes.clear()
+            self._register_hash = current
+
+    @staticmethod
+    def _bounded(cache: OrderedDict, key: Any, make: Any, size: int) -> Any:
+        if key in cache:
+            cache.move_to_end(key)
+            return cache[key]
+        cache[key] = value = make()
+        while len(cache) > size:
+            cache.popitem(last=False)
+        return value
+
     def register(self, merge_target: int) -> Register:
         """Register after the scenario's redistricting with this merger target (cached)."""
         key = int(merge_target)
-        if key not in self._registers:
+
+        def make() -> Register:
             sc = dataclasses.replace(
                 self.scenario, params={**self.scenario.params, "merge_target": key}
             )
-            self._registers[key] = prepare_register(sc, self._given_register)
-        return self._registers[key]
+            return prepare_register(sc, self._given_register)
+
+        return self._bounded(self._registers, key, make, self._CACHE_SIZE)
 
     def population(self, merge_target: int, variant: str) -> PopulationResult:
         """Population projection per (merger target, variant) (cached)."""
         key = (int(merge_target), str(variant))
-        if key not in self._populations:
-            self._populations[key] = project(
-                self.register(key[0]), self.base_arrays, variant=key[1]
-            )
-        return self._populations[key]
+        return self._bounded(
+            self._populations, key,
+            lambda: project(self.register(key[0]), self.base_arrays, variant=key[1]),
+            self._CACHE_SIZE,
+        )
 
     # ---- settings
     def check(self, settings: Mapping[str, Any]) -> dict[str, Any]:
@@ -447,6 +475,7 @@ class ExplorerModel:
     def compute(self, settings: Mapping[str, Any] | None = None) -> Outcome:
         """County × year results of a setting of the levers (the last few are cached)."""
         s = self.check(settings or {})
+        self._drop_stale()  # a register file rewritten in place is read again
         key = tuple(sorted(s.items()))
         hit = self._outcomes.get(key)
         if hit is not None:

@@ -113,6 +113,7 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "col.deaths": ("Deaths [persons]", "死亡（人）"),
     "col.net_migration": ("Net migration [persons]", "净迁移（人）"),
     "col.in_migrants": ("In-migrants [persons]", "流入人口（人）"),
+    "col.population_counted": ("Population counted by the threshold rule [persons]", "按标准计数的人口（人）"),
     "col.at_or_above_threshold": ("At or above threshold", "达到人口标准"),
     "col.post": ("Post", "岗位"),
     "col.posts": ("Posts", "岗位数"),
@@ -191,6 +192,7 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "col.census_row": ("Census row used", "所用普查行"),
     "col.tfr_registered": ("TFR, registered", "总和生育率（户籍）"),
     "col.tfr_resident": ("TFR, resident", "总和生育率（常住）"),
+    "col.ceb_census": ("Children ever born per woman 15-64, census", "15-64岁妇女平均活产子女数（普查）"),
     "col.e0_male": ("e0 male [years]", "男性预期寿命（岁）"),
     "col.e0_female": ("e0 female [years]", "女性预期寿命（岁）"),
     "col.e0_bounded": ("e0 at the band edge", "预期寿命取边界值"),
@@ -201,6 +203,7 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "col.cdr_fitted_permille": ("Death rate, fitted [‰]", "死亡率，拟合（‰）"),
     "col.cdr_projected_permille": ("Death rate, projected [‰]", "死亡率，预测（‰）"),
     "col.resident_migration_permille": ("Resident net migration [‰/year]", "常住人口净迁移率（‰/年）"),
+    "col.migration_source": ("Source of the migration rate", "迁移率来源"),
     "col.census_resident": ("Census resident [persons]", "普查常住人口（人）"),
     "col.census_registered": ("Census registered [persons]", "普查户籍人口（人）"),
     "col.register_factor": ("Register ÷ census", "登记册÷普查"),
@@ -1090,6 +1093,21 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "nb.population.quality_nocheck": (
         "No later census is named (scenario key census_check).",
         "方案未指定后一次人口普查（census_check）。",
+    ),
+    "nb.population.note_no_province_rows": (
+        "The census table has no province rows: the national age structure that places the "
+        "registered people living elsewhere is taken from the shipped 2010 census.",
+        "普查表没有省级行：用于估计外出户籍人口年龄结构的全国年龄结构取自随附的2010年人口普查。",
+    ),
+    "nb.population.note_no_earlier_census": (
+        "No earlier census goes with this census table: the resident net migration is 0 plus "
+        "the scenario's adjustment.",
+        "此普查表没有前一次普查数据：常住人口净迁移率取0加方案的调整值。",
+    ),
+    "nb.population.note_far_from_census": (
+        "The projection starts more than ten years from the census: its base population is "
+        "mostly the model's projection of the census, not the census itself.",
+        "预测起点距人口普查超过十年：基础人口主要是模型对普查人口的推算，而非普查本身。",
     ),
     "nb.population.quality_notes": (
         "Census table notes: {notes}",

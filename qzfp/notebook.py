@@ -17,6 +17,7 @@ and return the main table they showed (for tests and for interactive use).
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import hashlib
 import html
@@ -75,6 +76,7 @@ __all__ = [
     "population_threshold",
     "population_townships",
     "pyramid_frame",
+    "injected_parameters",
     "scenario_from_namespace",
     "setup",
     "show_chart",
@@ -108,18 +110,62 @@ def scenario_from_namespace(ns: Mapping[str, Any]) -> Scenario:
         A parameter has the wrong type or value, an override path is unknown ...
     """
     params = {k: ns[k] for k in SCENARIO_KEYS if k in ns}
+    injected = injected_parameters(ns)
+    if injected is not None:
+        return Scenario.from_parameters(explicit=injected, **params)
     return Scenario.from_parameters(**params)
 
 
-_SIM_CACHE: dict[str, Results] = {}
+#: First line of the cell papermill injects after the parameters cell (its Python translator).
+INJECTED_HEADER = "# Parameters"
+
+
+def injected_parameters(ns: Mapping[str, Any]) -> set[str] | None:
+    """Names assigned by papermill's injected-parameters cell of this run, or None.
+
+    The kernel's input history (``_ih``/``In``) holds the source of every cell run so
+    far; the injected cell is the one right after the last parameters cell (the cell
+    declaring ``scenario_name: str = ...``) and starts with ``# Parameters``.  None when
+    there is no such cell (a notebook run by hand, or papermill given no parameters).
+    """
+    history = ns.get("_ih") or ns.get("In")
+    if not isinstance(history, list):
+        return None
+    declaration = re.compile(r"^scenario_name\s*:\s*str\s*=", re.MULTILINE)
+    for i in range(len(history) - 2, -1, -1):
+        if isinstance(history[i], str) and declaration.search(history[i]):
+            cell = history[i + 1]
+            if not isinstance(cell, str) or not cell.lstrip().startswith(INJECTED_HEADER):
+                return None
+            try:
+                tree = ast.parse(cell)
+            except SyntaxError:
+                return None
+            return {t.id for node in tree.body if isinstance(node, (ast.Assign, ast.AnnAssign))
+                    for t in (node.targets if isinstance(node, ast.Assign) else [node.target])
+                    if isinstance(t, ast.Name)}
+    return None
+
+
+_SIM_CACHE: OrderedDict[tuple[str, str], Results] = OrderedDict()
+SIM_CACHE_SIZE = 8
+"""Results kept by :func:`simulate_cached` [scenarios] (the scenarios of one comparison)."""
 
 
 def simulate_cached(scenario: Scenario) -> Results:
-    """:func:`qzfp.simulate.simulate`, computed once per scenario hash in this process."""
-    key = scenario.sha256
-    if key not in _SIM_CACHE:
-        _SIM_CACHE[key] = simulate(scenario)
-    return _SIM_CACHE[key]
+    """:func:`qzfp.simulate.simulate`, computed once per scenario and register content in
+    this process (a register file rewritten in place is read again); the
+    :data:`SIM_CACHE_SIZE` most recently used results are kept."""
+    from .simulate import register_content_hash
+
+    key = (scenario.sha256, register_content_hash(scenario.params.get("register") or "", scenario.path))
+    if key in _SIM_CACHE:
+        _SIM_CACHE.move_to_end(key)
+        return _SIM_CACHE[key]
+    _SIM_CACHE[key] = result = simulate(scenario)
+    while len(_SIM_CACHE) > SIM_CACHE_SIZE:
+        _SIM_CACHE.popitem(last=False)
+    return result
 
 
 def setup(ns: Mapping[str, Any]) -> Results:
@@ -600,12 +646,26 @@ def _demography_key(results: Results) -> str:
     return h.hexdigest()
 
 
+def mc_chunk_paths(register: Any, n_years: int, n_paths: int) -> int:
+    """Monte Carlo paths the uncertainty band draws at once [path].
+
+    :func:`qzfp.distributed.default_mc_chunk`: the paths whose age-detailed county arrays
+    fit :data:`qzfp.distributed.MC_CHUNK_BYTES` (512 MiB; ~1,000 paths for Quzhou over 16
+    years; the band keeps only each path's city population, and the village level of a
+    Monte Carlo result is not held per path).  Paths are drawn in chunks of this size, so
+    memory stays bounded for any ``mc_paths`` up to its documented maximum.
+    """
+    from .distributed import default_mc_chunk
+
+    return default_mc_chunk(register, n_years, n_paths)
+
+
 def _band_data(results: Results, n_paths: int, seed: int,
                variant: str) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """City population of the four variants (``year``, ``variant``, ``value`` [persons]) and,
     with ``n_paths`` > 0, quantiles of ``n_paths`` Monte Carlo paths (:func:`qzfp.plots.fan_quantiles`),
     computed once per process for scenarios with the same demography."""
-    from .plots import fan_quantiles
+    from .plots import path_quantiles
     from .population import monte_carlo, project
 
     key = (_demography_key(results), n_paths, seed, variant)
@@ -623,13 +683,16 @@ def _band_data(results: Results, n_paths: int, seed: int,
             for v in ("low", "medium", "high", "constant")]
     q = None
     if n_paths > 0:
-        mc = monte_carlo(results.register, pa, n_paths, seed, variant=variant)
-        pop = mc.city_indicators()["pop"]  # (N, T)
-        q = fan_quantiles(pd.DataFrame({
-            "year": np.tile(results.years, n_paths),
-            "draw": np.repeat(np.arange(n_paths), len(results.years)),
-            "value": pop.reshape(-1),
-        }))
+        chunk = mc_chunk_paths(results.register, len(results.years), n_paths)
+        if n_paths <= chunk:
+            pop = monte_carlo(results.register, pa, n_paths, seed, variant=variant).city_indicators()["pop"]
+        else:  # chunk i draws from child i of SeedSequence(seed), as qzfp.distributed does
+            streams = np.random.SeedSequence(int(seed)).spawn(-(-n_paths // chunk))
+            pop = np.concatenate([
+                monte_carlo(results.register, pa, min(chunk, n_paths - i * chunk), ss,
+                            variant=variant).city_indicators()["pop"]
+                for i, ss in enumerate(streams)])
+        q = path_quantiles(results.years, pop)  # pop: (N, T) city population of each path
     _BAND_CACHE[key] = (pd.concat(rows, ignore_index=True), q)
     while len(_BAND_CACHE) > BAND_CACHE_SIZE:
         _BAND_CACHE.popitem(last=False)
@@ -779,6 +842,8 @@ def population_quality(results: Results) -> dict[str, pd.DataFrame | None]:
     relevant = [n for n in cal.census.notes if any(f"code {c} " in n.message for c in pop._prep.county_codes)]
     if relevant:
         _say("nb.population.quality_notes", lang, notes="; ".join(n.message for n in relevant))
+    for note in cal.notes:
+        _say(f"nb.population.note_{note}", lang)
     try:
         check = results.census_check
     except ParameterError as exc:  # the later census lies outside the projected years

@@ -20,15 +20,12 @@ from __future__ import annotations
 import datetime as _dt
 import html
 import re
-import shutil
 from collections.abc import Sequence
-from pathlib import Path
 
 __all__ = [
     "ASSETS_DIR",
     "FONT_FAMILY",
     "FONT_FILE",
-    "copy_font",
     "css_string",
     "decorate_page",
     "font_css",
@@ -193,13 +190,3 @@ def decorate_page(page: str, *, lang: str, footer: str, nav: str = "", assets: s
     if nav and m:
         page = page[: m.end()] + nav + page[m.end():]
     return page
-
-
-def copy_font(folder: Path) -> None:
-    """Put the shipped CJK font into ``folder/assets/`` (where :func:`font_css` points)."""
-    from qzfp.i18n import shipped_font_path
-
-    src = Path(shipped_font_path())
-    if src.is_file():
-        (folder / ASSETS_DIR).mkdir(exist_ok=True)
-        shutil.copyfile(src, folder / ASSETS_DIR / FONT_FILE)

@@ -7,6 +7,15 @@ computed in one pass (1 for a plain scenario, the grid points of a sweep, the
 modelled years.  Engines return arrays with the same leading ``N`` axis, so a
 sweep over an allowance or a threshold costs one vectorised pass, not one
 simulation per point.
+
+Besides the values, a ``ParamArrays`` built from the rulebook knows each path's
+unit, the year from which the value in force in each modelled year applies (its
+*effective year*, used to count allowance indexation from the date a value was
+decreed) and the values of the years before the first modelled year back to the
+earliest effective year (so that such a count does not depend on where the
+projection starts).  A value set with :meth:`ParamArrays.with_values` applies from
+the first modelled year (or from the year it changes), as a scalar scenario override
+does.
 """
 
 from __future__ import annotations
@@ -32,11 +41,23 @@ class ParamArrays:
     labels : list of dict, optional
         For sweeps and sensitivity runs: the varied values of each of the N
         parameter sets (``{path: value}``); empty for a single scenario.
+    units : mapping of str to str, optional
+        Unit of each path as the rulebook states it (``yuan/month`` ...).
+    since : mapping of str to numpy.ndarray, each of shape (N or 1, T), optional
+        Effective year of the value in force in each modelled year [year]: the first
+        year on whose 1 January that dated value was in force.  Paths without an
+        entry are inferred by :meth:`effective_year`.
+    prior : mapping of str to numpy.ndarray, each of shape (N or 1, P), optional
+        Values in the P years ``years[0] - P .. years[0] - 1`` (NaN where the
+        parameter had no value in force yet).
     """
 
     years: np.ndarray
     data: Mapping[str, np.ndarray]
     labels: tuple = field(default=())
+    units: Mapping[str, str] = field(default_factory=dict)
+    since: Mapping[str, np.ndarray] = field(default_factory=dict)
+    prior: Mapping[str, np.ndarray] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         t = len(self.years)
@@ -81,6 +102,37 @@ class ParamArrays:
             raise ParameterError(f"year {year} is not modelled ({self.years[0]}..{self.years[-1]})")
         return int(hits[0])
 
+    def effective_year(self, path: str) -> np.ndarray:
+        """Year from which the value in force in each modelled year applies, (N or 1, T).
+
+        From the rulebook's dated values when known; otherwise (hand-made arrays, values
+        set by :meth:`with_values`) the first modelled year or the last year the value
+        changed, whichever is later.
+        """
+        if path in self.since:
+            return np.asarray(self.since[path])
+        return changed_since(self[path], self.years)
+
+    def history(self, path: str) -> tuple[np.ndarray, np.ndarray]:
+        """Years and values of ``path`` from the earliest year held to the last modelled year.
+
+        Returns
+        -------
+        years : numpy.ndarray of int, shape (P + T,)
+        values : numpy.ndarray, shape (N or 1, P + T)
+            NaN in years before the parameter's first value.
+        """
+        values = np.asarray(self[path], dtype=float)
+        before = self.prior.get(path)
+        if before is None or before.shape[1] == 0:
+            return np.asarray(self.years), values
+        p = before.shape[1]
+        years = np.concatenate([np.arange(self.years[0] - p, self.years[0]), self.years])
+        n = max(values.shape[0], before.shape[0])
+        full = np.concatenate([np.broadcast_to(before, (n, p)), np.broadcast_to(values, (n, self.t))],
+                              axis=1)
+        return years, full
+
     def with_values(self, updates: Mapping[str, np.ndarray], labels: Iterable = ()) -> ParamArrays:
         """Return a copy with some paths replaced, broadcasting the rest to the new N.
 
@@ -119,8 +171,35 @@ class ParamArrays:
                 raise ParameterError(
                     f"cannot combine {n_old} existing parameter sets with {n_new} new ones"
                 )
-        return ParamArrays(self.years, new, tuple(labels))
+        since = {p: a for p, a in self.since.items() if p not in new}
+        for path in new:  # a value set here applies from the first modelled year or its change
+            since[path] = changed_since(new[path], self.years)
+        return ParamArrays(self.years, new, tuple(labels), self.units, since, self.prior)
 
     def take(self, i: int) -> ParamArrays:
         """The i-th parameter set alone (N = 1)."""
-        return ParamArrays(self.years, {p: a[i : i + 1] for p, a in self.data.items()})
+
+        def row(a: np.ndarray) -> np.ndarray:
+            return a[i : i + 1] if a.shape[0] > 1 else a
+
+        return ParamArrays(
+            self.years,
+            {p: a[i : i + 1] for p, a in self.data.items()},
+            units=self.units,
+            since={p: row(a) for p, a in self.since.items()},
+            prior={p: row(a) for p, a in self.prior.items()},
+        )
+
+
+def changed_since(values: np.ndarray, years: np.ndarray) -> np.ndarray:
+    """Year of the last change of value at or before each year, (N, T) [year].
+
+    The first year counts as a change: a value seen only from ``years[0]`` is taken to
+    apply from ``years[0]``.
+    """
+    values = np.asarray(values, dtype=float)
+    years = np.asarray(years)
+    changed = np.ones(values.shape, dtype=bool)
+    changed[:, 1:] = values[:, 1:] != values[:, :-1]
+    last = np.maximum.accumulate(np.where(changed, np.arange(values.shape[1]), 0), axis=1)
+    return years[last].astype(float)

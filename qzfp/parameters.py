@@ -702,6 +702,11 @@ def load_rulebook(directory: str | Path | None = None) -> Rulebook:
 # --------------------------------------------------------------------------- rulebook
 
 
+def _jan1_ordinals(years: np.ndarray) -> np.ndarray:
+    """Proleptic ordinals of 1 January of each year (``datetime.date.toordinal``)."""
+    return np.array([dt.date(int(y), 1, 1).toordinal() for y in years], dtype=int)
+
+
 @dataclass(frozen=True)
 class Rulebook:
     """All parameters of a rulebook, by dotted path (immutable).
@@ -863,7 +868,11 @@ class Rulebook:
             selected = [p for p in self.paths() if self.parameters[p].is_numeric]
         else:
             selected = list(paths)
+        jan1 = _jan1_ordinals(years)
         data: dict[str, np.ndarray] = {}
+        units: dict[str, str] = {}
+        since: dict[str, np.ndarray] = {}
+        history: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         problems: list[Problem] = []
         for path in selected:
             try:
@@ -872,12 +881,31 @@ class Rulebook:
                     raise ParameterError(
                         Problem(path, f"is a text parameter ({p.latest.value!r}), not a number")
                     )
-                data[path] = p.series(years).astype(float)[None, :]
+                starts = np.array([dv.start.toordinal() for dv in p.values])
+                idx = np.searchsorted(starts, jan1, side="right") - 1
+                if len(idx) and idx.min() < 0:
+                    p.value_in_year(int(years[idx < 0][0]))  # raises with the standard message
+                values = np.array([float(dv.value) for dv in p.values])
+                # effective year: the first year on whose 1 January the value is in force
+                effective = np.array([dv.start.year + (dv.start.timetuple().tm_yday > 1)
+                                      for dv in p.values], dtype=float)
+                data[path] = values[idx][None, :]
+                units[path] = p.unit
+                since[path] = effective[idx][None, :]
+                history[path] = (starts, values)
             except ParameterError as exc:
                 problems.extend(exc.problems)
         if problems:
             raise ParameterError(problems)
-        return ParamArrays(years, data)
+        # values of the years before the first one, back to the earliest effective year
+        prior: dict[str, np.ndarray] = {}
+        if since and len(years):
+            first = int(min(float(a[0, 0]) for a in since.values()))
+            before = _jan1_ordinals(np.arange(first, int(years[0])))
+            for path, (starts, values) in history.items():
+                idx = np.searchsorted(starts, before, side="right") - 1
+                prior[path] = np.where(idx >= 0, values[np.maximum(idx, 0)], np.nan)[None, :]
+        return ParamArrays(years, data, units=units, since=since, prior=prior)
 
     @property
     def sha256(self) -> str:

@@ -71,6 +71,20 @@ def report_notebooks(folder: Path | None = None) -> list[Path]:
     return paths
 
 
+def _compared_problems(scenario: Scenario) -> list[Problem]:
+    """Problems of the scenarios named in ``compare_with`` (the comparison notebook loads
+    them), each also naming the ``compare_with`` entry that leads to it."""
+    problems: list[Problem] = []
+    for i, ref in enumerate(scenario.params.get("compare_with") or []):
+        try:
+            load_scenario(ref)
+        except QzfpError as e:
+            where = f"{scenario.key_location('compare_with')}[{i}]"
+            problems += [Problem(f"{where}: {p.location}" if p.location else where, p.message)
+                         for p in e.problems]
+    return problems
+
+
 def load_scenarios(files: Sequence[str | Path], *, lang: str | None = None) -> list[Scenario]:
     """Load and validate every scenario; all problems of all files in one error.
 
@@ -90,6 +104,7 @@ def load_scenarios(files: Sequence[str | Path], *, lang: str | None = None) -> l
         except QzfpError as e:
             problems += e.problems
             continue
+        problems += _compared_problems(s)
         if lang is not None and s.params.get("lang") != lang:
             s = Scenario.from_parameters(**{**s.to_papermill(), "lang": lang})
         scenarios.append(s)
@@ -259,16 +274,18 @@ def _table_cache(out_dir: Path, n_scenarios: int) -> Iterator[str | None]:
     tables several scenarios have in common (:func:`write_tables`); removed afterwards.
     None for a single scenario."""
     import shutil
-    import tempfile
+
+    from .report import locked_tempdir, unlock_dir
 
     if n_scenarios < 2:
         yield None
         return
-    folder = tempfile.mkdtemp(prefix=".qzfp-tables-", dir=Path(out_dir).absolute())
+    folder, lock = locked_tempdir(".qzfp-tables-", Path(out_dir).absolute())
     try:
-        yield folder
+        yield str(folder)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+        unlock_dir(lock)
 
 
 def run_reports(files: Sequence[str | Path], *, out: str | Path | None = None, lang: str | None = None,
@@ -580,15 +597,23 @@ def _write_folder(out: Path, name: str, csvs: Mapping[str, pd.DataFrame], lang: 
     """
     import os
     import shutil
-    import tempfile
 
-    from . import pagestyle
     from .plots import save
-    from .report import _dir_mode, _file_mode
+    from .report import (
+        _copy_font,
+        _dir_mode,
+        _file_mode,
+        locked_tempdir,
+        remove_stale_temporaries,
+        replace_dir,
+        unlock_dir,
+    )
+    from .safehtml import sanitize_html
     from .workbook import write_table_workbook
 
     out.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{name}.tmp-", dir=out))
+    remove_stale_temporaries(out)
+    tmp, lock = locked_tempdir(f".{name}.tmp-", out)
     try:
         os.chmod(tmp, _dir_mode())
         for fname, df in csvs.items():
@@ -602,27 +627,21 @@ def _write_folder(out: Path, name: str, csvs: Mapping[str, pd.DataFrame], lang: 
                 alt = fig.axes[0].get_title() or (fig._suptitle.get_text() if fig._suptitle else "")
             save(fig, tmp / fname)
             shown.append((fname, alt or fname))
-        pagestyle.copy_font(tmp)
-        (tmp / "index.html").write_text(
+        _copy_font(tmp)
+        (tmp / "index.html").write_text(sanitize_html(
             _folder_page(name, title, lang, headline=headline, figures=shown, files=[*csvs, xlsx],
-                         has_top_index=(out / "index.html").is_file(), scenarios=scenarios),
+                         has_top_index=(out / "index.html").is_file(), scenarios=scenarios)),
             encoding="utf-8")
         for f in tmp.rglob("*"):
             os.chmod(f, _dir_mode() if f.is_dir() else _file_mode())
-        dest = out / name
-        if dest.exists():
-            old = out / f".{name}.old"
-            shutil.rmtree(old, ignore_errors=True)
-            dest.rename(old)
-            tmp.rename(dest)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            tmp.rename(dest)
+        replace_dir(tmp, out / name)
     except Exception as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         if isinstance(exc, QzfpError):
             raise
         raise RunError(Problem(str(out / name), f"writing the report failed: {type(exc).__name__}: {exc}")) from exc
+    finally:
+        unlock_dir(lock)
     return out / name
 
 

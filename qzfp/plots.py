@@ -649,9 +649,27 @@ def fan_quantiles(draws: pd.DataFrame) -> pd.DataFrame:
     """
     _require(draws, ["year", "draw", "value"], "fan chart")
     wide = draws.pivot_table(index="year", columns="draw", values="value", aggfunc="sum")
-    q = np.quantile(wide.to_numpy(dtype=float), QUANTILES, axis=1)
+    return path_quantiles(wide.index.to_numpy(), wide.to_numpy(dtype=float).T)
+
+
+def path_quantiles(years: np.ndarray, paths: np.ndarray) -> pd.DataFrame:
+    """Quantiles by year of simulated paths given as an array (no long table built).
+
+    Parameters
+    ----------
+    years : numpy.ndarray, shape (T,)
+        Years.
+    paths : numpy.ndarray, shape (N, T)
+        One row per path.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``year``, ``q10``, ``q25``, ``q50``, ``q75``, ``q90`` (as :func:`fan_quantiles`).
+    """
+    q = np.quantile(np.asarray(paths, dtype=float), QUANTILES, axis=0)
     out = pd.DataFrame(q.T, columns=list(_QCOLS))
-    out.insert(0, "year", wide.index.to_numpy())
+    out.insert(0, "year", np.asarray(years))
     return out
 
 
@@ -1323,6 +1341,7 @@ __all__ = [
     "budget_waterfall",
     "fan_chart",
     "fan_quantiles",
+    "path_quantiles",
     "money_scale",
     "population_pyramid",
     "population_pyramids",

@@ -84,6 +84,7 @@ INDICATORS = (
 )
 #: Indicators of the registered population computed together (the resident ones on demand).
 _BASE_INDICATORS = INDICATORS[:7]
+_RESIDENT_INDICATORS = INDICATORS[7:]
 #: Population bases of :meth:`PopulationResult.population_age` (户籍 and 常住).
 BASES = ("registered", "resident")
 _TABLE_COLUMNS = {
@@ -146,9 +147,8 @@ DEMOGRAPHY_PATHS = tuple(
         "mortality.county_e0_min",
         "mortality.county_e0_max",
         "migration.resident_adjustment",
-        "migration.absent_peak_age",
-        "migration.residual.city_birth_rate_2002",
-        "migration.residual.city_death_rate_2002",
+        "migration.absent_min_age",
+        "migration.absent_max_age",
         "uncertainty.tfr_sd",
         "uncertainty.tfr_ar1",
         "uncertainty.e0_gain_sd",
@@ -555,10 +555,20 @@ def _kernel(
         surv = model.survival(k)  # (B|1, C, 2, A)
         share = asm.male_share[:, y]
         sexshare = np.stack([share, 1.0 - share], axis=-1)[:, None, :, None]  # (B|1,1,2,1)
-        m = (mig[:, t] * 1e-3 * total)[..., None, None] * sexshare * asm.profile[:, y, None, None, :]
         base = np.empty((b, c, 2, AGES))
         base[..., 1:] = p[..., :-1]
         base[..., 100] += p[..., 100]
+        # net migrants: a net inflow arrives with the age profile; a net outflow leaves each
+        # cohort at an age-specific rate proportional to the profile (so a cohort that has
+        # shrunk loses fewer people; the newborns of the year weigh as last year's infants)
+        prof = sexshare * asm.profile[:, y, None, None, :]  # (B|1, 1, 2, A)
+        net = (mig[:, t] * 1e-3 * total)[..., None, None]  # (B, C, 1, 1)
+        cohort = np.concatenate([p[..., :1], base[..., 1:]], axis=-1)
+        weight = prof * cohort
+        wsum = weight.sum(axis=(-2, -1), keepdims=True)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out_share = np.where(wsum > 0, weight / np.where(wsum > 0, wsum, 1.0), prof)
+        m = np.where(net < 0, net * out_share, net * prof)
         # newborns: computed after the women 15-49 at the end of the year are known
         m[..., 1:] = np.maximum(m[..., 1:], -base[..., 1:] * surv[..., 1:])
         d = (base[..., 1:] + 0.5 * m[..., 1:]) * (1.0 - surv[..., 1:])
@@ -673,6 +683,8 @@ def _prepare(register: Any) -> _Prepared:
 # residual migration rate of the pair is computed once and given to both.
 _BOUNDARY_GROUPS = (("330802", "330803"),)
 _INTERCENSAL_CSV = _REFERENCE_CSV
+#: Years between the 5th and the 6th census (2000-11-01 and 2010-11-01).
+_INTERCENSAL_YEARS = 10.0
 #: Bisection steps of the mortality level fit (log multiplier in [-8, 4]: width 12 / 2**60).
 _FIT_STEPS = 60
 #: Relative tolerance of every fitted rate (a fit that misses it raises FitError).
@@ -680,8 +692,18 @@ FIT_TOLERANCE = 1e-6
 #: Years before the census in which the children aged 1-4 at the census were born (the
 #: exposure of the fertility fit is the mean of the women at 1 January of those years).
 _FERT_WINDOW = 4
-#: Fixed-point iterations of the backward (inverse) projection step.
+#: Fixed-point iterations of the backward (inverse) projection step (at most), and the residual
+#: relative to the largest count at which it stops.
 _BACK_ITER = 8
+_BACK_TOL = 1e-10
+
+
+#: Calibration notes (ids; the population page says them in the report's language).
+NOTE_NO_PROVINCE_ROWS = "no_province_rows"
+NOTE_NO_EARLIER_CENSUS = "no_earlier_census"
+NOTE_FAR_FROM_CENSUS = "far_from_census"
+#: Years between the census and the start beyond which the base is mostly modelled (said).
+FAR_FROM_CENSUS_YEARS = 10
 
 
 class FitError(ParameterError):
@@ -709,7 +731,8 @@ class Calibration:
         (C,) county multiplier of the standard mortality level.
     tfr : numpy.ndarray
         (C, 2) total fertility rate of the registered and resident populations fitted to
-        the census births in the census year [child/woman].
+        the births of the four years before the census (reverse survival of the children
+        aged 1-4) [child/woman].
     e0 : numpy.ndarray
         (C, 2) life expectancy at birth by sex fitted to the census deaths [year].
     e0_bounded : numpy.ndarray
@@ -717,12 +740,27 @@ class Calibration:
         (``demography.mortality.county_e0_min``/``max``) and e0 was set to the band's edge.
     resident_migration : numpy.ndarray
         (C,) net migration rate of the resident population, 2000–2010 residual [per mille/year].
+    migration_source : numpy.ndarray
+        (C,) where each resident migration rate comes from.
+    notes : tuple of str
+        What the fit had to assume: :data:`NOTE_NO_PROVINCE_ROWS` (the national age structure
+        of the absent registered people taken from the shipped 2010 census),
+        :data:`NOTE_NO_EARLIER_CENSUS` (no earlier census for the residual migration, which
+        is 0 plus ``migration.resident_adjustment``), :data:`NOTE_FAR_FROM_CENSUS` (the start
+        is more than :data:`FAR_FROM_CENSUS_YEARS` years from the census: the base is mostly
+        the packaged assumptions' projection of it).
     register_factor : numpy.ndarray
         (C,) register total / census-derived registered total at the start year.
     census_registered, census_resident : numpy.ndarray
         (C,) registered and resident totals of the census rows used [person].
     census_groups : numpy.ndarray
         (C, 2, 19) the census age groups used [person].
+    census_base : numpy.ndarray
+        (2, C, 2, A) registered (row 0) and resident (row 1) persons by sex and single age at
+        the census moment, before the shift to the start [person].
+    ceb : numpy.ndarray
+        (C,) children ever born per woman aged 15-64 in the census row [child/woman] (shown
+        beside the fitted TFRs as a check; a cohort measure, not used in the fit).
     target, achieved : numpy.ndarray
         (C, 2) crude birth and death rates [per mille/year]: as the census reports them, and
         as fitted (births by reverse survival of the children aged 1-4, which corrects the
@@ -744,10 +782,14 @@ class Calibration:
     e0: np.ndarray
     e0_bounded: np.ndarray
     resident_migration: np.ndarray
+    migration_source: np.ndarray
+    notes: tuple
     register_factor: np.ndarray
     census_registered: np.ndarray
     census_resident: np.ndarray
     census_groups: np.ndarray
+    census_base: np.ndarray
+    ceb: np.ndarray
     target: np.ndarray
     achieved: np.ndarray
     source: np.ndarray
@@ -761,6 +803,7 @@ class Calibration:
             "census_row": self.source,
             "tfr_registered": self.tfr[:, 0],
             "tfr_resident": self.tfr[:, 1],
+            "ceb_census": self.ceb,
             "e0_male": self.e0[:, 0],
             "e0_female": self.e0[:, 1],
             "e0_bounded": self.e0_bounded,
@@ -769,6 +812,7 @@ class Calibration:
             "cdr_census_permille": self.target[:, 1],
             "cdr_fitted_permille": self.achieved[:, 1],
             "resident_migration_permille": self.resident_migration,
+            "migration_source": self.migration_source,
             "census_resident": self.census_resident,
             "census_registered": self.census_registered,
             "register_factor": self.register_factor,
@@ -848,8 +892,9 @@ def _fit_mortality(
     def e0_of(logm: np.ndarray) -> np.ndarray:
         return _e0_both(model, k_std[None, :] * np.exp(logm)[:, None], srb)
 
-    logm_max = _bisect(e0_of, np.full(len(pop), e_lo), -8.0, 4.0, increasing=False)  # highest mortality
-    logm_min = _bisect(e0_of, np.full(len(pop), e_hi), -8.0, 4.0, increasing=False)  # lowest mortality
+    # the band's levels are the same for every county (one standard table)
+    logm_max = _bisect(e0_of, np.array([e_lo]), -8.0, 4.0, increasing=False)  # highest mortality
+    logm_min = _bisect(e0_of, np.array([e_hi]), -8.0, 4.0, increasing=False)  # lowest mortality
     bounded = (logm < logm_min) | (logm > logm_max) | (target <= 0)
     logm = np.where(target <= 0, logm_min, np.clip(logm, logm_min, logm_max))
     achieved = deaths(logm)
@@ -860,6 +905,31 @@ def _fit_mortality(
                                 f"{achieved[i] / pop[i] * 1e3:.4f}‰ against the census {cdr[i]:.4f}‰ "
                                 f"(tolerance {FIT_TOLERANCE:g} relative)") for i in np.flatnonzero(miss)])
     return np.exp(logm), bounded
+
+
+def _absent_profile(resident: np.ndarray, national: np.ndarray, registered_total: np.ndarray, gap: np.ndarray,
+                    lo: int, hi: int) -> np.ndarray:
+    """Age-sex profile (C, 2, A), summing to 1, of the net absent (registered − resident) persons.
+
+    A county whose registered population exceeds its residents (people away) lacks residents
+    where those people would be: its deficit at each age and sex against the national age
+    structure (the nation has no net internal migration) scaled to the registered total,
+    ``max(0, national share × registered total − resident)``, over ages ``lo``..``hi`` (people
+    away for work and study; children stay with their grandparents, the old at home).  A
+    county with more residents than registered people (people present from elsewhere) uses
+    its surplus ``max(0, resident − national share × registered total)`` instead.  Where there
+    is no such deficit (or surplus) the profile is flat over ``lo``..``hi``.
+    """
+    share = national / max(national.sum(), 1e-300)  # (2, A)
+    expected = share[None] * registered_total[:, None, None]
+    diff = np.where(gap[:, None, None] >= 0, expected - resident, resident - expected)
+    ages = np.arange(resident.shape[-1])
+    window = (ages >= lo) & (ages <= hi)
+    d = np.where(window, np.maximum(diff, 0.0), 0.0)
+    total = d.sum(axis=(1, 2), keepdims=True)
+    flat = np.broadcast_to(window / (2.0 * window.sum()), d.shape)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, d / np.where(total > 0, total, 1.0), flat)
 
 
 def _policy_add(g: dict[str, np.ndarray]) -> np.ndarray:
@@ -905,6 +975,9 @@ def _step_back(
     for _ in range(_BACK_ITER):
         fwd = _kernel(x, np.zeros(x.shape[:2]), asm, fm, mm, model, 1, np.array([year]), mig[:, [year]])["pop"][:, 1]
         r = p_next - fwd
+        r[..., 0] = 0.0  # the newborns of the year are not someone a year earlier
+        if np.abs(r).max(initial=0.0) <= _BACK_TOL * max(1.0, float(np.abs(p_next).max(initial=0.0))):
+            break
         x[..., :99] += r[..., 1:100] / surv[..., 1:100]
         top = x[..., 99] + x[..., 100]
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -916,32 +989,31 @@ def _step_back(
     return x
 
 
-def _resident_migration(codes: np.ndarray, rows: CountyRows, row0: dict[str, np.ndarray],
-                        census_year: int) -> np.ndarray:
+def _resident_migration(codes: np.ndarray, rows: CountyRows, natural_increase: np.ndarray,
+                        census_year: int) -> tuple[np.ndarray, np.ndarray]:
     """Net migration rate of the resident population per county, 2000–2010 residual [per mille/year].
 
-    ``ln(P2010 / P2000) / 10 − natural increase``: the natural increase of the decade is the
-    county's census-year rate plus the change of the city's rate between 2002 and the census
-    year taken at the decade's middle (linear trend).  Counties without 2000 figures get 0.
-    Only for the 2010 census (the 2000 figures are the previous census).
+    ``ln(P2010 / P2000) / 10 − natural increase``, with the resident totals of the 2000 and 2010
+    censuses (``qzfp/data/reference/quzhou_counties.csv``) and the county's fitted natural
+    increase (births by reverse survival minus deaths of the fitted life table, per 1,000
+    residents), taken as the decade's mean.  A boundary pair (Kecheng and Qujiang) gets the rate
+    of the pair.  Counties without 2000 figures, and every county of a census other than
+    2010's, get 0; the second array says which source each rate has.
     """
     table = _intercensal() if census_year == 2010 else {}
-    b02 = float(row0[_P + "migration.residual.city_birth_rate_2002"][0, 0])
-    d02 = float(row0[_P + "migration.residual.city_death_rate_2002"][0, 0])
-    city = [i for i, c in enumerate(codes) if str(c) in table]
-    if city:
-        w = rows.resident[city] / rows.resident[city].sum()
-        ni_city_now = float(w @ (rows.birth_rate[city] - rows.death_rate[city]))
-    else:
-        ni_city_now = b02 - d02
-    trend = (ni_city_now - (b02 - d02)) / (census_year - 2002)  # per mille per year of the city's rate
     rate = np.zeros(len(codes))
+    source = np.full(len(codes), "none (assumed 0)", dtype=object)
+    idx = {str(c): i for i, c in enumerate(codes)}
     for i, c in enumerate(str(x) for x in codes):
-        if c in table:
-            p0, p1 = table[c]
-            ni = rows.birth_rate[i] - rows.death_rate[i] - trend * (census_year - 2005.5)
-            rate[i] = np.log(p1 / p0) / 10.0 * 1e3 - ni
-    return rate
+        if c not in table:
+            continue
+        group = next((g for g in _BOUNDARY_GROUPS if c in g and all(x in idx for x in g)), (c,))
+        members = [idx[x] for x in group]
+        w = rows.resident[members] / rows.resident[members].sum()
+        p0, p1 = table[c]
+        rate[i] = np.log(p1 / p0) / _INTERCENSAL_YEARS * 1e3 - float(w @ natural_increase[members])
+        source[i] = "residual 2000-2010" + (" (" + "+".join(group) + ")" if len(group) > 1 else "")
+    return rate, source
 
 
 @lru_cache(maxsize=8)
@@ -962,9 +1034,8 @@ def _default_first_rows(years: tuple[int, ...]) -> dict[str, np.ndarray]:
 BASE_PATHS = tuple(_P + p for p in (
     "mortality.county_e0_min",
     "mortality.county_e0_max",
-    "migration.absent_peak_age",
-    "migration.residual.city_birth_rate_2002",
-    "migration.residual.city_death_rate_2002",
+    "migration.absent_min_age",
+    "migration.absent_max_age",
 ))
 
 
@@ -1026,24 +1097,39 @@ def _calibrate(prep: _Prepared, census: Census, start: int, base: dict[str, floa
     big_l = _person_years(lx, model.a0)  # (C, 2, 131)
     sexw = np.array([srb, 100.0]) / (100.0 + srb)
     births = rows.groups[:, :, 1].sum(axis=1) / (big_l[:, :, 1:5].sum(axis=-1) @ sexw)
-    # registered: the resident population plus the net absent (registered − resident) by a
-    # migrant-stock age profile (Rogers–Castro labour component with the stock's peak age), by sex
-    g = {p: row0[_P + p][0, yi] for p in ("migration.profile.labour_level", "migration.absent_peak_age",
-                                           "migration.profile.labour_decline", "migration.profile.labour_ascent",
-                                           "migration.male_share")}
-    # only the labour component of the Rogers–Castro schedule: the children of absent parents
-    # mostly stay at home and are counted by the census as residents (left-behind children,
-    # 留守儿童), and the old are not away for work
-    prof = rogers_castro(np.arange(AGES), 0.0, 1.0, g["migration.profile.labour_level"], g["migration.absent_peak_age"],
-                         g["migration.profile.labour_decline"], g["migration.profile.labour_ascent"], 0.0)
-    sexshare = np.array([g["migration.male_share"], 1.0 - g["migration.male_share"]])
+    problems = [Problem(f"census:{codes[i]}", "no children aged 1-4 in the census row: births cannot be estimated "
+                        "(reverse survival)") for i in np.flatnonzero(~(births > 0))]
+    problems += [Problem(f"census:{codes[i]}", f"registered total {rows.registered[i]:,.0f} is not positive")
+                 for i in np.flatnonzero(~(rows.registered > 0))]
+    if problems:
+        raise FitError(problems)
+    # registered: the resident population plus the net absent (registered − resident) with the
+    # age-sex profile of the county's own deficit (or surplus) of working-age residents against
+    # the national age structure (see _absent_profile)
+    lo_age = int(round(float(row0[_P + "migration.absent_min_age"][0, yi])))
+    hi_age = int(round(float(row0[_P + "migration.absent_max_age"][0, yi])))
+    if not 0 <= lo_age <= hi_age <= AGES - 1:
+        raise ParameterError(Problem(_P + "migration.absent_min_age",
+                                     f"ages {lo_age}..{hi_age}: expected 0 <= absent_min_age <= absent_max_age <= 100"))
+    notes: list[str] = []
+    source_table = census
+    if not (census.levels == "province").any():
+        source_table = default_census()
+        notes.append(NOTE_NO_PROVINCE_ROWS)
+    national = split_single_years(source_table.lookup(np.array(["000000"])).groups, tail[:1].mean(axis=0))[0]
     gap = rows.registered - rows.resident
-    registered = np.maximum(resident + gap[:, None, None] * sexshare[None, :, None] * prof[None, None, :], 0.0)
+    registered = np.maximum(resident + gap[:, None, None] * _absent_profile(resident, national, rows.registered, gap,
+                                                                            lo_age, hi_age), 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         registered *= np.where(registered.sum(axis=(1, 2)) > 0,
                                rows.registered / registered.sum(axis=(1, 2)), 0.0)[:, None, None]
     # both populations as one stack of 2C "counties": registered first, then resident
-    res_mig = _resident_migration(codes, rows, row0, cy)
+    fitted_cdr = (rows.groups * _group_death_rates(model, k)).sum(axis=(1, 2)) / rows.resident * 1e3
+    res_mig, mig_source = _resident_migration(codes, rows, births / rows.resident * 1e3 - fitted_cdr, cy)
+    if cy != 2010:
+        notes.append(NOTE_NO_EARLIER_CENSUS)
+    if abs(start - census.year_fraction) > FAR_FROM_CENSUS_YEARS:
+        notes.append(NOTE_FAR_FROM_CENSUS)
     t = len(years)
     mig = np.concatenate([np.broadcast_to(asm.mig_rate[:, :, None], (1, t, c)),
                           asm.res_adj[:, :, None] + res_mig[None, None, :]], axis=2)
@@ -1069,7 +1155,9 @@ def _calibrate(prep: _Prepared, census: Census, start: int, base: dict[str, floa
             raise FitError([Problem(f"census:{codes[i]}", "no women aged 15-49 in the census row: the TFR cannot "
                                     "be fitted to its births") for i in np.flatnonzero(bad)])
         tfr[b] = nb / wpat
-    fert = tfr / float(asm.tfr[0, yi])
+    # the fitted TFR includes the policies in force in the census year; the multiplier is of the
+    # city TFR without them (the kernel adds the policy effects of each year)
+    fert = np.maximum(tfr - asm.tfr_add[0, yi], 0.0) / float(asm.tfr[0, yi])
     fm2 = fert.reshape(-1)
     if start > tau:
         pop = _shift(census_pop, cy + 1 - tau, asm, fm2, mm2, model, yi, mig, backwards=False)
@@ -1082,22 +1170,26 @@ def _calibrate(prep: _Prepared, census: Census, start: int, base: dict[str, floa
     tot = reg_start.sum(axis=(1, 2))
     with np.errstate(invalid="ignore", divide="ignore"):
         factor = np.where(tot > 0, prep.county_pop0 / np.where(tot > 0, tot, 1.0), 0.0)
-    achieved = np.stack([births / rows.resident * 1e3,
-                         (rows.groups * _group_death_rates(model, k)).sum(axis=(1, 2)) / rows.resident * 1e3],
-                        axis=1)
+    achieved = np.stack([births / rows.resident * 1e3, fitted_cdr], axis=1)
     cal = Calibration(
         base_pop=reg_start * factor[:, None, None],
-        base_resident=res_start,
+        # a county without its own census row has its area's row: scale its residents by the
+        # same factor as its registered people (the area's resident/registered ratio is kept)
+        base_resident=res_start * np.where(rows.source == "county", 1.0, factor)[:, None, None],
         fert_mult=fert,
         mort_mult=mort,
         tfr=tfr.T,
         e0=model.e0(k),
         e0_bounded=bounded,
         resident_migration=res_mig,
+        migration_source=mig_source,
+        notes=tuple(notes),
         register_factor=factor,
         census_registered=rows.registered,
         census_resident=rows.resident,
         census_groups=rows.groups,
+        census_base=np.stack([registered, resident]),
+        ceb=rows.ceb,
         target=np.stack([rows.birth_rate, rows.death_rate], axis=1),
         achieved=achieved,
         source=rows.source,
@@ -1277,9 +1369,13 @@ class PopulationResult:
         return len(self.quantiles) if self._source is not None else int(self._arrays["county_pop"].shape[0])
 
     # -- county and city indicators -------------------------------------------------
-    def county_indicators(self) -> dict[str, np.ndarray]:
-        """Indicators (N, T, C) per county: ``pop``, ``aged_60plus``, ``women_15_49``, …"""
-        if not self._county_ind:
+    def county_indicators(self, *, resident: bool = False) -> dict[str, np.ndarray]:
+        """Indicators (N, T, C) per county: ``pop``, ``aged_60plus``, ``women_15_49``, …
+
+        With ``resident=True`` also ``resident_pop`` and ``resident_aged_60plus`` (computed on
+        first request: they run the resident projection).
+        """
+        if "pop" not in self._county_ind and self._source is None:
             p = self.county_pop
             self._county_ind.update(
                 pop=p.sum(axis=(-2, -1)),
@@ -1289,15 +1385,32 @@ class PopulationResult:
                 deaths=self.county_deaths.sum(axis=(-2, -1)),
                 net_migration=self.county_net_migration.sum(axis=(-2, -1)),
                 in_migrants=self.county_in_migrants,
-                resident_pop=self.county_pop_resident.sum(axis=(-2, -1)),
-                resident_aged_60plus=self.county_pop_resident[..., 60:].sum(axis=(-2, -1)),
             )
+        if resident and "resident_pop" not in self._county_ind:
+            if self._source is not None:
+                src = self._source.county_indicators(resident=True)
+                for k in _RESIDENT_INDICATORS:
+                    self._county_ind[k] = np.percentile(src[k], self.quantiles, axis=0)
+            else:
+                self._county_ind["resident_pop"] = self.county_pop_resident.sum(axis=(-2, -1))
+                self._county_ind["resident_aged_60plus"] = self.county_pop_resident[..., 60:].sum(axis=(-2, -1))
         return self._county_ind
 
-    def city_indicators(self) -> dict[str, np.ndarray]:
-        """Indicators (N, T) of the whole city (sum of the counties of each path)."""
-        if not self._city_ind:
-            self._city_ind.update({k: v.sum(axis=-1) for k, v in self.county_indicators().items()})
+    def city_indicators(self, *, resident: bool = False) -> dict[str, np.ndarray]:
+        """Indicators (N, T) of the whole city (sum of the counties of each path); the
+        resident ones with ``resident=True``."""
+        if "pop" not in self._city_ind:
+            cind = self.county_indicators()
+            self._city_ind.update({k: cind[k].sum(axis=-1) for k in _BASE_INDICATORS})
+        if resident and "resident_pop" not in self._city_ind:
+            if self._source is not None:
+                src = self._source.city_indicators(resident=True)
+                for k in _RESIDENT_INDICATORS:
+                    self._city_ind[k] = np.percentile(src[k], self.quantiles, axis=0)
+            else:
+                cind = self.county_indicators(resident=True)
+                for k in _RESIDENT_INDICATORS:
+                    self._city_ind[k] = cind[k].sum(axis=-1)
         return self._city_ind
 
     @property
@@ -1315,9 +1428,11 @@ class PopulationResult:
                 inds = ("pop", "resident_pop")
             elif indicator == "resident_aged_60plus":
                 inds = ("aged_60plus", "resident_aged_60plus")
-            v, s = _allocate(self._prep, self._alloc, self.county_indicators(), self._end_pop, inds)
+            cind = self.county_indicators(resident=indicator in _RESIDENT_INDICATORS)
+            v, s = _allocate(self._prep, self._alloc, cind, self._end_pop, inds)
         else:
-            v, s = _percentile_below(self._source, self.quantiles, self.county_indicators(), indicator)
+            cind = self.county_indicators(resident=indicator in _RESIDENT_INDICATORS)
+            v, s = _percentile_below(self._source, self.quantiles, cind, indicator)
         for k in v:
             self._below[("village", k)] = v[k]
             self._below[("township", k)] = s[k]
@@ -1344,7 +1459,7 @@ class PopulationResult:
             if name.startswith(level) and name[len(level):] in INDICATORS:
                 return getattr(self, level[:-1])(name[len(level):])
         if name.startswith("city_") and name[5:] in INDICATORS:
-            return self.city_indicators()[name[5:]]
+            return self.city_indicators(resident=name[5:] in _RESIDENT_INDICATORS)[name[5:]]
         raise AttributeError(name)
 
     # -- tidy tables ---------------------------------------------------------------------
@@ -1396,12 +1511,13 @@ class PopulationResult:
     def counties(self, draw: int | None = None, *, percentile: float | None = None) -> pd.DataFrame:
         """Tidy county table: ``year, county_code`` + indicators."""
         i = self._draw(draw, percentile)
-        return self._table(self.county_indicators().__getitem__, {"county_code": self._prep.county_codes}, i)
+        return self._table(self.county_indicators(resident=True).__getitem__, {"county_code": self._prep.county_codes},
+                           i)
 
     def city(self, draw: int | None = None, *, percentile: float | None = None) -> pd.DataFrame:
         """Tidy city table: ``year`` + indicators (sum of the counties)."""
         i = self._draw(draw, percentile)
-        ind = self.city_indicators()
+        ind = self.city_indicators(resident=True)
         out = {"year": np.asarray(self.years)}
         for k in INDICATORS:
             out[_TABLE_COLUMNS[k]] = ind[k][i]
@@ -1522,7 +1638,7 @@ def _percentile_below(
                                                                        "resident_aged_60plus"):
         return _allocate(prep, source._alloc, cind_q, None, (indicator,))
     t = len(source.years)
-    cind = source.county_indicators()
+    cind = source.county_indicators(resident=indicator in _RESIDENT_INDICATORS)
     v_out = np.zeros((len(q), t, len(prep.v_pop0)))
     s_out = np.zeros((len(q), t, len(prep.township_codes)))
     for i in range(len(prep.county_codes)):  # a handful of counties, each vectorised
@@ -1553,8 +1669,10 @@ def _stationary(prep: _Prepared, pa: ParamArrays, asm: _Assumptions, model: _Mor
     base = prep.county_pop0[:, None, None] * (w / w.sum())[None]
     nan2 = np.full((c, 2), np.nan)
     return Calibration(base, base.copy(), np.ones((2, c)), np.ones(c), np.full((c, 2), np.nan), np.broadcast_to(
-        model.e0(k0), (c, 2)).copy(), np.zeros(c, bool), np.zeros(c), np.ones(c), prep.county_pop0.copy(),
-        prep.county_pop0.copy(), np.zeros((c, 2, 19)), nan2, nan2.copy(), np.full(c, "stationary", dtype=object),
+        model.e0(k0), (c, 2)).copy(), np.zeros(c, bool), np.zeros(c), np.full(c, "none", dtype=object), (),
+        np.ones(c), prep.county_pop0.copy(),
+        prep.county_pop0.copy(), np.zeros((c, 2, 19)), np.stack([base, base]), np.full(c, np.nan), nan2,
+        nan2.copy(), np.full(c, "stationary", dtype=object),
         None, int(pa.years[0]))
 
 

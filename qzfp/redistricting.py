@@ -146,7 +146,7 @@ def _read_plan(plan: pd.DataFrame | str | Path) -> tuple[pd.DataFrame, str, byte
         raw = path.read_bytes()
         df = read_table(_csv_rows(path, problems), "plan", where, problems,
                         aliases=PLAN_ALIASES, required=["old_code", "new_code"])
-        if df is None:
+        if df is None or problems:
             raise RegisterError(problems)
     for col in ("new_name_zh", "new_name_en"):
         if col not in df:

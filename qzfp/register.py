@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -39,6 +38,9 @@ __all__ = [
     "ALIASES",
     "DATA_DIR",
     "EXAMPLE_YEAR",
+    "MAX_REGISTER_ROWS",
+    "MAX_VILLAGES",
+    "MAX_VILLAGE_POPULATION",
     "VIEWS",
     "Register",
     "example_plan_path",
@@ -133,6 +135,25 @@ _TOWNSHIP_KINDS = {"subdistrict": "subdistrict", "town": "town", "xiang": "xiang
 _VILLAGE_KINDS = {"village": "village", "community": "community", "村": "village",
                   "社区": "community", "居委会": "community"}
 _HEADER_SCAN_ROWS = 20
+
+#: Largest register accepted [villages] (rows of a table).  Memory bound: a 16-year run
+#: of the model needs about 8 kB per village (measured: 0.9 GB peak for 100,800 villages,
+#: see ``benchmarks/README.md``), and the notebooks of a run hold up to three such
+#: copies; Quzhou has 2,800 villages and communities, a whole province some tens of
+#: thousands.  A larger area is split by county into several registers.
+MAX_VILLAGES = 100_000
+#: Rows read from one table of a register [rows]: :data:`MAX_VILLAGES`.
+MAX_REGISTER_ROWS = MAX_VILLAGES
+#: Plausibility bound of one village's or community's population and in-migrants
+#: [person].  Villages and residents' committees typically have 1,000–5,000 people (the
+#: largest of the packaged Quzhou register has 6,049; its largest township 60,000), so a
+#: larger number is a typing or unit error (a township or county total, digits run
+#: together) that would carry into every post and budget line.
+MAX_VILLAGE_POPULATION = 200_000
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+#: A number Excel shortened to scientific notation when saving a CSV ("3.30802E+11"):
+#: the digits of the code are lost.
+_SCIENTIFIC = re.compile(r"^[+-]?\d+(?:\.\d*)?[eE][+-]?\d+$")
 
 
 def _norm(header: object) -> str:
@@ -367,27 +388,41 @@ class Register:
 # ---------------------------------------------------------------------------------------
 
 
-def _decode(data: bytes) -> str:
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("gb18030")
-
-
 def _csv_rows(path: Path, problems: list[Problem]) -> list[list[str]] | None:
-    try:
-        text = _decode(path.read_bytes())
-    except UnicodeDecodeError:
-        problems.append(Problem(str(path), "cannot decode the file (expected UTF-8, UTF-8 "
-                                           "with BOM, GBK or GB18030 text)"))
-        return None
-    try:
-        return [[c.strip() for c in row] for row in csv.reader(io.StringIO(text))]
-    except csv.Error as exc:
-        problems.append(Problem(str(path), f"not a readable CSV file: {exc}"))
-        return None
+    """The cells of a CSV file, streamed (memory follows the rows kept, not the file).
+
+    UTF-8 (with or without BOM), else GBK/GB18030; more than :data:`MAX_REGISTER_ROWS`
+    rows is a problem and reading stops there.
+    """
+    with open(path, "rb") as f:
+        bom = f.read(3) == b"\xef\xbb\xbf"
+    for encoding in ("utf-8-sig",) if bom else ("utf-8", "gb18030"):
+        rows: list[list[str]] = []
+        try:
+            with open(path, encoding=encoding, newline="") as f:
+                for row in csv.reader(f):
+                    rows.append([c.strip() for c in row])
+                    if len(rows) > MAX_REGISTER_ROWS + _HEADER_SCAN_ROWS:
+                        problems.append(Problem(str(path), f"more than {MAX_REGISTER_ROWS:,} rows: a "
+                                                           f"register is limited to {MAX_REGISTER_ROWS:,} "
+                                                           "rows (see MAX_VILLAGES)"))
+                        return None
+            return rows
+        except UnicodeDecodeError:
+            continue
+        except csv.Error as exc:
+            problems.append(Problem(str(path), f"not a readable CSV file: {exc}"))
+            return None
+    problems.append(Problem(str(path), "cannot decode the file (expected UTF-8, UTF-8 "
+                                       "with BOM, GBK or GB18030 text)"))
+    return None
+
+
+def _file_sha256(path: Path, digest: object) -> None:
+    """Feed a file into ``digest`` in blocks (never the whole file in memory)."""
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
 
 
 def _cell(value: object) -> str:
@@ -402,6 +437,38 @@ def _cell(value: object) -> str:
     return str(value).strip()
 
 
+def _sheet_rows(ws: object, where: str, problems: list[Problem]) -> list[list[str]] | None:
+    """The cells of a read-only worksheet as text, within the data's real extent.
+
+    The used range a workbook declares (``<dimension ref="A1:XFD1048576">`` after one
+    stray cell far away) is ignored: rows are streamed as stored, each cut after its last
+    non-empty cell, blank rows share one empty list and trailing blank rows are dropped,
+    so memory follows the cells that hold data.  More than :data:`MAX_REGISTER_ROWS`
+    non-blank rows is a problem (reading stops there).
+    """
+    ws.reset_dimensions()  # do not pad rows to the declared used range
+    rows: list[list[str]] = []
+    blank: list[str] = []
+    pending = 0  # blank rows not yet appended (dropped if nothing follows)
+    filled = 0
+    for row in ws.iter_rows(values_only=True):
+        cells = [_cell(c) for c in row] if row else blank
+        while cells and cells[-1] == "":
+            cells.pop()
+        if not cells:
+            pending += 1
+            continue
+        filled += 1
+        if filled > MAX_REGISTER_ROWS + _HEADER_SCAN_ROWS:
+            problems.append(Problem(where, f"more than {MAX_REGISTER_ROWS:,} rows: a register is "
+                                           f"limited to {MAX_REGISTER_ROWS:,} rows (see MAX_VILLAGES)"))
+            return None
+        rows.extend([blank] * pending)
+        pending = 0
+        rows.append(cells)
+    return rows
+
+
 def _xlsx_sheets(path: Path, problems: list[Problem]) -> dict[str, list[list[str]]] | None:
     import openpyxl
 
@@ -411,10 +478,10 @@ def _xlsx_sheets(path: Path, problems: list[Problem]) -> dict[str, list[list[str
         problems.append(Problem(str(path), f"cannot read the workbook: {exc}"))
         return None
     try:
-        return {ws.title: [[_cell(c) for c in row] for row in ws.iter_rows(values_only=True)]
-                for ws in wb.worksheets}
+        sheets = {ws.title: _sheet_rows(ws, f"{path}[{ws.title}]", problems) for ws in wb.worksheets}
     finally:
         wb.close()
+    return None if any(v is None for v in sheets.values()) else sheets
 
 
 def read_table(rows: list[list[str]] | None, table: str, where: str,
@@ -500,7 +567,27 @@ def read_table(rows: list[list[str]] | None, table: str, where: str,
     df = pd.DataFrame({c: [rows[i][j] if j < len(rows[i]) else "" for i in data_idx]
                        for c, j in cols.items()})
     df["_row"] = [i + 1 for i in data_idx]
+    _check_text_cells(df, where, problems)
     return df
+
+
+def _check_text_cells(df: pd.DataFrame, where: str, problems: list[Problem]) -> None:
+    """Control characters anywhere, and codes in scientific notation, are problems."""
+    for col in df.columns:
+        if col == "_row":
+            continue
+        values = df[col]
+        bad = values.str.contains(_CONTROL_CHARS, regex=True)
+        for loc, val in zip(_loc(where, df["_row"][bad]), values[bad], strict=True):
+            ch = _CONTROL_CHARS.search(val).group()
+            problems.append(Problem(loc, f"{col} {val!r} contains the control character "
+                                         f"U+{ord(ch):04X} (names and codes must be plain text)"))
+        if col.endswith("code"):
+            sci = ~bad & values.str.match(_SCIENTIFIC)
+            for loc, val in zip(_loc(where, df["_row"][sci]), values[sci], strict=True):
+                problems.append(Problem(loc, f'{col} "{val}" is a number in scientific notation: '
+                                             "Excel shortened the code and its digits are lost; "
+                                             "format the column as text and enter the codes again"))
 
 
 # ---------------------------------------------------------------------------------------
@@ -626,6 +713,17 @@ def _villages(df: pd.DataFrame, where: str, problems: list[Problem],
     out["population"] = _parse_int(df, "population", where, problems, empty=None)
     out["in_migrants"] = (_parse_int(df, "in_migrants", where, problems, empty=0)
                           if "in_migrants" in df else 0)
+    for col in ("population", "in_migrants"):
+        if col not in df:
+            continue
+        big = out[col] > MAX_VILLAGE_POPULATION
+        for loc, val in zip(_loc(where, df["_row"][big]), df[col][big], strict=True):
+            problems.append(Problem(loc, f"{col} {val} is implausible for one village (at most "
+                                         f"{MAX_VILLAGE_POPULATION:,} people; a township or county "
+                                         "total, or digits run together?)"))
+    if len(df) > MAX_VILLAGES:
+        problems.append(Problem(where, f"{len(df):,} villages: a register is limited to "
+                                       f"{MAX_VILLAGES:,} villages (memory); split it by county"))
     out["synthetic"] = (_parse_bool(df, "synthetic", where, problems) if "synthetic" in df
                         else False)
     out["merged_from"] = df["merged_from"] if "merged_from" in df else ""
@@ -715,7 +813,7 @@ def _load_example(view: str) -> Register:
              DATA_DIR / "villages.csv"]
     digest = hashlib.sha256()
     for f in files:
-        digest.update(f.read_bytes())
+        _file_sha256(f, digest)
     read = {"dtype": str, "keep_default_na": False}
     counties = pd.read_csv(files[0], **read)
     townships = pd.read_csv(files[1], **read)
@@ -754,12 +852,12 @@ def _load_user(path: Path, year: int) -> Register:
                                                    "holds counties.csv, townships.csv and "
                                                    "villages.csv)"))
                 continue
-            digest.update(f.read_bytes())
+            _file_sha256(f, digest)
             tables[name] = (_csv_rows(f, problems), str(f))
         if problems:
             raise RegisterError(problems)
     elif path.suffix.lower() in (".xlsx", ".xlsm"):
-        digest.update(path.read_bytes())
+        _file_sha256(path, digest)
         sheets = _xlsx_sheets(path, problems)
         if sheets is None:
             raise RegisterError(problems)
@@ -776,7 +874,7 @@ def _load_user(path: Path, year: int) -> Register:
             title = found.get("villages", next(iter(sheets)))
             tables = {"flat": (sheets[title], f"{path}[{title}]")}
     elif path.suffix.lower() in (".csv", ".txt"):
-        digest.update(path.read_bytes())
+        _file_sha256(path, digest)
         tables = {"flat": (_csv_rows(path, problems), str(path))}
     else:
         raise RegisterError(Problem(str(path), f'unsupported file type "{path.suffix}" '

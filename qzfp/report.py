@@ -15,7 +15,9 @@ Everything is written into a temporary folder beside the destination
 (``out_dir/.<name>.tmp-XXXX``).  Only when every notebook ran, every page was
 converted and the hook returned, the old report is renamed aside, the new one is
 renamed into place and the old one deleted.  Any failure before that leaves the
-previous report byte-identical.  When a notebook fails, the executed notebook
+previous report byte-identical.  The temporary folder is locked (``flock``) while its
+run lives; the next run into ``out_dir`` removes those of dead runs (SIGKILL, power
+loss) and only those (:func:`remove_stale_temporaries`).  When a notebook fails, the executed notebook
 (with papermill's error banner) is kept in ``out_dir/.failed/<name>/`` and a
 :class:`NotebookFailed` names the notebook, the cell and the error.
 
@@ -53,6 +55,7 @@ import os
 import platform
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import threading
@@ -66,6 +69,7 @@ from typing import Any
 
 from qzfp import pagestyle
 from qzfp.errors import Problem, QzfpError, RunError, ScenarioError
+from qzfp.safehtml import sanitize_html
 
 __all__ = [
     "ExtraFilesHook",
@@ -77,6 +81,9 @@ __all__ = [
     "kernels_per_scenario",
     "notebook_to_html",
     "parameters_sha256",
+    "locked_tempdir",
+    "remove_stale_temporaries",
+    "replace_dir",
     "run_many",
     "run_scenario",
     "write_top_index",
@@ -114,6 +121,136 @@ class EncryptedKernelManager(_kernel_manager_base()):  # type: ignore[misc]
         super().__init__(**kwargs)
         if "transport_encryption" in self.trait_names():
             self.transport_encryption = "auto"
+        if os.name == "posix":
+            # Unix sockets under a name of this kernel alone: TCP ports are found free and
+            # then bound by the kernel, so concurrent runs could pick the same port
+            # ("ZMQError: Address already in use"); these names cannot collide.
+            import uuid
+
+            self.transport = "ipc"
+            self.ip = os.path.join(tempfile.gettempdir(), f"qzfp-kernel-{uuid.uuid4().hex}")
+
+    async def _async_pre_start_kernel(self, **kw):  # type: ignore[override]
+        # The kernel's own log lines (a full disk, a closing socket) are not for the user:
+        # errors of a notebook reach the run through the kernel's messages.
+        kw.setdefault("stdout", subprocess.DEVNULL)
+        kw.setdefault("stderr", subprocess.DEVNULL)
+        return await super()._async_pre_start_kernel(**kw)
+
+
+#: A hidden temporary of a report folder (``.<name>.tmp-*``, ``.<name>.old-*``, the batch's
+#: ``.qzfp-tables-*``, ``.index.*.html``) whose owner is gone is removed by the next run
+#: into the folder once it is this old [s].  Each run holds an exclusive ``flock`` on its
+#: temporary folders while it lives (the kernel releases it when the process dies, even
+#: by SIGKILL), so a folder of a live concurrent run is never removed; the age only
+#: covers the instant between creating a folder and locking it.
+STALE_TEMP_AGE_S = 10.0
+_TEMP_PATTERNS = (".*.tmp-*", ".*.old-*", ".*.old", ".qzfp-tables-*", ".index.*.html")
+
+
+def locked_tempdir(prefix: str, parent: Path) -> tuple[Path, int | None]:
+    """Create a hidden temporary folder in ``parent`` and lock it for this process.
+
+    Returns
+    -------
+    (Path, int or None)
+        The folder and the descriptor holding the lock (None where ``flock`` does not
+        exist); close the descriptor with :func:`unlock_dir` once the folder is moved
+        into place or deleted.
+    """
+    path = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: no lock, no stale cleanup
+        return path, None
+    fd = os.open(path, os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    return path, fd
+
+
+def unlock_dir(fd: int | None) -> None:
+    """Release a lock taken by :func:`locked_tempdir` (no-op for None)."""
+    if fd is not None:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+
+
+def remove_stale_temporaries(out_dir: Path, *, min_age_s: float = STALE_TEMP_AGE_S) -> list[Path]:
+    """Remove the hidden temporaries of runs into ``out_dir`` that died (SIGKILL, power).
+
+    A folder is stale when it is older than ``min_age_s`` (default
+    :data:`STALE_TEMP_AGE_S`) and no process holds its lock; a file (a half-written top
+    index) when it is older than :data:`STALE_TEMP_AGE_S`.  Folders of a live run, in this
+    or another process, are left alone.  A caller that knows its own runs are over (the
+    Dask batch, whose workers may have died) passes ``min_age_s=0``.
+
+    Returns
+    -------
+    list of Path
+        What was removed.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        return []
+    removed: list[Path] = []
+    try:  # the lock :func:`replace_dir` holds: no ``.old-`` folder is in use meanwhile
+        parent = os.open(out_dir, os.O_RDONLY)
+    except OSError:
+        return removed
+    try:
+        fcntl.flock(parent, fcntl.LOCK_EX)
+        _remove_stale(Path(out_dir), removed, min_age_s)
+    finally:
+        os.close(parent)
+    return removed
+
+
+def _remove_stale(out_dir: Path, removed: list[Path], min_age_s: float) -> None:
+    import fcntl
+
+    now = time.time()
+    for pattern in _TEMP_PATTERNS:
+        for path in Path(out_dir).glob(pattern):
+            try:
+                is_dir = path.is_dir() and not path.is_symlink()
+                if now - path.lstat().st_mtime < (min_age_s if is_dir else STALE_TEMP_AGE_S):
+                    continue
+                if not is_dir:
+                    path.unlink()
+                    removed.append(path)
+                    continue
+                fd = os.open(path, os.O_RDONLY)
+            except OSError:
+                continue
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(fd)  # a live run holds it
+                continue
+            try:
+                report = _set_aside_report(path)
+                if report is not None and not report.exists():
+                    # killed between "old report aside" and "new report in place": the old
+                    # one is the report (the new one never finished), so it goes back
+                    os.replace(path, report)
+                else:
+                    shutil.rmtree(path, ignore_errors=True)
+                removed.append(path)
+            except OSError:
+                continue
+            finally:
+                os.close(fd)
+
+
+def _set_aside_report(path: Path) -> Path | None:
+    """The report folder ``path`` was renamed aside from (``.<name>.old-*``/``.<name>.old``)."""
+    name = path.name
+    if ".old-" in name:
+        return path.with_name(name[1:name.rindex(".old-")])
+    if name.endswith(".old"):
+        return path.with_name(name[1:-4])
+    return None
 
 
 RUN_JSON = "run.json"
@@ -293,7 +430,22 @@ _FONT_CSS = pagestyle.font_css()
 
 def _copy_font(folder: Path) -> None:
     """Put the shipped CJK font into ``folder/assets/`` (the pages' @font-face points there)."""
-    pagestyle.copy_font(folder)
+    from qzfp.i18n import shipped_font_path
+
+    src = Path(shipped_font_path())
+    if src.is_file():
+        (folder / ASSETS_DIR).mkdir(exist_ok=True)
+        # copied beside and renamed: a concurrent run never sees (or serves) half a font
+        fd, part = tempfile.mkstemp(prefix=f".{_FONT_FILE}.", dir=folder / ASSETS_DIR)
+        os.close(fd)
+        try:
+            shutil.copyfile(src, part)
+            os.chmod(part, _file_mode())
+            os.replace(part, folder / ASSETS_DIR / _FONT_FILE)
+        except OSError as exc:  # name the file written, not the packaged font
+            with contextlib.suppress(OSError):
+                os.unlink(part)
+            raise OSError(exc.errno, exc.strerror, str(folder / ASSETS_DIR / _FONT_FILE)) from exc
 
 
 _EXTERNAL_TAG_RE = re.compile(
@@ -374,7 +526,10 @@ def notebook_to_html(nb: Any, title: str) -> str:
     str
         The HTML: markdown and outputs only; cells tagged ``parameters``,
         ``injected-parameters`` or ``remove-cell`` dropped; CSS inlined; no script or
-        stylesheet fetched from the network.
+        stylesheet fetched from the network; links restricted to http, https and relative
+        URLs, no script, no event handler and no control character
+        (:func:`qzfp.safehtml.sanitize_html`), whatever Markdown or HTML the scenario's
+        texts carried.
     """
     import copy
 
@@ -383,7 +538,7 @@ def notebook_to_html(nb: Any, title: str) -> str:
     body, _ = _exporter().from_notebook_node(nb)
     body = body.replace("/*qzfp-font-css*/", _FONT_CSS, 1)
     # Safety net: a template change must never make the page depend on a CDN.
-    return _EXTERNAL_TAG_RE.sub("", body)
+    return sanitize_html(_EXTERNAL_TAG_RE.sub("", body))
 
 
 def _notebook_title(nb: Any, fallback: str) -> str:
@@ -436,8 +591,16 @@ def _now() -> str:
 # --------------------------------------------------------------------------- validation
 
 
+#: Names a scenario cannot have: the report folder also holds the top index and the font
+#: folder of every page (compared case-insensitively, as on Windows and macOS).
+RESERVED_NAMES = frozenset({ASSETS_DIR, "index.html", FAILED_DIR, _WORK_DIR})
+
+
 def _scenario_name(parameters: Mapping[str, Any], where: str) -> str:
     name = parameters.get("scenario_name")
+    if isinstance(name, str) and name.lower() in RESERVED_NAMES:
+        raise ScenarioError(Problem(f"{where}:scenario_name", f"{name!r} is reserved (the report folder "
+                                    f"holds {', '.join(sorted(RESERVED_NAMES))}); choose another name"))
     if not isinstance(name, str) or not _NAME_RE.match(name) or name.strip() != name:
         raise ScenarioError(
             Problem(
@@ -749,7 +912,8 @@ class _ScenarioRun:
         self.left = len(notebooks)  # notebooks not yet finished or skipped
         self._kept: list[Path] = []
         self._keep_lock = threading.Lock()
-        self.tmp: Path | None = Path(tempfile.mkdtemp(prefix=f".{name}.tmp-", dir=out_dir))
+        tmp, self._lock = locked_tempdir(f".{name}.tmp-", out_dir)
+        self.tmp: Path | None = tmp
         try:
             self.tmp.chmod(_dir_mode())  # mkdtemp makes 0700; a report folder is meant to be shared
             self.work = Path(cwd) if cwd is not None else self.tmp / _WORK_DIR
@@ -776,6 +940,8 @@ class _ScenarioRun:
         if self.tmp is not None:
             shutil.rmtree(self.tmp, ignore_errors=True)
             self.tmp = None
+        unlock_dir(self._lock)
+        self._lock = None
 
 
 def _run_notebook(kernel: _WarmKernel, sc: _ScenarioRun, i: int, *, kernel_name: str,
@@ -1009,7 +1175,7 @@ def _finish_scenario(
     (tmp / "index.html").write_text(_scenario_index(run, tmp), encoding="utf-8")
     files = sorted(p.relative_to(tmp) for p in tmp.rglob("*") if p.is_file())
     dest = sc.out_dir / name
-    _replace_dir(tmp, dest)
+    replace_dir(tmp, dest)
     sc.tmp = None  # moved
     shutil.rmtree(sc.out_dir / FAILED_DIR / name, ignore_errors=True)
     with contextlib.suppress(OSError):
@@ -1118,6 +1284,7 @@ def run_scenario(
     parameters = dict(parameters)
     out_dir = Path(out_dir).absolute()  # papermill changes directory while executing
     out_dir.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(out_dir)
     slots = _slots(notebook_jobs, len(notebooks))
 
     sc = _ScenarioRun(name, parameters, notebooks, out_dir, cwd)
@@ -1171,26 +1338,50 @@ def _keep_failed(out_dir: Path, name: str, executed: Path, *, clear: bool = True
     return target
 
 
-def _notebook_failed(name: str, nb_path: Path, exc: Any, kept: Path | None) -> NotebookFailed:
-    """Translate papermill's error into the *source* notebook's cell index."""
-    cell_index: int | None = exc.cell_index
-    if kept is not None and cell_index is not None:
-        # papermill's index counts the injected-parameters cell; map via the cell id.
-        with contextlib.suppress(Exception):
-            import nbformat
+def _failing_source_cell(nb_path: Path, exc: Any, kept: Path | None) -> int | None:
+    """0-based index of the failing cell in the *source* notebook, or None if unknown.
 
+    Papermill's ``exc.cell_index`` counts the injected-parameters cell, so it is one too
+    high for every cell after the parameters cell; it is never used as it is.  Tried in
+    turn: the failing cell of the kept executed notebook mapped by its cell id, then by
+    its position among the cells that are not papermill's injected cell; then the
+    failing cell's source text, if exactly one cell of the source notebook has it.
+    """
+    import nbformat
+
+    def code(cell: Any) -> str:
+        return "".join(cell.get("source", "")).strip()
+
+    try:
+        source = nbformat.read(str(nb_path), as_version=4)
+    except Exception:  # noqa: BLE001  (an unreadable notebook: the cell stays unknown)
+        return None
+    if kept is not None:
+        with contextlib.suppress(Exception):
             executed = nbformat.read(str(kept), as_version=4)
-            source = nbformat.read(str(nb_path), as_version=4)
+            own = [c for c in executed.cells
+                   if "injected-parameters" not in c.get("metadata", {}).get("tags", [])]
             failing = [
-                c
-                for c in executed.cells
+                i for i, c in enumerate(own)
                 if c.get("metadata", {}).get("papermill", {}).get("exception")
                 or any(o.get("output_type") == "error" for o in c.get("outputs", []))
             ]
             if failing:
+                cell = own[failing[0]]
                 ids = [c.get("id") for c in source.cells]
-                if failing[0].get("id") in ids:
-                    cell_index = ids.index(failing[0].get("id"))
+                if cell.get("id") and cell.get("id") in ids:
+                    return ids.index(cell.get("id"))
+                if len(own) == len(source.cells) and code(source.cells[failing[0]]) == code(cell):
+                    return failing[0]
+    text = (getattr(exc, "source", "") or "").strip()
+    matches = [i for i, c in enumerate(source.cells) if text and code(c) == text]
+    return matches[0] if len(matches) == 1 else None
+
+
+def _notebook_failed(name: str, nb_path: Path, exc: Any, kept: Path | None) -> NotebookFailed:
+    """Translate papermill's error into the *source* notebook's cell index
+    (:func:`_failing_source_cell`; "an unknown cell" rather than a wrong number)."""
+    cell_index = _failing_source_cell(nb_path, exc, kept)
     first = next((ln.strip() for ln in (exc.source or "").splitlines() if ln.strip()), "")
     if len(first) > 80:
         first = first[:77] + "..."
@@ -1199,8 +1390,27 @@ def _notebook_failed(name: str, nb_path: Path, exc: Any, kept: Path | None) -> N
     )
 
 
-def _replace_dir(new: Path, dest: Path) -> None:
-    """Put ``new`` at ``dest``: rename the old aside, rename new in place, delete the old."""
+def replace_dir(new: Path, dest: Path) -> None:
+    """Put ``new`` at ``dest``: rename the old aside, rename new in place, delete the old.
+
+    Runs holding the lock of ``dest``'s parent folder, so two runs publishing the same
+    scenario at once take turns instead of failing on each other's renames, and
+    :func:`remove_stale_temporaries` never sees a folder set aside by a live replace (one
+    left by a killed replace is put back when the new report is not in place).
+    """
+    lock = None
+    with contextlib.suppress(ImportError, OSError):
+        import fcntl
+
+        lock = os.open(dest.parent, os.O_RDONLY)
+        fcntl.flock(lock, fcntl.LOCK_EX)
+    try:
+        _replace_dir_locked(new, dest)
+    finally:
+        unlock_dir(lock)
+
+
+def _replace_dir_locked(new: Path, dest: Path) -> None:
     old: Path | None = None
     if dest.exists():
         old = Path(tempfile.mkdtemp(prefix=f".{dest.name}.old-", dir=dest.parent))
@@ -1236,13 +1446,15 @@ def _words(lang: Any) -> dict[str, str]:
 
 
 def _page(title: str, body: str, lang: str, *, footer: str | None = None, nav: str = "") -> str:
+    """A generated index page (texts escaped by the callers) with the pages' font, print style
+    and navigation, through :func:`sanitize_html`."""
     page = (
         f'<!DOCTYPE html>\n<html lang="{html.escape(lang)}">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{html.escape(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
         f"{body}\n</body>\n</html>\n"
     )
-    return pagestyle.decorate_page(page, lang=lang, footer=footer or title, nav=nav)
+    return sanitize_html(pagestyle.decorate_page(page, lang=lang, footer=footer or title, nav=nav))
 
 
 def _scenario_nav(run: Mapping[str, Any], current: str) -> str:
@@ -1627,6 +1839,7 @@ def run_many(
         raise ScenarioError(Problem("jobs", f"expected a positive number of jobs, got {jobs}"))
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(out_dir)
     kernels_each = kernels_per_scenario(jobs, n)
     tasks = [
         (
@@ -1662,7 +1875,12 @@ def run_many(
         _exporter()
         with ProcessPoolExecutor(max_workers=min(jobs, n)) as pool:
             reports = list(pool.map(_run_one, tasks))
-    write_top_index(out_dir, lang=lang)
+    try:
+        write_top_index(out_dir, lang=lang)
+    except OSError as exc:  # a full disk: the reports that landed stay, the run failed
+        where = exc.filename if exc.filename is not None else out_dir / "index.html"
+        reports.append(_failed_report("index.html", out_dir, 0.0, RunError(Problem(
+            str(where), f"{exc.strerror or exc}: the list of reports (index.html) was not updated"))))
     return reports
 
 

@@ -14,6 +14,13 @@ params/x.yaml`` works with plain papermill.
     repository root (a folder holding ``.git`` or ``pyproject.toml``), then in the
     packaged copy ``qzfp/params``.
 
+File references
+    ``register`` and ``township_plan`` given as relative paths are relative to the folder
+    of the scenario file that sets them (as ``extends``), whatever the working directory;
+    each ``compare_with`` entry is a scenario name or path looked up as ``extends`` is.
+    Loading a file makes them absolute (so a kernel running elsewhere finds them) and a
+    ``compare_with`` entry that names no file is an error at ``file:compare_with[i]``.
+
 ``overrides``
     Dotted rulebook path → a scalar (in force from 1 January of ``start_year``;
     earlier history kept), ``{value: v, reference: "why"}``, or a dated mapping
@@ -23,18 +30,19 @@ params/x.yaml`` works with plain papermill.
 
 Notebooks
 ---------
-A notebook's parameters cell declares every key with its baseline default and then
-calls :meth:`Scenario.from_parameters` with all of them.  Papermill injects only the
-keys present in the file, so keys absent from the file keep their baseline
-defaults.  ``extends`` is still resolved by name; because the notebook cannot tell
-a key that a file sets *to its baseline default* from a key the file leaves out, in
-:meth:`Scenario.from_parameters` a key equal to its baseline default does not
-override the parent's value.  Therefore a child that resets a parent's key back to
-the baseline default gives a different scenario under plain papermill than under
-:func:`load_scenario`; ``qzfp run`` avoids this by injecting
-:meth:`Scenario.to_papermill` (the flattened parameters, no ``extends``).  Also
-give ``scenario_name`` explicitly in files meant for plain papermill, since the
-notebook cannot know the file stem.
+A notebook's parameters cell declares every key with its baseline default; papermill
+injects the keys present in the file in a cell of its own right after it.  The
+notebook's set-up (:func:`qzfp.notebook.scenario_from_namespace`) reads which keys
+that injected cell assigns and passes them as ``explicit`` to
+:meth:`Scenario.from_parameters`, so ``extends`` is resolved exactly as
+:func:`load_scenario` resolves it: a key the file sets wins over the parent even when
+it equals its baseline default, a key the file leaves out comes from the parent.
+``qzfp run`` injects :meth:`Scenario.to_papermill` (the flattened parameters, no
+``extends``).  Without an injected cell (a parameters cell edited by hand in
+JupyterLab) the notebook cannot tell a key set to its baseline default from an unset
+one, and with ``extends`` such a key takes the parent's value.  Give
+``scenario_name`` explicitly in files meant for plain papermill, since the notebook
+cannot know the file stem.
 """
 
 from __future__ import annotations
@@ -158,7 +166,7 @@ SCENARIO_KEYS: dict[str, KeySpec] = {
         choices=("medium", "low", "high", "constant"),
     ),
     "mc_paths": KeySpec(
-        int, 200, "Monte Carlo paths for uncertainty bands (0 for none)", min=0, max=100000
+        int, 200, "Monte Carlo paths for uncertainty bands (0 for none)", min=0, max=10_000
     ),
     "seed": KeySpec(int, 2006, "random seed of the Monte Carlo paths", min=0, max=2**32 - 1),
     "compare_with": KeySpec(list, [], "other scenarios shown by the comparison notebook"),
@@ -182,6 +190,7 @@ _TYPE_NAMES = {
     list: "a list",
     dict: "a mapping",
 }
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _NAME_RE = re.compile(r"^[^/\\:*?\"<>|\s][^/\\:*?\"<>|]*$")
 
 
@@ -297,6 +306,11 @@ def _check_key(key: str, value: Any, where: str) -> list[Problem]:
         got = "nothing (null)" if value is None else f"{type(value).__name__} {value!r}"
         return [Problem(loc, f"expected {_TYPE_NAMES[t]}, got {got}")]
     probs = []
+    texts = [value] if t is str else [v for v in value if isinstance(v, str)] if t is list else []
+    bad = next((m for v in texts if (m := _CONTROL_RE.search(v))), None)
+    if bad is not None:
+        return [Problem(loc, f"contains the control character U+{ord(bad.group()):04X}: "
+                             "texts must be plain (it would corrupt file names and reports)")]
     if t in (int, float):
         if isinstance(value, float) and not np.isfinite(value):
             probs.append(Problem(loc, f"expected a finite number, got {value!r}"))
@@ -318,6 +332,15 @@ def _check_key(key: str, value: Any, where: str) -> list[Problem]:
         probs.append(
             Problem(loc, f'{value!r} cannot be a folder name (no / \\ : * ? " < > |, not empty)')
         )
+    elif key == "scenario_name":
+        from .report import RESERVED_NAMES
+
+        if value.startswith("."):
+            probs.append(Problem(loc, f"{value!r} starts with a dot: hidden names are the report "
+                                      "folder's temporaries; choose another name"))
+        elif value.lower() in RESERVED_NAMES:
+            probs.append(Problem(loc, f"{value!r} is reserved (the report folder holds "
+                                      f"{', '.join(sorted(RESERVED_NAMES))}); choose another name"))
     if key in DATE_KEYS and value:
         try:
             dt.date.fromisoformat(value.strip())
@@ -366,6 +389,37 @@ class _Resolved:
     explicit: dict[str, Any]
     origin: dict[str, str]  # override path -> file where it was set
     chain: list[str]
+    key_files: dict[str, str] = field(default_factory=dict)  # top-level key -> file where it was set
+
+
+#: Keys naming a file, resolved against the folder of the scenario file that sets them.
+PATH_KEYS = ("register", "township_plan", "census", "census_check")
+
+
+def _resolve_references(explicit: dict[str, Any], where: str, folder: Path) -> list[Problem]:
+    """Make the file references of a scenario file absolute (in place).
+
+    ``register``, ``township_plan``, ``census`` and ``census_check`` given as relative paths are taken relative to
+    ``folder`` (the scenario file's folder, as ``extends``), so a run finds them whatever
+    the working directory of the kernels; each ``compare_with`` name becomes the path of
+    the scenario file it names (looked up as ``extends`` is), and a name that matches no
+    file is a problem at ``file:compare_with[i]``.
+    """
+    problems: list[Problem] = []
+    for key in PATH_KEYS:
+        value = explicit.get(key)
+        if value and not Path(value).expanduser().is_absolute():
+            explicit[key] = os.path.normpath(folder / Path(value).expanduser())
+    refs = explicit.get("compare_with")
+    if refs:
+        out = []
+        for i, ref in enumerate(refs):
+            try:
+                out.append(str(_find_scenario(ref, folder, f"{where}:compare_with[{i}]")))
+            except ScenarioError as exc:
+                problems.extend(exc.problems)
+        explicit["compare_with"] = out
+    return problems
 
 
 def _resolve_file(path: Path, chain: list[Path]) -> _Resolved:
@@ -419,6 +473,8 @@ def _resolve_mapping(
                     ovr[path] = _normalise_override(v)
             value = ovr
         explicit[key] = copy.deepcopy(value)
+    if folder is not None and stem is not None:  # a scenario file, not notebook parameters
+        problems += _resolve_references(explicit, where, folder)
     if problems:
         raise ScenarioError(problems)
 
@@ -432,6 +488,7 @@ def _resolve_mapping(
         }
     merged: dict[str, Any] = {}
     origin: dict[str, str] = {}
+    key_files: dict[str, str] = {}
     names = [where]
     if parent:
         ppath = _find_scenario(parent, folder, f"{where}:extends")
@@ -441,9 +498,11 @@ def _resolve_mapping(
         res = _resolve_file(ppath, chain)
         merged = {k: v for k, v in res.explicit.items() if k != "scenario_name"}
         origin = dict(res.origin)
+        key_files = dict(res.key_files)
         names = [where, *res.chain]
     child_over = explicit.pop("overrides", {})
     merged.update(explicit)
+    key_files.update({k: where for k in explicit})
     merged["overrides"] = {**merged.get("overrides", {}), **child_over}
     for path in child_over:
         origin[path] = where
@@ -451,10 +510,54 @@ def _resolve_mapping(
         merged.pop("scenario_name", None)
         if stem is not None:
             merged["scenario_name"] = stem
-    return _Resolved(merged, origin, names)
+    return _Resolved(merged, origin, names, key_files)
 
 
 # --------------------------------------------------------------------------- scenario
+
+
+_E0 = "demography.mortality."
+
+
+def _life_expectancy_problems(rb: Rulebook, start_year: int, horizon: int,
+                              key_files: Mapping[str, str], where: str) -> list[Problem]:
+    """The years a projection may reach before life expectancy leaves its range.
+
+    The population engine extrapolates life expectancy at birth linearly,
+    ``e0(year) = e0 + e0_gain × (year − reference_year)`` (docs/population.md), and refuses
+    a year where it leaves the parameter's range (20..100 years).  Checking it here makes
+    such a scenario bad input (exit 1, ``file:start_year`` or ``file:horizon``, the last year
+    that works) before anything runs, instead of a failed run (exit 2).  The check follows
+    the engine: when the engine saturates e0 instead, it goes.
+    """
+    paths = [f"{_E0}{k}" for k in ("e0_male", "e0_female", "e0_gain", "reference_year")]
+    if any(p not in rb for p in paths):
+        return []
+    last = start_year + horizon
+    years = np.arange(start_year, last + 1)
+    gain = rb.get(paths[2]).series(years)
+    ref = rb.get(paths[3]).series(years)
+    problems: list[tuple[int, Problem]] = []
+    for path in paths[:2]:
+        param = rb.get(path)
+        e0 = param.series(years) + gain * (years - ref)
+        lo = param.min if param.min is not None else -np.inf
+        hi = param.max if param.max is not None else np.inf
+        bad = (e0 < lo) | (e0 > hi)
+        if not bad.any():
+            continue
+        first = int(years[np.argmax(bad)])
+        key = "start_year" if "start_year" in key_files and "horizon" not in key_files else "horizon"
+        if first == start_year:
+            key = "start_year"
+        loc = f"{key_files.get(key, where)}:{key}"
+        limit = hi if (e0 > hi).any() else lo
+        problems.append((first, Problem(loc, f"the projection runs to {last}, but life expectancy {path} "
+                                     f"extrapolated by {paths[2]} passes {limit:g} years in {first}: "
+                                     f"end the projection by {first - 1} (start_year + horizon) or "
+                                     f"override {paths[2]}")))
+    return [min(problems, key=lambda fp: fp[0])[1]] if problems else []
+
 
 
 def _canonical(obj: Any) -> str:
@@ -484,6 +587,9 @@ class Scenario:
         Hash of the canonical JSON of :attr:`params`.
     chain : tuple of str
         The files of the ``extends`` chain, this scenario first.
+    key_files : dict of str to str
+        Top-level key -> the file of the chain that sets it (for messages about what
+        the key points to, e.g. a bad register found through ``register``).
     """
 
     name: str
@@ -495,6 +601,7 @@ class Scenario:
     years: np.ndarray
     sha256: str
     chain: tuple[str, ...] = ()
+    key_files: dict[str, str] = field(default_factory=dict, compare=False)
     _arrays: ParamArrays | None = field(default=None, repr=False, compare=False)
 
     # ---- construction
@@ -548,6 +655,9 @@ class Scenario:
                 problems.append(Problem(f"{where}:start_year", f"{p.location}: {p.message}"))
         if problems:
             raise ScenarioError(problems)
+        problems += _life_expectancy_problems(rb, start_year, horizon, resolved.key_files, where)
+        if problems:
+            raise ScenarioError(problems)
         sha = hashlib.sha256(_canonical(params).encode("utf-8")).hexdigest()
         return cls(
             name=params["scenario_name"],
@@ -559,12 +669,17 @@ class Scenario:
             years=years,
             sha256=sha,
             chain=tuple(resolved.chain),
+            key_files=dict(resolved.key_files),
             _arrays=arrays,
         )
 
     @classmethod
     def from_parameters(
-        cls, *, rulebook: Rulebook | str | Path | None = None, **params: Any
+        cls,
+        *,
+        rulebook: Rulebook | str | Path | None = None,
+        explicit: Iterable[str] | None = None,
+        **params: Any,
     ) -> Scenario:
         """Scenario from notebook parameter values (what a parameters cell calls).
 
@@ -572,27 +687,47 @@ class Scenario:
         ----------
         rulebook : Rulebook or path, optional
             Rulebook to apply overrides to (the packaged one by default).
+        explicit : iterable of str, optional
+            The keys that were set explicitly (the keys papermill injected from a
+            parameter file, see :func:`qzfp.notebook.scenario_from_namespace`): only
+            these are the scenario's own, every other key of ``params`` is treated as
+            absent, exactly as :func:`load_scenario` treats a key missing from the file.
         **params
             Scenario keys (see :data:`SCENARIO_KEYS`); absent keys take their
-            baseline default.  With ``extends``, a key equal to its baseline default
-            does not override the parent's value (see the module docstring).
+            baseline default.  With ``extends`` and no ``explicit``, a key equal to its
+            baseline default does not override the parent's value (see the module
+            docstring).
 
         Raises
         ------
         ScenarioError
             Unknown key, wrong type, bad override, missing parent ...
         """
+        if explicit is not None:
+            keep = set(explicit)
+            params = {k: v for k, v in params.items() if k in keep}
         resolved = _resolve_mapping(
             dict(params),
             "parameters",
             None,
             [],
             stem=None,
-            skip_defaults=bool(params.get("extends")),
+            skip_defaults=explicit is None and bool(params.get("extends")),
         )
         return cls._build(resolved, None, "parameters", rulebook)
 
     # ---- queries
+    def key_location(self, key: str) -> str:
+        """``file:key`` of the scenario file that sets ``key`` (for messages).
+
+        Parameters
+        ----------
+        key : str
+            A top-level scenario key, e.g. ``"register"``.
+        """
+        where = self.key_files.get(key) or (display_path(self.path) if self.path else "parameters")
+        return f"{where}:{key}"
+
     @property
     def lang(self) -> str:
         """Report language (``en`` or ``zh``)."""

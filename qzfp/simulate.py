@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -22,7 +24,7 @@ import pandas as pd
 from .backtest import check_against_census, fitted_rates
 from .budget import BudgetResult, budget, budget_table, totals_table
 from .census import CENSUS_2010_DATE, Census, CensusError, default_census, load_census
-from .errors import Problem, RegisterError
+from .errors import Problem, RegisterError, ScenarioError
 from .paramarrays import ParamArrays
 from .population import PopulationResult, project
 from .redistricting import consolidate_villages, merge_to_target, merge_townships
@@ -62,19 +64,30 @@ def prepare_register(scenario: Scenario, register: Register | None = None) -> Re
     """
     p = scenario.params
     if register is None:
-        register = _load_register_cached(p.get("register") or "", scenario.path)
+        try:
+            register = _load_register_cached(p.get("register") or "", scenario.path)
+        except RegisterError as exc:  # name the scenario key that led to the register too
+            where = scenario.key_location("register")
+            raise RegisterError([Problem(f"{where}: {q.location}" if q.location else where, q.message)
+                                 for q in exc.problems]) from None
     if p.get("township_plan"):
         plan = _resolve(p["township_plan"], scenario.path)
         if not plan.is_file():
-            raise RegisterError(Problem(f"{scenario.path or scenario.name}:township_plan",
+            raise RegisterError(Problem(scenario.key_location("township_plan"),
                                         f"merge plan {plan} does not exist"))
-        register, _ = merge_townships(register, plan)
+        try:
+            register, _ = merge_townships(register, plan)
+        except RegisterError as exc:
+            where = scenario.key_location("township_plan")
+            raise RegisterError([Problem(f"{where}: {q.location}" if q.location else where, q.message)
+                                 for q in exc.problems]) from None
     if int(p.get("merge_target") or 0) > 0:
         register, _ = merge_to_target(register, int(p["merge_target"]))
     if int(p.get("village_merge_below") or 0) > 0:
         register, _ = consolidate_villages(register, int(p["village_merge_below"]))
     if p.get("census") or p.get("census_date"):
         register = dataclasses.replace(register, census=scenario_census(scenario))
+    check_run_size(scenario, register)
     return register
 
 
@@ -108,6 +121,35 @@ def scenario_census_check(scenario: Scenario) -> Census | None:
     return load_census(_census_file(scenario, "census_check"), p.get("census_check_date") or "")
 
 
+#: Largest run [village-year]: villages × modelled years.  Memory bound: a run holds about
+#: 0.5 kB per village-year (measured: 0.9 GB peak for 100,800 villages over 16 years,
+#: see benchmarks/README.md) in each of up to three processes (two notebook kernels and the
+#: data files), so this keeps a run near 0.5 GB a process.  The example register over the
+#: longest horizon (2,800 villages × 101 years) needs 282,800.
+MAX_VILLAGE_YEARS = 1_000_000
+
+
+def check_run_size(scenario: Scenario, register: Register) -> None:
+    """Refuse, before anything runs, a scenario whose register × years exceeds the bound.
+
+    Raises
+    ------
+    ScenarioError
+        At ``file:horizon`` with the size, the limit and the longest horizon that fits.
+    """
+    n_years = len(scenario.years)
+    size = register.n_villages * n_years
+    if size <= MAX_VILLAGE_YEARS:
+        return
+    fits = MAX_VILLAGE_YEARS // max(1, register.n_villages) - 1
+    hint = (f"shorten the horizon to at most {fits} years or split the register by county" if fits >= 0
+            else "split the register by county")
+    raise ScenarioError(Problem(scenario.key_location("horizon"),
+                                f"{register.n_villages:,} villages × {n_years} years = {size:,} "
+                                f"village-years; a run is limited to {MAX_VILLAGE_YEARS:,} (memory, "
+                                f"about 0.5 kB a village-year): {hint}"))
+
+
 def _resolve(raw: str, scenario_path: Path | None) -> Path:
     path = Path(raw)
     if not path.is_absolute() and not path.exists() and scenario_path is not None:
@@ -117,25 +159,61 @@ def _resolve(raw: str, scenario_path: Path | None) -> Path:
     return path
 
 
-_REGISTER_CACHE: dict[tuple, Register] = {}
+REGISTER_CACHE_SIZE = 8
+"""Registers kept by :func:`prepare_register` [registers] (least recently used dropped)."""
+
+_REGISTER_CACHE: OrderedDict[tuple, Register] = OrderedDict()
+
+
+def _register_files(path: Path) -> list[Path]:
+    """The files a register at ``path`` is read from (a folder: its three CSV files)."""
+    if path.is_dir():
+        return [path / f"{name}.csv" for name in ("counties", "townships", "villages")]
+    return [path]
+
+
+def register_content_hash(raw: str, scenario_path: Path | None = None) -> str:
+    """SHA-256 of the content of the register files a scenario's ``register`` names.
+
+    The key of every cache of registers and of results computed on them: a file
+    rewritten in place (in JupyterLab, the explorer) changes the key even when the
+    folder's modification time does not.  ``""`` names the packaged example.
+
+    Raises
+    ------
+    RegisterError
+        The register file or folder does not exist.
+    """
+    if not raw:
+        from .register import DATA_DIR
+
+        files = [DATA_DIR / "counties.csv", DATA_DIR / "townships_2006.csv", DATA_DIR / "villages.csv"]
+    else:
+        path = _resolve(raw, scenario_path)
+        if not path.exists():  # prepare_register names the scenario file and key
+            raise RegisterError(Problem("", f"register file {raw} does not exist"))
+        files = _register_files(path)
+    h = hashlib.sha256()
+    for f in files:
+        h.update(f"{f.name};".encode())
+        try:
+            h.update(f.read_bytes())
+        except OSError:  # a missing file of a folder: load_register names it
+            h.update(b"<missing>")
+    return h.hexdigest()
 
 
 def _load_register_cached(raw: str, scenario_path: Path | None) -> Register:
-    if not raw:
-        key: tuple = ("example",)
-        if key not in _REGISTER_CACHE:
-            _REGISTER_CACHE[key] = load_register()
+    key = (str(_resolve(raw, scenario_path).resolve()) if raw else "example",
+           register_content_hash(raw, scenario_path))
+    if key in _REGISTER_CACHE:
+        _REGISTER_CACHE.move_to_end(key)
         return _REGISTER_CACHE[key]
-    path = _resolve(raw, scenario_path)
-    try:
-        stamp = path.stat().st_mtime_ns
-    except OSError:
-        raise RegisterError(Problem(f"{scenario_path or 'scenario'}:register",
-                                    f"register file {raw} does not exist")) from None
-    key = (str(path.resolve()), stamp)
-    if key not in _REGISTER_CACHE:
-        _REGISTER_CACHE[key] = load_register(path)
-    return _REGISTER_CACHE[key]
+    register = load_register(_resolve(raw, scenario_path)) if raw else load_register()
+    _REGISTER_CACHE[key] = register
+    while len(_REGISTER_CACHE) > REGISTER_CACHE_SIZE:
+        _REGISTER_CACHE.popitem(last=False)
+    return register
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,10 @@ Rules (from 衢委办[2006]101号; values in ``qzfp/policy/*.yaml``):
 - **Village** (行政村/社区): ``posts_per_village`` vice-presidents where the
   village population is *at or above* ``village.vice_president.population_threshold``
   (500人口以上: 以上 includes the number itself, so a village of exactly 500 qualifies).
+  The projected population is a fractional number of people; it is first rounded to
+  whole persons (``village.vice_president.population_rounding``, halves to the even
+  neighbour as in GB/T 8170 and as the reports print numbers), so 499.5 counts as
+  500 and gets a post while 498.5 counts as 498.
 - **Township**: ``posts_per_township`` vice-presidents, plus, when
   ``extra_post_population_step`` > 0, one more for each *full* step of people above
   ``extra_post_above_population``::
@@ -46,6 +50,7 @@ from .paramarrays import ParamArrays
 STAFFING_PATHS: tuple[str, ...] = (
     "village.vice_president.population_threshold",
     "village.vice_president.posts_per_village",
+    "village.vice_president.population_rounding",
     "township.vice_president.posts_per_township",
     "township.vice_president.extra_post_population_step",
     "township.vice_president.extra_post_above_population",
@@ -192,7 +197,10 @@ class StaffingResult:
     village_vice_presidents : numpy.ndarray, shape (N, T, V)
         Village vice-president posts [post].
     at_or_above_threshold : numpy.ndarray of bool, shape (N, T, V)
-        Village population ≥ threshold.
+        Village population counted by the rule ≥ threshold.
+    village_pop_counted : numpy.ndarray, shape (N, T, V)
+        Village population as the threshold rule counts it: rounded to
+        ``village.vice_president.population_rounding`` persons [person].
     township_base_posts, township_extra_posts : numpy.ndarray, shape (N, T, S)
         Township vice-president posts [post]: the fixed number and the extra-post rule.
     county_posts : dict of str to numpy.ndarray, each (N, T, C)
@@ -220,6 +228,7 @@ class StaffingResult:
     out_migrant_associations: np.ndarray
     members_per_1000: np.ndarray
     volunteers_per_village: np.ndarray
+    village_pop_counted: np.ndarray
     member_base_pop: np.ndarray | None = None
 
     # ---- shapes
@@ -364,7 +373,8 @@ def staffing(pop: Any, pa: ParamArrays) -> StaffingResult:
 
     v_rule = population_for_rule(pop, pa, "village.vice_president.reads_resident_population", "village", "pop",
                                  t, v, n)
-    at_or_above = v_rule >= p("village.vice_president.population_threshold")
+    counted = rounded_population(v_rule, p("village.vice_president.population_rounding"))
+    at_or_above = counted >= p("village.vice_president.population_threshold")
     village_vp = np.where(at_or_above, p("village.vice_president.posts_per_village"), 0.0)
 
     step = p("township.vice_president.extra_post_population_step")
@@ -406,7 +416,29 @@ def staffing(pop: Any, pa: ParamArrays) -> StaffingResult:
         member_base_pop=np.broadcast_to(population_for_rule(
             pop, pa, "members.reads_resident_population", "village", "pop", t, v, n), (n, t, v)),
         volunteers_per_village=param(pa, "members.volunteers_per_village", n).copy(),
+        village_pop_counted=counted,
     )
+
+
+def rounded_population(pop: np.ndarray, interval: np.ndarray) -> np.ndarray:
+    """Population rounded to a whole multiple of ``interval`` persons, halves to even.
+
+    Parameters
+    ----------
+    pop : numpy.ndarray
+        Projected population [person].
+    interval : numpy.ndarray
+        Rounding interval [person], broadcast against ``pop``; 0 leaves ``pop`` as it is.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``round(pop / interval) × interval`` (``numpy.round``: a half goes to the even
+        multiple, as Python's number formatting and GB/T 8170 do).
+    """
+    interval = np.asarray(interval, dtype=float)
+    safe = np.where(interval > 0, interval, 1.0)
+    return np.where(interval > 0, np.round(pop / safe) * safe, pop)
 
 
 #: Age at which the population engine's ``aged_60plus`` indicator starts [year].
@@ -417,7 +449,8 @@ def eligibility_age_factor(pop: Any, pa: ParamArrays, n: int) -> np.ndarray | No
     """Persons aged ≥ the reward-and-assistance eligibility age per person aged 60+.
 
     ``F = P(age ≥ E) / P(age ≥ 60)`` per county and year from the county's single-year
-    ages, with ``E = reward_assistance.eligibility_age`` in force [year].  Multiplying a
+    ages (of the registered or resident population, as ``reward_assistance.reads_resident_population``
+    says), with ``E = reward_assistance.eligibility_age`` in force [year].  Multiplying a
     village's persons aged 60+ by its county's F gives the persons of eligible age (the
     village age structure is the county's below 60/above 60 split, see
     docs/population.md).
@@ -430,7 +463,13 @@ def eligibility_age_factor(pop: Any, pa: ParamArrays, n: int) -> np.ndarray | No
     age = np.rint(param(pa, "reward_assistance.eligibility_age", n)).astype(np.intp)  # (N, T)
     if np.all(age == INDICATOR_OLD_AGE):
         return None
-    county = np.asarray(pop.county_pop).sum(axis=-2)  # (Np, T, C, A)
+    registered = np.asarray(pop.county_pop).sum(axis=-2)  # (Np, T, C, A)
+    resident_flag = param(pa, "reward_assistance.reads_resident_population", n) > 0.5  # (N, T)
+    if resident_flag.any():  # the age structure of the population the rule reads
+        resident = np.asarray(pop.county_pop_resident).sum(axis=-2)
+        county = np.where(resident_flag[:, :, None, None], resident, registered)
+    else:
+        county = registered
     tail = np.cumsum(county[..., ::-1], axis=-1)[..., ::-1]  # persons aged >= a
     a_max = tail.shape[-1] - 1
     idx = np.broadcast_to(np.clip(age, 0, a_max)[:, :, None, None], (n, *tail.shape[1:3], 1))
@@ -553,8 +592,9 @@ def posts_table(st: StaffingResult, i: int = 0) -> pd.DataFrame:
 
 
 def village_table(st: StaffingResult, i: int = 0) -> pd.DataFrame:
-    """Per year × village: ``population``, ``at_or_above_threshold``, ``vice_presidents``,
-    ``members``, ``volunteers`` (parameter set ``i``)."""
+    """Per year × village: ``population`` (projected), ``population_counted`` (as the
+    threshold rule counts it: whole persons), ``at_or_above_threshold``,
+    ``vice_presidents``, ``members``, ``volunteers`` (parameter set ``i``)."""
     reg = st.register
     yr, k = tidy_index(st.years, st.n_villages)
     return pd.DataFrame({
@@ -563,9 +603,10 @@ def village_table(st: StaffingResult, i: int = 0) -> pd.DataFrame:
         "township_code": reg.townships["township_code"].to_numpy(dtype=object)[reg.village_township][k],
         "village_code": reg.villages["village_code"].to_numpy(dtype=object)[k],
         "population": st.village_pop[i].ravel(),
+        "population_counted": st.village_pop_counted[i].ravel(),
         "at_or_above_threshold": st.at_or_above_threshold[i].ravel(),
         "vice_presidents": st.village_vice_presidents[i].ravel(),
-        "members": (st.village_pop[i] * st.members_per_1000[i][:, None] / 1000.0).ravel(),
+        "members": (st._members_pop[i] * st.members_per_1000[i][:, None] / 1000.0).ravel(),
         "volunteers": st.village_volunteers[i].ravel(),
     })
 

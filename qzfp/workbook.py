@@ -22,6 +22,14 @@ characters count double), long references wrap in rows tall enough for them, and
 print on A4 landscape fitted to the width (as many pages down as needed) with the header
 repeated.
 
+Every text is written as a text cell, never a formula: a text beginning with ``=`` (or
+``+``, ``-``, ``@``) is shown as typed, not evaluated, by Excel, LibreOffice and openpyxl.
+Characters that XML 1.0 cannot hold (the C0 control characters other than tab, line feed
+and carriage return; DEL and the C1 controls; lone surrogates; U+FFFE/U+FFFF) are removed
+from cell texts and sheet titles, so a text can never make the file unreadable
+(:func:`clean_text`).  Registers refuse such names up front; this is the writer's own
+guarantee whatever the caller passes.
+
 Display text comes from ``labels``: a mapping from internal names (sheet keys
 ``summary``, ``line_items``, ``assumptions``, ``by_year``, ``total``, ``year_total``;
 column names; budget line ids; units) to what the reader sees, so a Chinese workbook
@@ -43,7 +51,8 @@ import pandas as pd
 
 from qzfp.errors import Problem, RunError
 
-__all__ = ["BUDGET_COLUMNS", "LINE_COLUMNS", "read_budget_totals", "sheet_title", "write_budget_workbook"]
+__all__ = ["BUDGET_COLUMNS", "LINE_COLUMNS", "clean_text", "is_qzfp_formula", "read_budget_totals",
+           "sheet_title", "write_budget_workbook"]
 
 #: Columns of the budget table (contract); the first six are required.
 BUDGET_COLUMNS = (
@@ -102,6 +111,9 @@ _DEFAULT_LABELS = {
     "value": "Value",
 }
 
+#: Characters that cannot appear in an XML 1.0 document (or are discouraged control
+#: characters): removed from every text written to a workbook.
+_UNWRITABLE_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 _FORBIDDEN_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 _MAX_SHEET = 31
 _MAX_WIDTH = 60
@@ -126,6 +138,23 @@ def _text_width(value: Any) -> int:
     return longest
 
 
+def clean_text(text: str) -> str:
+    """``text`` without the characters a workbook cannot hold.
+
+    Parameters
+    ----------
+    text : str
+        Any text.
+
+    Returns
+    -------
+    str
+        The text with C0 controls (except tab, line feed, carriage return), DEL, the C1
+        controls, lone surrogates and U+FFFE/U+FFFF removed.
+    """
+    return _UNWRITABLE_CHARS.sub("", text)
+
+
 #: Height of one line of wrapped text [pt] (11 pt Calibri/Carlito, CJK included).
 _LINE_HEIGHT_PT = 15
 
@@ -144,11 +173,11 @@ def _wrapped_lines(value: Any, width: float) -> int:
 def sheet_title(name: str, taken: set[str] | None = None) -> str:
     """A valid, unique Excel sheet name from any text.
 
-    Removes ``[]:*?/\\``, strips leading/trailing apostrophes and spaces, cuts to 31
+    Removes control characters (:func:`clean_text`) and ``[]:*?/\\``, strips leading/trailing apostrophes and spaces, cuts to 31
     characters and, if the name is already in ``taken`` (compared case-insensitively, as
     Excel does), appends `` (2)``, `` (3)``... within the limit.  ``taken`` is updated.
     """
-    base = _FORBIDDEN_SHEET_CHARS.sub(" ", str(name)).strip(" '") or "Sheet"
+    base = _FORBIDDEN_SHEET_CHARS.sub(" ", clean_text(str(name))).strip(" '") or "Sheet"
     base = base[:_MAX_SHEET].rstrip(" '")
     taken = taken if taken is not None else set()
     title, k = base, 1
@@ -202,7 +231,12 @@ class _Sheet:
         self.center = Alignment(horizontal="center", vertical="center", wrap_text=True)
 
     def cell(self, row: int, col: int, value: Any, fmt: str | None = None, *, bold: bool = False):
-        c = self.ws.cell(row=row, column=col, value=_native(value))
+        value = _native(value)
+        if isinstance(value, str):
+            value = clean_text(value)
+        c = self.ws.cell(row=row, column=col, value=value)
+        if isinstance(value, str):
+            c.data_type = "s"  # openpyxl makes "=..." a formula and "#N/A" an error
         if fmt:
             c.number_format = fmt
         if bold:
@@ -218,8 +252,8 @@ class _Sheet:
         numbers); ``value`` is stored as the cell's cached result when the file is saved
         (see :func:`_store_cached_values`).
         """
-        if not formula.startswith("="):
-            raise ValueError(f"not a formula: {formula!r}")
+        if not formula.startswith("=") or not is_qzfp_formula(formula):
+            raise ValueError(f"not a formula qzfp writes: {formula!r}")
         c = self.ws.cell(row=row, column=col)
         c.value = formula
         c.data_type = "f"
@@ -386,6 +420,24 @@ def _line_table(
     sheet.finish("C2", wrap_cols={_COL["reference"], _COL["rule_path"]})
     return {"year_cells": year_cells, "year_totals": year_totals, "total_cell": f"{amount_col}{r}",
             "total": grand}
+
+
+#: The only formulas qzfp writes (without the leading ``=``): a product of cells of the same
+#: row, a ``SUM`` of a column range or of a list of cells, a reference to another sheet's
+#: cell, or 0.  Any other formula in a qzfp workbook would be a text gone wrong.
+_QZFP_FORMULA = re.compile(
+    r"[A-Z]+(\d+)(?:\*[A-Z]+\1)+"
+    r"|SUM\([A-Z]+\d+:[A-Z]+\d+\)"
+    r"|SUM\([A-Z]+\d+(?:,[A-Z]+\d+)*\)"
+    r"|'(?:[^']|'')+'![A-Z]+\d+"
+    r"|0"
+)
+
+
+def is_qzfp_formula(formula: str) -> bool:
+    """Whether ``formula`` (with or without its ``=``) is one of the formulas qzfp writes."""
+    text = formula[1:] if formula.startswith("=") else formula
+    return bool(_QZFP_FORMULA.fullmatch(text))
 
 
 def _store_cached_values(path: Path, cached: list[dict[str, float]]) -> None:

@@ -183,23 +183,29 @@ def election_years(pa: ParamArrays, n: int | None = None) -> np.ndarray:
     Raises
     ------
     ParameterError
-        ``elections.interval_years`` below 1.
+        ``elections.interval_years`` below 1, or ``first_year`` or ``interval_years``
+        not a whole number of years (a term of 4.5 years has no election *year*; it is
+        refused rather than rounded).
     """
     n = pa.n if n is None else n
     years = pa.years
     first = param(pa, "elections.first_year", n)
     interval = param(pa, "elections.interval_years", n)
-    if np.any(interval < 1):
-        i, j = np.argwhere(interval < 1)[0]
-        raise ParameterError(
-            Problem(
-                "elections.yaml:interval_years",
-                f"must be at least 1 year (parameter set {i}, year {years[j]}: {interval[i, j]:g})",
+    for key, values, bad, what in (
+        ("interval_years", interval, interval < 1, "must be at least 1 year"),
+        ("interval_years", interval, interval != np.round(interval), "must be a whole number of years"),
+        ("first_year", first, first != np.round(first), "must be a whole year"),
+    ):
+        if np.any(bad):
+            i, j = np.argwhere(bad)[0]
+            raise ParameterError(
+                Problem(
+                    f"elections.yaml:{key}",
+                    f"{what} (parameter set {i}, year {years[j]}: {values[i, j]:g})",
+                )
             )
-        )
-    y = np.asarray(years, dtype=float)[None, :]
-    since = np.round(y - first)
-    return ((since >= 0) & (np.mod(since, np.round(interval)) == 0)).astype(float)
+    since = np.asarray(years, dtype=float)[None, :] - first
+    return ((since >= 0) & (np.mod(since, interval) == 0)).astype(float)
 
 
 @dataclass(frozen=True)

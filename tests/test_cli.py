@@ -191,3 +191,94 @@ def test_a_bad_command_line_is_bad_input_exit_1_not_the_run_failed_status(capsys
         main(["run", "--jobs", "many"])
     assert info.value.code == 1
     assert "--jobs" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- what a run reads, checked up front
+SMALL_REGISTER = REPO / "tests" / "data" / "registers" / "small"
+
+
+def _no_kernel(monkeypatch):
+    """Any attempt to run notebooks fails the test: the input must be refused before."""
+    from qzfp import report
+
+    def boom(*a, **k):
+        raise AssertionError("a kernel was started")
+
+    monkeypatch.setattr(report, "run_many", boom)
+
+
+def test_run_with_a_compare_with_name_that_matches_no_scenario_exits_1_before_any_kernel(
+        tmp_path, capsys, monkeypatch):
+    _no_kernel(monkeypatch)
+    f = write(tmp_path / "cmp.yaml", "horizon: 1\ncompare_with: [baseline, no_such_scenario]\n")
+    assert main(["run", str(f), "--out", str(tmp_path / "out"), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "cmp.yaml:compare_with[1]: no scenario named 'no_such_scenario'" in err
+    assert "Traceback" not in err
+
+
+def test_run_with_a_compared_scenario_that_is_itself_invalid_names_both_files(tmp_path, capsys, monkeypatch):
+    _no_kernel(monkeypatch)
+    write(tmp_path / "broken.yaml", "horizon: -1\n")
+    f = write(tmp_path / "cmp.yaml", "horizon: 1\ncompare_with: [broken]\n")
+    assert main(["run", str(f), "--out", str(tmp_path / "out"), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "cmp.yaml:compare_with[0]: " in err and "broken.yaml:horizon: must not be negative" in err
+
+
+def test_a_relative_register_is_read_from_the_scenario_files_folder_whatever_the_working_folder(
+        tmp_path, monkeypatch):
+    from qzfp.simulate import prepare_register
+
+    folder = tmp_path / "project" / "params"
+    folder.mkdir(parents=True)
+    shutil.copytree(SMALL_REGISTER, folder / "reg")
+    f = write(folder / "own.yaml", "horizon: 1\nregister: reg\n")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    s = load_scenario(f)
+    assert Path(s.params["register"]) == folder / "reg"
+    # what a notebook kernel does: rebuild the scenario from its flattened parameters
+    from qzfp.scenario import Scenario
+
+    rebuilt = Scenario.from_parameters(**s.to_papermill())
+    assert prepare_register(rebuilt).n_villages == len(pd.read_csv(SMALL_REGISTER / "villages.csv"))
+
+
+def test_a_register_error_found_through_a_scenario_names_the_scenario_key_and_the_register_row(
+        tmp_path, capsys, monkeypatch):
+    _no_kernel(monkeypatch)
+    shutil.copytree(SMALL_REGISTER, tmp_path / "reg")
+    villages = tmp_path / "reg" / "villages.csv"
+    villages.write_text(villages.read_text(encoding="utf-8").replace("东山村,450", "东山村,1000000000000"),
+                        encoding="utf-8")
+    f = write(tmp_path / "own.yaml", "horizon: 1\nregister: reg\n")
+    assert main(["run", str(f), "--out", str(tmp_path / "out"), "--quiet"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert f"own.yaml:register: {villages}:5: population 1000000000000 is implausible for one village" in err[0]
+
+
+def test_a_nul_in_a_county_name_of_a_scenarios_register_exits_1_and_writes_nothing(tmp_path, capsys, monkeypatch):
+    _no_kernel(monkeypatch)
+    shutil.copytree(SMALL_REGISTER, tmp_path / "reg")
+    counties = tmp_path / "reg" / "counties.csv"
+    counties.write_text(counties.read_text(encoding="utf-8").replace("柯城区", "柯城\x00区"), encoding="utf-8")
+    f = write(tmp_path / "own.yaml", "horizon: 1\nregister: reg\n")
+    out = tmp_path / "out"
+    assert main(["run", str(f), "--out", str(out), "--quiet"]) == 1
+    assert "contains the control character U+0000" in capsys.readouterr().err
+    assert not (out / "own").exists()
+
+
+@pytest.mark.parametrize("name", ["assets", "Assets", "index.html", ".failed", ".hidden"])
+def test_a_scenario_named_like_a_shared_folder_or_hidden_is_refused_before_any_kernel(
+        name, tmp_path, capsys, monkeypatch):
+    _no_kernel(monkeypatch)
+    f = write(tmp_path / "clash.yaml", f"horizon: 1\nscenario_name: '{name}'\n")
+    assert main(["run", str(f), "--out", str(tmp_path / "out"), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert f"clash.yaml:scenario_name: {name!r} " in err
+    assert "reserved" in err or "starts with a dot" in err
+    assert not (tmp_path / "out" / name).exists()

@@ -26,7 +26,7 @@ from qzfp.census import CENSUS_2010
 from qzfp.errors import ScenarioError
 from qzfp.i18n import format_number, format_persons, format_yuan
 from qzfp.pipeline import REPORT_NOTEBOOKS
-from qzfp.scenario import SCENARIO_KEYS, Scenario, parameters_cell_source
+from qzfp.scenario import SCENARIO_KEYS, Scenario, load_scenario, parameters_cell_source
 from qzfp.simulate import simulate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -115,6 +115,44 @@ def test_scenario_from_namespace_takes_the_scenario_keys_and_ignores_other_names
     s = qn.scenario_from_namespace({"horizon": 2, "lang": "zh", "qn": object(), "In": []})
     assert (s.horizon, s.lang) == (2, "zh")
     assert list(s.years) == [2006, 2007, 2008]
+
+
+def _parent_and_child(tmp_path: Path) -> Path:
+    """A parent that changes horizon and language, a child that sets both back to their
+    baseline defaults (15 years, English)."""
+    parent = tmp_path / "parent.yaml"
+    parent.write_text("scenario_name: parent\nhorizon: 1\nlang: zh\nmc_paths: 0\n", encoding="utf-8")
+    child = tmp_path / "child.yaml"
+    child.write_text(f"scenario_name: child\nextends: {parent}\nhorizon: 15\nlang: en\n",
+                     encoding="utf-8")
+    return child
+
+
+def _papermill_namespace(file: Path) -> dict:
+    """The kernel namespace of a papermill run with ``-f file``: the parameters cell's
+    defaults, the injected cell's values, and the input history holding both cells."""
+    values = yaml.safe_load(file.read_text(encoding="utf-8"))
+    injected = "# Parameters\n" + "".join(f"{k} = {v!r}\n" for k, v in values.items())
+    ns = {k: spec.default for k, spec in SCENARIO_KEYS.items()}
+    ns.update(values)
+    ns["_ih"] = ["", parameters_cell_source(), injected, "results = qn.setup(globals())"]
+    return ns
+
+
+def test_a_key_a_child_file_sets_to_its_baseline_default_wins_over_the_parent_under_papermill(tmp_path):
+    child = _parent_and_child(tmp_path)
+    s = qn.scenario_from_namespace(_papermill_namespace(child))
+    expected = load_scenario(child)
+    assert (s.horizon, s.lang, s.params["mc_paths"]) == (15, "en", 0)
+    assert (s.horizon, s.lang, s.params["mc_paths"]) == (expected.horizon, expected.lang,
+                                                          expected.params["mc_paths"])
+
+
+def test_the_injected_parameters_are_the_names_of_papermills_cell_after_the_parameters_cell(tmp_path):
+    ns = _papermill_namespace(_parent_and_child(tmp_path))
+    assert qn.injected_parameters(ns) == {"scenario_name", "extends", "horizon", "lang"}
+    assert qn.injected_parameters({"_ih": ["", parameters_cell_source(), "x = 1"]}) is None
+    assert qn.injected_parameters({}) is None
 
 
 def test_scenario_from_namespace_rejects_a_bad_parameter_naming_it():
@@ -408,3 +446,52 @@ def test_comparison_report_shows_differences_sensitivity_and_sweep(executed):
     assert "Sensitivity" in text and "Sweep of two levers" in text
     nb_zh, _ = executed["04_compare:zh"]
     assert "敏感性分析" in _text(nb_zh) and "双参数扫描" in _text(nb_zh)
+
+
+def test_plain_papermill_with_extends_keeps_a_key_the_file_sets_to_its_baseline_default(tmp_path):
+    from qzfp.i18n import t
+
+    child = _parent_and_child(tmp_path)  # the parent: 1 year in Chinese; the child: 15 in English
+    nb = pm.execute_notebook(str(NB_DIR / f"{CHEAPEST}.ipynb"), str(tmp_path / "out.ipynb"),
+                             parameters=yaml.safe_load(child.read_text(encoding="utf-8")),
+                             kernel_name="python3", progress_bar=False, cwd=str(ROOT),
+                             request_save_on_cell_execute=False)
+    text = _text(nb)
+    assert t("nb.budget.title", "en") in text and t("nb.budget.title", "zh") not in text
+    assert "2021" in text  # 2006 + 15 years, not the parent's single year
+
+
+def test_the_uncertainty_band_at_the_largest_mc_paths_fits_in_1_5_gb_of_address_space():
+    """10,000 paths drawn at once would need ~5.5 GB (0.55 MB a path for Quzhou over 16
+    years, measured); drawn in chunks the band stays within the limit, and its quantiles
+    keep their meaning (the start year is known: no spread; q10 ≤ q50 ≤ q90 every year)."""
+    import subprocess
+    import sys
+
+    n = SCENARIO_KEYS["mc_paths"].max
+    assert n == 10_000
+    limit = 1536 * 1024**2
+    code = ("import resource, json\n"
+            f"resource.setrlimit(resource.RLIMIT_AS, ({limit}, {limit}))\n"
+            "from qzfp.scenario import Scenario\nfrom qzfp.simulate import simulate\nfrom qzfp import notebook\n"
+            f"res = simulate(Scenario.from_parameters(horizon=15, mc_paths={n}))\n"
+            f"_, q = notebook._band_data(res, {n}, 2006, 'medium')\n"
+            "print(q.to_json(orient='records'))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows = json.loads(done.stdout)
+    assert len(rows) == 16
+    assert rows[0]["q10"] == pytest.approx(rows[0]["q90"])
+    assert all(r["q10"] <= r["q50"] <= r["q90"] for r in rows)
+    assert rows[-1]["q90"] > rows[-1]["q10"]
+
+
+def test_paths_up_to_one_chunk_are_the_same_as_one_monte_carlo_call():
+    from qzfp.population import monte_carlo
+    from qzfp.register import load_register
+
+    res = simulate(Scenario.from_parameters(horizon=3, mc_paths=50))
+    assert qn.mc_chunk_paths(load_register(), 4, 50) >= 50
+    _, q = qn._band_data(res, 50, 7, "medium")
+    pop = monte_carlo(res.register, res.scenario.arrays(), 50, 7).city_indicators()["pop"]
+    np.testing.assert_allclose(q["q50"].to_numpy(), np.quantile(pop, 0.5, axis=0))

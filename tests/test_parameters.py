@@ -444,3 +444,26 @@ def test_editing_a_file_is_seen_on_the_next_load(tmp_path):
         textwrap.dedent(ALLOWANCE).replace("value: 60", "value: 65"), encoding="utf-8"
     )
     assert load_rulebook(d).value_in_year("village.vice_president.allowance", 2005) == 65
+
+
+def test_param_arrays_know_each_value_s_unit_effective_year_and_the_years_before_the_start():
+    rb = load_rulebook().with_override("village.vice_president.allowance", {"2008-07-01": 100})
+    pa = rb.to_param_arrays(range(2006, 2011))
+    path = "village.vice_president.allowance"
+    # 60 since 2004-01-01; 100 dated 2008-07-01 is first in force on 1 January 2009
+    np.testing.assert_array_equal(pa[path][0], [60, 60, 60, 100, 100])
+    np.testing.assert_array_equal(pa.effective_year(path)[0], [2004, 2004, 2004, 2009, 2009])
+    assert pa.units[path] == "yuan/month"
+    years, values = pa.history(path)
+    assert years[0] <= 2004 and years[-1] == 2010
+    assert values[0, list(years).index(2004)] == 60 and values[0, list(years).index(2005)] == 60
+    rate_years, rate = pa.history("costs.allowance_indexation_rate")  # first value 2006-01-01
+    assert np.isnan(rate[0, list(rate_years).index(2005)]) and rate[0, list(rate_years).index(2006)] == 0
+
+
+def test_a_value_set_by_with_values_applies_from_the_first_year_or_the_year_it_changes():
+    pa = load_rulebook().to_param_arrays(range(2006, 2011))
+    path = "village.vice_president.allowance"
+    swept = pa.with_values({path: np.array([[80, 80, 90, 90, 90], [70, 70, 70, 70, 70]])})
+    np.testing.assert_array_equal(swept.effective_year(path), [[2006, 2006, 2008, 2008, 2008]] + [[2006] * 5])
+    assert swept.effective_year("village.vice_president.population_threshold")[0, 0] == 2006

@@ -121,7 +121,7 @@ def test_village_net_migration_stays_within_the_assumed_class_differentials(reg,
 
 @pytest.mark.parametrize("indicator", INDICATORS)
 def test_township_and_village_totals_add_up_to_county_totals(reg, medium, indicator):
-    county = medium.county_indicators()[indicator]
+    county = medium.county_indicators(resident=True)[indicator]
     v = medium.village(indicator)
     s = medium.township(indicator)
     by_county_v = np.stack([v[..., reg.village_county == c].sum(axis=-1) for c in range(2)], axis=-1)

@@ -373,3 +373,110 @@ def test_unreadable_inputs_become_problems_not_exceptions(tmp_path):
     garbage = tmp_path / "garbage.csv"
     garbage.write_bytes(b"\xff\xfe\x00\x01 nothing here")
     assert problems_of(garbage)
+
+
+# --- hostile and implausible input -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "message"),
+    [
+        ("counties.csv", "柯城区", "柯城\x00区",
+         "counties.csv:2: name_zh '柯城\\x00区' contains the control character U+0000"),
+        ("townships.csv", "石梁镇", "石梁\x07镇",
+         "townships.csv:3: name_zh '石梁\\x07镇' contains the control character U+0007"),
+        ("villages.csv", "东山村", "东山\x1b村",
+         "villages.csv:5: name_zh '东山\\x1b村' contains the control character U+001B"),
+        ("townships.csv", "Shiliang Town", "Shiliang\x85Town",
+         "townships.csv:3: name_en 'Shiliang\\x85Town' contains the control character U+0085"),
+    ],
+)
+def test_control_characters_in_names_are_refused_with_file_and_row(tmp_path, file, old, new, message):
+    folder = copy_small(tmp_path)
+    replace_in(folder / file, old, new)
+    problems = problems_of(folder)
+    assert any(p.endswith(message + " (names and codes must be plain text)") for p in problems), problems
+
+
+def test_a_nul_in_a_flat_register_is_refused_on_its_row(tmp_path):
+    path = tmp_path / "flat.csv"
+    path.write_text(FLAT_ZH.replace("西溪村", "西溪\x00村"), encoding="utf-8")
+    assert any(p.startswith(f"{path}:3: name_zh") and "U+0000" in p for p in problems_of(path))
+
+
+def test_codes_that_excel_wrote_in_scientific_notation_are_refused_with_a_clear_message(tmp_path):
+    path = tmp_path / "flat.csv"
+    path.write_text(FLAT_ZH.replace("330802100202,西溪村", "3.30802E+11,西溪村"), encoding="utf-8")
+    problems = problems_of(path)
+    assert any(p.startswith(f"{path}:3: village_code \"3.30802E+11\" is a number in scientific notation")
+               and "format the column as text" in p for p in problems), problems
+
+
+@pytest.mark.parametrize(("population", "ok"), [("200000", True), ("200001", False),
+                                                ("1000000000000", False)])
+def test_village_populations_above_200000_people_are_implausible(tmp_path, population, ok):
+    folder = copy_small(tmp_path)
+    replace_in(folder / "villages.csv", "东山村,450", f"东山村,{population}")
+    problems = problems_of(folder)
+    if ok:
+        assert problems == []
+    else:
+        assert problems == [f"{folder / 'villages.csv'}:5: population {population} is implausible for one "
+                            "village (at most 200,000 people; a township or county total, or digits run "
+                            "together?)"]
+
+
+def _xlsx_with_a_stray_cell(path: Path) -> Path:
+    """The small register as a workbook whose villages sheet has one value in XFD1048576,
+    the last cell of a sheet: its declared used range is 16,384 × 1,048,576 cells."""
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for name in ("counties", "townships", "villages"):
+        ws = wb.create_sheet(name)
+        table = pd.read_csv(SMALL / f"{name}.csv", dtype=str)
+        ws.append(list(table.columns))
+        for row in table.itertuples(index=False):
+            ws.append(list(row))
+    wb["villages"]["XFD1048576"] = "stray"
+    wb.save(path)
+    return path
+
+
+def test_an_xlsx_with_a_stray_far_cell_validates_within_400_mb_of_address_space(tmp_path):
+    import subprocess
+    import sys
+
+    path = _xlsx_with_a_stray_cell(tmp_path / "stray.xlsx")
+    assert openpyxl.load_workbook(path, read_only=True)["villages"].max_column == 16384
+    limit = 400 * 1024**2  # about 2 x what importing pandas and openpyxl takes
+    code = ("import resource, sys\n"
+            f"resource.setrlimit(resource.RLIMIT_AS, ({limit}, {limit}))\n"
+            "from qzfp.register import validate_register_file\n"
+            "print('\\n'.join(str(p) for p in validate_register_file(sys.argv[1])))\n")
+    done = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True,
+                          timeout=300, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == f"{path}[villages]:1: column 16384 has data but no header"
+
+
+def test_a_register_of_a_million_villages_is_refused_within_400_mb_of_address_space(tmp_path):
+    import subprocess
+    import sys
+
+    from qzfp.register import MAX_VILLAGES
+
+    path = tmp_path / "million.csv"
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("村代码,村名,乡镇代码,乡镇名称,县代码,县名称,户籍人口\n")
+        f.writelines(f"33{i:010d},村{i},33T{i // 1000:05d},乡{i // 1000}镇,330802,柯城区,500\n"
+                     for i in range(1_000_000))
+    limit = 400 * 1024**2
+    code = ("import resource, sys\n"
+            f"resource.setrlimit(resource.RLIMIT_AS, ({limit}, {limit}))\n"
+            "from qzfp.register import validate_register_file\n"
+            "print('\\n'.join(str(p) for p in validate_register_file(sys.argv[1])))\n")
+    done = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True,
+                          timeout=300, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == (f"{path}: more than {MAX_VILLAGES:,} rows: a register is limited to "
+                                   f"{MAX_VILLAGES:,} rows (see MAX_VILLAGES)")

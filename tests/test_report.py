@@ -296,10 +296,10 @@ def test_replacing_a_report_restores_the_old_one_when_the_move_fails(tmp_path, m
 
     monkeypatch.setattr(report.os, "replace", failing_replace)
     with pytest.raises(OSError):
-        report._replace_dir(new, old)
+        report.replace_dir(new, old)
     assert (old / "run.json").read_text(encoding="utf-8") == "old"
     monkeypatch.setattr(report.os, "replace", real_replace)
-    report._replace_dir(new, old)
+    report.replace_dir(new, old)
     assert (old / "run.json").read_text(encoding="utf-8") == "new"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s"]
 
@@ -558,3 +558,37 @@ def test_with_one_scenario_the_kernels_take_the_notebooks_costliest_first():
     pool = _pool_of([["01", "02", "03", "04"]], {"01": 3.0, "04": 2.5})
     order = [pool._runs[0].notebooks[pool._todo.pop(pool._pick(None))[2]].stem for _ in range(4)]
     assert order == ["01", "04", "02", "03"]
+
+
+def _papermill_error(source: str, cell_index: int) -> SimpleNamespace:
+    """What papermill raises for a failing cell: its index counts the injected cell."""
+    return SimpleNamespace(cell_index=cell_index, exec_count=4, source=source,
+                           ename="RuntimeError", evalue="deliberate failure for tests")
+
+
+def test_without_the_executed_notebook_the_failed_cell_is_found_by_its_source_not_papermills_index():
+    # fail.ipynb: markdown, parameters, print, raise; papermill counts its injected cell: 4
+    exc = _papermill_error('raise RuntimeError("deliberate failure for tests")', 4)
+    err = report._notebook_failed("baseline", FAIL, exc, None)
+    assert err.cell_index == 3 and "cell 3 (In [4])" in str(err)
+
+
+def test_a_failed_cell_that_cannot_be_located_is_reported_as_unknown_not_by_papermills_index(tmp_path):
+    exc = _papermill_error("print('a cell that is not in the notebook')", 4)
+    err = report._notebook_failed("baseline", FAIL, exc, None)
+    assert err.cell_index is None and "an unknown cell" in str(err)
+
+
+def test_an_executed_notebook_without_cell_ids_is_mapped_by_position_without_the_injected_cell(tmp_path):
+    nb = nbformat.read(str(FAIL), as_version=4)
+    injected = nbformat.v4.new_code_cell("scenario_name = 'baseline'")
+    injected.metadata["tags"] = ["injected-parameters"]
+    nb.cells.insert(2, injected)
+    nb.cells[4].metadata["papermill"] = {"exception": True}
+    for cell in nb.cells:
+        cell.pop("id", None)
+    nb.nbformat_minor = 4  # before cell ids
+    kept = tmp_path / "fail.ipynb"
+    kept.write_text(json.dumps(nb), encoding="utf-8")
+    exc = _papermill_error("", 4)  # no source text to match: the position must do
+    assert report._notebook_failed("baseline", FAIL, exc, kept).cell_index == 3

@@ -460,3 +460,35 @@ def test_a_scalar_override_with_a_reference_keeps_the_reference(folder, rulebook
     param = s.parameter("village.vice_president.population_threshold")
     assert param.values[-1].reference == "planner: hill villages"
     assert s.value("village.vice_president.population_threshold", 2006) == 300
+
+
+def test_a_start_year_whose_projection_drives_life_expectancy_past_100_is_bad_input_naming_the_last_year(tmp_path):
+    # e0_female = 80.2 in 2010 + 0.2 a year (the rulebook) reaches 100.2 in 2110
+    path = tmp_path / "late.yaml"
+    path.write_text("start_year: 2100\n", encoding="utf-8")
+    probs = [str(p) for p in validate_scenario_file(path)]
+    assert len(probs) == 1
+    assert probs[0].endswith("late.yaml:start_year: the projection runs to 2115, but life expectancy "
+                             "demography.mortality.e0_female extrapolated by demography.mortality.e0_gain "
+                             "passes 100 years in 2110: end the projection by 2109 (start_year + horizon) "
+                             "or override demography.mortality.e0_gain")
+
+
+def test_the_documented_maxima_that_fit_the_life_expectancy_range_load():
+    from qzfp.scenario import Scenario
+
+    assert Scenario.from_parameters(horizon=100).years[-1] == 2106
+    assert Scenario.from_parameters(start_year=2100, horizon=9).years[-1] == 2109
+
+
+@pytest.mark.parametrize(("key", "text", "code"), [
+    ("scenario_name", '"a\\0b"', "U+0000"), ("title", '"T\\x07"', "U+0007"),
+    ("description", '"d\\x1b[31m"', "U+001B"), ("compare_with", '["base\\0line"]', "U+0000"),
+])
+def test_control_characters_in_scenario_texts_are_refused_at_their_key(tmp_path, key, text, code):
+    path = tmp_path / "ctl.yaml"
+    path.write_text(f"{key}: {text}\n", encoding="utf-8")
+    probs = [str(p) for p in validate_scenario_file(path)]
+    assert len(probs) == 1 and probs[0].endswith(
+        f"ctl.yaml:{key}: contains the control character {code}: texts must be plain "
+        "(it would corrupt file names and reports)"), probs

@@ -41,6 +41,7 @@ COUNTIES = pd.DataFrame({"county_code": ["c0", "c1"]})
 BASE = {
     "village.vice_president.population_threshold": 500,
     "village.vice_president.posts_per_village": 1,
+    "village.vice_president.population_rounding": 1,
     "township.vice_president.posts_per_township": 1,
     "township.vice_president.extra_post_population_step": 0,
     "township.vice_president.extra_post_above_population": 30000,
@@ -107,6 +108,44 @@ def test_village_of_exactly_500_people_gets_a_vice_president_and_499_does_not():
     assert vp["v1"] == 1  # exactly 500: 以上 includes the number itself
     assert vp["v0"] == 0  # 499
     assert st.at_or_above_threshold[0, 0, 1] and not st.at_or_above_threshold[0, 0, 0]
+
+
+def _fractional_villages(populations: list[float]) -> pd.DataFrame:
+    n = len(populations)
+    return pd.DataFrame({
+        "village_code": [f"v{i}" for i in range(n)], "township_code": ["t0"] * n,
+        "county_code": ["c0"] * n, "urban": [False] * n, "kind": ["village"] * n,
+        "population": populations,
+    })
+
+
+def test_a_projected_village_population_is_rounded_to_whole_persons_before_the_threshold():
+    # rounding interval 1 person, a half goes to the even neighbour (GB/T 8170-2008):
+    # 499.49 -> 499, 499.5 -> 500, 500.5 -> 500, 498.5 -> 498, 501.5 -> 502
+    villages = _fractional_villages([499.49, 499.5, 500.5, 498.5, 501.5])
+    st = staffing(make_pop(growth=0.0, villages=villages), make_pa())
+    np.testing.assert_array_equal(st.village_vice_presidents[0, 0], [0, 1, 1, 0, 1])
+    np.testing.assert_array_equal(st.village_pop_counted[0, 0], [499, 500, 500, 498, 502])
+
+
+def test_the_population_a_planner_reads_is_the_population_the_threshold_rule_applied():
+    from qzfp.i18n import format_number
+
+    populations = [298.5, 299.5, 300.5, 301.5, 499.5, 500.4999]
+    villages = _fractional_villages(populations)
+    for threshold in (299, 300, 301, 500):
+        st = staffing(make_pop(growth=0.0, villages=villages),
+                      make_pa(**{"village.vice_president.population_threshold": threshold}))
+        shown = [int(format_number(p, "en").replace(",", "")) for p in populations]
+        np.testing.assert_array_equal(st.at_or_above_threshold[0, 0], [p >= threshold for p in shown])
+        np.testing.assert_array_equal(village_table(st)["population_counted"].iloc[:len(populations)], shown)
+
+
+def test_a_rounding_interval_of_zero_compares_the_unrounded_projection():
+    villages = _fractional_villages([499.5, 500.0])
+    st = staffing(make_pop(growth=0.0, villages=villages),
+                  make_pa(**{"village.vice_president.population_rounding": 0}))
+    np.testing.assert_array_equal(st.village_vice_presidents[0, 0], [0, 1])
 
 
 def test_lowering_the_threshold_never_reduces_posts():
@@ -244,41 +283,29 @@ def village_major(a: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.moveaxis(a, -1, 0)).transpose(1, 2, 0)
 
 
-def test_group_sum_of_a_village_major_array_summed_in_cache_blocks_equals_the_plain_reduceat(monkeypatch):
+def test_group_sums_in_cache_blocks_equal_the_simple_sums(monkeypatch):
+    """One equivalence test of the blocked sums (qzfp.arrays.group_sum) against plain
+    numpy sums, for the layouts, factors and group shapes the engines use."""
     rng = np.random.default_rng(7)
     sizes = rng.integers(0, 40, size=60)
     sizes[[5, 17]] = [0, 900]  # an empty group and one group larger than any block
     index = np.repeat(np.arange(len(sizes)), sizes)
     values = rng.lognormal(7, 1, size=(2, 3, len(index)))
-    bounds = np.r_[0, np.cumsum(sizes)]
-    nonempty = sizes > 0
-    expected = np.zeros((2, 3, len(sizes)))
-    expected[..., nonempty] = np.add.reduceat(values, bounds[:-1][nonempty], axis=-1)
-    strided = village_major(values)
-    assert not strided.flags.c_contiguous and np.array_equal(strided, values)
+    simple = np.zeros((2, 3, len(sizes)))
+    np.add.at(simple, (slice(None), slice(None), index), values)
     monkeypatch.setattr(arrays_module, "GROUP_BLOCK_BYTES", 6 * 8 * 50)  # blocks of 50 members
-    np.testing.assert_array_equal(group_sum(strided, index, len(sizes)), expected)  # bit for bit
-    np.testing.assert_array_equal(group_sum(values, index, len(sizes)), expected)
-    counted = group_sum(village_major(values > np.exp(7)), index, len(sizes))
-    np.testing.assert_array_equal(counted, group_sum(values > np.exp(7), index, len(sizes)))
-
-
-@pytest.mark.parametrize("layout", ["c_order", "village_major"])
-def test_group_sum_with_a_factor_equals_the_group_sum_of_the_product_to_the_last_bit(layout, monkeypatch):
-    rng = np.random.default_rng(3)
-    index = np.sort(rng.integers(0, 25, 700))
-    values = rng.lognormal(6, 1, size=(1, 4, 700))
-    mask = rng.random(700) < 0.6  # e.g. rural villages
-    per_unit = rng.random((1, 4, 700)) < 0.5  # e.g. villages without a post, per year
-    monkeypatch.setattr(arrays_module, "GROUP_BLOCK_BYTES", 4 * 8 * 64)
-    x = values if layout == "c_order" else village_major(values)
-    for factor in (mask, per_unit, mask.astype(float)):
-        np.testing.assert_array_equal(group_sum(x, index, 25, factor), group_sum(values * factor, index, 25))
-    shuffled = rng.permutation(700)  # unsorted members: the factor follows its member
-    np.testing.assert_array_equal(group_sum(x[..., shuffled], index[shuffled], 25, mask[shuffled]),
-                                  group_sum(values[..., shuffled] * mask[shuffled], index[shuffled], 25))
-    np.testing.assert_allclose(group_sum(x[..., shuffled], index[shuffled], 25, mask[shuffled]),
-                               group_sum(values * mask, index, 25), rtol=1e-14)
+    mask = rng.random(len(index)) < 0.6  # e.g. rural villages
+    masked = np.zeros_like(simple)
+    np.add.at(masked, (slice(None), slice(None), index), values * mask)
+    shuffled = rng.permutation(len(index))  # unsorted members: the factor follows its member
+    for x in (values, village_major(values)):  # C order and member-major (the engine's)
+        np.testing.assert_allclose(group_sum(x, index, len(sizes)), simple, rtol=1e-12)
+        np.testing.assert_allclose(group_sum(x, index, len(sizes), mask), masked, rtol=1e-12)
+        np.testing.assert_allclose(group_sum(x[..., shuffled], index[shuffled], len(sizes), mask[shuffled]),
+                                   masked, rtol=1e-12)
+    above = values > np.exp(7)  # a boolean array: counts of members per group
+    counts = [[np.bincount(index, above[i, j], len(sizes)) for j in range(3)] for i in range(2)]
+    np.testing.assert_array_equal(group_sum(village_major(above), index, len(sizes)), counts)
 
 
 def test_city_ratios_alone_equal_those_of_the_full_ratios():

@@ -14,7 +14,7 @@ import pytest
 from openpyxl import load_workbook
 
 from qzfp.errors import RunError
-from qzfp.workbook import read_budget_totals, sheet_title, write_budget_workbook
+from qzfp.workbook import is_qzfp_formula, read_budget_totals, sheet_title, write_budget_workbook
 
 YEARS = (2006, 2007, 2008)
 COUNTIES = {"330802": "柯城区", "330803": "衢江区"}
@@ -327,3 +327,73 @@ def test_summary_sheet_splits_each_year_by_funder_under_either_column_spelling(t
         office = len(COUNTIES) * 3 * OFFICE_COST
         assert by_year[y] == pytest.approx((vp + office, vp / 2, vp / 2 + office, 0.0))
     assert rows[start + 2 + len(YEARS)][0] == "Total"
+
+
+# --------------------------------------------------------------------------- hostile texts
+#: Texts a scenario override, a register or a label might carry, and what a reader must see.
+FORMULA_TEXTS = ["=1+1", "=HYPERLINK(\"http://x\",\"y\")", "+1+1", "-2+3", "@SUM(A1:A2)",
+                 "=cmd|' /C calc'!A0", "#N/A"]
+CONTROL_TEXTS = {"a\x00b": "ab", "c\x01d\x1fe": "cde", "f\x7fg\x85h": "fgh", "tab\tok": "tab\tok",
+                 "line\nbreak": "line\nbreak"}
+
+
+def _hostile_workbook(tmp_path, texts):
+    budget = budget_table()
+    budget["reference"] = [texts[i % len(texts)] for i in range(len(budget))]
+    assumptions = assumptions_table()
+    assumptions["description"] = texts[0]
+    summary = pd.DataFrame({"indicator": list(texts), "amount_yuan": range(len(texts))})
+    names = {"330802": texts[0], "330803": texts[-1]}
+    return write_budget_workbook(tmp_path / "budget.xlsx", budget, assumptions, summary,
+                                 labels={"village_vp_allowance": texts[1]}, county_names=names)
+
+
+def _sheet_xml(path) -> str:
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        return "".join(z.read(n).decode("utf-8") for n in z.namelist() if n.startswith("xl/worksheets/"))
+
+
+def test_texts_beginning_with_formula_characters_are_written_as_text_cells_not_formulas(tmp_path):
+    path = _hostile_workbook(tmp_path, FORMULA_TEXTS)
+    # The workbook's own formulas (amounts, totals) are there; no text became one.
+    formulas = re.findall(r"<f>([^<]*)</f>", _sheet_xml(path))
+    assert formulas and all(is_qzfp_formula(f) for f in formulas)
+    assert "<f " not in _sheet_xml(path)
+    wb = load_workbook(path)
+    seen = set()
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                if c.data_type == "f":
+                    assert is_qzfp_formula(c.value), (ws.title, c.coordinate, c.value)
+                    assert c.value not in FORMULA_TEXTS
+                elif isinstance(c.value, str):
+                    seen.add(c.value)
+    summary = wb.worksheets[0]
+    assert [summary.cell(row=i + 2, column=1).value for i in range(len(FORMULA_TEXTS))] == FORMULA_TEXTS
+    assert set(FORMULA_TEXTS) <= seen
+
+
+def test_control_characters_are_removed_from_cells_and_sheet_titles_and_the_file_opens(tmp_path):
+    texts = list(CONTROL_TEXTS)
+    path = _hostile_workbook(tmp_path, texts)
+    wb = load_workbook(path)
+    summary = wb.worksheets[0]
+    assert [summary.cell(row=i + 2, column=1).value for i in range(len(texts))] == list(CONTROL_TEXTS.values())
+    assert "ab" in wb.sheetnames  # county 330802's sheet, named "a\x00b"
+    for ws in wb.worksheets:
+        for row in ws.iter_rows(values_only=True):
+            for v in row:
+                if isinstance(v, str):
+                    assert not any(ord(ch) < 32 and ch not in "\t\n\r" for ch in v)
+
+
+def test_only_the_workbooks_own_formulas_are_recognised_as_such():
+    for own in ("=C2*E2*F2", "=C12*E12", "=SUM(G2:G27)", "=SUM(G4,G7,G10)", "='Line items'!G28",
+                "='It''s'!G3", "=0"):
+        assert is_qzfp_formula(own), own
+    for text in ("=1+1", "=HYPERLINK(\"http://x\")", "=C2*E3", "=SUM(A1:A2)+1", "=cmd|' /C calc'!A0",
+                 "+1", "-1", "@SUM(A1)"):
+        assert not is_qzfp_formula(text), text

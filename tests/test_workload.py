@@ -31,6 +31,7 @@ YEARS = np.array([2007, 2008, 2009])  # 2007 is an election year below
 STAFFING = {
     "village.vice_president.population_threshold": 500,
     "village.vice_president.posts_per_village": 1,
+    "village.vice_president.population_rounding": 1,
     "township.vice_president.posts_per_township": 1,
     "township.vice_president.extra_post_population_step": 0,
     "township.vice_president.extra_post_above_population": 30000,
@@ -150,6 +151,91 @@ def test_wisn_worked_example_for_a_township_vice_president_is_reproduced_to_the_
     assert w.ratio[0, 1, 0] == pytest.approx(1 / required, abs=1e-12)
 
 
+def _village_major(pop: SimpleNamespace) -> SimpleNamespace:
+    """The same population with every village array laid out village-major in memory, as
+    the population engine's are (the WISN sums then run in cache blocks)."""
+    def vm(a):
+        return np.ascontiguousarray(np.moveaxis(a, -1, 0)).transpose(1, 2, 0)
+    return SimpleNamespace(**{k: vm(a) if k.startswith("village_") else a for k, a in vars(pop).items()})
+
+
+@pytest.mark.parametrize("layout", ["c_order", "village_major_in_blocks"])
+def test_wisn_worked_example_for_a_village_vice_president_is_reproduced(layout, monkeypatch):
+    v = zero_workload_params()
+    vv = "workload.village_vice_president"
+    v.update({
+        f"{vv}.working_time.annual_leave": 0,          # part-time: no leave of its own
+        f"{vv}.working_time.hours_per_day": 2,         # hour/day given to the post
+        f"{vv}.standards.members_day_event": 4,        # hour/event
+        "activities.members_day.events_per_year": 1,
+        f"{vv}.standards.home_visit": 0.5,             # hour/visit
+        "workload.volumes.home_visits_per_woman_15_49": 0.5,
+        "workload.volumes.home_visits_per_birth": 2,
+        f"{vv}.standards.reward_assistance_review": 1,  # hour/eligible person
+        "reward_assistance.eligible_share": 0.1,
+        f"{vv}.standards.migrant_service": 0.5,        # hour/in-migrant
+        f"{vv}.standards.self_governance_meeting": 2,  # hour/meeting
+        "workload.volumes.self_governance_meetings_per_village": 12,
+        f"{vv}.category_allowance.records_and_reports": 20,          # % of AWT
+        f"{vv}.individual_allowance.village_committee_liaison": 24,  # hour/year
+    })
+    pop = worked_example_pop()  # villages of 800, 600, 450 people and an urban community of 2,000
+    if layout != "c_order":
+        monkeypatch.setattr(workload_module, "GROUP_BLOCK_BYTES", len(YEARS) * 8 * 2)  # 2 villages a block
+        pop = _village_major(pop)
+    pa = make_pa(v)
+    w = wisn(pop, staffing(pop, pa), pa)["village_vice_president"]
+    # By hand, in 2008 (no re-election):
+    #   AWT = (260 − (11 + 0 + 5 + 4)) × 2 = 240 × 2 = 480 h;  CAF = 1 / (1 − 0.20) = 1.25;
+    #   IAF = 24 / 480 = 0.05 post
+    # village of 800 (women 15–49 = 200, births 8, in-migrants 16, rural aged 60+ 300):
+    #   event 1 × 4 = 4 h; visits (200 × 0.5 + 8 × 2) = 116 × 0.5 = 58 h; eligible 300 × 0.1 = 30 × 1
+    #   = 30 h; in-migrants 16 × 0.5 = 8 h; meetings 12 × 2 = 24 h  →  124 h
+    #   required = 124 / 480 × 1.25 + 0.05 = 0.372917 post; one post → ratio 2.6816
+    # village of 450 (women 112.5, births 4.5, in-migrants 9, aged 150), no post:
+    #   4 + (56.25 + 9) × 0.5 + 15 + 4.5 + 24 = 80.125 h → 80.125 / 480 × 1.25 + 0.05 = 0.258659
+    # community of 2,000 (urban: no reward-and-assistance reviews; women 500, births 20, in-migrants 40):
+    #   4 + (250 + 40) × 0.5 + 0 + 20 + 24 = 193 h → 193 / 480 × 1.25 + 0.05 = 0.552604
+    assert w.awt[0, 1] == 480 and w.caf[0, 1] == 1.25 and w.iaf[0, 1] == pytest.approx(0.05)
+    np.testing.assert_allclose(w.workload_hours[0, 1, [0, 2, 3]], [124, 80.125, 193], rtol=1e-12)
+    required = np.array([0.3729166667, 0.2586588542, 0.5526041667])
+    np.testing.assert_allclose(w.required[0, 1, [0, 2, 3]], required, rtol=1e-9)
+    assert w.ratio[0, 1, 0] == pytest.approx(1 / 0.3729166667, rel=1e-9)  # 2.6816
+    assert w.difference[0, 1, 2] == pytest.approx(-0.2586588542, rel=1e-9)  # no post provided
+
+
+def test_wisn_worked_example_for_the_county_secretariat_is_reproduced():
+    v = zero_workload_params()
+    cs = "workload.county_secretariat"
+    v.update({
+        f"{cs}.standards.members_day_event": 40,           # hour/event
+        "activities.members_day.events_per_year": 1,
+        f"{cs}.standards.township_supervision": 40,        # hour/township
+        f"{cs}.standards.reward_assistance_audit": 0.1,    # hour/eligible person
+        "reward_assistance.eligible_share": 0.1,
+        f"{cs}.standards.migrant_association_support": 8,  # hour/association
+        "migrants.out_association.per_county": 1,
+        f"{cs}.standards.health_education_session": 20,    # hour/session
+        "workload.volumes.health_education_sessions_per_10000": 10,
+        f"{cs}.category_allowance.reports_and_statistics": 10,  # % of AWT
+        f"{cs}.individual_allowance.accounts": 92,              # hour/year
+    })
+    pop = worked_example_pop()  # one county: one township of 3,850 people, 1,200 in-migrants
+    pa = make_pa(v)
+    w = wisn(pop, staffing(pop, pa), pa)["county_secretariat"]
+    # By hand, in 2008 (no re-election):
+    #   AWT = (260 − (11 + 10 + 5 + 4)) × 8 = 1,840 h; CAF = 1 / (1 − 0.10) = 1.1111; IAF = 92 / 1,840 = 0.05
+    #   event 1 × 40 = 40 h; 1 township × 40 = 40 h; eligible (300 + 200 + 150) × 0.1 = 65 × 0.1 = 6.5 h;
+    #   associations: in-migrant max(1, floor(1,200 / 500)) = 2 + out-migrant 1 = 3 × 8 = 24 h;
+    #   health education 3,850 / 10,000 × 10 = 3.85 sessions × 20 = 77 h  →  187.5 h
+    #   required = 187.5 / 1,840 / 0.9 + 0.05 = 0.163225 post; provided = secretary-general 1 +
+    #   secretariat staff 2 = 3 → WISN difference 2.836775, ratio 18.3795
+    assert w.workload_hours[0, 1, 0] == pytest.approx(187.5, abs=1e-9)
+    assert w.required[0, 1, 0] == pytest.approx(0.1632246377, rel=1e-9)
+    assert w.difference[0, 1, 0] == pytest.approx(3 - 0.1632246377, rel=1e-9)
+    assert w.ratio[0, 1, 0] == pytest.approx(3 / 0.1632246377, rel=1e-9)
+
+
 def test_part_time_village_cadre_has_fewer_available_hours():
     v = zero_workload_params()
     vv = "workload.village_vice_president.working_time"
@@ -186,6 +272,17 @@ def test_reelection_work_appears_only_in_election_years():
     rules = ParamArrays(years, {"elections.first_year": np.full((1, 14), 2007.0),
                                 "elections.interval_years": np.full((1, 14), 5.0)})
     np.testing.assert_array_equal(election_years(rules)[0], [y in (2007, 2012, 2017) for y in years])
+
+
+@pytest.mark.parametrize("key, value", [("interval_years", 4.5), ("first_year", 2007.5)])
+def test_an_election_rule_that_is_not_a_whole_number_of_years_is_an_error_naming_it(key, value):
+    years = np.arange(2006, 2010)
+    data = {"elections.first_year": np.full((1, 4), 2007.0), "elections.interval_years": np.full((1, 4), 5.0)}
+    data[f"elections.{key}"] = np.full((1, 4), value)
+    with pytest.raises(ParameterError) as err:
+        election_years(ParamArrays(years, data))
+    assert err.value.problems[0].location == f"elections.yaml:{key}"
+    assert "whole" in err.value.problems[0].message and f"{value:g}" in err.value.problems[0].message
 
 
 def test_training_batches_are_rounded_up():
@@ -339,35 +436,6 @@ def test_components_table_needs_the_components():
         components_table(wr)
     with pytest.raises(ParameterError, match="unknown cadre"):
         wr["nurse"]
-
-
-def village_major(pop: SimpleNamespace) -> SimpleNamespace:
-    """The same population with every village array laid out village-major in memory
-    (as the population engine's are)."""
-    def vm(a):
-        return np.ascontiguousarray(np.moveaxis(a, -1, 0)).transpose(1, 2, 0)
-    return SimpleNamespace(**{k: vm(a) if k.startswith("village_") else a for k, a in vars(pop).items()})
-
-
-def test_wisn_of_village_major_arrays_summed_in_cache_blocks_is_the_same_to_the_last_bit(monkeypatch):
-    rng = np.random.default_rng(11)
-    m = 230
-    pop = make_pop(rng.integers(100, 3000, m), np.sort(rng.integers(0, 9, m)), aged=rng.integers(10, 400, m),
-                   urban=rng.random(m) < 0.2, township_migrants=rng.integers(0, 2000, 9))
-    pop.village_births = pop.village_births * rng.random((1, len(YEARS), m))  # not proportional to people
-    pa = _packaged_pa(YEARS)
-    plain = wisn(pop, staffing(pop, pa), pa)
-    monkeypatch.setattr(workload_module, "GROUP_BLOCK_BYTES", len(YEARS) * 8 * 16)  # blocks of 16 villages
-    vm = village_major(pop)
-    assert not vm.village_women_15_49.flags.c_contiguous
-    blocked = wisn(vm, staffing(vm, pa), pa)
-    for cadre in CADRES:
-        assert blocked[cadre].required.flags.c_contiguous
-        np.testing.assert_array_equal(blocked[cadre].required, plain[cadre].required)
-    # and the result is still the formula: Σ volume × standard × CAF / AWT + IAF per village
-    w = blocked["village_vice_president"]
-    hours = sum(vol * std[:, :, None] for vol, _, std in w.components.values())
-    np.testing.assert_allclose(w.required, hours * (w.caf / w.awt)[:, :, None] + w.iaf[:, :, None], rtol=1e-12)
 
 
 def test_component_volumes_are_computed_only_when_first_read_and_then_kept(monkeypatch):
