@@ -952,8 +952,10 @@ class Explorer:
             "township_extra_step": 2 * township_max,
             "township_extra_above": 2 * township_max,
         }
-        style = {"description_width": "22em"}
-        layout = w.Layout(width="44em")
+        # Each control spans its column; its full label is written above it (a description
+        # beside a slider is cut with "..." when long), so two columns fit 1280 px.
+        style = {"description_width": "0px"}
+        layout = w.Layout(width="98%")
         controls: dict[str, Any] = {}
         for lv in RULE_LEVERS.values():
             v0 = m.initial[lv.key]
@@ -983,6 +985,7 @@ class Explorer:
         controls["year"] = w.IntSlider(
             value=int(m.start_year), min=int(m.years[0]), max=int(m.years[-1]), step=1,
             description=label("nb.explore.year", lang), style=style, layout=layout,
+            continuous_update=False,  # one update when the drag ends: no queue of stale years
         )
         name_col = "name_zh" if lang == "zh" else "name_en"
         controls["county"] = w.Dropdown(
@@ -1009,12 +1012,18 @@ class Explorer:
                       f"{html.escape(label('nb.explore.controls_note', lang, start_year=m.start_year))}</p>")
         head = w.HTML(f"<h3>{html.escape(label('nb.explore.title', lang))}</h3>"
                       f"<p>{html.escape(label('nb.explore.intro', lang))}</p>")
-        levers = w.VBox([controls[lv.key] for lv in LEVERS] + [note])
-        view = w.VBox([controls["year"], controls["county"], self.key_figures_html])
+        def labelled(key: str) -> Any:
+            text = html.escape(controls[key].description)
+            return w.VBox([w.HTML(f"<div style='font-size:90%;line-height:1.25;margin-top:4px'>{text}</div>"),
+                           controls[key]], layout=w.Layout(width="100%"))
+
+        column = {"flex": "1 1 0", "min_width": "0", "padding": "0 8px 0 0"}
+        levers = w.VBox([labelled(lv.key) for lv in LEVERS] + [note], layout=w.Layout(**column))
+        view = w.VBox([labelled("year"), labelled("county"), self.key_figures_html], layout=w.Layout(**column))
         save = w.HBox([self.save_name, self.save_overwrite, self.save_button])
         self.widget = w.VBox([
             head,
-            w.HBox([levers, view]),
+            w.HBox([levers, view], layout=w.Layout(width="100%")),
             self.chart_html,
             self.table_html,
             w.VBox([save, self.save_message]),

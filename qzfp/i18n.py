@@ -130,6 +130,10 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "col.quantity": ("Quantity", "数量"),
     "col.unit": ("Unit", "单位"),
     "col.unit_cost_yuan": ("Unit cost [yuan]", "单价（元）"),
+    "col.months": ("Months", "月数"),
+    "col.assumption": ("Assumption", "假设"),
+    "col.total": ("Total", "合计"),
+    "col.year_total": ("Total of the year", "本年合计"),
     "col.amount_yuan": ("Amount [yuan]", "金额（元）"),
     "col.share_city": ("City share", "市级承担比例"),
     "col.share_county": ("County share", "县级承担比例"),
@@ -916,6 +920,7 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "chart.tornado.low": ("Assumption −{pct} %", "假设下调{pct}%"),
     "chart.tornado.high": ("Assumption +{pct} %", "假设上调{pct}%"),
     "chart.heatmap.title": ("{value} by {x} and {y}", "{value}（按{x}和{y}）"),
+    "chart.sweep_line.title": ("{value} by {x}", "{value}随{x}的变化"),
     "chart.wisn.title": ("WISN ratio by township, {year}", "{year}年各乡镇WISN比值"),
     "chart.wisn.x": ("Township", "乡镇（街道）"),
     "chart.wisn.y": ("WISN ratio (staff in post / required)", "WISN比值（现有人数/需要人数）"),
@@ -1264,6 +1269,7 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "nb.compare.h_waterfall": ("What changes the budget", "预算变化的来源"),
     "nb.compare.h_sensitivity": ("Sensitivity", "敏感性分析"),
     "nb.compare.h_sweep": ("Sweep of two levers", "双参数扫描"),
+    "nb.compare.h_sweep_n": ("Sweep of {n} lever(s) ({names})", "{n}个参数扫描（{names}）"),
     "nb.compare.delta": (
         "Compared with {baseline}, {scenario} changes the {year} budget by {delta} ({delta_pct}).",
         "与{baseline}相比，{scenario}使{year}年预算变化{delta}（{delta_pct}）。",
@@ -1330,7 +1336,77 @@ _ENTRIES: dict[str, tuple[str, str]] = {
         "{year}年村专职副会长数",
     ),
     # ---------------------------------------------------------------- workbook sheets
+    # ---------------------------------------------------------------- units (rulebook and budget)
+    "unit.1/year": ("1/year", "1/年"),
+    "unit.association": ("association", "个协会"),
+    "unit.bool": ("bool", "是/否"),
+    "unit.boys/100 girls": ("boys/100 girls", "男婴/100女婴"),
+    "unit.child/woman": ("child/woman", "孩子/妇女"),
+    "unit.day": ("day", "天"),
+    "unit.day/year": ("day/year", "天/年"),
+    "unit.event/year": ("event/year", "次活动/年"),
+    "unit.hour/association": ("hour/association", "小时/协会"),
+    "unit.hour/day": ("hour/day", "小时/天"),
+    "unit.hour/event": ("hour/event", "小时/次活动"),
+    "unit.hour/home": ("hour/home", "小时/会员之家"),
+    "unit.hour/household": ("hour/household", "小时/户"),
+    "unit.hour/meeting": ("hour/meeting", "小时/次会议"),
+    "unit.hour/person": ("hour/person", "小时/人"),
+    "unit.hour/re-election": ("hour/re-election", "小时/次换届"),
+    "unit.hour/school": ("hour/school", "小时/人口学校"),
+    "unit.hour/session": ("hour/session", "小时/次"),
+    "unit.hour/township": ("hour/township", "小时/乡镇"),
+    "unit.hour/unit": ("hour/unit", "小时/单位"),
+    "unit.hour/village": ("hour/village", "小时/村"),
+    "unit.hour/visit": ("hour/visit", "小时/次走访"),
+    "unit.hour/year": ("hour/year", "小时/年"),
+    "unit.household/year": ("household/year", "户/年"),
+    "unit.meeting/year": ("meeting/year", "次会议/年"),
+    "unit.member/1000 person": ("member/1000 person", "会员/千人"),
+    "unit.per mille/year": ("per mille/year", "‰/年"),
+    "unit.percent": ("percent", "百分比"),
+    "unit.person": ("person", "人"),
+    "unit.person/association": ("person/association", "人/协会"),
+    "unit.person/batch": ("person/batch", "人/期"),
+    "unit.post": ("post", "岗位"),
+    "unit.ratio": ("ratio", "比值"),
+    "unit.session/year": ("session/year", "次/年"),
+    "unit.share": ("share", "比例"),
+    "unit.visit/birth": ("visit/birth", "次走访/出生"),
+    "unit.visit/person/year": ("visit/person/year", "次走访/人/年"),
+    "unit.year": ("year", "年"),
+    "unit.year/year": ("year/year", "年/年"),
+    "unit.yuan/batch": ("yuan/batch", "元/期"),
+    "unit.yuan/event": ("yuan/event", "元/次活动"),
+    "unit.yuan/household": ("yuan/household", "元/户"),
+    "unit.yuan/month": ("yuan/month", "元/月"),
+    "unit.yuan/person/year": ("yuan/person/year", "元/人/年"),
+    "unit.yuan/post/year": ("yuan/post/year", "元/岗位/年"),
+    "unit.yuan/re-election": ("yuan/re-election", "元/次换届"),
+    "unit.yuan/trainee-day": ("yuan/trainee-day", "元/人天"),
+    "unit.yuan/year": ("yuan/year", "元/年"),
+    "unit.event": ("event", "次活动"),
+    "unit.household": ("household", "户"),
+    "unit.home": ("home", "个会员之家"),
+    "unit.school": ("school", "所人口学校"),
+    "unit.re-election": ("re-election", "次换届"),
+    "unit.batch": ("batch", "期"),
+    "unit.trainee-day": ("trainee-day", "人天"),
+    "unit.course day": ("course day", "培训日"),
+    "unit.eligible person": ("eligible person", "符合条件者"),
+    "unit.home or school": ("home or school", "会员之家或人口学校"),
+    "unit.in-migrant": ("in-migrant", "流入人口"),
+    "unit.meeting": ("meeting", "次会议"),
+    "unit.session": ("session", "次"),
+    "unit.township": ("township", "乡镇"),
+    "unit.township re-election": ("township re-election", "次乡镇换届"),
+    "unit.village": ("village", "村"),
+    "unit.village re-election": ("village re-election", "次村换届"),
+    "unit.visit": ("visit", "次走访"),
     "sheet.summary": ("Summary", "汇总"),
+    "sheet.line_items": ("Line items", "预算项目明细"),
+    "sheet.assumptions": ("Rules and assumptions", "规则与假设"),
+    "sheet.by_year": ("Budget by year", "分年度预算"),
     "sheet.budget": ("Budget", "预算明细"),
     "sheet.budget_by_line": ("Budget by line", "分项预算"),
     "sheet.funders": ("Funding split", "经费分担"),
@@ -1372,6 +1448,17 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "index.report": ("report", "报告"),
     "index.none": ("none", "无"),
     "index.back": ("All scenarios", "返回方案列表"),
+    "index.scenario_home": ("Scenario overview", "方案概览"),
+    "index.contents": ("Contents", "目录"),
+    "index.pdf": ("Printable report (PDF)", "可打印报告（PDF）"),
+    "index.pdf_missing": (
+        "note: report.pdf not written: {reason}; the rest of the report is complete",
+        "提示：未生成 report.pdf（{reason}）；报告其余部分已完整生成",
+    ),
+    "index.no_chromium": (
+        "Chromium is not installed (Debian: apt-get install chromium; or set QZFP_CHROMIUM)",
+        "未安装 Chromium（Debian：apt-get install chromium；或设置 QZFP_CHROMIUM）",
+    ),
     "index.page.explore": ("Explorer", "参数探索"),
     "index.page.population": ("Population", "人口预测"),
     "index.page.staffing": ("Posts", "岗位配置"),
@@ -1394,6 +1481,20 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "nb.explore.total": ("Total", "合计"),
     "nb.explore.updated_in": ("updated in {ms} ms", "更新用时{ms}毫秒"),
     "col.budget_horizon_yuan": ("Budget over the horizon [yuan]", "预测期预算合计（元）"),
+    "col.budget_first_year_yuan": ("Budget, first year [yuan]", "首年预算（元）"),
+    "col.budget_last_year_yuan": ("Budget, last year [yuan]", "末年预算（元）"),
+    "col.village_vice_presidents_last": ("Village vice-presidents, last year", "末年村专职副会长数"),
+    "col.total_posts_last": ("Total posts, last year", "末年岗位总数"),
+    "col.wisn_required_staff_last": (
+        "Staff required (WISN), last year [persons]", "末年WISN需要人数（人）"),
+    "col.townships_short_of_staff_last": (
+        "Townships with WISN ratio < 1, last year", "末年WISN比值小于1的乡镇数"),
+    "col.difference": ("Difference to the base", "与基准方案之差"),
+    "col.base_value": ("Base value", "基准方案取值"),
+    "col.base_amount_yuan": ("Base amount [yuan]", "基准方案金额（元）"),
+    "col.difference_yuan": ("Difference [yuan]", "差额（元）"),
+    "cli.difference_to": ("{name} − {base}", "{name}减{base}"),
+    "cli.folder_written": ("Folder: {path}", "文件夹：{path}"),
     "nb.explore.budget_horizon": ("Budget {start_year}–{end_year} [yuan]", "{start_year}—{end_year}年预算合计（元）"),
     # ---------------------------------------------------------------- key figures
     "kf.population": ("Population {year}", "{year}年人口"),
@@ -1401,7 +1502,7 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "kf.total_posts": ("Association posts {year}", "{year}年计生协岗位合计"),
     "kf.townships_short": (
         "Townships with WISN ratio < 1 in {year}",
-        "{year}年WISN比率低于1的乡镇（街道）",
+        "{year}年WISN比值低于1的乡镇（街道）",
     ),
     "kf.budget_year": ("Budget {year}", "{year}年经费预算"),
     "kf.budget_horizon": ("Budget {first}–{last}", "{first}—{last}年经费预算合计"),
@@ -1626,6 +1727,44 @@ def param_label(path: str, lang: str) -> str:
     key = f"param.{path}"
     check_lang(lang)
     return t(key, lang) if key in _ENTRIES else str(path)
+
+
+def unit_label(unit: str, lang: str) -> str:
+    """A unit of the rulebook or of a budget quantity in ``lang`` (``yuan/month`` → ``元/月``);
+    an unknown unit is returned as given."""
+    key = f"unit.{unit}"
+    check_lang(lang)
+    return t(key, lang) if key in _ENTRIES else str(unit)
+
+
+_ASSUMPTION_PREFIX = re.compile(r"^\s*assumption\s*:\s*", re.IGNORECASE)
+
+
+def reference_label(reference: str, lang: str) -> str:
+    """A rulebook reference as shown in ``lang``: the ``assumption:`` label becomes 假设：."""
+    check_lang(lang)
+    text = str(reference)
+    if lang == "zh":
+        return _ASSUMPTION_PREFIX.sub("假设：", text, count=1)
+    return text
+
+
+def localise_parameters(used: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """``Scenario.used_parameters()`` for a reader of ``lang``.
+
+    In Chinese: the Chinese description where the rulebook has one, units in Chinese
+    (:func:`unit_label`), the ``assumption:`` label as 假设：.  The ``description_zh`` column
+    is dropped in both languages.
+    """
+    check_lang(lang)
+    out = used.copy()
+    if lang == "zh":
+        if "description_zh" in out:
+            zh = out["description_zh"].fillna("").astype(str)
+            out["description"] = zh.where(zh.str.strip() != "", out["description"])
+        out["unit"] = [unit_label(u, lang) for u in out["unit"]]
+        out["reference"] = [reference_label(r, lang) for r in out["reference"]]
+    return out.drop(columns=["description_zh"], errors="ignore")
 
 
 def column_label(column: str, lang: str) -> str:

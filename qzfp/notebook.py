@@ -315,7 +315,11 @@ def _cell(value: Any, lang: str, decimals: int) -> tuple[str, bool]:
         return format_number(value, lang, decimals), True
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return "—", True
-    return str(value), False
+    text = str(value)
+    return text, bool(_FORMATTED_NUMBER.match(text))  # a number formatted beforehand: right-aligned
+
+
+_FORMATTED_NUMBER = re.compile(r"^[+\-−]?[\d,]+(\.\d+)?%?$")
 
 
 def table_html(
@@ -326,6 +330,9 @@ def table_html(
     caption: str | None = None,
 ) -> str:
     """A table as HTML: headers labelled in ``lang``, numbers with thousand separators.
+
+    A table with more than :data:`PRINT_YEARS_PER_BLOCK` year columns shows whole on
+    screen and prints in blocks of years that fit an A4 page.
 
     Parameters
     ----------
@@ -340,6 +347,53 @@ def table_html(
         Caption above the table.
     """
     i18n.check_lang(lang)
+    years = [c for c in df.columns if _is_year_column(c)]
+    if len(years) > PRINT_YEARS_PER_BLOCK:
+        return _table_in_year_blocks(df, years, lang, decimals=decimals, caption=caption)
+    return _table_html(df, lang, decimals=decimals, caption=caption)
+
+
+#: Year columns of one printed block of a wide year table (A4 portrait, 8 pt).
+PRINT_YEARS_PER_BLOCK = 6
+
+
+def _is_year_column(col: Any) -> bool:
+    """A column of a wide year table: an integer or four-digit text such as ``"2006"``."""
+    if isinstance(col, (int, np.integer)) and not isinstance(col, bool):
+        return 1900 <= int(col) <= 2200
+    return isinstance(col, str) and len(col) == 4 and col.isdigit()
+
+
+def _table_in_year_blocks(df: pd.DataFrame, years: list, lang: str, *,
+                          decimals: int | Mapping[str, int], caption: str | None) -> str:
+    """A wide year table: whole on screen, in blocks of years on paper.
+
+    Every block repeats the label columns (those left of the first year); columns right
+    of the last year go with the last block.  The printed blocks are hidden on screen by
+    an inline style that the print style (:mod:`qzfp.pagestyle`) overrides.
+    """
+    cols = list(df.columns)
+    first, last = cols.index(years[0]), cols.index(years[-1])
+    labels, tail = cols[:first], cols[last + 1:]
+    blocks = []
+    for i in range(0, len(years), PRINT_YEARS_PER_BLOCK):
+        chunk = years[i:i + PRINT_YEARS_PER_BLOCK]
+        part = labels + chunk + (tail if i + PRINT_YEARS_PER_BLOCK >= len(years) else [])
+        blocks.append(_table_html(df[part], lang, decimals=decimals,
+                                  caption=caption if i == 0 else None))
+    return (
+        f'<div class="qzfp-screen-only">{_table_html(df, lang, decimals=decimals, caption=caption)}</div>'
+        f'<div class="qzfp-print-only" style="display:none">{"".join(blocks)}</div>'
+    )
+
+
+def _table_html(
+    df: pd.DataFrame,
+    lang: str,
+    *,
+    decimals: int | Mapping[str, int] = 0,
+    caption: str | None = None,
+) -> str:
     per_col = dict(decimals) if isinstance(decimals, Mapping) else {}
     default = 0 if isinstance(decimals, Mapping) else int(decimals)
     cols = list(df.columns)
@@ -1027,7 +1081,7 @@ def workload_components(results: Results) -> pd.DataFrame:
         "post": [_cadre_label(c, lang) for c in g["cadre"]],
         "component": [_component_label(c, lang) for c in g["component"]],
         "volume": g["volume"].to_numpy(),
-        "volume_unit": g["volume_unit"].to_numpy(),
+        "volume_unit": [i18n.unit_label(u, lang) for u in g["volume_unit"]],
         "standard_hours": g["standard_hours"].to_numpy(),
         "hours": g["hours"].to_numpy(),
         "share_pct": g["share"].to_numpy(),
@@ -1167,12 +1221,14 @@ def budget_basis(results: Results, year: int | None = None) -> pd.DataFrame:
         g.loc[mixed, "quantity"] != 0)
     out = pd.DataFrame({
         "line": [budget_line_label(x, lang) for x in g["line"]],
-        "quantity": g["quantity"], "quantity_unit": g["quantity_unit"],
+        "quantity": g["quantity"], "quantity_unit": [i18n.unit_label(u, lang) for u in g["quantity_unit"]],
         "unit_cost_yuan": g["unit_cost_yuan"], "amount_yuan": g["amount_yuan"],
-        "rule_path": g["rule_path"], "reference": g["reference"],
+        "rule_path": g["rule_path"], "reference": [i18n.reference_label(r, lang) for r in g["reference"]],
     })
     out.loc[len(out)] = [t("total", lang), np.nan, "", np.nan, float(g["amount_yuan"].sum()), "", ""]
-    return show_table(out, lang, decimals={"quantity": 1, "unit_cost_yuan": 2})
+    q = g["quantity"].to_numpy(dtype=float)
+    whole = bool(np.all(np.abs(q - np.round(q)) < 1e-9))  # counts of posts, events ... without decimals
+    return show_table(out, lang, decimals={"quantity": 0 if whole else 1, "unit_cost_yuan": 2})
 
 
 def budget_parameters(results: Results) -> pd.DataFrame:
@@ -1180,7 +1236,7 @@ def budget_parameters(results: Results) -> pd.DataFrame:
     lang = _lang(results)
     heading(t("nb.common.parameters", lang))
     md(t("nb.common.parameters_note", lang))
-    up = results.scenario.used_parameters()
+    up = i18n.localise_parameters(results.scenario.used_parameters(), lang)
     up = up[["path", "description", "unit", "since", "value", "reference"]].copy()
     up["value"] = [format_number(v, lang, 4).rstrip("0").rstrip(".")
                    if isinstance(v, (int, float)) and not isinstance(v, bool) else str(v)
@@ -1284,9 +1340,12 @@ def compare_side_by_side(all_results: Sequence[Results], default: bool) -> pd.Da
     last = c[c["year"] == end]
     wide = last.pivot_table(index="metric", columns="scenario", values="value", sort=False)
     wide = wide.reindex(index=list(COMPARED), columns=[r.name for r in all_results])
+    shown = _by_unit(wide)
+    shown.insert(0, "metric_label", [i18n.column_label(m, lang) for m in wide.index])
+    shown = shown.reset_index(drop=True).rename(columns={"metric_label": "metric"})
     wide.insert(0, "metric_label", [i18n.column_label(m, lang) for m in wide.index])
     wide = wide.reset_index(drop=True).rename(columns={"metric_label": "metric"})
-    show_table(wide, lang, decimals=1, caption=t("nb.compare.side_caption", lang, year=end))
+    show_table(shown, lang, caption=t("nb.compare.side_caption", lang, year=end))
     if len(all_results) > 1:
         heading(t("nb.compare.h_differences", lang))
         b0 = float(last[(last["scenario"] == base.name) & (last["metric"] == "budget_yuan")]["value"].iloc[0])
@@ -1299,11 +1358,26 @@ def compare_side_by_side(all_results: Sequence[Results], default: bool) -> pd.Da
         diff = last[last["scenario"] != base.name].pivot_table(
             index="metric", columns="scenario", values="difference", sort=False)
         diff = diff.reindex(index=list(COMPARED), columns=[r.name for r in all_results[1:]])
-        diff.insert(0, "metric_label", [i18n.column_label(m, lang) for m in diff.index])
-        diff = diff.reset_index(drop=True).rename(columns={"metric_label": "metric"})
-        show_table(diff, lang, decimals=1,
-                   caption=t("nb.compare.diff_caption", lang, year=end, baseline=base.name))
+        shown = _by_unit(diff, signed=True)
+        shown.insert(0, "metric_label", [i18n.column_label(m, lang) for m in diff.index])
+        shown = shown.reset_index(drop=True).rename(columns={"metric_label": "metric"})
+        show_table(shown, lang, caption=t("nb.compare.diff_caption", lang, year=end, baseline=base.name))
     return wide
+
+
+def _by_unit(wide: pd.DataFrame, *, signed: bool = False) -> pd.DataFrame:
+    """A metrics × scenarios table with every value formatted by its metric's unit (whole
+    people, posts and yuan; two decimals for per-person and per-10,000 figures)."""
+    from .pipeline import format_metric
+
+    return pd.DataFrame({col: [format_metric(str(m), v, "en", signed=signed) for m, v in wide[col].items()]
+                         for col in wide.columns}, index=wide.index)
+
+
+def _plain_number(v: Any, lang: str) -> str:
+    """A parameter value with up to three decimals and no trailing zeros (600, 0.25, 1.8)."""
+    text = format_number(v, lang, 3)
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def compare_budget_lines(all_results: Sequence[Results]) -> pd.DataFrame | None:
@@ -1386,18 +1460,18 @@ def compare_sensitivity(results: Results, top: int = 15) -> pd.DataFrame:
     table = pd.DataFrame({
         "rank": head["rank"].to_numpy(),
         "parameter": [param_label(p, lang) for p in head["path"]],
-        "description": [s.parameter(p).description for p in head["path"]],
-        "unit": head["unit"].to_numpy(),
-        "value": head["base_value"].to_numpy(),
-        "low": head["low_value"].to_numpy(),
-        "high": head["high_value"].to_numpy(),
+        "description": [(s.parameter(p).description_zh if lang == "zh" else "") or s.parameter(p).description
+                        for p in head["path"]],
+        "unit": [i18n.unit_label(u, lang) for u in head["unit"]],
+        "value": [_plain_number(v, lang) for v in head["base_value"]],
+        "low": [_plain_number(v, lang) for v in head["low_value"]],
+        "high": [_plain_number(v, lang) for v in head["high_value"]],
         "budget_effect_low_yuan": head["budget_effect_low_yuan"].to_numpy(),
         "budget_effect_high_yuan": head["budget_effect_high_yuan"].to_numpy(),
         "staff_effect_low": head["staff_effect_low"].to_numpy(),
         "staff_effect_high": head["staff_effect_high"].to_numpy(),
     })
-    return show_table(table, lang, decimals={"value": 3, "low": 3, "high": 3,
-                                             "staff_effect_low": 1, "staff_effect_high": 1})
+    return show_table(table, lang)  # whole yuan and whole people
 
 
 #: Multiples of the scenario's start-year value tried by the sweep heatmap.

@@ -68,7 +68,7 @@ __all__ = [
     "display_path",
 ]
 
-PARAMETER_KEYS = ("description", "unit", "values", "min", "max", "choices", "note")
+PARAMETER_KEYS = ("description", "description_zh", "unit", "values", "min", "max", "choices", "note")
 VALUE_KEYS = ("value", "reference", "note")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -285,6 +285,8 @@ class Parameter:
         Allowed values of a string parameter.
     note : str
         Further explanation.
+    description_zh : str
+        The description in Chinese ("" when the rulebook gives none).
     """
 
     path: str
@@ -295,6 +297,7 @@ class Parameter:
     max: float | None = None
     choices: tuple[str, ...] | None = None
     note: str = ""
+    description_zh: str = ""
 
     @property
     def kind(self) -> str:
@@ -433,6 +436,10 @@ def _parse_parameter(
             )
         else:
             texts[key] = raw.strip()
+    description_zh = node.get("description_zh", "")
+    if not isinstance(description_zh, str):
+        problems.append(Problem(f"{where}.description_zh", f"expected a text, got {_describe(description_zh)}"))
+        description_zh = ""
     note = node.get("note", "")
     if not isinstance(note, str):
         problems.append(Problem(f"{where}.note", f"expected a text, got {_describe(note)}"))
@@ -576,6 +583,7 @@ def _parse_parameter(
         vmax,
         choices,
         note.strip(),
+        description_zh.strip(),
     )
     for d in dated:
         for msg in param.check(d.value):

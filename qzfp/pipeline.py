@@ -17,7 +17,6 @@ Order of a run
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import functools
 import sys
 from collections.abc import Iterator, Mapping, Sequence
@@ -27,7 +26,7 @@ from typing import Any
 import pandas as pd
 
 from .errors import Problem, QzfpError, RunError, ScenarioError
-from .i18n import budget_line_label, format_number, format_persons, format_yuan, t
+from .i18n import budget_line_label, format_number, format_persons, format_yuan, param_label, t
 from .scenario import Scenario, _packaged_params_dir, load_scenario
 
 #: Report notebooks in the order of the report (the explorer is interactive only).
@@ -149,6 +148,8 @@ def workbook_labels(lang: str, lines: Sequence[str]) -> dict[str, str]:
         for key in i18n.keys(prefix):
             if not i18n.template_fields(i18n.CATALOGUE[lang][key]):
                 labels[key.split(".", 1)[1]] = t(key, lang)
+    for key in i18n.keys("unit."):  # units keep their prefix: "post" is also a column
+        labels[key] = t(key, lang)
     for line in lines:
         labels[line] = budget_line_label(line, lang)
     return labels
@@ -226,6 +227,7 @@ def write_tables(tables: Mapping[str, pd.DataFrame], data: Path, cache: Path | N
 def write_data_files(results: Any, folder: Path, lang: str, *, csv_cache: Path | None = None) -> None:
     """Write the result tables (CSV, UTF-8 with BOM so Excel shows Chinese) and
     ``budget.xlsx`` of a scenario into ``folder`` (``csv_cache``: see :func:`write_tables`)."""
+    from . import i18n
     from .workbook import write_budget_workbook
 
     folder = Path(folder)
@@ -235,13 +237,16 @@ def write_data_files(results: Any, folder: Path, lang: str, *, csv_cache: Path |
     reg = results.register
     name_col = "name_zh" if lang == "zh" else "name_en"
     county_names = dict(zip(reg.counties["county_code"], reg.counties[name_col], strict=True))
+    used = results.scenario.used_parameters()
     write_budget_workbook(
         folder / "budget.xlsx",
         results.budget,
-        results.scenario.used_parameters(),
+        i18n.localise_parameters(used, lang),
         results.summary(),
         labels=workbook_labels(lang, list(results.budget["line"].unique())),
         county_names=county_names,
+        monthly_rules={str(p) for p, u in zip(used["path"], used["unit"], strict=True)
+                       if str(u).strip().endswith("/month")},
     )
 
 
@@ -375,11 +380,21 @@ def compare_reports(files: Sequence[str | Path], *, out: str | Path = "reports",
     table = compare(*results, base=0)
     lines = compare_budget(*results, base=0)
     folder_name = name or "compare-" + "-".join(s.name for s in scenarios)
-    _write_folder(Path(out), folder_name, {
+    headline = compare_headline(table, lg)
+    lines_labels = {str(x): budget_line_label(str(x), lg) for x in lines["line"].unique()}
+    from .i18n import column_label
+
+    shown_table = table.assign(metric=[column_label(str(m), lg) for m in table["metric"]])
+    shown_lines = lines.assign(line=[lines_labels[str(x)] for x in lines["line"]])
+    folder = _write_folder(Path(out), folder_name, {
         "comparison.csv": table,
         "budget_lines.csv": lines,
-    }, lg, title=t("nb.compare.title", lg), sheets={"comparison": table, "budget_lines": lines},
-        figures=_compare_figures(results, table, lines, lg))
+    }, lg, title=t("nb.compare.title", lg), sheets={"comparison": shown_table, "budget_lines": shown_lines},
+        figures=_compare_figures(results, table, lines, lg), headline=headline,
+        labels={**lines_labels, "budget_lines": t("sheet.budget_by_line", lg)},
+        scenarios=[(sc.name, sc.title) for sc in scenarios])
+    print_headline(headline)
+    print(t("cli.report_written", lg, path=str(folder)))
     return 0
 
 
@@ -401,11 +416,24 @@ def sweep_report(base: str | Path, grid: Mapping[str, Sequence[float]], *, out: 
     else:
         table = sweep(scenario, grid)
     folder_name = name or f"sweep-{scenario.name}"
-    _write_folder(Path(out), folder_name, {"sweep.csv": table}, lg,
-                  title=f"{t('nb.compare.h_sweep', lg)}: {scenario.title}", sheets={"sweep": table},
-                  figures=_sweep_figures(table, list(grid), lg))
-    print(t("cli.report_written", lg, path=str(Path(out) / folder_name)))
+    paths = list(grid)
+    headline = sweep_headline(table, paths, lg)
+    folder = _write_folder(Path(out), folder_name, {"sweep.csv": table}, lg,
+                           title=f"{_sweep_title(paths, lg)}: {scenario.title}", sheets={"sweep": table},
+                           figures=_sweep_figures(table, paths, lg), headline=headline,
+                           labels={p: param_label(p, lg) for p in paths})
+    print_headline(headline)
+    print(t("cli.report_written", lg, path=str(folder)))
     return 0
+
+
+def _sweep_title(paths: Sequence[str], lang: str) -> str:
+    """"Sweep of one lever" / "of two levers" / "of N levers", in ``lang``."""
+    from .i18n import param_label
+
+    names = "、".join(param_label(p, lang) for p in paths) if lang == "zh" else \
+        ", ".join(param_label(p, lang) for p in paths)
+    return t("nb.compare.h_sweep_n", lang, n=len(paths), names=names)
 
 
 # --------------------------------------------------------------------------- small report folders
@@ -430,22 +458,159 @@ def _compare_figures(results: Sequence[Any], table: pd.DataFrame, lines: pd.Data
 def _sweep_figures(table: pd.DataFrame, paths: list[str], lang: str) -> dict:
     from . import plots
 
-    if len(paths) != 2:
-        return {}
     figs = {}
-    for value in ("budget_horizon_yuan", "wisn_required_staff_last"):
-        figs[f"heatmap_{value}.png"] = plots.sweep_heatmap(table, lang, x=paths[0], y=paths[1], value=value)
+    if len(paths) == 1:
+        for value in ("budget_horizon_yuan", "wisn_required_staff_last"):
+            figs[f"line_{value}.png"] = plots.sweep_line(table, lang, x=paths[0], value=value)
+    elif len(paths) == 2:
+        for value in ("budget_horizon_yuan", "wisn_required_staff_last"):
+            figs[f"heatmap_{value}.png"] = plots.sweep_heatmap(table, lang, x=paths[0], y=paths[1], value=value)
     return figs
 
 
-def _write_folder(out: Path, name: str, csvs: Mapping[str, pd.DataFrame], lang: str, *, title: str,
-                  sheets: Mapping[str, pd.DataFrame], figures: Mapping[str, Any]) -> Path:
-    """Write a small report folder (CSV, XLSX, PNG, index.html) atomically."""
+#: Decimals of a metric shown on the compare/sweep pages (whole people, posts and yuan
+#: unless listed).
+_METRIC_DECIMALS = {"posts_per_10000": 2, "budget_per_capita_yuan": 2}
+
+
+def format_metric(metric: str, value: Any, lang: str, *, signed: bool = False) -> str:
+    """A value of a compared or swept metric formatted by its unit.
+
+    Yuan metrics (``*_yuan``) as amounts, every other metric as a whole number (people,
+    posts, townships) unless :data:`_METRIC_DECIMALS` says otherwise.
+    """
+    decimals = _METRIC_DECIMALS.get(metric, 0)
+    text = format_number(value, lang, decimals)
+    if signed and not text.startswith(("-", "—")) and text.strip("0.,") != "":
+        text = "+" + text
+    return text
+
+
+def compare_headline(table: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The last year of :func:`qzfp.compare.compare`: one row per metric, one column per
+    scenario (values formatted by unit) and, for every other scenario, its difference."""
+    from .i18n import column_label
+
+    last = int(table["year"].max())
+    sub = table[table["year"] == last]
+    scenarios = list(dict.fromkeys(sub["scenario"]))
+    base = table.attrs.get("base", scenarios[0])
+    rows = []
+    for metric in dict.fromkeys(sub["metric"]):
+        m = sub[sub["metric"] == metric].set_index("scenario")
+        row: dict[str, str] = {t("col.metric", lang): f"{column_label(metric, lang)} ({last})"}
+        for sc in scenarios:
+            row[sc] = format_metric(metric, m.at[sc, "value"], lang)
+        for sc in scenarios:
+            if sc != base:
+                row[t("cli.difference_to", lang, name=sc, base=base)] = format_metric(
+                    metric, m.at[sc, "difference"], lang, signed=True)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def sweep_headline(table: pd.DataFrame, paths: Sequence[str], lang: str) -> pd.DataFrame:
+    """The sweep table with labelled columns and values formatted by unit."""
+    from .i18n import column_label, param_label
+
+    out = pd.DataFrame()
+    for col in table.columns:
+        if col in paths:
+            out[param_label(col, lang)] = [format_number(v, lang, 2).rstrip("0").rstrip(".")
+                                           for v in table[col]]
+        else:
+            out[column_label(col, lang)] = [format_metric(col, v, lang) for v in table[col]]
+    return out
+
+
+def _headline_html(df: pd.DataFrame) -> str:
     import html
+
+    e = html.escape
+    head = "".join(f"<th>{e(str(c))}</th>" for c in df.columns)
+    body = "".join(
+        "<tr>" + "".join(
+            f'<td class="{"num" if i else "label"}">{e(str(v))}</td>' for i, v in enumerate(row)
+        ) + "</tr>"
+        for row in df.itertuples(index=False)
+    )
+    return f'<table class="headline"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def print_headline(df: pd.DataFrame, stream: Any = None) -> None:
+    """Print a headline table as aligned text."""
+    stream = stream or sys.stdout
+    with pd.option_context("display.width", 200, "display.max_columns", 50,
+                           "display.max_colwidth", 60):
+        print(df.to_string(index=False), file=stream)
+
+
+_FOLDER_CSS = """
+body{max-width:72rem;margin:2rem auto;padding:0 1rem;color:#222;line-height:1.45}
+h1{font-size:1.5rem}table{border-collapse:collapse;margin:.5rem 0 1.2rem 0}
+th,td{padding:.25rem .6rem;border-bottom:1px solid #e4e4e4;vertical-align:top}
+th{background:#f4f4f4;text-align:center}td.num{text-align:right;font-variant-numeric:tabular-nums}
+td.label{text-align:left;min-width:12em}.muted{color:#666;font-size:.9rem}
+"""
+
+
+def _folder_page(name: str, title: str, lang: str, *, headline: pd.DataFrame | None,
+                 figures: Sequence[tuple[str, str]], files: Sequence[str], has_top_index: bool,
+                 scenarios: Sequence[tuple[str, str]] = ()) -> str:
+    """The ``index.html`` of a compare or sweep folder."""
+    import html
+
+    from . import pagestyle
+
+    e = html.escape
+    links = []
+    if has_top_index:
+        links.append(("../index.html", t("index.back", lang)))
+    links.append(("index.html", title))
+    nav = pagestyle.nav_html(links, "index.html")
+    parts = [f"<h1>{e(title)}</h1>"]
+    if scenarios:
+        parts.append("<ul>" + "".join(f"<li><code>{e(n)}</code>: {e(st)}</li>" for n, st in scenarios)
+                     + "</ul>")
+    if headline is not None and len(headline):
+        parts.append(_headline_html(headline))
+    parts += [f'<p><img src="{e(f)}" alt="{e(a)}" style="max-width:100%"></p>' for f, a in figures]
+    parts.append(f"<h2>{e(t('index.files', lang))}</h2><ul>")
+    parts += [f'<li><a href="{e(f)}">{e(f)}</a></li>' for f in files]
+    parts.append("</ul>")
+    parts.append(f'<p class="muted">{e(t("index.generated_at", lang))}: '
+                 f"{e(pagestyle.local_time())}</p>")
+    page = (
+        f'<!DOCTYPE html>\n<html lang="{pagestyle.html_lang(lang)}">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{e(title)}</title>\n<style>{_FOLDER_CSS}</style>\n</head>\n<body>\n"
+        + "\n".join(parts) + "\n</body>\n</html>\n"
+    )
+    return pagestyle.decorate_page(page, lang=lang, footer=f"{title} · {name}", nav=nav)
+
+
+def _write_folder(out: Path, name: str, csvs: Mapping[str, pd.DataFrame], lang: str, *, title: str,
+                  sheets: Mapping[str, pd.DataFrame], figures: Mapping[str, Any],
+                  headline: pd.DataFrame | None = None, labels: Mapping[str, str] | None = None,
+                  scenarios: Sequence[tuple[str, str]] = ()) -> Path:
+    """Write a small report folder (CSV, XLSX, PNG, index.html) atomically.
+
+    The folder gets the usual permissions (``0o777`` less the umask), the shipped CJK
+    font in ``assets/`` and a page with the headline table, the charts and the files.
+    """
+    import os
     import shutil
 
     from .plots import save
-    from .report import locked_tempdir, remove_stale_temporaries, replace_dir, unlock_dir
+    from .report import (
+        _copy_font,
+        _dir_mode,
+        _file_mode,
+        locked_tempdir,
+        remove_stale_temporaries,
+        replace_dir,
+        unlock_dir,
+    )
     from .safehtml import sanitize_html
     from .workbook import write_table_workbook
 
@@ -453,19 +618,25 @@ def _write_folder(out: Path, name: str, csvs: Mapping[str, pd.DataFrame], lang: 
     remove_stale_temporaries(out)
     tmp, lock = locked_tempdir(f".{name}.tmp-", out)
     try:
+        os.chmod(tmp, _dir_mode())
         for fname, df in csvs.items():
             write_csv(df, tmp / fname)
-        write_table_workbook(tmp / f"{name}.xlsx", sheets, labels=workbook_labels(lang, []))
+        xlsx = f"{name}.xlsx"
+        write_table_workbook(tmp / xlsx, sheets, labels={**workbook_labels(lang, []), **(labels or {})})
+        shown = []
         for fname, fig in figures.items():
+            alt = ""
+            with contextlib.suppress(Exception):
+                alt = fig.axes[0].get_title() or (fig._suptitle.get_text() if fig._suptitle else "")
             save(fig, tmp / fname)
-        e = html.escape
-        items = "".join(f'<li><a href="{e(f)}">{e(f)}</a></li>' for f in [*csvs, f"{name}.xlsx"])
-        imgs = "".join(f'<p><img src="{e(f)}" alt="{e(f)}" style="max-width:100%"></p>' for f in figures)
-        generated = dt.datetime.now().isoformat(timespec="seconds")
+            shown.append((fname, alt or fname))
+        _copy_font(tmp)
         (tmp / "index.html").write_text(sanitize_html(
-            f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8"><title>{e(title)}</title></head>'
-            f"<body><h1>{e(title)}</h1>{imgs}<ul>{items}</ul><p>{e(generated)}</p></body></html>"),
+            _folder_page(name, title, lang, headline=headline, figures=shown, files=[*csvs, xlsx],
+                         has_top_index=(out / "index.html").is_file(), scenarios=scenarios)),
             encoding="utf-8")
+        for f in tmp.rglob("*"):
+            os.chmod(f, _dir_mode() if f.is_dir() else _file_mode())
         replace_dir(tmp, out / name)
     except Exception as exc:
         shutil.rmtree(tmp, ignore_errors=True)

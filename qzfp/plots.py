@@ -1080,9 +1080,26 @@ def _draw_waterfall(ax: Axes, df: pd.DataFrame, lang: str, base_name: str, scen_
     ax.yaxis.set_major_formatter(_thousands(lang))
     ax.yaxis.set_major_locator(MaxNLocator(nbins=5))
     _style(ax)
-    ylo, yhi = ax.get_ylim()
     levels = start + np.concatenate([[0.0], np.cumsum(delta.to_numpy(dtype=float))])
+    _waterfall_axis(ax, float(min(levels.min(), end)), float(max(levels.max(), end)))
+    ylo, yhi = ax.get_ylim()
     return bool((levels.min() - ylo) > 0.3 * (yhi - ylo))
+
+
+def _waterfall_axis(ax: Axes, lo: float, hi: float) -> None:
+    """Let the value axis show the changes: when they are small beside the totals, the axis
+    starts just below the lowest level (not at zero) and a break mark on the axis says so."""
+    span = hi - lo
+    if lo <= 0 or hi <= 0:
+        return
+    pad = max(span * 0.6, hi * 0.002)
+    bottom = lo - pad
+    if bottom < 0.15 * hi:  # the changes are large: the axis keeps its zero
+        return
+    ax.set_ylim(bottom, hi + pad * 0.8)
+    kw = dict(transform=ax.transAxes, color=INK, clip_on=False, linewidth=0.8)
+    for dy in (0.0, 0.025):  # the break mark: two short diagonal strokes across the axis
+        ax.plot([-0.012, 0.012], [0.01 + dy, 0.035 + dy], **kw)
 
 
 # --------------------------------------------------------------------------- tornado
@@ -1188,9 +1205,9 @@ def sweep_heatmap(
         lang, figsize=(max(5.0, 1.8 + 0.8 * z.shape[1]), max(3.5, 1.5 + 0.45 * z.shape[0]))
     )
     ax = fig.add_subplot()
-    im = ax.imshow(z, cmap=CMAP, aspect="auto", origin="lower")
-    lo, hi = np.nanmin(z), np.nanmax(z)
-    mid = (lo + hi) / 2
+    vmin, vmax = _honest_range(z)
+    im = ax.imshow(z, cmap=CMAP, aspect="auto", origin="lower", vmin=vmin, vmax=vmax)
+    mid = (vmin + vmax) / 2
     for (i, j), v in np.ndenumerate(z):
         ax.text(
             j,
@@ -1224,6 +1241,45 @@ def sweep_heatmap(
     box = ax.get_position()
     fw = fig.get_size_inches()[0] * 72.0
     cax.set_position((box.x1 + gap / fw, box.y0 + 0.05 * box.height, bar_w / fw, 0.9 * box.height))
+    return fig
+
+
+def _honest_range(z: np.ndarray, min_relative_span: float = 0.1) -> tuple[float, float]:
+    """Colour range of a heatmap that does not exaggerate tiny differences.
+
+    The range spans the values, but at least ``min_relative_span`` of the largest absolute
+    value (centred on the values): cells that differ by 0.1 % look alike, as they are.
+    """
+    lo, hi = float(np.nanmin(z)), float(np.nanmax(z))
+    need = min_relative_span * max(abs(lo), abs(hi))
+    if hi - lo >= need or need == 0:
+        return (lo, hi) if hi > lo else (lo - 0.5, hi + 0.5)
+    mid = (lo + hi) / 2
+    return mid - need / 2, mid + need / 2
+
+
+def sweep_line(df: pd.DataFrame, lang: str, *, x: str, value: str, decimals: int = 0) -> Figure:
+    """A one-lever sweep: the outcome ``value`` against the lever ``x`` (line with markers,
+    each point labelled with its value)."""
+    _require(df, [x, value], "sweep line")
+    g = df.groupby(x)[value].sum().sort_index()
+    fig = _figure(lang, figsize=(6.0, 3.6))
+    ax = fig.add_subplot()
+    xs, ys = g.index.to_numpy(dtype=float), g.to_numpy(dtype=float)
+    ax.plot(xs, ys, color=ACCENT, marker="o", linewidth=1.2, markersize=4)
+    for xi, yi in zip(xs, ys, strict=True):
+        ax.annotate(format_number(yi, lang, decimals), (xi, yi), xytext=(0, 5), textcoords="offset points",
+                    ha="center", fontsize=7)
+    lo, hi = _honest_range(ys.reshape(1, -1))
+    pad = (hi - lo) * 0.25
+    ax.set_ylim(lo - pad, hi + pad)
+    ax.set_xticks(xs, [format_number(v, lang, 2).rstrip("0").rstrip(".") for v in xs])
+    ax.yaxis.set_major_formatter(_thousands(lang))
+    xl, vl = _any_label(x, lang), _any_label(value, lang)
+    ax.set_xlabel(xl)
+    ax.set_ylabel(vl)
+    _style(ax)
+    _fit_axes(fig, ax, t("chart.sweep_line.title", lang, value=vl, x=xl), top_extra=_height(7))
     return fig
 
 

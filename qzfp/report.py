@@ -67,6 +67,7 @@ from importlib import metadata as _metadata
 from pathlib import Path
 from typing import Any
 
+from qzfp import pagestyle
 from qzfp.errors import Problem, QzfpError, RunError, ScenarioError
 from qzfp.safehtml import sanitize_html
 
@@ -272,6 +273,10 @@ _WORD_KEYS = {
     "duration": "index.duration",
     "report": "index.report",
     "none": "index.none",
+    "back": "index.back",
+    "scenario_home": "index.scenario_home",
+    "contents": "index.contents",
+    "pdf": "index.pdf",
 }
 
 _NAME_RE = re.compile(r"^[^./\\:*?\"<>|\s][^/\\:*?\"<>|]*$")
@@ -418,14 +423,9 @@ _OFFLINE_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
 
 #: Folder (inside each report) holding the shipped CJK font, so Chinese text shows on a
 #: machine without a Chinese font, offline (SIL Open Font License, see qzfp/fonts/).
-ASSETS_DIR = "assets"
-_FONT_FILE = "qzfp-cjk.otf"
-_FONT_CSS = (
-    f'@font-face{{font-family:"qzfp CJK";src:url("{ASSETS_DIR}/{_FONT_FILE}") format("opentype");}}'
-    'body,.jp-RenderedHTMLCommon,.jp-OutputArea-output{font-family:-apple-system,"Segoe UI",'
-    '"Helvetica Neue",Arial,"PingFang SC","Microsoft YaHei","Noto Sans CJK SC","Source Han Sans SC",'
-    '"WenQuanYi Micro Hei","qzfp CJK",sans-serif;}'
-)
+ASSETS_DIR = pagestyle.ASSETS_DIR
+_FONT_FILE = pagestyle.FONT_FILE
+_FONT_CSS = pagestyle.font_css()
 
 
 def _copy_font(folder: Path) -> None:
@@ -542,6 +542,14 @@ def notebook_to_html(nb: Any, title: str) -> str:
 
 
 def _notebook_title(nb: Any, fallback: str) -> str:
+    """The page title: the first level-1 heading the notebook *displays* (it is in the
+    scenario's language), else the first one of its markdown cells, else ``fallback``."""
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            text = output.get("data", {}).get("text/markdown", "")
+            text = "".join(text) if isinstance(text, list) else str(text)
+            if text.startswith("# "):
+                return text[2:].splitlines()[0].strip()
     for cell in nb.cells:
         if cell.cell_type == "markdown":
             for line in cell.source.splitlines():
@@ -1162,6 +1170,8 @@ def _finish_scenario(
         json.dumps(run, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8"
     )
     _copy_font(tmp)
+    _decorate_pages(run, tmp)
+    _write_pdf(run, tmp)
     (tmp / "index.html").write_text(_scenario_index(run, tmp), encoding="utf-8")
     files = sorted(p.relative_to(tmp) for p in tmp.rglob("*") if p.is_file())
     dest = sc.out_dir / name
@@ -1435,14 +1445,80 @@ def _words(lang: Any) -> dict[str, str]:
     return {word: t(key, lang) for word, key in _WORD_KEYS.items()}
 
 
-def _page(title: str, body: str, lang: str) -> str:
-    """A generated index page (texts escaped by the callers), through :func:`sanitize_html`."""
-    return sanitize_html(
+def _page(title: str, body: str, lang: str, *, footer: str | None = None, nav: str = "") -> str:
+    """A generated index page (texts escaped by the callers) with the pages' font, print style
+    and navigation, through :func:`sanitize_html`."""
+    page = (
         f'<!DOCTYPE html>\n<html lang="{html.escape(lang)}">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{html.escape(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
         f"{body}\n</body>\n</html>\n"
     )
+    return sanitize_html(pagestyle.decorate_page(page, lang=lang, footer=footer or title, nav=nav))
+
+
+def _scenario_nav(run: Mapping[str, Any], current: str) -> str:
+    """Links of a scenario's pages: all scenarios, the scenario's index, each page."""
+    w = _words(run.get("lang"))
+    links = [("../index.html", w["back"]), ("index.html", w["scenario_home"])]
+    links += [(str(p["file"]), str(p["title"])) for p in run["pages"]]
+    return pagestyle.nav_html(links, current)
+
+
+def _footer(run: Mapping[str, Any]) -> str:
+    return f"{run.get('title', '')} · {run.get('scenario_name', '')}"
+
+
+def _decorate_pages(run: Mapping[str, Any], folder: Path) -> None:
+    """Give each notebook page of a scenario its language, print style and navigation."""
+    lang = str(run.get("lang", "en"))
+    for p in run["pages"]:
+        path = folder / str(p["file"])
+        page = path.read_text(encoding="utf-8")
+        page = pagestyle.decorate_page(page, lang=lang, footer=_footer(run),
+                                       nav=_scenario_nav(run, str(p["file"])))
+        path.write_text(page, encoding="utf-8")
+
+
+def _write_pdf(run: Mapping[str, Any], folder: Path) -> None:
+    """Write ``report.pdf`` (contents page, then every page) when Chromium is installed.
+
+    A missing or failing Chromium prints one line and leaves the rest of the report as is;
+    ``QZFP_PDF=0`` in the environment skips the PDF.
+    """
+    from qzfp import printpdf
+
+    if os.environ.get("QZFP_PDF", "1").strip() == "0":
+        return
+    lang = str(run.get("lang", "en"))
+    contents = _contents_html(run)
+    message = printpdf.write_report_pdf(
+        folder, [str(p["file"]) for p in run["pages"]], contents=contents, lang=lang,
+        title=str(run.get("title", "")), footer=_footer(run),
+    )
+    if message:
+        print(message, file=sys.stderr)
+
+
+def _contents_html(run: Mapping[str, Any]) -> str:
+    """The contents page of ``report.pdf``: title, scenario, key figures, pages."""
+    w = _words(run.get("lang"))
+    e = html.escape
+    parts = [f"<h1>{e(str(run['title']))}</h1>"]
+    if run.get("description"):
+        parts.append(f"<p>{e(str(run['description']))}</p>")
+    parts.append(f'<p>{e(w["scenario"])}: <code>{e(str(run["scenario_name"]))}</code> · '
+                 f'{e(w["generated"])}: {e(pagestyle.local_time(run.get("finished")))}</p>')
+    if run["key_figures"]:
+        rows = "".join(
+            f'<tr><th scope="row">{e(k)}</th><td class="num">{e(v)}</td></tr>'
+            for k, v in run["key_figures"]
+        )
+        parts.append(f"<h2>{e(w['key_figures'])}</h2><table>{rows}</table>")
+    parts.append(f"<h2>{e(w['contents'])}</h2><ol>")
+    parts += [f'<li><a href="#page-{e(str(p["file"]))}">{e(str(p["title"]))}</a></li>' for p in run["pages"]]
+    parts.append("</ol>")
+    return "".join(parts)
 
 
 def _human_size(n: int) -> str:
@@ -1471,8 +1547,10 @@ def _scenario_index(run: Mapping[str, Any], folder: Path) -> str:
         parts.append(f"<p>{e(w['none'])}</p>")
     parts.append(f"<h2>{e(w['pages'])}</h2><ul>")
     parts += [f'<li><a href="{e(p["file"])}">{e(p["title"])}</a></li>' for p in run["pages"]]
+    if (folder / "report.pdf").is_file():
+        parts.append(f'<li><a href="report.pdf">{e(w["pdf"])}</a></li>')
     parts.append("</ul>")
-    pages = {p["file"] for p in run["pages"]}
+    pages = {p["file"] for p in run["pages"]} | {"report.pdf"}
     data = sorted(
         p
         for p in folder.rglob("*")
@@ -1489,7 +1567,7 @@ def _scenario_index(run: Mapping[str, Any], folder: Path) -> str:
     parts.append("</ul>")
     parts.append(f"<h2>{e(w['run'])}</h2><table>")
     for label, value in (
-        (w["generated"], run["finished"]),
+        (w["generated"], pagestyle.local_time(run["finished"])),
         (w["version"], run["versions"].get("qzfp")),
         (w["scenario_sha256"], run["scenario_sha256"]),
         (w["register_sha256"], run["register_sha256"]),
@@ -1498,7 +1576,8 @@ def _scenario_index(run: Mapping[str, Any], folder: Path) -> str:
         shown = w["none"] if value is None else str(value)
         parts.append(f"<tr><th>{e(label)}</th><td><code>{e(shown)}</code></td></tr>")
     parts.append("</table>")
-    return _page(str(run["title"]), "\n".join(parts), str(run.get("lang", "en")))
+    return _page(str(run["title"]), "\n".join(parts), str(run.get("lang", "en")),
+                 footer=_footer(run), nav=_scenario_nav(run, "index.html"))
 
 
 def write_top_index(out_dir: Path, *, lang: str = "en", title: str | None = None) -> Path:
@@ -1538,7 +1617,7 @@ def write_top_index(out_dir: Path, *, lang: str = "en", title: str | None = None
         rows.append(
             f'<tr><td><a href="{e(name)}/index.html">{e(str(run.get("title", name)))}</a>'
             f'<br><code class="muted">{e(name)}</code></td>{cells}'
-            f'<td class="muted">{e(str(run.get("finished", "")))}</td></tr>'
+            f'<td class="muted">{e(pagestyle.local_time(run.get("finished", "")))}</td></tr>'
         )
     body = (
         f"<h1>{e(title or w['scenarios'])}</h1>\n"

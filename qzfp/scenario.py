@@ -764,7 +764,8 @@ class Scenario:
         pandas.DataFrame
             Columns ``path, description, unit, since`` (ISO date), ``value``,
             ``reference``, ``assumption`` (bool: reference starts with
-            "assumption"), one row per value, sorted by path and date.
+            "assumption"), ``description_zh`` (the Chinese description, "" if none),
+            one row per value, sorted by path and date.
         """
         rows = []
         jan1 = np.array([dt.date(int(y), 1, 1).toordinal() for y in self.years])
@@ -778,6 +779,7 @@ class Scenario:
                     {
                         "path": path,
                         "description": p.description,
+                        "description_zh": p.description_zh,
                         "unit": p.unit,
                         "since": dv.start.isoformat(),
                         "value": dv.value,
@@ -785,7 +787,7 @@ class Scenario:
                         "assumption": dv.reference.lower().startswith("assumption"),
                     }
                 )
-        cols = ["path", "description", "unit", "since", "value", "reference", "assumption"]
+        cols = ["path", "description", "unit", "since", "value", "reference", "assumption", "description_zh"]
         return pd.DataFrame(rows, columns=cols)
 
     def to_papermill(self) -> dict[str, Any]:

@@ -6,6 +6,7 @@ calls the observers synchronously, so the outputs are up to date right after.
 
 from __future__ import annotations
 
+import html
 import shutil
 from pathlib import Path
 
@@ -420,6 +421,35 @@ def test_the_notebook_executes_with_papermill(tmp_path):
     assert errors == []
     data = done.cells[-1].outputs[0]["data"]
     assert "application/vnd.jupyter.widget-view+json" in data
+
+
+def test_every_slider_updates_once_when_the_drag_ends_so_no_stale_updates_queue_up(ex):
+    sliders = [c for c in ex.controls.values() if hasattr(c, "continuous_update")]
+    assert {k for k, c in ex.controls.items() if hasattr(c, "continuous_update")} >= {"year", "village_allowance"}
+    assert all(c.continuous_update is False for c in sliders)
+
+
+def test_the_figures_of_a_new_year_are_shown_within_100_ms(ex):
+    import time
+
+    times = []
+    for year in list(ex.model.years[1:6]):
+        t0 = time.perf_counter()
+        ex.controls["year"].value = int(year)  # what the release of a drag does
+        times.append(1e3 * (time.perf_counter() - t0))
+        assert ex.figures()["population"] == ex.outcome().figures(int(year), "")["population"]
+    assert sorted(times)[len(times) // 2] < 100  # median [ms]
+
+
+def test_every_control_shows_its_whole_label_above_it_in_one_of_two_flexible_columns(ex):
+    import ipywidgets as w
+
+    columns = ex.widget.children[1].children
+    assert len(columns) == 2 and all(c.layout.flex == "1 1 0" for c in columns)
+    shown = [box.children[0].value for col in columns for box in col.children if isinstance(box, w.VBox)]
+    for key, ctl in ex.controls.items():
+        assert any(html.escape(ctl.description) in text for text in shown), key
+        assert ctl.style.description_width == "0px"  # no cut copy beside the control
 
 
 def test_the_explorer_reads_a_register_file_rewritten_in_place_again(tmp_path):

@@ -401,3 +401,25 @@ def test_a_path_without_a_label_falls_back_to_the_path_itself():
     assert i18n.param_label("costs.no_such.thing", "zh") == "costs.no_such.thing"
     with pytest.raises(ScenarioError):
         i18n.param_label("village.vice_president.allowance", "fr")
+
+
+def test_the_rulebook_has_a_chinese_description_for_every_parameter_outside_demography_and_workload():
+    from qzfp.scenario import load_scenario
+
+    rb = load_scenario("baseline").rulebook
+    missing = [p for p in rb.paths()
+               if not rb.get(p).description_zh and p.split(".")[0] not in ("demography", "workload")]
+    assert missing == []
+
+
+def test_a_chinese_reader_gets_the_chinese_description_unit_and_the_assumption_label():
+    used = pd.DataFrame({"path": ["a", "b"], "description": ["Monthly allowance", "Share"],
+                         "description_zh": ["每月津贴", ""], "unit": ["yuan/month", "share"],
+                         "reference": ["assumption: no document gives it", "衢委办[2004]38号"]})
+    zh = i18n.localise_parameters(used, "zh")
+    assert zh["description"].tolist() == ["每月津贴", "Share"]  # English where no Chinese is given
+    assert zh["unit"].tolist() == ["元/月", "比例"]
+    assert zh["reference"].tolist() == ["假设：no document gives it", "衢委办[2004]38号"]
+    assert "description_zh" not in zh
+    en = i18n.localise_parameters(used, "en")
+    assert en["description"].tolist() == ["Monthly allowance", "Share"] and en["unit"].tolist() == ["yuan/month", "share"]

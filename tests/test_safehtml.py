@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 
 import nbformat
@@ -9,6 +10,7 @@ import pytest
 
 from qzfp.report import notebook_to_html
 from qzfp.safehtml import is_safe_url, sanitize_html
+from qzfp.workbook import is_qzfp_formula
 
 #: Markdown a careless or hostile planner might put into a scenario's description.
 HOSTILE_MARKDOWN = "\n\n".join([
@@ -155,6 +157,8 @@ def test_a_run_with_a_hostile_description_and_reference_writes_no_live_link_and_
     assert 'href="https://example.org/"' in first and ">x<" in first  # the text stays, the link goes
     book = out / "hostile" / "budget.xlsx"
     with zipfile.ZipFile(book) as z:
-        assert not any("<f>" in z.read(n).decode() for n in z.namelist() if n.startswith("xl/worksheets/"))
+        formulas = [f for n in z.namelist() if n.startswith("xl/worksheets/")
+                    for f in re.findall(r"<f>([^<]*)</f>", z.read(n).decode())]
+    assert formulas and all(is_qzfp_formula(f) for f in formulas)  # only the workbook's own
     values = {c.value for ws in load_workbook(book).worksheets for row in ws.iter_rows() for c in row}
     assert any(isinstance(v, str) and v.startswith('=HYPERLINK("http://evil"') for v in values)

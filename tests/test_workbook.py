@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
 import subprocess
+import zipfile
+from pathlib import Path
 
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
 from qzfp.errors import RunError
-from qzfp.workbook import read_budget_totals, sheet_title, write_budget_workbook
+from qzfp.workbook import is_qzfp_formula, read_budget_totals, sheet_title, write_budget_workbook
 
 YEARS = (2006, 2007, 2008)
 COUNTIES = {"330802": "柯城区", "330803": "衢江区"}
@@ -92,30 +96,80 @@ def test_workbook_reads_back_with_the_same_totals_as_the_budget_table(workbook):
     assert totals["sheets"] == ["Summary", "Line items", "柯城区", "衢江区", "Assumptions"]
 
 
-def test_line_items_have_years_as_columns_a_total_column_rule_and_all_references(workbook):
+def _line_rows(ws) -> list[tuple]:
+    return list(ws.iter_rows(min_row=2, values_only=True))
+
+
+def test_line_items_have_years_as_rows_with_quantity_unit_unit_cost_months_rule_and_reference(workbook):
     path, _ = workbook
     ws = load_workbook(path)["Line items"]
     header = [c.value for c in ws[1]]
-    assert header == ["Line item", *YEARS, "Total", "Rule", "Reference"]
-    rows = {r[0]: r for r in ws.iter_rows(min_row=2, values_only=True)}
-    office = rows["secretariat_office"]
-    assert office[len(YEARS) + 2] == "county.secretariat.office_cost"
-    assert office[len(YEARS) + 3] == "assumption: office cost per staff; 衢委办[2006]101号"
-    assert rows["Total"][len(YEARS) + 1] == pytest.approx(sum(rows[k][len(YEARS) + 1] for k in
-                                                             ("village_vp_allowance", "secretariat_office")))
-    assert ws.cell(row=ws.max_row, column=1).font.bold
+    assert header == ["Year", "Line item", "Quantity", "Unit", "Unit cost [yuan]", "Months",
+                      "Amount [yuan]", "Rule", "Reference"]
+    rows = _line_rows(ws)
+    # 2006: the allowance is priced per month (yuan/month in the assumptions): both
+    # counties' posts, 60 yuan, 12 months; the office is priced per year: no months.
+    vp = rows[0]
+    assert vp[:6] == (2006, "village_vp_allowance", vp_posts(2006, "330802") + vp_posts(2006, "330803"),
+                      "post", VP_ALLOWANCE, 12)
+    assert vp[7:] == ("village.vice_president.allowance", "衢委办[2004]38号")
+    office = rows[1]
+    assert office[:6] == (2006, "secretariat_office", 2 * 3, "person", OFFICE_COST, None)
+    assert office[8] == "assumption: office cost per staff"
+    assert rows[2][:2] == (2006, "Total of the year")
+    assert rows[-1][:2] == (None, "Total")
+    assert ws.cell(row=ws.max_row, column=7).font.bold
+
+
+def test_every_amount_is_a_formula_of_its_row_and_every_total_a_sum(workbook):
+    path, _ = workbook
+    ws = load_workbook(path)["Line items"]
+    rows = _line_rows(ws)
+    assert rows[0][6] == "=C2*E2*F2"  # quantity x monthly allowance x 12
+    assert rows[1][6] == "=C3*E3"  # quantity x yearly cost
+    assert rows[2][6] == "=SUM(G2:G3)"  # the year's total
+    assert rows[-1][6] == "=SUM(G4,G7,G10)"  # the three years' totals
+    county = load_workbook(path)["柯城区"]
+    assert _line_rows(county)[0][2] == vp_posts(2006, "330802")
+    assert _line_rows(county)[0][6] == "=C2*E2*F2"
+
+
+def test_the_formulas_carry_the_values_qzfp_computed_for_readers_that_do_not_calculate(workbook):
+    path, _ = workbook
+    rows = _line_rows(load_workbook(path, data_only=True)["Line items"])
+    assert rows[0][6] == pytest.approx((vp_posts(2006, "330802") + vp_posts(2006, "330803")) * VP_ALLOWANCE * 12)
+    assert rows[1][6] == pytest.approx(6 * OFFICE_COST)
+    assert rows[2][6] == pytest.approx(rows[0][6] + rows[1][6])
+
+
+def test_whole_counts_show_no_decimals_and_long_references_wrap_in_tall_enough_rows(tmp_path):
+    budget = budget_table()
+    long_ref = "assumption: " + "a reason that takes several lines of the reference column " * 5
+    budget.loc[budget["line"] == "secretariat_office", "reference"] = long_ref
+    path = write_budget_workbook(tmp_path / "b.xlsx", budget, assumptions_table(), summary_table(budget))
+    ws = load_workbook(path)["Line items"]
+    assert ws.cell(row=2, column=3).number_format == "#,##0"
+    cell = ws.cell(row=3, column=9)
+    assert cell.value == long_ref and cell.alignment.wrap_text
+    width = ws.column_dimensions["I"].width
+    lines = -(-len(long_ref) // int(width - 1))  # at least ceil(characters / width) lines
+    assert ws.row_dimensions[3].height >= 15 * lines
+    assert ws.page_setup.fitToWidth == 1 and ws.page_setup.fitToHeight == 0
+    assert int(ws.page_setup.paperSize) == 9  # A4 in the OOXML paper-size codes
 
 
 def test_headers_are_frozen_bold_and_amounts_formatted(workbook):
     path, _ = workbook
     wb = load_workbook(path)
     assert wb["Summary"].freeze_panes == "A2"
+    for name in ("Line items", "柯城区"):
+        assert wb[name].freeze_panes == "C2"
+    assert wb["Assumptions"].freeze_panes == "B2"
     for name in ("Line items", "柯城区", "Assumptions"):
-        assert wb[name].freeze_panes == "B2"
         assert all(c.font.bold for c in wb[name][1] if c.value is not None)
     ws = wb["Line items"]
     # office cost has cents, so the whole sheet shows cents
-    assert ws.cell(row=2, column=2).number_format == "#,##0.00"
+    assert ws.cell(row=2, column=7).number_format == "#,##0.00"
     assert wb["Summary"].cell(row=2, column=2).number_format == "#,##0.00"
 
 
@@ -123,7 +177,7 @@ def test_whole_yuan_amounts_are_formatted_without_cents(tmp_path):
     budget = budget_table(office_cost=1200.0)
     path = write_budget_workbook(tmp_path / "b.xlsx", budget, assumptions_table(), summary_table(budget))
     ws = load_workbook(path)["Line items"]
-    assert {ws.cell(row=r, column=c).number_format for r in range(2, 5) for c in range(2, 6)} == {"#,##0"}
+    assert {ws.cell(row=r, column=7).number_format for r in range(2, ws.max_row + 1)} == {"#,##0"}
 
 
 def test_column_widths_follow_content_and_count_cjk_characters_double(tmp_path):
@@ -133,8 +187,8 @@ def test_column_widths_follow_content_and_count_cjk_characters_double(tmp_path):
     path = write_budget_workbook(tmp_path / "b.xlsx", budget, assumptions_table(), summary_table(budget),
                                  labels=labels)
     ws = load_workbook(path)["Line items"]
-    assert ws.column_dimensions["A"].width == 2 * len(labels["ab" * 5]) + 2
-    assert ws.cell(row=2, column=1).value == labels["ab" * 5]
+    assert ws.column_dimensions["B"].width == 2 * len(labels["ab" * 5]) + 2
+    assert ws.cell(row=2, column=2).value == labels["ab" * 5]
 
 
 def test_labels_translate_sheet_names_headers_and_line_ids(tmp_path):
@@ -145,7 +199,7 @@ def test_labels_translate_sheet_names_headers_and_line_ids(tmp_path):
                                  labels=labels, county_names=COUNTIES)
     wb = load_workbook(path)
     assert wb.sheetnames == ["汇总", "预算明细", "柯城区", "衢江区", "参数与依据"]
-    assert wb["预算明细"]["A1"].value == "项目"
+    assert wb["预算明细"]["B1"].value == "项目"
     totals = read_budget_totals(path)
     assert "村副会长津贴" in totals["by_line"]
     assert totals["total"] == pytest.approx(budget["amount_yuan"].sum())
@@ -207,13 +261,64 @@ def test_libreoffice_opens_the_workbook(workbook, tmp_path):
     assert (out / "budget.csv").read_text(encoding="utf-8").startswith("indicator")
 
 
+def _without_cached_values(src: Path, dst: Path) -> int:
+    """Copy a workbook with every formula's stored value removed (a program opening it
+    must calculate); return the number of formulas."""
+    n = 0
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename.startswith("xl/worksheets/"):
+                data, k = re.subn(rb"(<f>[^<]*</f>)<v>[^<]*</v>", rb"\1<v></v>", data)
+                n += k
+            zout.writestr(item, data)
+    return n
+
+
+@pytest.mark.skipif(
+    not (shutil.which("libreoffice") or shutil.which("soffice")), reason="LibreOffice not installed"
+)
+def test_libreoffice_recalculates_the_baseline_workbook_to_the_models_budget_to_the_yuan(tmp_path):
+    from qzfp.pipeline import write_data_files
+    from qzfp.scenario import load_scenario
+    from qzfp.simulate import simulate
+    from qzfp.workbook import LINE_COLUMNS
+
+    results = simulate(load_scenario(Path(__file__).resolve().parents[1] / "params" / "baseline.yaml"))
+    write_data_files(results, tmp_path / "report", "en")
+    blank = tmp_path / "blank" / "budget.xlsx"
+    blank.parent.mkdir()
+    n_formulas = _without_cached_values(tmp_path / "report" / "budget.xlsx", blank)
+    office = shutil.which("libreoffice") or shutil.which("soffice")
+    out = tmp_path / "calc"
+    subprocess.run([office, "--headless", "--calc", "--convert-to", "xlsx", "--outdir", str(out), str(blank)],
+                   check=True, capture_output=True, timeout=180,
+                   env={**os.environ, "HOME": str(tmp_path)})  # a throw-away LibreOffice profile
+    totals = read_budget_totals(out / "budget.xlsx")  # the values LibreOffice calculated
+    budget = results.budget
+    assert round(totals["total"]) == round(budget["amount_yuan"].sum())
+    by_year = budget.groupby("year")["amount_yuan"].sum()
+    assert {y: round(v) for y, v in totals["by_year"].items()} == {int(y): round(v) for y, v in by_year.items()}
+    assert len(totals["by_county"]) == budget["county_code"].nunique()
+    by_county = budget.groupby("county_code")["amount_yuan"].sum()
+    assert sorted(round(v) for v in totals["by_county"].values()) == sorted(round(v) for v in by_county)
+    # Every amount of the line items is a formula (one per year x line, one per year total, the total).
+    ws = load_workbook(blank)["Line items"]
+    amount = LINE_COLUMNS.index("amount_yuan") + 1
+    cells = [ws.cell(row=r, column=amount).value for r in range(2, ws.max_row + 1)]
+    n_lines = budget["line"].nunique() * budget["year"].nunique()
+    assert len(cells) == n_lines + budget["year"].nunique() + 1
+    assert all(isinstance(c, str) and c.startswith("=") for c in cells)
+    assert n_formulas > len(cells)
+
+
 def test_summary_sheet_splits_each_year_by_funder_under_either_column_spelling(tmp_path):
     budget = budget_table().rename(
         columns={"funded_city_yuan": "city_yuan", "funded_county_yuan": "county_yuan",
                  "funded_township_yuan": "township_yuan"}
     )
     path = write_budget_workbook(tmp_path / "b.xlsx", budget, assumptions_table(), summary_table(budget))
-    rows = list(load_workbook(path)["Summary"].iter_rows(values_only=True))
+    rows = list(load_workbook(path, data_only=True)["Summary"].iter_rows(values_only=True))
     start = next(i for i, r in enumerate(rows) if r[0] == "Budget by year")
     assert rows[start + 1] == ("Year", "Amount [yuan]", "City [yuan]", "County [yuan]", "Township [yuan]")
     by_year = {r[0]: r[1:5] for r in rows[start + 2:start + 2 + len(YEARS)]}
@@ -252,14 +357,19 @@ def _sheet_xml(path) -> str:
 
 def test_texts_beginning_with_formula_characters_are_written_as_text_cells_not_formulas(tmp_path):
     path = _hostile_workbook(tmp_path, FORMULA_TEXTS)
-    assert "<f>" not in _sheet_xml(path) and "<f " not in _sheet_xml(path)
+    # The workbook's own formulas (amounts, totals) are there; no text became one.
+    formulas = re.findall(r"<f>([^<]*)</f>", _sheet_xml(path))
+    assert formulas and all(is_qzfp_formula(f) for f in formulas)
+    assert "<f " not in _sheet_xml(path)
     wb = load_workbook(path)
     seen = set()
     for ws in wb.worksheets:
         for row in ws.iter_rows():
             for c in row:
-                assert c.data_type != "f", (ws.title, c.coordinate, c.value)
-                if isinstance(c.value, str):
+                if c.data_type == "f":
+                    assert is_qzfp_formula(c.value), (ws.title, c.coordinate, c.value)
+                    assert c.value not in FORMULA_TEXTS
+                elif isinstance(c.value, str):
                     seen.add(c.value)
     summary = wb.worksheets[0]
     assert [summary.cell(row=i + 2, column=1).value for i in range(len(FORMULA_TEXTS))] == FORMULA_TEXTS
@@ -278,3 +388,12 @@ def test_control_characters_are_removed_from_cells_and_sheet_titles_and_the_file
             for v in row:
                 if isinstance(v, str):
                     assert not any(ord(ch) < 32 and ch not in "\t\n\r" for ch in v)
+
+
+def test_only_the_workbooks_own_formulas_are_recognised_as_such():
+    for own in ("=C2*E2*F2", "=C12*E12", "=SUM(G2:G27)", "=SUM(G4,G7,G10)", "='Line items'!G28",
+                "='It''s'!G3", "=0"):
+        assert is_qzfp_formula(own), own
+    for text in ("=1+1", "=HYPERLINK(\"http://x\")", "=C2*E3", "=SUM(A1:A2)+1", "=cmd|' /C calc'!A0",
+                 "+1", "-1", "@SUM(A1)"):
+        assert not is_qzfp_formula(text), text
