@@ -28,7 +28,9 @@ Characters that XML 1.0 cannot hold (the C0 control characters other than tab, l
 and carriage return; DEL and the C1 controls; lone surrogates; U+FFFE/U+FFFF) are removed
 from cell texts and sheet titles, so a text can never make the file unreadable
 (:func:`clean_text`).  Registers refuse such names up front; this is the writer's own
-guarantee whatever the caller passes.
+guarantee whatever the caller passes.  Texts and numbers go through one writer
+(``_Sheet.cell``), formulas through another (``_Sheet.formula``), which accepts only the
+formulas qzfp itself builds (:func:`is_qzfp_formula`).
 
 Display text comes from ``labels``: a mapping from internal names (sheet keys
 ``summary``, ``line_items``, ``assumptions``, ``by_year``, ``total``, ``year_total``;
