@@ -79,22 +79,26 @@ def _age(paths: list[Path]) -> None:
 
 
 @pytest.fixture(scope="module")
-def previous(tmp_path_factory) -> tuple[Path, Path]:
-    """A report folder holding one good report of scenario ``short``."""
+def previous(tmp_path_factory) -> tuple[Path, Path, float]:
+    """A report folder holding one good report of scenario ``short``, and how long it took [s]."""
     root = tmp_path_factory.mktemp("faults")
     out = root / "out"
+    t0 = time.monotonic()
     rc, err = _run(_scenario(root, "short"), out)
     assert rc == 0, err
-    return root, out
+    return root, out, time.monotonic() - t0
 
 
 def test_a_killed_run_leaves_the_previous_report_byte_identical_and_the_next_run_cleans_up(previous):
-    root, out = previous
+    root, out, duration = previous
     scenario = _scenario(root, "short")
     before = _snapshot(out)
-    for delay in (0.5, 3.0, 8.0):  # while importing, while the kernels start, while notebooks run
+    # while importing, while the kernels start, while notebooks run: fractions of a whole run
+    # (fixed delays outlived the run on a quiet machine and then saw the new report)
+    for delay in (0.5, 0.25 * duration, 0.5 * duration):
         proc = _start(scenario, out)
         time.sleep(delay)
+        assert proc.poll() is None, f"the run ended before the kill after {delay:.1f} s"
         proc.send_signal(signal.SIGKILL)
         proc.communicate(timeout=30)
         deadline = time.monotonic() + 30  # kernels die with their parent (within seconds)
