@@ -403,12 +403,11 @@ def test_a_path_without_a_label_falls_back_to_the_path_itself():
         i18n.param_label("village.vice_president.allowance", "fr")
 
 
-def test_the_rulebook_has_a_chinese_description_for_every_parameter_outside_demography_and_workload():
+def test_the_rulebook_has_a_chinese_description_for_every_parameter():
     from qzfp.scenario import load_scenario
 
     rb = load_scenario("baseline").rulebook
-    missing = [p for p in rb.paths()
-               if not rb.get(p).description_zh and p.split(".")[0] not in ("demography", "workload")]
+    missing = [p for p in rb.paths() if not rb.get(p).description_zh]
     assert missing == []
 
 

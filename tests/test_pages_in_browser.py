@@ -277,8 +277,8 @@ def test_the_chinese_pages_outside_the_rulebook_tables_have_no_english_word(site
         assert words == [], (name, sorted(set(words))[:20])
 
 
-@pytest.mark.xfail(strict=True, reason="the reasons of the rulebook's assumptions and the descriptions of "
-                   "the demography and workload parameters are English only (qzfp/policy/README.md)")
+@pytest.mark.xfail(strict=True, reason="the reasons of the rulebook's assumptions and its other reference "
+                   "texts are English only (qzfp/policy/README.md)")
 def test_every_word_of_every_chinese_page_is_chinese_or_allowed(site):
     _, out, _ = site
     codes = _codes(out) | {p.stem for p in (out / "zh").rglob("*")}
