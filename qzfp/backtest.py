@@ -80,7 +80,7 @@ def _names(result) -> list[str]:
     reg = result.register
     names = dict(zip(reg.counties["county_code"].astype(str), reg.counties["name_zh"].astype(str), strict=False)) \
         if "name_zh" in reg.counties else {}
-    return [names.get(str(c), str(c)) for c in result._prep.county_codes]
+    return [names.get(str(c), str(c)) for c in result.county_codes]
 
 
 def base_against_census(result) -> pd.DataFrame:
@@ -113,7 +113,7 @@ def fitted_rates(result) -> pd.DataFrame:
     of the resident population in the census year (births and deaths of that year over its
     mean population) [per mille/year]."""
     cal = result.calibration
-    codes = result._prep.county_codes
+    codes = result.county_codes
     df = cal.table(codes)
     df.insert(1, "county", _names(result))
     years = np.asarray(result.years)
@@ -141,21 +141,27 @@ def check_against_census(result, later: Census) -> pd.DataFrame:
         ``county_code, county, total_projected, total_census, total_difference_pct,
         share_60plus_projected, share_60plus_census, share_60plus_difference_pp``, the same
         for 65+, and ``dissimilarity_pct`` (age–sex index of dissimilarity); the last row is
-        the city (``county_code`` ``all``).  Counties the later table lacks are left out.
+        the city (``county_code`` ``all``) of the counties compared.  Counties the later table
+        lacks are left out.
 
     Raises
     ------
     ParameterError
-        The later census date is outside the projected years.
+        The later census date is outside the projected years, or the table has none of the
+        register's counties.
     """
     at = population_at(result, later.date, "resident")
     if at is None:
         years = np.asarray(result.years)
         raise ParameterError(Problem("census_check", f"the census date {later.date} is outside the projected "
                                                      f"years {years[0]}..{years[-1]} (extend the horizon)"))
-    codes = np.asarray(result._prep.county_codes)
+    codes = np.asarray(result.county_codes)
     rows = later.lookup(codes)
     keep = rows.source == "county"
+    if not keep.any():
+        raise ParameterError(Problem("census_check", f"{later.path} has none of the register's counties "
+                                                     f"({', '.join(map(str, codes[:5]))} …); expected rows of "
+                                                     "level county with their codes"))
     model = group_ages(at)[keep]  # (K, 2, 19)
     obs = rows.groups[keep]
     names = np.asarray(_names(result))[keep]

@@ -839,7 +839,7 @@ def population_quality(results: Results) -> dict[str, pd.DataFrame | None]:
          e0_max=float(pa["demography.mortality.county_e0_max"][0, 0]))
     show_table(fit, lang, decimals={c: (2 if ("tfr" in c or "permille" in c or "factor" in c) else 1)
                                     for c in fit.columns if c not in ("census_resident", "census_registered")})
-    relevant = [n for n in cal.census.notes if any(f"code {c} " in n.message for c in pop._prep.county_codes)]
+    relevant = [n for n in cal.census.notes if any(f"code {c} " in n.message for c in pop.county_codes)]
     if relevant:
         _say("nb.population.quality_notes", lang, notes="; ".join(n.message for n in relevant))
     for note in cal.notes:

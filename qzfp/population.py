@@ -1335,6 +1335,11 @@ class PopulationResult:
         return self._county_array("county_net_migration_resident")
 
     @property
+    def county_codes(self) -> np.ndarray:
+        """(C,) county codes in the order of the county axis."""
+        return self._prep.county_codes
+
+    @property
     def e0_assumed(self) -> np.ndarray:
         """(N, T, 2) life expectancy at birth of the standard table by path, year and sex [year]
         (county levels are these times their fitted multiplier)."""

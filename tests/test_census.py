@@ -659,3 +659,11 @@ def test_an_eligibility_age_above_60_is_scaled_by_the_age_structure_of_the_popul
     f = eligibility_age_factor(pop, res.arrays.pa, 1)[0]  # (T, C)
     resident = pop.county_pop_resident[0].sum(axis=-2)  # (T, C, A)
     np.testing.assert_allclose(f, resident[..., 65:].sum(axis=-1) / resident[..., 60:].sum(axis=-1), rtol=1e-12)
+
+
+def test_a_later_census_without_any_of_the_registers_counties_is_a_clear_error(tmp_path, city):
+    reg, r = city
+    rows = [x for x in census_rows() if x["code"] in ("110101", "110102")]  # two Beijing districts
+    later = load_census(write_census(tmp_path / "elsewhere.csv", rows), "2010-11-01")
+    with pytest.raises(Exception, match="census_check: .*elsewhere.csv has none of the register's counties"):
+        check_against_census(r, later)
