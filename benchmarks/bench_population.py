@@ -20,7 +20,13 @@ from pathlib import Path
 
 import numpy as np
 
-from qzfp.population import calibrate, demography_param_arrays, monte_carlo, percentiles, project
+from qzfp.model.projection import (
+    calibrate,
+    demography_param_arrays,
+    monte_carlo,
+    percentiles,
+    project,
+)
 from qzfp.register import load_register
 
 

@@ -73,7 +73,7 @@ def _synthetic(size: str):
 
 
 def _scenario_latency(register_size: str | None, runs: int) -> dict:
-    from qzfp.simulate import simulate
+    from qzfp.model.run import simulate
 
     s = _scenario()
     reg = None if register_size is None else _synthetic(register_size)
@@ -113,7 +113,7 @@ def _sweep_grid():
 
 def m_sweep_city(runs: int) -> dict:
     """A 1,000-point sweep (40 allowances x 25 thresholds) on the city."""
-    from qzfp.compare import sweep
+    from qzfp.model.comparison import sweep
 
     s = _scenario()
     grid = _sweep_grid()
@@ -125,8 +125,8 @@ def m_sweep_city(runs: int) -> dict:
 
 
 def _mc(register_size: str | None, n_paths: int, chunk: int | None, runs: int) -> dict:
-    from qzfp.population import monte_carlo, percentiles
-    from qzfp.simulate import prepare_register
+    from qzfp.model.projection import monte_carlo, percentiles
+    from qzfp.model.run import prepare_register
 
     s = _scenario()
     reg = prepare_register(s) if register_size is None else _synthetic(register_size)

@@ -27,11 +27,11 @@ _EXPORTS = {
     "load_rulebook": "qzfp.parameters",
     "load_register": "qzfp.register",
     "Register": "qzfp.register",
-    "simulate": "qzfp.simulate",
-    "Results": "qzfp.simulate",
-    "compare": "qzfp.compare",
-    "sweep": "qzfp.compare",
-    "sensitivity": "qzfp.compare",
+    "simulate": "qzfp.model.run",
+    "Results": "qzfp.model.run",
+    "compare": "qzfp.model.comparison",
+    "sweep": "qzfp.model.comparison",
+    "sensitivity": "qzfp.model.comparison",
     "QzfpError": "qzfp.errors",
 }
 

@@ -79,8 +79,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from .census import looks_like_census, validate_census_file
     from .register import validate_register_file
+    from .register.census import looks_like_census, validate_census_file
     from .scenario import validate_scenario_file
 
     problems: list[Problem] = []

@@ -1,7 +1,7 @@
 """Batch reports, sweeps and Monte Carlo on a Dask cluster (``--executor dask``).
 
 The default executor stays local processes (:func:`qzfp.report.run_many`,
-:func:`qzfp.compare.sweep`).  When a batch outgrows one machine, the same work is sent to
+:func:`qzfp.model.comparison.sweep`).  When a batch outgrows one machine, the same work is sent to
 an *existing* ``dask.distributed`` cluster::
 
     dask scheduler --host 127.0.0.1                 # prints the address, tcp://127.0.0.1:8786
@@ -44,13 +44,13 @@ dead worker are removed at the end of the batch.
 
 Reproducibility
 ---------------
-* A Dask sweep equals :func:`qzfp.compare.sweep` exactly: the grid is cut into the same
+* A Dask sweep equals :func:`qzfp.model.comparison.sweep` exactly: the grid is cut into the same
   chunks of ``chunk`` points and each chunk is one vectorised pass of the same code.
 * :func:`monte_carlo_dask` with seed ``s`` and chunk size ``k`` equals
   :func:`monte_carlo_percentiles` (the local, chunked Monte Carlo) with the same ``s`` and
   ``k``, whatever the number of workers: chunk ``i`` draws from the ``i``-th child of
   ``numpy.random.SeedSequence(s).spawn(n_chunks)``.  (It differs from the one-pass
-  :func:`qzfp.population.monte_carlo` with the same seed, which draws all paths from one
+  :func:`qzfp.model.projection.monte_carlo` with the same seed, which draws all paths from one
   stream.)
 """
 
@@ -429,14 +429,14 @@ def _share(client: Any, *data: Any) -> list[Any]:
 def _sweep_chunk(register: Any, base_pa: ParamArrays, updates: dict[str, np.ndarray], variant: str,
                  chunk: int) -> dict[str, np.ndarray]:
     """Outcomes of a slice of grid points (runs on a worker; the code of a local sweep)."""
-    from .compare import _evaluate
+    from .model.comparison import _evaluate
 
     return _evaluate(register, base_pa, updates, variant, chunk)
 
 
 def _grid(scenario: Any, grid: Mapping[str, Sequence[float]], pa: ParamArrays) -> tuple[list[str], np.ndarray]:
     """Validated paths and the (K, P) array of grid points (the checks of a local sweep)."""
-    from .compare import sweep_points
+    from .model.comparison import sweep_points
 
     return sweep_points(scenario, grid, pa)
 
@@ -453,20 +453,20 @@ def sweep_dask(
     retries: int = DEFAULT_RETRIES,
     progress: bool = False,
 ) -> pd.DataFrame:
-    """:func:`qzfp.compare.sweep` with the chunks of grid points computed on Dask workers.
+    """:func:`qzfp.model.comparison.sweep` with the chunks of grid points computed on Dask workers.
 
     Parameters
     ----------
     scenario : Scenario or str
     grid : mapping of str to sequence of float
-        Rulebook path → values, as :func:`qzfp.compare.sweep`.
+        Rulebook path → values, as :func:`qzfp.model.comparison.sweep`.
     scheduler, client
         See :func:`connect`.
     register : Register, optional
         Register to use instead of the scenario's (before its redistricting).
     chunk : int, optional
         Grid points per vectorised pass [point]; default
-        :data:`qzfp.compare.DEFAULT_CHUNK`.
+        :data:`qzfp.model.comparison.DEFAULT_CHUNK`.
     chunks_per_task : int
         Vectorised passes per task (fewer, larger tasks for big grids).
     retries : int
@@ -477,7 +477,7 @@ def sweep_dask(
     Returns
     -------
     pandas.DataFrame
-        The same table as :func:`qzfp.compare.sweep` (equal values, same order).
+        The same table as :func:`qzfp.model.comparison.sweep` (equal values, same order).
 
     Raises
     ------
@@ -487,9 +487,9 @@ def sweep_dask(
         No scheduler address, the scheduler cannot be reached, or a task failed on every
         allowed attempt (the message names the scheduler and the error).
     """
-    from .compare import DEFAULT_CHUNK
+    from .model.comparison import DEFAULT_CHUNK
+    from .model.run import prepare_register
     from .scenario import Scenario, load_scenario
-    from .simulate import prepare_register
 
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
@@ -562,7 +562,7 @@ class MCPercentiles:
         """(Q, T, V) village percentiles of an indicator (not ``net_migration``).
 
         Village values are the county value times a coefficient that does not depend on
-        the path (the allocation of :func:`qzfp.population.project`), so the village
+        the path (the allocation of :func:`qzfp.model.projection.project`), so the village
         percentiles are the county percentiles allocated — exact, without village arrays
         per path.  Net migration is a balance residual per path and is not available here.
         """
@@ -573,11 +573,11 @@ class MCPercentiles:
         return self._allocated(indicator)[1]
 
     def _allocated(self, indicator: str) -> tuple[np.ndarray, np.ndarray]:
-        from .population import _allocate, _allocation_params, _prepare
+        from .model.projection import _allocate, _allocation_params, _prepare
 
         if indicator == "net_migration":
             raise KeyError("village and township net migration percentiles need every path's villages; "
-                           "use qzfp.population.percentiles on an in-memory Monte Carlo")
+                           "use qzfp.model.projection.percentiles on an in-memory Monte Carlo")
         self._check(indicator)
         if indicator not in self._below:
             prep = _prepare(self._register)
@@ -613,7 +613,7 @@ class MCPercentiles:
 def _mc_chunk(register: Any, pa: ParamArrays, n_paths: int, seed: np.random.SeedSequence, variant: str,
               calibrate: bool, indicators: tuple[str, ...]) -> dict[str, np.ndarray]:
     """County indicators (n, T, C) of one chunk of Monte Carlo paths (runs on a worker)."""
-    from .population import monte_carlo
+    from .model.projection import monte_carlo
 
     r = monte_carlo(register, pa, n_paths, seed, variant=variant, calibrate=calibrate)
     ci = r.county_indicators()
@@ -623,7 +623,7 @@ def _mc_chunk(register: Any, pa: ParamArrays, n_paths: int, seed: np.random.Seed
 def default_mc_chunk(register: Any, n_years: int, n_paths: int) -> int:
     """Paths per chunk whose county arrays (pop, deaths, net migration by sex and age) fit in
     :data:`MC_CHUNK_BYTES` [path] (at least 1, at most ``n_paths``)."""
-    from .population import AGES
+    from .model.projection import AGES
 
     per_path = 3 * (n_years + 1) * max(1, register.n_counties) * 2 * AGES * 8
     return int(max(1, min(max(1, n_paths), MC_CHUNK_BYTES // per_path)))
@@ -640,7 +640,7 @@ def _mc_plan(n_paths: int, seed: int, chunk: int) -> list[tuple[int, np.random.S
 
 
 def _check_mc(indicators: Sequence[str], q: Sequence[float]) -> tuple[tuple[str, ...], tuple[float, ...]]:
-    from .population import INDICATORS
+    from .model.projection import INDICATORS
 
     ind = tuple(indicators)
     bad = [i for i in ind if i not in INDICATORS]
@@ -682,7 +682,7 @@ def monte_carlo_percentiles(
 ) -> MCPercentiles:
     """Monte Carlo percentiles computed ``chunk`` paths at a time (bounded memory).
 
-    The paths of :func:`qzfp.population.monte_carlo` are drawn in chunks with
+    The paths of :func:`qzfp.model.projection.monte_carlo` are drawn in chunks with
     independent streams (chunk ``i`` uses child ``i`` of ``SeedSequence(seed)``); of each
     chunk only the county indicators asked for are kept, and the percentiles are taken over
     all paths at the end (exact, not an approximation).
@@ -706,9 +706,9 @@ def monte_carlo_percentiles(
     q : sequence of float
         Percentiles [%].
     indicators : sequence of str
-        County indicators kept (of :data:`qzfp.population.INDICATORS`).
+        County indicators kept (of :data:`qzfp.model.projection.INDICATORS`).
     variant, calibrate
-        As :func:`qzfp.population.monte_carlo`.
+        As :func:`qzfp.model.projection.monte_carlo`.
 
     Returns
     -------

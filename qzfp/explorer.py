@@ -10,7 +10,7 @@ Two layers:
     merger target and the population projection per (merger target, variant); the
     policy levers (allowances, threshold, township staffing rule, reward amount) do
     not change the population, so a change of one of them reruns only staffing,
-    workload and budget (:func:`qzfp.simulate.run_arrays` with ``population=``),
+    workload and budget (:func:`qzfp.model.run.run_arrays` with ``population=``),
     on a :class:`~qzfp.paramarrays.ParamArrays` changed with ``with_values``.  No
     tidy table is built except the one budget table shown.
 
@@ -36,7 +36,7 @@ start year) for the changed rules and ``variant`` / ``merge_target`` as top-leve
 The file is written to a temporary file beside the target, validated with
 :func:`qzfp.scenario.validate_scenario_file`, then moved into place, so an invalid file is
 never left behind.  ``qzfp run`` and :func:`qzfp.load_scenario` accept it, and
-:func:`qzfp.simulate` of it reproduces the explorer's figures.
+:func:`qzfp.model.run` of it reproduces the explorer's figures.
 """
 
 from __future__ import annotations
@@ -60,10 +60,12 @@ import pandas as pd
 import yaml
 
 from . import i18n
-from .budget import LINES
 from .errors import Problem, QzfpError, ScenarioError
+from .model.budget import LINES
+from .model.projection import PopulationResult, project
+from .model.run import prepare_register, register_content_hash, run_arrays
+from .model.staffing import group_sum
 from .paramarrays import ParamArrays
-from .population import PopulationResult, project
 from .register import Register
 from .scenario import (
     SCENARIO_KEYS,
@@ -73,8 +75,6 @@ from .scenario import (
     scenario_search_path,
     validate_scenario_file,
 )
-from .simulate import prepare_register, register_content_hash, run_arrays
-from .staffing import group_sum
 
 __all__ = [
     "Explorer",
@@ -330,7 +330,7 @@ class ExplorerModel:
         or file for :func:`qzfp.load_scenario`).
     register : Register, optional
         Register to use instead of the scenario's (before its redistricting), as in
-        :func:`qzfp.simulate`.  A saved scenario cannot refer to an in-memory register,
+        :func:`qzfp.model.run`.  A saved scenario cannot refer to an in-memory register,
         so its figures are reproduced only with the same register.
 
     Attributes

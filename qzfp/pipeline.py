@@ -1,6 +1,6 @@
 """From scenario files to report folders: what ``qzfp run/summary/compare/sweep`` do.
 
-This module joins the model (:mod:`qzfp.simulate`, :mod:`qzfp.compare`) to the
+This module joins the model (:mod:`qzfp.model.run`, :mod:`qzfp.model.comparison`) to the
 report machinery (:mod:`qzfp.report`, :mod:`qzfp.workbook`), so that the command
 line stays a thin argument parser.
 
@@ -257,7 +257,7 @@ def data_files_hook(parameters: dict, folder: Path, *, csv_cache: str | None = N
     the data files (``csv_cache``: the batch's shared table folder, see
     :func:`write_tables`) and returns the key figures.
     """
-    from .simulate import simulate
+    from .model.run import simulate
 
     scenario = Scenario.from_parameters(**parameters)
     results = simulate(scenario)
@@ -299,8 +299,8 @@ def run_reports(files: Sequence[str | Path], *, out: str | Path | None = None, l
     ScenarioError
         Bad scenario files (before any kernel starts).
     """
+    from .model.run import prepare_register
     from .report import exit_code, run_many
-    from .simulate import prepare_register
 
     if jobs < 1:
         raise ScenarioError(Problem("--jobs", f"expected a positive number of jobs, got {jobs}"))
@@ -345,7 +345,7 @@ def run_reports(files: Sequence[str | Path], *, out: str | Path | None = None, l
 
 def print_summary(file: str | Path | None, *, lang: str | None = None, stream: Any = None) -> pd.DataFrame:
     """``qzfp summary``: validate a scenario, simulate it and print its key figures."""
-    from .simulate import simulate
+    from .model.run import simulate
 
     stream = stream or sys.stdout
     s = load_scenarios([file] if file else [], lang=lang)[0]
@@ -369,8 +369,8 @@ def print_summary(file: str | Path | None, *, lang: str | None = None, stream: A
 def compare_reports(files: Sequence[str | Path], *, out: str | Path = "reports", lang: str | None = None,
                     name: str | None = None) -> int:
     """``qzfp compare``: comparison tables, workbook and index for several scenarios."""
-    from .compare import compare, compare_budget
-    from .simulate import simulate
+    from .model.comparison import compare, compare_budget
+    from .model.run import simulate
 
     scenarios = load_scenarios(files, lang=lang)
     if len(scenarios) < 2:
@@ -405,7 +405,7 @@ def sweep_report(base: str | Path, grid: Mapping[str, Sequence[float]], *, out: 
 
     ``progress``: a bar counting the finished tasks of a Dask sweep (``executor="dask"``).
     """
-    from .compare import sweep
+    from .model.comparison import sweep
 
     scenario = load_scenarios([base], lang=lang)[0]
     lg = scenario.lang
@@ -487,7 +487,7 @@ def format_metric(metric: str, value: Any, lang: str, *, signed: bool = False) -
 
 
 def compare_headline(table: pd.DataFrame, lang: str) -> pd.DataFrame:
-    """The last year of :func:`qzfp.compare.compare`: one row per metric, one column per
+    """The last year of :func:`qzfp.model.comparison.compare`: one row per metric, one column per
     scenario (values formatted by unit) and, for every other scenario, its difference."""
     from .i18n import column_label
 

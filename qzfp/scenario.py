@@ -832,7 +832,7 @@ def validate_scenario_file(
         if not p.is_file():
             return [Problem(display_path(p), "file not found")]
         scenario = load_scenario(p, rulebook=rulebook)
-        from .simulate import scenario_census, scenario_census_check
+        from .model.run import scenario_census, scenario_census_check
 
         scenario_census(scenario)  # the census tables it names exist and are valid
         scenario_census_check(scenario)

@@ -72,7 +72,7 @@ BUDGET_COLUMNS = (
     "funded_township_yuan",
 )
 _REQUIRED = BUDGET_COLUMNS[:6]
-#: Funder columns; ``qzfp.budget.budget_table`` names them ``city_yuan``, ``county_yuan``,
+#: Funder columns; ``qzfp.model.budget.budget_table`` names them ``city_yuan``, ``county_yuan``,
 #: ``township_yuan`` and both spellings are accepted.
 _FUNDERS = (
     "funded_city_yuan",

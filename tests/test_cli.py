@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from qzfp.cli import main
+from qzfp.model.run import simulate
 from qzfp.scenario import load_scenario
-from qzfp.simulate import simulate
 
 REPO = Path(__file__).resolve().parents[1]
 PARAMS = REPO / "params"
@@ -228,7 +228,7 @@ def test_run_with_a_compared_scenario_that_is_itself_invalid_names_both_files(tm
 
 def test_a_relative_register_is_read_from_the_scenario_files_folder_whatever_the_working_folder(
         tmp_path, monkeypatch):
-    from qzfp.simulate import prepare_register
+    from qzfp.model.run import prepare_register
 
     folder = tmp_path / "project" / "params"
     folder.mkdir(parents=True)

@@ -34,12 +34,12 @@ import pytest
 distributed = pytest.importorskip("distributed")
 nbformat = pytest.importorskip("nbformat")
 
-from qzfp.compare import sweep  # noqa: E402
 from qzfp.distributed import monte_carlo_dask, monte_carlo_percentiles, run_many_dask, sweep_dask  # noqa: E402
+from qzfp.model.comparison import sweep  # noqa: E402
+from qzfp.model.run import prepare_register  # noqa: E402
 from qzfp.pipeline import REPORT_NOTEBOOKS  # noqa: E402
 from qzfp.report import exit_code, run_many  # noqa: E402
 from qzfp.scenario import Scenario  # noqa: E402
-from qzfp.simulate import prepare_register  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 OK = ROOT / "tests" / "data" / "notebooks" / "ok.ipynb"
@@ -224,9 +224,9 @@ def _csvs(folder: Path) -> dict[str, bytes]:
 def _local_reference(project: Path, name: str, folder: Path) -> pd.DataFrame:
     """What a local run computes for a scenario, in this process: its data files (the
     ``qzfp run`` hook, into ``folder``) and the Monte Carlo band of its first notebook."""
+    from qzfp.model.run import simulate
     from qzfp.notebook import population_band
     from qzfp.pipeline import data_files_hook, load_scenarios
-    from qzfp.simulate import simulate
 
     (scenario,) = load_scenarios([project / "params" / f"{name}.yaml"])
     folder.mkdir(parents=True)

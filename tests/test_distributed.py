@@ -15,7 +15,6 @@ distributed = pytest.importorskip("distributed")
 
 import cloudpickle  # noqa: E402  (installed with distributed)
 
-from qzfp.compare import sweep  # noqa: E402
 from qzfp.distributed import (  # noqa: E402
     MC_CHUNK_BYTES,
     MCPercentiles,
@@ -27,7 +26,8 @@ from qzfp.distributed import (  # noqa: E402
     sweep_dask,
 )
 from qzfp.errors import ParameterError, QzfpError, RunError, ScenarioError  # noqa: E402
-from qzfp.population import monte_carlo  # noqa: E402
+from qzfp.model.comparison import sweep  # noqa: E402
+from qzfp.model.projection import monte_carlo  # noqa: E402
 from qzfp.register import load_register  # noqa: E402
 from qzfp.report import exit_code, run_many  # noqa: E402
 from qzfp.scenario import Scenario  # noqa: E402

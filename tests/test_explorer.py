@@ -26,8 +26,8 @@ from qzfp.explorer import (
     Explorer,
     ExplorerModel,
 )
+from qzfp.model.run import simulate
 from qzfp.scenario import Scenario, load_scenario, parameters_cell_source
-from qzfp.simulate import simulate
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "00_explore.ipynb"
@@ -52,7 +52,7 @@ def ex(scenario) -> Explorer:
 
 
 def indexation(scenario: Scenario) -> np.ndarray:
-    """Allowance indexation I_t = prod_{k<t} (1 + r_k) from the start year: qzfp.budget's
+    """Allowance indexation I_t = prod_{k<t} (1 + r_k) from the start year: qzfp.model.budget's
     factor when every allowance took effect by the start year (as in the baseline)."""
     r = scenario.series("costs.allowance_indexation_rate")
     return np.concatenate([[1.0], np.cumprod(1.0 + r)[:-1]])
@@ -67,7 +67,7 @@ def test_every_lever_has_a_control_plus_year_and_county(ex):
 
 
 def test_no_policy_lever_changes_the_population_projection_so_reusing_it_is_exact():
-    from qzfp.simulate import demographic_paths
+    from qzfp.model.run import demographic_paths
 
     assert demographic_paths([lv.path for lv in LEVERS if lv.path]) == []
 

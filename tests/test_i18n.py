@@ -269,7 +269,7 @@ def test_post_label_prefers_the_level_specific_label():
 
 
 def test_every_line_of_the_budget_engine_has_a_label_when_the_engine_is_present():
-    budget = pytest.importorskip("qzfp.budget")
+    budget = pytest.importorskip("qzfp.model.budget")
     unlabelled = [line for line in getattr(budget, "LINE_IDS", ()) if line not in BUDGET_LINES]
     assert unlabelled == []
 
@@ -315,7 +315,7 @@ MAX_ZH_HANZI = 20  # Chinese characters before the unit
 
 @pytest.fixture(scope="module")
 def key_assumptions_and_units():
-    from qzfp.compare import key_assumptions
+    from qzfp.model.comparison import key_assumptions
     from qzfp.scenario import load_scenario
 
     scenario = load_scenario("baseline")

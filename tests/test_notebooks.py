@@ -22,12 +22,12 @@ import pytest
 import yaml
 
 import qzfp.notebook as qn
-from qzfp.census import CENSUS_2010
 from qzfp.errors import ScenarioError
 from qzfp.i18n import format_number, format_persons, format_yuan
+from qzfp.model.run import simulate
 from qzfp.pipeline import REPORT_NOTEBOOKS
+from qzfp.register.census import CENSUS_2010
 from qzfp.scenario import SCENARIO_KEYS, Scenario, load_scenario, parameters_cell_source
-from qzfp.simulate import simulate
 
 ROOT = Path(__file__).resolve().parent.parent
 NB_DIR = ROOT / "notebooks"
@@ -280,7 +280,7 @@ def test_scenarios_with_the_same_demography_share_one_uncertainty_band(monkeypat
     f = qn._band_data(fewer, 5, 1, "medium")
     assert f is not b and (f[1]["q50"].iloc[-1] < b[1]["q50"].iloc[-1])
     assert qn._band_data(base, 5, 2, "medium") is not b  # another seed: other paths
-    from qzfp.population import project
+    from qzfp.model.projection import project
 
     pa = base.scenario.arrays()
     for v in ("low", "medium", "high", "constant"):  # the medium row reuses the scenario's projection
@@ -473,7 +473,7 @@ def test_the_uncertainty_band_at_the_largest_mc_paths_fits_in_1_5_gb_of_address_
     limit = 1536 * 1024**2
     code = ("import resource, json\n"
             f"resource.setrlimit(resource.RLIMIT_AS, ({limit}, {limit}))\n"
-            "from qzfp.scenario import Scenario\nfrom qzfp.simulate import simulate\nfrom qzfp import notebook\n"
+            "from qzfp.scenario import Scenario\nfrom qzfp.model.run import simulate\nfrom qzfp import notebook\n"
             f"res = simulate(Scenario.from_parameters(horizon=15, mc_paths={n}))\n"
             f"_, q = notebook._band_data(res, {n}, 2006, 'medium')\n"
             "print(q.to_json(orient='records'))\n")
@@ -487,7 +487,7 @@ def test_the_uncertainty_band_at_the_largest_mc_paths_fits_in_1_5_gb_of_address_
 
 
 def test_paths_up_to_one_chunk_are_the_same_as_one_monte_carlo_call():
-    from qzfp.population import monte_carlo
+    from qzfp.model.projection import monte_carlo
     from qzfp.register import load_register
 
     res = simulate(Scenario.from_parameters(horizon=3, mc_paths=50))

@@ -19,10 +19,10 @@ import pytest
 
 from qzfp.cli import main
 from qzfp.i18n import budget_line_label
+from qzfp.model.run import simulate
 from qzfp.pipeline import REPORT_NOTEBOOKS
 from qzfp.printpdf import chromium_path
 from qzfp.scenario import load_scenario
-from qzfp.simulate import simulate
 
 REPO = Path(__file__).resolve().parents[1]
 PARAMS = REPO / "params"

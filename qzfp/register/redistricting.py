@@ -11,8 +11,8 @@ lists every code absorbed so far (``;``-separated).
 
 The 2006 township adjustment of the Quzhou report is reproducible from the shipped data::
 
-    from qzfp.register import load_register, example_plan_path
-    from qzfp.redistricting import merge_townships
+    from qzfp.register import example_plan_path, load_register
+    from qzfp.register.redistricting import merge_townships
     before = load_register(view="pre2006")                  # 139 units, mean ≈ 17,755
     after, mapping = merge_townships(before, example_plan_path("pre2006", "2006"))
     # after equals load_register(view="2006"): 106 units, mean ≈ 23,283, largest 60,000
@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from qzfp.errors import Problem, RegisterError
-from qzfp.register import Register, _csv_rows, read_table, township_kind_from_name
+from qzfp.register.load import Register, _csv_rows, read_table, township_kind_from_name
 
 __all__ = ["Mapping", "consolidate_villages", "merge_to_target", "merge_townships"]
 

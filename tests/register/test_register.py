@@ -15,7 +15,7 @@ import pytest
 from qzfp.errors import RegisterError
 from qzfp.register import DATA_DIR, load_register, validate_register_file
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SMALL = ROOT / "tests" / "data" / "registers" / "small"
 REFERENCE = DATA_DIR / "reference"
 

@@ -13,7 +13,7 @@ The county projection works in single years of age 0..100+ by sex with annual st
   (floating) population is a separate stock with its own inflow and outflow rates.
 
 The base population of every county is observed, not modelled: the county's row of the census
-age-sex table (:mod:`qzfp.census`, the 2010 census by default) split to single years of age,
+age-sex table (:mod:`qzfp.register.census`, the 2010 census by default) split to single years of age,
 with fertility (TFR), mortality (level of the standard life table) and resident net migration
 (the 2000-2010 intercensal residual) fitted to that row, and moved from the census moment to
 the start of the projection by the engine's own step (backwards with its inverse).  Two
@@ -44,10 +44,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..errors import ParameterError, Problem
+from ..paramarrays import ParamArrays
+from ..register.census import GROUP_STARTS, Census, CountyRows, default_census, split_single_years
 from .arrays import group_sum
-from .census import GROUP_STARTS, Census, CountyRows, default_census, split_single_years
-from .errors import ParameterError, Problem
-from .paramarrays import ParamArrays
 
 __all__ = [
     "AGES",
@@ -98,7 +98,7 @@ _TABLE_COLUMNS = {
     "resident_pop": "resident_population",
     "resident_aged_60plus": "resident_aged_60plus",
 }
-_REFERENCE_CSV = Path(__file__).parent / "data" / "reference" / "quzhou_counties.csv"
+_REFERENCE_CSV = Path(__file__).resolve().parents[1] / "data" / "reference" / "quzhou_counties.csv"
 _P = "demography."
 
 DEMOGRAPHY_PATHS = tuple(
@@ -194,7 +194,7 @@ def demography_param_arrays(
     ParamArrays
         N = 1, one ``(1, T)`` array per path of :data:`DEMOGRAPHY_PATHS`.
     """
-    from .parameters import load_rulebook
+    from ..parameters import load_rulebook
 
     years = np.asarray(list(years), dtype=int)
     pa = load_rulebook().to_param_arrays(years, DEMOGRAPHY_PATHS)
@@ -1063,7 +1063,7 @@ def _calibrate(prep: _Prepared, census: Census, start: int, base: dict[str, floa
     1. the census row of each county (or its prefecture, province, nation);
     2. mortality: the standard life table (rulebook e0 of the census year) times a county
        multiplier fitted to the census death rate on the census population;
-    3. single years of age by :func:`qzfp.census.split_single_years`, the 85+ group by the
+    3. single years of age by :func:`qzfp.register.census.split_single_years`, the 85+ group by the
        fitted life table;
     4. fertility: the TFR at which the rulebook age pattern applied to the census women gives
        the census births;
@@ -1746,7 +1746,7 @@ def project(register: Any, pa: ParamArrays, *, variant: str = "medium", calibrat
         fitted to the census (default).  ``False`` starts from the stationary population of
         the start-year life table with county multipliers 1 (for analytical checks).
     census : Census, optional
-        Census table of the base (:func:`qzfp.census.load_census`); when omitted the
+        Census table of the base (:func:`qzfp.register.census.load_census`); when omitted the
         register's ``census`` (set from a scenario's ``census`` key), else the shipped 2010 table.
 
     Returns

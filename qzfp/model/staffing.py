@@ -43,9 +43,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..errors import ParameterError, Problem, RegisterError
+from ..paramarrays import ParamArrays
 from .arrays import GROUP_BLOCK_BYTES, group_sum  # noqa: F401 (re-exported)
-from .errors import ParameterError, Problem, RegisterError
-from .paramarrays import ParamArrays
 
 STAFFING_PATHS: tuple[str, ...] = (
     "village.vice_president.population_threshold",

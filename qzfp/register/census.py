@@ -7,7 +7,7 @@ prefecture and county (``qzfp/data/census2010_county_age_sex.csv``; source and l
 and the children ever born per woman aged 15–64.  A planner holding a later census table of
 the same layout starts from it with the scenario keys ``census`` and ``census_date``.
 
-The population engine (:mod:`qzfp.population`) turns a county's row into single years of age
+The population engine (:mod:`qzfp.model.projection`) turns a county's row into single years of age
 with :func:`split_single_years` (monotone cubic interpolation of the cumulative age
 distribution, which keeps every group total exactly) and closes the open 85+ group with the
 person-years of the county's fitted life table.
@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import Problem, QzfpError
+from ..errors import Problem, QzfpError
 
 __all__ = [
     "CENSUS_2010",
@@ -43,7 +43,7 @@ __all__ = [
 ]
 
 #: The shipped census table (2010 census county tables, compiled by leiii/census).
-CENSUS_2010 = Path(__file__).parent / "data" / "census2010_county_age_sex.csv"
+CENSUS_2010 = Path(__file__).resolve().parents[1] / "data" / "census2010_county_age_sex.csv"
 #: Reference moment of the 6th national census: 0:00 on 1 November 2010 (国务院第六次全国人口普查公报).
 CENSUS_2010_DATE = dt.date(2010, 11, 1)
 #: First age of each age group of the table; the last group (85+) is open.

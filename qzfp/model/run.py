@@ -21,15 +21,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..errors import Problem, RegisterError, ScenarioError
+from ..paramarrays import ParamArrays
+from ..register import Register, load_register
+from ..register.census import CENSUS_2010_DATE, Census, CensusError, default_census, load_census
+from ..register.redistricting import consolidate_villages, merge_to_target, merge_townships
+from ..scenario import Scenario, load_scenario
 from .backtest import check_against_census, fitted_rates
 from .budget import BudgetResult, budget, budget_table, totals_table
-from .census import CENSUS_2010_DATE, Census, CensusError, default_census, load_census
-from .errors import Problem, RegisterError, ScenarioError
-from .paramarrays import ParamArrays
-from .population import PopulationResult, project
-from .redistricting import consolidate_villages, merge_to_target, merge_townships
-from .register import Register, load_register
-from .scenario import Scenario, load_scenario
+from .projection import PopulationResult, project
 from .staffing import (
     StaffingResult,
     city_staffing_ratios,
@@ -191,7 +191,7 @@ def register_content_hash(raw: str, scenario_path: Path | None = None) -> str:
         The register file or folder does not exist.
     """
     if not raw:
-        from .register import DATA_DIR
+        from ..register import DATA_DIR
 
         files = [DATA_DIR / "counties.csv", DATA_DIR / "townships_2006.csv", DATA_DIR / "villages.csv"]
     else:
@@ -366,7 +366,7 @@ class Results:
         return totals_table(self.arrays.budget)
 
     def ratios(self) -> dict[str, np.ndarray]:
-        """Staffing ratios planners quote (arrays, see :func:`qzfp.staffing.staffing_ratios`)."""
+        """Staffing ratios planners quote (arrays, see :func:`qzfp.model.staffing.staffing_ratios`)."""
         return staffing_ratios(self.arrays.staffing)
 
     def summary(self) -> pd.DataFrame:

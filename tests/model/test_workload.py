@@ -1,4 +1,4 @@
-"""Tests of qzfp.workload: the WHO WISN method on small hand-made populations."""
+"""Tests of qzfp.model.workload: the WHO WISN method on small hand-made populations."""
 
 from __future__ import annotations
 
@@ -8,11 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from qzfp import workload as workload_module
 from qzfp.errors import ParameterError
-from qzfp.paramarrays import ParamArrays
-from qzfp.staffing import STAFFING_PATHS, group_sum, staffing
-from qzfp.workload import (
+from qzfp.model import workload as workload_module
+from qzfp.model.staffing import STAFFING_PATHS, group_sum, staffing
+from qzfp.model.workload import (
     CADRES,
     COMPONENTS,
     Components,
@@ -25,6 +24,7 @@ from qzfp.workload import (
     wisn_table,
     workload_paths,
 )
+from qzfp.paramarrays import ParamArrays
 
 YEARS = np.array([2007, 2008, 2009])  # 2007 is an election year below
 

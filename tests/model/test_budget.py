@@ -1,4 +1,4 @@
-"""Tests of qzfp.budget: line items per year × county, funding split and totals."""
+"""Tests of qzfp.model.budget: line items per year × county, funding split and totals."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ import pytest
 import yaml
 
 import qzfp
-from qzfp.budget import (
+from qzfp.errors import ParameterError
+from qzfp.model.budget import (
     BUDGET_PATHS,
     FUNDERS,
     LINE_IDS,
@@ -26,13 +27,12 @@ from qzfp.budget import (
     indexation_factor,
     totals_table,
 )
-from qzfp.errors import ParameterError
+from qzfp.model.staffing import group_sum, staffing
 from qzfp.paramarrays import ParamArrays
 from qzfp.parameters import load_rulebook
 from qzfp.scenario import Scenario
-from qzfp.staffing import group_sum, staffing
 
-budget_module = importlib.import_module("qzfp.budget")  # not the package attribute
+budget_module = importlib.import_module("qzfp.model.budget")  # not the package attribute
 YEARS = np.arange(2006, 2014)  # elections 2007 and 2012 with the packaged rule (2007 + 5k)
 POLICY = Path(qzfp.__file__).parent / "policy"
 

@@ -1,4 +1,4 @@
-"""Tests of qzfp.staffing: posts required by the rules, on small hand-made registers."""
+"""Tests of qzfp.model.staffing: posts required by the rules, on small hand-made registers."""
 
 from __future__ import annotations
 
@@ -9,10 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import qzfp.arrays as arrays_module
+import qzfp.model.arrays as arrays_module
 from qzfp.errors import ParameterError, RegisterError
-from qzfp.paramarrays import ParamArrays
-from qzfp.staffing import (
+from qzfp.model.staffing import (
     STAFFING_PATHS,
     city_staffing_ratios,
     county_table,
@@ -23,6 +22,7 @@ from qzfp.staffing import (
     township_table,
     village_table,
 )
+from qzfp.paramarrays import ParamArrays
 
 YEARS = np.array([2006, 2007, 2008])
 
@@ -284,7 +284,7 @@ def village_major(a: np.ndarray) -> np.ndarray:
 
 
 def test_group_sums_in_cache_blocks_equal_the_simple_sums(monkeypatch):
-    """One equivalence test of the blocked sums (qzfp.arrays.group_sum) against plain
+    """One equivalence test of the blocked sums (qzfp.model.arrays.group_sum) against plain
     numpy sums, for the layouts, factors and group shapes the engines use."""
     rng = np.random.default_rng(7)
     sizes = rng.integers(0, 40, size=60)

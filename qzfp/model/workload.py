@@ -4,7 +4,7 @@ WISN (Workload Indicators of Staffing Need, WHO user's manual, 2010) is applied
 to three cadres:
 
 ===========================  ===========  =========================================
-cadre                        computed per provided posts (from :mod:`qzfp.staffing`)
+cadre                        computed per provided posts (from :mod:`qzfp.model.staffing`)
 ===========================  ===========  =========================================
 ``village_vice_president``   village      village vice-presidents (part-time)
 ``township_vice_president``  township     township vice-presidents incl. extra posts
@@ -47,8 +47,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import ParameterError, Problem
-from .paramarrays import ParamArrays
+from ..errors import ParameterError, Problem
+from ..paramarrays import ParamArrays
 from .staffing import (
     GROUP_BLOCK_BYTES,
     StaffingResult,
@@ -145,7 +145,7 @@ DRIVER_PATHS: tuple[str, ...] = (
     "workload.volumes.self_governance_meetings_per_village",
     "workload.volumes.health_education_sessions_per_10000",
 )
-"""Rulebook paths of the workload volumes (besides those of :mod:`qzfp.staffing`)."""
+"""Rulebook paths of the workload volumes (besides those of :mod:`qzfp.model.staffing`)."""
 
 
 def workload_paths(pa: ParamArrays | None = None) -> list[str]:
@@ -541,7 +541,7 @@ def _blocked_weighted_sum(entries: list, shape: tuple, like: np.ndarray) -> np.n
     The village arrays of the population engine may be laid out village-major; mixing
     that layout with a C-ordered result in every ``+=`` costs a pass through memory
     each.  The units are taken in blocks that fit in the processor cache
-    (:data:`qzfp.staffing.GROUP_BLOCK_BYTES`): each block is accumulated in the layout of
+    (:data:`qzfp.model.staffing.GROUP_BLOCK_BYTES`): each block is accumulated in the layout of
     the bases, in the same order of terms (so every element is the same sum), and copied
     into the C-ordered result.
     """
@@ -582,7 +582,7 @@ def wisn(
         ``village_in_migrants`` (N, T, V) and ``township_in_migrants`` (N, T, S)
         [person], and ``register.villages["urban"]`` (rural = not urban).
     st : StaffingResult
-        Posts from :func:`qzfp.staffing.staffing` (the provided staff).
+        Posts from :func:`qzfp.model.staffing.staffing` (the provided staff).
     pa : ParamArrays
         Values of :func:`workload_paths` (N, T).
     keep_components : bool, optional

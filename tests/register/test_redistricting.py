@@ -1,4 +1,4 @@
-"""Tests of qzfp.redistricting: township merges, merges to a target size, village consolidation."""
+"""Tests of qzfp.register.redistricting: township merges, merges to a target size, village consolidation."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 
 from qzfp.errors import RegisterError
-from qzfp.redistricting import consolidate_villages, merge_to_target, merge_townships
 from qzfp.register import example_plan_path, load_register
+from qzfp.register.redistricting import consolidate_villages, merge_to_target, merge_townships
 
-SMALL = Path(__file__).resolve().parent / "data" / "registers" / "small"
+SMALL = Path(__file__).resolve().parents[1] / "data" / "registers" / "small"
 
 
 @pytest.fixture(scope="module")

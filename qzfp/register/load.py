@@ -51,7 +51,7 @@ __all__ = [
     "village_kind_from_name",
 ]
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
+DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 #: Views of the packaged example register.
 VIEWS = ("2006", "pre2006", "2022")
 #: Reference year of the packaged example's populations (and the default for user files).
@@ -215,7 +215,7 @@ class Register:
         Reference year of the populations.
     village_township, village_county, township_county : np.ndarray
         Row indices (int64) into ``townships``/``counties`` for each village/township.
-    census : qzfp.census.Census or None
+    census : qzfp.register.census.Census or None
         Census table of the base population of the counties (None: the shipped 2010 census);
         set from a scenario's ``census`` key.
     """

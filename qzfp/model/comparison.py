@@ -23,12 +23,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import ParameterError, Problem
-from .paramarrays import ParamArrays
-from .parameters import did_you_mean
-from .register import Register
-from .scenario import Scenario, load_scenario
-from .simulate import Results, demographic_paths, prepare_register, run_arrays
+from ..errors import ParameterError, Problem
+from ..paramarrays import ParamArrays
+from ..parameters import did_you_mean
+from ..register import Register
+from ..scenario import Scenario, load_scenario
+from .run import Results, demographic_paths, prepare_register, run_arrays
 
 #: Figures compared between scenarios (columns of :meth:`Results.summary`).
 COMPARED = (

@@ -1,7 +1,7 @@
 """How good is the projection: the base and the fitted rates against the census, and a
 projection against a later census table of the same layout (``census_check``).
 
-Every function takes a :class:`qzfp.population.PopulationResult` (first parameter set) and
+Every function takes a :class:`qzfp.model.projection.PopulationResult` (first parameter set) and
 returns a tidy table; the ``01_population`` notebook shows them.  Populations between two
 1 January stocks are interpolated linearly in time (the census moment of 1 November lies
 10/12 of the way from one stock to the next).
@@ -14,8 +14,8 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from .census import GROUP_LABELS, GROUP_STARTS, Census
-from .errors import ParameterError, Problem
+from ..errors import ParameterError, Problem
+from ..register.census import GROUP_LABELS, GROUP_STARTS, Census
 
 __all__ = [
     "base_against_census",

@@ -7,13 +7,13 @@ import re
 import numpy as np
 import pytest
 
-from qzfp.budget import BUDGET_PATHS
+from qzfp.model.budget import BUDGET_PATHS
+from qzfp.model.projection import DEMOGRAPHY_PATHS
+from qzfp.model.run import simulate
+from qzfp.model.staffing import STAFFING_PATHS
+from qzfp.model.workload import workload_paths
 from qzfp.parameters import load_rulebook
-from qzfp.population import DEMOGRAPHY_PATHS
 from qzfp.scenario import Scenario, load_scenario
-from qzfp.simulate import simulate
-from qzfp.staffing import STAFFING_PATHS
-from qzfp.workload import workload_paths
 
 #: WISN allowances are discovered by prefix (a planner may add one without code).
 DYNAMIC = re.compile(r"^workload\.[a-z_]+\.(category|individual)_allowance\.[a-z_]+$")

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from qzfp.errors import ParameterError
-from qzfp.population import (
+from qzfp.model.projection import (
     AGES,
     INDICATORS,
     demography_param_arrays,

@@ -14,15 +14,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from qzfp.backtest import (
+from qzfp.model.backtest import (
     base_against_census,
     check_against_census,
     dissimilarity_index,
     group_ages,
     population_at,
 )
-from qzfp.census import CENSUS_2010, GROUP_STARTS, CensusError, load_census, split_single_years
-from qzfp.population import (
+from qzfp.model.projection import (
     FitError,
     _assumptions,
     _kernel,
@@ -35,6 +34,13 @@ from qzfp.population import (
     life_table,
     monte_carlo,
     project,
+)
+from qzfp.register.census import (
+    CENSUS_2010,
+    GROUP_STARTS,
+    CensusError,
+    load_census,
+    split_single_years,
 )
 
 QUZHOU = ["330802", "330803", "330822", "330824", "330825", "330881"]
@@ -167,7 +173,7 @@ def test_a_uniform_age_distribution_is_split_into_equal_single_years():
 def _table(k: float, pa) -> tuple[np.ndarray, float]:
     """Person-years L_x (x = 0..130) and e0 of the Siler life table of level k, computed here
     from the closed-form cumulative hazard: L_x = (l_x + l_x+1) / 2, L_0 = l_1 + a0 (1 - l_1)."""
-    from qzfp.population import siler_cumulative_hazard
+    from qzfp.model.projection import siler_cumulative_hazard
 
     shape = [pa["demography.mortality.siler." + n][0, 0]
              for n in ("infant_level", "infant_decline", "background", "senescent_level", "senescent_slope")]
@@ -271,7 +277,7 @@ def test_the_resident_migration_is_the_intercensal_change_less_the_fitted_natura
 
 def test_net_out_migration_leaves_each_cohort_at_a_rate_proportional_to_the_age_profile(city):
     reg, r = city
-    from qzfp.population import rogers_castro
+    from qzfp.model.projection import rogers_castro
 
     pa = demography_param_arrays(np.arange(2006, 2022))
     g = [pa["demography.migration.profile." + k][0, 0] for k in
@@ -619,7 +625,7 @@ def test_qzfp_validate_of_a_scenario_names_a_missing_census_table(tmp_path, caps
 
 
 def test_the_absent_registered_people_are_placed_where_the_residents_fall_short_of_the_national_structure():
-    from qzfp.population import _absent_profile
+    from qzfp.model.projection import _absent_profile
 
     national = np.ones((2, 101)) * 100.0  # 20,200 people, 100 at each age and sex
     registered_total = np.array([20_200.0, 20_200.0])
@@ -648,9 +654,9 @@ def test_a_start_far_from_the_census_is_said_in_the_calibration_notes():
 
 
 def test_an_eligibility_age_above_60_is_scaled_by_the_age_structure_of_the_population_the_rule_reads():
+    from qzfp.model.run import simulate
+    from qzfp.model.staffing import eligibility_age_factor
     from qzfp.scenario import Scenario
-    from qzfp.simulate import simulate
-    from qzfp.staffing import eligibility_age_factor
 
     s = Scenario.from_parameters(horizon=2, overrides={"reward_assistance.eligibility_age": 65,
                                                        "reward_assistance.reads_resident_population": True})

@@ -11,11 +11,11 @@ import pandas as pd
 import pytest
 
 import qzfp
-from qzfp.compare import compare, compare_budget, key_assumptions, sensitivity, sweep
 from qzfp.errors import ParameterError, QzfpError
+from qzfp.model.comparison import compare, compare_budget, key_assumptions, sensitivity, sweep
+from qzfp.model.run import prepare_register, simulate
 from qzfp.register import example_plan_path, load_register
 from qzfp.scenario import Scenario, load_scenario
-from qzfp.simulate import prepare_register, simulate
 
 ALLOWANCE = "village.vice_president.allowance"
 THRESHOLD = "village.vice_president.population_threshold"
@@ -239,7 +239,7 @@ def test_sensitivity_of_a_workload_assumption_matches_a_single_run():
 
 # --------------------------------------------------------------------------- register caches
 
-SMALL_REGISTER = Path(__file__).resolve().parent / "data" / "registers" / "small"
+SMALL_REGISTER = Path(__file__).resolve().parents[1] / "data" / "registers" / "small"
 
 
 def _double_every_village(folder: Path) -> None:
@@ -278,7 +278,7 @@ def test_a_register_file_rewritten_in_place_is_read_again_by_the_notebook_cache(
 def test_the_register_and_simulation_caches_keep_a_bounded_number_of_entries(tmp_path):
     from qzfp import notebook
 
-    sim = importlib.import_module("qzfp.simulate")  # the package's ``simulate`` is the function
+    sim = importlib.import_module("qzfp.model.run")  # the package's ``simulate`` is the function
 
     folder, _ = _edited_register_scenario(tmp_path)
     for i in range(sim.REGISTER_CACHE_SIZE + 2):
@@ -303,7 +303,7 @@ def _replicated_register(copies: int):
 
 def test_a_run_of_more_than_a_million_village_years_is_refused_up_front_with_the_longest_horizon_that_fits():
     from qzfp.errors import ScenarioError
-    from qzfp.simulate import MAX_VILLAGE_YEARS
+    from qzfp.model.run import MAX_VILLAGE_YEARS
 
     reg = _replicated_register(25)  # 70,000 villages
     assert MAX_VILLAGE_YEARS == 1_000_000

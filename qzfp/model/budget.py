@@ -33,8 +33,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import ParameterError, Problem
-from .paramarrays import ParamArrays
+from ..errors import ParameterError, Problem
+from ..paramarrays import ParamArrays
 from .staffing import (
     StaffingResult,
     check_paths,
@@ -161,7 +161,7 @@ BUDGET_PATHS: tuple[str, ...] = (
     "training.village_cadres_included",
     *(f"funding.{line.id}.{f}" for line in LINES for f in FUNDERS),
 )
-"""Rulebook paths read by :func:`budget` (besides those of :mod:`qzfp.staffing`)."""
+"""Rulebook paths read by :func:`budget` (besides those of :mod:`qzfp.model.staffing`)."""
 
 References = Mapping[str, str] | Callable[[str, int], str]
 """Reference text of a rule: a mapping path → text, or a callable (path, year) → text."""
@@ -355,7 +355,7 @@ def budget(pop: Any, st: StaffingResult, pa: ParamArrays) -> BudgetResult:
         and ``register.villages["urban"]`` (reward-and-assistance and 少生快富 count
         rural villages only).
     st : StaffingResult
-        Posts and organisations from :func:`qzfp.staffing.staffing`.
+        Posts and organisations from :func:`qzfp.model.staffing.staffing`.
     pa : ParamArrays
         Values of :data:`BUDGET_PATHS` (N, T).
 
