@@ -61,10 +61,10 @@ import yaml
 
 from . import i18n
 from .errors import Problem, QzfpError, ScenarioError
+from .model.arrays import group_sum
 from .model.budget import LINES
 from .model.projection import PopulationResult, project
 from .model.run import prepare_register, register_content_hash, run_arrays
-from .model.staffing import group_sum
 from .paramarrays import ParamArrays
 from .register import Register
 from .scenario import (

@@ -35,8 +35,7 @@ import pandas as pd
 
 from ..errors import ParameterError, Problem
 from ..paramarrays import ParamArrays
-from .staffing import (
-    StaffingResult,
+from .engine import (
     check_paths,
     eligibility_age_factor,
     param,
@@ -44,6 +43,7 @@ from .staffing import (
     population_for_rule,
     tidy_index,
 )
+from .staffing import StaffingResult
 from .workload import ACTIVITY_DAYS, election_years, training_plan
 
 FUNDERS: tuple[str, ...] = ("city", "county", "township")

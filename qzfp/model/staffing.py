@@ -36,16 +36,24 @@ Rules (from 衢委办[2006]101号; values in ``qzfp/policy/*.yaml``):
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ..errors import ParameterError, Problem, RegisterError
+from ..errors import ParameterError, Problem
 from ..paramarrays import ParamArrays
-from .arrays import GROUP_BLOCK_BYTES, group_sum  # noqa: F401 (re-exported)
+from .arrays import group_sum
+from .engine import (
+    check_paths,
+    check_years,
+    common_n,
+    param,
+    population_array,
+    population_for_rule,
+    tidy_index,
+)
 
 STAFFING_PATHS: tuple[str, ...] = (
     "village.vice_president.population_threshold",
@@ -79,98 +87,6 @@ COUNTY_POSTS: tuple[tuple[str, str], ...] = (
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def check_paths(pa: ParamArrays, paths: Iterable[str], engine: str) -> None:
-    """Raise :class:`ParameterError` listing every path missing from ``pa``."""
-    missing = [p for p in paths if p not in pa]
-    if missing:
-        raise ParameterError(
-            [Problem(p, f"needed by the {engine} engine but missing from the parameters") for p in missing]
-        )
-
-
-def common_n(pa: ParamArrays, *arrays: np.ndarray) -> int:
-    """Number of parameter sets N of a computation (1 broadcasts to N)."""
-    ns = {pa.n} | {int(a.shape[0]) for a in arrays}
-    ns.discard(1)
-    if len(ns) > 1:
-        raise ParameterError(
-            f"parameter sets do not match: population arrays and parameters have N = {sorted(ns)}"
-        )
-    return ns.pop() if ns else 1
-
-
-def param(pa: ParamArrays, path: str, n: int) -> np.ndarray:
-    """Values of ``path`` as a float array broadcast to shape (n, T)."""
-    a = pa[path]
-    if a.dtype != float:
-        a = a.astype(float)
-    return a if a.shape[0] == n else np.broadcast_to(a, (n, a.shape[1]))
-
-
-def population_array(pop: Any, name: str, t: int, m: int) -> np.ndarray:
-    """Population array ``name`` of shape (N, T, M), checked.
-
-    Raises
-    ------
-    RegisterError
-        The attribute is missing or its shape does not match years × units.
-    """
-    arr = getattr(pop, name, None)
-    if arr is None:
-        raise RegisterError(Problem(name, "missing from the population result"))
-    arr = np.asarray(arr, dtype=float)
-    if arr.ndim != 3 or arr.shape[1] != t or arr.shape[2] != m:
-        raise RegisterError(
-            Problem(name, f"expected an array of shape (N, {t}, {m}) (sets, years, units), got {arr.shape}")
-        )
-    return arr
-
-
-def population_for_rule(pop: Any, pa: ParamArrays, basis_path: str, level: str, indicator: str,
-                        t: int, m: int, n: int) -> np.ndarray:
-    """The population a rule reads: registered (户籍) or resident (常住) by its basis parameter.
-
-    Parameters
-    ----------
-    pop : PopulationResult-like
-        Has ``{level}_{indicator}`` and, when a rule reads it, ``{level}_resident_{indicator}``.
-    basis_path : str
-        The rule's ``reads_resident_population`` parameter (bool, per set and year).
-    level : {"village", "township"}
-    indicator : {"pop", "aged_60plus"}
-    t, m, n : int
-        Years, units and parameter sets.
-
-    Returns
-    -------
-    numpy.ndarray
-        (N, T, M) persons [person]: per parameter set and year the resident array where the
-        parameter is true, the registered one elsewhere.
-    """
-    registered = population_array(pop, f"{level}_{indicator}", t, m)
-    flag = param(pa, basis_path, n)[:, :, None] > 0.5
-    if not flag.any():
-        return registered
-    return np.where(flag, population_array(pop, f"{level}_resident_{indicator}", t, m), registered)
-
-
-def check_years(pop: Any, pa: ParamArrays) -> np.ndarray:
-    """Years of the population; ``ParameterError`` if the parameters cover other years."""
-    years = np.asarray(pop.years, dtype=int)
-    if len(years) != len(pa.years) or np.any(years != np.asarray(pa.years, dtype=int)):
-        raise ParameterError(
-            f"parameters are given for years {list(pa.years)} but the population is projected "
-            f"for {list(years)}"
-        )
-    return years
-
-
-def tidy_index(years: np.ndarray, shape_units: int) -> tuple[np.ndarray, np.ndarray]:
-    """Year and unit position columns of a (T, M) array flattened in C order."""
-    t = len(years)
-    return np.repeat(years, shape_units), np.tile(np.arange(shape_units), t)
 
 
 def _frozen(a: np.ndarray) -> np.ndarray:
@@ -439,45 +355,6 @@ def rounded_population(pop: np.ndarray, interval: np.ndarray) -> np.ndarray:
     interval = np.asarray(interval, dtype=float)
     safe = np.where(interval > 0, interval, 1.0)
     return np.where(interval > 0, np.round(pop / safe) * safe, pop)
-
-
-#: Age at which the population engine's ``aged_60plus`` indicator starts [year].
-INDICATOR_OLD_AGE = 60
-
-
-def eligibility_age_factor(pop: Any, pa: ParamArrays, n: int) -> np.ndarray | None:
-    """Persons aged ≥ the reward-and-assistance eligibility age per person aged 60+.
-
-    ``F = P(age ≥ E) / P(age ≥ 60)`` per county and year from the county's single-year
-    ages (of the registered or resident population, as ``reward_assistance.reads_resident_population``
-    says), with ``E = reward_assistance.eligibility_age`` in force [year].  Multiplying a
-    village's persons aged 60+ by its county's F gives the persons of eligible age (the
-    village age structure is the county's below 60/above 60 split, see
-    docs/population.md).
-
-    Returns
-    -------
-    numpy.ndarray, shape (N, T, C), or None
-        None when E = 60 in every year and parameter set (F = 1 exactly).
-    """
-    age = np.rint(param(pa, "reward_assistance.eligibility_age", n)).astype(np.intp)  # (N, T)
-    if np.all(age == INDICATOR_OLD_AGE):
-        return None
-    registered = np.asarray(pop.county_pop).sum(axis=-2)  # (Np, T, C, A)
-    resident_flag = param(pa, "reward_assistance.reads_resident_population", n) > 0.5  # (N, T)
-    if resident_flag.any():  # the age structure of the population the rule reads
-        resident = np.asarray(pop.county_pop_resident).sum(axis=-2)
-        county = np.where(resident_flag[:, :, None, None], resident, registered)
-    else:
-        county = registered
-    tail = np.cumsum(county[..., ::-1], axis=-1)[..., ::-1]  # persons aged >= a
-    a_max = tail.shape[-1] - 1
-    idx = np.broadcast_to(np.clip(age, 0, a_max)[:, :, None, None], (n, *tail.shape[1:3], 1))
-    tail = np.broadcast_to(tail, (n, *tail.shape[1:]))
-    eligible = np.take_along_axis(tail, idx, axis=-1)[..., 0]
-    old = tail[..., INDICATOR_OLD_AGE]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(old > 0, eligible / old, 0.0)
 
 
 # --------------------------------------------------------------------------- ratios

@@ -49,9 +49,8 @@ import pandas as pd
 
 from ..errors import ParameterError, Problem
 from ..paramarrays import ParamArrays
-from .staffing import (
-    GROUP_BLOCK_BYTES,
-    StaffingResult,
+from .arrays import GROUP_BLOCK_BYTES
+from .engine import (
     check_paths,
     eligibility_age_factor,
     param,
@@ -59,6 +58,7 @@ from .staffing import (
     population_for_rule,
     tidy_index,
 )
+from .staffing import StaffingResult
 
 CADRES: tuple[str, ...] = ("village_vice_president", "township_vice_president", "county_secretariat")
 """Cadres assessed, in order."""
@@ -541,7 +541,7 @@ def _blocked_weighted_sum(entries: list, shape: tuple, like: np.ndarray) -> np.n
     The village arrays of the population engine may be laid out village-major; mixing
     that layout with a C-ordered result in every ``+=`` costs a pass through memory
     each.  The units are taken in blocks that fit in the processor cache
-    (:data:`qzfp.model.staffing.GROUP_BLOCK_BYTES`): each block is accumulated in the layout of
+    (:data:`qzfp.model.arrays.GROUP_BLOCK_BYTES`): each block is accumulated in the layout of
     the bases, in the same order of terms (so every element is the same sum), and copied
     into the C-ordered result.
     """

@@ -15,6 +15,7 @@ import yaml
 
 import qzfp
 from qzfp.errors import ParameterError
+from qzfp.model.arrays import group_sum
 from qzfp.model.budget import (
     BUDGET_PATHS,
     FUNDERS,
@@ -27,7 +28,7 @@ from qzfp.model.budget import (
     indexation_factor,
     totals_table,
 )
-from qzfp.model.staffing import group_sum, staffing
+from qzfp.model.staffing import staffing
 from qzfp.paramarrays import ParamArrays
 from qzfp.parameters import load_rulebook
 from qzfp.scenario import Scenario

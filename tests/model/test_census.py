@@ -654,8 +654,8 @@ def test_a_start_far_from_the_census_is_said_in_the_calibration_notes():
 
 
 def test_an_eligibility_age_above_60_is_scaled_by_the_age_structure_of_the_population_the_rule_reads():
+    from qzfp.model.engine import eligibility_age_factor
     from qzfp.model.run import simulate
-    from qzfp.model.staffing import eligibility_age_factor
     from qzfp.scenario import Scenario
 
     s = Scenario.from_parameters(horizon=2, overrides={"reward_assistance.eligibility_age": 65,

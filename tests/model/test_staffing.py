@@ -11,11 +11,11 @@ import pytest
 
 import qzfp.model.arrays as arrays_module
 from qzfp.errors import ParameterError, RegisterError
+from qzfp.model.arrays import group_sum
 from qzfp.model.staffing import (
     STAFFING_PATHS,
     city_staffing_ratios,
     county_table,
-    group_sum,
     posts_table,
     staffing,
     staffing_ratios,

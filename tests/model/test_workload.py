@@ -10,7 +10,8 @@ import pytest
 
 from qzfp.errors import ParameterError
 from qzfp.model import workload as workload_module
-from qzfp.model.staffing import STAFFING_PATHS, group_sum, staffing
+from qzfp.model.arrays import group_sum
+from qzfp.model.staffing import STAFFING_PATHS, staffing
 from qzfp.model.workload import (
     CADRES,
     COMPONENTS,
