@@ -138,10 +138,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    from .scenario import _packaged_params_dir
+    from .scenario import packaged_params_dir
 
     target = Path(args.dir)
-    params_src = _packaged_params_dir()
+    params_src = packaged_params_dir()
     nb_src = Path(__file__).resolve().parent / "notebooks"
     if params_src is None or not nb_src.is_dir():
         raise QzfpError(Problem(str(Path(__file__).parent), "the packaged params/ or notebooks/ are missing: reinstall qzfp"))

@@ -75,9 +75,9 @@ from .paramarrays import ParamArrays
 from .report import (
     ExtraFilesHook,
     ScenarioReport,
-    _check_inputs,
-    _run_one,
+    check_inputs,
     remove_stale_temporaries,
+    run_one,
     write_top_index,
 )
 
@@ -302,7 +302,7 @@ def _run_in(cwd: str, task: tuple) -> ScenarioReport:
             os.chdir(cwd)
             moved = True
         try:
-            return _run_one(task)
+            return run_one(task)
         finally:
             if moved:
                 os.chdir(old)
@@ -372,7 +372,7 @@ def run_many_dask(
     """
     notebooks = [Path(nb).absolute() for nb in notebooks]
     sources = [(m or {}).get("scenario_path") for m in metadata] if metadata is not None else None
-    names = _check_inputs(parameters_list, notebooks, sources)
+    names = check_inputs(parameters_list, notebooks, sources)
     n = len(parameters_list)
     for what, seq in (("key_figures", key_figures), ("metadata", metadata)):
         if seq is not None and len(seq) != n:
@@ -429,9 +429,9 @@ def _share(client: Any, *data: Any) -> list[Any]:
 def _sweep_chunk(register: Any, base_pa: ParamArrays, updates: dict[str, np.ndarray], variant: str,
                  chunk: int) -> dict[str, np.ndarray]:
     """Outcomes of a slice of grid points (runs on a worker; the code of a local sweep)."""
-    from .model.comparison import _evaluate
+    from .model.comparison import evaluate_points
 
-    return _evaluate(register, base_pa, updates, variant, chunk)
+    return evaluate_points(register, base_pa, updates, variant, chunk)
 
 
 def _grid(scenario: Any, grid: Mapping[str, Sequence[float]], pa: ParamArrays) -> tuple[list[str], np.ndarray]:

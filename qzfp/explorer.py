@@ -70,8 +70,8 @@ from .register import Register
 from .scenario import (
     SCENARIO_KEYS,
     Scenario,
-    _packaged_params_dir,
     load_scenario,
+    packaged_params_dir,
     scenario_search_path,
     validate_scenario_file,
 )
@@ -530,7 +530,7 @@ class ExplorerModel:
         packaged ``qzfp/params``; otherwise the first existing ``params`` folder from the
         working directory up to the repository root, else ``./params``.
         """
-        packaged = _packaged_params_dir()
+        packaged = packaged_params_dir()
         packaged = packaged.resolve() if packaged is not None else None
         if self.scenario.path is not None:
             folder = Path(self.scenario.path).resolve().parent

@@ -27,7 +27,7 @@ import pandas as pd
 
 from .errors import Problem, QzfpError, RunError, ScenarioError
 from .i18n import budget_line_label, format_number, format_persons, format_yuan, param_label, t
-from .scenario import Scenario, _packaged_params_dir, load_scenario
+from .scenario import Scenario, load_scenario, packaged_params_dir
 
 #: Report notebooks in the order of the report (the explorer is interactive only).
 REPORT_NOTEBOOKS = ("01_population", "02_staffing_workload", "03_budget", "04_compare")
@@ -46,7 +46,7 @@ def default_scenario_files() -> list[Path]:
     local = Path("params") / "baseline.yaml"
     if local.is_file():
         return [local]
-    packaged = _packaged_params_dir()
+    packaged = packaged_params_dir()
     if packaged is not None and (Path(packaged) / "baseline.yaml").is_file():
         return [Path(packaged) / "baseline.yaml"]
     raise ScenarioError(Problem("params/baseline.yaml", "no scenario given and no baseline found"))
@@ -603,9 +603,9 @@ def _write_folder(out: Path, name: str, csvs: Mapping[str, pd.DataFrame], lang: 
 
     from .plots import save
     from .report import (
-        _copy_font,
-        _dir_mode,
-        _file_mode,
+        copy_font,
+        dir_mode,
+        file_mode,
         locked_tempdir,
         remove_stale_temporaries,
         replace_dir,
@@ -618,7 +618,7 @@ def _write_folder(out: Path, name: str, csvs: Mapping[str, pd.DataFrame], lang: 
     remove_stale_temporaries(out)
     tmp, lock = locked_tempdir(f".{name}.tmp-", out)
     try:
-        os.chmod(tmp, _dir_mode())
+        os.chmod(tmp, dir_mode())
         for fname, df in csvs.items():
             write_csv(df, tmp / fname)
         xlsx = f"{name}.xlsx"
@@ -630,13 +630,13 @@ def _write_folder(out: Path, name: str, csvs: Mapping[str, pd.DataFrame], lang: 
                 alt = fig.axes[0].get_title() or (fig._suptitle.get_text() if fig._suptitle else "")
             save(fig, tmp / fname)
             shown.append((fname, alt or fname))
-        _copy_font(tmp)
+        copy_font(tmp)
         (tmp / "index.html").write_text(sanitize_html(
             _folder_page(name, title, lang, headline=headline, figures=shown, files=[*csvs, xlsx],
                          has_top_index=(out / "index.html").is_file(), scenarios=scenarios)),
             encoding="utf-8")
         for f in tmp.rglob("*"):
-            os.chmod(f, _dir_mode() if f.is_dir() else _file_mode())
+            os.chmod(f, dir_mode() if f.is_dir() else file_mode())
         replace_dir(tmp, out / name)
     except Exception as exc:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -75,8 +75,12 @@ __all__ = [
     "ExtraFilesHook",
     "NotebookFailed",
     "ScenarioReport",
+    "check_inputs",
+    "copy_font",
     "default_kernel_budget",
+    "dir_mode",
     "exit_code",
+    "file_mode",
     "floor_benchmark",
     "kernels_per_scenario",
     "notebook_to_html",
@@ -85,6 +89,7 @@ __all__ = [
     "remove_stale_temporaries",
     "replace_dir",
     "run_many",
+    "run_one",
     "run_scenario",
     "write_top_index",
 ]
@@ -428,7 +433,7 @@ _FONT_FILE = pagestyle.FONT_FILE
 _FONT_CSS = pagestyle.font_css()
 
 
-def _copy_font(folder: Path) -> None:
+def copy_font(folder: Path) -> None:
     """Put the shipped CJK font into ``folder/assets/`` (the pages' @font-face points there)."""
     from qzfp.i18n import shipped_font_path
 
@@ -440,7 +445,7 @@ def _copy_font(folder: Path) -> None:
         os.close(fd)
         try:
             shutil.copyfile(src, part)
-            os.chmod(part, _file_mode())
+            os.chmod(part, file_mode())
             os.replace(part, folder / ASSETS_DIR / _FONT_FILE)
         except OSError as exc:  # name the file written, not the packaged font
             with contextlib.suppress(OSError):
@@ -612,7 +617,7 @@ def _scenario_name(parameters: Mapping[str, Any], where: str) -> str:
     return name
 
 
-def _check_inputs(
+def check_inputs(
     parameters_list: Sequence[Mapping[str, Any]],
     notebooks: Sequence[Path],
     sources: Sequence[Any] | None = None,
@@ -915,7 +920,7 @@ class _ScenarioRun:
         tmp, self._lock = locked_tempdir(f".{name}.tmp-", out_dir)
         self.tmp: Path | None = tmp
         try:
-            self.tmp.chmod(_dir_mode())  # mkdtemp makes 0700; a report folder is meant to be shared
+            self.tmp.chmod(dir_mode())  # mkdtemp makes 0700; a report folder is meant to be shared
             self.work = Path(cwd) if cwd is not None else self.tmp / _WORK_DIR
             self.executed_dir = self.tmp / _WORK_DIR / "executed"
             self.executed_dir.mkdir(parents=True)
@@ -1169,7 +1174,7 @@ def _finish_scenario(
     (tmp / RUN_JSON).write_text(
         json.dumps(run, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8"
     )
-    _copy_font(tmp)
+    copy_font(tmp)
     _decorate_pages(run, tmp)
     _write_pdf(run, tmp)
     (tmp / "index.html").write_text(_scenario_index(run, tmp), encoding="utf-8")
@@ -1280,7 +1285,7 @@ def run_scenario(
     """
     notebooks = [Path(nb) for nb in notebooks]
     metadata = dict(metadata or {})
-    (name,) = _check_inputs([parameters], notebooks, [metadata.get("scenario_path")])
+    (name,) = check_inputs([parameters], notebooks, [metadata.get("scenario_path")])
     parameters = dict(parameters)
     out_dir = Path(out_dir).absolute()  # papermill changes directory while executing
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -1312,17 +1317,17 @@ def run_scenario(
 _RUN_KEYS = {"title", "description", "lang", "scenario_path", "scenario_sha256", "register_sha256"}
 
 
-def _dir_mode() -> int:
+def dir_mode() -> int:
     """Mode of a new folder under the current umask (0o755 with the usual umask 022)."""
     umask = os.umask(0o022)
     os.umask(umask)
     return 0o777 & ~umask
 
 
-def _file_mode() -> int:
+def file_mode() -> int:
     """Mode of a new file under the current umask (0o644 with the usual umask 022);
     ``tempfile.mkstemp`` creates 0o600 files, which a web server could not serve."""
-    return _dir_mode() & 0o666
+    return dir_mode() & 0o666
 
 
 def _keep_failed(out_dir: Path, name: str, executed: Path, *, clear: bool = True) -> Path | None:
@@ -1626,9 +1631,9 @@ def write_top_index(out_dir: Path, *, lang: str = "en", title: str | None = None
         + "</table>"
     )
     target = out_dir / "index.html"
-    _copy_font(out_dir)
+    copy_font(out_dir)
     fd, tmp_name = tempfile.mkstemp(prefix=".index.", suffix=".html", dir=out_dir)
-    os.chmod(tmp_name, _file_mode())
+    os.chmod(tmp_name, file_mode())
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(_page(title or w["scenarios"], body, lang))
     os.replace(tmp_name, target)
@@ -1649,7 +1654,16 @@ def _failed_report(name: str, out_dir: Path, duration: float, exc: QzfpError) ->
     )
 
 
-def _run_one(args: tuple) -> ScenarioReport:
+def run_one(args: tuple) -> ScenarioReport:
+    """One scenario's report, a failure returned as a failed :class:`ScenarioReport`.
+
+    The task of a batch (local processes or a Dask worker run the same function).
+
+    Parameters
+    ----------
+    args : tuple
+        ``(parameters, notebooks, out_dir, kwargs)`` as :func:`run_scenario` takes them.
+    """
     parameters, notebooks, out_dir, kwargs = args
     name = str(parameters.get("scenario_name"))
     t0 = time.perf_counter()
@@ -1830,7 +1844,7 @@ def run_many(
     """
     notebooks = [Path(nb) for nb in notebooks]
     sources = [(m or {}).get("scenario_path") for m in metadata] if metadata is not None else None
-    _check_inputs(parameters_list, notebooks, sources)
+    check_inputs(parameters_list, notebooks, sources)
     n = len(parameters_list)
     for what, seq in (("key_figures", key_figures), ("metadata", metadata)):
         if seq is not None and len(seq) != n:
@@ -1868,13 +1882,13 @@ def run_many(
             keep_notebooks=keep_notebooks, cost=cost,
         )
     elif jobs == 1 or n == 1:
-        reports = [_run_one(t) for t in tasks]
+        reports = [run_one(t) for t in tasks]
     else:
         # Import papermill and build the exporter once here: forked workers inherit them.
         _papermill()
         _exporter()
         with ProcessPoolExecutor(max_workers=min(jobs, n)) as pool:
-            reports = list(pool.map(_run_one, tasks))
+            reports = list(pool.map(run_one, tasks))
     try:
         write_top_index(out_dir, lang=lang)
     except OSError as exc:  # a full disk: the reports that landed stay, the run failed

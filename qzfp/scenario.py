@@ -224,7 +224,7 @@ def _repo_params_dirs(start: Path) -> list[Path]:
     return out
 
 
-def _packaged_params_dir() -> Path | None:
+def packaged_params_dir() -> Path | None:
     try:
         res = importlib.resources.files("qzfp").joinpath("params")
     except (ModuleNotFoundError, TypeError):  # pragma: no cover - package always importable
@@ -245,7 +245,7 @@ def scenario_search_path(folder: Path | None = None) -> list[Path]:
     if folder is not None:
         dirs.append(Path(folder).resolve())
     dirs.extend(_repo_params_dirs(Path.cwd()))
-    pk = _packaged_params_dir()
+    pk = packaged_params_dir()
     if pk is not None:
         dirs.append(pk.resolve())
     seen, out = set(), []

@@ -77,7 +77,7 @@ def test_a_run_writes_index_page_per_notebook_run_json_and_hook_files(baseline):
     assert {p.as_posix() for p in rep.files} == {"index.html", "ok.html", "run.json", "costs.csv", "assets/qzfp-cjk.otf"}
     assert sorted(p.name for p in folder.iterdir()) == ["assets", "costs.csv", "index.html", "ok.html", "run.json"]
     assert not [p for p in out.iterdir() if ".tmp-" in p.name or ".old-" in p.name]
-    assert stat.S_IMODE(folder.stat().st_mode) == report._dir_mode()  # not mkdtemp's 0700
+    assert stat.S_IMODE(folder.stat().st_mode) == report.dir_mode()  # not mkdtemp's 0700
 
 
 def test_notebook_page_shows_the_printed_key_figure_and_no_code_or_parameters(baseline):

@@ -196,7 +196,7 @@ def _check_paths(pa: ParamArrays, paths: Sequence[str], where: str) -> None:
         raise ParameterError(problems)
 
 
-def _evaluate(register: Register, base_pa: ParamArrays, updates: Mapping[str, np.ndarray],
+def evaluate_points(register: Register, base_pa: ParamArrays, updates: Mapping[str, np.ndarray],
               variant: str, chunk: int) -> dict[str, np.ndarray]:
     """Outcomes for N parameter sets given as per-path value vectors (N,), in chunks."""
     n = len(next(iter(updates.values())))
@@ -291,7 +291,7 @@ def sweep(scenario: Scenario | str, grid: Mapping[str, Sequence[float]], *,
     pa = scenario.arrays()
     paths, points = sweep_points(scenario, grid, pa)
     updates = {p: points[:, i] for i, p in enumerate(paths)}
-    res = _evaluate(reg, pa, updates, scenario.params.get("variant", "medium"), chunk)
+    res = evaluate_points(reg, pa, updates, scenario.params.get("variant", "medium"), chunk)
     df = pd.DataFrame({p: points[:, i] for i, p in enumerate(paths)})
     for k, v in res.items():
         df[k] = v
@@ -420,7 +420,7 @@ def sensitivity(scenario: Scenario | str, pct: float | None = None, *,
 
 def _evaluate_full(register: Register, base_pa: ParamArrays, values: Mapping[str, np.ndarray],
                    variant: str, chunk: int) -> dict[str, np.ndarray]:
-    """Like :func:`_evaluate` but with (N, T) arrays per path (year-varying values).
+    """Like :func:`evaluate_points` but with (N, T) arrays per path (year-varying values).
 
     Only the parameter sets that move a demographic path need their own projection; the
     others (in a sensitivity run, every set but the 2 per demographic path) reuse the

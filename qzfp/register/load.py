@@ -43,6 +43,7 @@ __all__ = [
     "MAX_VILLAGE_POPULATION",
     "VIEWS",
     "Register",
+    "csv_rows",
     "example_plan_path",
     "load_register",
     "read_table",
@@ -388,7 +389,7 @@ class Register:
 # ---------------------------------------------------------------------------------------
 
 
-def _csv_rows(path: Path, problems: list[Problem]) -> list[list[str]] | None:
+def csv_rows(path: Path, problems: list[Problem]) -> list[list[str]] | None:
     """The cells of a CSV file, streamed (memory follows the rows kept, not the file).
 
     UTF-8 (with or without BOM), else GBK/GB18030; more than :data:`MAX_REGISTER_ROWS`
@@ -853,7 +854,7 @@ def _load_user(path: Path, year: int) -> Register:
                                                    "villages.csv)"))
                 continue
             _file_sha256(f, digest)
-            tables[name] = (_csv_rows(f, problems), str(f))
+            tables[name] = (csv_rows(f, problems), str(f))
         if problems:
             raise RegisterError(problems)
     elif path.suffix.lower() in (".xlsx", ".xlsm"):
@@ -875,7 +876,7 @@ def _load_user(path: Path, year: int) -> Register:
             tables = {"flat": (sheets[title], f"{path}[{title}]")}
     elif path.suffix.lower() in (".csv", ".txt"):
         _file_sha256(path, digest)
-        tables = {"flat": (_csv_rows(path, problems), str(path))}
+        tables = {"flat": (csv_rows(path, problems), str(path))}
     else:
         raise RegisterError(Problem(str(path), f'unsupported file type "{path.suffix}" '
                                                "(expected .csv, .xlsx or a folder)"))

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from qzfp.errors import Problem, RegisterError
-from qzfp.register.load import Register, _csv_rows, read_table, township_kind_from_name
+from qzfp.register.load import Register, csv_rows, read_table, township_kind_from_name
 
 __all__ = ["Mapping", "consolidate_villages", "merge_to_target", "merge_townships"]
 
@@ -144,7 +144,7 @@ def _read_plan(plan: pd.DataFrame | str | Path) -> tuple[pd.DataFrame, str, byte
         if not path.is_file():
             raise RegisterError(Problem(where, "merge plan file not found"))
         raw = path.read_bytes()
-        df = read_table(_csv_rows(path, problems), "plan", where, problems,
+        df = read_table(csv_rows(path, problems), "plan", where, problems,
                         aliases=PLAN_ALIASES, required=["old_code", "new_code"])
         if df is None or problems:
             raise RegisterError(problems)
