@@ -9,13 +9,13 @@ The public API is small:
 >>> results.summary()                              # key figures per year
 
 Names are imported lazily so that ``import qzfp`` stays fast (the command line and
-notebooks import only what they use).
+notebooks import only what they use).  No submodule is named like one of these functions
+(the engines live in :mod:`qzfp.model`, the registers in :mod:`qzfp.register`), so
+``qzfp.simulate`` and ``qzfp.compare`` are always the functions.
 """
 
 from __future__ import annotations
 
-import sys
-import types
 from importlib import import_module
 from typing import Any
 
@@ -49,21 +49,3 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return __all__
-
-
-class _Package(types.ModuleType):
-    """The ``qzfp`` package object.
-
-    ``qzfp.simulate`` and ``qzfp.compare`` are both a module and the public function
-    of the same name.  Importing a submodule makes Python bind the *module* to the
-    package attribute, which would hide the function; this class keeps the function
-    bound instead (``from qzfp.simulate import Results`` is unaffected).
-    """
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if isinstance(value, types.ModuleType) and _EXPORTS.get(name) == f"{__name__}.{name}":
-            value = getattr(value, name, value)
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package
