@@ -2,6 +2,7 @@
 #   make report   set up (once) and produce the baseline report in reports/baseline/
 #                 (report.pdf needs Chromium: apt-get install chromium)
 #   make test     set up (once) and run the linters and the whole test suite
+# The set-up installs the versions of constraints.txt (those the test suite passed with).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -31,10 +32,10 @@ test: $(STAMP)
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (qzfp)" >/dev/null
 	touch $(STAMP)
 

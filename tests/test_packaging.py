@@ -44,3 +44,69 @@ def test_the_wheel_ships_the_rulebook_the_example_register_and_the_font(wheel_na
 
 def test_the_wheel_declares_the_qzfp_console_script(wheel_names):
     assert any(n.endswith("entry_points.txt") for n in wheel_names)
+
+
+def test_the_wheel_ships_every_module_of_the_model_and_register_packages(wheel_names):
+    for sub in ("model", "register"):
+        for f in (REPO / "qzfp" / sub).glob("*.py"):
+            assert f"qzfp/{sub}/{f.name}" in wheel_names
+
+
+def _requirement_name(spec: str) -> str:
+    import re
+
+    return re.split(r"[<>=!~\[; ]", spec, maxsplit=1)[0].strip().lower().replace("_", "-")
+
+
+def test_every_third_party_package_the_code_imports_is_a_declared_dependency():
+    """An import of a package the set-up does not install would work only by accident (as a
+    dependency of a dependency) and break when that one changes."""
+    import ast
+    import importlib.metadata as md
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    declared = {_requirement_name(s) for s in project["dependencies"]}
+    optional = {_requirement_name(s) for specs in project["optional-dependencies"].values() for s in specs}
+    optional |= {"distributed"}  # dask[distributed]
+    dists = md.packages_distributions()
+    stdlib = set(sys.stdlib_module_names) | {"qzfp", "__future__"}
+    missing = {}
+    for path in (REPO / "qzfp").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                tops = [a.name.split(".")[0] for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                tops = [node.module.split(".")[0]]
+            else:
+                continue
+            for top in tops:
+                if top in stdlib:
+                    continue
+                names = {d.lower().replace("_", "-") for d in dists.get(top, [top])}
+                if not names & (declared | optional):
+                    missing.setdefault(top, str(path.relative_to(REPO)))
+    assert missing == {}, f"imported but not declared in pyproject.toml: {missing}"
+
+
+def test_the_upper_bounds_of_the_report_machinery_are_declared():
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+
+    deps = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]
+    bounded = {_requirement_name(s) for s in deps if "<" in s}
+    assert {"papermill", "nbclient", "nbconvert"} <= bounded
+
+
+def test_the_constraints_pin_every_declared_dependency_and_make_installs_with_them():
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    pins = {}
+    for line in (REPO / "constraints.txt").read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            assert version, f"constraints.txt: {line!r} is not pinned with =="
+            pins[name.strip().lower().replace("_", "-")] = version
+    for spec in project["dependencies"] + project["optional-dependencies"]["test"]:
+        assert _requirement_name(spec) in pins, spec
+    assert "-c constraints.txt" in (REPO / "Makefile").read_text(encoding="utf-8")
