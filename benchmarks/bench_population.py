@@ -20,13 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
-from qzfp.model.projection import (
-    calibrate,
-    demography_param_arrays,
-    monte_carlo,
-    percentiles,
-    project,
-)
+from qzfp.model.assumptions import demography_param_arrays
+from qzfp.model.base import calibrate
+from qzfp.model.montecarlo import monte_carlo
+from qzfp.model.projection import percentiles, project
 from qzfp.register import load_register
 
 

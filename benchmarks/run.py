@@ -125,7 +125,8 @@ def m_sweep_city(runs: int) -> dict:
 
 
 def _mc(register_size: str | None, n_paths: int, chunk: int | None, runs: int) -> dict:
-    from qzfp.model.projection import monte_carlo, percentiles
+    from qzfp.model.montecarlo import monte_carlo
+    from qzfp.model.projection import percentiles
     from qzfp.model.run import prepare_register
 
     s = _scenario()

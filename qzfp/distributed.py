@@ -50,7 +50,7 @@ Reproducibility
   :func:`monte_carlo_percentiles` (the local, chunked Monte Carlo) with the same ``s`` and
   ``k``, whatever the number of workers: chunk ``i`` draws from the ``i``-th child of
   ``numpy.random.SeedSequence(s).spawn(n_chunks)``.  (It differs from the one-pass
-  :func:`qzfp.model.projection.monte_carlo` with the same seed, which draws all paths from one
+  :func:`qzfp.model.montecarlo.monte_carlo` with the same seed, which draws all paths from one
   stream.)
 """
 
@@ -573,16 +573,16 @@ class MCPercentiles:
         return self._allocated(indicator)[1]
 
     def _allocated(self, indicator: str) -> tuple[np.ndarray, np.ndarray]:
-        from .model.projection import _allocate, _allocation_params, _prepare
+        from .model.allocation import allocate, allocation_params, prepare
 
         if indicator == "net_migration":
             raise KeyError("village and township net migration percentiles need every path's villages; "
                            "use qzfp.model.projection.percentiles on an in-memory Monte Carlo")
         self._check(indicator)
         if indicator not in self._below:
-            prep = _prepare(self._register)
-            alloc = _allocation_params(self._pa, len(self.years))
-            v, s = _allocate(prep, alloc, self.county, None, (indicator,))
+            prep = prepare(self._register)
+            alloc = allocation_params(self._pa, len(self.years))
+            v, s = allocate(prep, alloc, self.county, None, (indicator,))
             self._below[indicator] = (v[indicator], s[indicator])
         return self._below[indicator]
 
@@ -613,7 +613,7 @@ class MCPercentiles:
 def _mc_chunk(register: Any, pa: ParamArrays, n_paths: int, seed: np.random.SeedSequence, variant: str,
               calibrate: bool, indicators: tuple[str, ...]) -> dict[str, np.ndarray]:
     """County indicators (n, T, C) of one chunk of Monte Carlo paths (runs on a worker)."""
-    from .model.projection import monte_carlo
+    from .model.montecarlo import monte_carlo
 
     r = monte_carlo(register, pa, n_paths, seed, variant=variant, calibrate=calibrate)
     ci = r.county_indicators()
@@ -682,7 +682,7 @@ def monte_carlo_percentiles(
 ) -> MCPercentiles:
     """Monte Carlo percentiles computed ``chunk`` paths at a time (bounded memory).
 
-    The paths of :func:`qzfp.model.projection.monte_carlo` are drawn in chunks with
+    The paths of :func:`qzfp.model.montecarlo.monte_carlo` are drawn in chunks with
     independent streams (chunk ``i`` uses child ``i`` of ``SeedSequence(seed)``); of each
     chunk only the county indicators asked for are kept, and the percentiles are taken over
     all paths at the end (exact, not an approximation).
@@ -708,7 +708,7 @@ def monte_carlo_percentiles(
     indicators : sequence of str
         County indicators kept (of :data:`qzfp.model.projection.INDICATORS`).
     variant, calibrate
-        As :func:`qzfp.model.projection.monte_carlo`.
+        As :func:`qzfp.model.montecarlo.monte_carlo`.
 
     Returns
     -------

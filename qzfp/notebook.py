@@ -665,7 +665,8 @@ def _band_data(results: Results, n_paths: int, seed: int,
     """City population of the four variants (``year``, ``variant``, ``value`` [persons]) and,
     with ``n_paths`` > 0, quantiles of ``n_paths`` Monte Carlo paths (:func:`qzfp.plots.fan_quantiles`),
     computed once per process for scenarios with the same demography."""
-    from .model.projection import monte_carlo, project
+    from .model.montecarlo import monte_carlo
+    from .model.projection import project
     from .plots import path_quantiles
 
     key = (_demography_key(results), n_paths, seed, variant)

@@ -27,7 +27,7 @@ from qzfp.distributed import (  # noqa: E402
 )
 from qzfp.errors import ParameterError, QzfpError, RunError, ScenarioError  # noqa: E402
 from qzfp.model.comparison import sweep  # noqa: E402
-from qzfp.model.projection import monte_carlo  # noqa: E402
+from qzfp.model.montecarlo import monte_carlo  # noqa: E402
 from qzfp.register import load_register  # noqa: E402
 from qzfp.report import exit_code, run_many  # noqa: E402
 from qzfp.scenario import Scenario  # noqa: E402

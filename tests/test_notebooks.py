@@ -487,7 +487,7 @@ def test_the_uncertainty_band_at_the_largest_mc_paths_fits_in_1_5_gb_of_address_
 
 
 def test_paths_up_to_one_chunk_are_the_same_as_one_monte_carlo_call():
-    from qzfp.model.projection import monte_carlo
+    from qzfp.model.montecarlo import monte_carlo
     from qzfp.register import load_register
 
     res = simulate(Scenario.from_parameters(horizon=3, mc_paths=50))

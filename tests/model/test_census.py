@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from qzfp.model.assumptions import demography_param_arrays, yearly_assumptions
 from qzfp.model.backtest import (
     base_against_census,
     check_against_census,
@@ -21,20 +22,12 @@ from qzfp.model.backtest import (
     group_ages,
     population_at,
 )
-from qzfp.model.projection import (
-    FitError,
-    _assumptions,
-    _kernel,
-    _mortality_from,
-    _shift,
-    _step_back,
-    calibrate,
-    demography_param_arrays,
-    fertility_pattern,
-    life_table,
-    monte_carlo,
-    project,
-)
+from qzfp.model.base import FitError, calibrate
+from qzfp.model.cohort import project_counties, shift_by_fraction, step_back
+from qzfp.model.fertility import fertility_pattern
+from qzfp.model.montecarlo import monte_carlo
+from qzfp.model.mortality import life_table, mortality_from
+from qzfp.model.projection import project
 from qzfp.register.census import (
     CENSUS_2010,
     GROUP_STARTS,
@@ -125,7 +118,7 @@ def test_a_base_from_a_later_census_keeps_the_fitted_tfr_in_its_census_year_with
     reg = load_register()
     years = np.arange(2016, 2020)
     pa = demography_param_arrays(years)
-    asm = _assumptions(pa, "medium")
+    asm = yearly_assumptions(pa, "medium")
     cal = calibrate(reg, pa, census=later)
     assert asm.tfr_add[0, 0] > 0
     kernel_tfr = asm.tfr[0, 0] * cal.fert_mult + asm.tfr_add[0, 0]  # (2, C) as the kernel applies it
@@ -173,7 +166,7 @@ def test_a_uniform_age_distribution_is_split_into_equal_single_years():
 def _table(k: float, pa) -> tuple[np.ndarray, float]:
     """Person-years L_x (x = 0..130) and e0 of the Siler life table of level k, computed here
     from the closed-form cumulative hazard: L_x = (l_x + l_x+1) / 2, L_0 = l_1 + a0 (1 - l_1)."""
-    from qzfp.model.projection import siler_cumulative_hazard
+    from qzfp.model.mortality import siler_cumulative_hazard
 
     shape = [pa["demography.mortality.siler." + n][0, 0]
              for n in ("infant_level", "infant_decline", "background", "senescent_level", "senescent_slope")]
@@ -277,7 +270,7 @@ def test_the_resident_migration_is_the_intercensal_change_less_the_fitted_natura
 
 def test_net_out_migration_leaves_each_cohort_at_a_rate_proportional_to_the_age_profile(city):
     reg, r = city
-    from qzfp.model.projection import rogers_castro
+    from qzfp.model.migration import rogers_castro
 
     pa = demography_param_arrays(np.arange(2006, 2022))
     g = [pa["demography.migration.profile." + k][0, 0] for k in
@@ -310,7 +303,7 @@ def test_a_county_without_women_of_childbearing_age_is_a_clear_fit_error(tmp_pat
 
 def _rates(years, **overrides):
     pa = demography_param_arrays(years, overrides)
-    return pa, _assumptions(pa, "medium"), _mortality_from(pa)
+    return pa, yearly_assumptions(pa, "medium"), mortality_from(pa)
 
 
 def test_with_all_rates_zero_the_census_date_shift_keeps_every_person_and_only_ages_them():
@@ -322,13 +315,13 @@ def test_with_all_rates_zero_the_census_date_shift_keeps_every_person_and_only_a
     mig = np.zeros((1, len(years), 6))
     # a year earlier everyone aged 1..99 was there, a year younger; the 0-year-olds were not
     # born.  (The open interval 100+ keeps the survival of the life table, which closes at 131.)
-    back = _step_back(pop, asm, fm, zero_mort, model, 3, mig)
+    back = step_back(pop, asm, fm, zero_mort, model, 3, mig)
     np.testing.assert_allclose(back[..., :99], pop[..., 1:100], rtol=1e-12)
     np.testing.assert_allclose(back[..., :99].sum(), pop[..., 1:100].sum(), rtol=1e-12)
-    part = _shift(pop, 5 / 6, asm, fm, zero_mort, model, 4, mig, backwards=True)
+    part = shift_by_fraction(pop, 5 / 6, asm, fm, zero_mort, model, 4, mig, backwards=True)
     expected = (1 / 6) * pop[..., :99].sum() + (5 / 6) * pop[..., 1:100].sum()
     np.testing.assert_allclose(part[..., :99].sum(), expected, rtol=1e-12)
-    fwd = _shift(pop, 1 / 6, asm, fm, zero_mort, model, 4, mig, backwards=False)
+    fwd = shift_by_fraction(pop, 1 / 6, asm, fm, zero_mort, model, 4, mig, backwards=False)
     # no births, no deaths, no migrants: a sixth of each age moves up one year
     np.testing.assert_allclose(fwd[..., 1:100], (5 / 6) * pop[..., 1:100] + (1 / 6) * pop[..., :99], rtol=1e-12)
 
@@ -347,12 +340,12 @@ def test_a_stationary_population_stays_stationary_through_the_backward_and_forwa
     fm = np.array([tfr / asm.tfr[0, 0]])
     mig = np.zeros((1, len(years), 1))
     one = np.ones(1)
-    back = _shift(stat, 0.8, asm, fm, one, model, 4, mig, backwards=True)
+    back = shift_by_fraction(stat, 0.8, asm, fm, one, model, 4, mig, backwards=True)
     for y in (3, 2, 1):
-        back = _step_back(back, asm, fm, one, model, y, mig)
+        back = step_back(back, asm, fm, one, model, y, mig)
     np.testing.assert_allclose(back[..., :95], stat[..., :95], rtol=2e-3)
     assert back.sum() == pytest.approx(stat.sum(), rel=5e-4)  # the open interval is approximate
-    fwd = _kernel(stat, np.zeros((1, 1)), asm, fm, one, model, 3, None, mig)["pop"][:, -1]
+    fwd = project_counties(stat, np.zeros((1, 1)), asm, fm, one, model, 3, None, mig)["pop"][:, -1]
     np.testing.assert_allclose(fwd[..., :95], stat[..., :95], rtol=2e-3)
     assert fwd.sum() == pytest.approx(stat.sum(), rel=5e-4)
 
@@ -426,14 +419,14 @@ def test_the_rulebook_city_tfr_is_the_one_fitted_to_the_city_census_row():
 def test_the_fertility_policies_raise_the_tfr_from_the_year_they_are_in_force_scaled_by_the_response():
     years = np.arange(2013, 2024)
     base = demography_param_arrays(years)
-    asm = _assumptions(base, "medium")
+    asm = yearly_assumptions(base, "medium")
     g = {k: base["demography.fertility.policy." + k][0, 0] for k in
          ("selective_two_child_effect", "universal_two_child_effect", "three_child_effect")}
     expected = np.array([0.0, 0.0] + [g["selective_two_child_effect"]]
                         + [g["selective_two_child_effect"] + g["universal_two_child_effect"]] * 6
                         + [sum(g.values())] * 2)  # 2014-01-17 -> 2015; 2016-01-01; 2021-05-31 -> 2022
     np.testing.assert_allclose(asm.tfr_add[0], expected)
-    low = _assumptions(base.with_values({"demography.fertility.policy.response": np.full((1, 11), 0.5)}), "medium")
+    low = yearly_assumptions(base.with_values({"demography.fertility.policy.response": np.full((1, 11), 0.5)}), "medium")
     np.testing.assert_allclose(low.tfr_add[0], 0.5 * expected)
 
 
@@ -625,7 +618,7 @@ def test_qzfp_validate_of_a_scenario_names_a_missing_census_table(tmp_path, caps
 
 
 def test_the_absent_registered_people_are_placed_where_the_residents_fall_short_of_the_national_structure():
-    from qzfp.model.projection import _absent_profile
+    from qzfp.model.migration import absent_profile
 
     national = np.ones((2, 101)) * 100.0  # 20,200 people, 100 at each age and sex
     registered_total = np.array([20_200.0, 20_200.0])
@@ -634,7 +627,7 @@ def test_the_absent_registered_people_are_placed_where_the_residents_fall_short_
     resident[1, 1, 30:35] += 50.0  # county 1: 250 women aged 30-34 present from elsewhere
     gap = registered_total - resident.sum(axis=(1, 2))
     assert gap.tolist() == [400.0, -250.0]
-    prof = _absent_profile(resident, national, registered_total, gap, 15, 59)
+    prof = absent_profile(resident, national, registered_total, gap, 15, 59)
     np.testing.assert_allclose(prof.sum(axis=(1, 2)), 1.0)
     # county 0: against 100 at each age (the national share of its registered total) its
     # residents are short of 40 at each age 20-24 and nowhere else

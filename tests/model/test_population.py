@@ -9,17 +9,12 @@ import pandas as pd
 import pytest
 
 from qzfp.errors import ParameterError
-from qzfp.model.projection import (
-    AGES,
-    INDICATORS,
-    demography_param_arrays,
-    fertility_pattern,
-    life_table,
-    monte_carlo,
-    percentiles,
-    project,
-    rogers_castro,
-)
+from qzfp.model.assumptions import demography_param_arrays
+from qzfp.model.fertility import fertility_pattern
+from qzfp.model.migration import rogers_castro
+from qzfp.model.montecarlo import monte_carlo
+from qzfp.model.mortality import life_table
+from qzfp.model.projection import AGES, INDICATORS, percentiles, project
 
 YEARS = np.arange(2006, 2022)
 

@@ -7,8 +7,8 @@ import re
 import numpy as np
 import pytest
 
+from qzfp.model.assumptions import DEMOGRAPHY_PATHS
 from qzfp.model.budget import BUDGET_PATHS
-from qzfp.model.projection import DEMOGRAPHY_PATHS
 from qzfp.model.run import simulate
 from qzfp.model.staffing import STAFFING_PATHS
 from qzfp.model.workload import workload_paths

@@ -1,0 +1,222 @@
+"""Allocation of the county projection to townships and villages.
+
+:func:`prepare` indexes a register once (villages by county, class urban/rural/remote, start
+populations); :func:`allocate` carries the county indicators down: village shares drift with
+class-specific growth differentials and are renormalised per county every year, indicators
+go with urban/rural factors, village net migration is the balance residual, townships are
+sums of their villages (``docs/population.md``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..paramarrays import ParamArrays
+from .arrays import group_sum
+
+__all__ = ["INDICATORS", "Prepared", "allocate", "allocation_params", "prepare"]
+
+_P = "demography."
+
+
+INDICATORS = (
+    "pop",
+    "aged_60plus",
+    "women_15_49",
+    "births",
+    "deaths",
+    "net_migration",
+    "in_migrants",
+    "resident_pop",
+    "resident_aged_60plus",
+)
+
+
+
+@dataclass(frozen=True)
+class Prepared:
+    key: str
+    county_codes: np.ndarray
+    township_codes: np.ndarray
+    village_codes: np.ndarray
+    v_county: np.ndarray
+    v_township: np.ndarray
+    t_county: np.ndarray
+    v_class: np.ndarray  # 0 urban, 1 rural, 2 remote
+    v_pop0: np.ndarray
+    v_inm_share: np.ndarray  # share of the county in-migrant stock
+    county_pop0: np.ndarray
+    county_inm0: np.ndarray
+    class_pop0: np.ndarray  # (C, 3)
+    county_villages: tuple  # per county: village indices
+    county_townships: tuple  # per county: township indices
+
+
+_PREP_CACHE: dict[int, tuple[Any, Prepared]] = {}
+
+
+
+def _members(group: np.ndarray, k: int) -> tuple:
+    """Per group 0..k-1, the ascending indices of its members (one stable sort, not k scans)."""
+    order = np.argsort(group, kind="stable")
+    bounds = np.searchsorted(group[order], np.arange(k + 1))
+    return tuple(order[bounds[i]:bounds[i + 1]] for i in range(k))
+
+
+
+def prepare(register: Any) -> Prepared:
+    """Index arrays of the register (cached per register object)."""
+    hit = _PREP_CACHE.get(id(register))
+    if hit is not None and hit[0] is register:
+        return hit[1]
+    vil = register.villages
+    tws = register.townships
+    cty = register.counties
+    v_county = np.asarray(register.village_county, dtype=np.intp)
+    v_township = np.asarray(register.village_township, dtype=np.intp)
+    t_county = np.asarray(register.township_county, dtype=np.intp)
+    c = len(cty)
+    pop0 = vil["population"].to_numpy(dtype=float)
+    inm = vil["in_migrants"].to_numpy(dtype=float) if "in_migrants" in vil else np.zeros(len(vil))
+    urban = vil["urban"].to_numpy(dtype=bool)
+    kind = tws["kind"].astype(str).to_numpy() if "kind" in tws else np.full(len(tws), "town")
+    remote = ~urban & (kind[v_township] == "xiang")
+    v_class = np.where(urban, 0, np.where(remote, 2, 1))
+    county_pop0 = np.bincount(v_county, pop0, minlength=c)
+    county_inm0 = np.bincount(v_county, inm, minlength=c)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share_inm = np.where(county_inm0[v_county] > 0, inm / county_inm0[v_county], 0.0)
+        share_pop = np.where(county_pop0[v_county] > 0, pop0 / county_pop0[v_county], 0.0)
+    v_inm_share = np.where(county_inm0[v_county] > 0, share_inm, share_pop)
+    class_pop0 = np.zeros((c, 3))
+    np.add.at(class_pop0, (v_county, v_class), pop0)
+    key_src = getattr(register, "sha256", "") or ""
+    h = hashlib.sha256(key_src.encode())
+    for a in (pop0, inm, v_county, v_township, v_class):
+        h.update(np.ascontiguousarray(a).tobytes())
+    prep = Prepared(
+        key=h.hexdigest(),
+        county_codes=cty["county_code"].astype(str).to_numpy(),
+        township_codes=tws["township_code"].astype(str).to_numpy(),
+        village_codes=vil["village_code"].astype(str).to_numpy(),
+        v_county=v_county,
+        v_township=v_township,
+        t_county=t_county,
+        v_class=v_class,
+        v_pop0=pop0,
+        v_inm_share=v_inm_share,
+        county_pop0=county_pop0,
+        county_inm0=county_inm0,
+        class_pop0=class_pop0,
+        county_villages=_members(v_county, c),
+        county_townships=_members(t_county, c),
+    )
+    if len(_PREP_CACHE) > 32:
+        _PREP_CACHE.clear()
+    _PREP_CACHE[id(register)] = (register, prep)
+    return prep
+
+
+
+def allocation_params(pa: ParamArrays, t: int) -> dict[str, np.ndarray]:
+    """Class growth factors G (Na, T+1, 3) and class indicator factors (Na, T, 3)."""
+    g = np.stack(
+        [pa[_P + "allocation.urban_differential"], pa[_P + "allocation.rural_differential"],
+         pa[_P + "allocation.remote_differential"]],
+        axis=-1,
+    )
+    growth = np.ones((g.shape[0], t + 1, 3))
+    growth[:, 1:] = np.cumprod(1.0 + g, axis=1)
+    out = {"growth": growth}
+    for ind, path in (("aged_60plus", "rural_factor_60plus"), ("women_15_49", "rural_factor_women_15_49"),
+                      ("births", "rural_factor_births"), ("deaths", "rural_factor_deaths")):
+        f = np.asarray(pa[_P + "allocation." + path], dtype=float)
+        out[ind] = np.stack([np.ones_like(f), f, f], axis=-1)
+    return out
+
+
+
+def allocate(
+    prep: Prepared,
+    alloc: dict[str, np.ndarray],
+    cind: dict[str, np.ndarray],
+    end_pop: np.ndarray | None,
+    indicators: Sequence[str] = INDICATORS,
+    counties: Sequence[int] | None = None,
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Village and township indicators for the villages of some counties (all by default).
+
+    Village stocks are ``P_v(t) = P_c(t) pop0_v G_k(t) / sum_{u in c} pop0_u G_k(u)(t)``
+    (shares drifting with the class growth factor G and renormalised per county); indicator
+    X of the county goes to villages in proportion to ``P_v(t) phi_k`` (phi = 1 for urban,
+    the rural factor otherwise); village net migration is the balance residual
+    ``P_v(t+1) - P_v(t) - B_v + D_v``; the in-migrant stock is shared by the register's
+    in-migrants.  Townships are sums of their villages.
+
+    Parameters
+    ----------
+    cind : dict
+        County indicators (N, T, C).
+    end_pop : (N, C) county population at 1 January after the last year, or None (then the
+        last year's stock is used, which only affects the last year's net migration).
+    indicators : which indicators to return (``net_migration`` also needs pop/births/deaths).
+    counties : county indices whose villages and townships are computed (all when None).
+    """
+    if counties is None:
+        vsel = np.arange(len(prep.v_pop0))
+        tsel = np.arange(len(prep.township_codes))
+    else:
+        vsel = np.concatenate([prep.county_villages[i] for i in counties] + [np.zeros(0, np.intp)])
+        tsel = np.concatenate([prep.county_townships[i] for i in counties] + [np.zeros(0, np.intp)])
+    want = set(indicators)
+    if "net_migration" in want:
+        want |= {"pop", "births", "deaths"}
+    if "resident_pop" in want:
+        want.add("pop")
+    if "resident_aged_60plus" in want:
+        want.add("aged_60plus")
+    vc = prep.v_county[vsel]
+    vk = prep.v_class[vsel]
+    pop0 = prep.v_pop0[vsel]
+    growth = alloc["growth"]  # (Na, T+1, 3)
+    t = growth.shape[1] - 1
+    weight = pop0 * growth[..., vk]  # (Na, T+1, Vs)
+    village: dict[str, np.ndarray] = {}
+    if "pop" in want:
+        denom = growth @ prep.class_pop0.T  # (Na, T+1, C)
+        pc = cind["pop"]
+        pend = end_pop if end_pop is not None else pc[:, -1]
+        pc_all = np.concatenate([pc, pend[:, None]], axis=1)  # (N, T+1, C)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            scale = np.where(denom > 0, pc_all / np.where(denom > 0, denom, 1.0), 0.0)
+        # start year: the county base sums to the register total up to rounding; snap so that
+        # every village starts with exactly its register population (thresholds like 500)
+        scale[:, 0] = np.where(np.abs(scale[:, 0] - 1.0) <= 1e-9, 1.0, scale[:, 0])
+        pv_all = scale[..., vc] * weight  # (N, T+1, Vs)
+        village["pop"] = pv_all[:, :t]
+    for ind in ("aged_60plus", "women_15_49", "births", "deaths"):
+        if ind not in want:
+            continue
+        phi = alloc[ind]  # (Na, T, 3)
+        e = np.einsum("ntk,ck->ntc", growth[:, :t] * phi, prep.class_pop0)  # (Na, T, C)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            sc = np.where(e > 0, cind[ind] / np.where(e > 0, e, 1.0), 0.0)
+        village[ind] = sc[..., vc] * (weight[:, :t] * phi[..., vk])
+    if "net_migration" in want:
+        village["net_migration"] = pv_all[:, 1:] - pv_all[:, :-1] - village["births"] + village["deaths"]
+    if "in_migrants" in want:
+        village["in_migrants"] = cind["in_migrants"][..., vc] * prep.v_inm_share[vsel]
+    # resident indicators: each village gets its county's resident/registered ratio
+    for res, reg in (("resident_pop", "pop"), ("resident_aged_60plus", "aged_60plus")):
+        if res in want:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                ratio = np.where(cind[reg] > 0, cind[res] / np.where(cind[reg] > 0, cind[reg], 1.0), 0.0)
+            village[res] = village[reg] * ratio[..., vc]
+    local_t = prep.v_township if counties is None else np.searchsorted(tsel, prep.v_township[vsel])
+    township = {k: group_sum(v, local_t, len(tsel)) for k, v in village.items()}
+    return village, township
