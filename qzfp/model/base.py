@@ -13,14 +13,14 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from ..errors import ParameterError, Problem
 from ..paramarrays import ParamArrays
-from ..register.census import Census, default_census, split_single_years
+from ..register.census import Census, CountyRows, default_census, split_single_years
 from .allocation import Prepared, prepare
 from .assumptions import DEMOGRAPHY_PATHS, Assumptions, demography_param_arrays, yearly_assumptions
 from .cohort import project_counties, shift_by_fraction, step_back
@@ -317,13 +317,98 @@ def calibrate_prepared(prep: Prepared, census: Census, start: int, base: dict[st
     cy = census.date.year
     years = np.arange(min(start, cy - _FERT_WINDOW), max(start, cy) + 2)
     row0, asm = _census_assumptions(years, base)
-    model = mortality_from(ParamArrays(years, row0))
-    yi = int(cy - years[0])
-    codes = prep.county_codes
-    c = len(codes)
-    rows = census.lookup(codes)
-    srb = float(asm.srb[0, yi])
-    k_std = model.level(asm.e0[0, yi])  # (2,)
+    f = _CensusFit(years=years, yi=int(cy - years[0]), row0=row0, asm=asm,
+                   model=mortality_from(ParamArrays(years, row0)), codes=prep.county_codes,
+                   rows=census.lookup(prep.county_codes))
+    rows, model, c = f.rows, f.model, len(f.codes)
+    m = _resident_at_census(f)
+    registered, notes = _registered_at_census(f, census, m)
+    # both populations as one stack of 2C "counties": registered first, then resident
+    fitted_cdr = (rows.groups * group_death_rates(model, m.k)).sum(axis=(1, 2)) / rows.resident * 1e3
+    res_mig, mig_source = resident_migration(f.codes, rows, m.births / rows.resident * 1e3 - fitted_cdr, cy)
+    if cy != 2010:
+        notes.append(NOTE_NO_EARLIER_CENSUS)
+    if abs(start - census.year_fraction) > FAR_FROM_CENSUS_YEARS:
+        notes.append(NOTE_FAR_FROM_CENSUS)
+    t = len(years)
+    mig = np.concatenate([np.broadcast_to(asm.mig_rate[:, :, None], (1, t, c)),
+                          asm.res_adj[:, :, None] + res_mig[None, None, :]], axis=2)
+    mm2 = np.concatenate([m.mort, m.mort])
+    census_pop = np.concatenate([registered, m.resident])[None]  # (1, 2C, 2, A)
+    back = _census_backwards(f, census, census_pop, mm2, mig, start)
+    tfr = _fit_tfr(f, back, registered, m, cy)
+    # the fitted TFR includes the policies in force in the census year; the multiplier is of the
+    # city TFR without them (the kernel adds the policy effects of each year)
+    fert = np.maximum(tfr - asm.tfr_add[0, f.yi], 0.0) / float(asm.tfr[0, f.yi])
+    pop = _census_to_start(f, census, census_pop, back, fert.reshape(-1), mm2, mig, start)
+    reg_start, res_start = pop[0, :c], pop[0, c:]
+    tot = reg_start.sum(axis=(1, 2))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        factor = np.where(tot > 0, prep.county_pop0 / np.where(tot > 0, tot, 1.0), 0.0)
+    achieved = np.stack([m.births / rows.resident * 1e3, fitted_cdr], axis=1)
+    cal = Calibration(
+        base_pop=reg_start * factor[:, None, None],
+        # a county without its own census row has its area's row: scale its residents by the
+        # same factor as its registered people (the area's resident/registered ratio is kept)
+        base_resident=res_start * np.where(rows.source == "county", 1.0, factor)[:, None, None],
+        fert_mult=fert,
+        mort_mult=m.mort,
+        tfr=tfr.T,
+        e0=model.e0(m.k),
+        e0_bounded=m.bounded,
+        resident_migration=res_mig,
+        migration_source=mig_source,
+        notes=tuple(notes),
+        register_factor=factor,
+        census_registered=rows.registered,
+        census_resident=rows.resident,
+        census_groups=rows.groups,
+        census_base=np.stack([registered, m.resident]),
+        ceb=rows.ceb,
+        target=np.stack([rows.birth_rate, rows.death_rate], axis=1),
+        achieved=achieved,
+        source=rows.source,
+        census=census,
+        year=cy,
+    )
+    if len(_CAL_CACHE) > 64:
+        _CAL_CACHE.clear()
+    _CAL_CACHE[key] = cal
+    return cal
+
+
+@dataclass(frozen=True)
+class _CensusFit:
+    """What the steps of :func:`calibrate_prepared` share: the census year's assumptions and rows."""
+
+    years: np.ndarray  # (Y,) calendar years from the earliest needed to the census/start + 1
+    yi: int  # index of the census year in ``years``
+    row0: dict[str, np.ndarray]  # rulebook first rows (1, Y) with the scenario's BASE_PATHS
+    asm: Assumptions
+    model: MortalityModel
+    codes: np.ndarray  # (C,) county codes
+    rows: CountyRows  # the census rows of the counties
+
+
+class _Moment(NamedTuple):
+    """The resident population at the census moment and what its fit found."""
+
+    mort: np.ndarray  # (C,) county mortality multipliers
+    bounded: np.ndarray  # (C,) e0 set to the plausible band's edge
+    k: np.ndarray  # (C, 2) Siler levels
+    tail: np.ndarray  # (C, 2, 46) person-years at ages 85..130 of the fitted life tables
+    big_l: np.ndarray  # (C, 2, 131) person-years of the fitted life tables
+    sexw: np.ndarray  # (2,) shares of boys and girls at birth
+    resident: np.ndarray  # (C, 2, A) resident persons by single age at the census moment
+    births: np.ndarray  # (C,) births per year by reverse survival of the children aged 1-4
+
+
+def _resident_at_census(f: _CensusFit) -> _Moment:
+    """Steps 2-3 of :func:`calibrate_prepared`: county mortality fitted to the census deaths, the
+    census groups split to single ages, and the births by reverse survival."""
+    rows, model, codes, yi, row0 = f.rows, f.model, f.codes, f.yi, f.row0
+    srb = float(f.asm.srb[0, yi])
+    k_std = model.level(f.asm.e0[0, yi])  # (2,)
     band = (float(row0[_P + "mortality.county_e0_min"][0, yi]), float(row0[_P + "mortality.county_e0_max"][0, yi]))
     mort, bounded = _fit_mortality(model, k_std, rows.groups, rows.death_rate, srb, band, codes)
     k = k_std[None, :] * mort[:, None]  # (C, 2)
@@ -341,9 +426,17 @@ def calibrate_prepared(prep: Prepared, census: Census, start: int, base: dict[st
                  for i in np.flatnonzero(~(rows.registered > 0))]
     if problems:
         raise FitError(problems)
-    # registered: the resident population plus the net absent (registered − resident) with the
-    # age-sex profile of the county's own deficit (or surplus) of working-age residents against
-    # the national age structure (see absent_profile)
+    return _Moment(mort, bounded, k, tail, big_l, sexw, resident, births)
+
+
+def _registered_at_census(f: _CensusFit, census: Census, m: _Moment) -> tuple[np.ndarray, list[str]]:
+    """Step 5 of :func:`calibrate_prepared`: registered (C, 2, A) at the census moment, and notes.
+
+    The resident population plus the net absent (registered − resident) with the age-sex
+    profile of the county's own deficit (or surplus) of working-age residents against the
+    national age structure (see :func:`~qzfp.model.migration.absent_profile`).
+    """
+    rows, yi, row0 = f.rows, f.yi, f.row0
     lo_age = int(round(float(row0[_P + "migration.absent_min_age"][0, yi])))
     hi_age = int(round(float(row0[_P + "migration.absent_max_age"][0, yi])))
     if not 0 <= lo_age <= hi_age <= AGES - 1:
@@ -354,91 +447,61 @@ def calibrate_prepared(prep: Prepared, census: Census, start: int, base: dict[st
     if not (census.levels == "province").any():
         source_table = default_census()
         notes.append(NOTE_NO_PROVINCE_ROWS)
-    national = split_single_years(source_table.lookup(np.array(["000000"])).groups, tail[:1].mean(axis=0))[0]
+    national = split_single_years(source_table.lookup(np.array(["000000"])).groups, m.tail[:1].mean(axis=0))[0]
     gap = rows.registered - rows.resident
-    registered = np.maximum(resident + gap[:, None, None] * absent_profile(resident, national, rows.registered, gap,
-                                                                            lo_age, hi_age), 0.0)
+    registered = np.maximum(m.resident + gap[:, None, None] * absent_profile(m.resident, national, rows.registered,
+                                                                              gap, lo_age, hi_age), 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         registered *= np.where(registered.sum(axis=(1, 2)) > 0,
                                rows.registered / registered.sum(axis=(1, 2)), 0.0)[:, None, None]
-    # both populations as one stack of 2C "counties": registered first, then resident
-    fitted_cdr = (rows.groups * group_death_rates(model, k)).sum(axis=(1, 2)) / rows.resident * 1e3
-    res_mig, mig_source = resident_migration(codes, rows, births / rows.resident * 1e3 - fitted_cdr, cy)
-    if cy != 2010:
-        notes.append(NOTE_NO_EARLIER_CENSUS)
-    if abs(start - census.year_fraction) > FAR_FROM_CENSUS_YEARS:
-        notes.append(NOTE_FAR_FROM_CENSUS)
-    t = len(years)
-    mig = np.concatenate([np.broadcast_to(asm.mig_rate[:, :, None], (1, t, c)),
-                          asm.res_adj[:, :, None] + res_mig[None, None, :]], axis=2)
-    mm2 = np.concatenate([mort, mort])
-    census_pop = np.concatenate([registered, resident])[None]  # (1, 2C, 2, A)
-    tau = census.year_fraction
-    # backwards from the census to 1 January of each earlier year (fertility plays no part:
-    # everyone alive then is aged 1+ at the census)
-    no_fert = np.zeros(2 * c)
-    back = {cy: shift_by_fraction(census_pop, tau - cy, asm, no_fert, mm2, model, yi, mig, backwards=True)}
+    return registered, notes
+
+
+def _census_backwards(f: _CensusFit, census: Census, census_pop: np.ndarray, mm2: np.ndarray, mig: np.ndarray,
+                      start: int) -> dict[int, np.ndarray]:
+    """The census populations (1, 2C, 2, A) at 1 January of the census year and each earlier
+    year needed (fertility plays no part: everyone alive then is aged 1+ at the census)."""
+    cy = census.date.year
+    no_fert = np.zeros(census_pop.shape[1])
+    back = {cy: shift_by_fraction(census_pop, census.year_fraction - cy, f.asm, no_fert, mm2, f.model, f.yi, mig,
+                                  backwards=True)}
     for y in range(cy - 1, min(start, cy - _FERT_WINDOW) - 1, -1):
-        back[y] = step_back(back[y + 1], asm, no_fert, mm2, model, y - int(years[0]), mig)
-    # fertility: the TFR at which the rulebook age pattern applied to each population's women,
-    # averaged over the years the children aged 1-4 at the census were born, gives their births
-    # (reverse survival of each population's own children aged 1-4)
+        back[y] = step_back(back[y + 1], f.asm, no_fert, mm2, f.model, y - int(f.years[0]), mig)
+    return back
+
+
+def _fit_tfr(f: _CensusFit, back: dict[int, np.ndarray], registered: np.ndarray, m: _Moment, cy: int) -> np.ndarray:
+    """Step 4 of :func:`calibrate_prepared`: the TFR (2, C) of the registered and resident populations.
+
+    The TFR at which the rulebook age pattern applied to each population's women, averaged
+    over the years the children aged 1-4 at the census were born, gives their births (reverse
+    survival of each population's own children aged 1-4).
+    """
+    c = len(f.codes)
     exposure = np.mean([back[y][0, :, 1, 15:50] for y in range(cy - _FERT_WINDOW, cy)], axis=0)  # (2C, 35)
-    births_reg = registered[:, :, 1:5].sum(axis=(1, 2)) / (big_l[:, :, 1:5].sum(axis=-1) @ sexw)
+    births_reg = registered[:, :, 1:5].sum(axis=(1, 2)) / (m.big_l[:, :, 1:5].sum(axis=-1) @ m.sexw)
     tfr = np.empty((2, c))
-    for b, (women, nb) in enumerate(((exposure[:c], births_reg), (exposure[c:], births))):
-        wpat = women @ asm.pattern[0, yi]
+    for b, (women, nb) in enumerate(((exposure[:c], births_reg), (exposure[c:], m.births))):
+        wpat = women @ f.asm.pattern[0, f.yi]
         bad = (wpat <= 0) | ~np.isfinite(nb)
         if bad.any():
-            raise FitError([Problem(f"census:{codes[i]}", "no women aged 15-49 in the census row: the TFR cannot "
+            raise FitError([Problem(f"census:{f.codes[i]}", "no women aged 15-49 in the census row: the TFR cannot "
                                     "be fitted to its births") for i in np.flatnonzero(bad)])
         tfr[b] = nb / wpat
-    # the fitted TFR includes the policies in force in the census year; the multiplier is of the
-    # city TFR without them (the kernel adds the policy effects of each year)
-    fert = np.maximum(tfr - asm.tfr_add[0, yi], 0.0) / float(asm.tfr[0, yi])
-    fm2 = fert.reshape(-1)
-    if start > tau:
-        pop = shift_by_fraction(census_pop, cy + 1 - tau, asm, fm2, mm2, model, yi, mig, backwards=False)
-        for y in range(cy + 1, start):
-            pop = project_counties(pop, np.zeros(pop.shape[:2]), asm, fm2, mm2, model, 1, np.array([y - years[0]]),
-                          mig[:, [y - years[0]]])["pop"][:, 1]
-    else:
-        pop = back[start]
-    reg_start, res_start = pop[0, :c], pop[0, c:]
-    tot = reg_start.sum(axis=(1, 2))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        factor = np.where(tot > 0, prep.county_pop0 / np.where(tot > 0, tot, 1.0), 0.0)
-    achieved = np.stack([births / rows.resident * 1e3, fitted_cdr], axis=1)
-    cal = Calibration(
-        base_pop=reg_start * factor[:, None, None],
-        # a county without its own census row has its area's row: scale its residents by the
-        # same factor as its registered people (the area's resident/registered ratio is kept)
-        base_resident=res_start * np.where(rows.source == "county", 1.0, factor)[:, None, None],
-        fert_mult=fert,
-        mort_mult=mort,
-        tfr=tfr.T,
-        e0=model.e0(k),
-        e0_bounded=bounded,
-        resident_migration=res_mig,
-        migration_source=mig_source,
-        notes=tuple(notes),
-        register_factor=factor,
-        census_registered=rows.registered,
-        census_resident=rows.resident,
-        census_groups=rows.groups,
-        census_base=np.stack([registered, resident]),
-        ceb=rows.ceb,
-        target=np.stack([rows.birth_rate, rows.death_rate], axis=1),
-        achieved=achieved,
-        source=rows.source,
-        census=census,
-        year=cy,
-    )
-    if len(_CAL_CACHE) > 64:
-        _CAL_CACHE.clear()
-    _CAL_CACHE[key] = cal
-    return cal
+    return tfr
 
+
+def _census_to_start(f: _CensusFit, census: Census, census_pop: np.ndarray, back: dict[int, np.ndarray],
+                     fm2: np.ndarray, mm2: np.ndarray, mig: np.ndarray, start: int) -> np.ndarray:
+    """Step 6 of :func:`calibrate_prepared`: the populations (1, 2C, 2, A) at 1 January of ``start``."""
+    cy, tau, years = census.date.year, census.year_fraction, f.years
+    if start <= tau:
+        return back[start]
+    pop = shift_by_fraction(census_pop, cy + 1 - tau, f.asm, fm2, mm2, f.model, f.yi, mig, backwards=False)
+    for y in range(cy + 1, start):
+        pop = project_counties(pop, np.zeros(pop.shape[:2]), f.asm, fm2, mm2, f.model, 1, np.array([y - years[0]]),
+                               mig[:, [y - years[0]]])["pop"][:, 1]
+    return pop
 
 
 def calibrate(register: Any, pa: ParamArrays | None = None, census: Census | None = None) -> Calibration:
