@@ -48,7 +48,7 @@ from .i18n import (
     t,
 )
 from .model.run import Results, simulate
-from .model.workload import component_totals
+from .model.workload_tables import component_totals
 from .scenario import SCENARIO_KEYS, Scenario, load_scenario, scenario_search_path
 
 __all__ = [

@@ -43,8 +43,9 @@ from .engine import (
     population_for_rule,
     tidy_index,
 )
+from .schedules import election_years, training_plan
 from .staffing import StaffingResult
-from .workload import ACTIVITY_DAYS, election_years, training_plan
+from .workload import ACTIVITY_DAYS
 
 FUNDERS: tuple[str, ...] = ("city", "county", "township")
 """Who pays: shares ``funding.<line>.<funder>``."""

@@ -38,7 +38,8 @@ from .staffing import (
     staffing_ratios,
     village_table,
 )
-from .workload import WisnResult, components_table, wisn, wisn_table
+from .workload import WisnResult, wisn
+from .workload_tables import components_table, wisn_table
 
 DEMOGRAPHY_PREFIX = "demography."
 

@@ -32,7 +32,9 @@ Individual allowances are the activities one designated cadre of each unit does
 total IAS of a unit is the sum of the per-activity hours.
 
 Annual workloads (volumes) come from the population projection, the staffing
-result and the rulebook (see :data:`COMPONENTS` and ``docs/workload_and_budget.md``).
+result and the rulebook (see :data:`COMPONENTS` and ``docs/workload_and_budget.md``); the
+re-election years and the training plan come from :mod:`qzfp.model.schedules`, the tidy
+tables of a result from :mod:`qzfp.model.workload_tables`.
 Category and individual allowances are read from every rulebook path under
 ``workload.<cadre>.category_allowance.`` / ``.individual_allowance.``, so a planner can
 add one in ``workload.yaml`` without code changes.
@@ -40,12 +42,11 @@ add one in ``workload.yaml`` without code changes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from ..errors import ParameterError, Problem
 from ..paramarrays import ParamArrays
@@ -56,8 +57,8 @@ from .engine import (
     param,
     population_array,
     population_for_rule,
-    tidy_index,
 )
+from .schedules import election_years, training_plan
 from .staffing import StaffingResult
 
 CADRES: tuple[str, ...] = ("village_vice_president", "township_vice_president", "county_secretariat")
@@ -170,113 +171,6 @@ def allowance_paths(pa: ParamArrays, cadre: str, kind: str) -> list[str]:
     """Paths of the category or individual allowance standards of a cadre held in ``pa``."""
     prefix = f"workload.{cadre}.{kind}."
     return [p for p in pa.paths() if p.startswith(prefix)]
-
-
-# --------------------------------------------------------------------------- shared drivers
-
-
-def election_years(pa: ParamArrays, n: int | None = None) -> np.ndarray:
-    """1 in the years of ``pa`` when associations are re-elected, else 0, shape (n, T).
-
-    Re-elections fall in ``first_year + k * interval_years`` (k = 0, 1, ...).
-
-    Raises
-    ------
-    ParameterError
-        ``elections.interval_years`` below 1, or ``first_year`` or ``interval_years``
-        not a whole number of years (a term of 4.5 years has no election *year*; it is
-        refused rather than rounded).
-    """
-    n = pa.n if n is None else n
-    years = pa.years
-    first = param(pa, "elections.first_year", n)
-    interval = param(pa, "elections.interval_years", n)
-    for key, values, bad, what in (
-        ("interval_years", interval, interval < 1, "must be at least 1 year"),
-        ("interval_years", interval, interval != np.round(interval), "must be a whole number of years"),
-        ("first_year", first, first != np.round(first), "must be a whole year"),
-    ):
-        if np.any(bad):
-            i, j = np.argwhere(bad)[0]
-            raise ParameterError(
-                Problem(
-                    f"elections.yaml:{key}",
-                    f"{what} (parameter set {i}, year {years[j]}: {values[i, j]:g})",
-                )
-            )
-    since = np.asarray(years, dtype=float)[None, :] - first
-    return ((since >= 0) & (np.mod(since, interval) == 0)).astype(float)
-
-
-@dataclass(frozen=True)
-class TrainingPlan:
-    """Who is trained each year, in how many batches.
-
-    County-run courses train the county's full-time cadres (vice-president,
-    secretary-general, secretariat staff) and the township vice-presidents
-    (县、乡两级专职干部, the document's focus); township-run courses train the village
-    vice-presidents when ``training.village_cadres_included`` is true (一级抓一级).
-    Every cadre attends one course of ``course_days`` per ``cycle_years``, spread evenly:
-    trainees per year = posts / cycle_years (an expected number, may be fractional);
-    batches = ceil(trainees / batch_size) per organiser.
-
-    Attributes
-    ----------
-    county_trainees, county_batches : numpy.ndarray, (N, T, C)
-        Trainees [person/year] and batches [batch/year] of county-run courses.
-    township_trainees, township_batches : numpy.ndarray, (N, T, S)
-        Trainees and batches of township-run courses (village cadres).
-    course_days : numpy.ndarray, (N, T)
-        Days per course [day].
-    attendance_days : numpy.ndarray, (N, T)
-        Course days per cadre per year = course_days / cycle_years [day/year].
-    village_included : numpy.ndarray, (N, T)
-        1 if village cadres are trained.
-    """
-
-    county_trainees: np.ndarray
-    county_batches: np.ndarray
-    township_trainees: np.ndarray
-    township_batches: np.ndarray
-    course_days: np.ndarray
-    attendance_days: np.ndarray
-    village_included: np.ndarray
-
-
-def training_plan(st: StaffingResult, pa: ParamArrays) -> TrainingPlan:
-    """Trainees and batches per year (see :class:`TrainingPlan`).
-
-    Raises
-    ------
-    ParameterError
-        ``training.cycle_years`` or ``training.batch_size`` not positive.
-    """
-    n = st.n
-    problems = []
-    for path in ("training.cycle_years", "training.batch_size"):
-        a = param(pa, path, n)
-        if np.any(a <= 0):
-            i, j = np.argwhere(a <= 0)[0]
-            problems.append(Problem(f"training.yaml:{path.split('.', 1)[1]}",
-                                    f"must be > 0 (parameter set {i}, year {st.years[j]}: {a[i, j]:g})"))
-    if problems:
-        raise ParameterError(problems)
-    cycle = param(pa, "training.cycle_years", n)
-    batch = param(pa, "training.batch_size", n)[:, :, None]
-    days = param(pa, "training.course_days", n)
-    included = (param(pa, "training.village_cadres_included", n) > 0).astype(float)
-    county_fulltime = sum(st.county_posts[p] for p in ("vice_president", "secretary_general", "secretariat_staff"))
-    county_trainees = (county_fulltime + st.to_county(st.township_vice_presidents)) / cycle[:, :, None]
-    township_trainees = st.township_village_vice_presidents * (included / cycle)[:, :, None]
-    return TrainingPlan(
-        county_trainees=county_trainees,
-        county_batches=np.ceil(county_trainees / batch - 1e-9).clip(min=0),
-        township_trainees=township_trainees,
-        township_batches=np.ceil(township_trainees / batch - 1e-9).clip(min=0),
-        course_days=days,
-        attendance_days=days / cycle,
-        village_included=included,
-    )
 
 
 # --------------------------------------------------------------------------- result
@@ -643,145 +537,7 @@ def wisn(
     return WisnResult(years=st.years, staffing=st, cadres=out)
 
 
-# --------------------------------------------------------------------------- tables
-
-
-def _unit_codes(st: StaffingResult, level: str) -> dict[str, np.ndarray]:
-    reg = st.register
-    cc = reg.counties["county_code"].to_numpy(dtype=object)
-    tc = reg.townships["township_code"].to_numpy(dtype=object)
-    if level == "village":
-        vc = reg.villages["village_code"].to_numpy(dtype=object)
-        return {"county_code": cc[reg.village_county], "township_code": tc[reg.village_township], "village_code": vc}
-    if level == "township":
-        return {"county_code": cc[reg.township_county], "township_code": tc, "village_code": np.full(len(tc), "", dtype=object)}
-    return {"county_code": cc, "township_code": np.full(len(cc), "", dtype=object), "village_code": np.full(len(cc), "", dtype=object)}
-
-
-def wisn_table(wr: WisnResult, i: int = 0, cadres: tuple[str, ...] | None = None) -> pd.DataFrame:
-    """Tidy WISN of parameter set ``i``: one row per year × cadre × unit.
-
-    Columns: ``year``, ``cadre``, ``level``, ``county_code``, ``township_code``,
-    ``village_code``, ``population`` [person], ``awt_hours`` [hour/year],
-    ``workload_hours`` [hour/year], ``caf``, ``iaf``, ``required`` [post],
-    ``provided`` [post], ``difference`` [post], ``ratio``, ``below_1`` (ratio < 1:
-    the posts cannot carry the work).
-    """
-    st = wr.staffing
-    pops = {"village": st.village_pop, "township": st.township_pop, "county": st.county_pop}
-    frames = []
-    for cadre in tuple(wr.cadres) if cadres is None else cadres:
-        w = wr[cadre]
-        codes = _unit_codes(st, w.level)
-        m = w.required.shape[2]
-        yr, k = tidy_index(wr.years, m)
-        tk = np.repeat(np.arange(len(wr.years)), m)
-        frames.append(pd.DataFrame({
-            "year": yr, "cadre": cadre, "level": w.level,
-            **{c: a[k] for c, a in codes.items()},
-            "population": pops[w.level][i].ravel(),
-            "awt_hours": w.awt[i][tk], "workload_hours": w.workload_hours[i].ravel(),
-            "caf": w.caf[i][tk], "iaf": w.iaf[i][tk],
-            "required": w.required[i].ravel(), "provided": w.provided[i].ravel(),
-            "difference": w.difference[i].ravel(), "ratio": w.ratio[i].ravel(),
-            "below_1": w.ratio[i].ravel() < 1,
-        }))
-    return pd.concat(frames, ignore_index=True)
-
-
-def components_table(wr: WisnResult, i: int = 0, cadres: tuple[str, ...] | None = None) -> pd.DataFrame:
-    """Per year × cadre × unit × component: ``volume`` [unit/year], ``volume_unit``,
-    ``standard_hours`` [hour/unit], ``standard_workload`` = AWT / standard [unit/year],
-    ``workload_hours`` [hour/year], ``staff`` = volume / standard workload [post].
-
-    Requires the result to have been computed with ``keep_components=True``.
-    """
-    st = wr.staffing
-    frames = []
-    for cadre in tuple(wr.cadres) if cadres is None else cadres:
-        w = wr[cadre]
-        if not w.components:
-            raise ParameterError(f"{cadre}: WISN computed without components; call wisn(..., keep_components=True)")
-        codes = _unit_codes(st, w.level)
-        m = w.required.shape[2]
-        yr, k = tidy_index(wr.years, m)
-        tk = np.repeat(np.arange(len(wr.years)), m)
-        awt = w.awt[i][tk]
-        for comp, (vol, unit, std) in w.components.items():
-            s = std[i][tk]
-            volume = vol[i].ravel()
-            with np.errstate(divide="ignore"):
-                sw = np.where(s > 0, awt / np.where(s > 0, s, 1.0), np.inf)
-            frames.append(pd.DataFrame({
-                "year": yr, "cadre": cadre, "level": w.level, **{c: a[k] for c, a in codes.items()},
-                "component": comp, "volume": volume, "volume_unit": unit, "standard_hours": s,
-                "standard_workload": sw, "workload_hours": volume * s, "staff": volume * s / awt,
-            }))
-    return pd.concat(frames, ignore_index=True)
-
-
-def component_totals(wr: WisnResult, year_index: int, i: int = 0,
-                     cadres: tuple[str, ...] | None = None) -> pd.DataFrame:
-    """Per cadre × component, summed over every unit in one year: what
-    :func:`components_table` grouped by cadre and component gives, without building the
-    table of every unit (448,000 rows for the example city).
-
-    Parameters
-    ----------
-    wr : WisnResult
-        Computed with ``keep_components=True``.
-    year_index : int
-        Index of the year in ``wr.years``.
-    i : int
-        Parameter set.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``cadre``, ``component``, ``volume`` [unit/year], ``volume_unit``,
-        ``standard_hours`` [hour/unit], ``workload_hours`` [hour/year] and ``staff`` [post],
-        cadres and components in the order of the rulebook.
-    """
-    rows = []
-    for cadre in tuple(wr.cadres) if cadres is None else cadres:
-        w = wr[cadre]
-        if not w.components:
-            raise ParameterError(f"{cadre}: WISN computed without components; call wisn(..., keep_components=True)")
-        awt = float(w.awt[i][year_index])
-        for comp, (vol, unit, std) in w.components.items():
-            s = float(std[i][year_index])
-            volume = np.asarray(vol[i][year_index], dtype=float)  # (units,)
-            hours = volume * s
-            rows.append({"cadre": cadre, "component": comp, "volume": float(volume.sum()),
-                         "volume_unit": unit, "standard_hours": s, "workload_hours": float(hours.sum()),
-                         "staff": float((hours / awt).sum())})
-    return pd.DataFrame(rows, columns=["cadre", "component", "volume", "volume_unit", "standard_hours",
-                                       "workload_hours", "staff"])
-
-
-def summary_table(wr: WisnResult, i: int = 0) -> pd.DataFrame:
-    """Per year × cadre: units, provided and required posts, units with ratio < 1.
-
-    Columns: ``year``, ``cadre``, ``units``, ``provided``, ``required``, ``difference``,
-    ``ratio`` (total provided / total required), ``units_below_1``.
-    """
-    rows: list[dict[str, Any]] = []
-    agg: Callable[[np.ndarray], np.ndarray] = lambda a: a[i].sum(axis=-1)  # noqa: E731
-    for cadre in wr.cadres:
-        w = wr[cadre]
-        prov, req = agg(w.provided), agg(w.required)
-        below = (w.ratio[i] < 1).sum(axis=-1)
-        for j, year in enumerate(wr.years):
-            rows.append({
-                "year": int(year), "cadre": cadre, "units": int(w.required.shape[2]),
-                "provided": prov[j], "required": req[j], "difference": prov[j] - req[j],
-                "ratio": prov[j] / req[j] if req[j] > 0 else np.inf, "units_below_1": int(below[j]),
-            })
-    return pd.DataFrame(rows)
-
-
 __all__ = [
-    "ACTIVITY_DAYS", "CADRES", "COMPONENTS", "DRIVER_PATHS", "CadreWisn", "Components", "TrainingPlan", "WisnResult",
-    "available_working_time", "component_totals", "components_table", "election_years", "summary_table", "training_plan",
-    "wisn", "wisn_table", "workload_paths",
+    "ACTIVITY_DAYS", "CADRES", "COMPONENTS", "DRIVER_PATHS", "CadreWisn", "Components", "WisnResult",
+    "available_working_time", "wisn", "workload_paths",
 ]

@@ -11,20 +11,16 @@ import pytest
 from qzfp.errors import ParameterError
 from qzfp.model import workload as workload_module
 from qzfp.model.arrays import group_sum
+from qzfp.model.schedules import election_years, training_plan
 from qzfp.model.staffing import STAFFING_PATHS, staffing
 from qzfp.model.workload import (
     CADRES,
     COMPONENTS,
     Components,
-    component_totals,
-    components_table,
-    election_years,
-    summary_table,
-    training_plan,
     wisn,
-    wisn_table,
     workload_paths,
 )
+from qzfp.model.workload_tables import component_totals, components_table, summary_table, wisn_table
 from qzfp.paramarrays import ParamArrays
 
 YEARS = np.array([2007, 2008, 2009])  # 2007 is an election year below
