@@ -1,7 +1,10 @@
 """Registers: the input data the model runs on.
 
-* :mod:`qzfp.register.load` — the township/village register (CSV, XLSX), its validation and
-  the packaged example of Quzhou (:func:`load_register`, :class:`Register`);
+* :mod:`qzfp.register.load` — :func:`load_register`: the packaged example of Quzhou or a
+  user's register (CSV folder, XLSX workbook, one flat sheet);
+* :mod:`qzfp.register.tables` — the :class:`Register` (three tidy tables and their index arrays);
+* :mod:`qzfp.register.files` — CSV and XLSX files read into grids of strings;
+* :mod:`qzfp.register.validate` — headers (English or Chinese), codes, names, numbers, kinds;
 * :mod:`qzfp.register.redistricting` — township merges and village consolidation with exact
   aggregation maps;
 * :mod:`qzfp.register.census` — census age–sex tables (load, check, split to single years).
@@ -12,22 +15,16 @@ The register's public names are importable from the package itself
 
 from __future__ import annotations
 
-from .load import (
-    ALIASES,
+from .load import example_plan_path, load_register, validate_register_file
+from .tables import (
     DATA_DIR,
     EXAMPLE_YEAR,
-    MAX_REGISTER_ROWS,
-    MAX_VILLAGE_POPULATION,
-    MAX_VILLAGES,
     VIEWS,
     Register,
-    example_plan_path,
-    load_register,
-    read_table,
     township_kind_from_name,
-    validate_register_file,
     village_kind_from_name,
 )
+from .validate import ALIASES, MAX_REGISTER_ROWS, MAX_VILLAGE_POPULATION, MAX_VILLAGES, read_table
 
 __all__ = [
     "ALIASES",

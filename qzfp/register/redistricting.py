@@ -28,7 +28,9 @@ import numpy as np
 import pandas as pd
 
 from qzfp.errors import Problem, RegisterError
-from qzfp.register.load import Register, csv_rows, read_table, township_kind_from_name
+from qzfp.register.files import csv_rows
+from qzfp.register.tables import Register, township_kind_from_name
+from qzfp.register.validate import read_table
 
 __all__ = ["Mapping", "consolidate_villages", "merge_to_target", "merge_townships"]
 

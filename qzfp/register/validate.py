@@ -1,0 +1,458 @@
+"""Validation of register tables: headers in English or Chinese, codes, names, numbers, kinds.
+
+:func:`read_table` turns a grid of strings (from :mod:`qzfp.register.files`) into a table of
+canonical columns; :func:`counties_table`, :func:`townships_table`, :func:`villages_table` and
+:func:`flat_tables` check and type them.  Every problem is collected with its ``file:row``
+location, never raised one at a time.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from qzfp.errors import Problem
+
+from .tables import DATA_DIR, township_kind_from_name, village_kind_from_name
+
+__all__ = [
+    "ALIASES",
+    "HEADER_SCAN_ROWS",
+    "MAX_REGISTER_ROWS",
+    "MAX_VILLAGES",
+    "MAX_VILLAGE_POPULATION",
+    "counties_table",
+    "flat_tables",
+    "normalise_header",
+    "packaged_counties",
+    "read_table",
+    "townships_table",
+    "villages_table",
+]
+
+_COMMON = {
+    "county_code": ["county_code", "县代码", "县区代码", "区县代码", "县(市、区)代码",
+                    "县市区代码", "县级代码", "县编码"],
+    "township_code": ["township_code", "乡镇代码", "乡镇街道代码", "乡镇(街道)代码", "乡镇编码",
+                      "乡镇区划代码", "街道乡镇代码"],
+    "village_code": ["village_code", "村代码", "村编码", "村级代码", "行政村代码", "村居代码",
+                     "村(社区)代码", "村区划代码", "村居编码"],
+    "population": ["population", "pop", "registered_population", "人口", "户籍人口", "总人口",
+                   "人口数", "户籍人口数"],
+    "in_migrants": ["in_migrants", "migrants", "流入人口", "暂住人口", "流动人口", "外来人口"],
+    "name_en": ["name_en", "english_name", "英文名", "英文名称", "拼音"],
+    "kind": ["kind", "type", "类型", "类别"],
+    "urban": ["urban", "城镇", "是否城镇"],
+    "synthetic": ["synthetic", "虚构", "是否虚构"],
+    "merged_from": ["merged_from", "合并来源"],
+}
+
+_COUNTY_NAME = ["county_name", "县名称", "县名", "县区名称", "县(市、区)", "县区", "县"]
+
+_TOWNSHIP_NAME = ["township_name", "乡镇名称", "乡镇名", "乡镇(街道)名称", "乡镇街道", "乡镇"]
+
+_VILLAGE_NAME = ["village_name", "村名", "村名称", "村委会名称", "村居名称", "村(社区)名称",
+                 "行政村", "村"]
+
+#: Accepted column headers (after normalisation) per table: canonical name → aliases.
+ALIASES: dict[str, dict[str, list[str]]] = {
+    "counties": {
+        "county_code": _COMMON["county_code"] + ["code", "代码"],
+        "name_zh": ["name_zh", "name", "名称"] + _COUNTY_NAME,
+        "name_en": _COMMON["name_en"],
+    },
+    "townships": {
+        "township_code": _COMMON["township_code"] + ["code", "代码"],
+        "county_code": _COMMON["county_code"],
+        "name_zh": ["name_zh", "name", "名称"] + _TOWNSHIP_NAME,
+        **{k: _COMMON[k] for k in ("name_en", "kind", "urban", "synthetic", "merged_from")},
+    },
+    "villages": {
+        "village_code": _COMMON["village_code"] + ["code", "代码"],
+        "township_code": _COMMON["township_code"],
+        "county_code": _COMMON["county_code"],
+        "name_zh": ["name_zh", "name", "名称"] + _VILLAGE_NAME,
+        **{k: _COMMON[k] for k in ("name_en", "kind", "urban", "population", "in_migrants",
+                                   "synthetic", "merged_from")},
+    },
+    "flat": {
+        "village_code": _COMMON["village_code"],
+        "name_zh": ["name_zh", "name"] + _VILLAGE_NAME,
+        "township_code": _COMMON["township_code"],
+        "township_name": _TOWNSHIP_NAME,
+        "county_code": _COMMON["county_code"],
+        "county_name": _COUNTY_NAME,
+        **{k: _COMMON[k] for k in ("name_en", "kind", "urban", "population", "in_migrants",
+                                   "synthetic")},
+    },
+}
+
+_REQUIRED = {
+    "counties": ["county_code", "name_zh"],
+    "townships": ["township_code", "county_code", "name_zh"],
+    "villages": ["village_code", "township_code", "name_zh", "population"],
+    "flat": ["village_code", "name_zh", "township_code", "township_name", "county_code",
+             "population"],
+}
+
+_TRUE = {"1", "true", "yes", "y", "t", "是", "真"}
+
+_FALSE = {"0", "false", "no", "n", "f", "否", "假", ""}
+
+_TOWNSHIP_KINDS = {"subdistrict": "subdistrict", "town": "town", "xiang": "xiang",
+                   "街道": "subdistrict", "镇": "town", "乡": "xiang"}
+
+_VILLAGE_KINDS = {"village": "village", "community": "community", "村": "village",
+                  "社区": "community", "居委会": "community"}
+
+HEADER_SCAN_ROWS = 20
+
+#: Largest register accepted [villages] (rows of a table).  Memory bound: a 16-year run
+#: of the model needs about 8 kB per village (measured: 0.9 GB peak for 100,800 villages,
+#: see ``benchmarks/README.md``), and the notebooks of a run hold up to three such
+#: copies; Quzhou has 2,800 villages and communities, a whole province some tens of
+#: thousands.  A larger area is split by county into several registers.
+MAX_VILLAGES = 100_000
+
+#: Rows read from one table of a register [rows]: :data:`MAX_VILLAGES`.
+MAX_REGISTER_ROWS = MAX_VILLAGES
+
+#: Plausibility bound of one village's or community's population and in-migrants
+#: [person].  Villages and residents' committees typically have 1,000–5,000 people (the
+#: largest of the packaged Quzhou register has 6,049; its largest township 60,000), so a
+#: larger number is a typing or unit error (a township or county total, digits run
+#: together) that would carry into every post and budget line.
+MAX_VILLAGE_POPULATION = 200_000
+
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+#: A number Excel shortened to scientific notation when saving a CSV ("3.30802E+11"):
+#: the digits of the code are lost.
+_SCIENTIFIC = re.compile(r"^[+-]?\d+(?:\.\d*)?[eE][+-]?\d+$")
+
+
+
+def normalise_header(header: object) -> str:
+    """Normalise a header: strip, drop a trailing unit in brackets, lower case."""
+    h = str(header).replace("\ufeff", "").strip()
+    h = h.replace("（", "(").replace("）", ")")
+    h = re.sub(r"\s*\([^()]*\)$", "", h) if not h.endswith(("(街道)", "(社区)", "(市、区)")) else h
+    return re.sub(r"[\s\-]+", "_", h).lower()
+
+_ALIAS_LOOKUP = {table: {normalise_header(a): canon for canon, aliases in spec.items() for a in aliases}
+                 for table, spec in ALIASES.items()}
+
+
+
+def read_table(rows: list[list[str]] | None, table: str, where: str,
+               problems: list[Problem], *, aliases: dict[str, list[str]] | None = None,
+               required: Sequence[str] | None = None) -> pd.DataFrame | None:
+    """Turn a grid of strings into a DataFrame of canonical string columns.
+
+    The header row is the first of the top rows with the most recognised headers (title
+    rows above it are skipped).  Blank rows are dropped.  The column ``_row`` holds the
+    1-based row number a spreadsheet user sees.
+
+    Parameters
+    ----------
+    rows : list of list of str or None
+        The cells; None if the file could not be read (nothing is added then).
+    table : str
+        ``"counties"``, ``"townships"``, ``"villages"`` or ``"flat"`` (selects the aliases),
+        or any name when ``aliases`` is given.
+    where : str
+        File (and sheet) name used in problem locations.
+    problems : list of Problem
+        Problems found are appended here.
+    aliases, required : optional
+        Canonical → aliases mapping and required canonical columns (default: the
+        register tables').
+
+    Returns
+    -------
+    pd.DataFrame or None
+        None when the table is unusable (empty, no header, missing columns).
+    """
+    if rows is None:
+        return None
+    lookup = ({normalise_header(a): c for c, al in aliases.items() for a in al} if aliases is not None
+              else _ALIAS_LOOKUP[table])
+    required = list(required if required is not None else _REQUIRED[table])
+    nonblank = [i for i, r in enumerate(rows) if any(c != "" for c in r)]
+    if not nonblank:
+        problems.append(Problem(where, "the file is empty (expected a header row and data rows)"))
+        return None
+    scores = [(sum(normalise_header(c) in lookup for c in rows[i] if c), i)
+              for i in nonblank[:HEADER_SCAN_ROWS]]
+    best = max(s for s, _ in scores)
+    if best < min(2, len(required)):
+        problems.append(Problem(where, "no header row found in the first "
+                                       f"{HEADER_SCAN_ROWS} rows (expected columns "
+                                       f"{', '.join(required)})"))
+        return None
+    h = next(i for s, i in scores if s == best)
+    header = rows[h]
+    data_idx = [i for i in nonblank if i > h]
+    width = max(len(rows[i]) for i in [h, *data_idx])
+    cols: dict[str, int] = {}
+    ok = True
+    for j in range(width):
+        name = header[j] if j < len(header) else ""
+        if name == "":
+            if any(j < len(rows[i]) and rows[i][j] != "" for i in data_idx):
+                problems.append(Problem(f"{where}:{h + 1}", f"column {j + 1} has data but no "
+                                                            "header"))
+                ok = False
+            continue
+        canon = lookup.get(normalise_header(name))
+        if canon is None:
+            problems.append(Problem(f"{where}:{h + 1}", f'unexpected column "{name}" (expected '
+                                    f'columns: {", ".join(dict.fromkeys(lookup.values()))})'))
+            ok = False
+        elif canon in cols:
+            problems.append(Problem(f"{where}:{h + 1}", f'columns "{header[cols[canon]]}" and '
+                                    f'"{name}" both mean {canon}'))
+            ok = False
+        else:
+            cols[canon] = j
+    missing = [c for c in required if c not in cols]
+    if missing:
+        problems.append(Problem(f"{where}:{h + 1}", f"missing column(s): {', '.join(missing)}"))
+        ok = False
+    if not data_idx:
+        problems.append(Problem(where, "the file is empty: a header row but no data rows"))
+        ok = False
+    if not ok:
+        return None
+    df = pd.DataFrame({c: [rows[i][j] if j < len(rows[i]) else "" for i in data_idx]
+                       for c, j in cols.items()})
+    df["_row"] = [i + 1 for i in data_idx]
+    _check_text_cells(df, where, problems)
+    return df
+
+
+
+def _check_text_cells(df: pd.DataFrame, where: str, problems: list[Problem]) -> None:
+    """Control characters anywhere, and codes in scientific notation, are problems."""
+    for col in df.columns:
+        if col == "_row":
+            continue
+        values = df[col]
+        bad = values.str.contains(_CONTROL_CHARS, regex=True)
+        for loc, val in zip(_loc(where, df["_row"][bad]), values[bad], strict=True):
+            ch = _CONTROL_CHARS.search(val).group()
+            problems.append(Problem(loc, f"{col} {val!r} contains the control character "
+                                         f"U+{ord(ch):04X} (names and codes must be plain text)"))
+        if col.endswith("code"):
+            sci = ~bad & values.str.match(_SCIENTIFIC)
+            for loc, val in zip(_loc(where, df["_row"][sci]), values[sci], strict=True):
+                problems.append(Problem(loc, f'{col} "{val}" is a number in scientific notation: '
+                                             "Excel shortened the code and its digits are lost; "
+                                             "format the column as text and enter the codes again"))
+
+
+
+def _loc(where: str, rows: pd.Series) -> list[str]:
+    return [f"{where}:{r}" for r in rows]
+
+
+
+def _check_codes(df: pd.DataFrame, col: str, where: str, problems: list[Problem]) -> None:
+    codes = df[col]
+    for loc in _loc(where, df["_row"][codes == ""]):
+        problems.append(Problem(loc, f"{col} is empty"))
+    bad = (codes != "") & codes.str.contains(r"\s", regex=True)
+    for loc, code in zip(_loc(where, df["_row"][bad]), codes[bad], strict=True):
+        problems.append(Problem(loc, f'{col} "{code}" contains spaces'))
+    dup = (codes != "") & codes.duplicated(keep="first")
+    first_row = df.drop_duplicates(col).set_index(col)["_row"]
+    for loc, code in zip(_loc(where, df["_row"][dup]), codes[dup], strict=True):
+        problems.append(Problem(loc, f'duplicate {col} "{code}" (first on row '
+                                     f"{first_row[code]})"))
+
+
+
+def _check_names(df: pd.DataFrame, col: str, where: str, problems: list[Problem]) -> None:
+    for loc in _loc(where, df["_row"][df[col] == ""]):
+        problems.append(Problem(loc, f"{col} is empty"))
+
+
+
+def _parse_int(df: pd.DataFrame, col: str, where: str, problems: list[Problem], *,
+               empty: int | None) -> pd.Series:
+    raw = df[col].str.replace(",", "", regex=False).str.replace(" ", "", regex=False)
+    num = pd.to_numeric(raw, errors="coerce")
+    is_empty = raw == ""
+    if empty is None:
+        for loc in _loc(where, df["_row"][is_empty]):
+            problems.append(Problem(loc, f"{col} is empty (expected a whole number of people)"))
+    not_whole = ~is_empty & (num.isna() | (num % 1 != 0))
+    for loc, val in zip(_loc(where, df["_row"][not_whole]), df[col][not_whole], strict=True):
+        problems.append(Problem(loc, f'{col} "{val}" is not a whole number'))
+    negative = ~is_empty & ~not_whole & (num < 0)
+    for loc, val in zip(_loc(where, df["_row"][negative]), df[col][negative], strict=True):
+        problems.append(Problem(loc, f"{col} {val} is negative (expected a whole number ≥ 0)"))
+    return num.where(~(is_empty | not_whole | negative), 0 if empty is None else empty).astype(
+        np.int64)
+
+
+
+def _parse_bool(df: pd.DataFrame, col: str, where: str, problems: list[Problem]) -> pd.Series:
+    low = df[col].str.lower()
+    bad = ~low.isin(_TRUE | _FALSE)
+    for loc, val in zip(_loc(where, df["_row"][bad]), df[col][bad], strict=True):
+        problems.append(Problem(loc, f'{col} "{val}" is not a yes/no value (expected 1/0, '
+                                     "true/false or 是/否)"))
+    return low.isin(_TRUE)
+
+
+
+def _parse_kind(df: pd.DataFrame, where: str, problems: list[Problem], *,
+                township: bool) -> pd.Series:
+    names = df["name_zh"]
+    given = df["kind"].str.lower() if "kind" in df else pd.Series("", index=df.index)
+    table = _TOWNSHIP_KINDS if township else _VILLAGE_KINDS
+    kinds = given.map(table)
+    bad = (given != "") & kinds.isna()
+    for loc, val in zip(_loc(where, df["_row"][bad]), given[bad], strict=True):
+        problems.append(Problem(loc, f'kind "{val}" is not one of '
+                                     f"{', '.join(sorted(set(table)))}"))
+    derive = given == ""
+    if township:
+        derived = names[derive].map(township_kind_from_name)
+        unknown = derived.isna() & (names[derive] != "")
+        for loc, name in zip(_loc(where, df["_row"][derive][unknown]), names[derive][unknown],
+                             strict=True):
+            problems.append(Problem(loc, f'cannot tell the kind of township "{name}" (expected '
+                                         "a name ending in 街道, 镇 or 乡, or a kind column)"))
+    else:
+        derived = names[derive].map(village_kind_from_name)
+    kinds[derive] = derived
+    return kinds.fillna("")
+
+
+
+def counties_table(df: pd.DataFrame, where: str, problems: list[Problem]) -> pd.DataFrame:
+    _check_codes(df, "county_code", where, problems)
+    _check_names(df, "name_zh", where, problems)
+    out = df[["county_code", "name_zh"]].copy()
+    out["name_en"] = df["name_en"] if "name_en" in df else ""
+    out.loc[out["name_en"] == "", "name_en"] = out["name_zh"]
+    return out
+
+
+
+def townships_table(df: pd.DataFrame, where: str, problems: list[Problem],
+               county_codes: set[str], county_where: str) -> pd.DataFrame:
+    _check_codes(df, "township_code", where, problems)
+    _check_names(df, "name_zh", where, problems)
+    out = df[["township_code", "county_code", "name_zh"]].copy()
+    out["name_en"] = df["name_en"] if "name_en" in df else ""
+    out.loc[out["name_en"] == "", "name_en"] = out["name_zh"]
+    out["kind"] = _parse_kind(df, where, problems, township=True)
+    out["urban"] = (_parse_bool(df, "urban", where, problems) if "urban" in df
+                    else out["kind"] == "subdistrict")
+    out["synthetic"] = (_parse_bool(df, "synthetic", where, problems) if "synthetic" in df
+                        else False)
+    out["merged_from"] = df["merged_from"] if "merged_from" in df else ""
+    orphan = ~df["county_code"].isin(county_codes)
+    for loc, code, cc in zip(_loc(where, df["_row"][orphan]), df["township_code"][orphan],
+                             df["county_code"][orphan], strict=True):
+        why = "county_code is empty" if cc == "" else (
+            f'county_code "{cc}" does not exist in {county_where}')
+        problems.append(Problem(loc, f'township "{code}" is in no county: {why}'))
+    return out
+
+
+
+def villages_table(df: pd.DataFrame, where: str, problems: list[Problem],
+              townships: pd.DataFrame | None, township_where: str) -> pd.DataFrame:
+    _check_codes(df, "village_code", where, problems)
+    _check_names(df, "name_zh", where, problems)
+    out = df[["village_code", "township_code", "name_zh"]].copy()
+    out["name_en"] = df["name_en"] if "name_en" in df else ""
+    out.loc[out["name_en"] == "", "name_en"] = out["name_zh"]
+    out["kind"] = _parse_kind(df, where, problems, township=False)
+    out["urban"] = (_parse_bool(df, "urban", where, problems) if "urban" in df
+                    else out["kind"] == "community")
+    out["population"] = _parse_int(df, "population", where, problems, empty=None)
+    out["in_migrants"] = (_parse_int(df, "in_migrants", where, problems, empty=0)
+                          if "in_migrants" in df else 0)
+    for col in ("population", "in_migrants"):
+        if col not in df:
+            continue
+        big = out[col] > MAX_VILLAGE_POPULATION
+        for loc, val in zip(_loc(where, df["_row"][big]), df[col][big], strict=True):
+            problems.append(Problem(loc, f"{col} {val} is implausible for one village (at most "
+                                         f"{MAX_VILLAGE_POPULATION:,} people; a township or county "
+                                         "total, or digits run together?)"))
+    if len(df) > MAX_VILLAGES:
+        problems.append(Problem(where, f"{len(df):,} villages: a register is limited to "
+                                       f"{MAX_VILLAGES:,} villages (memory); split it by county"))
+    out["synthetic"] = (_parse_bool(df, "synthetic", where, problems) if "synthetic" in df
+                        else False)
+    out["merged_from"] = df["merged_from"] if "merged_from" in df else ""
+    if townships is not None:
+        t_county = townships.drop_duplicates("township_code").set_index(
+            "township_code")["county_code"]
+        orphan = ~df["township_code"].isin(t_county.index)
+        for loc, code, tc in zip(_loc(where, df["_row"][orphan]), df["village_code"][orphan],
+                                 df["township_code"][orphan], strict=True):
+            why = "township_code is empty" if tc == "" else (
+                f'township_code "{tc}" does not exist in {township_where}')
+            problems.append(Problem(loc, f'village "{code}": {why}'))
+        if "county_code" in df:
+            expected = df["township_code"].map(t_county)
+            bad = ~orphan & (df["county_code"] != "") & (df["county_code"] != expected)
+            for loc, cc, tc, ex in zip(_loc(where, df["_row"][bad]), df["county_code"][bad],
+                                       df["township_code"][bad], expected[bad], strict=True):
+                problems.append(Problem(loc, f'county_code "{cc}" differs from county "{ex}" '
+                                             f'of township "{tc}"'))
+    return out
+
+
+
+def _derive_level(df: pd.DataFrame, code: str, fields: list[str], where: str,
+                  problems: list[Problem], what: str) -> pd.DataFrame:
+    """Unique rows of (code, fields) from a flat table; conflicting values are problems."""
+    sub = df[df[code] != ""]
+    first = sub.drop_duplicates(code).set_index(code)
+    for f in fields:
+        expected = sub[code].map(first[f])
+        bad = sub[f] != expected
+        for loc, c, val, ex in zip(_loc(where, sub["_row"][bad]), sub[code][bad], sub[f][bad],
+                                   expected[bad], strict=True):
+            problems.append(Problem(loc, f'{what} "{c}" has {f} "{val}" here but "{ex}" on row '
+                                         f'{first.loc[c, "_row"]}'))
+    return first.reset_index()[[code, *fields, "_row"]]
+
+
+
+def flat_tables(df: pd.DataFrame, where: str, problems: list[Problem]
+          ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    has_cname = "county_name" in df
+    cfields = ["county_name"] if has_cname else []
+    c = _derive_level(df, "county_code", cfields, where, problems, "county")
+    if not has_cname:
+        known = packaged_counties().set_index("county_code")["name_zh"]
+        c["county_name"] = c["county_code"].map(known).fillna(c["county_code"])
+    counties = pd.DataFrame({"county_code": c["county_code"], "name_zh": c["county_name"],
+                             "name_en": c["county_code"].map(
+                                 packaged_counties().set_index("county_code")["name_en"]
+                             ).fillna(c["county_name"])})
+    t = _derive_level(df, "township_code", ["township_name", "county_code"], where, problems,
+                      "township")
+    t = t.rename(columns={"township_name": "name_zh"})
+    for loc in _loc(where, df["_row"][df["township_code"] == ""]):
+        problems.append(Problem(loc, "township_code is empty"))
+    townships = townships_table(t, where, problems, set(counties["county_code"]), where)
+    villages = villages_table(df, where, problems, townships, where)
+    return counties, townships, villages
+
+
+
+def packaged_counties() -> pd.DataFrame:
+    return pd.read_csv(DATA_DIR / "counties.csv", dtype=str, keep_default_na=False)
