@@ -1,6 +1,6 @@
-"""The observed census base: loading and checking the census table, the single-year split,
-the fits of fertility, mortality and migration, the shift to the start year, the two
-populations, and the back-test against a later census."""
+"""The observed census base: the fits of fertility, mortality and migration to the census, the
+shift to the start year, the two populations, and the back-test against a later census.
+(Loading the census table and its single-year split: tests/register/test_census.py.)"""
 
 from __future__ import annotations
 
@@ -30,8 +30,6 @@ from qzfp.model.mortality import life_table, mortality_from
 from qzfp.model.projection import project
 from qzfp.register.census import (
     CENSUS_2010,
-    GROUP_STARTS,
-    CensusError,
     load_census,
     split_single_years,
 )
@@ -67,36 +65,6 @@ def write_census(path: Path, rows: list[dict[str, object]]) -> Path:
     return path
 
 
-# --- the table ---------------------------------------------------------------------------
-
-
-def test_the_shipped_table_reports_its_two_rows_whose_age_groups_do_not_sum_to_the_resident_total():
-    census = load_census()
-    assert len(census.codes) == 3221
-    # data/SOURCES.md: 211422 off by 30,000 and 430407 off by 6
-    notes = {n.message.split()[1]: n for n in census.notes}
-    assert set(notes) == {"211422", "430407"}
-    assert "+30,000" in notes["211422"].message and "-6" in notes["430407"].message
-    line = [i for i, r in enumerate(census_rows(), start=2) if r["code"] == "211422"][0]
-    assert notes["211422"].location.endswith(f":{line}")
-
-
-def test_a_census_table_with_a_missing_column_or_a_bad_value_is_refused_with_file_and_line(tmp_path):
-    rows = census_rows()[:3]
-    bad = dict(rows[1], m_0="-5")
-    path = write_census(tmp_path / "bad.csv", [rows[0], bad, dict(rows[2], code="12AB")])
-    with pytest.raises(CensusError) as err:
-        load_census(path, "2020-11-01")
-    text = str(err.value)
-    assert f"{path}:3: column m_0: expected a finite number >= 0" in text
-    assert f"{path}:4: column code: expected a 6-digit division code" in text
-    (tmp_path / "short.csv").write_text("code,name_zh\n110000,北京\n", encoding="utf-8")
-    with pytest.raises(CensusError, match="short.csv:1: missing column"):
-        load_census(tmp_path / "short.csv", "2020-11-01")
-    with pytest.raises(CensusError, match="census date"):
-        load_census(path)
-
-
 def test_a_census_table_without_province_rows_takes_the_national_structure_of_the_shipped_census(tmp_path):
     rows = [x for x in census_rows() if x["code"] in QUZHOU]
     small = load_census(write_census(tmp_path / "q.csv", rows), "2010-11-01")
@@ -125,39 +93,6 @@ def test_a_base_from_a_later_census_keeps_the_fitted_tfr_in_its_census_year_with
     np.testing.assert_allclose(kernel_tfr, cal.tfr.T, rtol=1e-12)
     assert "no_earlier_census" in cal.notes
     assert np.all(cal.resident_migration == 0)
-
-
-def test_a_code_missing_from_the_table_falls_back_to_its_prefecture_province_or_the_nation():
-    census = load_census()
-    rows = census.lookup(np.array(["330802", "330899", "339999", "990101"]))
-    assert list(rows.source) == ["county", "prefecture", "province", "national"]
-    assert list(rows.source_code) == ["330802", "330800", "330000", "000000"]
-    provinces = [r for r in census_rows() if r["level"] == "province"]
-    assert rows.resident[3] == sum(int(r["resident"]) for r in provinces)
-    assert rows.groups[3, 1, 0] == sum(int(r["f_0"]) for r in provinces)
-
-
-# --- the single-year split -----------------------------------------------------------------
-
-
-def test_the_single_year_split_sums_back_to_every_census_group_of_every_row_exactly():
-    census = load_census()
-    single = split_single_years(census.groups, np.ones(46))
-    edges = list(GROUP_STARTS) + [101]
-    for g, (a, b) in enumerate(zip(edges[:-1], edges[1:], strict=True)):
-        np.testing.assert_allclose(single[..., a:b].sum(axis=-1), census.groups[..., g], rtol=1e-12, atol=1e-6)
-    assert single.min() >= 0
-
-
-def test_a_uniform_age_distribution_is_split_into_equal_single_years():
-    # 100 people in each year of age 0..84: groups of 100 x width; the cumulative is a line,
-    # which the monotone spline reproduces exactly
-    widths = np.diff(GROUP_STARTS)  # the 18 closed groups
-    groups = np.concatenate([100.0 * widths, [460.0]])
-    single = split_single_years(groups, np.ones(46))
-    np.testing.assert_allclose(single[:85], 100.0, rtol=1e-12)
-    np.testing.assert_allclose(single[85:100], 10.0)  # 460 over 46 equal weights of ages 85..130
-    assert single[100] == pytest.approx(310.0)
 
 
 # --- the fits on a synthetic county with known rates ----------------------------------------
