@@ -13,6 +13,7 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
+from census_files import census_rows, write_census  # tests/census_files.py
 
 from qzfp.model.assumptions import demography_param_arrays, yearly_assumptions
 from qzfp.model.backtest import (
@@ -37,11 +38,6 @@ from qzfp.register.census import (
 QUZHOU = ["330802", "330803", "330822", "330824", "330825", "330881"]
 
 
-def census_rows() -> list[dict[str, str]]:
-    with open(CENSUS_2010, encoding="utf-8") as fh:
-        return list(csv.DictReader(fh))
-
-
 def one_county_register(code: str, population: float, *, year: int = 2006) -> SimpleNamespace:
     counties = pd.DataFrame({"county_code": [code], "name_zh": ["县"], "name_en": ["County"]})
     townships = pd.DataFrame({"township_code": [code + "001"], "county_code": [code], "kind": ["town"],
@@ -53,16 +49,6 @@ def one_county_register(code: str, population: float, *, year: int = 2006) -> Si
                            village_township=np.array([0]), village_county=np.array([0]),
                            township_county=np.array([0]), sha256=f"one-{code}-{population}", year=year,
                            source="tests")
-
-
-def write_census(path: Path, rows: list[dict[str, object]]) -> Path:
-    header = list(census_rows()[0].keys())
-    with open(path, "w", encoding="utf-8", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=header)
-        w.writeheader()
-        for r in rows:
-            w.writerow(r)
-    return path
 
 
 def test_a_census_table_without_province_rows_takes_the_national_structure_of_the_shipped_census(tmp_path):

@@ -2,34 +2,16 @@
 
 from __future__ import annotations
 
-import csv
-from pathlib import Path
-
 import numpy as np
 import pytest
+from census_files import census_rows, write_census  # tests/census_files.py
 
 from qzfp.register.census import (
-    CENSUS_2010,
     GROUP_STARTS,
     CensusError,
     load_census,
     split_single_years,
 )
-
-
-def census_rows() -> list[dict[str, str]]:
-    with open(CENSUS_2010, encoding="utf-8") as fh:
-        return list(csv.DictReader(fh))
-
-
-def write_census(path: Path, rows: list[dict[str, object]]) -> Path:
-    header = list(census_rows()[0].keys())
-    with open(path, "w", encoding="utf-8", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=header)
-        w.writeheader()
-        for r in rows:
-            w.writerow(r)
-    return path
 
 
 def test_the_shipped_table_reports_its_two_rows_whose_age_groups_do_not_sum_to_the_resident_total():
