@@ -53,6 +53,7 @@ from typing import Any
 
 import numpy as np
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import ParameterError, Problem
 from .paramarrays import ParamArrays
@@ -68,8 +69,6 @@ __all__ = [
     "display_path",
 ]
 
-PARAMETER_KEYS = ("description", "description_zh", "unit", "values", "min", "max", "choices", "note")
-VALUE_KEYS = ("value", "reference", "note")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 Scalar = int | float | bool | str
@@ -399,15 +398,125 @@ class Parameter:
 
 
 # --------------------------------------------------------------------------- parsing
+#
+# The shape of a parameter node (its keys, their types, required and optional keys) is a
+# pydantic schema; the rules that relate several fields (one value type per parameter,
+# min/max and choices only where they apply, each value within them) follow in
+# :func:`_parse_parameter` with one problem per offending value.
 
 
-def _parse_bound(raw: Any, where: str, key: str, problems: list[Problem]) -> float | None:
-    if raw is None:
-        return None
-    if value_kind(raw) != "number":
-        problems.append(Problem(f"{where}.{key}", f"expected a number, got {_describe(raw)}"))
-        return None
-    return float(raw)
+def _non_empty(text: str) -> str:
+    if not text.strip():
+        raise ValueError(f"expected a non-empty text, got {_describe(text)}")
+    return text.strip()
+
+
+class _Node(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class _ValueNode(_Node):
+    """``{value, reference, note?}`` of one date."""
+
+    value: Any
+    reference: str
+    note: str = ""
+
+    _not_blank = field_validator("reference")(classmethod(lambda cls, v: _non_empty(v)))
+
+    @field_validator("value")
+    @classmethod
+    def _scalar(cls, v: Any) -> Any:
+        if value_kind(v) is None:
+            raise ValueError(f"expected a number, bool or text, got {_describe(v)}")
+        return v
+
+
+class _ParameterNode(_Node):
+    """A parameter of a rulebook file."""
+
+    description: str
+    description_zh: str = ""
+    unit: str
+    values: dict[str, _ValueNode] = Field(min_length=1)
+    min: float | None = None
+    max: float | None = None
+    choices: list[str] | None = Field(default=None, min_length=1)
+    note: str = ""
+
+    _not_blank = field_validator("description", "unit")(classmethod(lambda cls, v: _non_empty(v)))
+
+
+PARAMETER_KEYS = tuple(_ParameterNode.model_fields)
+VALUE_KEYS = tuple(_ValueNode.model_fields)
+
+#: Why a missing key is needed, shown after "missing <key>".
+_MISSING_HINT = {
+    "values": " (a mapping of date → {value, reference})",
+    "reference": " (a document, table or 'assumption: <reason>')",
+}
+#: What a key holds, for "expected <what>, got ..." messages.
+_EXPECTED = {
+    "description": "a non-empty text",
+    "unit": "a non-empty text",
+    "reference": "a non-empty text",
+    "description_zh": "a text",
+    "note": "a text",
+    "min": "a number",
+    "max": "a number",
+    "choices": "a non-empty list of texts",
+    "values": "a mapping of date → {value, reference}",
+}
+
+
+def _date_key(key: Any) -> str:
+    """A date key of ``values`` as text: ``2004-01-01`` for a YAML date, else ``str(key)``."""
+    if isinstance(key, dt.datetime):
+        key = key.date()
+    return key.isoformat() if isinstance(key, dt.date) else str(key)
+
+
+def _schema_problems(exc: ValidationError, where: str) -> list[Problem]:
+    """The errors of a pydantic validation as problems at ``where.<key path>``."""
+    problems = []
+    for err in exc.errors(include_url=False):
+        loc = [str(k) for k in err["loc"]]
+        key = loc[-1] if loc else ""
+        in_value = len(loc) >= 2 and loc[0] == "values"
+        at = f"{where}.{'.'.join(loc)}"
+        kind = err["type"]
+        if kind == "missing":
+            msg = f"missing {key}{_MISSING_HINT.get(key, '')}"
+        elif kind == "extra_forbidden":
+            allowed = VALUE_KEYS if in_value else PARAMETER_KEYS
+            msg = f"unknown key {key!r}{did_you_mean(key, allowed)}; allowed: {', '.join(allowed)}"
+        elif kind == "model_type":
+            msg = f"expected {{value: ..., reference: ...}}, got {_describe(err['input'])}"
+        elif kind == "too_short" and key == "values":
+            msg = "empty values: at least one dated value is required"
+        elif kind == "value_error":
+            msg = str(err["ctx"]["error"])
+        else:
+            field = loc[2] if in_value and len(loc) > 2 else loc[0]
+            what = "a text" if field == "choices" and len(loc) > 1 else _EXPECTED.get(field, "a valid value")
+            msg = f"expected {what}, got {_describe(err['input'])}"
+        problems.append(Problem(at, msg))
+    return problems
+
+
+def _dated_values(node: _ParameterNode, where: str, problems: list[Problem]) -> list[DatedValue]:
+    """The node's values sorted by date; unparseable and repeated dates are problems."""
+    dated = [
+        DatedValue(date, entry.value, entry.reference, entry.note.strip())
+        for date, _, entry in dated_items(node.values, f"{where}.values", problems)
+    ]
+    dated.sort(key=lambda d: d.start)
+    for a, b in zip(dated, dated[1:], strict=False):
+        if a.start == b.start:
+            problems.append(
+                Problem(f"{where}.values.{b.start.isoformat()}", "two values with the same date")
+            )
+    return dated
 
 
 def _parse_parameter(
@@ -415,134 +524,25 @@ def _parse_parameter(
 ) -> Parameter | None:
     """Parse one parameter node, appending problems; ``None`` when unusable."""
     where = f"{file}:{keypath}"
-    n0 = len(problems)
-    for key in node:
-        if key not in PARAMETER_KEYS:
-            problems.append(
-                Problem(
-                    f"{where}.{key}",
-                    f"unknown key {key!r}{did_you_mean(str(key), PARAMETER_KEYS)}; "
-                    f"allowed: {', '.join(PARAMETER_KEYS)}",
-                )
-            )
-    texts = {}
-    for key in ("description", "unit"):
-        raw = node.get(key)
-        if raw is None:
-            problems.append(Problem(f"{where}.{key}", f"missing {key}"))
-        elif not isinstance(raw, str) or not raw.strip():
-            problems.append(
-                Problem(f"{where}.{key}", f"expected a non-empty text, got {_describe(raw)}")
-            )
-        else:
-            texts[key] = raw.strip()
-    description_zh = node.get("description_zh", "")
-    if not isinstance(description_zh, str):
-        problems.append(Problem(f"{where}.description_zh", f"expected a text, got {_describe(description_zh)}"))
-        description_zh = ""
-    note = node.get("note", "")
-    if not isinstance(note, str):
-        problems.append(Problem(f"{where}.note", f"expected a text, got {_describe(note)}"))
-        note = ""
-    vmin = _parse_bound(node.get("min"), where, "min", problems)
-    vmax = _parse_bound(node.get("max"), where, "max", problems)
-    if vmin is not None and vmax is not None and vmin > vmax:
-        problems.append(Problem(f"{where}.max", f"max {vmax:g} is below min {vmin:g}"))
-    choices = node.get("choices")
-    if choices is not None:
-        if (
-            not isinstance(choices, list)
-            or not choices
-            or not all(isinstance(c, str) for c in choices)
-        ):
-            problems.append(
-                Problem(
-                    f"{where}.choices",
-                    f"expected a non-empty list of texts, got {_describe(choices)}",
-                )
-            )
-            choices = None
-        else:
-            choices = tuple(choices)
-
-    raw_values = node.get("values")
-    dated: list[DatedValue] = []
-    if raw_values is None:
-        problems.append(
-            Problem(f"{where}.values", "missing values (a mapping of date → {value, reference})")
-        )
-    elif not isinstance(raw_values, Mapping):
-        problems.append(
-            Problem(
-                f"{where}.values",
-                f"expected a mapping of date → {{value, reference}}, got {_describe(raw_values)}",
-            )
-        )
-    elif not raw_values:
-        problems.append(
-            Problem(f"{where}.values", "empty values: at least one dated value is required")
-        )
-    else:
-        for date, vwhere, entry in dated_items(raw_values, f"{where}.values", problems):
-            if not isinstance(entry, Mapping):
-                problems.append(
-                    Problem(
-                        vwhere, f"expected {{value: ..., reference: ...}}, got {_describe(entry)}"
-                    )
-                )
-                continue
-            for key in entry:
-                if key not in VALUE_KEYS:
-                    problems.append(
-                        Problem(
-                            f"{vwhere}.{key}",
-                            f"unknown key {key!r}{did_you_mean(str(key), VALUE_KEYS)}; allowed: value, reference, note",
-                        )
-                    )
-            if "value" not in entry:
-                problems.append(Problem(f"{vwhere}.value", "missing value"))
-                continue
-            value = entry["value"]
-            if value_kind(value) is None:
-                problems.append(
-                    Problem(
-                        f"{vwhere}.value",
-                        f"expected a number, bool or text, got {_describe(value)}",
-                    )
-                )
-                continue
-            ref = entry.get("reference")
-            if ref is None:
-                problems.append(
-                    Problem(
-                        f"{vwhere}.reference",
-                        "missing reference (a document, table or 'assumption: <reason>')",
-                    )
-                )
-                continue
-            if not isinstance(ref, str) or not ref.strip():
-                problems.append(
-                    Problem(
-                        f"{vwhere}.reference", f"expected a non-empty text, got {_describe(ref)}"
-                    )
-                )
-                continue
-            vnote = entry.get("note", "")
-            if not isinstance(vnote, str):
-                problems.append(
-                    Problem(f"{vwhere}.note", f"expected a text, got {_describe(vnote)}")
-                )
-                vnote = ""
-            dated.append(DatedValue(date, value, ref.strip(), vnote.strip()))
-    if not dated or len(problems) > n0:
+    if isinstance(node.get("values"), Mapping):  # date keys as the texts messages show
+        values: dict[str, Any] = {}
+        for k, v in node["values"].items():
+            if _date_key(k) in values:  # 2004-01-01 and '2004-01-01'
+                problems.append(Problem(f"{where}.values.{_date_key(k)}", "two values with the same date"))
+            values[_date_key(k)] = v
+        node = {**node, "values": values}
+    try:
+        spec = _ParameterNode.model_validate(node)
+    except ValidationError as exc:
+        problems.extend(_schema_problems(exc, where))
         return None
-    dated.sort(key=lambda d: d.start)
-    for a, b in zip(dated, dated[1:], strict=False):
-        if a.start == b.start:
-            problems.append(
-                Problem(f"{where}.values.{b.start.isoformat()}", "two values with the same date")
-            )
+    n0 = len(problems)
+    if spec.min is not None and spec.max is not None and spec.min > spec.max:
+        problems.append(Problem(f"{where}.max", f"max {spec.max:g} is below min {spec.min:g}"))
+    dated = _dated_values(spec, where, problems)
     kinds = {value_kind(d.value) for d in dated}
+    if len(problems) > n0 or not dated:
+        return None
     if len(kinds) > 1:
         problems.append(
             Problem(
@@ -552,38 +552,30 @@ def _parse_parameter(
         )
         return None
     kind = kinds.pop()
-    if kind != "number":
-        if vmin is not None or vmax is not None:
-            problems.append(
-                Problem(
-                    f"{where}.min",
-                    f"min/max only apply to numbers, this parameter holds {kind} values",
-                )
-            )
-        vmin = vmax = None
-    else:
-        if vmin is None:
-            vmin = 0.0
-        if vmax is None and texts.get("unit") == "share":
-            vmax = 1.0
-    if choices is not None and kind != "str":
+    vmin, vmax = spec.min, spec.max
+    if kind != "number" and (vmin is not None or vmax is not None):
         problems.append(
-            Problem(
-                f"{where}.choices",
-                f"choices only apply to texts, this parameter holds {kind} values",
-            )
+            Problem(f"{where}.min", f"min/max only apply to numbers, this parameter holds {kind} values")
         )
-        choices = None
+    if spec.choices is not None and kind != "str":
+        problems.append(
+            Problem(f"{where}.choices", f"choices only apply to texts, this parameter holds {kind} values")
+        )
+    if kind == "number":
+        vmin = 0.0 if vmin is None else vmin
+        vmax = 1.0 if vmax is None and spec.unit == "share" else vmax
+    else:
+        vmin = vmax = None
     param = Parameter(
         path,
-        texts.get("description", ""),
-        texts.get("unit", ""),
+        spec.description,
+        spec.unit,
         tuple(dated),
         vmin,
         vmax,
-        choices,
-        note.strip(),
-        description_zh.strip(),
+        tuple(spec.choices) if spec.choices is not None and kind == "str" else None,
+        spec.note.strip(),
+        spec.description_zh.strip(),
     )
     for d in dated:
         for msg in param.check(d.value):
