@@ -250,8 +250,8 @@ def test_setup_fonts_puts_the_cjk_font_first_for_chinese_and_disables_unicode_mi
 def test_registering_the_shipped_font_twice_adds_it_once():
     from matplotlib import font_manager
 
-    i18n._register_shipped_font()
-    i18n._register_shipped_font()
+    i18n.register_shipped_font()
+    i18n.register_shipped_font()
     path = i18n.shipped_font_path()
     assert sum(f.fname == path for f in font_manager.fontManager.ttflist) == 1
 
