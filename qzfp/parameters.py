@@ -55,7 +55,7 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .errors import ParameterError, Problem
+from .errors import Label, ParameterError, Problem
 from .paramarrays import ParamArrays
 
 __all__ = [
@@ -140,22 +140,22 @@ def read_yaml(path: Path, error: type[Exception] = ParameterError) -> Any:
     try:
         text = Path(path).read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        raise error(Problem(where, "file not found")) from None
+        raise error(Problem(where, "file_not_found")) from None
     except UnicodeDecodeError as exc:
         raise error(
-            Problem(where, f"not UTF-8 text ({exc.reason}); save the file as UTF-8")
+            Problem(where, "file_not_utf8", reason=exc.reason)
         ) from None
     except OSError as exc:
-        raise error(Problem(where, f"cannot read file: {exc.strerror or exc}")) from None
+        raise error(Problem(where, "file_unreadable", reason=exc.strerror or exc)) from None
     try:
         return yaml.load(text, Loader=StrictLoader)  # noqa: S506 - StrictLoader is a SafeLoader
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f":{mark.line + 1}" if mark is not None else ""
         msg = " ".join(str(s) for s in (exc.context, exc.problem) if s)
-        raise error(Problem(f"{where}{line}", f"invalid YAML: {msg}")) from None
+        raise error(Problem(f"{where}{line}", "yaml_invalid", detail=msg)) from None
     except yaml.YAMLError as exc:
-        raise error(Problem(where, f"invalid YAML: {exc}")) from None
+        raise error(Problem(where, "yaml_invalid", detail=exc)) from None
 
 
 # --------------------------------------------------------------------------- helpers
@@ -186,13 +186,23 @@ def dated_items(mapping: Mapping, prefix: str, problems: list[Problem]) -> Itera
         dkey = raw_date.isoformat() if isinstance(raw_date, dt.date) else str(raw_date)
         where = f"{prefix}.{dkey}"
         if date is None:
-            problems.append(Problem(where, f"unparseable date {raw_date!r}; expected YYYY-MM-DD"))
+            problems.append(Problem(where, "date_unparseable", value=raw_date))
             continue
         yield date, where, entry
 
 
-def did_you_mean(name: str, candidates: Iterable[str]) -> str:
-    """``" (did you mean 'x'?)"`` for the closest candidates, or ``""``.
+class _Alternatives(tuple):
+    """Names joined by "or" in the reader's language (a field of ``problem.did_you_mean``)."""
+
+    def text(self, lang: str) -> str:
+        from .i18n import t
+
+        return t("problem.did_you_mean_or", lang).join(repr(h) for h in self)
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> Label | str:
+    """A hint ``" (did you mean 'x'?)"`` (a :class:`Label`, shown in the reader's language)
+    for the closest candidates, or ``""``.
 
     Matches the whole dotted path and, failing that, its last component against
     the last component of each candidate.
@@ -213,7 +223,7 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str:
         hits = hits[:3]
     if not hits:
         return ""
-    return " (did you mean " + " or ".join(repr(h) for h in hits) + "?)"
+    return Label("problem.did_you_mean", names=_Alternatives(hits))
 
 
 def value_kind(value: Any) -> str | None:
@@ -229,14 +239,18 @@ def value_kind(value: Any) -> str | None:
     return None
 
 
-def _describe(value: Any) -> str:
+def _describe(value: Any) -> Label:
+    """What a wrong value is, for "expected ..., got <this>" messages."""
     if isinstance(value, Mapping):
-        return "a mapping"
+        return Label("value.mapping")
     if isinstance(value, list):
-        return "a list"
+        return Label("value.list")
     if value is None:
-        return "nothing (null)"
-    return f"{type(value).__name__} {value!r}"
+        return Label("value.null")
+    name = type(value).__name__
+    if name in ("int", "float", "str", "bool"):
+        return Label(f"value.{name}", value=repr(value))
+    return Label("value.other", type=name, value=repr(value))
 
 
 # --------------------------------------------------------------------------- data types
@@ -308,25 +322,25 @@ class Parameter:
         """True for numbers and bools (the types a :class:`ParamArrays` holds)."""
         return self.kind in ("number", "bool")
 
-    def check(self, value: Any) -> list[str]:
-        """Messages describing why ``value`` is not acceptable here (empty if it is)."""
+    def check(self, value: Any) -> list[Problem]:
+        """Why ``value`` is not acceptable here (empty if it is), as problems without a place
+        (the caller gives it with :meth:`Problem.at`)."""
         kind = value_kind(value)
         if kind is None:
-            return [f"expected a {self.kind} value, got {_describe(value)}"]
+            return [Problem("", "value.wrong_kind", kind=Label(f"kind.{self.kind}"), got=_describe(value))]
         if kind != self.kind:
-            return [
-                f"expected a {self.kind} (like the other values of {self.path}), got {_describe(value)}"
-            ]
-        msgs = []
+            return [Problem("", "value.unlike_others", kind=Label(f"kind.{self.kind}"), path=self.path,
+                            got=_describe(value))]
+        bad = []
         if kind == "number":
             if self.min is not None and value < self.min:
-                what = "negative amount" if self.min == 0 else "too small"
-                msgs.append(f"{what}: {value!r} is below the minimum {self.min:g} [{self.unit}]")
+                what = "value.negative" if self.min == 0 else "value.too_small"
+                bad.append(Problem("", what, value=value, min=self.min, unit=self.unit))
             if self.max is not None and value > self.max:
-                msgs.append(f"too large: {value!r} is above the maximum {self.max:g} [{self.unit}]")
+                bad.append(Problem("", "value.too_large", value=value, max=self.max, unit=self.unit))
         if kind == "str" and self.choices is not None and value not in self.choices:
-            msgs.append(f"{value!r} is not one of {list(self.choices)}")
-        return msgs
+            bad.append(Problem("", "value.not_a_choice", value=value, choices=list(self.choices)))
+        return bad
 
     def dated_value_at(self, date: dt.date) -> DatedValue:
         """The :class:`DatedValue` in force on ``date``.
@@ -344,11 +358,8 @@ class Parameter:
                 break
         if current is None:
             raise ParameterError(
-                Problem(
-                    self.path,
-                    f"no value in force on {date.isoformat()}; the first value applies from "
-                    f"{self.values[0].start.isoformat()}",
-                )
+                Problem(self.path, "rulebook.no_value_on", date=date.isoformat(),
+                        first=self.values[0].start.isoformat())
             )
         return current
 
@@ -405,9 +416,17 @@ class Parameter:
 # :func:`_parse_parameter` with one problem per offending value.
 
 
+class _Invalid(ValueError):
+    """A field validator's refusal, carrying its problem (placed by :func:`_schema_problems`)."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
+
+
 def _non_empty(text: str) -> str:
     if not text.strip():
-        raise ValueError(f"expected a non-empty text, got {_describe(text)}")
+        raise _Invalid(Problem("", "expected", what=Label("expect.nonempty_text"), got=_describe(text)))
     return text.strip()
 
 
@@ -428,7 +447,7 @@ class _ValueNode(_Node):
     @classmethod
     def _scalar(cls, v: Any) -> Any:
         if value_kind(v) is None:
-            raise ValueError(f"expected a number, bool or text, got {_describe(v)}")
+            raise _Invalid(Problem("", "expected", what=Label("expect.scalar"), got=_describe(v)))
         return v
 
 
@@ -450,22 +469,19 @@ class _ParameterNode(_Node):
 PARAMETER_KEYS = tuple(_ParameterNode.model_fields)
 VALUE_KEYS = tuple(_ValueNode.model_fields)
 
-#: Why a missing key is needed, shown after "missing <key>".
-_MISSING_HINT = {
-    "values": " (a mapping of date → {value, reference})",
-    "reference": " (a document, table or 'assumption: <reason>')",
-}
+#: Which missing keys have their own message (others: "missing <key>").
+_MISSING = {"values": "rulebook.missing_values", "reference": "rulebook.missing_reference"}
 #: What a key holds, for "expected <what>, got ..." messages.
 _EXPECTED = {
-    "description": "a non-empty text",
-    "unit": "a non-empty text",
-    "reference": "a non-empty text",
-    "description_zh": "a text",
-    "note": "a text",
-    "min": "a number",
-    "max": "a number",
-    "choices": "a non-empty list of texts",
-    "values": "a mapping of date → {value, reference}",
+    "description": "expect.nonempty_text",
+    "unit": "expect.nonempty_text",
+    "reference": "expect.nonempty_text",
+    "description_zh": "expect.text",
+    "note": "expect.text",
+    "min": "expect.number",
+    "max": "expect.number",
+    "choices": "expect.texts",
+    "values": "expect.dated_values",
 }
 
 
@@ -486,21 +502,22 @@ def _schema_problems(exc: ValidationError, where: str) -> list[Problem]:
         at = f"{where}.{'.'.join(loc)}"
         kind = err["type"]
         if kind == "missing":
-            msg = f"missing {key}{_MISSING_HINT.get(key, '')}"
+            problem = Problem(at, _MISSING.get(key, "rulebook.missing_key"), key=key)
         elif kind == "extra_forbidden":
             allowed = VALUE_KEYS if in_value else PARAMETER_KEYS
-            msg = f"unknown key {key!r}{did_you_mean(key, allowed)}; allowed: {', '.join(allowed)}"
+            problem = Problem(at, "rulebook.unknown_key", key=key, hint=did_you_mean(key, allowed),
+                              allowed=", ".join(allowed))
         elif kind == "model_type":
-            msg = f"expected {{value: ..., reference: ...}}, got {_describe(err['input'])}"
+            problem = Problem(at, "rulebook.entry_not_mapping", got=_describe(err["input"]))
         elif kind == "too_short" and key == "values":
-            msg = "empty values: at least one dated value is required"
+            problem = Problem(at, "rulebook.empty_values")
         elif kind == "value_error":
-            msg = str(err["ctx"]["error"])
+            problem = err["ctx"]["error"].problem.at(at)
         else:
             field = loc[2] if in_value and len(loc) > 2 else loc[0]
-            what = "a text" if field == "choices" and len(loc) > 1 else _EXPECTED.get(field, "a valid value")
-            msg = f"expected {what}, got {_describe(err['input'])}"
-        problems.append(Problem(at, msg))
+            what = "expect.text" if field == "choices" and len(loc) > 1 else _EXPECTED.get(field, "expect.valid")
+            problem = Problem(at, "expected", what=Label(what), got=_describe(err["input"]))
+        problems.append(problem)
     return problems
 
 
@@ -514,7 +531,7 @@ def _dated_values(node: _ParameterNode, where: str, problems: list[Problem]) -> 
     for a, b in zip(dated, dated[1:], strict=False):
         if a.start == b.start:
             problems.append(
-                Problem(f"{where}.values.{b.start.isoformat()}", "two values with the same date")
+                Problem(f"{where}.values.{b.start.isoformat()}", "rulebook.same_date")
             )
     return dated
 
@@ -528,7 +545,7 @@ def _parse_parameter(
         values: dict[str, Any] = {}
         for k, v in node["values"].items():
             if _date_key(k) in values:  # 2004-01-01 and '2004-01-01'
-                problems.append(Problem(f"{where}.values.{_date_key(k)}", "two values with the same date"))
+                problems.append(Problem(f"{where}.values.{_date_key(k)}", "rulebook.same_date"))
             values[_date_key(k)] = v
         node = {**node, "values": values}
     try:
@@ -538,28 +555,25 @@ def _parse_parameter(
         return None
     n0 = len(problems)
     if spec.min is not None and spec.max is not None and spec.min > spec.max:
-        problems.append(Problem(f"{where}.max", f"max {spec.max:g} is below min {spec.min:g}"))
+        problems.append(Problem(f"{where}.max", "rulebook.max_below_min", max=spec.max, min=spec.min))
     dated = _dated_values(spec, where, problems)
     kinds = {value_kind(d.value) for d in dated}
     if len(problems) > n0 or not dated:
         return None
     if len(kinds) > 1:
         problems.append(
-            Problem(
-                f"{where}.values",
-                f"mixed value types {sorted(kinds)}; all values of a parameter must share one type",
-            )
+            Problem(f"{where}.values", "rulebook.mixed_types", kinds=[Label(f"kind.{k}") for k in sorted(kinds)])
         )
         return None
     kind = kinds.pop()
     vmin, vmax = spec.min, spec.max
     if kind != "number" and (vmin is not None or vmax is not None):
         problems.append(
-            Problem(f"{where}.min", f"min/max only apply to numbers, this parameter holds {kind} values")
+            Problem(f"{where}.min", "rulebook.bounds_not_number", kind=Label(f"kind.{kind}"))
         )
     if spec.choices is not None and kind != "str":
         problems.append(
-            Problem(f"{where}.choices", f"choices only apply to texts, this parameter holds {kind} values")
+            Problem(f"{where}.choices", "rulebook.choices_not_text", kind=Label(f"kind.{kind}"))
         )
     if kind == "number":
         vmin = 0.0 if vmin is None else vmin
@@ -578,8 +592,7 @@ def _parse_parameter(
         spec.description_zh.strip(),
     )
     for d in dated:
-        for msg in param.check(d.value):
-            problems.append(Problem(f"{where}.values.{d.start.isoformat()}.value", msg))
+        problems += [q.at(f"{where}.values.{d.start.isoformat()}.value") for q in param.check(d.value)]
     return param if len(problems) == n0 else None
 
 
@@ -590,18 +603,12 @@ def _walk(
     where = f"{file}:{keypath}" if keypath else file
     if not isinstance(node, Mapping):
         problems.append(
-            Problem(
-                where,
-                f"expected a parameter (with description, unit, values) or a namespace of parameters, got {_describe(node)}",
-            )
+            Problem(where, "rulebook.not_a_node", got=_describe(node))
         )
         return
     if not node:
         problems.append(
-            Problem(
-                where,
-                "empty namespace: expected parameters (with description, unit, values) or namespaces",
-            )
+            Problem(where, "rulebook.empty_namespace")
         )
         return
     looks_like_param = "values" in node or any(k in node for k in ("description", "unit"))
@@ -613,10 +620,7 @@ def _walk(
     for key, child in node.items():
         if not isinstance(key, str) or not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", key):
             problems.append(
-                Problem(
-                    f"{where}.{key}" if keypath else f"{file}:{key}",
-                    f"invalid name {key!r}: use letters, digits and _",
-                )
+                Problem(f"{where}.{key}" if keypath else f"{file}:{key}", "rulebook.invalid_name", name=key)
             )
             continue
         _walk(child, [*prefix, key], file, out, problems)
@@ -628,16 +632,14 @@ def _load_directory(directory: Path) -> dict[str, Parameter]:
     files = sorted(directory.glob("*.yaml"))
     if not files:
         raise ParameterError(
-            Problem(display_path(directory), "no *.yaml rulebook files in this folder")
+            Problem(display_path(directory), "rulebook.no_files")
         )
     for f in files:
         where = display_path(f)
         ns = f.stem
         if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", ns):
             problems.append(
-                Problem(
-                    where, f"invalid namespace name {ns!r}: file names use letters, digits and _"
-                )
+                Problem(where, "rulebook.invalid_namespace", name=ns)
             )
             continue
         try:
@@ -646,7 +648,7 @@ def _load_directory(directory: Path) -> dict[str, Parameter]:
             problems.extend(exc.problems)
             continue
         if data is None:
-            problems.append(Problem(where, "empty file: expected a mapping of parameters"))
+            problems.append(Problem(where, "rulebook.empty_file"))
             continue
         _walk(data, [ns], where, params, problems)
     if problems:
@@ -683,7 +685,7 @@ def load_rulebook(directory: str | Path | None = None) -> Rulebook:
     """
     d = Path(directory) if directory is not None else default_policy_dir()
     if not d.is_dir():
-        raise ParameterError(Problem(display_path(d), "rulebook folder not found"))
+        raise ParameterError(Problem(display_path(d), "rulebook.folder_not_found"))
     d = d.resolve()
     stamp = tuple(
         (f.name, f.stat().st_mtime_ns, f.stat().st_size) for f in sorted(d.glob("*.yaml"))
@@ -741,12 +743,10 @@ class Rulebook:
         except (KeyError, TypeError):
             children = [p for p in self.parameters if p.startswith(f"{path}.")]
             if children:
-                hint = f"; {path!r} is a namespace, its parameters are: " + ", ".join(
-                    sorted(children)[:8]
-                )
-            else:
-                hint = did_you_mean(str(path), self.parameters)
-            raise ParameterError(Problem(str(path), f"unknown parameter{hint}")) from None
+                raise ParameterError(Problem(str(path), "rulebook.is_namespace", path=path,
+                                             children=", ".join(sorted(children)[:8]))) from None
+            raise ParameterError(Problem(str(path), "rulebook.unknown_parameter",
+                                         hint=did_you_mean(str(path), self.parameters))) from None
 
     def value_in_year(self, path: str, year: int) -> Scalar:
         """Value of ``path`` in force on 1 January of ``year``."""
@@ -871,7 +871,7 @@ class Rulebook:
                 p = self.get(path)
                 if not p.is_numeric:
                     raise ParameterError(
-                        Problem(path, f"is a text parameter ({p.latest.value!r}), not a number")
+                        Problem(path, "rulebook.text_not_number", value=p.latest.value)
                     )
                 starts = np.array([dv.start.toordinal() for dv in p.values])
                 idx = np.searchsorted(starts, jan1, side="right") - 1
@@ -927,25 +927,22 @@ def _one_override(
         unknown = [k for k in raw if k not in VALUE_KEYS]
         if unknown or "value" not in raw:
             raise ParameterError(
-                Problem(
-                    where,
-                    f"expected a value or {{value, reference}}, got keys {sorted(map(str, raw))}",
-                )
+                Problem(where, "override.bad_keys", keys=sorted(map(str, raw)))
             )
         ref = raw.get("reference", reference)
         if not isinstance(ref, str) or not ref.strip():
             raise ParameterError(
-                Problem(f"{where}.reference", f"expected a non-empty text, got {_describe(ref)}")
+                Problem(f"{where}.reference", "expected", what=Label("expect.nonempty_text"), got=_describe(ref))
             )
         note = raw.get("note", "")
         if not isinstance(note, str):
             raise ParameterError(
-                Problem(f"{where}.note", f"expected a text, got {_describe(note)}")
+                Problem(f"{where}.note", "expected", what=Label("expect.text"), got=_describe(note))
             )
         reference, raw = ref, raw["value"]
-    msgs = param.check(raw)
-    if msgs:
-        raise ParameterError([Problem(where, m) for m in msgs])
+    bad = param.check(raw)
+    if bad:
+        raise ParameterError([q.at(where) for q in bad])
     return raw, reference, note
 
 
@@ -957,7 +954,7 @@ def _override_values(
     if is_dated:
         if not value:
             raise ParameterError(
-                Problem(param.path, "empty dated override: give at least one {date: value}")
+                Problem(param.path, "override.empty_dated")
             )
         problems: list[Problem] = []
         for date, where, raw in dated_items(value, param.path, problems):
@@ -977,7 +974,7 @@ def _override_values(
         sdate = parse_date(start)
         if sdate is None:
             raise ParameterError(
-                Problem(param.path, f"unparseable start date {start!r}; expected YYYY-MM-DD")
+                Problem(param.path, "start_date_unparseable", value=start)
             )
     v, ref, note = _one_override(param, value, reference, param.path)
     return [DatedValue(sdate, v, ref, note)]
