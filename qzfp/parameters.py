@@ -65,6 +65,7 @@ __all__ = [
     "load_rulebook",
     "parse_date",
     "did_you_mean",
+    "describe_value",
     "StrictLoader",
     "display_path",
 ]
@@ -197,7 +198,7 @@ class _Alternatives(tuple):
     def text(self, lang: str) -> str:
         from .i18n import t
 
-        return t("problem.did_you_mean_or", lang).join(repr(h) for h in self)
+        return t("problem.did_you_mean_or", lang).join(t("problem.quoted", lang, name=h) for h in self)
 
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> Label | str:
@@ -239,11 +240,12 @@ def value_kind(value: Any) -> str | None:
     return None
 
 
-def _describe(value: Any) -> Label:
-    """What a wrong value is, for "expected ..., got <this>" messages."""
-    if isinstance(value, Mapping):
+def describe_value(value: Any, *, show_containers: bool = False) -> Label:
+    """What a wrong value is, for "expected ..., got <this>" messages: ``int 5``,
+    ``a list`` (or ``list ['a', 'b']`` with ``show_containers``), ``nothing (null)``."""
+    if not show_containers and isinstance(value, Mapping):
         return Label("value.mapping")
-    if isinstance(value, list):
+    if not show_containers and isinstance(value, list):
         return Label("value.list")
     if value is None:
         return Label("value.null")
@@ -327,10 +329,10 @@ class Parameter:
         (the caller gives it with :meth:`Problem.at`)."""
         kind = value_kind(value)
         if kind is None:
-            return [Problem("", "value.wrong_kind", kind=Label(f"kind.{self.kind}"), got=_describe(value))]
+            return [Problem("", "value.wrong_kind", kind=Label(f"kind.{self.kind}"), got=describe_value(value))]
         if kind != self.kind:
             return [Problem("", "value.unlike_others", kind=Label(f"kind.{self.kind}"), path=self.path,
-                            got=_describe(value))]
+                            got=describe_value(value))]
         bad = []
         if kind == "number":
             if self.min is not None and value < self.min:
@@ -426,7 +428,7 @@ class _Invalid(ValueError):
 
 def _non_empty(text: str) -> str:
     if not text.strip():
-        raise _Invalid(Problem("", "expected", what=Label("expect.nonempty_text"), got=_describe(text)))
+        raise _Invalid(Problem("", "expected", what=Label("expect.nonempty_text"), got=describe_value(text)))
     return text.strip()
 
 
@@ -447,7 +449,7 @@ class _ValueNode(_Node):
     @classmethod
     def _scalar(cls, v: Any) -> Any:
         if value_kind(v) is None:
-            raise _Invalid(Problem("", "expected", what=Label("expect.scalar"), got=_describe(v)))
+            raise _Invalid(Problem("", "expected", what=Label("expect.scalar"), got=describe_value(v)))
         return v
 
 
@@ -508,7 +510,7 @@ def _schema_problems(exc: ValidationError, where: str) -> list[Problem]:
             problem = Problem(at, "rulebook.unknown_key", key=key, hint=did_you_mean(key, allowed),
                               allowed=", ".join(allowed))
         elif kind == "model_type":
-            problem = Problem(at, "rulebook.entry_not_mapping", got=_describe(err["input"]))
+            problem = Problem(at, "rulebook.entry_not_mapping", got=describe_value(err["input"]))
         elif kind == "too_short" and key == "values":
             problem = Problem(at, "rulebook.empty_values")
         elif kind == "value_error":
@@ -516,7 +518,7 @@ def _schema_problems(exc: ValidationError, where: str) -> list[Problem]:
         else:
             field = loc[2] if in_value and len(loc) > 2 else loc[0]
             what = "expect.text" if field == "choices" and len(loc) > 1 else _EXPECTED.get(field, "expect.valid")
-            problem = Problem(at, "expected", what=Label(what), got=_describe(err["input"]))
+            problem = Problem(at, "expected", what=Label(what), got=describe_value(err["input"]))
         problems.append(problem)
     return problems
 
@@ -603,7 +605,7 @@ def _walk(
     where = f"{file}:{keypath}" if keypath else file
     if not isinstance(node, Mapping):
         problems.append(
-            Problem(where, "rulebook.not_a_node", got=_describe(node))
+            Problem(where, "rulebook.not_a_node", got=describe_value(node))
         )
         return
     if not node:
@@ -932,12 +934,12 @@ def _one_override(
         ref = raw.get("reference", reference)
         if not isinstance(ref, str) or not ref.strip():
             raise ParameterError(
-                Problem(f"{where}.reference", "expected", what=Label("expect.nonempty_text"), got=_describe(ref))
+                Problem(f"{where}.reference", "expected", what=Label("expect.nonempty_text"), got=describe_value(ref))
             )
         note = raw.get("note", "")
         if not isinstance(note, str):
             raise ParameterError(
-                Problem(f"{where}.note", "expected", what=Label("expect.text"), got=_describe(note))
+                Problem(f"{where}.note", "expected", what=Label("expect.text"), got=describe_value(note))
             )
         reference, raw = ref, raw["value"]
     bad = param.check(raw)

@@ -58,9 +58,9 @@ def test_no_label_is_empty_and_every_chinese_label_is_not_a_copy_of_the_english_
 
 
 def test_every_chinese_label_uses_chinese_characters_except_pure_codes():
-    # Chinese characters, or Chinese (full-width) punctuation for separators such as "；"
+    # Chinese characters, or Chinese punctuation for separators and quotes ("；", “”)
     for key, text in CATALOGUE["zh"].items():
-        assert re.search(r"[\u4e00-\u9fff\u3000-\u303f\uff00-\uffef]", text), key
+        assert re.search(r"[\u4e00-\u9fff\u3000-\u303f\uff00-\uffef\u201c\u201d]", text), key
 
 
 def test_every_required_budget_line_has_a_label_from_the_source_document():

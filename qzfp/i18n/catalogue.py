@@ -83,11 +83,10 @@ def check_lang(lang: str, location: str = "lang") -> str:
     """
     if lang in LANGS:
         return lang
-    hint = difflib.get_close_matches(str(lang).lower(), LANGS, n=1)
-    msg = f"unknown language {lang!r}; expected one of {', '.join(LANGS)}"
-    if hint:
-        msg += f" (did you mean {hint[0]!r}?)"
-    raise ScenarioError(Problem(location, msg))
+    from ..parameters import did_you_mean
+
+    raise ScenarioError(Problem(location, "unknown_lang", value=lang, choices=", ".join(LANGS),
+                                hint=did_you_mean(str(lang).lower(), LANGS)))
 
 
 def template_fields(template: str) -> set[str]:
