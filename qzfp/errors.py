@@ -42,6 +42,12 @@ class Label:
     def __str__(self) -> str:
         return self.text("en")
 
+    def __add__(self, other: str) -> str:  # TRANSITION: "text" + label while texts are English
+        return str(self) + other
+
+    def __radd__(self, other: str) -> str:
+        return other + str(self)
+
     def __repr__(self) -> str:
         return f"Label({self.key!r}, **{self.fields!r})"
 
