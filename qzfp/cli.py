@@ -28,11 +28,8 @@ EXIT_OK, EXIT_BAD_INPUT, EXIT_RUN_FAILED = 0, 1, 2
 
 def _print_problems(problems: Sequence[Problem], lang: str = "en") -> None:
     """One line per problem, ``location: message``, the message in ``lang``."""
-    from .i18n import translate_message
-
     for p in problems:
-        msg = translate_message(p.message, lang)
-        print(f"{p.location}: {msg}" if p.location else msg, file=sys.stderr)
+        print(p.line(lang), file=sys.stderr)
 
 
 def _lang(args: argparse.Namespace) -> str:
@@ -53,7 +50,7 @@ def _parse_set(items: Sequence[str]) -> dict[str, list[float]]:
     for item in items:
         path, sep, raw = item.partition("=")
         if not sep or not path or not raw:
-            problems.append(Problem(f"--set {item}", "expected PATH=v1,v2,... (e.g. village.vice_president.allowance=40,60,100)"))
+            problems.append(Problem(f"--set {item}", "cli.set_syntax"))
             continue
         values = []
         for tok in raw.split(","):
@@ -61,9 +58,9 @@ def _parse_set(items: Sequence[str]) -> dict[str, list[float]]:
             try:
                 values.append(float(tok))
             except ValueError:
-                problems.append(Problem(f"--set {path}", f"{tok!r} is not a number"))
+                problems.append(Problem(f"--set {path}", "cli.not_a_number", value=tok))
         if path in grid:
-            problems.append(Problem(f"--set {path}", "given twice"))
+            problems.append(Problem(f"--set {path}", "cli.given_twice"))
         grid[path] = values
     if problems:
         raise QzfpError(problems)
@@ -144,11 +141,11 @@ def cmd_init(args: argparse.Namespace) -> int:
     params_src = packaged_params_dir()
     nb_src = Path(__file__).resolve().parent / "notebooks"
     if params_src is None or not nb_src.is_dir():
-        raise QzfpError(Problem(str(Path(__file__).parent), "the packaged params/ or notebooks/ are missing: reinstall qzfp"))
+        raise QzfpError(Problem(str(Path(__file__).parent), "cli.package_incomplete"))
     problems = []
     for sub in ("params", "notebooks"):
         if (target / sub).exists() and not args.force:
-            problems.append(Problem(str(target / sub), "already exists (use --force to overwrite)"))
+            problems.append(Problem(str(target / sub), "cli.already_exists"))
     if problems:
         raise QzfpError(problems)
     target.mkdir(parents=True, exist_ok=True)
@@ -258,9 +255,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         where = e.filename if e.filename is not None else ""
         full = e.errno in (errno.ENOSPC, errno.EDQUOT)
-        msg = e.strerror or str(e)
-        _print_problems([Problem(str(where), f"{msg}: the run failed, previous reports are kept" if full else msg)],
-                        lang)
+        reason = e.strerror or str(e)
+        _print_problems([Problem(str(where), "cli.disk_full" if full else "cli.os_error", reason=reason)], lang)
         return EXIT_RUN_FAILED if full else EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

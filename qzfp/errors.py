@@ -1,19 +1,89 @@
-"""Errors raised for bad input.
+"""Errors raised for bad input, as messages by id.
 
 Every error that a user can cause (a bad scenario file, a bad register, a bad
 parameter value) is a :class:`QzfpError` carrying one or more :class:`Problem`
-records.  Each problem names *where* (``file:row`` or ``file:key.path``) and
-*what* was expected, so that the command line can print one line per problem
-(``file:row-or-key: message``) and exit with status 1, never with a traceback.
+records.  Each problem names *where* (``file:row`` or ``file:key.path``) and *what*
+is wrong, as a message id of the catalogue (``problem.<id>`` in ``qzfp/i18n/en.yaml``
+and ``zh.yaml``) with its fields.  The text is made only when it is shown, in the
+reader's language (:meth:`Problem.text`), so the command line prints one line per
+problem (``file:row-or-key: message``) in English or Chinese and exits with status 1,
+never with a traceback.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 
-@dataclass(frozen=True)
+class Label:
+    """A catalogue text used as a field of another text (e.g. *what* was expected).
+
+    Parameters
+    ----------
+    key : str
+        Catalogue key, e.g. ``"kind.number"``.
+    **fields
+        Its own fields (plain values, :class:`Label` or :class:`Problem`).
+    """
+
+    __slots__ = ("key", "fields")
+
+    def __init__(self, key: str, /, **fields: Any) -> None:
+        self.key = key
+        self.fields = fields
+
+    def text(self, lang: str = "en") -> str:
+        """The text in ``lang`` (``"en"`` or ``"zh"``)."""
+        from .i18n import t
+
+        return t(self.key, lang, **render_fields(self.fields, lang))
+
+    def __str__(self) -> str:
+        return self.text("en")
+
+    def __add__(self, other: str) -> str:  # TRANSITION: "text" + label while texts are English
+        return str(self) + other
+
+    def __radd__(self, other: str) -> str:
+        return other + str(self)
+
+    def __repr__(self) -> str:
+        return f"Label({self.key!r}, **{self.fields!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Label) and (self.key, self.fields) == (other.key, other.fields)
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __reduce__(self) -> tuple:
+        return (_label, (self.key, self.fields))
+
+
+def _label(key: str, fields: Mapping[str, Any]) -> Label:
+    return Label(key, **fields)
+
+
+def render_fields(fields: Mapping[str, Any], lang: str) -> dict[str, Any]:
+    """Fields of a message with every :class:`Label`, :class:`Problem` (anything with a
+    ``text(lang)`` method) shown in ``lang``; a list of them is joined with the language's
+    list separator."""
+    from .i18n import t
+
+    def shown(v: Any) -> bool:
+        return callable(getattr(v, "text", None))
+
+    def one(v: Any) -> Any:
+        if shown(v):
+            return v.text(lang)
+        if isinstance(v, (list, tuple)) and any(shown(x) for x in v):
+            return t("problem.list_separator", lang).join(str(one(x)) for x in v)
+        return v
+
+    return {k: one(v) for k, v in fields.items()}
+
+
 class Problem:
     """One problem found in an input.
 
@@ -22,16 +92,70 @@ class Problem:
     location : str
         Where the problem is: ``"params/x.yaml:overrides.village.allowance"``,
         ``"villages.csv:17"`` (a 1-based line/row number as the user sees it in
-        a spreadsheet), or just a file name.
-    message : str
-        What is wrong and what was expected.
+        a spreadsheet), or just a file name; ``""`` when there is no place.
+    id : str
+        Message id: the catalogue key ``problem.<id>`` (e.g. ``"rulebook.missing_key"``).
+    **fields
+        The fields of the message template (plain values, or :class:`Label` /
+        :class:`Problem` shown in the reader's language).
+
+    Examples
+    --------
+    >>> p = Problem("x.yaml:p", "rulebook.missing_key", key="unit", hint="")
+    >>> str(p)
+    'x.yaml:p: missing unit'
+    >>> p.text("zh")
+    '缺少unit'
     """
 
-    location: str
-    message: str
+    __slots__ = ("location", "id", "fields")
+
+    def __init__(self, location: str, id: str, /, **fields: Any) -> None:  # noqa: A002
+        self.location = location
+        self.id = id
+        self.fields = fields
+
+    def text(self, lang: str = "en") -> str:
+        """What is wrong, in ``lang`` (``"en"`` or ``"zh"``), without the location."""
+        from .i18n import has, t, translate_message
+
+        if not has(f"problem.{self.id}"):  # TRANSITION: an English text, not yet an id
+            return translate_message(self.id, lang)
+        return t(f"problem.{self.id}", lang, **render_fields(self.fields, lang))
+
+    @property
+    def message(self) -> str:
+        """What is wrong, in English."""
+        return self.text("en")
+
+    def line(self, lang: str = "en") -> str:
+        """``location: message`` in ``lang`` (just the message when there is no location)."""
+        msg = self.text(lang)
+        return f"{self.location}: {msg}" if self.location else msg
+
+    def at(self, location: str) -> Problem:
+        """The same problem at another location (e.g. prefixed by the file that named it)."""
+        return Problem(location, self.id, **self.fields)
 
     def __str__(self) -> str:
-        return f"{self.location}: {self.message}" if self.location else self.message
+        return self.line("en")
+
+    def __repr__(self) -> str:
+        return f"Problem({self.location!r}, {self.id!r}, **{self.fields!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Problem) and (self.location, self.id, self.fields) == (
+            other.location, other.id, other.fields)
+
+    def __hash__(self) -> int:
+        return hash((self.location, self.id))
+
+    def __reduce__(self) -> tuple:
+        return (_problem, (self.location, self.id, self.fields))
+
+
+def _problem(location: str, id: str, fields: Mapping[str, Any]) -> Problem:  # noqa: A002
+    return Problem(location, id, **fields)
 
 
 class QzfpError(Exception):
@@ -39,17 +163,20 @@ class QzfpError(Exception):
 
     Parameters
     ----------
-    problems : Problem or iterable of Problem or str
-        The problems found; a plain string becomes a problem without location.
+    problems : Problem or iterable of Problem
+        The problems found.
     """
 
-    def __init__(self, problems: Problem | str | Iterable[Problem | str]):
+    def __init__(self, problems: Problem | Iterable[Problem]):
         if isinstance(problems, (Problem, str)):
             problems = [problems]
-        self.problems: list[Problem] = [
-            p if isinstance(p, Problem) else Problem("", str(p)) for p in problems
-        ]
+        self.problems: list[Problem] = [  # TRANSITION: a plain text is a problem without place
+            p if isinstance(p, Problem) else Problem("", str(p)) for p in problems]
         super().__init__("\n".join(str(p) for p in self.problems))
+
+    def lines(self, lang: str = "en") -> list[str]:
+        """One ``location: message`` line per problem, in ``lang``."""
+        return [p.line(lang) for p in self.problems]
 
 
 class ParameterError(QzfpError):

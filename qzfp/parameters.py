@@ -53,8 +53,9 @@ from typing import Any
 
 import numpy as np
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .errors import ParameterError, Problem
+from .errors import Label, ParameterError, Problem
 from .paramarrays import ParamArrays
 
 __all__ = [
@@ -64,12 +65,11 @@ __all__ = [
     "load_rulebook",
     "parse_date",
     "did_you_mean",
+    "describe_value",
     "StrictLoader",
     "display_path",
 ]
 
-PARAMETER_KEYS = ("description", "description_zh", "unit", "values", "min", "max", "choices", "note")
-VALUE_KEYS = ("value", "reference", "note")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 Scalar = int | float | bool | str
@@ -141,22 +141,22 @@ def read_yaml(path: Path, error: type[Exception] = ParameterError) -> Any:
     try:
         text = Path(path).read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        raise error(Problem(where, "file not found")) from None
+        raise error(Problem(where, "file_not_found")) from None
     except UnicodeDecodeError as exc:
         raise error(
-            Problem(where, f"not UTF-8 text ({exc.reason}); save the file as UTF-8")
+            Problem(where, "file_not_utf8", reason=exc.reason)
         ) from None
     except OSError as exc:
-        raise error(Problem(where, f"cannot read file: {exc.strerror or exc}")) from None
+        raise error(Problem(where, "file_unreadable", reason=exc.strerror or exc)) from None
     try:
         return yaml.load(text, Loader=StrictLoader)  # noqa: S506 - StrictLoader is a SafeLoader
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f":{mark.line + 1}" if mark is not None else ""
         msg = " ".join(str(s) for s in (exc.context, exc.problem) if s)
-        raise error(Problem(f"{where}{line}", f"invalid YAML: {msg}")) from None
+        raise error(Problem(f"{where}{line}", "yaml_invalid", detail=msg)) from None
     except yaml.YAMLError as exc:
-        raise error(Problem(where, f"invalid YAML: {exc}")) from None
+        raise error(Problem(where, "yaml_invalid", detail=exc)) from None
 
 
 # --------------------------------------------------------------------------- helpers
@@ -187,13 +187,23 @@ def dated_items(mapping: Mapping, prefix: str, problems: list[Problem]) -> Itera
         dkey = raw_date.isoformat() if isinstance(raw_date, dt.date) else str(raw_date)
         where = f"{prefix}.{dkey}"
         if date is None:
-            problems.append(Problem(where, f"unparseable date {raw_date!r}; expected YYYY-MM-DD"))
+            problems.append(Problem(where, "date_unparseable", value=raw_date))
             continue
         yield date, where, entry
 
 
-def did_you_mean(name: str, candidates: Iterable[str]) -> str:
-    """``" (did you mean 'x'?)"`` for the closest candidates, or ``""``.
+class _Alternatives(tuple):
+    """Names joined by "or" in the reader's language (a field of ``problem.did_you_mean``)."""
+
+    def text(self, lang: str) -> str:
+        from .i18n import t
+
+        return t("problem.did_you_mean_or", lang).join(t("problem.quoted", lang, name=h) for h in self)
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> Label | str:
+    """A hint ``" (did you mean 'x'?)"`` (a :class:`Label`, shown in the reader's language)
+    for the closest candidates, or ``""``.
 
     Matches the whole dotted path and, failing that, its last component against
     the last component of each candidate.
@@ -214,7 +224,7 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str:
         hits = hits[:3]
     if not hits:
         return ""
-    return " (did you mean " + " or ".join(repr(h) for h in hits) + "?)"
+    return Label("problem.did_you_mean", names=_Alternatives(hits))
 
 
 def value_kind(value: Any) -> str | None:
@@ -230,14 +240,19 @@ def value_kind(value: Any) -> str | None:
     return None
 
 
-def _describe(value: Any) -> str:
-    if isinstance(value, Mapping):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
+def describe_value(value: Any, *, show_containers: bool = False) -> Label:
+    """What a wrong value is, for "expected ..., got <this>" messages: ``int 5``,
+    ``a list`` (or ``list ['a', 'b']`` with ``show_containers``), ``nothing (null)``."""
+    if not show_containers and isinstance(value, Mapping):
+        return Label("value.mapping")
+    if not show_containers and isinstance(value, list):
+        return Label("value.list")
     if value is None:
-        return "nothing (null)"
-    return f"{type(value).__name__} {value!r}"
+        return Label("value.null")
+    name = type(value).__name__
+    if name in ("int", "float", "str", "bool"):
+        return Label(f"value.{name}", value=repr(value))
+    return Label("value.other", type=name, value=repr(value))
 
 
 # --------------------------------------------------------------------------- data types
@@ -309,25 +324,25 @@ class Parameter:
         """True for numbers and bools (the types a :class:`ParamArrays` holds)."""
         return self.kind in ("number", "bool")
 
-    def check(self, value: Any) -> list[str]:
-        """Messages describing why ``value`` is not acceptable here (empty if it is)."""
+    def check(self, value: Any) -> list[Problem]:
+        """Why ``value`` is not acceptable here (empty if it is), as problems without a place
+        (the caller gives it with :meth:`Problem.at`)."""
         kind = value_kind(value)
         if kind is None:
-            return [f"expected a {self.kind} value, got {_describe(value)}"]
+            return [Problem("", "value.wrong_kind", kind=Label(f"kind.{self.kind}"), got=describe_value(value))]
         if kind != self.kind:
-            return [
-                f"expected a {self.kind} (like the other values of {self.path}), got {_describe(value)}"
-            ]
-        msgs = []
+            return [Problem("", "value.unlike_others", kind=Label(f"kind.{self.kind}"), path=self.path,
+                            got=describe_value(value))]
+        bad = []
         if kind == "number":
             if self.min is not None and value < self.min:
-                what = "negative amount" if self.min == 0 else "too small"
-                msgs.append(f"{what}: {value!r} is below the minimum {self.min:g} [{self.unit}]")
+                what = "value.negative" if self.min == 0 else "value.too_small"
+                bad.append(Problem("", what, value=value, min=self.min, unit=self.unit))
             if self.max is not None and value > self.max:
-                msgs.append(f"too large: {value!r} is above the maximum {self.max:g} [{self.unit}]")
+                bad.append(Problem("", "value.too_large", value=value, max=self.max, unit=self.unit))
         if kind == "str" and self.choices is not None and value not in self.choices:
-            msgs.append(f"{value!r} is not one of {list(self.choices)}")
-        return msgs
+            bad.append(Problem("", "value.not_a_choice", value=value, choices=list(self.choices)))
+        return bad
 
     def dated_value_at(self, date: dt.date) -> DatedValue:
         """The :class:`DatedValue` in force on ``date``.
@@ -345,11 +360,8 @@ class Parameter:
                 break
         if current is None:
             raise ParameterError(
-                Problem(
-                    self.path,
-                    f"no value in force on {date.isoformat()}; the first value applies from "
-                    f"{self.values[0].start.isoformat()}",
-                )
+                Problem(self.path, "rulebook.no_value_on", date=date.isoformat(),
+                        first=self.values[0].start.isoformat())
             )
         return current
 
@@ -399,15 +411,131 @@ class Parameter:
 
 
 # --------------------------------------------------------------------------- parsing
+#
+# The shape of a parameter node (its keys, their types, required and optional keys) is a
+# pydantic schema; the rules that relate several fields (one value type per parameter,
+# min/max and choices only where they apply, each value within them) follow in
+# :func:`_parse_parameter` with one problem per offending value.
 
 
-def _parse_bound(raw: Any, where: str, key: str, problems: list[Problem]) -> float | None:
-    if raw is None:
-        return None
-    if value_kind(raw) != "number":
-        problems.append(Problem(f"{where}.{key}", f"expected a number, got {_describe(raw)}"))
-        return None
-    return float(raw)
+class _Invalid(ValueError):
+    """A field validator's refusal, carrying its problem (placed by :func:`_schema_problems`)."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+def _non_empty(text: str) -> str:
+    if not text.strip():
+        raise _Invalid(Problem("", "expected", what=Label("expect.nonempty_text"), got=describe_value(text)))
+    return text.strip()
+
+
+class _Node(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class _ValueNode(_Node):
+    """``{value, reference, note?}`` of one date."""
+
+    value: Any
+    reference: str
+    note: str = ""
+
+    _not_blank = field_validator("reference")(classmethod(lambda cls, v: _non_empty(v)))
+
+    @field_validator("value")
+    @classmethod
+    def _scalar(cls, v: Any) -> Any:
+        if value_kind(v) is None:
+            raise _Invalid(Problem("", "expected", what=Label("expect.scalar"), got=describe_value(v)))
+        return v
+
+
+class _ParameterNode(_Node):
+    """A parameter of a rulebook file."""
+
+    description: str
+    description_zh: str = ""
+    unit: str
+    values: dict[str, _ValueNode] = Field(min_length=1)
+    min: float | None = None
+    max: float | None = None
+    choices: list[str] | None = Field(default=None, min_length=1)
+    note: str = ""
+
+    _not_blank = field_validator("description", "unit")(classmethod(lambda cls, v: _non_empty(v)))
+
+
+PARAMETER_KEYS = tuple(_ParameterNode.model_fields)
+VALUE_KEYS = tuple(_ValueNode.model_fields)
+
+#: Which missing keys have their own message (others: "missing <key>").
+_MISSING = {"values": "rulebook.missing_values", "reference": "rulebook.missing_reference"}
+#: What a key holds, for "expected <what>, got ..." messages.
+_EXPECTED = {
+    "description": "expect.nonempty_text",
+    "unit": "expect.nonempty_text",
+    "reference": "expect.nonempty_text",
+    "description_zh": "expect.text",
+    "note": "expect.text",
+    "min": "expect.number",
+    "max": "expect.number",
+    "choices": "expect.texts",
+    "values": "expect.dated_values",
+}
+
+
+def _date_key(key: Any) -> str:
+    """A date key of ``values`` as text: ``2004-01-01`` for a YAML date, else ``str(key)``."""
+    if isinstance(key, dt.datetime):
+        key = key.date()
+    return key.isoformat() if isinstance(key, dt.date) else str(key)
+
+
+def _schema_problems(exc: ValidationError, where: str) -> list[Problem]:
+    """The errors of a pydantic validation as problems at ``where.<key path>``."""
+    problems = []
+    for err in exc.errors(include_url=False):
+        loc = [str(k) for k in err["loc"]]
+        key = loc[-1] if loc else ""
+        in_value = len(loc) >= 2 and loc[0] == "values"
+        at = f"{where}.{'.'.join(loc)}"
+        kind = err["type"]
+        if kind == "missing":
+            problem = Problem(at, _MISSING.get(key, "rulebook.missing_key"), key=key)
+        elif kind == "extra_forbidden":
+            allowed = VALUE_KEYS if in_value else PARAMETER_KEYS
+            problem = Problem(at, "rulebook.unknown_key", key=key, hint=did_you_mean(key, allowed),
+                              allowed=", ".join(allowed))
+        elif kind == "model_type":
+            problem = Problem(at, "rulebook.entry_not_mapping", got=describe_value(err["input"]))
+        elif kind == "too_short" and key == "values":
+            problem = Problem(at, "rulebook.empty_values")
+        elif kind == "value_error":
+            problem = err["ctx"]["error"].problem.at(at)
+        else:
+            field = loc[2] if in_value and len(loc) > 2 else loc[0]
+            what = "expect.text" if field == "choices" and len(loc) > 1 else _EXPECTED.get(field, "expect.valid")
+            problem = Problem(at, "expected", what=Label(what), got=describe_value(err["input"]))
+        problems.append(problem)
+    return problems
+
+
+def _dated_values(node: _ParameterNode, where: str, problems: list[Problem]) -> list[DatedValue]:
+    """The node's values sorted by date; unparseable and repeated dates are problems."""
+    dated = [
+        DatedValue(date, entry.value, entry.reference, entry.note.strip())
+        for date, _, entry in dated_items(node.values, f"{where}.values", problems)
+    ]
+    dated.sort(key=lambda d: d.start)
+    for a, b in zip(dated, dated[1:], strict=False):
+        if a.start == b.start:
+            problems.append(
+                Problem(f"{where}.values.{b.start.isoformat()}", "rulebook.same_date")
+            )
+    return dated
 
 
 def _parse_parameter(
@@ -415,179 +543,58 @@ def _parse_parameter(
 ) -> Parameter | None:
     """Parse one parameter node, appending problems; ``None`` when unusable."""
     where = f"{file}:{keypath}"
-    n0 = len(problems)
-    for key in node:
-        if key not in PARAMETER_KEYS:
-            problems.append(
-                Problem(
-                    f"{where}.{key}",
-                    f"unknown key {key!r}{did_you_mean(str(key), PARAMETER_KEYS)}; "
-                    f"allowed: {', '.join(PARAMETER_KEYS)}",
-                )
-            )
-    texts = {}
-    for key in ("description", "unit"):
-        raw = node.get(key)
-        if raw is None:
-            problems.append(Problem(f"{where}.{key}", f"missing {key}"))
-        elif not isinstance(raw, str) or not raw.strip():
-            problems.append(
-                Problem(f"{where}.{key}", f"expected a non-empty text, got {_describe(raw)}")
-            )
-        else:
-            texts[key] = raw.strip()
-    description_zh = node.get("description_zh", "")
-    if not isinstance(description_zh, str):
-        problems.append(Problem(f"{where}.description_zh", f"expected a text, got {_describe(description_zh)}"))
-        description_zh = ""
-    note = node.get("note", "")
-    if not isinstance(note, str):
-        problems.append(Problem(f"{where}.note", f"expected a text, got {_describe(note)}"))
-        note = ""
-    vmin = _parse_bound(node.get("min"), where, "min", problems)
-    vmax = _parse_bound(node.get("max"), where, "max", problems)
-    if vmin is not None and vmax is not None and vmin > vmax:
-        problems.append(Problem(f"{where}.max", f"max {vmax:g} is below min {vmin:g}"))
-    choices = node.get("choices")
-    if choices is not None:
-        if (
-            not isinstance(choices, list)
-            or not choices
-            or not all(isinstance(c, str) for c in choices)
-        ):
-            problems.append(
-                Problem(
-                    f"{where}.choices",
-                    f"expected a non-empty list of texts, got {_describe(choices)}",
-                )
-            )
-            choices = None
-        else:
-            choices = tuple(choices)
-
-    raw_values = node.get("values")
-    dated: list[DatedValue] = []
-    if raw_values is None:
-        problems.append(
-            Problem(f"{where}.values", "missing values (a mapping of date → {value, reference})")
-        )
-    elif not isinstance(raw_values, Mapping):
-        problems.append(
-            Problem(
-                f"{where}.values",
-                f"expected a mapping of date → {{value, reference}}, got {_describe(raw_values)}",
-            )
-        )
-    elif not raw_values:
-        problems.append(
-            Problem(f"{where}.values", "empty values: at least one dated value is required")
-        )
-    else:
-        for date, vwhere, entry in dated_items(raw_values, f"{where}.values", problems):
-            if not isinstance(entry, Mapping):
-                problems.append(
-                    Problem(
-                        vwhere, f"expected {{value: ..., reference: ...}}, got {_describe(entry)}"
-                    )
-                )
-                continue
-            for key in entry:
-                if key not in VALUE_KEYS:
-                    problems.append(
-                        Problem(
-                            f"{vwhere}.{key}",
-                            f"unknown key {key!r}{did_you_mean(str(key), VALUE_KEYS)}; allowed: value, reference, note",
-                        )
-                    )
-            if "value" not in entry:
-                problems.append(Problem(f"{vwhere}.value", "missing value"))
-                continue
-            value = entry["value"]
-            if value_kind(value) is None:
-                problems.append(
-                    Problem(
-                        f"{vwhere}.value",
-                        f"expected a number, bool or text, got {_describe(value)}",
-                    )
-                )
-                continue
-            ref = entry.get("reference")
-            if ref is None:
-                problems.append(
-                    Problem(
-                        f"{vwhere}.reference",
-                        "missing reference (a document, table or 'assumption: <reason>')",
-                    )
-                )
-                continue
-            if not isinstance(ref, str) or not ref.strip():
-                problems.append(
-                    Problem(
-                        f"{vwhere}.reference", f"expected a non-empty text, got {_describe(ref)}"
-                    )
-                )
-                continue
-            vnote = entry.get("note", "")
-            if not isinstance(vnote, str):
-                problems.append(
-                    Problem(f"{vwhere}.note", f"expected a text, got {_describe(vnote)}")
-                )
-                vnote = ""
-            dated.append(DatedValue(date, value, ref.strip(), vnote.strip()))
-    if not dated or len(problems) > n0:
+    if isinstance(node.get("values"), Mapping):  # date keys as the texts messages show
+        values: dict[str, Any] = {}
+        for k, v in node["values"].items():
+            if _date_key(k) in values:  # 2004-01-01 and '2004-01-01'
+                problems.append(Problem(f"{where}.values.{_date_key(k)}", "rulebook.same_date"))
+            values[_date_key(k)] = v
+        node = {**node, "values": values}
+    try:
+        spec = _ParameterNode.model_validate(node)
+    except ValidationError as exc:
+        problems.extend(_schema_problems(exc, where))
         return None
-    dated.sort(key=lambda d: d.start)
-    for a, b in zip(dated, dated[1:], strict=False):
-        if a.start == b.start:
-            problems.append(
-                Problem(f"{where}.values.{b.start.isoformat()}", "two values with the same date")
-            )
+    n0 = len(problems)
+    if spec.min is not None and spec.max is not None and spec.min > spec.max:
+        problems.append(Problem(f"{where}.max", "rulebook.max_below_min", max=spec.max, min=spec.min))
+    dated = _dated_values(spec, where, problems)
     kinds = {value_kind(d.value) for d in dated}
+    if len(problems) > n0 or not dated:
+        return None
     if len(kinds) > 1:
         problems.append(
-            Problem(
-                f"{where}.values",
-                f"mixed value types {sorted(kinds)}; all values of a parameter must share one type",
-            )
+            Problem(f"{where}.values", "rulebook.mixed_types", kinds=[Label(f"kind.{k}") for k in sorted(kinds)])
         )
         return None
     kind = kinds.pop()
-    if kind != "number":
-        if vmin is not None or vmax is not None:
-            problems.append(
-                Problem(
-                    f"{where}.min",
-                    f"min/max only apply to numbers, this parameter holds {kind} values",
-                )
-            )
-        vmin = vmax = None
-    else:
-        if vmin is None:
-            vmin = 0.0
-        if vmax is None and texts.get("unit") == "share":
-            vmax = 1.0
-    if choices is not None and kind != "str":
+    vmin, vmax = spec.min, spec.max
+    if kind != "number" and (vmin is not None or vmax is not None):
         problems.append(
-            Problem(
-                f"{where}.choices",
-                f"choices only apply to texts, this parameter holds {kind} values",
-            )
+            Problem(f"{where}.min", "rulebook.bounds_not_number", kind=Label(f"kind.{kind}"))
         )
-        choices = None
+    if spec.choices is not None and kind != "str":
+        problems.append(
+            Problem(f"{where}.choices", "rulebook.choices_not_text", kind=Label(f"kind.{kind}"))
+        )
+    if kind == "number":
+        vmin = 0.0 if vmin is None else vmin
+        vmax = 1.0 if vmax is None and spec.unit == "share" else vmax
+    else:
+        vmin = vmax = None
     param = Parameter(
         path,
-        texts.get("description", ""),
-        texts.get("unit", ""),
+        spec.description,
+        spec.unit,
         tuple(dated),
         vmin,
         vmax,
-        choices,
-        note.strip(),
-        description_zh.strip(),
+        tuple(spec.choices) if spec.choices is not None and kind == "str" else None,
+        spec.note.strip(),
+        spec.description_zh.strip(),
     )
     for d in dated:
-        for msg in param.check(d.value):
-            problems.append(Problem(f"{where}.values.{d.start.isoformat()}.value", msg))
+        problems += [q.at(f"{where}.values.{d.start.isoformat()}.value") for q in param.check(d.value)]
     return param if len(problems) == n0 else None
 
 
@@ -598,18 +605,12 @@ def _walk(
     where = f"{file}:{keypath}" if keypath else file
     if not isinstance(node, Mapping):
         problems.append(
-            Problem(
-                where,
-                f"expected a parameter (with description, unit, values) or a namespace of parameters, got {_describe(node)}",
-            )
+            Problem(where, "rulebook.not_a_node", got=describe_value(node))
         )
         return
     if not node:
         problems.append(
-            Problem(
-                where,
-                "empty namespace: expected parameters (with description, unit, values) or namespaces",
-            )
+            Problem(where, "rulebook.empty_namespace")
         )
         return
     looks_like_param = "values" in node or any(k in node for k in ("description", "unit"))
@@ -621,10 +622,7 @@ def _walk(
     for key, child in node.items():
         if not isinstance(key, str) or not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", key):
             problems.append(
-                Problem(
-                    f"{where}.{key}" if keypath else f"{file}:{key}",
-                    f"invalid name {key!r}: use letters, digits and _",
-                )
+                Problem(f"{where}.{key}" if keypath else f"{file}:{key}", "rulebook.invalid_name", name=key)
             )
             continue
         _walk(child, [*prefix, key], file, out, problems)
@@ -636,16 +634,14 @@ def _load_directory(directory: Path) -> dict[str, Parameter]:
     files = sorted(directory.glob("*.yaml"))
     if not files:
         raise ParameterError(
-            Problem(display_path(directory), "no *.yaml rulebook files in this folder")
+            Problem(display_path(directory), "rulebook.no_files")
         )
     for f in files:
         where = display_path(f)
         ns = f.stem
         if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", ns):
             problems.append(
-                Problem(
-                    where, f"invalid namespace name {ns!r}: file names use letters, digits and _"
-                )
+                Problem(where, "rulebook.invalid_namespace", name=ns)
             )
             continue
         try:
@@ -654,7 +650,7 @@ def _load_directory(directory: Path) -> dict[str, Parameter]:
             problems.extend(exc.problems)
             continue
         if data is None:
-            problems.append(Problem(where, "empty file: expected a mapping of parameters"))
+            problems.append(Problem(where, "rulebook.empty_file"))
             continue
         _walk(data, [ns], where, params, problems)
     if problems:
@@ -691,7 +687,7 @@ def load_rulebook(directory: str | Path | None = None) -> Rulebook:
     """
     d = Path(directory) if directory is not None else default_policy_dir()
     if not d.is_dir():
-        raise ParameterError(Problem(display_path(d), "rulebook folder not found"))
+        raise ParameterError(Problem(display_path(d), "rulebook.folder_not_found"))
     d = d.resolve()
     stamp = tuple(
         (f.name, f.stat().st_mtime_ns, f.stat().st_size) for f in sorted(d.glob("*.yaml"))
@@ -749,12 +745,10 @@ class Rulebook:
         except (KeyError, TypeError):
             children = [p for p in self.parameters if p.startswith(f"{path}.")]
             if children:
-                hint = f"; {path!r} is a namespace, its parameters are: " + ", ".join(
-                    sorted(children)[:8]
-                )
-            else:
-                hint = did_you_mean(str(path), self.parameters)
-            raise ParameterError(Problem(str(path), f"unknown parameter{hint}")) from None
+                raise ParameterError(Problem(str(path), "rulebook.is_namespace", path=path,
+                                             children=", ".join(sorted(children)[:8]))) from None
+            raise ParameterError(Problem(str(path), "rulebook.unknown_parameter",
+                                         hint=did_you_mean(str(path), self.parameters))) from None
 
     def value_in_year(self, path: str, year: int) -> Scalar:
         """Value of ``path`` in force on 1 January of ``year``."""
@@ -879,7 +873,7 @@ class Rulebook:
                 p = self.get(path)
                 if not p.is_numeric:
                     raise ParameterError(
-                        Problem(path, f"is a text parameter ({p.latest.value!r}), not a number")
+                        Problem(path, "rulebook.text_not_number", value=p.latest.value)
                     )
                 starts = np.array([dv.start.toordinal() for dv in p.values])
                 idx = np.searchsorted(starts, jan1, side="right") - 1
@@ -935,25 +929,22 @@ def _one_override(
         unknown = [k for k in raw if k not in VALUE_KEYS]
         if unknown or "value" not in raw:
             raise ParameterError(
-                Problem(
-                    where,
-                    f"expected a value or {{value, reference}}, got keys {sorted(map(str, raw))}",
-                )
+                Problem(where, "override.bad_keys", keys=sorted(map(str, raw)))
             )
         ref = raw.get("reference", reference)
         if not isinstance(ref, str) or not ref.strip():
             raise ParameterError(
-                Problem(f"{where}.reference", f"expected a non-empty text, got {_describe(ref)}")
+                Problem(f"{where}.reference", "expected", what=Label("expect.nonempty_text"), got=describe_value(ref))
             )
         note = raw.get("note", "")
         if not isinstance(note, str):
             raise ParameterError(
-                Problem(f"{where}.note", f"expected a text, got {_describe(note)}")
+                Problem(f"{where}.note", "expected", what=Label("expect.text"), got=describe_value(note))
             )
         reference, raw = ref, raw["value"]
-    msgs = param.check(raw)
-    if msgs:
-        raise ParameterError([Problem(where, m) for m in msgs])
+    bad = param.check(raw)
+    if bad:
+        raise ParameterError([q.at(where) for q in bad])
     return raw, reference, note
 
 
@@ -965,7 +956,7 @@ def _override_values(
     if is_dated:
         if not value:
             raise ParameterError(
-                Problem(param.path, "empty dated override: give at least one {date: value}")
+                Problem(param.path, "override.empty_dated")
             )
         problems: list[Problem] = []
         for date, where, raw in dated_items(value, param.path, problems):
@@ -985,7 +976,7 @@ def _override_values(
         sdate = parse_date(start)
         if sdate is None:
             raise ParameterError(
-                Problem(param.path, f"unparseable start date {start!r}; expected YYYY-MM-DD")
+                Problem(param.path, "start_date_unparseable", value=start)
             )
     v, ref, note = _one_override(param, value, reference, param.path)
     return [DatedValue(sdate, v, ref, note)]

@@ -62,11 +62,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import ParameterError, Problem, QzfpError, ScenarioError
+from .errors import Label, ParameterError, Problem, QzfpError, ScenarioError
 from .paramarrays import ParamArrays
 from .parameters import (
     Parameter,
     Rulebook,
+    describe_value,
     did_you_mean,
     display_path,
     load_rulebook,
@@ -184,11 +185,11 @@ SCENARIO_KEYS: dict[str, KeySpec] = {
 DATE_KEYS = ("census_date", "census_check_date")
 
 _TYPE_NAMES = {
-    str: "a text",
-    int: "an integer",
-    float: "a number",
-    list: "a list",
-    dict: "a mapping",
+    str: "expect.text",
+    int: "expect.integer",
+    float: "expect.number",
+    list: "expect.list",
+    dict: "expect.mapping",
 }
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _NAME_RE = re.compile(r"^[^/\\:*?\"<>|\s][^/\\:*?\"<>|]*$")
@@ -270,7 +271,7 @@ def _find_scenario(ref: str, folder: Path | None, location: str) -> Path:
             return p.resolve()
         if "/" in ref or "\\" in ref:
             raise ScenarioError(
-                Problem(location, f"scenario file {ref!r} not found ({display_path(p)})")
+                Problem(location, "scenario.file_not_found", ref=ref, path=display_path(p))
             )
         ref = Path(ref).stem
     dirs = scenario_search_path(folder)
@@ -282,9 +283,7 @@ def _find_scenario(ref: str, folder: Path | None, location: str) -> Path:
     names = sorted({f.stem for d in dirs if d.is_dir() for f in d.glob("*.y*ml")})
     searched = ", ".join(display_path(d) for d in dirs)
     raise ScenarioError(
-        Problem(
-            location, f"no scenario named {ref!r}{did_you_mean(ref, names)}; searched {searched}"
-        )
+        Problem(location, "scenario.no_such_name", ref=ref, hint=did_you_mean(ref, names), searched=searched)
     )
 
 
@@ -303,60 +302,59 @@ def _check_key(key: str, value: Any, where: str) -> list[Problem]:
         or (t is dict and isinstance(value, Mapping))
     )
     if not ok:
-        got = "nothing (null)" if value is None else f"{type(value).__name__} {value!r}"
-        return [Problem(loc, f"expected {_TYPE_NAMES[t]}, got {got}")]
+        return [Problem(loc, "expected", what=Label(_TYPE_NAMES[t]), got=describe_value(value, show_containers=True))]
     probs = []
     texts = [value] if t is str else [v for v in value if isinstance(v, str)] if t is list else []
     bad = next((m for v in texts if (m := _CONTROL_RE.search(v))), None)
     if bad is not None:
-        return [Problem(loc, f"contains the control character U+{ord(bad.group()):04X}: "
-                             "texts must be plain (it would corrupt file names and reports)")]
+        return [Problem(loc, "scenario.control_character", code=f"U+{ord(bad.group()):04X}")]
     if t in (int, float):
         if isinstance(value, float) and not np.isfinite(value):
-            probs.append(Problem(loc, f"expected a finite number, got {value!r}"))
+            probs.append(Problem(loc, "expected", what=Label("expect.finite_number"), got=describe_value(value)))
         elif spec.min is not None and value < spec.min:
-            what = "must not be negative" if spec.min == 0 else f"must be at least {spec.min:g}"
-            probs.append(Problem(loc, f"{what}, got {value!r}"))
+            if spec.min == 0:
+                probs.append(Problem(loc, "scenario.negative", value=value))
+            else:
+                probs.append(Problem(loc, "scenario.below_min", min=spec.min, value=value))
         elif spec.max is not None and value > spec.max:
-            probs.append(Problem(loc, f"must be at most {spec.max:g}, got {value!r}"))
+            probs.append(Problem(loc, "scenario.above_max", max=spec.max, value=value))
     if spec.choices is not None and value not in spec.choices:
         probs.append(
-            Problem(
-                loc,
-                f"{value!r} is not one of {', '.join(spec.choices)}{did_you_mean(value, spec.choices)}",
-            )
+            Problem(loc, "scenario.not_a_choice", value=value, choices=", ".join(spec.choices),
+                    hint=did_you_mean(value, spec.choices))
         )
     if key == "scenario_name" and not (
         value and _NAME_RE.match(value) and value not in (".", "..")
     ):
         probs.append(
-            Problem(loc, f'{value!r} cannot be a folder name (no / \\ : * ? " < > |, not empty)')
+            Problem(loc, "scenario.bad_folder_name", value=value)
         )
     elif key == "scenario_name":
         from .report import RESERVED_NAMES
 
         if value.startswith("."):
-            probs.append(Problem(loc, f"{value!r} starts with a dot: hidden names are the report "
-                                      "folder's temporaries; choose another name"))
+            probs.append(Problem(loc, "scenario.hidden_name", value=value))
         elif value.lower() in RESERVED_NAMES:
-            probs.append(Problem(loc, f"{value!r} is reserved (the report folder holds "
-                                      f"{', '.join(sorted(RESERVED_NAMES))}); choose another name"))
+            probs.append(Problem(loc, "scenario.reserved_name", value=value,
+                                 names=", ".join(sorted(RESERVED_NAMES))))
     if key in DATE_KEYS and value:
         try:
             dt.date.fromisoformat(value.strip())
         except ValueError:
-            probs.append(Problem(loc, f"expected a date YYYY-MM-DD, got {value!r}"))
+            probs.append(Problem(loc, "expected", what=Label("expect.date"), got=describe_value(value)))
     if key in ("output_dir",) and not value.strip():
-        probs.append(Problem(loc, "must not be empty"))
+        probs.append(Problem(loc, "scenario.empty"))
     if key == "compare_with":
         for i, item in enumerate(value):
             if not isinstance(item, str) or not item.strip():
-                probs.append(Problem(f"{loc}[{i}]", f"expected a scenario name, got {item!r}"))
+                probs.append(Problem(f"{loc}[{i}]", "expected", what=Label("expect.scenario_name"),
+                                     got=describe_value(item)))
     if key == "overrides":
         for path in value:
             if not isinstance(path, str):
                 probs.append(
-                    Problem(f"{loc}.{path}", f"expected a dotted rulebook path, got {path!r}")
+                    Problem(f"{loc}.{path}", "expected", what=Label("expect.rulebook_path"),
+                            got=describe_value(path))
                 )
     return probs
 
@@ -379,9 +377,8 @@ def _check_override_shape(path: str, value: Any, loc: str) -> list[Problem]:
     if isinstance(value, Mapping) and value:
         return []  # {value, reference} or {date: value}: checked against the parameter later
     if isinstance(value, Mapping):
-        return [Problem(loc, "empty override: give a value or {date: value}")]
-    got = "nothing (null)" if value is None else f"{type(value).__name__} {value!r}"
-    return [Problem(loc, f"expected a number, bool, text or {{date: value}}, got {got}")]
+        return [Problem(loc, "scenario.empty_override")]
+    return [Problem(loc, "expected", what=Label("expect.override"), got=describe_value(value, show_containers=True))]
 
 
 @dataclass
@@ -427,14 +424,14 @@ def _resolve_file(path: Path, chain: list[Path]) -> _Resolved:
     if path in chain:
         names = " -> ".join(display_path(p) for p in [*chain, path])
         raise ScenarioError(
-            Problem(f"{display_path(chain[-1])}:extends", f"extends cycle: {names}")
+            Problem(f"{display_path(chain[-1])}:extends", "scenario.extends_cycle", names=names)
         )
     raw = read_yaml(path, ScenarioError)
     if raw is None:
         raw = {}
     if not isinstance(raw, Mapping):
         raise ScenarioError(
-            Problem(where, f"expected a mapping of scenario keys, got {type(raw).__name__}")
+            Problem(where, "expected", what=Label("expect.scenario_mapping"), got=Label("value.type", type=type(raw).__name__))
         )
     return _resolve_mapping(dict(raw), where, path.parent, [*chain, path], stem=path.stem)
 
@@ -453,9 +450,8 @@ def _resolve_mapping(
     for key, value in raw.items():
         if key not in SCENARIO_KEYS:
             problems.append(
-                Problem(
-                    f"{where}:{key}", f"unknown key {key!r}{did_you_mean(str(key), SCENARIO_KEYS)}"
-                )
+                Problem(f"{where}:{key}", "scenario.unknown_key", key=key,
+                        hint=did_you_mean(str(key), SCENARIO_KEYS))
             )
             continue
         if key in DATE_KEYS and isinstance(value, dt.date):
@@ -494,7 +490,7 @@ def _resolve_mapping(
         ppath = _find_scenario(parent, folder, f"{where}:extends")
         if ppath in chain:
             names_ = " -> ".join(display_path(p) for p in [*chain, ppath])
-            raise ScenarioError(Problem(f"{where}:extends", f"extends cycle: {names_}"))
+            raise ScenarioError(Problem(f"{where}:extends", "scenario.extends_cycle", names=names_))
         res = _resolve_file(ppath, chain)
         merged = {k: v for k, v in res.explicit.items() if k != "scenario_name"}
         origin = dict(res.origin)
@@ -552,10 +548,8 @@ def _life_expectancy_problems(rb: Rulebook, start_year: int, horizon: int,
             key = "start_year"
         loc = f"{key_files.get(key, where)}:{key}"
         limit = hi if (e0 > hi).any() else lo
-        problems.append((first, Problem(loc, f"the projection runs to {last}, but life expectancy {path} "
-                                     f"extrapolated by {paths[2]} passes {limit:g} years in {first}: "
-                                     f"end the projection by {first - 1} (start_year + horizon) or "
-                                     f"override {paths[2]}")))
+        problems.append((first, Problem(loc, "scenario.life_expectancy_range", last=last, path=path,
+                                        gain=paths[2], limit=limit, first=first, end=first - 1)))
     return [min(problems, key=lambda fp: fp[0])[1]] if problems else []
 
 
@@ -627,20 +621,17 @@ class Scenario:
                 try:
                     rb.get(opath)
                 except ParameterError as exc:
-                    msg = exc.problems[0].message
-                    problems.append(
-                        Problem(
-                            f"{loc_file}:overrides.{opath}",
-                            f"{msg.replace('unknown parameter', 'unknown rulebook path')}",
-                        )
-                    )
+                    q = exc.problems[0]
+                    if q.id == "rulebook.unknown_parameter":
+                        q = Problem("", "rulebook.unknown_path", **q.fields)
+                    problems.append(q.at(f"{loc_file}:overrides.{opath}"))
                 continue
             ref = f"scenario {params['scenario_name']} ({loc_file}): overrides.{opath}"
             try:
                 rb = rb.with_override(opath, value, ref, start=start)
             except ParameterError as exc:
                 for p in exc.problems:
-                    problems.append(Problem(f"{loc_file}:overrides.{p.location}", p.message))
+                    problems.append(p.at(f"{loc_file}:overrides.{p.location}"))
         if problems:
             raise ScenarioError(problems)
         years = np.arange(start_year, start_year + horizon + 1, dtype=int)
@@ -652,7 +643,7 @@ class Scenario:
                     rb.get(p).value_in_year(start_year)
         except ParameterError as exc:
             for p in exc.problems:
-                problems.append(Problem(f"{where}:start_year", f"{p.location}: {p.message}"))
+                problems.append(Problem(f"{where}:start_year", "scenario.in_parameter", path=p.location, problem=p))
         if problems:
             raise ScenarioError(problems)
         problems += _life_expectancy_problems(rb, start_year, horizon, resolved.key_files, where)
@@ -830,7 +821,7 @@ def validate_scenario_file(
     try:
         p = Path(os.fspath(path))
         if not p.is_file():
-            return [Problem(display_path(p), "file not found")]
+            return [Problem(display_path(p), "file_not_found")]
         scenario = load_scenario(p, rulebook=rulebook)
         from .model.run import scenario_census, scenario_census_check
 
@@ -839,5 +830,5 @@ def validate_scenario_file(
     except QzfpError as exc:
         return list(exc.problems)
     except (OSError, ValueError, TypeError, RecursionError) as exc:
-        return [Problem(display_path(path), f"cannot load scenario: {exc}")]
+        return [Problem(display_path(path), "scenario.cannot_load", reason=exc)]
     return []

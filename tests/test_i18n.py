@@ -58,8 +58,9 @@ def test_no_label_is_empty_and_every_chinese_label_is_not_a_copy_of_the_english_
 
 
 def test_every_chinese_label_uses_chinese_characters_except_pure_codes():
+    # Chinese characters, or Chinese punctuation for separators and quotes ("；", “”)
     for key, text in CATALOGUE["zh"].items():
-        assert re.search(r"[\u4e00-\u9fff]", text), key
+        assert re.search(r"[\u4e00-\u9fff\u3000-\u303f\uff00-\uffef\u201c\u201d]", text), key
 
 
 def test_every_required_budget_line_has_a_label_from_the_source_document():
@@ -250,8 +251,8 @@ def test_setup_fonts_puts_the_cjk_font_first_for_chinese_and_disables_unicode_mi
 def test_registering_the_shipped_font_twice_adds_it_once():
     from matplotlib import font_manager
 
-    i18n._register_shipped_font()
-    i18n._register_shipped_font()
+    i18n.register_shipped_font()
+    i18n.register_shipped_font()
     path = i18n.shipped_font_path()
     assert sum(f.fname == path for f in font_manager.fontManager.ttflist) == 1
 

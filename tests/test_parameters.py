@@ -394,6 +394,24 @@ def param(body: str, values: str = "2004-01-01: {value: 1, reference: x}") -> st
             "unparseable date",
         ),
         (param("description: d\nunit: u\nmin: low\n"), "x.yaml:p.min", "expected a number"),
+        (
+            param("description: d\nunit: code\nchoices: [1, a]\n", "2004-01-01: {value: a, reference: r}"),
+            "x.yaml:p.choices.0",
+            "expected a text, got int 1",
+        ),
+        (
+            param("description: d\nunit: u\n", "2004-01-01: {value: 1, reference: 3}"),
+            "x.yaml:p.values.2004-01-01.reference",
+            "expected a non-empty text, got int 3",
+        ),
+        (
+            param(
+                "description: d\nunit: u\n",
+                "2004-01-01: {value: 1, reference: r}\n'2004-01-01': {value: 2, reference: r}",
+            ),
+            "x.yaml:p.values.2004-01-01",
+            "two values with the same date",
+        ),
         (param("description: 5\nunit: u\n"), "x.yaml:p.description", "expected a non-empty text"),
         ("p: 5\n", "x.yaml:p", "expected a parameter"),
         ("p: {}\n", "x.yaml:p", "empty namespace"),

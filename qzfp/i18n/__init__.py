@@ -1,0 +1,88 @@
+"""Chinese and English labels, number formatting and CJK font set-up.
+
+Every human-facing text of qzfp (notebook headings and commentary, chart titles, axes and
+legends, table headers, workbook sheet names, index pages, command-line messages) is a
+*key* of the catalogue, with one data file per language: ``qzfp/i18n/en.yaml`` and
+``qzfp/i18n/zh.yaml`` (flat ``key: "template"`` mappings, the same keys in both).  Templates use named
+``str.format`` fields (``"{year}"``); both languages of a key have the same fields.
+Chinese terms follow the source document 衢委办[2006]101号 (计生协, 专职副会长,
+岗位津贴, 奖励扶助 ...).
+
+Key families
+------------
+``col.<column>``
+    Table column headers of the tidy tables (see :func:`label_columns`).
+``post.<post_id>``, ``budget.<line_id>``, ``funder.<level>``, ``wisn.<term>``
+    Association posts, budget line items, funders and WISN terms (see :func:`post_label`,
+    :func:`budget_line_label`).
+``param.<rulebook path>``
+    Short names of the planner's levers (see :func:`param_label`).
+``chart.<chart>.<part>``
+    Chart titles, axes and legends used by :mod:`qzfp.plots`.
+``nb.<notebook>.<part>``
+    Notebook headings and commentary templates.
+``sheet.<name>``, ``index.<part>``, ``cli.<message>``
+    Workbook sheet names (at most 31 characters), index pages, command-line messages.
+``sex.*``, ``variant.*``, ``kind.*``, ``level.*``, ``yesno.*``
+    Small vocabularies.
+
+Examples
+--------
+>>> t("budget.village_vp_allowance", "zh")
+'村专职副会长岗位津贴'
+>>> t("cli.file_not_found", "en", path="params/x.yaml")
+'params/x.yaml: file not found'
+
+
+Modules
+-------
+:mod:`~qzfp.i18n.catalogue` (the data files, :func:`t`), :mod:`~qzfp.i18n.labels` (labels of
+ids, place names), :mod:`~qzfp.i18n.formats` (numbers and money), :mod:`~qzfp.i18n.fonts`
+(CJK fonts for charts).  Everything public is importable from ``qzfp.i18n``.
+"""
+
+from __future__ import annotations
+
+from .catalogue import (  # noqa: F401
+    BUDGET_LINES,
+    CATALOGUE,
+    LANGS,
+    POSTS,
+    UnknownLabelError,
+    check_lang,
+    has,
+    keys,
+    t,
+    template_fields,
+    translate_message,
+)
+from .fonts import (  # noqa: F401
+    CJK_FONT_CANDIDATES,
+    SHIPPED_FONT_FAMILY,
+    cjk_font,
+    missing_glyphs,
+    register_shipped_font,
+    setup_fonts,
+    shipped_font_path,
+)
+from .formats import (  # noqa: F401
+    format_number,
+    format_pct,
+    format_persons,
+    format_yuan,
+)
+from .labels import (  # noqa: F401
+    budget_line_label,
+    column_label,
+    humanise,
+    label_columns,
+    localise_parameters,
+    param_label,
+    place_name,
+    place_names,
+    post_label,
+    reference_label,
+    unit_label,
+)
+
+__all__ = ['LANGS', 'CATALOGUE', 'BUDGET_LINES', 'POSTS', 'UnknownLabelError', 'check_lang', 'template_fields', 'has', 'keys', 't', 'translate_message', 'humanise', 'budget_line_label', 'post_label', 'param_label', 'unit_label', 'reference_label', 'localise_parameters', 'column_label', 'label_columns', 'place_name', 'place_names', 'format_number', 'format_yuan', 'format_persons', 'format_pct', 'CJK_FONT_CANDIDATES', 'SHIPPED_FONT_FAMILY', 'shipped_font_path', 'cjk_font', 'register_shipped_font', 'setup_fonts', 'missing_glyphs']

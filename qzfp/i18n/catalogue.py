@@ -1,0 +1,202 @@
+"""The label catalogue: one data file per language, looked up by key."""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import re
+import string
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from ..errors import Problem, ScenarioError
+
+LANGS: tuple[str, ...] = ("en", "zh")
+"""Supported languages (``lang`` scenario key and ``--lang`` option)."""
+
+
+def _load_language(lang: str) -> dict[str, str]:
+    """The catalogue file ``qzfp/i18n/<lang>.yaml``: a flat mapping key → template.
+
+    Read with libyaml's composer (fast: the catalogues are read at import) and checked
+    strictly: a key given twice or a value that is not a text is an error.
+    """
+    name = f"{lang}.yaml"
+    text = (resources.files(__package__) / name).read_text(encoding="utf-8")
+    root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    if not isinstance(root, yaml.MappingNode):
+        raise ValueError(f"qzfp/i18n/{name}: expected a mapping of label keys to texts")
+    out: dict[str, str] = {}
+    for key, value in root.value:
+        where = f"qzfp/i18n/{name}:{key.start_mark.line + 1}"
+        if key.value in out:
+            raise ValueError(f"{where}: duplicate key {key.value!r}")
+        if not isinstance(value, yaml.ScalarNode) or value.tag != "tag:yaml.org,2002:str":
+            raise ValueError(f"{where}: {key.value!r} must be a quoted text")
+        out[key.value] = value.value
+    return out
+
+
+@functools.cache
+def _catalogue() -> dict[str, dict[str, str]]:
+    cat = {lang: _load_language(lang) for lang in LANGS}
+    en = cat["en"]
+    for lang in LANGS[1:]:
+        missing = set(en) ^ set(cat[lang])
+        if missing:
+            raise ValueError(f"qzfp/i18n: {lang}.yaml and en.yaml differ in keys: {sorted(missing)[:5]}")
+    return cat
+
+
+_HUMAN_LANG = {"en": "English", "zh": "Chinese"}
+
+CATALOGUE: dict[str, dict[str, str]] = _catalogue()
+"""``CATALOGUE[lang][key]`` → template."""
+
+BUDGET_LINES: tuple[str, ...] = tuple(
+    k.split(".", 1)[1] for k in CATALOGUE["en"] if k.startswith("budget.")
+)
+"""Stable budget line ids in report order."""
+
+POSTS: tuple[str, ...] = tuple(k.split(".", 1)[1] for k in CATALOGUE["en"] if k.startswith("post."))
+"""Post ids in report order."""
+
+
+class UnknownLabelError(KeyError):
+    """A label key is not in the catalogue (a programming error, not a user error)."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0])
+
+
+def check_lang(lang: str, location: str = "lang") -> str:
+    """Return ``lang`` if supported, else raise :class:`~qzfp.errors.ScenarioError`.
+
+    Parameters
+    ----------
+    lang : str
+        Language code (``"en"`` or ``"zh"``).
+    location : str
+        Where the value came from, for the error message (``"params/x.yaml:lang"``).
+    """
+    if lang in LANGS:
+        return lang
+    from ..parameters import did_you_mean
+
+    raise ScenarioError(Problem(location, "unknown_lang", value=lang, choices=", ".join(LANGS),
+                                hint=did_you_mean(str(lang).lower(), LANGS)))
+
+
+def template_fields(template: str) -> set[str]:
+    """Names of the ``str.format`` fields of a template."""
+    return {
+        name.split(".")[0].split("[")[0]
+        for _, name, _, _ in string.Formatter().parse(template)
+        if name
+    }
+
+
+def has(key: str) -> bool:
+    """Whether ``key`` is in the catalogue."""
+    return key in CATALOGUE["en"]
+
+
+def keys(prefix: str = "") -> list[str]:
+    """Catalogue keys starting with ``prefix``, in catalogue order."""
+    return [k for k in CATALOGUE["en"] if k.startswith(prefix)]
+
+
+def t(key: str, lang: str, /, **fields: Any) -> str:
+    """Return the label ``key`` in ``lang`` with its named fields filled in.
+
+    Parameters
+    ----------
+    key : str
+        Catalogue key, e.g. ``"chart.fan.title"``.
+    lang : str
+        ``"en"`` or ``"zh"``.
+    **fields
+        Values of the template's named fields (all are required).
+
+    Raises
+    ------
+    UnknownLabelError
+        If ``key`` is not in the catalogue (the message suggests close keys).
+    KeyError
+        If a template field is not given.
+    ScenarioError
+        If ``lang`` is not supported.
+    """
+    check_lang(lang)
+    try:
+        template = CATALOGUE[lang][key]
+    except KeyError:
+        close = difflib.get_close_matches(key, list(CATALOGUE["en"]), n=3)
+        hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        raise UnknownLabelError(f"no label {key!r} in qzfp.i18n{hint}") from None
+    missing = template_fields(template) - set(fields)
+    if missing:
+        raise KeyError(
+            f"label {key!r} needs field(s) {', '.join(sorted(missing))}; "
+            f"got {', '.join(sorted(fields)) or 'none'}"
+        )
+    return template.format(**fields)
+
+
+# Chinese forms of the problem messages a planner meets most often (validation of scenario
+# files and registers).  Each pattern matches the whole English message; unmatched
+# messages are shown in English.
+_MESSAGE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(p), zh)
+    for p, zh in (
+        (r"unknown key '(?P<a>[^']+)' \(did you mean '(?P<b>[^']+)'\?\)", "未知的键“{a}”（是否应为“{b}”？）"),
+        (r"unknown key '(?P<a>[^']+)'(?P<rest>.*)", "未知的键“{a}”{rest}"),
+        (r"unknown rulebook path \(did you mean '(?P<b>[^']+)'\?\)", "未知的规则参数路径（是否应为“{b}”？）"),
+        (r"unknown rulebook path(?P<rest>.*)", "未知的规则参数路径{rest}"),
+        (r"unknown parameter \(did you mean '(?P<b>[^']+)'\?\)", "未知的参数（是否应为“{b}”？）"),
+        (r"unknown parameter(?P<rest>.*)", "未知的参数{rest}"),
+        (r"(?:file not found|no such file or folder)", "文件不存在"),
+        (r"scenario file '(?P<a>[^']+)' not found(?P<rest>.*)", "找不到方案文件“{a}”{rest}"),
+        (r"missing column\(s\): (?P<a>.+)", "缺少列：{a}"),
+        (r"(?P<a>\w+) is empty \(expected a whole number of people\)", "{a}为空（应为人数，整数）"),
+        (r'(?P<a>\w+) "(?P<b>.*)" is not a whole number', "{a}“{b}”不是整数"),
+        (r"(?P<a>\w+) (?P<b>\S+) is negative \(expected a whole number ≥ 0\)", "{a}为负数{b}（应为不小于0的整数）"),
+        (r'duplicate (?P<a>\w+) "(?P<b>[^"]*)"(?P<rest>.*)', "重复的{a}“{b}”{rest}"),
+        (r'village "(?P<a>[^"]+)": township_code "(?P<b>[^"]+)" does not exist(?P<rest>.*)',
+         "村“{a}”：乡镇代码“{b}”不存在{rest}"),
+        (r'township "(?P<a>[^"]+)" is in no county: (?P<rest>.*)', "乡镇“{a}”不属于任何县：{rest}"),
+        (r"extends cycle: (?P<a>.+)", "extends 循环引用：{a}"),
+        (r"the file is empty(?P<rest>.*)", "文件为空{rest}"),
+        (r"expected (?P<a>an integer|a number|a text|a list|a mapping), got (?P<b>.+)",
+         "应为{a}，实际为{b}"),
+        (r"must be at least (?P<a>\S+), got (?P<b>.+)", "不得小于{a}，实际为{b}"),
+        (r"must be at most (?P<a>\S+), got (?P<b>.+)", "不得大于{a}，实际为{b}"),
+        (r"unparseable date (?P<a>.+); expected YYYY-MM-DD", "无法识别的日期{a}，应为YYYY-MM-DD"),
+    )
+)
+_KIND_ZH = {"an integer": "整数", "a number": "数字", "a text": "文本", "a list": "列表", "a mapping": "映射"}
+
+
+def translate_message(message: str, lang: str) -> str:
+    """A problem message in ``lang``: English as given, Chinese for the common messages.
+
+    Parameters
+    ----------
+    message : str
+        English message of a :class:`qzfp.errors.Problem`.
+    lang : str
+        ``"en"`` or ``"zh"``.
+    """
+    check_lang(lang)
+    if lang == "en":
+        return message
+    for pattern, zh in _MESSAGE_PATTERNS:
+        m = pattern.fullmatch(message)
+        if m:
+            fields = {k: _KIND_ZH.get(v, v) if v is not None else "" for k, v in m.groupdict().items()}
+            return zh.format(**fields)
+    return message
+
+

@@ -1,0 +1,183 @@
+"""Labels of ids (posts, budget lines, parameters, units, columns) and place names."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pandas as pd
+
+from .catalogue import CATALOGUE, check_lang, t
+
+
+def humanise(identifier: str) -> str:
+    """Readable fallback for an id without a label: ``"new_line_item"`` → ``"New line item"``."""
+    text = str(identifier).replace("_", " ").replace(".", " ").strip()
+    return text[:1].upper() + text[1:] if text else text
+
+
+def _label_or_fallback(prefix: str, identifier: str, lang: str) -> str:
+    key = f"{prefix}.{identifier}"
+    check_lang(lang)
+    return t(key, lang) if key in CATALOGUE["en"] else humanise(identifier)
+
+
+def budget_line_label(line: str, lang: str) -> str:
+    """Label of a budget line id; an id not in the catalogue gives its humanised form."""
+    return _label_or_fallback("budget", line, lang)
+
+
+def post_label(post: str, lang: str, level: str | None = None) -> str:
+    """Label of a post id; an id not in the catalogue gives its humanised form.
+
+    With ``level`` (``county``, ``township``, ``village``) the level-specific label
+    ``post.<level>_<post>`` is preferred: ``post_label("vice_president", "zh", "village")``
+    → ``"村计生协专职副会长"``.
+    """
+    if level and f"post.{level}_{post}" in CATALOGUE["en"]:
+        return t(f"post.{level}_{post}", lang)
+    return _label_or_fallback("post", post, lang)
+
+
+def param_label(path: str, lang: str) -> str:
+    """Short label of a rulebook path or scenario key; unknown paths are returned as given."""
+    key = f"param.{path}"
+    check_lang(lang)
+    return t(key, lang) if key in CATALOGUE["en"] else str(path)
+
+
+def unit_label(unit: str, lang: str) -> str:
+    """A unit of the rulebook or of a budget quantity in ``lang`` (``yuan/month`` → ``元/月``);
+    an unknown unit is returned as given."""
+    key = f"unit.{unit}"
+    check_lang(lang)
+    return t(key, lang) if key in CATALOGUE["en"] else str(unit)
+
+
+_ASSUMPTION_PREFIX = re.compile(r"^\s*assumption\s*:\s*", re.IGNORECASE)
+
+
+def reference_label(reference: str, lang: str) -> str:
+    """A rulebook reference as shown in ``lang``: the ``assumption:`` label becomes 假设：."""
+    check_lang(lang)
+    text = str(reference)
+    if lang == "zh":
+        return _ASSUMPTION_PREFIX.sub("假设：", text, count=1)
+    return text
+
+
+def localise_parameters(used: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """``Scenario.used_parameters()`` for a reader of ``lang``.
+
+    In Chinese: the Chinese description where the rulebook has one, units in Chinese
+    (:func:`unit_label`), the ``assumption:`` label as 假设：.  The ``description_zh`` column
+    is dropped in both languages.
+    """
+    check_lang(lang)
+    out = used.copy()
+    if lang == "zh":
+        if "description_zh" in out:
+            zh = out["description_zh"].fillna("").astype(str)
+            out["description"] = zh.where(zh.str.strip() != "", out["description"])
+        out["unit"] = [unit_label(u, lang) for u in out["unit"]]
+        out["reference"] = [reference_label(r, lang) for r in out["reference"]]
+    return out.drop(columns=["description_zh"], errors="ignore")
+
+
+def column_label(column: str, lang: str) -> str:
+    """Header of a tidy-table column; unknown columns are returned unchanged."""
+    key = f"col.{column}"
+    check_lang(lang)
+    return t(key, lang) if key in CATALOGUE["en"] else str(column)
+
+
+def label_columns(df: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Return a copy of ``df`` with known column names replaced by their headers in ``lang``.
+
+    Unknown columns keep their names.  Values are not translated (use
+    :func:`budget_line_label`, :func:`post_label` or :func:`place_names` for those).
+    """
+    check_lang(lang)
+    return df.rename(columns={c: column_label(c, lang) for c in df.columns if isinstance(c, str)})
+
+
+# ---------------------------------------------------------------------- place names
+_CODE_COLUMNS = ("village_code", "township_code", "county_code", "code")
+
+
+def _name_column(lang: str) -> str:
+    return "name_zh" if check_lang(lang) == "zh" else "name_en"
+
+
+def _name_table(register: Any) -> pd.DataFrame:
+    """A ``code → name_zh, name_en`` table from a Register, a DataFrame or a list of them."""
+    if isinstance(register, pd.DataFrame):
+        frames = [register]
+    elif isinstance(register, (list, tuple)):
+        frames = [_name_table(r) for r in register]
+    else:
+        frames = [
+            getattr(register, attr)
+            for attr in ("counties", "townships", "villages")
+            if isinstance(getattr(register, attr, None), pd.DataFrame)
+        ]
+        if not frames:
+            raise TypeError("place names need a Register or a DataFrame with name_zh/name_en")
+    out = []
+    for frame in frames:
+        if "code" in frame.columns and "name_zh" in frame.columns:
+            out.append(frame[["code", "name_zh", "name_en"]])
+            continue
+        # the most specific code column of the table is its own id
+        for col in _CODE_COLUMNS:
+            if col in frame.columns:
+                out.append(frame[[col, "name_zh", "name_en"]].rename(columns={col: "code"}))
+                break
+    table = (
+        pd.concat(out, ignore_index=True)
+        if out
+        else pd.DataFrame(columns=["code", "name_zh", "name_en"])
+    )
+    table["code"] = table["code"].astype(str)
+    return table.drop_duplicates("code").set_index("code")
+
+
+def place_name(
+    row_or_code: Mapping[str, Any] | pd.Series | str, lang: str, register: Any = None
+) -> str:
+    """Name of a county, township or village in ``lang`` (zh: Chinese, en: pinyin).
+
+    Parameters
+    ----------
+    row_or_code : mapping, Series or str
+        A register row with ``name_zh`` and ``name_en``, or a code looked up in ``register``.
+    lang : str
+        ``"zh"`` gives ``name_zh``, ``"en"`` gives ``name_en``.
+    register : Register, DataFrame or list of DataFrames, optional
+        Needed when ``row_or_code`` is a code.
+
+    Raises
+    ------
+    KeyError
+        If the code is not in the register.
+    """
+    col = _name_column(lang)
+    if isinstance(row_or_code, (Mapping, pd.Series)):
+        return str(row_or_code[col])
+    if register is None:
+        raise TypeError("place_name(code, lang) needs the register to look the code up in")
+    table = _name_table(register)
+    code = str(row_or_code)
+    if code not in table.index:
+        raise KeyError(f"no county, township or village with code {code!r} in the register")
+    return str(table.at[code, col])
+
+
+def place_names(codes: Iterable[Any], lang: str, register: Any) -> list[str]:
+    """Names of many codes at once (vectorised :func:`place_name`); unknown codes stay codes."""
+    table = _name_table(register)[_name_column(lang)]
+    codes = [str(c) for c in codes]
+    return table.reindex(codes).fillna(pd.Series(codes, index=codes)).astype(str).tolist()
+
+
