@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import Problem, QzfpError
+from ..errors import Label, Problem, QzfpError
 
 __all__ = [
     "CENSUS_2010",
@@ -187,10 +187,12 @@ def _number(raw: str, where: str, column: str, problems: list[Problem]) -> float
     try:
         value = float(raw)
     except ValueError:
-        problems.append(Problem(where, f"column {column}: expected a number, got {raw!r}"))
+        problems.append(Problem(where, "census.column_expected", column=column,
+                                what=Label("expect.number"), got=repr(raw)))
         return 0.0
     if not math.isfinite(value) or value < 0:
-        problems.append(Problem(where, f"column {column}: expected a finite number >= 0, got {raw!r}"))
+        problems.append(Problem(where, "census.column_expected", column=column,
+                                what=Label("expect.finite_nonnegative"), got=repr(raw)))
         return 0.0
     return value
 
@@ -220,14 +222,14 @@ def load_census(path: str | Path | None = None, date: dt.date | str | None = Non
     p = Path(path) if path else CENSUS_2010
     if date is None:
         if path and p.resolve() != CENSUS_2010.resolve():
-            raise CensusError(Problem(str(p), "a census table other than the shipped one needs its census date "
-                                              "(scenario key census_date, YYYY-MM-DD)"))
+            raise CensusError(Problem(str(p), "census.needs_date"))
         date = CENSUS_2010_DATE
     if isinstance(date, str):
         try:
             date = dt.date.fromisoformat(date.strip())
         except ValueError:
-            raise CensusError(Problem("census_date", f"expected a date YYYY-MM-DD, got {date!r}")) from None
+            raise CensusError(Problem("census_date", "expected", what=Label("expect.date"),
+                                      got=repr(date))) from None
     return _load(str(p), date)
 
 
@@ -236,17 +238,17 @@ def _load(path: str, date: dt.date) -> Census:
     try:
         raw = Path(path).read_bytes()
     except OSError as exc:
-        raise CensusError(Problem(path, f"cannot read the census table: {exc.strerror or exc}")) from None
+        raise CensusError(Problem(path, "census.unreadable", reason=str(exc.strerror or exc))) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise CensusError(Problem(path, "expected a UTF-8 text file")) from None
+        raise CensusError(Problem(path, "census.not_utf8")) from None
     reader = csv.DictReader(text.splitlines())
     header = reader.fieldnames or []
     missing = [c for c in _REQUIRED if c not in header]
     if missing:
-        raise CensusError(Problem(f"{path}:1", f"missing column(s) {', '.join(missing)}; expected the layout of "
-                                               f"{CENSUS_2010.name}"))
+        raise CensusError(Problem(f"{path}:1", "census.missing_columns", columns=", ".join(missing),
+                                  layout=CENSUS_2010.name))
     problems: list[Problem] = []
     notes: list[Problem] = []
     codes, names, levels, totals, groups = [], [], [], [], []
@@ -255,22 +257,24 @@ def _load(path: str, date: dt.date) -> Census:
         where = f"{path}:{line}"
         code = (row["code"] or "").strip()
         if not (len(code) == 6 and code.isdigit()):
-            problems.append(Problem(where, f"column code: expected a 6-digit division code, got {code!r}"))
+            problems.append(Problem(where, "census.column_expected", column="code",
+                                    what=Label("expect.division_code"), got=repr(code)))
         elif code in seen:
-            problems.append(Problem(where, f"code {code} repeats line {seen[code]}"))
+            problems.append(Problem(where, "census.code_repeats", code=code, line=seen[code]))
         seen.setdefault(code, line)
         level = (row["level"] or "").strip()
         if level not in _LEVELS:
-            problems.append(Problem(where, f"column level: expected one of {', '.join(_LEVELS)}, got {level!r}"))
+            problems.append(Problem(where, "census.column_expected", column="level",
+                                    what=Label("expect.one_of", choices=", ".join(_LEVELS)),
+                                    got=repr(level)))
         tot = [_number(row[c] or "", where, c, problems) for c in _TOTALS]
         ages = [_number(row[c] or "", where, c, problems) for c in _AGE_COLUMNS]
         s = sum(ages)
         if s <= 0:
-            problems.append(Problem(where, "no people in the age groups"))
+            problems.append(Problem(where, "census.no_people"))
         elif round(s) != round(tot[0]):
-            notes.append(Problem(where, f"code {code} ({row['name_zh']}): the age groups sum to {s:,.0f} but "
-                                        f"resident is {tot[0]:,.0f} (off by {s - tot[0]:+,.0f}); the age groups "
-                                        "are used"))
+            notes.append(Problem(where, "census.age_sum_differs", code=code, name=row["name_zh"],
+                                 sum=s, resident=tot[0], diff=s - tot[0]))
         codes.append(code)
         names.append(row["name_zh"])
         levels.append(level)
@@ -279,7 +283,7 @@ def _load(path: str, date: dt.date) -> Census:
         if len(problems) > 50:
             break
     if not codes:
-        problems.append(Problem(path, "no rows"))
+        problems.append(Problem(path, "census.no_rows"))
     if problems:
         raise CensusError(problems)
     t = np.asarray(totals, dtype=float)

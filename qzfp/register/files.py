@@ -30,18 +30,15 @@ def csv_rows(path: Path, problems: list[Problem]) -> list[list[str]] | None:
                 for row in csv.reader(f):
                     rows.append([c.strip() for c in row])
                     if len(rows) > MAX_REGISTER_ROWS + HEADER_SCAN_ROWS:
-                        problems.append(Problem(str(path), f"more than {MAX_REGISTER_ROWS:,} rows: a "
-                                                           f"register is limited to {MAX_REGISTER_ROWS:,} "
-                                                           "rows (see MAX_VILLAGES)"))
+                        problems.append(Problem(str(path), "register.too_many_rows", max=MAX_REGISTER_ROWS))
                         return None
             return rows
         except UnicodeDecodeError:
             continue
         except csv.Error as exc:
-            problems.append(Problem(str(path), f"not a readable CSV file: {exc}"))
+            problems.append(Problem(str(path), "register.csv_unreadable", reason=str(exc)))
             return None
-    problems.append(Problem(str(path), "cannot decode the file (expected UTF-8, UTF-8 "
-                                       "with BOM, GBK or GB18030 text)"))
+    problems.append(Problem(str(path), "register.undecodable"))
     return None
 
 
@@ -90,8 +87,7 @@ def _sheet_rows(ws: object, where: str, problems: list[Problem]) -> list[list[st
             continue
         filled += 1
         if filled > MAX_REGISTER_ROWS + HEADER_SCAN_ROWS:
-            problems.append(Problem(where, f"more than {MAX_REGISTER_ROWS:,} rows: a register is "
-                                           f"limited to {MAX_REGISTER_ROWS:,} rows (see MAX_VILLAGES)"))
+            problems.append(Problem(where, "register.too_many_rows", max=MAX_REGISTER_ROWS))
             return None
         rows.extend([blank] * pending)
         pending = 0
@@ -106,7 +102,7 @@ def xlsx_sheets(path: Path, problems: list[Problem]) -> dict[str, list[list[str]
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for corrupt files
-        problems.append(Problem(str(path), f"cannot read the workbook: {exc}"))
+        problems.append(Problem(str(path), "register.workbook_unreadable", reason=str(exc)))
         return None
     try:
         sheets = {ws.title: _sheet_rows(ws, f"{path}[{ws.title}]", problems) for ws in wb.worksheets}

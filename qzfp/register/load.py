@@ -58,8 +58,7 @@ def example_plan_path(from_view: str, to_view: str) -> Path:
     plans = {("pre2006", "2006"): "merge_pre2006_to_2006.csv",
              ("2006", "2022"): "merge_2006_to_2022.csv"}
     if (from_view, to_view) not in plans:
-        raise RegisterError(Problem("view", f"no shipped merge plan from {from_view!r} to "
-                                            f"{to_view!r} (available: pre2006→2006, 2006→2022)"))
+        raise RegisterError(Problem("view", "register.no_merge_plan", source=from_view, target=to_view))
     return DATA_DIR / plans[(from_view, to_view)]
 
 
@@ -99,16 +98,14 @@ def _match_sheets(sheets: dict[str, list[list[str]]]) -> dict[str, str]:
 def _load_user(path: Path, year: int) -> Register:
     problems: list[Problem] = []
     if not path.exists():
-        raise RegisterError(Problem(str(path), "no such file or folder"))
+        raise RegisterError(Problem(str(path), "register.no_such_path"))
     tables: dict[str, tuple[list[list[str]] | None, str]] = {}
     digest = hashlib.sha256()
     if path.is_dir():
         for name in ("counties", "townships", "villages"):
             f = path / f"{name}.csv"
             if not f.exists():
-                problems.append(Problem(str(path), f"missing {name}.csv (a register folder "
-                                                   "holds counties.csv, townships.csv and "
-                                                   "villages.csv)"))
+                problems.append(Problem(str(path), "register.folder_missing_table", name=name))
                 continue
             file_sha256(f, digest)
             tables[name] = (csv_rows(f, problems), str(f))
@@ -124,10 +121,8 @@ def _load_user(path: Path, year: int) -> Register:
             tables = {t: (sheets[s], f"{path}[{s}]") for t, s in found.items()}
         elif found and set(found) != {"villages"}:
             missing = [t for t in _SHEETS if t not in found]
-            raise RegisterError(Problem(str(path), f"the workbook has sheets "
-                                        f"{', '.join(found.values())} but no sheet for "
-                                        f"{', '.join(missing)} (expected counties/townships/"
-                                        "villages or 县/乡镇/村, or one flat sheet)"))
+            raise RegisterError(Problem(str(path), "register.workbook_missing_sheets",
+                                        found=", ".join(found.values()), missing=", ".join(missing)))
         else:
             title = found.get("villages", next(iter(sheets)))
             tables = {"flat": (sheets[title], f"{path}[{title}]")}
@@ -135,8 +130,7 @@ def _load_user(path: Path, year: int) -> Register:
         file_sha256(path, digest)
         tables = {"flat": (csv_rows(path, problems), str(path))}
     else:
-        raise RegisterError(Problem(str(path), f'unsupported file type "{path.suffix}" '
-                                               "(expected .csv, .xlsx or a folder)"))
+        raise RegisterError(Problem(str(path), "register.unsupported_type", suffix=path.suffix))
 
     if "flat" in tables:
         rows, where = tables["flat"]
@@ -188,13 +182,11 @@ def load_register(path: str | Path | None = None, *, view: str = "2006",
         With every problem found, each located as ``file:row``.
     """
     if view not in VIEWS:
-        raise RegisterError(Problem("view", f"unknown register view {view!r} (expected one of "
-                                            f"{', '.join(VIEWS)})"))
+        raise RegisterError(Problem("view", "register.unknown_view", view=view, choices=", ".join(VIEWS)))
     if path is None or str(path) == "":
         return _load_example(view)
     if view != "2006":
-        raise RegisterError(Problem("view", f"view {view!r} applies only to the packaged "
-                                            "example register, not to a file"))
+        raise RegisterError(Problem("view", "register.view_only_example", view=view))
     return _load_user(Path(path), EXAMPLE_YEAR if year is None else int(year))
 
 
@@ -209,5 +201,5 @@ def validate_register_file(path: str | Path) -> list[Problem]:
     except RegisterError as exc:
         return exc.problems
     except (OSError, ValueError, KeyError) as exc:
-        return [Problem(str(path), f"cannot read the register: {exc}")]
+        return [Problem(str(path), "register.unreadable", reason=str(exc))]
     return []

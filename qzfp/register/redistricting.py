@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from qzfp.errors import Problem, RegisterError
+from qzfp.errors import Label, Problem, RegisterError
 from qzfp.register.files import csv_rows
 from qzfp.register.tables import Register, township_kind_from_name
 from qzfp.register.validate import read_table
@@ -134,9 +134,7 @@ def _read_plan(plan: pd.DataFrame | str | Path) -> tuple[pd.DataFrame, str, byte
         missing = [c for c in ("old_code", "new_code") if c not in df]
         extra = [c for c in df.columns if c not in PLAN_ALIASES]
         if missing or extra:
-            raise RegisterError(Problem(where, f"merge plan columns must be old_code, new_code "
-                                        f"[, new_name_zh, new_name_en]; missing: {missing}, "
-                                        f"unexpected: {extra}"))
+            raise RegisterError(Problem(where, "plan.bad_columns", missing=missing, extra=extra))
         df = df.fillna("").astype(str).apply(lambda s: s.str.strip())
         df["_row"] = np.arange(len(df)) + 2
         raw = df.to_csv(index=False).encode()
@@ -144,7 +142,7 @@ def _read_plan(plan: pd.DataFrame | str | Path) -> tuple[pd.DataFrame, str, byte
         path = Path(plan)
         where = str(path)
         if not path.is_file():
-            raise RegisterError(Problem(where, "merge plan file not found"))
+            raise RegisterError(Problem(where, "plan.file_not_found"))
         raw = path.read_bytes()
         df = read_table(csv_rows(path, problems), "plan", where, problems,
                         aliases=PLAN_ALIASES, required=["old_code", "new_code"])
@@ -185,21 +183,18 @@ def merge_townships(register: Register, plan: pd.DataFrame | str | Path
     loc = [f"{where}:{r}" for r in df["_row"]]
     for i, (old, new) in enumerate(zip(df["old_code"], df["new_code"], strict=True)):
         if old == "":
-            problems.append(Problem(loc[i], "old_code is empty"))
+            problems.append(Problem(loc[i], "register.empty_cell", column="old_code"))
         elif old not in county_of.index:
-            problems.append(Problem(loc[i], f'old_code "{old}" is not a township of the '
-                                            "register"))
+            problems.append(Problem(loc[i], "plan.not_a_township", code=old))
         if new == "":
-            problems.append(Problem(loc[i], "new_code is empty"))
+            problems.append(Problem(loc[i], "register.empty_cell", column="new_code"))
     dup = df["old_code"].duplicated() & (df["old_code"] != "")
     for i in np.flatnonzero(dup.to_numpy()):
-        problems.append(Problem(loc[i], f'duplicate old_code "{df["old_code"].iat[i]}"'))
+        problems.append(Problem(loc[i], "plan.duplicate_old_code", code=df["old_code"].iat[i]))
     target_of = dict(zip(df["old_code"], df["new_code"], strict=True))
     for i, new in enumerate(df["new_code"]):
         if new in target_of and target_of[new] != new:
-            problems.append(Problem(loc[i], f'new_code "{new}" is itself merged into '
-                                            f'"{target_of[new]}" (a plan is applied in one '
-                                            "step; give the final code)"))
+            problems.append(Problem(loc[i], "plan.chained_merge", code=new, target=target_of[new]))
     if problems:
         raise RegisterError(problems)
 
@@ -211,17 +206,16 @@ def merge_townships(register: Register, plan: pd.DataFrame | str | Path
     for new in counties_per_new.index[counties_per_new > 1]:
         members = groups[groups["new"] == new]
         i = int(np.flatnonzero((df["new_code"] == new).to_numpy())[0])
-        problems.append(Problem(loc[i], f'new_code "{new}" would merge townships of different '
-                                        f"counties ({', '.join(sorted(set(members.county)))}): "
-                                        "merges must stay within one county"))
+        problems.append(Problem(loc[i], "plan.across_counties", code=new,
+                                counties=", ".join(sorted(set(members.county)))))
     pop = pd.Series(register.township_population(), index=t["township_code"])
     new_rows = []
     for new, sub in df[~df["new_code"].isin(county_of.index)].groupby("new_code", sort=True):
         names = sorted(set(sub["new_name_zh"]) - {""})
         first = f"{where}:{sub['_row'].iat[0]}"
         if len(names) != 1:
-            problems.append(Problem(first, f'new township "{new}" needs exactly one '
-                                           f"new_name_zh (found {names or 'none'})"))
+            problems.append(Problem(first, "plan.needs_one_name", code=new,
+                                    found=names or Label("noun.none")))
             continue
         members = t.set_index("township_code").loc[sub["old_code"]]
         kind = township_kind_from_name(names[0]) or members.loc[
@@ -276,8 +270,7 @@ def merge_to_target(register: Register, target_mean: float) -> tuple[Register, M
         many as it had if that was fewer.
     """
     if not np.isfinite(target_mean) or target_mean <= 0:
-        raise RegisterError(Problem("merge_target", f"target mean township population must be "
-                                                    f"a positive number, got {target_mean}"))
+        raise RegisterError(Problem("merge_target", "plan.bad_target", value=target_mean))
     t = register.townships
     pop = register.township_population().astype(np.int64)
     codes = t["township_code"].to_numpy()
@@ -327,9 +320,7 @@ def consolidate_villages(register: Register, below: int) -> tuple[Register, Mapp
     (Register, Mapping)
     """
     if not float(below).is_integer() or below < 0:
-        raise RegisterError(Problem("village_merge_below", "village consolidation threshold "
-                                                           f"must be a whole number ≥ 0, got "
-                                                           f"{below}"))
+        raise RegisterError(Problem("village_merge_below", "plan.bad_threshold", value=below))
     v = register.villages.copy()
     v["_i"] = np.arange(len(v))
     small = v["population"] < below

@@ -145,12 +145,11 @@ class Register:
         t = t.sort_values("township_code", ignore_index=True)
         t_index = pd.Index(t["township_code"])
         v_town = t_index.get_indexer(v["township_code"])
-        problems = [Problem(source, f'village "{code}": township_code "{tc}" does not exist')
+        problems = [Problem(source, "register.village_township_unknown", code=code, township=tc)
                     for code, tc in zip(v["village_code"][v_town < 0],
                                         v["township_code"][v_town < 0], strict=True)]
         t_county = pd.Index(c["county_code"]).get_indexer(t["county_code"])
-        problems += [Problem(source, f'township "{code}" is in no county: county_code '
-                                     f'"{cc}" does not exist')
+        problems += [Problem(source, "register.township_county_unknown", code=code, county=cc)
                      for code, cc in zip(t["township_code"][t_county < 0],
                                          t["county_code"][t_county < 0], strict=True)]
         if problems:

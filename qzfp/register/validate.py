@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from qzfp.errors import Problem
+from qzfp.errors import Label, Problem
 
 from .tables import DATA_DIR, township_kind_from_name, village_kind_from_name
 
@@ -183,15 +183,14 @@ def read_table(rows: list[list[str]] | None, table: str, where: str,
     required = list(required if required is not None else _REQUIRED[table])
     nonblank = [i for i, r in enumerate(rows) if any(c != "" for c in r)]
     if not nonblank:
-        problems.append(Problem(where, "the file is empty (expected a header row and data rows)"))
+        problems.append(Problem(where, "register.file_empty"))
         return None
     scores = [(sum(normalise_header(c) in lookup for c in rows[i] if c), i)
               for i in nonblank[:HEADER_SCAN_ROWS]]
     best = max(s for s, _ in scores)
     if best < min(2, len(required)):
-        problems.append(Problem(where, "no header row found in the first "
-                                       f"{HEADER_SCAN_ROWS} rows (expected columns "
-                                       f"{', '.join(required)})"))
+        problems.append(Problem(where, "register.no_header", rows=HEADER_SCAN_ROWS,
+                                columns=", ".join(required)))
         return None
     h = next(i for s, i in scores if s == best)
     header = rows[h]
@@ -203,27 +202,27 @@ def read_table(rows: list[list[str]] | None, table: str, where: str,
         name = header[j] if j < len(header) else ""
         if name == "":
             if any(j < len(rows[i]) and rows[i][j] != "" for i in data_idx):
-                problems.append(Problem(f"{where}:{h + 1}", f"column {j + 1} has data but no "
-                                                            "header"))
+                problems.append(Problem(f"{where}:{h + 1}", "register.column_without_header",
+                                        column=j + 1))
                 ok = False
             continue
         canon = lookup.get(normalise_header(name))
         if canon is None:
-            problems.append(Problem(f"{where}:{h + 1}", f'unexpected column "{name}" (expected '
-                                    f'columns: {", ".join(dict.fromkeys(lookup.values()))})'))
+            problems.append(Problem(f"{where}:{h + 1}", "register.unexpected_column", name=name,
+                                    columns=", ".join(dict.fromkeys(lookup.values()))))
             ok = False
         elif canon in cols:
-            problems.append(Problem(f"{where}:{h + 1}", f'columns "{header[cols[canon]]}" and '
-                                    f'"{name}" both mean {canon}'))
+            problems.append(Problem(f"{where}:{h + 1}", "register.same_column_twice",
+                                    first=header[cols[canon]], second=name, column=canon))
             ok = False
         else:
             cols[canon] = j
     missing = [c for c in required if c not in cols]
     if missing:
-        problems.append(Problem(f"{where}:{h + 1}", f"missing column(s): {', '.join(missing)}"))
+        problems.append(Problem(f"{where}:{h + 1}", "register.missing_columns", columns=", ".join(missing)))
         ok = False
     if not data_idx:
-        problems.append(Problem(where, "the file is empty: a header row but no data rows"))
+        problems.append(Problem(where, "register.no_data_rows"))
         ok = False
     if not ok:
         return None
@@ -244,14 +243,12 @@ def _check_text_cells(df: pd.DataFrame, where: str, problems: list[Problem]) -> 
         bad = values.str.contains(_CONTROL_CHARS, regex=True)
         for loc, val in zip(_loc(where, df["_row"][bad]), values[bad], strict=True):
             ch = _CONTROL_CHARS.search(val).group()
-            problems.append(Problem(loc, f"{col} {val!r} contains the control character "
-                                         f"U+{ord(ch):04X} (names and codes must be plain text)"))
+            problems.append(Problem(loc, "register.control_character", column=col, value=val,
+                                    code=f"U+{ord(ch):04X}"))
         if col.endswith("code"):
             sci = ~bad & values.str.match(_SCIENTIFIC)
             for loc, val in zip(_loc(where, df["_row"][sci]), values[sci], strict=True):
-                problems.append(Problem(loc, f'{col} "{val}" is a number in scientific notation: '
-                                             "Excel shortened the code and its digits are lost; "
-                                             "format the column as text and enter the codes again"))
+                problems.append(Problem(loc, "register.scientific_notation", column=col, value=val))
 
 
 
@@ -263,21 +260,21 @@ def _loc(where: str, rows: pd.Series) -> list[str]:
 def _check_codes(df: pd.DataFrame, col: str, where: str, problems: list[Problem]) -> None:
     codes = df[col]
     for loc in _loc(where, df["_row"][codes == ""]):
-        problems.append(Problem(loc, f"{col} is empty"))
+        problems.append(Problem(loc, "register.empty_cell", column=col))
     bad = (codes != "") & codes.str.contains(r"\s", regex=True)
     for loc, code in zip(_loc(where, df["_row"][bad]), codes[bad], strict=True):
-        problems.append(Problem(loc, f'{col} "{code}" contains spaces'))
+        problems.append(Problem(loc, "register.code_spaces", column=col, value=code))
     dup = (codes != "") & codes.duplicated(keep="first")
     first_row = df.drop_duplicates(col).set_index(col)["_row"]
     for loc, code in zip(_loc(where, df["_row"][dup]), codes[dup], strict=True):
-        problems.append(Problem(loc, f'duplicate {col} "{code}" (first on row '
-                                     f"{first_row[code]})"))
+        problems.append(Problem(loc, "register.duplicate_code", column=col, value=code,
+                                row=first_row[code]))
 
 
 
 def _check_names(df: pd.DataFrame, col: str, where: str, problems: list[Problem]) -> None:
     for loc in _loc(where, df["_row"][df[col] == ""]):
-        problems.append(Problem(loc, f"{col} is empty"))
+        problems.append(Problem(loc, "register.empty_cell", column=col))
 
 
 
@@ -288,13 +285,13 @@ def _parse_int(df: pd.DataFrame, col: str, where: str, problems: list[Problem], 
     is_empty = raw == ""
     if empty is None:
         for loc in _loc(where, df["_row"][is_empty]):
-            problems.append(Problem(loc, f"{col} is empty (expected a whole number of people)"))
+            problems.append(Problem(loc, "register.empty_count", column=col))
     not_whole = ~is_empty & (num.isna() | (num % 1 != 0))
     for loc, val in zip(_loc(where, df["_row"][not_whole]), df[col][not_whole], strict=True):
-        problems.append(Problem(loc, f'{col} "{val}" is not a whole number'))
+        problems.append(Problem(loc, "register.not_whole", column=col, value=val))
     negative = ~is_empty & ~not_whole & (num < 0)
     for loc, val in zip(_loc(where, df["_row"][negative]), df[col][negative], strict=True):
-        problems.append(Problem(loc, f"{col} {val} is negative (expected a whole number ≥ 0)"))
+        problems.append(Problem(loc, "register.negative_count", column=col, value=val))
     return num.where(~(is_empty | not_whole | negative), 0 if empty is None else empty).astype(
         np.int64)
 
@@ -304,8 +301,7 @@ def _parse_bool(df: pd.DataFrame, col: str, where: str, problems: list[Problem])
     low = df[col].str.lower()
     bad = ~low.isin(_TRUE | _FALSE)
     for loc, val in zip(_loc(where, df["_row"][bad]), df[col][bad], strict=True):
-        problems.append(Problem(loc, f'{col} "{val}" is not a yes/no value (expected 1/0, '
-                                     "true/false or 是/否)"))
+        problems.append(Problem(loc, "register.not_yes_no", column=col, value=val))
     return low.isin(_TRUE)
 
 
@@ -318,16 +314,15 @@ def _parse_kind(df: pd.DataFrame, where: str, problems: list[Problem], *,
     kinds = given.map(table)
     bad = (given != "") & kinds.isna()
     for loc, val in zip(_loc(where, df["_row"][bad]), given[bad], strict=True):
-        problems.append(Problem(loc, f'kind "{val}" is not one of '
-                                     f"{', '.join(sorted(set(table)))}"))
+        problems.append(Problem(loc, "register.unknown_kind", value=val,
+                                choices=", ".join(sorted(set(table)))))
     derive = given == ""
     if township:
         derived = names[derive].map(township_kind_from_name)
         unknown = derived.isna() & (names[derive] != "")
         for loc, name in zip(_loc(where, df["_row"][derive][unknown]), names[derive][unknown],
                              strict=True):
-            problems.append(Problem(loc, f'cannot tell the kind of township "{name}" (expected '
-                                         "a name ending in 街道, 镇 or 乡, or a kind column)"))
+            problems.append(Problem(loc, "register.township_kind_unknown", name=name))
     else:
         derived = names[derive].map(village_kind_from_name)
     kinds[derive] = derived
@@ -361,9 +356,10 @@ def townships_table(df: pd.DataFrame, where: str, problems: list[Problem],
     orphan = ~df["county_code"].isin(county_codes)
     for loc, code, cc in zip(_loc(where, df["_row"][orphan]), df["township_code"][orphan],
                              df["county_code"][orphan], strict=True):
-        why = "county_code is empty" if cc == "" else (
-            f'county_code "{cc}" does not exist in {county_where}')
-        problems.append(Problem(loc, f'township "{code}" is in no county: {why}'))
+        problems.append(
+            Problem(loc, "register.township_county_empty", code=code) if cc == "" else
+            Problem(loc, "register.township_county_missing", code=code, county=cc,
+                    file=county_where))
     return out
 
 
@@ -386,12 +382,10 @@ def villages_table(df: pd.DataFrame, where: str, problems: list[Problem],
             continue
         big = out[col] > MAX_VILLAGE_POPULATION
         for loc, val in zip(_loc(where, df["_row"][big]), df[col][big], strict=True):
-            problems.append(Problem(loc, f"{col} {val} is implausible for one village (at most "
-                                         f"{MAX_VILLAGE_POPULATION:,} people; a township or county "
-                                         "total, or digits run together?)"))
+            problems.append(Problem(loc, "register.implausible_population", column=col, value=val,
+                                    max=MAX_VILLAGE_POPULATION))
     if len(df) > MAX_VILLAGES:
-        problems.append(Problem(where, f"{len(df):,} villages: a register is limited to "
-                                       f"{MAX_VILLAGES:,} villages (memory); split it by county"))
+        problems.append(Problem(where, "register.too_many_villages", count=len(df), max=MAX_VILLAGES))
     out["synthetic"] = (_parse_bool(df, "synthetic", where, problems) if "synthetic" in df
                         else False)
     out["merged_from"] = df["merged_from"] if "merged_from" in df else ""
@@ -401,16 +395,17 @@ def villages_table(df: pd.DataFrame, where: str, problems: list[Problem],
         orphan = ~df["township_code"].isin(t_county.index)
         for loc, code, tc in zip(_loc(where, df["_row"][orphan]), df["village_code"][orphan],
                                  df["township_code"][orphan], strict=True):
-            why = "township_code is empty" if tc == "" else (
-                f'township_code "{tc}" does not exist in {township_where}')
-            problems.append(Problem(loc, f'village "{code}": {why}'))
+            problems.append(
+                Problem(loc, "register.village_township_empty", code=code) if tc == "" else
+                Problem(loc, "register.village_township_missing", code=code, township=tc,
+                        file=township_where))
         if "county_code" in df:
             expected = df["township_code"].map(t_county)
             bad = ~orphan & (df["county_code"] != "") & (df["county_code"] != expected)
             for loc, cc, tc, ex in zip(_loc(where, df["_row"][bad]), df["county_code"][bad],
                                        df["township_code"][bad], expected[bad], strict=True):
-                problems.append(Problem(loc, f'county_code "{cc}" differs from county "{ex}" '
-                                             f'of township "{tc}"'))
+                problems.append(Problem(loc, "register.county_differs", county=cc, expected=ex,
+                                    township=tc))
     return out
 
 
@@ -425,8 +420,9 @@ def _derive_level(df: pd.DataFrame, code: str, fields: list[str], where: str,
         bad = sub[f] != expected
         for loc, c, val, ex in zip(_loc(where, sub["_row"][bad]), sub[code][bad], sub[f][bad],
                                    expected[bad], strict=True):
-            problems.append(Problem(loc, f'{what} "{c}" has {f} "{val}" here but "{ex}" on row '
-                                         f'{first.loc[c, "_row"]}'))
+            problems.append(Problem(loc, "register.level_conflict", what=Label(f"noun.{what}"),
+                                    code=c, column=f, value=val, expected=ex,
+                                    row=first.loc[c, "_row"]))
     return first.reset_index()[[code, *fields, "_row"]]
 
 
@@ -447,7 +443,7 @@ def flat_tables(df: pd.DataFrame, where: str, problems: list[Problem]
                       "township")
     t = t.rename(columns={"township_name": "name_zh"})
     for loc in _loc(where, df["_row"][df["township_code"] == ""]):
-        problems.append(Problem(loc, "township_code is empty"))
+        problems.append(Problem(loc, "register.empty_cell", column="township_code"))
     townships = townships_table(t, where, problems, set(counties["county_code"]), where)
     villages = villages_table(df, where, problems, townships, where)
     return counties, townships, villages
