@@ -70,7 +70,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import ParameterError, Problem, QzfpError, RunError, ScenarioError
+from .errors import Label, ParameterError, Problem, QzfpError, RunError, ScenarioError
 from .paramarrays import ParamArrays
 from .report import (
     ExtraFilesHook,
@@ -131,18 +131,16 @@ def connect(scheduler: str | None = None, client: Any = None, *, timeout: float 
         import dask
         from distributed import Client
     except ImportError:
-        raise QzfpError(Problem("--executor dask", "dask.distributed is not installed: "
-                                "pip install 'qzfp[dask]'")) from None
+        raise QzfpError(Problem("--executor dask", "dask.not_installed")) from None
     address = scheduler or dask.config.get("scheduler-address", None)
     if not address:
-        raise QzfpError(Problem("--scheduler", "expected the address of a running Dask scheduler "
-                                "(e.g. tcp://host:8786) with --executor dask"))
+        raise QzfpError(Problem("--scheduler", "dask.no_scheduler"))
     _check_address(str(address))
     try:
         return Client(address, timeout=f"{timeout}s", set_as_default=False)
     except (OSError, TimeoutError) as exc:
-        raise RunError(Problem(f"--scheduler {address}", f"cannot connect to the Dask scheduler: "
-                               f"{type(exc).__name__}: {exc}")) from exc
+        raise RunError(Problem(f"--scheduler {address}", "dask.cannot_connect",
+                               reason=f"{type(exc).__name__}: {exc}")) from exc
 
 
 def _check_address(address: str) -> None:
@@ -160,8 +158,7 @@ def _check_address(address: str) -> None:
         if scheme in ("tcp", "tls", "ws", "wss"):
             parse_host_port(loc)
     except ValueError as exc:
-        raise QzfpError(Problem(f"--scheduler {address}", "expected the address of a Dask scheduler, "
-                                f"tcp://host:port (e.g. tcp://127.0.0.1:8786): {exc}")) from None
+        raise QzfpError(Problem(f"--scheduler {address}", "dask.bad_address", reason=str(exc))) from None
 
 
 class _OneLine(logging.Filter):
@@ -214,7 +211,7 @@ class _Session:
     it owns its client, Dask's log lines are printed without tracebacks (:func:`_no_tracebacks`).
     """
 
-    def __init__(self, scheduler: str | None, client: Any, what: str = "the Dask work"):
+    def __init__(self, scheduler: str | None, client: Any, what: Label | None = None):
         self._own = client is None
         self._quiet = contextlib.ExitStack()
         if self._own:  # a qzfp command, or an API call that named a scheduler
@@ -224,7 +221,7 @@ class _Session:
         except BaseException:
             self._quiet.close()
             raise
-        self.what = what
+        self.what = what if what is not None else Label("dask.what.work")
 
     def __enter__(self) -> Any:
         return self.client
@@ -238,8 +235,8 @@ class _Session:
             self._quiet.close()
         if exc is None or isinstance(exc, QzfpError) or not isinstance(exc, Exception):
             return False  # no error, already a qzfp error, or KeyboardInterrupt and the like
-        raise RunError(Problem(f"--scheduler {address}",
-                               f"{self.what} failed on the Dask cluster: {_describe(exc)}")) from exc
+        raise RunError(Problem(f"--scheduler {address}", "dask.failed", what=self.what,
+                               reason=_describe(exc))) from exc
 
 
 def _address(client: Any) -> str:
@@ -315,8 +312,8 @@ def _failed(name: str, out_dir: Path, notebooks: Sequence[Path], exc: BaseExcept
         name=name,
         ok=False,
         folder=out_dir / name,
-        problems=[str(Problem(where, f"scenario {name!r}: the Dask task failed: {type(exc).__name__}: "
-                                     f"{text}; the previous report is unchanged"))],
+        problems=[str(Problem(where, "dask.task_failed", name=name,
+                                 reason=f"{type(exc).__name__}: {text}"))],
     )
 
 
@@ -376,9 +373,9 @@ def run_many_dask(
     n = len(parameters_list)
     for what, seq in (("key_figures", key_figures), ("metadata", metadata)):
         if seq is not None and len(seq) != n:
-            raise ScenarioError(Problem(what, f"expected {n} entries (one per scenario), got {len(seq)}"))
+            raise ScenarioError(Problem(what, "batch.entries", n=n, got=len(seq)))
     if retries < 0:
-        raise ScenarioError(Problem("retries", f"expected a number of retries >= 0, got {retries}"))
+        raise ScenarioError(Problem("retries", "batch.retries", value=retries))
     out_dir = Path(out_dir).absolute()
     out_dir.mkdir(parents=True, exist_ok=True)
     cwd = os.getcwd()
@@ -396,7 +393,7 @@ def run_many_dask(
         for i, params in enumerate(parameters_list)
     ]
     stamp = _stamp()
-    with _Session(scheduler, client, "the report batch") as cl:
+    with _Session(scheduler, client, Label("dask.what.batch")) as cl:
         futures = [_submit(cl, _run_in, cwd, task, key=f"qzfp-run-{name}-{stamp}", retries=retries)
                    for name, task in zip(names, tasks, strict=True)]
         _follow(cl, futures, progress=progress, desc="scenarios (dask)", unit="scenario")
@@ -495,7 +492,7 @@ def sweep_dask(
         scenario = load_scenario(scenario)
     chunk = DEFAULT_CHUNK if chunk is None else int(chunk)
     if chunk < 1 or chunks_per_task < 1:
-        raise ParameterError(Problem("chunk", f"expected positive chunk sizes, got {chunk} x {chunks_per_task}"))
+        raise ParameterError(Problem("chunk", "sweep.chunk_sizes", chunk=chunk, per_task=chunks_per_task))
     reg = prepare_register(scenario, register)
     pa = scenario.arrays()
     paths, points = _grid(scenario, grid, pa)
@@ -503,7 +500,7 @@ def sweep_dask(
     step = chunk * chunks_per_task  # task boundaries on chunk boundaries: the same passes as locally
     n = len(points)
     stamp = _stamp()
-    with _Session(scheduler, client, f"the sweep of {scenario.name!r}") as cl:
+    with _Session(scheduler, client, Label("dask.what.sweep", name=scenario.name)) as cl:
         reg_f, pa_f = _share(cl, reg, pa)
         futures = [
             _submit(cl, _sweep_chunk, reg_f, pa_f, {p: points[lo:lo + step, i] for i, p in enumerate(paths)},
@@ -631,9 +628,9 @@ def default_mc_chunk(register: Any, n_years: int, n_paths: int) -> int:
 
 def _mc_plan(n_paths: int, seed: int, chunk: int) -> list[tuple[int, np.random.SeedSequence]]:
     if n_paths < 1:
-        raise ParameterError(Problem("mc_paths", f"expected at least 1 path, got {n_paths}"))
+        raise ParameterError(Problem("mc_paths", "montecarlo.too_few_paths", n=n_paths))
     if chunk < 1:
-        raise ParameterError(Problem("chunk", f"expected at least 1 path per chunk, got {chunk}"))
+        raise ParameterError(Problem("chunk", "montecarlo.chunk", n=chunk))
     k = math.ceil(n_paths / chunk)
     seeds = np.random.SeedSequence(int(seed)).spawn(k)
     return [(min(chunk, n_paths - i * chunk), seeds[i]) for i in range(k)]
@@ -645,10 +642,11 @@ def _check_mc(indicators: Sequence[str], q: Sequence[float]) -> tuple[tuple[str,
     ind = tuple(indicators)
     bad = [i for i in ind if i not in INDICATORS]
     if bad or not ind:
-        raise ParameterError(Problem("indicators", f"expected some of {', '.join(INDICATORS)}, got {list(ind)}"))
+        raise ParameterError(Problem("indicators", "montecarlo.indicators", choices=", ".join(INDICATORS),
+                                     got=list(ind)))
     qt = tuple(float(x) for x in q)
     if not qt or any(not 0.0 <= x <= 100.0 for x in qt):
-        raise ParameterError(Problem("percentiles", f"expected percentiles in 0..100, got {list(q)}"))
+        raise ParameterError(Problem("percentiles", "percentiles.out_of_range", got=list(q)))
     return ind, qt
 
 
@@ -771,7 +769,7 @@ def monte_carlo_dask(
         chunk = default_mc_chunk(register, len(pa.years), n_paths)
     plan = _mc_plan(n_paths, seed, chunk)
     stamp = _stamp()
-    with _Session(scheduler, client, "the Monte Carlo") as cl:
+    with _Session(scheduler, client, Label("dask.what.monte_carlo")) as cl:
         reg_f, pa_f = _share(cl, register, pa)
         futures = [_submit(cl, _mc_chunk, reg_f, pa_f, n, s, variant, calibrate, ind,
                            key=f"qzfp-mc-{i}-{stamp}", retries=retries)

@@ -101,7 +101,7 @@ class Problem:
 
     Examples
     --------
-    >>> p = Problem("x.yaml:p", "rulebook.missing_key", key="unit", hint="")
+    >>> p = Problem("x.yaml:p", "rulebook.missing_key", key="unit")
     >>> str(p)
     'x.yaml:p: missing unit'
     >>> p.text("zh")

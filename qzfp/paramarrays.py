@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import ParameterError
+from .errors import ParameterError, Problem
 
 
 @dataclass(frozen=True)
@@ -64,11 +64,11 @@ class ParamArrays:
         n = None
         for path, arr in self.data.items():
             if arr.ndim != 2 or arr.shape[1] != t:
-                raise ParameterError(f"{path}: expected an array of shape (N, {t}), got {arr.shape}")
+                raise ParameterError(Problem(path, "arrays.bad_shape", years=t, shape=arr.shape))
             if n is None:
                 n = arr.shape[0]
             elif arr.shape[0] != n:
-                raise ParameterError(f"{path}: {arr.shape[0]} parameter sets, others have {n}")
+                raise ParameterError(Problem(path, "arrays.sets_differ", n=arr.shape[0], others=n))
 
     @property
     def n(self) -> int:
@@ -86,7 +86,7 @@ class ParamArrays:
         try:
             return self.data[path]
         except KeyError:
-            raise ParameterError(f"{path}: no such numeric parameter in this scenario") from None
+            raise ParameterError(Problem(path, "arrays.no_such_parameter")) from None
 
     def __contains__(self, path: object) -> bool:
         return path in self.data
@@ -99,7 +99,8 @@ class ParamArrays:
         """Position of a calendar year in :attr:`years` (``ParameterError`` if not modelled)."""
         hits = np.nonzero(self.years == year)[0]
         if len(hits) == 0:
-            raise ParameterError(f"year {year} is not modelled ({self.years[0]}..{self.years[-1]})")
+            raise ParameterError(Problem("", "arrays.year_not_modelled", year=year,
+                                          first=self.years[0], last=self.years[-1]))
         return int(hits[0])
 
     def effective_year(self, path: str) -> np.ndarray:
@@ -147,7 +148,7 @@ class ParamArrays:
         n_new = None
         for path, arr in updates.items():
             if path not in self.data:
-                raise ParameterError(f"{path}: no such numeric parameter in this scenario")
+                raise ParameterError(Problem(path, "arrays.no_such_parameter"))
             a = np.asarray(arr, dtype=float)
             if a.ndim == 1:
                 a = a[:, None]
@@ -155,7 +156,7 @@ class ParamArrays:
             if n_new is None:
                 n_new = a.shape[0]
             elif a.shape[0] != n_new:
-                raise ParameterError(f"{path}: {a.shape[0]} parameter sets, others have {n_new}")
+                raise ParameterError(Problem(path, "arrays.sets_differ", n=a.shape[0], others=n_new))
             new[path] = a
         if n_new is None:
             return self
@@ -168,9 +169,7 @@ class ParamArrays:
             elif n_old == 1:
                 new[path] = np.broadcast_to(arr, (n_new, self.t))
             else:
-                raise ParameterError(
-                    f"cannot combine {n_old} existing parameter sets with {n_new} new ones"
-                )
+                raise ParameterError(Problem("", "arrays.cannot_combine", old=n_old, new=n_new))
         since = {p: a for p, a in self.since.items() if p not in new}
         for path in new:  # a value set here applies from the first modelled year or its change
             since[path] = changed_since(new[path], self.years)

@@ -86,6 +86,14 @@ class StrictLoader(yaml.SafeLoader):
     """
 
 
+class _KeyProblem(yaml.constructor.ConstructorError):
+    """A key the strict loader refuses (unhashable, or given twice), as a problem to place."""
+
+    def __init__(self, problem: Problem, mark: yaml.Mark) -> None:
+        super().__init__(None, None, problem.message, mark)
+        self.problem = problem
+
+
 def _construct_mapping(loader: StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
     loader.flatten_mapping(node)
     seen: dict = {}
@@ -94,16 +102,10 @@ def _construct_mapping(loader: StrictLoader, node: yaml.MappingNode, deep: bool 
         try:
             hash(key)
         except TypeError:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"unhashable key {key!r}", key_node.start_mark
-            ) from None
+            raise _KeyProblem(Problem("", "yaml.unhashable_key", key=key), key_node.start_mark) from None
         if key in seen:
-            raise yaml.constructor.ConstructorError(
-                "while reading a mapping",
-                node.start_mark,
-                f"duplicate key {key!r} (first on line {seen[key] + 1})",
-                key_node.start_mark,
-            )
+            raise _KeyProblem(Problem("", "yaml.duplicate_key", key=key, line=seen[key] + 1),
+                              key_node.start_mark)
         seen[key] = key_node.start_mark.line
     return loader.construct_mapping(node, deep=deep)
 
@@ -153,6 +155,8 @@ def read_yaml(path: Path, error: type[Exception] = ParameterError) -> Any:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f":{mark.line + 1}" if mark is not None else ""
+        if isinstance(exc, _KeyProblem):
+            raise error(exc.problem.at(f"{where}{line}")) from None
         msg = " ".join(str(s) for s in (exc.context, exc.problem) if s)
         raise error(Problem(f"{where}{line}", "yaml_invalid", detail=msg)) from None
     except yaml.YAMLError as exc:
@@ -336,8 +340,8 @@ class Parameter:
         bad = []
         if kind == "number":
             if self.min is not None and value < self.min:
-                what = "value.negative" if self.min == 0 else "value.too_small"
-                bad.append(Problem("", what, value=value, min=self.min, unit=self.unit))
+                bad.append(Problem("", "value.negative" if self.min == 0 else "value.too_small",
+                                   value=value, min=self.min, unit=self.unit))
             if self.max is not None and value > self.max:
                 bad.append(Problem("", "value.too_large", value=value, max=self.max, unit=self.unit))
         if kind == "str" and self.choices is not None and value not in self.choices:
@@ -472,7 +476,6 @@ PARAMETER_KEYS = tuple(_ParameterNode.model_fields)
 VALUE_KEYS = tuple(_ValueNode.model_fields)
 
 #: Which missing keys have their own message (others: "missing <key>").
-_MISSING = {"values": "rulebook.missing_values", "reference": "rulebook.missing_reference"}
 #: What a key holds, for "expected <what>, got ..." messages.
 _EXPECTED = {
     "description": "expect.nonempty_text",
@@ -504,7 +507,12 @@ def _schema_problems(exc: ValidationError, where: str) -> list[Problem]:
         at = f"{where}.{'.'.join(loc)}"
         kind = err["type"]
         if kind == "missing":
-            problem = Problem(at, _MISSING.get(key, "rulebook.missing_key"), key=key)
+            if key == "values":
+                problem = Problem(at, "rulebook.missing_values")
+            elif key == "reference":
+                problem = Problem(at, "rulebook.missing_reference")
+            else:
+                problem = Problem(at, "rulebook.missing_key", key=key)
         elif kind == "extra_forbidden":
             allowed = VALUE_KEYS if in_value else PARAMETER_KEYS
             problem = Problem(at, "rulebook.unknown_key", key=key, hint=did_you_mean(key, allowed),

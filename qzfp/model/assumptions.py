@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import ParameterError, Problem
+from ..errors import Label, ParameterError, Problem
 from ..paramarrays import ParamArrays
 from .fertility import fertility_pattern, policy_add
 from .migration import rogers_castro
@@ -134,7 +134,7 @@ def demography_param_arrays(
     for path, value in rulebook_values.items():
         full = path if path.startswith(_P) else _P + path
         if full not in data:
-            problems.append(Problem(full, "not a demographic assumption of demography.yaml"))
+            problems.append(Problem(full, "population.not_an_assumption"))
             continue
         data[full] = np.full((1, len(years)), float(value))
     if problems:
@@ -147,7 +147,7 @@ def _require(pa: ParamArrays) -> None:
     missing = [p for p in DEMOGRAPHY_PATHS if p not in pa]
     if missing:
         raise ParameterError(
-            [Problem(p, "missing from the parameter arrays (needed by the population engine)") for p in missing]
+            [Problem(p, "population.missing_parameter") for p in missing]
         )
 
 
@@ -162,13 +162,10 @@ def _check_range(path: str, arr: np.ndarray, years: np.ndarray, problems: list[P
     if bad.any():
         n, t = np.argwhere(bad)[0]
         rng = f"{lo:g}..{hi:g}" if hi is not None else f">= {lo:g}"
-        extra = f" in parameter set {n}" if arr.shape[0] > 1 else ""
+        extra = Label("where.in_set", set=n) if arr.shape[0] > 1 else ""
         problems.append(
-            Problem(
-                _P + path,
-                f"value {arr[n, t]:g} in {int(years[t])}{extra} is out of range; expected {rng}"
-                f" ({int(bad.sum())} value(s) out of range)",
-            )
+            Problem(_P + path, "population.out_of_range", value=arr[n, t], year=int(years[t]),
+                    extra=extra, range=rng, count=int(bad.sum()))
         )
 
 
@@ -199,7 +196,7 @@ def yearly_assumptions(pa: ParamArrays, variant: str) -> Assumptions:
     """Validate the demographic parameters and derive the yearly arrays of one variant."""
     if variant not in VARIANTS:
         raise ParameterError(
-            Problem("variant", f"unknown projection variant {variant!r}; expected one of {', '.join(VARIANTS)}")
+            Problem("variant", "population.unknown_variant", variant=variant, choices=", ".join(VARIANTS))
         )
     _require(pa)
     years = np.asarray(pa.years)

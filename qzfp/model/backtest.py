@@ -153,15 +153,14 @@ def check_against_census(result, later: Census) -> pd.DataFrame:
     at = population_at(result, later.date, "resident")
     if at is None:
         years = np.asarray(result.years)
-        raise ParameterError(Problem("census_check", f"the census date {later.date} is outside the projected "
-                                                     f"years {years[0]}..{years[-1]} (extend the horizon)"))
+        raise ParameterError(Problem("census_check", "backtest.outside_years", date=later.date,
+                                     first=years[0], last=years[-1]))
     codes = np.asarray(result.county_codes)
     rows = later.lookup(codes)
     keep = rows.source == "county"
     if not keep.any():
-        raise ParameterError(Problem("census_check", f"{later.path} has none of the register's counties "
-                                                     f"({', '.join(map(str, codes[:5]))} …); expected rows of "
-                                                     "level county with their codes"))
+        raise ParameterError(Problem("census_check", "backtest.no_counties", path=later.path,
+                                     codes=", ".join(map(str, codes[:5]))))
     model = group_ages(at)[keep]  # (K, 2, 19)
     obs = rows.groups[keep]
     names = np.asarray(_names(result))[keep]

@@ -244,9 +244,8 @@ def _fit_mortality(
     with np.errstate(invalid="ignore", divide="ignore"):
         miss = ~bounded & (np.abs(achieved / target - 1.0) > FIT_TOLERANCE)
     if miss.any():
-        raise FitError([Problem(f"census:{codes[i]}", f"the mortality fit reaches a death rate of "
-                                f"{achieved[i] / pop[i] * 1e3:.4f}‰ against the census {cdr[i]:.4f}‰ "
-                                f"(tolerance {FIT_TOLERANCE:g} relative)") for i in np.flatnonzero(miss)])
+        raise FitError([Problem(f"census:{codes[i]}", "base.mortality_fit", rate=achieved[i] / pop[i] * 1e3,
+                                census=cdr[i], tolerance=FIT_TOLERANCE) for i in np.flatnonzero(miss)])
     return np.exp(logm), bounded
 
 
@@ -420,9 +419,8 @@ def _resident_at_census(f: _CensusFit) -> _Moment:
     big_l = person_years(lx, model.a0)  # (C, 2, 131)
     sexw = np.array([srb, 100.0]) / (100.0 + srb)
     births = rows.groups[:, :, 1].sum(axis=1) / (big_l[:, :, 1:5].sum(axis=-1) @ sexw)
-    problems = [Problem(f"census:{codes[i]}", "no children aged 1-4 in the census row: births cannot be estimated "
-                        "(reverse survival)") for i in np.flatnonzero(~(births > 0))]
-    problems += [Problem(f"census:{codes[i]}", f"registered total {rows.registered[i]:,.0f} is not positive")
+    problems = [Problem(f"census:{codes[i]}", "base.no_children") for i in np.flatnonzero(~(births > 0))]
+    problems += [Problem(f"census:{codes[i]}", "base.registered_not_positive", total=rows.registered[i])
                  for i in np.flatnonzero(~(rows.registered > 0))]
     if problems:
         raise FitError(problems)
@@ -440,8 +438,7 @@ def _registered_at_census(f: _CensusFit, census: Census, m: _Moment) -> tuple[np
     lo_age = int(round(float(row0[_P + "migration.absent_min_age"][0, yi])))
     hi_age = int(round(float(row0[_P + "migration.absent_max_age"][0, yi])))
     if not 0 <= lo_age <= hi_age <= AGES - 1:
-        raise ParameterError(Problem(_P + "migration.absent_min_age",
-                                     f"ages {lo_age}..{hi_age}: expected 0 <= absent_min_age <= absent_max_age <= 100"))
+        raise ParameterError(Problem(_P + "migration.absent_min_age", "base.absent_ages", lo=lo_age, hi=hi_age))
     notes: list[str] = []
     source_table = census
     if not (census.levels == "province").any():
@@ -485,8 +482,7 @@ def _fit_tfr(f: _CensusFit, back: dict[int, np.ndarray], registered: np.ndarray,
         wpat = women @ f.asm.pattern[0, f.yi]
         bad = (wpat <= 0) | ~np.isfinite(nb)
         if bad.any():
-            raise FitError([Problem(f"census:{f.codes[i]}", "no women aged 15-49 in the census row: the TFR cannot "
-                                    "be fitted to its births") for i in np.flatnonzero(bad)])
+            raise FitError([Problem(f"census:{f.codes[i]}", "base.no_women") for i in np.flatnonzero(bad)])
         tfr[b] = nb / wpat
     return tfr
 

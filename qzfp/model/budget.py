@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import ParameterError, Problem
+from ..errors import Label, ParameterError, Problem
 from ..paramarrays import ParamArrays
 from .engine import (
     check_paths,
@@ -209,7 +209,8 @@ class BudgetResult:
         """Position of a line id (``ParameterError`` with the valid ids if unknown)."""
         ids = [ln.id for ln in self.lines]
         if line_id not in ids:
-            raise ParameterError(f"unknown budget line {line_id!r}; expected one of {', '.join(ids)}")
+            raise ParameterError(Problem("", "budget.unknown_line", line=line_id,
+                                         choices=", ".join(ids)))
         return ids.index(line_id)
 
     def line(self, line_id: str) -> np.ndarray:
@@ -274,11 +275,8 @@ def annual_factor(line: Line, rule_unit: str | None = None) -> float:
     unit = line.rule_unit if rule_unit is None else rule_unit
     if unit != line.rule_unit:
         file, _, key = line.rule_path.partition(".")
-        raise ParameterError(Problem(
-            f"{file}.yaml:{key}",
-            f"unit {unit!r}, but the budget line {line.id} reads it as {line.rule_unit!r} "
-            f"(to a yearly cost in {line.unit_cost_unit}); change the unit back or the line",
-        ))
+        raise ParameterError(Problem(f"{file}.yaml:{key}", "budget.unit_mismatch", unit=unit, line=line.id,
+                expected=line.rule_unit, cost_unit=line.unit_cost_unit))
     _, _, per = unit.rpartition("/")
     return float(PAYMENTS_PER_YEAR.get(per, 1)) if unit.count("/") == 1 else 1.0
 
@@ -336,11 +334,8 @@ def check_funding(pa: ParamArrays, n: int, tol: float = 1e-9) -> np.ndarray:
         if np.any(bad | out_of_range):
             i, j = np.argwhere(bad | out_of_range)[0]
             s = shares[i, j, li]
-            problems.append(Problem(
-                f"funding.yaml:{ln.id}",
-                f"city + county + township shares must be between 0 and 1 and sum to 1, got "
-                f"{s[0]:g} + {s[1]:g} + {s[2]:g} = {s.sum():g} (parameter set {i}, year {pa.years[j]})",
-            ))
+            problems.append(Problem(f"funding.yaml:{ln.id}", "budget.shares", city=s[0], county=s[1], township=s[2],
+                    total=s.sum(), at=Label("where.set_year", set=i, year=pa.years[j])))
     if problems:
         raise ParameterError(problems)
     return shares
@@ -461,7 +456,7 @@ def _reference(references: References | None, path: str, year: int) -> str:
     if callable(references):
         return str(references(path, int(year)))
     if path not in references:
-        raise ParameterError(Problem(path, "no reference given for this budget rule"))
+        raise ParameterError(Problem(path, "budget.no_reference"))
     return str(references[path])
 
 

@@ -84,10 +84,10 @@ def _base_index(results: Sequence[Results], base: int | str) -> int:
     if isinstance(base, str):
         names = [r.name for r in results]
         if base not in names:
-            raise ParameterError(Problem("base", f"no scenario named {base!r}; have {', '.join(names)}"))
+            raise ParameterError(Problem("base", "compare.no_such_base", name=base, names=", ".join(names)))
         return names.index(base)
     if not -len(results) <= base < len(results):
-        raise ParameterError(Problem("base", f"index {base} out of range for {len(results)} scenarios"))
+        raise ParameterError(Problem("base", "compare.base_out_of_range", index=base, count=len(results)))
     return base % len(results)
 
 
@@ -95,7 +95,7 @@ def _check_unique(results: Sequence[Results]) -> None:
     names = [r.name for r in results]
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
-        raise ParameterError(Problem("scenario_name", f"scenarios must have distinct names; repeated: {', '.join(dup)}"))
+        raise ParameterError(Problem("scenario_name", "compare.repeated_names", names=", ".join(dup)))
 
 
 def compare(*results: Results, base: int | str = 0) -> pd.DataFrame:
@@ -118,7 +118,7 @@ def compare(*results: Results, base: int | str = 0) -> pd.DataFrame:
     if len(results) == 1 and isinstance(results[0], (list, tuple)):
         results = tuple(results[0])
     if not results:
-        raise ParameterError("compare needs at least one scenario")
+        raise ParameterError(Problem("", "compare.no_scenarios"))
     _check_unique(results)
     b = _base_index(results, base)
     frames = []
@@ -191,7 +191,7 @@ def _check_paths(pa: ParamArrays, paths: Sequence[str], where: str) -> None:
     problems = []
     for p in paths:
         if p not in pa:
-            problems.append(Problem(f"{where} {p}", "not a numeric rulebook parameter" + did_you_mean(p, pa.paths())))
+            problems.append(Problem(f"{where} {p}", "compare.not_numeric", hint=did_you_mean(p, pa.paths())))
     if problems:
         raise ParameterError(problems)
 
@@ -230,29 +230,26 @@ def sweep_points(scenario: Scenario, grid: Mapping[str, Sequence[float]],
         parameter's range, a path without values.
     """
     if not grid:
-        raise ParameterError("sweep needs at least one path with values")
+        raise ParameterError(Problem("", "sweep.no_paths"))
     paths = list(grid)
     n_points = math.prod(len(grid[p]) for p in paths)
     if n_points > MAX_SWEEP_POINTS:
         sizes = " × ".join(f"{len(grid[p]):,}" for p in paths)
-        raise ParameterError(Problem("--set", f"the grid has {sizes} = {n_points:,} points; a sweep is "
-                                     f"limited to {MAX_SWEEP_POINTS:,} points (about 1 ms a point for "
-                                     "the example register: minutes beyond that); use fewer values"))
+        raise ParameterError(Problem("--set", "sweep.too_many_points", sizes=sizes, points=n_points,
+                                     max=MAX_SWEEP_POINTS))
     _check_paths(pa, paths, "--set")
     problems = []
     for p in paths:
         if p.startswith(_NOT_SCALED) or p.endswith("reference_year"):
-            problems.append(Problem(f"--set {p}", "is read once per run (a shape, calibration, "
-                                    "uncertainty or funding-share parameter), so it cannot be swept in one "
-                                    "pass; compare separate scenario files instead"))
+            problems.append(Problem(f"--set {p}", "sweep.not_sweepable"))
             continue
         param = scenario.parameter(p)
         for v in grid[p]:
             value = int(v) if float(v).is_integer() else float(v)
             for msg in param.check(value):
-                problems.append(Problem(f"--set {p}", msg))
+                problems.append(msg.at(f"--set {p}"))
         if not grid[p]:
-            problems.append(Problem(f"--set {p}", "no values given"))
+            problems.append(Problem(f"--set {p}", "sweep.no_values"))
     if problems:
         raise ParameterError(problems)
     points = np.array(list(itertools.product(*[list(map(float, grid[p])) for p in paths])), dtype=float)
@@ -359,7 +356,7 @@ def sensitivity(scenario: Scenario | str, pct: float | None = None, *,
         scenario = load_scenario(scenario)
     pct = float(scenario.params.get("sensitivity_pct", 10.0) if pct is None else pct)
     if not 0 < pct < 100:
-        raise ParameterError(Problem("sensitivity_pct", f"expected a percentage between 0 and 100, got {pct}"))
+        raise ParameterError(Problem("sensitivity_pct", "sensitivity.bad_pct", value=pct))
     reg = prepare_register(scenario, register)
     pa = scenario.arrays()
     paths = list(paths) if paths is not None else key_assumptions(scenario)

@@ -37,7 +37,7 @@ def check_paths(pa: ParamArrays, paths: Iterable[str], engine: str) -> None:
     missing = [p for p in paths if p not in pa]
     if missing:
         raise ParameterError(
-            [Problem(p, f"needed by the {engine} engine but missing from the parameters") for p in missing]
+            [Problem(p, "engine.missing_parameter", engine=engine) for p in missing]
         )
 
 
@@ -46,9 +46,7 @@ def common_n(pa: ParamArrays, *arrays: np.ndarray) -> int:
     ns = {pa.n} | {int(a.shape[0]) for a in arrays}
     ns.discard(1)
     if len(ns) > 1:
-        raise ParameterError(
-            f"parameter sets do not match: population arrays and parameters have N = {sorted(ns)}"
-        )
+        raise ParameterError(Problem("", "engine.sets_differ", n=sorted(ns)))
     return ns.pop() if ns else 1
 
 
@@ -70,11 +68,11 @@ def population_array(pop: Any, name: str, t: int, m: int) -> np.ndarray:
     """
     arr = getattr(pop, name, None)
     if arr is None:
-        raise RegisterError(Problem(name, "missing from the population result"))
+        raise RegisterError(Problem(name, "engine.missing_array"))
     arr = np.asarray(arr, dtype=float)
     if arr.ndim != 3 or arr.shape[1] != t or arr.shape[2] != m:
         raise RegisterError(
-            Problem(name, f"expected an array of shape (N, {t}, {m}) (sets, years, units), got {arr.shape}")
+            Problem(name, "engine.bad_shape", years=t, units=m, shape=arr.shape)
         )
     return arr
 
@@ -111,10 +109,7 @@ def check_years(pop: Any, pa: ParamArrays) -> np.ndarray:
     """Years of the population; ``ParameterError`` if the parameters cover other years."""
     years = np.asarray(pop.years, dtype=int)
     if len(years) != len(pa.years) or np.any(years != np.asarray(pa.years, dtype=int)):
-        raise ParameterError(
-            f"parameters are given for years {list(pa.years)} but the population is projected "
-            f"for {list(years)}"
-        )
+        raise ParameterError(Problem("", "engine.years_differ", given=list(pa.years), projected=list(years)))
     return years
 
 

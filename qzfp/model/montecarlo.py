@@ -57,9 +57,9 @@ def monte_carlo(
         Arrays with a leading axis N = ``n_paths``.
     """
     if pa.n != 1:
-        raise ParameterError(Problem("monte_carlo", f"expects one parameter set, got {pa.n}"))
+        raise ParameterError(Problem("monte_carlo", "montecarlo.one_set", n=pa.n))
     if n_paths < 1:
-        raise ParameterError(Problem("mc_paths", f"expected at least 1 path, got {n_paths}"))
+        raise ParameterError(Problem("mc_paths", "montecarlo.too_few_paths", n=n_paths))
     asm = yearly_assumptions(pa, variant)
     t = len(pa.years)
     rng = np.random.default_rng(seed)

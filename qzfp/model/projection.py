@@ -526,12 +526,12 @@ def percentiles(result: PopulationResult | np.ndarray, q: Sequence[float] = (10,
     qt = tuple(float(x) for x in q)
     bad = [x for x in qt if not 0.0 <= x <= 100.0]
     if bad or not qt:
-        raise ParameterError(Problem("percentiles", f"expected percentiles in 0..100, got {q}"))
+        raise ParameterError(Problem("percentiles", "percentiles.out_of_range", got=q))
     if not isinstance(result, PopulationResult):
         return np.percentile(np.asarray(result), qt, axis=0)
     r = result._source if result._source is not None else result
     if result._source is not None:
-        raise ParameterError(Problem("percentiles", "the result already holds percentiles"))
+        raise ParameterError(Problem("percentiles", "percentiles.already"))
     out = PopulationResult(
         years=r.years,
         register=r.register,

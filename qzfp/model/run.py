@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import Problem, RegisterError, ScenarioError
+from ..errors import Label, Problem, RegisterError, ScenarioError
 from ..paramarrays import ParamArrays
 from ..register import Register, load_register
 from ..register.census import CENSUS_2010_DATE, Census, CensusError, default_census, load_census
@@ -74,18 +74,18 @@ def prepare_register(scenario: Scenario, register: Register | None = None, *,
             register = _load_register_cached(p.get("register") or "", scenario.path)
         except RegisterError as exc:  # name the scenario key that led to the register too
             where = scenario.key_location("register")
-            raise RegisterError([Problem(f"{where}: {q.location}" if q.location else where, q.message)
+            raise RegisterError([q.at(f"{where}: {q.location}" if q.location else where)
                                  for q in exc.problems]) from None
     if p.get("township_plan"):
         plan = _resolve(p["township_plan"], scenario.path)
         if not plan.is_file():
-            raise RegisterError(Problem(scenario.key_location("township_plan"),
-                                        f"merge plan {plan} does not exist"))
+            raise RegisterError(Problem(scenario.key_location("township_plan"), "plan.does_not_exist",
+                                        path=str(plan)))
         try:
             register, _ = merge_townships(register, plan)
         except RegisterError as exc:
             where = scenario.key_location("township_plan")
-            raise RegisterError([Problem(f"{where}: {q.location}" if q.location else where, q.message)
+            raise RegisterError([q.at(f"{where}: {q.location}" if q.location else where)
                                  for q in exc.problems]) from None
     if int(p.get("merge_target") or 0) > 0:
         register, _ = merge_to_target(register, int(p["merge_target"]))
@@ -102,7 +102,7 @@ def _census_file(scenario: Scenario, key: str) -> Path:
     raw = scenario.params[key]
     path = _resolve(raw, scenario.path)
     if not path.is_file():
-        raise CensusError(Problem(f"{scenario.path or scenario.name}:{key}", f"census table {raw} does not exist"))
+        raise CensusError(Problem(f"{scenario.path or scenario.name}:{key}", "census.does_not_exist", path=raw))
     return path
 
 
@@ -112,11 +112,10 @@ def scenario_census(scenario: Scenario) -> Census:
     if not p.get("census"):
         if p.get("census_date") and p["census_date"] != CENSUS_2010_DATE.isoformat():
             raise CensusError(Problem(f"{scenario.path or scenario.name}:census_date",
-                                      "a census date needs its census table (key census)"))
+                                      "census.date_without_table"))
         return default_census()
     if not p.get("census_date"):
-        raise CensusError(Problem(f"{scenario.path or scenario.name}:census_date",
-                                  "the census table's reference date is needed (YYYY-MM-DD)"))
+        raise CensusError(Problem(f"{scenario.path or scenario.name}:census_date", "census.table_without_date"))
     return load_census(_census_file(scenario, "census"), p["census_date"])
 
 
@@ -149,12 +148,11 @@ def check_run_size(scenario: Scenario, register: Register) -> None:
     if size <= MAX_VILLAGE_YEARS:
         return
     fits = MAX_VILLAGE_YEARS // max(1, register.n_villages) - 1
-    hint = (f"shorten the horizon to at most {fits} years or split the register by county" if fits >= 0
-            else "split the register by county")
-    raise ScenarioError(Problem(scenario.key_location("horizon"),
-                                f"{register.n_villages:,} villages × {n_years} years = {size:,} "
-                                f"village-years; a run is limited to {MAX_VILLAGE_YEARS:,} (memory, "
-                                f"about 0.5 kB a village-year): {hint}"))
+    hint = (Label("hint.shorten_horizon", years=fits) if fits >= 0
+            else Label("hint.split_register"))
+    raise ScenarioError(Problem(scenario.key_location("horizon"), "run.too_large",
+                                villages=register.n_villages, years=n_years, size=size,
+                                max=MAX_VILLAGE_YEARS, hint=hint))
 
 
 def _resolve(raw: str, scenario_path: Path | None) -> Path:
@@ -198,7 +196,7 @@ def register_content_hash(raw: str, scenario_path: Path | None = None) -> str:
     else:
         path = _resolve(raw, scenario_path)
         if not path.exists():  # prepare_register names the scenario file and key
-            raise RegisterError(Problem("", f"register file {raw} does not exist"))
+            raise RegisterError(Problem("", "register.file_does_not_exist", path=raw))
         files = _register_files(path)
     h = hashlib.sha256()
     for f in files:

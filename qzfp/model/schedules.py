@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import ParameterError, Problem
+from ..errors import Label, ParameterError, Problem
 from ..paramarrays import ParamArrays
 from .engine import param
 from .staffing import StaffingResult
@@ -36,17 +36,15 @@ def election_years(pa: ParamArrays, n: int | None = None) -> np.ndarray:
     first = param(pa, "elections.first_year", n)
     interval = param(pa, "elections.interval_years", n)
     for key, values, bad, what in (
-        ("interval_years", interval, interval < 1, "must be at least 1 year"),
-        ("interval_years", interval, interval != np.round(interval), "must be a whole number of years"),
-        ("first_year", first, first != np.round(first), "must be a whole year"),
+        ("interval_years", interval, interval < 1, "rule.at_least_one_year"),
+        ("interval_years", interval, interval != np.round(interval), "rule.whole_years"),
+        ("first_year", first, first != np.round(first), "rule.whole_year"),
     ):
         if np.any(bad):
             i, j = np.argwhere(bad)[0]
             raise ParameterError(
-                Problem(
-                    f"elections.yaml:{key}",
-                    f"{what} (parameter set {i}, year {years[j]}: {values[i, j]:g})",
-                )
+                Problem(f"elections.yaml:{key}", "schedule.bad_value", rule=Label(what),
+                        at=Label("where.set_year", set=i, year=years[j]), value=values[i, j])
             )
     since = np.asarray(years, dtype=float)[None, :] - first
     return ((since >= 0) & (np.mod(since, interval) == 0)).astype(float)
@@ -101,8 +99,9 @@ def training_plan(st: StaffingResult, pa: ParamArrays) -> TrainingPlan:
         a = param(pa, path, n)
         if np.any(a <= 0):
             i, j = np.argwhere(a <= 0)[0]
-            problems.append(Problem(f"training.yaml:{path.split('.', 1)[1]}",
-                                    f"must be > 0 (parameter set {i}, year {st.years[j]}: {a[i, j]:g})"))
+            problems.append(Problem(f"training.yaml:{path.split('.', 1)[1]}", "schedule.bad_value",
+                                    rule=Label("rule.positive"),
+                                    at=Label("where.set_year", set=i, year=st.years[j]), value=a[i, j]))
     if problems:
         raise ParameterError(problems)
     cycle = param(pa, "training.cycle_years", n)

@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import ParameterError, Problem
+from ..errors import Label, ParameterError, Problem
 from ..paramarrays import ParamArrays
 from .arrays import group_sum
 from .engine import (
@@ -281,10 +281,9 @@ def staffing(pop: Any, pa: ParamArrays) -> StaffingResult:
     if np.any(per_assoc <= 0):
         i, j = np.argwhere(per_assoc <= 0)[0]
         raise ParameterError(
-            Problem(
-                "migrants.yaml:association.in_migrants_per_association",
-                f"must be > 0 (parameter set {i}, year {years[j]}: {per_assoc[i, j]:g})",
-            )
+            Problem("migrants.yaml:association.in_migrants_per_association", "schedule.bad_value",
+                    rule=Label("rule.positive"), at=Label("where.set_year", set=i, year=years[j]),
+                    value=per_assoc[i, j])
         )
 
     v_rule = population_for_rule(pop, pa, "village.vice_president.reads_resident_population", "village", "pop",

@@ -48,7 +48,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ParameterError, Problem
+from ..errors import Label, ParameterError, Problem
 from ..paramarrays import ParamArrays
 from .arrays import GROUP_BLOCK_BYTES
 from .engine import (
@@ -251,7 +251,8 @@ class WisnResult:
         try:
             return self.cadres[cadre]
         except KeyError:
-            raise ParameterError(f"unknown cadre {cadre!r}; expected one of {', '.join(CADRES)}") from None
+            raise ParameterError(Problem("", "workload.unknown_cadre", cadre=cadre,
+                                                 choices=", ".join(CADRES))) from None
 
 
 # --------------------------------------------------------------------------- engine
@@ -270,12 +271,8 @@ def available_working_time(pa: ParamArrays, cadre: str, n: int) -> np.ndarray:
     if np.any(awt <= 0):
         i, j = np.argwhere(awt <= 0)[0]
         raise ParameterError(
-            Problem(
-                f"workload.yaml:{cadre}.working_time",
-                f"available working time must be > 0 hours, got {awt[i, j]:g} "
-                f"(parameter set {i}, year {pa.years[j]}): leave days exceed working days "
-                "or hours_per_day is 0",
-            )
+            Problem(f"workload.yaml:{cadre}.working_time", "workload.no_working_time",
+                    hours=awt[i, j], at=Label("where.set_year", set=i, year=pa.years[j]))
         )
     return awt
 
@@ -285,11 +282,8 @@ def _allowances(pa: ParamArrays, cadre: str, n: int, awt: np.ndarray) -> tuple[n
     if np.any(cas >= 100):
         i, j = np.argwhere(cas >= 100)[0]
         raise ParameterError(
-            Problem(
-                f"workload.yaml:{cadre}.category_allowance",
-                f"category allowances must total less than 100 % of working time, got {cas[i, j]:g} % "
-                f"(parameter set {i}, year {pa.years[j]})",
-            )
+            Problem(f"workload.yaml:{cadre}.category_allowance", "workload.allowances_too_large",
+                    pct=cas[i, j], at=Label("where.set_year", set=i, year=pa.years[j]))
         )
     ias = sum((param(pa, p, n) for p in allowance_paths(pa, cadre, "individual_allowance")), np.zeros_like(awt))
     return cas, 1.0 / (1.0 - cas / 100.0), ias, ias / awt
@@ -499,7 +493,8 @@ def wisn(
     check_paths(pa, workload_paths(), "workload")
     unknown = [c for c in cadres if c not in CADRES]
     if unknown:
-        raise ParameterError(f"unknown cadre(s) {unknown}; expected some of {', '.join(CADRES)}")
+        raise ParameterError(Problem("", "workload.unknown_cadres", cadres=unknown,
+                                             choices=", ".join(CADRES)))
     if keep_components is None:
         keep_components = st.n == 1
     volumes = _volumes(pop, st, pa)

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import ParameterError
+from ..errors import ParameterError, Problem
 from .engine import tidy_index
 from .staffing import StaffingResult
 from .workload import WisnResult
@@ -75,7 +75,7 @@ def components_table(wr: WisnResult, i: int = 0, cadres: tuple[str, ...] | None 
     for cadre in tuple(wr.cadres) if cadres is None else cadres:
         w = wr[cadre]
         if not w.components:
-            raise ParameterError(f"{cadre}: WISN computed without components; call wisn(..., keep_components=True)")
+            raise ParameterError(Problem(cadre, "workload.no_components"))
         codes = _unit_codes(st, w.level)
         m = w.required.shape[2]
         yr, k = tidy_index(wr.years, m)
@@ -120,7 +120,7 @@ def component_totals(wr: WisnResult, year_index: int, i: int = 0,
     for cadre in tuple(wr.cadres) if cadres is None else cadres:
         w = wr[cadre]
         if not w.components:
-            raise ParameterError(f"{cadre}: WISN computed without components; call wisn(..., keep_components=True)")
+            raise ParameterError(Problem(cadre, "workload.no_components"))
         awt = float(w.awt[i][year_index])
         for comp, (vol, unit, std) in w.components.items():
             s = float(std[i][year_index])
