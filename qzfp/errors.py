@@ -178,6 +178,11 @@ class QzfpError(Exception):
         """One ``location: message`` line per problem, in ``lang``."""
         return [p.line(lang) for p in self.problems]
 
+    def __reduce__(self) -> tuple:
+        """Pickled with its problems (ids and fields), not its English text: an error raised
+        in another process (a Dask worker, a batch run) is shown in the reader's language."""
+        return (type(self), (self.problems,))
+
 
 class ParameterError(QzfpError):
     """A rulebook parameter or an override is malformed or out of range."""

@@ -623,7 +623,7 @@ class Scenario:
                 except ParameterError as exc:
                     q = exc.problems[0]
                     if q.id == "rulebook.unknown_parameter":
-                        q = Problem("", "rulebook.unknown_path", **q.fields)
+                        q = Problem("", "rulebook.unknown_path", hint=q.fields["hint"])
                     problems.append(q.at(f"{loc_file}:overrides.{opath}"))
                 continue
             ref = f"scenario {params['scenario_name']} ({loc_file}): overrides.{opath}"
