@@ -49,7 +49,7 @@ from .i18n import (
 )
 from .model.run import Results, simulate
 from .model.workload_tables import component_totals
-from .scenario import SCENARIO_KEYS, Scenario, load_scenario, scenario_search_path
+from .rules.scenario import SCENARIO_KEYS, Scenario, load_scenario, scenario_search_path
 
 __all__ = [
     "budget_basis",
@@ -101,7 +101,7 @@ def scenario_from_namespace(ns: Mapping[str, Any]) -> Scenario:
     ----------
     ns : mapping
         The notebook's ``globals()``: every scenario key present (see
-        :data:`qzfp.scenario.SCENARIO_KEYS`) is passed to
+        :data:`qzfp.rules.scenario.SCENARIO_KEYS`) is passed to
         :meth:`Scenario.from_parameters`; other names are ignored.
 
     Raises
@@ -1278,7 +1278,7 @@ def _packaged_names() -> list[str]:
 def default_comparison(scenario: Scenario) -> list[str]:
     """Scenarios compared when ``compare_with`` is empty: the baseline, then the scenario
     itself, then every other scenario file of the ``params/`` folder in use (the first
-    folder of :func:`qzfp.scenario.scenario_search_path` holding ``baseline.yaml``)."""
+    folder of :func:`qzfp.rules.scenario.scenario_search_path` holding ``baseline.yaml``)."""
     return [n for n in _packaged_names() if n != scenario.name]
 
 

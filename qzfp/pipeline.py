@@ -27,7 +27,7 @@ import pandas as pd
 
 from .errors import Problem, QzfpError, RunError, ScenarioError
 from .i18n import budget_line_label, format_number, format_persons, format_yuan, param_label, t
-from .scenario import Scenario, load_scenario, packaged_params_dir
+from .rules.scenario import Scenario, load_scenario, packaged_params_dir
 
 #: Report notebooks in the order of the report (the explorer is interactive only).
 REPORT_NOTEBOOKS = ("01_population", "02_staffing_workload", "03_budget", "04_compare")

@@ -317,7 +317,7 @@ MAX_ZH_HANZI = 20  # Chinese characters before the unit
 @pytest.fixture(scope="module")
 def key_assumptions_and_units():
     from qzfp.model.comparison import key_assumptions
-    from qzfp.scenario import load_scenario
+    from qzfp.rules.scenario import load_scenario
 
     scenario = load_scenario("baseline")
     return [(p, scenario.parameter(p).unit) for p in key_assumptions(scenario)]
@@ -405,7 +405,7 @@ def test_a_path_without_a_label_falls_back_to_the_path_itself():
 
 
 def test_the_rulebook_has_a_chinese_description_for_every_parameter():
-    from qzfp.scenario import load_scenario
+    from qzfp.rules.scenario import load_scenario
 
     rb = load_scenario("baseline").rulebook
     missing = [p for p in rb.paths() if not rb.get(p).description_zh]

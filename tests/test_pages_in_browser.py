@@ -22,7 +22,7 @@ from qzfp.i18n import budget_line_label
 from qzfp.model.run import simulate
 from qzfp.pipeline import REPORT_NOTEBOOKS
 from qzfp.printpdf import chromium_path
-from qzfp.scenario import load_scenario
+from qzfp.rules.scenario import load_scenario
 
 REPO = Path(__file__).resolve().parents[1]
 PARAMS = REPO / "params"
@@ -278,7 +278,7 @@ def test_the_chinese_pages_outside_the_rulebook_tables_have_no_english_word(site
 
 
 @pytest.mark.xfail(strict=True, reason="the reasons of the rulebook's assumptions and its other reference "
-                   "texts are English only (qzfp/policy/README.md)")
+                   "texts are English only (qzfp/rules/policy/README.md)")
 def test_every_word_of_every_chinese_page_is_chinese_or_allowed(site):
     _, out, _ = site
     codes = _codes(out) | {p.stem for p in (out / "zh").rglob("*")}

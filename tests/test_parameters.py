@@ -1,4 +1,4 @@
-"""Tests of the dated rulebook (qzfp.parameters) and of the shipped rule values."""
+"""Tests of the dated rulebook (qzfp.rules.rulebook) and of the shipped rule values."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from qzfp.errors import ParameterError
-from qzfp.parameters import Rulebook, load_rulebook
+from qzfp.rules.rulebook import Rulebook, load_rulebook
 
 OWN_FILES = (
     "village",

@@ -1,4 +1,4 @@
-"""Tests of scenario files (qzfp.scenario, params/*.yaml)."""
+"""Tests of scenario files (qzfp.rules.scenario, params/*.yaml)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 import yaml
 
 from qzfp.errors import Problem, ScenarioError
-from qzfp.parameters import Rulebook, load_rulebook
-from qzfp.scenario import (
+from qzfp.rules.rulebook import Rulebook, load_rulebook
+from qzfp.rules.scenario import (
     SCENARIO_KEYS,
     Scenario,
     baseline_defaults,
@@ -475,7 +475,7 @@ def test_a_start_year_whose_projection_drives_life_expectancy_past_100_is_bad_in
 
 
 def test_the_documented_maxima_that_fit_the_life_expectancy_range_load():
-    from qzfp.scenario import Scenario
+    from qzfp.rules.scenario import Scenario
 
     assert Scenario.from_parameters(horizon=100).years[-1] == 2106
     assert Scenario.from_parameters(start_year=2100, horizon=9).years[-1] == 2109

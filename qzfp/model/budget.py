@@ -2,9 +2,9 @@
 
 Every line is ``amount = quantity × unit cost`` per year × county, where the
 quantity comes from the population projection and the staffing result and the unit
-cost from the rulebook (``qzfp/policy/costs.yaml`` and the policy files). Each
+cost from the rulebook (``qzfp/rules/policy/costs.yaml`` and the policy files). Each
 line is split between the city, the county and the township by the shares in
-``qzfp/policy/funding.yaml`` (``funding.<line>.city|county|township``, summing to 1).
+``qzfp/rules/policy/funding.yaml`` (``funding.<line>.city|county|township``, summing to 1).
 
 A rule's amount becomes a yearly unit cost by its rulebook unit: an amount in
 ``yuan/month`` is paid 12 times a year, one in ``yuan/year`` or per event once
@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ParameterError, Problem
-from ..paramarrays import ParamArrays
+from ..rules.paramarrays import ParamArrays
 from .engine import (
     check_paths,
     eligibility_age_factor,

@@ -29,9 +29,9 @@ from qzfp.model.budget import (
     totals_table,
 )
 from qzfp.model.staffing import staffing
-from qzfp.paramarrays import ParamArrays
-from qzfp.parameters import load_rulebook
-from qzfp.scenario import Scenario
+from qzfp.rules.paramarrays import ParamArrays
+from qzfp.rules.rulebook import load_rulebook
+from qzfp.rules.scenario import Scenario
 
 budget_module = importlib.import_module("qzfp.model.budget")  # not the package attribute
 YEARS = np.arange(2006, 2014)  # elections 2007 and 2012 with the packaged rule (2007 + 5k)

@@ -1,6 +1,6 @@
 """Dated policy parameters: the rulebook.
 
-The rulebook is a folder of YAML files (``qzfp/policy/*.yaml`` by default).  Each
+The rulebook is a folder of YAML files (``qzfp/rules/policy/*.yaml`` by default).  Each
 file is a namespace named after the file (``village.yaml`` → ``village.*``).  A
 node is a *parameter* when it has a ``values`` key; otherwise it is a namespace of
 child nodes::
@@ -55,7 +55,7 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .errors import Label, ParameterError, Problem
+from ..errors import Label, ParameterError, Problem
 from .paramarrays import ParamArrays
 
 __all__ = [
@@ -196,7 +196,7 @@ class _Alternatives(tuple):
     """Names joined by "or" in the reader's language (a field of ``problem.did_you_mean``)."""
 
     def text(self, lang: str) -> str:
-        from .i18n import t
+        from ..i18n import t
 
         return t("problem.did_you_mean_or", lang).join(t("problem.quoted", lang, name=h) for h in self)
 
@@ -664,7 +664,7 @@ def _load_cached(directory: str, stamp: tuple) -> dict[str, Parameter]:
 
 
 def default_policy_dir() -> Path:
-    """Folder of the packaged rulebook (``qzfp/policy``)."""
+    """Folder of the packaged rulebook (``qzfp/rules/policy``)."""
     return Path(__file__).resolve().parent / "policy"
 
 
@@ -674,7 +674,7 @@ def load_rulebook(directory: str | Path | None = None) -> Rulebook:
     Parameters
     ----------
     directory : str or Path, optional
-        Folder of YAML files; the packaged ``qzfp/policy`` when omitted.
+        Folder of YAML files; the packaged ``qzfp/rules/policy`` when omitted.
 
     Returns
     -------

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import ParameterError
+from ..errors import ParameterError
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ File references
     Dotted rulebook path → a scalar (in force from 1 January of ``start_year``;
     earlier history kept), ``{value: v, reference: "why"}``, or a dated mapping
     ``{"2008-01-01": v, ...}`` (rulebook values dated before the earliest override
-    date are kept, later ones are superseded; see :mod:`qzfp.parameters`).  Values
+    date are kept, later ones are superseded; see :mod:`qzfp.rules.rulebook`).  Values
     are type- and range-checked against the parameter.
 
 Notebooks
@@ -62,9 +62,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import Label, ParameterError, Problem, QzfpError, ScenarioError
+from ..errors import Label, ParameterError, Problem, QzfpError, ScenarioError
 from .paramarrays import ParamArrays
-from .parameters import (
+from .rulebook import (
     Parameter,
     Rulebook,
     describe_value,
@@ -330,7 +330,7 @@ def _check_key(key: str, value: Any, where: str) -> list[Problem]:
             Problem(loc, "scenario.bad_folder_name", value=value)
         )
     elif key == "scenario_name":
-        from .report import RESERVED_NAMES
+        from ..report import RESERVED_NAMES
 
         if value.startswith("."):
             probs.append(Problem(loc, "scenario.hidden_name", value=value))
@@ -799,7 +799,7 @@ def load_scenario(
         A file path, or a scenario name looked up as ``<name>.yaml`` in ``./params``
         (and its parents up to the repository root), then the packaged params.
     rulebook : Rulebook or path, optional
-        Rulebook to use (the packaged ``qzfp/policy`` by default).
+        Rulebook to use (the packaged ``qzfp/rules/policy`` by default).
 
     Raises
     ------
@@ -823,7 +823,7 @@ def validate_scenario_file(
         if not p.is_file():
             return [Problem(display_path(p), "file_not_found")]
         scenario = load_scenario(p, rulebook=rulebook)
-        from .model.run import scenario_census, scenario_census_check
+        from ..model.run import scenario_census, scenario_census_check
 
         scenario_census(scenario)  # the census tables it names exist and are valid
         scenario_census_check(scenario)
