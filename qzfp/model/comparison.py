@@ -23,10 +23,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import ParameterError, Problem
+from ..errors import ParameterError, Problem, did_you_mean
 from ..register import Register
 from ..rules.paramarrays import ParamArrays
-from ..rules.rulebook import did_you_mean
 from ..rules.scenario import Scenario, load_scenario
 from .run import Results, demographic_paths, prepare_register, run_arrays
 

@@ -35,7 +35,7 @@ from qzfp.rules.scenario import Scenario
 
 budget_module = importlib.import_module("qzfp.model.budget")  # not the package attribute
 YEARS = np.arange(2006, 2014)  # elections 2007 and 2012 with the packaged rule (2007 + 5k)
-POLICY = Path(qzfp.__file__).parent / "policy"
+POLICY = Path(qzfp.__file__).parent / "rules" / "policy"
 
 VILLAGES = pd.DataFrame({
     "village_code": [f"v{i}" for i in range(8)],
