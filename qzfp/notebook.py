@@ -1209,7 +1209,7 @@ def budget_basis(results: Results, year: int | None = None) -> pd.DataFrame:
     year = _years(results)[0] if year is None else int(year)
     heading(t("nb.budget.h_table", lang))
     _say("nb.budget.basis_note", lang, year=year)
-    b = results.budget[results.budget["year"] == year]
+    b = i18n.localise_budget(results.budget[results.budget["year"] == year], lang)
     g = b.groupby("line", sort=False, as_index=False).agg(
         quantity=("quantity", "sum"), quantity_unit=("quantity_unit", "first"),
         unit_cost_yuan=("unit_cost_yuan", "first"), amount_yuan=("amount_yuan", "sum"),
@@ -1223,7 +1223,7 @@ def budget_basis(results: Results, year: int | None = None) -> pd.DataFrame:
         "line": [budget_line_label(x, lang) for x in g["line"]],
         "quantity": g["quantity"], "quantity_unit": [i18n.unit_label(u, lang) for u in g["quantity_unit"]],
         "unit_cost_yuan": g["unit_cost_yuan"], "amount_yuan": g["amount_yuan"],
-        "rule_path": g["rule_path"], "reference": [i18n.reference_label(r, lang) for r in g["reference"]],
+        "rule_path": g["rule_path"], "reference": g["reference"],
     })
     out.loc[len(out)] = [t("total", lang), np.nan, "", np.nan, float(g["amount_yuan"].sum()), "", ""]
     q = g["quantity"].to_numpy(dtype=float)

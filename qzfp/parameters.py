@@ -16,6 +16,9 @@ A rule change adds a date; it never overwrites history.  The value *in a year* i
 the value in force on 1 January of that year, so a change dated 2008-07-01
 applies from 2009.
 
+A value may carry ``reference_zh``, its reference in Chinese (``假设：<理由>`` for an
+``assumption: <reason>``); Chinese reports show it (:func:`qzfp.i18n.reference_text`).
+
 Loading is strict: unknown keys, missing description/unit/values/reference,
 values of the wrong type, numbers below ``min`` (default 0) or above ``max``,
 strings outside ``choices`` and unparseable dates are all reported together, each
@@ -69,7 +72,9 @@ __all__ = [
 ]
 
 PARAMETER_KEYS = ("description", "description_zh", "unit", "values", "min", "max", "choices", "note")
-VALUE_KEYS = ("value", "reference", "note")
+VALUE_KEYS = ("value", "reference", "reference_zh", "note")
+_ASSUMPTION_EN = re.compile(r"^\s*assumption\s*:", re.IGNORECASE)
+_ASSUMPTION_ZH = "假设："
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 Scalar = int | float | bool | str
@@ -257,12 +262,18 @@ class DatedValue:
         Document, table or ``"assumption: <reason>"`` the value comes from.
     note : str, optional
         Further explanation (e.g. why this effective date was chosen).
+    reference_zh : str, optional
+        The reference in Chinese (``"假设：<理由>"`` for an assumption); ``""`` when the
+        rulebook gives none because ``reference`` is Chinese already (a document number
+        such as 衢委办[2006]101号 with Chinese quotes).  :func:`qzfp.i18n.reference_text`
+        picks the text for a language.
     """
 
     start: dt.date
     value: Scalar
     reference: str
     note: str = ""
+    reference_zh: str = ""
 
 
 @dataclass(frozen=True)
@@ -410,6 +421,32 @@ def _parse_bound(raw: Any, where: str, key: str, problems: list[Problem]) -> flo
     return float(raw)
 
 
+def _reference_zh(entry: Mapping, reference: str, where: str) -> str | Problem:
+    """The checked ``reference_zh`` of a value entry (``""`` when absent), or the problem.
+
+    It must be a non-empty text, and it is an assumption (``假设：...``) exactly when
+    ``reference`` is one (``assumption: ...``), so the two languages never disagree on
+    whether a value comes from a document.
+    """
+    if "reference_zh" not in entry:
+        return ""
+    raw = entry["reference_zh"]
+    if not isinstance(raw, str) or not raw.strip():
+        return Problem(f"{where}.reference_zh", f"expected a non-empty text, got {_describe(raw)}")
+    text = raw.strip()
+    en_assumed = bool(_ASSUMPTION_EN.match(reference))
+    zh_assumed = text.startswith(_ASSUMPTION_ZH)
+    if en_assumed and not zh_assumed:
+        return Problem(f"{where}.reference_zh",
+                       f"the reference is an assumption, so the Chinese one starts with "
+                       f"'{_ASSUMPTION_ZH}' (got {text[:20]!r})")
+    if zh_assumed and not en_assumed:
+        return Problem(f"{where}.reference_zh",
+                       f"starts with '{_ASSUMPTION_ZH}' but the reference is not an assumption "
+                       f"(it does not start with 'assumption:')")
+    return text
+
+
 def _parse_parameter(
     node: Mapping, path: str, keypath: str, file: str, problems: list[Problem]
 ) -> Parameter | None:
@@ -496,7 +533,8 @@ def _parse_parameter(
                     problems.append(
                         Problem(
                             f"{vwhere}.{key}",
-                            f"unknown key {key!r}{did_you_mean(str(key), VALUE_KEYS)}; allowed: value, reference, note",
+                            f"unknown key {key!r}{did_you_mean(str(key), VALUE_KEYS)}; "
+                            f"allowed: {', '.join(VALUE_KEYS)}",
                         )
                     )
             if "value" not in entry:
@@ -533,7 +571,11 @@ def _parse_parameter(
                     Problem(f"{vwhere}.note", f"expected a text, got {_describe(vnote)}")
                 )
                 vnote = ""
-            dated.append(DatedValue(date, value, ref.strip(), vnote.strip()))
+            ref_zh = _reference_zh(entry, ref, vwhere)
+            if isinstance(ref_zh, Problem):
+                problems.append(ref_zh)
+                continue
+            dated.append(DatedValue(date, value, ref.strip(), vnote.strip(), ref_zh))
     if not dated or len(problems) > n0:
         return None
     dated.sort(key=lambda d: d.start)
@@ -767,6 +809,7 @@ class Rulebook:
         reference: str = "override",
         *,
         start: dt.date | str | None = None,
+        reference_zh: str = "",
     ) -> Rulebook:
         """A new rulebook with one parameter's history partly replaced.
 
@@ -784,6 +827,9 @@ class Rulebook:
             Reference recorded for override values that do not carry their own.
         start : datetime.date or str, optional
             Start of a scalar override.
+        reference_zh : str
+            Chinese text of ``reference`` (for override values that do not carry their own
+            reference); an entry may also give its own ``reference_zh``.
 
         Raises
         ------
@@ -791,7 +837,7 @@ class Rulebook:
             Unknown path, bad date, or a value of the wrong type or out of range.
         """
         param = self.get(path)
-        dated = _override_values(param, value, reference, start)
+        dated = _override_values(param, value, reference, start, reference_zh)
         first = dated[0].start
         history = tuple(dv for dv in param.values if dv.start < first) + tuple(dated)
         new = dict(self.parameters)
@@ -822,6 +868,8 @@ class Rulebook:
         for dv in p.values:
             lines.append(f"    {dv.start.isoformat()}  {_fmt(dv.value)} {p.unit}")
             lines.append(f"        reference: {dv.reference}")
+            if dv.reference_zh:
+                lines.append(f"        reference (zh): {dv.reference_zh}")
             if dv.note:
                 lines.append(f"        note: {dv.note}")
         return "\n".join(lines)
@@ -911,7 +959,8 @@ class Rulebook:
     def sha256(self) -> str:
         """Hash of the canonical JSON of every parameter's history."""
         payload = {
-            p.path: [[dv.start.isoformat(), dv.value, dv.reference] for dv in p.values]
+            p.path: [[dv.start.isoformat(), dv.value, dv.reference, *([dv.reference_zh] if dv.reference_zh else [])]
+                     for dv in p.values]
             for p in self.parameters.values()
         }
         text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
@@ -927,9 +976,12 @@ def _fmt(value: Scalar) -> str:
 
 
 def _one_override(
-    param: Parameter, raw: Any, reference: str, where: str
-) -> tuple[Scalar, str, str]:
-    """Check one override entry (scalar or {value, reference, note})."""
+    param: Parameter, raw: Any, reference: str, where: str, reference_zh: str = ""
+) -> tuple[Scalar, str, str, str]:
+    """Check one override entry (scalar or {value, reference, reference_zh, note}).
+
+    An entry with its own ``reference`` and no ``reference_zh`` has no Chinese reference
+    (the default ``reference_zh`` belongs to the default ``reference``)."""
     note = ""
     if isinstance(raw, Mapping):
         unknown = [k for k in raw if k not in VALUE_KEYS]
@@ -950,15 +1002,21 @@ def _one_override(
             raise ParameterError(
                 Problem(f"{where}.note", f"expected a text, got {_describe(note)}")
             )
+        if "reference" in raw or "reference_zh" in raw:
+            zh = _reference_zh(raw, ref, where)
+            if isinstance(zh, Problem):
+                raise ParameterError(zh)
+            reference_zh = zh
         reference, raw = ref, raw["value"]
     msgs = param.check(raw)
     if msgs:
         raise ParameterError([Problem(where, m) for m in msgs])
-    return raw, reference, note
+    return raw, reference, note, reference_zh
 
 
 def _override_values(
-    param: Parameter, value: Any, reference: str, start: dt.date | str | None
+    param: Parameter, value: Any, reference: str, start: dt.date | str | None,
+    reference_zh: str = "",
 ) -> list[DatedValue]:
     is_dated = isinstance(value, Mapping) and "value" not in value
     out: list[DatedValue] = []
@@ -970,11 +1028,11 @@ def _override_values(
         problems: list[Problem] = []
         for date, where, raw in dated_items(value, param.path, problems):
             try:
-                v, ref, note = _one_override(param, raw, reference, where)
+                v, ref, note, ref_zh = _one_override(param, raw, reference, where, reference_zh)
             except ParameterError as exc:
                 problems.extend(exc.problems)
                 continue
-            out.append(DatedValue(date, v, ref, note))
+            out.append(DatedValue(date, v, ref, note, ref_zh))
         if problems:
             raise ParameterError(problems)
         out.sort(key=lambda d: d.start)
@@ -987,5 +1045,5 @@ def _override_values(
             raise ParameterError(
                 Problem(param.path, f"unparseable start date {start!r}; expected YYYY-MM-DD")
             )
-    v, ref, note = _one_override(param, value, reference, param.path)
-    return [DatedValue(sdate, v, ref, note)]
+    v, ref, note, ref_zh = _one_override(param, value, reference, param.path, reference_zh)
+    return [DatedValue(sdate, v, ref, note, ref_zh)]

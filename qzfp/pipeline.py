@@ -240,7 +240,7 @@ def write_data_files(results: Any, folder: Path, lang: str, *, csv_cache: Path |
     used = results.scenario.used_parameters()
     write_budget_workbook(
         folder / "budget.xlsx",
-        results.budget,
+        i18n.localise_budget(results.budget, lang),
         i18n.localise_parameters(used, lang),
         results.summary(),
         labels=workbook_labels(lang, list(results.budget["line"].unique())),

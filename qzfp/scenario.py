@@ -636,8 +636,9 @@ class Scenario:
                     )
                 continue
             ref = f"scenario {params['scenario_name']} ({loc_file}): overrides.{opath}"
+            ref_zh = f"方案{params['scenario_name']}（{loc_file}）：overrides.{opath}"
             try:
-                rb = rb.with_override(opath, value, ref, start=start)
+                rb = rb.with_override(opath, value, ref, start=start, reference_zh=ref_zh)
             except ParameterError as exc:
                 for p in exc.problems:
                     problems.append(Problem(f"{loc_file}:overrides.{p.location}", p.message))
@@ -765,7 +766,8 @@ class Scenario:
             Columns ``path, description, unit, since`` (ISO date), ``value``,
             ``reference``, ``assumption`` (bool: reference starts with
             "assumption"), ``description_zh`` (the Chinese description, "" if none),
-            one row per value, sorted by path and date.
+            ``reference_zh`` (the Chinese reference, "" if none: the reference is Chinese
+            already), one row per value, sorted by path and date.
         """
         rows = []
         jan1 = np.array([dt.date(int(y), 1, 1).toordinal() for y in self.years])
@@ -785,9 +787,11 @@ class Scenario:
                         "value": dv.value,
                         "reference": dv.reference,
                         "assumption": dv.reference.lower().startswith("assumption"),
+                        "reference_zh": dv.reference_zh,
                     }
                 )
-        cols = ["path", "description", "unit", "since", "value", "reference", "assumption", "description_zh"]
+        cols = ["path", "description", "unit", "since", "value", "reference", "assumption", "description_zh",
+                "reference_zh"]
         return pd.DataFrame(rows, columns=cols)
 
     def to_papermill(self) -> dict[str, Any]:
