@@ -68,6 +68,11 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "sex.male": ("Male", "男"),
     "sex.female": ("Female", "女"),
     "sex.total": ("Total", "合计"),
+    "census_row.county": ("county", "县级"),
+    "census_row.prefecture": ("prefecture", "地市级"),
+    "census_row.province": ("province", "省级"),
+    "migration_source.none": ("none (assumed 0)", "无（取0）"),
+    "migration_source.residual": ("residual {years}", "{years}年普查间余差"),
     "variant.medium": ("Medium", "中方案"),
     "variant.low": ("Low", "低方案"),
     "variant.high": ("High", "高方案"),
@@ -1281,10 +1286,10 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "nb.compare.default_choice": (
         "No scenarios were named in compare_with, so this page compares {names}: the baseline "
         "{baseline} (the base of every difference), this scenario and the other scenario files "
-        "of params/, all over {start_year}–{end_year}. Files that model the same as one already "
+        "of `params/`, all over {start_year}–{end_year}. Files that model the same as one already "
         "listed are left out.",
         "compare_with未指定比较方案，本页比较{names}：以基准方案{baseline}为比较基础，"
-        "包括本方案和params/中的其他方案文件，比较期均为{start_year}—{end_year}年。"
+        "包括本方案和 `params/` 中的其他方案文件，比较期均为{start_year}—{end_year}年。"
         "与已列方案测算内容相同的文件不重复列出。",
     ),
     "nb.compare.chosen": (
@@ -1835,6 +1840,37 @@ def localise_budget(budget: pd.DataFrame, lang: str) -> pd.DataFrame:
     if "reference" in out:
         out["reference"] = reference_texts(out, lang)
     return out.drop(columns=["reference_zh"], errors="ignore")
+
+
+_RESIDUAL = re.compile(r"^residual (?P<a>\d{4})-(?P<b>\d{4})(?: \((?P<group>[^)]*)\))?$")
+
+
+def census_source_label(text: str, lang: str) -> str:
+    """A value of the census-fit table in ``lang``: the census row used (``county``,
+    ``prefecture``, ``province``) or the source of a migration rate (``residual
+    2000-2010 (330802+330803)``, ``none (assumed 0)``); other texts as given."""
+    check_lang(lang)
+    text = str(text)
+    if lang == "en":
+        return text
+    if f"census_row.{text}" in _ENTRIES:
+        return t(f"census_row.{text}", lang)
+    if text == _ENTRIES["migration_source.none"][0]:
+        return t("migration_source.none", lang)
+    m = _RESIDUAL.match(text)
+    if m:
+        out = t("migration_source.residual", lang, years=f"{m['a']}—{m['b']}")
+        return out + (f"（{m['group']}）" if m["group"] else "")
+    return text
+
+
+def value_text(value: Any, lang: str) -> str:
+    """A rulebook value as shown in ``lang``: a bool as Yes/No (是/否), other values as
+    given (numbers are formatted by the caller)."""
+    check_lang(lang)
+    if isinstance(value, bool):
+        return t("yesno.yes" if value else "yesno.no", lang)
+    return str(value)
 
 
 def column_label(column: str, lang: str) -> str:

@@ -316,7 +316,7 @@ def run_reports(files: Sequence[str | Path], *, out: str | Path | None = None, l
         out_dir.mkdir(parents=True, exist_ok=True)
         params = [s.to_papermill() for s, _ in group]
         meta = [{"scenario_sha256": s.sha256, "register_sha256": r.sha256,
-                 "title": s.title, "description": s.params.get("description", ""), "lang": s.lang}
+                 "title": s.title, "description": s.description, "lang": s.lang}
                 for s, r in group]
         if executor == "dask":
             from .distributed import run_many_dask

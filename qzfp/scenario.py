@@ -129,6 +129,17 @@ SCENARIO_KEYS: dict[str, KeySpec] = {
         "of 衢委办[2006]101号 and 衢委办[2004]38号, medium population projection.",
         "what the scenario changes and why",
     ),
+    "title_zh": KeySpec(
+        str,
+        "基线方案：衢委办[2006]101号规定的计生协组织建设",
+        'the title in Chinese reports ("": title; a file setting title without it clears it)',
+    ),
+    "description_zh": KeySpec(
+        str,
+        "按衢委办[2006]101号和衢委办[2004]38号的规定测算衢州市计划生育协会的专职岗位、工作量和经费，"
+        "人口预测采用中方案。",
+        'the description in Chinese reports ("": description; cleared like title_zh)',
+    ),
     "extends": KeySpec(str, "", 'name or path of the scenario this one builds on ("" for none)'),
     "start_year": KeySpec(int, 2006, "first year of the projection", min=1950, max=2100),
     "horizon": KeySpec(int, 15, "number of years projected after the start year", min=0, max=100),
@@ -392,6 +403,10 @@ class _Resolved:
     key_files: dict[str, str] = field(default_factory=dict)  # top-level key -> file where it was set
 
 
+#: Keys with a Chinese version ``<key>_zh``: a scenario that sets the key without its
+#: ``_zh`` does not inherit its parent's translation (its Chinese reports show the key).
+_TRANSLATED_KEYS = ("title", "description")
+
 #: Keys naming a file, resolved against the folder of the scenario file that sets them.
 PATH_KEYS = ("register", "township_plan", "census", "census_check")
 
@@ -502,6 +517,9 @@ def _resolve_mapping(
         names = [where, *res.chain]
     child_over = explicit.pop("overrides", {})
     merged.update(explicit)
+    for key in _TRANSLATED_KEYS:  # an inherited translation belongs to the inherited text
+        if key in explicit and f"{key}_zh" not in explicit:
+            merged[f"{key}_zh"] = ""
     key_files.update({k: where for k in explicit})
     merged["overrides"] = {**merged.get("overrides", {}), **child_over}
     for path in child_over:
@@ -736,8 +754,18 @@ class Scenario:
 
     @property
     def title(self) -> str:
-        """One-line title."""
+        """One-line title in the report language (``title_zh`` in Chinese when given)."""
+        if self.lang == "zh" and str(self.params.get("title_zh", "")).strip():
+            return str(self.params["title_zh"]).strip()
         return self.params["title"]
+
+    @property
+    def description(self) -> str:
+        """What the scenario changes and why, in the report language (``description_zh`` in
+        Chinese when given)."""
+        if self.lang == "zh" and str(self.params.get("description_zh", "")).strip():
+            return str(self.params["description_zh"]).strip()
+        return str(self.params.get("description", ""))
 
     def parameter(self, path: str) -> Parameter:
         """The (possibly overridden) parameter at ``path``."""
