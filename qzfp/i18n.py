@@ -1289,7 +1289,7 @@ _ENTRIES: dict[str, tuple[str, str]] = {
         "of `params/`, all over {start_year}–{end_year}. Files that model the same as one already "
         "listed are left out.",
         "compare_with未指定比较方案，本页比较{names}：以基准方案{baseline}为比较基础，"
-        "包括本方案和 `params/` 中的其他方案文件，比较期均为{start_year}—{end_year}年。"
+        "包括本方案和`params/`中的其他方案文件，比较期均为{start_year}—{end_year}年。"
         "与已列方案测算内容相同的文件不重复列出。",
     ),
     "nb.compare.chosen": (
