@@ -468,9 +468,10 @@ def test_chinese_parameters_and_budget_lines_show_the_chinese_reference_and_drop
 
 
 def test_every_budget_line_of_the_baseline_has_a_chinese_reference_in_a_chinese_report():
+    from test_pages_in_browser import english_words
+
     from qzfp.scenario import Scenario, load_scenario
     from qzfp.simulate import simulate
-    from test_pages_in_browser import english_words
 
     params = {**load_scenario("baseline_zh").to_papermill(), "horizon": 1, "mc_paths": 5}
     b = simulate(Scenario.from_parameters(**params)).budget
