@@ -465,11 +465,13 @@ def _reference(references: References | None, path: str, year: int) -> str:
     return str(references[path])
 
 
-def budget_table(br: BudgetResult, references: References | None = None, i: int = 0) -> pd.DataFrame:
+def budget_table(br: BudgetResult, references: References | None = None, i: int = 0,
+                 references_zh: References | None = None) -> pd.DataFrame:
     """Tidy budget of parameter set ``i``: one row per year × county × line.
 
     Columns: ``year``, ``county_code``, ``line``, ``rule_path``, ``reference`` (text of
-    the rule's value in force that year, from ``references``), ``quantity``,
+    the rule's value in force that year, from ``references``), ``reference_zh`` (its
+    Chinese text from ``references_zh``, ``""`` where there is none), ``quantity``,
     ``quantity_unit``, ``unit_cost_yuan``, ``amount_yuan``, ``city_yuan``,
     ``county_yuan``, ``township_yuan``.
 
@@ -478,6 +480,9 @@ def budget_table(br: BudgetResult, references: References | None = None, i: int 
     references : mapping or callable, optional
         ``{rule_path: text}`` or ``f(rule_path, year) -> text`` (e.g. built from the
         Scenario's rulebook); ``""`` when omitted.
+    references_zh : mapping or callable, optional
+        The same for the Chinese references (the rulebook's ``reference_zh``); ``""`` when
+        omitted.  :func:`qzfp.i18n.reference_text` picks a row's reference for a language.
     """
     t, c, nl = len(br.years), len(br.county_codes), len(br.lines)
     years = np.repeat(br.years, c * nl)
@@ -486,6 +491,8 @@ def budget_table(br: BudgetResult, references: References | None = None, i: int 
     ti = np.repeat(np.arange(t), c * nl)
     rule = np.array([ln.rule_path for ln in br.lines], dtype=object)
     refs = {(ln.rule_path, int(y)): _reference(references, ln.rule_path, int(y)) for ln in br.lines for y in br.years}
+    refs_zh = {(ln.rule_path, int(y)): _reference(references_zh, ln.rule_path, int(y))
+               for ln in br.lines for y in br.years} if references_zh is not None else None
     funded = br.funded[i].reshape(-1, 3)
     return pd.DataFrame({
         "year": years,
@@ -493,6 +500,8 @@ def budget_table(br: BudgetResult, references: References | None = None, i: int 
         "line": np.array([ln.id for ln in br.lines], dtype=object)[li],
         "rule_path": rule[li],
         "reference": [refs[(r, int(y))] for r, y in zip(rule[li], years, strict=True)],
+        "reference_zh": ([refs_zh[(r, int(y))] for r, y in zip(rule[li], years, strict=True)]
+                         if refs_zh is not None else ""),
         "quantity": br.quantity[i].ravel(),
         "quantity_unit": np.array([ln.quantity_unit for ln in br.lines], dtype=object)[li],
         "unit_cost_yuan": br.unit_cost[i][ti, li],

@@ -295,6 +295,12 @@ class Results:
         param = self.scenario.parameter(path)
         return param.dated_value_at(dt.date(int(year), 1, 1)).reference
 
+    def reference_zh(self, path: str, year: int) -> str:
+        """Chinese reference of a rule's value in force in a year ("" when the rulebook gives
+        none; :func:`qzfp.i18n.reference_text` then shows ``reference``)."""
+        param = self.scenario.parameter(path)
+        return param.dated_value_at(dt.date(int(year), 1, 1)).reference_zh
+
     # ---- tidy tables --------------------------------------------------------------
     @cached_property
     def population(self) -> pd.DataFrame:
@@ -359,7 +365,7 @@ class Results:
     def budget(self) -> pd.DataFrame:
         """Budget line items per year × county with quantity, unit cost, amount [yuan],
         funding split, rule path and reference."""
-        return budget_table(self.arrays.budget, self.reference)
+        return budget_table(self.arrays.budget, self.reference, references_zh=self.reference_zh)
 
     @cached_property
     def budget_totals(self) -> pd.DataFrame:

@@ -41,12 +41,18 @@ class DatedValue:
         Document, table or ``"assumption: <reason>"`` the value comes from.
     note : str, optional
         Further explanation (e.g. why this effective date was chosen).
+    reference_zh : str, optional
+        The reference in Chinese (``"假设：<理由>"`` for an assumption); ``""`` when the
+        rulebook gives none because ``reference`` is Chinese already (a document number
+        such as 衢委办[2006]101号 with Chinese quotes).  :func:`qzfp.i18n.reference_text`
+        picks the text for a language.
     """
 
     start: dt.date
     value: Scalar
     reference: str
     note: str = ""
+    reference_zh: str = ""
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,9 @@ A rule change adds a date; it never overwrites history.  The value *in a year* i
 the value in force on 1 January of that year, so a change dated 2008-07-01
 applies from 2009.
 
+A value may carry ``reference_zh``, its reference in Chinese (``假设：<理由>`` for an
+``assumption: <reason>``); Chinese reports show it (:func:`qzfp.i18n.reference_text`).
+
 Loading is strict: unknown keys, missing description/unit/values/reference,
 values of the wrong type, numbers below ``min`` (default 0) or above ``max``,
 strings outside ``choices`` and unparseable dates are all reported together, each
@@ -54,7 +57,7 @@ import numpy as np
 from ..errors import Label, ParameterError, Problem, describe_value, did_you_mean
 from .paramarrays import ParamArrays
 from .parameter import DatedValue, Parameter, Scalar
-from .schema import VALUE_KEYS, load_directory
+from .schema import VALUE_KEYS, load_directory, reference_zh_problem
 from .yamlfile import dated_items, display_path, parse_date
 
 __all__ = ["DatedValue", "Parameter", "Rulebook", "default_policy_dir", "load_rulebook"]
@@ -166,6 +169,7 @@ class Rulebook:
         reference: str = "override",
         *,
         start: dt.date | str | None = None,
+        reference_zh: str = "",
     ) -> Rulebook:
         """A new rulebook with one parameter's history partly replaced.
 
@@ -183,6 +187,9 @@ class Rulebook:
             Reference recorded for override values that do not carry their own.
         start : datetime.date or str, optional
             Start of a scalar override.
+        reference_zh : str
+            Chinese text of ``reference`` (for override values that do not carry their own
+            reference); an entry may also give its own ``reference_zh``.
 
         Raises
         ------
@@ -190,7 +197,7 @@ class Rulebook:
             Unknown path, bad date, or a value of the wrong type or out of range.
         """
         param = self.get(path)
-        dated = _override_values(param, value, reference, start)
+        dated = _override_values(param, value, reference, start, reference_zh)
         first = dated[0].start
         history = tuple(dv for dv in param.values if dv.start < first) + tuple(dated)
         new = dict(self.parameters)
@@ -221,6 +228,8 @@ class Rulebook:
         for dv in p.values:
             lines.append(f"    {dv.start.isoformat()}  {_fmt(dv.value)} {p.unit}")
             lines.append(f"        reference: {dv.reference}")
+            if dv.reference_zh:
+                lines.append(f"        reference (zh): {dv.reference_zh}")
             if dv.note:
                 lines.append(f"        note: {dv.note}")
         return "\n".join(lines)
@@ -310,7 +319,8 @@ class Rulebook:
     def sha256(self) -> str:
         """Hash of the canonical JSON of every parameter's history."""
         payload = {
-            p.path: [[dv.start.isoformat(), dv.value, dv.reference] for dv in p.values]
+            p.path: [[dv.start.isoformat(), dv.value, dv.reference, *([dv.reference_zh] if dv.reference_zh else [])]
+                     for dv in p.values]
             for p in self.parameters.values()
         }
         text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
@@ -326,9 +336,12 @@ def _fmt(value: Scalar) -> str:
 
 
 def _one_override(
-    param: Parameter, raw: Any, reference: str, where: str
-) -> tuple[Scalar, str, str]:
-    """Check one override entry (scalar or {value, reference, note})."""
+    param: Parameter, raw: Any, reference: str, where: str, reference_zh: str = ""
+) -> tuple[Scalar, str, str, str]:
+    """Check one override entry (scalar or {value, reference, reference_zh, note}).
+
+    An entry with its own ``reference`` and no ``reference_zh`` has no Chinese reference
+    (the default ``reference_zh`` belongs to the default ``reference``)."""
     note = ""
     if isinstance(raw, Mapping):
         unknown = [k for k in raw if k not in VALUE_KEYS]
@@ -341,20 +354,27 @@ def _one_override(
             raise ParameterError(
                 Problem(f"{where}.reference", "expected", what=Label("expect.nonempty_text"), got=describe_value(ref))
             )
+        for key in ("note", "reference_zh"):
+            if not isinstance(raw.get(key, ""), str):
+                raise ParameterError(
+                    Problem(f"{where}.{key}", "expected", what=Label("expect.text"), got=describe_value(raw[key]))
+                )
         note = raw.get("note", "")
-        if not isinstance(note, str):
-            raise ParameterError(
-                Problem(f"{where}.note", "expected", what=Label("expect.text"), got=describe_value(note))
-            )
+        if "reference" in raw or "reference_zh" in raw:
+            reference_zh = raw.get("reference_zh", "").strip()
+            bad = reference_zh_problem(ref, reference_zh)
+            if bad is not None:
+                raise ParameterError(bad.at(f"{where}.reference_zh"))
         reference, raw = ref, raw["value"]
     bad = param.check(raw)
     if bad:
         raise ParameterError([q.at(where) for q in bad])
-    return raw, reference, note
+    return raw, reference, note, reference_zh
 
 
 def _override_values(
-    param: Parameter, value: Any, reference: str, start: dt.date | str | None
+    param: Parameter, value: Any, reference: str, start: dt.date | str | None,
+    reference_zh: str = "",
 ) -> list[DatedValue]:
     is_dated = isinstance(value, Mapping) and "value" not in value
     out: list[DatedValue] = []
@@ -366,11 +386,11 @@ def _override_values(
         problems: list[Problem] = []
         for date, where, raw in dated_items(value, param.path, problems):
             try:
-                v, ref, note = _one_override(param, raw, reference, where)
+                v, ref, note, ref_zh = _one_override(param, raw, reference, where, reference_zh)
             except ParameterError as exc:
                 problems.extend(exc.problems)
                 continue
-            out.append(DatedValue(date, v, ref, note))
+            out.append(DatedValue(date, v, ref, note, ref_zh))
         if problems:
             raise ParameterError(problems)
         out.sort(key=lambda d: d.start)
@@ -383,5 +403,5 @@ def _override_values(
             raise ParameterError(
                 Problem(param.path, "start_date_unparseable", value=start)
             )
-    v, ref, note = _one_override(param, value, reference, param.path)
-    return [DatedValue(sdate, v, ref, note)]
+    v, ref, note, ref_zh = _one_override(param, value, reference, param.path, reference_zh)
+    return [DatedValue(sdate, v, ref, note, ref_zh)]

@@ -202,6 +202,10 @@ class _Resolved:
     key_files: dict[str, str] = field(default_factory=dict)  # top-level key -> file where it was set
 
 
+#: Keys with a Chinese version ``<key>_zh``: a scenario that sets the key without its
+#: ``_zh`` does not inherit its parent's translation (its Chinese reports show the key).
+_TRANSLATED_KEYS = ("title", "description")
+
 #: Keys naming a file, resolved against the folder of the scenario file that sets them.
 
 
@@ -310,6 +314,9 @@ def _resolve_mapping(
         names = [where, *res.chain]
     child_over = explicit.pop("overrides", {})
     merged.update(explicit)
+    for key in _TRANSLATED_KEYS:  # an inherited translation belongs to the inherited text
+        if key in explicit and f"{key}_zh" not in explicit:
+            merged[f"{key}_zh"] = ""
     key_files.update({k: where for k in explicit})
     merged["overrides"] = {**merged.get("overrides", {}), **child_over}
     for path in child_over:
@@ -439,8 +446,9 @@ class Scenario:
                     problems.append(q.at(f"{loc_file}:overrides.{opath}"))
                 continue
             ref = f"scenario {params['scenario_name']} ({loc_file}): overrides.{opath}"
+            ref_zh = f"方案{params['scenario_name']}（{loc_file}）：overrides.{opath}"
             try:
-                rb = rb.with_override(opath, value, ref, start=start)
+                rb = rb.with_override(opath, value, ref, start=start, reference_zh=ref_zh)
             except ParameterError as exc:
                 for p in exc.problems:
                     problems.append(p.at(f"{loc_file}:overrides.{p.location}"))
@@ -538,8 +546,18 @@ class Scenario:
 
     @property
     def title(self) -> str:
-        """One-line title."""
+        """One-line title in the report language (``title_zh`` in Chinese when given)."""
+        if self.lang == "zh" and str(self.params.get("title_zh", "")).strip():
+            return str(self.params["title_zh"]).strip()
         return self.params["title"]
+
+    @property
+    def description(self) -> str:
+        """What the scenario changes and why, in the report language (``description_zh`` in
+        Chinese when given)."""
+        if self.lang == "zh" and str(self.params.get("description_zh", "")).strip():
+            return str(self.params["description_zh"]).strip()
+        return str(self.params.get("description", ""))
 
     def parameter(self, path: str) -> Parameter:
         """The (possibly overridden) parameter at ``path``."""
@@ -568,7 +586,8 @@ class Scenario:
             Columns ``path, description, unit, since`` (ISO date), ``value``,
             ``reference``, ``assumption`` (bool: reference starts with
             "assumption"), ``description_zh`` (the Chinese description, "" if none),
-            one row per value, sorted by path and date.
+            ``reference_zh`` (the Chinese reference, "" if none: the reference is Chinese
+            already), one row per value, sorted by path and date.
         """
         rows = []
         jan1 = np.array([dt.date(int(y), 1, 1).toordinal() for y in self.years])
@@ -588,9 +607,11 @@ class Scenario:
                         "value": dv.value,
                         "reference": dv.reference,
                         "assumption": dv.reference.lower().startswith("assumption"),
+                        "reference_zh": dv.reference_zh,
                     }
                 )
-        cols = ["path", "description", "unit", "since", "value", "reference", "assumption", "description_zh"]
+        cols = ["path", "description", "unit", "since", "value", "reference", "assumption", "description_zh",
+                "reference_zh"]
         return pd.DataFrame(rows, columns=cols)
 
     def to_papermill(self) -> dict[str, Any]:

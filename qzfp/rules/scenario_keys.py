@@ -60,6 +60,17 @@ SCENARIO_KEYS: dict[str, KeySpec] = {
         "of 衢委办[2006]101号 and 衢委办[2004]38号, medium population projection.",
         "what the scenario changes and why",
     ),
+    "title_zh": KeySpec(
+        str,
+        "基线方案：衢委办[2006]101号规定的计生协组织建设",
+        'the title in Chinese reports ("": title; a file setting title without it clears it)',
+    ),
+    "description_zh": KeySpec(
+        str,
+        "按衢委办[2006]101号和衢委办[2004]38号的规定测算衢州市计划生育协会的专职岗位、工作量和经费，"
+        "人口预测采用中方案。",
+        'the description in Chinese reports ("": description; cleared like title_zh)',
+    ),
     "extends": KeySpec(str, "", 'name or path of the scenario this one builds on ("" for none)'),
     "start_year": KeySpec(int, 2006, "first year of the projection", min=1950, max=2100),
     "horizon": KeySpec(int, 15, "number of years projected after the start year", min=0, max=100),

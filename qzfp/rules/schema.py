@@ -46,13 +46,14 @@ class _Node(BaseModel):
 
 
 class _ValueNode(_Node):
-    """``{value, reference, note?}`` of one date."""
+    """``{value, reference, reference_zh?, note?}`` of one date."""
 
     value: Any
     reference: str
+    reference_zh: str = ""
     note: str = ""
 
-    _not_blank = field_validator("reference")(classmethod(lambda cls, v: _non_empty(v)))
+    _not_blank = field_validator("reference", "reference_zh")(classmethod(lambda cls, v: _non_empty(v)))
 
     @field_validator("value")
     @classmethod
@@ -87,6 +88,7 @@ _EXPECTED = {
     "description": "expect.nonempty_text",
     "unit": "expect.nonempty_text",
     "reference": "expect.nonempty_text",
+    "reference_zh": "expect.nonempty_text",
     "description_zh": "expect.text",
     "note": "expect.text",
     "min": "expect.number",
@@ -132,12 +134,36 @@ def _schema_problems(exc: ValidationError, where: str) -> list[Problem]:
     return problems
 
 
+_ASSUMPTION_EN = re.compile(r"^\s*assumption\s*:", re.IGNORECASE)
+_ASSUMPTION_ZH = "假设："
+
+
+def reference_zh_problem(reference: str, reference_zh: str) -> Problem | None:
+    """Why ``reference_zh`` cannot go with ``reference`` (``None`` when it can, or is ``""``).
+
+    It is an assumption (``假设：...``) exactly when ``reference`` is one (``assumption: ...``),
+    so the two languages never disagree on whether a value comes from a document.
+    """
+    if not reference_zh:
+        return None
+    en_assumed = bool(_ASSUMPTION_EN.match(reference))
+    zh_assumed = reference_zh.startswith(_ASSUMPTION_ZH)
+    if en_assumed and not zh_assumed:
+        return Problem("", "rulebook.reference_zh_not_assumption", start=reference_zh[:20])
+    if zh_assumed and not en_assumed:
+        return Problem("", "rulebook.reference_zh_assumption")
+    return None
+
+
 def _dated_values(node: _ParameterNode, where: str, problems: list[Problem]) -> list[DatedValue]:
     """The node's values sorted by date; unparseable and repeated dates are problems."""
-    dated = [
-        DatedValue(date, entry.value, entry.reference, entry.note.strip())
-        for date, _, entry in dated_items(node.values, f"{where}.values", problems)
-    ]
+    dated = []
+    for date, vwhere, entry in dated_items(node.values, f"{where}.values", problems):
+        bad = reference_zh_problem(entry.reference, entry.reference_zh)
+        if bad is not None:
+            problems.append(bad.at(f"{vwhere}.reference_zh"))
+            continue
+        dated.append(DatedValue(date, entry.value, entry.reference, entry.note.strip(), entry.reference_zh))
     dated.sort(key=lambda d: d.start)
     for a, b in zip(dated, dated[1:], strict=False):
         if a.start == b.start:
