@@ -136,7 +136,7 @@ def country_mc(address: str, client: object, paths: int, chunk: int) -> dict:
     from synthetic import country_register
 
     from qzfp.distributed import monte_carlo_dask
-    from qzfp.scenario import Scenario
+    from qzfp.rules.scenario import Scenario
 
     reg = country_register()
     pa = Scenario.from_parameters().arrays()
@@ -197,7 +197,7 @@ def city_sweep(address: str, client: object) -> dict:
     import numpy as np
 
     from qzfp.distributed import sweep_dask
-    from qzfp.scenario import Scenario
+    from qzfp.rules.scenario import Scenario
 
     grid = {"village.vice_president.allowance": list(np.linspace(20.0, 215.0, 40)),
             "village.vice_president.population_threshold": list(np.linspace(200.0, 1400.0, 25))}

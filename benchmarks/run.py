@@ -60,7 +60,7 @@ def _peak_mb() -> float:
 
 
 def _scenario(**params):
-    from qzfp.scenario import Scenario
+    from qzfp.rules.scenario import Scenario
 
     return Scenario.from_parameters(**params)
 

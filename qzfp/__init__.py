@@ -22,9 +22,9 @@ from typing import Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "load_scenario": "qzfp.scenario",
-    "Scenario": "qzfp.scenario",
-    "load_rulebook": "qzfp.parameters",
+    "load_scenario": "qzfp.rules.scenario",
+    "Scenario": "qzfp.rules.scenario",
+    "load_rulebook": "qzfp.rules.rulebook",
     "load_register": "qzfp.register",
     "Register": "qzfp.register",
     "simulate": "qzfp.model.run",

@@ -68,7 +68,7 @@ def _parse_set(items: Sequence[str]) -> dict[str, list[float]]:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    from .parameters import load_rulebook
+    from .rules.rulebook import load_rulebook
 
     rulebook = load_rulebook()
     print(rulebook.explain(args.path) if args.path else rulebook.tree())
@@ -78,7 +78,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     from .register import validate_register_file
     from .register.census import looks_like_census, validate_census_file
-    from .scenario import validate_scenario_file
+    from .rules.scenario import validate_scenario_file
 
     problems: list[Problem] = []
     for f in args.files:
@@ -135,7 +135,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    from .scenario import packaged_params_dir
+    from .rules.scenario import packaged_params_dir
 
     target = Path(args.dir)
     params_src = packaged_params_dir()

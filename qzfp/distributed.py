@@ -71,7 +71,6 @@ import numpy as np
 import pandas as pd
 
 from .errors import Label, ParameterError, Problem, QzfpError, RunError, ScenarioError
-from .paramarrays import ParamArrays
 from .report import (
     ExtraFilesHook,
     ScenarioReport,
@@ -80,6 +79,7 @@ from .report import (
     run_one,
     write_top_index,
 )
+from .rules.paramarrays import ParamArrays
 
 __all__ = [
     "MC_CHUNK_BYTES",
@@ -486,7 +486,7 @@ def sweep_dask(
     """
     from .model.comparison import DEFAULT_CHUNK
     from .model.run import prepare_register
-    from .scenario import Scenario, load_scenario
+    from .rules.scenario import Scenario, load_scenario
 
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)

@@ -12,6 +12,7 @@ never with a traceback.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -198,3 +199,56 @@ class RegisterError(QzfpError):
 
 class RunError(QzfpError):
     """A notebook or report run failed (exit status 2 on the command line)."""
+
+
+# ----------------------------------------------------------------- pieces of messages
+
+
+class _Alternatives(tuple):
+    """Names joined by "or" in the reader's language (a field of ``problem.did_you_mean``)."""
+
+    def text(self, lang: str) -> str:
+        from .i18n import t
+
+        return t("problem.did_you_mean_or", lang).join(t("problem.quoted", lang, name=h) for h in self)
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> Label | str:
+    """A hint ``" (did you mean 'x'?)"`` (a :class:`Label`, shown in the reader's language)
+    for the closest candidates, or ``""``.
+
+    Matches the whole dotted path and, failing that, its last component against
+    the last component of each candidate.
+    """
+    cands = list(candidates)
+    hits = difflib.get_close_matches(name, cands, n=3, cutoff=0.6)
+    if len(hits) > 1:
+        # keep only the matches (almost) as close as the best one
+        ratios = [difflib.SequenceMatcher(None, name, h).ratio() for h in hits]
+        hits = [h for h, r in zip(hits, ratios, strict=True) if r >= max(ratios) - 0.02]
+    if not hits:
+        last = name.rsplit(".", 1)[-1]
+        tails: dict[str, list[str]] = {}
+        for c in cands:
+            tails.setdefault(c.rsplit(".", 1)[-1], []).append(c)
+        for t in difflib.get_close_matches(last, list(tails), n=3, cutoff=0.75):
+            hits.extend(tails[t])
+        hits = hits[:3]
+    if not hits:
+        return ""
+    return Label("problem.did_you_mean", names=_Alternatives(hits))
+
+
+def describe_value(value: Any, *, show_containers: bool = False) -> Label:
+    """What a wrong value is, for "expected ..., got <this>" messages: ``int 5``,
+    ``a list`` (or ``list ['a', 'b']`` with ``show_containers``), ``nothing (null)``."""
+    if not show_containers and isinstance(value, Mapping):
+        return Label("value.mapping")
+    if not show_containers and isinstance(value, list):
+        return Label("value.list")
+    if value is None:
+        return Label("value.null")
+    name = type(value).__name__
+    if name in ("int", "float", "str", "bool"):
+        return Label(f"value.{name}", value=repr(value))
+    return Label("value.other", type=name, value=repr(value))

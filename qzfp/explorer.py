@@ -11,7 +11,7 @@ Two layers:
     policy levers (allowances, threshold, township staffing rule, reward amount) do
     not change the population, so a change of one of them reruns only staffing,
     workload and budget (:func:`qzfp.model.run.run_arrays` with ``population=``),
-    on a :class:`~qzfp.paramarrays.ParamArrays` changed with ``with_values``.  No
+    on a :class:`~qzfp.rules.paramarrays.ParamArrays` changed with ``with_values``.  No
     tidy table is built except the one budget table shown.
 
 :class:`Explorer`
@@ -34,7 +34,7 @@ Saving
 ``extends`` the scenario the explorer started from, with ``overrides`` (scalars from the
 start year) for the changed rules and ``variant`` / ``merge_target`` as top-level keys.
 The file is written to a temporary file beside the target, validated with
-:func:`qzfp.scenario.validate_scenario_file`, then moved into place, so an invalid file is
+:func:`qzfp.rules.scenario.validate_scenario_file`, then moved into place, so an invalid file is
 never left behind.  ``qzfp run`` and :func:`qzfp.load_scenario` accept it, and
 :func:`qzfp.model.run` of it reproduces the explorer's figures.
 """
@@ -65,9 +65,9 @@ from .model.arrays import group_sum
 from .model.budget import LINES
 from .model.projection import PopulationResult, project
 from .model.run import prepare_register, register_content_hash, run_arrays
-from .paramarrays import ParamArrays
 from .register import Register
-from .scenario import (
+from .rules.paramarrays import ParamArrays
+from .rules.scenario import (
     SCENARIO_KEYS,
     Scenario,
     load_scenario,
@@ -326,7 +326,7 @@ class ExplorerModel:
     Parameters
     ----------
     scenario : Scenario or str or Path
-        Scenario the explorer starts from (a :class:`~qzfp.scenario.Scenario`, or a name
+        Scenario the explorer starts from (a :class:`~qzfp.rules.scenario.Scenario`, or a name
         or file for :func:`qzfp.load_scenario`).
     register : Register, optional
         Register to use instead of the scenario's (before its redistricting), as in

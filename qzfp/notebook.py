@@ -49,7 +49,7 @@ from .i18n import (
 )
 from .model.run import Results, simulate
 from .model.workload_tables import component_totals
-from .scenario import SCENARIO_KEYS, Scenario, load_scenario, scenario_search_path
+from .rules.scenario import SCENARIO_KEYS, Scenario, load_scenario, scenario_search_path
 
 __all__ = [
     "budget_basis",
@@ -101,7 +101,7 @@ def scenario_from_namespace(ns: Mapping[str, Any]) -> Scenario:
     ----------
     ns : mapping
         The notebook's ``globals()``: every scenario key present (see
-        :data:`qzfp.scenario.SCENARIO_KEYS`) is passed to
+        :data:`qzfp.rules.scenario.SCENARIO_KEYS`) is passed to
         :meth:`Scenario.from_parameters`; other names are ignored.
 
     Raises
@@ -823,11 +823,13 @@ def population_quality(results: Results) -> dict[str, pd.DataFrame | None]:
     heading(t("nb.population.h_quality", lang))
     if cal is None or cal.census is None:
         return {}
-    rows = ", ".join(sorted(set(str(x) for x in cal.source)))
+    rows = ("、" if lang == "zh" else ", ").join(i18n.census_source_label(x, lang)
+                                                for x in sorted(set(str(x) for x in cal.source)))
     _say("nb.population.quality_intro", lang, census_date=cal.census.date.isoformat(), census_rows=rows,
          start_year=start)
     base = base_against_census(pop)
     if len(base):
+        base = base.assign(sex=[t(f"sex.{x}", lang) for x in base["sex"]])
         show_table(base, lang, decimals={"difference_pct": 1},
                    caption=t("nb.population.quality_base", lang))
     else:
@@ -836,6 +838,9 @@ def population_quality(results: Results) -> dict[str, pd.DataFrame | None]:
     fit = results.census_fit.copy()
     fit["county"] = _county_names(results, fit["county_code"].astype(str).tolist())
     fit = fit.drop(columns=["county_code"])
+    for col in ("census_row", "migration_source"):
+        if col in fit:
+            fit[col] = [i18n.census_source_label(x, lang) for x in fit[col]]
     _say("nb.population.quality_rates", lang, e0_min=float(pa["demography.mortality.county_e0_min"][0, 0]),
          e0_max=float(pa["demography.mortality.county_e0_max"][0, 0]))
     show_table(fit, lang, decimals={c: (2 if ("tfr" in c or "permille" in c or "factor" in c) else 1)
@@ -1210,7 +1215,7 @@ def budget_basis(results: Results, year: int | None = None) -> pd.DataFrame:
     year = _years(results)[0] if year is None else int(year)
     heading(t("nb.budget.h_table", lang))
     _say("nb.budget.basis_note", lang, year=year)
-    b = results.budget[results.budget["year"] == year]
+    b = i18n.localise_budget(results.budget[results.budget["year"] == year], lang)
     g = b.groupby("line", sort=False, as_index=False).agg(
         quantity=("quantity", "sum"), quantity_unit=("quantity_unit", "first"),
         unit_cost_yuan=("unit_cost_yuan", "first"), amount_yuan=("amount_yuan", "sum"),
@@ -1224,7 +1229,7 @@ def budget_basis(results: Results, year: int | None = None) -> pd.DataFrame:
         "line": [budget_line_label(x, lang) for x in g["line"]],
         "quantity": g["quantity"], "quantity_unit": [i18n.unit_label(u, lang) for u in g["quantity_unit"]],
         "unit_cost_yuan": g["unit_cost_yuan"], "amount_yuan": g["amount_yuan"],
-        "rule_path": g["rule_path"], "reference": [i18n.reference_label(r, lang) for r in g["reference"]],
+        "rule_path": g["rule_path"], "reference": g["reference"],
     })
     out.loc[len(out)] = [t("total", lang), np.nan, "", np.nan, float(g["amount_yuan"].sum()), "", ""]
     q = g["quantity"].to_numpy(dtype=float)
@@ -1240,15 +1245,15 @@ def budget_parameters(results: Results) -> pd.DataFrame:
     up = i18n.localise_parameters(results.scenario.used_parameters(), lang)
     up = up[["path", "description", "unit", "since", "value", "reference"]].copy()
     up["value"] = [format_number(v, lang, 4).rstrip("0").rstrip(".")
-                   if isinstance(v, (int, float)) and not isinstance(v, bool) else str(v)
+                   if isinstance(v, (int, float)) and not isinstance(v, bool) else i18n.value_text(v, lang)
                    for v in up["value"]]
     return show_table(up, lang)
 
 
 # =========================================================================== compare
 _ALIGN_KEYS = ("start_year", "horizon", "lang")
-_LABEL_KEYS = ("scenario_name", "title", "description", "output_dir", "compare_with", "mc_paths",
-               "seed", "sensitivity_pct", "lang")
+_LABEL_KEYS = ("scenario_name", "title", "description", "title_zh", "description_zh", "output_dir",
+               "compare_with", "mc_paths", "seed", "sensitivity_pct", "lang")
 
 
 def _aligned(other: Scenario, scenario: Scenario) -> Scenario:
@@ -1278,7 +1283,7 @@ def _packaged_names() -> list[str]:
 def default_comparison(scenario: Scenario) -> list[str]:
     """Scenarios compared when ``compare_with`` is empty: the baseline, then the scenario
     itself, then every other scenario file of the ``params/`` folder in use (the first
-    folder of :func:`qzfp.scenario.scenario_search_path` holding ``baseline.yaml``)."""
+    folder of :func:`qzfp.rules.scenario.scenario_search_path` holding ``baseline.yaml``)."""
     return [n for n in _packaged_names() if n != scenario.name]
 
 

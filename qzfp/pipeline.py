@@ -27,7 +27,7 @@ import pandas as pd
 
 from .errors import Problem, QzfpError, RunError, ScenarioError
 from .i18n import budget_line_label, format_number, format_persons, format_yuan, param_label, t
-from .scenario import Scenario, load_scenario, packaged_params_dir
+from .rules.scenario import Scenario, load_scenario, packaged_params_dir
 
 #: Report notebooks in the order of the report (the explorer is interactive only).
 REPORT_NOTEBOOKS = ("01_population", "02_staffing_workload", "03_budget", "04_compare")
@@ -240,7 +240,7 @@ def write_data_files(results: Any, folder: Path, lang: str, *, csv_cache: Path |
     used = results.scenario.used_parameters()
     write_budget_workbook(
         folder / "budget.xlsx",
-        results.budget,
+        i18n.localise_budget(results.budget, lang),
         i18n.localise_parameters(used, lang),
         results.summary(),
         labels=workbook_labels(lang, list(results.budget["line"].unique())),
@@ -316,7 +316,7 @@ def run_reports(files: Sequence[str | Path], *, out: str | Path | None = None, l
         out_dir.mkdir(parents=True, exist_ok=True)
         params = [s.to_papermill() for s, _ in group]
         meta = [{"scenario_sha256": s.sha256, "register_sha256": r.sha256,
-                 "title": s.title, "description": s.params.get("description", ""), "lang": s.lang}
+                 "title": s.title, "description": s.description, "lang": s.lang}
                 for s, r in group]
         if executor == "dask":
             from .distributed import run_many_dask

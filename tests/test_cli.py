@@ -12,7 +12,7 @@ import pytest
 
 from qzfp.cli import main
 from qzfp.model.run import simulate
-from qzfp.scenario import load_scenario
+from qzfp.rules.scenario import load_scenario
 
 REPO = Path(__file__).resolve().parents[1]
 PARAMS = REPO / "params"
@@ -240,7 +240,7 @@ def test_a_relative_register_is_read_from_the_scenario_files_folder_whatever_the
     s = load_scenario(f)
     assert Path(s.params["register"]) == folder / "reg"
     # what a notebook kernel does: rebuild the scenario from its flattened parameters
-    from qzfp.scenario import Scenario
+    from qzfp.rules.scenario import Scenario
 
     rebuilt = Scenario.from_parameters(**s.to_papermill())
     assert prepare_register(rebuilt).n_villages == len(pd.read_csv(SMALL_REGISTER / "villages.csv"))

@@ -39,7 +39,7 @@ from qzfp.model.comparison import sweep  # noqa: E402
 from qzfp.model.run import prepare_register  # noqa: E402
 from qzfp.pipeline import REPORT_NOTEBOOKS  # noqa: E402
 from qzfp.report import exit_code, run_many  # noqa: E402
-from qzfp.scenario import Scenario  # noqa: E402
+from qzfp.rules.scenario import Scenario  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 OK = ROOT / "tests" / "data" / "notebooks" / "ok.ipynb"

@@ -30,7 +30,7 @@ from qzfp.model.comparison import sweep  # noqa: E402
 from qzfp.model.montecarlo import monte_carlo  # noqa: E402
 from qzfp.register import load_register  # noqa: E402
 from qzfp.report import exit_code, run_many  # noqa: E402
-from qzfp.scenario import Scenario  # noqa: E402
+from qzfp.rules.scenario import Scenario  # noqa: E402
 
 # The hooks below are defined in this test module, which the workers cannot import:
 # send its functions by value.

@@ -27,7 +27,7 @@ from qzfp.explorer import (
     ExplorerModel,
 )
 from qzfp.model.run import simulate
-from qzfp.scenario import Scenario, load_scenario, parameters_cell_source
+from qzfp.rules.scenario import Scenario, load_scenario, parameters_cell_source
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "00_explore.ipynb"

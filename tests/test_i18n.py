@@ -226,6 +226,16 @@ def test_shipped_font_draws_every_character_of_the_chinese_catalogue_and_package
     for name in ("quzhou_counties.csv", "quzhou_townships_nbs2022.csv"):
         if (ref / name).is_file():
             text += (ref / name).read_text(encoding="utf-8")
+    from qzfp.rules.rulebook import load_rulebook
+    from qzfp.rules.scenario import load_scenario
+
+    rb = load_rulebook()  # the Chinese descriptions and references shown in Chinese reports
+    for p in (rb.get(path) for path in rb.paths()):
+        text += p.description_zh + "".join(dv.reference + dv.reference_zh for dv in p.values)
+    for name in ("baseline", "allowance_100", "low_fertility", "threshold_300", "township_by_population",
+                 "township_merger"):
+        s = load_scenario(name)
+        text += str(s.params["title_zh"]) + str(s.params["description_zh"])
     missing = {c for c in text if not c.isspace() and ord(c) > 0x7F and ord(c) not in cmap}
     assert missing == set()
 
@@ -317,7 +327,7 @@ MAX_ZH_HANZI = 20  # Chinese characters before the unit
 @pytest.fixture(scope="module")
 def key_assumptions_and_units():
     from qzfp.model.comparison import key_assumptions
-    from qzfp.scenario import load_scenario
+    from qzfp.rules.scenario import load_scenario
 
     scenario = load_scenario("baseline")
     return [(p, scenario.parameter(p).unit) for p in key_assumptions(scenario)]
@@ -405,7 +415,7 @@ def test_a_path_without_a_label_falls_back_to_the_path_itself():
 
 
 def test_the_rulebook_has_a_chinese_description_for_every_parameter():
-    from qzfp.scenario import load_scenario
+    from qzfp.rules.scenario import load_scenario
 
     rb = load_scenario("baseline").rulebook
     missing = [p for p in rb.paths() if not rb.get(p).description_zh]
@@ -423,3 +433,61 @@ def test_a_chinese_reader_gets_the_chinese_description_unit_and_the_assumption_l
     assert "description_zh" not in zh
     en = i18n.localise_parameters(used, "en")
     assert en["description"].tolist() == ["Monthly allowance", "Share"] and en["unit"].tolist() == ["yuan/month", "share"]
+
+
+def test_the_reference_in_chinese_is_reference_zh_else_the_reference_with_the_assumption_label():
+    import datetime as dt
+
+    from qzfp.rules.rulebook import DatedValue
+
+    translated = DatedValue(dt.date(2006, 1, 1), 2, "assumption: one visit a year", reference_zh="假设：每年走访一次")
+    document = DatedValue(dt.date(2006, 1, 1), 60, "衢委办[2004]38号")
+    untranslated = {"reference": "assumption: a planner's guess", "reference_zh": ""}
+    assert i18n.reference_text(translated, "zh") == "假设：每年走访一次"
+    assert i18n.reference_text(translated, "en") == "assumption: one visit a year"
+    assert i18n.reference_text(document, "zh") == "衢委办[2004]38号"
+    assert i18n.reference_text(untranslated, "zh") == "假设：a planner's guess"
+    row = pd.DataFrame([{"reference": "x", "reference_zh": "某文件"}])
+    assert i18n.reference_text(row.iloc[0], "zh") == "某文件"
+    assert i18n.reference_text(next(row.itertuples()), "zh") == "某文件"
+    assert i18n.reference_text(next(row.itertuples()), "en") == "x"
+
+
+def test_chinese_parameters_and_budget_lines_show_the_chinese_reference_and_drop_the_column():
+    used = pd.DataFrame({"path": ["a", "b"], "description": ["d", "e"], "description_zh": ["", ""],
+                         "unit": ["post", "post"], "reference": ["assumption: why", "衢委办[2004]38号"],
+                         "reference_zh": ["假设：原因", ""]})
+    zh = i18n.localise_parameters(used, "zh")
+    assert zh["reference"].tolist() == ["假设：原因", "衢委办[2004]38号"]
+    assert "reference_zh" not in zh and "reference_zh" not in i18n.localise_parameters(used, "en")
+    assert i18n.localise_parameters(used, "en")["reference"].tolist() == ["assumption: why", "衢委办[2004]38号"]
+    budget = pd.DataFrame({"line": ["training", "training"], "reference": ["assumption: why", "r"],
+                           "reference_zh": ["假设：原因", ""], "amount_yuan": [1.0, 2.0]})
+    zb = i18n.localise_budget(budget, "zh")
+    assert zb["reference"].tolist() == ["假设：原因", "r"] and list(zb.columns) == ["line", "reference", "amount_yuan"]
+    assert i18n.localise_budget(budget, "en")["reference"].tolist() == ["assumption: why", "r"]
+
+
+def test_every_budget_line_of_the_baseline_has_a_chinese_reference_in_a_chinese_report():
+    from test_pages_in_browser import english_words
+
+    from qzfp.model.run import simulate
+    from qzfp.rules.scenario import Scenario, load_scenario
+
+    params = {**load_scenario("baseline_zh").to_papermill(), "horizon": 1, "mc_paths": 5}
+    b = simulate(Scenario.from_parameters(**params)).budget
+    assert "reference_zh" in b.columns
+    shown = i18n.localise_budget(b, "zh")["reference"]
+    assert [r for r in shown.unique() if english_words(r, set())] == []
+    # the English references stay as they were for an English reader
+    assert (i18n.localise_budget(b, "en")["reference"] == b["reference"]).all()
+
+
+def test_census_fit_values_and_bool_values_read_in_chinese():
+    assert i18n.census_source_label("county", "zh") == "县级"
+    assert i18n.census_source_label("residual 2000-2010 (330802+330803)", "zh") == "2000—2010年普查间余差（330802+330803）"
+    assert i18n.census_source_label("residual 2000-2010", "zh") == "2000—2010年普查间余差"
+    assert i18n.census_source_label("none (assumed 0)", "zh") == "无（取0）"
+    assert i18n.census_source_label("residual 2000-2010", "en") == "residual 2000-2010"
+    assert i18n.value_text(True, "zh") == "是" and i18n.value_text(False, "en") == "No"
+    assert i18n.value_text("code", "zh") == "code"

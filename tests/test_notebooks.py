@@ -27,7 +27,7 @@ from qzfp.i18n import format_number, format_persons, format_yuan
 from qzfp.model.run import simulate
 from qzfp.pipeline import REPORT_NOTEBOOKS
 from qzfp.register.census import CENSUS_2010
-from qzfp.scenario import SCENARIO_KEYS, Scenario, load_scenario, parameters_cell_source
+from qzfp.rules.scenario import SCENARIO_KEYS, Scenario, load_scenario, parameters_cell_source
 
 ROOT = Path(__file__).resolve().parent.parent
 NB_DIR = ROOT / "notebooks"
@@ -473,7 +473,7 @@ def test_the_uncertainty_band_at_the_largest_mc_paths_fits_in_1_5_gb_of_address_
     limit = 1536 * 1024**2
     code = ("import resource, json\n"
             f"resource.setrlimit(resource.RLIMIT_AS, ({limit}, {limit}))\n"
-            "from qzfp.scenario import Scenario\nfrom qzfp.model.run import simulate\nfrom qzfp import notebook\n"
+            "from qzfp.rules.scenario import Scenario\nfrom qzfp.model.run import simulate\nfrom qzfp import notebook\n"
             f"res = simulate(Scenario.from_parameters(horizon=15, mc_paths={n}))\n"
             f"_, q = notebook._band_data(res, {n}, 2006, 'medium')\n"
             "print(q.to_json(orient='records'))\n")

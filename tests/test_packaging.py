@@ -33,8 +33,8 @@ def test_the_wheel_ships_every_notebook_and_scenario_file(wheel_names):
 
 
 def test_the_wheel_ships_the_rulebook_the_example_register_and_the_font(wheel_names):
-    for f in (REPO / "qzfp" / "policy").glob("*.yaml"):
-        assert f"qzfp/policy/{f.name}" in wheel_names
+    for f in (REPO / "qzfp" / "rules" / "policy").glob("*.yaml"):
+        assert f"qzfp/rules/policy/{f.name}" in wheel_names
     for f in (REPO / "qzfp" / "data").glob("*.csv"):
         assert f"qzfp/data/{f.name}" in wheel_names
     assert "qzfp/data/README.md" in wheel_names

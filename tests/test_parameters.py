@@ -1,8 +1,9 @@
-"""Tests of the dated rulebook (qzfp.parameters) and of the shipped rule values."""
+"""Tests of the dated rulebook (qzfp.rules.rulebook) and of the shipped rule values."""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import textwrap
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import numpy as np
 import pytest
 
 from qzfp.errors import ParameterError
-from qzfp.parameters import Rulebook, load_rulebook
+from qzfp.rules.rulebook import Rulebook, load_rulebook
 
 OWN_FILES = (
     "village",
@@ -393,6 +394,33 @@ def param(body: str, values: str = "2004-01-01: {value: 1, reference: x}") -> st
             "x.yaml:p.values.2004",
             "unparseable date",
         ),
+        (
+            param("description: d\nunit: u\n", "2004-01-01: {value: 1, reference: r, reference_zh: 5}"),
+            "x.yaml:p.values.2004-01-01.reference_zh",
+            "expected a non-empty text, got int 5",
+        ),
+        (
+            param("description: d\nunit: u\n", '2004-01-01: {value: 1, reference: r, reference_zh: " "}'),
+            "x.yaml:p.values.2004-01-01.reference_zh",
+            "expected a non-empty text",
+        ),
+        (
+            param("description: d\nunit: u\n",
+                  '2004-01-01: {value: 1, reference: "assumption: why", reference_zh: "原因"}'),
+            "x.yaml:p.values.2004-01-01.reference_zh",
+            "the reference is an assumption, so the Chinese one starts with '假设：'",
+        ),
+        (
+            param("description: d\nunit: u\n",
+                  '2004-01-01: {value: 1, reference: "a document", reference_zh: "假设：原因"}'),
+            "x.yaml:p.values.2004-01-01.reference_zh",
+            "starts with '假设：' but the reference is not an assumption",
+        ),
+        (
+            param("description: d\nunit: u\n", "2004-01-01: {value: 1, reference: r, referenc_zh: x}"),
+            "x.yaml:p.values.2004-01-01.referenc_zh",
+            "unknown key 'referenc_zh' (did you mean 'reference_zh'?)",
+        ),
         (param("description: d\nunit: u\nmin: low\n"), "x.yaml:p.min", "expected a number"),
         (
             param("description: d\nunit: code\nchoices: [1, a]\n", "2004-01-01: {value: a, reference: r}"),
@@ -485,3 +513,70 @@ def test_a_value_set_by_with_values_applies_from_the_first_year_or_the_year_it_c
     swept = pa.with_values({path: np.array([[80, 80, 90, 90, 90], [70, 70, 70, 70, 70]])})
     np.testing.assert_array_equal(swept.effective_year(path), [[2006, 2006, 2008, 2008, 2008]] + [[2006] * 5])
     assert swept.effective_year("village.vice_president.population_threshold")[0, 0] == 2006
+
+
+# ---------------------------------------------------------------- references in Chinese
+
+
+def test_a_value_carries_its_chinese_reference_and_one_without_it_has_none(tmp_path):
+    d = write_rulebook(tmp_path, {"v": """
+        p:
+          description: d
+          unit: u
+          values:
+            2004-01-01: {value: 1, reference: "衢委办[2004]38号"}
+            2008-01-01:
+              value: 2
+              reference: "assumption: one a month"
+              reference_zh: "  假设：每月一次 "
+    """})
+    p = load_rulebook(d).get("v.p")
+    assert [dv.reference_zh for dv in p.values] == ["", "假设：每月一次"]
+    assert "reference (zh): 假设：每月一次" in load_rulebook(d).explain("v.p")
+
+
+def test_an_override_may_give_its_chinese_reference_and_the_default_one_is_kept_otherwise(tmp_path):
+    rb = load_rulebook(write_rulebook(tmp_path, {"v": ALLOWANCE}))
+    path = "v.vice_president.allowance"
+    by_default = rb.with_override(path, 80, "scenario s", start="2010-01-01", reference_zh="方案s")
+    assert by_default.get(path).values[-1].reference_zh == "方案s"
+    own = rb.with_override(path, {"2010-01-01": {"value": 80, "reference": "assumption: why",
+                                                 "reference_zh": "假设：原因"},
+                                  "2012-01-01": {"value": 90, "reference": "planner"}},
+                           "scenario s", reference_zh="方案s")
+    assert [dv.reference_zh for dv in own.get(path).values[-2:]] == ["假设：原因", ""]
+    with pytest.raises(ParameterError, match="starts with '假设：'"):
+        rb.with_override(path, {"value": 80, "reference": "assumption: why", "reference_zh": "原因"})
+
+
+def test_every_reference_of_the_rulebook_with_english_words_has_a_chinese_one_without_any(rb):
+    """The rule: a value needs ``reference_zh`` when its reference, after the ``assumption:``
+    label, has a word in Latin letters that the zh page scan would flag (not a code, a
+    symbol or an allowed abbreviation); the Chinese reference itself has no such word."""
+    from test_pages_in_browser import english_words
+
+    missing, english = [], []
+    for path in rb.paths():
+        for dv in rb.get(path).values:
+            reason = re.sub(r"^\s*assumption\s*:", "", dv.reference)
+            if english_words(reason, set()) and not dv.reference_zh:
+                missing.append(f"{path}@{dv.start}")
+            if english_words(dv.reference_zh, set()):
+                english.append((f"{path}@{dv.start}", english_words(dv.reference_zh, set())))
+        if english_words(rb.get(path).description_zh, set()):
+            english.append((path, english_words(rb.get(path).description_zh, set())))
+    assert missing == [] and english == []
+    assert sum(bool(dv.reference_zh) for p in rb.paths() for dv in rb.get(p).values) >= 260
+
+
+def test_the_chinese_references_keep_the_document_numbers_and_figures_of_the_english_ones(rb):
+    # A translation that drops 衢委办[2006]101号 or a figure is not the same reference.
+    lost = []
+    for path in rb.paths():
+        for dv in rb.get(path).values:
+            if not dv.reference_zh:
+                continue
+            for doc in re.findall(r"[\u4e00-\u9fff]+\[\d{4}\]\d+号|国务院令第\d+号", dv.reference):
+                if doc not in dv.reference_zh:
+                    lost.append((path, doc))
+    assert lost == []

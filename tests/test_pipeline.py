@@ -15,7 +15,7 @@ from qzfp.cli import main
 from qzfp.i18n import format_persons, format_yuan
 from qzfp.model.run import simulate
 from qzfp.pipeline import REPORT_NOTEBOOKS, run_reports
-from qzfp.scenario import load_scenario
+from qzfp.rules.scenario import load_scenario
 from qzfp.workbook import read_budget_totals
 
 REPO = Path(__file__).resolve().parents[1]

@@ -1,4 +1,4 @@
-"""Tests of scenario files (qzfp.scenario, params/*.yaml)."""
+"""Tests of scenario files (qzfp.rules.scenario, params/*.yaml)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 import yaml
 
 from qzfp.errors import Problem, ScenarioError
-from qzfp.parameters import Rulebook, load_rulebook
-from qzfp.scenario import (
+from qzfp.rules.rulebook import Rulebook, load_rulebook
+from qzfp.rules.scenario import (
     SCENARIO_KEYS,
     Scenario,
     baseline_defaults,
@@ -475,7 +475,7 @@ def test_a_start_year_whose_projection_drives_life_expectancy_past_100_is_bad_in
 
 
 def test_the_documented_maxima_that_fit_the_life_expectancy_range_load():
-    from qzfp.scenario import Scenario
+    from qzfp.rules.scenario import Scenario
 
     assert Scenario.from_parameters(horizon=100).years[-1] == 2106
     assert Scenario.from_parameters(start_year=2100, horizon=9).years[-1] == 2109
@@ -492,3 +492,35 @@ def test_control_characters_in_scenario_texts_are_refused_at_their_key(tmp_path,
     assert len(probs) == 1 and probs[0].endswith(
         f"ctl.yaml:{key}: contains the control character {code}: texts must be plain "
         "(it would corrupt file names and reports)"), probs
+
+
+# ---------------------------------------------------------------- Chinese titles and references
+
+
+def test_a_chinese_report_shows_the_chinese_title_and_description_of_a_scenario(tmp_path):
+    s = load_scenario(write(tmp_path, "a", f"extends: {REPO / 'params' / 'allowance_100.yaml'}\nlang: zh\n"))
+    assert s.title == "村专职副会长岗位津贴自2008年起提高到每月100元"
+    assert s.description.startswith("规定与基准方案相同")
+    en = load_scenario("allowance_100")
+    assert en.title == "Village vice-presidents' allowance raised to 100 yuan/month from 2008"
+
+
+def test_a_scenario_that_retitles_without_a_chinese_title_does_not_inherit_its_parents(tmp_path):
+    base = REPO / "params" / "allowance_100.yaml"
+    own = load_scenario(write(tmp_path, "own", f"extends: {base}\nlang: zh\ntitle: My plan\n"))
+    assert own.title == "My plan" and own.params["title_zh"] == ""
+    assert own.description.startswith("规定与基准方案相同")  # the description was not changed
+    both = load_scenario(write(tmp_path, "both", f"extends: {base}\nlang: zh\ntitle: My plan\ntitle_zh: 我的方案\n"))
+    assert both.title == "我的方案"
+    params = Scenario.from_parameters(**{**own.to_papermill()})
+    assert params.title == "My plan"
+
+
+def test_an_override_without_its_own_reference_has_a_chinese_default_reference():
+    used = load_scenario("threshold_300").used_parameters()
+    row = used[(used["path"] == "village.vice_president.population_threshold") & (used["value"] == 300)].iloc[0]
+    assert row["reference"].startswith("scenario threshold_300 (")
+    assert row["reference_zh"].startswith("方案threshold_300（")
+    assert row["reference_zh"].endswith("：overrides.village.vice_president.population_threshold")
+    own = load_scenario("allowance_100").used_parameters()
+    assert (own.loc[own["value"] == 100, "reference_zh"] == "").all()  # its own reason, not translated

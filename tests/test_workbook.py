@@ -281,7 +281,7 @@ def _without_cached_values(src: Path, dst: Path) -> int:
 def test_libreoffice_recalculates_the_baseline_workbook_to_the_models_budget_to_the_yuan(tmp_path):
     from qzfp.model.run import simulate
     from qzfp.pipeline import write_data_files
-    from qzfp.scenario import load_scenario
+    from qzfp.rules.scenario import load_scenario
     from qzfp.workbook import LINE_COLUMNS
 
     results = simulate(load_scenario(Path(__file__).resolve().parents[1] / "params" / "baseline.yaml"))

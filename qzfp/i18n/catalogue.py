@@ -83,7 +83,7 @@ def check_lang(lang: str, location: str = "lang") -> str:
     """
     if lang in LANGS:
         return lang
-    from ..parameters import did_you_mean
+    from ..errors import did_you_mean
 
     raise ScenarioError(Problem(location, "unknown_lang", value=lang, choices=", ".join(LANGS),
                                 hint=did_you_mean(str(lang).lower(), LANGS)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -59,7 +60,11 @@ _ASSUMPTION_PREFIX = re.compile(r"^\s*assumption\s*:\s*", re.IGNORECASE)
 
 
 def reference_label(reference: str, lang: str) -> str:
-    """A rulebook reference as shown in ``lang``: the ``assumption:`` label becomes 假设：."""
+    """A rulebook reference as shown in ``lang``: the ``assumption:`` label becomes 假设：.
+
+    Only the label: the reason after it stays as given.  For the whole reference in
+    Chinese use :func:`reference_text`, which prefers the rulebook's ``reference_zh``.
+    """
     check_lang(lang)
     text = str(reference)
     if lang == "zh":
@@ -67,12 +72,65 @@ def reference_label(reference: str, lang: str) -> str:
     return text
 
 
+def _field(item: Any, name: str) -> Any:
+    if isinstance(item, Mapping) or isinstance(item, pd.Series):
+        return item.get(name, "")
+    return getattr(item, name, "")
+
+
+def reference_text(item: Any, lang: str) -> str:
+    """The reference of a rulebook value, a budget row or a parameter row in ``lang``.
+
+    Parameters
+    ----------
+    item : DatedValue, mapping, Series or namedtuple
+        Anything with ``reference`` and, optionally, ``reference_zh`` (a
+        :class:`qzfp.rules.parameter.DatedValue`, a row of ``Results.budget`` or of
+        ``Scenario.used_parameters()``, a ``DataFrame.itertuples()`` row).
+    lang : str
+        ``"en"``: ``reference``.  ``"zh"``: ``reference_zh`` when the rulebook gives one,
+        else ``reference`` with the ``assumption:`` label as 假设： (a reference without
+        ``reference_zh`` is a Chinese document reference, or a scenario's own text).
+
+    Examples
+    --------
+    >>> from qzfp.rules.parameter import DatedValue
+    >>> import datetime as dt
+    >>> dv = DatedValue(dt.date(2006, 1, 1), 2, "assumption: one per month",
+    ...                 reference_zh="假设：每月一次")
+    >>> reference_text(dv, "zh"), reference_text(dv, "en")
+    ('假设：每月一次', 'assumption: one per month')
+    """
+    check_lang(lang)
+    reference = _field(item, "reference")
+    reference = "" if reference is None or (isinstance(reference, float) and math.isnan(reference)) else str(reference)
+    if lang == "zh":
+        zh = _field(item, "reference_zh")
+        if isinstance(zh, str) and zh.strip():
+            return zh.strip()
+        return reference_label(reference, lang)
+    return reference
+
+
+def reference_texts(table: pd.DataFrame, lang: str) -> list[str]:
+    """:func:`reference_text` of every row of a table with a ``reference`` column (and,
+    optionally, ``reference_zh``), e.g. ``Results.budget`` or ``used_parameters()``."""
+    check_lang(lang)
+    refs = table["reference"].fillna("").astype(str).tolist()
+    if lang == "en":
+        return refs
+    zh = (table["reference_zh"].fillna("").astype(str).tolist() if "reference_zh" in table
+          else [""] * len(refs))
+    return [z.strip() if z.strip() else reference_label(r, lang) for r, z in zip(refs, zh, strict=True)]
+
+
 def localise_parameters(used: pd.DataFrame, lang: str) -> pd.DataFrame:
     """``Scenario.used_parameters()`` for a reader of ``lang``.
 
     In Chinese: the Chinese description where the rulebook has one, units in Chinese
-    (:func:`unit_label`), the ``assumption:`` label as 假设：.  The ``description_zh`` column
-    is dropped in both languages.
+    (:func:`unit_label`), the Chinese reference (:func:`reference_text`: ``reference_zh``,
+    else the reference with ``assumption:`` as 假设：).  The ``description_zh`` and
+    ``reference_zh`` columns are dropped in both languages.
     """
     check_lang(lang)
     out = used.copy()
@@ -81,8 +139,52 @@ def localise_parameters(used: pd.DataFrame, lang: str) -> pd.DataFrame:
             zh = out["description_zh"].fillna("").astype(str)
             out["description"] = zh.where(zh.str.strip() != "", out["description"])
         out["unit"] = [unit_label(u, lang) for u in out["unit"]]
-        out["reference"] = [reference_label(r, lang) for r in out["reference"]]
-    return out.drop(columns=["description_zh"], errors="ignore")
+    if "reference" in out:
+        out["reference"] = reference_texts(out, lang)
+    return out.drop(columns=["description_zh", "reference_zh"], errors="ignore")
+
+
+def localise_budget(budget: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """``Results.budget`` with the ``reference`` of each line in ``lang``
+    (:func:`reference_text`) and the ``reference_zh`` column dropped; other columns as
+    given (labels of lines and units are the reader's: :func:`budget_line_label`,
+    :func:`unit_label`)."""
+    check_lang(lang)
+    out = budget.copy()
+    if "reference" in out:
+        out["reference"] = reference_texts(out, lang)
+    return out.drop(columns=["reference_zh"], errors="ignore")
+
+
+_RESIDUAL = re.compile(r"^residual (?P<a>\d{4})-(?P<b>\d{4})(?: \((?P<group>[^)]*)\))?$")
+
+
+def census_source_label(text: str, lang: str) -> str:
+    """A value of the census-fit table in ``lang``: the census row used (``county``,
+    ``prefecture``, ``province``) or the source of a migration rate (``residual
+    2000-2010 (330802+330803)``, ``none (assumed 0)``); other texts as given."""
+    check_lang(lang)
+    text = str(text)
+    if lang == "en":
+        return text
+    if f"census_row.{text}" in CATALOGUE["en"]:
+        return t(f"census_row.{text}", lang)
+    if text == CATALOGUE["en"]["migration_source.none"]:
+        return t("migration_source.none", lang)
+    m = _RESIDUAL.match(text)
+    if m:
+        out = t("migration_source.residual", lang, years=f"{m['a']}—{m['b']}")
+        return out + (f"（{m['group']}）" if m["group"] else "")
+    return text
+
+
+def value_text(value: Any, lang: str) -> str:
+    """A rulebook value as shown in ``lang``: a bool as Yes/No (是/否), other values as
+    given (numbers are formatted by the caller)."""
+    check_lang(lang)
+    if isinstance(value, bool):
+        return t("yesno.yes" if value else "yesno.no", lang)
+    return str(value)
 
 
 def column_label(column: str, lang: str) -> str:

@@ -1,6 +1,6 @@
 """The model: from a register and a scenario's rules to populations, posts, workload and budget.
 
-Every engine takes a :class:`~qzfp.paramarrays.ParamArrays` (one ``(N, T)`` array per rulebook
+Every engine takes a :class:`~qzfp.rules.paramarrays.ParamArrays` (one ``(N, T)`` array per rulebook
 path) and returns arrays with a leading parameter-set axis N.
 
 * :mod:`qzfp.model.projection` — the population: census base, cohort-component projection,

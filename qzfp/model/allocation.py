@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ..paramarrays import ParamArrays
+from ..rules.paramarrays import ParamArrays
 from .arrays import group_sum
 
 __all__ = ["INDICATORS", "Prepared", "allocate", "allocation_params", "prepare"]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import Label, ParameterError, Problem
-from ..paramarrays import ParamArrays
+from ..rules.paramarrays import ParamArrays
 from .fertility import fertility_pattern, policy_add
 from .migration import rogers_castro
 from .mortality import AGES
@@ -123,7 +123,7 @@ def demography_param_arrays(
     ParamArrays
         N = 1, one ``(1, T)`` array per path of :data:`DEMOGRAPHY_PATHS`.
     """
-    from ..parameters import load_rulebook
+    from ..rules.rulebook import load_rulebook
 
     years = np.asarray(list(years), dtype=int)
     pa = load_rulebook().to_param_arrays(years, DEMOGRAPHY_PATHS)

@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ParameterError, Problem
-from ..paramarrays import ParamArrays
 from ..register.census import Census, CountyRows, default_census, split_single_years
+from ..rules.paramarrays import ParamArrays
 from .allocation import Prepared, prepare
 from .assumptions import DEMOGRAPHY_PATHS, Assumptions, demography_param_arrays, yearly_assumptions
 from .cohort import project_counties, shift_by_fraction, step_back

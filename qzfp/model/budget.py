@@ -2,9 +2,9 @@
 
 Every line is ``amount = quantity × unit cost`` per year × county, where the
 quantity comes from the population projection and the staffing result and the unit
-cost from the rulebook (``qzfp/policy/costs.yaml`` and the policy files). Each
+cost from the rulebook (``qzfp/rules/policy/costs.yaml`` and the policy files). Each
 line is split between the city, the county and the township by the shares in
-``qzfp/policy/funding.yaml`` (``funding.<line>.city|county|township``, summing to 1).
+``qzfp/rules/policy/funding.yaml`` (``funding.<line>.city|county|township``, summing to 1).
 
 A rule's amount becomes a yearly unit cost by its rulebook unit: an amount in
 ``yuan/month`` is paid 12 times a year, one in ``yuan/year`` or per event once
@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import Label, ParameterError, Problem
-from ..paramarrays import ParamArrays
+from ..rules.paramarrays import ParamArrays
 from .engine import (
     check_paths,
     eligibility_age_factor,
@@ -460,11 +460,13 @@ def _reference(references: References | None, path: str, year: int) -> str:
     return str(references[path])
 
 
-def budget_table(br: BudgetResult, references: References | None = None, i: int = 0) -> pd.DataFrame:
+def budget_table(br: BudgetResult, references: References | None = None, i: int = 0,
+                 references_zh: References | None = None) -> pd.DataFrame:
     """Tidy budget of parameter set ``i``: one row per year × county × line.
 
     Columns: ``year``, ``county_code``, ``line``, ``rule_path``, ``reference`` (text of
-    the rule's value in force that year, from ``references``), ``quantity``,
+    the rule's value in force that year, from ``references``), ``reference_zh`` (its
+    Chinese text from ``references_zh``, ``""`` where there is none), ``quantity``,
     ``quantity_unit``, ``unit_cost_yuan``, ``amount_yuan``, ``city_yuan``,
     ``county_yuan``, ``township_yuan``.
 
@@ -473,6 +475,9 @@ def budget_table(br: BudgetResult, references: References | None = None, i: int 
     references : mapping or callable, optional
         ``{rule_path: text}`` or ``f(rule_path, year) -> text`` (e.g. built from the
         Scenario's rulebook); ``""`` when omitted.
+    references_zh : mapping or callable, optional
+        The same for the Chinese references (the rulebook's ``reference_zh``); ``""`` when
+        omitted.  :func:`qzfp.i18n.reference_text` picks a row's reference for a language.
     """
     t, c, nl = len(br.years), len(br.county_codes), len(br.lines)
     years = np.repeat(br.years, c * nl)
@@ -481,6 +486,8 @@ def budget_table(br: BudgetResult, references: References | None = None, i: int 
     ti = np.repeat(np.arange(t), c * nl)
     rule = np.array([ln.rule_path for ln in br.lines], dtype=object)
     refs = {(ln.rule_path, int(y)): _reference(references, ln.rule_path, int(y)) for ln in br.lines for y in br.years}
+    refs_zh = {(ln.rule_path, int(y)): _reference(references_zh, ln.rule_path, int(y))
+               for ln in br.lines for y in br.years} if references_zh is not None else None
     funded = br.funded[i].reshape(-1, 3)
     return pd.DataFrame({
         "year": years,
@@ -488,6 +495,8 @@ def budget_table(br: BudgetResult, references: References | None = None, i: int 
         "line": np.array([ln.id for ln in br.lines], dtype=object)[li],
         "rule_path": rule[li],
         "reference": [refs[(r, int(y))] for r, y in zip(rule[li], years, strict=True)],
+        "reference_zh": ([refs_zh[(r, int(y))] for r, y in zip(rule[li], years, strict=True)]
+                         if refs_zh is not None else ""),
         "quantity": br.quantity[i].ravel(),
         "quantity_unit": np.array([ln.quantity_unit for ln in br.lines], dtype=object)[li],
         "unit_cost_yuan": br.unit_cost[i][ti, li],

@@ -6,7 +6,7 @@
   chart from the base total to a scenario total).
 - :func:`sweep` evaluates a grid over any numeric rulebook paths (an allowance ×
   a threshold, say) in vectorised passes: every grid point is one of the N
-  parameter sets of a :class:`~qzfp.paramarrays.ParamArrays`, so the engines run
+  parameter sets of a :class:`~qzfp.rules.paramarrays.ParamArrays`, so the engines run
   once per chunk of points, never once per point.
 - :func:`sensitivity` moves each key assumption by ±X % (again as 2K + 1
   parameter sets in one pass) and ranks the effects on the horizon's total budget
@@ -23,11 +23,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import ParameterError, Problem
-from ..paramarrays import ParamArrays
-from ..parameters import did_you_mean
+from ..errors import ParameterError, Problem, did_you_mean
 from ..register import Register
-from ..scenario import Scenario, load_scenario
+from ..rules.paramarrays import ParamArrays
+from ..rules.scenario import Scenario, load_scenario
 from .run import Results, demographic_paths, prepare_register, run_arrays
 
 #: Figures compared between scenarios (columns of :meth:`Results.summary`).

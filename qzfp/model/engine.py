@@ -1,6 +1,6 @@
 """Helpers shared by the engines (staffing, workload, budget): parameters and population arrays.
 
-Every engine reads its rules from a :class:`~qzfp.paramarrays.ParamArrays` (one ``(N, T)``
+Every engine reads its rules from a :class:`~qzfp.rules.paramarrays.ParamArrays` (one ``(N, T)``
 array per rulebook path) and its people from a population result (a
 :class:`~qzfp.model.projection.PopulationResult` or any object with the same attributes, see
 ``docs/contracts.md``).  The functions here are the one way they do both: check that the
@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ParameterError, Problem, RegisterError
-from ..paramarrays import ParamArrays
+from ..rules.paramarrays import ParamArrays
 
 __all__ = [
     "INDICATOR_OLD_AGE",

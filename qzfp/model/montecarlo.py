@@ -7,8 +7,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import ParameterError, Problem
-from ..paramarrays import ParamArrays
 from ..register.census import Census
+from ..rules.paramarrays import ParamArrays
 from .assumptions import Assumptions, yearly_assumptions
 from .projection import PopulationResult, project_from_assumptions
 

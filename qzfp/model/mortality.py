@@ -13,8 +13,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..paramarrays import ParamArrays
 from ..register.census import GROUP_STARTS
+from ..rules.paramarrays import ParamArrays
 
 __all__ = [
     "AGES",

@@ -41,8 +41,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ParameterError, Problem
-from ..paramarrays import ParamArrays
 from ..register.census import Census, default_census
+from ..rules.paramarrays import ParamArrays
 from .allocation import INDICATORS, allocate, allocation_params, prepare
 from .assumptions import Assumptions, yearly_assumptions
 from .base import Calibration, base_values, calibrate_prepared, stationary_base

@@ -2,7 +2,7 @@
 
 :func:`simulate` is the only place that chains the engines.  Each engine is a
 pure function of arrays with a leading parameter-set axis N (see
-:mod:`qzfp.paramarrays`); :func:`run_arrays` runs the chain for any N (a
+:mod:`qzfp.rules.paramarrays`); :func:`run_arrays` runs the chain for any N (a
 scenario, a sweep grid, a sensitivity set), and :class:`Results` turns the N = 1
 case into the tidy tables that notebooks and reports show.
 """
@@ -22,11 +22,11 @@ import numpy as np
 import pandas as pd
 
 from ..errors import Label, Problem, RegisterError, ScenarioError
-from ..paramarrays import ParamArrays
 from ..register import Register, load_register
 from ..register.census import CENSUS_2010_DATE, Census, CensusError, default_census, load_census
 from ..register.redistricting import consolidate_villages, merge_to_target, merge_townships
-from ..scenario import Scenario, load_scenario
+from ..rules.paramarrays import ParamArrays
+from ..rules.scenario import Scenario, load_scenario
 from .backtest import check_against_census, fitted_rates
 from .budget import BudgetResult, budget, budget_table, totals_table
 from .projection import PopulationResult, project
@@ -293,6 +293,12 @@ class Results:
         param = self.scenario.parameter(path)
         return param.dated_value_at(dt.date(int(year), 1, 1)).reference
 
+    def reference_zh(self, path: str, year: int) -> str:
+        """Chinese reference of a rule's value in force in a year ("" when the rulebook gives
+        none; :func:`qzfp.i18n.reference_text` then shows ``reference``)."""
+        param = self.scenario.parameter(path)
+        return param.dated_value_at(dt.date(int(year), 1, 1)).reference_zh
+
     # ---- tidy tables --------------------------------------------------------------
     @cached_property
     def population(self) -> pd.DataFrame:
@@ -357,7 +363,7 @@ class Results:
     def budget(self) -> pd.DataFrame:
         """Budget line items per year × county with quantity, unit cost, amount [yuan],
         funding split, rule path and reference."""
-        return budget_table(self.arrays.budget, self.reference)
+        return budget_table(self.arrays.budget, self.reference, references_zh=self.reference_zh)
 
     @cached_property
     def budget_totals(self) -> pd.DataFrame:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import Label, ParameterError, Problem
-from ..paramarrays import ParamArrays
+from ..rules.paramarrays import ParamArrays
 from .engine import param
 from .staffing import StaffingResult
 

@@ -5,7 +5,7 @@ with the same attributes, see ``docs/contracts.md``) and a :class:`ParamArrays`.
 Every array returned has a leading parameter-set axis ``N`` so that a sweep over
 a threshold or a staffing rule is one vectorised pass.
 
-Rules (from 衢委办[2006]101号; values in ``qzfp/policy/*.yaml``):
+Rules (from 衢委办[2006]101号; values in ``qzfp/rules/policy/*.yaml``):
 
 - **Village** (行政村/社区): ``posts_per_village`` vice-presidents where the
   village population is *at or above* ``village.vice_president.population_threshold``
@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import Label, ParameterError, Problem
-from ..paramarrays import ParamArrays
+from ..rules.paramarrays import ParamArrays
 from .arrays import group_sum
 from .engine import (
     check_paths,

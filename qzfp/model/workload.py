@@ -49,7 +49,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import Label, ParameterError, Problem
-from ..paramarrays import ParamArrays
+from ..rules.paramarrays import ParamArrays
 from .arrays import GROUP_BLOCK_BYTES
 from .engine import (
     check_paths,

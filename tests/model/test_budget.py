@@ -29,13 +29,13 @@ from qzfp.model.budget import (
     totals_table,
 )
 from qzfp.model.staffing import staffing
-from qzfp.paramarrays import ParamArrays
-from qzfp.parameters import load_rulebook
-from qzfp.scenario import Scenario
+from qzfp.rules.paramarrays import ParamArrays
+from qzfp.rules.rulebook import load_rulebook
+from qzfp.rules.scenario import Scenario
 
 budget_module = importlib.import_module("qzfp.model.budget")  # not the package attribute
 YEARS = np.arange(2006, 2014)  # elections 2007 and 2012 with the packaged rule (2007 + 5k)
-POLICY = Path(qzfp.__file__).parent / "policy"
+POLICY = Path(qzfp.__file__).parent / "rules" / "policy"
 
 VILLAGES = pd.DataFrame({
     "village_code": [f"v{i}" for i in range(8)],
@@ -187,6 +187,19 @@ def test_two_parameter_sets_in_one_call_equal_two_separate_calls(pa):
         _, br1 = run(both.take(i))
         np.testing.assert_allclose(br2.amount[i], br1.amount[0])
         pd.testing.assert_frame_equal(budget_table(br2, i=i), budget_table(br1))
+
+
+def test_chinese_references_are_a_column_beside_the_references_empty_when_not_given(pa, rulebook):
+    import datetime as dt
+
+    _, br = run(pa)
+    assert (budget_table(br)["reference_zh"] == "").all()
+    tab = budget_table(br, lambda p, y: rulebook.get(p).dated_value_at(dt.date(y, 1, 1)).reference,
+                       references_zh=lambda p, y: rulebook.get(p).dated_value_at(dt.date(y, 1, 1)).reference_zh)
+    assert list(tab.columns[4:6]) == ["reference", "reference_zh"]
+    ra = tab[(tab.line == "reward_assistance") & (tab.county_code == "c0")].set_index("year")["reference_zh"]
+    assert ra[2012] == rulebook.get("reward_assistance.amount").values[-1].reference_zh
+    assert ra[2012].startswith("参考资料") and "960" in ra[2012]
 
 
 def test_references_come_from_the_mapping_or_callable_given(pa, rulebook):

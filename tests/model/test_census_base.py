@@ -428,7 +428,7 @@ def test_the_monte_carlo_e0_random_walk_has_variance_t_sigma_squared_in_year_t()
 
 def test_a_threshold_that_reads_the_resident_population_gives_posts_to_the_villages_whose_residents_reach_it():
     import qzfp
-    from qzfp.scenario import Scenario
+    from qzfp.rules.scenario import Scenario
 
     resident = qzfp.simulate(Scenario.from_parameters(
         horizon=4, overrides={"village.vice_president.reads_resident_population": True}))
@@ -449,7 +449,7 @@ def test_a_threshold_that_reads_the_resident_population_gives_posts_to_the_villa
 
 def test_reward_assistance_that_reads_the_resident_population_pays_for_the_resident_aged_60_plus():
     import qzfp
-    from qzfp.scenario import Scenario
+    from qzfp.rules.scenario import Scenario
 
     flag = "reward_assistance.reads_resident_population"
     a = qzfp.simulate(Scenario.from_parameters(horizon=2, overrides={flag: True})).budget
@@ -465,7 +465,7 @@ def test_reward_assistance_that_reads_the_resident_population_pays_for_the_resid
 
 def test_a_scenario_checks_its_projection_against_a_later_census_it_names(tmp_path):
     import qzfp
-    from qzfp.scenario import load_scenario
+    from qzfp.rules.scenario import load_scenario
 
     rows = [x for x in census_rows() if x["code"] in QUZHOU]
     write_census(tmp_path / "later.csv", rows)  # the 2010 table standing in as a "later" one
@@ -481,7 +481,7 @@ def test_a_scenario_checks_its_projection_against_a_later_census_it_names(tmp_pa
 def test_census_keys_with_a_missing_file_or_a_bad_date_are_clear_errors_naming_the_key(tmp_path):
     import qzfp
     from qzfp.errors import QzfpError
-    from qzfp.scenario import load_scenario
+    from qzfp.rules.scenario import load_scenario
 
     (tmp_path / "a.yaml").write_text("extends: baseline\ncensus: nowhere.csv\ncensus_date: 2020-11-01\n",
                                      encoding="utf-8")
@@ -498,7 +498,7 @@ def test_census_keys_with_a_missing_file_or_a_bad_date_are_clear_errors_naming_t
 
 def test_a_scenario_rebased_on_another_census_table_starts_from_that_table(tmp_path):
     import qzfp
-    from qzfp.scenario import load_scenario
+    from qzfp.rules.scenario import load_scenario
 
     rows = [dict(x) for x in census_rows()]
     for r in rows:  # Quzhou's counts doubled: its resident base doubles, the registered one is the register's
@@ -570,7 +570,7 @@ def test_a_start_far_from_the_census_is_said_in_the_calibration_notes():
 def test_an_eligibility_age_above_60_is_scaled_by_the_age_structure_of_the_population_the_rule_reads():
     from qzfp.model.engine import eligibility_age_factor
     from qzfp.model.run import simulate
-    from qzfp.scenario import Scenario
+    from qzfp.rules.scenario import Scenario
 
     s = Scenario.from_parameters(horizon=2, overrides={"reward_assistance.eligibility_age": 65,
                                                        "reward_assistance.reads_resident_population": True})

@@ -12,8 +12,8 @@ from qzfp.model.budget import BUDGET_PATHS
 from qzfp.model.run import simulate
 from qzfp.model.staffing import STAFFING_PATHS
 from qzfp.model.workload import workload_paths
-from qzfp.parameters import load_rulebook
-from qzfp.scenario import Scenario, load_scenario
+from qzfp.rules.rulebook import load_rulebook
+from qzfp.rules.scenario import Scenario, load_scenario
 
 #: WISN allowances are discovered by prefix (a planner may add one without code).
 DYNAMIC = re.compile(r"^workload\.[a-z_]+\.(category|individual)_allowance\.[a-z_]+$")

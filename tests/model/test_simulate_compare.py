@@ -15,7 +15,7 @@ from qzfp.errors import ParameterError, QzfpError
 from qzfp.model.comparison import compare, compare_budget, key_assumptions, sensitivity, sweep
 from qzfp.model.run import prepare_register, simulate
 from qzfp.register import example_plan_path, load_register
-from qzfp.scenario import Scenario, load_scenario
+from qzfp.rules.scenario import Scenario, load_scenario
 
 ALLOWANCE = "village.vice_president.allowance"
 THRESHOLD = "village.vice_president.population_threshold"

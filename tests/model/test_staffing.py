@@ -22,7 +22,7 @@ from qzfp.model.staffing import (
     township_table,
     village_table,
 )
-from qzfp.paramarrays import ParamArrays
+from qzfp.rules.paramarrays import ParamArrays
 
 YEARS = np.array([2006, 2007, 2008])
 

@@ -21,7 +21,7 @@ from qzfp.model.workload import (
     workload_paths,
 )
 from qzfp.model.workload_tables import component_totals, components_table, summary_table, wisn_table
-from qzfp.paramarrays import ParamArrays
+from qzfp.rules.paramarrays import ParamArrays
 
 YEARS = np.array([2007, 2008, 2009])  # 2007 is an election year below
 
@@ -298,7 +298,7 @@ def test_training_batches_are_rounded_up():
 
 
 def _packaged_pa(years: np.ndarray) -> ParamArrays:
-    from qzfp.parameters import load_rulebook
+    from qzfp.rules.rulebook import load_rulebook
 
     return load_rulebook().to_param_arrays(years)
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import ParameterError, Problem
+from ..errors import ParameterError, Problem
 
 
 @dataclass(frozen=True)

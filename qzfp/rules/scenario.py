@@ -25,7 +25,7 @@ File references
     Dotted rulebook path → a scalar (in force from 1 January of ``start_year``;
     earlier history kept), ``{value: v, reference: "why"}``, or a dated mapping
     ``{"2008-01-01": v, ...}`` (rulebook values dated before the earliest override
-    date are kept, later ones are superseded; see :mod:`qzfp.parameters`).  Values
+    date are kept, later ones are superseded; see :mod:`qzfp.rules.rulebook`).  Values
     are type- and range-checked against the parameter.
 
 Notebooks
@@ -53,7 +53,6 @@ import hashlib
 import importlib.resources
 import json
 import os
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,19 +61,28 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import Label, ParameterError, Problem, QzfpError, ScenarioError
-from .paramarrays import ParamArrays
-from .parameters import (
-    Parameter,
-    Rulebook,
+from ..errors import (
+    Label,
+    ParameterError,
+    Problem,
+    QzfpError,
+    ScenarioError,
     describe_value,
     did_you_mean,
-    display_path,
-    load_rulebook,
-    parse_date,
-    read_yaml,
-    value_kind,
 )
+from .paramarrays import ParamArrays
+from .parameter import Parameter, value_kind
+from .rulebook import Rulebook, load_rulebook
+from .scenario_keys import (  # noqa: F401 - KeySpec, parameters_cell_source: public here too
+    DATE_KEYS,
+    PATH_KEYS,
+    SCENARIO_KEYS,
+    KeySpec,
+    baseline_defaults,
+    check_key,
+    parameters_cell_source,
+)
+from .yamlfile import display_path, parse_date, read_yaml
 
 __all__ = [
     "KeySpec",
@@ -86,132 +94,6 @@ __all__ = [
     "scenario_search_path",
     "validate_scenario_file",
 ]
-
-
-@dataclass(frozen=True)
-class KeySpec:
-    """Type, baseline default and help text of one scenario key.
-
-    Parameters
-    ----------
-    type : type
-        ``str``, ``int``, ``float``, ``list`` or ``dict`` (an int is accepted for a
-        float; a bool is never accepted as a number).
-    default : object
-        Baseline value.
-    help : str
-        One-line explanation (used in notebooks' parameters cells).
-    choices : tuple of str, optional
-        Allowed values of a text key.
-    min, max : float, optional
-        Allowed range of a number.
-    """
-
-    type: type
-    default: Any
-    help: str
-    choices: tuple[str, ...] | None = None
-    min: float | None = None
-    max: float | None = None
-
-
-SCENARIO_KEYS: dict[str, KeySpec] = {
-    "scenario_name": KeySpec(
-        str, "baseline", "name of the report folder; defaults to the file stem"
-    ),
-    "title": KeySpec(
-        str,
-        "Baseline: the association's rules of 衢委办[2006]101号",
-        "one-line title shown in reports",
-    ),
-    "description": KeySpec(
-        str,
-        "Posts, workload and budget of the Quzhou family planning association under the rules "
-        "of 衢委办[2006]101号 and 衢委办[2004]38号, medium population projection.",
-        "what the scenario changes and why",
-    ),
-    "extends": KeySpec(str, "", 'name or path of the scenario this one builds on ("" for none)'),
-    "start_year": KeySpec(int, 2006, "first year of the projection", min=1950, max=2100),
-    "horizon": KeySpec(int, 15, "number of years projected after the start year", min=0, max=100),
-    "lang": KeySpec(str, "en", "report language: en or zh", choices=("en", "zh")),
-    "output_dir": KeySpec(str, "reports", "where qzfp run writes <scenario_name>/"),
-    "register": KeySpec(str, "", 'register file or folder (CSV/XLSX); "" for the packaged example'),
-    "census": KeySpec(
-        str, "", 'census age-sex table of the base (CSV, shipped layout); "" for the 2010 census'
-    ),
-    "census_date": KeySpec(
-        str, "", 'reference date of the census table (YYYY-MM-DD); "" for 2010-11-01'
-    ),
-    "census_check": KeySpec(
-        str, "", 'later census table (same layout) to check the projection against; "" for none'
-    ),
-    "census_check_date": KeySpec(
-        str, "2020-11-01", "reference date of the census_check table (YYYY-MM-DD)"
-    ),
-    "township_plan": KeySpec(
-        str, "", 'township merge plan CSV applied before projecting; "" for none'
-    ),
-    "merge_target": KeySpec(
-        int,
-        0,
-        "merge townships to this mean population per township in each county; 0 for none",
-        min=0,
-    ),
-    "village_merge_below": KeySpec(
-        int, 0, "consolidate villages under this population into a neighbour; 0 for none", min=0
-    ),
-    "variant": KeySpec(
-        str,
-        "medium",
-        "projection variant: medium, low, high or constant",
-        choices=("medium", "low", "high", "constant"),
-    ),
-    "mc_paths": KeySpec(
-        int, 200, "Monte Carlo paths for uncertainty bands (0 for none)", min=0, max=10_000
-    ),
-    "seed": KeySpec(int, 2006, "random seed of the Monte Carlo paths", min=0, max=2**32 - 1),
-    "compare_with": KeySpec(list, [], "other scenarios shown by the comparison notebook"),
-    "sensitivity_pct": KeySpec(
-        float,
-        10.0,
-        "± change [%] applied to each key assumption in the sensitivity ranking",
-        min=0,
-        max=100,
-    ),
-    "overrides": KeySpec(dict, {}, "rulebook path -> value (from start_year) or {date: value}"),
-}
-
-#: Scenario keys holding a date (an unquoted YAML date is read as text).
-DATE_KEYS = ("census_date", "census_check_date")
-
-_TYPE_NAMES = {
-    str: "expect.text",
-    int: "expect.integer",
-    float: "expect.number",
-    list: "expect.list",
-    dict: "expect.mapping",
-}
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-_NAME_RE = re.compile(r"^[^/\\:*?\"<>|\s][^/\\:*?\"<>|]*$")
-
-
-def baseline_defaults() -> dict[str, Any]:
-    """Baseline value of every scenario key (a fresh copy)."""
-    return {k: copy.deepcopy(s.default) for k, s in SCENARIO_KEYS.items()}
-
-
-def parameters_cell_source() -> str:
-    """Source of a notebook parameters cell declaring every key with its default.
-
-    Lines look like ``horizon: int = 15  # number of years projected ...``.
-    """
-    lines = []
-    for k, s in SCENARIO_KEYS.items():
-        lines.append(f"{k}: {s.type.__name__} = {s.default!r}  # {s.help}")
-    return "\n".join(lines) + "\n"
-
-
-# --------------------------------------------------------------------------- lookup
 
 
 def _repo_params_dirs(start: Path) -> list[Path]:
@@ -290,75 +172,6 @@ def _find_scenario(ref: str, folder: Path | None, location: str) -> Path:
 # --------------------------------------------------------------------------- validation
 
 
-def _check_key(key: str, value: Any, where: str) -> list[Problem]:
-    spec = SCENARIO_KEYS[key]
-    loc = f"{where}:{key}"
-    t = spec.type
-    ok = (
-        (t is int and isinstance(value, int) and not isinstance(value, bool))
-        or (t is float and isinstance(value, (int, float)) and not isinstance(value, bool))
-        or (t is str and isinstance(value, str))
-        or (t is list and isinstance(value, list))
-        or (t is dict and isinstance(value, Mapping))
-    )
-    if not ok:
-        return [Problem(loc, "expected", what=Label(_TYPE_NAMES[t]), got=describe_value(value, show_containers=True))]
-    probs = []
-    texts = [value] if t is str else [v for v in value if isinstance(v, str)] if t is list else []
-    bad = next((m for v in texts if (m := _CONTROL_RE.search(v))), None)
-    if bad is not None:
-        return [Problem(loc, "scenario.control_character", code=f"U+{ord(bad.group()):04X}")]
-    if t in (int, float):
-        if isinstance(value, float) and not np.isfinite(value):
-            probs.append(Problem(loc, "expected", what=Label("expect.finite_number"), got=describe_value(value)))
-        elif spec.min is not None and value < spec.min:
-            if spec.min == 0:
-                probs.append(Problem(loc, "scenario.negative", value=value))
-            else:
-                probs.append(Problem(loc, "scenario.below_min", min=spec.min, value=value))
-        elif spec.max is not None and value > spec.max:
-            probs.append(Problem(loc, "scenario.above_max", max=spec.max, value=value))
-    if spec.choices is not None and value not in spec.choices:
-        probs.append(
-            Problem(loc, "scenario.not_a_choice", value=value, choices=", ".join(spec.choices),
-                    hint=did_you_mean(value, spec.choices))
-        )
-    if key == "scenario_name" and not (
-        value and _NAME_RE.match(value) and value not in (".", "..")
-    ):
-        probs.append(
-            Problem(loc, "scenario.bad_folder_name", value=value)
-        )
-    elif key == "scenario_name":
-        from .report import RESERVED_NAMES
-
-        if value.startswith("."):
-            probs.append(Problem(loc, "scenario.hidden_name", value=value))
-        elif value.lower() in RESERVED_NAMES:
-            probs.append(Problem(loc, "scenario.reserved_name", value=value,
-                                 names=", ".join(sorted(RESERVED_NAMES))))
-    if key in DATE_KEYS and value:
-        try:
-            dt.date.fromisoformat(value.strip())
-        except ValueError:
-            probs.append(Problem(loc, "expected", what=Label("expect.date"), got=describe_value(value)))
-    if key in ("output_dir",) and not value.strip():
-        probs.append(Problem(loc, "scenario.empty"))
-    if key == "compare_with":
-        for i, item in enumerate(value):
-            if not isinstance(item, str) or not item.strip():
-                probs.append(Problem(f"{loc}[{i}]", "expected", what=Label("expect.scenario_name"),
-                                     got=describe_value(item)))
-    if key == "overrides":
-        for path in value:
-            if not isinstance(path, str):
-                probs.append(
-                    Problem(f"{loc}.{path}", "expected", what=Label("expect.rulebook_path"),
-                            got=describe_value(path))
-                )
-    return probs
-
-
 def _normalise_override(value: Any) -> Any:
     """Canonical form of an override: dates as ISO strings, mappings as dicts."""
     if isinstance(value, Mapping):
@@ -389,8 +202,11 @@ class _Resolved:
     key_files: dict[str, str] = field(default_factory=dict)  # top-level key -> file where it was set
 
 
+#: Keys with a Chinese version ``<key>_zh``: a scenario that sets the key without its
+#: ``_zh`` does not inherit its parent's translation (its Chinese reports show the key).
+_TRANSLATED_KEYS = ("title", "description")
+
 #: Keys naming a file, resolved against the folder of the scenario file that sets them.
-PATH_KEYS = ("register", "township_plan", "census", "census_check")
 
 
 def _resolve_references(explicit: dict[str, Any], where: str, folder: Path) -> list[Problem]:
@@ -456,7 +272,7 @@ def _resolve_mapping(
             continue
         if key in DATE_KEYS and isinstance(value, dt.date):
             value = value.isoformat()  # YAML reads an unquoted date as a date
-        p = _check_key(key, value, where)
+        p = check_key(key, value, where)
         if p:
             problems.extend(p)
             continue
@@ -498,6 +314,9 @@ def _resolve_mapping(
         names = [where, *res.chain]
     child_over = explicit.pop("overrides", {})
     merged.update(explicit)
+    for key in _TRANSLATED_KEYS:  # an inherited translation belongs to the inherited text
+        if key in explicit and f"{key}_zh" not in explicit:
+            merged[f"{key}_zh"] = ""
     key_files.update({k: where for k in explicit})
     merged["overrides"] = {**merged.get("overrides", {}), **child_over}
     for path in child_over:
@@ -627,8 +446,9 @@ class Scenario:
                     problems.append(q.at(f"{loc_file}:overrides.{opath}"))
                 continue
             ref = f"scenario {params['scenario_name']} ({loc_file}): overrides.{opath}"
+            ref_zh = f"方案{params['scenario_name']}（{loc_file}）：overrides.{opath}"
             try:
-                rb = rb.with_override(opath, value, ref, start=start)
+                rb = rb.with_override(opath, value, ref, start=start, reference_zh=ref_zh)
             except ParameterError as exc:
                 for p in exc.problems:
                     problems.append(p.at(f"{loc_file}:overrides.{p.location}"))
@@ -726,8 +546,18 @@ class Scenario:
 
     @property
     def title(self) -> str:
-        """One-line title."""
+        """One-line title in the report language (``title_zh`` in Chinese when given)."""
+        if self.lang == "zh" and str(self.params.get("title_zh", "")).strip():
+            return str(self.params["title_zh"]).strip()
         return self.params["title"]
+
+    @property
+    def description(self) -> str:
+        """What the scenario changes and why, in the report language (``description_zh`` in
+        Chinese when given)."""
+        if self.lang == "zh" and str(self.params.get("description_zh", "")).strip():
+            return str(self.params["description_zh"]).strip()
+        return str(self.params.get("description", ""))
 
     def parameter(self, path: str) -> Parameter:
         """The (possibly overridden) parameter at ``path``."""
@@ -756,7 +586,8 @@ class Scenario:
             Columns ``path, description, unit, since`` (ISO date), ``value``,
             ``reference``, ``assumption`` (bool: reference starts with
             "assumption"), ``description_zh`` (the Chinese description, "" if none),
-            one row per value, sorted by path and date.
+            ``reference_zh`` (the Chinese reference, "" if none: the reference is Chinese
+            already), one row per value, sorted by path and date.
         """
         rows = []
         jan1 = np.array([dt.date(int(y), 1, 1).toordinal() for y in self.years])
@@ -776,9 +607,11 @@ class Scenario:
                         "value": dv.value,
                         "reference": dv.reference,
                         "assumption": dv.reference.lower().startswith("assumption"),
+                        "reference_zh": dv.reference_zh,
                     }
                 )
-        cols = ["path", "description", "unit", "since", "value", "reference", "assumption", "description_zh"]
+        cols = ["path", "description", "unit", "since", "value", "reference", "assumption", "description_zh",
+                "reference_zh"]
         return pd.DataFrame(rows, columns=cols)
 
     def to_papermill(self) -> dict[str, Any]:
@@ -799,7 +632,7 @@ def load_scenario(
         A file path, or a scenario name looked up as ``<name>.yaml`` in ``./params``
         (and its parents up to the repository root), then the packaged params.
     rulebook : Rulebook or path, optional
-        Rulebook to use (the packaged ``qzfp/policy`` by default).
+        Rulebook to use (the packaged ``qzfp/rules/policy`` by default).
 
     Raises
     ------
@@ -823,7 +656,7 @@ def validate_scenario_file(
         if not p.is_file():
             return [Problem(display_path(p), "file_not_found")]
         scenario = load_scenario(p, rulebook=rulebook)
-        from .model.run import scenario_census, scenario_census_check
+        from ..model.run import scenario_census, scenario_census_check
 
         scenario_census(scenario)  # the census tables it names exist and are valid
         scenario_census_check(scenario)
