@@ -1537,6 +1537,49 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     ),
     "cli.report_written": ("Report written to {path}", "报告已生成：{path}"),
     "cli.done": ("Done in {seconds} s.", "完成，用时{seconds}秒。"),
+    # ---------------------------------------------------------------- qzfp plan (best plan under a ceiling)
+    "plan.title": ("Best plan under a budget ceiling, {year}", "{year}年预算上限内的最佳方案"),
+    "plan.objective.people_covered": ("people in villages with a vice-president", "有专职副会长的村的人口"),
+    "plan.objective.townships_staffed": ("townships with a WISN ratio of at least 1", "WISN比值不低于1的乡镇数"),
+    "plan.objective.posts_filled": ("required posts filled", "需配岗位到岗率"),
+    "plan.headline": (
+        "Best plan for {year} under a ceiling of {ceiling} (objective: {objective}): budget {budget}, "
+        "{plans} plans evaluated, {frontier} on the frontier",
+        "{year}年预算上限{ceiling}内的最佳方案（目标：{objective}）：预算{budget}，"
+        "共测算{plans}个方案，前沿上{frontier}个",
+    ),
+    "plan.scenario_title": ("{title} — plan for {year} under {ceiling}", "{title}——{year}年预算上限{ceiling}内的方案"),
+    "plan.scenario_description": (
+        "Written by qzfp plan from scenario {name}: of the {plans} plans of the grid, the one with the most "
+        "{objective} whose {year} budget is at most {ceiling}.",
+        "由qzfp plan根据方案{name}生成：在网格的{plans}个方案中，{year}年预算不超过{ceiling}、"
+        "{objective}最高的方案。",
+    ),
+    "plan.written": ("Plan scenario: {path}", "方案文件：{path}"),
+    "plan.item": ("Item", "项目"),
+    "plan.baseline": ("Baseline", "基准方案"),
+    "plan.plan": ("Plan", "选定方案"),
+    "plan.difference": ("Difference", "差额"),
+    "plan.within_ceiling": ("Within the ceiling", "在上限之内"),
+    "plan.grid_index": ("Plan no.", "方案序号"),
+    "col.people_covered": ("People in villages with a vice-president [person]", "有专职副会长的村的人口（人）"),
+    "col.townships_staffed": ("Townships with a WISN ratio ≥ 1 [township]", "WISN比值不低于1的乡镇（个）"),
+    "col.posts_filled_pct": ("Required posts filled [%]", "需配岗位到岗率（%）"),
+    "sheet.plan_frontier": ("Frontier", "预算前沿"),
+    "sheet.plan_changes": ("Changes", "方案变化"),
+    "chart.plan_frontier.title": ("Best {objective} for each budget, {year}", "{year}年各预算下的最佳{objective}"),
+    "chart.plan_frontier.x": ("Budget {year} [thousand yuan]", "{year}年预算（万元）"),
+    "chart.plan_frontier.grid": ("Plans of the grid", "网格中的方案"),
+    "chart.plan_frontier.frontier": ("Frontier", "前沿"),
+    "chart.plan_frontier.ceiling": ("Ceiling", "预算上限"),
+    "chart.plan_frontier.baseline": ("Baseline", "基准方案"),
+    "chart.plan_frontier.chosen": ("Chosen plan", "选定方案"),
+    "explorer.plan.ceiling": ("Budget ceiling [yuan]", "预算上限（元）"),
+    "explorer.plan.button": ("Best plan under the ceiling", "上限内最佳方案"),
+    "explorer.plan.none": ("No setting of the levers fits under {ceiling}; the cheapest costs {cheapest}.",
+                           "各调节项的任何组合都超出{ceiling}，最低需{cheapest}。"),
+    "explorer.plan.moved": ("Levers moved to the best plan under {ceiling}: {budget}, {objective} {value}.",
+                            "已调至{ceiling}内的最佳方案：预算{budget}，{objective}{value}。"),
 }
 
 _HUMAN_LANG = {"en": "English", "zh": "Chinese"}
