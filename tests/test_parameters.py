@@ -467,3 +467,11 @@ def test_a_value_set_by_with_values_applies_from_the_first_year_or_the_year_it_c
     swept = pa.with_values({path: np.array([[80, 80, 90, 90, 90], [70, 70, 70, 70, 70]])})
     np.testing.assert_array_equal(swept.effective_year(path), [[2006, 2006, 2008, 2008, 2008]] + [[2006] * 5])
     assert swept.effective_year("village.vice_president.population_threshold")[0, 0] == 2006
+
+
+def test_with_values_keeps_the_effective_year_of_every_path_it_does_not_set():
+    # the allowance of 60 yuan/month was decreed in 2004: a sweep over the threshold (N > 1)
+    # must still count its indexation from 2004, as a plain run does
+    pa = load_rulebook().to_param_arrays(range(2006, 2011))
+    swept = pa.with_values({"village.vice_president.population_threshold": np.array([300.0, 500.0])})
+    np.testing.assert_array_equal(swept.effective_year("village.vice_president.allowance"), [[2004] * 5])
