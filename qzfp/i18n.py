@@ -1574,11 +1574,11 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "chart.plan_frontier.ceiling": ("Ceiling", "预算上限"),
     "chart.plan_frontier.baseline": ("Baseline", "基准方案"),
     "chart.plan_frontier.chosen": ("Chosen plan", "选定方案"),
-    "explorer.plan.ceiling": ("Budget ceiling [yuan]", "预算上限（元）"),
-    "explorer.plan.button": ("Best plan under the ceiling", "上限内最佳方案"),
-    "explorer.plan.none": ("No setting of the levers fits under {ceiling}; the cheapest costs {cheapest}.",
+    "nb.explore.plan_ceiling": ("Budget ceiling [yuan]", "预算上限（元）"),
+    "nb.explore.plan_button": ("Best plan under the ceiling", "上限内最佳方案"),
+    "nb.explore.plan_none": ("No setting of the levers fits under {ceiling}; the cheapest costs {cheapest}.",
                            "各调节项的任何组合都超出{ceiling}，最低需{cheapest}。"),
-    "explorer.plan.moved": ("Levers moved to the best plan under {ceiling}: {budget}, {objective} {value}.",
+    "nb.explore.plan_moved": ("Levers moved to the best plan under {ceiling}: {budget}, {objective} {value}.",
                             "已调至{ceiling}内的最佳方案：预算{budget}，{objective}{value}。"),
 }
 

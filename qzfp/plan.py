@@ -418,36 +418,76 @@ def evaluate_plans(scenario: Scenario | str, grid: Mapping[str, Sequence[float]]
     iy = int(np.flatnonzero(years == int(year))[0])
     reg = prepare_register(scenario, register)
     variant = scenario.params.get("variant", "medium")
-    pop = YearView(_project(reg, pa, variant), iy)
-    one = year_arrays(pa, iy)
-    base = coverage(run_arrays(reg, one, variant=variant, population=pop))
-    baseline = {p: float(pa[p][0, iy]) for p in paths}
-    baseline.update({k: float(v[0]) for k, v in base.items()})
-    k = len(points)
-    chunk = chunk or chunk_size(reg.n_villages)
-    out = {name: np.empty(k) for name in ("budget_yuan", *MEASURES)}
     bar = None
     if progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=k, unit="plan", desc=f"plan {scenario.name} {year}")
+        bar = tqdm(total=len(points), unit="plan", desc=f"plan {scenario.name} {year}")
     try:
-        for start in range(0, k, chunk):
-            sl = slice(start, min(k, start + chunk))
-            ppa = _plan_arrays(pa, one, iy, {p: points[sl, j] for j, p in enumerate(paths)})
-            res = coverage(run_arrays(reg, ppa, variant=variant, population=pop))
-            for name, v in res.items():
-                out[name][sl] = v
-            if bar is not None:
-                bar.update(sl.stop - sl.start)
+        out, base = evaluate_grid(reg, pa, _project(reg, pa, variant), iy, paths, points, variant=variant,
+                                  chunk=chunk, bar=bar)
     finally:
         if bar is not None:
             bar.close()
     table = pd.DataFrame({p: points[:, j] for j, p in enumerate(paths)})
     for name, v in out.items():
         table[name] = v
+    baseline = {p: float(pa[p][0, iy]) for p in paths}
+    baseline.update(base)
     units = {p: scenario.parameter(p).unit for p in paths}
     return PlanGrid(scenario, int(year), paths, table, baseline, units)
+
+
+def evaluate_grid(register: Register, pa: ParamArrays, population: Any, year_index: int, paths: Sequence[str],
+                  points: np.ndarray, *, variant: str = "medium", chunk: int | None = None,
+                  bar: Any = None) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+    """Budget and coverage of year ``years[year_index]`` for every point, and for ``pa`` itself.
+
+    The engine loop under :func:`evaluate_plans` (checked levers, a prepared register, a
+    projection of ``pa``'s population); the explorer calls it with its own cached register
+    and projection.
+
+    Parameters
+    ----------
+    register : Register
+    pa : ParamArrays
+        The rules the plans change (N = 1, all modelled years).
+    population : PopulationResult
+        The projection of ``pa`` over all modelled years (N = 1).
+    year_index : int
+        Position of year Y in ``pa.years``.
+    paths : sequence of str
+        The levers.
+    points : numpy.ndarray, shape (K, P)
+        Lever values of each plan, columns in the order of ``paths``.
+    chunk : int, optional
+        Plans per vectorised pass (default :func:`chunk_size`).
+    bar : tqdm-like, optional
+        Updated with the number of plans done.
+
+    Returns
+    -------
+    plans : dict of str to numpy.ndarray, each (K,)
+        ``budget_yuan`` and the :data:`MEASURES` of every plan.
+    base : dict of str to float
+        The same figures of ``pa`` unchanged.
+    """
+    iy = int(year_index)
+    pop = YearView(population, iy)
+    one = year_arrays(pa, iy)
+    base = {k: float(v[0]) for k, v in coverage(run_arrays(register, one, variant=variant, population=pop)).items()}
+    k = len(points)
+    chunk = chunk or chunk_size(register.n_villages)
+    out = {name: np.empty(k) for name in ("budget_yuan", *MEASURES)}
+    for start in range(0, k, chunk):
+        sl = slice(start, min(k, start + chunk))
+        ppa = _plan_arrays(pa, one, iy, {p: points[sl, j] for j, p in enumerate(paths)})
+        res = coverage(run_arrays(register, ppa, variant=variant, population=pop))
+        for name, v in res.items():
+            out[name][sl] = v
+        if bar is not None:
+            bar.update(sl.stop - sl.start)
+    return out, base
 
 
 def _project(reg: Register, pa: ParamArrays, variant: str) -> Any:

@@ -370,3 +370,49 @@ def test_a_plan_of_a_scenario_that_is_not_found_is_bad_input(tmp_path, capsys):
 
 def test_qzfp_error_is_the_base_of_plan_errors():
     assert issubclass(ParameterError, QzfpError)
+
+
+# --------------------------------------------------------------------------- explorer
+
+
+def test_the_explorer_ceiling_moves_the_levers_to_the_best_plan_it_fits(small):
+    from qzfp.explorer import PLAN_LEVER_VALUES, Explorer
+
+    ex = Explorer(small)
+    ex.controls["year"].value = 2010
+    start = ex.figures()
+    # the field starts at the settings' own budget of the start year; a tighter ceiling
+    ceiling = 0.97 * start["budget_yuan"]
+    p = ex.plan_to_ceiling(ceiling)
+    after = ex.figures()  # the explorer's own full run of the moved levers
+    assert after["budget_yuan"] <= ceiling
+    row = p.table.iloc[p.chosen]
+    assert after["budget_yuan"] == pytest.approx(row["budget_yuan"], rel=1e-12)
+    # nothing in the grid within the ceiling covers more people
+    within = p.table[p.table["budget_yuan"] <= ceiling]
+    assert row["people_covered"] == within["people_covered"].max()
+    for key in PLAN_LEVER_VALUES:
+        assert ex.controls[key].value == p.settings[key]
+    assert "<svg" in ex.plan_html.value  # the frontier with the ceiling marked
+
+
+def test_the_explorer_ceiling_at_the_current_budget_never_loses_coverage(small):
+    from qzfp.explorer import Explorer
+
+    ex = Explorer(small)
+    before = ex.model.plans(ex.settings(), ex.model.start_year)[1]
+    p = ex.plan_to_ceiling()  # the field's default: the current budget, rounded up
+    row = p.table.iloc[p.chosen]
+    assert row["budget_yuan"] <= ex.ceiling.value
+    assert row["people_covered"] >= before["people_covered"]
+
+
+def test_the_explorer_ceiling_below_every_plan_says_so_and_leaves_the_levers(small):
+    from qzfp.explorer import Explorer
+
+    ex = Explorer(small)
+    settings = ex.settings()
+    with pytest.raises(ParameterError):
+        ex.plan_to_ceiling(1000)
+    assert ex.settings() == settings
+    assert "No setting of the levers fits under 1,000 yuan" in ex.plan_html.value
