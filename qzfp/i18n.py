@@ -949,8 +949,9 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     # ---------------------------------------------------------------- notebook: explorer
     "nb.explore.title": ("Explore the levers", "参数探索"),
     "nb.explore.intro": (
-        "Move a control: key figures, the chart and the budget table update at once.",
-        "调整任一控件，关键指标、图表和预算表即时更新。",
+        "Move a control: key figures, the chart and the budget table update at once. Give a budget "
+        "ceiling to move the staffing rules to the best plan that fits it.",
+        "调整任一控件，关键指标、图表和预算表即时更新。输入预算上限，可将配备标准调至上限内的最佳方案。",
     ),
     "nb.explore.county_filter": ("County", "县（市、区）"),
     "nb.explore.all_counties": ("Whole city", "全市"),
