@@ -1558,6 +1558,7 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     ),
     "plan.written": ("Plan scenario: {path}", "方案文件：{path}"),
     "plan.item": ("Item", "项目"),
+    "unit.yuan": ("yuan", "元"),
     "plan.baseline": ("Baseline", "基准方案"),
     "plan.plan": ("Plan", "选定方案"),
     "plan.difference": ("Difference", "差额"),

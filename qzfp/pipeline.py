@@ -706,6 +706,16 @@ def plan_report(base: str | Path, grid: Mapping[str, Sequence[float]], *, year: 
     p = plan(scenario, grid, year, ceiling, objective=objective, progress=progress)
     column = objective_column(objective)
     changes, frontier = plan_tables(p, lg)
+    from .i18n import column_label, unit_label
+
+    raw = p.changes()  # the workbook keeps numbers: labelled items and units, values as computed
+    sheet = pd.DataFrame({
+        t("plan.item", lg): [param_label(i, lg) if k == "lever" else column_label(i, lg)
+                             for i, k in zip(raw["item"], raw["kind"], strict=True)],
+        column_label("unit", lg): [unit_label(u, lg) for u in raw["unit"]],
+        t("plan.baseline", lg): raw["baseline"], t("plan.plan", lg): raw["plan"],
+        t("plan.difference", lg): raw["difference"],
+    })
     fig = plots.plan_frontier(p.grid.table, p.frontier, lg, value=column,
                               objective=t(f"plan.objective.{objective}", lg), year=p.grid.year,
                               ceiling=p.ceiling, baseline=(p.grid.baseline["budget_yuan"], p.grid.baseline[column]),
@@ -713,7 +723,7 @@ def plan_report(base: str | Path, grid: Mapping[str, Sequence[float]], *, year: 
     folder_name = name or f"plan-{scenario.name}-{p.grid.year}"
     folder = _write_folder(Path(out), folder_name, {"changes.csv": p.changes(), "frontier.csv": p.frontier}, lg,
                            title=f"{t('plan.title', lg, year=p.grid.year)}: {scenario.title}",
-                           sheets={"plan_changes": changes, "plan_frontier": frontier},
+                           sheets={"plan_changes": sheet, "plan_frontier": frontier},
                            figures={"frontier.png": fig}, headline=changes,
                            labels={"plan_changes": t("sheet.plan_changes", lg),
                                    "plan_frontier": t("sheet.plan_frontier", lg)},
