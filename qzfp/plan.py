@@ -64,9 +64,9 @@ OBJECTIVES: dict[str, tuple[str, str]] = {
 #: the threshold through coverage itself).
 DEFAULT_OBJECTIVE = "people_covered"
 
-#: Largest plan grid [point]: measured at about 0.06 ms a point for the example register
-#: (benchmarks/README.md, 100,000 points), so about a minute at the limit.  Checked before
-#: the grid is expanded.
+#: Largest plan grid [point]: about 0.09 ms of CPU a point for the example register
+#: (benchmarks/README.md, plan_city: 100,000 points), so a minute and a half at the limit.
+#: Checked before the grid is expanded.
 MAX_PLAN_POINTS = 1_000_000
 
 #: Bytes of one village array of a chunk that a chunk may take [byte]: the engines hold a
