@@ -134,6 +134,15 @@ def cmd_sweep(args: argparse.Namespace) -> int:
                         executor=args.executor, scheduler=args.scheduler, progress=not args.quiet)
 
 
+def cmd_plan(args: argparse.Namespace) -> int:
+    from .model.plan import parse_vary
+    from .pipeline import plan_report
+
+    return plan_report(args.params, parse_vary(args.vary), year=args.year, ceiling=args.ceiling,
+                       objective=args.objective, out=args.out, lang=args.lang, name=args.name,
+                       progress=not args.quiet)
+
+
 def cmd_init(args: argparse.Namespace) -> int:
     from .rules.scenario import packaged_params_dir
 
@@ -218,6 +227,23 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--quiet", action="store_true", help="no progress bar (with --executor dask)")
     add_exec(sp)
     sp.set_defaults(func=cmd_sweep)
+
+    sp = sub.add_parser("plan", help="the best plan under a budget ceiling: frontier, chosen scenario, changes")
+    sp.add_argument("params", help="scenario file the plans change")
+    sp.add_argument("--year", type=int, required=True, help="budget year Y (a modelled year)")
+    sp.add_argument("--ceiling", required=True, metavar="AMOUNT",
+                    help="budget ceiling of year Y: yuan (1200000, 1,200,000, 120万) or a share of the scenario's own "
+                         "budget (80%%)")
+    sp.add_argument("--vary", action="append", default=[], metavar="PATH=RANGE", required=True,
+                    help="a rulebook lever and its values: START:STOP:STEP (60:120:10) or v1,v2,... (repeat for a grid)")
+    sp.add_argument("--objective", default=None, choices=("people_covered", "townships_staffed", "posts_filled"),
+                    help="coverage to maximise (default people_covered: people living in villages with a "
+                         "vice-president); ties go to the lower cost")
+    sp.add_argument("--out", default="reports", help="output folder (default: reports/)")
+    sp.add_argument("--name", default=None, help="name of the plan folder (default: plan-<scenario>-<year>)")
+    sp.add_argument("--lang", choices=("en", "zh"), default=None)
+    sp.add_argument("--quiet", action="store_true", help="no progress bar")
+    sp.set_defaults(func=cmd_plan)
 
     sp = sub.add_parser("explain", help="describe a rulebook parameter, or list the rulebook")
     sp.add_argument("path", nargs="?", default=None, help="dotted path, e.g. village.vice_president.allowance")

@@ -41,6 +41,7 @@ never left behind.  ``qzfp run`` and :func:`qzfp.load_scenario` accept it, and
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import html
@@ -79,6 +80,7 @@ from .rules.scenario import (
 __all__ = [
     "Explorer",
     "ExplorerModel",
+    "ExplorerPlan",
     "LEVERS",
     "Lever",
     "Outcome",
@@ -176,6 +178,52 @@ def _plain(value: Any) -> Any:
         v = float(value)
         return int(v) if v.is_integer() else v
     return value
+
+
+#: Levers the ceiling field moves and how many values of each it tries over its control's
+#: range [value]: the staffing rules that buy coverage (the threshold puts vice-presidents in
+#: villages, the township rule adds township posts); the amounts (allowances, reward) are the
+#: planner's to set, since a lower amount always costs less and covers as many.  101 × 11 × 11
+#: = 13,321 plans, about a second (the ``qzfp plan`` rate, benchmarks/README.md).
+PLAN_LEVER_VALUES: dict[str, int] = {
+    "village_threshold": 101,
+    "township_extra_step": 11,
+    "township_extra_above": 11,
+}
+
+
+@dataclass(frozen=True)
+class ExplorerPlan:
+    """The best plan under a ceiling of :meth:`ExplorerModel.best_plan`.
+
+    Attributes
+    ----------
+    settings : dict
+        The levers of the chosen plan (the others as they were).
+    table : pandas.DataFrame
+        Every plan of the grid: lever keys, ``budget_yuan`` [yuan] and the coverage measures.
+    frontier : pandas.DataFrame
+        :func:`qzfp.model.plan.frontier` of the table.
+    chosen : int
+        Row of the chosen plan.
+    ceiling : float
+        [yuan].
+    year : int
+    objective, column : str
+        Objective and its table column.
+    current : dict
+        Budget and coverage of the settings the plan started from.
+    """
+
+    settings: dict
+    table: pd.DataFrame
+    frontier: pd.DataFrame
+    chosen: int
+    ceiling: float
+    year: int
+    objective: str
+    column: str
+    current: dict
 
 
 # --------------------------------------------------------------------------- outcome
@@ -358,6 +406,7 @@ class ExplorerModel:
         self._registers: OrderedDict[int, Register] = OrderedDict()
         self._populations: OrderedDict[tuple[int, str], PopulationResult] = OrderedDict()
         self._outcomes: OrderedDict[tuple, Outcome] = OrderedDict()
+        self._plan_cache: tuple | None = None
         self._register_hash = self._register_content()
         base = self.register(self.initial["merge_target"])
         self.counties = base.counties[["county_code", "name_zh", "name_en"]].copy()
@@ -521,6 +570,96 @@ class ExplorerModel:
                 county: str | None = None) -> dict[str, Any]:
         """Key figures (see :meth:`Outcome.figures`); ``year`` defaults to the start year."""
         return self.compute(settings).figures(self.start_year if year is None else year, county)
+
+    # ---- planning to a ceiling
+    def lever_range(self, key: str) -> tuple[float, float, float]:
+        """(min, max, step) of a rule lever's control: the rule's minimum (or 0) and
+        :func:`_slider_bounds` of its starting value and natural scale (the largest village
+        for the threshold, twice the largest township for the township rule) [lever unit]."""
+        lever = RULE_LEVERS[key]
+        reg = self.register(self.initial["merge_target"])
+        natural = {
+            "village_threshold": float(reg.villages["population"].max()),
+            "township_extra_step": 2 * float(reg.township_population().max()),
+            "township_extra_above": 2 * float(reg.township_population().max()),
+        }.get(key, 0.0)
+        p = self.scenario.parameter(lever.path)
+        top, step = _slider_bounds(self.initial[key], natural, p.max)
+        return (float(p.min) if p.min is not None else 0.0), float(top), float(step)
+
+    def plan_grid(self, settings: Mapping[str, Any]) -> tuple[list[str], np.ndarray]:
+        """The plans the ceiling field chooses from: every combination of
+        :data:`PLAN_LEVER_VALUES` values of each staffing-rule lever over its control's
+        range (on the control's steps, plus its current value); the amounts (allowances,
+        reward) stay as set.
+
+        Returns
+        -------
+        keys : list of str
+            Lever keys, in the order of the columns.
+        points : numpy.ndarray, shape (K, len(keys))
+        """
+        s = self.check(settings)
+        keys = list(PLAN_LEVER_VALUES)
+        axes = []
+        for key in keys:
+            lo, top, step = self.lever_range(key)
+            values = np.round(np.linspace(lo, top, PLAN_LEVER_VALUES[key]) / step) * step
+            axes.append(np.unique(np.append(np.clip(values, lo, top), float(s[key]))))
+        mesh = np.meshgrid(*axes, indexing="ij")
+        return keys, np.stack([m.ravel() for m in mesh], axis=1)
+
+    def best_plan(self, settings: Mapping[str, Any], ceiling: float, year: int,
+                  objective: str | None = None) -> ExplorerPlan:
+        """The settings of :meth:`plan_grid` with the best coverage whose budget of ``year`` is
+        within ``ceiling`` [yuan] (ties to the lower cost; see :mod:`qzfp.model.plan`).
+
+        Raises
+        ------
+        ParameterError
+            The ceiling is below the cheapest plan of the grid, or an unknown objective.
+        """
+        from .model.plan import DEFAULT_OBJECTIVE, best_plan, frontier, objective_column
+
+        objective = objective or DEFAULT_OBJECTIVE
+        column = objective_column(objective)
+        s = self.check(settings)
+        table, base = self.plans(s, year)
+        fr = frontier(table, objective)
+        chosen = best_plan(table, float(ceiling), objective)
+        new = dict(s)
+        new.update({k: _plain(table.at[chosen, k]) for k in PLAN_LEVER_VALUES})
+        return ExplorerPlan(settings=new, table=table, frontier=fr, chosen=chosen, ceiling=float(ceiling),
+                            year=int(year), objective=objective, column=column, current=base)
+
+    def plans(self, settings: Mapping[str, Any], year: int) -> tuple[pd.DataFrame, dict[str, float]]:
+        """Budget of ``year`` [yuan] and coverage of every plan of :meth:`plan_grid`, and of
+        ``settings`` themselves (the last grid is kept: a second ceiling costs nothing).
+
+        Raises
+        ------
+        ScenarioError
+            ``year`` is not modelled.
+        """
+        from .model.plan import evaluate_grid
+
+        s = self.check(settings)
+        if int(year) not in set(self.years.tolist()):
+            raise ScenarioError(Problem("explorer:year", f"{year} is not modelled ({self.years[0]}..{self.years[-1]})"))
+        key = (tuple(sorted(s.items())), int(year), self._register_content())
+        if self._plan_cache is not None and self._plan_cache[0] == key:
+            return self._plan_cache[1]
+        keys, points = self.plan_grid(s)
+        paths = [RULE_LEVERS[k].path for k in keys]  # each set from the start year, as a moved control is
+        plans, base = evaluate_grid(self.register(s["merge_target"]), self.param_arrays(s),
+                                    self.population(s["merge_target"], s["variant"]),
+                                    int(np.flatnonzero(self.years == int(year))[0]), paths, points,
+                                    variant=s["variant"])
+        table = pd.DataFrame({k: points[:, j] for j, k in enumerate(keys)})
+        for name, v in plans.items():
+            table[name] = v
+        self._plan_cache = (key, (table, base))
+        return table, base
 
     # ---- saving
     def default_params_dir(self) -> Path:
@@ -1007,6 +1146,15 @@ class Explorer:
         self.save_button = w.Button(description=label("nb.explore.save", lang), icon="save")
         self.save_message = w.HTML()
         self.save_button.on_click(lambda _b: self._on_save())
+        from .model.plan import DEFAULT_OBJECTIVE, OBJECTIVES
+
+        self.ceiling = w.FloatText(value=math.ceil(self.model.figures({})["budget_yuan"]),
+                                   description=label("nb.explore.plan_ceiling", lang), style={"description_width": "initial"})
+        self.plan_objective = w.Dropdown(options=[(i18n.t(f"plan.objective.{o}", lang), o) for o in OBJECTIVES],
+                                         value=DEFAULT_OBJECTIVE)
+        self.plan_button = w.Button(description=label("nb.explore.plan_button", lang))
+        self.plan_html = w.HTML()
+        self.plan_button.on_click(lambda _b: self._on_plan())
 
         note = w.HTML(f"<p style='font-size:90%;color:#444'>"
                       f"{html.escape(label('nb.explore.controls_note', lang, start_year=m.start_year))}</p>")
@@ -1026,6 +1174,7 @@ class Explorer:
             w.HBox([levers, view], layout=w.Layout(width="100%")),
             self.chart_html,
             self.table_html,
+            w.VBox([w.HBox([self.ceiling, self.plan_objective, self.plan_button]), self.plan_html]),
             w.VBox([save, self.save_message]),
             self.status_html,
         ])
@@ -1090,6 +1239,58 @@ class Explorer:
         self.save_message.value = (
             f"<span style='color:#1a6b1a'>{esc(label('nb.explore.saved', self.lang, path=str(path)))}</span>"
         )
+
+    def plan_to_ceiling(self, ceiling: float | None = None) -> ExplorerPlan:
+        """Move the staffing-rule levers to the best plan under the ceiling (the field's value
+        unless given) for the selected year, and draw the frontier with the ceiling marked.
+
+        Raises
+        ------
+        ParameterError
+            The ceiling is below the cheapest plan (the message is also shown).
+        """
+        from . import plots
+        from .errors import ParameterError
+
+        if ceiling is not None:
+            self.ceiling.value = float(ceiling)
+        year = int(self.controls["year"].value)
+        lang, esc = self.lang, html.escape
+        try:
+            plan = self.model.best_plan(self.settings(), float(self.ceiling.value), year, self.plan_objective.value)
+        except ParameterError:
+            low = float(self.model.plans(self.settings(), year)[0]["budget_yuan"].min())
+            self.plan_html.value = ("<span style='color:#a00000'>" + esc(label(
+                "nb.explore.plan_none", lang, ceiling=i18n.format_yuan(self.ceiling.value, lang),
+                cheapest=i18n.format_yuan(low, lang))) + "</span>")
+            raise
+        for key, value in plan.settings.items():
+            ctl = self.controls.get(key)
+            if key in PLAN_LEVER_VALUES and ctl is not None and ctl.value != value:
+                ctl.value = type(ctl.value)(value)
+        row = plan.table.iloc[plan.chosen]
+        objective = i18n.t(f"plan.objective.{plan.objective}", lang)
+        fig = plots.plan_frontier(plan.table, plan.frontier, lang, value=plan.column, objective=objective,
+                                  year=year, ceiling=plan.ceiling,
+                                  baseline=(plan.current["budget_yuan"], plan.current[plan.column]),
+                                  chosen=(float(row["budget_yuan"]), float(row[plan.column])))
+        import io
+
+        buf = io.StringIO()
+        fig.savefig(buf, format="svg")
+        svg = buf.getvalue()
+        svg = svg[svg.find("<svg"):]
+        message = label("nb.explore.plan_moved", lang, ceiling=i18n.format_yuan(plan.ceiling, lang),
+                        budget=i18n.format_yuan(float(row["budget_yuan"]), lang), objective=objective,
+                        value=i18n.format_number(float(row[plan.column]), lang, 2 if plan.column.endswith("pct") else 0))
+        self.plan_html.value = f"<p>{esc(message)}</p><div style='max-width:100%'>{svg}</div>"
+        return plan
+
+    def _on_plan(self) -> None:
+        from .errors import QzfpError as _Error
+
+        with contextlib.suppress(_Error):  # the message is shown in the panel
+            self.plan_to_ceiling()
 
     def _place(self, county: str) -> str:
         if not county:

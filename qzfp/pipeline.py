@@ -592,11 +592,12 @@ def _folder_page(name: str, title: str, lang: str, *, headline: pd.DataFrame | N
 def _write_folder(out: Path, name: str, csvs: Mapping[str, pd.DataFrame], lang: str, *, title: str,
                   sheets: Mapping[str, pd.DataFrame], figures: Mapping[str, Any],
                   headline: pd.DataFrame | None = None, labels: Mapping[str, str] | None = None,
-                  scenarios: Sequence[tuple[str, str]] = ()) -> Path:
+                  scenarios: Sequence[tuple[str, str]] = (), texts: Mapping[str, str] | None = None) -> Path:
     """Write a small report folder (CSV, XLSX, PNG, index.html) atomically.
 
     The folder gets the usual permissions (``0o777`` less the umask), the shipped CJK
     font in ``assets/`` and a page with the headline table, the charts and the files.
+    ``texts`` are further text files by name (UTF-8), listed first on the page.
     """
     import os
     import shutil
@@ -619,6 +620,8 @@ def _write_folder(out: Path, name: str, csvs: Mapping[str, pd.DataFrame], lang: 
     tmp, lock = locked_tempdir(f".{name}.tmp-", out)
     try:
         os.chmod(tmp, dir_mode())
+        for fname, text in (texts or {}).items():
+            (tmp / fname).write_text(text, encoding="utf-8")
         for fname, df in csvs.items():
             write_csv(df, tmp / fname)
         xlsx = f"{name}.xlsx"
@@ -632,7 +635,7 @@ def _write_folder(out: Path, name: str, csvs: Mapping[str, pd.DataFrame], lang: 
             shown.append((fname, alt or fname))
         copy_font(tmp)
         (tmp / "index.html").write_text(sanitize_html(
-            _folder_page(name, title, lang, headline=headline, figures=shown, files=[*csvs, xlsx],
+            _folder_page(name, title, lang, headline=headline, figures=shown, files=[*(texts or {}), *csvs, xlsx],
                          has_top_index=(out / "index.html").is_file(), scenarios=scenarios)),
             encoding="utf-8")
         for f in tmp.rglob("*"):
@@ -648,6 +651,90 @@ def _write_folder(out: Path, name: str, csvs: Mapping[str, pd.DataFrame], lang: 
     return out / name
 
 
+# --------------------------------------------------------------------------- qzfp plan
+
+
+def plan_tables(p: Any, lang: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The changes and frontier tables of a :class:`qzfp.model.plan.Plan` as shown to a reader of
+    ``lang``: levers and measures by their labels, units in ``lang``, values formatted by
+    unit (the CSV files keep the raw ids and numbers)."""
+    from .i18n import column_label
+
+    ch = p.changes()
+    rows = []
+    for r in ch.itertuples(index=False):
+        label = param_label(r.item, lang) if r.kind == "lever" else column_label(r.item, lang)
+        decimals = 2 if r.unit in ("yuan", "%") or r.kind == "lever" else 0
+        fmt = [format_number(v, lang, decimals) for v in (r.baseline, r.plan, r.difference)]
+        if r.kind == "lever":
+            fmt = [f.rstrip("0").rstrip(".") if "." in f else f for f in fmt]
+        if fmt[2] and not fmt[2].startswith(("-", "−")) and fmt[2].strip("0.,") != "":
+            fmt[2] = "+" + fmt[2]
+        rows.append({t("plan.item", lang): label, t("plan.baseline", lang): fmt[0],
+                     t("plan.plan", lang): fmt[1], t("plan.difference", lang): fmt[2]})
+    changes = pd.DataFrame(rows)
+    fr = p.frontier.copy()
+    fr["plan"] = fr["plan"] + 1
+    fr["within_ceiling"] = [t("yesno.yes" if v else "yesno.no", lang) for v in fr["within_ceiling"]]
+    names = {"plan": t("plan.grid_index", lang), "within_ceiling": t("plan.within_ceiling", lang)}
+    names.update({c: param_label(c, lang) for c in p.grid.paths})
+    names.update({c: column_label(c, lang) for c in ("budget_yuan", "people_covered", "townships_staffed",
+                                                      "posts_filled_pct")})
+    return changes, fr.rename(columns=names)
+
+
+def plan_headline(p: Any, lang: str) -> str:
+    """One line: the best plan's year, ceiling, objective and budget, and the grid's size."""
+    return t("plan.headline", lang, year=p.grid.year, ceiling=format_yuan(p.ceiling, lang),
+             objective=t(f"plan.objective.{p.objective}", lang), budget=format_yuan(p.figures["budget_yuan"], lang),
+             plans=format_number(len(p.grid.table), lang), frontier=format_number(len(p.frontier), lang))
+
+
+def plan_report(base: str | Path, grid: Mapping[str, Sequence[float]], *, year: int, ceiling: str | float,
+                objective: str | None = None, out: str | Path = "reports", lang: str | None = None,
+                name: str | None = None, progress: bool = True) -> int:
+    """``qzfp plan``: the best plan under a ceiling, written as a scenario file with the
+    frontier (CSV, chart) and the changes against the scenario (CSV, printed) into
+    ``<out>/<name>/`` (default ``plan-<scenario>-<year>``), atomically."""
+    from . import plots
+    from .model.plan import DEFAULT_OBJECTIVE, objective_column, plan, plan_scenario_text
+
+    objective = objective or DEFAULT_OBJECTIVE
+    objective_column(objective)  # a bad objective before anything is computed
+    scenario = load_scenarios([base], lang=lang)[0]
+    lg = scenario.lang
+    p = plan(scenario, grid, year, ceiling, objective=objective, progress=progress)
+    column = objective_column(objective)
+    changes, frontier = plan_tables(p, lg)
+    from .i18n import column_label, unit_label
+
+    raw = p.changes()  # the workbook keeps numbers: labelled items and units, values as computed
+    sheet = pd.DataFrame({
+        t("plan.item", lg): [param_label(i, lg) if k == "lever" else column_label(i, lg)
+                             for i, k in zip(raw["item"], raw["kind"], strict=True)],
+        column_label("unit", lg): [unit_label(u, lg) for u in raw["unit"]],
+        t("plan.baseline", lg): raw["baseline"], t("plan.plan", lg): raw["plan"],
+        t("plan.difference", lg): raw["difference"],
+    })
+    fig = plots.plan_frontier(p.grid.table, p.frontier, lg, value=column,
+                              objective=t(f"plan.objective.{objective}", lg), year=p.grid.year,
+                              ceiling=p.ceiling, baseline=(p.grid.baseline["budget_yuan"], p.grid.baseline[column]),
+                              chosen=(p.figures["budget_yuan"], p.figures[column]))
+    folder_name = name or f"plan-{scenario.name}-{p.grid.year}"
+    folder = _write_folder(Path(out), folder_name, {"changes.csv": p.changes(), "frontier.csv": p.frontier}, lg,
+                           title=f"{t('plan.title', lg, year=p.grid.year)}: {scenario.title}",
+                           sheets={"plan_changes": sheet, "plan_frontier": frontier},
+                           figures={"frontier.png": fig}, headline=changes,
+                           labels={"plan_changes": t("sheet.plan_changes", lg),
+                                   "plan_frontier": t("sheet.plan_frontier", lg)},
+                           texts={"plan.yaml": plan_scenario_text(p)})
+    print(plan_headline(p, lg))
+    print_headline(changes)
+    print(t("plan.written", lg, path=str(folder / "plan.yaml")))
+    print(t("cli.report_written", lg, path=str(folder)))
+    return 0
+
+
 __all__ = [
     "NOTEBOOK_COST",
     "REPORT_NOTEBOOKS",
@@ -657,6 +744,7 @@ __all__ = [
     "key_figures",
     "load_scenarios",
     "notebooks_dir",
+    "plan_report",
     "print_summary",
     "report_notebooks",
     "run_reports",

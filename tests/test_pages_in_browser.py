@@ -56,6 +56,9 @@ def site(tmp_path_factory):
                  "--out", str(out)]) == 0
     assert main(["sweep", str(zh), "--set", "village.vice_president.allowance=60,100",
                  "--set", "village.vice_president.population_threshold=300,500", "--out", str(out)]) == 0
+    assert main(["plan", str(zh), "--year", "2012", "--ceiling", "100%", "--quiet", "--out", str(out),
+                 "--vary", "village.vice_president.allowance=40,60,100",
+                 "--vary", "village.vice_president.population_threshold=300,500,700"]) == 0
     return tmp, out, {"en": en, "zh": zh}
 
 
@@ -63,7 +66,8 @@ def _pages(out: Path) -> list[Path]:
     pages = [out / "index.html"]
     for name in ("en", "zh"):
         pages += [out / name / "index.html"] + [out / name / f"{nb}.html" for nb in REPORT_NOTEBOOKS]
-    pages += [out / "compare-en-en100" / "index.html", out / "sweep-zh" / "index.html"]
+    pages += [out / "compare-en-en100" / "index.html", out / "sweep-zh" / "index.html",
+              out / "plan-zh-2012" / "index.html"]
     return pages
 
 
@@ -103,7 +107,7 @@ def measured(site):
 def test_every_page_draws_its_chinese_text_with_the_shipped_font(measured):
     # Every page has Chinese text (the English pages quote document numbers such as
     # 衢委办[2006]101号); each Chinese character is one glyph of the shipped font.
-    assert len(measured) == 2 * 13  # top index; 2 x (index + 4 pages); compare; sweep
+    assert len(measured) == 2 * 14  # top index; 2 x (index + 4 pages); compare; sweep; plan
     for page, (n_cjk, shipped, others, _) in measured.items():
         assert n_cjk > 0, page
         assert shipped >= n_cjk, (page, n_cjk, shipped)
@@ -215,7 +219,7 @@ def test_compare_and_sweep_folders_have_the_usual_permissions(site):
     _, out, _ = site
     umask = os.umask(0o022)
     os.umask(umask)
-    for name in ("compare-en-en100", "sweep-zh"):
+    for name in ("compare-en-en100", "sweep-zh", "plan-zh-2012"):
         assert (out / name).stat().st_mode & 0o777 == 0o777 & ~umask
         assert (out / name / "index.html").stat().st_mode & 0o777 == 0o666 & ~umask
 
@@ -286,6 +290,10 @@ def test_the_chinese_pages_outside_the_rulebook_tables_have_no_english_word(site
     for name in ("index.html", "02_staffing_workload.html", "03_budget.html"):
         words = english_words(_page_text(out / "zh" / name, skip_rule_rows=True), codes)
         assert words == [], (name, sorted(set(words))[:20])
+    plan = out / "plan-zh-2012"  # the plan page: headline table, chart, file names
+    words = english_words(_page_text(plan / "index.html", skip_rule_rows=False),
+                          codes | {p.stem for p in plan.rglob("*")} | {"yaml"})
+    assert words == [], sorted(set(words))
 
 
 def test_every_word_of_every_chinese_page_is_chinese_or_allowed(site):
@@ -313,7 +321,7 @@ def test_every_page_links_to_its_siblings_and_to_the_index(site):
             expected = {"../index.html", "index.html", *pages} - {page}
             assert links == expected, (name, page)
             assert (out / name / page).read_text(encoding="utf-8").count('<nav class="qzfp-nav">') == 1
-    for folder in ("compare-en-en100", "sweep-zh"):
+    for folder in ("compare-en-en100", "sweep-zh", "plan-zh-2012"):
         assert _links(out / folder / "index.html") == {"../index.html"}
 
 

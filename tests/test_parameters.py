@@ -580,3 +580,11 @@ def test_the_chinese_references_keep_the_document_numbers_and_figures_of_the_eng
                 if doc not in dv.reference_zh:
                     lost.append((path, doc))
     assert lost == []
+
+
+def test_with_values_keeps_the_effective_year_of_every_path_it_does_not_set():
+    # the allowance of 60 yuan/month was decreed in 2004: a sweep over the threshold (N > 1)
+    # must still count its indexation from 2004, as a plain run does
+    pa = load_rulebook().to_param_arrays(range(2006, 2011))
+    swept = pa.with_values({"village.vice_president.population_threshold": np.array([300.0, 500.0])})
+    np.testing.assert_array_equal(swept.effective_year("village.vice_president.allowance"), [[2004] * 5])

@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -212,8 +211,12 @@ def evaluate_points(register: Register, base_pa: ParamArrays, updates: Mapping[s
 
 
 def sweep_points(scenario: Scenario, grid: Mapping[str, Sequence[float]],
-                 pa: ParamArrays) -> tuple[list[str], np.ndarray]:
+                 pa: ParamArrays, *, option: str = "--set",
+                 max_points: int | None = MAX_SWEEP_POINTS) -> tuple[list[str], np.ndarray]:
     """Validate a sweep grid and expand it into points.
+
+    ``option`` names the command-line option in the problems (``--set`` for a sweep,
+    ``--vary`` for a plan); ``max_points`` is the largest grid (None: the caller checks).
 
     Returns
     -------
@@ -232,16 +235,16 @@ def sweep_points(scenario: Scenario, grid: Mapping[str, Sequence[float]],
         raise ParameterError("sweep needs at least one path with values")
     paths = list(grid)
     n_points = math.prod(len(grid[p]) for p in paths)
-    if n_points > MAX_SWEEP_POINTS:
+    if max_points is not None and n_points > max_points:
         sizes = " × ".join(f"{len(grid[p]):,}" for p in paths)
-        raise ParameterError(Problem("--set", f"the grid has {sizes} = {n_points:,} points; a sweep is "
+        raise ParameterError(Problem(option, f"the grid has {sizes} = {n_points:,} points; a sweep is "
                                      f"limited to {MAX_SWEEP_POINTS:,} points (about 1 ms a point for "
                                      "the example register: minutes beyond that); use fewer values"))
-    _check_paths(pa, paths, "--set")
+    _check_paths(pa, paths, option)
     problems = []
     for p in paths:
         if p.startswith(_NOT_SCALED) or p.endswith("reference_year"):
-            problems.append(Problem(f"--set {p}", "is read once per run (a shape, calibration, "
+            problems.append(Problem(f"{option} {p}", "is read once per run (a shape, calibration, "
                                     "uncertainty or funding-share parameter), so it cannot be swept in one "
                                     "pass; compare separate scenario files instead"))
             continue
@@ -249,12 +252,15 @@ def sweep_points(scenario: Scenario, grid: Mapping[str, Sequence[float]],
         for v in grid[p]:
             value = int(v) if float(v).is_integer() else float(v)
             for msg in param.check(value):
-                problems.append(Problem(f"--set {p}", msg))
+                problems.append(Problem(f"{option} {p}", msg))
         if not grid[p]:
-            problems.append(Problem(f"--set {p}", "no values given"))
+            problems.append(Problem(f"{option} {p}", "no values given"))
     if problems:
         raise ParameterError(problems)
-    points = np.array(list(itertools.product(*[list(map(float, grid[p])) for p in paths])), dtype=float)
+    # every combination in itertools.product order (the first path varies slowest), built as
+    # arrays: a plan grid of a million points is 8 bytes a value, not a list of tuples
+    mesh = np.meshgrid(*[np.asarray(list(map(float, grid[p])), dtype=float) for p in paths], indexing="ij")
+    points = np.stack([m.ravel() for m in mesh], axis=1)
     return paths, points
 
 

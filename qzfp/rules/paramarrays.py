@@ -171,8 +171,8 @@ class ParamArrays:
                 raise ParameterError(
                     f"cannot combine {n_old} existing parameter sets with {n_new} new ones"
                 )
-        since = {p: a for p, a in self.since.items() if p not in new}
-        for path in new:  # a value set here applies from the first modelled year or its change
+        since = {p: a for p, a in self.since.items() if p not in updates}
+        for path in updates:  # a value set here applies from the first modelled year or its change
             since[path] = changed_since(new[path], self.years)
         return ParamArrays(self.years, new, tuple(labels), self.units, since, self.prior)
 
