@@ -1506,6 +1506,123 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     ),
     "kf.budget_year": ("Budget {year}", "{year}年经费预算"),
     "kf.budget_horizon": ("Budget {first}–{last}", "{first}—{last}年经费预算合计"),
+    # ---------------------------------------------------------------- budget proposal (qzfp proposal)
+    "prop.title": (
+        "{place} Family Planning Association: budget proposal for {year}",
+        "关于申请{year}年度{place}计划生育协会工作经费的请示",
+    ),
+    "prop.scenario": ("Scenario: {name}", "测算方案：{name}"),
+    "prop.h_request": ("1. The request", "一、申请事项"),
+    "prop.request": (
+        "For {year} the association requests {total_short} ({total}).",
+        "{year}年度申请工作经费{total_short}（{total}）。",
+    ),
+    "prop.prev_up": (
+        "This is {diff} ({pct}) more than in {prev_year}.",
+        "比{prev_year}年增加{diff}（{pct}）。",
+    ),
+    "prop.prev_down": (
+        "This is {diff} ({pct}) less than in {prev_year}.",
+        "比{prev_year}年减少{diff}（{pct}）。",
+    ),
+    "prop.prev_same": ("This is the amount of {prev_year}.", "与{prev_year}年持平。"),
+    "prop.prev_none": (
+        "{prev_year} is before the modelled years, so no change against it is shown.",
+        "{prev_year}年不在测算期内，不作比较。",
+    ),
+    "prop.base_up": (
+        "It is {diff} ({pct}) more than the baseline scenario.",
+        "比基准方案增加{diff}（{pct}）。",
+    ),
+    "prop.base_down": (
+        "It is {diff} ({pct}) less than the baseline scenario.",
+        "比基准方案减少{diff}（{pct}）。",
+    ),
+    "prop.base_same": ("It equals the baseline scenario.", "与基准方案相同。"),
+    "prop.is_baseline": ("This scenario is the baseline.", "本方案即基准方案。"),
+    "prop.per_capita": (
+        "With a registered population of {population} in {year}, this is {per_capita} per "
+        "registered inhabitant.",
+        "按{year}年户籍人口{population}计，人均{per_capita}。",
+    ),
+    "prop.funders": (
+        "Of it, the city pays {city}, the counties {county} and the townships {township}.",
+        "其中市级承担{city}，县级承担{county}，乡镇（街道）承担{township}。",
+    ),
+    "prop.h_basis": ("2. Basis", "二、测算依据"),
+    "prop.basis_documents": (
+        "The rules in force on 1 January {year} come from {documents}. Their values:",
+        "测算依据{year}年1月1日施行的{documents}等文件，主要规定如下：",
+    ),
+    "prop.basis_no_documents": (
+        "The rules in force on 1 January {year} and their values:",
+        "{year}年1月1日施行的规定如下：",
+    ),
+    "prop.h_lines": ("3. Line items", "三、经费明细"),
+    "prop.lines_note": (
+        "Each line: quantity × unit cost = amount, with the rule it comes from and that rule's "
+        "reference; {n_zero} further lines have no expenditure in {year} and are not listed.",
+        "各项经费按“数量×单价＝金额”测算，并列明所依据的规则及其出处；另有{n_zero}项{year}年无支出，未列入。",
+    ),
+    "prop.h_counties": ("4. By county and by funder", "四、分县（市、区）和分级承担"),
+    "prop.counties_note": (
+        "Amounts in yuan; each line is split between city, county and township by the funding rules "
+        "(appendix).",
+        "单位：元。各项经费按经费分担规定（见附件）在市级、县级和乡镇（街道）之间分担。",
+    ),
+    "prop.h_uncertainty": ("5. Main uncertainties", "五、主要不确定因素"),
+    "prop.sensitivity": (
+        "Moving each key assumption by ±{pct}% one at a time, these {n} change the {year} budget most:",
+        "将各项主要假设逐一上下调整{pct}%，对{year}年经费影响最大的{n}项如下：",
+    ),
+    "prop.no_sensitivity": (
+        "No assumption moved by ±{pct}% changes the {year} budget.",
+        "各项假设上下调整{pct}%均不改变{year}年经费。",
+    ),
+    "prop.band": (
+        "Over {n_paths} simulated paths of fertility, mortality and migration, the registered "
+        "population of {year} lies between {pop_low} and {pop_high} and the budget between {low} and "
+        "{high} (10th to 90th percentile).",
+        "按{n_paths}条生育、死亡和迁移随机模拟路径测算，{year}年户籍人口在{pop_low}至{pop_high}之间、"
+        "经费在{low}至{high}之间的可能性为80%（第10至第90百分位）。",
+    ),
+    "prop.no_band": (
+        "The scenario draws no Monte Carlo paths (mc_paths = 0), so no projection band is given.",
+        "本方案未设随机模拟路径（mc_paths＝0），不给出预测区间。",
+    ),
+    "prop.h_appendix": ("Appendix: every assumption and its reference", "附件：测算假设及其依据"),
+    "prop.appendix_note": (
+        "Every assumption in force in {year}: values that no document sets, with the reason.",
+        "以下为{year}年适用的全部测算假设，即无文件规定、由测算设定的数值及其理由。",
+    ),
+    "prop.col.no": ("No.", "序号"),
+    "prop.col.item": ("Item", "项目"),
+    "prop.col.quantity": ("Quantity", "数量"),
+    "prop.col.unit": ("Unit", "单位"),
+    "prop.col.unit_cost": ("Unit cost (yuan)", "单价（元）"),
+    "prop.col.amount": ("Amount (yuan)", "金额（元）"),
+    "prop.col.rule": ("Rule", "规则"),
+    "prop.col.reference": ("Reference", "出处"),
+    "prop.col.value": ("Value", "数值"),
+    "prop.col.since": ("Since", "施行日期"),
+    "prop.col.description": ("Description", "说明"),
+    "prop.col.county": ("County", "县（市、区）"),
+    "prop.col.population": ("Registered population", "户籍人口（人）"),
+    "prop.col.per_capita": ("Per inhabitant (yuan)", "人均（元）"),
+    "prop.col.city_share": ("City (yuan)", "市级（元）"),
+    "prop.col.county_share": ("County (yuan)", "县级（元）"),
+    "prop.col.township_share": ("Township (yuan)", "乡镇（元）"),
+    "prop.col.assumption": ("Assumption", "假设"),
+    "prop.col.base_value": ("Value", "现值"),
+    "prop.col.effect_low": ("Budget change at −{pct}% (yuan)", "下调{pct}%经费变化（元）"),
+    "prop.col.effect_high": ("Budget change at +{pct}% (yuan)", "上调{pct}%经费变化（元）"),
+    "prop.written": ("Proposal written: {docx} and {pdf}", "预算请示已生成：{docx}、{pdf}"),
+    "prop.no_office": (
+        "{pdf} not written: LibreOffice Writer is not installed ({docx} is written); install it with "
+        "'sudo apt-get install libreoffice-writer-nogui' or point QZFP_SOFFICE at soffice",
+        "未生成{pdf}：未安装LibreOffice Writer（已生成{docx}）；请用“sudo apt-get install "
+        "libreoffice-writer-nogui”安装，或将QZFP_SOFFICE设为soffice程序的路径",
+    ),
     # ---------------------------------------------------------------- command line
     "cli.error": ("error", "错误"),
     "cli.file_not_found": ("{path}: file not found", "{path}：文件不存在"),

@@ -16,6 +16,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from chinese import english_words
 
 from qzfp.cli import main
 from qzfp.i18n import budget_line_label
@@ -221,21 +222,6 @@ def test_compare_and_sweep_folders_have_the_usual_permissions(site):
 
 
 # --------------------------------------------------------------------------- a Chinese report in Chinese
-#: English that may stay in a Chinese report: the method's name, the program's name, codes
-#: (rule paths, scenario and file names, keys), sizes and hashes.
-ALLOWED_WORDS = {"WISN", "qzfp", "PDF", "Excel", "CSV", "SHA", "UTC", "kB", "MB", "B", "csv", "xlsx", "json", "html", "png",
-                 "pdf", "data", "run", "budget", "assets"}
-_CODE = re.compile(r"[A-Za-z0-9]+(?:[._/\-][A-Za-z0-9]+)+|[A-Za-z]+_[A-Za-z0-9_]+")
-
-
-def english_words(text: str, codes: set[str]) -> list[str]:
-    """Words of Latin letters in ``text`` that are neither allowed nor codes."""
-    text = text.replace("SHA-256", "SHA")
-    text = _CODE.sub(lambda m: " " if m.group(0) in codes or "_" in m.group(0) or "." in m.group(0)
-                     else m.group(0), text)
-    return [w for w in re.findall(r"[A-Za-z][A-Za-z'\-]*", text) if w not in ALLOWED_WORDS and w not in codes]
-
-
 def _page_text(path: Path, *, skip_rule_rows: bool) -> str:
     import html as _html
 
