@@ -55,10 +55,9 @@ PDF_NAME = "proposal.pdf"
 TOP_SENSITIVITIES = 5
 
 #: Monte Carlo paths whose village-level budget is computed at once [path]: bounds the memory
-#: of the band (~0.5 kB a village-year and path: 250 paths × 16 years × 2,800 villages ≈ 0.6 GB
-#: at most, much less in practice).  Up to this many paths the draws are those of the
-#: population page's band (the same seed, one draw).
-BAND_CHUNK_PATHS = 250
+#: of the budget band (measured on the example register over 16 years: 200 paths at once
+#: peak at 1.1 GB, 50 at about a quarter of it, like the sensitivity ranking).
+BAND_CHUNK_PATHS = 50
 
 #: Seconds LibreOffice may take to convert the document [s].
 SOFFICE_TIMEOUT_S = 240.0
@@ -221,10 +220,12 @@ def budget_band(results: Any, year: int) -> dict[str, float] | None:
     """10th, 50th and 90th percentiles of the registered population and of the budget of
     ``year`` over the scenario's ``mc_paths`` Monte Carlo paths (None with 0 paths).
 
-    The paths are those of the population page's band (:func:`qzfp.population.monte_carlo`
-    with the scenario's seed) up to :data:`BAND_CHUNK_PATHS`; more are drawn in chunks from
-    children of ``SeedSequence(seed)``.  Each path's projection is carried through staffing
-    and budget with the scenario's rules (:func:`qzfp.simulate.run_arrays`).
+    The population band is the one of the population page (``01_population``): the same
+    paths (:func:`qzfp.population.monte_carlo` with the scenario's seed, in the chunks of
+    :func:`qzfp.notebook.mc_chunk_paths`).  The budget band carries as many paths of the same
+    distribution through staffing and budget with the scenario's rules
+    (:func:`qzfp.simulate.run_arrays`), drawn in chunks of :data:`BAND_CHUNK_PATHS` from
+    the children of ``SeedSequence(seed)`` so that memory stays bounded.
 
     Returns
     -------
@@ -244,18 +245,20 @@ def budget_band(results: Any, year: int) -> dict[str, float] | None:
     variant = str(s.params.get("variant", "medium"))
     reg, pa = results.register, s.arrays()
     yi = int(np.flatnonzero(np.asarray(results.years) == year)[0])
-    chunk = min(mc_chunk_paths(reg, len(results.years), n_paths), BAND_CHUNK_PATHS)
-    plan: list[tuple[int, Any]] = [(n_paths, seed)] if n_paths <= chunk else [
-        (min(chunk, n_paths - i * chunk), ss)
-        for i, ss in enumerate(np.random.SeedSequence(seed).spawn(-(-n_paths // chunk)))]
-    pops, budgets = [], []
-    for n, sd in plan:
-        mc = monte_carlo(reg, pa, n, sd, variant=variant)
-        ar = run_arrays(reg, pa, variant=variant, population=mc)
-        pops.append(ar.budget.population[:, yi].sum(axis=-1))
+
+    def plan(chunk: int) -> list[tuple[int, Any]]:
+        if n_paths <= chunk:
+            return [(n_paths, seed)]
+        children = np.random.SeedSequence(seed).spawn(-(-n_paths // chunk))
+        return [(min(chunk, n_paths - i * chunk), ss) for i, ss in enumerate(children)]
+
+    pop = np.concatenate([monte_carlo(reg, pa, n, sd, variant=variant).city_indicators()["pop"][:, yi]
+                          for n, sd in plan(mc_chunk_paths(reg, len(results.years), n_paths))])
+    budgets = []
+    for n, sd in plan(BAND_CHUNK_PATHS):
+        ar = run_arrays(reg, pa, variant=variant, population=monte_carlo(reg, pa, n, sd, variant=variant))
         budgets.append(ar.budget.year_total[:, yi])
-    pop, bud = np.concatenate(pops), np.concatenate(budgets)
-    pq, bq = np.quantile(pop, [0.1, 0.5, 0.9]), np.quantile(bud, [0.1, 0.5, 0.9])
+    pq, bq = np.quantile(pop, [0.1, 0.5, 0.9]), np.quantile(np.concatenate(budgets), [0.1, 0.5, 0.9])
     return {"n_paths": float(n_paths), "pop_q10": pq[0], "pop_q50": pq[1], "pop_q90": pq[2],
             "q10": bq[0], "q50": bq[1], "q90": bq[2]}
 
@@ -675,6 +678,15 @@ def soffice_path() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
+def writer_missing(office: str) -> bool:
+    """True when the LibreOffice at ``office`` visibly lacks Writer (Debian splits it into
+    ``libreoffice-writer-nogui``; ``libreoffice-calc-nogui`` alone cannot read a .docx).
+    An installation whose layout is not LibreOffice's usual one is given the benefit of the doubt."""
+    program = Path(shutil.which(office) or office).resolve().parent
+    return (program / "libmergedlo.so").exists() is False and (program / "libsclo.so").exists() \
+        and not (program / "libswlo.so").exists()
+
+
 def fontconfig_file(folder: Path) -> Path:
     """A fontconfig file in ``folder`` that adds ``qzfp/fonts`` to the system's fonts and maps
     every CJK font name the document uses (:data:`FONT_NAMES`) to the shipped font, so that
@@ -725,8 +737,10 @@ def docx_to_pdf(docx: Path, pdf: Path, office: str | None = None) -> Path:
         made = tmp / "out" / (Path(docx).stem + ".pdf")
         if done.returncode != 0 or not made.is_file() or made.stat().st_size == 0:
             said = (done.stderr or done.stdout or "").strip().splitlines()
+            hint = ("; LibreOffice Writer is missing: sudo apt-get install libreoffice-writer-nogui"
+                    if writer_missing(office) else "")
             raise RunError(Problem(str(pdf), f"LibreOffice could not convert {docx.name} to PDF (exit "
-                                   f"{done.returncode}){': ' + said[-1] if said else ''}"))
+                                   f"{done.returncode}){': ' + said[-1] if said else ''}{hint}"))
         shutil.move(str(made), str(pdf))
     return pdf
 

@@ -21,14 +21,16 @@ from chinese import english_words
 
 from qzfp.cli import main
 from qzfp.i18n import localise_parameters, t
+from qzfp.proposal import writer_missing
 from qzfp.scenario import load_scenario
 from qzfp.simulate import simulate
 
 REPO = Path(__file__).resolve().parents[1]
 BASELINE = REPO / "params" / "baseline.yaml"
 YEAR = 2010
-HAS_OFFICE = bool(shutil.which("soffice") or shutil.which("libreoffice"))
-needs_office = pytest.mark.skipif(not HAS_OFFICE, reason="LibreOffice not installed")
+OFFICE = shutil.which("soffice") or shutil.which("libreoffice")
+HAS_OFFICE = bool(OFFICE) and not writer_missing(OFFICE)
+needs_office = pytest.mark.skipif(not HAS_OFFICE, reason="LibreOffice Writer not installed")
 needs_poppler = pytest.mark.skipif(not (shutil.which("pdftotext") and shutil.which("pdffonts")),
                                    reason="poppler-utils (pdftotext, pdffonts) not installed")
 
