@@ -73,9 +73,11 @@ _A4_MM = (210.0, 297.0)
 _ZH_BODY_FONT = "仿宋"  # FangSong: Windows (simfang.ttf) and WPS
 _ZH_HEADING_FONT = "黑体"  # SimHei: Windows (simhei.ttf) and WPS
 _ZH_BODY_PT, _ZH_TITLE_PT, _ZH_TABLE_PT = 16.0, 22.0, 10.5  # 三号, 二号, 五号
+_ZH_NUMBER_TABLE_PT = 9.0  # 小五: tables of amounts to the fen (1,400,000.00) in the 156 mm line
 _ZH_LINE_PT = 28.95  # 22 lines in the 225 mm text height: 225 / 22 mm = 28.95 pt (exact spacing)
 _EN_BODY_FONT, _EN_HEADING_FONT, _EN_CJK_FONT = "Times New Roman", "Arial", "宋体"
 _EN_BODY_PT, _EN_TITLE_PT, _EN_HEADING_PT, _EN_TABLE_PT = 11.0, 18.0, 13.0, 9.0
+_EN_NUMBER_TABLE_PT = 8.5
 #: Names the document may ask for that LibreOffice must draw with the shipped CJK font.
 FONT_NAMES = (_ZH_BODY_FONT, _ZH_HEADING_FONT, _EN_CJK_FONT, "FangSong", "仿宋_GB2312", "SimHei",
               "SimSun")
@@ -496,14 +498,14 @@ class _Writer:
                 hf = styles[name].paragraph_format
                 hf.line_spacing, hf.space_before, hf.space_after = Pt(_ZH_LINE_PT), Pt(0), Pt(0)
             _style_font(styles["Title"], _ZH_HEADING_FONT, _ZH_HEADING_FONT, _ZH_TITLE_PT)
-            self.table_pt = _ZH_TABLE_PT
+            self.table_pt, self.number_table_pt = _ZH_TABLE_PT, _ZH_NUMBER_TABLE_PT
         else:
             self.body_font, self.heading_font = _EN_BODY_FONT, _EN_HEADING_FONT
             _style_font(styles["Normal"], _EN_BODY_FONT, _EN_CJK_FONT, _EN_BODY_PT)
             for name in ("Heading 1", "Heading 2"):
                 _style_font(styles[name], _EN_HEADING_FONT, _EN_CJK_FONT, _EN_HEADING_PT, bold=True)
             _style_font(styles["Title"], _EN_HEADING_FONT, _EN_CJK_FONT, _EN_TITLE_PT, bold=True)
-            self.table_pt = _EN_TABLE_PT
+            self.table_pt, self.number_table_pt = _EN_TABLE_PT, _EN_NUMBER_TABLE_PT
         title_style = styles["Title"]
         title_style.paragraph_format.space_after = Pt(12)
         # python-docx's template draws a rule under the title: an official document has none
@@ -534,8 +536,9 @@ class _Writer:
             para.paragraph_format.space_after = Pt(6)
 
     def table(self, header: list[str], rows: list[list[str]], numeric: set[int] | None = None,
-              widths_mm: list[float] | None = None) -> None:
-        """A table with a header row; columns in ``numeric`` right-aligned."""
+              widths_mm: list[float] | None = None, amounts: bool = False) -> None:
+        """A table with a header row; columns in ``numeric`` right-aligned; ``amounts``: a
+        table of amounts to the fen, in the smaller size that fits them on one line."""
         from docx.enum.table import WD_TABLE_ALIGNMENT
         from docx.enum.text import WD_ALIGN_PARAGRAPH
         from docx.oxml import OxmlElement
@@ -561,7 +564,7 @@ class _Writer:
                 elif r == 0:
                     para.alignment = WD_ALIGN_PARAGRAPH.CENTER
                 run = para.add_run(str(value))
-                run.font.size = Pt(self.table_pt)
+                run.font.size = Pt(self.number_table_pt if amounts else self.table_pt)
                 if r == 0:
                     run.bold = self.lang == "en"
                     if self.lang == "zh":
@@ -614,21 +617,21 @@ def write_docx(p: Proposal, path: Path) -> Path:
     rows.append(["", t("total", lg), "", "", "", yuan(p.lines["amount_yuan"].sum(), lg), ""])
     w.table([t("prop.col.no", lg), t("prop.col.item", lg), t("prop.col.quantity", lg), t("prop.col.unit", lg),
              t("prop.col.unit_cost", lg), t("prop.col.amount", lg), t("prop.col.reference", lg)],
-            rows, numeric={0, 2, 4, 5}, widths_mm=[8, 27, 17, 13, 19, 27, 45])
+            rows, numeric={0, 2, 4, 5}, widths_mm=[9, 24, 17, 12, 18, 24, 52], amounts=True)
 
     w.heading(t("prop.h_counties", lg))
     w.paragraph(t("prop.counties_note", lg))
     c = p.counties
-    rows = [[r.county, quantity_text(r.population, lg), yuan(r.amount_yuan, lg), yuan(r.city_yuan, lg),
+    rows = [[r.county, format_number(r.population, lg), yuan(r.amount_yuan, lg), yuan(r.city_yuan, lg),
              yuan(r.county_yuan, lg), yuan(r.township_yuan, lg), yuan(r.per_capita_yuan, lg)]
             for r in c.itertuples()]
-    rows.append([t("total", lg), quantity_text(p.population, lg), yuan(p.total_yuan, lg),
+    rows.append([t("total", lg), format_number(p.population, lg), yuan(p.total_yuan, lg),
                  *(yuan(p.funders_yuan[f], lg) for f in ("city", "county", "township")),
                  yuan(p.per_capita_yuan, lg)])
     w.table([t("prop.col.county", lg), t("prop.col.population", lg), t("prop.col.amount", lg),
              t("prop.col.city_share", lg), t("prop.col.county_share", lg), t("prop.col.township_share", lg),
              t("prop.col.per_capita", lg)], rows, numeric={1, 2, 3, 4, 5, 6},
-            widths_mm=[22, 22, 26, 22, 22, 22, 18])
+            widths_mm=[18, 20, 26, 23, 23, 23, 17], amounts=True)
 
     w.heading(t("prop.h_uncertainty", lg))
     pct = format_number(p.sensitivity_pct, lg, 0 if float(p.sensitivity_pct).is_integer() else 1)
@@ -641,7 +644,7 @@ def write_docx(p: Proposal, path: Path) -> Path:
                 [[str(i + 1), r.label, f"{_value_text(r.base_value, lg)} {r.unit}".strip(),
                   _signed(r.budget_effect_low_yuan, lg), _signed(r.budget_effect_high_yuan, lg)]
                  for i, r in enumerate(p.sensitivity.itertuples())], numeric={0, 3, 4},
-                widths_mm=[10, 62, 28, 28, 28])
+                widths_mm=[9, 63, 28, 28, 28], amounts=True)
     if p.band is None:
         w.paragraph(t("prop.no_band", lg))
     else:

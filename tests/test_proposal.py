@@ -168,10 +168,13 @@ def test_each_county_row_splits_its_amount_between_the_three_funders_and_the_row
     b = results.budget[results.budget["year"] == YEAR]
     by_county = b.groupby("county_code")[["amount_yuan", "city_yuan", "county_yuan", "township_yuan"]].sum()
     names = dict(zip(results.register.counties["name_en"], results.register.counties["county_code"], strict=True))
+    totals = results.budget_totals
+    population = totals[totals["year"] == YEAR].set_index("county_code")["population"]
     for row in rows[:-1]:
         exp = by_county.loc[names[row[0]]]
         amount, city, county, township = (_number(x) for x in row[2:6])
         assert amount == pytest.approx(exp["amount_yuan"], abs=0.005)
+        assert _number(row[1]) == round(population.loc[names[row[0]]])  # whole persons
         assert (city, county, township) == pytest.approx(
             (exp["city_yuan"], exp["county_yuan"], exp["township_yuan"]), abs=0.005)
         assert city + county + township == pytest.approx(amount, abs=0.02)
