@@ -265,9 +265,14 @@ def budget_band(results: Any, year: int) -> dict[str, float] | None:
             "q10": bq[0], "q50": bq[1], "q90": bq[2]}
 
 
+#: Keys of the scenario the baseline is computed with: its rules on the scenario's years and data.
+_BASELINE_ALIGNED = ("start_year", "horizon", "lang", "register", "census", "census_date")
+
+
 def _baseline_total(results: Any, year: int) -> tuple[float | None, bool]:
-    """The budget of ``year`` in the baseline scenario over the scenario's years, and whether
-    the scenario is the baseline itself (same model)."""
+    """The budget of ``year`` in the baseline scenario (the packaged one, or ``params/baseline.yaml``
+    of the working folder) with the scenario's years, register and census, and whether the
+    scenario is the baseline itself (its name is ``baseline``; None then)."""
     from .scenario import Scenario, load_scenario
     from .simulate import simulate
 
@@ -278,7 +283,7 @@ def _baseline_total(results: Any, year: int) -> tuple[float | None, bool]:
         base = load_scenario("baseline")
     except QzfpError:  # no baseline to compare with (a folder without params/baseline.yaml)
         return None, False
-    params = {**base.to_papermill(), **{k: s.params[k] for k in ("start_year", "horizon", "lang")}}
+    params = {**base.to_papermill(), **{k: s.params[k] for k in _BASELINE_ALIGNED if k in s.params}}
     b = simulate(Scenario.from_parameters(**params)).budget_totals
     return float(b[(b["county_code"] == "all") & (b["year"] == year)]["amount_yuan"].iloc[0]), False
 
