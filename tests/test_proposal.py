@@ -308,7 +308,9 @@ def test_the_chinese_proposal_outside_the_rulebooks_texts_has_no_english_word(ch
 
 
 @pytest.mark.xfail(strict=True, reason="needs reference_zh from branch zhref (the rulebook's references are "
-                                       "partly English)")
+                                       "partly English); the Chinese descriptions also name methods and symbols "
+                                       "(WISN A-F, Siler, Gompertz, Rogers-Castro, AR(1), alpha) the scan does "
+                                       "not allow yet")
 def test_every_word_of_the_chinese_proposal_is_chinese_or_a_code(chinese, results):
     words = english_words(_text(_docx(chinese)), _codes(results))
     assert words == [], sorted(set(words))[:20]
