@@ -143,6 +143,15 @@ def cmd_plan(args: argparse.Namespace) -> int:
                        progress=not args.quiet)
 
 
+def cmd_proposal(args: argparse.Namespace) -> int:
+    from .i18n import t
+    from .proposal import write_proposal
+
+    written = write_proposal(args.params, args.year, lang=args.lang, out=args.out)
+    print(t("prop.written", _lang(args), docx=str(written["docx"]), pdf=str(written["pdf"])))
+    return EXIT_OK
+
+
 def cmd_init(args: argparse.Namespace) -> int:
     from .rules.scenario import packaged_params_dir
 
@@ -244,6 +253,13 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--lang", choices=("en", "zh"), default=None)
     sp.add_argument("--quiet", action="store_true", help="no progress bar")
     sp.set_defaults(func=cmd_plan)
+    sp = sub.add_parser("proposal", help="the budget proposal of one year as proposal.docx and proposal.pdf")
+    sp.add_argument("params", help="scenario file or name")
+    sp.add_argument("--year", type=int, required=True, help="budget year (a modelled year of the scenario)")
+    sp.add_argument("--lang", choices=("en", "zh"), default=None, help="language (default: the scenario's)")
+    sp.add_argument("--out", default=None,
+                    help="output folder (default: <output_dir>/proposal-<scenario>-<year>)")
+    sp.set_defaults(func=cmd_proposal)
 
     sp = sub.add_parser("explain", help="describe a rulebook parameter, or list the rulebook")
     sp.add_argument("path", nargs="?", default=None, help="dotted path, e.g. village.vice_president.allowance")

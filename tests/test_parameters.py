@@ -553,7 +553,7 @@ def test_every_reference_of_the_rulebook_with_english_words_has_a_chinese_one_wi
     """The rule: a value needs ``reference_zh`` when its reference, after the ``assumption:``
     label, has a word in Latin letters that the zh page scan would flag (not a code, a
     symbol or an allowed abbreviation); the Chinese reference itself has no such word."""
-    from test_pages_in_browser import english_words
+    from chinese import english_words
 
     missing, english = [], []
     for path in rb.paths():

@@ -333,7 +333,8 @@ def key_assumptions(scenario: Scenario) -> list[str]:
 
 def sensitivity(scenario: Scenario | str, pct: float | None = None, *,
                 paths: Sequence[str] | None = None, register: Register | None = None,
-                chunk: int = DEFAULT_CHUNK, keep_zero: bool = False) -> pd.DataFrame:
+                chunk: int = DEFAULT_CHUNK, keep_zero: bool = False,
+                year: int | None = None) -> pd.DataFrame:
     """Effect of moving each key assumption by ±pct % on total budget and required staff.
 
     The 2K + 1 settings (base, each path low, each path high) are computed as
@@ -349,6 +350,9 @@ def sensitivity(scenario: Scenario | str, pct: float | None = None, *,
         Paths to move; default :func:`key_assumptions`.
     keep_zero : bool
         Keep paths whose moves change neither outcome (default: drop them).
+    year : int, optional
+        A modelled year: the ``budget_*`` columns are then that year's budget [yuan/year]
+        instead of the horizon's total (what a budget proposal for one year ranks by).
 
     Returns
     -------
@@ -367,6 +371,13 @@ def sensitivity(scenario: Scenario | str, pct: float | None = None, *,
         raise ParameterError(Problem("sensitivity_pct", f"expected a percentage between 0 and 100, got {pct}"))
     reg = prepare_register(scenario, register)
     pa = scenario.arrays()
+    year_index = None
+    if year is not None:
+        found = np.flatnonzero(scenario.years == int(year))
+        if not found.size:
+            raise ParameterError(Problem("year", f"{year} is not a modelled year "
+                                         f"({scenario.years[0]}–{scenario.years[-1]})"))
+        year_index = int(found[0])
     paths = list(paths) if paths is not None else key_assumptions(scenario)
     _check_paths(pa, paths, "sensitivity")
     k = len(paths)
@@ -385,8 +396,10 @@ def sensitivity(scenario: Scenario | str, pct: float | None = None, *,
             arr = np.round(arr)
         values[p] = arr
         lows[p], highs[p] = arr[1 + i, 0], arr[1 + k + i, 0]
-    res = _evaluate_full(reg, pa, values, scenario.params.get("variant", "medium"), chunk)
-    b_budget, b_staff = res["budget_horizon_yuan"], res["wisn_required_staff_last"]
+    res = _evaluate_full(reg, pa, values, scenario.params.get("variant", "medium"), chunk,
+                         year_index=year_index)
+    b_budget = res["budget_horizon_yuan" if year_index is None else "budget_year_yuan"]
+    b_staff = res["wisn_required_staff_last"]
     rows = []
     for i, p in enumerate(paths):
         lo, hi = 1 + i, 1 + k + i
@@ -419,13 +432,14 @@ def sensitivity(scenario: Scenario | str, pct: float | None = None, *,
     df = df.assign(_s=swing, _t=staff_swing).sort_values(["_s", "_t"], ascending=False)
     df = df.drop(columns=["_s", "_t"]).reset_index(drop=True)
     df["rank"] = np.arange(1, len(df) + 1)
-    df.attrs.update(scenario=scenario.name, pct=pct)
+    df.attrs.update(scenario=scenario.name, pct=pct, year=year)
     return df
 
 
 def _evaluate_full(register: Register, base_pa: ParamArrays, values: Mapping[str, np.ndarray],
-                   variant: str, chunk: int) -> dict[str, np.ndarray]:
-    """Like :func:`evaluate_points` but with (N, T) arrays per path (year-varying values).
+                   variant: str, chunk: int, year_index: int | None = None) -> dict[str, np.ndarray]:
+    """Like :func:`evaluate_points` but with (N, T) arrays per path (year-varying values);
+    with ``year_index`` also ``budget_year_yuan``, the budget of that year [yuan/year].
 
     Only the parameter sets that move a demographic path need their own projection; the
     others (in a sensitivity run, every set but the 2 per demographic path) reuse the
@@ -447,7 +461,10 @@ def _evaluate_full(register: Register, base_pa: ParamArrays, values: Mapping[str
             idx = rows[start:start + chunk]
             pa = base_pa.with_values({p: np.asarray(v)[idx] for p, v in values.items()})
             ar = run_arrays(register, pa, variant=variant, population=None if own_projection else pop1)
-            for k, v in _outcomes(ar).items():
+            outcomes = _outcomes(ar)
+            if year_index is not None:
+                outcomes["budget_year_yuan"] = ar.budget.year_total[:, year_index]
+            for k, v in outcomes.items():
                 if k not in out:
                     out[k] = np.empty(n, dtype=float)
                 out[k][idx] = np.asarray(v, dtype=float)
