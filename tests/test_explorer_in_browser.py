@@ -16,10 +16,9 @@ from __future__ import annotations
 
 import importlib.util
 import json
-from pathlib import Path
 
-import nbformat
 import pytest
+from explorer_page import drag, explorer_in_lab, figures_text, settled_state
 
 from qzfp import i18n
 from qzfp.explorer import LEVERS
@@ -27,8 +26,6 @@ from qzfp.printpdf import chromium_path
 from qzfp.scenario import Scenario, load_scenario
 from qzfp.simulate import simulate
 
-ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOK = ROOT / "notebooks" / "00_explore.ipynb"
 WIDTH, HEIGHT = 1280, 800
 HORIZON = 3
 ALLOWANCE = "village.vice_president.allowance"
@@ -40,68 +37,12 @@ pytestmark = [
                        reason="JupyterLab (with the ipywidgets extension) not installed"),
 ]
 
-# Helpers defined in the page: the notebook panel, code run in its kernel, the explorer's DOM.
-PAGE_HELPERS = r"""
-window.qz = {
-  panel() {
-    const app = window.jupyterapp;
-    if (!app) return null;
-    for (const w of app.shell.widgets('main'))
-      if (w.sessionContext && w.context && w.context.path === 'explore.ipynb') return w;
-    return null;
-  },
-  kernelIdle() {
-    const p = qz.panel();
-    const k = p && p.sessionContext.session && p.sessionContext.session.kernel;
-    return !!(k && k.connectionStatus === 'connected' && k.status === 'idle');
-  },
-  async kernelRun(code) {          // run code in the notebook's kernel, return its stdout
-    const k = qz.panel().sessionContext.session.kernel;
-    const future = k.requestExecute({code, silent: false, store_history: false});
-    let out = '';
-    future.onIOPub = (msg) => {
-      if (msg.header.msg_type === 'stream') out += msg.content.text;
-      if (msg.header.msg_type === 'error') out += 'ERROR ' + msg.content.ename + ': ' + msg.content.evalue;
-    };
-    await future.done;
-    return out;
-  },
-  root() { return document.querySelector('.qzfp-explorer'); },
-  controls() { return Array.from(qz.root().querySelectorAll('.qzfp-control')); },
-  control(label) {
-    return qz.controls().find(c => c.querySelector(':scope > .widget-label').textContent.startsWith(label));
-  },
-  rect(e) { const r = e.getBoundingClientRect(); return {left: r.left, right: r.right, top: r.top, bottom: r.bottom, width: r.width}; },
-};
-true
-"""
-
 
 @pytest.fixture(scope="module")
 def page(tmp_path_factory):
     """The shipped explorer notebook, run in JupyterLab, shown in Chromium at 1280 × 800."""
-    from browser import Browser, JupyterLab
-
-    folder = tmp_path_factory.mktemp("lab")
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    injected = nbformat.v4.new_code_cell(f"# Parameters\nhorizon = {HORIZON}\nlang = 'en'\n")
-    injected.metadata["tags"] = ["injected-parameters"]
-    nb.cells.insert(1, injected)
-    nbformat.write(nb, folder / "explore.ipynb")
-    with JupyterLab(folder) as lab, Browser(WIDTH, HEIGHT, allow_hosts=["127.0.0.1"]) as b:
-        b.navigate(lab.url("lab/tree/explore.ipynb"))
-        b.wait_for("!!window.jupyterapp", timeout=120)
-        b.evaluate(PAGE_HELPERS)
-        b.wait_for("qz.kernelIdle()", timeout=120)
-        b.evaluate("(async () => { const a = window.jupyterapp; a.shell.activateById(qz.panel().id);"
-                   " await a.commands.execute('notebook:run-all-cells'); return true; })()")
-        try:
-            b.wait_for("!!qz.root() && qz.controls().length >= 10 && qz.kernelIdle()"
-                       " && qz.root().textContent.includes('2006')", timeout=120)
-        except TimeoutError:
-            raise AssertionError("the explorer did not render; server log:\n"
-                                 + lab.server_log()[-3000:]) from None
-        b.evaluate("document.fonts.ready.then(() => true)")
+    with explorer_in_lab(tmp_path_factory.mktemp("lab"), {"horizon": HORIZON, "lang": "en"},
+                         WIDTH, HEIGHT) as b:
         yield b
 
 
@@ -170,73 +111,68 @@ def test_no_label_of_the_explorer_is_cut(page):
     assert merge.endswith(f"({i18n.t('nb.explore.merge_note', 'en')})")  # the whole text
 
 
-def drag(b, label: str, fraction: float, steps: int = 8) -> None:
-    """Press the slider's handle, move it in ``steps`` quick mouse moves to ``fraction``
-    of the track, release it."""
-    geo = b.evaluate(f"""(() => {{
-      const c = qz.control({json.dumps(label)});
-      c.scrollIntoView({{block: 'center'}});
-      const h = c.querySelector('.noUi-handle').getBoundingClientRect();
-      const t = c.querySelector('.noUi-target').getBoundingClientRect();
-      return {{x: h.left + h.width / 2, y: h.top + h.height / 2, left: t.left, width: t.width}};
-    }})()""")
-    x0, y = geo["x"], geo["y"]
-    x1 = geo["left"] + fraction * geo["width"]
-    mouse = {"session": True, "button": "left", "y": y}
-    page_call = b.call
-    page_call("Input.dispatchMouseEvent", type="mouseMoved", x=x0, **{**mouse, "button": "none"})
-    page_call("Input.dispatchMouseEvent", type="mousePressed", x=x0, clickCount=1, buttons=1, **mouse)
-    for k in range(1, steps + 1):
-        page_call("Input.dispatchMouseEvent", type="mouseMoved", x=x0 + (x1 - x0) * k / steps,
-                  buttons=1, **mouse)
-    page_call("Input.dispatchMouseEvent", type="mouseReleased", x=x1, clickCount=1, buttons=0, **mouse)
+def expected_summary(allowance: float):
+    """The library's yearly summary of the baseline over the test's horizon with the
+    village allowance at ``allowance`` from the start year (a scalar override)."""
+    base = load_scenario("baseline").to_papermill()
+    return simulate(Scenario.from_parameters(
+        **{**base, "horizon": HORIZON, "overrides": {ALLOWANCE: allowance}})).summary()
 
 
-def kernel_state(b) -> dict:
-    """The explorer's own record in the kernel: update count and control values."""
-    out = b.evaluate("qz.kernelRun('import json; print(json.dumps({\"updates\": explorer.updates,"
-                     " **explorer.state()}))')")
-    return json.loads(out)
-
-
-def figures_text(b) -> str:
-    return b.evaluate("qz.root().querySelector('.qzfp-figures').textContent")
+def wait_for_figure(b, text: str) -> None:
+    b.wait_for(f"qz.root().querySelector('.qzfp-figures').textContent.includes({json.dumps(text)})",
+               timeout=30)
 
 
 def test_a_drag_ends_with_one_update_showing_the_figures_of_the_last_position(page):
-    before = kernel_state(page)
     label = i18n.t("param.village.vice_president.allowance", "en")
-    drag(page, label, 0.5)
-    after = kernel_state(page)  # runs after the drag's messages: the kernel handles them in order
+    before = settled_state(page, "village_allowance", label)
+    drag(page, label, 0.5)  # eight quick mouse moves, then the release
+    after = settled_state(page, "village_allowance", label)
     value = after["village_allowance"]
-    readout = page.evaluate(f"qz.control({json.dumps(label)}).querySelector('.widget-readout').textContent")
-    assert float(readout.replace(",", "")) == pytest.approx(value)
     assert value > 3 * before["village_allowance"]  # moved from 60 to about half of the track
-    assert after["updates"] - before["updates"] == 1  # no recomputation for passed positions
+    assert after["updates"] - before["updates"] == 1  # no recomputation for the passed positions
 
-    base = load_scenario("baseline").to_papermill()
-    expected = simulate(Scenario.from_parameters(
-        **{**base, "horizon": HORIZON, "overrides": {ALLOWANCE: value}})).summary()
+    expected = expected_summary(value)
     first = expected[expected["year"] == after["year"]].iloc[0]
-    budget = i18n.format_number(float(first["budget_yuan"]), "en")
-    horizon = i18n.format_number(float(expected["budget_yuan"].sum()), "en")
-    page.wait_for(f"qz.root().querySelector('.qzfp-figures').textContent.includes({json.dumps(budget)})",
-                  timeout=30)
-    assert horizon in figures_text(page)
+    wait_for_figure(page, i18n.format_number(float(first["budget_yuan"]), "en"))
+    assert i18n.format_number(float(expected["budget_yuan"].sum()), "en") in figures_text(page)
+
+
+def test_quick_successive_changes_end_with_the_figures_of_the_last_one(page):
+    # a burst faster than an update: the widget frontend keeps at most one change in
+    # flight and merges the rest, so the kernel never works through a queue of stale ones
+    label = i18n.t("param.village.vice_president.allowance", "en")
+    before = settled_state(page, "village_allowance", label)
+    for fraction in (0.2, 0.3, 0.4, 0.5, 0.6):
+        drag(page, label, fraction, steps=3)
+    page.evaluate(f"qz.control({json.dumps(label)}).querySelector('.noUi-handle').focus(); true")
+    presses = 4
+    for _ in range(presses):
+        for kind in ("keyDown", "keyUp"):
+            page.call("Input.dispatchKeyEvent", session=True, type=kind, key="ArrowRight",
+                      code="ArrowRight", windowsVirtualKeyCode=39)
+    after = settled_state(page, "village_allowance", label)
+    step = page.evaluate("qz.kernelRun('print(explorer.controls[\"village_allowance\"].step)')")
+    at_drag_end = after["village_allowance"] - presses * float(step)
+    track = page.evaluate(f"qz.control({json.dumps(label)}).querySelector('.noUi-target').getBoundingClientRect().width")
+    top = float(page.evaluate("qz.kernelRun('print(explorer.controls[\"village_allowance\"].max)')"))
+    assert at_drag_end == pytest.approx(0.6 * top, abs=top / track + float(step))  # where the last drag ended
+    assert 1 <= after["updates"] - before["updates"] <= 5 + presses
+    expected = expected_summary(after["village_allowance"])
+    first = expected[expected["year"] == after["year"]].iloc[0]
+    wait_for_figure(page, i18n.format_number(float(first["budget_yuan"]), "en"))
 
 
 def test_dragging_the_year_shows_the_figures_of_the_year_where_the_drag_ended(page):
-    before = kernel_state(page)
-    drag(page, i18n.t("nb.explore.year", "en"), 1.0)
-    after = kernel_state(page)
+    label = i18n.t("nb.explore.year", "en")
+    before = settled_state(page, "year", label)
+    drag(page, label, 1.0)
+    after = settled_state(page, "year", label)
     last = 2006 + HORIZON
     assert after["year"] == last and after["updates"] - before["updates"] == 1
-    base = load_scenario("baseline").to_papermill()
-    expected = simulate(Scenario.from_parameters(
-        **{**base, "horizon": HORIZON,
-           "overrides": {ALLOWANCE: after["village_allowance"]}})).summary()
-    row = expected[expected["year"] == last].iloc[0]
-    page.wait_for(f"qz.root().querySelector('.qzfp-figures').textContent.includes('{last}')", timeout=30)
+    row = expected_summary(after["village_allowance"]).set_index("year").loc[last]
+    wait_for_figure(page, i18n.format_number(float(row["budget_yuan"]), "en"))
     text = figures_text(page)
+    assert str(last) in text
     assert i18n.format_number(float(row["population"]), "en") in text
-    assert i18n.format_number(float(row["budget_yuan"]), "en") in text
