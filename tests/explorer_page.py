@@ -49,8 +49,8 @@ window.qz = {
     await future.done;
     return out;
   },
-  root() { return document.querySelector('.qzfp-explorer'); },
-  controls() { return Array.from(qz.root().querySelectorAll('.qzfp-control')); },
+  root(i = 0) { return document.querySelectorAll('.qzfp-explorer')[i]; },  // i-th explorer
+  controls(i = 0) { return Array.from(qz.root(i).querySelectorAll('.qzfp-control')); },
   control(label) {
     return qz.controls().find(c => c.querySelector(':scope > .widget-label').textContent.startsWith(label));
   },
@@ -64,14 +64,17 @@ true
 
 @contextmanager
 def explorer_in_lab(folder: Path, parameters: dict[str, Any], width: int = 1280,
-                    height: int = 800) -> Iterator[Browser]:
-    """The explorer notebook with ``parameters`` injected, run in JupyterLab, shown in a
-    ``width`` × ``height`` Chromium window [CSS px]; yields the browser."""
+                    height: int = 800, extra_cells: tuple[str, ...] = ()) -> Iterator[Browser]:
+    """The explorer notebook with ``parameters`` injected (and ``extra_cells`` appended),
+    run in JupyterLab, shown in a ``width`` × ``height`` Chromium window [CSS px]; yields
+    the browser once every explorer of the notebook is drawn."""
     nb = nbformat.read(NOTEBOOK, as_version=4)
     injected = nbformat.v4.new_code_cell(
         "# Parameters\n" + "".join(f"{k} = {v!r}\n" for k, v in parameters.items()))
     injected.metadata["tags"] = ["injected-parameters"]
     nb.cells.insert(1, injected)
+    nb.cells.extend(nbformat.v4.new_code_cell(src) for src in extra_cells)
+    explorers = 1 + sum("Explorer(" in src for src in extra_cells)
     nbformat.write(nb, folder / "explore.ipynb")
     with JupyterLab(folder) as lab, Browser(width, height, allow_hosts=["127.0.0.1"]) as b:
         b.navigate(lab.url("lab/tree/explore.ipynb"))
@@ -81,8 +84,8 @@ def explorer_in_lab(folder: Path, parameters: dict[str, Any], width: int = 1280,
         b.evaluate("(async () => { const a = window.jupyterapp; a.shell.activateById(qz.panel().id);"
                    " await a.commands.execute('notebook:run-all-cells'); return true; })()")
         try:
-            b.wait_for("!!qz.root() && qz.controls().length >= 10 && qz.kernelIdle()"
-                       " && !!qz.root().querySelector('.qzfp-figures table')", timeout=120)
+            b.wait_for(f"document.querySelectorAll('.qzfp-explorer .qzfp-figures table').length"
+                       f" >= {explorers} && qz.kernelIdle()", timeout=120)
         except TimeoutError:
             raise AssertionError("the explorer did not render; server log:\n"
                                  + lab.server_log()[-3000:]) from None

@@ -29,6 +29,7 @@ from qzfp.simulate import simulate
 WIDTH, HEIGHT = 1280, 800
 HORIZON = 3
 ALLOWANCE = "village.vice_president.allowance"
+LANGS = ("en", "zh")  # the notebook's explorer, then a Chinese one in a cell below
 
 pytestmark = [
     pytest.mark.skipif(chromium_path() is None, reason="Chromium not installed"),
@@ -41,17 +42,19 @@ pytestmark = [
 @pytest.fixture(scope="module")
 def page(tmp_path_factory):
     """The shipped explorer notebook, run in JupyterLab, shown in Chromium at 1280 × 800."""
+    zh = "Explorer(scenario, lang='zh').widget  # the same below in Chinese"
     with explorer_in_lab(tmp_path_factory.mktemp("lab"), {"horizon": HORIZON, "lang": "en"},
-                         WIDTH, HEIGHT) as b:
+                         WIDTH, HEIGHT, extra_cells=(zh,)) as b:
         yield b
 
 
-def shown(b) -> dict:
-    """What the page shows of every control and label of the explorer."""
-    return b.evaluate("""(() => {
+def shown(b, lang: str) -> dict:
+    """What the page shows of every control and label of the explorer in ``lang``."""
+    i = LANGS.index(lang)
+    return b.evaluate("""((i) => {
       const view = Math.min(window.innerWidth, qz.panel().content.node.getBoundingClientRect().right);
       const part = (c, sel) => { const e = c.querySelector(sel); return e ? qz.rect(e) : null; };
-      const controls = qz.controls().map(c => ({
+      const controls = qz.controls(i).map(c => ({
         label: c.querySelector(':scope > .widget-label').textContent,
         box: qz.rect(c),
         labelBox: part(c, ':scope > .widget-label'),
@@ -59,22 +62,23 @@ def shown(b) -> dict:
         readout: part(c, ':scope > .widget-readout'),
       }));
       // the chart, its texts and the tables: what must not run past the right edge either
-      const wide = [...qz.root().querySelectorAll('svg, svg text, table')].map(e => ({
+      const wide = [...qz.root(i).querySelectorAll('svg, svg text, table')].map(e => ({
         what: e.tagName + ' ' + e.textContent.slice(0, 40), box: qz.rect(e)}));
-      const labels = Array.from(qz.root().querySelectorAll('.widget-label'))
+      const labels = Array.from(qz.root(i).querySelectorAll('.widget-label'))
         .filter(e => getComputedStyle(e).display !== 'none' && e.textContent.trim())
         .map(e => ({text: e.textContent, sw: e.scrollWidth, cw: e.clientWidth,
                     sh: e.scrollHeight, ch: e.clientHeight}));
       return {view, width: window.innerWidth, controls, labels, wide};
-    })()""")
+    })(INDEX)""".replace("INDEX", str(i)))
 
 
-def test_every_control_lies_within_the_1280_px_window(page):
-    s = shown(page)
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_control_lies_within_the_1280_px_window(page, lang):
+    s = shown(page, lang)
     assert s["width"] == WIDTH
     labels = [c["label"] for c in s["controls"]]
-    expected = [i18n.t(lv.label_key, "en") for lv in LEVERS] + [
-        i18n.t("nb.explore.year", "en"), i18n.t("nb.explore.county_filter", "en")]
+    expected = [i18n.t(lv.label_key, lang) for lv in LEVERS] + [
+        i18n.t("nb.explore.year", lang), i18n.t("nb.explore.county_filter", lang)]
     for text in expected:  # every lever, the year slider and the county filter are shown
         assert sum(label.startswith(text) for label in labels) == 1, (text, labels)
     for c in s["controls"]:
@@ -93,22 +97,24 @@ def test_every_control_lies_within_the_1280_px_window(page):
             assert apart, (a, b)
 
 
-def test_the_chart_and_the_budget_table_are_not_cut_at_the_right(page):
-    s = shown(page)
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_chart_and_the_budget_table_are_not_cut_at_the_right(page, lang):
+    s = shown(page, lang)
     assert any(w["what"].startswith("svg") for w in s["wide"])
     assert sum(w["what"].startswith("TABLE") for w in s["wide"]) >= 2  # key figures, budget
     for w in s["wide"]:
         assert w["box"]["right"] <= s["view"] + 0.5, w
 
 
-def test_no_label_of_the_explorer_is_cut(page):
-    s = shown(page)
+@pytest.mark.parametrize("lang", LANGS)
+def test_no_label_of_the_explorer_is_cut(page, lang):
+    s = shown(page, lang)
     assert len(s["labels"]) >= 11  # ten controls and the scenario name
     for lab in s["labels"]:
         assert lab["sw"] <= lab["cw"] and lab["sh"] <= lab["ch"], lab
-    merge = next(c["label"] for c in shown(page)["controls"]
-                 if c["label"].startswith(i18n.t("param.merge_target", "en")))
-    assert merge.endswith(f"({i18n.t('nb.explore.merge_note', 'en')})")  # the whole text
+    merge = next(c["label"] for c in shown(page, lang)["controls"]
+                 if c["label"].startswith(i18n.t("param.merge_target", lang)))
+    assert merge.endswith(f"({i18n.t('nb.explore.merge_note', lang)})")  # the whole text
 
 
 def expected_summary(allowance: float):
