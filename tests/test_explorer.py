@@ -6,6 +6,7 @@ calls the observers synchronously, so the outputs are up to date right after.
 
 from __future__ import annotations
 
+import html
 import shutil
 from pathlib import Path
 
@@ -428,16 +429,15 @@ def test_every_slider_updates_once_when_the_drag_ends_so_no_stale_updates_queue_
     assert all(c.continuous_update is False for c in sliders)
 
 
-def test_the_figures_of_a_new_year_are_shown_within_100_ms(ex):
-    import time
-
-    times = []
+def test_a_new_year_shows_the_figures_of_that_year_from_the_same_computation(ex):
+    # how fast: benchmarks/bench_explorer.py (timing is never asserted in a test)
+    computed = ex.outcome()
     for year in list(ex.model.years[1:6]):
-        t0 = time.perf_counter()
         ex.controls["year"].value = int(year)  # what the release of a drag does
-        times.append(1e3 * (time.perf_counter() - t0))
-        assert ex.figures()["population"] == ex.outcome().figures(int(year), "")["population"]
-    assert sorted(times)[len(times) // 2] < 100  # median [ms]
+        assert ex.outcome() is computed  # no model run for a view control
+        shown = html.unescape(ex.key_figures_html.value)
+        assert f", {int(year)}" in shown
+        assert i18n.format_number(computed.population[computed.year_index(int(year))].sum(), "en") in shown
 
 
 def test_every_control_is_in_one_of_two_flexible_columns_with_its_own_label_on_a_line_above(ex):

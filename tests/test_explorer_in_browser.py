@@ -2,7 +2,8 @@
 
 A JupyterLab server is started as its own process (free port, token, throw-away Jupyter
 folders) on a temporary folder holding the shipped ``notebooks/00_explore.ipynb`` with a
-papermill-style injected cell (3 years, so the kernel starts fast).  Chromium opens it
+papermill-style injected cell (3 years, so the kernel starts fast) and one more cell with
+the same explorer in Chinese (the layout is checked in both languages).  Chromium opens it
 with a 1280 × 800 window, the real application runs its cells, the ipywidgets render, and
 the tests measure the page (``getBoundingClientRect``, ``scrollWidth``) and drag a slider
 with DevTools mouse events.  The figures expected after a drag come from
