@@ -1225,7 +1225,7 @@ class Explorer:
             cells = [
                 (i18n.budget_line_label(r.line, lang), "left"),
                 (qty(r.quantity), "right"),
-                (r.quantity_unit, "left"),
+                (i18n.unit_label(r.quantity_unit, lang), "left"),
                 (fmt(r.unit_cost_yuan, lang, 2 if r.unit_cost_yuan < 100 else 0), "right"),
                 (fmt(r.amount_yuan, lang), "right"),
                 (fmt(r.city_yuan, lang), "right"),

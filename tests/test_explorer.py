@@ -258,6 +258,9 @@ def test_a_chinese_explorer_labels_counties_and_levers_in_chinese(scenario):
     assert "柯城区" in names
     assert ex.controls["village_allowance"].description == i18n.t("param.village.vice_president.allowance", "zh")
     assert "万元" in ex.chart_html.value
+    # budget table units in Chinese (the rulebook's unit catalogue), none left in English
+    assert f">{i18n.t('unit.post', 'zh')}<" in ex.table_html.value
+    assert ">post<" not in ex.table_html.value and ">trainee-day<" not in ex.table_html.value
 
 
 def test_every_explorer_label_is_in_the_catalogue_in_both_languages():
