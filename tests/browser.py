@@ -225,6 +225,11 @@ class JupyterLab:
         for var in ("JUPYTER_CONFIG_DIR", "JUPYTER_RUNTIME_DIR", "JUPYTERLAB_SETTINGS_DIR",
                     "JUPYTERLAB_WORKSPACES_DIR", "IPYTHONDIR"):
             env[var] = str(self.home / var.lower())
+        # no "get notified about Jupyter news?" toast over the page (and no request for news)
+        news = self.home / "jupyterlab_settings_dir" / "@jupyterlab" / "apputils-extension"
+        news.mkdir(parents=True)
+        (news / "notification.jupyterlab-settings").write_text('{"fetchNews": "false", "checkForUpdates": false}',
+                                                               encoding="utf-8")
         cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1",
                f"--port={self.port}", "--ServerApp.port_retries=0",
                f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={root}",
