@@ -910,6 +910,8 @@ def figures_chart_svg(
     -------
     str
         ``<svg>`` markup (about 20 kB); the browser draws it, the kernel only formats it.
+        It is 900 px wide at most and shrinks (text included) to a narrower output area,
+        so no legend is cut at the edge of a notebook.
     """
     from .plots import INK, LINESTYLES, MARKERS, money_scale, shades
 
@@ -924,7 +926,7 @@ def figures_chart_svg(
     top1, h1 = 34, 250
     top2, h2 = 340, 170
     out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="100%" style="max-width:{width}px" '
         f'viewBox="0 0 {width} {height}" font-family="DejaVu Sans, Noto Sans CJK SC, '
         f'Microsoft YaHei, PingFang SC, SimHei, WenQuanYi Zen Hei, sans-serif" '
         f'font-size="11" fill="{INK}">',
@@ -1040,6 +1042,26 @@ def _slider_bounds(value: float, natural_max: float, param_max: float | None) ->
     return top, step
 
 
+CONTROL_CLASS = "qzfp-control"
+"""CSS class of every control of the explorer (see :data:`CONTROL_CSS`)."""
+
+CONTROL_CSS = (
+    ".qzfp-explorer .qzfp-control.widget-inline-hbox {height: auto; flex-wrap: wrap; "
+    "align-items: center; margin-bottom: 4px}"
+    ".qzfp-explorer .qzfp-control > .widget-label {width: 100%; margin-right: 0; "
+    "white-space: normal; overflow: visible; text-overflow: clip; height: auto; "
+    "line-height: 1.25; text-align: left; padding: 4px 0 2px 0}"
+    ".qzfp-explorer .qzfp-control > select, .qzfp-explorer .qzfp-control > .slider-container, "
+    ".qzfp-explorer .qzfp-control > .widget-readout {height: var(--jp-widgets-inline-height)}"
+    ".qzfp-explorer .widget-html-content {line-height: 1.4}"
+)
+"""Style shipped with the widget (in its heading).  ipywidgets draws a control's label
+beside it on one line of fixed height, ``nowrap`` and cut with "..." at a fixed width;
+here every control (class :data:`CONTROL_CLASS`) wraps: its label takes the whole width
+of the column on a line of its own above the slider or list, and itself wraps when
+longer, so no label is cut and two columns fit a 1280 px screen."""
+
+
 class Explorer:
     """Interactive explorer of a scenario (ipywidgets).
 
@@ -1062,6 +1084,9 @@ class Explorer:
     model : ExplorerModel
     last_update_ms : float
         Duration of the last update [ms].
+    updates : int
+        Number of updates (recomputation and redraw of the outputs) so far, the first
+        drawing included: a drag that ends in one change adds one.
 
     Examples
     --------
@@ -1081,6 +1106,7 @@ class Explorer:
         self.lang = i18n.check_lang(lang or self.model.scenario.lang)
         self._uid = f"qzfp{id(self):x}"
         self.last_update_ms = float("nan")
+        self.updates = 0
         m, lang = self.model, self.lang
         sc = m.scenario
         base_reg = m.register(m.initial["merge_target"])
@@ -1091,10 +1117,12 @@ class Explorer:
             "township_extra_step": 2 * township_max,
             "township_extra_above": 2 * township_max,
         }
-        # Each control spans its column; its full label is written above it (a description
-        # beside a slider is cut with "..." when long), so two columns fit 1280 px.
-        style = {"description_width": "0px"}
-        layout = w.Layout(width="98%")
+        # Each control spans its column and its own label (the widget's description, the
+        # <label> of the input) takes a whole line above it and wraps instead of being cut
+        # with "..." (ipywidgets puts it beside the control, cut at a fixed width): see
+        # CONTROL_CSS.  Two such columns fit a 1280 px screen.
+        style = {"description_width": "100%"}
+        layout = w.Layout(width="98%", flex_flow="row wrap")
         controls: dict[str, Any] = {}
         for lv in RULE_LEVERS.values():
             v0 = m.initial[lv.key]
@@ -1140,7 +1168,8 @@ class Explorer:
         self.table_html = w.HTML()
         self.status_html = w.HTML()
         self.save_name = w.Text(value="", placeholder="my_scenario",
-                                description=label("nb.explore.save_name", lang))
+                                description=label("nb.explore.save_name", lang),
+                                style={"description_width": "initial"})  # whole label
         self.save_overwrite = w.Checkbox(value=False, description=label("nb.explore.overwrite", lang),
                                          indent=False)
         self.save_button = w.Button(description=label("nb.explore.save", lang), icon="save")
@@ -1158,16 +1187,15 @@ class Explorer:
 
         note = w.HTML(f"<p style='font-size:90%;color:#444'>"
                       f"{html.escape(label('nb.explore.controls_note', lang, start_year=m.start_year))}</p>")
-        head = w.HTML(f"<h3>{html.escape(label('nb.explore.title', lang))}</h3>"
+        head = w.HTML(f"<style>{CONTROL_CSS}</style>"
+                      f"<h3>{html.escape(label('nb.explore.title', lang))}</h3>"
                       f"<p>{html.escape(label('nb.explore.intro', lang))}</p>")
-        def labelled(key: str) -> Any:
-            text = html.escape(controls[key].description)
-            return w.VBox([w.HTML(f"<div style='font-size:90%;line-height:1.25;margin-top:4px'>{text}</div>"),
-                           controls[key]], layout=w.Layout(width="100%"))
-
+        for ctl in controls.values():
+            ctl.add_class(CONTROL_CLASS)
         column = {"flex": "1 1 0", "min_width": "0", "padding": "0 8px 0 0"}
-        levers = w.VBox([labelled(lv.key) for lv in LEVERS] + [note], layout=w.Layout(**column))
-        view = w.VBox([labelled("year"), labelled("county"), self.key_figures_html], layout=w.Layout(**column))
+        levers = w.VBox([controls[lv.key] for lv in LEVERS] + [note], layout=w.Layout(**column))
+        view = w.VBox([controls["year"], controls["county"], self.key_figures_html],
+                      layout=w.Layout(**column))
         save = w.HBox([self.save_name, self.save_overwrite, self.save_button])
         self.widget = w.VBox([
             head,
@@ -1178,6 +1206,8 @@ class Explorer:
             w.VBox([save, self.save_message]),
             self.status_html,
         ])
+        self.widget.add_class("qzfp-explorer")
+        self.key_figures_html.add_class("qzfp-figures")
         self._chart_lines = self._chart_series_lines()
         for ctl in controls.values():
             ctl.observe(self._on_change, names="value")
@@ -1312,6 +1342,7 @@ class Explorer:
     def refresh(self) -> None:
         """Recompute (if the levers changed) and redraw key figures, chart and table."""
         t0 = time.perf_counter()
+        self.updates += 1
         s = self.state()
         try:
             out = self.model.compute(self.settings())
@@ -1395,7 +1426,7 @@ class Explorer:
             cells = [
                 (i18n.budget_line_label(r.line, lang), "left"),
                 (qty(r.quantity), "right"),
-                (r.quantity_unit, "left"),
+                (i18n.unit_label(r.quantity_unit, lang), "left"),
                 (fmt(r.unit_cost_yuan, lang, 2 if r.unit_cost_yuan < 100 else 0), "right"),
                 (fmt(r.amount_yuan, lang), "right"),
                 (fmt(r.city_yuan, lang), "right"),

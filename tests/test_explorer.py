@@ -258,6 +258,9 @@ def test_a_chinese_explorer_labels_counties_and_levers_in_chinese(scenario):
     assert "柯城区" in names
     assert ex.controls["village_allowance"].description == i18n.t("param.village.vice_president.allowance", "zh")
     assert "万元" in ex.chart_html.value
+    # budget table units in Chinese (the rulebook's unit catalogue), none left in English
+    assert f">{i18n.t('unit.post', 'zh')}<" in ex.table_html.value
+    assert ">post<" not in ex.table_html.value and ">trainee-day<" not in ex.table_html.value
 
 
 def test_every_explorer_label_is_in_the_catalogue_in_both_languages():
@@ -429,27 +432,28 @@ def test_every_slider_updates_once_when_the_drag_ends_so_no_stale_updates_queue_
     assert all(c.continuous_update is False for c in sliders)
 
 
-def test_the_figures_of_a_new_year_are_shown_within_100_ms(ex):
-    import time
-
-    times = []
+def test_a_new_year_shows_the_figures_of_that_year_from_the_same_computation(ex):
+    # how fast: benchmarks/bench_explorer.py (timing is never asserted in a test)
+    computed = ex.outcome()
     for year in list(ex.model.years[1:6]):
-        t0 = time.perf_counter()
         ex.controls["year"].value = int(year)  # what the release of a drag does
-        times.append(1e3 * (time.perf_counter() - t0))
-        assert ex.figures()["population"] == ex.outcome().figures(int(year), "")["population"]
-    assert sorted(times)[len(times) // 2] < 100  # median [ms]
+        assert ex.outcome() is computed  # no model run for a view control
+        shown = html.unescape(ex.key_figures_html.value)
+        assert f", {int(year)}" in shown
+        assert i18n.format_number(computed.population[computed.year_index(int(year))].sum(), "en") in shown
 
 
-def test_every_control_shows_its_whole_label_above_it_in_one_of_two_flexible_columns(ex):
-    import ipywidgets as w
-
+def test_every_control_is_in_one_of_two_flexible_columns_with_its_own_label_on_a_line_above(ex):
+    # how it looks in JupyterLab is measured in test_explorer_in_browser.py
     columns = ex.widget.children[1].children
     assert len(columns) == 2 and all(c.layout.flex == "1 1 0" for c in columns)
-    shown = [box.children[0].value for col in columns for box in col.children if isinstance(box, w.VBox)]
+    in_columns = [w for col in columns for w in col.children]
     for key, ctl in ex.controls.items():
-        assert any(html.escape(ctl.description) in text for text in shown), key
-        assert ctl.style.description_width == "0px"  # no cut copy beside the control
+        assert ctl in in_columns, key
+        assert ctl.description  # the input's own <label>, not a copy beside a hidden one
+        assert ctl.style.description_width == "100%" and ctl.layout.flex_flow == "row wrap", key
+        assert explorer_mod.CONTROL_CLASS in ctl._dom_classes, key
+    assert explorer_mod.CONTROL_CSS in ex.widget.children[0].value  # the style ships with it
 
 
 def test_the_explorer_reads_a_register_file_rewritten_in_place_again(tmp_path):
