@@ -31,7 +31,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable
 
-from qzfp.explorer import Explorer
+from qzfp.explore import Explorer
 
 TARGET_MS = 100.0
 

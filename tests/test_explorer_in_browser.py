@@ -22,7 +22,7 @@ import pytest
 from explorer_page import drag, explorer_in_lab, figures_text, settled_state
 
 from qzfp import i18n
-from qzfp.explorer import LEVERS
+from qzfp.explore import LEVERS
 from qzfp.model.run import simulate
 from qzfp.printpdf import chromium_path
 from qzfp.rules.scenario import Scenario, load_scenario

@@ -3,7 +3,7 @@
 The notebook is thin: a parameters cell (tagged ``parameters``, exactly
 :func:`qzfp.rules.scenario.parameters_cell_source`, so papermill and ``qzfp run`` can inject a
 scenario) and one cell that builds the explorer from those parameters and displays it.
-All logic lives in :mod:`qzfp.explorer`.  The notebook is written without outputs or
+All logic lives in :mod:`qzfp.explore`.  The notebook is written without outputs or
 execution counts, so it can be committed as is.
 
 Run: ``.venv/bin/python tools/make_explore_notebook.py [output path]``.
@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_PATH = ROOT / "notebooks" / "00_explore.ipynb"
 
 EXPLORER_CELL = """\
-from qzfp.explorer import Explorer
+from qzfp.explore import Explorer
 from qzfp.rules.scenario import SCENARIO_KEYS, Scenario
 
 scenario = Scenario.from_parameters(**{key: globals()[key] for key in SCENARIO_KEYS})

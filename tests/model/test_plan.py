@@ -376,7 +376,8 @@ def test_qzfp_error_is_the_base_of_plan_errors():
 
 
 def test_the_explorer_ceiling_moves_the_levers_to_the_best_plan_it_fits(small):
-    from qzfp.explorer import PLAN_LEVER_VALUES, Explorer
+    from qzfp.explore import Explorer
+    from qzfp.explore.levers import PLAN_LEVER_VALUES
 
     ex = Explorer(small)
     ex.controls["year"].value = 2010
@@ -397,7 +398,7 @@ def test_the_explorer_ceiling_moves_the_levers_to_the_best_plan_it_fits(small):
 
 
 def test_the_explorer_ceiling_at_the_current_budget_never_loses_coverage(small):
-    from qzfp.explorer import Explorer
+    from qzfp.explore import Explorer
 
     ex = Explorer(small)
     before = ex.model.plans(ex.settings(), ex.model.start_year)[1]
@@ -408,7 +409,7 @@ def test_the_explorer_ceiling_at_the_current_budget_never_loses_coverage(small):
 
 
 def test_the_explorer_ceiling_below_every_plan_says_so_and_leaves_the_levers(small):
-    from qzfp.explorer import Explorer
+    from qzfp.explore import Explorer
 
     ex = Explorer(small)
     settings = ex.settings()
