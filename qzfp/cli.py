@@ -103,14 +103,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
-    from .pipeline import print_summary
+    from .reporting.run import print_summary
 
     print_summary(args.params, lang=args.lang)
     return EXIT_OK
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from .pipeline import run_reports
+    from .reporting.run import run_reports
 
     return run_reports(
         args.params,
@@ -124,13 +124,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from .pipeline import compare_reports
+    from .reporting.run import compare_reports
 
     return compare_reports(args.params, out=args.out, lang=args.lang, name=args.name)
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from .pipeline import sweep_report
+    from .reporting.run import sweep_report
 
     grid = _parse_set(args.set)
     return sweep_report(args.base, grid, out=args.out, lang=args.lang, name=args.name,

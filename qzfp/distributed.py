@@ -1,6 +1,6 @@
 """Batch reports, sweeps and Monte Carlo on a Dask cluster (``--executor dask``).
 
-The default executor stays local processes (:func:`qzfp.report.run_many`,
+The default executor stays local processes (:func:`qzfp.reporting.batch.run_many`,
 :func:`qzfp.compare.sweep`).  When a batch outgrows one machine, the same work is sent to
 an *existing* ``dask.distributed`` cluster::
 
@@ -22,7 +22,7 @@ Assumptions
   ``township_plan``) are resolved against the *client's* working directory, which each task
   enters on its worker when that folder exists there.
 * **Same environment.**  Workers run the same qzfp (and the same Jupyter kernel) as the
-  client; hooks such as :func:`qzfp.pipeline.data_files_hook` are sent by reference.
+  client; hooks such as :func:`qzfp.reporting.run.data_files_hook` are sent by reference.
 * **One report run at a time per worker process**: a run enters the client's working
   directory, a process-wide setting, so the threads of a worker take turns (start report
   workers with ``--nthreads 1`` and as many ``--nworkers`` as cores).
@@ -38,7 +38,7 @@ nanny of ``dask worker`` starts a new worker in its place; a task that raises an
 unexpected exception is retried ``retries`` times.  Whatever still fails reaches the
 caller as a one-line :class:`~qzfp.errors.RunError` naming the scheduler.  A scenario whose
 notebook fails is *not* retried: like a local run it comes back as a
-:class:`~qzfp.report.ScenarioReport` with ``ok=False`` naming the scenario, the notebook,
+:class:`~qzfp.reporting.batch.ScenarioReport` with ``ok=False`` naming the scenario, the notebook,
 the cell and the error, and the other scenarios go on.  Temporary folders left behind by a
 dead worker are removed at the end of the batch.
 
@@ -72,7 +72,7 @@ import pandas as pd
 
 from .errors import ParameterError, Problem, QzfpError, RunError, ScenarioError
 from .paramarrays import ParamArrays
-from .report import (
+from .reporting.batch import (
     ExtraFilesHook,
     ScenarioReport,
     _check_inputs,
@@ -339,19 +339,19 @@ def run_many_dask(
 ) -> list[ScenarioReport]:
     """Run several scenarios on a Dask cluster, one task per scenario, then index them.
 
-    Each task is :func:`qzfp.report.run_scenario` with the arguments of a local
-    :func:`qzfp.report.run_many`, so the report folders are the same as a local run's.
+    Each task is :func:`qzfp.reporting.batch.run_scenario` with the arguments of a local
+    :func:`qzfp.reporting.batch.run_many`, so the report folders are the same as a local run's.
 
     Parameters
     ----------
     parameters_list, notebooks, out_dir
-        As :func:`qzfp.report.run_many`.
+        As :func:`qzfp.reporting.batch.run_many`.
     scheduler : str, optional
         Address of the running scheduler (see :func:`connect`).
     client : distributed.Client, optional
         An existing client to use instead (not closed here).
     kernel_name, extra_files, key_figures, metadata, timeout, keep_notebooks, lang
-        As :func:`qzfp.report.run_many`; ``extra_files`` must be importable on the workers.
+        As :func:`qzfp.reporting.batch.run_many`; ``extra_files`` must be importable on the workers.
     progress : bool
         Show a bar counting finished scenarios (on the client).
     retries : int
@@ -361,7 +361,7 @@ def run_many_dask(
     -------
     list of ScenarioReport
         In input order; a scenario that failed (notebook error, hook error, task lost) has
-        ``ok=False`` and its problems.  Pass the list to :func:`qzfp.report.exit_code`.
+        ``ok=False`` and its problems.  Pass the list to :func:`qzfp.reporting.batch.exit_code`.
 
     Raises
     ------

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from qzfp.printpdf import chromium_command, chromium_path
+from qzfp.reporting.pdf import chromium_command, chromium_path
 
 __all__ = ["Browser", "chromium_path"]
 

@@ -199,7 +199,7 @@ SMALL_REGISTER = REPO / "tests" / "data" / "registers" / "small"
 
 def _no_kernel(monkeypatch):
     """Any attempt to run notebooks fails the test: the input must be refused before."""
-    from qzfp import report
+    from qzfp.reporting import batch as report
 
     def boom(*a, **k):
         raise AssertionError("a kernel was started")

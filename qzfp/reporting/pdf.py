@@ -3,7 +3,7 @@
 The pages of a scenario (a contents page, then every report page in order) are joined
 into one temporary HTML document beside them (so the shipped font in ``assets/`` is
 found) and printed with ``chromium --headless --print-to-pdf``: A4, the pages' own print
-style (:mod:`qzfp.pagestyle`) with the scenario and page number in the footer, the
+style (:mod:`qzfp.reporting.pagestyle`) with the scenario and page number in the footer, the
 network switched off.  Chromium is found as ``$QZFP_CHROMIUM`` or on ``PATH``
 (``chromium``, ``chromium-browser``, ``google-chrome``); Debian installs it with
 ``apt-get install chromium``.  Without it the report is written all the same and one line
@@ -65,7 +65,7 @@ def join_pages(folder: Path, pages: Sequence[str], *, contents: str, lang: str, 
     The ``<head>`` (theme and print style) is that of the first page; navigation bars are
     left out.
     """
-    from qzfp.pagestyle import html_lang
+    from qzfp.reporting.pagestyle import html_lang
 
     head = ""
     bodies = []

@@ -1,4 +1,4 @@
-"""Charts of qzfp.plots: each builds in English and Chinese, with no missing glyph."""
+"""Charts of qzfp.reporting.charts: each builds in English and Chinese, with no missing glyph."""
 
 from __future__ import annotations
 

@@ -19,12 +19,12 @@ import pytest
 
 from qzfp.cli import main
 from qzfp.i18n import budget_line_label
-from qzfp.pipeline import REPORT_NOTEBOOKS
-from qzfp.printpdf import chromium_path
+from qzfp.reporting.pdf import chromium_path
+from qzfp.reporting.run import REPORT_NOTEBOOKS
 from qzfp.scenario import load_scenario
 from qzfp.simulate import simulate
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 PARAMS = REPO / "params"
 SHIPPED_FAMILY = "Noto Sans CJK SC qzfp"  # the family name inside qzfp/fonts/*.otf
 # CJK punctuation, ideographs and full-width forms: the characters the shipped font must draw.
@@ -188,7 +188,7 @@ def test_a_wide_year_table_prints_whole_in_blocks_of_years(site):
 
 
 def test_without_chromium_the_report_says_so_in_one_line_and_keeps_the_rest(tmp_path, monkeypatch, capsys):
-    from qzfp import report
+    from qzfp.reporting import batch as report
 
     monkeypatch.setenv("QZFP_PDF", "1")
     monkeypatch.setenv("QZFP_CHROMIUM", str(tmp_path / "no-such-chromium"))
@@ -204,7 +204,7 @@ def test_without_chromium_the_report_says_so_in_one_line_and_keeps_the_rest(tmp_
 
 
 def test_qzfp_pdf_0_skips_the_pdf(tmp_path, monkeypatch, capsys):
-    from qzfp import report
+    from qzfp.reporting import batch as report
 
     monkeypatch.setenv("QZFP_PDF", "0")
     report._write_pdf({"pages": []}, tmp_path)

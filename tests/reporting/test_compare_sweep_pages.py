@@ -17,9 +17,9 @@ import pytest  # noqa: E402
 
 from qzfp import plots  # noqa: E402
 from qzfp.cli import main  # noqa: E402
-from qzfp.pipeline import format_metric  # noqa: E402
+from qzfp.reporting.run import format_metric  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _waterfall(base: float, change: float):
@@ -95,7 +95,7 @@ def test_compare_prints_the_last_years_headline_table_and_the_folder(tmp_path, c
 
 
 def test_the_comparison_page_shows_whole_people_and_posts_and_plain_parameter_values():
-    from qzfp.notebook import _by_unit, _plain_number, table_html
+    from qzfp.reporting.sections import _by_unit, _plain_number, table_html
 
     wide = pd.DataFrame({"baseline": [2429174.4, 39.0, 8.6931]}, index=["population", "total_posts",
                                                                        "posts_per_10000"])

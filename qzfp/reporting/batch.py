@@ -67,9 +67,9 @@ from importlib import metadata as _metadata
 from pathlib import Path
 from typing import Any
 
-from qzfp import pagestyle
 from qzfp.errors import Problem, QzfpError, RunError, ScenarioError
-from qzfp.safehtml import sanitize_html
+from qzfp.reporting import pagestyle
+from qzfp.reporting.safehtml import sanitize_html
 
 __all__ = [
     "ExtraFilesHook",
@@ -99,7 +99,7 @@ ExtraFilesHook = Callable[[dict, Path], "Mapping[str, str] | None"]
 REMOVED_CELL_TAGS = frozenset({"parameters", "injected-parameters", "remove-cell"})
 
 #: Kernel manager used for every notebook run (see :class:`EncryptedKernelManager`).
-KERNEL_MANAGER = "qzfp.report.EncryptedKernelManager"
+KERNEL_MANAGER = "qzfp.reporting.batch.EncryptedKernelManager"
 
 
 def _kernel_manager_base() -> type:
@@ -528,7 +528,7 @@ def notebook_to_html(nb: Any, title: str) -> str:
         ``injected-parameters`` or ``remove-cell`` dropped; CSS inlined; no script or
         stylesheet fetched from the network; links restricted to http, https and relative
         URLs, no script, no event handler and no control character
-        (:func:`qzfp.safehtml.sanitize_html`), whatever Markdown or HTML the scenario's
+        (:func:`qzfp.reporting.safehtml.sanitize_html`), whatever Markdown or HTML the scenario's
         texts carried.
     """
     import copy
@@ -1004,7 +1004,7 @@ class _NotebookPool:
     scenarios the kernels keep to notebooks (see :meth:`_pick`): a kernel that ran
     notebook ``01`` of one scenario runs ``01`` of the next, while the other kernels take
     other notebooks, so what scenarios have in common (a population projection, a chart
-    of the same data: :mod:`qzfp.notebook` keeps them per process) is computed once per
+    of the same data: :mod:`qzfp.reporting.sections` keeps them per process) is computed once per
     batch instead of twice at the same time.  A failing notebook stops the start of
     further notebooks of *its* scenario; its kernel is replaced by a fresh one (it may be
     dead or stuck).  ``on_done(sc)`` is called (from a kernel thread) once every notebook
@@ -1486,7 +1486,7 @@ def _write_pdf(run: Mapping[str, Any], folder: Path) -> None:
     A missing or failing Chromium prints one line and leaves the rest of the report as is;
     ``QZFP_PDF=0`` in the environment skips the PDF.
     """
-    from qzfp import printpdf
+    from qzfp.reporting import pdf as printpdf
 
     if os.environ.get("QZFP_PDF", "1").strip() == "0":
         return

@@ -13,9 +13,9 @@ from types import SimpleNamespace
 import nbformat
 import pytest
 
-from qzfp import report
 from qzfp.errors import RunError, ScenarioError
-from qzfp.report import (
+from qzfp.reporting import batch as report
+from qzfp.reporting.batch import (
     NotebookFailed,
     ScenarioReport,
     exit_code,
@@ -25,7 +25,7 @@ from qzfp.report import (
     write_top_index,
 )
 
-NB_DIR = Path(__file__).parent / "data" / "notebooks"
+NB_DIR = Path(__file__).parents[1] / "data" / "notebooks"
 OK = NB_DIR / "ok.ipynb"
 FAIL = NB_DIR / "fail.ipynb"
 
@@ -329,7 +329,7 @@ def test_a_page_that_cannot_be_converted_keeps_the_executed_notebook_and_the_old
 
 
 def test_pages_carry_the_shipped_cjk_font_so_chinese_shows_without_a_system_font(tmp_path):
-    from qzfp.report import ASSETS_DIR, notebook_to_html
+    from qzfp.reporting.batch import ASSETS_DIR, notebook_to_html
 
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# 衢州市计生协")])
     page = notebook_to_html(nb, "衢州")

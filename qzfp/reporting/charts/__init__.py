@@ -40,8 +40,8 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FixedFormatter, FuncFormatter, MaxNLocator
 
-from .errors import Problem, QzfpError
-from .i18n import (
+from qzfp.errors import Problem, QzfpError
+from qzfp.i18n import (
     BUDGET_LINES,
     budget_line_label,
     check_lang,
@@ -88,7 +88,7 @@ class _FixedLayout(LayoutEngine):
     """Layout engine that keeps the margins set by :func:`_fit`.
 
     A figure with a layout engine is known to fit its canvas, so savers (e.g.
-    ``qzfp.notebook.show_figure``) do not ask for ``bbox_inches="tight"``, which would draw
+    ``qzfp.reporting.sections.show_figure``) do not ask for ``bbox_inches="tight"``, which would draw
     the figure twice."""
 
     _adjust_compatible = True

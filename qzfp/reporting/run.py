@@ -1,7 +1,7 @@
 """From scenario files to report folders: what ``qzfp run/summary/compare/sweep`` do.
 
 This module joins the model (:mod:`qzfp.simulate`, :mod:`qzfp.compare`) to the
-report machinery (:mod:`qzfp.report`, :mod:`qzfp.workbook`), so that the command
+report machinery (:mod:`qzfp.reporting.batch`, :mod:`qzfp.reporting.workbook`), so that the command
 line stays a thin argument parser.
 
 Order of a run
@@ -25,9 +25,9 @@ from typing import Any
 
 import pandas as pd
 
-from .errors import Problem, QzfpError, RunError, ScenarioError
-from .i18n import budget_line_label, format_number, format_persons, format_yuan, param_label, t
-from .scenario import Scenario, _packaged_params_dir, load_scenario
+from qzfp.errors import Problem, QzfpError, RunError, ScenarioError
+from qzfp.i18n import budget_line_label, format_number, format_persons, format_yuan, param_label, t
+from qzfp.scenario import Scenario, _packaged_params_dir, load_scenario
 
 #: Report notebooks in the order of the report (the explorer is interactive only).
 REPORT_NOTEBOOKS = ("01_population", "02_staffing_workload", "03_budget", "04_compare")
@@ -58,7 +58,7 @@ def notebooks_dir() -> Path:
     local = Path("notebooks")
     if all((local / f"{n}.ipynb").is_file() for n in REPORT_NOTEBOOKS):
         return local
-    return Path(__file__).resolve().parent / "notebooks"
+    return Path(__file__).resolve().parents[1] / "notebooks"
 
 
 def report_notebooks(folder: Path | None = None) -> list[Path]:
@@ -141,7 +141,7 @@ def key_figures(results: Any, lang: str) -> dict[str, str]:
 
 def workbook_labels(lang: str, lines: Sequence[str]) -> dict[str, str]:
     """Display labels for the budget workbook: sheet names, headers, line ids."""
-    from . import i18n
+    from qzfp import i18n
 
     labels: dict[str, str] = {}
     for prefix in ("sheet.", "col."):
@@ -227,8 +227,8 @@ def write_tables(tables: Mapping[str, pd.DataFrame], data: Path, cache: Path | N
 def write_data_files(results: Any, folder: Path, lang: str, *, csv_cache: Path | None = None) -> None:
     """Write the result tables (CSV, UTF-8 with BOM so Excel shows Chinese) and
     ``budget.xlsx`` of a scenario into ``folder`` (``csv_cache``: see :func:`write_tables`)."""
-    from . import i18n
-    from .workbook import write_budget_workbook
+    from qzfp import i18n
+    from qzfp.reporting.workbook import write_budget_workbook
 
     folder = Path(folder)
     data = folder / "data"
@@ -251,13 +251,13 @@ def write_data_files(results: Any, folder: Path, lang: str, *, csv_cache: Path |
 
 
 def data_files_hook(parameters: dict, folder: Path, *, csv_cache: str | None = None) -> dict[str, str]:
-    """``extra_files`` hook of :func:`qzfp.report.run_scenario` (runs in the worker).
+    """``extra_files`` hook of :func:`qzfp.reporting.batch.run_scenario` (runs in the worker).
 
     Rebuilds the scenario from its flattened parameters, simulates it once, writes
     the data files (``csv_cache``: the batch's shared table folder, see
     :func:`write_tables`) and returns the key figures.
     """
-    from .simulate import simulate
+    from qzfp.simulate import simulate
 
     scenario = Scenario.from_parameters(**parameters)
     results = simulate(scenario)
@@ -275,7 +275,7 @@ def _table_cache(out_dir: Path, n_scenarios: int) -> Iterator[str | None]:
     None for a single scenario."""
     import shutil
 
-    from .report import locked_tempdir, unlock_dir
+    from qzfp.reporting.batch import locked_tempdir, unlock_dir
 
     if n_scenarios < 2:
         yield None
@@ -299,8 +299,8 @@ def run_reports(files: Sequence[str | Path], *, out: str | Path | None = None, l
     ScenarioError
         Bad scenario files (before any kernel starts).
     """
-    from .report import exit_code, run_many
-    from .simulate import prepare_register
+    from qzfp.reporting.batch import exit_code, run_many
+    from qzfp.simulate import prepare_register
 
     if jobs < 1:
         raise ScenarioError(Problem("--jobs", f"expected a positive number of jobs, got {jobs}"))
@@ -319,7 +319,7 @@ def run_reports(files: Sequence[str | Path], *, out: str | Path | None = None, l
                  "title": s.title, "description": s.params.get("description", ""), "lang": s.lang}
                 for s, r in group]
         if executor == "dask":
-            from .distributed import run_many_dask
+            from qzfp.distributed import run_many_dask
 
             reports = run_many_dask(params, nbs, out_dir, scheduler=scheduler, progress=progress,
                                     extra_files=data_files_hook, metadata=meta, timeout=timeout,
@@ -345,7 +345,7 @@ def run_reports(files: Sequence[str | Path], *, out: str | Path | None = None, l
 
 def print_summary(file: str | Path | None, *, lang: str | None = None, stream: Any = None) -> pd.DataFrame:
     """``qzfp summary``: validate a scenario, simulate it and print its key figures."""
-    from .simulate import simulate
+    from qzfp.simulate import simulate
 
     stream = stream or sys.stdout
     s = load_scenarios([file] if file else [], lang=lang)[0]
@@ -358,7 +358,7 @@ def print_summary(file: str | Path | None, *, lang: str | None = None, stream: A
     cols = ["year", "population", "village_vice_presidents", "township_vice_presidents", "total_posts",
             "wisn_required_staff", "townships_short_of_staff", "budget_yuan"]
     table = summ[cols].copy()
-    from .i18n import label_columns
+    from qzfp.i18n import label_columns
 
     with pd.option_context("display.width", 200, "display.max_columns", 20,
                            "display.float_format", "{:,.0f}".format):
@@ -369,8 +369,8 @@ def print_summary(file: str | Path | None, *, lang: str | None = None, stream: A
 def compare_reports(files: Sequence[str | Path], *, out: str | Path = "reports", lang: str | None = None,
                     name: str | None = None) -> int:
     """``qzfp compare``: comparison tables, workbook and index for several scenarios."""
-    from .compare import compare, compare_budget
-    from .simulate import simulate
+    from qzfp.compare import compare, compare_budget
+    from qzfp.simulate import simulate
 
     scenarios = load_scenarios(files, lang=lang)
     if len(scenarios) < 2:
@@ -382,7 +382,7 @@ def compare_reports(files: Sequence[str | Path], *, out: str | Path = "reports",
     folder_name = name or "compare-" + "-".join(s.name for s in scenarios)
     headline = compare_headline(table, lg)
     lines_labels = {str(x): budget_line_label(str(x), lg) for x in lines["line"].unique()}
-    from .i18n import column_label
+    from qzfp.i18n import column_label
 
     shown_table = table.assign(metric=[column_label(str(m), lg) for m in table["metric"]])
     shown_lines = lines.assign(line=[lines_labels[str(x)] for x in lines["line"]])
@@ -405,12 +405,12 @@ def sweep_report(base: str | Path, grid: Mapping[str, Sequence[float]], *, out: 
 
     ``progress``: a bar counting the finished tasks of a Dask sweep (``executor="dask"``).
     """
-    from .compare import sweep
+    from qzfp.compare import sweep
 
     scenario = load_scenarios([base], lang=lang)[0]
     lg = scenario.lang
     if executor == "dask":
-        from .distributed import sweep_dask
+        from qzfp.distributed import sweep_dask
 
         table = sweep_dask(scenario, grid, scheduler=scheduler, progress=progress)
     else:
@@ -429,7 +429,7 @@ def sweep_report(base: str | Path, grid: Mapping[str, Sequence[float]], *, out: 
 
 def _sweep_title(paths: Sequence[str], lang: str) -> str:
     """"Sweep of one lever" / "of two levers" / "of N levers", in ``lang``."""
-    from .i18n import param_label
+    from qzfp.i18n import param_label
 
     names = "、".join(param_label(p, lang) for p in paths) if lang == "zh" else \
         ", ".join(param_label(p, lang) for p in paths)
@@ -441,7 +441,7 @@ def _sweep_title(paths: Sequence[str], lang: str) -> str:
 
 def _compare_figures(results: Sequence[Any], table: pd.DataFrame, lines: pd.DataFrame, lang: str) -> dict:
     """Waterfall charts from the base's horizon total to each other scenario's."""
-    from . import plots
+    from qzfp.reporting import charts as plots
 
     figs = {}
     base = results[0].name
@@ -456,7 +456,7 @@ def _compare_figures(results: Sequence[Any], table: pd.DataFrame, lines: pd.Data
 
 
 def _sweep_figures(table: pd.DataFrame, paths: list[str], lang: str) -> dict:
-    from . import plots
+    from qzfp.reporting import charts as plots
 
     figs = {}
     if len(paths) == 1:
@@ -489,7 +489,7 @@ def format_metric(metric: str, value: Any, lang: str, *, signed: bool = False) -
 def compare_headline(table: pd.DataFrame, lang: str) -> pd.DataFrame:
     """The last year of :func:`qzfp.compare.compare`: one row per metric, one column per
     scenario (values formatted by unit) and, for every other scenario, its difference."""
-    from .i18n import column_label
+    from qzfp.i18n import column_label
 
     last = int(table["year"].max())
     sub = table[table["year"] == last]
@@ -511,7 +511,7 @@ def compare_headline(table: pd.DataFrame, lang: str) -> pd.DataFrame:
 
 def sweep_headline(table: pd.DataFrame, paths: Sequence[str], lang: str) -> pd.DataFrame:
     """The sweep table with labelled columns and values formatted by unit."""
-    from .i18n import column_label, param_label
+    from qzfp.i18n import column_label, param_label
 
     out = pd.DataFrame()
     for col in table.columns:
@@ -560,7 +560,7 @@ def _folder_page(name: str, title: str, lang: str, *, headline: pd.DataFrame | N
     """The ``index.html`` of a compare or sweep folder."""
     import html
 
-    from . import pagestyle
+    from qzfp.reporting import pagestyle
 
     e = html.escape
     links = []
@@ -601,8 +601,7 @@ def _write_folder(out: Path, name: str, csvs: Mapping[str, pd.DataFrame], lang: 
     import os
     import shutil
 
-    from .plots import save
-    from .report import (
+    from qzfp.reporting.batch import (
         _copy_font,
         _dir_mode,
         _file_mode,
@@ -611,8 +610,9 @@ def _write_folder(out: Path, name: str, csvs: Mapping[str, pd.DataFrame], lang: 
         replace_dir,
         unlock_dir,
     )
-    from .safehtml import sanitize_html
-    from .workbook import write_table_workbook
+    from qzfp.reporting.charts import save
+    from qzfp.reporting.safehtml import sanitize_html
+    from qzfp.reporting.workbook import write_table_workbook
 
     out.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(out)
