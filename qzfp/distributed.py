@@ -77,9 +77,9 @@ from .reporting.batch import (
     ScenarioReport,
     _check_inputs,
     _run_one,
-    remove_stale_temporaries,
     write_top_index,
 )
+from .reporting.publish import remove_stale_temporaries
 
 __all__ = [
     "MC_CHUNK_BYTES",

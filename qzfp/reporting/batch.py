@@ -69,6 +69,14 @@ from typing import Any
 
 from qzfp.errors import Problem, QzfpError, RunError, ScenarioError
 from qzfp.reporting import pagestyle
+from qzfp.reporting.publish import (
+    copy_file,
+    locked_tempdir,
+    remove_stale_temporaries,
+    replace_dir,
+    unlock_dir,
+    write_text,
+)
 from qzfp.reporting.safehtml import sanitize_html
 
 __all__ = [
@@ -79,11 +87,9 @@ __all__ = [
     "exit_code",
     "floor_benchmark",
     "kernels_per_scenario",
+    "copy_font",
     "notebook_to_html",
     "parameters_sha256",
-    "locked_tempdir",
-    "remove_stale_temporaries",
-    "replace_dir",
     "run_many",
     "run_scenario",
     "write_top_index",
@@ -136,121 +142,6 @@ class EncryptedKernelManager(_kernel_manager_base()):  # type: ignore[misc]
         kw.setdefault("stdout", subprocess.DEVNULL)
         kw.setdefault("stderr", subprocess.DEVNULL)
         return await super()._async_pre_start_kernel(**kw)
-
-
-#: A hidden temporary of a report folder (``.<name>.tmp-*``, ``.<name>.old-*``, the batch's
-#: ``.qzfp-tables-*``, ``.index.*.html``) whose owner is gone is removed by the next run
-#: into the folder once it is this old [s].  Each run holds an exclusive ``flock`` on its
-#: temporary folders while it lives (the kernel releases it when the process dies, even
-#: by SIGKILL), so a folder of a live concurrent run is never removed; the age only
-#: covers the instant between creating a folder and locking it.
-STALE_TEMP_AGE_S = 10.0
-_TEMP_PATTERNS = (".*.tmp-*", ".*.old-*", ".*.old", ".qzfp-tables-*", ".index.*.html")
-
-
-def locked_tempdir(prefix: str, parent: Path) -> tuple[Path, int | None]:
-    """Create a hidden temporary folder in ``parent`` and lock it for this process.
-
-    Returns
-    -------
-    (Path, int or None)
-        The folder and the descriptor holding the lock (None where ``flock`` does not
-        exist); close the descriptor with :func:`unlock_dir` once the folder is moved
-        into place or deleted.
-    """
-    path = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - Windows: no lock, no stale cleanup
-        return path, None
-    fd = os.open(path, os.O_RDONLY)
-    fcntl.flock(fd, fcntl.LOCK_EX)
-    return path, fd
-
-
-def unlock_dir(fd: int | None) -> None:
-    """Release a lock taken by :func:`locked_tempdir` (no-op for None)."""
-    if fd is not None:
-        with contextlib.suppress(OSError):
-            os.close(fd)
-
-
-def remove_stale_temporaries(out_dir: Path, *, min_age_s: float = STALE_TEMP_AGE_S) -> list[Path]:
-    """Remove the hidden temporaries of runs into ``out_dir`` that died (SIGKILL, power).
-
-    A folder is stale when it is older than ``min_age_s`` (default
-    :data:`STALE_TEMP_AGE_S`) and no process holds its lock; a file (a half-written top
-    index) when it is older than :data:`STALE_TEMP_AGE_S`.  Folders of a live run, in this
-    or another process, are left alone.  A caller that knows its own runs are over (the
-    Dask batch, whose workers may have died) passes ``min_age_s=0``.
-
-    Returns
-    -------
-    list of Path
-        What was removed.
-    """
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - Windows
-        return []
-    removed: list[Path] = []
-    try:  # the lock :func:`replace_dir` holds: no ``.old-`` folder is in use meanwhile
-        parent = os.open(out_dir, os.O_RDONLY)
-    except OSError:
-        return removed
-    try:
-        fcntl.flock(parent, fcntl.LOCK_EX)
-        _remove_stale(Path(out_dir), removed, min_age_s)
-    finally:
-        os.close(parent)
-    return removed
-
-
-def _remove_stale(out_dir: Path, removed: list[Path], min_age_s: float) -> None:
-    import fcntl
-
-    now = time.time()
-    for pattern in _TEMP_PATTERNS:
-        for path in Path(out_dir).glob(pattern):
-            try:
-                is_dir = path.is_dir() and not path.is_symlink()
-                if now - path.lstat().st_mtime < (min_age_s if is_dir else STALE_TEMP_AGE_S):
-                    continue
-                if not is_dir:
-                    path.unlink()
-                    removed.append(path)
-                    continue
-                fd = os.open(path, os.O_RDONLY)
-            except OSError:
-                continue
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                os.close(fd)  # a live run holds it
-                continue
-            try:
-                report = _set_aside_report(path)
-                if report is not None and not report.exists():
-                    # killed between "old report aside" and "new report in place": the old
-                    # one is the report (the new one never finished), so it goes back
-                    os.replace(path, report)
-                else:
-                    shutil.rmtree(path, ignore_errors=True)
-                removed.append(path)
-            except OSError:
-                continue
-            finally:
-                os.close(fd)
-
-
-def _set_aside_report(path: Path) -> Path | None:
-    """The report folder ``path`` was renamed aside from (``.<name>.old-*``/``.<name>.old``)."""
-    name = path.name
-    if ".old-" in name:
-        return path.with_name(name[1:name.rindex(".old-")])
-    if name.endswith(".old"):
-        return path.with_name(name[1:-4])
-    return None
 
 
 RUN_JSON = "run.json"
@@ -428,7 +319,7 @@ _FONT_FILE = pagestyle.FONT_FILE
 _FONT_CSS = pagestyle.font_css()
 
 
-def _copy_font(folder: Path) -> None:
+def copy_font(folder: Path) -> None:
     """Put the shipped CJK font into ``folder/assets/`` (the pages' @font-face points there)."""
     from qzfp.i18n import shipped_font_path
 
@@ -436,16 +327,7 @@ def _copy_font(folder: Path) -> None:
     if src.is_file():
         (folder / ASSETS_DIR).mkdir(exist_ok=True)
         # copied beside and renamed: a concurrent run never sees (or serves) half a font
-        fd, part = tempfile.mkstemp(prefix=f".{_FONT_FILE}.", dir=folder / ASSETS_DIR)
-        os.close(fd)
-        try:
-            shutil.copyfile(src, part)
-            os.chmod(part, _file_mode())
-            os.replace(part, folder / ASSETS_DIR / _FONT_FILE)
-        except OSError as exc:  # name the file written, not the packaged font
-            with contextlib.suppress(OSError):
-                os.unlink(part)
-            raise OSError(exc.errno, exc.strerror, str(folder / ASSETS_DIR / _FONT_FILE)) from exc
+        copy_file(src, folder / ASSETS_DIR / _FONT_FILE)
 
 
 _EXTERNAL_TAG_RE = re.compile(
@@ -915,7 +797,6 @@ class _ScenarioRun:
         tmp, self._lock = locked_tempdir(f".{name}.tmp-", out_dir)
         self.tmp: Path | None = tmp
         try:
-            self.tmp.chmod(_dir_mode())  # mkdtemp makes 0700; a report folder is meant to be shared
             self.work = Path(cwd) if cwd is not None else self.tmp / _WORK_DIR
             self.executed_dir = self.tmp / _WORK_DIR / "executed"
             self.executed_dir.mkdir(parents=True)
@@ -1169,7 +1050,7 @@ def _finish_scenario(
     (tmp / RUN_JSON).write_text(
         json.dumps(run, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8"
     )
-    _copy_font(tmp)
+    copy_font(tmp)
     _decorate_pages(run, tmp)
     _write_pdf(run, tmp)
     (tmp / "index.html").write_text(_scenario_index(run, tmp), encoding="utf-8")
@@ -1312,19 +1193,6 @@ def run_scenario(
 _RUN_KEYS = {"title", "description", "lang", "scenario_path", "scenario_sha256", "register_sha256"}
 
 
-def _dir_mode() -> int:
-    """Mode of a new folder under the current umask (0o755 with the usual umask 022)."""
-    umask = os.umask(0o022)
-    os.umask(umask)
-    return 0o777 & ~umask
-
-
-def _file_mode() -> int:
-    """Mode of a new file under the current umask (0o644 with the usual umask 022);
-    ``tempfile.mkstemp`` creates 0o600 files, which a web server could not serve."""
-    return _dir_mode() & 0o666
-
-
 def _keep_failed(out_dir: Path, name: str, executed: Path, *, clear: bool = True) -> Path | None:
     """Copy an executed notebook to ``out_dir/.failed/<name>/`` (emptied first if ``clear``)."""
     if not executed.exists():
@@ -1388,42 +1256,6 @@ def _notebook_failed(name: str, nb_path: Path, exc: Any, kept: Path | None) -> N
     return NotebookFailed(
         name, nb_path, cell_index, exc.exec_count, exc.ename, exc.evalue, kept, source_line=first
     )
-
-
-def replace_dir(new: Path, dest: Path) -> None:
-    """Put ``new`` at ``dest``: rename the old aside, rename new in place, delete the old.
-
-    Runs holding the lock of ``dest``'s parent folder, so two runs publishing the same
-    scenario at once take turns instead of failing on each other's renames, and
-    :func:`remove_stale_temporaries` never sees a folder set aside by a live replace (one
-    left by a killed replace is put back when the new report is not in place).
-    """
-    lock = None
-    with contextlib.suppress(ImportError, OSError):
-        import fcntl
-
-        lock = os.open(dest.parent, os.O_RDONLY)
-        fcntl.flock(lock, fcntl.LOCK_EX)
-    try:
-        _replace_dir_locked(new, dest)
-    finally:
-        unlock_dir(lock)
-
-
-def _replace_dir_locked(new: Path, dest: Path) -> None:
-    old: Path | None = None
-    if dest.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{dest.name}.old-", dir=dest.parent))
-        old.rmdir()
-        os.replace(dest, old)
-    try:
-        os.replace(new, dest)
-    except BaseException:
-        if old is not None:
-            os.replace(old, dest)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------- index pages
@@ -1626,12 +1458,8 @@ def write_top_index(out_dir: Path, *, lang: str = "en", title: str | None = None
         + "</table>"
     )
     target = out_dir / "index.html"
-    _copy_font(out_dir)
-    fd, tmp_name = tempfile.mkstemp(prefix=".index.", suffix=".html", dir=out_dir)
-    os.chmod(tmp_name, _file_mode())
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(_page(title or w["scenarios"], body, lang))
-    os.replace(tmp_name, target)
+    copy_font(out_dir)
+    write_text(target, _page(title or w["scenarios"], body, lang))
     return target
 
 

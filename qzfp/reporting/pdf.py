@@ -21,6 +21,8 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from qzfp.reporting.publish import atomic_path
+
 __all__ = ["PDF_FILE", "chromium_command", "chromium_path", "join_pages", "print_to_pdf", "write_report_pdf"]
 
 #: Name of the PDF inside a report folder.
@@ -104,27 +106,24 @@ def print_to_pdf(source: Path, target: Path, *, program: str | None = None,
     if program is None:
         raise FileNotFoundError("chromium")
     profile = tempfile.mkdtemp(prefix="qzfp-chromium-")
-    partial = target.with_name(f".{target.name}.part")
     try:
-        cmd = chromium_command(program, profile) + [
-            "--no-pdf-header-footer",
-            f"--print-to-pdf={partial}", Path(source).absolute().as_uri(),
-        ]
-        try:
-            proc = subprocess.run(cmd, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL)
-        except subprocess.TimeoutExpired as exc:
-            raise RuntimeError(f"Chromium did not finish within {timeout:.0f} s") from exc
-        except OSError as exc:
-            raise RuntimeError(f"Chromium could not be started: {exc}") from exc
-        if not partial.is_file() or partial.stat().st_size == 0:
-            err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-            last = err[-1] if err else f"exit status {proc.returncode}"
-            raise RuntimeError(f"Chromium wrote no PDF ({last[:200]})")
-        os.replace(partial, target)
+        with atomic_path(target) as partial:
+            cmd = chromium_command(program, profile) + [
+                "--no-pdf-header-footer",
+                f"--print-to-pdf={partial}", Path(source).absolute().as_uri(),
+            ]
+            try:
+                proc = subprocess.run(cmd, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL)
+            except subprocess.TimeoutExpired as exc:
+                raise RuntimeError(f"Chromium did not finish within {timeout:.0f} s") from exc
+            except OSError as exc:
+                raise RuntimeError(f"Chromium could not be started: {exc}") from exc
+            if not partial.is_file() or partial.stat().st_size == 0:
+                err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+                last = err[-1] if err else f"exit status {proc.returncode}"
+                raise RuntimeError(f"Chromium wrote no PDF ({last[:200]})")
     finally:
         shutil.rmtree(profile, ignore_errors=True)
-        if partial.exists():
-            partial.unlink()
 
 
 def write_report_pdf(folder: Path, pages: Sequence[str], *, contents: str, lang: str, title: str,

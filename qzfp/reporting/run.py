@@ -191,6 +191,8 @@ def write_tables(tables: Mapping[str, pd.DataFrame], data: Path, cache: Path | N
     import shutil
     import time
 
+    from qzfp.reporting.publish import copy_file
+
     data = Path(data)
     if cache is None or not Path(cache).is_dir():
         for stem, df in tables.items():
@@ -208,9 +210,7 @@ def write_tables(tables: Mapping[str, pd.DataFrame], data: Path, cache: Path | N
             continue
         try:
             dest = write_csv(df, data / f"{stem}.csv")
-            part = done.with_suffix(f".{os.getpid()}.part")
-            shutil.copyfile(dest, part)
-            os.replace(part, done)  # published only once complete
+            copy_file(dest, done)  # published only once complete
         except BaseException:
             claim.unlink(missing_ok=True)  # the others stop waiting for it and write it themselves
             raise
@@ -275,7 +275,7 @@ def _table_cache(out_dir: Path, n_scenarios: int) -> Iterator[str | None]:
     None for a single scenario."""
     import shutil
 
-    from qzfp.reporting.batch import locked_tempdir, unlock_dir
+    from qzfp.reporting.publish import locked_tempdir, unlock_dir
 
     if n_scenarios < 2:
         yield None
@@ -598,19 +598,16 @@ def _write_folder(out: Path, name: str, csvs: Mapping[str, pd.DataFrame], lang: 
     The folder gets the usual permissions (``0o777`` less the umask), the shipped CJK
     font in ``assets/`` and a page with the headline table, the charts and the files.
     """
-    import os
     import shutil
 
-    from qzfp.reporting.batch import (
-        _copy_font,
-        _dir_mode,
-        _file_mode,
+    from qzfp.reporting.batch import copy_font
+    from qzfp.reporting.charts import save
+    from qzfp.reporting.publish import (
         locked_tempdir,
         remove_stale_temporaries,
         replace_dir,
         unlock_dir,
     )
-    from qzfp.reporting.charts import save
     from qzfp.reporting.safehtml import sanitize_html
     from qzfp.reporting.workbook import write_table_workbook
 
@@ -618,7 +615,6 @@ def _write_folder(out: Path, name: str, csvs: Mapping[str, pd.DataFrame], lang: 
     remove_stale_temporaries(out)
     tmp, lock = locked_tempdir(f".{name}.tmp-", out)
     try:
-        os.chmod(tmp, _dir_mode())
         for fname, df in csvs.items():
             write_csv(df, tmp / fname)
         xlsx = f"{name}.xlsx"
@@ -630,13 +626,11 @@ def _write_folder(out: Path, name: str, csvs: Mapping[str, pd.DataFrame], lang: 
                 alt = fig.axes[0].get_title() or (fig._suptitle.get_text() if fig._suptitle else "")
             save(fig, tmp / fname)
             shown.append((fname, alt or fname))
-        _copy_font(tmp)
+        copy_font(tmp)
         (tmp / "index.html").write_text(sanitize_html(
             _folder_page(name, title, lang, headline=headline, figures=shown, files=[*csvs, xlsx],
                          has_top_index=(out / "index.html").is_file(), scenarios=scenarios)),
             encoding="utf-8")
-        for f in tmp.rglob("*"):
-            os.chmod(f, _dir_mode() if f.is_dir() else _file_mode())
         replace_dir(tmp, out / name)
     except Exception as exc:
         shutil.rmtree(tmp, ignore_errors=True)

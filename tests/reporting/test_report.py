@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import stat
@@ -15,6 +16,7 @@ import pytest
 
 from qzfp.errors import RunError, ScenarioError
 from qzfp.reporting import batch as report
+from qzfp.reporting import publish
 from qzfp.reporting.batch import (
     NotebookFailed,
     ScenarioReport,
@@ -77,7 +79,9 @@ def test_a_run_writes_index_page_per_notebook_run_json_and_hook_files(baseline):
     assert {p.as_posix() for p in rep.files} == {"index.html", "ok.html", "run.json", "costs.csv", "assets/qzfp-cjk.otf"}
     assert sorted(p.name for p in folder.iterdir()) == ["assets", "costs.csv", "index.html", "ok.html", "run.json"]
     assert not [p for p in out.iterdir() if ".tmp-" in p.name or ".old-" in p.name]
-    assert stat.S_IMODE(folder.stat().st_mode) == report._dir_mode()  # not mkdtemp's 0700
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o777 & ~umask  # not mkdtemp's 0700
 
 
 def test_notebook_page_shows_the_printed_key_figure_and_no_code_or_parameters(baseline):
@@ -287,7 +291,7 @@ def test_replacing_a_report_restores_the_old_one_when_the_move_fails(tmp_path, m
     new = tmp_path / ".s.tmp-1"
     new.mkdir()
     (new / "run.json").write_text("new", encoding="utf-8")
-    real_replace = report.os.replace
+    real_replace = publish.os.replace
 
     def failing_replace(src, dst):
         if Path(src) == new:
@@ -296,10 +300,10 @@ def test_replacing_a_report_restores_the_old_one_when_the_move_fails(tmp_path, m
 
     monkeypatch.setattr(report.os, "replace", failing_replace)
     with pytest.raises(OSError):
-        report.replace_dir(new, old)
+        publish.replace_dir(new, old)
     assert (old / "run.json").read_text(encoding="utf-8") == "old"
     monkeypatch.setattr(report.os, "replace", real_replace)
-    report.replace_dir(new, old)
+    publish.replace_dir(new, old)
     assert (old / "run.json").read_text(encoding="utf-8") == "new"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s"]
 
