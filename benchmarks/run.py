@@ -191,7 +191,7 @@ def m_qzfp_run(runs: int) -> dict:
     nbs, which = _report_notebooks()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        floor_cmd = [PY, "-c", "import sys; from pathlib import Path; from qzfp.reporting.batch import floor_benchmark; "
+        floor_cmd = [PY, "-c", "import sys; from pathlib import Path; from qzfp.reporting.kernels import floor_benchmark; "
                      f"floor_benchmark({len(nbs)}, Path(sys.argv[1]))", str(tmp / "floor")]
         run_times, floor_times = [], []
         for i in range(runs):  # interleaved, so both see the same machine load

@@ -72,16 +72,11 @@ import pandas as pd
 
 from .errors import ParameterError, Problem, QzfpError, RunError, ScenarioError
 from .paramarrays import ParamArrays
-from .reporting.batch import (
-    ExtraFilesHook,
-    ScenarioReport,
-    _check_inputs,
-    _run_one,
-    write_top_index,
-)
+from .reporting.batch import Batch, ExtraFilesHook, ScenarioReport, ScenarioTask, run_batch, run_one
 from .reporting.publish import remove_stale_temporaries
 
 __all__ = [
+    "DaskExecutor",
     "MC_CHUNK_BYTES",
     "default_mc_chunk",
     "DEFAULT_RETRIES",
@@ -293,7 +288,7 @@ def _stamp() -> str:
 _CWD_LOCK = threading.Lock()
 
 
-def _run_in(cwd: str, task: tuple) -> ScenarioReport:
+def _run_in(cwd: str, task: ScenarioTask) -> ScenarioReport:
     """Run one scenario on a worker, in the client's working directory when it exists."""
     with _CWD_LOCK:
         old = os.getcwd()
@@ -302,7 +297,7 @@ def _run_in(cwd: str, task: tuple) -> ScenarioReport:
             os.chdir(cwd)
             moved = True
         try:
-            return _run_one(task)
+            return run_one(task)
         finally:
             if moved:
                 os.chdir(old)
@@ -370,47 +365,50 @@ def run_many_dask(
     QzfpError, RunError
         No scheduler address / the scheduler cannot be reached.
     """
-    notebooks = [Path(nb).absolute() for nb in notebooks]
-    sources = [(m or {}).get("scenario_path") for m in metadata] if metadata is not None else None
-    names = _check_inputs(parameters_list, notebooks, sources)
-    n = len(parameters_list)
-    for what, seq in (("key_figures", key_figures), ("metadata", metadata)):
-        if seq is not None and len(seq) != n:
-            raise ScenarioError(Problem(what, f"expected {n} entries (one per scenario), got {len(seq)}"))
-    if retries < 0:
-        raise ScenarioError(Problem("retries", f"expected a number of retries >= 0, got {retries}"))
-    out_dir = Path(out_dir).absolute()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    cwd = os.getcwd()
-    tasks = [
-        (dict(params), notebooks, out_dir, {
-            "kernel_name": kernel_name,
-            "progress": False,
-            "extra_files": extra_files,
-            "key_figures": key_figures[i] if key_figures is not None else None,
-            "metadata": metadata[i] if metadata is not None else None,
-            "timeout": timeout,
-            "position": 0,
-            "keep_notebooks": keep_notebooks,
-        })
-        for i, params in enumerate(parameters_list)
-    ]
-    stamp = _stamp()
-    with _Session(scheduler, client, "the report batch") as cl:
-        futures = [_submit(cl, _run_in, cwd, task, key=f"qzfp-run-{name}-{stamp}", retries=retries)
-                   for name, task in zip(names, tasks, strict=True)]
-        _follow(cl, futures, progress=progress, desc="scenarios (dask)", unit="scenario")
-        reports = []
-        for name, fut in zip(names, futures, strict=True):
-            try:
-                reports.append(fut.result())
-            except Exception as exc:  # lost worker beyond allowed failures, retries exhausted
-                reports.append(_failed(name, out_dir, notebooks, exc))
-    # Temporary folders left by a worker that died (not those of a concurrent live run:
-    # their lock is held).
-    remove_stale_temporaries(out_dir, min_age_s=0)
-    write_top_index(out_dir, lang=lang)
-    return reports
+    batch = Batch(parameters_list, [Path(nb).absolute() for nb in notebooks], out_dir,
+                  kernel_name=kernel_name, extra_files=extra_files, key_figures=key_figures,
+                  metadata=metadata, timeout=timeout, keep_notebooks=keep_notebooks, lang=lang)
+    return run_batch(batch, DaskExecutor(scheduler=scheduler, client=client, progress=progress,
+                                         retries=retries))
+
+
+@dataclass
+class DaskExecutor:
+    """Runs a :class:`qzfp.reporting.batch.Batch` on a Dask cluster, one task per scenario
+    (the :class:`~qzfp.reporting.batch.LocalExecutor`'s counterpart).
+
+    Each task is :func:`qzfp.reporting.batch.run_one` of the batch's
+    :class:`~qzfp.reporting.batch.ScenarioTask`, in the client's working directory, so the
+    report folders are the same as a local run's.  Parameters as :func:`run_many_dask`.
+    """
+
+    scheduler: str | None = None
+    client: Any = None
+    progress: bool = True
+    retries: int = DEFAULT_RETRIES
+
+    def __post_init__(self) -> None:
+        if self.retries < 0:
+            raise ScenarioError(Problem("retries", f"expected a number of retries >= 0, got {self.retries}"))
+
+    def run(self, batch: Batch) -> list[ScenarioReport]:
+        cwd = os.getcwd()
+        tasks = [batch.task(i, progress=False, position=0) for i in range(len(batch.names))]
+        stamp = _stamp()
+        with _Session(self.scheduler, self.client, "the report batch") as cl:
+            futures = [_submit(cl, _run_in, cwd, task, key=f"qzfp-run-{name}-{stamp}", retries=self.retries)
+                       for name, task in zip(batch.names, tasks, strict=True)]
+            _follow(cl, futures, progress=self.progress, desc="scenarios (dask)", unit="scenario")
+            reports = []
+            for name, fut in zip(batch.names, futures, strict=True):
+                try:
+                    reports.append(fut.result())
+                except Exception as exc:  # lost worker beyond allowed failures, retries exhausted
+                    reports.append(_failed(name, batch.out_dir, batch.notebooks, exc))
+        # Temporary folders left by a worker that died (not those of a concurrent live run:
+        # their lock is held).
+        remove_stale_temporaries(batch.out_dir, min_age_s=0)
+        return reports
 
 
 def _share(client: Any, *data: Any) -> list[Any]:

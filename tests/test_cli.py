@@ -204,7 +204,7 @@ def _no_kernel(monkeypatch):
     def boom(*a, **k):
         raise AssertionError("a kernel was started")
 
-    monkeypatch.setattr(report, "run_many", boom)
+    monkeypatch.setattr(report, "run_batch", boom)
 
 
 def test_run_with_a_compare_with_name_that_matches_no_scenario_exits_1_before_any_kernel(

@@ -132,7 +132,7 @@ def test_three_concurrent_runs_into_one_folder_all_complete_without_a_traceback(
 
 
 def test_kernels_talk_over_unix_sockets_under_names_no_other_kernel_can_take():
-    from qzfp.reporting.batch import EncryptedKernelManager
+    from qzfp.reporting.kernels import EncryptedKernelManager
 
     a, b = EncryptedKernelManager(kernel_name="python3"), EncryptedKernelManager(kernel_name="python3")
     assert a.transport == b.transport == "ipc"

@@ -288,6 +288,18 @@ def _table_cache(out_dir: Path, n_scenarios: int) -> Iterator[str | None]:
         unlock_dir(lock)
 
 
+def _executor(name: str, *, jobs: int, scheduler: str | None, progress: bool) -> Any:
+    """The batch executor ``qzfp run --executor`` names: local processes or a Dask cluster
+    (both behind :class:`qzfp.reporting.batch.BatchExecutor`)."""
+    if name == "dask":
+        from qzfp.distributed import DaskExecutor
+
+        return DaskExecutor(scheduler=scheduler, progress=progress)
+    from qzfp.reporting.batch import LocalExecutor
+
+    return LocalExecutor(jobs=jobs, progress=progress)
+
+
 def run_reports(files: Sequence[str | Path], *, out: str | Path | None = None, lang: str | None = None,
                 jobs: int = 1, executor: str = "local", scheduler: str | None = None,
                 progress: bool = True, notebooks: Sequence[Path] | None = None,
@@ -299,7 +311,7 @@ def run_reports(files: Sequence[str | Path], *, out: str | Path | None = None, l
     ScenarioError
         Bad scenario files (before any kernel starts).
     """
-    from qzfp.reporting.batch import exit_code, run_many
+    from qzfp.reporting.batch import Batch, exit_code, run_batch
     from qzfp.simulate import prepare_register
 
     if jobs < 1:
@@ -318,21 +330,14 @@ def run_reports(files: Sequence[str | Path], *, out: str | Path | None = None, l
         meta = [{"scenario_sha256": s.sha256, "register_sha256": r.sha256,
                  "title": s.title, "description": s.params.get("description", ""), "lang": s.lang}
                 for s, r in group]
-        if executor == "dask":
-            from qzfp.distributed import run_many_dask
-
-            reports = run_many_dask(params, nbs, out_dir, scheduler=scheduler, progress=progress,
-                                    extra_files=data_files_hook, metadata=meta, timeout=timeout,
-                                    lang=group[0][0].lang)
-        else:
-            with _table_cache(out_dir, len(group)) as cache:
-                hook = data_files_hook
-                if cache:  # named like the hook in messages ("writing the data files (data_files_hook)")
-                    hook = functools.update_wrapper(functools.partial(data_files_hook, csv_cache=cache),
-                                                    data_files_hook)
-                reports = run_many(params, nbs, out_dir, jobs=jobs, progress=progress,
-                                   extra_files=hook, metadata=meta, timeout=timeout,
-                                   lang=group[0][0].lang, cost=NOTEBOOK_COST)
+        with _table_cache(out_dir, len(group) if executor != "dask" else 1) as cache:
+            hook = data_files_hook
+            if cache:  # named like the hook in messages ("writing the data files (data_files_hook)")
+                hook = functools.update_wrapper(functools.partial(data_files_hook, csv_cache=cache),
+                                                data_files_hook)
+            batch = Batch(params, nbs, out_dir, extra_files=hook, metadata=meta, timeout=timeout,
+                          lang=group[0][0].lang, cost=NOTEBOOK_COST)
+            reports = run_batch(batch, _executor(executor, jobs=jobs, scheduler=scheduler, progress=progress))
         for rep in reports:
             if rep.ok:
                 print(t("cli.report_written", group[0][0].lang, path=str(rep.folder)))
@@ -600,8 +605,8 @@ def _write_folder(out: Path, name: str, csvs: Mapping[str, pd.DataFrame], lang: 
     """
     import shutil
 
-    from qzfp.reporting.batch import copy_font
     from qzfp.reporting.charts import save
+    from qzfp.reporting.pages import copy_font
     from qzfp.reporting.publish import (
         locked_tempdir,
         remove_stale_temporaries,

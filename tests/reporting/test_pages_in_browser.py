@@ -188,14 +188,14 @@ def test_a_wide_year_table_prints_whole_in_blocks_of_years(site):
 
 
 def test_without_chromium_the_report_says_so_in_one_line_and_keeps_the_rest(tmp_path, monkeypatch, capsys):
-    from qzfp.reporting import batch as report
+    from qzfp.reporting import pages
 
     monkeypatch.setenv("QZFP_PDF", "1")
     monkeypatch.setenv("QZFP_CHROMIUM", str(tmp_path / "no-such-chromium"))
     (tmp_path / "p.html").write_text("<html><head></head><body>x</body></html>", encoding="utf-8")
     run = {"lang": "en", "title": "T", "scenario_name": "s", "pages": [{"file": "p.html", "title": "P"}],
            "key_figures": [], "finished": "2026-01-01T00:00:00+00:00"}
-    report._write_pdf(run, tmp_path)
+    pages.write_pdf(run, tmp_path)
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "report.pdf not written" in err and "apt-get install chromium" in err
     assert "Traceback" not in err
@@ -204,10 +204,10 @@ def test_without_chromium_the_report_says_so_in_one_line_and_keeps_the_rest(tmp_
 
 
 def test_qzfp_pdf_0_skips_the_pdf(tmp_path, monkeypatch, capsys):
-    from qzfp.reporting import batch as report
+    from qzfp.reporting import pages
 
     monkeypatch.setenv("QZFP_PDF", "0")
-    report._write_pdf({"pages": []}, tmp_path)
+    pages.write_pdf({"pages": []}, tmp_path)
     assert capsys.readouterr().err == "" and list(tmp_path.iterdir()) == []
 
 

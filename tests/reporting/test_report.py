@@ -16,7 +16,7 @@ import pytest
 
 from qzfp.errors import RunError, ScenarioError
 from qzfp.reporting import batch as report
-from qzfp.reporting import publish
+from qzfp.reporting import convert, execute, kernels, outcome, publish
 from qzfp.reporting.batch import (
     NotebookFailed,
     ScenarioReport,
@@ -298,11 +298,11 @@ def test_replacing_a_report_restores_the_old_one_when_the_move_fails(tmp_path, m
             raise OSError("disk full")
         return real_replace(src, dst)
 
-    monkeypatch.setattr(report.os, "replace", failing_replace)
+    monkeypatch.setattr(publish.os, "replace", failing_replace)
     with pytest.raises(OSError):
         publish.replace_dir(new, old)
     assert (old / "run.json").read_text(encoding="utf-8") == "old"
-    monkeypatch.setattr(report.os, "replace", real_replace)
+    monkeypatch.setattr(publish.os, "replace", real_replace)
     publish.replace_dir(new, old)
     assert (old / "run.json").read_text(encoding="utf-8") == "new"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s"]
@@ -325,7 +325,7 @@ def test_a_page_that_cannot_be_converted_keeps_the_executed_notebook_and_the_old
     def cannot_convert(nb, title):
         raise ValueError("unsupported output")
 
-    monkeypatch.setattr(report, "notebook_to_html", cannot_convert)
+    monkeypatch.setattr(execute, "notebook_to_html", cannot_convert)
     with pytest.raises(RunError, match=r"ok\.ipynb: .*converting to ok\.html failed: ValueError: unsupported output"):
         run_scenario(params, [OK], tmp_path, progress=False)
     assert snapshot(tmp_path / "baseline") == before
@@ -333,7 +333,8 @@ def test_a_page_that_cannot_be_converted_keeps_the_executed_notebook_and_the_old
 
 
 def test_pages_carry_the_shipped_cjk_font_so_chinese_shows_without_a_system_font(tmp_path):
-    from qzfp.reporting.batch import ASSETS_DIR, notebook_to_html
+    from qzfp.reporting.convert import notebook_to_html
+    from qzfp.reporting.pages import ASSETS_DIR
 
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# 衢州市计生协")])
     page = notebook_to_html(nb, "衢州")
@@ -424,7 +425,7 @@ def test_a_non_positive_number_of_kernels_is_rejected_before_any_kernel_starts(t
 @pytest.mark.parametrize(("budget", "jobs", "n", "each"), [(2, 1, 1, 2), (2, 2, 2, 1), (8, 2, 3, 4),
                                                          (8, 3, 2, 4), (2, 4, 4, 1)])
 def test_parallel_scenarios_share_the_kernel_budget(budget, jobs, n, each, monkeypatch):
-    monkeypatch.setattr(report, "default_kernel_budget", lambda: budget)
+    monkeypatch.setattr(kernels, "default_kernel_budget", lambda: budget)
     assert report.kernels_per_scenario(jobs, n) == each
 
 
@@ -456,7 +457,7 @@ def test_the_slow_iri_parser_is_hidden_only_while_nbformat_is_first_imported(mon
 
     monkeypatch.delitem(sys.modules, "jsonschema", raising=False)
     monkeypatch.delitem(sys.modules, "rfc3987_syntax", raising=False)
-    with report._without_iri_format_checker():
+    with convert.without_iri_format_checker():
         with pytest.raises(ImportError):
             importlib.import_module("rfc3987_syntax")
     assert "rfc3987_syntax" not in sys.modules  # an explicit import afterwards is not blocked
@@ -532,10 +533,10 @@ def test_a_failing_hook_in_a_shared_batch_fails_only_its_scenario(tmp_path):
     assert not (tmp_path / "out" / "a").exists() and (tmp_path / "out" / "b" / "n.html").is_file()
 
 
-def _pool_of(stems_per_scenario: list[list[str]], cost: dict[str, float]) -> report._NotebookPool:
+def _pool_of(stems_per_scenario: list[list[str]], cost: dict[str, float]) -> execute.NotebookPool:
     runs = [SimpleNamespace(notebooks=[Path(f"{s}.ipynb") for s in stems], failed=False, left=len(stems))
             for stems in stems_per_scenario]
-    return report._NotebookPool(runs, 2, kernel_name="python3", timeout=None, cost=cost)
+    return execute.NotebookPool(runs, 2, kernel_name="python3", timeout=None, cost=cost)
 
 
 def test_a_kernel_runs_the_same_notebook_of_the_next_scenario_while_others_take_other_notebooks():
@@ -573,13 +574,13 @@ def _papermill_error(source: str, cell_index: int) -> SimpleNamespace:
 def test_without_the_executed_notebook_the_failed_cell_is_found_by_its_source_not_papermills_index():
     # fail.ipynb: markdown, parameters, print, raise; papermill counts its injected cell: 4
     exc = _papermill_error('raise RuntimeError("deliberate failure for tests")', 4)
-    err = report._notebook_failed("baseline", FAIL, exc, None)
+    err = outcome.notebook_failed("baseline", FAIL, exc, None)
     assert err.cell_index == 3 and "cell 3 (In [4])" in str(err)
 
 
 def test_a_failed_cell_that_cannot_be_located_is_reported_as_unknown_not_by_papermills_index(tmp_path):
     exc = _papermill_error("print('a cell that is not in the notebook')", 4)
-    err = report._notebook_failed("baseline", FAIL, exc, None)
+    err = outcome.notebook_failed("baseline", FAIL, exc, None)
     assert err.cell_index is None and "an unknown cell" in str(err)
 
 
@@ -595,4 +596,4 @@ def test_an_executed_notebook_without_cell_ids_is_mapped_by_position_without_the
     kept = tmp_path / "fail.ipynb"
     kept.write_text(json.dumps(nb), encoding="utf-8")
     exc = _papermill_error("", 4)  # no source text to match: the position must do
-    assert report._notebook_failed("baseline", FAIL, exc, kept).cell_index == 3
+    assert outcome.notebook_failed("baseline", FAIL, exc, kept).cell_index == 3

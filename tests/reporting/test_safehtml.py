@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 import nbformat
 import pytest
 
-from qzfp.reporting.batch import notebook_to_html
+from qzfp.reporting.convert import notebook_to_html
 from qzfp.reporting.safehtml import is_safe_url, sanitize_html
 from qzfp.reporting.workbook import is_qzfp_formula
 
