@@ -7,16 +7,16 @@ the kernels' scratch folder).
 
 from __future__ import annotations
 
-import html
+import functools
 import json
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from qzfp.reporting import pagestyle
-from qzfp.reporting.convert import FONT_CSS
+from qzfp.reporting.convert import FONT_CSS, TEMPLATES_DIR
 from qzfp.reporting.publish import copy_file, write_text
 from qzfp.reporting.safehtml import sanitize_html
 
@@ -27,6 +27,9 @@ __all__ = [
     "contents_html",
     "copy_font",
     "decorate_pages",
+    "folder_page",
+    "page",
+    "render",
     "scenario_index",
     "write_pdf",
     "write_top_index",
@@ -94,16 +97,28 @@ def _words(lang: Any) -> dict[str, str]:
     return {word: t(key, lang) for word, key in _WORD_KEYS.items()}
 
 
-def _page(title: str, body: str, lang: str, *, footer: str | None = None, nav: str = "") -> str:
-    """A generated index page (texts escaped by the callers) with the pages' font, print style
-    and navigation, through :func:`sanitize_html`."""
-    page = (
-        f'<!DOCTYPE html>\n<html lang="{html.escape(lang)}">\n<head>\n<meta charset="utf-8">\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{html.escape(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
-        f"{body}\n</body>\n</html>\n"
-    )
-    return sanitize_html(pagestyle.decorate_page(page, lang=lang, footer=footer or title, nav=nav))
+@functools.cache
+def _templates() -> Any:
+    """The jinja2 environment of the generated pages (``templates/``, HTML autoescaped)."""
+    from jinja2 import Environment, FileSystemLoader
+
+    # An optional key (``run.description``) missing from the context is false and empty,
+    # as ``run.get(...)`` was.
+    return Environment(loader=FileSystemLoader(str(TEMPLATES_DIR)), autoescape=True,
+                       keep_trailing_newline=True)
+
+
+def render(template: str, **context: Any) -> str:
+    """``templates/<template>`` rendered with ``context`` (every value escaped unless marked)."""
+    return _templates().get_template(template).render(**context)
+
+
+def page(template: str, title: str, lang: str, *, css: str = "", footer: str | None = None,
+         nav: str = "", **context: Any) -> str:
+    """A generated page (``templates/<template>``, extending ``page.html.j2``) with the pages'
+    font, print style and navigation, through :func:`sanitize_html`."""
+    text = render(template, title=title, lang=lang, css=css or _CSS, **context)
+    return sanitize_html(pagestyle.decorate_page(text, lang=lang, footer=footer or title, nav=nav))
 
 
 def _scenario_nav(run: Mapping[str, Any], current: str) -> str:
@@ -151,23 +166,8 @@ def write_pdf(run: Mapping[str, Any], folder: Path) -> None:
 
 def contents_html(run: Mapping[str, Any]) -> str:
     """The contents page of ``report.pdf``: title, scenario, key figures, pages."""
-    w = _words(run.get("lang"))
-    e = html.escape
-    parts = [f"<h1>{e(str(run['title']))}</h1>"]
-    if run.get("description"):
-        parts.append(f"<p>{e(str(run['description']))}</p>")
-    parts.append(f'<p>{e(w["scenario"])}: <code>{e(str(run["scenario_name"]))}</code> · '
-                 f'{e(w["generated"])}: {e(pagestyle.local_time(run.get("finished")))}</p>')
-    if run["key_figures"]:
-        rows = "".join(
-            f'<tr><th scope="row">{e(k)}</th><td class="num">{e(v)}</td></tr>'
-            for k, v in run["key_figures"]
-        )
-        parts.append(f"<h2>{e(w['key_figures'])}</h2><table>{rows}</table>")
-    parts.append(f"<h2>{e(w['contents'])}</h2><ol>")
-    parts += [f'<li><a href="#page-{e(str(p["file"]))}">{e(str(p["title"]))}</a></li>' for p in run["pages"]]
-    parts.append("</ol>")
-    return "".join(parts)
+    return render("contents.html.j2", run=run, w=_words(run.get("lang")),
+                  finished=pagestyle.local_time(run.get("finished"))).rstrip("\n")
 
 
 def _human_size(n: int) -> str:
@@ -179,26 +179,9 @@ def _human_size(n: int) -> str:
 
 
 def scenario_index(run: Mapping[str, Any], folder: Path) -> str:
+    """The ``index.html`` of a scenario's report folder: key figures, pages, data files
+    (with their sizes) and the run's facts."""
     w = _words(run.get("lang"))
-    e = html.escape
-    parts = [f"<h1>{e(str(run['title']))}</h1>"]
-    if run.get("description"):
-        parts.append(f"<p>{e(str(run['description']))}</p>")
-    parts.append(f'<p class="muted">{e(w["scenario"])}: <code>{e(run["scenario_name"])}</code></p>')
-    parts.append(f"<h2>{e(w['key_figures'])}</h2>")
-    if run["key_figures"]:
-        rows = "".join(
-            f'<tr><th scope="row">{e(k)}</th><td class="num">{e(v)}</td></tr>'
-            for k, v in run["key_figures"]
-        )
-        parts.append(f'<table class="key-figures">{rows}</table>')
-    else:
-        parts.append(f"<p>{e(w['none'])}</p>")
-    parts.append(f"<h2>{e(w['pages'])}</h2><ul>")
-    parts += [f'<li><a href="{e(p["file"])}">{e(p["title"])}</a></li>' for p in run["pages"]]
-    if (folder / "report.pdf").is_file():
-        parts.append(f'<li><a href="report.pdf">{e(w["pdf"])}</a></li>')
-    parts.append("</ul>")
     pages = {p["file"] for p in run["pages"]} | {"report.pdf"}
     data = sorted(
         p
@@ -206,27 +189,20 @@ def scenario_index(run: Mapping[str, Any], folder: Path) -> str:
         if p.is_file() and p.name not in pages and p.name != "index.html" and WORK_DIR not in p.parts
         and ASSETS_DIR not in p.relative_to(folder).parts
     )
-    parts.append(f"<h2>{e(w['files'])}</h2><ul>")
-    for p in data:
-        rel = p.relative_to(folder).as_posix()
-        parts.append(
-            f'<li><a href="{e(rel)}">{e(rel)}</a> <span class="muted">'
-            f"({_human_size(p.stat().st_size)})</span></li>"
+    files = [(p.relative_to(folder).as_posix(), _human_size(p.stat().st_size)) for p in data]
+    facts = [
+        (label, w["none"] if value is None else str(value))
+        for label, value in (
+            (w["generated"], pagestyle.local_time(run["finished"])),
+            (w["version"], run["versions"].get("qzfp")),
+            (w["scenario_sha256"], run["scenario_sha256"]),
+            (w["register_sha256"], run["register_sha256"]),
+            (w["duration"], f"{run['duration_s']:.1f} s"),
         )
-    parts.append("</ul>")
-    parts.append(f"<h2>{e(w['run'])}</h2><table>")
-    for label, value in (
-        (w["generated"], pagestyle.local_time(run["finished"])),
-        (w["version"], run["versions"].get("qzfp")),
-        (w["scenario_sha256"], run["scenario_sha256"]),
-        (w["register_sha256"], run["register_sha256"]),
-        (w["duration"], f"{run['duration_s']:.1f} s"),
-    ):
-        shown = w["none"] if value is None else str(value)
-        parts.append(f"<tr><th>{e(label)}</th><td><code>{e(shown)}</code></td></tr>")
-    parts.append("</table>")
-    return _page(str(run["title"]), "\n".join(parts), str(run.get("lang", "en")),
-                 footer=_footer(run), nav=_scenario_nav(run, "index.html"))
+    ]
+    return page("scenario_index.html.j2", str(run["title"]), str(run.get("lang", "en")),
+                footer=_footer(run), nav=_scenario_nav(run, "index.html"), run=run, w=w,
+                has_pdf=(folder / "report.pdf").is_file(), files=files, facts=facts)
 
 
 def write_top_index(out_dir: Path, *, lang: str = "en", title: str | None = None) -> Path:
@@ -251,32 +227,62 @@ def write_top_index(out_dir: Path, *, lang: str = "en", title: str | None = None
         except (OSError, ValueError):
             continue  # a report from an incompatible version: not listed
     w = _words(lang)
-    e = html.escape
     labels: list[str] = []
     for run in runs:
         for k, _ in run.get("key_figures", []):
             if k not in labels:
                 labels.append(k)
-    head = "".join(f"<th>{e(k)}</th>" for k in labels)
     rows = []
     for run in runs:
         name = run.get("scenario_name", "")
         figs = dict((k, v) for k, v in run.get("key_figures", []))
-        cells = "".join(f'<td class="num">{e(str(figs.get(k, "")))}</td>' for k in labels)
-        rows.append(
-            f'<tr><td><a href="{e(name)}/index.html">{e(str(run.get("title", name)))}</a>'
-            f'<br><code class="muted">{e(name)}</code></td>{cells}'
-            f'<td class="muted">{e(pagestyle.local_time(run.get("finished", "")))}</td></tr>'
-        )
-    body = (
-        f"<h1>{e(title or w['scenarios'])}</h1>\n"
-        f'<table class="scenarios"><tr><th>{e(w["scenario"])}</th>{head}<th>{e(w["generated"])}</th></tr>'
-        + "".join(rows)
-        + "</table>"
-    )
+        rows.append({"name": name, "title": str(run.get("title", name)),
+                     "figures": [str(figs.get(k, "")) for k in labels],
+                     "finished": pagestyle.local_time(run.get("finished", ""))})
     target = out_dir / "index.html"
     copy_font(out_dir)
-    write_text(target, _page(title or w["scenarios"], body, lang))
+    write_text(target, page("top_index.html.j2", title or w["scenarios"], lang, w=w, labels=labels, rows=rows))
     return target
 
 
+#: Style of a compare or sweep folder's page (wider: its headline table has a column per
+#: compared scenario or grid point).
+FOLDER_CSS = """
+body{max-width:72rem;margin:2rem auto;padding:0 1rem;color:#222;line-height:1.45}
+h1{font-size:1.5rem}table{border-collapse:collapse;margin:.5rem 0 1.2rem 0}
+th,td{padding:.25rem .6rem;border-bottom:1px solid #e4e4e4;vertical-align:top}
+th{background:#f4f4f4;text-align:center}td.num{text-align:right;font-variant-numeric:tabular-nums}
+td.label{text-align:left;min-width:12em}.muted{color:#666;font-size:.9rem}
+"""
+
+
+def folder_page(name: str, title: str, lang: str, *, headline: Any, figures: Sequence[tuple[str, str]],
+                files: Sequence[str], has_top_index: bool, scenarios: Sequence[tuple[str, str]] = ()) -> str:
+    """The ``index.html`` of a compare or sweep folder.
+
+    Parameters
+    ----------
+    headline : pandas.DataFrame or None
+        The headline table (first column a label, the others numbers as text).
+    figures : sequence of (str, str)
+        Chart file and its alternative text.
+    files : sequence of str
+        The folder's data files.
+    has_top_index : bool
+        The parent folder has an ``index.html`` to link back to.
+    """
+    from qzfp.i18n import t
+
+    links = []
+    if has_top_index:
+        links.append(("../index.html", t("index.back", lang)))
+    links.append(("index.html", title))
+    table = None
+    if headline is not None and len(headline):
+        table = {"columns": [str(c) for c in headline.columns],
+                 "rows": [[str(v) for v in row] for row in headline.itertuples(index=False)]}
+    return page("folder_index.html.j2", title, lang, css=FOLDER_CSS,
+                footer=f"{title} · {name}", nav=pagestyle.nav_html(links, "index.html"),
+                scenarios=list(scenarios), headline=table, figures=list(figures), files=list(files),
+                files_label=t("index.files", lang), generated_label=t("index.generated_at", lang),
+                generated=pagestyle.local_time())

@@ -528,70 +528,12 @@ def sweep_headline(table: pd.DataFrame, paths: Sequence[str], lang: str) -> pd.D
     return out
 
 
-def _headline_html(df: pd.DataFrame) -> str:
-    import html
-
-    e = html.escape
-    head = "".join(f"<th>{e(str(c))}</th>" for c in df.columns)
-    body = "".join(
-        "<tr>" + "".join(
-            f'<td class="{"num" if i else "label"}">{e(str(v))}</td>' for i, v in enumerate(row)
-        ) + "</tr>"
-        for row in df.itertuples(index=False)
-    )
-    return f'<table class="headline"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
-
-
 def print_headline(df: pd.DataFrame, stream: Any = None) -> None:
     """Print a headline table as aligned text."""
     stream = stream or sys.stdout
     with pd.option_context("display.width", 200, "display.max_columns", 50,
                            "display.max_colwidth", 60):
         print(df.to_string(index=False), file=stream)
-
-
-_FOLDER_CSS = """
-body{max-width:72rem;margin:2rem auto;padding:0 1rem;color:#222;line-height:1.45}
-h1{font-size:1.5rem}table{border-collapse:collapse;margin:.5rem 0 1.2rem 0}
-th,td{padding:.25rem .6rem;border-bottom:1px solid #e4e4e4;vertical-align:top}
-th{background:#f4f4f4;text-align:center}td.num{text-align:right;font-variant-numeric:tabular-nums}
-td.label{text-align:left;min-width:12em}.muted{color:#666;font-size:.9rem}
-"""
-
-
-def _folder_page(name: str, title: str, lang: str, *, headline: pd.DataFrame | None,
-                 figures: Sequence[tuple[str, str]], files: Sequence[str], has_top_index: bool,
-                 scenarios: Sequence[tuple[str, str]] = ()) -> str:
-    """The ``index.html`` of a compare or sweep folder."""
-    import html
-
-    from qzfp.reporting import pagestyle
-
-    e = html.escape
-    links = []
-    if has_top_index:
-        links.append(("../index.html", t("index.back", lang)))
-    links.append(("index.html", title))
-    nav = pagestyle.nav_html(links, "index.html")
-    parts = [f"<h1>{e(title)}</h1>"]
-    if scenarios:
-        parts.append("<ul>" + "".join(f"<li><code>{e(n)}</code>: {e(st)}</li>" for n, st in scenarios)
-                     + "</ul>")
-    if headline is not None and len(headline):
-        parts.append(_headline_html(headline))
-    parts += [f'<p><img src="{e(f)}" alt="{e(a)}" style="max-width:100%"></p>' for f, a in figures]
-    parts.append(f"<h2>{e(t('index.files', lang))}</h2><ul>")
-    parts += [f'<li><a href="{e(f)}">{e(f)}</a></li>' for f in files]
-    parts.append("</ul>")
-    parts.append(f'<p class="muted">{e(t("index.generated_at", lang))}: '
-                 f"{e(pagestyle.local_time())}</p>")
-    page = (
-        f'<!DOCTYPE html>\n<html lang="{pagestyle.html_lang(lang)}">\n<head>\n<meta charset="utf-8">\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{e(title)}</title>\n<style>{_FOLDER_CSS}</style>\n</head>\n<body>\n"
-        + "\n".join(parts) + "\n</body>\n</html>\n"
-    )
-    return pagestyle.decorate_page(page, lang=lang, footer=f"{title} · {name}", nav=nav)
 
 
 def _write_folder(out: Path, name: str, csvs: Mapping[str, pd.DataFrame], lang: str, *, title: str,
@@ -606,14 +548,13 @@ def _write_folder(out: Path, name: str, csvs: Mapping[str, pd.DataFrame], lang: 
     import shutil
 
     from qzfp.reporting.charts import save
-    from qzfp.reporting.pages import copy_font
+    from qzfp.reporting.pages import copy_font, folder_page
     from qzfp.reporting.publish import (
         locked_tempdir,
         remove_stale_temporaries,
         replace_dir,
         unlock_dir,
     )
-    from qzfp.reporting.safehtml import sanitize_html
     from qzfp.reporting.workbook import write_table_workbook
 
     out.mkdir(parents=True, exist_ok=True)
@@ -632,9 +573,9 @@ def _write_folder(out: Path, name: str, csvs: Mapping[str, pd.DataFrame], lang: 
             save(fig, tmp / fname)
             shown.append((fname, alt or fname))
         copy_font(tmp)
-        (tmp / "index.html").write_text(sanitize_html(
-            _folder_page(name, title, lang, headline=headline, figures=shown, files=[*csvs, xlsx],
-                         has_top_index=(out / "index.html").is_file(), scenarios=scenarios)),
+        (tmp / "index.html").write_text(
+            folder_page(name, title, lang, headline=headline, figures=shown, files=[*csvs, xlsx],
+                        has_top_index=(out / "index.html").is_file(), scenarios=scenarios),
             encoding="utf-8")
         replace_dir(tmp, out / name)
     except Exception as exc:
