@@ -31,7 +31,7 @@ from qzfp.reporting.pages import (
 )
 from qzfp.reporting.publish import replace_dir
 
-__all__ = ["RUN_SCHEMA", "finish_scenario", "parameters_sha256", "versions"]
+__all__ = ["RUN_SCHEMA", "finish_scenario", "parameters_sha256", "run_record", "versions"]
 
 #: Version of the layout of ``run.json``.
 RUN_SCHEMA = 1
@@ -63,43 +63,12 @@ def parameters_sha256(parameters: Mapping[str, Any]) -> str:
     return hashlib.sha256(_canonical_json(dict(parameters)).encode("utf-8")).hexdigest()
 
 
-def finish_scenario(
-    sc: ScenarioRun,
-    hook_outcome: Mapping[str, Any],
-    *,
-    extra_files: ExtraFilesHook | None,
-    key_figures: Mapping[str, str] | None,
-    metadata: Mapping[str, Any],
-    keep_notebooks: bool,
-    kernel_name: str,
-) -> ScenarioReport:
-    """Write run.json and index.html of a scenario whose notebooks all ran, and move its
-    temporary folder into place; raise the first failure (in notebook order) instead.
-
-    ``hook_outcome`` is the data-files hook's outcome (:func:`qzfp.reporting.datafiles.call_hook`).
-    """
-    name, tmp, parameters = sc.name, sc.tmp, sc.parameters
-    assert tmp is not None
-    failed = [o for o in sc.outcomes if o is not None and o.error is not None]
-    if failed:  # the first failing notebook in notebook order
-        raise failed[0].error
-    outcomes = [o for o in sc.outcomes if o is not None]
-    pages = [(o.page, o.title) for o in outcomes]
-    durations = {o.notebook.name: o.duration for o in outcomes}
-
-    figures: dict[str, str] = {str(k): str(v) for k, v in (key_figures or {}).items()}
-    if extra_files is not None:
-        error = hook_error(hook_outcome, extra_files, name)
-        if error is not None:
-            raise error
-        figures.update(hook_outcome.get("value") or {})
-
-    if keep_notebooks:
-        shutil.move(str(sc.executed_dir), str(tmp / "notebooks"))
-    shutil.rmtree(tmp / WORK_DIR, ignore_errors=True)  # scratch cwd, executed notebooks
-
-    duration = round(time.perf_counter() - sc.t_start, 3)
-    run = {
+def run_record(sc: ScenarioRun, metadata: Mapping[str, Any], *, figures: Mapping[str, str],
+               pages: list[tuple[str, str]], durations: Mapping[str, float], duration: float,
+               kernel_name: str) -> dict[str, Any]:
+    """The content of a scenario's ``run.json`` (``duration`` and ``durations`` in s)."""
+    name, parameters = sc.name, sc.parameters
+    return {
         "schema": RUN_SCHEMA,
         "scenario_name": name,
         "title": metadata.get("title", parameters.get("title", name)),
@@ -121,6 +90,46 @@ def finish_scenario(
         "parameters": parameters,
         "metadata": {k: v for k, v in metadata.items() if k not in _RUN_KEYS},
     }
+
+
+def finish_scenario(
+    sc: ScenarioRun,
+    hook_outcome: Mapping[str, Any],
+    *,
+    extra_files: ExtraFilesHook | None,
+    key_figures: Mapping[str, str] | None,
+    metadata: Mapping[str, Any],
+    keep_notebooks: bool,
+    kernel_name: str,
+) -> ScenarioReport:
+    """Write run.json and index.html of a scenario whose notebooks all ran, and move its
+    temporary folder into place; raise the first failure (in notebook order) instead.
+
+    ``hook_outcome`` is the data-files hook's outcome (:func:`qzfp.reporting.datafiles.call_hook`).
+    """
+    name, tmp = sc.name, sc.tmp
+    assert tmp is not None
+    failed = [o for o in sc.outcomes if o is not None and o.error is not None]
+    if failed:  # the first failing notebook in notebook order
+        raise failed[0].error
+    outcomes = [o for o in sc.outcomes if o is not None]
+    pages = [(o.page, o.title) for o in outcomes]
+    durations = {o.notebook.name: o.duration for o in outcomes}
+
+    figures: dict[str, str] = {str(k): str(v) for k, v in (key_figures or {}).items()}
+    if extra_files is not None:
+        error = hook_error(hook_outcome, extra_files, name)
+        if error is not None:
+            raise error
+        figures.update(hook_outcome.get("value") or {})
+
+    if keep_notebooks:
+        shutil.move(str(sc.executed_dir), str(tmp / "notebooks"))
+    shutil.rmtree(tmp / WORK_DIR, ignore_errors=True)  # scratch cwd, executed notebooks
+
+    duration = round(time.perf_counter() - sc.t_start, 3)
+    run = run_record(sc, metadata, figures=figures, pages=pages, durations=durations,
+                     duration=duration, kernel_name=kernel_name)
     (tmp / RUN_JSON).write_text(
         json.dumps(run, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8"
     )
