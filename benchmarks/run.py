@@ -193,7 +193,7 @@ def m_mc_country(runs: int) -> dict:
 
 
 def _report_notebooks() -> tuple[list[Path], str]:
-    from qzfp.pipeline import report_notebooks
+    from qzfp.reporting.run import report_notebooks
 
     try:
         return [p.resolve() for p in report_notebooks()], "report notebooks"
@@ -213,7 +213,7 @@ def _wall(cmd: list[str], cwd: Path) -> float:
 
 def _run_cmd(scenarios: list[str], out: Path, jobs: int, notebooks: list[Path]) -> list[str]:
     code = (
-        "import sys; from pathlib import Path; from qzfp.pipeline import run_reports; "
+        "import sys; from pathlib import Path; from qzfp.reporting.run import run_reports; "
         f"sys.exit(run_reports({scenarios!r}, out={str(out)!r}, jobs={jobs}, progress=False, "
         f"notebooks=[Path(p) for p in {[str(p) for p in notebooks]!r}]))"
     )
@@ -226,7 +226,7 @@ def m_qzfp_run(runs: int) -> dict:
     nbs, which = _report_notebooks()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        floor_cmd = [PY, "-c", "import sys; from pathlib import Path; from qzfp.report import floor_benchmark; "
+        floor_cmd = [PY, "-c", "import sys; from pathlib import Path; from qzfp.reporting.kernels import floor_benchmark; "
                      f"floor_benchmark({len(nbs)}, Path(sys.argv[1]))", str(tmp / "floor")]
         run_times, floor_times = [], []
         for i in range(runs):  # interleaved, so both see the same machine load

@@ -100,14 +100,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
-    from .pipeline import print_summary
+    from .reporting.run import print_summary
 
     print_summary(args.params, lang=args.lang)
     return EXIT_OK
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from .pipeline import run_reports
+    from .reporting.run import run_reports
 
     return run_reports(
         args.params,
@@ -121,13 +121,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from .pipeline import compare_reports
+    from .reporting.run import compare_reports
 
     return compare_reports(args.params, out=args.out, lang=args.lang, name=args.name)
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from .pipeline import sweep_report
+    from .reporting.run import sweep_report
 
     grid = _parse_set(args.set)
     return sweep_report(args.base, grid, out=args.out, lang=args.lang, name=args.name,
@@ -136,7 +136,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 def cmd_plan(args: argparse.Namespace) -> int:
     from .model.plan import parse_vary
-    from .pipeline import plan_report
+    from .reporting.run import plan_report
 
     return plan_report(args.params, parse_vary(args.vary), year=args.year, ceiling=args.ceiling,
                        objective=args.objective, out=args.out, lang=args.lang, name=args.name,
@@ -145,7 +145,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 def cmd_proposal(args: argparse.Namespace) -> int:
     from .i18n import t
-    from .proposal import write_proposal
+    from .reporting.proposal import write_proposal
 
     written = write_proposal(args.params, args.year, lang=args.lang, out=args.out)
     print(t("prop.written", _lang(args), docx=str(written["docx"]), pdf=str(written["pdf"])))

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from qzfp.printpdf import chromium_command, chromium_path
+from qzfp.reporting.pdf import chromium_command, chromium_path
 
 __all__ = ["Browser", "chromium_path"]
 
@@ -33,7 +33,7 @@ class Browser:
         Size of the window (CSS pixels).
     allow_hosts : sequence of str
         Hosts the page may still reach (e.g. ``127.0.0.1`` for a local Jupyter server);
-        every other name stays unresolvable, as in :func:`qzfp.printpdf.chromium_command`.
+        every other name stays unresolvable, as in :func:`qzfp.reporting.pdf.chromium_command`.
     """
 
     def __init__(self, width: int = 1280, height: int = 800, allow_hosts: Sequence[str] = ()):

@@ -24,7 +24,7 @@ from explorer_page import drag, explorer_in_lab, figures_text, settled_state
 from qzfp import i18n
 from qzfp.explore import LEVERS
 from qzfp.model.run import simulate
-from qzfp.printpdf import chromium_path
+from qzfp.reporting.pdf import chromium_path
 from qzfp.rules.scenario import Scenario, load_scenario
 
 WIDTH, HEIGHT = 1280, 800

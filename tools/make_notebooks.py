@@ -13,7 +13,7 @@ Usage::
 Each notebook is: a markdown title (dropped from the HTML report, which shows the
 title in the scenario's language instead), the ``parameters`` cell declaring every
 scenario key (:func:`qzfp.rules.scenario.parameters_cell_source`), a set-up cell, then one
-short cell per section calling :mod:`qzfp.notebook`.
+short cell per section calling :mod:`qzfp.reporting.sections`.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ _USAGE = (
 )
 
 _SETUP = """\
-import qzfp.notebook as qn
+import qzfp.reporting.sections as qn
 
 results = qn.setup(globals())"""
 

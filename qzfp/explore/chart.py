@@ -28,7 +28,7 @@ _PATTERNS = (
     '<circle cx="3" cy="3" r="1.8" fill="none" stroke="#1a1a1a" stroke-width="0.6"/>',
     '<path d="M3,0 L3,6" stroke="#1a1a1a" stroke-width="0.7"/>',
 )
-"""Hatches of the series (same idea as :data:`qzfp.plots.HATCHES`: grey level *and* hatch)."""
+"""Hatches of the series (same idea as :data:`qzfp.reporting.charts.HATCHES`: grey level *and* hatch)."""
 
 
 def figures_chart_svg(
@@ -57,7 +57,7 @@ def figures_chart_svg(
     selected_year : int
         Year highlighted by a band.
     lang : str
-        Amounts in thousand yuan (en) or 万元 (zh), as :func:`qzfp.plots.money_scale`.
+        Amounts in thousand yuan (en) or 万元 (zh), as :func:`qzfp.reporting.charts.money_scale`.
     budget_title, posts_title : str
     uid : str
         Prefix of the SVG pattern ids (unique per explorer on a page).
@@ -69,7 +69,7 @@ def figures_chart_svg(
         It is 900 px wide at most and shrinks (text included) to a narrower output area,
         so no legend is cut at the edge of a notebook.
     """
-    from ..plots import INK, LINESTYLES, MARKERS, money_scale, shades
+    from ..reporting.charts import INK, LINESTYLES, MARKERS, money_scale, shades
 
     esc = html.escape
     years = np.asarray(years, dtype=int)

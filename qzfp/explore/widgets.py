@@ -273,8 +273,8 @@ class Explorer:
         ParameterError
             The ceiling is below the cheapest plan (the message is also shown).
         """
-        from .. import plots
         from ..errors import ParameterError
+        from ..reporting import charts as plots
 
         if ceiling is not None:
             self.ceiling.value = float(ceiling)

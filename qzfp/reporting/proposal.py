@@ -43,9 +43,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import i18n
-from .errors import Problem, QzfpError, RunError
-from .i18n import format_number, t
+from .. import i18n
+from ..errors import Problem, QzfpError, RunError
+from ..i18n import format_number, t
 
 #: File names written into the output folder.
 DOCX_NAME = "proposal.docx"
@@ -224,7 +224,7 @@ def budget_band(results: Any, year: int) -> dict[str, float] | None:
 
     The population band is the one of the population page (``01_population``): the same
     paths (:func:`qzfp.population.monte_carlo` with the scenario's seed, in the chunks of
-    :func:`qzfp.notebook.mc_chunk_paths`).  The budget band carries as many paths of the same
+    :func:`qzfp.reporting.sections.mc_chunk_paths`).  The budget band carries as many paths of the same
     distribution through staffing and budget with the scenario's rules
     (:func:`qzfp.model.run.run_arrays`), drawn in chunks of :data:`BAND_CHUNK_PATHS` from
     the children of ``SeedSequence(seed)`` so that memory stays bounded.
@@ -235,9 +235,9 @@ def budget_band(results: Any, year: int) -> dict[str, float] | None:
         ``n_paths``, ``pop_q10``, ``pop_q50``, ``pop_q90`` [person], ``q10``, ``q50``, ``q90``
         [yuan/year].
     """
-    from .model.montecarlo import monte_carlo
-    from .model.run import run_arrays
-    from .notebook import mc_chunk_paths
+    from ..model.montecarlo import monte_carlo
+    from ..model.run import run_arrays
+    from .sections import mc_chunk_paths
 
     s = results.scenario
     n_paths = int(s.params.get("mc_paths", 0) or 0)
@@ -273,8 +273,8 @@ def _baseline_total(results: Any, year: int) -> tuple[float | None, bool]:
     """The budget of ``year`` in the baseline scenario (the packaged one, or ``params/baseline.yaml``
     of the working folder) with the scenario's years, register and census, and whether the
     scenario is the baseline itself (its name is ``baseline``; None then)."""
-    from .model.run import simulate
-    from .rules.scenario import Scenario, load_scenario
+    from ..model.run import simulate
+    from ..rules.scenario import Scenario, load_scenario
 
     s = results.scenario
     if s.name == "baseline":
@@ -352,7 +352,7 @@ def build_proposal(results: Any, year: int, lang: str, *, baseline_yuan: float |
 def proposal_for(results: Any, year: int, lang: str) -> Proposal:
     """:func:`build_proposal` with the baseline, the sensitivity ranking for ``year`` and the
     Monte Carlo band computed here (what ``qzfp proposal`` shows)."""
-    from .model.comparison import sensitivity
+    from ..model.comparison import sensitivity
 
     year = check_year(results, year)
     base, is_base = _baseline_total(results, year)
@@ -785,9 +785,9 @@ def write_proposal(scenario: Any, year: int, *, lang: str | None = None,
     dict
         ``docx`` and ``pdf`` paths.
     """
-    from .model.run import simulate
-    from .pipeline import load_scenarios
-    from .report import file_mode, locked_tempdir, remove_stale_temporaries, unlock_dir
+    from ..model.run import simulate
+    from .publish import locked_tempdir, remove_stale_temporaries, unlock_dir
+    from .run import load_scenarios
 
     sc = load_scenarios([scenario], lang=lang)[0]
     lg = lang or sc.lang
@@ -802,9 +802,6 @@ def write_proposal(scenario: Any, year: int, *, lang: str | None = None,
     try:
         docx = write_docx(content, tmp / DOCX_NAME)
         pdf = docx_to_pdf(docx, tmp / PDF_NAME, office) if office else None
-        for f in (docx, pdf):
-            if f is not None:
-                os.chmod(f, file_mode())
         os.replace(docx, folder / DOCX_NAME)
         if pdf is not None:
             os.replace(pdf, folder / PDF_NAME)

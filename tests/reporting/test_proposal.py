@@ -22,10 +22,10 @@ from chinese import english_words
 from qzfp.cli import main
 from qzfp.i18n import localise_parameters, t
 from qzfp.model.run import simulate
-from qzfp.proposal import writer_missing
+from qzfp.reporting.proposal import writer_missing
 from qzfp.rules.scenario import load_scenario
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 BASELINE = REPO / "params" / "baseline.yaml"
 YEAR = 2010
 OFFICE = shutil.which("soffice") or shutil.which("libreoffice")
@@ -213,7 +213,7 @@ def test_the_top_sensitivities_are_the_effects_on_the_budget_of_the_proposal_yea
 
 def test_the_projection_band_is_drawn_from_the_scenarios_monte_carlo_paths(results):
     from qzfp.model.montecarlo import monte_carlo
-    from qzfp.proposal import budget_band
+    from qzfp.reporting.proposal import budget_band
 
     band = budget_band(results, YEAR)
     s = results.scenario.params

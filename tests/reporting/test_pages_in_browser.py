@@ -21,11 +21,11 @@ from chinese import english_words
 from qzfp.cli import main
 from qzfp.i18n import budget_line_label
 from qzfp.model.run import simulate
-from qzfp.pipeline import REPORT_NOTEBOOKS
-from qzfp.printpdf import chromium_path
+from qzfp.reporting.pdf import chromium_path
+from qzfp.reporting.run import REPORT_NOTEBOOKS
 from qzfp.rules.scenario import load_scenario
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 PARAMS = REPO / "params"
 SHIPPED_FAMILY = "Noto Sans CJK SC qzfp"  # the family name inside qzfp/fonts/*.otf
 # CJK punctuation, ideographs and full-width forms: the characters the shipped font must draw.
@@ -193,14 +193,14 @@ def test_a_wide_year_table_prints_whole_in_blocks_of_years(site):
 
 
 def test_without_chromium_the_report_says_so_in_one_line_and_keeps_the_rest(tmp_path, monkeypatch, capsys):
-    from qzfp import report
+    from qzfp.reporting import pages
 
     monkeypatch.setenv("QZFP_PDF", "1")
     monkeypatch.setenv("QZFP_CHROMIUM", str(tmp_path / "no-such-chromium"))
     (tmp_path / "p.html").write_text("<html><head></head><body>x</body></html>", encoding="utf-8")
     run = {"lang": "en", "title": "T", "scenario_name": "s", "pages": [{"file": "p.html", "title": "P"}],
            "key_figures": [], "finished": "2026-01-01T00:00:00+00:00"}
-    report._write_pdf(run, tmp_path)
+    pages.write_pdf(run, tmp_path)
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "report.pdf not written" in err and "apt-get install chromium" in err
     assert "Traceback" not in err
@@ -209,10 +209,10 @@ def test_without_chromium_the_report_says_so_in_one_line_and_keeps_the_rest(tmp_
 
 
 def test_qzfp_pdf_0_skips_the_pdf(tmp_path, monkeypatch, capsys):
-    from qzfp import report
+    from qzfp.reporting import pages
 
     monkeypatch.setenv("QZFP_PDF", "0")
-    report._write_pdf({"pages": []}, tmp_path)
+    pages.write_pdf({"pages": []}, tmp_path)
     assert capsys.readouterr().err == "" and list(tmp_path.iterdir()) == []
 
 
