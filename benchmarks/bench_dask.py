@@ -15,7 +15,7 @@ chosen by the system, no dashboards), exactly as a user would, then measures:
 ``city_batch``
     ``qzfp run`` of ``--scenarios`` scenarios for the city (the baseline with village
     vice-president allowances from 20 yuan/month up in steps of 1) through the cluster
-    (:func:`qzfp.pipeline.run_reports` with ``executor="dask"``): every scenario's data files
+    (:func:`qzfp.reporting.run.run_reports` with ``executor="dask"``): every scenario's data files
     (simulation, CSV, ``budget.xlsx``, key figures) and its notebooks.  By default the
     notebook is the small test notebook (``--notebooks test``), so the figure is the cost of
     the batch machinery and the model; ``--notebooks report`` runs the four report notebooks
@@ -158,14 +158,14 @@ def _batch_files(n: int, folder: Path) -> tuple[Path, list[Path]]:
 
 
 def _batch_notebooks(notebooks: str) -> list[Path]:
-    from qzfp.pipeline import report_notebooks
+    from qzfp.reporting.run import report_notebooks
 
     return report_notebooks(ROOT / "notebooks") if notebooks == "report" else \
         [ROOT / "tests" / "data" / "notebooks" / "ok.ipynb"]
 
 
 def city_batch(address: str, client: object, n: int, notebooks: str, folder: Path) -> dict:
-    from qzfp.pipeline import run_reports
+    from qzfp.reporting.run import run_reports
 
     params, files = _batch_files(n, folder)
     nbs = _batch_notebooks(notebooks)
@@ -180,7 +180,7 @@ def city_batch(address: str, client: object, n: int, notebooks: str, folder: Pat
 
 def local_batch(n: int, notebooks: str, jobs: int, folder: Path) -> dict:
     """The same batch without Dask: ``qzfp run --jobs N`` (one shared pool of warm kernels)."""
-    from qzfp.pipeline import run_reports
+    from qzfp.reporting.run import run_reports
 
     params, files = _batch_files(n, folder)
     t0 = time.perf_counter()

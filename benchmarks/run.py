@@ -124,6 +124,40 @@ def m_sweep_city(runs: int) -> dict:
     return {"times_s": _times(lambda: sweep(s, grid), runs), "first_call_s": first, "units": 1000}
 
 
+def _plan_grid():
+    import numpy as np
+
+    return {"village.vice_president.allowance": list(np.arange(40.0, 136.0, 5.0)),             # 20
+            "village.vice_president.population_threshold": list(np.arange(200.0, 1181.0, 20.0)),  # 50
+            "township.vice_president.posts_per_township": [1.0, 2.0],                        # 2
+            "activities.slack_season.events_per_year": [0.0, 1.0, 2.0, 3.0, 4.0],           # 5
+            "township.vice_president.post_allowance": list(np.arange(150.0, 376.0, 25.0))}  # 10
+
+
+def m_plan_city(runs: int) -> dict:
+    """``qzfp.model.plan.plan``: the best plan under a ceiling (100 % of the baseline's 2015 budget)
+    over 100,000 plans (20 allowances x 50 thresholds x 2 township posts x 5 slack-season
+    events x 10 township allowances) on the city, with the frontier."""
+    from qzfp.model.plan import plan
+
+    s = _scenario()
+    grid = _plan_grid()
+
+    def one():
+        return plan(s, grid, 2015, "100%")
+
+    t0 = time.perf_counter()
+    p = one()
+    first = time.perf_counter() - t0
+    assert len(p.grid.table) == 100_000
+    c0 = time.process_time()
+    times = _times(one, runs)
+    # CPU time of one run (all threads of the process): the work itself, whatever the load of
+    # the machine does to the wall time
+    return {"times_s": times, "first_call_s": first, "units": 100_000,
+            "cpu_s": (time.process_time() - c0) / max(1, len(times))}
+
+
 def _mc(register_size: str | None, n_paths: int, chunk: int | None, runs: int) -> dict:
     from qzfp.model.montecarlo import monte_carlo
     from qzfp.model.projection import percentiles
@@ -159,7 +193,7 @@ def m_mc_country(runs: int) -> dict:
 
 
 def _report_notebooks() -> tuple[list[Path], str]:
-    from qzfp.pipeline import report_notebooks
+    from qzfp.reporting.run import report_notebooks
 
     try:
         return [p.resolve() for p in report_notebooks()], "report notebooks"
@@ -179,7 +213,7 @@ def _wall(cmd: list[str], cwd: Path) -> float:
 
 def _run_cmd(scenarios: list[str], out: Path, jobs: int, notebooks: list[Path]) -> list[str]:
     code = (
-        "import sys; from pathlib import Path; from qzfp.pipeline import run_reports; "
+        "import sys; from pathlib import Path; from qzfp.reporting.run import run_reports; "
         f"sys.exit(run_reports({scenarios!r}, out={str(out)!r}, jobs={jobs}, progress=False, "
         f"notebooks=[Path(p) for p in {[str(p) for p in notebooks]!r}]))"
     )
@@ -192,7 +226,7 @@ def m_qzfp_run(runs: int) -> dict:
     nbs, which = _report_notebooks()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        floor_cmd = [PY, "-c", "import sys; from pathlib import Path; from qzfp.report import floor_benchmark; "
+        floor_cmd = [PY, "-c", "import sys; from pathlib import Path; from qzfp.reporting.kernels import floor_benchmark; "
                      f"floor_benchmark({len(nbs)}, Path(sys.argv[1]))", str(tmp / "floor")]
         run_times, floor_times = [], []
         for i in range(runs):  # interleaved, so both see the same machine load
@@ -252,6 +286,7 @@ MEASUREMENTS: dict[str, tuple] = {
     "country_scenario": (m_country_scenario, 3, 0, "< 2 s, < 2 GB",
                          lambda r: r["median_s"] < 2.0 and r["peak_mb"] < 2048),
     "sweep_city": (m_sweep_city, 5, 2, "< 2 s", lambda r: r["median_s"] < 2.0),
+    "plan_city": (m_plan_city, 3, 1, "< 30 s", lambda r: r["median_s"] < 30.0),
     "mc_city": (m_mc_city, 5, 2, "< 2 s", lambda r: r["median_s"] < 2.0),
     "mc_country": (m_mc_country, 2, 0, "bounded memory", lambda r: r["peak_mb"] < 2048),
     "qzfp_run": (m_qzfp_run, 3, 1, "< 1.5x floor", lambda r: r["ratio"] < 1.5),
@@ -323,6 +358,8 @@ def _fmt(r: dict) -> str:
         extra = f"floor {r['floor_median_s']:.2f} s, {r['ratio']:.2f}x"
     if "one_scenario_median_s" in r:
         extra = f"one {r['one_scenario_median_s']:.2f} s, {r['ratio']:.2f}x"
+    if "cpu_s" in r:
+        extra += f", cpu {r['cpu_s']:.1f} s"
     first = f"{r['first_call_s']:.2f} s" if "first_call_s" in r else ""
     ok = {True: "ok", False: "MISSED", None: ""}[r["meets_target"]]
     return (f"{r['name']:18s} {t} {extra:26s} {first:>9s} {r['peak_mb']:8.0f} MB  "

@@ -100,14 +100,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
-    from .pipeline import print_summary
+    from .reporting.run import print_summary
 
     print_summary(args.params, lang=args.lang)
     return EXIT_OK
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from .pipeline import run_reports
+    from .reporting.run import run_reports
 
     return run_reports(
         args.params,
@@ -121,17 +121,35 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from .pipeline import compare_reports
+    from .reporting.run import compare_reports
 
     return compare_reports(args.params, out=args.out, lang=args.lang, name=args.name)
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from .pipeline import sweep_report
+    from .reporting.run import sweep_report
 
     grid = _parse_set(args.set)
     return sweep_report(args.base, grid, out=args.out, lang=args.lang, name=args.name,
                         executor=args.executor, scheduler=args.scheduler, progress=not args.quiet)
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    from .model.plan import parse_vary
+    from .reporting.run import plan_report
+
+    return plan_report(args.params, parse_vary(args.vary), year=args.year, ceiling=args.ceiling,
+                       objective=args.objective, out=args.out, lang=args.lang, name=args.name,
+                       progress=not args.quiet)
+
+
+def cmd_proposal(args: argparse.Namespace) -> int:
+    from .i18n import t
+    from .reporting.proposal import write_proposal
+
+    written = write_proposal(args.params, args.year, lang=args.lang, out=args.out)
+    print(t("prop.written", _lang(args), docx=str(written["docx"]), pdf=str(written["pdf"])))
+    return EXIT_OK
 
 
 def cmd_init(args: argparse.Namespace) -> int:
@@ -218,6 +236,30 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--quiet", action="store_true", help="no progress bar (with --executor dask)")
     add_exec(sp)
     sp.set_defaults(func=cmd_sweep)
+
+    sp = sub.add_parser("plan", help="the best plan under a budget ceiling: frontier, chosen scenario, changes")
+    sp.add_argument("params", help="scenario file the plans change")
+    sp.add_argument("--year", type=int, required=True, help="budget year Y (a modelled year)")
+    sp.add_argument("--ceiling", required=True, metavar="AMOUNT",
+                    help="budget ceiling of year Y: yuan (1200000, 1,200,000, 120万) or a share of the scenario's own "
+                         "budget (80%%)")
+    sp.add_argument("--vary", action="append", default=[], metavar="PATH=RANGE", required=True,
+                    help="a rulebook lever and its values: START:STOP:STEP (60:120:10) or v1,v2,... (repeat for a grid)")
+    sp.add_argument("--objective", default=None, choices=("people_covered", "townships_staffed", "posts_filled"),
+                    help="coverage to maximise (default people_covered: people living in villages with a "
+                         "vice-president); ties go to the lower cost")
+    sp.add_argument("--out", default="reports", help="output folder (default: reports/)")
+    sp.add_argument("--name", default=None, help="name of the plan folder (default: plan-<scenario>-<year>)")
+    sp.add_argument("--lang", choices=("en", "zh"), default=None)
+    sp.add_argument("--quiet", action="store_true", help="no progress bar")
+    sp.set_defaults(func=cmd_plan)
+    sp = sub.add_parser("proposal", help="the budget proposal of one year as proposal.docx and proposal.pdf")
+    sp.add_argument("params", help="scenario file or name")
+    sp.add_argument("--year", type=int, required=True, help="budget year (a modelled year of the scenario)")
+    sp.add_argument("--lang", choices=("en", "zh"), default=None, help="language (default: the scenario's)")
+    sp.add_argument("--out", default=None,
+                    help="output folder (default: <output_dir>/proposal-<scenario>-<year>)")
+    sp.set_defaults(func=cmd_proposal)
 
     sp = sub.add_parser("explain", help="describe a rulebook parameter, or list the rulebook")
     sp.add_argument("path", nargs="?", default=None, help="dotted path, e.g. village.vice_president.allowance")

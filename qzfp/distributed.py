@@ -1,6 +1,6 @@
 """Batch reports, sweeps and Monte Carlo on a Dask cluster (``--executor dask``).
 
-The default executor stays local processes (:func:`qzfp.report.run_many`,
+The default executor stays local processes (:func:`qzfp.reporting.batch.run_many`,
 :func:`qzfp.model.comparison.sweep`).  When a batch outgrows one machine, the same work is sent to
 an *existing* ``dask.distributed`` cluster::
 
@@ -22,7 +22,7 @@ Assumptions
   ``township_plan``) are resolved against the *client's* working directory, which each task
   enters on its worker when that folder exists there.
 * **Same environment.**  Workers run the same qzfp (and the same Jupyter kernel) as the
-  client; hooks such as :func:`qzfp.pipeline.data_files_hook` are sent by reference.
+  client; hooks such as :func:`qzfp.reporting.run.data_files_hook` are sent by reference.
 * **One report run at a time per worker process**: a run enters the client's working
   directory, a process-wide setting, so the threads of a worker take turns (start report
   workers with ``--nthreads 1`` and as many ``--nworkers`` as cores).
@@ -38,7 +38,7 @@ nanny of ``dask worker`` starts a new worker in its place; a task that raises an
 unexpected exception is retried ``retries`` times.  Whatever still fails reaches the
 caller as a one-line :class:`~qzfp.errors.RunError` naming the scheduler.  A scenario whose
 notebook fails is *not* retried: like a local run it comes back as a
-:class:`~qzfp.report.ScenarioReport` with ``ok=False`` naming the scenario, the notebook,
+:class:`~qzfp.reporting.batch.ScenarioReport` with ``ok=False`` naming the scenario, the notebook,
 the cell and the error, and the other scenarios go on.  Temporary folders left behind by a
 dead worker are removed at the end of the batch.
 
@@ -71,17 +71,12 @@ import numpy as np
 import pandas as pd
 
 from .errors import Label, ParameterError, Problem, QzfpError, RunError, ScenarioError
-from .report import (
-    ExtraFilesHook,
-    ScenarioReport,
-    check_inputs,
-    remove_stale_temporaries,
-    run_one,
-    write_top_index,
-)
+from .reporting.batch import Batch, ExtraFilesHook, ScenarioReport, ScenarioTask, run_batch, run_one
+from .reporting.publish import remove_stale_temporaries
 from .rules.paramarrays import ParamArrays
 
 __all__ = [
+    "DaskExecutor",
     "MC_CHUNK_BYTES",
     "default_mc_chunk",
     "DEFAULT_RETRIES",
@@ -290,7 +285,7 @@ def _stamp() -> str:
 _CWD_LOCK = threading.Lock()
 
 
-def _run_in(cwd: str, task: tuple) -> ScenarioReport:
+def _run_in(cwd: str, task: ScenarioTask) -> ScenarioReport:
     """Run one scenario on a worker, in the client's working directory when it exists."""
     with _CWD_LOCK:
         old = os.getcwd()
@@ -336,19 +331,19 @@ def run_many_dask(
 ) -> list[ScenarioReport]:
     """Run several scenarios on a Dask cluster, one task per scenario, then index them.
 
-    Each task is :func:`qzfp.report.run_scenario` with the arguments of a local
-    :func:`qzfp.report.run_many`, so the report folders are the same as a local run's.
+    Each task is :func:`qzfp.reporting.batch.run_scenario` with the arguments of a local
+    :func:`qzfp.reporting.batch.run_many`, so the report folders are the same as a local run's.
 
     Parameters
     ----------
     parameters_list, notebooks, out_dir
-        As :func:`qzfp.report.run_many`.
+        As :func:`qzfp.reporting.batch.run_many`.
     scheduler : str, optional
         Address of the running scheduler (see :func:`connect`).
     client : distributed.Client, optional
         An existing client to use instead (not closed here).
     kernel_name, extra_files, key_figures, metadata, timeout, keep_notebooks, lang
-        As :func:`qzfp.report.run_many`; ``extra_files`` must be importable on the workers.
+        As :func:`qzfp.reporting.batch.run_many`; ``extra_files`` must be importable on the workers.
     progress : bool
         Show a bar counting finished scenarios (on the client).
     retries : int
@@ -358,7 +353,7 @@ def run_many_dask(
     -------
     list of ScenarioReport
         In input order; a scenario that failed (notebook error, hook error, task lost) has
-        ``ok=False`` and its problems.  Pass the list to :func:`qzfp.report.exit_code`.
+        ``ok=False`` and its problems.  Pass the list to :func:`qzfp.reporting.batch.exit_code`.
 
     Raises
     ------
@@ -367,47 +362,50 @@ def run_many_dask(
     QzfpError, RunError
         No scheduler address / the scheduler cannot be reached.
     """
-    notebooks = [Path(nb).absolute() for nb in notebooks]
-    sources = [(m or {}).get("scenario_path") for m in metadata] if metadata is not None else None
-    names = check_inputs(parameters_list, notebooks, sources)
-    n = len(parameters_list)
-    for what, seq in (("key_figures", key_figures), ("metadata", metadata)):
-        if seq is not None and len(seq) != n:
-            raise ScenarioError(Problem(what, "batch.entries", n=n, got=len(seq)))
-    if retries < 0:
-        raise ScenarioError(Problem("retries", "batch.retries", value=retries))
-    out_dir = Path(out_dir).absolute()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    cwd = os.getcwd()
-    tasks = [
-        (dict(params), notebooks, out_dir, {
-            "kernel_name": kernel_name,
-            "progress": False,
-            "extra_files": extra_files,
-            "key_figures": key_figures[i] if key_figures is not None else None,
-            "metadata": metadata[i] if metadata is not None else None,
-            "timeout": timeout,
-            "position": 0,
-            "keep_notebooks": keep_notebooks,
-        })
-        for i, params in enumerate(parameters_list)
-    ]
-    stamp = _stamp()
-    with _Session(scheduler, client, Label("dask.what.batch")) as cl:
-        futures = [_submit(cl, _run_in, cwd, task, key=f"qzfp-run-{name}-{stamp}", retries=retries)
-                   for name, task in zip(names, tasks, strict=True)]
-        _follow(cl, futures, progress=progress, desc="scenarios (dask)", unit="scenario")
-        reports = []
-        for name, fut in zip(names, futures, strict=True):
-            try:
-                reports.append(fut.result())
-            except Exception as exc:  # lost worker beyond allowed failures, retries exhausted
-                reports.append(_failed(name, out_dir, notebooks, exc))
-    # Temporary folders left by a worker that died (not those of a concurrent live run:
-    # their lock is held).
-    remove_stale_temporaries(out_dir, min_age_s=0)
-    write_top_index(out_dir, lang=lang)
-    return reports
+    batch = Batch(parameters_list, [Path(nb).absolute() for nb in notebooks], out_dir,
+                  kernel_name=kernel_name, extra_files=extra_files, key_figures=key_figures,
+                  metadata=metadata, timeout=timeout, keep_notebooks=keep_notebooks, lang=lang)
+    return run_batch(batch, DaskExecutor(scheduler=scheduler, client=client, progress=progress,
+                                         retries=retries))
+
+
+@dataclass
+class DaskExecutor:
+    """Runs a :class:`qzfp.reporting.batch.Batch` on a Dask cluster, one task per scenario
+    (the :class:`~qzfp.reporting.batch.LocalExecutor`'s counterpart).
+
+    Each task is :func:`qzfp.reporting.batch.run_one` of the batch's
+    :class:`~qzfp.reporting.batch.ScenarioTask`, in the client's working directory, so the
+    report folders are the same as a local run's.  Parameters as :func:`run_many_dask`.
+    """
+
+    scheduler: str | None = None
+    client: Any = None
+    progress: bool = True
+    retries: int = DEFAULT_RETRIES
+
+    def __post_init__(self) -> None:
+        if self.retries < 0:
+            raise ScenarioError(Problem("retries", "batch.retries", value=self.retries))
+
+    def run(self, batch: Batch) -> list[ScenarioReport]:
+        cwd = os.getcwd()
+        tasks = [batch.task(i, progress=False, position=0) for i in range(len(batch.names))]
+        stamp = _stamp()
+        with _Session(self.scheduler, self.client, Label("dask.what.batch")) as cl:
+            futures = [_submit(cl, _run_in, cwd, task, key=f"qzfp-run-{name}-{stamp}", retries=self.retries)
+                       for name, task in zip(batch.names, tasks, strict=True)]
+            _follow(cl, futures, progress=self.progress, desc="scenarios (dask)", unit="scenario")
+            reports = []
+            for name, fut in zip(batch.names, futures, strict=True):
+                try:
+                    reports.append(fut.result())
+                except Exception as exc:  # lost worker beyond allowed failures, retries exhausted
+                    reports.append(_failed(name, batch.out_dir, batch.notebooks, exc))
+        # Temporary folders left by a worker that died (not those of a concurrent live run:
+        # their lock is held).
+        remove_stale_temporaries(batch.out_dir, min_age_s=0)
+        return reports
 
 
 def _share(client: Any, *data: Any) -> list[Any]:

@@ -15,10 +15,11 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from qzfp.printpdf import chromium_command, chromium_path
+from qzfp.reporting.pdf import chromium_command, chromium_path
 
 __all__ = ["Browser", "chromium_path"]
 
@@ -30,9 +31,12 @@ class Browser:
     ----------
     width, height : int
         Size of the window (CSS pixels).
+    allow_hosts : sequence of str
+        Hosts the page may still reach (e.g. ``127.0.0.1`` for a local Jupyter server);
+        every other name stays unresolvable, as in :func:`qzfp.reporting.pdf.chromium_command`.
     """
 
-    def __init__(self, width: int = 1280, height: int = 800):
+    def __init__(self, width: int = 1280, height: int = 800, allow_hosts: Sequence[str] = ()):
         program = chromium_path()
         if program is None:
             raise FileNotFoundError("chromium")
@@ -44,7 +48,11 @@ class Browser:
             os.dup2(to_child_r, 3)
             os.dup2(from_child_w, 4)
 
-        cmd = chromium_command(program, self.profile) + [
+        cmd = chromium_command(program, self.profile)
+        if allow_hosts:
+            cmd = [a + "".join(f", EXCLUDE {h}" for h in allow_hosts)
+                   if a.startswith("--host-resolver-rules=") else a for a in cmd]
+        cmd += [
             "--remote-debugging-pipe", f"--window-size={width},{height}", "about:blank",
         ]
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
@@ -116,6 +124,23 @@ class Browser:
         self.wait_event("Page.loadEventFired")
         self.evaluate("document.fonts.ready.then(() => document.fonts.status)")
 
+    def navigate(self, url: str) -> None:
+        """Load ``url`` and wait for its load event."""
+        self.events.clear()
+        self.call("Page.navigate", session=True, url=url)
+        self.wait_event("Page.loadEventFired")
+
+    def wait_for(self, expression: str, timeout: float = 60.0, every: float = 0.2) -> Any:
+        """Evaluate ``expression`` until it is truthy and return that value."""
+        deadline = time.monotonic() + timeout
+        while True:
+            value = self.evaluate(expression)
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"still false after {timeout:.0f} s: {expression}")
+            time.sleep(every)
+
     def evaluate(self, expression: str) -> Any:
         """Evaluate JavaScript in the page (promises awaited) and return its value."""
         res = self.call("Runtime.evaluate", session=True, expression=expression, awaitPromise=True,
@@ -160,6 +185,94 @@ class Browser:
             shutil.rmtree(self.profile, ignore_errors=True)
 
     def __enter__(self) -> Browser:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+class JupyterLab:
+    """A JupyterLab server as a separate process, on a free local port with a token.
+
+    ``with JupyterLab(folder) as lab: browser.navigate(lab.url("lab/tree/x.ipynb"))``.
+    Its configuration, runtime and settings folders are throw-away ones inside ``folder``'s
+    parent, so nothing of the user's Jupyter set-up is read or written; its kernels import
+    the qzfp of this checkout (``PYTHONPATH``).  ``window.jupyterapp`` is exposed so a test
+    can run commands of the real application.
+
+    Parameters
+    ----------
+    root : Path
+        Folder the server serves (the notebooks).
+    timeout : float
+        Seconds to wait for the server to answer [s].
+    """
+
+    def __init__(self, root: Path, timeout: float = 120.0):
+        import secrets
+        import socket
+        import sys
+        import urllib.request
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.token = secrets.token_hex(16)
+        self.home = Path(tempfile.mkdtemp(prefix="qzfp-lab-"))
+        repo = str(Path(__file__).resolve().parents[1])
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join([repo] + [p for p in [env.get("PYTHONPATH")] if p])
+        for var in ("JUPYTER_CONFIG_DIR", "JUPYTER_RUNTIME_DIR", "JUPYTERLAB_SETTINGS_DIR",
+                    "JUPYTERLAB_WORKSPACES_DIR", "IPYTHONDIR"):
+            env[var] = str(self.home / var.lower())
+        # no "get notified about Jupyter news?" toast over the page (and no request for news)
+        news = self.home / "jupyterlab_settings_dir" / "@jupyterlab" / "apputils-extension"
+        news.mkdir(parents=True)
+        (news / "notification.jupyterlab-settings").write_text('{"fetchNews": "false", "checkForUpdates": false}',
+                                                               encoding="utf-8")
+        cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1",
+               f"--port={self.port}", "--ServerApp.port_retries=0",
+               f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={root}",
+               "--LabApp.expose_app_in_browser=True", "--LabApp.news_url=",
+               "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            cmd.append("--allow-root")
+        self.log = open(self.home / "server.log", "w+b")  # noqa: SIM115 (closed in close())
+        self.proc = subprocess.Popen(cmd, env=env, cwd=root, stdin=subprocess.DEVNULL,
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with urllib.request.urlopen(self.url("api/status"), timeout=2):
+                    break
+            except OSError:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    text = self.server_log()
+                    self.close()
+                    raise RuntimeError(f"JupyterLab did not start:\n{text[-3000:]}") from None
+                time.sleep(0.2)
+
+    def url(self, path: str) -> str:
+        """Address of ``path`` on the server, with the token."""
+        return f"http://127.0.0.1:{self.port}/{path}?token={self.token}"
+
+    def server_log(self) -> str:
+        """What the server printed so far."""
+        self.log.flush()
+        return (self.home / "server.log").read_text(encoding="utf-8", errors="replace")
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()  # the server shuts its kernels down on SIGTERM
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        shutil.rmtree(self.home, ignore_errors=True)
+
+    def __enter__(self) -> JupyterLab:
         return self
 
     def __exit__(self, *exc: Any) -> None:

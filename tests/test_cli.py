@@ -199,12 +199,12 @@ SMALL_REGISTER = REPO / "tests" / "data" / "registers" / "small"
 
 def _no_kernel(monkeypatch):
     """Any attempt to run notebooks fails the test: the input must be refused before."""
-    from qzfp import report
+    from qzfp.reporting import batch as report
 
     def boom(*a, **k):
         raise AssertionError("a kernel was started")
 
-    monkeypatch.setattr(report, "run_many", boom)
+    monkeypatch.setattr(report, "run_batch", boom)
 
 
 def test_run_with_a_compare_with_name_that_matches_no_scenario_exits_1_before_any_kernel(

@@ -37,8 +37,8 @@ nbformat = pytest.importorskip("nbformat")
 from qzfp.distributed import monte_carlo_dask, monte_carlo_percentiles, run_many_dask, sweep_dask  # noqa: E402
 from qzfp.model.comparison import sweep  # noqa: E402
 from qzfp.model.run import prepare_register  # noqa: E402
-from qzfp.pipeline import REPORT_NOTEBOOKS  # noqa: E402
-from qzfp.report import exit_code, run_many  # noqa: E402
+from qzfp.reporting.batch import exit_code, run_many  # noqa: E402
+from qzfp.reporting.run import REPORT_NOTEBOOKS  # noqa: E402
 from qzfp.rules.scenario import Scenario  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -182,14 +182,14 @@ def _notebook(cells: list[str], parameters: str) -> nbformat.NotebookNode:
 
 def _project(folder: Path) -> Path:
     """A working folder as ``qzfp init`` makes it, with small report notebooks: the first runs
-    the scenario's Monte Carlo band (``qzfp.notebook.population_band``) and prints it, the
+    the scenario's Monte Carlo band (``qzfp.reporting.sections.population_band``) and prints it, the
     others only the scenario's name.  Three scenarios: the baseline's rules over 3 years with 30
     paths, a 100 yuan allowance, a 300-person threshold."""
     real = nbformat.read(ROOT / "notebooks" / "01_population.ipynb", as_version=4)
     parameters = next(c.source for c in real.cells if "parameters" in c.get("metadata", {}).get("tags", []))
     (folder / "notebooks").mkdir(parents=True)
     (folder / "params").mkdir()
-    band = ["import qzfp.notebook as qn\nresults = qn.setup(globals())",
+    band = ["import qzfp.reporting.sections as qn\nresults = qn.setup(globals())",
             "band = qn.population_band(results)\n"
             "print('BAND', band[['year', 'q10', 'q50', 'q90']].to_json(orient='split', double_precision=15))"]
     for i, name in enumerate(REPORT_NOTEBOOKS):
@@ -225,8 +225,8 @@ def _local_reference(project: Path, name: str, folder: Path) -> pd.DataFrame:
     """What a local run computes for a scenario, in this process: its data files (the
     ``qzfp run`` hook, into ``folder``) and the Monte Carlo band of its first notebook."""
     from qzfp.model.run import simulate
-    from qzfp.notebook import population_band
-    from qzfp.pipeline import data_files_hook, load_scenarios
+    from qzfp.reporting.run import data_files_hook, load_scenarios
+    from qzfp.reporting.sections import population_band
 
     (scenario,) = load_scenarios([project / "params" / f"{name}.yaml"])
     folder.mkdir(parents=True)

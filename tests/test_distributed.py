@@ -29,7 +29,7 @@ from qzfp.errors import ParameterError, QzfpError, RunError, ScenarioError  # no
 from qzfp.model.comparison import sweep  # noqa: E402
 from qzfp.model.montecarlo import monte_carlo  # noqa: E402
 from qzfp.register import load_register  # noqa: E402
-from qzfp.report import exit_code, run_many  # noqa: E402
+from qzfp.reporting.batch import exit_code, run_many  # noqa: E402
 from qzfp.rules.scenario import Scenario  # noqa: E402
 
 # The hooks below are defined in this test module, which the workers cannot import:
@@ -131,7 +131,7 @@ def test_a_worker_that_dies_mid_run_is_replaced_and_the_report_still_lands(clien
 
 
 def test_qzfp_run_with_the_dask_executor_writes_the_same_data_files_as_a_local_run(client, tmp_path, monkeypatch):
-    from qzfp.pipeline import run_reports
+    from qzfp.reporting.run import run_reports
 
     monkeypatch.chdir(tmp_path)
     scenario = tmp_path / "cheap.yaml"

@@ -1,4 +1,4 @@
-"""Tests of the interactive explorer (qzfp.explorer) and its notebook, without a browser.
+"""Tests of the interactive explorer (qzfp.explore) and its notebook, without a browser.
 
 Controls are set programmatically (``explorer.controls[key].value = ...``); ipywidgets
 calls the observers synchronously, so the outputs are up to date right after.
@@ -16,16 +16,17 @@ import pytest
 import yaml
 
 import qzfp
-import qzfp.explorer as explorer_module
-from qzfp import explorer as explorer_mod
 from qzfp import i18n
 from qzfp.errors import Problem, ScenarioError
-from qzfp.explorer import (
-    ADDITIVE_FIGURES,
+from qzfp.explore import (
     LEVERS,
     Explorer,
     ExplorerModel,
 )
+from qzfp.explore import model as explorer_model
+from qzfp.explore import widgets as explorer_widgets
+from qzfp.explore.levers import ADDITIVE_FIGURES
+from qzfp.model.budget import LINES
 from qzfp.model.run import simulate
 from qzfp.rules.scenario import Scenario, load_scenario, parameters_cell_source
 
@@ -101,7 +102,7 @@ def test_a_moved_control_applies_its_value_from_the_start_year_over_the_whole_ho
     before = ex.outcome()
     ex.controls["reward_amount"].value = 960
     after = ex.outcome()
-    li = [ln.id for ln in explorer_mod.LINES].index("reward_assistance")
+    li = [ln.id for ln in LINES].index("reward_assistance")
     eligible = after.quantity[:, :, li].sum(axis=1)  # eligible persons per year
     np.testing.assert_allclose(after.amount[:, :, li].sum(axis=1), eligible * 960.0, rtol=1e-12)
     dated = np.array([s.value(REWARD, int(y)) for y in s.years], dtype=float)
@@ -196,7 +197,7 @@ def test_budget_table_splits_each_line_between_city_county_and_township(ex):
 
 def test_policy_levers_reuse_the_projection_and_view_controls_reuse_the_computation(ex, monkeypatch):
     calls = {"project": 0, "run": 0}
-    project, run = explorer_mod.project, explorer_mod.run_arrays
+    project, run = explorer_model.project, explorer_model.run_arrays
 
     def counting_project(*a, **k):
         calls["project"] += 1
@@ -206,8 +207,8 @@ def test_policy_levers_reuse_the_projection_and_view_controls_reuse_the_computat
         calls["run"] += 1
         return run(*a, **k)
 
-    monkeypatch.setattr(explorer_mod, "project", counting_project)
-    monkeypatch.setattr(explorer_mod, "run_arrays", counting_run)
+    monkeypatch.setattr(explorer_model, "project", counting_project)
+    monkeypatch.setattr(explorer_model, "run_arrays", counting_run)
     for key, value in (("village_allowance", 90), ("village_threshold", 400), ("township_allowance", 200),
                        ("township_extra_step", 10000), ("reward_amount", 700)):
         ex.controls[key].value = value
@@ -258,12 +259,15 @@ def test_a_chinese_explorer_labels_counties_and_levers_in_chinese(scenario):
     assert "柯城区" in names
     assert ex.controls["village_allowance"].description == i18n.t("param.village.vice_president.allowance", "zh")
     assert "万元" in ex.chart_html.value
+    # budget table units in Chinese (the rulebook's unit catalogue), none left in English
+    assert f">{i18n.t('unit.post', 'zh')}<" in ex.table_html.value
+    assert ">post<" not in ex.table_html.value and ">trainee-day<" not in ex.table_html.value
 
 
 def test_every_explorer_label_is_in_the_catalogue_in_both_languages():
     import re
 
-    source = Path(explorer_module.__file__).read_text(encoding="utf-8")
+    source = "".join(p.read_text(encoding="utf-8") for p in Path(explorer_model.__file__).parent.glob("*.py"))
     keys = set(re.findall(r'label\("([a-z_.]+)"', source))
     assert keys, "the explorer uses labels"
     for key in keys:
@@ -377,7 +381,7 @@ def test_the_save_button_reports_success_and_refusal_in_the_message(ex, tmp_path
 
 
 def test_a_failing_validation_problem_names_the_target_file(ex, tmp_path, monkeypatch):
-    monkeypatch.setattr(explorer_mod, "validate_scenario_file",
+    monkeypatch.setattr(explorer_model, "validate_scenario_file",
                         lambda p: [Problem(f"{p}:overrides.x", "bad value")])
     with pytest.raises(ScenarioError) as info:
         ex.save_scenario(tmp_path / "v.yaml")
@@ -429,27 +433,28 @@ def test_every_slider_updates_once_when_the_drag_ends_so_no_stale_updates_queue_
     assert all(c.continuous_update is False for c in sliders)
 
 
-def test_the_figures_of_a_new_year_are_shown_within_100_ms(ex):
-    import time
-
-    times = []
+def test_a_new_year_shows_the_figures_of_that_year_from_the_same_computation(ex):
+    # how fast: benchmarks/bench_explorer.py (timing is never asserted in a test)
+    computed = ex.outcome()
     for year in list(ex.model.years[1:6]):
-        t0 = time.perf_counter()
         ex.controls["year"].value = int(year)  # what the release of a drag does
-        times.append(1e3 * (time.perf_counter() - t0))
-        assert ex.figures()["population"] == ex.outcome().figures(int(year), "")["population"]
-    assert sorted(times)[len(times) // 2] < 100  # median [ms]
+        assert ex.outcome() is computed  # no model run for a view control
+        shown = html.unescape(ex.key_figures_html.value)
+        assert f", {int(year)}" in shown
+        assert i18n.format_number(computed.population[computed.year_index(int(year))].sum(), "en") in shown
 
 
-def test_every_control_shows_its_whole_label_above_it_in_one_of_two_flexible_columns(ex):
-    import ipywidgets as w
-
+def test_every_control_is_in_one_of_two_flexible_columns_with_its_own_label_on_a_line_above(ex):
+    # how it looks in JupyterLab is measured in test_explorer_in_browser.py
     columns = ex.widget.children[1].children
     assert len(columns) == 2 and all(c.layout.flex == "1 1 0" for c in columns)
-    shown = [box.children[0].value for col in columns for box in col.children if isinstance(box, w.VBox)]
+    in_columns = [w for col in columns for w in col.children]
     for key, ctl in ex.controls.items():
-        assert any(html.escape(ctl.description) in text for text in shown), key
-        assert ctl.style.description_width == "0px"  # no cut copy beside the control
+        assert ctl in in_columns, key
+        assert ctl.description  # the input's own <label>, not a copy beside a hidden one
+        assert ctl.style.description_width == "100%" and ctl.layout.flex_flow == "row wrap", key
+        assert explorer_widgets.CONTROL_CLASS in ctl._dom_classes, key
+    assert explorer_widgets.CONTROL_CSS in ex.widget.children[0].value  # the style ships with it
 
 
 def test_the_explorer_reads_a_register_file_rewritten_in_place_again(tmp_path):

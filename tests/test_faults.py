@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from qzfp.report import STALE_TEMP_AGE_S, locked_tempdir, remove_stale_temporaries
+from qzfp.reporting.publish import STALE_TEMP_AGE_S, locked_tempdir, remove_stale_temporaries
 
 REPO = Path(__file__).resolve().parents[1]
 RUN_TIMEOUT_S = 300
@@ -132,7 +132,7 @@ def test_three_concurrent_runs_into_one_folder_all_complete_without_a_traceback(
 
 
 def test_kernels_talk_over_unix_sockets_under_names_no_other_kernel_can_take():
-    from qzfp.report import EncryptedKernelManager
+    from qzfp.reporting.kernels import EncryptedKernelManager
 
     a, b = EncryptedKernelManager(kernel_name="python3"), EncryptedKernelManager(kernel_name="python3")
     assert a.transport == b.transport == "ipc"
@@ -141,7 +141,7 @@ def test_kernels_talk_over_unix_sockets_under_names_no_other_kernel_can_take():
 
 def test_only_temporaries_whose_owner_died_are_removed(tmp_path):
     live, fd = locked_tempdir(".live.tmp-", tmp_path)  # held by this process: a live run
-    code = ("import sys, time\nfrom pathlib import Path\nfrom qzfp.report import locked_tempdir\n"
+    code = ("import sys, time\nfrom pathlib import Path\nfrom qzfp.reporting.publish import locked_tempdir\n"
             "p, fd = locked_tempdir('.dead.tmp-', Path(sys.argv[1]))\nprint(p, flush=True)\ntime.sleep(60)\n")
     child = subprocess.Popen([sys.executable, "-c", code, str(tmp_path)], stdout=subprocess.PIPE, text=True,
                              cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})

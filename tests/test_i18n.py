@@ -469,7 +469,7 @@ def test_chinese_parameters_and_budget_lines_show_the_chinese_reference_and_drop
 
 
 def test_every_budget_line_of_the_baseline_has_a_chinese_reference_in_a_chinese_report():
-    from test_pages_in_browser import english_words
+    from chinese import english_words
 
     from qzfp.model.run import simulate
     from qzfp.rules.scenario import Scenario, load_scenario

@@ -553,7 +553,7 @@ def test_every_reference_of_the_rulebook_with_english_words_has_a_chinese_one_wi
     """The rule: a value needs ``reference_zh`` when its reference, after the ``assumption:``
     label, has a word in Latin letters that the zh page scan would flag (not a code, a
     symbol or an allowed abbreviation); the Chinese reference itself has no such word."""
-    from test_pages_in_browser import english_words
+    from chinese import english_words
 
     missing, english = [], []
     for path in rb.paths():
@@ -580,3 +580,11 @@ def test_the_chinese_references_keep_the_document_numbers_and_figures_of_the_eng
                 if doc not in dv.reference_zh:
                     lost.append((path, doc))
     assert lost == []
+
+
+def test_with_values_keeps_the_effective_year_of_every_path_it_does_not_set():
+    # the allowance of 60 yuan/month was decreed in 2004: a sweep over the threshold (N > 1)
+    # must still count its indexation from 2004, as a plain run does
+    pa = load_rulebook().to_param_arrays(range(2006, 2011))
+    swept = pa.with_values({"village.vice_president.population_threshold": np.array([300.0, 500.0])})
+    np.testing.assert_array_equal(swept.effective_year("village.vice_president.allowance"), [[2004] * 5])

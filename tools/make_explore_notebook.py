@@ -1,9 +1,9 @@
 """Write notebooks/00_explore.ipynb, the interactive explorer (issue 6).
 
 The notebook is thin: a parameters cell (tagged ``parameters``, exactly
-:func:`qzfp.scenario.parameters_cell_source`, so papermill and ``qzfp run`` can inject a
+:func:`qzfp.rules.scenario.parameters_cell_source`, so papermill and ``qzfp run`` can inject a
 scenario) and one cell that builds the explorer from those parameters and displays it.
-All logic lives in :mod:`qzfp.explorer`.  The notebook is written without outputs or
+All logic lives in :mod:`qzfp.explore`.  The notebook is written without outputs or
 execution counts, so it can be committed as is.
 
 Run: ``.venv/bin/python tools/make_explore_notebook.py [output path]``.
@@ -16,14 +16,14 @@ from pathlib import Path
 
 import nbformat
 
-from qzfp.scenario import parameters_cell_source
+from qzfp.rules.scenario import parameters_cell_source
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_PATH = ROOT / "notebooks" / "00_explore.ipynb"
 
 EXPLORER_CELL = """\
-from qzfp.explorer import Explorer
-from qzfp.scenario import SCENARIO_KEYS, Scenario
+from qzfp.explore import Explorer
+from qzfp.rules.scenario import SCENARIO_KEYS, Scenario
 
 scenario = Scenario.from_parameters(**{key: globals()[key] for key in SCENARIO_KEYS})
 explorer = Explorer(scenario)

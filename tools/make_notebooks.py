@@ -12,8 +12,8 @@ Usage::
 
 Each notebook is: a markdown title (dropped from the HTML report, which shows the
 title in the scenario's language instead), the ``parameters`` cell declaring every
-scenario key (:func:`qzfp.scenario.parameters_cell_source`), a set-up cell, then one
-short cell per section calling :mod:`qzfp.notebook`.
+scenario key (:func:`qzfp.rules.scenario.parameters_cell_source`), a set-up cell, then one
+short cell per section calling :mod:`qzfp.reporting.sections`.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from qzfp.scenario import parameters_cell_source  # noqa: E402
+from qzfp.rules.scenario import parameters_cell_source  # noqa: E402
 
 NOTEBOOK_DIR = ROOT / "notebooks"
 
@@ -40,7 +40,7 @@ _USAGE = (
 )
 
 _SETUP = """\
-import qzfp.notebook as qn
+import qzfp.reporting.sections as qn
 
 results = qn.setup(globals())"""
 

@@ -18,7 +18,7 @@ Key families
 ``param.<rulebook path>``
     Short names of the planner's levers (see :func:`param_label`).
 ``chart.<chart>.<part>``
-    Chart titles, axes and legends used by :mod:`qzfp.plots`.
+    Chart titles, axes and legends used by :mod:`qzfp.reporting.charts`.
 ``nb.<notebook>.<part>``
     Notebook headings and commentary templates.
 ``sheet.<name>``, ``index.<part>``, ``cli.<message>``

@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -212,8 +211,12 @@ def evaluate_points(register: Register, base_pa: ParamArrays, updates: Mapping[s
 
 
 def sweep_points(scenario: Scenario, grid: Mapping[str, Sequence[float]],
-                 pa: ParamArrays) -> tuple[list[str], np.ndarray]:
+                 pa: ParamArrays, *, option: str = "--set",
+                 max_points: int | None = MAX_SWEEP_POINTS) -> tuple[list[str], np.ndarray]:
     """Validate a sweep grid and expand it into points.
+
+    ``option`` names the command-line option in the problems (``--set`` for a sweep,
+    ``--vary`` for a plan); ``max_points`` is the largest grid (None: the caller checks).
 
     Returns
     -------
@@ -232,26 +235,29 @@ def sweep_points(scenario: Scenario, grid: Mapping[str, Sequence[float]],
         raise ParameterError(Problem("", "sweep.no_paths"))
     paths = list(grid)
     n_points = math.prod(len(grid[p]) for p in paths)
-    if n_points > MAX_SWEEP_POINTS:
+    if max_points is not None and n_points > max_points:
         sizes = " × ".join(f"{len(grid[p]):,}" for p in paths)
-        raise ParameterError(Problem("--set", "sweep.too_many_points", sizes=sizes, points=n_points,
-                                     max=MAX_SWEEP_POINTS))
-    _check_paths(pa, paths, "--set")
+        raise ParameterError(Problem(option, "sweep.too_many_points", sizes=sizes, points=n_points,
+                                     max=max_points))
+    _check_paths(pa, paths, option)
     problems = []
     for p in paths:
         if p.startswith(_NOT_SCALED) or p.endswith("reference_year"):
-            problems.append(Problem(f"--set {p}", "sweep.not_sweepable"))
+            problems.append(Problem(f"{option} {p}", "sweep.not_sweepable"))
             continue
         param = scenario.parameter(p)
         for v in grid[p]:
             value = int(v) if float(v).is_integer() else float(v)
             for msg in param.check(value):
-                problems.append(msg.at(f"--set {p}"))
+                problems.append(msg.at(f"{option} {p}"))
         if not grid[p]:
-            problems.append(Problem(f"--set {p}", "sweep.no_values"))
+            problems.append(Problem(f"{option} {p}", "sweep.no_values"))
     if problems:
         raise ParameterError(problems)
-    points = np.array(list(itertools.product(*[list(map(float, grid[p])) for p in paths])), dtype=float)
+    # every combination in itertools.product order (the first path varies slowest), built as
+    # arrays: a plan grid of a million points is 8 bytes a value, not a list of tuples
+    mesh = np.meshgrid(*[np.asarray(list(map(float, grid[p])), dtype=float) for p in paths], indexing="ij")
+    points = np.stack([m.ravel() for m in mesh], axis=1)
     return paths, points
 
 
@@ -324,7 +330,8 @@ def key_assumptions(scenario: Scenario) -> list[str]:
 
 def sensitivity(scenario: Scenario | str, pct: float | None = None, *,
                 paths: Sequence[str] | None = None, register: Register | None = None,
-                chunk: int = DEFAULT_CHUNK, keep_zero: bool = False) -> pd.DataFrame:
+                chunk: int = DEFAULT_CHUNK, keep_zero: bool = False,
+                year: int | None = None) -> pd.DataFrame:
     """Effect of moving each key assumption by ±pct % on total budget and required staff.
 
     The 2K + 1 settings (base, each path low, each path high) are computed as
@@ -340,6 +347,9 @@ def sensitivity(scenario: Scenario | str, pct: float | None = None, *,
         Paths to move; default :func:`key_assumptions`.
     keep_zero : bool
         Keep paths whose moves change neither outcome (default: drop them).
+    year : int, optional
+        A modelled year: the ``budget_*`` columns are then that year's budget [yuan/year]
+        instead of the horizon's total (what a budget proposal for one year ranks by).
 
     Returns
     -------
@@ -358,6 +368,13 @@ def sensitivity(scenario: Scenario | str, pct: float | None = None, *,
         raise ParameterError(Problem("sensitivity_pct", "sensitivity.bad_pct", value=pct))
     reg = prepare_register(scenario, register)
     pa = scenario.arrays()
+    year_index = None
+    if year is not None:
+        found = np.flatnonzero(scenario.years == int(year))
+        if not found.size:
+            raise ParameterError(Problem("year", f"{year} is not a modelled year "
+                                         f"({scenario.years[0]}–{scenario.years[-1]})"))
+        year_index = int(found[0])
     paths = list(paths) if paths is not None else key_assumptions(scenario)
     _check_paths(pa, paths, "sensitivity")
     k = len(paths)
@@ -376,8 +393,10 @@ def sensitivity(scenario: Scenario | str, pct: float | None = None, *,
             arr = np.round(arr)
         values[p] = arr
         lows[p], highs[p] = arr[1 + i, 0], arr[1 + k + i, 0]
-    res = _evaluate_full(reg, pa, values, scenario.params.get("variant", "medium"), chunk)
-    b_budget, b_staff = res["budget_horizon_yuan"], res["wisn_required_staff_last"]
+    res = _evaluate_full(reg, pa, values, scenario.params.get("variant", "medium"), chunk,
+                         year_index=year_index)
+    b_budget = res["budget_horizon_yuan" if year_index is None else "budget_year_yuan"]
+    b_staff = res["wisn_required_staff_last"]
     rows = []
     for i, p in enumerate(paths):
         lo, hi = 1 + i, 1 + k + i
@@ -410,13 +429,14 @@ def sensitivity(scenario: Scenario | str, pct: float | None = None, *,
     df = df.assign(_s=swing, _t=staff_swing).sort_values(["_s", "_t"], ascending=False)
     df = df.drop(columns=["_s", "_t"]).reset_index(drop=True)
     df["rank"] = np.arange(1, len(df) + 1)
-    df.attrs.update(scenario=scenario.name, pct=pct)
+    df.attrs.update(scenario=scenario.name, pct=pct, year=year)
     return df
 
 
 def _evaluate_full(register: Register, base_pa: ParamArrays, values: Mapping[str, np.ndarray],
-                   variant: str, chunk: int) -> dict[str, np.ndarray]:
-    """Like :func:`evaluate_points` but with (N, T) arrays per path (year-varying values).
+                   variant: str, chunk: int, year_index: int | None = None) -> dict[str, np.ndarray]:
+    """Like :func:`evaluate_points` but with (N, T) arrays per path (year-varying values);
+    with ``year_index`` also ``budget_year_yuan``, the budget of that year [yuan/year].
 
     Only the parameter sets that move a demographic path need their own projection; the
     others (in a sensitivity run, every set but the 2 per demographic path) reuse the
@@ -438,7 +458,10 @@ def _evaluate_full(register: Register, base_pa: ParamArrays, values: Mapping[str
             idx = rows[start:start + chunk]
             pa = base_pa.with_values({p: np.asarray(v)[idx] for p, v in values.items()})
             ar = run_arrays(register, pa, variant=variant, population=None if own_projection else pop1)
-            for k, v in _outcomes(ar).items():
+            outcomes = _outcomes(ar)
+            if year_index is not None:
+                outcomes["budget_year_yuan"] = ar.budget.year_total[:, year_index]
+            for k, v in outcomes.items():
                 if k not in out:
                     out[k] = np.empty(n, dtype=float)
                 out[k][idx] = np.asarray(v, dtype=float)

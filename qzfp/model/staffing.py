@@ -288,7 +288,10 @@ def staffing(pop: Any, pa: ParamArrays) -> StaffingResult:
 
     v_rule = population_for_rule(pop, pa, "village.vice_president.reads_resident_population", "village", "pop",
                                  t, v, n)
-    counted = rounded_population(v_rule, p("village.vice_president.population_rounding"))
+    rounding = p("village.vice_president.population_rounding")
+    if v_rule.shape[0] == 1 and rounding.shape[0] > 1 and np.all(rounding == rounding[:1]):
+        rounding = rounding[:1]  # one population, one rounding: round once for every parameter set
+    counted = rounded_population(v_rule, rounding)
     at_or_above = counted >= p("village.vice_president.population_threshold")
     village_vp = np.where(at_or_above, p("village.vice_president.posts_per_village"), 0.0)
 
@@ -331,7 +334,7 @@ def staffing(pop: Any, pa: ParamArrays) -> StaffingResult:
         member_base_pop=np.broadcast_to(population_for_rule(
             pop, pa, "members.reads_resident_population", "village", "pop", t, v, n), (n, t, v)),
         volunteers_per_village=param(pa, "members.volunteers_per_village", n).copy(),
-        village_pop_counted=counted,
+        village_pop_counted=np.broadcast_to(counted, (n, t, v)),
     )
 
 

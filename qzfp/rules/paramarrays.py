@@ -170,8 +170,8 @@ class ParamArrays:
                 new[path] = np.broadcast_to(arr, (n_new, self.t))
             else:
                 raise ParameterError(Problem("", "arrays.cannot_combine", old=n_old, new=n_new))
-        since = {p: a for p, a in self.since.items() if p not in new}
-        for path in new:  # a value set here applies from the first modelled year or its change
+        since = {p: a for p, a in self.since.items() if p not in updates}
+        for path in updates:  # a value set here applies from the first modelled year or its change
             since[path] = changed_since(new[path], self.years)
         return ParamArrays(self.years, new, tuple(labels), self.units, since, self.prior)
 

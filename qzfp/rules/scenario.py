@@ -32,7 +32,7 @@ Notebooks
 ---------
 A notebook's parameters cell declares every key with its baseline default; papermill
 injects the keys present in the file in a cell of its own right after it.  The
-notebook's set-up (:func:`qzfp.notebook.scenario_from_namespace`) reads which keys
+notebook's set-up (:func:`qzfp.reporting.sections.scenario_from_namespace`) reads which keys
 that injected cell assigns and passes them as ``explicit`` to
 :meth:`Scenario.from_parameters`, so ``extends`` is resolved exactly as
 :func:`load_scenario` resolves it: a key the file sets wins over the parent even when
@@ -500,7 +500,7 @@ class Scenario:
             Rulebook to apply overrides to (the packaged one by default).
         explicit : iterable of str, optional
             The keys that were set explicitly (the keys papermill injected from a
-            parameter file, see :func:`qzfp.notebook.scenario_from_namespace`): only
+            parameter file, see :func:`qzfp.reporting.sections.scenario_from_namespace`): only
             these are the scenario's own, every other key of ``params`` is treated as
             absent, exactly as :func:`load_scenario` treats a key missing from the file.
         **params

@@ -195,7 +195,7 @@ def check_key(key: str, value: Any, where: str) -> list[Problem]:
             Problem(loc, "scenario.bad_folder_name", value=value)
         )
     elif key == "scenario_name":
-        from ..report import RESERVED_NAMES
+        from ..reporting.batch import RESERVED_NAMES
 
         if value.startswith("."):
             probs.append(Problem(loc, "scenario.hidden_name", value=value))

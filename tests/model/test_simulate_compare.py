@@ -266,7 +266,7 @@ def test_a_register_file_rewritten_in_place_is_read_again_by_simulate(tmp_path):
 
 
 def test_a_register_file_rewritten_in_place_is_read_again_by_the_notebook_cache(tmp_path):
-    from qzfp.notebook import simulate_cached
+    from qzfp.reporting.sections import simulate_cached
 
     folder, scenario = _edited_register_scenario(tmp_path)
     before = simulate_cached(scenario)
@@ -276,7 +276,7 @@ def test_a_register_file_rewritten_in_place_is_read_again_by_the_notebook_cache(
 
 
 def test_the_register_and_simulation_caches_keep_a_bounded_number_of_entries(tmp_path):
-    from qzfp import notebook
+    from qzfp.reporting import sections as notebook
 
     sim = importlib.import_module("qzfp.model.run")  # the package's ``simulate`` is the function
 

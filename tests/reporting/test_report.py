@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import stat
@@ -13,9 +14,10 @@ from types import SimpleNamespace
 import nbformat
 import pytest
 
-from qzfp import report
 from qzfp.errors import RunError, ScenarioError
-from qzfp.report import (
+from qzfp.reporting import batch as report
+from qzfp.reporting import convert, execute, kernels, outcome, publish
+from qzfp.reporting.batch import (
     NotebookFailed,
     ScenarioReport,
     exit_code,
@@ -25,7 +27,7 @@ from qzfp.report import (
     write_top_index,
 )
 
-NB_DIR = Path(__file__).parent / "data" / "notebooks"
+NB_DIR = Path(__file__).parents[1] / "data" / "notebooks"
 OK = NB_DIR / "ok.ipynb"
 FAIL = NB_DIR / "fail.ipynb"
 
@@ -77,7 +79,9 @@ def test_a_run_writes_index_page_per_notebook_run_json_and_hook_files(baseline):
     assert {p.as_posix() for p in rep.files} == {"index.html", "ok.html", "run.json", "costs.csv", "assets/qzfp-cjk.otf"}
     assert sorted(p.name for p in folder.iterdir()) == ["assets", "costs.csv", "index.html", "ok.html", "run.json"]
     assert not [p for p in out.iterdir() if ".tmp-" in p.name or ".old-" in p.name]
-    assert stat.S_IMODE(folder.stat().st_mode) == report.dir_mode()  # not mkdtemp's 0700
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o777 & ~umask  # not mkdtemp's 0700
 
 
 def test_notebook_page_shows_the_printed_key_figure_and_no_code_or_parameters(baseline):
@@ -287,19 +291,19 @@ def test_replacing_a_report_restores_the_old_one_when_the_move_fails(tmp_path, m
     new = tmp_path / ".s.tmp-1"
     new.mkdir()
     (new / "run.json").write_text("new", encoding="utf-8")
-    real_replace = report.os.replace
+    real_replace = publish.os.replace
 
     def failing_replace(src, dst):
         if Path(src) == new:
             raise OSError("disk full")
         return real_replace(src, dst)
 
-    monkeypatch.setattr(report.os, "replace", failing_replace)
+    monkeypatch.setattr(publish.os, "replace", failing_replace)
     with pytest.raises(OSError):
-        report.replace_dir(new, old)
+        publish.replace_dir(new, old)
     assert (old / "run.json").read_text(encoding="utf-8") == "old"
-    monkeypatch.setattr(report.os, "replace", real_replace)
-    report.replace_dir(new, old)
+    monkeypatch.setattr(publish.os, "replace", real_replace)
+    publish.replace_dir(new, old)
     assert (old / "run.json").read_text(encoding="utf-8") == "new"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s"]
 
@@ -321,7 +325,7 @@ def test_a_page_that_cannot_be_converted_keeps_the_executed_notebook_and_the_old
     def cannot_convert(nb, title):
         raise ValueError("unsupported output")
 
-    monkeypatch.setattr(report, "notebook_to_html", cannot_convert)
+    monkeypatch.setattr(execute, "notebook_to_html", cannot_convert)
     with pytest.raises(RunError, match=r"ok\.ipynb: .*converting to ok\.html failed: ValueError: unsupported output"):
         run_scenario(params, [OK], tmp_path, progress=False)
     assert snapshot(tmp_path / "baseline") == before
@@ -329,7 +333,8 @@ def test_a_page_that_cannot_be_converted_keeps_the_executed_notebook_and_the_old
 
 
 def test_pages_carry_the_shipped_cjk_font_so_chinese_shows_without_a_system_font(tmp_path):
-    from qzfp.report import ASSETS_DIR, notebook_to_html
+    from qzfp.reporting.convert import notebook_to_html
+    from qzfp.reporting.pages import ASSETS_DIR
 
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# 衢州市计生协")])
     page = notebook_to_html(nb, "衢州")
@@ -420,7 +425,7 @@ def test_a_non_positive_number_of_kernels_is_rejected_before_any_kernel_starts(t
 @pytest.mark.parametrize(("budget", "jobs", "n", "each"), [(2, 1, 1, 2), (2, 2, 2, 1), (8, 2, 3, 4),
                                                          (8, 3, 2, 4), (2, 4, 4, 1)])
 def test_parallel_scenarios_share_the_kernel_budget(budget, jobs, n, each, monkeypatch):
-    monkeypatch.setattr(report, "default_kernel_budget", lambda: budget)
+    monkeypatch.setattr(kernels, "default_kernel_budget", lambda: budget)
     assert report.kernels_per_scenario(jobs, n) == each
 
 
@@ -452,7 +457,7 @@ def test_the_slow_iri_parser_is_hidden_only_while_nbformat_is_first_imported(mon
 
     monkeypatch.delitem(sys.modules, "jsonschema", raising=False)
     monkeypatch.delitem(sys.modules, "rfc3987_syntax", raising=False)
-    with report._without_iri_format_checker():
+    with convert.without_iri_format_checker():
         with pytest.raises(ImportError):
             importlib.import_module("rfc3987_syntax")
     assert "rfc3987_syntax" not in sys.modules  # an explicit import afterwards is not blocked
@@ -528,10 +533,10 @@ def test_a_failing_hook_in_a_shared_batch_fails_only_its_scenario(tmp_path):
     assert not (tmp_path / "out" / "a").exists() and (tmp_path / "out" / "b" / "n.html").is_file()
 
 
-def _pool_of(stems_per_scenario: list[list[str]], cost: dict[str, float]) -> report._NotebookPool:
+def _pool_of(stems_per_scenario: list[list[str]], cost: dict[str, float]) -> execute.NotebookPool:
     runs = [SimpleNamespace(notebooks=[Path(f"{s}.ipynb") for s in stems], failed=False, left=len(stems))
             for stems in stems_per_scenario]
-    return report._NotebookPool(runs, 2, kernel_name="python3", timeout=None, cost=cost)
+    return execute.NotebookPool(runs, 2, kernel_name="python3", timeout=None, cost=cost)
 
 
 def test_a_kernel_runs_the_same_notebook_of_the_next_scenario_while_others_take_other_notebooks():
@@ -569,13 +574,13 @@ def _papermill_error(source: str, cell_index: int) -> SimpleNamespace:
 def test_without_the_executed_notebook_the_failed_cell_is_found_by_its_source_not_papermills_index():
     # fail.ipynb: markdown, parameters, print, raise; papermill counts its injected cell: 4
     exc = _papermill_error('raise RuntimeError("deliberate failure for tests")', 4)
-    err = report._notebook_failed("baseline", FAIL, exc, None)
+    err = outcome.notebook_failed("baseline", FAIL, exc, None)
     assert err.cell_index == 3 and "cell 3 (In [4])" in str(err)
 
 
 def test_a_failed_cell_that_cannot_be_located_is_reported_as_unknown_not_by_papermills_index(tmp_path):
     exc = _papermill_error("print('a cell that is not in the notebook')", 4)
-    err = report._notebook_failed("baseline", FAIL, exc, None)
+    err = outcome.notebook_failed("baseline", FAIL, exc, None)
     assert err.cell_index is None and "an unknown cell" in str(err)
 
 
@@ -591,4 +596,4 @@ def test_an_executed_notebook_without_cell_ids_is_mapped_by_position_without_the
     kept = tmp_path / "fail.ipynb"
     kept.write_text(json.dumps(nb), encoding="utf-8")
     exc = _papermill_error("", 4)  # no source text to match: the position must do
-    assert report._notebook_failed("baseline", FAIL, exc, kept).cell_index == 3
+    assert outcome.notebook_failed("baseline", FAIL, exc, kept).cell_index == 3

@@ -3,7 +3,7 @@
 The pages of a scenario (a contents page, then every report page in order) are joined
 into one temporary HTML document beside them (so the shipped font in ``assets/`` is
 found) and printed with ``chromium --headless --print-to-pdf``: A4, the pages' own print
-style (:mod:`qzfp.pagestyle`) with the scenario and page number in the footer, the
+style (:mod:`qzfp.reporting.pagestyle`) with the scenario and page number in the footer, the
 network switched off.  Chromium is found as ``$QZFP_CHROMIUM`` or on ``PATH``
 (``chromium``, ``chromium-browser``, ``google-chrome``); Debian installs it with
 ``apt-get install chromium``.  Without it the report is written all the same and one line
@@ -20,6 +20,8 @@ import subprocess
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+
+from qzfp.reporting.publish import atomic_path
 
 __all__ = ["PDF_FILE", "chromium_command", "chromium_path", "join_pages", "print_to_pdf", "write_report_pdf"]
 
@@ -65,7 +67,7 @@ def join_pages(folder: Path, pages: Sequence[str], *, contents: str, lang: str, 
     The ``<head>`` (theme and print style) is that of the first page; navigation bars are
     left out.
     """
-    from qzfp.pagestyle import html_lang
+    from qzfp.reporting.pagestyle import html_lang
 
     head = ""
     bodies = []
@@ -104,27 +106,24 @@ def print_to_pdf(source: Path, target: Path, *, program: str | None = None,
     if program is None:
         raise FileNotFoundError("chromium")
     profile = tempfile.mkdtemp(prefix="qzfp-chromium-")
-    partial = target.with_name(f".{target.name}.part")
     try:
-        cmd = chromium_command(program, profile) + [
-            "--no-pdf-header-footer",
-            f"--print-to-pdf={partial}", Path(source).absolute().as_uri(),
-        ]
-        try:
-            proc = subprocess.run(cmd, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL)
-        except subprocess.TimeoutExpired as exc:
-            raise RuntimeError(f"Chromium did not finish within {timeout:.0f} s") from exc
-        except OSError as exc:
-            raise RuntimeError(f"Chromium could not be started: {exc}") from exc
-        if not partial.is_file() or partial.stat().st_size == 0:
-            err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-            last = err[-1] if err else f"exit status {proc.returncode}"
-            raise RuntimeError(f"Chromium wrote no PDF ({last[:200]})")
-        os.replace(partial, target)
+        with atomic_path(target) as partial:
+            cmd = chromium_command(program, profile) + [
+                "--no-pdf-header-footer",
+                f"--print-to-pdf={partial}", Path(source).absolute().as_uri(),
+            ]
+            try:
+                proc = subprocess.run(cmd, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL)
+            except subprocess.TimeoutExpired as exc:
+                raise RuntimeError(f"Chromium did not finish within {timeout:.0f} s") from exc
+            except OSError as exc:
+                raise RuntimeError(f"Chromium could not be started: {exc}") from exc
+            if not partial.is_file() or partial.stat().st_size == 0:
+                err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+                last = err[-1] if err else f"exit status {proc.returncode}"
+                raise RuntimeError(f"Chromium wrote no PDF ({last[:200]})")
     finally:
         shutil.rmtree(profile, ignore_errors=True)
-        if partial.exists():
-            partial.unlink()
 
 
 def write_report_pdf(folder: Path, pages: Sequence[str], *, contents: str, lang: str, title: str,

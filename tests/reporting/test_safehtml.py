@@ -8,9 +8,9 @@ from html.parser import HTMLParser
 import nbformat
 import pytest
 
-from qzfp.report import notebook_to_html
-from qzfp.safehtml import is_safe_url, sanitize_html
-from qzfp.workbook import is_qzfp_formula
+from qzfp.reporting.convert import notebook_to_html
+from qzfp.reporting.safehtml import is_safe_url, sanitize_html
+from qzfp.reporting.workbook import is_qzfp_formula
 
 #: Markdown a careless or hostile planner might put into a scenario's description.
 HOSTILE_MARKDOWN = "\n\n".join([
@@ -134,7 +134,7 @@ def test_a_run_with_a_hostile_description_and_reference_writes_no_live_link_and_
 
     from openpyxl import load_workbook
 
-    repo = Path(__file__).resolve().parents[1]
+    repo = Path(__file__).resolve().parents[2]
     scenario = tmp_path / "hostile.yaml"
     scenario.write_text(
         f"extends: {repo / 'params' / 'baseline.yaml'}\nscenario_name: hostile\nhorizon: 1\nmc_paths: 5\n"

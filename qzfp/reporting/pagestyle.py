@@ -10,7 +10,7 @@ pages, the ``compare`` and ``sweep`` pages) takes its furniture from here, so th
   text keeps the system's sans-serif;
 - a page prints on A4 with a footer naming the scenario and the page number, table
   headers repeated on every printed page, nothing cut at the right edge (wide year tables
-  are printed in blocks of years, see :func:`qzfp.notebook.table_html`);
+  are printed in blocks of years, see :func:`qzfp.reporting.sections.table_html`);
 - every page links to its siblings and to the index;
 - times are the local time with its zone.
 """

@@ -21,15 +21,15 @@ import papermill as pm
 import pytest
 import yaml
 
-import qzfp.notebook as qn
+import qzfp.reporting.sections as qn
 from qzfp.errors import ScenarioError
 from qzfp.i18n import format_number, format_persons, format_yuan
 from qzfp.model.run import simulate
-from qzfp.pipeline import REPORT_NOTEBOOKS
 from qzfp.register.census import CENSUS_2010
+from qzfp.reporting.run import REPORT_NOTEBOOKS
 from qzfp.rules.scenario import SCENARIO_KEYS, Scenario, load_scenario, parameters_cell_source
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 NB_DIR = ROOT / "notebooks"
 PARAMS = sorted((ROOT / "params").glob("*.yaml"))
 SMALL = {"horizon": 3, "mc_paths": 10}
@@ -473,7 +473,7 @@ def test_the_uncertainty_band_at_the_largest_mc_paths_fits_in_1_5_gb_of_address_
     limit = 1536 * 1024**2
     code = ("import resource, json\n"
             f"resource.setrlimit(resource.RLIMIT_AS, ({limit}, {limit}))\n"
-            "from qzfp.rules.scenario import Scenario\nfrom qzfp.model.run import simulate\nfrom qzfp import notebook\n"
+            "from qzfp.rules.scenario import Scenario\nfrom qzfp.model.run import simulate\nfrom qzfp.reporting import sections as notebook\n"
             f"res = simulate(Scenario.from_parameters(horizon=15, mc_paths={n}))\n"
             f"_, q = notebook._band_data(res, {n}, 2006, 'medium')\n"
             "print(q.to_json(orient='records'))\n")

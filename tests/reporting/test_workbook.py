@@ -14,7 +14,12 @@ import pytest
 from openpyxl import load_workbook
 
 from qzfp.errors import RunError
-from qzfp.workbook import is_qzfp_formula, read_budget_totals, sheet_title, write_budget_workbook
+from qzfp.reporting.workbook import (
+    is_qzfp_formula,
+    read_budget_totals,
+    sheet_title,
+    write_budget_workbook,
+)
 
 YEARS = (2006, 2007, 2008)
 COUNTIES = {"330802": "柯城区", "330803": "衢江区"}
@@ -280,11 +285,11 @@ def _without_cached_values(src: Path, dst: Path) -> int:
 )
 def test_libreoffice_recalculates_the_baseline_workbook_to_the_models_budget_to_the_yuan(tmp_path):
     from qzfp.model.run import simulate
-    from qzfp.pipeline import write_data_files
+    from qzfp.reporting.run import write_data_files
+    from qzfp.reporting.workbook import LINE_COLUMNS
     from qzfp.rules.scenario import load_scenario
-    from qzfp.workbook import LINE_COLUMNS
 
-    results = simulate(load_scenario(Path(__file__).resolve().parents[1] / "params" / "baseline.yaml"))
+    results = simulate(load_scenario(Path(__file__).resolve().parents[2] / "params" / "baseline.yaml"))
     write_data_files(results, tmp_path / "report", "en")
     blank = tmp_path / "blank" / "budget.xlsx"
     blank.parent.mkdir()

@@ -15,11 +15,12 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from qzfp import plots  # noqa: E402
 from qzfp.cli import main  # noqa: E402
-from qzfp.pipeline import format_metric  # noqa: E402
+from qzfp.reporting import charts as plots  # noqa: E402
+from qzfp.reporting.charts import sensitivity  # noqa: E402
+from qzfp.reporting.run import format_metric  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _waterfall(base: float, change: float):
@@ -47,10 +48,10 @@ def test_a_large_change_keeps_the_zero_of_the_axis():
 
 
 def test_a_heatmap_colour_scale_spans_at_least_a_tenth_of_the_values():
-    lo, hi = plots._honest_range(np.array([[1631.0, 1632.0]]))
+    lo, hi = sensitivity._honest_range(np.array([[1631.0, 1632.0]]))
     assert hi - lo == pytest.approx(163.2)
     assert (lo + hi) / 2 == pytest.approx(1631.5)
-    assert plots._honest_range(np.array([[100.0, 300.0]])) == (100.0, 300.0)
+    assert sensitivity._honest_range(np.array([[100.0, 300.0]])) == (100.0, 300.0)
 
 
 def test_people_posts_and_counts_are_whole_and_yuan_per_person_has_cents():
@@ -95,7 +96,7 @@ def test_compare_prints_the_last_years_headline_table_and_the_folder(tmp_path, c
 
 
 def test_the_comparison_page_shows_whole_people_and_posts_and_plain_parameter_values():
-    from qzfp.notebook import _by_unit, _plain_number, table_html
+    from qzfp.reporting.sections import _by_unit, _plain_number, table_html
 
     wide = pd.DataFrame({"baseline": [2429174.4, 39.0, 8.6931]}, index=["population", "total_posts",
                                                                        "posts_per_10000"])

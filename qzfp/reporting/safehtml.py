@@ -4,7 +4,7 @@ Report pages show texts a planner wrote (a scenario's title and description, rul
 references given in overrides, names from a register).  Markdown and HTML in them are
 rendered, so a link ``[x](javascript:...)`` or a ``<script>`` in a description would act
 in every reader's browser.  :func:`sanitize_html` is applied by the writers of the pages
-(:func:`qzfp.report.notebook_to_html` and the index pages), to the finished page, so no
+(:func:`qzfp.reporting.convert.notebook_to_html` and the index pages), to the finished page, so no
 caller can forget it.  Its rules:
 
 - links and other URL attributes (``href``, ``src``, ``action``, ``xlink:href``, ...) may

@@ -1,4 +1,4 @@
-"""Charts of qzfp.plots: each builds in English and Chinese, with no missing glyph."""
+"""Charts of qzfp.reporting.charts: each builds in English and Chinese, with no missing glyph."""
 
 from __future__ import annotations
 
@@ -18,9 +18,9 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
 
-from qzfp import plots  # noqa: E402
 from qzfp.errors import QzfpError  # noqa: E402
 from qzfp.i18n import budget_line_label, t  # noqa: E402
+from qzfp.reporting import charts as plots  # noqa: E402
 
 TOWNSHIPS = pd.DataFrame(
     {

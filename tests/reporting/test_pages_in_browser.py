@@ -16,15 +16,16 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from chinese import english_words
 
 from qzfp.cli import main
 from qzfp.i18n import budget_line_label
 from qzfp.model.run import simulate
-from qzfp.pipeline import REPORT_NOTEBOOKS
-from qzfp.printpdf import chromium_path
+from qzfp.reporting.pdf import chromium_path
+from qzfp.reporting.run import REPORT_NOTEBOOKS
 from qzfp.rules.scenario import load_scenario
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 PARAMS = REPO / "params"
 SHIPPED_FAMILY = "Noto Sans CJK SC qzfp"  # the family name inside qzfp/fonts/*.otf
 # CJK punctuation, ideographs and full-width forms: the characters the shipped font must draw.
@@ -56,6 +57,9 @@ def site(tmp_path_factory):
                  "--out", str(out)]) == 0
     assert main(["sweep", str(zh), "--set", "village.vice_president.allowance=60,100",
                  "--set", "village.vice_president.population_threshold=300,500", "--out", str(out)]) == 0
+    assert main(["plan", str(zh), "--year", "2012", "--ceiling", "100%", "--quiet", "--out", str(out),
+                 "--vary", "village.vice_president.allowance=40,60,100",
+                 "--vary", "village.vice_president.population_threshold=300,500,700"]) == 0
     return tmp, out, {"en": en, "zh": zh}
 
 
@@ -63,7 +67,8 @@ def _pages(out: Path) -> list[Path]:
     pages = [out / "index.html"]
     for name in ("en", "zh"):
         pages += [out / name / "index.html"] + [out / name / f"{nb}.html" for nb in REPORT_NOTEBOOKS]
-    pages += [out / "compare-en-en100" / "index.html", out / "sweep-zh" / "index.html"]
+    pages += [out / "compare-en-en100" / "index.html", out / "sweep-zh" / "index.html",
+              out / "plan-zh-2012" / "index.html"]
     return pages
 
 
@@ -103,7 +108,7 @@ def measured(site):
 def test_every_page_draws_its_chinese_text_with_the_shipped_font(measured):
     # Every page has Chinese text (the English pages quote document numbers such as
     # 衢委办[2006]101号); each Chinese character is one glyph of the shipped font.
-    assert len(measured) == 2 * 13  # top index; 2 x (index + 4 pages); compare; sweep
+    assert len(measured) == 2 * 14  # top index; 2 x (index + 4 pages); compare; sweep; plan
     for page, (n_cjk, shipped, others, _) in measured.items():
         assert n_cjk > 0, page
         assert shipped >= n_cjk, (page, n_cjk, shipped)
@@ -188,14 +193,14 @@ def test_a_wide_year_table_prints_whole_in_blocks_of_years(site):
 
 
 def test_without_chromium_the_report_says_so_in_one_line_and_keeps_the_rest(tmp_path, monkeypatch, capsys):
-    from qzfp import report
+    from qzfp.reporting import pages
 
     monkeypatch.setenv("QZFP_PDF", "1")
     monkeypatch.setenv("QZFP_CHROMIUM", str(tmp_path / "no-such-chromium"))
     (tmp_path / "p.html").write_text("<html><head></head><body>x</body></html>", encoding="utf-8")
     run = {"lang": "en", "title": "T", "scenario_name": "s", "pages": [{"file": "p.html", "title": "P"}],
            "key_figures": [], "finished": "2026-01-01T00:00:00+00:00"}
-    report._write_pdf(run, tmp_path)
+    pages.write_pdf(run, tmp_path)
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "report.pdf not written" in err and "apt-get install chromium" in err
     assert "Traceback" not in err
@@ -204,10 +209,10 @@ def test_without_chromium_the_report_says_so_in_one_line_and_keeps_the_rest(tmp_
 
 
 def test_qzfp_pdf_0_skips_the_pdf(tmp_path, monkeypatch, capsys):
-    from qzfp import report
+    from qzfp.reporting import pages
 
     monkeypatch.setenv("QZFP_PDF", "0")
-    report._write_pdf({"pages": []}, tmp_path)
+    pages.write_pdf({"pages": []}, tmp_path)
     assert capsys.readouterr().err == "" and list(tmp_path.iterdir()) == []
 
 
@@ -215,34 +220,12 @@ def test_compare_and_sweep_folders_have_the_usual_permissions(site):
     _, out, _ = site
     umask = os.umask(0o022)
     os.umask(umask)
-    for name in ("compare-en-en100", "sweep-zh"):
+    for name in ("compare-en-en100", "sweep-zh", "plan-zh-2012"):
         assert (out / name).stat().st_mode & 0o777 == 0o777 & ~umask
         assert (out / name / "index.html").stat().st_mode & 0o777 == 0o666 & ~umask
 
 
 # --------------------------------------------------------------------------- a Chinese report in Chinese
-#: English that may stay in a Chinese report: the method's name, the program's name, codes
-#: (rule paths, scenario and file names, keys), sizes and hashes.  Besides these words:
-#: ``WISN CAS`` and ``WISN IAS`` (the method's category and individual allowance standards,
-#: named as in its manual), ``GB/T`` (the code of a recommended national standard, GB/T
-#: 8170-2008), and the symbols of formulas and models: a single letter (the ``r`` of
-#: (1 + r)^n, the items A–F of a WISN calculation) or letters joined to a number (``a1``,
-#: ``alpha1``, ``e0`` of the demographic models).
-ALLOWED_WORDS = {"WISN", "qzfp", "PDF", "Excel", "CSV", "SHA", "UTC", "kB", "MB", "B", "csv", "xlsx", "json", "html", "png",
-                 "pdf", "data", "run", "budget", "assets"}
-_CODE = re.compile(r"[A-Za-z0-9]+(?:[._/\-][A-Za-z0-9]+)+|[A-Za-z]+_[A-Za-z0-9_]+")
-_ALLOWED_CODES = re.compile(r"\bWISN (?:CAS|IAS)\b|\bGB/T\b|SHA-256|\b[A-Za-z]+\d+\b")
-
-
-def english_words(text: str, codes: set[str]) -> list[str]:
-    """Words of Latin letters in ``text`` that are neither allowed nor codes nor symbols."""
-    text = _ALLOWED_CODES.sub(" ", text)
-    text = _CODE.sub(lambda m: " " if m.group(0) in codes or "_" in m.group(0) or "." in m.group(0)
-                     else m.group(0), text)
-    return [w for w in re.findall(r"[A-Za-z][A-Za-z'\-]*", text)
-            if w not in ALLOWED_WORDS and w not in codes and len(w) > 1]
-
-
 def _page_text(path: Path, *, skip_rule_rows: bool) -> str:
     import html as _html
 
@@ -286,6 +269,10 @@ def test_the_chinese_pages_outside_the_rulebook_tables_have_no_english_word(site
     for name in ("index.html", "02_staffing_workload.html", "03_budget.html"):
         words = english_words(_page_text(out / "zh" / name, skip_rule_rows=True), codes)
         assert words == [], (name, sorted(set(words))[:20])
+    plan = out / "plan-zh-2012"  # the plan page: headline table, chart, file names
+    words = english_words(_page_text(plan / "index.html", skip_rule_rows=False),
+                          codes | {p.stem for p in plan.rglob("*")} | {"yaml"})
+    assert words == [], sorted(set(words))
 
 
 def test_every_word_of_every_chinese_page_is_chinese_or_allowed(site):
@@ -313,7 +300,7 @@ def test_every_page_links_to_its_siblings_and_to_the_index(site):
             expected = {"../index.html", "index.html", *pages} - {page}
             assert links == expected, (name, page)
             assert (out / name / page).read_text(encoding="utf-8").count('<nav class="qzfp-nav">') == 1
-    for folder in ("compare-en-en100", "sweep-zh"):
+    for folder in ("compare-en-en100", "sweep-zh", "plan-zh-2012"):
         assert _links(out / folder / "index.html") == {"../index.html"}
 
 

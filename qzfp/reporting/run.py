@@ -1,7 +1,7 @@
 """From scenario files to report folders: what ``qzfp run/summary/compare/sweep`` do.
 
 This module joins the model (:mod:`qzfp.model.run`, :mod:`qzfp.model.comparison`) to the
-report machinery (:mod:`qzfp.report`, :mod:`qzfp.workbook`), so that the command
+report machinery (:mod:`qzfp.reporting.batch`, :mod:`qzfp.reporting.workbook`), so that the command
 line stays a thin argument parser.
 
 Order of a run
@@ -25,9 +25,9 @@ from typing import Any
 
 import pandas as pd
 
-from .errors import Problem, QzfpError, RunError, ScenarioError
-from .i18n import budget_line_label, format_number, format_persons, format_yuan, param_label, t
-from .rules.scenario import Scenario, load_scenario, packaged_params_dir
+from qzfp.errors import Problem, QzfpError, RunError, ScenarioError
+from qzfp.i18n import budget_line_label, format_number, format_persons, format_yuan, param_label, t
+from qzfp.rules.scenario import Scenario, load_scenario, packaged_params_dir
 
 #: Report notebooks in the order of the report (the explorer is interactive only).
 REPORT_NOTEBOOKS = ("01_population", "02_staffing_workload", "03_budget", "04_compare")
@@ -58,7 +58,7 @@ def notebooks_dir() -> Path:
     local = Path("notebooks")
     if all((local / f"{n}.ipynb").is_file() for n in REPORT_NOTEBOOKS):
         return local
-    return Path(__file__).resolve().parent / "notebooks"
+    return Path(__file__).resolve().parents[1] / "notebooks"
 
 
 def report_notebooks(folder: Path | None = None) -> list[Path]:
@@ -141,7 +141,7 @@ def key_figures(results: Any, lang: str) -> dict[str, str]:
 
 def workbook_labels(lang: str, lines: Sequence[str]) -> dict[str, str]:
     """Display labels for the budget workbook: sheet names, headers, line ids."""
-    from . import i18n
+    from qzfp import i18n
 
     labels: dict[str, str] = {}
     for prefix in ("sheet.", "col."):
@@ -191,6 +191,8 @@ def write_tables(tables: Mapping[str, pd.DataFrame], data: Path, cache: Path | N
     import shutil
     import time
 
+    from qzfp.reporting.publish import copy_file
+
     data = Path(data)
     if cache is None or not Path(cache).is_dir():
         for stem, df in tables.items():
@@ -208,9 +210,7 @@ def write_tables(tables: Mapping[str, pd.DataFrame], data: Path, cache: Path | N
             continue
         try:
             dest = write_csv(df, data / f"{stem}.csv")
-            part = done.with_suffix(f".{os.getpid()}.part")
-            shutil.copyfile(dest, part)
-            os.replace(part, done)  # published only once complete
+            copy_file(dest, done)  # published only once complete
         except BaseException:
             claim.unlink(missing_ok=True)  # the others stop waiting for it and write it themselves
             raise
@@ -227,8 +227,8 @@ def write_tables(tables: Mapping[str, pd.DataFrame], data: Path, cache: Path | N
 def write_data_files(results: Any, folder: Path, lang: str, *, csv_cache: Path | None = None) -> None:
     """Write the result tables (CSV, UTF-8 with BOM so Excel shows Chinese) and
     ``budget.xlsx`` of a scenario into ``folder`` (``csv_cache``: see :func:`write_tables`)."""
-    from . import i18n
-    from .workbook import write_budget_workbook
+    from qzfp import i18n
+    from qzfp.reporting.workbook import write_budget_workbook
 
     folder = Path(folder)
     data = folder / "data"
@@ -251,13 +251,13 @@ def write_data_files(results: Any, folder: Path, lang: str, *, csv_cache: Path |
 
 
 def data_files_hook(parameters: dict, folder: Path, *, csv_cache: str | None = None) -> dict[str, str]:
-    """``extra_files`` hook of :func:`qzfp.report.run_scenario` (runs in the worker).
+    """``extra_files`` hook of :func:`qzfp.reporting.batch.run_scenario` (runs in the worker).
 
     Rebuilds the scenario from its flattened parameters, simulates it once, writes
     the data files (``csv_cache``: the batch's shared table folder, see
     :func:`write_tables`) and returns the key figures.
     """
-    from .model.run import simulate
+    from qzfp.model.run import simulate
 
     scenario = Scenario.from_parameters(**parameters)
     results = simulate(scenario)
@@ -275,7 +275,7 @@ def _table_cache(out_dir: Path, n_scenarios: int) -> Iterator[str | None]:
     None for a single scenario."""
     import shutil
 
-    from .report import locked_tempdir, unlock_dir
+    from qzfp.reporting.publish import locked_tempdir, unlock_dir
 
     if n_scenarios < 2:
         yield None
@@ -286,6 +286,18 @@ def _table_cache(out_dir: Path, n_scenarios: int) -> Iterator[str | None]:
     finally:
         shutil.rmtree(folder, ignore_errors=True)
         unlock_dir(lock)
+
+
+def _executor(name: str, *, jobs: int, scheduler: str | None, progress: bool) -> Any:
+    """The batch executor ``qzfp run --executor`` names: local processes or a Dask cluster
+    (both behind :class:`qzfp.reporting.batch.BatchExecutor`)."""
+    if name == "dask":
+        from qzfp.distributed import DaskExecutor
+
+        return DaskExecutor(scheduler=scheduler, progress=progress)
+    from qzfp.reporting.batch import LocalExecutor
+
+    return LocalExecutor(jobs=jobs, progress=progress)
 
 
 def run_reports(files: Sequence[str | Path], *, out: str | Path | None = None, lang: str | None = None,
@@ -299,8 +311,8 @@ def run_reports(files: Sequence[str | Path], *, out: str | Path | None = None, l
     ScenarioError
         Bad scenario files (before any kernel starts).
     """
-    from .model.run import prepare_register
-    from .report import exit_code, run_many
+    from qzfp.model.run import prepare_register
+    from qzfp.reporting.batch import Batch, exit_code, run_batch
 
     if jobs < 1:
         raise ScenarioError(Problem("--jobs", f"expected a positive number of jobs, got {jobs}"))
@@ -318,21 +330,14 @@ def run_reports(files: Sequence[str | Path], *, out: str | Path | None = None, l
         meta = [{"scenario_sha256": s.sha256, "register_sha256": r.sha256,
                  "title": s.title, "description": s.description, "lang": s.lang}
                 for s, r in group]
-        if executor == "dask":
-            from .distributed import run_many_dask
-
-            reports = run_many_dask(params, nbs, out_dir, scheduler=scheduler, progress=progress,
-                                    extra_files=data_files_hook, metadata=meta, timeout=timeout,
-                                    lang=group[0][0].lang)
-        else:
-            with _table_cache(out_dir, len(group)) as cache:
-                hook = data_files_hook
-                if cache:  # named like the hook in messages ("writing the data files (data_files_hook)")
-                    hook = functools.update_wrapper(functools.partial(data_files_hook, csv_cache=cache),
-                                                    data_files_hook)
-                reports = run_many(params, nbs, out_dir, jobs=jobs, progress=progress,
-                                   extra_files=hook, metadata=meta, timeout=timeout,
-                                   lang=group[0][0].lang, cost=NOTEBOOK_COST)
+        with _table_cache(out_dir, len(group) if executor != "dask" else 1) as cache:
+            hook = data_files_hook
+            if cache:  # named like the hook in messages ("writing the data files (data_files_hook)")
+                hook = functools.update_wrapper(functools.partial(data_files_hook, csv_cache=cache),
+                                                data_files_hook)
+            batch = Batch(params, nbs, out_dir, extra_files=hook, metadata=meta, timeout=timeout,
+                          lang=group[0][0].lang, cost=NOTEBOOK_COST)
+            reports = run_batch(batch, _executor(executor, jobs=jobs, scheduler=scheduler, progress=progress))
         for rep in reports:
             if rep.ok:
                 print(t("cli.report_written", group[0][0].lang, path=str(rep.folder)))
@@ -345,7 +350,7 @@ def run_reports(files: Sequence[str | Path], *, out: str | Path | None = None, l
 
 def print_summary(file: str | Path | None, *, lang: str | None = None, stream: Any = None) -> pd.DataFrame:
     """``qzfp summary``: validate a scenario, simulate it and print its key figures."""
-    from .model.run import simulate
+    from qzfp.model.run import simulate
 
     stream = stream or sys.stdout
     s = load_scenarios([file] if file else [], lang=lang)[0]
@@ -358,7 +363,7 @@ def print_summary(file: str | Path | None, *, lang: str | None = None, stream: A
     cols = ["year", "population", "village_vice_presidents", "township_vice_presidents", "total_posts",
             "wisn_required_staff", "townships_short_of_staff", "budget_yuan"]
     table = summ[cols].copy()
-    from .i18n import label_columns
+    from qzfp.i18n import label_columns
 
     with pd.option_context("display.width", 200, "display.max_columns", 20,
                            "display.float_format", "{:,.0f}".format):
@@ -369,8 +374,8 @@ def print_summary(file: str | Path | None, *, lang: str | None = None, stream: A
 def compare_reports(files: Sequence[str | Path], *, out: str | Path = "reports", lang: str | None = None,
                     name: str | None = None) -> int:
     """``qzfp compare``: comparison tables, workbook and index for several scenarios."""
-    from .model.comparison import compare, compare_budget
-    from .model.run import simulate
+    from qzfp.model.comparison import compare, compare_budget
+    from qzfp.model.run import simulate
 
     scenarios = load_scenarios(files, lang=lang)
     if len(scenarios) < 2:
@@ -382,7 +387,7 @@ def compare_reports(files: Sequence[str | Path], *, out: str | Path = "reports",
     folder_name = name or "compare-" + "-".join(s.name for s in scenarios)
     headline = compare_headline(table, lg)
     lines_labels = {str(x): budget_line_label(str(x), lg) for x in lines["line"].unique()}
-    from .i18n import column_label
+    from qzfp.i18n import column_label
 
     shown_table = table.assign(metric=[column_label(str(m), lg) for m in table["metric"]])
     shown_lines = lines.assign(line=[lines_labels[str(x)] for x in lines["line"]])
@@ -405,12 +410,12 @@ def sweep_report(base: str | Path, grid: Mapping[str, Sequence[float]], *, out: 
 
     ``progress``: a bar counting the finished tasks of a Dask sweep (``executor="dask"``).
     """
-    from .model.comparison import sweep
+    from qzfp.model.comparison import sweep
 
     scenario = load_scenarios([base], lang=lang)[0]
     lg = scenario.lang
     if executor == "dask":
-        from .distributed import sweep_dask
+        from qzfp.distributed import sweep_dask
 
         table = sweep_dask(scenario, grid, scheduler=scheduler, progress=progress)
     else:
@@ -429,7 +434,7 @@ def sweep_report(base: str | Path, grid: Mapping[str, Sequence[float]], *, out: 
 
 def _sweep_title(paths: Sequence[str], lang: str) -> str:
     """"Sweep of one lever" / "of two levers" / "of N levers", in ``lang``."""
-    from .i18n import param_label
+    from qzfp.i18n import param_label
 
     names = "、".join(param_label(p, lang) for p in paths) if lang == "zh" else \
         ", ".join(param_label(p, lang) for p in paths)
@@ -441,7 +446,7 @@ def _sweep_title(paths: Sequence[str], lang: str) -> str:
 
 def _compare_figures(results: Sequence[Any], table: pd.DataFrame, lines: pd.DataFrame, lang: str) -> dict:
     """Waterfall charts from the base's horizon total to each other scenario's."""
-    from . import plots
+    from qzfp.reporting import charts as plots
 
     figs = {}
     base = results[0].name
@@ -456,7 +461,7 @@ def _compare_figures(results: Sequence[Any], table: pd.DataFrame, lines: pd.Data
 
 
 def _sweep_figures(table: pd.DataFrame, paths: list[str], lang: str) -> dict:
-    from . import plots
+    from qzfp.reporting import charts as plots
 
     figs = {}
     if len(paths) == 1:
@@ -489,7 +494,7 @@ def format_metric(metric: str, value: Any, lang: str, *, signed: bool = False) -
 def compare_headline(table: pd.DataFrame, lang: str) -> pd.DataFrame:
     """The last year of :func:`qzfp.model.comparison.compare`: one row per metric, one column per
     scenario (values formatted by unit) and, for every other scenario, its difference."""
-    from .i18n import column_label
+    from qzfp.i18n import column_label
 
     last = int(table["year"].max())
     sub = table[table["year"] == last]
@@ -511,7 +516,7 @@ def compare_headline(table: pd.DataFrame, lang: str) -> pd.DataFrame:
 
 def sweep_headline(table: pd.DataFrame, paths: Sequence[str], lang: str) -> pd.DataFrame:
     """The sweep table with labelled columns and values formatted by unit."""
-    from .i18n import column_label, param_label
+    from qzfp.i18n import column_label, param_label
 
     out = pd.DataFrame()
     for col in table.columns:
@@ -523,20 +528,6 @@ def sweep_headline(table: pd.DataFrame, paths: Sequence[str], lang: str) -> pd.D
     return out
 
 
-def _headline_html(df: pd.DataFrame) -> str:
-    import html
-
-    e = html.escape
-    head = "".join(f"<th>{e(str(c))}</th>" for c in df.columns)
-    body = "".join(
-        "<tr>" + "".join(
-            f'<td class="{"num" if i else "label"}">{e(str(v))}</td>' for i, v in enumerate(row)
-        ) + "</tr>"
-        for row in df.itertuples(index=False)
-    )
-    return f'<table class="headline"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
-
-
 def print_headline(df: pd.DataFrame, stream: Any = None) -> None:
     """Print a headline table as aligned text."""
     stream = stream or sys.stdout
@@ -545,80 +536,34 @@ def print_headline(df: pd.DataFrame, stream: Any = None) -> None:
         print(df.to_string(index=False), file=stream)
 
 
-_FOLDER_CSS = """
-body{max-width:72rem;margin:2rem auto;padding:0 1rem;color:#222;line-height:1.45}
-h1{font-size:1.5rem}table{border-collapse:collapse;margin:.5rem 0 1.2rem 0}
-th,td{padding:.25rem .6rem;border-bottom:1px solid #e4e4e4;vertical-align:top}
-th{background:#f4f4f4;text-align:center}td.num{text-align:right;font-variant-numeric:tabular-nums}
-td.label{text-align:left;min-width:12em}.muted{color:#666;font-size:.9rem}
-"""
-
-
-def _folder_page(name: str, title: str, lang: str, *, headline: pd.DataFrame | None,
-                 figures: Sequence[tuple[str, str]], files: Sequence[str], has_top_index: bool,
-                 scenarios: Sequence[tuple[str, str]] = ()) -> str:
-    """The ``index.html`` of a compare or sweep folder."""
-    import html
-
-    from . import pagestyle
-
-    e = html.escape
-    links = []
-    if has_top_index:
-        links.append(("../index.html", t("index.back", lang)))
-    links.append(("index.html", title))
-    nav = pagestyle.nav_html(links, "index.html")
-    parts = [f"<h1>{e(title)}</h1>"]
-    if scenarios:
-        parts.append("<ul>" + "".join(f"<li><code>{e(n)}</code>: {e(st)}</li>" for n, st in scenarios)
-                     + "</ul>")
-    if headline is not None and len(headline):
-        parts.append(_headline_html(headline))
-    parts += [f'<p><img src="{e(f)}" alt="{e(a)}" style="max-width:100%"></p>' for f, a in figures]
-    parts.append(f"<h2>{e(t('index.files', lang))}</h2><ul>")
-    parts += [f'<li><a href="{e(f)}">{e(f)}</a></li>' for f in files]
-    parts.append("</ul>")
-    parts.append(f'<p class="muted">{e(t("index.generated_at", lang))}: '
-                 f"{e(pagestyle.local_time())}</p>")
-    page = (
-        f'<!DOCTYPE html>\n<html lang="{pagestyle.html_lang(lang)}">\n<head>\n<meta charset="utf-8">\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{e(title)}</title>\n<style>{_FOLDER_CSS}</style>\n</head>\n<body>\n"
-        + "\n".join(parts) + "\n</body>\n</html>\n"
-    )
-    return pagestyle.decorate_page(page, lang=lang, footer=f"{title} · {name}", nav=nav)
-
-
 def _write_folder(out: Path, name: str, csvs: Mapping[str, pd.DataFrame], lang: str, *, title: str,
                   sheets: Mapping[str, pd.DataFrame], figures: Mapping[str, Any],
                   headline: pd.DataFrame | None = None, labels: Mapping[str, str] | None = None,
-                  scenarios: Sequence[tuple[str, str]] = ()) -> Path:
+                  scenarios: Sequence[tuple[str, str]] = (), texts: Mapping[str, str] | None = None) -> Path:
     """Write a small report folder (CSV, XLSX, PNG, index.html) atomically.
 
     The folder gets the usual permissions (``0o777`` less the umask), the shipped CJK
     font in ``assets/`` and a page with the headline table, the charts and the files.
+    ``texts`` are further text files by name (UTF-8), listed first on the page.
     """
-    import os
     import shutil
 
-    from .plots import save
-    from .report import (
-        copy_font,
-        dir_mode,
-        file_mode,
+    from qzfp.reporting.charts import save
+    from qzfp.reporting.pages import copy_font, folder_page
+    from qzfp.reporting.publish import (
         locked_tempdir,
         remove_stale_temporaries,
         replace_dir,
         unlock_dir,
     )
-    from .safehtml import sanitize_html
-    from .workbook import write_table_workbook
+    from qzfp.reporting.workbook import write_table_workbook
 
     out.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(out)
     tmp, lock = locked_tempdir(f".{name}.tmp-", out)
     try:
-        os.chmod(tmp, dir_mode())
+        for fname, text in (texts or {}).items():
+            (tmp / fname).write_text(text, encoding="utf-8")
         for fname, df in csvs.items():
             write_csv(df, tmp / fname)
         xlsx = f"{name}.xlsx"
@@ -631,12 +576,10 @@ def _write_folder(out: Path, name: str, csvs: Mapping[str, pd.DataFrame], lang: 
             save(fig, tmp / fname)
             shown.append((fname, alt or fname))
         copy_font(tmp)
-        (tmp / "index.html").write_text(sanitize_html(
-            _folder_page(name, title, lang, headline=headline, figures=shown, files=[*csvs, xlsx],
-                         has_top_index=(out / "index.html").is_file(), scenarios=scenarios)),
+        (tmp / "index.html").write_text(
+            folder_page(name, title, lang, headline=headline, figures=shown, files=[*(texts or {}), *csvs, xlsx],
+                        has_top_index=(out / "index.html").is_file(), scenarios=scenarios),
             encoding="utf-8")
-        for f in tmp.rglob("*"):
-            os.chmod(f, dir_mode() if f.is_dir() else file_mode())
         replace_dir(tmp, out / name)
     except Exception as exc:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -648,6 +591,90 @@ def _write_folder(out: Path, name: str, csvs: Mapping[str, pd.DataFrame], lang: 
     return out / name
 
 
+# --------------------------------------------------------------------------- qzfp plan
+
+
+def plan_tables(p: Any, lang: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The changes and frontier tables of a :class:`qzfp.model.plan.Plan` as shown to a reader of
+    ``lang``: levers and measures by their labels, units in ``lang``, values formatted by
+    unit (the CSV files keep the raw ids and numbers)."""
+    from qzfp.i18n import column_label
+
+    ch = p.changes()
+    rows = []
+    for r in ch.itertuples(index=False):
+        label = param_label(r.item, lang) if r.kind == "lever" else column_label(r.item, lang)
+        decimals = 2 if r.unit in ("yuan", "%") or r.kind == "lever" else 0
+        fmt = [format_number(v, lang, decimals) for v in (r.baseline, r.plan, r.difference)]
+        if r.kind == "lever":
+            fmt = [f.rstrip("0").rstrip(".") if "." in f else f for f in fmt]
+        if fmt[2] and not fmt[2].startswith(("-", "−")) and fmt[2].strip("0.,") != "":
+            fmt[2] = "+" + fmt[2]
+        rows.append({t("plan.item", lang): label, t("plan.baseline", lang): fmt[0],
+                     t("plan.plan", lang): fmt[1], t("plan.difference", lang): fmt[2]})
+    changes = pd.DataFrame(rows)
+    fr = p.frontier.copy()
+    fr["plan"] = fr["plan"] + 1
+    fr["within_ceiling"] = [t("yesno.yes" if v else "yesno.no", lang) for v in fr["within_ceiling"]]
+    names = {"plan": t("plan.grid_index", lang), "within_ceiling": t("plan.within_ceiling", lang)}
+    names.update({c: param_label(c, lang) for c in p.grid.paths})
+    names.update({c: column_label(c, lang) for c in ("budget_yuan", "people_covered", "townships_staffed",
+                                                      "posts_filled_pct")})
+    return changes, fr.rename(columns=names)
+
+
+def plan_headline(p: Any, lang: str) -> str:
+    """One line: the best plan's year, ceiling, objective and budget, and the grid's size."""
+    return t("plan.headline", lang, year=p.grid.year, ceiling=format_yuan(p.ceiling, lang),
+             objective=t(f"plan.objective.{p.objective}", lang), budget=format_yuan(p.figures["budget_yuan"], lang),
+             plans=format_number(len(p.grid.table), lang), frontier=format_number(len(p.frontier), lang))
+
+
+def plan_report(base: str | Path, grid: Mapping[str, Sequence[float]], *, year: int, ceiling: str | float,
+                objective: str | None = None, out: str | Path = "reports", lang: str | None = None,
+                name: str | None = None, progress: bool = True) -> int:
+    """``qzfp plan``: the best plan under a ceiling, written as a scenario file with the
+    frontier (CSV, chart) and the changes against the scenario (CSV, printed) into
+    ``<out>/<name>/`` (default ``plan-<scenario>-<year>``), atomically."""
+    from qzfp.model.plan import DEFAULT_OBJECTIVE, objective_column, plan, plan_scenario_text
+    from qzfp.reporting import charts as plots
+
+    objective = objective or DEFAULT_OBJECTIVE
+    objective_column(objective)  # a bad objective before anything is computed
+    scenario = load_scenarios([base], lang=lang)[0]
+    lg = scenario.lang
+    p = plan(scenario, grid, year, ceiling, objective=objective, progress=progress)
+    column = objective_column(objective)
+    changes, frontier = plan_tables(p, lg)
+    from qzfp.i18n import column_label, unit_label
+
+    raw = p.changes()  # the workbook keeps numbers: labelled items and units, values as computed
+    sheet = pd.DataFrame({
+        t("plan.item", lg): [param_label(i, lg) if k == "lever" else column_label(i, lg)
+                             for i, k in zip(raw["item"], raw["kind"], strict=True)],
+        column_label("unit", lg): [unit_label(u, lg) for u in raw["unit"]],
+        t("plan.baseline", lg): raw["baseline"], t("plan.plan", lg): raw["plan"],
+        t("plan.difference", lg): raw["difference"],
+    })
+    fig = plots.plan_frontier(p.grid.table, p.frontier, lg, value=column,
+                              objective=t(f"plan.objective.{objective}", lg), year=p.grid.year,
+                              ceiling=p.ceiling, baseline=(p.grid.baseline["budget_yuan"], p.grid.baseline[column]),
+                              chosen=(p.figures["budget_yuan"], p.figures[column]))
+    folder_name = name or f"plan-{scenario.name}-{p.grid.year}"
+    folder = _write_folder(Path(out), folder_name, {"changes.csv": p.changes(), "frontier.csv": p.frontier}, lg,
+                           title=f"{t('plan.title', lg, year=p.grid.year)}: {scenario.title}",
+                           sheets={"plan_changes": sheet, "plan_frontier": frontier},
+                           figures={"frontier.png": fig}, headline=changes,
+                           labels={"plan_changes": t("sheet.plan_changes", lg),
+                                   "plan_frontier": t("sheet.plan_frontier", lg)},
+                           texts={"plan.yaml": plan_scenario_text(p)})
+    print(plan_headline(p, lg))
+    print_headline(changes)
+    print(t("plan.written", lg, path=str(folder / "plan.yaml")))
+    print(t("cli.report_written", lg, path=str(folder)))
+    return 0
+
+
 __all__ = [
     "NOTEBOOK_COST",
     "REPORT_NOTEBOOKS",
@@ -657,6 +684,7 @@ __all__ = [
     "key_figures",
     "load_scenarios",
     "notebooks_dir",
+    "plan_report",
     "print_summary",
     "report_notebooks",
     "run_reports",

@@ -52,6 +52,7 @@ import numpy as np
 import pandas as pd
 
 from qzfp.errors import Problem, RunError
+from qzfp.reporting.publish import atomic_path
 
 __all__ = ["BUDGET_COLUMNS", "LINE_COLUMNS", "clean_text", "is_qzfp_formula", "read_budget_totals",
            "sheet_title", "write_budget_workbook"]
@@ -449,27 +450,25 @@ def _store_cached_values(path: Path, cached: list[dict[str, float]]) -> None:
     previews, ``read_budget_totals``) would see empty cells.  ``cached[i]`` belongs to
     ``xl/worksheets/sheet{i+1}.xml`` (openpyxl numbers sheets in workbook order).
     """
-    import os
     import zipfile
 
     if not any(cached):
         return
     cell_re = re.compile(r'<c r="([A-Z]+[0-9]+)"([^>]*)><f>([^<]*)</f><v\s*/?>(?:</v>)?')
-    tmp = path.with_name(f".{path.name}.tmp")
-    with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
-        for item in src.infolist():
-            data = src.read(item.filename)
-            m = re.fullmatch(r"xl/worksheets/sheet(\d+)\.xml", item.filename)
-            values = cached[int(m.group(1)) - 1] if m and int(m.group(1)) <= len(cached) else None
-            if values:
-                def fill(mm: re.Match, values: dict[str, float] = values) -> str:
-                    v = values.get(mm.group(1))
-                    shown = "" if v is None else repr(float(v))
-                    return f'<c r="{mm.group(1)}"{mm.group(2)}><f>{mm.group(3)}</f><v>{shown}</v>'
+    with atomic_path(path) as tmp:
+        with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
+            for item in src.infolist():
+                data = src.read(item.filename)
+                m = re.fullmatch(r"xl/worksheets/sheet(\d+)\.xml", item.filename)
+                values = cached[int(m.group(1)) - 1] if m and int(m.group(1)) <= len(cached) else None
+                if values:
+                    def fill(mm: re.Match, values: dict[str, float] = values) -> str:
+                        v = values.get(mm.group(1))
+                        shown = "" if v is None else repr(float(v))
+                        return f'<c r="{mm.group(1)}"{mm.group(2)}><f>{mm.group(3)}</f><v>{shown}</v>'
 
-                data = cell_re.sub(fill, data.decode("utf-8")).encode("utf-8")
-            dst.writestr(item, data)
-    os.replace(tmp, path)
+                    data = cell_re.sub(fill, data.decode("utf-8")).encode("utf-8")
+                dst.writestr(item, data)
 
 
 def _number_format(name: str, series: pd.Series) -> str | None:

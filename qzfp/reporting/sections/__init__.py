@@ -31,9 +31,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import i18n
-from .errors import ParameterError
-from .i18n import (
+from qzfp import i18n
+from qzfp.errors import ParameterError
+from qzfp.i18n import (
     budget_line_label,
     format_number,
     format_pct,
@@ -47,9 +47,9 @@ from .i18n import (
     setup_fonts,
     t,
 )
-from .model.run import Results, simulate
-from .model.workload_tables import component_totals
-from .rules.scenario import SCENARIO_KEYS, Scenario, load_scenario, scenario_search_path
+from qzfp.model.run import Results, simulate
+from qzfp.model.workload_tables import component_totals
+from qzfp.rules.scenario import SCENARIO_KEYS, Scenario, load_scenario, scenario_search_path
 
 __all__ = [
     "budget_basis",
@@ -156,7 +156,7 @@ def simulate_cached(scenario: Scenario) -> Results:
     """:func:`qzfp.model.run.simulate`, computed once per scenario and register content in
     this process (a register file rewritten in place is read again); the
     :data:`SIM_CACHE_SIZE` most recently used results are kept."""
-    from .model.run import register_content_hash
+    from qzfp.model.run import register_content_hash
 
     key = (scenario.sha256, register_content_hash(scenario.params.get("register") or "", scenario.path))
     if key in _SIM_CACHE:
@@ -227,7 +227,7 @@ def show_figure(fig: Any, *, dpi: int = 110) -> None:
 
 #: PNGs of the charts drawn in this process, by :func:`_chart_key` (least recently used
 #: dropped first).  A kernel of ``qzfp run`` runs the same notebook for several scenarios
-#: in turn (see ``qzfp.report``), so a chart of the same data (the population pyramids
+#: in turn (see ``qzfp.reporting.batch``), so a chart of the same data (the population pyramids
 #: of two allowance scenarios, say) is drawn once per batch.
 _CHART_CACHE: OrderedDict[str, tuple[bytes, str]] = OrderedDict()
 CHART_CACHE_SIZE = 64
@@ -279,7 +279,7 @@ def _chart_key(fn: Callable[..., Any], args: Sequence[Any], kwargs: Mapping[str,
 
 
 def show_chart(fn: Callable[..., Any], *args: Any, dpi: int = 110, **kwargs: Any) -> None:
-    """Display the chart ``fn(*args, **kwargs)`` (a :mod:`qzfp.plots` function) as a PNG,
+    """Display the chart ``fn(*args, **kwargs)`` (a :mod:`qzfp.reporting.charts` function) as a PNG,
     drawing it only if the same chart of the same data was not drawn before in this process.
 
     The chart functions are pure (their figure depends on their arguments alone), so the
@@ -370,7 +370,7 @@ def _table_in_year_blocks(df: pd.DataFrame, years: list, lang: str, *,
 
     Every block repeats the label columns (those left of the first year); columns right
     of the last year go with the last block.  The printed blocks are hidden on screen by
-    an inline style that the print style (:mod:`qzfp.pagestyle`) overrides.
+    an inline style that the print style (:mod:`qzfp.reporting.pagestyle`) overrides.
     """
     cols = list(df.columns)
     first, last = cols.index(years[0]), cols.index(years[-1])
@@ -605,7 +605,7 @@ def pyramid_frame(results: Results, county: int | None, year_index: int) -> pd.D
 def population_pyramids(results: Results) -> list[str]:
     """County pyramids as small multiples of one figure: the start year as bars, the last
     year as an outline."""
-    from .plots import population_pyramids
+    from qzfp.reporting.charts import population_pyramids
 
     lang = _lang(results)
     start, end = _years(results)
@@ -655,7 +655,7 @@ def mc_chunk_paths(register: Any, n_years: int, n_paths: int) -> int:
     Monte Carlo result is not held per path).  Paths are drawn in chunks of this size, so
     memory stays bounded for any ``mc_paths`` up to its documented maximum.
     """
-    from .distributed import default_mc_chunk
+    from qzfp.distributed import default_mc_chunk
 
     return default_mc_chunk(register, n_years, n_paths)
 
@@ -663,11 +663,11 @@ def mc_chunk_paths(register: Any, n_years: int, n_paths: int) -> int:
 def _band_data(results: Results, n_paths: int, seed: int,
                variant: str) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """City population of the four variants (``year``, ``variant``, ``value`` [persons]) and,
-    with ``n_paths`` > 0, quantiles of ``n_paths`` Monte Carlo paths (:func:`qzfp.plots.fan_quantiles`),
+    with ``n_paths`` > 0, quantiles of ``n_paths`` Monte Carlo paths (:func:`qzfp.reporting.charts.fan_quantiles`),
     computed once per process for scenarios with the same demography."""
-    from .model.montecarlo import monte_carlo
-    from .model.projection import project
-    from .plots import path_quantiles
+    from qzfp.model.montecarlo import monte_carlo
+    from qzfp.model.projection import project
+    from qzfp.reporting.charts import path_quantiles
 
     key = (_demography_key(results), n_paths, seed, variant)
     if key in _BAND_CACHE:
@@ -712,7 +712,7 @@ def population_band(results: Results) -> pd.DataFrame:
         ``year``, the city population of each variant and, with paths, ``q10``, ``q50``,
         ``q90`` [persons].
     """
-    from .plots import fan_chart
+    from qzfp.reporting.charts import fan_chart
 
     lang = _lang(results)
     s = results.scenario
@@ -814,7 +814,7 @@ def population_threshold(results: Results) -> pd.DataFrame:
 def population_quality(results: Results) -> dict[str, pd.DataFrame | None]:
     """How good is this projection: the base against the census at the census moment, the
     rates fitted per county, and the projection against a later census (``census_check``)."""
-    from .model.backtest import base_against_census
+    from qzfp.model.backtest import base_against_census
 
     lang = _lang(results)
     start, _ = _years(results)
@@ -879,8 +879,8 @@ def population_adjustment_2006(results: Results) -> pd.DataFrame | None:
 
     Only for the packaged example register (which has both views); otherwise a note.
     """
-    from .plots import township_sizes
-    from .register import load_register
+    from qzfp.register import load_register
+    from qzfp.reporting.charts import township_sizes
 
     lang = _lang(results)
     heading(t("nb.population.h_adjustment", lang))
@@ -1017,7 +1017,7 @@ def _township_wisn(results: Results, year: int) -> pd.DataFrame:
 
 def workload_townships(results: Results) -> pd.DataFrame:
     """WISN ratio by township (chart) with the commentary on shortfalls."""
-    from .plots import wisn_ratio_chart
+    from qzfp.reporting.charts import wisn_ratio_chart
 
     lang = _lang(results)
     end = _years(results)[1]
@@ -1104,7 +1104,7 @@ def workload_components(results: Results) -> pd.DataFrame:
 # =========================================================================== budget
 def budget_by_line(results: Results) -> pd.DataFrame:
     """Budget by line item: stacked chart and a table with years as columns."""
-    from .plots import budget_stacked
+    from qzfp.reporting.charts import budget_stacked
 
     lang = _lang(results)
     start, end = _years(results)
@@ -1326,7 +1326,7 @@ def compare_scenarios(scenario: Scenario) -> tuple[list[Results], bool]:
 
 def compare_side_by_side(all_results: Sequence[Results], default: bool) -> pd.DataFrame:
     """The compared scenarios, their key figures in the last year, differences to the base."""
-    from .model.comparison import COMPARED, compare
+    from qzfp.model.comparison import COMPARED, compare
 
     scenario = all_results[0].scenario if not default else None
     lang = _lang(all_results[0])
@@ -1374,7 +1374,7 @@ def compare_side_by_side(all_results: Sequence[Results], default: bool) -> pd.Da
 def _by_unit(wide: pd.DataFrame, *, signed: bool = False) -> pd.DataFrame:
     """A metrics × scenarios table with every value formatted by its metric's unit (whole
     people, posts and yuan; two decimals for per-person and per-10,000 figures)."""
-    from .pipeline import format_metric
+    from qzfp.reporting.run import format_metric
 
     return pd.DataFrame({col: [format_metric(str(m), v, "en", signed=signed) for m, v in wide[col].items()]
                          for col in wide.columns}, index=wide.index)
@@ -1388,7 +1388,7 @@ def _plain_number(v: Any, lang: str) -> str:
 
 def compare_budget_lines(all_results: Sequence[Results]) -> pd.DataFrame | None:
     """Budget over the whole horizon by line: base amount and each scenario's difference."""
-    from .model.comparison import compare_budget
+    from qzfp.model.comparison import compare_budget
 
     if len(all_results) < 2:
         return None
@@ -1414,7 +1414,7 @@ def compare_budget_lines(all_results: Sequence[Results]) -> pd.DataFrame | None:
 
 def compare_waterfalls(all_results: Sequence[Results], max_charts: int = 6) -> list[str]:
     """Waterfall of the last year's budget from the base to each other scenario."""
-    from .plots import budget_waterfall, waterfall_table
+    from qzfp.reporting.charts import budget_waterfall, waterfall_table
 
     lang = _lang(all_results[0])
     end = _years(all_results[0])[1]
@@ -1437,8 +1437,8 @@ def compare_waterfalls(all_results: Sequence[Results], max_charts: int = 6) -> l
 def compare_sensitivity(results: Results, top: int = 15) -> pd.DataFrame:
     """Sensitivity ranking: each key assumption moved by ±``sensitivity_pct`` %, effect on
     the horizon's total budget (tornado) and on required staff."""
-    from .model.comparison import sensitivity
-    from .plots import tornado
+    from qzfp.model.comparison import sensitivity
+    from qzfp.reporting.charts import tornado
 
     lang = _lang(results)
     s = results.scenario
@@ -1488,8 +1488,8 @@ SWEEP_PATHS = ("village.vice_president.allowance", "village.vice_president.popul
 def compare_sweep(results: Results) -> pd.DataFrame:
     """A small sweep of the village allowance × the village threshold (heatmaps of the
     horizon's budget and of the village vice-presidents in the last year)."""
-    from .model.comparison import sweep
-    from .plots import money_scale, sweep_heatmap
+    from qzfp.model.comparison import sweep
+    from qzfp.reporting.charts import money_scale, sweep_heatmap
 
     lang = _lang(results)
     s = results.scenario

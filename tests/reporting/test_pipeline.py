@@ -14,11 +14,11 @@ import pytest
 from qzfp.cli import main
 from qzfp.i18n import format_persons, format_yuan
 from qzfp.model.run import simulate
-from qzfp.pipeline import REPORT_NOTEBOOKS, run_reports
+from qzfp.reporting.run import REPORT_NOTEBOOKS, run_reports
+from qzfp.reporting.workbook import read_budget_totals
 from qzfp.rules.scenario import load_scenario
-from qzfp.workbook import read_budget_totals
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 PARAMS = REPO / "params"
 FAIL = REPO / "tests" / "data" / "notebooks" / "fail.ipynb"
 
@@ -97,7 +97,7 @@ def _tables() -> dict:
 
 
 def test_a_table_another_scenario_of_the_batch_wrote_is_copied_not_formatted_again(tmp_path, monkeypatch):
-    from qzfp import pipeline
+    from qzfp.reporting import run as pipeline
 
     written: list = []
     real = pipeline.write_csv
@@ -117,7 +117,7 @@ def test_a_table_another_scenario_of_the_batch_wrote_is_copied_not_formatted_aga
 
 
 def test_a_table_claimed_by_a_process_that_never_finishes_is_written_after_the_wait(tmp_path, monkeypatch):
-    from qzfp import pipeline
+    from qzfp.reporting import run as pipeline
 
     monkeypatch.setattr(pipeline, "SHARED_TABLE_WAIT_S", 0.05)
     cache, out = tmp_path / "cache", tmp_path / "out"
@@ -137,7 +137,7 @@ def test_a_process_that_fails_on_a_claimed_table_releases_it_and_the_others_stop
     import threading
     import time
 
-    from qzfp import pipeline
+    from qzfp.reporting import run as pipeline
 
     cache, out = tmp_path / "cache", tmp_path / "out"
     cache.mkdir()
@@ -166,7 +166,7 @@ def test_a_process_that_fails_on_a_claimed_table_releases_it_and_the_others_stop
 
 
 def test_a_failing_hook_of_a_batch_is_named_like_the_hook(tmp_path, monkeypatch, capsys):
-    from qzfp import pipeline
+    from qzfp.reporting import run as pipeline
 
     def broken(parameters, folder, *, csv_cache=None):
         raise KeyError("budget")
@@ -182,7 +182,7 @@ def test_a_failing_hook_of_a_batch_is_named_like_the_hook(tmp_path, monkeypatch,
 
 
 def test_without_a_shared_folder_every_table_is_written(tmp_path):
-    from qzfp import pipeline
+    from qzfp.reporting import run as pipeline
 
     pipeline.write_tables(_tables(), tmp_path, tmp_path / "not-there")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["budget.csv", "villages.csv"]

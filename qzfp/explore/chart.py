@@ -1,0 +1,184 @@
+"""The explorer's chart: one inline SVG of the key figures by year, redrawn by replacing its markup."""
+
+from __future__ import annotations
+
+import html
+import math
+
+import numpy as np
+
+from .. import i18n
+
+# --------------------------------------------------------------------------- SVG chart
+from .levers import label, nice_step
+
+
+def _hex(rgba: tuple[float, ...]) -> str:
+    return "#" + "".join(f"{int(round(255 * c)):02x}" for c in rgba[:3])
+
+
+_PATTERNS = (
+    "",
+    '<path d="M0,6 L6,0" stroke="#1a1a1a" stroke-width="0.7"/>',
+    '<circle cx="3" cy="3" r="0.9" fill="#1a1a1a"/>',
+    '<path d="M0,6 L6,0 M0,0 L6,6" stroke="#1a1a1a" stroke-width="0.6"/>',
+    '<path d="M0,0 L6,6" stroke="#1a1a1a" stroke-width="0.7"/>',
+    '<path d="M0,3 L6,3" stroke="#1a1a1a" stroke-width="0.7"/>',
+    '<path d="M3,0 L3,6 M0,3 L6,3" stroke="#1a1a1a" stroke-width="0.6"/>',
+    '<circle cx="3" cy="3" r="1.8" fill="none" stroke="#1a1a1a" stroke-width="0.6"/>',
+    '<path d="M3,0 L3,6" stroke="#1a1a1a" stroke-width="0.7"/>',
+)
+"""Hatches of the series (same idea as :data:`qzfp.reporting.charts.HATCHES`: grey level *and* hatch)."""
+
+
+def figures_chart_svg(
+    years: np.ndarray,
+    budget_by_line: np.ndarray,
+    series_labels: list[str],
+    posts: dict[str, np.ndarray],
+    *,
+    selected_year: int,
+    lang: str,
+    budget_title: str,
+    posts_title: str,
+    uid: str = "qzfp",
+) -> str:
+    """Two-panel SVG: stacked budget by line over the years, and posts over the years.
+
+    Parameters
+    ----------
+    years : numpy.ndarray of int, (T,)
+    budget_by_line : numpy.ndarray, (K, T)
+        Amount of each shown series [yuan/year] (stacked in this order, first at the bottom).
+    series_labels : list of str, (K,)
+        Legend text of each budget series.
+    posts : dict of str to numpy.ndarray (T,)
+        Legend text → posts per year [post], drawn as lines with markers.
+    selected_year : int
+        Year highlighted by a band.
+    lang : str
+        Amounts in thousand yuan (en) or 万元 (zh), as :func:`qzfp.reporting.charts.money_scale`.
+    budget_title, posts_title : str
+    uid : str
+        Prefix of the SVG pattern ids (unique per explorer on a page).
+
+    Returns
+    -------
+    str
+        ``<svg>`` markup (about 20 kB); the browser draws it, the kernel only formats it.
+        It is 900 px wide at most and shrinks (text included) to a narrower output area,
+        so no legend is cut at the edge of a notebook.
+    """
+    from ..reporting.charts import INK, LINESTYLES, MARKERS, money_scale, shades
+
+    esc = html.escape
+    years = np.asarray(years, dtype=int)
+    t = len(years)
+    k = len(series_labels)
+    scale = money_scale(lang)
+    values = np.clip(np.asarray(budget_by_line, dtype=float) / scale, 0.0, None)
+    width, height = 900, 560
+    left, plot_w, legend_x = 72, 500, 600
+    top1, h1 = 34, 250
+    top2, h2 = 340, 170
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="100%" style="max-width:{width}px" '
+        f'viewBox="0 0 {width} {height}" font-family="DejaVu Sans, Noto Sans CJK SC, '
+        f'Microsoft YaHei, PingFang SC, SimHei, WenQuanYi Zen Hei, sans-serif" '
+        f'font-size="11" fill="{INK}">',
+        "<defs>",
+    ]
+    colours = [_hex(c) for c in shades(k)]
+    for i, col in enumerate(colours):
+        pat = _PATTERNS[i % len(_PATTERNS)]
+        out.append(
+            f'<pattern id="{uid}-p{i}" width="6" height="6" patternUnits="userSpaceOnUse">'
+            f'<rect width="6" height="6" fill="{col}"/>{pat}</pattern>'
+        )
+    out.append("</defs>")
+
+    def x_of(j: float) -> float:
+        return left + (j + 0.5) * plot_w / t
+
+    def axes(top: float, h: float, ymax: float, title: str, ylabel: str, decimals: int) -> float:
+        step = nice_step(ymax)
+        ymax = max(step, math.ceil(ymax / step - 1e-9) * step)
+        out.append(f'<text x="{left}" y="{top - 12}" font-size="13">{esc(title)}</text>')
+        yv = 0.0
+        while yv <= ymax + 1e-9 * ymax:
+            y = top + h - yv / ymax * h
+            out.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{y:.1f}" y2="{y:.1f}" '
+                       f'stroke="#d4d4d4" stroke-width="0.6"/>')
+            out.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">'
+                       f'{esc(i18n.format_number(yv, lang, decimals))}</text>')
+            yv += step
+        out.append(f'<text transform="translate(14,{top + h / 2:.0f}) rotate(-90)" '
+                   f'text-anchor="middle">{esc(ylabel)}</text>')
+        every = max(1, math.ceil(t / 16))
+        for j, yr in enumerate(years):
+            if j % every == 0:
+                out.append(f'<text x="{x_of(j):.1f}" y="{top + h + 15}" text-anchor="middle" '
+                           f'font-size="10">{yr}</text>')
+        out.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{top + h}" y2="{top + h}" '
+                   f'stroke="{INK}" stroke-width="0.8"/>')
+        return ymax
+
+    sel = np.flatnonzero(years == int(selected_year))
+    band_w = plot_w / t
+
+    # -- panel 1: stacked budget
+    cum = np.vstack([np.zeros(t), np.cumsum(values, axis=0)]) if k else np.zeros((1, t))
+    ymax1 = axes(top1, h1, float(cum[-1].max()) if k else 1.0, budget_title,
+                 i18n.t("chart.budget.y", lang), 0)
+    if len(sel):
+        out.append(f'<rect x="{left + sel[0] * band_w:.1f}" y="{top1}" width="{band_w:.1f}" '
+                   f'height="{h1}" fill="#e8e8e8"/>')
+    bar_w = 0.75 * band_w
+    for i in range(k):
+        for j in range(t):
+            y0, y1 = cum[i, j], cum[i + 1, j]
+            if y1 <= y0:
+                continue
+            py = top1 + h1 - y1 / ymax1 * h1
+            ph = (y1 - y0) / ymax1 * h1
+            out.append(f'<rect x="{x_of(j) - bar_w / 2:.1f}" y="{py:.2f}" width="{bar_w:.1f}" '
+                       f'height="{ph:.2f}" fill="url(#{uid}-p{i})" stroke="{INK}" '
+                       f'stroke-width="0.3"/>')
+    for i in reversed(range(k)):
+        ly = top1 + 4 + (k - 1 - i) * 17
+        out.append(f'<rect x="{legend_x}" y="{ly}" width="14" height="11" '
+                   f'fill="url(#{uid}-p{i})" stroke="{INK}" stroke-width="0.4"/>')
+        out.append(f'<text x="{legend_x + 20}" y="{ly + 10}">{esc(series_labels[i])}</text>')
+
+    # -- panel 2: posts
+    post_vals = {name: np.asarray(v, dtype=float) for name, v in posts.items()}
+    ymax2 = max([float(np.nanmax(v)) for v in post_vals.values() if v.size] + [1.0])
+    ymax2 = axes(top2, h2, ymax2, posts_title, label("nb.explore.chart_posts_y", lang), 0)
+    if len(sel):
+        xs = x_of(sel[0])
+        out.append(f'<line x1="{xs:.1f}" x2="{xs:.1f}" y1="{top2}" y2="{top2 + h2}" '
+                   f'stroke="#9a9a9a" stroke-dasharray="3,3"/>')
+    dashes = {"-": "", "--": "6,3", "-.": "6,3,1,3", ":": "1.5,2.5"}
+    for n, (name, v) in enumerate(post_vals.items()):
+        pts = " ".join(f"{x_of(j):.1f},{top2 + h2 - v[j] / ymax2 * h2:.1f}" for j in range(t))
+        ls = LINESTYLES[n % len(LINESTYLES)]
+        da = dashes.get(ls, "") if isinstance(ls, str) else "5,1,1,1"
+        dash = f' stroke-dasharray="{da}"' if da else ""
+        out.append(f'<polyline points="{pts}" fill="none" stroke="{INK}" stroke-width="1.4"{dash}/>')
+        marker = MARKERS[n % len(MARKERS)]
+        for j in range(t):
+            cx, cy = x_of(j), top2 + h2 - v[j] / ymax2 * h2
+            if marker == "s":
+                out.append(f'<rect x="{cx - 2.5:.1f}" y="{cy - 2.5:.1f}" width="5" height="5" '
+                           f'fill="{INK}"/>')
+            elif marker == "^":
+                out.append(f'<path d="M{cx:.1f},{cy - 3:.1f} l3,5.5 l-6,0 z" fill="white" '
+                           f'stroke="{INK}"/>')
+            else:
+                out.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="2.5" fill="{INK}"/>')
+        ly = top2 + 4 + n * 17
+        out.append(f'<line x1="{legend_x}" x2="{legend_x + 22}" y1="{ly + 6}" y2="{ly + 6}" '
+                   f'stroke="{INK}" stroke-width="1.4"{dash}/>')
+        out.append(f'<text x="{legend_x + 28}" y="{ly + 10}">{esc(name)}</text>')
+    out.append("</svg>")
+    return "".join(out)

@@ -1,0 +1,113 @@
+"""The one atomic publish and the data-files hook's outcome as plain data."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from qzfp.errors import Problem, RegisterError, RunError
+from qzfp.reporting.datafiles import (
+    HookRunner,
+    call_hook,
+    can_fork,
+    hook_error,
+    hook_pool,
+    pool_outcome,
+)
+from qzfp.reporting.publish import atomic_path, copy_file, locked_tempdir, unlock_dir, write_text
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def test_a_file_written_atomically_replaces_the_old_one_only_when_complete(tmp_path):
+    target = tmp_path / "index.html"
+    target.write_text("old", encoding="utf-8")
+    with pytest.raises(OSError, match="disk full"), atomic_path(target) as part:
+        part.write_text("half", encoding="utf-8")
+        raise OSError("disk full")
+    assert target.read_text(encoding="utf-8") == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["index.html"]  # no partial file left
+    write_text(target, "new")
+    assert target.read_text(encoding="utf-8") == "new"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~_umask()  # not mkstemp's 0600
+
+
+def test_a_copy_error_names_the_file_written_not_the_source(tmp_path):
+    with pytest.raises(OSError) as err:
+        copy_file(tmp_path / "font.otf", tmp_path / "no-such-folder" / "font.otf")
+    assert str(tmp_path / "no-such-folder" / "font.otf") in str(err.value)
+
+
+def test_a_locked_temporary_folder_has_the_mode_of_any_new_folder(tmp_path):
+    folder, lock = locked_tempdir(".s.tmp-", tmp_path)
+    try:
+        assert folder.name.startswith(".s.tmp-") and folder.parent == tmp_path
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o777 & ~_umask()
+    finally:
+        unlock_dir(lock)
+
+
+def _bad_register_hook(parameters: dict, folder: Path) -> None:
+    raise RegisterError([Problem("villages.csv:17", "expected a population >= 0, got -3")])
+
+
+def _crashing_hook(parameters: dict, folder: Path) -> None:
+    raise KeyError("budget_line")
+
+
+def test_a_hook_error_crosses_as_its_class_name_and_problems_and_is_rebuilt(tmp_path):
+    outcome = call_hook(_bad_register_hook, {}, tmp_path)
+    assert json.loads(json.dumps(outcome)) == {  # plain data: nothing but text and lists
+        "problems": [["villages.csv:17", "expected a population >= 0, got -3"]], "kind": "RegisterError"}
+    err = hook_error(outcome, _bad_register_hook, "s")
+    assert isinstance(err, RegisterError)
+    assert [str(p) for p in err.problems] == ["villages.csv:17: expected a population >= 0, got -3"]
+
+
+def test_any_other_hook_failure_is_a_run_error_naming_the_hook_and_the_exception(tmp_path):
+    outcome = call_hook(_crashing_hook, {}, tmp_path)
+    assert outcome == {"failure": "KeyError: 'budget_line'"}
+    err = hook_error(outcome, _crashing_hook, "s")
+    assert isinstance(err, RunError)
+    assert "writing the data files (_crashing_hook) failed: KeyError: 'budget_line'" in str(err)
+    assert hook_error(call_hook(lambda p, f: {"Total": 3}, {}, tmp_path), _crashing_hook, "s") is None
+
+
+@pytest.mark.skipif(not can_fork(), reason="data-files processes are forked")
+def test_a_closure_reaches_the_forked_data_files_processes_and_its_figures_come_back_as_text(tmp_path):
+    seen = []
+
+    def hook(parameters: dict, folder: Path) -> dict:
+        seen.append(parameters["tag"])  # in the data-files process: invisible here
+        (folder / f"{parameters['tag']}.csv").write_text(str(os.getpid()), encoding="utf-8")
+        return {"Total": 1234.5}
+
+    pool = hook_pool(hook, 2)
+    try:
+        futures = [pool.submit({"tag": tag}, tmp_path) for tag in ("a", "b")]
+        outcomes = [pool_outcome(f) for f in futures]
+    finally:
+        pool.shutdown()
+    assert outcomes == [{"value": {"Total": "1234.5"}}] * 2
+    assert seen == []
+    assert {int((tmp_path / f"{t}.csv").read_text(encoding="utf-8")) for t in "ab"} != {os.getpid()}
+    runner = HookRunner(hook, {"tag": "c"}, tmp_path, "c")
+    assert runner.wait() == {"value": {"Total": "1234.5"}}
+
+
+def test_the_warm_kernel_engine_is_registered_through_papermills_public_registry():
+    from papermill.engines import papermill_engines
+
+    from qzfp.reporting.kernels import WARM_ENGINE, warm_engine
+
+    assert warm_engine() == WARM_ENGINE
+    engine = papermill_engines.get_engine(WARM_ENGINE)
+    assert engine.__name__ == "WarmKernelEngine"
