@@ -307,8 +307,7 @@ def _failed(name: str, out_dir: Path, notebooks: Sequence[Path], exc: BaseExcept
         name=name,
         ok=False,
         folder=out_dir / name,
-        problems=[str(Problem(where, "dask.task_failed", name=name,
-                                 reason=f"{type(exc).__name__}: {text}"))],
+        problems=[Problem(where, "dask.task_failed", name=name, reason=f"{type(exc).__name__}: {text}")],
     )
 
 

@@ -43,12 +43,6 @@ class Label:
     def __str__(self) -> str:
         return self.text("en")
 
-    def __add__(self, other: str) -> str:  # TRANSITION: "text" + label while texts are English
-        return str(self) + other
-
-    def __radd__(self, other: str) -> str:
-        return other + str(self)
-
     def __repr__(self) -> str:
         return f"Label({self.key!r}, **{self.fields!r})"
 
@@ -118,10 +112,8 @@ class Problem:
 
     def text(self, lang: str = "en") -> str:
         """What is wrong, in ``lang`` (``"en"`` or ``"zh"``), without the location."""
-        from .i18n import has, t, translate_message
+        from .i18n import t
 
-        if not has(f"problem.{self.id}"):  # TRANSITION: an English text, not yet an id
-            return translate_message(self.id, lang)
         return t(f"problem.{self.id}", lang, **render_fields(self.fields, lang))
 
     @property
@@ -169,10 +161,14 @@ class QzfpError(Exception):
     """
 
     def __init__(self, problems: Problem | Iterable[Problem]):
-        if isinstance(problems, (Problem, str)):
+        if isinstance(problems, Problem):
             problems = [problems]
-        self.problems: list[Problem] = [  # TRANSITION: a plain text is a problem without place
-            p if isinstance(p, Problem) else Problem("", str(p)) for p in problems]
+        if isinstance(problems, str):
+            raise TypeError("a QzfpError holds Problems (a message id with fields), not a text")
+        self.problems: list[Problem] = list(problems)
+        bad = [p for p in self.problems if not isinstance(p, Problem)]
+        if bad:
+            raise TypeError(f"a QzfpError holds Problems, not {type(bad[0]).__name__}")
         super().__init__("\n".join(str(p) for p in self.problems))
 
     def lines(self, lang: str = "en") -> list[str]:

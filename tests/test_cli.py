@@ -168,13 +168,17 @@ def test_the_language_of_messages_can_come_from_the_environment(monkeypatch, cap
     assert "是否应为“village.vice_president.allowance”" in capsys.readouterr().err
 
 
-def test_messages_without_a_chinese_form_stay_in_english():
-    from qzfp.i18n import translate_message
-
-    assert translate_message("something unusual happened", "zh") == "something unusual happened"
-    assert translate_message("file not found", "en") == "file not found"
-    assert translate_message("file not found", "zh") == "文件不存在"
-    assert translate_message('population "abc" is not a whole number', "zh") == "population“abc”不是整数"
+def test_the_common_messages_are_in_chinese_through_the_command_line(tmp_path, capsys):
+    # Once matched from the English text by patterns; now every message is an id with a
+    # Chinese text, so these come out in Chinese whatever their wording in English.
+    missing = tmp_path / "nope.yaml"
+    assert main(["--lang", "zh", "validate", str(missing)]) == 1
+    assert capsys.readouterr().err.strip() == f"{missing}: 文件不存在"
+    reg = tmp_path / "reg"
+    shutil.copytree(SMALL_REGISTER, reg)
+    (reg / "villages.csv").write_text("village_code,township_code,name_zh\n1,2,x\n", encoding="utf-8")
+    assert main(["--lang", "zh", "validate", str(reg)]) == 1
+    assert f"{reg / 'villages.csv'}:1: 缺少列：population" in capsys.readouterr().err
 
 
 def test_an_unwritable_output_folder_is_reported_without_a_traceback(short_params, tmp_path, capsys):

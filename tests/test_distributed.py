@@ -111,9 +111,10 @@ def test_a_failing_notebook_on_a_worker_is_reported_like_a_local_failure(client,
     assert rep.name == "allow_70"
     assert rep.kept_at == tmp_path / "dask" / ".failed" / "allow_70" / "fail.ipynb"
     assert rep.kept_at.is_file()
-    assert rep.problems == [p.replace(str(tmp_path / "local"), str(tmp_path / "dask")) for p in local.problems]
-    assert str(FAIL) in rep.problems[0] and "'allow_70'" in rep.problems[0]
-    assert "RuntimeError: deliberate failure for tests" in rep.problems[0]
+    assert [str(p) for p in rep.problems] == [str(p).replace(str(tmp_path / "local"), str(tmp_path / "dask"))
+                                            for p in local.problems]
+    assert str(FAIL) in str(rep.problems[0]) and "'allow_70'" in str(rep.problems[0])
+    assert "RuntimeError: deliberate failure for tests" in str(rep.problems[0])
     assert not (tmp_path / "dask" / "allow_70").exists()
 
 

@@ -205,10 +205,8 @@ class Outcome:
         """Position of ``year`` (``ScenarioError`` if not modelled)."""
         hits = np.flatnonzero(self.years == int(year))
         if len(hits) == 0:
-            raise ScenarioError(Problem(
-                "explorer:year",
-                f"year {year} is not modelled; expected {self.years[0]}..{self.years[-1]}",
-            ))
+            raise ScenarioError(Problem("explorer:year", "explorer.year", year=year, first=self.years[0],
+                    last=self.years[-1]))
         return int(hits[0])
 
     def county_mask(self, county: str | None) -> np.ndarray:
@@ -217,11 +215,8 @@ class Outcome:
             return np.ones(len(self.county_codes), dtype=bool)
         mask = self.county_codes == str(county)
         if not mask.any():
-            raise ScenarioError(Problem(
-                "explorer:county",
-                f"unknown county code {county!r}; expected one of "
-                f"{', '.join(map(str, self.county_codes))} or '' for the whole city",
-            ))
+            raise ScenarioError(Problem("explorer:county", "explorer.county", county=county,
+                    codes=", ".join(map(str, self.county_codes))))
         return mask
 
     def series(self, county: str | None = None) -> dict[str, np.ndarray]:

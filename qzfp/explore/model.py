@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from ..errors import Problem, QzfpError, ScenarioError
+from ..errors import Label, Problem, QzfpError, ScenarioError
 from ..model.arrays import group_sum
 from ..model.projection import PopulationResult, project
 from ..model.run import prepare_register, register_content_hash, run_arrays
@@ -149,32 +149,32 @@ class ExplorerModel:
         for key, value in settings.items():
             loc = f"explorer:{key}"
             if key not in self.initial:
-                problems.append(Problem(loc, f"unknown lever; expected one of {', '.join(self.initial)}"))
+                problems.append(Problem(loc, "explorer.unknown_lever", choices=", ".join(self.initial)))
                 continue
             if key == "variant":
                 if value not in VARIANTS:
-                    problems.append(Problem(loc, f"{value!r} is not one of {', '.join(VARIANTS)}"))
+                    problems.append(Problem(loc, "value.not_a_choice", value=value, choices=", ".join(VARIANTS)))
                     continue
                 out[key] = value
                 continue
             if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-                problems.append(Problem(loc, f"expected a number, got {value!r}"))
+                problems.append(Problem(loc, "expected", what=Label("expect.number"), got=repr(value)))
                 continue
             v = plain_value(value)
             if not math.isfinite(float(v)) or v < 0:
-                problems.append(Problem(loc, f"expected a number of at least 0, got {value!r}"))
+                problems.append(Problem(loc, "expected", what=Label("expect.nonnegative_number"), got=repr(value)))
                 continue
             if key == "merge_target" and not isinstance(v, int):
-                problems.append(Problem(loc, f"expected a whole number of persons, got {value!r}"))
+                problems.append(Problem(loc, "expected", what=Label("expect.whole_persons"), got=repr(value)))
                 continue
             lever = RULE_LEVERS.get(key)
             if lever is not None:
                 p = self.scenario.parameter(lever.path)
                 if p.max is not None and v > p.max:
-                    problems.append(Problem(loc, f"must be at most {p.max:g} ({p.unit}), got {v!r}"))
+                    problems.append(Problem(loc, "explorer.above_max", max=p.max, unit=p.unit, value=v))
                     continue
                 if p.min is not None and v < p.min:
-                    problems.append(Problem(loc, f"must be at least {p.min:g} ({p.unit}), got {v!r}"))
+                    problems.append(Problem(loc, "explorer.below_min", min=p.min, unit=p.unit, value=v))
                     continue
             out[key] = v
         if problems:
@@ -322,7 +322,8 @@ class ExplorerModel:
 
         s = self.check(settings)
         if int(year) not in set(self.years.tolist()):
-            raise ScenarioError(Problem("explorer:year", f"{year} is not modelled ({self.years[0]}..{self.years[-1]})"))
+            raise ScenarioError(Problem("explorer:year", "arrays.year_not_modelled", year=year,
+                                        first=self.years[0], last=self.years[-1]))
         key = (tuple(sorted(s.items())), int(year), self._register_content())
         if self._plan_cache is not None and self._plan_cache[0] == key:
             return self._plan_cache[1]
@@ -452,11 +453,7 @@ class ExplorerModel:
         p = Path(raw).expanduser()
         stem = p.stem if is_path else raw
         if not SCENARIO_NAME_RE.match(stem or ""):
-            raise ScenarioError(Problem(
-                f"explorer:save:{raw or '(empty)'}",
-                "a scenario name is 1 to 64 letters, digits, '_' or '-', starting with a "
-                "letter or digit (it becomes the file name params/<name>.yaml)",
-            ))
+            raise ScenarioError(Problem(f"explorer:save:{raw or '(empty)'}", "explorer.bad_name"))
         if is_path:
             if p.suffix not in (".yaml", ".yml"):
                 p = p.with_name(p.name + ".yaml")
@@ -485,9 +482,7 @@ class ExplorerModel:
         """
         target = self.target_path(path_or_name)
         if target.exists() and not overwrite:
-            raise ScenarioError(Problem(
-                str(target), "exists; choose another name or confirm overwriting it"
-            ))
+            raise ScenarioError(Problem(str(target), "explorer.exists"))
         folder = target.parent
         folder.mkdir(parents=True, exist_ok=True)
         text = self.scenario_text(target.stem, settings, folder)
@@ -499,7 +494,7 @@ class ExplorerModel:
             problems = validate_scenario_file(tmp)
             if problems:
                 raise ScenarioError([
-                    Problem(f"{target}:{p.location.split(':', 1)[-1]}", p.message) for p in problems
+                    p.at(f"{target}:{p.location.split(':', 1)[-1]}") for p in problems
                 ])
             os.replace(tmp, target)
         finally:

@@ -249,7 +249,7 @@ class Explorer:
         try:
             path = self.save_scenario(self.save_name.value, overwrite=self.save_overwrite.value)
         except QzfpError as exc:
-            reason = "; ".join(f"{p.location}: {p.message}" for p in exc.problems) or str(exc)
+            reason = "; ".join(p.line(self.lang) for p in exc.problems)
             self.save_message.value = (
                 f"<span style='color:#a00000'>{esc(label('nb.explore.not_saved', self.lang, reason=reason))}</span>"
             )
@@ -342,7 +342,7 @@ class Explorer:
             out = self.model.compute(self.settings())
         except QzfpError as exc:
             self.status_html.value = "<span style='color:#a00000'>" + html.escape(
-                "; ".join(f"{p.location}: {p.message}" for p in exc.problems)) + "</span>"
+                "; ".join(p.line(self.lang) for p in exc.problems)) + "</span>"
             return
         fig = out.figures(s["year"], s["county"])
         self.key_figures_html.value = self._figures_html(fig)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import difflib
 import functools
-import re
 import string
 from importlib import resources
 from typing import Any
@@ -143,60 +142,3 @@ def t(key: str, lang: str, /, **fields: Any) -> str:
             f"got {', '.join(sorted(fields)) or 'none'}"
         )
     return template.format(**fields)
-
-
-# Chinese forms of the problem messages a planner meets most often (validation of scenario
-# files and registers).  Each pattern matches the whole English message; unmatched
-# messages are shown in English.
-_MESSAGE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(p), zh)
-    for p, zh in (
-        (r"unknown key '(?P<a>[^']+)' \(did you mean '(?P<b>[^']+)'\?\)", "未知的键“{a}”（是否应为“{b}”？）"),
-        (r"unknown key '(?P<a>[^']+)'(?P<rest>.*)", "未知的键“{a}”{rest}"),
-        (r"unknown rulebook path \(did you mean '(?P<b>[^']+)'\?\)", "未知的规则参数路径（是否应为“{b}”？）"),
-        (r"unknown rulebook path(?P<rest>.*)", "未知的规则参数路径{rest}"),
-        (r"unknown parameter \(did you mean '(?P<b>[^']+)'\?\)", "未知的参数（是否应为“{b}”？）"),
-        (r"unknown parameter(?P<rest>.*)", "未知的参数{rest}"),
-        (r"(?:file not found|no such file or folder)", "文件不存在"),
-        (r"scenario file '(?P<a>[^']+)' not found(?P<rest>.*)", "找不到方案文件“{a}”{rest}"),
-        (r"missing column\(s\): (?P<a>.+)", "缺少列：{a}"),
-        (r"(?P<a>\w+) is empty \(expected a whole number of people\)", "{a}为空（应为人数，整数）"),
-        (r'(?P<a>\w+) "(?P<b>.*)" is not a whole number', "{a}“{b}”不是整数"),
-        (r"(?P<a>\w+) (?P<b>\S+) is negative \(expected a whole number ≥ 0\)", "{a}为负数{b}（应为不小于0的整数）"),
-        (r'duplicate (?P<a>\w+) "(?P<b>[^"]*)"(?P<rest>.*)', "重复的{a}“{b}”{rest}"),
-        (r'village "(?P<a>[^"]+)": township_code "(?P<b>[^"]+)" does not exist(?P<rest>.*)',
-         "村“{a}”：乡镇代码“{b}”不存在{rest}"),
-        (r'township "(?P<a>[^"]+)" is in no county: (?P<rest>.*)', "乡镇“{a}”不属于任何县：{rest}"),
-        (r"extends cycle: (?P<a>.+)", "extends 循环引用：{a}"),
-        (r"the file is empty(?P<rest>.*)", "文件为空{rest}"),
-        (r"expected (?P<a>an integer|a number|a text|a list|a mapping), got (?P<b>.+)",
-         "应为{a}，实际为{b}"),
-        (r"must be at least (?P<a>\S+), got (?P<b>.+)", "不得小于{a}，实际为{b}"),
-        (r"must be at most (?P<a>\S+), got (?P<b>.+)", "不得大于{a}，实际为{b}"),
-        (r"unparseable date (?P<a>.+); expected YYYY-MM-DD", "无法识别的日期{a}，应为YYYY-MM-DD"),
-    )
-)
-_KIND_ZH = {"an integer": "整数", "a number": "数字", "a text": "文本", "a list": "列表", "a mapping": "映射"}
-
-
-def translate_message(message: str, lang: str) -> str:
-    """A problem message in ``lang``: English as given, Chinese for the common messages.
-
-    Parameters
-    ----------
-    message : str
-        English message of a :class:`qzfp.errors.Problem`.
-    lang : str
-        ``"en"`` or ``"zh"``.
-    """
-    check_lang(lang)
-    if lang == "en":
-        return message
-    for pattern, zh in _MESSAGE_PATTERNS:
-        m = pattern.fullmatch(message)
-        if m:
-            fields = {k: _KIND_ZH.get(v, v) if v is not None else "" for k, v in m.groupdict().items()}
-            return zh.format(**fields)
-    return message
-
-

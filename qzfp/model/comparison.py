@@ -372,8 +372,8 @@ def sensitivity(scenario: Scenario | str, pct: float | None = None, *,
     if year is not None:
         found = np.flatnonzero(scenario.years == int(year))
         if not found.size:
-            raise ParameterError(Problem("year", f"{year} is not a modelled year "
-                                         f"({scenario.years[0]}–{scenario.years[-1]})"))
+            raise ParameterError(Problem("year", "sensitivity.year_not_modelled", year=year,
+                                         first=scenario.years[0], last=scenario.years[-1]))
         year_index = int(found[0])
     paths = list(paths) if paths is not None else key_assumptions(scenario)
     _check_paths(pa, paths, "sensitivity")

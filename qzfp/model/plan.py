@@ -112,27 +112,25 @@ def parse_range(text: str, where: str) -> list[float]:
     if ":" in text:
         parts = [p.strip() for p in text.split(":")]
         if len(parts) != 3 or not all(re.fullmatch(_VALUE, p) for p in parts):
-            raise ParameterError(Problem(where, f"{text!r}: expected START:STOP:STEP with numbers, "
-                                                "e.g. 60:120:10 (60, 70, ..., 120)"))
+            raise ParameterError(Problem(where, "plan.range_not_numbers", text=text))
         start, stop, step = (float(p) for p in parts)
         if step <= 0:
-            raise ParameterError(Problem(where, f"{text!r}: the step must be > 0"))
+            raise ParameterError(Problem(where, "plan.step_not_positive", text=text))
         if stop < start:
-            raise ParameterError(Problem(where, f"{text!r}: STOP must not be below START"))
+            raise ParameterError(Problem(where, "plan.stop_below_start", text=text))
         count = math.floor((stop - start) / step + 1e-9) + 1
         if count > MAX_RANGE_VALUES:
-            raise ParameterError(Problem(where, f"{text!r} gives {count:,} values; at most "
-                                                f"{MAX_RANGE_VALUES:,} a lever"))
+            raise ParameterError(Problem(where, "plan.too_many_values", text=text, count=count,
+                                         max=MAX_RANGE_VALUES))
         values = [round(start + i * step, 10) for i in range(count)]
         return values
     toks = [p.strip() for p in text.split(",")]
     bad = [tok for tok in toks if not re.fullmatch(_VALUE, tok)]
     if bad or not toks:
-        raise ParameterError(Problem(where, f"{text!r}: expected START:STOP:STEP (e.g. 60:120:10) or "
-                                            "values separated by commas (e.g. 60,80,100)"))
+        raise ParameterError(Problem(where, "plan.bad_range", text=text))
     values = [_number(tok) for tok in toks]
     if len(set(values)) != len(values):
-        raise ParameterError(Problem(where, f"{text!r}: a value is given twice"))
+        raise ParameterError(Problem(where, "plan.value_twice", text=text))
     return values
 
 
@@ -150,11 +148,10 @@ def parse_vary(items: Sequence[str]) -> dict[str, list[float]]:
         path, sep, raw = item.partition("=")
         path = path.strip()
         if not sep or not path or not raw.strip():
-            problems.append(Problem(f"--vary {item}", "expected PATH=RANGE, e.g. "
-                                    "village.vice_president.allowance=60:120:10 or ...=60,80,100"))
+            problems.append(Problem(f"--vary {item}", "plan.vary_syntax"))
             continue
         if path in grid:
-            problems.append(Problem(f"--vary {path}", "given twice"))
+            problems.append(Problem(f"--vary {path}", "cli.given_twice"))
             continue
         try:
             grid[path] = parse_range(raw, f"--vary {path}")
@@ -163,7 +160,7 @@ def parse_vary(items: Sequence[str]) -> dict[str, list[float]]:
     if problems:
         raise ParameterError(problems)
     if not grid:
-        raise ParameterError(Problem("--vary", "give at least one lever to vary (PATH=RANGE)"))
+        raise ParameterError(Problem("--vary", "plan.no_levers"))
     return grid
 
 
@@ -187,18 +184,17 @@ def parse_ceiling(text: str | float, baseline_yuan: float | None = None) -> floa
         raw = str(text).strip()
         m = re.fullmatch(rf"({_NUMBER})\s*(%|万元|万|元|yuan)?", raw)
         if not m:
-            raise ParameterError(Problem("--ceiling", f"{raw!r}: expected an amount in yuan (1200000, "
-                                                      "1,200,000, 120万) or a share of the baseline (80%)"))
+            raise ParameterError(Problem("--ceiling", "plan.ceiling_syntax", text=raw))
         value = _number(m.group(1))
         unit = m.group(2) or ""
         if unit == "%":
             if baseline_yuan is None:
-                raise ParameterError(Problem("--ceiling", f"{raw!r}: a percentage needs the baseline's budget"))
+                raise ParameterError(Problem("--ceiling", "plan.ceiling_needs_baseline", text=raw))
             value = baseline_yuan * value / 100.0
         elif unit.startswith("万"):
             value *= 10_000.0
     if not math.isfinite(value) or value < 0:
-        raise ParameterError(Problem("--ceiling", f"{text!r}: expected an amount ≥ 0 yuan"))
+        raise ParameterError(Problem("--ceiling", "plan.ceiling_negative", text=text))
     return value
 
 
@@ -366,15 +362,14 @@ def check_levers(grid: Mapping[str, Sequence[float]]) -> tuple[list[str], int]:
     paths = list(grid)
     problems = []
     for p in demographic_paths(paths):
-        problems.append(Problem(f"--vary {p}", "moves the population projection; a plan varies rules and "
-                                               "costs on one projection: compare scenario files instead"))
+        problems.append(Problem(f"--vary {p}", "plan.demographic_lever"))
     if problems:
         raise ParameterError(problems)
     n_points = math.prod(len(grid[p]) for p in paths) if paths else 0
     if n_points > MAX_PLAN_POINTS:
         sizes = " × ".join(f"{len(grid[p]):,}" for p in paths)
-        raise ParameterError(Problem("--vary", f"the grid has {sizes} = {n_points:,} points; a plan is "
-                                               f"limited to {MAX_PLAN_POINTS:,} points; use coarser steps"))
+        raise ParameterError(Problem("--vary", "plan.too_many_points", sizes=sizes, points=n_points,
+                                     max=MAX_PLAN_POINTS))
     return paths, n_points
 
 
@@ -413,8 +408,8 @@ def evaluate_plans(scenario: Scenario | str, grid: Mapping[str, Sequence[float]]
     paths, points = sweep_points(scenario, grid, pa, option="--vary", max_points=None)
     years = np.asarray(scenario.years)
     if int(year) not in set(years.tolist()):
-        raise ParameterError(Problem("--year", f"{year} is not modelled by scenario {scenario.name} "
-                                               f"({years[0]}..{years[-1]})"))
+        raise ParameterError(Problem("--year", "plan.year_not_modelled", year=year, scenario=scenario.name,
+                                     first=years[0], last=years[-1]))
     iy = int(np.flatnonzero(years == int(year))[0])
     reg = prepare_register(scenario, register)
     variant = scenario.params.get("variant", "medium")
@@ -511,8 +506,8 @@ def objective_column(objective: str) -> str:
     if objective not in OBJECTIVES:
         from ..errors import did_you_mean
 
-        raise ParameterError(Problem("--objective", f"unknown objective {objective!r}; expected one of "
-                                                    f"{', '.join(OBJECTIVES)}" + did_you_mean(objective, OBJECTIVES)))
+        raise ParameterError(Problem("--objective", "plan.unknown_objective", objective=objective,
+                                     choices=", ".join(OBJECTIVES), hint=did_you_mean(objective, OBJECTIVES)))
     return OBJECTIVES[objective][0]
 
 
@@ -569,9 +564,8 @@ def best_plan(table: pd.DataFrame, ceiling: float, objective: str = DEFAULT_OBJE
     within = np.flatnonzero(cost <= ceiling)
     if len(within) == 0:
         cheapest = int(np.argmin(cost))
-        raise ParameterError(Problem("--ceiling", f"{ceiling:,.0f} yuan is below the cheapest plan of the grid "
-                                                  f"({cost[cheapest]:,.0f} yuan); raise the ceiling or let the "
-                                                  "levers go lower"))
+        raise ParameterError(Problem("--ceiling", "plan.ceiling_below_cheapest", ceiling=ceiling,
+                                     cheapest=cost[cheapest]))
     cover = table[column].to_numpy(dtype=float)
     top = within[cover[within] == cover[within].max()]
     return int(top[np.lexsort((top, cost[top]))[0]])

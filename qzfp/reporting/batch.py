@@ -49,7 +49,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
-from qzfp.errors import Problem, QzfpError, RunError, ScenarioError
+from qzfp.errors import Label, Problem, QzfpError, RunError, ScenarioError
 from qzfp.reporting.assemble import finish_scenario, parameters_sha256
 from qzfp.reporting.convert import notebook_to_html
 from qzfp.reporting.datafiles import ExtraFilesHook, HookRunner, can_fork, hook_pool, pool_outcome
@@ -104,15 +104,12 @@ RESERVED_NAMES = frozenset({ASSETS_DIR, "index.html", FAILED_DIR, WORK_DIR})
 def _scenario_name(parameters: Mapping[str, Any], where: str) -> str:
     name = parameters.get("scenario_name")
     if isinstance(name, str) and name.lower() in RESERVED_NAMES:
-        raise ScenarioError(Problem(f"{where}:scenario_name", f"{name!r} is reserved (the report folder "
-                                    f"holds {', '.join(sorted(RESERVED_NAMES))}); choose another name"))
+        raise ScenarioError(Problem(f"{where}:scenario_name", "scenario.reserved_name", value=name,
+                                    names=", ".join(sorted(RESERVED_NAMES))))
     if not isinstance(name, str) or not _NAME_RE.match(name) or name.strip() != name:
         raise ScenarioError(
-            Problem(
-                f"{where}:scenario_name",
-                f"expected a folder name (no '/', '\\', ':', '*', '?', '\"', '<', '>', '|', "
-                f"not starting with '.' or a space), got {name!r}",
-            )
+            Problem(f"{where}:scenario_name", "expected", what=Label("expect.folder_name"),
+                    got=repr(name))
         )
     return name
 
@@ -129,7 +126,8 @@ def check_inputs(
         source = sources[i] if sources is not None and i < len(sources) else None
         where = str(source) if source else f"scenario #{i + 1}"
         if not isinstance(params, Mapping):
-            problems.append(Problem(where, f"expected a mapping of parameters, got {type(params).__name__}"))
+            problems.append(Problem(where, "expected", what=Label("expect.parameters_mapping"),
+                                    got=type(params).__name__))
             continue
         try:
             name = _scenario_name(params, where)
@@ -139,25 +137,25 @@ def check_inputs(
         try:
             json.dumps(dict(params), default=None)
         except (TypeError, ValueError) as exc:
-            problems.append(Problem(where, f"parameters must be JSON values (papermill): {exc}"))
+            problems.append(Problem(where, "batch.not_json", reason=str(exc)))
         if name in names:
             problems.append(
-                Problem(f"{where}:scenario_name", f"{name!r} is used by two scenarios of this run")
+                Problem(f"{where}:scenario_name", "batch.name_twice", name=name)
             )
         names.append(name)
     if not notebooks:
-        problems.append(Problem("notebooks", "expected at least one notebook"))
+        problems.append(Problem("notebooks", "batch.no_notebooks"))
     stems: set[str] = set()
     for nb in notebooks:
         nb = Path(nb)
         if not nb.is_file():
-            problems.append(Problem(str(nb), "notebook not found"))
+            problems.append(Problem(str(nb), "batch.notebook_not_found"))
         elif nb.suffix != ".ipynb":
-            problems.append(Problem(str(nb), "expected a .ipynb notebook"))
+            problems.append(Problem(str(nb), "batch.not_a_notebook"))
         if nb.stem in stems:
-            problems.append(Problem(str(nb), f"two notebooks would both write {nb.stem}.html"))
+            problems.append(Problem(str(nb), "batch.same_page", page=f"{nb.stem}.html"))
         if nb.stem == "index":
-            problems.append(Problem(str(nb), "a notebook may not be named index (index.html is the report's front page)"))
+            problems.append(Problem(str(nb), "batch.notebook_named_index"))
         stems.add(nb.stem)
     if problems:
         raise ScenarioError(problems)
@@ -223,7 +221,7 @@ class Batch:
         n = len(self.parameters)
         for what, seq in (("key_figures", self.key_figures), ("metadata", self.metadata)):
             if seq is not None and len(seq) != n:
-                raise ScenarioError(Problem(what, f"expected {n} entries (one per scenario), got {len(seq)}"))
+                raise ScenarioError(Problem(what, "batch.entries", n=n, got=len(seq)))
         self.out_dir = Path(self.out_dir).absolute()
 
     def key_figures_of(self, i: int) -> Mapping[str, str] | None:
@@ -279,7 +277,7 @@ def run_batch(batch: Batch, executor: BatchExecutor) -> list[ScenarioReport]:
     except OSError as exc:  # a full disk: the reports that landed stay, the run failed
         where = exc.filename if exc.filename is not None else out_dir / "index.html"
         reports.append(failed_report("index.html", out_dir, 0.0, RunError(Problem(
-            str(where), f"{exc.strerror or exc}: the list of reports (index.html) was not updated"))))
+            str(where), "batch.index_not_updated", reason=str(exc.strerror or exc)))))
     return reports
 
 
@@ -301,7 +299,7 @@ class LocalExecutor:
 
     def __post_init__(self) -> None:
         if self.jobs < 1:
-            raise ScenarioError(Problem("jobs", f"expected a positive number of jobs, got {self.jobs}"))
+            raise ScenarioError(Problem("jobs", "batch.jobs", value=self.jobs))
 
     def run(self, batch: Batch) -> list[ScenarioReport]:
         outcomes = _run_local(batch, jobs=self.jobs, progress=self.progress, slots=default_kernel_budget())

@@ -45,14 +45,14 @@ def call_hook(hook: ExtraFilesHook, parameters: dict, folder: Path) -> dict[str,
     Returns
     -------
     dict
-        ``{"value": {label: text}}`` on success; ``{"problems": [(location, message)],
-        "kind": class name}`` when it raised a :class:`QzfpError`; ``{"failure": text}``
+        ``{"value": {label: text}}`` on success; ``{"problems": [Problem],
+        "kind": class name}`` (each problem its location, message id and fields) when it raised a :class:`QzfpError`; ``{"failure": text}``
         ("ClassName: message") for any other exception.
     """
     try:
         value = hook(parameters, folder)
     except QzfpError as exc:  # keep its problems (file, row/key) across the pipe
-        return {"problems": [(p.location, p.message) for p in exc.problems], "kind": type(exc).__name__}
+        return {"problems": list(exc.problems), "kind": type(exc).__name__}
     except BaseException as exc:  # reported by the run after the notebooks
         return {"failure": f"{type(exc).__name__}: {exc}"}
     return {"value": {str(k): str(v) for k, v in (value or {}).items()}}
@@ -68,12 +68,11 @@ def hook_error(outcome: Mapping[str, Any], hook: ExtraFilesHook, scenario: str) 
         cls = getattr(errors, str(outcome.get("kind")), QzfpError)
         if not (isinstance(cls, type) and issubclass(cls, QzfpError)):
             cls = QzfpError
-        return cls([Problem(str(loc), str(msg)) for loc, msg in outcome["problems"]])
+        return cls(list(outcome["problems"]))
     if "failure" in outcome:
         name = getattr(hook, "__qualname__", repr(hook))
-        return RunError(Problem(f"scenario {scenario!r}",
-                                f"writing the data files ({name}) failed: {outcome['failure']}; "
-                                "the previous report is unchanged"))
+        return RunError(Problem(f"scenario {scenario!r}", "run.datafiles_failed", hook=name,
+                                reason=outcome["failure"]))
     return None
 
 

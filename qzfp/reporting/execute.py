@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from qzfp.errors import Problem, RunError
+from qzfp.errors import Label, Problem, RunError
 from qzfp.reporting.convert import (
     CONVERT_LOCK,
     exporter,
@@ -124,11 +124,9 @@ def run_notebook(kernel: WarmKernel, sc: ScenarioRun, i: int, *, kernel_name: st
             return out
         kept = sc.keep(executed) if executed.exists() else None
         text = re.sub(r"\s*\n[-\s]*", " ", str(exc)).strip()  # one line per problem
-        problem = f"scenario {name!r}: {type(exc).__name__}: {text}".rstrip(": ")
-        if kept is not None:
-            problem += f"; executed notebook kept in {kept}"
-        problem += "; the previous report is unchanged"
-        out.error = RunError(Problem(str(nb_path), problem))
+        out.error = RunError(Problem(str(nb_path), "run.failed", name=name,
+                                     error=f"{type(exc).__name__}: {text}".rstrip(": "),
+                                     kept="" if kept is None else Label("run.kept", path=str(kept))))
         out.error.__cause__ = exc
         return out
     out.title = notebook_title(nb, nb_path.stem)
@@ -140,11 +138,8 @@ def run_notebook(kernel: WarmKernel, sc: ScenarioRun, i: int, *, kernel_name: st
     except Exception as exc:  # an output nbconvert cannot render, disk full ...
         kept = sc.keep(executed)
         out.error = RunError(
-            Problem(
-                str(nb_path),
-                f"scenario {name!r}: converting to {out.page} failed: {type(exc).__name__}: "
-                f"{exc}; executed notebook kept in {kept}; the previous report is unchanged",
-            )
+            Problem(str(nb_path), "run.convert_failed", name=name, page=out.page,
+                    error=f"{type(exc).__name__}: {exc}", kept=str(kept))
         )
         out.error.__cause__ = exc
     out.duration = round(time.perf_counter() - t0, 3)
@@ -243,8 +238,8 @@ class NotebookPool:
                     out = run_notebook(kernel, sc, i, kernel_name=self.kernel_name, timeout=self.timeout)
                 except BaseException as exc:  # a bug here must not leave the scenario unfinished
                     out = Outcome(sc.notebooks[i], error=RunError(Problem(
-                        str(sc.notebooks[i]), f"scenario {sc.name!r}: {type(exc).__name__}: {exc}; "
-                        "the previous report is unchanged")))
+                        str(sc.notebooks[i]), "run.failed", name=sc.name,
+                        error=f"{type(exc).__name__}: {exc}", kept="")))
                 sc.outcomes[i] = out
                 if out.error is not None:
                     sc.failed = True

@@ -95,7 +95,7 @@ def kernels_per_scenario(jobs: int, n_scenarios: int) -> int:
 def kernel_slots(notebook_jobs: int | None, n_notebooks: int) -> int:
     jobs = default_kernel_budget() if notebook_jobs is None else int(notebook_jobs)
     if jobs < 1:
-        raise ScenarioError(Problem("notebook_jobs", f"expected a positive number of kernels, got {jobs}"))
+        raise ScenarioError(Problem("notebook_jobs", "batch.kernels", value=jobs))
     return max(1, min(jobs, n_notebooks))
 
 

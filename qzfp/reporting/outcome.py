@@ -3,7 +3,8 @@
 When a notebook fails, the executed notebook (with papermill's error banner) is kept in
 ``out_dir/.failed/<name>/`` and a :class:`NotebookFailed` names the notebook, the cell of
 the *source* notebook (as JupyterLab shows it) and the error.  Failures cross process
-boundaries only as a :class:`ScenarioReport` (plain data: its problems as text).
+boundaries only as a :class:`ScenarioReport` (plain data: its problems as message ids with
+fields, shown in the reader's language).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from qzfp.errors import Problem, QzfpError, RunError
+from qzfp.errors import Label, Problem, QzfpError, RunError
 
 __all__ = [
     "FAILED_DIR",
@@ -70,16 +71,14 @@ class NotebookFailed(RunError):
         self.ename = ename
         self.evalue = evalue
         self.kept_at = kept_at
-        where = "an unknown cell" if cell_index is None else f"cell {cell_index}"
-        if exec_count is not None:
-            where += f" (In [{exec_count}])"
+        detail = "" if exec_count is None else f" (In [{exec_count}])"
         if source_line:
-            where += f" `{source_line}`"
-        message = f"scenario {scenario!r}: {where} raised {ename}: {evalue}".rstrip(": ")
-        if kept_at is not None:
-            message += f"; executed notebook kept in {kept_at}"
-        message += "; the previous report is unchanged"
-        super().__init__(Problem(str(notebook), message))
+            detail += f" `{source_line}`"
+        where = (Label("where.unknown_cell", detail=detail) if cell_index is None
+                 else Label("where.cell", index=cell_index, detail=detail))
+        super().__init__(Problem(str(notebook), "run.notebook_raised", name=scenario, where=where,
+                                 error=f"{ename}: {evalue}".rstrip(": "),
+                                 kept="" if kept_at is None else Label("run.kept", path=str(kept_at))))
 
 
 @dataclass
@@ -104,8 +103,8 @@ class ScenarioReport:
         Notebook file name -> execution + conversion time [s].
     duration_s : float
         Wall-clock time of the whole scenario [s].
-    problems : list of str
-        One line per problem when ``ok`` is False.
+    problems : list of Problem
+        The problems when ``ok`` is False (shown with ``Problem.line(lang)``).
     kept_at : Path or None
         Where a failing executed notebook was kept.
     """
@@ -118,7 +117,7 @@ class ScenarioReport:
     key_figures: dict[str, str] = field(default_factory=dict)
     durations_s: dict[str, float] = field(default_factory=dict)
     duration_s: float = 0.0
-    problems: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
     kept_at: Path | None = None
 
 
@@ -206,6 +205,6 @@ def failed_report(name: str, out_dir: Path, duration: float, exc: QzfpError) -> 
         ok=False,
         folder=Path(out_dir) / name,
         duration_s=round(duration, 3),
-        problems=[str(p) for p in exc.problems],
+        problems=list(exc.problems),
         kept_at=getattr(exc, "kept_at", None),
     )

@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 
 from .. import i18n
-from ..errors import Problem, QzfpError, RunError
+from ..errors import Label, Problem, QzfpError, RunError
 from ..i18n import format_number, t
 
 #: File names written into the output folder.
@@ -125,8 +125,8 @@ def check_year(results: Any, year: int, where: str = "--year") -> int:
     """``year`` as an int if the scenario models it, else a :class:`QzfpError` naming the range."""
     years = [int(y) for y in results.years]
     if int(year) not in years:
-        raise QzfpError(Problem(where, f"{year} is not a modelled year of scenario {results.name} "
-                                       f"(expected {years[0]}–{years[-1]}; change start_year or horizon)"))
+        raise QzfpError(Problem(where, "proposal.year_not_modelled", year=year, scenario=results.name,
+                                first=years[0], last=years[-1]))
     return int(year)
 
 
@@ -730,7 +730,7 @@ def docx_to_pdf(docx: Path, pdf: Path, office: str | None = None) -> Path:
     """
     office = office or soffice_path()
     if office is None:
-        raise RunError(Problem(str(pdf), "LibreOffice is not installed"))
+        raise RunError(Problem(str(pdf), "proposal.no_libreoffice"))
     with tempfile.TemporaryDirectory(prefix="qzfp-soffice-") as tmp_name:
         tmp = Path(tmp_name)
         env = {**os.environ, "FONTCONFIG_FILE": str(fontconfig_file(tmp)), "HOME": str(tmp)}
@@ -740,15 +740,15 @@ def docx_to_pdf(docx: Path, pdf: Path, office: str | None = None) -> Path:
             done = subprocess.run(cmd, capture_output=True, text=True, timeout=SOFFICE_TIMEOUT_S, env=env,
                                   stdin=subprocess.DEVNULL)
         except subprocess.TimeoutExpired:
-            raise RunError(Problem(str(pdf), f"LibreOffice did not convert {docx.name} within "
-                                   f"{SOFFICE_TIMEOUT_S:.0f} s")) from None
+            raise RunError(Problem(str(pdf), "proposal.timeout", name=docx.name,
+                                   seconds=SOFFICE_TIMEOUT_S)) from None
         made = tmp / "out" / (Path(docx).stem + ".pdf")
         if done.returncode != 0 or not made.is_file() or made.stat().st_size == 0:
             said = (done.stderr or done.stdout or "").strip().splitlines()
-            hint = ("; LibreOffice Writer is missing: sudo apt-get install libreoffice-writer-nogui"
-                    if writer_missing(office) else "")
-            raise RunError(Problem(str(pdf), f"LibreOffice could not convert {docx.name} to PDF (exit "
-                                   f"{done.returncode}){': ' + said[-1] if said else ''}{hint}"))
+            hint = Label("hint.install_writer") if writer_missing(office) else ""
+            raise RunError(Problem(str(pdf), "proposal.convert_failed", name=docx.name,
+                                   code=done.returncode, said=": " + said[-1] if said else "",
+                                   hint=hint))
         shutil.move(str(made), str(pdf))
     return pdf
 
@@ -808,7 +808,7 @@ def write_proposal(scenario: Any, year: int, *, lang: str | None = None,
     except QzfpError:
         raise
     except Exception as exc:
-        raise RunError(Problem(str(folder), f"writing the proposal failed: {type(exc).__name__}: {exc}")) from exc
+        raise RunError(Problem(str(folder), "proposal.write_failed", reason=f"{type(exc).__name__}: {exc}")) from exc
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
         unlock_dir(lock)
@@ -816,7 +816,7 @@ def write_proposal(scenario: Any, year: int, *, lang: str | None = None,
     if office is None:
         with contextlib.suppress(FileNotFoundError):
             (folder / PDF_NAME).unlink()
-        raise RunError(Problem(str(folder), t("prop.no_office", lg, pdf=PDF_NAME, docx=str(written["docx"]))))
+        raise RunError(Problem(str(folder), "proposal.no_office", pdf=PDF_NAME, docx=str(written["docx"])))
     return written
 
 

@@ -49,7 +49,7 @@ def default_scenario_files() -> list[Path]:
     packaged = packaged_params_dir()
     if packaged is not None and (Path(packaged) / "baseline.yaml").is_file():
         return [Path(packaged) / "baseline.yaml"]
-    raise ScenarioError(Problem("params/baseline.yaml", "no scenario given and no baseline found"))
+    raise ScenarioError(Problem("params/baseline.yaml", "report.no_baseline"))
 
 
 def notebooks_dir() -> Path:
@@ -67,7 +67,7 @@ def report_notebooks(folder: Path | None = None) -> list[Path]:
     paths = [folder / f"{n}.ipynb" for n in REPORT_NOTEBOOKS]
     missing = [str(p) for p in paths if not p.is_file()]
     if missing:
-        raise ScenarioError([Problem(m, "report notebook not found") for m in missing])
+        raise ScenarioError([Problem(m, "report.notebook_not_found") for m in missing])
     return paths
 
 
@@ -80,7 +80,7 @@ def _compared_problems(scenario: Scenario) -> list[Problem]:
             load_scenario(ref)
         except QzfpError as e:
             where = f"{scenario.key_location('compare_with')}[{i}]"
-            problems += [Problem(f"{where}: {p.location}" if p.location else where, p.message)
+            problems += [p.at(f"{where}: {p.location}" if p.location else where)
                          for p in e.problems]
     return problems
 
@@ -110,7 +110,7 @@ def load_scenarios(files: Sequence[str | Path], *, lang: str | None = None) -> l
         scenarios.append(s)
     names = [s.name for s in scenarios]
     for n in sorted({n for n in names if names.count(n) > 1}):
-        problems.append(Problem(n, "two scenario files have this scenario_name; names must differ"))
+        problems.append(Problem(n, "report.same_name"))
     if problems:
         raise ScenarioError(problems)
     return scenarios
@@ -315,7 +315,7 @@ def run_reports(files: Sequence[str | Path], *, out: str | Path | None = None, l
     from qzfp.reporting.batch import Batch, exit_code, run_batch
 
     if jobs < 1:
-        raise ScenarioError(Problem("--jobs", f"expected a positive number of jobs, got {jobs}"))
+        raise ScenarioError(Problem("--jobs", "batch.jobs", value=jobs))
     scenarios = load_scenarios(files, lang=lang)
     nbs = list(notebooks) if notebooks is not None else report_notebooks()
     # Registers are validated here too, before any kernel starts.
@@ -343,7 +343,7 @@ def run_reports(files: Sequence[str | Path], *, out: str | Path | None = None, l
                 print(t("cli.report_written", group[0][0].lang, path=str(rep.folder)))
             else:
                 for p in rep.problems:
-                    print(str(p), file=sys.stderr)
+                    print(p.line(group[0][0].lang), file=sys.stderr)
         status = max(status, exit_code(reports))
     return status
 
@@ -379,7 +379,7 @@ def compare_reports(files: Sequence[str | Path], *, out: str | Path = "reports",
 
     scenarios = load_scenarios(files, lang=lang)
     if len(scenarios) < 2:
-        raise ScenarioError(Problem("compare", "give at least two scenario files (the first is the base)"))
+        raise ScenarioError(Problem("compare", "report.compare_needs_two"))
     lg = lang or scenarios[0].lang
     results = [simulate(s) for s in scenarios]
     table = compare(*results, base=0)
@@ -585,7 +585,7 @@ def _write_folder(out: Path, name: str, csvs: Mapping[str, pd.DataFrame], lang: 
         shutil.rmtree(tmp, ignore_errors=True)
         if isinstance(exc, QzfpError):
             raise
-        raise RunError(Problem(str(out / name), f"writing the report failed: {type(exc).__name__}: {exc}")) from exc
+        raise RunError(Problem(str(out / name), "report.write_failed", reason=f"{type(exc).__name__}: {exc}")) from exc
     finally:
         unlock_dir(lock)
     return out / name

@@ -51,7 +51,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from qzfp.errors import Problem, RunError
+from qzfp.errors import Label, Problem, RunError
 from qzfp.reporting.publish import atomic_path
 
 __all__ = ["BUDGET_COLUMNS", "LINE_COLUMNS", "clean_text", "is_qzfp_formula", "read_budget_totals",
@@ -317,11 +317,11 @@ class _Sheet:
 
 def _check_columns(df: pd.DataFrame, required: tuple[str, ...], what: str) -> list[Problem]:
     if not isinstance(df, pd.DataFrame):
-        return [Problem(what, f"expected a pandas DataFrame, got {type(df).__name__}")]
+        return [Problem(what, "expected", what=Label("expect.dataframe"), got=type(df).__name__)]
     missing = [c for c in required if c not in df.columns]
     if missing:
         return [
-            Problem(what, f"missing column(s) {', '.join(missing)}; expected {', '.join(required)}")
+            Problem(what, "table.missing_columns", columns=", ".join(missing), expected=", ".join(required))
         ]
     return []
 
@@ -557,11 +557,9 @@ def write_budget_workbook(
             if bad.any():
                 i = int(np.flatnonzero(bad.to_numpy())[0])
                 problems.append(
-                    Problem(
-                        f"budget table:row {i + 1}",
-                        f"{col} must be a number, got {budget[col].iloc[i]!r}"
-                        + (f" ({int(bad.sum())} such rows)" if bad.sum() > 1 else ""),
-                    )
+                    Problem(f"budget table:row {i + 1}", "workbook.not_a_number", column=col,
+                            value=budget[col].iloc[i],
+                            rows=Label("where.such_rows", n=int(bad.sum())) if bad.sum() > 1 else "")
                 )
     if problems:
         raise RunError(problems)
@@ -737,7 +735,7 @@ def read_budget_totals(path: Path) -> dict[str, Any]:
     try:
         names = wb.sheetnames
         if len(names) < 3:
-            raise RunError(Problem(str(path), f"expected at least 3 sheets, found {names}"))
+            raise RunError(Problem(str(path), "workbook.too_few_sheets", names=names))
 
         def read_lines(ws) -> tuple[dict[int, float], dict[str, float], float]:
             # Rows: a line (has a rule), a year's total (a year, no rule), the grand total

@@ -262,7 +262,7 @@ def test_run_many_reports_a_notebook_failure_as_a_failed_scenario(tmp_path):
     )
     (rep,) = reports
     assert not rep.ok and exit_code(reports) == 2
-    assert "RuntimeError: deliberate failure for tests" in rep.problems[0]
+    assert "RuntimeError: deliberate failure for tests" in str(rep.problems[0])
     assert rep.kept_at == tmp_path / ".failed" / "f" / "fail.ipynb"
     assert not (tmp_path / "f").exists()
     assert (tmp_path / "index.html").is_file()
@@ -510,7 +510,7 @@ def test_a_failing_notebook_in_a_shared_batch_stops_only_its_scenario_and_keeps_
                        extra_files=write_table_of_tag, cost={"first": 2.0})
     bad, good = reports
     assert exit_code(reports) == 2 and not bad.ok and good.ok
-    assert "ValueError: broken bad" in bad.problems[0] and "first.ipynb" in bad.problems[0]
+    assert "ValueError: broken bad" in str(bad.problems[0]) and "first.ipynb" in str(bad.problems[0])
     assert bad.kept_at == tmp_path / ".failed" / "baseline" / "first.ipynb" and bad.kept_at.is_file()
     assert not (tmp_path / ".failed" / "baseline" / "second.ipynb").exists()  # never started
     assert snapshot(tmp_path / "baseline") == before
@@ -529,7 +529,7 @@ def test_a_failing_hook_in_a_shared_batch_fails_only_its_scenario(tmp_path):
     nb = _notebook(tmp_path / "n.ipynb", "print(tag)")
     a, b = run_many(params, [nb], tmp_path / "out", jobs=2, progress=False, extra_files=hook)
     assert not a.ok and b.ok
-    assert "writing the data files" in a.problems[0] and "KeyError" in a.problems[0]
+    assert "writing the data files" in str(a.problems[0]) and "KeyError" in str(a.problems[0])
     assert not (tmp_path / "out" / "a").exists() and (tmp_path / "out" / "b" / "n.html").is_file()
 
 

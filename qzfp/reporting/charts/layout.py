@@ -332,10 +332,10 @@ def require_columns(df: pd.DataFrame, columns: Sequence[str], what: str) -> None
     missing = [c for c in columns if c not in df.columns]
     if missing:
         raise QzfpError(
-            Problem(what, f"missing column(s) {', '.join(missing)}; expected {', '.join(columns)}")
+            Problem(what, "table.missing_columns", columns=", ".join(missing), expected=", ".join(columns))
         )
     if df.empty:
-        raise QzfpError(Problem(what, "no rows to plot"))
+        raise QzfpError(Problem(what, "chart.no_rows"))
 
 
 def code_names(df: pd.DataFrame, lang: str, code_col: str) -> list[str]:

@@ -11,7 +11,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from qzfp.errors import Problem, QzfpError
+from qzfp.errors import Label, Problem, QzfpError
 from qzfp.i18n import (
     format_number,
     has,
@@ -54,11 +54,11 @@ def _pyramid_table(df: pd.DataFrame, age_group: int) -> pd.DataFrame:
         sex = df["sex"].astype(str).str.lower().map(_SEX).to_numpy(dtype=float)
     if np.isnan(sex).any():
         bad = df["sex"].iloc[int(np.flatnonzero(np.isnan(sex))[0])]
-        raise QzfpError(Problem("pyramid:sex", f"unknown sex {bad!r}; expected male/female or 0/1"))
+        raise QzfpError(Problem("pyramid:sex", "chart.unknown_sex", value=bad))
     age = pd.to_numeric(df["age"], errors="coerce").to_numpy(dtype=float)
     if np.isnan(age).any():
         bad = df["age"].iloc[int(np.flatnonzero(np.isnan(age))[0])]
-        raise QzfpError(Problem("pyramid:age", f"expected an age in whole years, got {bad!r}"))
+        raise QzfpError(Problem("pyramid:age", "expected", what=Label("expect.age"), got=repr(bad)))
     group = (age.astype(int) // age_group) * age_group
     groups, idx = np.unique(group, return_inverse=True)
     persons = df["persons"].to_numpy(dtype=float)
@@ -234,7 +234,7 @@ def population_pyramids(
         Panels per row.
     """
     if not panels:
-        raise QzfpError(Problem("pyramids", "no places to plot"))
+        raise QzfpError(Problem("pyramids", "chart.no_places"))
     for name, df, _other in panels:
         require_columns(df, ["age", "sex", "persons"], f"pyramid:{name}")
     ncols = max(1, min(int(ncols), len(panels)))
@@ -431,7 +431,7 @@ def township_sizes(
         Number of histogram bins.
     """
     if kind not in ("bars", "hist"):
-        raise QzfpError(Problem("township_sizes:kind", f"expected 'bars' or 'hist', got {kind!r}"))
+        raise QzfpError(Problem("township_sizes:kind", "expected", what=Label("expect.bars_or_hist"), got=repr(kind)))
     periods = [("before", before), ("after", after)] if before is not None else [("after", after)]
     tables = []
     for key, frame in periods:

@@ -845,15 +845,17 @@ def population_quality(results: Results) -> dict[str, pd.DataFrame | None]:
          e0_max=float(pa["demography.mortality.county_e0_max"][0, 0]))
     show_table(fit, lang, decimals={c: (2 if ("tfr" in c or "permille" in c or "factor" in c) else 1)
                                     for c in fit.columns if c not in ("census_resident", "census_registered")})
-    relevant = [n for n in cal.census.notes if any(f"code {c} " in n.message for c in pop.county_codes)]
+    codes = {str(c) for c in pop.county_codes}
+    relevant = [n for n in cal.census.notes if str(n.fields.get("code")) in codes]
     if relevant:
-        _say("nb.population.quality_notes", lang, notes="; ".join(n.message for n in relevant))
+        _say("nb.population.quality_notes", lang, notes=i18n.t("problem.list_separator", lang).join(
+            n.text(lang) for n in relevant))
     for note in cal.notes:
         _say(f"nb.population.note_{note}", lang)
     try:
         check = results.census_check
     except ParameterError as exc:  # the later census lies outside the projected years
-        md(str(exc.problems[0].message))
+        md(exc.problems[0].text(lang))
         return {"base": base, "fit": fit, "check": None}
     if check is None:
         _say("nb.population.quality_nocheck", lang)
