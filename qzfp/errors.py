@@ -146,9 +146,53 @@ class Problem:
     def __reduce__(self) -> tuple:
         return (_problem, (self.location, self.id, self.fields))
 
+    def to_data(self) -> list:
+        """``[location, id, fields]`` as plain data (texts, numbers, lists and dicts; a field
+        that is a :class:`Label` or a :class:`Problem` as a one-key dict), e.g. to cross a
+        process pipe; :meth:`from_data` rebuilds the problem."""
+        return [self.location, self.id, {k: _to_data(v) for k, v in self.fields.items()}]
+
+    @classmethod
+    def from_data(cls, data: list) -> Problem:
+        """The problem of :meth:`to_data`'s ``[location, id, fields]``."""
+        location, id_, fields = data
+        return cls(str(location), str(id_), **{str(k): _from_data(v) for k, v in fields.items()})
+
 
 def _problem(location: str, id: str, fields: Mapping[str, Any]) -> Problem:  # noqa: A002
     return Problem(location, id, **fields)
+
+
+def _to_data(value: Any) -> Any:
+    if isinstance(value, Problem):
+        return {"problem": value.to_data()}
+    if isinstance(value, Label):
+        return {"label": [value.key, {k: _to_data(v) for k, v in value.fields.items()}]}
+    if isinstance(value, _Alternatives):
+        return {"alternatives": list(value)}
+    if isinstance(value, tuple):
+        return {"tuple": [_to_data(v) for v in value]}
+    if isinstance(value, list):
+        return [_to_data(v) for v in value]
+    if hasattr(value, "item") and callable(value.item):  # a NumPy scalar: its Python value
+        return value.item()
+    return value
+
+
+def _from_data(data: Any) -> Any:
+    if isinstance(data, list):
+        return [_from_data(v) for v in data]
+    if isinstance(data, dict) and len(data) == 1:
+        ((kind, body),) = data.items()
+        if kind == "problem":
+            return Problem.from_data(body)
+        if kind == "label":
+            return Label(body[0], **{k: _from_data(v) for k, v in body[1].items()})
+        if kind == "alternatives":
+            return _Alternatives(body)
+        if kind == "tuple":
+            return tuple(_from_data(v) for v in body)
+    return data
 
 
 class QzfpError(Exception):

@@ -4,6 +4,7 @@ shown in the reader's language when it is displayed."""
 from __future__ import annotations
 
 import ast
+import json
 import pickle
 import shutil
 from pathlib import Path
@@ -12,7 +13,15 @@ import pytest
 
 import qzfp
 from qzfp.cli import main
-from qzfp.errors import Label, Problem, QzfpError, RegisterError, RunError, ScenarioError
+from qzfp.errors import (
+    Label,
+    Problem,
+    QzfpError,
+    RegisterError,
+    RunError,
+    ScenarioError,
+    did_you_mean,
+)
 from qzfp.i18n.catalogue import CATALOGUE, template_fields
 
 PACKAGE = Path(qzfp.__file__).parent
@@ -137,6 +146,11 @@ def test_errors_cross_a_process_boundary_with_their_ids_and_fields():
     nested = Problem("s.yaml:start_year", "scenario.in_parameter", path="p.q",
                      problem=Problem("", "rulebook.missing_key", key="unit"))
     assert pickle.loads(pickle.dumps(ScenarioError(nested))).lines("zh") == ["s.yaml:start_year: p.q：缺少unit"]
+    # as plain data too (the data-files hook's pipe): JSON and back, nested problem and hint included
+    hinted = Problem("x.yaml:horizn", "scenario.unknown_key", key="horizn", hint=did_you_mean("horizn", ["horizon"]))
+    for p in (nested, hinted, Problem("a", "engine.bad_shape", years=3, units=2, shape=(1, 2, 2))):
+        back = Problem.from_data(json.loads(json.dumps(p.to_data())))
+        assert back == p and back.line("zh") == p.line("zh")
 
 
 def test_a_bad_register_row_is_reported_in_chinese_through_the_command_line(tmp_path, capsys):

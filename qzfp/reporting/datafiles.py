@@ -45,14 +45,14 @@ def call_hook(hook: ExtraFilesHook, parameters: dict, folder: Path) -> dict[str,
     Returns
     -------
     dict
-        ``{"value": {label: text}}`` on success; ``{"problems": [Problem],
-        "kind": class name}`` (each problem its location, message id and fields) when it raised a :class:`QzfpError`; ``{"failure": text}``
+        ``{"value": {label: text}}`` on success; ``{"problems": [[location, id, fields]],
+        "kind": class name}`` (:meth:`Problem.to_data <qzfp.errors.Problem.to_data>`) when it raised a :class:`QzfpError`; ``{"failure": text}``
         ("ClassName: message") for any other exception.
     """
     try:
         value = hook(parameters, folder)
     except QzfpError as exc:  # keep its problems (file, row/key) across the pipe
-        return {"problems": list(exc.problems), "kind": type(exc).__name__}
+        return {"problems": [p.to_data() for p in exc.problems], "kind": type(exc).__name__}
     except BaseException as exc:  # reported by the run after the notebooks
         return {"failure": f"{type(exc).__name__}: {exc}"}
     return {"value": {str(k): str(v) for k, v in (value or {}).items()}}
@@ -68,7 +68,7 @@ def hook_error(outcome: Mapping[str, Any], hook: ExtraFilesHook, scenario: str) 
         cls = getattr(errors, str(outcome.get("kind")), QzfpError)
         if not (isinstance(cls, type) and issubclass(cls, QzfpError)):
             cls = QzfpError
-        return cls(list(outcome["problems"]))
+        return cls([Problem.from_data(d) for d in outcome["problems"]])
     if "failure" in outcome:
         name = getattr(hook, "__qualname__", repr(hook))
         return RunError(Problem(f"scenario {scenario!r}", "run.datafiles_failed", hook=name,
