@@ -382,7 +382,7 @@ def test_the_save_button_reports_success_and_refusal_in_the_message(ex, tmp_path
 
 def test_a_failing_validation_problem_names_the_target_file(ex, tmp_path, monkeypatch):
     monkeypatch.setattr(explorer_model, "validate_scenario_file",
-                        lambda p: [Problem(f"{p}:overrides.x", "bad value")])
+                        lambda p: [Problem(f"{p}:overrides.x", "scenario.empty")])
     with pytest.raises(ScenarioError) as info:
         ex.save_scenario(tmp_path / "v.yaml")
     assert info.value.problems[0].location == f"{tmp_path / 'v.yaml'}:overrides.x"

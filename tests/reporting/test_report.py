@@ -437,7 +437,7 @@ def hook_with_bad_input(parameters: dict, folder: Path) -> None:
     """A report hook rejecting its input as a qzfp error would."""
     from qzfp.errors import Problem, RegisterError
 
-    raise RegisterError(Problem("villages.csv:row 7", "expected a population >= 0, got -3"))
+    raise RegisterError(Problem("villages.csv:row 7", "register.negative_count", column="population", value=-3))
 
 
 def test_a_bad_input_error_of_the_hook_keeps_its_class_and_location(tmp_path):
@@ -447,7 +447,7 @@ def test_a_bad_input_error_of_the_hook_keeps_its_class_and_location(tmp_path):
         run_scenario({"scenario_name": "h", "allowance": 1.0, "posts": 1}, [OK], tmp_path,
                      progress=False, extra_files=hook_with_bad_input)
     (problem,) = info.value.problems
-    assert problem.location == "villages.csv:row 7" and "got -3" in problem.message
+    assert problem.location == "villages.csv:row 7" and "population -3 is negative" in problem.message
     assert not (tmp_path / "h").exists()
 
 
