@@ -76,15 +76,15 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from .model.run import validate_scenario
     from .register import validate_register_file
     from .register.census import looks_like_census, validate_census_file
-    from .rules.scenario import validate_scenario_file
 
     problems: list[Problem] = []
     for f in args.files:
         path = Path(f)
         if path.suffix.lower() in (".yaml", ".yml"):
-            problems += validate_scenario_file(path)
+            problems += validate_scenario(path)
         elif path.suffix.lower() == ".csv" and looks_like_census(path):
             found, notes = validate_census_file(path)
             problems += found

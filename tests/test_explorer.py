@@ -381,7 +381,7 @@ def test_the_save_button_reports_success_and_refusal_in_the_message(ex, tmp_path
 
 
 def test_a_failing_validation_problem_names_the_target_file(ex, tmp_path, monkeypatch):
-    monkeypatch.setattr(explorer_model, "validate_scenario_file",
+    monkeypatch.setattr(explorer_model, "validate_scenario",
                         lambda p: [Problem(f"{p}:overrides.x", "scenario.empty")])
     with pytest.raises(ScenarioError) as info:
         ex.save_scenario(tmp_path / "v.yaml")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 import zipfile
@@ -110,3 +111,51 @@ def test_the_constraints_pin_every_declared_dependency_and_make_installs_with_th
     for spec in project["dependencies"] + project["optional-dependencies"]["test"]:
         assert _requirement_name(spec) in pins, spec
     assert "-c constraints.txt" in (REPO / "Makefile").read_text(encoding="utf-8")
+
+
+#: What each part of the package may import (besides itself): a scenario goes down the tree
+#: rules → register → model → reporting/explore, never back.  errors and i18n are shared by all.
+_MAY_IMPORT = {
+    "errors": {"i18n"},
+    "i18n": {"errors"},
+    "rules": {"errors", "i18n"},
+    "register": {"errors", "i18n"},
+    "model": {"errors", "i18n", "rules", "register"},
+    "reporting": {"errors", "i18n", "rules", "register", "model", "distributed"},
+    "explore": {"errors", "i18n", "rules", "register", "model", "reporting"},
+    "distributed": {"errors", "i18n", "rules", "register", "model", "reporting"},
+    "cli": {"errors", "i18n", "rules", "register", "model", "reporting", "explore", "distributed"},
+}
+
+
+def _qzfp_imports(path: Path) -> list[tuple[int, str]]:
+    """``(line, qzfp.<part>)`` of every import in a module, lazy ones included."""
+    module = ".".join(path.relative_to(REPO).with_suffix("").parts).removesuffix(".__init__")
+    package = module if path.name == "__init__.py" else module.rsplit(".", 1)[0]
+    out = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                names = [".".join([*base, node.module])] if node.module else [".".join([*base, a.name]) for a in node.names]
+            else:
+                names = [node.module or ""]
+        elif isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        else:
+            continue
+        out += [(node.lineno, n) for n in names if n.startswith("qzfp.")]
+    return out
+
+
+def test_no_module_imports_a_later_stage_of_the_pipeline():
+    wrong = []
+    for path in sorted((REPO / "qzfp").rglob("*.py")):
+        part = path.relative_to(REPO / "qzfp").parts[0].removesuffix(".py")
+        if part not in _MAY_IMPORT:
+            continue
+        for line, name in _qzfp_imports(path):
+            target = name.split(".")[1]
+            if target != part and target in _MAY_IMPORT and target not in _MAY_IMPORT[part]:
+                wrong.append(f"{path.relative_to(REPO)}:{line} imports {name}")
+    assert wrong == []

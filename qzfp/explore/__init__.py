@@ -34,7 +34,7 @@ Saving
 ``extends`` the scenario the explorer started from, with ``overrides`` (scalars from the
 start year) for the changed rules and ``variant`` / ``merge_target`` as top-level keys.
 The file is written to a temporary file beside the target, validated with
-:func:`qzfp.rules.scenario.validate_scenario_file`, then moved into place, so an invalid file is
+:func:`qzfp.model.run.validate_scenario`, then moved into place, so an invalid file is
 never left behind.  ``qzfp run`` and :func:`qzfp.load_scenario` accept it, and
 :func:`qzfp.model.run` of it reproduces the explorer's figures.
 """

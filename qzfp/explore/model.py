@@ -19,7 +19,7 @@ import yaml
 from ..errors import Label, Problem, QzfpError, ScenarioError
 from ..model.arrays import group_sum
 from ..model.projection import PopulationResult, project
-from ..model.run import prepare_register, register_content_hash, run_arrays
+from ..model.run import prepare_register, register_content_hash, run_arrays, validate_scenario
 from ..register import Register
 from ..rules.paramarrays import ParamArrays
 from ..rules.scenario import (
@@ -28,7 +28,6 @@ from ..rules.scenario import (
     load_scenario,
     packaged_params_dir,
     scenario_search_path,
-    validate_scenario_file,
 )
 
 # --------------------------------------------------------------------------- model
@@ -491,7 +490,7 @@ class ExplorerModel:
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 fh.write(text)
-            problems = validate_scenario_file(tmp)
+            problems = validate_scenario(tmp)
             if problems:
                 raise ScenarioError([
                     p.at(f"{target}:{p.location.split(':', 1)[-1]}") for p in problems

@@ -21,12 +21,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import Label, Problem, RegisterError, ScenarioError
+from ..errors import Label, Problem, QzfpError, RegisterError, ScenarioError
 from ..register import Register, load_register
-from ..register.census import CENSUS_2010_DATE, Census, CensusError, default_census, load_census
 from ..register.redistricting import consolidate_villages, merge_to_target, merge_townships
+from ..register.sources import resolve_path, scenario_census, scenario_census_check
 from ..rules.paramarrays import ParamArrays
-from ..rules.scenario import Scenario, load_scenario
+from ..rules.scenario import Scenario, load_scenario, validate_scenario_file
 from .backtest import check_against_census, fitted_rates
 from .budget import BudgetResult, budget, budget_table, totals_table
 from .projection import PopulationResult, project
@@ -77,7 +77,7 @@ def prepare_register(scenario: Scenario, register: Register | None = None, *,
             raise RegisterError([q.at(f"{where}: {q.location}" if q.location else where)
                                  for q in exc.problems]) from None
     if p.get("township_plan"):
-        plan = _resolve(p["township_plan"], scenario.path)
+        plan = resolve_path(p["township_plan"], scenario.path)
         if not plan.is_file():
             raise RegisterError(Problem(scenario.key_location("township_plan"), "plan.does_not_exist",
                                         path=str(plan)))
@@ -96,35 +96,6 @@ def prepare_register(scenario: Scenario, register: Register | None = None, *,
     if check_size:
         check_run_size(scenario, register)
     return register
-
-
-def _census_file(scenario: Scenario, key: str) -> Path:
-    raw = scenario.params[key]
-    path = _resolve(raw, scenario.path)
-    if not path.is_file():
-        raise CensusError(Problem(f"{scenario.path or scenario.name}:{key}", "census.does_not_exist", path=raw))
-    return path
-
-
-def scenario_census(scenario: Scenario) -> Census:
-    """The census table of a scenario's base (``census``, ``census_date``; the shipped 2010 one)."""
-    p = scenario.params
-    if not p.get("census"):
-        if p.get("census_date") and p["census_date"] != CENSUS_2010_DATE.isoformat():
-            raise CensusError(Problem(f"{scenario.path or scenario.name}:census_date",
-                                      "census.date_without_table"))
-        return default_census()
-    if not p.get("census_date"):
-        raise CensusError(Problem(f"{scenario.path or scenario.name}:census_date", "census.table_without_date"))
-    return load_census(_census_file(scenario, "census"), p["census_date"])
-
-
-def scenario_census_check(scenario: Scenario) -> Census | None:
-    """The later census table a scenario's projection is checked against (None when not set)."""
-    p = scenario.params
-    if not p.get("census_check"):
-        return None
-    return load_census(_census_file(scenario, "census_check"), p.get("census_check_date") or "")
 
 
 #: Largest run [village-year]: villages × modelled years.  Memory bound: a run holds about
@@ -153,15 +124,6 @@ def check_run_size(scenario: Scenario, register: Register) -> None:
     raise ScenarioError(Problem(scenario.key_location("horizon"), "run.too_large",
                                 villages=register.n_villages, years=n_years, size=size,
                                 max=MAX_VILLAGE_YEARS, hint=hint))
-
-
-def _resolve(raw: str, scenario_path: Path | None) -> Path:
-    path = Path(raw)
-    if not path.is_absolute() and not path.exists() and scenario_path is not None:
-        candidate = Path(scenario_path).parent / path
-        if candidate.exists():
-            return candidate
-    return path
 
 
 REGISTER_CACHE_SIZE = 8
@@ -194,7 +156,7 @@ def register_content_hash(raw: str, scenario_path: Path | None = None) -> str:
 
         files = [DATA_DIR / "counties.csv", DATA_DIR / "townships_2006.csv", DATA_DIR / "villages.csv"]
     else:
-        path = _resolve(raw, scenario_path)
+        path = resolve_path(raw, scenario_path)
         if not path.exists():  # prepare_register names the scenario file and key
             raise RegisterError(Problem("", "register.file_does_not_exist", path=raw))
         files = _register_files(path)
@@ -209,12 +171,12 @@ def register_content_hash(raw: str, scenario_path: Path | None = None) -> str:
 
 
 def _load_register_cached(raw: str, scenario_path: Path | None) -> Register:
-    key = (str(_resolve(raw, scenario_path).resolve()) if raw else "example",
+    key = (str(resolve_path(raw, scenario_path).resolve()) if raw else "example",
            register_content_hash(raw, scenario_path))
     if key in _REGISTER_CACHE:
         _REGISTER_CACHE.move_to_end(key)
         return _REGISTER_CACHE[key]
-    register = load_register(_resolve(raw, scenario_path)) if raw else load_register()
+    register = load_register(resolve_path(raw, scenario_path)) if raw else load_register()
     _REGISTER_CACHE[key] = register
     while len(_REGISTER_CACHE) > REGISTER_CACHE_SIZE:
         _REGISTER_CACHE.popitem(last=False)
@@ -469,3 +431,21 @@ def simulate(scenario: Scenario | str | Path, register: Register | None = None) 
     pa = scenario.arrays()
     arrays = run_arrays(reg, pa, variant=scenario.params.get("variant", "medium"))
     return Results(scenario, reg, arrays)
+
+
+def validate_scenario(path: str | Path, *, rulebook: Any = None) -> list[Problem]:
+    """Problems of a scenario file and of the census tables it names (empty when valid).
+
+    :func:`qzfp.rules.scenario.validate_scenario_file` (the rules), then the census tables
+    (``census``, ``census_check``: they exist and are valid).  Never raises for bad input.
+    """
+    problems = validate_scenario_file(path, rulebook=rulebook)
+    if problems:
+        return problems
+    try:
+        scenario = load_scenario(Path(path), rulebook=rulebook)
+        scenario_census(scenario)
+        scenario_census_check(scenario)
+    except QzfpError as exc:
+        return list(exc.problems)
+    return []

@@ -61,14 +61,14 @@ from qzfp.reporting.kernels import (
     kernels_per_scenario,
 )
 from qzfp.reporting.outcome import (
-    FAILED_DIR,
     NotebookFailed,
     ScenarioReport,
     exit_code,
     failed_report,
 )
-from qzfp.reporting.pages import ASSETS_DIR, WORK_DIR, write_top_index
+from qzfp.reporting.pages import write_top_index
 from qzfp.reporting.publish import remove_stale_temporaries
+from qzfp.rules.scenario_keys import RESERVED_NAMES
 
 __all__ = [
     "Batch",
@@ -96,9 +96,6 @@ __all__ = [
 _NAME_RE = re.compile(r"^[^./\\:*?\"<>|\s][^/\\:*?\"<>|]*$")
 
 
-#: Names a scenario cannot have: the report folder also holds the top index and the font
-#: folder of every page (compared case-insensitively, as on Windows and macOS).
-RESERVED_NAMES = frozenset({ASSETS_DIR, "index.html", FAILED_DIR, WORK_DIR})
 
 
 def _scenario_name(parameters: Mapping[str, Any], where: str) -> str:

@@ -136,6 +136,13 @@ _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _NAME_RE = re.compile(r"^[^/\\:*?\"<>|\s][^/\\:*?\"<>|]*$")
 
 
+#: Names a scenario cannot have because its report folder sits beside these in the output
+#: folder: the fonts of every page (``assets``), the top index, kept failed notebooks
+#: (``.failed``) and the kernels' working folder (``.work``); compared case-insensitively,
+#: as on Windows and macOS.  :mod:`qzfp.reporting` lays its folders out with these names.
+RESERVED_NAMES = frozenset({"assets", "index.html", ".failed", ".work"})
+
+
 def baseline_defaults() -> dict[str, Any]:
     """Baseline value of every scenario key (a fresh copy)."""
     return {k: copy.deepcopy(s.default) for k, s in SCENARIO_KEYS.items()}
@@ -195,8 +202,6 @@ def check_key(key: str, value: Any, where: str) -> list[Problem]:
             Problem(loc, "scenario.bad_folder_name", value=value)
         )
     elif key == "scenario_name":
-        from ..reporting.batch import RESERVED_NAMES
-
         if value.startswith("."):
             probs.append(Problem(loc, "scenario.hidden_name", value=value))
         elif value.lower() in RESERVED_NAMES:

@@ -23,10 +23,12 @@ import yaml
 
 import qzfp.reporting.sections as qn
 from qzfp.errors import ScenarioError
-from qzfp.i18n import format_number, format_persons, format_yuan
+from qzfp.i18n import format_number, format_persons, format_yuan, place_names
 from qzfp.model.run import simulate
 from qzfp.register.census import CENSUS_2010
 from qzfp.reporting.run import REPORT_NOTEBOOKS
+from qzfp.reporting.sections import display as qn_display
+from qzfp.reporting.sections import population as qn_population
 from qzfp.rules.scenario import SCENARIO_KEYS, Scenario, load_scenario, parameters_cell_source
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -179,7 +181,7 @@ def small_results():
 
 
 def test_shortage_table_lists_merged_townships_largest_first(small_results, monkeypatch):
-    monkeypatch.setattr(qn, "_display", lambda obj: None)
+    monkeypatch.setattr(qn_display, "_display", lambda obj: None)
     table = qn.workload_shortages(small_results)
     w = small_results.workload
     tw = w[(w["cadre"] == "township_vice_president") & (w["year"] == 2009)]
@@ -206,8 +208,8 @@ def _counting_chart(calls: list):
 
 def test_a_chart_of_the_same_data_is_drawn_once_and_shown_again(monkeypatch):
     shown: list = []
-    monkeypatch.setattr(qn, "_display", shown.append)
-    monkeypatch.setattr(qn, "_CHART_CACHE", type(qn._CHART_CACHE)())
+    monkeypatch.setattr(qn_display, "_display", shown.append)
+    monkeypatch.setattr(qn_display, "_CHART_CACHE", type(qn_display._CHART_CACHE)())
     calls: list = []
     chart = _counting_chart(calls)
     df = pd.DataFrame({"x": [1, 2, 3], "y": [1.0, 4.0, 9.0]})
@@ -219,8 +221,8 @@ def test_a_chart_of_the_same_data_is_drawn_once_and_shown_again(monkeypatch):
 
 @pytest.mark.parametrize("change", ["data", "lang", "keyword", "dpi", "extra column", "style"])
 def test_a_chart_is_drawn_again_when_its_data_language_options_or_resolution_change(change, monkeypatch):
-    monkeypatch.setattr(qn, "_display", lambda obj: None)
-    monkeypatch.setattr(qn, "_CHART_CACHE", type(qn._CHART_CACHE)())
+    monkeypatch.setattr(qn_display, "_display", lambda obj: None)
+    monkeypatch.setattr(qn_display, "_CHART_CACHE", type(qn_display._CHART_CACHE)())
     calls: list = []
     chart = _counting_chart(calls)
     df = pd.DataFrame({"x": [1, 2, 3], "y": [1.0, 4.0, 9.0]})
@@ -246,7 +248,7 @@ def test_a_chart_is_drawn_again_when_its_data_language_options_or_resolution_cha
 
 @pytest.mark.parametrize("unhashable", ["object", "list cells"])
 def test_a_chart_with_an_input_that_cannot_be_hashed_is_drawn_every_time(unhashable, monkeypatch):
-    monkeypatch.setattr(qn, "_display", lambda obj: None)
+    monkeypatch.setattr(qn_display, "_display", lambda obj: None)
     calls: list = []
     chart = _counting_chart(calls)
     df = pd.DataFrame({"x": [1, 2], "y": [1.0, 2.0]})
@@ -259,27 +261,27 @@ def test_a_chart_with_an_input_that_cannot_be_hashed_is_drawn_every_time(unhasha
 
 
 def test_the_chart_cache_keeps_only_the_most_recent_charts(monkeypatch):
-    monkeypatch.setattr(qn, "_display", lambda obj: None)
-    monkeypatch.setattr(qn, "_CHART_CACHE", type(qn._CHART_CACHE)())
-    monkeypatch.setattr(qn, "CHART_CACHE_SIZE", 2)
+    monkeypatch.setattr(qn_display, "_display", lambda obj: None)
+    monkeypatch.setattr(qn_display, "_CHART_CACHE", type(qn_display._CHART_CACHE)())
+    monkeypatch.setattr(qn_display, "CHART_CACHE_SIZE", 2)
     calls: list = []
     chart = _counting_chart(calls)
     df = pd.DataFrame({"x": [1, 2], "y": [1.0, 2.0]})
     for title in ("a", "b", "c", "a"):
         qn.show_chart(chart, df, "en", title=title)
-    assert calls == ["a", "b", "c", "a"] and len(qn._CHART_CACHE) == 2
+    assert calls == ["a", "b", "c", "a"] and len(qn_display._CHART_CACHE) == 2
 
 
 def test_scenarios_with_the_same_demography_share_one_uncertainty_band(monkeypatch):
-    monkeypatch.setattr(qn, "_BAND_CACHE", type(qn._BAND_CACHE)())
+    monkeypatch.setattr(qn_population, "_BAND_CACHE", type(qn_population._BAND_CACHE)())
     base = simulate(Scenario.from_parameters(horizon=3))
     dearer = simulate(Scenario.from_parameters(horizon=3, overrides={"village.vice_president.allowance": 90}))
     fewer = simulate(Scenario.from_parameters(horizon=3, overrides={"demography.fertility.tfr": 1.0}))
-    b = qn._band_data(base, 5, 1, "medium")
-    assert qn._band_data(dearer, 5, 1, "medium") is b  # the allowance does not move the population
-    f = qn._band_data(fewer, 5, 1, "medium")
+    b = qn_population._band_data(base, 5, 1, "medium")
+    assert qn_population._band_data(dearer, 5, 1, "medium") is b  # the allowance does not move the population
+    f = qn_population._band_data(fewer, 5, 1, "medium")
     assert f is not b and (f[1]["q50"].iloc[-1] < b[1]["q50"].iloc[-1])
-    assert qn._band_data(base, 5, 2, "medium") is not b  # another seed: other paths
+    assert qn_population._band_data(base, 5, 2, "medium") is not b  # another seed: other paths
     from qzfp.model.projection import project
 
     pa = base.scenario.arrays()
@@ -419,7 +421,7 @@ def test_staffing_report_quotes_the_posts_and_shortfalls_of_the_model(executed):
         w = res.workload
         tw = w[(w["cadre"] == "township_vice_president") & (w["year"] == res.years[-1])]
         short = tw[tw["ratio"] < 1].sort_values("population", ascending=False)
-        name = qn.place_names([short["township_code"].iloc[0]], lang, res.register)[0]
+        name = place_names([short["township_code"].iloc[0]], lang, res.register)[0]
         assert name in text
 
 
@@ -475,7 +477,7 @@ def test_the_uncertainty_band_at_the_largest_mc_paths_fits_in_1_5_gb_of_address_
             f"resource.setrlimit(resource.RLIMIT_AS, ({limit}, {limit}))\n"
             "from qzfp.rules.scenario import Scenario\nfrom qzfp.model.run import simulate\nfrom qzfp.reporting import sections as notebook\n"
             f"res = simulate(Scenario.from_parameters(horizon=15, mc_paths={n}))\n"
-            f"_, q = notebook._band_data(res, {n}, 2006, 'medium')\n"
+            f"_, q = notebook.population._band_data(res, {n}, 2006, 'medium')\n"
             "print(q.to_json(orient='records'))\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600, cwd=ROOT)
     assert done.returncode == 0, done.stderr[-2000:]
@@ -492,6 +494,6 @@ def test_paths_up_to_one_chunk_are_the_same_as_one_monte_carlo_call():
 
     res = simulate(Scenario.from_parameters(horizon=3, mc_paths=50))
     assert qn.mc_chunk_paths(load_register(), 4, 50) >= 50
-    _, q = qn._band_data(res, 50, 7, "medium")
+    _, q = qn_population._band_data(res, 50, 7, "medium")
     pop = monte_carlo(res.register, res.scenario.arrays(), 50, 7).city_indicators()["pop"]
     np.testing.assert_allclose(q["q50"].to_numpy(), np.quantile(pop, 0.5, axis=0))

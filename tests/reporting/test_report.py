@@ -597,3 +597,13 @@ def test_an_executed_notebook_without_cell_ids_is_mapped_by_position_without_the
     kept.write_text(json.dumps(nb), encoding="utf-8")
     exc = _papermill_error("", 4)  # no source text to match: the position must do
     assert outcome.notebook_failed("baseline", FAIL, exc, kept).cell_index == 3
+
+
+def test_every_name_the_report_folder_uses_is_refused_as_a_scenario_name():
+    # The rules refuse these names (a scenario folder would clash with them); the reporting
+    # package lays out its output folder with them: the two lists must agree.
+    from qzfp.reporting.outcome import FAILED_DIR
+    from qzfp.reporting.pages import ASSETS_DIR, WORK_DIR
+    from qzfp.rules.scenario_keys import RESERVED_NAMES
+
+    assert {ASSETS_DIR, "index.html", FAILED_DIR, WORK_DIR} <= RESERVED_NAMES
