@@ -276,7 +276,7 @@ def test_a_register_file_rewritten_in_place_is_read_again_by_the_notebook_cache(
 
 
 def test_the_register_and_simulation_caches_keep_a_bounded_number_of_entries(tmp_path):
-    from qzfp.reporting import sections as notebook
+    from qzfp.reporting.sections import display as notebook
 
     sim = importlib.import_module("qzfp.model.run")  # the package's ``simulate`` is the function
 

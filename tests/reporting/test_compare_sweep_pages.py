@@ -96,7 +96,8 @@ def test_compare_prints_the_last_years_headline_table_and_the_folder(tmp_path, c
 
 
 def test_the_comparison_page_shows_whole_people_and_posts_and_plain_parameter_values():
-    from qzfp.reporting.sections import _by_unit, _plain_number, table_html
+    from qzfp.reporting.sections import table_html
+    from qzfp.reporting.sections.compare import _by_unit, _plain_number
 
     wide = pd.DataFrame({"baseline": [2429174.4, 39.0, 8.6931]}, index=["population", "total_posts",
                                                                        "posts_per_10000"])
