@@ -159,3 +159,15 @@ def test_no_module_imports_a_later_stage_of_the_pipeline():
             if target != part and target in _MAY_IMPORT and target not in _MAY_IMPORT[part]:
                 wrong.append(f"{path.relative_to(REPO)}:{line} imports {name}")
     assert wrong == []
+
+
+def test_no_module_imports_another_modules_underscore_names():
+    # A name with a leading underscore is private to its module: a module that needs it
+    # from elsewhere is reaching into code it should call through a public name.
+    wrong = []
+    for path in sorted((REPO / "qzfp").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").startswith("qzfp")):
+                wrong += [f"{path.relative_to(REPO)}:{node.lineno} {a.name}" for a in node.names
+                          if a.name.startswith("_") and not a.name.startswith("__")]
+    assert wrong == []
