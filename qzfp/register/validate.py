@@ -340,16 +340,24 @@ def counties_table(df: pd.DataFrame, where: str, problems: list[Problem]) -> pd.
 
 
 
-def townships_table(df: pd.DataFrame, where: str, problems: list[Problem],
-               county_codes: set[str], county_where: str) -> pd.DataFrame:
-    _check_codes(df, "township_code", where, problems)
+def _named_units(df: pd.DataFrame, code_col: str, parent_col: str, where: str,
+                 problems: list[Problem], *, township: bool) -> pd.DataFrame:
+    """The columns townships and villages share: code, parent code, names (``name_en`` falls
+    back to ``name_zh``), kind and urban (by default: a subdistrict, a community)."""
+    _check_codes(df, code_col, where, problems)
     _check_names(df, "name_zh", where, problems)
-    out = df[["township_code", "county_code", "name_zh"]].copy()
+    out = df[[code_col, parent_col, "name_zh"]].copy()
     out["name_en"] = df["name_en"] if "name_en" in df else ""
     out.loc[out["name_en"] == "", "name_en"] = out["name_zh"]
-    out["kind"] = _parse_kind(df, where, problems, township=True)
+    out["kind"] = _parse_kind(df, where, problems, township=township)
     out["urban"] = (_parse_bool(df, "urban", where, problems) if "urban" in df
-                    else out["kind"] == "subdistrict")
+                    else out["kind"] == ("subdistrict" if township else "community"))
+    return out
+
+
+def townships_table(df: pd.DataFrame, where: str, problems: list[Problem],
+               county_codes: set[str], county_where: str) -> pd.DataFrame:
+    out = _named_units(df, "township_code", "county_code", where, problems, township=True)
     out["synthetic"] = (_parse_bool(df, "synthetic", where, problems) if "synthetic" in df
                         else False)
     out["merged_from"] = df["merged_from"] if "merged_from" in df else ""
@@ -366,14 +374,7 @@ def townships_table(df: pd.DataFrame, where: str, problems: list[Problem],
 
 def villages_table(df: pd.DataFrame, where: str, problems: list[Problem],
               townships: pd.DataFrame | None, township_where: str) -> pd.DataFrame:
-    _check_codes(df, "village_code", where, problems)
-    _check_names(df, "name_zh", where, problems)
-    out = df[["village_code", "township_code", "name_zh"]].copy()
-    out["name_en"] = df["name_en"] if "name_en" in df else ""
-    out.loc[out["name_en"] == "", "name_en"] = out["name_zh"]
-    out["kind"] = _parse_kind(df, where, problems, township=False)
-    out["urban"] = (_parse_bool(df, "urban", where, problems) if "urban" in df
-                    else out["kind"] == "community")
+    out = _named_units(df, "village_code", "township_code", where, problems, township=False)
     out["population"] = _parse_int(df, "population", where, problems, empty=None)
     out["in_migrants"] = (_parse_int(df, "in_migrants", where, problems, empty=0)
                           if "in_migrants" in df else 0)
