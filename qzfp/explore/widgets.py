@@ -101,6 +101,17 @@ class Explorer:
         self._uid = f"qzfp{id(self):x}"
         self.last_update_ms = float("nan")
         self.updates = 0
+        self.controls = self._make_controls(w)
+        self._make_outputs(w)
+        self.widget = self._make_layout(w)
+        self._chart_lines = self._chart_series_lines()
+        for ctl in self.controls.values():
+            ctl.observe(self._on_change, names="value")
+        self.refresh()
+
+    def _make_controls(self, w: Any) -> dict[str, Any]:
+        """One control per lever (a slider over the parameter's range, or a list), plus the
+        year and county of the view; ``w`` is the ipywidgets module."""
         m, lang = self.model, self.lang
         sc = m.scenario
         base_reg = m.register(m.initial["merge_target"])
@@ -155,8 +166,11 @@ class Explorer:
             value="", description=label("nb.explore.county_filter", lang),
             style=style, layout=layout,
         )
-        self.controls = controls
+        return controls
 
+    def _make_outputs(self, w: Any) -> None:
+        """The output panes (key figures, chart, table, status) and the save and plan rows."""
+        lang = self.lang
         self.key_figures_html = w.HTML()
         self.chart_html = w.HTML()
         self.table_html = w.HTML()
@@ -179,8 +193,11 @@ class Explorer:
         self.plan_html = w.HTML()
         self.plan_button.on_click(lambda _b: self._on_plan())
 
+    def _make_layout(self, w: Any) -> Any:
+        """The whole explorer: heading, the levers beside the view, chart, table, plan, save."""
+        lang, controls = self.lang, self.controls
         note = w.HTML(f"<p style='font-size:90%;color:#444'>"
-                      f"{html.escape(label('nb.explore.controls_note', lang, start_year=m.start_year))}</p>")
+                      f"{html.escape(label('nb.explore.controls_note', lang, start_year=self.model.start_year))}</p>")
         head = w.HTML(f"<style>{CONTROL_CSS}</style>"
                       f"<h3>{html.escape(label('nb.explore.title', lang))}</h3>"
                       f"<p>{html.escape(label('nb.explore.intro', lang))}</p>")
@@ -191,7 +208,7 @@ class Explorer:
         view = w.VBox([controls["year"], controls["county"], self.key_figures_html],
                       layout=w.Layout(**column))
         save = w.HBox([self.save_name, self.save_overwrite, self.save_button])
-        self.widget = w.VBox([
+        widget = w.VBox([
             head,
             w.HBox([levers, view], layout=w.Layout(width="100%")),
             self.chart_html,
@@ -200,12 +217,9 @@ class Explorer:
             w.VBox([save, self.save_message]),
             self.status_html,
         ])
-        self.widget.add_class("qzfp-explorer")
+        widget.add_class("qzfp-explorer")
         self.key_figures_html.add_class("qzfp-figures")
-        self._chart_lines = self._chart_series_lines()
-        for ctl in controls.values():
-            ctl.observe(self._on_change, names="value")
-        self.refresh()
+        return widget
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         """Display the widget when the explorer itself is the value of a cell."""

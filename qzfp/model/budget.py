@@ -341,35 +341,17 @@ def check_funding(pa: ParamArrays, n: int, tol: float = 1e-9) -> np.ndarray:
     return shares
 
 
-def budget(pop: Any, st: StaffingResult, pa: ParamArrays) -> BudgetResult:
-    """Budget line items per parameter set, year and county.
+def _quantities(pop: Any, st: StaffingResult, pa: ParamArrays) -> dict[str, np.ndarray]:
+    """Quantity of every line per parameter set, year and county, in the line's
+    ``quantity_unit`` per year: line id → array broadcastable to (N, T, C).
 
-    Parameters
-    ----------
-    pop : PopulationResult-like
-        Uses ``village_aged_60plus`` and ``village_women_15_49`` (N, T, V) [person]
-        and ``register.villages["urban"]`` (reward-and-assistance and 少生快富 count
-        rural villages only).
-    st : StaffingResult
-        Posts and organisations from :func:`qzfp.model.staffing.staffing`.
-    pa : ParamArrays
-        Values of :data:`BUDGET_PATHS` (N, T).
-
-    Returns
-    -------
-    BudgetResult
-
-    Raises
-    ------
-    ParameterError
-        Missing parameters, funding shares not summing to 1, invalid election or
-        training parameters.
+    Posts from the staffing result, trainees and batches from the training plan,
+    organisations and events from the village and township counts, eligible people from
+    the population (see :func:`budget` for what ``pop`` provides).
     """
-    check_paths(pa, BUDGET_PATHS, "budget")
     n, t = st.n, len(st.years)
     reg = st.register
     v, c = st.n_villages, st.n_counties
-    shares = check_funding(pa, n)
 
     def p(path: str) -> np.ndarray:
         return param(pa, path, n)
@@ -383,11 +365,6 @@ def budget(pop: Any, st: StaffingResult, pa: ParamArrays) -> BudgetResult:
     ones_c = np.ones(c)
     elect = election_years(pa, n)[:, :, None]
     plan = training_plan(st, pa)
-    rate_years, rate = pa.history("costs.allowance_indexation_rate")
-    rate = np.broadcast_to(rate, (n, rate.shape[1]))
-
-    def index_of(path: str) -> np.ndarray:  # I_t of the amount at ``path``, (N, T)
-        return indexation_factor(rate, pa.effective_year(path), rate_years)
     col = lambda a: a[:, :, None]  # noqa: E731  (N, T) -> (N, T, 1)
 
     # Σ over the rural villages of each county: the mask is applied block by block in the sum
@@ -425,13 +402,55 @@ def budget(pop: Any, st: StaffingResult, pa: ParamArrays) -> BudgetResult:
         events = col(p(f"activities.{a}.events_per_year"))
         quantity[f"{a}_village_events"] = villages_c * events
         quantity[f"{a}_township_events"] = townships_c * events
+    return quantity
 
+
+def _unit_costs(pa: ParamArrays, n: int, t: int) -> tuple[np.ndarray, np.ndarray]:
+    """Unit cost of every line [yuan per quantity unit], indexation included, and the
+    indexation factor I_t [1] (1 for lines not indexed); both (N, T, L)."""
+    rate_years, rate = pa.history("costs.allowance_indexation_rate")
+    rate = np.broadcast_to(rate, (n, rate.shape[1]))
     unit_cost = np.empty((n, t, len(LINES)))
     index = np.ones((n, t, len(LINES)))
     for li, ln in enumerate(LINES):
         if ln.indexed:
-            index[:, :, li] = index_of(ln.rule_path)
-        unit_cost[:, :, li] = p(ln.rule_path) * annual_factor(ln, pa.units.get(ln.rule_path)) * index[:, :, li]
+            index[:, :, li] = indexation_factor(rate, pa.effective_year(ln.rule_path), rate_years)
+        unit_cost[:, :, li] = param(pa, ln.rule_path, n) * annual_factor(ln, pa.units.get(ln.rule_path)) \
+            * index[:, :, li]
+    return unit_cost, index
+
+
+def budget(pop: Any, st: StaffingResult, pa: ParamArrays) -> BudgetResult:
+    """Budget line items per parameter set, year and county.
+
+    Parameters
+    ----------
+    pop : PopulationResult-like
+        Uses ``village_aged_60plus`` and ``village_women_15_49`` (N, T, V) [person]
+        and ``register.villages["urban"]`` (reward-and-assistance and 少生快富 count
+        rural villages only).
+    st : StaffingResult
+        Posts and organisations from :func:`qzfp.model.staffing.staffing`.
+    pa : ParamArrays
+        Values of :data:`BUDGET_PATHS` (N, T).
+
+    Returns
+    -------
+    BudgetResult
+
+    Raises
+    ------
+    ParameterError
+        Missing parameters, funding shares not summing to 1, invalid election or
+        training parameters.
+    """
+    check_paths(pa, BUDGET_PATHS, "budget")
+    n, t = st.n, len(st.years)
+    reg = st.register
+    c = st.n_counties
+    shares = check_funding(pa, n)
+    quantity = _quantities(pop, st, pa)
+    unit_cost, index = _unit_costs(pa, n, t)
     qty = np.stack([np.broadcast_to(quantity[ln.id], (n, t, c)) for ln in LINES], axis=-1)
     amount = qty * unit_cost[:, :, None, :]
     return BudgetResult(

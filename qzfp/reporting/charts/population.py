@@ -432,6 +432,24 @@ def township_sizes(
     """
     if kind not in ("bars", "hist"):
         raise QzfpError(Problem("township_sizes:kind", "expected", what=Label("expect.bars_or_hist"), got=repr(kind)))
+    tables = _township_tables(after, before, lang)
+    styles = {"before": dict(color=LIGHT, hatch="///"), "after": dict(color=ACCENT, hatch="")}
+    fig = new_figure(lang, figsize=(8, 4.5))
+    title = t("chart.townships.title", lang)
+    if kind == "bars":
+        _township_bars(fig, tables, styles, lang, title)
+    else:
+        _township_hist(fig, tables, styles, lang, title, bins)
+    return fig
+
+
+TownshipTable = tuple[str, pd.Series, list[str]]
+"""One period of :func:`township_sizes`: its key (``before``/``after``), the population of
+each township [persons] largest first (index: township code), and the township names."""
+
+
+def _township_tables(after: pd.DataFrame, before: pd.DataFrame | None, lang: str) -> list[TownshipTable]:
+    """The township populations of each period, summed by township and sorted largest first."""
     periods = [("before", before), ("after", after)] if before is not None else [("after", after)]
     tables = []
     for key, frame in periods:
@@ -446,77 +464,81 @@ def township_sizes(
         g = frame.groupby(frame["township_code"].astype(str))["population"].sum()
         g = g.sort_values(ascending=False)
         tables.append((key, g, [names[c] for c in g.index]))
-    styles = {"before": dict(color=LIGHT, hatch="///"), "after": dict(color=ACCENT, hatch="")}
-    fig = new_figure(lang, figsize=(8, 4.5))
-    title = t("chart.townships.title", lang)
-    if kind == "bars":
-        axes = fig.subplots(1, len(tables), sharey=True, squeeze=False)[0]
-        bottoms = []
-        for ax, (key, g, names) in zip(axes, tables, strict=True):
-            x = np.arange(len(g))
-            draw_bars(ax, x, g.to_numpy(dtype=float), width=0.85, facecolor=styles[key]["color"],
+    return tables
+
+
+def _township_bars(fig: Figure, tables: list[TownshipTable], styles: dict, lang: str, title: str) -> None:
+    """One panel per period: townships by size, a dashed line at the mean."""
+    axes = fig.subplots(1, len(tables), sharey=True, squeeze=False)[0]
+    bottoms = []
+    for ax, (key, g, names) in zip(axes, tables, strict=True):
+        x = np.arange(len(g))
+        draw_bars(ax, x, g.to_numpy(dtype=float), width=0.85, facecolor=styles[key]["color"],
                   hatch=styles[key]["hatch"], edgecolor=INK, linewidth=0.3)
-            mean = float(g.mean())
-            ax.axhline(
-                mean,
-                color=INK,
-                linestyle="--",
-                linewidth=1,
-                label=t("chart.townships.mean", lang, value=format_number(mean, lang)),
-            )
-            if len(g) <= 40:
-                ax.set_xticks(x, names, rotation=90)  # drawn at 8 pt, as style_axes sets every tick
-                bottoms.append(text_width(names, 8))
-            else:
-                ax.set_xticks([])
-                bottoms.append(0.0)
-            ax.set_title(t(f"chart.townships.{key}", lang, n=len(g)), fontsize=9)
-            ax.set_xlabel(t("chart.townships.x_rank", lang), fontsize=8)
-            ax.yaxis.set_major_formatter(thousands_formatter(lang))
-            ax.legend(fontsize=8, frameon=False, loc="upper right")  # bars fall to the right
-            style_axes(ax)
-        axes[0].set_ylabel(t("chart.townships.y", lang))
-        text, top = title_margin(fig, title)
-        set_title(fig, text)
-        fit_text(
-            fig,
-            left=PAD + text_height(10) + LABELPAD_PT + text_width(tick_texts(axes[0].yaxis), 8) + TICK_PT,
-            right=PAD,
-            bottom=PAD + text_height(8) + LABELPAD_PT + max(bottoms) + TICK_PT,
-            top=top + text_height(9) + 6,
-            wgap=16.0,
-            ncols=len(axes),
+        mean = float(g.mean())
+        ax.axhline(
+            mean,
+            color=INK,
+            linestyle="--",
+            linewidth=1,
+            label=t("chart.townships.mean", lang, value=format_number(mean, lang)),
         )
-    else:
-        ax = fig.add_subplot()
-        allv = np.concatenate([g.to_numpy(dtype=float) for _, g, _ in tables])
-        edges = np.histogram_bin_edges(allv, bins=bins)
-        for i, (key, g, _) in enumerate(tables):
-            counts, _edges = np.histogram(g.to_numpy(dtype=float), bins=edges)
-            draw_bars(
-                ax,
-                (edges[:-1] + edges[1:]) / 2,
-                counts,
-                width=float(edges[1] - edges[0]),
-                facecolor=styles[key]["color"],
-                hatch=styles[key]["hatch"],
-                alpha=0.85 if key == "after" else 1.0,
-                edgecolor=INK,
-                linewidth=0.6,
-                label=t(f"chart.townships.{key}", lang, n=len(g)),
-            )
-            mean = float(g.mean())
-            ax.axvline(
-                mean,
-                color=INK,
-                linestyle=LINESTYLES[i + 1],
-                linewidth=1.2,
-                label=t("chart.townships.mean", lang, value=format_number(mean, lang)),
-            )
-        ax.xaxis.set_major_formatter(thousands_formatter(lang))
-        ax.set_xlabel(t("chart.townships.x_hist", lang))
-        ax.set_ylabel(t("chart.townships.y_hist", lang))
-        ax.legend(fontsize=8, frameon=False, loc="upper right")  # sizes are right-skewed
+        if len(g) <= 40:
+            ax.set_xticks(x, names, rotation=90)  # drawn at 8 pt, as style_axes sets every tick
+            bottoms.append(text_width(names, 8))
+        else:
+            ax.set_xticks([])
+            bottoms.append(0.0)
+        ax.set_title(t(f"chart.townships.{key}", lang, n=len(g)), fontsize=9)
+        ax.set_xlabel(t("chart.townships.x_rank", lang), fontsize=8)
+        ax.yaxis.set_major_formatter(thousands_formatter(lang))
+        ax.legend(fontsize=8, frameon=False, loc="upper right")  # bars fall to the right
         style_axes(ax)
-        fit_axes(fig, ax, title)
-    return fig
+    axes[0].set_ylabel(t("chart.townships.y", lang))
+    text, top = title_margin(fig, title)
+    set_title(fig, text)
+    fit_text(
+        fig,
+        left=PAD + text_height(10) + LABELPAD_PT + text_width(tick_texts(axes[0].yaxis), 8) + TICK_PT,
+        right=PAD,
+        bottom=PAD + text_height(8) + LABELPAD_PT + max(bottoms) + TICK_PT,
+        top=top + text_height(9) + 6,
+        wgap=16.0,
+        ncols=len(axes),
+    )
+
+
+def _township_hist(fig: Figure, tables: list[TownshipTable], styles: dict, lang: str, title: str,
+                   bins: int) -> None:
+    """Histograms of the periods on common bins, a line at each period's mean."""
+    ax = fig.add_subplot()
+    allv = np.concatenate([g.to_numpy(dtype=float) for _, g, _ in tables])
+    edges = np.histogram_bin_edges(allv, bins=bins)
+    for i, (key, g, _) in enumerate(tables):
+        counts, _edges = np.histogram(g.to_numpy(dtype=float), bins=edges)
+        draw_bars(
+            ax,
+            (edges[:-1] + edges[1:]) / 2,
+            counts,
+            width=float(edges[1] - edges[0]),
+            facecolor=styles[key]["color"],
+            hatch=styles[key]["hatch"],
+            alpha=0.85 if key == "after" else 1.0,
+            edgecolor=INK,
+            linewidth=0.6,
+            label=t(f"chart.townships.{key}", lang, n=len(g)),
+        )
+        mean = float(g.mean())
+        ax.axvline(
+            mean,
+            color=INK,
+            linestyle=LINESTYLES[i + 1],
+            linewidth=1.2,
+            label=t("chart.townships.mean", lang, value=format_number(mean, lang)),
+        )
+    ax.xaxis.set_major_formatter(thousands_formatter(lang))
+    ax.set_xlabel(t("chart.townships.x_hist", lang))
+    ax.set_ylabel(t("chart.townships.y_hist", lang))
+    ax.legend(fontsize=8, frameon=False, loc="upper right")  # sizes are right-skewed
+    style_axes(ax)
+    fit_axes(fig, ax, title)

@@ -1,0 +1,47 @@
+"""The chosen plan as a scenario file (``qzfp plan --out``), runnable with ``qzfp run``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .choice import Plan
+
+
+def plan_scenario(p: Plan) -> dict[str, Any]:
+    """The chosen plan as scenario parameters: a flattened copy of the scenario (``extends``
+    resolved) with the levers as scalar overrides from its first year, each with a
+    reference naming ``qzfp plan``, the ceiling and the year."""
+    from ...i18n import format_number, format_yuan, t
+
+    s = p.grid.scenario
+    lang = s.lang
+    params = s.to_papermill()
+    overrides = dict(params.get("overrides") or {})
+    ref = (f"qzfp plan: best {p.objective} under a ceiling of {p.ceiling:,.2f} yuan in {p.grid.year} "
+           f"(scenario {s.name})")
+    for path, v in p.levers.items():
+        overrides[path] = {"value": v, "reference": ref}
+    ceiling = format_yuan(p.ceiling, lang)
+    head = {
+        "scenario_name": f"{s.name}_plan_{p.grid.year}",
+        "title": t("plan.scenario_title", lang, title=s.title, year=p.grid.year, ceiling=ceiling),
+        "description": t("plan.scenario_description", lang, name=s.name, plans=format_number(len(p.grid.table), lang),
+                         objective=t(f"plan.objective.{p.objective}", lang), year=p.grid.year, ceiling=ceiling),
+    }
+    rest = {k: v for k, v in params.items() if k not in head and k != "overrides"}
+    return {**head, **rest, "overrides": overrides}
+
+
+def plan_scenario_text(p: Plan) -> str:
+    """:func:`plan_scenario` as a YAML scenario file with a header saying where it came from."""
+    import yaml
+
+    s = p.grid.scenario
+    head = [
+        f"# Written by `qzfp plan` from scenario {s.name} ({s.path or 'packaged'}).",
+        f"# Budget year {p.grid.year}, ceiling {p.ceiling:,.2f} yuan, objective {p.objective};",
+        f"# the plan's {p.grid.year} budget: {p.figures['budget_yuan']:,.2f} yuan.",
+        "# Run it with `qzfp run` (every top-level key is a notebook parameter).",
+    ]
+    body = yaml.safe_dump(plan_scenario(p), allow_unicode=True, sort_keys=False, width=100)
+    return "\n".join(head) + "\n" + body
