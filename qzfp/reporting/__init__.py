@@ -4,6 +4,8 @@ Each module does one job:
 
 * :mod:`~qzfp.reporting.run` — what ``qzfp run/summary/compare/sweep`` do (the only module
   that knows the model);
+* :mod:`~qzfp.reporting.folders` — the compare/sweep/plan folders: headlines, charts, the
+  atomic folder writer;
 * :mod:`~qzfp.reporting.batch` — the one batch runner (:class:`~qzfp.reporting.batch.Batch`
   run by a local or Dask executor; ``run_scenario``/``run_many``);
 * :mod:`~qzfp.reporting.kernels` — kernel manager, warm kernels, the papermill engine;

@@ -349,7 +349,7 @@ def test_qzfp_plan_with_a_bad_vary_names_the_option_and_the_closest_path(small, 
 
 
 def test_the_chinese_plan_tables_and_title_have_no_english(small, tmp_path):
-    from qzfp.reporting.run import plan_headline, plan_tables
+    from qzfp.reporting.folders import plan_headline, plan_tables
 
     zh = write(tmp_path / "small_zh.yaml", f"extends: {small}\nscenario_name: small_zh\nlang: zh\n"
                                            f"title: 小型登记册\n")

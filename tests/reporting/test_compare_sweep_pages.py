@@ -18,7 +18,7 @@ import pytest  # noqa: E402
 from qzfp.cli import main  # noqa: E402
 from qzfp.reporting import charts as plots  # noqa: E402
 from qzfp.reporting.charts import sensitivity  # noqa: E402
-from qzfp.reporting.run import format_metric  # noqa: E402
+from qzfp.reporting.folders import format_metric  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -155,7 +155,7 @@ def compare_side_by_side(all_results: Sequence[Results], default: bool) -> pd.Da
 def _by_unit(wide: pd.DataFrame, *, signed: bool = False) -> pd.DataFrame:
     """A metrics × scenarios table with every value formatted by its metric's unit (whole
     people, posts and yuan; two decimals for per-person and per-10,000 figures)."""
-    from qzfp.reporting.run import format_metric
+    from qzfp.reporting.folders import format_metric
 
     return pd.DataFrame({col: [format_metric(str(m), v, "en", signed=signed) for m, v in wide[col].items()]
                          for col in wide.columns}, index=wide.index)
