@@ -25,6 +25,10 @@ tables and in 万元 in the text.  The fonts are named as Windows and WPS name t
 黑体, ``w:eastAsia``); the PDF embeds the CJK font shipped in ``qzfp/fonts`` (LibreOffice
 is given a private fontconfig file that maps those names to it).  In English: a plain A4
 report.
+
+The package by job: :mod:`.content` computes what the proposal shows, :mod:`.document`
+writes the ``.docx``, :mod:`.libreoffice` converts it to PDF; this module is the command
+(:func:`write_proposal`) and names them all.
 """
 
 from __future__ import annotations
@@ -70,6 +74,7 @@ from .libreoffice import (
 #: File names written into the output folder.
 DOCX_NAME = "proposal.docx"
 PDF_NAME = "proposal.pdf"
+
 
 def default_out(results: Any, year: int) -> Path:
     """``<output_dir>/proposal-<scenario>-<year>``."""
