@@ -136,6 +136,17 @@ def test_the_frontier_keeps_the_plans_no_cheaper_plan_matches():
     assert fr["budget_yuan"].tolist() == [90, 120]
 
 
+def test_a_mistyped_ceiling_is_refused_before_any_plan_is_evaluated(monkeypatch):
+    import qzfp.model.plan.choice as choice
+
+    def evaluated(*a, **k):
+        raise AssertionError("the grid ran before the ceiling was checked")
+
+    monkeypatch.setattr(choice, "evaluate_plans", evaluated)
+    with pytest.raises(ParameterError, match="--ceiling"):
+        plan("baseline", {"village.vice_president.allowance": [40, 60]}, 2010, "abc")
+
+
 def test_the_best_plan_is_the_most_coverage_within_the_ceiling_and_then_the_cheapest():
     t = _table([100, 90, 120, 125, 150], [10, 10, 15, 15, 20])
     assert best_plan(t, 95, "people_covered") == 1

@@ -199,6 +199,7 @@ def plan(scenario: Scenario | str, grid: Mapping[str, Sequence[float]], year: in
         Bad levers, objective or ceiling; a ceiling below the cheapest plan.
     """
     objective_column(objective)
+    parse_ceiling(ceiling, 0.0)  # a mistyped ceiling is refused before the grid runs
     g = evaluate_plans(scenario, grid, year, register=register, chunk=chunk, progress=progress)
     limit = parse_ceiling(ceiling, g.baseline["budget_yuan"])
     chosen = best_plan(g.table, limit, objective)
