@@ -35,7 +35,9 @@ __all__ = [
     "Census",
     "CensusError",
     "CountyRows",
+    "LAYOUTS",
     "default_census",
+    "level_of_code",
     "load_census",
     "split_single_years",
     "validate_census_file",
@@ -53,7 +55,22 @@ _TOTALS = ("resident", "registered", "urban", "birth_rate_permille", "death_rate
            "children_ever_born_women_15_64")
 _AGE_COLUMNS = tuple(f"{s}_{g}" for s in ("m", "f") for g in GROUP_LABELS)
 _REQUIRED = ("code", "name_zh", "level") + _TOTALS + _AGE_COLUMNS
+#: The layout of a table that counts residents only (the 2020 census table of
+#: ``../shared/data``): no ``level`` (read from the code), no registered total, no rates.
+_COUNT_TOTALS = ("resident", "urban")
+_REQUIRED_COUNTS = ("code", "name_zh") + _COUNT_TOTALS + _AGE_COLUMNS
 _LEVELS = ("province", "prefecture", "county")
+#: Layouts of :func:`load_census`: ``full`` (the shipped 2010 table: a base for projections)
+#: and ``counts`` (resident counts by sex and age only: a later census to check against).
+LAYOUTS = ("full", "counts")
+
+
+def level_of_code(code: str) -> str:
+    """Level of a 6-digit division code: ``province`` (``..0000``), ``prefecture`` (``....00``)
+    or ``county`` (any other)."""
+    if code.endswith("0000"):
+        return "province"
+    return "prefecture" if code.endswith("00") else "county"
 
 
 class CensusError(QzfpError):
@@ -118,6 +135,10 @@ class Census:
     notes : tuple of Problem
         Inconsistencies found and kept (rows whose age groups do not sum to ``resident``),
         one ``file:line`` problem each; the table is still usable.
+    layout : str
+        ``full`` (every column of the shipped 2010 table) or ``counts`` (resident counts
+        only, as the 2020 census table: ``registered``, the rates and ``ceb`` are NaN and
+        the level is read from the code); see :data:`LAYOUTS`.
     """
 
     path: str
@@ -134,6 +155,18 @@ class Census:
     ceb: np.ndarray
     groups: np.ndarray
     notes: tuple = ()
+    layout: str = "full"
+
+    def require_full(self, key: str) -> None:
+        """Refuse a ``counts`` table where a projection base is needed.
+
+        Raises
+        ------
+        CensusError
+            At ``key`` (the scenario key or option that named the table), naming the file.
+        """
+        if self.layout != "full":
+            raise CensusError(Problem(key, "census.counts_only", path=self.path, layout=CENSUS_2010.name))
 
     @property
     def year_fraction(self) -> float:
@@ -203,7 +236,11 @@ def load_census(path: str | Path | None = None, date: dt.date | str | None = Non
     Parameters
     ----------
     path : str or pathlib.Path, optional
-        CSV file (UTF-8, with or without BOM); the shipped 2010 table when omitted.
+        CSV file (UTF-8, with or without BOM); the shipped 2010 table when omitted.  Either
+        the full layout of the shipped table or the ``counts`` layout of the 2020 census
+        table (``code, province, prefecture, name_zh, resident, urban`` and the age groups;
+        the level is read from the code), which can be checked against but not projected
+        from (:meth:`Census.require_full`).
     date : datetime.date or str, optional
         Census reference date (``YYYY-MM-DD``); 2010-11-01 for the shipped table when omitted.
 
@@ -245,7 +282,9 @@ def _load(path: str, date: dt.date) -> Census:
         raise CensusError(Problem(path, "census.not_utf8")) from None
     reader = csv.DictReader(text.splitlines())
     header = reader.fieldnames or []
-    missing = [c for c in _REQUIRED if c not in header]
+    counts = "level" not in header and "registered" not in header
+    required, totals_cols = (_REQUIRED_COUNTS, _COUNT_TOTALS) if counts else (_REQUIRED, _TOTALS)
+    missing = [c for c in required if c not in header]
     if missing:
         raise CensusError(Problem(f"{path}:1", "census.missing_columns", columns=", ".join(missing),
                                   layout=CENSUS_2010.name))
@@ -262,12 +301,19 @@ def _load(path: str, date: dt.date) -> Census:
         elif code in seen:
             problems.append(Problem(where, "census.code_repeats", code=code, line=seen[code]))
         seen.setdefault(code, line)
-        level = (row["level"] or "").strip()
+        level = level_of_code(code) if counts else (row["level"] or "").strip()
         if level not in _LEVELS:
             problems.append(Problem(where, "census.column_expected", column="level",
                                     what=Label("expect.one_of", choices=", ".join(_LEVELS)),
                                     got=repr(level)))
-        tot = [_number(row[c] or "", where, c, problems) for c in _TOTALS]
+        blank = [c for c in totals_cols + _AGE_COLUMNS if not (row[c] or "").strip()]
+        if blank:  # a cell left empty as published: the row is left out, and said
+            notes.append(Problem(where, "census.blank_cells", code=code, name=row["name_zh"],
+                                 columns=", ".join(blank)))
+            continue
+        tot = [_number(row[c] or "", where, c, problems) for c in totals_cols]
+        if counts:  # resident, registered, urban, rates, ceb as the full layout orders them
+            tot = [tot[0], math.nan, tot[1], math.nan, math.nan, math.nan]
         ages = [_number(row[c] or "", where, c, problems) for c in _AGE_COLUMNS]
         s = sum(ages)
         if s <= 0:
@@ -302,17 +348,20 @@ def _load(path: str, date: dt.date) -> Census:
         ceb=t[:, 5],
         groups=np.asarray(groups, dtype=float).reshape(len(codes), 2, len(GROUP_STARTS)),
         notes=tuple(notes),
+        layout="counts" if counts else "full",
     )
 
 
 def looks_like_census(path: str | Path) -> bool:
-    """True when a CSV file's header starts like the census layout (``code,name_zh,level``)."""
+    """True when a CSV file's header starts like a census layout (``code,name_zh,level`` for the
+    full layout, ``code,province,prefecture,name_zh,resident`` for the counts layout)."""
     try:
         with open(path, encoding="utf-8-sig", errors="replace") as fh:
             first = fh.readline()
     except OSError:
         return False
-    return first.replace(" ", "").startswith("code,name_zh,level")
+    head = first.replace(" ", "").strip()
+    return head.startswith("code,name_zh,level") or head.startswith("code,province,prefecture,name_zh,resident")
 
 
 def validate_census_file(path: str | Path) -> tuple[list[Problem], list[Problem]]:

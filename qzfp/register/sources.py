@@ -43,7 +43,9 @@ def scenario_census(scenario: Any) -> Census:
         return default_census()
     if not p.get("census_date"):
         raise CensusError(Problem(f"{scenario.path or scenario.name}:census_date", "census.table_without_date"))
-    return load_census(_census_file(scenario, "census"), p["census_date"])
+    census = load_census(_census_file(scenario, "census"), p["census_date"])
+    census.require_full(f"{scenario.path or scenario.name}:census")
+    return census
 
 def scenario_census_check(scenario: Any) -> Census | None:
     """The later census table a scenario's projection is checked against (None when not set)."""

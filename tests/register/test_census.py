@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from census_files import census_rows, write_census  # tests/census_files.py
+from census_files import census_rows, write_census, write_counts  # tests/census_files.py
 
 from qzfp.register.census import (
     GROUP_STARTS,
@@ -49,6 +49,46 @@ def test_a_code_missing_from_the_table_falls_back_to_its_prefecture_province_or_
     provinces = [r for r in census_rows() if r["level"] == "province"]
     assert rows.resident[3] == sum(int(r["resident"]) for r in provinces)
     assert rows.groups[3, 1, 0] == sum(int(r["f_0"]) for r in provinces)
+
+
+def _counts_row(row: dict[str, str], **changes: object) -> dict[str, object]:
+    """A row of the counts layout (2020 census) made from a row of the shipped table."""
+    out: dict[str, object] = {k: v for k, v in row.items() if k in ("code", "name_zh", "resident", "urban")
+                              or k[:2] in ("m_", "f_")}
+    out.update(province="p", prefecture="q")
+    out.update(changes)
+    return out
+
+
+def test_a_table_of_resident_counts_only_is_read_with_its_levels_from_the_codes(tmp_path):
+    rows = census_rows()
+    by_code = {r["code"]: r for r in rows}
+    picked = [by_code[c] for c in ("330000", "330800", "330802")]
+    path = write_counts(tmp_path / "c2020.csv", [_counts_row(r) for r in picked])
+    census = load_census(path, "2020-11-01")
+    assert census.layout == "counts"
+    assert list(census.levels) == ["province", "prefecture", "county"]
+    assert census.resident[2] == float(by_code["330802"]["resident"])
+    assert census.groups[2, 1, 0] == float(by_code["330802"]["f_0"])
+    assert np.isnan(census.registered).all() and np.isnan(census.birth_rate).all()
+
+
+def test_a_row_with_an_empty_count_is_left_out_with_a_located_note_not_read_as_zero(tmp_path):
+    rows = census_rows()[:3]
+    path = write_counts(tmp_path / "c2020.csv", [_counts_row(rows[0]), _counts_row(rows[1], f_0=""),
+                                                  _counts_row(rows[2])])
+    census = load_census(path, "2020-11-01")
+    assert list(census.codes) == [rows[0]["code"], rows[2]["code"]]
+    assert len(census.notes) == 1
+    assert census.notes[0].location == f"{path}:3" and "f_0" in census.notes[0].message
+
+
+def test_a_table_of_counts_only_is_refused_as_the_base_of_a_projection(tmp_path):
+    path = write_counts(tmp_path / "c2020.csv", [_counts_row(r) for r in census_rows()[:3]])
+    census = load_census(path, "2020-11-01")
+    with pytest.raises(CensusError) as err:
+        census.require_full("s.yaml:census")
+    assert str(err.value).startswith("s.yaml:census: ") and "counts residents only" in str(err.value)
 
 
 # --- the single-year split -----------------------------------------------------------------
