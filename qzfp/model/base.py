@@ -311,6 +311,11 @@ BASE_PATHS = tuple(_P + p for p in (
     "mortality.county_e0_max",
     "migration.absent_min_age",
     "migration.absent_max_age",
+    # the migration assumptions move the census to the start year as they move the projection on
+    "migration.net_rate",
+    "migration.resident.intercept",
+    *(f"migration.resident.{f}" for f in MIGRATION_FEATURES),
+    "migration.resident.half_life",
 ))
 
 

@@ -20,8 +20,9 @@ FERT_AGES = np.arange(15, 50)
 #: The fertility policy rules (``demography.fertility.policy.<name>`` bool, ``<name>_effect``).
 POLICIES = ("selective_two_child", "universal_two_child", "three_child")
 
-#: Points per year at which the timing profile is averaged (monthly steps of a tenth of a month).
-_SUBSTEPS = 120
+#: Points per year at which the timing profile is averaged (four a day: the mean is exact to
+#: about a tenth of a day for a rule that starts within a year).
+_SUBSTEPS = 1460
 
 
 def fertility_pattern(mean_age: np.ndarray, sd_age: np.ndarray) -> np.ndarray:

@@ -202,10 +202,10 @@ def migration_sd(features: dict[str, np.ndarray], base: Any, coef: dict[str, Any
     coefficients (scalars or (N,)) of ``uncertainty.migration_sd`` and
     ``uncertainty.migration_sd_<feature>``.
     """
-    log_sd = np.log(np.asarray(base, dtype=float).reshape(-1, 1))
+    log_factor = np.zeros((1, len(features["district"])))
     for f in WIDTH_FEATURES:
-        log_sd = log_sd + np.asarray(coef[f], dtype=float).reshape(-1, 1) * features[f][None, :]
-    return np.exp(log_sd)
+        log_factor = log_factor + np.asarray(coef[f], dtype=float).reshape(-1, 1) * features[f][None, :]
+    return np.asarray(base, dtype=float).reshape(-1, 1) * np.exp(log_factor)
 
 
 def intercensal_residual(codes: np.ndarray, rows: CountyRows, natural_increase: np.ndarray,

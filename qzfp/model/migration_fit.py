@@ -128,94 +128,130 @@ def fit_migration(base: Census, check: Census, *, check_date: dt.date | None = N
     same, observed = observed_indicators(check, codes, names)
     if not same.any():
         raise ParameterError(Problem(check.path, "backtest.none_in_check", n=len(codes), path=base.path))
-    start = base.date.year + 1
-    years = np.arange(start, int(np.floor(fractional_year(date))) + 2)
-    span = fractional_year(date) - base.year_fraction  # years between the censuses
-    default = demography_param_arrays(years)
-    half_life = float(default["demography." + _R + "half_life"][0, 0])
-    values = {_R + k: 0.0 for k in ("intercept",) + MIGRATION_FEATURES}
-    values[_R + "half_life"] = half_life
-    t = np.linspace(0.0, span, 2001)
-    mean_decay = float(np.mean(np.power(0.5, t / half_life)))  # the rate's mean over the span / at the moment
-
-    def central(vals: dict[str, float]) -> tuple[np.ndarray, object]:
-        r = census_indicators_at(base, codes[same], date, pa=_arrays(years, vals))
-        return r["central"], r["calibration"]
-
-    x = None
-    for i in range(rounds):
-        cen, cal = central(values)
-        feats = {k: v for k, v in cal.features.items()}
-        x = np.column_stack([np.ones(same.sum())] + [feats[f] for f in MIGRATION_FEATURES])
-        y = np.log(observed[0, same] / cen[0]) / span * 1e3
-        step = least_absolute_deviations(x, y) / mean_decay
-        for k, name in enumerate(("intercept",) + MIGRATION_FEATURES):
-            values[_R + name] += float(step[k])
-        say(f"round {i + 1}: mean absolute percentage error before it "
-            f"{np.mean(np.abs(cen[0] / observed[0, same] - 1)) * 100:.2f} %")
-    cen, cal = central(values)
-    feats = dict(cal.features)
-    obs = observed[:, same]
-    log_err = np.log(obs[0] / cen[0])
+    years = np.arange(base.date.year + 1, int(np.floor(fractional_year(date))) + 2)
+    f = _Fit(base=base, codes=codes[same], names=names[same], obs=observed[:, same], date=date, years=years,
+             span=fractional_year(date) - base.year_fraction, n_paths=n_paths, seed=seed, say=say)
+    values = _fit_rate(f, rounds)
+    cen, cal = f.central(values)
     naive = np.stack([cal.census_resident,
                       *(cal.census_groups[:, :, g:].sum(axis=(1, 2)) / cal.census_resident * 100 for g in (13, 14))])
-    in_sample = _errors(obs, cen, naive)
-    # leave one province out, to first order around the fitted rate
-    prov = np.array([str(c)[:2] for c in codes[same]])
-    y = np.log(obs[0] / cen[0]) / span * 1e3
+    in_sample = _errors(f.obs, cen, naive)
+    errors = pd.concat([in_sample.assign(sample="in-sample"), _out_of_sample(f, cen, cal, naive)],
+                       ignore_index=True)
+    say("rate fitted: " + "; ".join(f"{r.sample} {r.indicator} {r.error:.2f} (naive {r.naive_error:.2f})"
+                                     for r in errors.itertuples() if np.isfinite(r.error)))
+    sd_log = _fit_widths(f, values, cen, cal)
+    final = _set_scales(f, values)
+    cov_table = in_sample.assign(coverage_pct=[final[i] for i in BACKTEST_INDICATORS], paths=n_paths)
+    units = pd.DataFrame({"code": f.codes, "name_zh": f.names,
+                          **{k: cal.features[k] for k in (*MIGRATION_FEATURES, "outflow_share")},
+                          "observed": f.obs[0], "central": cen[0], "log_error": np.log(f.obs[0] / cen[0]),
+                          "sd_log": sd_log})
+    return MigrationFit(values=values, units=units, errors=errors, coverage=cov_table)
+
+
+@dataclass(frozen=True)
+class _Fit:
+    """What the steps of :func:`fit_migration` share: the units compared and the run's settings."""
+
+    base: Census
+    codes: np.ndarray  # (C,) the units compared
+    names: np.ndarray
+    obs: np.ndarray  # (3, C) observed resident total and shares aged 60+, 65+
+    date: dt.date
+    years: np.ndarray  # projected years
+    span: float  # years between the censuses
+    n_paths: int
+    seed: int
+    say: Callable[[str], None]
+
+    def central(self, values: dict[str, float]) -> tuple[np.ndarray, object]:
+        r = census_indicators_at(self.base, self.codes, self.date, pa=_arrays(self.years, values))
+        return r["central"], r["calibration"]
+
+    def coverage(self, values: dict[str, float]) -> pd.Series:
+        r = census_indicators_at(self.base, self.codes, self.date, pa=_arrays(self.years, values),
+                                 n_paths=self.n_paths, seed=self.seed)
+        q = r["quantiles"]
+        inside = (self.obs >= q[0]) & (self.obs <= q[-1])
+        return pd.Series(inside.mean(axis=1) * 100, index=list(BACKTEST_INDICATORS))
+
+    def design(self, cal: object) -> np.ndarray:
+        return np.column_stack([np.ones(len(self.codes))] + [cal.features[k] for k in MIGRATION_FEATURES])
+
+
+def _fit_rate(f: _Fit, rounds: int) -> dict[str, float]:
+    """Step 1: the coefficients of the rate, by rounds of regression and projection."""
+    half_life = float(demography_param_arrays(f.years)["demography." + _R + "half_life"][0, 0])
+    values = {_R + k: 0.0 for k in ("intercept",) + MIGRATION_FEATURES}
+    values[_R + "half_life"] = half_life
+    t = np.linspace(0.0, f.span, 2001)
+    mean_decay = float(np.mean(np.power(0.5, t / half_life)))  # the rate's mean over the span / at the moment
+    for i in range(rounds):
+        cen, cal = f.central(values)
+        y = np.log(f.obs[0] / cen[0]) / f.span * 1e3
+        step = least_absolute_deviations(f.design(cal), y) / mean_decay
+        for k, name in enumerate(("intercept",) + MIGRATION_FEATURES):
+            values[_R + name] += float(step[k])
+        f.say(f"round {i + 1}: mean absolute percentage error before it "
+              f"{np.mean(np.abs(cen[0] / f.obs[0] - 1)) * 100:.2f} %")
+    return values
+
+
+def _out_of_sample(f: _Fit, cen: np.ndarray, cal: object, naive: np.ndarray) -> pd.DataFrame:
+    """Step 2: the errors of the totals leaving each province out, to first order around the fit
+    (the shares are not re-estimated out of sample: NaN)."""
+    prov = np.array([str(c)[:2] for c in f.codes])
+    x = f.design(cal)
+    y = np.log(f.obs[0] / cen[0]) / f.span * 1e3
     loo = cen.copy()
     for p in np.unique(prov):
         out = prov == p
-        b_out = least_absolute_deviations(x[~out], y[~out])
-        loo[0, out] = cen[0, out] * np.exp(x[out] @ b_out * span * 1e-3)
-    # the first-order correction moves the totals only: the shares are not re-estimated out of sample
-    loo_errors = _errors(obs, loo, naive).assign(sample="leave one province out")
-    loo_errors.loc[loo_errors["indicator"] != "resident_total", ["error", "ratio"]] = np.nan
-    errors = pd.concat([in_sample.assign(sample="in-sample"), loo_errors], ignore_index=True)
-    say("rate fitted: " + "; ".join(f"{r.sample} {r.indicator} {r.error:.2f} (naive {r.naive_error:.2f})"
-                                     for r in errors.itertuples() if np.isfinite(r.error)))
-    # widths: ln|e| on the width features, scaled so that ±Z80 σ holds 80 % of the errors
+        loo[0, out] = cen[0, out] * np.exp(x[out] @ least_absolute_deviations(x[~out], y[~out]) * f.span * 1e-3)
+    errors = _errors(f.obs, loo, naive).assign(sample="leave one province out")
+    errors.loc[errors["indicator"] != "resident_total", ["error", "ratio"]] = np.nan
+    return errors
+
+
+def _fit_widths(f: _Fit, values: dict[str, float], cen: np.ndarray, cal: object) -> np.ndarray:
+    """Step 3: ln|e| on the width features, scaled so that ±Z80 σ holds 80 % of the errors, and
+    the regional share; returns σ of each unit's log error."""
+    log_err = np.log(f.obs[0] / cen[0])
     e = log_err - np.median(log_err)
-    xw = np.column_stack([np.ones(len(e))] + [feats[f] for f in WIDTH_FEATURES])
+    xw = np.column_stack([np.ones(len(e))] + [cal.features[k] for k in WIDTH_FEATURES])
     gamma = np.linalg.lstsq(xw, np.log(np.abs(e) + 1e-4), rcond=None)[0]
     shape = np.exp(xw @ gamma)
     scale = np.percentile(np.abs(e) / shape, 80) / Z80
     sd_log = shape * scale
-    values[_U + "migration_sd"] = float(np.exp(gamma[0]) * scale / span * 1e3)
-    for k, f in enumerate(WIDTH_FEATURES):
-        values[_U + "migration_sd_" + f] = float(gamma[k + 1])
-    values[_U + "migration_regional_share"] = _regional_share(e / sd_log, prov)
+    values[_U + "migration_sd"] = float(np.exp(gamma[0]) * scale / f.span * 1e3)
+    for k, name in enumerate(WIDTH_FEATURES):
+        values[_U + "migration_sd_" + name] = float(gamma[k + 1])
+    values[_U + "migration_regional_share"] = _regional_share(e / sd_log, np.array([str(c)[:2] for c in f.codes]))
     values[_U + "mortality_level_sd"] = 0.0
-    say(f"widths: base {values[_U + 'migration_sd']:.2f} per mille/year, regional share "
-        f"{values[_U + 'migration_regional_share']:.2f}")
+    f.say(f"widths: base {values[_U + 'migration_sd']:.2f} per mille/year, regional share "
+          f"{values[_U + 'migration_regional_share']:.2f}")
+    return sd_log
 
-    def coverage(vals: dict[str, float]) -> pd.DataFrame:
-        r = census_indicators_at(base, codes[same], date, pa=_arrays(years, vals), n_paths=n_paths, seed=seed)
-        q = r["quantiles"]
-        inside = (obs >= q[0]) & (obs <= q[-1])
-        return pd.Series(inside.mean(axis=1) * 100, index=list(BACKTEST_INDICATORS))
 
+def _bisect_coverage(f: _Fit, values: dict[str, float], path: str, scale: Callable[[float], float], lo: float,
+                     hi: float, indicator: str) -> None:
+    """Set ``values[path] = scale(x)`` for the x in [lo, hi] at which the paths' 10-90 % band
+    holds 80 % of ``indicator`` (six bisection steps)."""
+    for _ in range(6):
+        mid = 0.5 * (lo + hi)
+        cov = f.coverage(values | {path: scale(mid)})
+        lo, hi = (mid, hi) if cov[indicator] < 80.0 else (lo, mid)
+        f.say(f"{path} {scale(mid):.3f}: {indicator} inside the band {cov[indicator]:.1f} %")
+    values[path] = scale(0.5 * (lo + hi))
+
+
+def _set_scales(f: _Fit, values: dict[str, float]) -> pd.Series:
+    """Step 4: the scale of the migration deviation (80 % of the totals inside), then the county
+    mortality deviation (80 % of the shares aged 60+ inside); returns the final coverage."""
     base_sd = values[_U + "migration_sd"]
-    lo, hi = 0.5, 2.0
-    for _ in range(6):  # the scale of the migration deviation: 80 % of the totals inside
-        mid = 0.5 * (lo + hi)
-        cov = coverage(values | {_U + "migration_sd": base_sd * mid})
-        lo, hi = (mid, hi) if cov["resident_total"] < 80.0 else (lo, mid)
-        say(f"migration scale {mid:.3f}: coverage {cov['resident_total']:.1f} %")
-    values[_U + "migration_sd"] = base_sd * 0.5 * (lo + hi)
-    lo, hi = 0.0, 1.0
-    for _ in range(6):  # the county mortality deviation: 80 % of the shares aged 60+ inside
-        mid = 0.5 * (lo + hi)
-        cov = coverage(values | {_U + "mortality_level_sd": mid})
-        lo, hi = (mid, hi) if cov["share_60plus"] < 80.0 else (lo, mid)
-        say(f"mortality level sd {mid:.3f}: coverage of the 60+ shares {cov['share_60plus']:.1f} %")
-    values[_U + "mortality_level_sd"] = 0.5 * (lo + hi)
-    final = coverage(values)
-    cov_table = in_sample.assign(coverage_pct=[final[i] for i in BACKTEST_INDICATORS], paths=n_paths)
-    units = pd.DataFrame({"code": codes[same], "name_zh": names[same],
-                          **{f: feats[f] for f in (*MIGRATION_FEATURES, "outflow_share")},
-                          "observed": obs[0], "central": cen[0], "log_error": log_err, "sd_log": sd_log})
-    return MigrationFit(values=values, units=units, errors=errors, coverage=cov_table)
+    _bisect_coverage(f, values, _U + "migration_sd", lambda x: base_sd * x, 0.5, 2.0, "resident_total")
+    _bisect_coverage(f, values, _U + "mortality_level_sd", lambda x: x, 0.0, 1.0, "share_60plus")
+    return f.coverage(values)
 
 
 def _errors(obs: np.ndarray, central: np.ndarray, naive: np.ndarray) -> pd.DataFrame:
@@ -228,6 +264,8 @@ def _regional_share(z: np.ndarray, group: np.ndarray) -> float:
     """Share of the variance of ``z`` between groups (one-way random effects, moments), in 0..1."""
     labels, idx = np.unique(group, return_inverse=True)
     k, n = len(labels), len(z)
+    if k < 2 or n <= k:  # one province: nothing to tell between and within apart
+        return 0.0
     sizes = np.bincount(idx)
     means = np.bincount(idx, z) / sizes
     grand = z.mean()

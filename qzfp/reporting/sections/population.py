@@ -354,9 +354,7 @@ def population_quality(results: Results) -> dict[str, pd.DataFrame | None]:
     fit = results.census_fit.copy()
     fit["county"] = county_names(results, fit["county_code"].astype(str).tolist())
     fit = fit.drop(columns=["county_code"])
-    for col in ("census_row", "migration_source"):
-        if col in fit:
-            fit[col] = [i18n.census_source_label(x, lang) for x in fit[col]]
+    fit["census_row"] = [i18n.census_source_label(x, lang) for x in fit["census_row"]]
     say("nb.population.quality_rates", lang, e0_min=float(pa["demography.mortality.county_e0_min"][0, 0]),
          e0_max=float(pa["demography.mortality.county_e0_max"][0, 0]))
     show_table(fit, lang, decimals={c: (2 if ("tfr" in c or "permille" in c or "factor" in c) else 1)
