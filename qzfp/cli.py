@@ -175,6 +175,20 @@ def cmd_project(args: argparse.Namespace) -> int:
                           out=args.out, lang=_lang(args))
 
 
+def cmd_explore(args: argparse.Namespace) -> int:
+    import os
+
+    from .explore.serve import serve
+
+    # the page's language: the command's --lang, else the one before the command, else
+    # QZFP_LANG, else the scenario's; a wrong one is refused where it was given
+    chosen = [(v, where) for v, where in ((args.lang, "--lang"), (args.global_lang, "--lang"),
+                                          (os.environ.get("QZFP_LANG") or None, "QZFP_LANG")) if v is not None]
+    lang, where = chosen[0] if chosen else (None, "--lang")
+    return serve(args.params, lang=lang, lang_location=where, port=args.port,
+                 open_browser=not args.no_browser, message_lang=_lang(args))
+
+
 def cmd_init(args: argparse.Namespace) -> int:
     from .rules.scenario import packaged_params_dir
 
@@ -283,6 +297,14 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--out", default=None,
                     help="output folder (default: <output_dir>/proposal-<scenario>-<year>)")
     sp.set_defaults(func=cmd_proposal)
+
+    sp = sub.add_parser("explore", help="serve the explorer as a web page (Voila) at http://127.0.0.1:PORT/")
+    sp.add_argument("params", nargs="?", default=None,
+                    help="scenario file or name (default: params/baseline.yaml, or the packaged baseline)")
+    sp.add_argument("--lang", default=None, help="en or zh (default: the scenario's; the page has a list to change it)")
+    sp.add_argument("--port", default="8866", help="port on 127.0.0.1 (default 8866; refused when in use)")
+    sp.add_argument("--no-browser", action="store_true", help="do not open the page in the web browser")
+    sp.set_defaults(func=cmd_explore)
 
     def add_census(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("--codes", default=None, metavar="PREFIX[,PREFIX...]",
