@@ -149,6 +149,18 @@ def test_the_page_shows_no_code(page):
     assert "os.chdir" not in shown["html"] and "from qzfp" not in shown["html"]  # not even hidden
 
 
+def test_the_page_asks_nothing_of_the_network_but_its_own_server(served):
+    from urllib.parse import urlparse
+
+    page, server, _ = served
+    asked = page.requests()
+    assert any(u.startswith(server.url) for u in asked)
+    others = [u for u in asked if urlparse(u).scheme not in ("data", "blob")
+              and (urlparse(u).hostname, urlparse(u).port) != ("127.0.0.1", server.port)]
+    assert others == []
+    assert page.evaluate("document.documentElement.lang") == "zh"  # the language asked for
+
+
 def test_the_page_fits_1280_px_without_sideways_scrolling(page):
     s = layout(page)
     check_controls(s, "zh", WIDTH)

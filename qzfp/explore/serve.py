@@ -11,8 +11,9 @@ writes, in a temporary folder,
   imports the same qzfp as the command whatever kernels Jupyter knows,
 
 and runs Voilà's own application on it in this process (``voila.app.Voila``: Voilà's
-server, its ``lab`` template, sources stripped, execute requests from the page refused)
-on ``127.0.0.1`` and exactly the port asked for.  It prints the address once the server
+server, sources stripped, execute requests from the page refused) on ``127.0.0.1`` and
+exactly the port asked for.  The page uses Voilà's ``lab`` template less its two
+stylesheets from a CDN (:data:`TEMPLATE`), so it needs no network.  It prints the address once the server
 listens and serves until Ctrl+C (or SIGTERM), which also stops the page's kernels; the
 folder is removed then.
 
@@ -132,11 +133,20 @@ def explore_scenario(ref: str | os.PathLike | None) -> Scenario:
     return load_scenario(ref)
 
 
+TEMPLATE = "qzfp"
+"""The Voilà template of the page (``qzfp/explore/jupyter/voila/templates/qzfp``): Voilà's
+``lab`` template without its requests to a CDN."""
+
+JUPYTER_DATA = Path(__file__).resolve().parent / "jupyter"
+"""The Jupyter data folder shipped with the explorer (it holds :data:`TEMPLATE`)."""
+
+
 @contextmanager
-def _jupyter_path(folder: Path) -> Iterator[None]:
-    """``folder`` first in ``JUPYTER_PATH`` (where Jupyter looks for kernels) meanwhile."""
+def _jupyter_path(*folders: Path) -> Iterator[None]:
+    """``folders`` first in ``JUPYTER_PATH`` (where Jupyter looks for kernels and Voilà for
+    templates) meanwhile."""
     old = os.environ.get("JUPYTER_PATH")
-    os.environ["JUPYTER_PATH"] = os.pathsep.join([str(folder)] + ([old] if old else []))
+    os.environ["JUPYTER_PATH"] = os.pathsep.join([str(f) for f in folders] + ([old] if old else []))
     try:
         yield
     finally:
@@ -204,8 +214,10 @@ def serve(scenario: str | os.PathLike | None = None, *, lang: str | None = None,
         url = f"http://{HOST}:{port}/"
         argv = [str(page), f"--Voila.ip={HOST}", f"--Voila.port={port}", "--Voila.port_retries=0",
                 f"--Voila.open_browser={open_browser}", "--Voila.log_level=WARN",
-                "--VoilaConfiguration.strip_sources=True", "--VoilaConfiguration.show_tracebacks=False"]
-        with _jupyter_path(folder):
+                f"--VoilaConfiguration.template={TEMPLATE}", "--VoilaConfiguration.theme=light",
+                "--VoilaConfiguration.strip_sources=True", "--VoilaConfiguration.show_tracebacks=False",
+                f"--VoilaExporter.language_code={page_lang}"]  # <html lang>: ISO 639-1 only
+        with _jupyter_path(folder, JUPYTER_DATA):
             app = Voila()
             app.initialize(argv)
             import tornado.ioloop

@@ -289,6 +289,7 @@ class Explorer:
         ])
         widget.add_class("qzfp-explorer")
         self.key_figures_html.add_class("qzfp-figures")
+        self.status_html.add_class("qzfp-status")
         self.lang_control.add_class("qzfp-lang")
         return widget
 
