@@ -81,6 +81,15 @@ true
 """
 
 
+LOADING_RECORDER = r"""
+window.qzLoading = [];  // every text the page shows while it loads (#loading_text), in order
+new MutationObserver(() => {
+  const e = document.getElementById('loading_text');
+  if (e && window.qzLoading[window.qzLoading.length - 1] !== e.textContent) window.qzLoading.push(e.textContent);
+}).observe(document, {subtree: true, childList: true, characterData: true});
+"""
+
+
 def _drawn(explorers: int) -> str:
     """JavaScript: true once ``explorers`` explorers show their key figures."""
     return f"document.querySelectorAll('.qzfp-explorer .qzfp-figures table').length >= {explorers}"
@@ -185,9 +194,11 @@ def explorer_in_voila(cwd: Path, args: Sequence[str] = (), width: int = 1280, he
                       env: dict[str, str] | None = None) -> Iterator[tuple[Browser, ExploreCommand]]:
     """``qzfp explore ARGS`` served from ``cwd`` and opened at its address in a
     ``width`` × ``height`` Chromium window (``cjk_fonts=False``: one without any system
-    font that draws Chinese); yields the browser and the command once the explorer is drawn."""
+    font that draws Chinese); yields the browser and the command once the explorer is drawn.
+    What the page said while it loaded is ``window.qzLoading`` (:data:`LOADING_RECORDER`)."""
     with ExploreCommand(cwd, args, global_args, env) as server, \
             Browser(width, height, allow_hosts=["127.0.0.1"], cjk_fonts=cjk_fonts) as b:
+        b.call("Page.addScriptToEvaluateOnNewDocument", session=True, source=LOADING_RECORDER)
         b.navigate(server.url)
         try:
             b.wait_for(_drawn(1), timeout=120)

@@ -148,6 +148,7 @@ def test_the_page_is_one_cell_that_shows_the_explorer_of_the_scenario_file_worki
     assert Path.cwd() == workdir.resolve()
     assert explorer.model.scenario.path == scenario.resolve() and explorer.lang == "zh"
     assert explorer.controls["village_allowance"].value == 85
+    assert "@font-face" not in explorer.style_html.value  # the page serves the font itself
     assert nb.cells[0].source.rstrip().endswith("explorer.widget")  # the cell's output: the page
     saved = explorer.save_scenario("planner")
     assert saved == plans / "planner.yaml"  # beside the scenario file it started from

@@ -149,6 +149,11 @@ def test_the_page_shows_no_code(page):
     assert "os.chdir" not in shown["html"] and "from qzfp" not in shown["html"]  # not even hidden
 
 
+def test_while_it_loads_the_page_says_so_in_chinese_and_nothing_else(page):
+    assert page.evaluate("window.qzLoading") == [i18n.t("explore.loading", "zh")]
+    assert page.evaluate("document.getElementById('loading')") is None  # gone once drawn
+
+
 def test_the_page_asks_nothing_of_the_network_but_its_own_server(served):
     from urllib.parse import urlparse
 
@@ -159,6 +164,25 @@ def test_the_page_asks_nothing_of_the_network_but_its_own_server(served):
               and (urlparse(u).hostname, urlparse(u).port) != ("127.0.0.1", server.port)]
     assert others == []
     assert page.evaluate("document.documentElement.lang") == "zh"  # the language asked for
+
+
+def test_the_font_is_the_one_file_the_page_serves_from_its_folder(served):
+    import urllib.error
+    import urllib.request
+
+    from qzfp.i18n.fonts import shipped_font_path
+
+    page, server, _ = served
+    font = server.url + "voila/files/qzfp-cjk.otf"
+    assert font in page.requests()
+    with urllib.request.urlopen(font, timeout=30) as answer:
+        assert answer.read() == Path(shipped_font_path()).read_bytes()
+    title = i18n.t("nb.explore.title", "zh")
+    for other in (f"{title}.ipynb", "kernels/qzfp-explore/kernel.json"):  # beside it, not served
+        with pytest.raises(urllib.error.HTTPError):
+            urllib.request.urlopen(server.url + "voila/files/" + urllib.request.quote(other), timeout=30)
+    # the explorer does not bring a second copy of the font (it would be 3.8 MB more)
+    assert page.evaluate("[...document.querySelectorAll('style')].filter(s => s.textContent.includes('data:font')).length") == 0
 
 
 def test_the_page_fits_1280_px_without_sideways_scrolling(page):

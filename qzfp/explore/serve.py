@@ -8,7 +8,9 @@ writes, in a temporary folder,
   command was started in (a scenario saved from the page goes to its ``params/``, as from
   the notebook) and shows :class:`qzfp.explore.Explorer` of the scenario file;
 - a kernel specification that runs this Python (``sys.executable``), so the page's kernel
-  imports the same qzfp as the command whatever kernels Jupyter knows,
+  imports the same qzfp as the command whatever kernels Jupyter knows;
+- the shipped CJK font, which the page's style (``font_css``, as in the reports) draws
+  every Chinese character with, from the first text shown while the page loads,
 
 and runs Voilà's own application on it in this process (``voila.app.Voila``: Voilà's
 server, sources stripped, execute requests from the page refused) on ``127.0.0.1`` and
@@ -26,6 +28,8 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
+import shutil
 import socket
 import sys
 import tempfile
@@ -34,9 +38,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import nbformat
+from traitlets.config import Config
 
 from .. import i18n
 from ..errors import Problem, QzfpError
+from ..i18n.fonts import shipped_font_path
+from ..reporting.pagestyle import FONT_FILE, font_css
 from ..rules.scenario import Scenario, load_scenario
 
 HOST = "127.0.0.1"
@@ -56,7 +63,7 @@ import os
 from qzfp.explore import Explorer
 
 os.chdir({workdir!r})
-explorer = Explorer({scenario!r}, lang={lang!r})
+explorer = Explorer({scenario!r}, lang={lang!r}, shipped_font=False)  # the page has the font
 explorer.widget"""
 
 
@@ -156,6 +163,30 @@ def _jupyter_path(*folders: Path) -> Iterator[None]:
             os.environ["JUPYTER_PATH"] = old
 
 
+def voila_config(port: int, open_browser: bool, lang: str) -> Config:
+    """Voilà's configuration for the page: on :data:`HOST` and exactly ``port``, sources
+    stripped, no tracebacks, template :data:`TEMPLATE` with its texts in ``lang`` and the
+    shipped CJK font (the file :data:`~qzfp.reporting.pagestyle.FONT_FILE` beside the page,
+    the only file Voilà serves from its folder) for the whole page."""
+    c = Config()
+    c.Voila.ip = HOST
+    c.Voila.port = port
+    c.Voila.port_retries = 0  # the port asked for or none (it was checked free)
+    c.Voila.open_browser = open_browser
+    c.Voila.log_level = "WARN"
+    c.VoilaConfiguration.template = TEMPLATE
+    c.VoilaConfiguration.theme = "light"
+    c.VoilaConfiguration.strip_sources = True
+    c.VoilaConfiguration.show_tracebacks = False
+    c.VoilaConfiguration.file_allowlist = [re.escape(FONT_FILE)]  # the one file served from the folder
+    c.VoilaConfiguration.resources = {"qzfp": {
+        "loading": i18n.t("explore.loading", lang),
+        "font_css": font_css(src=f"voila/files/{FONT_FILE}"),  # the page's own font, as in the reports
+    }}
+    c.VoilaExporter.language_code = lang  # <html lang>: an ISO 639-1 code
+    return c
+
+
 def serve(scenario: str | os.PathLike | None = None, *, lang: str | None = None,
           lang_location: str = "--lang", port: int | str = DEFAULT_PORT,
           open_browser: bool = True, message_lang: str = "en") -> int:
@@ -208,18 +239,14 @@ def serve(scenario: str | os.PathLike | None = None, *, lang: str | None = None,
     with tempfile.TemporaryDirectory(prefix="qzfp-explore-") as tmp:
         folder = Path(tmp)
         write_kernel_spec(folder)
+        shutil.copyfile(shipped_font_path(), folder / FONT_FILE)
         page_lang = lang or chosen.lang
         page = folder / f"{i18n.t('nb.explore.title', page_lang)}.ipynb"  # the page's title
         nbformat.write(page_notebook(chosen.path, lang, Path.cwd()), page)
         url = f"http://{HOST}:{port}/"
-        argv = [str(page), f"--Voila.ip={HOST}", f"--Voila.port={port}", "--Voila.port_retries=0",
-                f"--Voila.open_browser={open_browser}", "--Voila.log_level=WARN",
-                f"--VoilaConfiguration.template={TEMPLATE}", "--VoilaConfiguration.theme=light",
-                "--VoilaConfiguration.strip_sources=True", "--VoilaConfiguration.show_tracebacks=False",
-                f"--VoilaExporter.language_code={page_lang}"]  # <html lang>: ISO 639-1 only
         with _jupyter_path(folder, JUPYTER_DATA):
-            app = Voila()
-            app.initialize(argv)
+            app = Voila(config=voila_config(port, open_browser, page_lang))
+            app.initialize([str(page)])
             import tornado.ioloop
 
             tornado.ioloop.IOLoop.current().add_callback(   # runs once the server listens

@@ -86,7 +86,11 @@ class Explorer:
     register : Register, optional
         Register to use instead of the scenario's (see :class:`ExplorerModel`).
     lang : str, optional
-        ``en`` or ``zh``; the scenario's ``lang`` by default.
+        ``en`` or ``zh``; the scenario's ``lang`` by default (the page has a list to change it).
+    shipped_font : bool
+        Carry the shipped CJK font in the widget's style (:func:`explorer_css`), so its
+        Chinese is drawn whatever fonts the machine has; False when the page provides the
+        font itself (the page of ``qzfp explore``).
 
     Attributes
     ----------
@@ -113,7 +117,7 @@ class Explorer:
     """Budget lines shown separately in the chart (the rest is summed as "Other")."""
 
     def __init__(self, scenario: Scenario | str | os.PathLike, register: Register | None = None,
-                 *, lang: str | None = None):
+                 *, lang: str | None = None, shipped_font: bool = True):
         import ipywidgets as w
 
         self.model = ExplorerModel(scenario, register)
@@ -121,6 +125,7 @@ class Explorer:
         self._uid = f"qzfp{id(self):x}"
         self.last_update_ms = float("nan")
         self.updates = 0
+        self._shipped_font = shipped_font
         self._relabelling = False
         self.controls = self._make_controls(w)
         self._make_outputs(w)
@@ -241,7 +246,7 @@ class Explorer:
         language list, and the save and plan rows."""
         from ..model.plan import DEFAULT_OBJECTIVE, OBJECTIVES
 
-        self.style_html = w.HTML(f"<style>{explorer_css()}</style>")
+        self.style_html = w.HTML(f"<style>{explorer_css() if self._shipped_font else CONTROL_CSS}</style>")
         self.head_html = w.HTML()
         self.note_html = w.HTML()
         self.lang_control = w.Dropdown(options=[(i18n.t(f"lang.{code}", code), code) for code in i18n.LANGS],
