@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from browser import CJK, free_port
 from chinese import english_words
+from explorer_page import ExploreCommand
 
 from qzfp import i18n
 from qzfp.cli import main
@@ -179,3 +180,29 @@ def test_the_explore_command_is_listed_in_the_help(capsys):
     out = capsys.readouterr().out
     for option in ("--lang", "--port", "--no-browser"):
         assert re.search(rf"{option}\b", out), option
+
+
+def _children(pid: int) -> set[int]:
+    """Process ids of the children of ``pid`` (Linux ``/proc``)."""
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return {int(x) for x in path.read_text().split()} if path.exists() else set()
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc")
+def test_stopping_the_command_stops_the_pages_kernels_and_removes_its_folders(tmp_path):
+    import urllib.request
+
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    with ExploreCommand(tmp_path, env={"TMPDIR": str(temp)}) as server:
+        assert server.first_line == i18n.t("explore.serving", "en", url=server.url)
+        with urllib.request.urlopen(server.url, timeout=120) as answer:  # a visit runs the page's kernel
+            assert answer.status == 200 and b"jupyter-config-data" in answer.read()
+        kernels = _children(server.proc.pid)
+        assert kernels  # the page's kernel
+        assert any(p.name.startswith("qzfp-explore-") for p in temp.iterdir())
+        server.close()  # SIGTERM, as a service manager stops it (Ctrl+C alike)
+        assert server.proc.returncode == 0
+    for pid in kernels:
+        assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text().lower()
+    assert sorted(p.name for p in temp.iterdir()) == []  # its folder and Voila's connection files
