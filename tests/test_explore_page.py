@@ -261,7 +261,10 @@ def test_the_language_list_turns_the_page_into_english_and_back_keeping_the_sett
                       f"{json.dumps(i18n.t('nb.explore.title', lang))}", timeout=30)
 
     choose("en")
-    check_controls(layout(page), "en", WIDTH)
+    english = layout(page)  # the English labels fit too
+    check_controls(english, "en", WIDTH)
+    check_not_cut(english)
+    check_labels(english, "en")
     assert settings_shown(page, model, "en") == settings and year_shown(page, "en") == year
     wait_for_figures(page, expected_figures(model, settings, "en", year))
     choose("zh")
