@@ -39,6 +39,7 @@ __all__ = [
     "CountyRows",
     "LAYOUTS",
     "default_census",
+    "fractional_year",
     "level_of_code",
     "load_census",
     "split_single_years",
@@ -77,6 +78,12 @@ def level_of_code(code: str) -> str:
     if code.endswith("0000"):
         return "province"
     return "prefecture" if code.endswith("00") else "county"
+
+
+def fractional_year(date: dt.date) -> float:
+    """A date as a fractional calendar year (1 November 2020 → 2020.833…) [year]."""
+    start = dt.date(date.year, 1, 1).toordinal()
+    return date.year + (date.toordinal() - start) / (dt.date(date.year + 1, 1, 1).toordinal() - start)
 
 
 class CensusError(QzfpError):
@@ -187,9 +194,7 @@ class Census:
     @property
     def year_fraction(self) -> float:
         """The census date as a fractional calendar year (1 November 2010 → 2010.833…)."""
-        start = dt.date(self.date.year, 1, 1).toordinal()
-        days = dt.date(self.date.year + 1, 1, 1).toordinal() - start
-        return self.date.year + (self.date.toordinal() - start) / days
+        return fractional_year(self.date)
 
     def lookup(self, codes: np.ndarray) -> CountyRows:
         """Rows for county codes, falling back to the prefecture, province or nation.
