@@ -8,7 +8,6 @@ import pandas as pd
 from qzfp import i18n
 from qzfp.i18n import (
     budget_line_label,
-    format_number,
     format_pct,
     format_yuan,
     t,
@@ -162,7 +161,5 @@ def budget_parameters(results: Results) -> pd.DataFrame:
     md(t("nb.common.parameters_note", lang))
     up = i18n.localise_parameters(results.scenario.used_parameters(), lang)
     up = up[["path", "description", "unit", "since", "value", "reference"]].copy()
-    up["value"] = [format_number(v, lang, 4).rstrip("0").rstrip(".")
-                   if isinstance(v, (int, float)) and not isinstance(v, bool) else i18n.value_text(v, lang)
-                   for v in up["value"]]
+    up["value"] = [i18n.value_text(v, lang, u) for v, u in zip(up["value"], up["unit"], strict=True)]
     return show_table(up, lang)

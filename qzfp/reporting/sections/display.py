@@ -470,8 +470,8 @@ def header(results: Results, title_key: str, intro_key: str | None = None, **fie
     heading(title, 1)
     s = results.scenario
     lines = [f"**{t('nb.common.scenario', lang, title=s.title)}** (`{s.name}`)"]
-    if s.params.get("description"):
-        lines.append(s.params["description"])
+    if s.description:  # in the report's language (a Chinese report never shows an English one)
+        lines.append(s.description)
     source = (t("nb.population.example_register", lang) if is_example_register(results)
               else str(s.params["register"]))
     lines.append(t("nb.common.register", lang, source=source, n_villages=format_number(reg.n_villages, lang),
