@@ -254,6 +254,29 @@ def value_text(value: Any, lang: str, unit: str = "") -> str:
     return str(value)
 
 
+#: Tidy-table columns that count whole things (posts, villages, townships) besides those
+#: whose English header is in ``[persons]`` (see :func:`is_count_column`).
+_COUNT_COLUMNS = frozenset({
+    "persons", "posts", "extra_posts", "village_vice_presidents", "township_vice_presidents", "county_posts",
+    "total_posts", "villages", "villages_at_or_above_threshold", "villages_without_village_vp", "townships",
+    "townships_short_of_staff", "townships_staffed", "people_covered", "households",
+})
+
+
+def is_count_column(column: str) -> bool:
+    """Whether a tidy-table column counts whole persons, posts, households, villages or
+    townships (shown as whole numbers): a known count, or a column whose English header is
+    in ``[persons]``; a ``_first``/``_last`` suffix (the sweep's columns) is ignored.
+
+    Examples
+    --------
+    >>> is_count_column("population"), is_count_column("total_posts_last"), is_count_column("posts_per_10000")
+    (True, True, False)
+    """
+    name = re.sub(r"_(first|last)$", "", str(column))
+    return name in _COUNT_COLUMNS or CATALOGUE["en"].get(f"col.{name}", "").endswith("[persons]")
+
+
 def column_label(column: str, lang: str) -> str:
     """Header of a tidy-table column; unknown columns are returned unchanged."""
     key = f"col.{column}"

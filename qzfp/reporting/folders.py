@@ -47,6 +47,7 @@ def workbook_labels(lang: str, lines: Sequence[str]) -> dict[str, str]:
                 labels[key.split(".", 1)[1]] = t(key, lang)
     for key in i18n.keys("unit."):  # units keep their prefix: "post" is also a column
         labels[key] = t(key, lang)
+    labels["yes"], labels["no"] = t("yesno.yes", lang), t("yesno.no", lang)
     for line in lines:
         labels[line] = budget_line_label(line, lang)
     return labels
@@ -130,10 +131,11 @@ def compare_headline(table: pd.DataFrame, lang: str) -> pd.DataFrame:
         row: dict[str, str] = {t("col.metric", lang): f"{column_label(metric, lang)} ({last})"}
         for sc in scenarios:
             row[sc] = format_metric(metric, m.at[sc, "value"], lang)
+        d = METRIC_DECIMALS.get(metric, 0)
         for sc in scenarios:
-            if sc != base:
-                row[t("cli.difference_to", lang, name=sc, base=base)] = format_metric(
-                    metric, m.at[sc, "difference"], lang, signed=True)
+            if sc != base:  # the difference of the figures shown, so that the row reconciles
+                diff = round(float(m.at[sc, "value"]), d) - round(float(m.at[base, "value"]), d)
+                row[t("cli.difference_to", lang, name=sc, base=base)] = format_metric(metric, diff, lang, signed=True)
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -219,14 +221,16 @@ def plan_tables(p: Any, lang: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The changes and frontier tables of a :class:`qzfp.model.plan.Plan` as shown to a reader of
     ``lang``: levers and measures by their labels, units in ``lang``, values formatted by
     unit (the CSV files keep the raw ids and numbers)."""
-    from qzfp.i18n import column_label
+    from qzfp.i18n import column_label, is_count_column
 
     ch = p.changes()
     rows = []
     for r in ch.itertuples(index=False):
         label = param_label(r.item, lang) if r.kind == "lever" else column_label(r.item, lang)
         decimals = 2 if r.unit in ("yuan", "%") or r.kind == "lever" else 0
-        fmt = [format_number(v, lang, decimals) for v in (r.baseline, r.plan, r.difference)]
+        # whole persons, townships ...: the difference of the whole numbers shown
+        diff = round(r.plan) - round(r.baseline) if decimals == 0 else r.difference
+        fmt = [format_number(v, lang, decimals) for v in (r.baseline, r.plan, diff)]
         if r.kind == "lever":
             fmt = [f.rstrip("0").rstrip(".") if "." in f else f for f in fmt]
         if fmt[2] and not fmt[2].startswith(("-", "−")) and fmt[2].strip("0.,") != "":
@@ -236,6 +240,9 @@ def plan_tables(p: Any, lang: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     changes = pd.DataFrame(rows)
     fr = p.frontier.copy()
     fr["plan"] = fr["plan"] + 1
+    for c in fr.columns:  # whole persons and townships, as the page shows them
+        if is_count_column(c):
+            fr[c] = fr[c].round()
     fr["within_ceiling"] = [t("yesno.yes" if v else "yesno.no", lang) for v in fr["within_ceiling"]]
     names = {"plan": t("plan.grid_index", lang), "within_ceiling": t("plan.within_ceiling", lang)}
     names.update({c: param_label(c, lang) for c in p.grid.paths})

@@ -441,15 +441,21 @@ def plan_report(base: str | Path, grid: Mapping[str, Sequence[float]], *, year: 
     p = plan(scenario, grid, year, ceiling, objective=objective, progress=progress)
     column = objective_column(objective)
     changes, frontier = plan_tables(p, lg)
-    from qzfp.i18n import column_label, unit_label
+    from qzfp.i18n import column_label, is_count_column, unit_label
 
     raw = p.changes()  # the workbook keeps numbers: labelled items and units, values as computed
+    whole = [k != "lever" and is_count_column(i) for i, k in zip(raw["item"], raw["kind"], strict=True)]
+
+    def shown(col: str) -> list[float]:  # whole persons, posts ... as whole numbers
+        return [round(v) if w else v for v, w in zip(raw[col], whole, strict=True)]
+
     sheet = pd.DataFrame({
         t("plan.item", lg): [param_label(i, lg) if k == "lever" else column_label(i, lg)
                              for i, k in zip(raw["item"], raw["kind"], strict=True)],
         column_label("unit", lg): [unit_label(u, lg) for u in raw["unit"]],
-        t("plan.baseline", lg): raw["baseline"], t("plan.plan", lg): raw["plan"],
-        t("plan.difference", lg): raw["difference"],
+        t("plan.baseline", lg): shown("baseline"), t("plan.plan", lg): shown("plan"),
+        t("plan.difference", lg): [round(b) - round(q) if w else d for b, q, d, w in
+                                   zip(raw["plan"], raw["baseline"], raw["difference"], whole, strict=True)],
     })
     fig = plots.plan_frontier(p.grid.table, p.frontier, lg, value=column,
                               objective=t(f"plan.objective.{objective}", lg), year=p.grid.year,

@@ -51,7 +51,6 @@ import datetime as dt
 import hashlib
 import json
 import os
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -143,14 +142,6 @@ def _life_expectancy_problems(rb: Rulebook, start_year: int, horizon: int,
 
 def _canonical(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
-
-
-_ENGLISH_WORD = re.compile(r"[A-Za-z]{2,}")
-
-
-def _has_english(text: str) -> bool:
-    """Whether ``text`` has a word of two or more Latin letters (an English title or description)."""
-    return bool(_ENGLISH_WORD.search(text))
 
 
 @dataclass(frozen=True)
@@ -331,24 +322,16 @@ class Scenario:
         return self.description_in(self.lang)
 
     def title_in(self, lang: str) -> str:
-        """The title for a reader of ``lang``.  English: ``title``.  Chinese: ``title_zh``
-        when given, else ``title`` when it has no English words (a planner's own Chinese
-        title), else the scenario's name (a code): never an English title in a Chinese report."""
-        if lang != "zh":
-            return str(self.params["title"])
+        """The title for a reader of ``lang``: ``title_zh`` in Chinese when given, else ``title``
+        (a planner's own title, in whatever language it was written)."""
         zh = str(self.params.get("title_zh", "")).strip()
-        title = str(self.params.get("title", "")).strip()
-        return zh or (title if title and not _has_english(title) else self.name)
+        return zh if lang == "zh" and zh else str(self.params["title"])
 
     def description_in(self, lang: str) -> str:
-        """The description for a reader of ``lang``.  English: ``description``.  Chinese:
-        ``description_zh`` when given, else ``description`` when it has no English words,
-        else "" (a Chinese report shows no English description)."""
-        text = str(self.params.get("description", "")).strip()
-        if lang != "zh":
-            return text
+        """The description for a reader of ``lang``: ``description_zh`` in Chinese when given,
+        else ``description``."""
         zh = str(self.params.get("description_zh", "")).strip()
-        return zh or (text if not _has_english(text) else "")
+        return zh if lang == "zh" and zh else str(self.params.get("description", ""))
 
     def parameter(self, path: str) -> Parameter:
         """The (possibly overridden) parameter at ``path``."""

@@ -401,10 +401,34 @@ def with_place(df: pd.DataFrame, results: Results, code_col: str, name_col: str)
     return out
 
 
+def whole_parts(values: Any) -> np.ndarray:
+    """``values`` rounded to whole numbers that add up to their rounded sum (largest remainder:
+    each value rounded down, then the units left over go to the largest fractions), so that a
+    table of whole persons reconciles with its total.
+
+    Examples
+    --------
+    >>> whole_parts([1.4, 1.4, 1.2]).tolist()  # sum 4.0: 1 + 1 + 1, and one unit to the largest fraction
+    [2.0, 1.0, 1.0]
+    """
+    v = np.asarray(values, dtype=float)
+    down = np.floor(v)
+    left = int(round(float(v.sum()) - float(down.sum())))
+    if left > 0:
+        order = np.argsort(-(v - down), kind="stable")[:left]
+        down[order] += 1
+    return down
+
+
 def wide_by_year(df: pd.DataFrame, index: str, value: str, *, total_row: str | None = None,
-                  total_col: bool = False, lang: str = "en") -> pd.DataFrame:
+                  total_col: bool = False, lang: str = "en", whole: bool = False) -> pd.DataFrame:
+    """``df`` (tidy, with ``year``) as a wide table: a row per ``index``, a column per year,
+    with a total column and a total row when asked; ``whole``: each year's values as whole
+    numbers adding up to the year's total (:func:`whole_parts`: persons)."""
     wide = df.pivot_table(index=index, columns="year", values=value, aggfunc="sum", sort=False)
     wide.columns = [str(int(c)) for c in wide.columns]
+    if whole:
+        wide = wide.apply(whole_parts, axis=0)
     if total_col:
         wide[t("total", lang)] = wide.sum(axis=1)
     if total_row is not None:
