@@ -70,18 +70,22 @@ def sweep_title(paths: Sequence[str], lang: str) -> str:
 
 
 def compare_figures(results: Sequence[Any], table: pd.DataFrame, lines: pd.DataFrame, lang: str) -> dict:
-    """Waterfall charts from the base's horizon total to each other scenario's."""
+    """Waterfall charts from the base's horizon total to each other scenario's, titled with the
+    scenarios' numbers and titles (as the page lists them)."""
     from qzfp.reporting import charts as plots
 
     figs = {}
-    base = results[0].name
+    base = results[0].scenario
     first, last = int(results[0].years[0]), int(results[0].years[-1])
-    for r in results[1:]:
+    for i, r in enumerate(results[1:], start=2):
         sub = lines[lines["scenario"] == r.name]
         wf = sub.rename(columns={"base_amount_yuan": "baseline_yuan", "amount_yuan": "scenario_yuan"})
         figs[f"waterfall_{r.name}.png"] = plots.budget_waterfall(
             wf[["line", "baseline_yuan", "scenario_yuan"]], lang,
-            year=f"{first}–{last}", baseline_name=base, scenario_name=r.name)
+            year=f"{first}–{last}" if lang == "en" else f"{first}—{last}",
+            baseline_name=f"{t('compare.number', lang, n=1)} {base.title_in(lang)}",
+            scenario_name=f"{t('compare.number', lang, n=i)} {r.scenario.title_in(lang)}",
+            baseline_tick=t("compare.number", lang, n=1), scenario_tick=t("compare.number", lang, n=i))
     return figs
 
 
@@ -116,26 +120,38 @@ def format_metric(metric: str, value: Any, lang: str, *, signed: bool = False) -
     return text
 
 
-def compare_headline(table: pd.DataFrame, lang: str) -> pd.DataFrame:
+def compare_headline(table: pd.DataFrame, lang: str, titles: Mapping[str, str] | None = None) -> pd.DataFrame:
     """The last year of :func:`qzfp.model.comparison.compare`: one row per metric, one column per
-    scenario (values formatted by unit) and, for every other scenario, its difference."""
+    scenario (values formatted by unit) and, for every other scenario, its difference.
+
+    Columns are named by the scenarios' names (codes, for the terminal) or, with ``titles``
+    (name → title, in the order of the comparison), by the scenario's number and title
+    (``(2) Village vice-presidents' allowance …``) and the differences by the numbers
+    (``(2) − (1)``): the page lists the numbered scenarios above the table."""
     from qzfp.i18n import column_label
 
     last = int(table["year"].max())
     sub = table[table["year"] == last]
     scenarios = list(dict.fromkeys(sub["scenario"]))
     base = table.attrs.get("base", scenarios[0])
+    if titles:
+        number = {sc: t("compare.number", lang, n=i + 1) for i, sc in enumerate(titles)}
+        head = {sc: f"{number[sc]} {titles[sc]}" for sc in scenarios}
+        diff_head = {sc: t("cli.difference_to", lang, name=number[sc], base=number[base]) for sc in scenarios}
+    else:
+        head = {sc: sc for sc in scenarios}
+        diff_head = {sc: t("cli.difference_to", lang, name=sc, base=base) for sc in scenarios}
     rows = []
     for metric in dict.fromkeys(sub["metric"]):
         m = sub[sub["metric"] == metric].set_index("scenario")
         row: dict[str, str] = {t("col.metric", lang): f"{column_label(metric, lang)} ({last})"}
         for sc in scenarios:
-            row[sc] = format_metric(metric, m.at[sc, "value"], lang)
+            row[head[sc]] = format_metric(metric, m.at[sc, "value"], lang)
         d = METRIC_DECIMALS.get(metric, 0)
         for sc in scenarios:
             if sc != base:  # the difference of the figures shown, so that the row reconciles
                 diff = round(float(m.at[sc, "value"]), d) - round(float(m.at[base, "value"]), d)
-                row[t("cli.difference_to", lang, name=sc, base=base)] = format_metric(metric, diff, lang, signed=True)
+                row[diff_head[sc]] = format_metric(metric, diff, lang, signed=True)
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -80,6 +80,18 @@ _WORD_KEYS = {
 }
 
 
+#: What the generated pages share: a wide table scrolls inside its box (``.qzfp-wide``), never
+#: the page, with its first column (``.frozen``: the scenario, the indicator) kept in view;
+#: numbers never wrap, headers do.
+_WIDE_TABLE_CSS = """
+.qzfp-wide{overflow-x:auto;max-width:100%}
+.qzfp-wide th.frozen,.qzfp-wide td.frozen{position:sticky;left:0;z-index:1;background:#fff;
+box-shadow:inset -1px 0 0 #ccc;min-width:10em;max-width:16em}
+.qzfp-wide th.frozen{background:#f4f4f4}
+td.num{white-space:nowrap}th{min-width:6em}
+table.scenarios th.scenario{max-width:16em;font-weight:normal;text-align:left}
+"""
+
 _CSS = FONT_CSS + """
 body{max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222;line-height:1.45}
 h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.2rem;margin-top:1.8rem;
@@ -87,7 +99,7 @@ border-bottom:1px solid #ddd}table{border-collapse:collapse;margin:.5rem 0}
 th,td{padding:.3rem .7rem;border-bottom:1px solid #e4e4e4;text-align:left;vertical-align:top}
 td.num{text-align:right;font-variant-numeric:tabular-nums}th{background:#f4f4f4}
 .muted{color:#666;font-size:.9rem}code{font-size:.85rem}
-"""
+""" + _WIDE_TABLE_CSS
 
 
 def _words(lang: Any) -> dict[str, str]:
@@ -208,8 +220,10 @@ def scenario_index(run: Mapping[str, Any], folder: Path) -> str:
 def write_top_index(out_dir: Path, *, lang: str = "en", title: str | None = None) -> Path:
     """Write ``out_dir/index.html`` listing every scenario report found in ``out_dir``.
 
-    Every sub-folder holding a ``run.json`` is listed (not only those of the last run),
-    with its title, its key figures as columns (labels in first-seen order) and links.
+    Every sub-folder holding a ``run.json`` is listed (not only those of the last run):
+    a column per scenario (its title, linked, and name) and a row per key figure (labels in
+    first-seen order), so that the page keeps to the width of a screen however many key
+    figures there are (more scenarios than fit scroll inside the table, the labels in view).
 
     Returns
     -------
@@ -251,9 +265,10 @@ FOLDER_CSS = """
 body{max-width:72rem;margin:2rem auto;padding:0 1rem;color:#222;line-height:1.45}
 h1{font-size:1.5rem}table{border-collapse:collapse;margin:.5rem 0 1.2rem 0}
 th,td{padding:.25rem .6rem;border-bottom:1px solid #e4e4e4;vertical-align:top}
-th{background:#f4f4f4;text-align:center}td.num{text-align:right;font-variant-numeric:tabular-nums}
+th{background:#f4f4f4;text-align:center;max-width:14em}td.num{text-align:right;font-variant-numeric:tabular-nums}
 td.label{text-align:left;min-width:12em}.muted{color:#666;font-size:.9rem}
-"""
+ul.scenarios{list-style:none;padding-left:0}
+""" + _WIDE_TABLE_CSS
 
 
 def folder_page(name: str, title: str, lang: str, *, headline: Any, figures: Sequence[tuple[str, str]],

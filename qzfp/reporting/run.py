@@ -375,7 +375,8 @@ def compare_reports(files: Sequence[str | Path], *, out: str | Path = "reports",
     table = compare(*results, base=0)
     lines = compare_budget(*results, base=0)
     folder_name = name or "compare-" + "-".join(s.name for s in scenarios)
-    headline = compare_headline(table, lg)
+    headline = compare_headline(table, lg)  # the terminal's: scenarios by name
+    titled = compare_headline(table, lg, {s.name: s.title_in(lg) for s in scenarios})  # the page's
     lines_labels = {str(x): budget_line_label(str(x), lg) for x in lines["line"].unique()}
     from qzfp.i18n import column_label
 
@@ -385,9 +386,10 @@ def compare_reports(files: Sequence[str | Path], *, out: str | Path = "reports",
         "comparison.csv": table,
         "budget_lines.csv": lines,
     }, lg, title=t("nb.compare.title", lg), sheets={"comparison": shown_table, "budget_lines": shown_lines},
-        figures=compare_figures(results, table, lines, lg), headline=headline,
+        figures=compare_figures(results, table, lines, lg), headline=titled,
         labels={**lines_labels, "budget_lines": t("sheet.budget_by_line", lg)},
-        scenarios=[(sc.name, sc.title) for sc in scenarios])
+        scenarios=[(sc.name, f"{t('compare.number', lg, n=i)} {sc.title_in(lg)}")
+                   for i, sc in enumerate(scenarios, start=1)])
     print_headline(headline)
     print(t("cli.report_written", lg, path=str(folder)))
     return 0

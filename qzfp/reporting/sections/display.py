@@ -316,10 +316,18 @@ def _table_in_year_blocks(df: pd.DataFrame, years: list, lang: str, *,
         part = labels + chunk + (tail if i + PRINT_YEARS_PER_BLOCK >= len(years) else [])
         blocks.append(_table_html(df[part], lang, decimals=decimals,
                                   caption=caption if i == 0 else None))
+    screen = _table_html(df, lang, decimals=decimals, caption=caption, frozen=True)
     return (
-        f'<div class="qzfp-screen-only">{_table_html(df, lang, decimals=decimals, caption=caption)}</div>'
+        f'<div class="qzfp-screen-only qzfp-wide" style="{_WIDE_CSS}">{screen}</div>'
         f'<div class="qzfp-print-only" style="display:none">{"".join(blocks)}</div>'
     )
+
+
+#: The box of a wide year table on screen: the years scroll sideways inside it, never the page.
+_WIDE_CSS = "overflow-x:auto;max-width:100%"
+#: The frozen first column (the row's name) and last column (its total) of a wide year table.
+_FROZEN_FIRST = "position:sticky;left:0;z-index:1;background:#fff;box-shadow:inset -1px 0 0 #bbb;min-width:9em"
+_FROZEN_LAST = "position:sticky;right:0;z-index:1;background:#fff;box-shadow:inset 1px 0 0 #bbb"
 
 
 def _table_html(
@@ -328,32 +336,42 @@ def _table_html(
     *,
     decimals: int | Mapping[str, int] = 0,
     caption: str | None = None,
+    frozen: bool = False,
 ) -> str:
+    """The HTML table; ``frozen``: the first column (names) and the last (the total) stay in
+    view while the years scroll sideways (a wide year table on screen).  Numbers never wrap."""
     per_col = dict(decimals) if isinstance(decimals, Mapping) else {}
     default = 0 if isinstance(decimals, Mapping) else int(decimals)
     cols = list(df.columns)
     headers = label_columns(df.iloc[:0], lang).columns
+    n = len(cols)
+
+    def extra(j: int) -> str:
+        if not frozen:
+            return ""
+        return ";" + (_FROZEN_FIRST if j == 0 else _FROZEN_LAST if j == n - 1 and n > 2 else "")
+
     parts = [f'<table class="qzfp-table" style="{_TABLE_CSS}">']
     if caption:
         parts.append(f'<caption style="text-align:left;font-weight:bold">{html.escape(caption)}</caption>')
     parts.append("<thead><tr>")
-    for h in headers:
+    for j, h in enumerate(headers):
         parts.append(
-            '<th style="border-bottom:1px solid #333;padding:2px 6px;text-align:center">'
+            f'<th style="border-bottom:1px solid #333;padding:2px 6px;text-align:center{extra(j)}">'
             f"{html.escape(str(h))}</th>"
         )
     parts.append("</tr></thead><tbody>")
     values = df.to_numpy(dtype=object)
     for row in values:
         parts.append("<tr>")
-        for col, v in zip(cols, row, strict=True):
+        for j, (col, v) in enumerate(zip(cols, row, strict=True)):
             if col in _TEXT_COLUMNS:
                 text, num = (str(int(v)) if isinstance(v, (int, float, np.number)) else str(v)), False
             else:
                 text, num = _cell(v, lang, per_col.get(col, default))
-            align = "right" if num else "left"
+            align = "right;white-space:nowrap" if num else "left"
             parts.append(
-                f'<td style="padding:2px 6px;text-align:{align};border-bottom:1px solid #ddd">'
+                f'<td style="padding:2px 6px;text-align:{align};border-bottom:1px solid #ddd{extra(j)}">'
                 f"{html.escape(text)}</td>"
             )
         parts.append("</tr>")
