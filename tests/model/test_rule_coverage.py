@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 import numpy as np
-import pytest
 
 from qzfp.model.assumptions import DEMOGRAPHY_PATHS
 from qzfp.model.budget import BUDGET_PATHS
