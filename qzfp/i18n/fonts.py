@@ -30,7 +30,7 @@ def shipped_font_path() -> str:
     """Path of the font file shipped with qzfp (see ``qzfp/fonts/README.md``)."""
     from importlib import resources
 
-    return str(resources.files("qzfp") / "fonts" / "NotoSansCJKsc-qzfp-subset.otf")
+    return str(resources.files("qzfp") / "fonts" / "NotoSansCJKsc-qzfp-subset.ttf")
 
 
 _FONT_STATE: dict[str, Any] = {}

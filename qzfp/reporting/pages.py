@@ -76,6 +76,7 @@ _WORD_KEYS = {
     "back": "index.back",
     "scenario_home": "index.scenario_home",
     "contents": "index.contents",
+    "colon": "index.colon",
     "pdf": "index.pdf",
 }
 
@@ -167,7 +168,8 @@ def write_pdf(run: Mapping[str, Any], folder: Path) -> None:
     if os.environ.get("QZFP_PDF", "1").strip() == "0":
         return
     lang = str(run.get("lang", "en"))
-    contents = contents_html(run)
+    names = [str(p["file"]) for p in run["pages"]]
+    contents = contents_html(run, printpdf.page_sections(folder, names))
     message = printpdf.write_report_pdf(
         folder, [str(p["file"]) for p in run["pages"]], contents=contents, lang=lang,
         title=str(run.get("title", "")), footer=_footer(run),
@@ -176,10 +178,14 @@ def write_pdf(run: Mapping[str, Any], folder: Path) -> None:
         print(message, file=sys.stderr)
 
 
-def contents_html(run: Mapping[str, Any]) -> str:
-    """The contents page of ``report.pdf``: title, scenario, key figures, pages."""
-    return render("contents.html.j2", run=run, w=_words(run.get("lang")),
-                  finished=pagestyle.local_time(run.get("finished"))).rstrip("\n")
+def contents_html(run: Mapping[str, Any], sections: Mapping[str, Sequence[tuple[str, str]]] | None = None) -> str:
+    """The contents page of ``report.pdf``: title, scenario, key figures, pages and, below
+    each page, its ``sections`` (``(anchor, title)`` by page file,
+    :func:`qzfp.reporting.pdf.page_sections`)."""
+    from qzfp.reporting.pdf import ANCHOR_PREFIX
+
+    return render("contents.html.j2", run=run, w=_words(run.get("lang")), sections=dict(sections or {}),
+                  prefix=ANCHOR_PREFIX, finished=pagestyle.local_time(run.get("finished"))).rstrip("\n")
 
 
 def _human_size(n: int) -> str:
@@ -299,5 +305,6 @@ def folder_page(name: str, title: str, lang: str, *, headline: Any, figures: Seq
     return page("folder_index.html.j2", title, lang, css=FOLDER_CSS,
                 footer=f"{title} · {name}", nav=pagestyle.nav_html(links, "index.html"),
                 scenarios=list(scenarios), headline=table, figures=list(figures), files=list(files),
-                files_label=t("index.files", lang), generated_label=t("index.generated_at", lang),
+                files_label=t("index.files", lang), colon=t("index.colon", lang),
+                generated_label=t("index.generated_at", lang),
                 generated=pagestyle.local_time())

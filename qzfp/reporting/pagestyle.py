@@ -26,6 +26,7 @@ __all__ = [
     "ASSETS_DIR",
     "FONT_FAMILY",
     "FONT_FILE",
+    "PRINT_MARGIN_MM",
     "css_string",
     "decorate_page",
     "font_css",
@@ -33,13 +34,14 @@ __all__ = [
     "local_time",
     "nav_html",
     "page_css",
+    "page_font_stack",
     "print_css",
 ]
 
 #: Folder (inside each report folder) holding the shipped CJK font.
 ASSETS_DIR = "assets"
 #: Name of the font file inside :data:`ASSETS_DIR`.
-FONT_FILE = "qzfp-cjk.otf"
+FONT_FILE = "qzfp-cjk.ttf"
 #: CSS family name of the shipped font on the pages.
 FONT_FAMILY = "qzfp CJK"
 
@@ -62,7 +64,7 @@ def font_css(assets: str = ASSETS_DIR) -> str:
         URL of the folder holding :data:`FONT_FILE`, relative to the page.
     """
     return (
-        f'@font-face{{font-family:"{FONT_FAMILY}";src:url("{assets}/{FONT_FILE}") format("opentype");'
+        f'@font-face{{font-family:"{FONT_FAMILY}";src:url("{assets}/{FONT_FILE}") format("truetype");'
         f"unicode-range:{_CJK_RANGES};font-display:block}}"
         f":root{{--jp-content-font-family:{_SANS};--jp-ui-font-family:{_SANS};"
         f"--jp-code-font-family:{_MONO}}}"
@@ -83,18 +85,31 @@ def css_string(text: str) -> str:
     return '"' + "".join(out) + '"'
 
 
+#: Margins of a printed page [mm].
+PRINT_MARGIN_MM = {"top": 14, "right": 12, "bottom": 16, "left": 12}
+
+
+def page_font_stack() -> str:
+    """The pages' font stack (the shipped CJK font first), as CSS."""
+    return _SANS
+
+
 def print_css(footer: str, lang: str = "en") -> str:
     """A4 print style with a footer ``footer · page n / N``.
 
     Tables keep their header on every printed page, rows are not split, nothing scrolls or
     is cut at the right edge, label columns keep a readable width, and the navigation bar
-    is not printed.
+    is not printed.  A heading stays with what follows it (never alone at the foot of a
+    page): the output holding a heading, and a cell whose last output is one, avoid a break
+    after them.  No synthetic bold or italic: Chromium would print it as Type 3 outlines
+    instead of the embedded font (bold Chinese prints in the regular weight).
     """
     page_word = "第 " if lang == "zh" else "page "
     page_end = " 页" if lang == "zh" else ""
     counter = f'{css_string(page_word)} counter(page) " / " counter(pages) {css_string(page_end)}'
+    m = PRINT_MARGIN_MM
     return (
-        "@page{size:A4 portrait;margin:14mm 12mm 16mm 12mm;"
+        f"@page{{size:A4 portrait;margin:{m['top']}mm {m['right']}mm {m['bottom']}mm {m['left']}mm;"
         f"@bottom-left{{content:{css_string(footer)};font-size:8pt;color:#555;font-family:{_SANS}}}"
         f"@bottom-right{{content:{counter};font-size:8pt;color:#555;font-family:{_SANS}}}}}"
         "@media print{"
@@ -113,9 +128,14 @@ def print_css(footer: str, lang: str = "en") -> str:
         "td[style*='text-align:right'],td.num{white-space:nowrap}"
         "img{max-width:100%!important;height:auto!important}"
         "h1,h2,h3,h4,caption{break-after:avoid;page-break-after:avoid}"
-        ".jp-Cell,.jp-OutputArea,.jp-OutputArea-child,.jp-OutputArea-output{display:block!important;"
+        "*{font-synthesis:none}"
+        ".jp-OutputArea-child:has(h1,h2,h3,h4),.jp-Cell:has(.jp-OutputArea-child:last-child :is(h1,h2,h3,h4))"
+        "{break-after:avoid;page-break-after:avoid}"
+        ".qzfp-toc{padding-right:3em}.qzfp-toc li{margin:.1em 0}"
+        ".jp-Cell,.jp-Cell-outputWrapper,.jp-OutputArea,.jp-OutputArea-child,.jp-OutputArea-output"
+        "{display:block!important;"
         "width:auto!important;max-width:100%!important;padding:0!important}"
-        ".jp-OutputPrompt,.jp-InputPrompt{display:none!important}"
+        ".jp-OutputPrompt,.jp-InputPrompt,.jp-Collapser{display:none!important}"
         "}"
         "@media screen{.qzfp-print-only{display:none}}"
         ".qzfp-nav{font-size:.9rem;padding:.4rem 0;margin-bottom:.6rem;border-bottom:1px solid #ddd}"

@@ -27,7 +27,7 @@ from qzfp.rules.scenario import load_scenario
 
 REPO = Path(__file__).resolve().parents[2]
 PARAMS = REPO / "params"
-SHIPPED_FAMILY = "Noto Sans CJK SC qzfp"  # the family name inside qzfp/fonts/*.otf
+SHIPPED_FAMILY = "Noto Sans CJK SC qzfp"  # the family name inside qzfp/fonts/*.ttf
 # CJK punctuation, ideographs and full-width forms: the characters the shipped font must draw.
 CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
 

@@ -256,9 +256,7 @@ def _shipped_font_names() -> set[str]:
 
     from qzfp.i18n import shipped_font_path
 
-    cff = TTFont(shipped_font_path())["CFF "].cff
-    top = cff.topDictIndex[0]
-    return set(cff.fontNames) | {fd.FontName for fd in getattr(top, "FDArray", [])}
+    return {TTFont(shipped_font_path())["name"].getDebugName(6)}  # its PostScript name
 
 
 @needs_office
