@@ -160,8 +160,16 @@ def cmd_proposal(args: argparse.Namespace) -> int:
     from .i18n import t
     from .reporting.proposal import write_proposal
 
-    written = write_proposal(args.params, args.year, lang=args.lang, out=args.out)
-    print(t("prop.written", _lang(args), docx=str(written["docx"]), pdf=str(written["pdf"])))
+    head = {k: getattr(args, k) for k in ("issuer", "code", "number", "signer", "addressee", "date")
+            if getattr(args, k) is not None}
+    lang = _lang(args)
+    written = write_proposal(args.params, args.year, lang=_report_lang(args), out=args.out, head=head)
+    print(t("prop.written", lang, docx=str(written["docx"]), pdf=str(written["pdf"])))
+    if written["placeholders"]:
+        sep = "、" if lang == "zh" else " and "
+        print(t("prop.placeholders", lang, fields=sep.join(t(f"prop.placeholder.{f}", lang)
+                                                           for f in written["placeholders"]),
+                options=sep.join(f"--{f}" for f in written["placeholders"])))
     return EXIT_OK
 
 
@@ -335,6 +343,13 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--lang", choices=("en", "zh"), default=None, help="language (default: the scenario's)")
     sp.add_argument("--out", default=None,
                     help="output folder (default: <output_dir>/proposal-<scenario>-<year>)")
+    sp.add_argument("--issuer", default=None, help="issuing body, the red letterhead (default: the city's association)")
+    sp.add_argument("--code", default=None, help="the issuer's code in the document number (default: 衢计生协)")
+    sp.add_argument("--number", default=None,
+                    help="document serial number (12) or whole number (衢计生协〔2013〕12号); default: a ×× placeholder")
+    sp.add_argument("--signer", default=None, help="签发人, who signs it (default: a ××× placeholder)")
+    sp.add_argument("--addressee", default=None, help="主送机关 (default: 市财政局, the city's finance bureau)")
+    sp.add_argument("--date", default=None, metavar="YYYY-MM-DD", help="成文日期 (default: today)")
     sp.set_defaults(func=cmd_proposal)
 
     sp = sub.add_parser("explain", help="describe a rulebook parameter, or list the rulebook")
