@@ -248,16 +248,18 @@ def _codes(out: Path) -> set[str]:
     return {p.name for p in out.iterdir()} | {"zh", "en"}
 
 
-def test_every_word_of_the_chinese_workbook_is_chinese_or_allowed(site):
+def test_every_word_of_the_chinese_workbooks_is_chinese_or_allowed(site):
     # Every text cell of every sheet: sheet names, headers, line names, units, descriptions
-    # and the references of the line items and of the assumptions (rule paths are codes).
+    # and the references of the line items and of the assumptions (rule paths are codes);
+    # the budget workbook and those of the Chinese sweep and plan.
     from openpyxl import load_workbook
 
     _, out, _ = site
-    wb = load_workbook(out / "zh" / "budget.xlsx")
     codes = _codes(out)
     found, references = [], 0
-    for ws in wb.worksheets:
+    sheets = [ws for path in (out / "zh" / "budget.xlsx", out / "sweep-zh" / "sweep-zh.xlsx",
+                              out / "plan-zh-2012" / "plan-zh-2012.xlsx") for ws in load_workbook(path).worksheets]
+    for ws in sheets:
         found += english_words(ws.title, codes)
         header = [str(c.value or "") for c in ws[1]]
         for row in ws.iter_rows(values_only=True):
