@@ -270,6 +270,17 @@ class _Parser(argparse.ArgumentParser):
                                     message=translate_argparse(message, lang)) + "\n")
 
 
+def _letterhead_options(sp: argparse.ArgumentParser) -> None:
+    """``qzfp proposal``'s letterhead (GB/T 9704: 发文机关, 发文字号, 签发人, 主送机关, 成文日期)."""
+    sp.add_argument("--issuer", default=None, help="issuing body, the red letterhead (default: the city's association)")
+    sp.add_argument("--code", default=None, help="the issuer's code in the document number (default: 衢计生协)")
+    sp.add_argument("--number", default=None,
+                    help="document serial number (12) or whole number (衢计生协〔2013〕12号); default: a ×× placeholder")
+    sp.add_argument("--signer", default=None, help="签发人, who signs it (default: a ××× placeholder)")
+    sp.add_argument("--addressee", default=None, help="主送机关 (default: 市财政局, the city's finance bureau)")
+    sp.add_argument("--date", default=None, metavar="YYYY-MM-DD", help="成文日期 (default: today)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="qzfp",
@@ -343,13 +354,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--lang", choices=("en", "zh"), default=None, help="language (default: the scenario's)")
     sp.add_argument("--out", default=None,
                     help="output folder (default: <output_dir>/proposal-<scenario>-<year>)")
-    sp.add_argument("--issuer", default=None, help="issuing body, the red letterhead (default: the city's association)")
-    sp.add_argument("--code", default=None, help="the issuer's code in the document number (default: 衢计生协)")
-    sp.add_argument("--number", default=None,
-                    help="document serial number (12) or whole number (衢计生协〔2013〕12号); default: a ×× placeholder")
-    sp.add_argument("--signer", default=None, help="签发人, who signs it (default: a ××× placeholder)")
-    sp.add_argument("--addressee", default=None, help="主送机关 (default: 市财政局, the city's finance bureau)")
-    sp.add_argument("--date", default=None, metavar="YYYY-MM-DD", help="成文日期 (default: today)")
+    _letterhead_options(sp)
     sp.set_defaults(func=cmd_proposal)
 
     sp = sub.add_parser("explain", help="describe a rulebook parameter, or list the rulebook")

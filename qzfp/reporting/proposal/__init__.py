@@ -31,8 +31,9 @@ shipped in ``qzfp/fonts`` (LibreOffice is given a private fontconfig file that m
 document's font names to it).
 
 The package by job: :mod:`.content` computes what the proposal shows (and the letterhead
-from the options), :mod:`.document` writes the ``.docx``, :mod:`.libreoffice` converts it to
-PDF; this module is the command (:func:`write_proposal`) and names them all.
+from the options), :mod:`.form` is the GB/T 9704 form of a .docx (page, fonts, letterhead,
+headings, tables, sign-off), :mod:`.document` writes the proposal in it, :mod:`.libreoffice`
+converts it to PDF; this module is the command (:func:`write_proposal`) and names them all.
 """
 
 from __future__ import annotations
@@ -65,7 +66,6 @@ from .content import (
     proposal_for,
 )
 from .document import (
-    FONT_NAMES,
     basis_text,
     date_text,
     quantity_text,
@@ -75,6 +75,7 @@ from .document import (
     yuan,
     yuan_text,
 )
+from .form import FONT_NAMES, OfficialDocument
 from .libreoffice import (
     SOFFICE_TIMEOUT_S,
     docx_to_pdf,
@@ -169,6 +170,7 @@ __all__ = [
     "SOFFICE_TIMEOUT_S",
     "TOP_SENSITIVITIES",
     "Letterhead",
+    "OfficialDocument",
     "Proposal",
     "basis_text",
     "budget_band",
