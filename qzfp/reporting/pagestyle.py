@@ -26,7 +26,6 @@ __all__ = [
     "ASSETS_DIR",
     "FONT_FAMILY",
     "FONT_FILE",
-    "PRINT_MARGIN_MM",
     "css_string",
     "decorate_page",
     "font_css",
@@ -34,7 +33,6 @@ __all__ = [
     "local_time",
     "nav_html",
     "page_css",
-    "page_font_stack",
     "print_css",
 ]
 
@@ -85,15 +83,6 @@ def css_string(text: str) -> str:
     return '"' + "".join(out) + '"'
 
 
-#: Margins of a printed page [mm].
-PRINT_MARGIN_MM = {"top": 14, "right": 12, "bottom": 16, "left": 12}
-
-
-def page_font_stack() -> str:
-    """The pages' font stack (the shipped CJK font first), as CSS."""
-    return _SANS
-
-
 def print_css(footer: str, lang: str = "en") -> str:
     """A4 print style with a footer ``footer · page n / N``.
 
@@ -107,9 +96,8 @@ def print_css(footer: str, lang: str = "en") -> str:
     page_word = "第 " if lang == "zh" else "page "
     page_end = " 页" if lang == "zh" else ""
     counter = f'{css_string(page_word)} counter(page) " / " counter(pages) {css_string(page_end)}'
-    m = PRINT_MARGIN_MM
     return (
-        f"@page{{size:A4 portrait;margin:{m['top']}mm {m['right']}mm {m['bottom']}mm {m['left']}mm;"
+        "@page{size:A4 portrait;margin:14mm 12mm 16mm 12mm;"
         f"@bottom-left{{content:{css_string(footer)};font-size:8pt;color:#555;font-family:{_SANS}}}"
         f"@bottom-right{{content:{counter};font-size:8pt;color:#555;font-family:{_SANS}}}}}"
         "@media print{"
@@ -132,6 +120,7 @@ def print_css(footer: str, lang: str = "en") -> str:
         ".jp-OutputArea-child:has(h1,h2,h3,h4),.jp-Cell:has(.jp-OutputArea-child:last-child :is(h1,h2,h3,h4))"
         "{break-after:avoid;page-break-after:avoid}"
         ".qzfp-toc{padding-right:3em}.qzfp-toc li{margin:.1em 0}"
+        ".qzfp-toc-page{float:right;width:3em;margin-right:-3em;text-align:right}"
         ".jp-Cell,.jp-Cell-outputWrapper,.jp-OutputArea,.jp-OutputArea-child,.jp-OutputArea-output"
         "{display:block!important;"
         "width:auto!important;max-width:100%!important;padding:0!important}"

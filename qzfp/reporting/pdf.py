@@ -2,46 +2,41 @@
 
 The pages of a scenario (a contents page, then every report page in order) are joined
 into one temporary HTML document beside them (so the shipped font in ``assets/`` is
-found) and printed with ``chromium --headless --print-to-pdf``: A4, the pages' own print
-style (:mod:`qzfp.reporting.pagestyle`) with the scenario and page number in the footer, the
-network switched off.  Chromium is found as ``$QZFP_CHROMIUM`` or on ``PATH``
-(``chromium``, ``chromium-browser``, ``google-chrome``); Debian installs it with
+found) and printed by Chromium over its DevTools protocol (:mod:`qzfp.reporting.chromium`):
+A4, the pages' own print style (:mod:`qzfp.reporting.pagestyle`) with the scenario and
+page number in the footer, the network switched off.  Debian installs Chromium with
 ``apt-get install chromium``.  Without it the report is written all the same and one line
 says why there is no PDF.
 
-The PDF has bookmarks (its outline: Chromium's ``--generate-pdf-document-outline`` makes
-one of every page's headings, the pages' titles with their sections below) and page
-numbers in its contents.  Chromium cannot number a contents page (CSS ``target-counter``
-is not implemented), so the contents links to every page and section; the print tells on
-which sheet each link lands (its named destination) and :func:`number_contents` writes the
-numbers on the contents page with pypdf, from a one-page print of just the numbers at the
-links' heights.  The shipped CJK font is TrueType (``qzfp/fonts``): Chromium embeds it
-as one subset CID font (a CFF font would become a Type 3 font per page and style), and
-the print style turns off synthetic bold (``font-synthesis``), which Chromium would draw as
-Type 3 outlines.
+The PDF has bookmarks (its outline: Chromium's ``generateDocumentOutline`` makes one of every
+page's headings, the pages' titles with their sections below) and page numbers in its
+contents.  Chromium cannot number a contents page (CSS ``target-counter`` is not
+implemented), so the contents links to every page and section; the first print tells on
+which sheet each link lands (its named destination, read with pypdf), the numbers are
+written into the contents' reserved column and the page, still loaded, is printed again
+(the layout does not move: the column's width is reserved in both prints; checked).  The
+shipped CJK font is TrueType (``qzfp/fonts``): Chromium embeds it as one subset CID font (a
+CFF font would become a Type 3 font per page and style), and the print style turns off
+synthetic bold (``font-synthesis``), which Chromium would draw as Type 3 outlines.
 """
 
 from __future__ import annotations
 
 import html
-import os
 import re
-import shutil
-import subprocess
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from qzfp.reporting.chromium import DevTools, chromium_command, chromium_path
 from qzfp.reporting.publish import atomic_path
 
-__all__ = ["PDF_FILE", "chromium_command", "chromium_path", "join_pages", "number_contents", "page_sections",
-           "print_to_pdf", "write_report_pdf"]
+__all__ = ["ANCHOR_PREFIX", "PDF_FILE", "chromium_command", "chromium_path", "contents_pages", "join_pages",
+           "page_sections", "print_numbered", "print_to_pdf", "write_report_pdf"]
 
 #: Name of the PDF inside a report folder.
 PDF_FILE = "report.pdf"
 _PRINT_FILE = ".report-print.html"
-_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
 _TIMEOUT_S = 180.0
 
 _HEAD_RE = re.compile(r"<head\b[^>]*>(.*?)</head>", re.IGNORECASE | re.DOTALL)
@@ -52,31 +47,6 @@ _H2_RE = re.compile(r"<h2(\s[^>]*)?>(.*?)</h2>", re.IGNORECASE | re.DOTALL)
 _ID_RE = re.compile(r'\sid="[^"]*"')
 #: Prefix of the anchors (and so of the PDF's named destinations) of pages and sections.
 ANCHOR_PREFIX = "page-"
-
-
-def chromium_path() -> str | None:
-    """The Chromium (or Chrome) program to use, or None when none is installed."""
-    env = os.environ.get("QZFP_CHROMIUM")
-    if env:
-        return env if (Path(env).is_file() or shutil.which(env)) else None
-    for name in _CANDIDATES:
-        found = shutil.which(name)
-        if found:
-            return found
-    return None
-
-
-def chromium_command(program: str, profile: str | Path) -> list[str]:
-    """The headless Chromium command line qzfp uses (offline, throw-away ``profile``)."""
-    cmd = [
-        program, "--headless", "--disable-gpu", "--no-first-run", "--no-default-browser-check",
-        "--disable-extensions", "--disable-background-networking", "--disable-sync",
-        "--mute-audio", "--hide-scrollbars", f"--user-data-dir={profile}",
-        "--host-resolver-rules=MAP * ~NOTFOUND",
-    ]
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        cmd.append("--no-sandbox")  # Chromium refuses to run as root with its sandbox
-    return cmd
 
 
 def _body(folder: Path, name: str) -> tuple[str, str]:
@@ -150,97 +120,98 @@ def print_to_pdf(source: Path, target: Path, *, program: str | None = None,
     RuntimeError
         Chromium failed or wrote no PDF (the message is one line).
     """
-    program = program or chromium_path()
-    if program is None:
-        raise FileNotFoundError("chromium")
-    profile = tempfile.mkdtemp(prefix="qzfp-chromium-")
+    with _chromium(program) as browser:
+        browser.open(Path(source), timeout)
+        data = browser.print_pdf(timeout=timeout, outline=outline)
+    _write_pdf(data, target)
+
+
+def _chromium(program: str | None) -> DevTools:
+    """A :class:`DevTools` session, its failures to start as one-line errors."""
     try:
-        with atomic_path(target) as partial:
-            cmd = chromium_command(program, profile) + [
-                "--no-pdf-header-footer", *(["--generate-pdf-document-outline"] if outline else []),
-                f"--print-to-pdf={partial}", Path(source).absolute().as_uri(),
-            ]
-            try:
-                proc = subprocess.run(cmd, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL)
-            except subprocess.TimeoutExpired as exc:
-                raise RuntimeError(f"Chromium did not finish within {timeout:.0f} s") from exc
-            except OSError as exc:
-                raise RuntimeError(f"Chromium could not be started: {exc}") from exc
-            if not partial.is_file() or partial.stat().st_size == 0:
-                err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-                last = err[-1] if err else f"exit status {proc.returncode}"
-                raise RuntimeError(f"Chromium wrote no PDF ({last[:200]})")
+        return DevTools(program=program)
+    except FileNotFoundError:
+        raise
+    except (OSError, RuntimeError, TimeoutError) as exc:
+        raise RuntimeError(f"Chromium could not be started: {exc}") from exc
+
+
+def _write_pdf(data: bytes, target: Path) -> None:
+    if not data.startswith(b"%PDF"):
+        raise RuntimeError("Chromium wrote no PDF")
+    with atomic_path(Path(target)) as partial:
+        Path(partial).write_bytes(data)
+
+
+def contents_pages(pdf: bytes) -> dict[str, int]:
+    """The page (from 1) where each page and section of the report starts: the named
+    destinations of the contents' links (anchors :data:`ANCHOR_PREFIX`...)."""
+    import io
+    import logging
+
+    from pypdf import PdfReader
+
+    log = logging.getLogger("pypdf")
+    level = log.level
+    log.setLevel(logging.ERROR)  # Chromium's trailers count one object less than pypdf: no warning
+    try:
+        reader = PdfReader(io.BytesIO(pdf))
+        return {str(name).lstrip("/"): reader.get_destination_page_number(dest) + 1
+                for name, dest in reader.named_destinations.items()
+                if str(name).lstrip("/").startswith(ANCHOR_PREFIX)}
     finally:
-        shutil.rmtree(profile, ignore_errors=True)
+        log.setLevel(level)
 
 
-def _contents_links(reader: Any) -> dict[int, list[tuple[list[float], int]]]:
-    """The links of the contents to pages and sections, by sheet: ``(rect, page number)``
-    (rect in pt from the bottom left; page numbers from 1), on the sheets before the first
-    page they link to."""
-    pages = {}
-    for name, dest in reader.named_destinations.items():
-        if str(name).lstrip("/").startswith(ANCHOR_PREFIX):
-            pages[str(name).lstrip("/")] = reader.get_destination_page_number(dest)
-    if not pages:
-        return {}
-    first = min(pages.values())
-    links: dict[int, list[tuple[list[float], int]]] = {}
-    for i in range(first):
-        for annot in reader.pages[i].get("/Annots", None) or []:
-            a = annot.get_object()
-            target = str(a.get("/Dest", "")).lstrip("/")
-            if a.get("/Subtype") == "/Link" and target in pages:
-                links.setdefault(i, []).append(([float(x) for x in a["/Rect"]], pages[target] + 1))
-    return links
+#: JavaScript writing the page numbers (a JSON mapping anchor -> page) into the contents.
+_NUMBER_CONTENTS_JS = """((pages) => {
+  for (const a of document.querySelectorAll('.qzfp-toc a[href^="#"]')) {
+    const n = pages[decodeURIComponent(a.getAttribute('href').slice(1))];
+    const slot = a.parentElement.querySelector(':scope > .qzfp-toc-page');
+    if (slot && n) slot.textContent = String(n);
+  }
+  return true;
+})(%s)"""
 
 
-def _numbers_page(links: list[tuple[list[float], int]], height_pt: float, width_pt: float) -> str:
-    """An HTML sheet of the same size with each page number at the right margin, at the
-    height of its link."""
-    from qzfp.reporting.pagestyle import PRINT_MARGIN_MM, page_font_stack
+def print_numbered(source: Path, target: Path, *, program: str | None = None,
+                   timeout: float = _TIMEOUT_S) -> dict[str, int]:
+    """Print ``source`` (a joined report) to ``target`` with bookmarks and its contents numbered.
 
-    right = PRINT_MARGIN_MM["right"]
-    cells = "".join(
-        f'<div style="position:absolute;right:{right}mm;top:{height_pt - y2:.2f}pt;height:{y2 - y1:.2f}pt;'
-        f'line-height:{y2 - y1:.2f}pt">{n}</div>' for (_, y1, _, y2), n in links)
-    return (f'<!DOCTYPE html><html><head><meta charset="utf-8"><style>@page{{size:{width_pt:.2f}pt '
-            f"{height_pt:.2f}pt;margin:0}}html,body{{margin:0;font-family:{page_font_stack()};font-size:9pt;"
-            f"font-variant-numeric:tabular-nums}}</style></head><body>{cells}</body></html>")
+    The page is loaded once and printed twice: the first print gives the page of every
+    anchor the contents links to (:func:`contents_pages`), the numbers are written into the
+    contents (``.qzfp-toc-page``, whose width both prints reserve) and the second print is
+    the PDF; should a page have moved all the same, the numbers are written again and the
+    page printed a third time.
 
-
-def number_contents(pdf: Path, target: Path, *, program: str | None = None) -> bool:
-    """Write ``pdf`` to ``target`` with the page number of every page and section the contents
-    links to written at the right margin of the contents, beside its link.
-
-    The numbers are printed by Chromium on an empty sheet of the contents' size, one at the
-    height of each link, and laid over the contents page (pypdf ``merge_page``); bookmarks,
-    links and every other page are kept.  False (``target`` not written) when the contents
-    has no such links.
+    Returns
+    -------
+    dict
+        Anchor -> page number (from 1) of the written PDF.
     """
-    from pypdf import PdfReader, PdfWriter
+    import json
 
-    reader = PdfReader(str(pdf))
-    links = _contents_links(reader)
-    if not links:
-        return False
-    writer = PdfWriter(clone_from=reader)
-    with tempfile.TemporaryDirectory(prefix="qzfp-numbers-") as tmp:
-        for i, page_links in sorted(links.items()):
-            box = reader.pages[i].mediabox
-            source = Path(tmp) / f"numbers-{i}.html"
-            source.write_text(_numbers_page(page_links, float(box.height), float(box.width)), encoding="utf-8")
-            print_to_pdf(source, Path(tmp) / f"numbers-{i}.pdf", program=program)
-            writer.pages[i].merge_page(PdfReader(str(Path(tmp) / f"numbers-{i}.pdf")).pages[0])
-        with atomic_path(target) as partial, open(partial, "wb") as out:
-            writer.write(out)
-    return True
+    with _chromium(program) as browser:
+        browser.open(Path(source), timeout)
+        data = browser.print_pdf(timeout=timeout, outline=True)
+        pages = contents_pages(data)
+        for _ in range(2):
+            if not pages:
+                break
+            browser.evaluate(_NUMBER_CONTENTS_JS % json.dumps(pages))
+            data = browser.print_pdf(timeout=timeout, outline=True)
+            again = contents_pages(data)
+            if again == pages:
+                break
+            pages = again
+    _write_pdf(data, target)
+    return pages
 
 
 def write_report_pdf(folder: Path, pages: Sequence[str], *, contents: str, lang: str, title: str,
                      footer: str = "") -> str | None:
     """Write ``folder/report.pdf`` from ``pages`` (file names in ``folder``), with bookmarks
-    and the contents numbered (:func:`number_contents`).
+    and the contents numbered (:func:`print_numbered`).
 
     Returns
     -------
@@ -258,13 +229,8 @@ def write_report_pdf(folder: Path, pages: Sequence[str], *, contents: str, lang:
     try:
         source.write_text(join_pages(folder, pages, contents=contents, lang=lang, title=title),
                           encoding="utf-8")
-        with tempfile.TemporaryDirectory(prefix="qzfp-pdf-") as tmp:
-            printed = Path(tmp) / PDF_FILE
-            print_to_pdf(source, printed, program=program, outline=True)
-            if not number_contents(printed, folder / PDF_FILE, program=program):
-                with atomic_path(folder / PDF_FILE) as partial:
-                    shutil.copyfile(printed, partial)
-    except Exception as exc:  # Chromium failing, a full disk, pypdf refusing the print ...
+        print_numbered(source, folder / PDF_FILE, program=program)
+    except Exception as exc:  # Chromium failing or too slow, a full disk, pypdf refusing the print ...
         return t("index.pdf_missing", lang, reason=str(exc).replace("\n", " "))
     finally:
         if source.exists():
