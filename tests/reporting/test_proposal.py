@@ -121,9 +121,17 @@ def _in_force(results, lang: str, year: int = YEAR):
     return used[used["since"] <= jan1].sort_values(["path", "since"]).groupby("path").tail(1)
 
 
+def _six_corner(text: str) -> str:
+    """Document numbers as GB/T 9704 writes them: the year in 〔〕 (衢委办〔2006〕101号)."""
+    return re.sub(r"(\w办?[发函]?)[\[［](\d{4})[\]］](\d+号)", r"\1〔\2〕\3", str(text))
+
+
 def _annexes(results, lang: str):
-    """The rows of annex 1 (documented rules) and annex 2 (assumptions) in force, by path order."""
+    """The rows of annex 1 (documented rules) and annex 2 (assumptions) in force, by path order,
+    their document numbers in 〔〕."""
     force = _in_force(results, lang).sort_values("path")
+    force["description"] = force["description"].map(_six_corner)
+    force["reference"] = force["reference"].map(_six_corner)
     assumed = force["assumption"].astype(bool)
     return force[~assumed].reset_index(drop=True), force[assumed].reset_index(drop=True)
 
@@ -170,8 +178,9 @@ def test_the_annexes_list_every_rule_and_assumption_in_force_with_its_reference(
         assert [(r[1], r[4]) for r in second] == list(zip(assumptions["description"], assumptions["reference"],
                                                           strict=True))
     basis = _paragraph(_docx(english), r"^The estimate applies the documents in force on 1 January").text
-    for document in ("衢委办[2006]101号", "衢委办[2004]38号", "市委办[2001]9号"):
-        assert document in basis
+    for document in ("衢委办〔2006〕101号", "衢委办〔2004〕38号", "市委办〔2001〕9号"):
+        assert document in basis  # cited as GB/T 9704 writes a document number
+    assert not re.search(r"\[\d{4}\]", _text(_docx(chinese)))  # nowhere with [] brackets
 
 
 def test_the_request_paragraph_states_the_total_the_change_and_the_amount_per_registered_inhabitant(
@@ -518,7 +527,7 @@ def test_the_proposal_names_no_code_and_cites_no_developer_file(request, results
     assert not DEVELOPER_TEXT.search(text), DEVELOPER_TEXT.search(text)
     # "测算方案：baseline" no more: the scenario by its title ("baseline" is also an English word)
     assert (results.name not in text) if lang == "zh" else (f"scenario {results.name}" not in text)
-    assert results.scenario.title_in(lang) in text
+    assert _six_corner(results.scenario.title_in(lang)) in text
     paths = set(results.scenario.used_parameters()["path"])
     assert not [p for p in paths if p in text]
 

@@ -231,12 +231,19 @@ def county_table(results: Any, year: int, lang: str) -> pd.DataFrame:
     })
 
 
+def bracketed(text: str) -> str:
+    """``text`` with the year of every document number it cites in 六角括号 〔〕, as GB/T
+    9704-2012 (7.2.5) writes a 发文字号: ``衢委办[2006]101号`` → ``衢委办〔2006〕101号``."""
+    return DOCUMENT_NUMBER.sub(lambda m: re.sub(r"[\[［](\d{4})[\]］]", r"〔\1〕", m.group(0)), str(text))
+
+
 def documents_cited(references: pd.Series) -> list[str]:
-    """Document numbers (文号) cited by ``references``, in order of first citation."""
+    """Document numbers (文号) cited by ``references``, in order of first citation, their years
+    in 〔〕 (:func:`bracketed`)."""
     seen: dict[str, None] = {}
     for ref in references.astype(str):
         for doc in DOCUMENT_NUMBER.findall(ref):
-            seen.setdefault(doc, None)
+            seen.setdefault(bracketed(doc), None)
     return list(seen)
 
 
@@ -254,13 +261,14 @@ def _with_basis(lines: pd.DataFrame, rules: pd.DataFrame, assumptions: pd.DataFr
 
 
 def _parameter_rows(rows: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The rules or assumptions as the annexes show them (document numbers in 〔〕)."""
     return pd.DataFrame({
         "path": rows["path"].to_numpy(),
-        "description": rows["description"].astype(str).to_numpy(),
+        "description": [bracketed(d) for d in rows["description"].astype(str)],
         "value": [value_text(v, lang, u) for v, u in zip(rows["value"], rows["unit"], strict=True)],
         "unit": rows["unit"].astype(str).to_numpy(),
         "since": rows["since"].astype(str).to_numpy(),
-        "reference": rows["reference"].astype(str).to_numpy(),
+        "reference": [bracketed(r) for r in rows["reference"].astype(str)],
     })
 
 
@@ -381,7 +389,7 @@ def build_proposal(results: Any, year: int, lang: str, *, baseline_yuan: float |
             "budget_effect_low_yuan": top["budget_effect_low_yuan"].to_numpy(dtype=float),
             "budget_effect_high_yuan": top["budget_effect_high_yuan"].to_numpy(dtype=float),
         })
-    title = s.title_in(lang)
+    title = bracketed(s.title_in(lang))
     rules, assumptions = _parameter_rows(documented, lang), _parameter_rows(assumed, lang)
     lines = _with_basis(lines, rules, assumptions)
     if not sens.empty:  # the value in force in the year, from the rows the line items read
