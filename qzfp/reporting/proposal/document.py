@@ -92,8 +92,8 @@ def write_docx(p: Proposal, path: Path) -> Path:
     head = p.head
     assert head is not None
     w = OfficialDocument(lg)
-    w.letterhead(t("prop.org_mark", lg, issuer=head.issuer), t("prop.org_mark_word", lg),
-                 t("prop.number", lg, number=head.number), t("prop.signer", lg), head.signer)
+    w.letterhead(head.issuer, t("prop.org_mark_word", lg), t("prop.number_label", lg), head.number,
+                 t("prop.signer", lg), head.signer)
     w.title(t("prop.title", lg, year=p.year, place=t("app.city", lg)))
     w.addressee(t("prop.addressee", lg, addressee=head.addressee))
     if p.documents:
@@ -108,8 +108,7 @@ def write_docx(p: Proposal, path: Path) -> Path:
     _counties_section(w, p)
     _uncertainty_section(w, p)
     w.paragraph(t("prop.closing", lg))
-    w.annexes(t("prop.annexes", lg), [t("prop.annex_item", lg, n=1, title=t("prop.annex_rules", lg)),
-                                      t("prop.annex_item", lg, n=2, title=t("prop.annex_assumptions", lg))])
+    w.annexes(t("prop.annexes", lg), [t("prop.annex_rules", lg), t("prop.annex_assumptions", lg)])
     w.signature(head.issuer, date_text(head.date, lg))
     _annex_rules(w, p)
     _annex_assumptions(w, p)

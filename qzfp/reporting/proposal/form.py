@@ -248,9 +248,11 @@ class OfficialDocument:
         self.doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
 
     # ------------------------------------------------------------------ the letterhead
-    def letterhead(self, mark: str, mark_word: str, number: str, signer_label: str, signer: str) -> None:
+    def letterhead(self, mark: str, mark_word: str, number_label: str, number: str, signer_label: str,
+                   signer: str) -> None:
         """发文机关标志 (red, 小标宋, 35 mm below the top of the text area), 发文字号 and 签发人 two
-        lines below it, and the red rule 4 mm below them."""
+        lines below it, and the red rule 4 mm below them.  The number goes without its label
+        in Chinese (GB/T 9704), after it in English (``Document No. 衢计生协〔2013〕12号``)."""
         from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT
         from docx.oxml import OxmlElement
         from docx.oxml.ns import qn
@@ -269,7 +271,7 @@ class OfficialDocument:
         # one character in from the left (a full-width space: the red rule below spans the whole
         # text width, which an indent would shorten), the signer one character from the right
         fmt.tab_stops.add_tab_stop(Mm(_TEXT_WIDTH_MM) - Pt(self.body_pt), WD_TAB_ALIGNMENT.RIGHT)
-        self._run(line, ("\u3000" if self.zh else "") + number)
+        self._run(line, f"\u3000{number}" if self.zh else f"{number_label} {number}")
         self._run(line, "\t" + signer_label)
         self._run(line, signer, self.kai_font)
         borders = OxmlElement("w:pBdr")
@@ -301,10 +303,12 @@ class OfficialDocument:
         para = self._para(before_lines=1)
         self._run(para, text)
 
-    def annexes(self, label: str, items: list[str]) -> None:
-        """附件说明: one line below the text, two characters in; the second annex under the first."""
+    def annexes(self, label: str, titles: list[str]) -> None:
+        """附件说明: one line below the text, two characters in, the annexes numbered (``1.``);
+        the second annex under the first."""
         from docx.shared import Pt
 
+        items = [f"{n}.{title}" if self.zh else f"{n}. {title}" for n, title in enumerate(titles, start=1)]
         first = self._para(indent_chars=2, before_lines=1)
         self._run(first, label + items[0])
         shift = (2 + (_text_mm(label, self.body_pt) * 72 / 25.4) / self.body_pt)  # in characters
