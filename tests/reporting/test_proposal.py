@@ -501,6 +501,10 @@ def test_no_amount_no_quantity_and_no_row_number_breaks_across_lines_in_the_pdf(
     for _, r in b.iterrows():
         for shown in (f"{r['amount']:,.2f}", f"{r['unit_cost']:,.2f}", f"{r['quantity']:,.0f}"):
             assert any(shown in w for w in words), shown  # whole, on one line
+    numbers = {c.text for table in _docx(folder).tables for row in table.rows[1:] for c in row.cells
+               if re.fullmatch(r"[+−-]?[\d,]+\.\d\d", c.text)}  # every amount of every table
+    assert len(numbers) > 50
+    assert [n for n in numbers if not any(n in w for w in words)] == []
     header = t("prop.col.no", lang)
     assert any(header in line for line in lines)  # "序号" not split over two lines
     for n in range(10, len(b) + 1):  # two-digit row numbers whole
