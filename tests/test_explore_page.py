@@ -173,7 +173,7 @@ def test_the_font_is_the_one_file_the_page_serves_from_its_folder(served):
     from qzfp.i18n.fonts import shipped_font_path
 
     page, server, _ = served
-    font = server.url + "voila/files/qzfp-cjk.otf"
+    font = server.url + "voila/files/qzfp-cjk.ttf"
     assert font in page.requests()
     with urllib.request.urlopen(font, timeout=30) as answer:
         assert answer.read() == Path(shipped_font_path()).read_bytes()

@@ -298,7 +298,7 @@ def test_the_explorer_carries_the_shipped_font_for_its_widgets_and_its_chart(ex)
     from qzfp.reporting.pagestyle import FONT_FAMILY
 
     style = ex.widget.children[0].value
-    face = re.search(r'@font-face\{font-family:"([^"]+)";src:url\("data:font/otf;base64,([A-Za-z0-9+/=]+)"\)', style)
+    face = re.search(r'@font-face\{font-family:"([^"]+)";src:url\("data:font/ttf;base64,([A-Za-z0-9+/=]+)"\)', style)
     assert face and face.group(1) == FONT_FAMILY
     assert base64.b64decode(face.group(2)) == Path(shipped_font_path()).read_bytes()
     # first in the font list of everything inside the explorer (labels, lists, tables, SVG text)

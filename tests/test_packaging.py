@@ -39,7 +39,7 @@ def test_the_wheel_ships_the_rulebook_the_example_register_and_the_font(wheel_na
     for f in (REPO / "qzfp" / "data").glob("*.csv"):
         assert f"qzfp/data/{f.name}" in wheel_names
     assert "qzfp/data/README.md" in wheel_names
-    assert any(n.startswith("qzfp/fonts/") and n.endswith(".otf") for n in wheel_names)
+    assert any(n.startswith("qzfp/fonts/") and n.endswith(".ttf") for n in wheel_names)
     assert "qzfp/fonts/LICENSE-OFL.txt" in wheel_names
 
 

@@ -399,7 +399,8 @@ def compare_reports(files: Sequence[str | Path], *, out: str | Path = "reports",
     table = compare(*results, base=0)
     lines = compare_budget(*results, base=0)
     folder_name = name or "compare-" + "-".join(s.name for s in scenarios)
-    headline = compare_headline(table, lg)
+    headline = compare_headline(table, lg)  # the terminal's: scenarios by name
+    titled = compare_headline(table, lg, {s.name: s.title_in(lg) for s in scenarios})  # the page's
     lines_labels = {str(x): budget_line_label(str(x), lg) for x in lines["line"].unique()}
     from qzfp.i18n import column_label
 
@@ -409,9 +410,10 @@ def compare_reports(files: Sequence[str | Path], *, out: str | Path = "reports",
         "comparison.csv": table,
         "budget_lines.csv": lines,
     }, lg, title=t("nb.compare.title", lg), sheets={"comparison": shown_table, "budget_lines": shown_lines},
-        figures=compare_figures(results, table, lines, lg), headline=headline,
+        figures=compare_figures(results, table, lines, lg), headline=titled,
         labels={**lines_labels, "budget_lines": t("sheet.budget_by_line", lg)},
-        scenarios=[(sc.name, sc.title) for sc in scenarios])
+        scenarios=[(sc.name, f"{t('compare.number', lg, n=i)} {sc.title_in(lg)}")
+                   for i, sc in enumerate(scenarios, start=1)])
     print_headline(headline)
     print(t("cli.report_written", lg, path=str(folder)))
     return 0
@@ -465,15 +467,21 @@ def plan_report(base: str | Path, grid: Mapping[str, Sequence[float]], *, year: 
     p = plan(scenario, grid, year, ceiling, objective=objective, progress=progress)
     column = objective_column(objective)
     changes, frontier = plan_tables(p, lg)
-    from qzfp.i18n import column_label, unit_label
+    from qzfp.i18n import column_label, is_count_column, unit_label
 
     raw = p.changes()  # the workbook keeps numbers: labelled items and units, values as computed
+    whole = [k != "lever" and is_count_column(i) for i, k in zip(raw["item"], raw["kind"], strict=True)]
+
+    def shown(col: str) -> list[float]:  # whole persons, posts ... as whole numbers
+        return [round(v) if w else v for v, w in zip(raw[col], whole, strict=True)]
+
     sheet = pd.DataFrame({
         t("plan.item", lg): [param_label(i, lg) if k == "lever" else column_label(i, lg)
                              for i, k in zip(raw["item"], raw["kind"], strict=True)],
         column_label("unit", lg): [unit_label(u, lg) for u in raw["unit"]],
-        t("plan.baseline", lg): raw["baseline"], t("plan.plan", lg): raw["plan"],
-        t("plan.difference", lg): raw["difference"],
+        t("plan.baseline", lg): shown("baseline"), t("plan.plan", lg): shown("plan"),
+        t("plan.difference", lg): [round(b) - round(q) if w else d for b, q, d, w in
+                                   zip(raw["plan"], raw["baseline"], raw["difference"], whole, strict=True)],
     })
     fig = plots.plan_frontier(p.grid.table, p.frontier, lg, value=column,
                               objective=t(f"plan.objective.{objective}", lg), year=p.grid.year,

@@ -313,18 +313,25 @@ class Scenario:
 
     @property
     def title(self) -> str:
-        """One-line title in the report language (``title_zh`` in Chinese when given)."""
-        if self.lang == "zh" and str(self.params.get("title_zh", "")).strip():
-            return str(self.params["title_zh"]).strip()
-        return self.params["title"]
+        """One-line title in the report language (:meth:`title_in`)."""
+        return self.title_in(self.lang)
 
     @property
     def description(self) -> str:
-        """What the scenario changes and why, in the report language (``description_zh`` in
-        Chinese when given)."""
-        if self.lang == "zh" and str(self.params.get("description_zh", "")).strip():
-            return str(self.params["description_zh"]).strip()
-        return str(self.params.get("description", ""))
+        """What the scenario changes and why, in the report language (:meth:`description_in`)."""
+        return self.description_in(self.lang)
+
+    def title_in(self, lang: str) -> str:
+        """The title for a reader of ``lang``: ``title_zh`` in Chinese when given, else ``title``
+        (a planner's own title, in whatever language it was written)."""
+        zh = str(self.params.get("title_zh", "")).strip()
+        return zh if lang == "zh" and zh else str(self.params["title"])
+
+    def description_in(self, lang: str) -> str:
+        """The description for a reader of ``lang``: ``description_zh`` in Chinese when given,
+        else ``description``."""
+        zh = str(self.params.get("description_zh", "")).strip()
+        return zh if lang == "zh" and zh else str(self.params.get("description", ""))
 
     def parameter(self, path: str) -> Parameter:
         """The (possibly overridden) parameter at ``path``."""

@@ -59,7 +59,7 @@ def population_counties(results: Results) -> pd.DataFrame:
     start, end = years_of(results)
     heading(t("nb.population.h_counties", lang))
     wide = wide_by_year(results.population_counties, "county_code", "population",
-                         total_row=t("app.city", lang), lang=lang)
+                         total_row=t("app.city", lang), lang=lang, whole=True)
     codes = wide["county_code"].astype(str).tolist()
     names = county_names(results, codes[:-1]) + [codes[-1]]
     wide.insert(0, "county", names)
