@@ -90,8 +90,10 @@ def test_a_countys_migration_deviation_is_persistent_and_as_wide_as_the_rulebook
     sd = migration_sd(cal.features, pa[p][0, 0], {f: pa[f"{p}_{f}"][0, 0]
                                                   for f in ("district", "inflow_share", "outflow_share")})[0]
     np.testing.assert_allclose(d.mig_dev.std(axis=0), sd, rtol=0.03)
-    # Quzhou's six counties share the Zhejiang part of their deviations (correlation = the share)
-    share = pa["demography.uncertainty.migration_regional_share"][0, 0]
+    # Quzhou's six counties share the Zhejiang part and the Quzhou part of their deviations:
+    # their correlation is the sum of the two shares of the variance
+    share = (pa["demography.uncertainty.migration_regional_share"][0, 0]
+             + pa["demography.uncertainty.migration_prefecture_share"][0, 0])
     corr = np.corrcoef(d.mig_dev[:, 2], d.mig_dev[:, 3])[0, 1]
     assert corr == pytest.approx(share, abs=0.03)
 
