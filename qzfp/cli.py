@@ -21,14 +21,15 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
-from .errors import Problem, QzfpError, RunError
+from .errors import Problem, QzfpError, RunError, shown
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_RUN_FAILED = 0, 1, 2
 
 
 def _print_problems(problems: Sequence[Problem], lang: str = "en") -> None:
-    """One line per problem, ``location: message``, the message in ``lang``."""
-    for p in problems:
+    """One line per problem, ``location: message``, the message in ``lang`` (at most
+    :data:`~qzfp.errors.MAX_PROBLEMS_SHOWN` of a file, then one line counting the rest)."""
+    for p in shown(problems):
         print(p.line(lang), file=sys.stderr)
 
 

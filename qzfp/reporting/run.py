@@ -25,7 +25,7 @@ from typing import Any
 
 import pandas as pd
 
-from qzfp.errors import Problem, QzfpError, ScenarioError
+from qzfp.errors import Problem, QzfpError, ScenarioError, shown
 from qzfp.i18n import budget_line_label, format_number, format_persons, format_yuan, param_label, t
 from qzfp.reporting.folders import (
     compare_figures,
@@ -332,7 +332,7 @@ def run_reports(files: Sequence[str | Path], *, out: str | Path | None = None, l
             if rep.ok:
                 print(t("cli.report_written", group[0][0].lang, path=str(rep.folder)))
             else:
-                for p in rep.problems:
+                for p in shown(rep.problems):
                     print(p.line(group[0][0].lang), file=sys.stderr)
         status = max(status, exit_code(reports))
     return status
