@@ -1,4 +1,7 @@
-"""Numbers as planners type them: full-width digits and signs, a unit after the number.
+"""What planners type: numbers with full-width digits and a unit, and texts.
+
+Numbers
+-------
 
 A planner working with a Chinese input method types ``９５％``, ``２０１５``, ``－５`` or
 ``１，２００，０００`` (full-width forms, U+FF01..U+FF5E) as often as ``95%``, and writes the
@@ -11,6 +14,15 @@ the units each accepts, and refuse anything else as a problem at the option that
 
 The command line (``--year``, ``--ceiling``, ``--set``, ``--vary``) and the explorer's
 ceiling field read what planners type through these functions.
+
+Texts
+-----
+:func:`text_problems` says what keeps a text from going into a file name, a page, a
+workbook or a ``.docx`` (XML): a control character (C0 and C1; tab, line feed and
+carriage return only where a text may have several lines), an unpaired surrogate or the
+non-characters U+FFFE/U+FFFF, more characters than its bound, a line break in a one-line
+text.  :data:`BAD_CHARACTER` is the same class of characters for the tables' schema
+(:mod:`qzfp.register.schema`).
 """
 
 from __future__ import annotations
@@ -21,7 +33,16 @@ import unicodedata
 
 from .errors import ParameterError, Problem
 
-__all__ = ["MONEY_UNITS", "YEAR_UNITS", "normalise", "number", "strip_unit", "year"]
+__all__ = ["BAD_CHARACTER", "BAD_CHARACTERS", "MONEY_UNITS", "YEAR_UNITS", "normalise", "number",
+           "strip_unit", "text_problems", "year"]
+
+#: The characters no plain text may hold (the ranges of a regular-expression class): C0/C1 control
+#: characters, unpaired surrogates and the non-characters U+FFFE and U+FFFF, which XML (the
+#: ``.docx`` and ``.xlsx`` files) cannot carry.
+BAD_CHARACTERS = r"\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff"
+BAD_CHARACTER = re.compile(f"[{BAD_CHARACTERS}]")
+#: The same, except tab, line feed and carriage return (a text of several lines).
+_BAD_IN_LINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 #: Units a calendar year may carry (``2015年``).
 YEAR_UNITS = ("年",)
@@ -32,6 +53,33 @@ MONEY_UNITS = ("元", "yuan")
 _SPACES = re.compile(r"\s+")
 _PLAIN_NUMBER = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
 _GROUPED = re.compile(r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d*)?")
+
+
+def text_problems(text: str, where: str, *, max_chars: int, one_line: bool = True) -> list[Problem]:
+    """Why ``text`` cannot be a planner's text at ``where`` (empty when it can).
+
+    Parameters
+    ----------
+    text : str
+    where : str
+        Location of the problems (``file:key``).
+    max_chars : int
+        Most characters allowed.
+    one_line : bool
+        The text is one line (a name, a title, a path): no tab or line break either.
+    """
+    bad = (BAD_CHARACTER if one_line else _BAD_IN_LINES).search(text)
+    if bad is not None:
+        ch = bad.group()
+        code = f"U+{ord(ch):04X}"
+        if ch in "\n\r":
+            return [Problem(where, "text.not_one_line")]
+        if ord(ch) > 0x9F:
+            return [Problem(where, "text.non_character", code=code)]
+        return [Problem(where, "text.control_character", code=code)]
+    if len(text) > max_chars:
+        return [Problem(where, "text.too_long", length=len(text), max=max_chars)]
+    return []
 
 
 def normalise(text: str) -> str:

@@ -48,7 +48,7 @@ from pydantic import (
 )
 
 from ..errors import Label, Problem
-from ..typed import normalise
+from ..typed import BAD_CHARACTER, BAD_CHARACTERS, normalise
 
 __all__ = [
     "BLOCK_ROWS",
@@ -82,12 +82,10 @@ BLOCK_ROWS = 50_000
 #: Problems kept of one table [problems]; the rest are counted (one ``more_problems`` line).
 MAX_PROBLEMS_KEPT = 200
 
-#: Characters a plain text cannot hold: C0/C1 controls, unpaired surrogates, U+FFFE/U+FFFF.
-BAD_CHARACTER = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
-_PLAIN = r"^[^\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]*\Z"
+_PLAIN = rf"^[^{BAD_CHARACTERS}]*\Z"
 #: A number Excel shortened to scientific notation when saving a CSV ("3.30802E+11").
 SCIENTIFIC = re.compile(r"^[+-]?\d+(?:\.\d*)?[eE][+-]?\d+$")
-_CODE = r"^(?![+-]?\d+(?:\.\d*)?[eE][+-]?\d+\Z)[^\s\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]*\Z"
+_CODE = rf"^(?![+-]?\d+(?:\.\d*)?[eE][+-]?\d+\Z)[^\s{BAD_CHARACTERS}]*\Z"
 
 _TRUE = {"1", "true", "yes", "y", "t", "是", "真"}
 _FALSE = {"0", "false", "no", "n", "f", "否", "假", ""}

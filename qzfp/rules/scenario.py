@@ -199,7 +199,7 @@ class Scenario:
         params["extends"] = ""
         start_year = int(params["start_year"])
         horizon = int(params["horizon"])
-        problems: list[Problem] = []
+        problems: list[Problem] = list(resolved.problems)
         start = dt.date(start_year, 1, 1)
         for opath, value in params["overrides"].items():
             loc_file = resolved.origin.get(opath, where)
