@@ -169,10 +169,14 @@ def _outcomes(ar: Any) -> dict[str, np.ndarray]:
     }
 
 
-def _check_paths(pa: ParamArrays, paths: Sequence[str], where: str) -> None:
+def _check_paths(pa: ParamArrays, paths: Sequence[str], where: str, rulebook: Any) -> None:
+    """Every path a numeric parameter: an unknown one with the closest numeric names, a text
+    parameter (a choice) said as such."""
     problems = []
     for p in paths:
-        if p not in pa:
+        if p not in rulebook:
+            problems.append(Problem(f"{where} {p}", "rulebook.unknown_parameter", hint=did_you_mean(p, pa.paths())))
+        elif p not in pa:
             problems.append(Problem(f"{where} {p}", "compare.not_numeric", hint=did_you_mean(p, pa.paths())))
     if problems:
         raise ParameterError(problems)
@@ -223,7 +227,7 @@ def sweep_points(scenario: Scenario, grid: Mapping[str, Sequence[float]],
         sizes = " × ".join(f"{len(grid[p]):,}" for p in paths)
         raise ParameterError(Problem(option, "sweep.too_many_points", sizes=sizes, points=n_points,
                                      max=max_points))
-    _check_paths(pa, paths, option)
+    _check_paths(pa, paths, option, scenario.rulebook)
     problems = []
     for p in paths:
         if p.startswith(NOT_SCALED) or p.endswith("reference_year"):
@@ -231,7 +235,7 @@ def sweep_points(scenario: Scenario, grid: Mapping[str, Sequence[float]],
             continue
         param = scenario.parameter(p)
         for v in grid[p]:
-            value = int(v) if float(v).is_integer() else float(v)
+            value = int(v) if float(v).is_integer() and abs(v) < 2**53 else float(v)
             for msg in param.check(value):
                 problems.append(msg.at(f"{option} {p}"))
         if not grid[p]:
@@ -340,7 +344,7 @@ def sensitivity(scenario: Scenario | str, pct: float | None = None, *,
                                          first=scenario.years[0], last=scenario.years[-1]))
         year_index = int(found[0])
     paths = list(paths) if paths is not None else key_assumptions(scenario)
-    _check_paths(pa, paths, "sensitivity")
+    _check_paths(pa, paths, "sensitivity", scenario.rulebook)
     k = len(paths)
     base = {p: pa[p][0] for p in paths}  # (T,)
     # Parameter sets: 0 = base, 1..k = low, k+1..2k = high; each (N, T).

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -230,6 +231,26 @@ class Census:
         if self.layout != "full":
             raise CensusError(Problem(key, "census.counts_only", path=self.path, layout=CENSUS_2010.name))
 
+    def require_rows(self, codes: Sequence[str]) -> None:
+        """Refuse a table that cannot give every code a row (as the base of a projection).
+
+        :meth:`lookup` falls back to the code's prefecture, province, then the nation (the
+        sum of the province rows); a table without province rows has no nation, so a code
+        without a row of its own, its prefecture's or its province's gets no people.
+
+        Raises
+        ------
+        CensusError
+            One problem per such code, at the file.
+        """
+        if (self.levels == "province").any():
+            return
+        have = set(self.codes)
+        uncovered = [str(c) for c in codes if not {str(c), str(c)[:4] + "00", str(c)[:2] + "0000"} & have]
+        if uncovered:
+            raise CensusError([Problem(self.path, "census.no_row_for", code=c, prefecture=c[:4] + "00",
+                                       province=c[:2] + "0000") for c in uncovered])
+
     @property
     def year_fraction(self) -> float:
         """The census date as a fractional calendar year (1 November 2010 → 2010.833…)."""
@@ -243,22 +264,11 @@ class Census:
         A code found in the table uses its own row.  A code the table lacks uses the row of
         its prefecture (first 4 digits + ``00``), else its province (first 2 digits +
         ``0000``), else the sum of all province rows (the nation); rates of the national sum
-        are weighted by the resident population.  ``CountyRows.source`` says which.
-
-        Raises
-        ------
-        CensusError
-            A code the table has no row for (nor its prefecture's or province's) when the
-            table has no province rows either: there is no nation to fall back on.  One
-            problem per such code, at the file.
+        are weighted by the resident population.  ``CountyRows.source`` says which (see
+        :meth:`require_rows` for a table without province rows).
         """
         index = {c: i for i, c in enumerate(self.codes)}
         prov = self.levels == "province"
-        if not prov.any():
-            uncovered = [str(c) for c in codes if not {str(c), str(c)[:4] + "00", str(c)[:2] + "0000"} & index.keys()]
-            if uncovered:
-                raise CensusError([Problem(self.path, "census.no_row_for", code=c, prefecture=c[:4] + "00",
-                                           province=c[:2] + "0000") for c in uncovered])
         nat_groups = self.groups[prov].sum(axis=0)
         nat_res = float(self.resident[prov].sum())
         w = self.resident[prov] / max(nat_res, 1.0)

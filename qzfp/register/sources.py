@@ -12,8 +12,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from ..errors import Problem
 from .census import CENSUS_2010_DATE, Census, CensusError, default_census, load_census
 
@@ -41,7 +39,7 @@ def scenario_census(scenario: Any, codes: Sequence[str] | None = None) -> Census
     """The census table of a scenario's base (``census``, ``census_date``; the shipped 2010 one).
 
     ``codes``: the register's county codes, each of which the table must have a row for
-    (its own, its prefecture's or province's, or the nation's: see :meth:`Census.lookup`);
+    (its own, its prefecture's or province's, or the nation's: :meth:`Census.require_rows`);
     a county it cannot place is a problem at ``file:census: table``.
     """
     p = scenario.params
@@ -57,7 +55,7 @@ def scenario_census(scenario: Any, codes: Sequence[str] | None = None) -> Census
         census = load_census(_census_file(scenario, "census"), p["census_date"],
                              date_key=f"{scenario.path or scenario.name}:census_date")
         if codes is not None:
-            census.lookup(np.asarray(codes, dtype=object))
+            census.require_rows(codes)
     census.require_full(key)
     return census
 

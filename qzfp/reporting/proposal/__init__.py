@@ -39,6 +39,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from ... import typed
 from ...errors import Problem, QzfpError, RunError
 from .content import (
     BAND_CHUNK_PATHS,
@@ -93,8 +94,8 @@ def write_proposal(scenario: Any, year: int, *, lang: str | None = None,
     Parameters
     ----------
     scenario : Scenario or str or Path
-    year : int
-        Budget year (a modelled year).
+    year : int or str
+        Budget year (a modelled year; ``2015年`` and full-width digits accepted).
     lang : str, optional
         ``en`` or ``zh`` (default: the scenario's ``lang``).
     out : str or Path, optional
@@ -111,8 +112,8 @@ def write_proposal(scenario: Any, year: int, *, lang: str | None = None,
 
     sc = load_scenarios([scenario], lang=lang)[0]
     lg = lang or sc.lang
+    year = check_year(sc, typed.year(year, "--year"))  # 2015, ２０１５ or 2015年; before the model runs
     results = simulate(sc)
-    year = check_year(results, year)
     folder = Path(out) if out is not None else default_out(results, year)
     office = soffice_path()
     content = proposal_for(results, year, lg)
