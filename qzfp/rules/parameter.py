@@ -124,15 +124,21 @@ class Parameter:
         if kind == "number":
             if self.min is not None and value < self.min:
                 bad.append(Problem("", "value.negative" if self.min == 0 else "value.too_small",
-                                   value=value, min=self.min, unit=self.unit))
+                                   value=value, min=self.min, unit=self._unit()))
             top = self.max if self.max is not None else MAX_PERSONS if self.unit == "person" else MAX_MAGNITUDE
             if value > top:
-                bad.append(Problem("", "value.too_large", value=value, max=top, unit=self.unit))
+                bad.append(Problem("", "value.too_large", value=value, max=top, unit=self._unit()))
             elif self.min is None and value < -MAX_MAGNITUDE:
-                bad.append(Problem("", "value.too_small", value=value, min=-MAX_MAGNITUDE, unit=self.unit))
+                bad.append(Problem("", "value.too_small", value=value, min=-MAX_MAGNITUDE, unit=self._unit()))
         if kind == "str" and self.choices is not None and value not in self.choices:
             bad.append(Problem("", "value.not_a_choice", value=value, choices=list(self.choices)))
         return bad
+
+    def _unit(self) -> Label | str:
+        """The unit in the reader's language (its catalogue label ``unit.<unit>``, else as given)."""
+        from ..i18n import has
+
+        return Label(f"unit.{self.unit}") if has(f"unit.{self.unit}") else self.unit
 
     def dated_value_at(self, date: dt.date) -> DatedValue:
         """The :class:`DatedValue` in force on ``date``.

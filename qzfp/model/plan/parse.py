@@ -116,12 +116,12 @@ def parse_ceiling(text: str | float, baseline_yuan: float | None = None) -> floa
         raw = normalise(str(text))  # ９５％, １２０万
         m = re.fullmatch(rf"({_NUMBER})(%|万元|万|元|yuan)?", raw)
         if not m:
-            raise ParameterError(Problem("--ceiling", "plan.ceiling_syntax", text=raw))
+            raise ParameterError(Problem("--ceiling", "plan.ceiling_syntax", text=str(text)))
         value = _number(m.group(1))
         unit = m.group(2) or ""
         if unit == "%":
             if baseline_yuan is None:
-                raise ParameterError(Problem("--ceiling", "plan.ceiling_needs_baseline", text=raw))
+                raise ParameterError(Problem("--ceiling", "plan.ceiling_needs_baseline", text=str(text)))
             value = baseline_yuan * value / 100.0
         elif unit.startswith("万"):
             value *= 10_000.0
