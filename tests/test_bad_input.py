@@ -173,6 +173,15 @@ CASES: dict[str, tuple[list[str], list[str], list[str]]] = {
 }
 
 
+@pytest.fixture
+def cwd(tmp_path, monkeypatch) -> Path:
+    """The command's working folder, empty: nothing may be written into it."""
+    folder = tmp_path / "cwd"
+    folder.mkdir()
+    monkeypatch.chdir(folder)
+    return folder
+
+
 def _qzfp(args: list[str], lang: str) -> tuple[int, str, list[warnings.WarningMessage]]:
     """``qzfp --lang LANG ARGS`` in this process: exit status, stderr and the warnings raised."""
     err = io.StringIO()
@@ -194,20 +203,16 @@ def _refused(args: list[str], lang: str, folder: Path) -> list[str]:
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
 @pytest.mark.parametrize("case", list(CASES))
-def test_bad_input_exits_1_with_located_messages_in_the_language_asked_and_writes_nothing(case, lang, tmp_path,
-                                                                                       monkeypatch):
-    monkeypatch.chdir(tmp_path)
+def test_bad_input_exits_1_with_located_messages_in_the_language_asked_and_writes_nothing(case, lang, cwd):
     args, en, zh = CASES[case]
-    lines = _refused(args, lang, tmp_path)
+    lines = _refused(args, lang, cwd)
     assert lines == (en if lang == "en" else zh)
 
 
-def test_all_problems_of_a_census_table_are_collected_and_twenty_shown_with_a_count_of_the_rest(tmp_path,
-                                                                                            monkeypatch):
+def test_all_problems_of_a_census_table_are_collected_and_twenty_shown_with_a_count_of_the_rest(cwd):
     # every age group of the six counties negative: 6 x 38 problems
-    monkeypatch.chdir(tmp_path)
     for lang, more in (("en", "… and 208 more problems"), ("zh", "……另有208个问题")):
-        lines = _refused(["validate", f"{C}/many_problems.csv"], lang, tmp_path)
+        lines = _refused(["validate", f"{C}/many_problems.csv"], lang, cwd)
         assert len(lines) == 21 and all(ln.startswith(f"{C}/many_problems.csv:4: ") for ln in lines[:19])
         assert lines[0].endswith(("m_0 -1635 is negative (expected a number ≥ 0)", "m_0为负数-1635（应为不小于0的数）"))
         assert lines[-1] == f"{C}/many_problems.csv: {more}"
@@ -227,73 +232,52 @@ def test_the_good_table_of_the_corpus_is_valid_so_each_bad_one_differs_by_its_fa
 # ------------------------------------------------------------------ sizes bounded before parsing
 
 
-def test_a_census_table_over_its_byte_bound_is_refused_before_it_is_read(tmp_path, monkeypatch):
+def test_a_census_table_over_its_byte_bound_is_refused_before_it_is_read(tmp_path, cwd):
     from qzfp.register.census import MAX_CENSUS_BYTES
 
-    monkeypatch.chdir(tmp_path)
-    big = tmp_path.parent / f"{tmp_path.name}-big.csv"
+    big = tmp_path / "big.csv"
     with open(big, "wb") as f:
         f.write((C / "good.csv").read_bytes())
         f.truncate(MAX_CENSUS_BYTES + 1)  # a sparse tail of NUL bytes: refused by its size alone
-    try:
-        assert _refused(["validate", str(big)], "en", tmp_path) == [
-            f"{big}: {MAX_CENSUS_BYTES + 1:,} bytes: a census table is limited to {MAX_CENSUS_BYTES:,} bytes "
-            "(MAX_CENSUS_ROWS); split it"]
-    finally:
-        big.unlink()
+    assert _refused(["validate", str(big)], "en", cwd) == [
+        f"{big}: {MAX_CENSUS_BYTES + 1:,} bytes: a census table is limited to {MAX_CENSUS_BYTES:,} bytes "
+        "(MAX_CENSUS_ROWS); split it"]
 
 
-def test_a_census_table_of_more_rows_than_a_national_one_can_have_is_refused_by_its_row_count(tmp_path,
-                                                                                             monkeypatch):
+def test_a_census_table_of_more_rows_than_a_national_one_can_have_is_refused_by_its_row_count(tmp_path, cwd):
     from qzfp.register.census import MAX_CENSUS_ROWS
 
-    monkeypatch.chdir(tmp_path)
     rows = (C / "good.csv").read_text(encoding="utf-8").splitlines()
-    many = tmp_path.parent / f"{tmp_path.name}-rows.csv"
+    many = tmp_path / "rows.csv"
     many.write_text("\n".join([rows[0], *[rows[3]] * (MAX_CENSUS_ROWS + 21)]) + "\n", encoding="utf-8")
-    try:
-        assert _refused(["validate", str(many)], "zh", tmp_path) == [
-            f"{many}: 超过{MAX_CENSUS_ROWS:,}行：普查表至多{MAX_CENSUS_ROWS:,}行（MAX_CENSUS_ROWS）"]
-    finally:
-        many.unlink()
+    assert _refused(["validate", str(many)], "zh", cwd) == [
+        f"{many}: 超过{MAX_CENSUS_ROWS:,}行：普查表至多{MAX_CENSUS_ROWS:,}行（MAX_CENSUS_ROWS）"]
 
 
-def test_a_line_longer_than_any_row_of_a_table_is_refused_at_its_line(tmp_path, monkeypatch):
+def test_a_line_longer_than_any_row_of_a_table_is_refused_at_its_line(tmp_path, cwd):
     from qzfp.register.files import MAX_LINE_CHARS
 
-    monkeypatch.chdir(tmp_path)
     rows = (C / "good.csv").read_text(encoding="utf-8").splitlines()
-    long = tmp_path.parent / f"{tmp_path.name}-long.csv"
+    long = tmp_path / "long.csv"
     long.write_text("\n".join([*rows[:3], "9" * (MAX_LINE_CHARS + 1), *rows[3:]]) + "\n", encoding="utf-8")
-    try:
-        assert _refused(["validate", str(long)], "en", tmp_path) == [
-            f"{long}:4: the line has more than {MAX_LINE_CHARS:,} characters: not a row of a table"]
-    finally:
-        long.unlink()
+    assert _refused(["validate", str(long)], "en", cwd) == [
+        f"{long}:4: the line has more than {MAX_LINE_CHARS:,} characters: not a row of a table"]
 
 
-def test_a_scenario_file_with_a_title_of_a_megabyte_is_refused_before_it_is_parsed(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    big = tmp_path.parent / f"{tmp_path.name}-title.yaml"
+def test_a_scenario_file_with_a_title_of_a_megabyte_is_refused_before_it_is_parsed(tmp_path, cwd):
+    big = tmp_path / "title.yaml"
     big.write_text("extends: baseline\ntitle: " + "x" * 1_000_000 + "\n", encoding="utf-8")
-    try:
-        assert _refused(["run", str(big), "--out", "out", "--quiet"], "en", tmp_path) == [
-            f"{big}: 1,000,026 bytes: a scenario file is limited to 1,000,000 bytes"]
-    finally:
-        big.unlink()
+    assert _refused(["run", str(big), "--out", "out", "--quiet"], "en", cwd) == [
+        f"{big}: 1,000,026 bytes: a scenario file is limited to 1,000,000 bytes"]
 
 
-def test_a_title_longer_than_a_line_of_a_page_is_refused_at_its_key(tmp_path, monkeypatch):
+def test_a_title_longer_than_a_line_of_a_page_is_refused_at_its_key(tmp_path, cwd):
     from qzfp.rules.scenario_keys import MAX_TITLE_CHARS
 
-    monkeypatch.chdir(tmp_path)
-    long = tmp_path.parent / f"{tmp_path.name}-long.yaml"
+    long = tmp_path / "long.yaml"
     long.write_text(f"extends: baseline\ntitle: {'题' * (MAX_TITLE_CHARS + 1)}\n", encoding="utf-8")
-    try:
-        assert _refused(["validate", str(long)], "zh", tmp_path) == [
-            f"{long}:title: 共{MAX_TITLE_CHARS + 1}个字符：至多{MAX_TITLE_CHARS}个"]
-    finally:
-        long.unlink()
+    assert _refused(["validate", str(long)], "zh", cwd) == [
+        f"{long}:title: 共{MAX_TITLE_CHARS + 1}个字符：至多{MAX_TITLE_CHARS}个"]
 
 
 # ------------------------------------------------------------------ planner-typed numbers

@@ -167,12 +167,11 @@ class TownshipsTable(TableSchema):
     merged_from: list[CodeList] | None = None
 
 
-class VillagesTable(TableSchema):
-    """``villages.csv`` (村): population required, in-migrants 0 when empty."""
+class _VillageCells(TableSchema):
+    """The cells of a village besides its codes and names: population required, in-migrants
+    0 when empty."""
 
     village_code: list[Code]
-    township_code: list[OptionalCode]
-    county_code: list[OptionalCode] | None = None
     name_zh: list[Name]
     name_en: list[Text] | None = None
     kind: list[choice([*_VILLAGE_KINDS, ""], lower=True)] | None = None
@@ -180,24 +179,23 @@ class VillagesTable(TableSchema):
     population: list[_VillagePersons]
     in_migrants: list[count(MAX_VILLAGE_POPULATION, why="why.village_total", empty=0)] | None = None
     synthetic: list[YesNo] | None = None
+
+
+class VillagesTable(_VillageCells):
+    """``villages.csv`` (村): an empty ``township_code`` is said by the relational check."""
+
+    township_code: list[OptionalCode]
+    county_code: list[OptionalCode] | None = None
     merged_from: list[CodeList] | None = None
 
 
-class FlatTable(TableSchema):
+class FlatTable(_VillageCells):
     """One flat table of villages with their township and county."""
 
-    village_code: list[Code]
-    name_zh: list[Name]
     township_code: list[Code]
     township_name: list[Name]
     county_code: list[OptionalCode]
     county_name: list[Name] | None = None
-    name_en: list[Text] | None = None
-    kind: list[choice([*_VILLAGE_KINDS, ""], lower=True)] | None = None
-    urban: list[YesNo] | None = None
-    population: list[_VillagePersons]
-    in_migrants: list[count(MAX_VILLAGE_POPULATION, why="why.village_total", empty=0)] | None = None
-    synthetic: list[YesNo] | None = None
 
 
 #: The schema of each register table.
