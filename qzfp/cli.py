@@ -153,6 +153,43 @@ def cmd_proposal(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_backtest(args: argparse.Namespace) -> int:
+    from .reporting.backtest import backtest_report
+
+    return backtest_report(args.base, args.check, codes=args.codes, check_date=args.check_date,
+                           base_date=args.base_date, n_paths=args.paths, seed=args.seed, out=args.out,
+                           lang=_lang(args))
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from .reporting.backtest import calibrate_report
+
+    return calibrate_report(args.base, args.check, codes=args.codes, check_date=args.check_date,
+                            base_date=args.base_date, n_paths=args.paths, seed=args.seed, out=args.out,
+                            lang=_lang(args))
+
+
+def cmd_project(args: argparse.Namespace) -> int:
+    from .reporting.backtest import project_report
+
+    return project_report(args.census, codes=args.codes, until=args.until, base_date=args.base_date,
+                          out=args.out, lang=_lang(args))
+
+
+def cmd_explore(args: argparse.Namespace) -> int:
+    import os
+
+    from .explore.serve import serve
+
+    # the page's language: the command's --lang, else the one before the command, else
+    # QZFP_LANG, else the scenario's; a wrong one is refused where it was given
+    chosen = [(v, where) for v, where in ((args.lang, "--lang"), (args.global_lang, "--lang"),
+                                          (os.environ.get("QZFP_LANG") or None, "QZFP_LANG")) if v is not None]
+    lang, where = chosen[0] if chosen else (None, "--lang")
+    return serve(args.params, lang=lang, lang_location=where, port=args.port,
+                 open_browser=not args.no_browser, message_lang=_lang(args))
+
+
 def cmd_init(args: argparse.Namespace) -> int:
     from .rules.scenario import packaged_params_dir
 
@@ -261,6 +298,49 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--out", default=None,
                     help="output folder (default: <output_dir>/proposal-<scenario>-<year>)")
     sp.set_defaults(func=cmd_proposal)
+
+    sp = sub.add_parser("explore", help="serve the explorer as a web page (Voila) at http://127.0.0.1:PORT/")
+    sp.add_argument("params", nargs="?", default=None,
+                    help="scenario file or name (default: params/baseline.yaml, or the packaged baseline)")
+    sp.add_argument("--lang", default=None, help="en or zh (default: the scenario's; the page has a list to change it)")
+    sp.add_argument("--port", default="8866", help="port on 127.0.0.1 (default 8866; refused when in use)")
+    sp.add_argument("--no-browser", action="store_true", help="do not open the page in the web browser")
+    sp.set_defaults(func=cmd_explore)
+
+    def add_census(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--codes", default=None, metavar="PREFIX[,PREFIX...]",
+                        help="county codes starting with these digits (default: every county-level unit)")
+        sp.add_argument("--base-date", default=None, metavar="YYYY-MM-DD",
+                        help="census date of the base table (default 2010-11-01)")
+        sp.add_argument("--lang", choices=("en", "zh"), default=None)
+
+    sp = sub.add_parser("backtest", help="project every county of a census table to a later census and compare")
+    sp.add_argument("base", help="base census table (the layout of qzfp/data/census2010_county_age_sex.csv)")
+    sp.add_argument("check", help="later census table (the same layout, or resident counts only)")
+    add_census(sp)
+    sp.add_argument("--check-date", default=None, metavar="YYYY-MM-DD", help="census date of CHECK (default 2020-11-01)")
+    sp.add_argument("--paths", type=int, default=500, help="Monte Carlo paths for p10/p90 (default 500)")
+    sp.add_argument("--seed", type=int, default=0, help="seed of the paths (same seed, same file)")
+    sp.add_argument("--out", default="backtest", help="output folder of backtest.csv (default: backtest/)")
+    sp.set_defaults(func=cmd_backtest)
+
+    sp = sub.add_parser("calibrate-migration",
+                        help="fit the resident migration model and the band widths on a later census")
+    sp.add_argument("base", help="base census table")
+    sp.add_argument("check", help="later census table")
+    add_census(sp)
+    sp.add_argument("--check-date", default=None, metavar="YYYY-MM-DD", help="census date of CHECK (default 2020-11-01)")
+    sp.add_argument("--paths", type=int, default=200, help="Monte Carlo paths of the width calibration (default 200)")
+    sp.add_argument("--seed", type=int, default=0)
+    sp.add_argument("--out", default="calibration", help="output folder (default: calibration/)")
+    sp.set_defaults(func=cmd_calibrate)
+
+    sp = sub.add_parser("project", help="project counties of a census table (no register needed)")
+    sp.add_argument("census", nargs="?", default=None, help="census table (default: the shipped 2010 census)")
+    add_census(sp)
+    sp.add_argument("--until", required=True, metavar="YYYY-MM-DD", help="the last date the projection reaches")
+    sp.add_argument("--out", default="projection", help="output folder of projection.csv (default: projection/)")
+    sp.set_defaults(func=cmd_project)
 
     sp = sub.add_parser("explain", help="describe a rulebook parameter, or list the rulebook")
     sp.add_argument("path", nargs="?", default=None, help="dotted path, e.g. village.vice_president.allowance")

@@ -2,26 +2,66 @@
 
 No driver and no web socket: Chromium reads protocol messages (JSON, NUL-terminated) on
 file descriptor 3 and answers on 4.  Used by the tests to measure what a real browser
-does with the pages: which font draws each text node (``CSS.getPlatformFontsForNode``),
-whether any network request is made, how wide a laid-out element is.
+does with the pages: which font draws each text node (``CSS.getPlatformFontsForNode``,
+summed by :meth:`Browser.chinese_fonts`), whether any network request is made, how wide a
+laid-out element is.  ``Browser(cjk_fonts=False)`` runs Chromium with a fontconfig that
+hides every system font able to draw Chinese, as on an office machine without one.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import select
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from qzfp.reporting.pdf import chromium_command, chromium_path
 
-__all__ = ["Browser", "chromium_path"]
+__all__ = ["CJK", "SHIPPED_FAMILY", "Browser", "ChineseText", "chromium_path", "free_port"]
+
+SHIPPED_FAMILY = "Noto Sans CJK SC qzfp"  # the family name inside qzfp/fonts/*.otf
+# CJK punctuation, ideographs and full-width forms: the characters the shipped font must draw.
+CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
+
+# fontconfig as the system has it, less every font that has the character 中 (U+4E2D)
+_NO_CJK_FONTCONFIG = """<?xml version="1.0"?>
+<!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">
+<fontconfig>
+  <include ignore_missing="yes">/etc/fonts/fonts.conf</include>
+  <selectfont><rejectfont>
+    <pattern><patelt name="charset"><charset><int>0x4e2d</int></charset></patelt></pattern>
+  </rejectfont></selectfont>
+</fontconfig>
+"""
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 just now (for a server a test starts)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class ChineseText:
+    """The Chinese of one rendered text node and the fonts that drew it."""
+
+    text: str
+    chars: int
+    """CJK characters in the text."""
+    shipped_glyphs: int
+    """Glyphs the shipped font drew for the node."""
+    other_fonts: set[str]
+    """Other fonts that drew a node of Chinese characters only (a fallback font)."""
 
 
 class Browser:
@@ -34,13 +74,22 @@ class Browser:
     allow_hosts : sequence of str
         Hosts the page may still reach (e.g. ``127.0.0.1`` for a local Jupyter server);
         every other name stays unresolvable, as in :func:`qzfp.reporting.pdf.chromium_command`.
+    cjk_fonts : bool
+        False: Chromium sees no system font that draws Chinese (a fontconfig file of its
+        own that rejects every font with 中; :meth:`fc_list` asks the same fontconfig).
     """
 
-    def __init__(self, width: int = 1280, height: int = 800, allow_hosts: Sequence[str] = ()):
+    def __init__(self, width: int = 1280, height: int = 800, allow_hosts: Sequence[str] = (),
+                 cjk_fonts: bool = True):
         program = chromium_path()
         if program is None:
             raise FileNotFoundError("chromium")
         self.profile = tempfile.mkdtemp(prefix="qzfp-cdp-")
+        self.env = dict(os.environ)
+        if not cjk_fonts:
+            conf = Path(self.profile) / "fonts-without-cjk.conf"
+            conf.write_text(_NO_CJK_FONTCONFIG, encoding="utf-8")
+            self.env["FONTCONFIG_FILE"] = str(conf)
         to_child_r, self._to_child = os.pipe()
         self._from_child, from_child_w = os.pipe()
 
@@ -57,7 +106,7 @@ class Browser:
         ]
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL, preexec_fn=wire, pass_fds=(3, 4),
-                                     close_fds=True)
+                                     close_fds=True, env=self.env)
         os.close(to_child_r)
         os.close(from_child_w)
         self._buf = b""
@@ -172,6 +221,28 @@ class Browser:
         """``CSS.getPlatformFontsForNode``: the fonts that draw the node, with glyph counts."""
         return self.call("CSS.getPlatformFontsForNode", session=True, nodeId=node_id)["fonts"]
 
+    def chinese_fonts(self) -> list[ChineseText]:
+        """Every rendered text node of the page with Chinese in it and the fonts that drew
+        it (nodes not rendered, e.g. ``display: none``, are left out)."""
+        found = []
+        for node_id, text in self.text_nodes():
+            k = len(CJK.findall(text))
+            fonts = self.platform_fonts(node_id) if k else []
+            if not fonts:  # no Chinese, or not rendered
+                continue
+            shipped = sum(f["glyphCount"] for f in fonts if f["familyName"] == SHIPPED_FAMILY)
+            only_cjk = all(CJK.match(c) for c in text.strip())
+            others = {f["familyName"] for f in fonts if f["familyName"] != SHIPPED_FAMILY} if only_cjk else set()
+            found.append(ChineseText(text, k, shipped, others))
+        return found
+
+    def fc_list(self, pattern: str) -> str:
+        """``fc-list PATTERN family`` with the fontconfig Chromium uses ("" without fc-list)."""
+        if shutil.which("fc-list") is None:
+            return ""
+        return subprocess.run(["fc-list", pattern, "family"], env=self.env, capture_output=True,
+                              text=True, timeout=60, check=True).stdout
+
     def close(self) -> None:
         try:
             self._send({"id": self._id + 1, "method": "Browser.close"})
@@ -210,13 +281,10 @@ class JupyterLab:
 
     def __init__(self, root: Path, timeout: float = 120.0):
         import secrets
-        import socket
         import sys
         import urllib.request
 
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
+        self.port = free_port()
         self.token = secrets.token_hex(16)
         self.home = Path(tempfile.mkdtemp(prefix="qzfp-lab-"))
         repo = str(Path(__file__).resolve().parents[1])

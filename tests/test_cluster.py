@@ -454,7 +454,10 @@ def test_a_worker_killed_mid_batch_is_replaced_and_its_scenario_runs_again(clust
 def test_a_worker_killed_mid_monte_carlo_is_replaced_and_the_percentiles_are_unchanged(cluster):
     s = Scenario.from_parameters(horizon=15)
     reg, pa = prepare_register(s), s.arrays()
-    n_paths, chunk = 1600, 200  # 8 chunks of ~0.3 s each on the city
+    n_paths, chunk = 4800, 600  # 8 chunks of ~1 s each on the city (the compiled engine is fast)
+    # both workers must be up when the inputs are broadcast: a copy on one worker alone dies
+    # with it (a worker replaced by an earlier test may still be starting)
+    _wait_for_two_workers(cluster)
     pids = cluster.worker_pids()
     stop = threading.Event()
 

@@ -53,6 +53,14 @@ def test_the_wheel_ships_every_module_of_the_model_and_register_packages(wheel_n
             assert f"qzfp/{sub}/{f.name}" in wheel_names
 
 
+def test_the_wheel_ships_the_voila_template_of_the_explorer_page(wheel_names):
+    template = REPO / "qzfp" / "explore" / "jupyter" / "voila" / "templates" / "qzfp"
+    files = sorted(f.name for f in template.iterdir())
+    assert files == ["conf.json", "index.html.j2"]
+    for name in files:
+        assert f"qzfp/explore/jupyter/voila/templates/qzfp/{name}" in wheel_names
+
+
 def _requirement_name(spec: str) -> str:
     import re
 

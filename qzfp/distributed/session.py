@@ -203,10 +203,18 @@ def task_stamp() -> str:
 
 
 def share(client: Any, *data: Any) -> list[Any]:
-    """Send inputs every task reads (register, parameter arrays) once, to every worker.
+    """Send inputs every task reads (register, parameter arrays) once, as tasks of their own.
 
-    Scattered data cannot be recomputed: a copy on one worker only would be lost with that
-    worker, and with it every task still to run.  A copy on each worker (``broadcast``)
-    survives a worker that dies mid-batch; its tasks run again on another.
+    Scattered data cannot be recomputed, and the scheduler's active memory manager may drop
+    the extra copies of a broadcast: with its last copy gone (a worker killed mid-batch) every
+    task still to run would be cancelled ("already forgotten").  An input sent as the argument
+    of a task is part of the task's definition, which the scheduler keeps: if the worker
+    holding the result dies, the input is made again where it is needed.
     """
-    return [client.scatter(d, broadcast=True, hash=False) for d in data]
+    stamp = task_stamp()
+    return [client.submit(_identity, d, key=f"input-{i}-{stamp}", pure=False) for i, d in enumerate(data)]
+
+
+def _identity(x: Any) -> Any:
+    """The task that holds a shared input (:func:`share`)."""
+    return x

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from .catalogue import check_lang
@@ -31,6 +32,16 @@ def shipped_font_path() -> str:
     from importlib import resources
 
     return str(resources.files("qzfp") / "fonts" / "NotoSansCJKsc-qzfp-subset.otf")
+
+
+@functools.lru_cache(maxsize=1)
+def shipped_font_data_url() -> str:
+    """The shipped font as a ``data:font/otf;base64,...`` URL (about 3.8 MB of text; made
+    once per process), for a page with no folder to put the font file in."""
+    import base64
+
+    with open(shipped_font_path(), "rb") as fh:
+        return "data:font/otf;base64," + base64.b64encode(fh.read()).decode("ascii")
 
 
 _FONT_STATE: dict[str, Any] = {}

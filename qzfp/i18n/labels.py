@@ -156,25 +156,15 @@ def localise_budget(budget: pd.DataFrame, lang: str) -> pd.DataFrame:
     return out.drop(columns=["reference_zh"], errors="ignore")
 
 
-_RESIDUAL = re.compile(r"^residual (?P<a>\d{4})-(?P<b>\d{4})(?: \((?P<group>[^)]*)\))?$")
-
-
 def census_source_label(text: str, lang: str) -> str:
     """A value of the census-fit table in ``lang``: the census row used (``county``,
-    ``prefecture``, ``province``) or the source of a migration rate (``residual
-    2000-2010 (330802+330803)``, ``none (assumed 0)``); other texts as given."""
+    ``prefecture``, ``province``, ``national``); other texts as given."""
     check_lang(lang)
     text = str(text)
     if lang == "en":
         return text
     if f"census_row.{text}" in CATALOGUE["en"]:
         return t(f"census_row.{text}", lang)
-    if text == CATALOGUE["en"]["migration_source.none"]:
-        return t("migration_source.none", lang)
-    m = _RESIDUAL.match(text)
-    if m:
-        out = t("migration_source.residual", lang, years=f"{m['a']}—{m['b']}")
-        return out + (f"（{m['group']}）" if m["group"] else "")
     return text
 
 

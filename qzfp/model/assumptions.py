@@ -15,7 +15,7 @@ import numpy as np
 
 from ..errors import Label, ParameterError, Problem
 from ..rules.paramarrays import ParamArrays
-from .fertility import fertility_pattern, policy_add
+from .fertility import POLICIES, fertility_pattern, policy_factor
 from .migration import rogers_castro
 from .mortality import AGES
 
@@ -76,15 +76,34 @@ DEMOGRAPHY_PATHS = tuple(
         "fertility.policy.three_child",
         "fertility.policy.three_child_effect",
         "fertility.policy.response",
+        "fertility.policy.birth_lag",
+        "fertility.policy.catch_up_factor",
+        "fertility.policy.catch_up_years",
+        "fertility.policy.fade_years",
+        "fertility.left_behind_share",
+        "mortality.census_death_coverage",
+        "mortality.standard_province",
         "mortality.county_e0_min",
         "mortality.county_e0_max",
         "migration.resident_adjustment",
+        "migration.resident.intercept",
+        "migration.resident.inflow_share",
+        "migration.resident.district",
+        "migration.resident.province_birth_rate",
+        "migration.resident.urban_outflow",
+        "migration.resident.half_life",
         "migration.absent_min_age",
         "migration.absent_max_age",
         "uncertainty.tfr_sd",
         "uncertainty.tfr_ar1",
         "uncertainty.e0_gain_sd",
-        "uncertainty.migration_rate_sd",
+        "uncertainty.migration_sd",
+        "uncertainty.migration_sd_district",
+        "uncertainty.migration_sd_inflow_share",
+        "uncertainty.migration_sd_outflow_share",
+        "uncertainty.migration_regional_share",
+        "uncertainty.registered_migration_sd",
+        "uncertainty.mortality_level_sd",
     )
 )
 
@@ -101,6 +120,8 @@ _LIMITS = {
     "migration.male_share": (0.0, 1.0),
     "in_migrants.inflow_rate": (0.0, None),
     "in_migrants.outflow_rate": (0.0, 1.0),
+    "fertility.left_behind_share": (0.0, 1.0),
+    "migration.resident.half_life": (0.5, None),
 }
 
 
@@ -175,7 +196,7 @@ class Assumptions:
     """Derived yearly assumption arrays (leading axis = parameter sets or paths)."""
 
     tfr: np.ndarray  # (N, T) child/woman (city level; counties x their multiplier)
-    tfr_add: np.ndarray  # (N, T) child/woman added by the fertility policies in force
+    tfr_factor: np.ndarray  # (N, T) TFR multiplier of the fertility policies (1 = none in force)
     pattern: np.ndarray  # (N, T, 35) share of TFR by age 15..49
     srb: np.ndarray  # (N, T) boys per 100 girls
     e0: np.ndarray  # (N, T, 2) years
@@ -185,6 +206,8 @@ class Assumptions:
     profile: np.ndarray  # (N, T, A) Rogers-Castro shares, sum 1
     inflow: np.ndarray  # (N, T) 1/year
     outflow: np.ndarray  # (N, T) 1/year
+    left_behind: np.ndarray  # (N, T) share of the absent mothers' children living at home
+    half_life: np.ndarray  # (N, T) years in which a county's modelled resident migration halves
 
     @property
     def n(self) -> int:
@@ -218,9 +241,10 @@ def yearly_assumptions(pa: ParamArrays, variant: str) -> Assumptions:
         tfr = tfr + off
     elif variant == "constant":
         tfr = np.broadcast_to(tfr[:, :1], tfr.shape)
-    tfr_add = policy_add(g)
+    timelines = {name: pa.timeline(_P + "fertility.policy." + name) for name in POLICIES}
+    tfr_factor = policy_factor(g, years, timelines)
     if variant == "constant":
-        tfr_add = np.broadcast_to(tfr_add[:, :1], tfr_add.shape)
+        tfr_factor = np.broadcast_to(tfr_factor[:, :1], tfr_factor.shape)
     pattern = fertility_pattern(g["fertility.mean_age"], g["fertility.sd_age"])
     profile = rogers_castro(
         np.arange(AGES),
@@ -234,7 +258,7 @@ def yearly_assumptions(pa: ParamArrays, variant: str) -> Assumptions:
     )
     return Assumptions(
         tfr=np.ascontiguousarray(tfr),
-        tfr_add=np.ascontiguousarray(tfr_add),
+        tfr_factor=np.ascontiguousarray(tfr_factor),
         pattern=pattern,
         srb=g["fertility.srb"],
         e0=np.stack([e0m, e0f], axis=-1),
@@ -244,4 +268,6 @@ def yearly_assumptions(pa: ParamArrays, variant: str) -> Assumptions:
         profile=profile,
         inflow=g["in_migrants.inflow_rate"],
         outflow=g["in_migrants.outflow_rate"],
+        left_behind=g["fertility.left_behind_share"],
+        half_life=g["migration.resident.half_life"],
     )

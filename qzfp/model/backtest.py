@@ -18,11 +18,15 @@ from ..errors import ParameterError, Problem
 from ..register.census import GROUP_LABELS, GROUP_STARTS, Census
 
 __all__ = [
+    "BACKTEST_INDICATORS",
+    "backtest",
+    "backtest_errors",
     "base_against_census",
     "check_against_census",
     "dissimilarity_index",
     "fitted_rates",
     "group_ages",
+    "observed_indicators",
     "population_at",
 ]
 
@@ -187,3 +191,123 @@ def check_against_census(result, later: Census) -> pd.DataFrame:
         "share_65plus_difference_pp": share(model, i65) - share(obs, i65),
         "dissimilarity_pct": dissimilarity_index(model, obs),
     })
+
+
+#: Indicators of the national back-test, their unit and how their error is measured.
+BACKTEST_INDICATORS = ("resident_total", "share_60plus", "share_65plus")
+
+
+def observed_indicators(check: Census, codes: np.ndarray, names: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which counties a later table has with the same code and name, and their indicators there.
+
+    Returns
+    -------
+    same : (C,) bool
+        The code is a county-level row of ``check`` with the same ``name_zh``.
+    observed : (3, C)
+        Resident total [person], shares aged 60+ and 65+ [%] (NaN where not ``same``).
+    """
+    index = {str(c): i for i, c in enumerate(check.codes)}
+    rows = [index.get(str(c)) for c in codes]
+    same = np.array([i is not None and check.levels[i] == "county" and str(check.names[i]) == str(n)
+                     for i, n in zip(rows, names, strict=True)], dtype=bool)
+    observed = np.full((3, len(codes)), np.nan)
+    i60, i65 = GROUP_STARTS.index(60), GROUP_STARTS.index(65)
+    for j in np.flatnonzero(same):
+        g = check.groups[rows[j]]
+        total = g.sum()
+        if total > 0:
+            observed[:, j] = (total, g[:, i60:].sum() / total * 100, g[:, i65:].sum() / total * 100)
+    return same, observed
+
+
+def backtest_errors(table: pd.DataFrame) -> pd.DataFrame:
+    """The summary of a back-test table (``code, indicator, observed, central, p10, p90, naive``).
+
+    One row per indicator: ``units``; ``error`` — the mean absolute percentage error of
+    ``resident_total`` [%] and the median absolute error of the shares [percentage points];
+    ``naive_error`` — the same for the forecast "nothing changes" (the base census's value);
+    ``ratio`` = error / naive_error; ``coverage_pct`` — the share of units whose observed
+    value lies inside [p10, p90] [%] (NaN without paths).
+    """
+    rows = []
+    for ind in BACKTEST_INDICATORS:
+        d = table[table["indicator"] == ind]
+        if ind == "resident_total":
+            err = (np.abs(d["central"] / d["observed"] - 1.0)).mean() * 100
+            naive = (np.abs(d["naive"] / d["observed"] - 1.0)).mean() * 100
+        else:
+            err = np.abs(d["central"] - d["observed"]).median()
+            naive = np.abs(d["naive"] - d["observed"]).median()
+        inside = ((d["observed"] >= d["p10"]) & (d["observed"] <= d["p90"])).mean() * 100 \
+            if d["p10"].notna().all() and len(d) else np.nan
+        rows.append({"indicator": ind, "units": len(d), "error": err, "naive_error": naive,
+                     "ratio": err / naive if naive else np.nan, "coverage_pct": inside})
+    return pd.DataFrame(rows)
+
+
+def backtest(base: Census, check: Census, *, prefixes: list[str] | None = None, check_date: dt.date | None = None,
+             n_paths: int = 0, seed: int = 0, pa=None) -> tuple[pd.DataFrame, pd.DataFrame, object]:
+    """Project every county of ``base`` (codes starting with ``prefixes``) to ``check``'s date and compare.
+
+    The projection and its Monte Carlo paths use only ``base`` and the assumptions (the
+    packaged rulebook unless ``pa`` is given): ``check`` is read only to select the units
+    compared (same code and ``name_zh``, county level) and for the observed values.
+
+    Parameters
+    ----------
+    base : Census
+        The base census table (full layout).
+    check : Census
+        The later census table (either layout).
+    prefixes : list of str, optional
+        Code prefixes of the counties projected (all when omitted).
+    check_date : datetime.date, optional
+        Date of ``check`` (``check.date`` when omitted).
+    n_paths, seed : int
+        Monte Carlo paths for p10/p90 and their seed.
+
+    Returns
+    -------
+    table : DataFrame
+        ``code, name_zh, indicator, observed, central, p10, p90, naive`` (``naive`` is the base
+        census's value: the forecast "nothing changes").
+    summary : DataFrame
+        :func:`backtest_errors` of the table.
+    diagnostics : Diagnostics
+        What the engine counted while projecting.
+
+    Raises
+    ------
+    ParameterError
+        No county of ``base`` has the prefixes, or none of them is in ``check`` with the same
+        code and name.
+    """
+    from .county import census_indicators_at, county_codes
+
+    date = check_date or check.date
+    codes = county_codes(base, prefixes)
+    if not len(codes):
+        raise ParameterError(Problem("--codes", "backtest.no_units", prefixes=",".join(prefixes or []),
+                                     path=base.path))
+    names = base.lookup(codes).name
+    same, observed = observed_indicators(check, codes, names)
+    if not same.any():
+        raise ParameterError(Problem(check.path, "backtest.none_in_check", n=len(codes), path=base.path))
+    res = census_indicators_at(base, codes, date, n_paths=n_paths, seed=seed, pa=pa)
+    cal = res["calibration"]
+    naive = np.stack([cal.census_resident,
+                      cal.census_groups[:, :, GROUP_STARTS.index(60):].sum(axis=(1, 2)) / cal.census_resident * 100,
+                      cal.census_groups[:, :, GROUP_STARTS.index(65):].sum(axis=(1, 2)) / cal.census_resident * 100])
+    q = res["quantiles"]
+    frames = []
+    for k, ind in enumerate(BACKTEST_INDICATORS):
+        frames.append(pd.DataFrame({
+            "code": codes[same], "name_zh": names[same], "indicator": ind, "observed": observed[k, same],
+            "central": res["central"][k, same],
+            "p10": q[0, k, same] if q is not None else np.nan,
+            "p90": q[-1, k, same] if q is not None else np.nan,
+            "naive": naive[k, same],
+        }))
+    table = pd.concat(frames, ignore_index=True)
+    return table, backtest_errors(table), res["diagnostics"]

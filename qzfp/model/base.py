@@ -22,9 +22,24 @@ from ..errors import ParameterError, Problem
 from ..register.census import Census, CountyRows, default_census, split_single_years
 from ..rules.paramarrays import ParamArrays
 from .allocation import Prepared, prepare
-from .assumptions import DEMOGRAPHY_PATHS, Assumptions, demography_param_arrays, yearly_assumptions
-from .cohort import project_counties, shift_by_fraction, step_back
-from .migration import absent_profile, resident_migration
+from .assumptions import Assumptions, demography_param_arrays, yearly_assumptions
+from .cohort import (
+    BackStep,
+    county_logk,
+    county_tfr,
+    project_counties,
+    shift_by_fraction,
+    step_back,
+)
+from .diagnostics import Diagnostics
+from .migration import (
+    MIGRATION_FEATURES,
+    absent_profile,
+    intercensal_residual,
+    migration_features,
+    model_rate,
+    resident_rates,
+)
 from .mortality import (
     AGES,
     MortalityModel,
@@ -45,7 +60,9 @@ __all__ = [
     "FitError",
     "base_values",
     "calibrate",
+    "calibrate_counties",
     "calibrate_prepared",
+    "migration_coefficients",
     "stationary_base",
 ]
 
@@ -88,43 +105,60 @@ class FitError(ParameterError):
 class Calibration:
     """The observed base population and the rates fitted to the census, per county.
 
-    See ``docs/population.md``.  All (C, ...) arrays follow the register's county order.
+    See ``docs/population.md``.  All (C, ...) arrays follow the order of the counties asked for.
 
     Attributes
     ----------
+    codes : numpy.ndarray
+        (C,) county codes.
     base_pop : numpy.ndarray
-        (C, 2, A) registered (户籍) persons at 1 January of the start year, scaled to the
-        register's county totals (the population the register and the rules count).
+        (C, 2, A) registered (户籍) persons at 1 January of the start year (scaled to the
+        register's county totals at the register's year, when there is a register).
     base_resident : numpy.ndarray
         (C, 2, A) resident (常住) persons at 1 January of the start year (the census
         population moved to the start by the engine's own components).
     fert_mult : numpy.ndarray
-        (2, C) multipliers of the city TFR (``demography.fertility.tfr``) of the registered
-        (row 0) and resident (row 1) populations of each county.
+        (C,) multiplier of the city TFR (``demography.fertility.tfr``) of each county.
     mort_mult : numpy.ndarray
         (C,) county multiplier of the standard mortality level.
     tfr : numpy.ndarray
-        (C, 2) total fertility rate of the registered and resident populations fitted to
-        the births of the four years before the census (reverse survival of the children
-        aged 1-4) [child/woman].
+        (C,) the county's own total fertility rate: the births of the four years before the
+        census (reverse survival of the resident children aged 1-4) over the women who are
+        their mothers — the resident women and, of the absent (registered but living
+        elsewhere) women, the left-behind share whose children live at home [child/woman].
+    tfr_effective : numpy.ndarray
+        (C,) the same births over the resident women only [child/woman]: the "effective"
+        rate a census gives where children stay while their mothers work away (shown, not
+        used).
     e0 : numpy.ndarray
         (C, 2) life expectancy at birth by sex fitted to the census deaths [year].
     e0_bounded : numpy.ndarray
         (C,) True where the death-rate fit put e0 outside the plausible band
         (``demography.mortality.county_e0_min``/``max``) and e0 was set to the band's edge.
+    death_coverage : numpy.ndarray
+        (C,) share of the census year's deaths the census recorded (the census death rate
+        is divided by it before the fit).
+    features : dict of str to numpy.ndarray
+        (C,) the census indicators the resident migration model reads
+        (:func:`qzfp.model.migration.migration_features`).
     resident_migration : numpy.ndarray
-        (C,) net migration rate of the resident population, 2000–2010 residual [per mille/year].
-    migration_source : numpy.ndarray
-        (C,) where each resident migration rate comes from.
+        (C,) the migration model's resident net migration rate at the census moment with the
+        packaged coefficients (the rate that moved the base) [per mille/year].
+    intercensal_residual : numpy.ndarray
+        (C,) the 2000–2010 residual net migration rate where the 2000 census is known
+        (Quzhou's counties; NaN elsewhere) [per mille/year], shown beside the model's rate.
+    region : numpy.ndarray
+        (C,) province code (first two digits) of each county: the counties of one province
+        share a part of the Monte Carlo migration deviation.
+    moment : float
+        The census moment as a fractional year (1 November 2010 → 2010.833).
     notes : tuple of str
-        What the fit had to assume: :data:`NOTE_NO_PROVINCE_ROWS` (the national age structure
-        of the absent registered people taken from the shipped 2010 census),
-        :data:`NOTE_NO_EARLIER_CENSUS` (no earlier census for the residual migration, which
-        is 0 plus ``migration.resident_adjustment``), :data:`NOTE_FAR_FROM_CENSUS` (the start
-        is more than :data:`FAR_FROM_CENSUS_YEARS` years from the census: the base is mostly
-        the packaged assumptions' projection of it).
+        What the fit had to assume: :data:`NOTE_NO_PROVINCE_ROWS`,
+        :data:`NOTE_NO_EARLIER_CENSUS`, :data:`NOTE_FAR_FROM_CENSUS`.
+    diagnostics : Diagnostics
+        Fallback rows, bounded fits, backward steps that did not converge, caps.
     register_factor : numpy.ndarray
-        (C,) register total / census-derived registered total at the start year.
+        (C,) register total / census-derived registered total at the register's year.
     census_registered, census_resident : numpy.ndarray
         (C,) registered and resident totals of the census rows used [person].
     census_groups : numpy.ndarray
@@ -142,22 +176,31 @@ class Calibration:
         population, equal to the census rate unless ``e0_bounded``).
     source : numpy.ndarray
         (C,) census row used (``county``, ``prefecture``, ``province``, ``national``).
+    names : numpy.ndarray
+        (C,) Chinese names of the census rows used.
     census : Census or None
         The census table (None for the stationary start of ``calibrate=False``).
     year : int
         Census year.
     """
 
+    codes: np.ndarray
     base_pop: np.ndarray
     base_resident: np.ndarray
     fert_mult: np.ndarray
     mort_mult: np.ndarray
     tfr: np.ndarray
+    tfr_effective: np.ndarray
     e0: np.ndarray
     e0_bounded: np.ndarray
+    death_coverage: np.ndarray
+    features: dict
     resident_migration: np.ndarray
-    migration_source: np.ndarray
+    intercensal_residual: np.ndarray
+    region: np.ndarray
+    moment: float
     notes: tuple
+    diagnostics: Diagnostics
     register_factor: np.ndarray
     census_registered: np.ndarray
     census_resident: np.ndarray
@@ -167,26 +210,28 @@ class Calibration:
     target: np.ndarray
     achieved: np.ndarray
     source: np.ndarray
+    names: np.ndarray
     census: Census | None
     year: int
 
-    def table(self, county_codes: Sequence[str]) -> pd.DataFrame:
+    def table(self, county_codes: Sequence[str] | None = None) -> pd.DataFrame:
         """One row per county: census source, fitted TFR and e0, rates target/achieved, factors."""
         return pd.DataFrame({
-            "county_code": list(county_codes),
+            "county_code": list(self.codes if county_codes is None else county_codes),
             "census_row": self.source,
-            "tfr_registered": self.tfr[:, 0],
-            "tfr_resident": self.tfr[:, 1],
+            "tfr": self.tfr,
+            "tfr_effective": self.tfr_effective,
             "ceb_census": self.ceb,
             "e0_male": self.e0[:, 0],
             "e0_female": self.e0[:, 1],
             "e0_bounded": self.e0_bounded,
+            "death_coverage": self.death_coverage,
             "cbr_census_permille": self.target[:, 0],
             "cbr_fitted_permille": self.achieved[:, 0],
             "cdr_census_permille": self.target[:, 1],
             "cdr_fitted_permille": self.achieved[:, 1],
             "resident_migration_permille": self.resident_migration,
-            "migration_source": self.migration_source,
+            "migration_2000_2010_permille": self.intercensal_residual,
             "census_resident": self.census_resident,
             "census_registered": self.census_registered,
             "register_factor": self.register_factor,
@@ -251,35 +296,34 @@ def _fit_mortality(
 
 
 @lru_cache(maxsize=8)
-def _default_first_rows(years: tuple[int, ...]) -> dict[str, np.ndarray]:
-    """First rows (1, T) of :func:`demography_param_arrays` (read-only), cached per years:
-    building them from the rulebook takes longer than a whole city projection."""
-    default = demography_param_arrays(np.asarray(years, dtype=int))
-    rows = {}
-    for p in DEMOGRAPHY_PATHS:
-        row = np.array(default[p][:1], dtype=float)
-        row.flags.writeable = False
-        rows[p] = row
-    return rows
+def _default_arrays(years: tuple[int, ...]) -> ParamArrays:
+    """:func:`demography_param_arrays` of the packaged rulebook, cached per years: building
+    them from the rulebook takes longer than a whole city projection."""
+    return demography_param_arrays(np.asarray(years, dtype=int))
 
 
 #: Parameters read only by the fit of the base (from the scenario's first parameter set and
 #: start year); every other assumption of the base is the packaged rulebook's.
 BASE_PATHS = tuple(_P + p for p in (
+    "mortality.census_death_coverage",
+    "mortality.standard_province",
     "mortality.county_e0_min",
     "mortality.county_e0_max",
     "migration.absent_min_age",
     "migration.absent_max_age",
+    # the migration assumptions move the census to the start year as they move the projection on
+    "migration.net_rate",
+    "migration.resident.intercept",
+    *(f"migration.resident.{f}" for f in MIGRATION_FEATURES),
+    "migration.resident.half_life",
 ))
 
 
-
-def _census_assumptions(years: np.ndarray, base: dict[str, float]) -> tuple[dict[str, np.ndarray], Assumptions]:
-    rows = dict(_default_first_rows(tuple(int(y) for y in years)))
-    for path, value in base.items():
-        rows[path] = np.full((1, len(years)), float(value))
-    return rows, yearly_assumptions(ParamArrays(years, rows), "medium")
-
+def _census_assumptions(years: np.ndarray, base: dict[str, float]) -> tuple[ParamArrays, Assumptions]:
+    pa = _default_arrays(tuple(int(y) for y in years))
+    if base:
+        pa = pa.with_values({path: np.full((1, len(years)), float(v)) for path, v in base.items()})
+    return pa, yearly_assumptions(pa, "medium")
 
 
 def base_values(pa: ParamArrays | None) -> dict[str, float]:
@@ -289,75 +333,124 @@ def base_values(pa: ParamArrays | None) -> dict[str, float]:
     return {p: float(pa[p][0, 0]) for p in BASE_PATHS if p in pa}
 
 
+def migration_coefficients(pa: ParamArrays, year_index: int = 0) -> dict[str, np.ndarray]:
+    """The resident migration model's coefficients (N, 1) of ``pa`` in one of its years."""
+    return {k: np.asarray(pa[f"{_P}migration.resident.{k}"], dtype=float)[:, year_index:year_index + 1]
+            for k in ("intercept",) + MIGRATION_FEATURES}
 
-def calibrate_prepared(prep: Prepared, census: Census, start: int, base: dict[str, float] | None = None) -> Calibration:
-    """The observed base population of every county at 1 January of ``start``.
+
+def calibrate_prepared(prep: Prepared, census: Census, start: int, base: dict[str, float] | None = None,
+                       register_year: int | None = None) -> Calibration:
+    """The observed base of the counties of a register at 1 January of ``start`` (cached).
+
+    :func:`calibrate_counties` with the register's county totals at ``register_year`` (the
+    start year when omitted).
+    """
+    return calibrate_counties(census, prep.county_codes, start, base, prep.county_pop0,
+                              start if register_year is None else int(register_year), key=prep.key)
+
+
+def calibrate_counties(census: Census, codes: np.ndarray, start: int, base: dict[str, float] | None = None,
+                       register_totals: np.ndarray | None = None, register_year: int | None = None, *,
+                       key: str = "") -> Calibration:
+    """The observed base population of some counties at 1 January of ``start``.
 
     With the demographic assumptions of the packaged rulebook (the base is an observation,
     not a what-if; a scenario's overrides act from the start year on), except the fit's own
     parameters :data:`BASE_PATHS` (``base``, from the scenario):
 
-    1. the census row of each county (or its prefecture, province, nation);
+    1. the census row of each county (or its prefecture, province, nation: counted);
     2. mortality: the standard life table (rulebook e0 of the census year) times a county
        multiplier fitted to the census death rate on the census population;
     3. single years of age by :func:`qzfp.register.census.split_single_years`, the 85+ group by the
        fitted life table;
-    4. fertility: the TFR at which the rulebook age pattern applied to the census women gives
-       the census births;
-    5. registered = resident + (registered − resident) by a migrant-stock age profile;
-    6. both moved from the census moment to the start by the engine's own step (backwards
-       with its inverse), resident with the 2000–2010 residual migration, registered with
-       ``migration.net_rate``; registered scaled to the register's county totals.
+    4. registered = resident + (registered − resident) by the county's own absent profile;
+    5. both moved to 1 January of each year needed by the engine's own step (backwards with
+       its inverse), the resident population with the migration model's rate;
+    6. fertility: the county's own TFR, the births of the four years before the census over
+       the women who are their mothers (resident, and the left-behind share of the absent);
+    7. with ``register_totals`` (C,) [person], the registered base is scaled to them at
+       1 January of ``register_year`` and moved from there to the start with the engine's
+       growth (a county without its own census row scales its residents by the same factor).
+
+    Raises
+    ------
+    CensusError
+        The table has resident counts only (it cannot be a base).
+    FitError
+        A county cannot be fitted (no children, no women, registered total not positive, a
+        mortality fit that misses its tolerance).
     """
+    census.require_full("census")
     base = base or {}
-    key = hashlib.sha256(f"{prep.key}|{census.sha256}|{census.date}|{start}|{sorted(base.items())}".encode()).hexdigest()
-    if key in _CAL_CACHE:
-        return _CAL_CACHE[key]
+    codes = np.asarray([str(c) for c in codes], dtype=object)
+    reg_year = start if register_year is None else int(register_year)
+    totals = None if register_totals is None else np.asarray(register_totals, dtype=float)
+    ident = key or hashlib.sha256("|".join(codes).encode() + (b"" if totals is None else totals.tobytes())).hexdigest()
+    cache_key = hashlib.sha256(f"{ident}|{census.sha256}|{census.date}|{start}|{reg_year}|{sorted(base.items())}"
+                               .encode()).hexdigest()
+    if cache_key in _CAL_CACHE:
+        return _CAL_CACHE[cache_key]
     cy = census.date.year
-    years = np.arange(min(start, cy - _FERT_WINDOW), max(start, cy) + 2)
-    row0, asm = _census_assumptions(years, base)
-    f = _CensusFit(years=years, yi=int(cy - years[0]), row0=row0, asm=asm,
-                   model=mortality_from(ParamArrays(years, row0)), codes=prep.county_codes,
-                   rows=census.lookup(prep.county_codes))
-    rows, model, c = f.rows, f.model, len(f.codes)
+    years = np.arange(min(start, reg_year, cy - _FERT_WINDOW), max(start, reg_year, cy) + 2)
+    pa0, asm = _census_assumptions(years, base)
+    f = _CensusFit(years=years, yi=int(cy - years[0]), pa=pa0, asm=asm, model=mortality_from(pa0), codes=codes,
+                   rows=census.lookup(codes), moment=census.year_fraction, census=census)
+    rows, model, c = f.rows, f.model, len(codes)
     m = _resident_at_census(f)
     registered, notes = _registered_at_census(f, census, m)
-    # both populations as one stack of 2C "counties": registered first, then resident
     fitted_cdr = (rows.groups * group_death_rates(model, m.k)).sum(axis=(1, 2)) / rows.resident * 1e3
-    res_mig, mig_source = resident_migration(f.codes, rows, m.births / rows.resident * 1e3 - fitted_cdr, cy)
+    natural = m.births / rows.resident * 1e3 - fitted_cdr
+    features = migration_features(rows)
+    m0 = model_rate(features, migration_coefficients(pa0, f.yi))  # (1, C)
     if cy != 2010:
         notes.append(NOTE_NO_EARLIER_CENSUS)
     if abs(start - census.year_fraction) > FAR_FROM_CENSUS_YEARS:
         notes.append(NOTE_FAR_FROM_CENSUS)
-    t = len(years)
-    mig = np.concatenate([np.broadcast_to(asm.mig_rate[:, :, None], (1, t, c)),
-                          asm.res_adj[:, :, None] + res_mig[None, None, :]], axis=2)
-    mm2 = np.concatenate([m.mort, m.mort])
-    census_pop = np.concatenate([registered, m.resident])[None]  # (1, 2C, 2, A)
-    back = _census_backwards(f, census, census_pop, mm2, mig, start)
-    tfr = _fit_tfr(f, back, registered, m, cy)
-    # the fitted TFR includes the policies in force in the census year; the multiplier is of the
-    # city TFR without them (the kernel adds the policy effects of each year)
-    fert = np.maximum(tfr - asm.tfr_add[0, f.yi], 0.0) / float(asm.tfr[0, f.yi])
-    pop = _census_to_start(f, census, census_pop, back, fert.reshape(-1), mm2, mig, start)
-    reg_start, res_start = pop[0, :c], pop[0, c:]
-    tot = reg_start.sum(axis=(1, 2))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        factor = np.where(tot > 0, prep.county_pop0 / np.where(tot > 0, tot, 1.0), 0.0)
-    achieved = np.stack([m.births / rows.resident * 1e3, fitted_cdr], axis=1)
+    res_rates = resident_rates(m0, years, f.moment, asm.half_life, np.zeros_like(asm.res_adj))  # (1, Y, C)
+    mig = np.stack([np.broadcast_to(asm.mig_rate[:, :, None], res_rates.shape), res_rates], axis=2)  # (1, Y, 2, C)
+    logk, _ = county_logk(asm, model, m.mort)
+    census_pop = np.stack([registered, m.resident])[None]  # (1, 2, C, 2, A)
+    moves = _Moves()
+    back = _census_backwards(f, census_pop, logk, mig, min(start, reg_year), moves)
+    tfr, tfr_eff = _fit_tfr(f, back, m, cy)
+    # the multiplier is of the city TFR without the policies in force in the census year
+    # (the projection multiplies each year's policy factor back in)
+    fert = tfr / float(asm.tfr_factor[0, f.yi]) / float(asm.tfr[0, f.yi])
+    stocks = _census_forward(f, census_pop, back, county_tfr(asm, fert)[0], logk, mig, max(start, reg_year), moves)
+    at_reg = stocks[reg_year][0, 0].sum(axis=(1, 2))
+    if totals is None:
+        factor = np.ones(c)
+    else:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            factor = np.where(at_reg > 0, totals / np.where(at_reg > 0, at_reg, 1.0), 0.0)
+    pop = stocks[start][0]
+    diag = Diagnostics(
+        fallback=tuple((str(codes[i]), str(rows.source[i]), str(rows.source_code[i]))
+                       for i in np.flatnonzero(rows.source != "county")),
+        e0_bounded=tuple((str(codes[i]), float(e0_both(model, m.k[i], float(asm.srb[0, f.yi]))))
+                         for i in np.flatnonzero(m.bounded)),
+        back_steps=moves.steps, back_not_converged=moves.not_converged, back_residual=moves.residual,
+        capped_base=moves.capped,
+    )
     cal = Calibration(
-        base_pop=reg_start * factor[:, None, None],
-        # a county without its own census row has its area's row: scale its residents by the
-        # same factor as its registered people (the area's resident/registered ratio is kept)
-        base_resident=res_start * np.where(rows.source == "county", 1.0, factor)[:, None, None],
+        codes=codes,
+        base_pop=pop[0] * factor[:, None, None],
+        base_resident=pop[1] * np.where(rows.source == "county", 1.0, factor)[:, None, None],
         fert_mult=fert,
         mort_mult=m.mort,
-        tfr=tfr.T,
+        tfr=tfr,
+        tfr_effective=tfr_eff,
         e0=model.e0(m.k),
         e0_bounded=m.bounded,
-        resident_migration=res_mig,
-        migration_source=mig_source,
+        death_coverage=m.coverage,
+        features=features,
+        resident_migration=m0[0],
+        intercensal_residual=intercensal_residual(codes, rows, natural, cy),
+        region=np.array([str(x)[:2] for x in codes], dtype=object),
+        moment=f.moment,
         notes=tuple(notes),
+        diagnostics=diag,
         register_factor=factor,
         census_registered=rows.registered,
         census_resident=rows.resident,
@@ -365,28 +458,50 @@ def calibrate_prepared(prep: Prepared, census: Census, start: int, base: dict[st
         census_base=np.stack([registered, m.resident]),
         ceb=rows.ceb,
         target=np.stack([rows.birth_rate, rows.death_rate], axis=1),
-        achieved=achieved,
+        achieved=np.stack([m.births / rows.resident * 1e3, fitted_cdr], axis=1),
         source=rows.source,
+        names=rows.name,
         census=census,
         year=cy,
     )
     if len(_CAL_CACHE) > 64:
         _CAL_CACHE.clear()
-    _CAL_CACHE[key] = cal
+    _CAL_CACHE[cache_key] = cal
     return cal
 
 
 @dataclass(frozen=True)
 class _CensusFit:
-    """What the steps of :func:`calibrate_prepared` share: the census year's assumptions and rows."""
+    """What the steps of :func:`calibrate_counties` share: the census year's assumptions and rows."""
 
     years: np.ndarray  # (Y,) calendar years from the earliest needed to the census/start + 1
     yi: int  # index of the census year in ``years``
-    row0: dict[str, np.ndarray]  # rulebook first rows (1, Y) with the scenario's BASE_PATHS
+    pa: ParamArrays  # the packaged rulebook over ``years`` with the scenario's BASE_PATHS
     asm: Assumptions
     model: MortalityModel
     codes: np.ndarray  # (C,) county codes
     rows: CountyRows  # the census rows of the counties
+    moment: float  # the census moment as a fractional year
+    census: Census  # the table
+
+
+@dataclass
+class _Moves:
+    """What moving the census populations cost: steps back, their convergence, caps."""
+
+    steps: int = 0
+    not_converged: int = 0
+    residual: float = 0.0
+    capped: int = 0
+
+    def add_back(self, step: BackStep | None) -> None:
+        if step is None:
+            return
+        self.steps += 1
+        self.not_converged += int(not step.converged)
+        if not step.converged:
+            self.residual = max(self.residual, step.residual)
+        self.capped += step.capped
 
 
 class _Moment(NamedTuple):
@@ -400,16 +515,22 @@ class _Moment(NamedTuple):
     sexw: np.ndarray  # (2,) shares of boys and girls at birth
     resident: np.ndarray  # (C, 2, A) resident persons by single age at the census moment
     births: np.ndarray  # (C,) births per year by reverse survival of the children aged 1-4
+    coverage: np.ndarray  # (C,) share of the census year's deaths the census recorded
+
+
+def _first(pa: ParamArrays, path: str, yi: int) -> float:
+    return float(pa[_P + path][0, yi])
 
 
 def _resident_at_census(f: _CensusFit) -> _Moment:
-    """Steps 2-3 of :func:`calibrate_prepared`: county mortality fitted to the census deaths, the
+    """Steps 2-3 of :func:`calibrate_counties`: county mortality fitted to the census deaths, the
     census groups split to single ages, and the births by reverse survival."""
-    rows, model, codes, yi, row0 = f.rows, f.model, f.codes, f.yi, f.row0
+    rows, model, codes, yi = f.rows, f.model, f.codes, f.yi
     srb = float(f.asm.srb[0, yi])
     k_std = model.level(f.asm.e0[0, yi])  # (2,)
-    band = (float(row0[_P + "mortality.county_e0_min"][0, yi]), float(row0[_P + "mortality.county_e0_max"][0, yi]))
-    mort, bounded = _fit_mortality(model, k_std, rows.groups, rows.death_rate, srb, band, codes)
+    band = (_first(f.pa, "mortality.county_e0_min", yi), _first(f.pa, "mortality.county_e0_max", yi))
+    coverage = _death_coverage(f, k_std)
+    mort, bounded = _fit_mortality(model, k_std, rows.groups, rows.death_rate / coverage, srb, band, codes)
     k = k_std[None, :] * mort[:, None]  # (C, 2)
     lx = np.exp(-k[..., None] * model.hazard)
     tail = person_years(lx, model.a0)[..., 85:]  # (C, 2, 46)
@@ -424,19 +545,40 @@ def _resident_at_census(f: _CensusFit) -> _Moment:
                  for i in np.flatnonzero(~(rows.registered > 0))]
     if problems:
         raise FitError(problems)
-    return _Moment(mort, bounded, k, tail, big_l, sexw, resident, births)
+    return _Moment(mort, bounded, k, tail, big_l, sexw, resident, births, coverage)
+
+
+def _death_coverage(f: _CensusFit, k_std: np.ndarray) -> np.ndarray:
+    """Share of the census year's deaths the census recorded, per county (C,).
+
+    The national share (``mortality.census_death_coverage``), except for the counties of the
+    standard province (``mortality.standard_province``), whose share is the one at which the
+    province's census row dies exactly at the standard life table: its census deaths over the
+    deaths of the standard table on its population.  (The national share when the table has
+    no row for that province.)
+    """
+    national = _first(f.pa, "mortality.census_death_coverage", f.yi)
+    prov = f"{int(round(_first(f.pa, 'mortality.standard_province', f.yi))):02d}"
+    cov = np.full(len(f.codes), national)
+    own = np.array([str(c).startswith(prov) for c in f.codes])
+    if own.any():
+        row = f.census.lookup(np.array([prov + "0000"]))
+        if row.source[0] == "province":
+            standard_deaths = float((row.groups[0] * group_death_rates(f.model, k_std)).sum())
+            cov[own] = float(row.death_rate[0] * row.resident[0] * 1e-3) / standard_deaths
+    return cov
 
 
 def _registered_at_census(f: _CensusFit, census: Census, m: _Moment) -> tuple[np.ndarray, list[str]]:
-    """Step 5 of :func:`calibrate_prepared`: registered (C, 2, A) at the census moment, and notes.
+    """Step 4 of :func:`calibrate_counties`: registered (C, 2, A) at the census moment, and notes.
 
     The resident population plus the net absent (registered − resident) with the age-sex
     profile of the county's own deficit (or surplus) of working-age residents against the
     national age structure (see :func:`~qzfp.model.migration.absent_profile`).
     """
-    rows, yi, row0 = f.rows, f.yi, f.row0
-    lo_age = int(round(float(row0[_P + "migration.absent_min_age"][0, yi])))
-    hi_age = int(round(float(row0[_P + "migration.absent_max_age"][0, yi])))
+    rows, yi = f.rows, f.yi
+    lo_age = int(round(_first(f.pa, "migration.absent_min_age", yi)))
+    hi_age = int(round(_first(f.pa, "migration.absent_max_age", yi)))
     if not 0 <= lo_age <= hi_age <= AGES - 1:
         raise ParameterError(Problem(_P + "migration.absent_min_age", "base.absent_ages", lo=lo_age, hi=hi_age))
     notes: list[str] = []
@@ -454,50 +596,69 @@ def _registered_at_census(f: _CensusFit, census: Census, m: _Moment) -> tuple[np
     return registered, notes
 
 
-def _census_backwards(f: _CensusFit, census: Census, census_pop: np.ndarray, mm2: np.ndarray, mig: np.ndarray,
-                      start: int) -> dict[int, np.ndarray]:
-    """The census populations (1, 2C, 2, A) at 1 January of the census year and each earlier
+def _census_backwards(f: _CensusFit, census_pop: np.ndarray, logk: np.ndarray, mig: np.ndarray, earliest: int,
+                      moves: _Moves) -> dict[int, np.ndarray]:
+    """The census populations (1, 2, C, 2, A) at 1 January of the census year and each earlier
     year needed (fertility plays no part: everyone alive then is aged 1+ at the census)."""
-    cy = census.date.year
-    no_fert = np.zeros(census_pop.shape[1])
-    back = {cy: shift_by_fraction(census_pop, census.year_fraction - cy, f.asm, no_fert, mm2, f.model, f.yi, mig,
-                                  backwards=True)}
-    for y in range(cy - 1, min(start, cy - _FERT_WINDOW) - 1, -1):
-        back[y] = step_back(back[y + 1], f.asm, no_fert, mm2, f.model, y - int(f.years[0]), mig)
+    cy = int(f.years[f.yi])
+    no_births = np.zeros((1, len(f.years), len(f.codes)))
+    pop, capped, step = shift_by_fraction(census_pop, f.moment - cy, f.asm, no_births, logk, f.model, f.yi,
+                                          mig[:, f.yi:f.yi + 1], backwards=True)
+    moves.capped += capped
+    moves.add_back(step)
+    back = {cy: pop}
+    for y in range(cy - 1, min(earliest, cy - _FERT_WINDOW) - 1, -1):
+        i = y - int(f.years[0])
+        step = step_back(back[y + 1], f.asm, no_births, logk, f.model, i, mig[:, i:i + 1])
+        moves.add_back(step)
+        back[y] = step.pop
     return back
 
 
-def _fit_tfr(f: _CensusFit, back: dict[int, np.ndarray], registered: np.ndarray, m: _Moment, cy: int) -> np.ndarray:
-    """Step 4 of :func:`calibrate_prepared`: the TFR (2, C) of the registered and resident populations.
+def _fit_tfr(f: _CensusFit, back: dict[int, np.ndarray], m: _Moment, cy: int) -> tuple[np.ndarray, np.ndarray]:
+    """Step 6 of :func:`calibrate_counties`: each county's own TFR (C,) and the effective one (C,).
 
-    The TFR at which the rulebook age pattern applied to each population's women, averaged
-    over the years the children aged 1-4 at the census were born, gives their births (reverse
-    survival of each population's own children aged 1-4).
+    The births of the four years before the census (reverse survival of the resident children
+    aged 1-4) over the exposure of their mothers: the resident women plus the left-behind
+    share of the absent women (registered minus resident, where positive) at each age,
+    weighted by the rulebook age pattern and averaged over 1 January of those four years.
+    The effective rate divides by the resident women alone.
     """
-    c = len(f.codes)
-    exposure = np.mean([back[y][0, :, 1, 15:50] for y in range(cy - _FERT_WINDOW, cy)], axis=0)  # (2C, 35)
-    births_reg = registered[:, :, 1:5].sum(axis=(1, 2)) / (m.big_l[:, :, 1:5].sum(axis=-1) @ m.sexw)
-    tfr = np.empty((2, c))
-    for b, (women, nb) in enumerate(((exposure[:c], births_reg), (exposure[c:], m.births))):
-        wpat = women @ f.asm.pattern[0, f.yi]
-        bad = (wpat <= 0) | ~np.isfinite(nb)
-        if bad.any():
-            raise FitError([Problem(f"census:{f.codes[i]}", "base.no_women") for i in np.flatnonzero(bad)])
-        tfr[b] = nb / wpat
-    return tfr
+    lam = float(f.asm.left_behind[0, f.yi])
+    stocks = np.stack([back[y][0] for y in range(cy - _FERT_WINDOW, cy)])  # (4, 2, C, 2, A)
+    reg, res = stocks[:, 0, :, 1, 15:50], stocks[:, 1, :, 1, 15:50]  # (4, C, 35)
+    mothers = (res + lam * np.maximum(reg - res, 0.0)).mean(axis=0)
+    pattern = f.asm.pattern[0, f.yi]
+    wpat, wres = mothers @ pattern, res.mean(axis=0) @ pattern
+    bad = (wpat <= 0) | ~np.isfinite(m.births)
+    if bad.any():
+        raise FitError([Problem(f"census:{f.codes[i]}", "base.no_women") for i in np.flatnonzero(bad)])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        effective = np.where(wres > 0, m.births / np.where(wres > 0, wres, 1.0), np.nan)
+    return m.births / wpat, effective
 
 
-def _census_to_start(f: _CensusFit, census: Census, census_pop: np.ndarray, back: dict[int, np.ndarray],
-                     fm2: np.ndarray, mm2: np.ndarray, mig: np.ndarray, start: int) -> np.ndarray:
-    """Step 6 of :func:`calibrate_prepared`: the populations (1, 2C, 2, A) at 1 January of ``start``."""
-    cy, tau, years = census.date.year, census.year_fraction, f.years
-    if start <= tau:
-        return back[start]
-    pop = shift_by_fraction(census_pop, cy + 1 - tau, f.asm, fm2, mm2, f.model, f.yi, mig, backwards=False)
-    for y in range(cy + 1, start):
-        pop = project_counties(pop, np.zeros(pop.shape[:2]), f.asm, fm2, mm2, f.model, 1, np.array([y - years[0]]),
-                               mig[:, [y - years[0]]])["pop"][:, 1]
-    return pop
+def _census_forward(f: _CensusFit, census_pop: np.ndarray, back: dict[int, np.ndarray], tfr: np.ndarray,
+                    logk: np.ndarray, mig: np.ndarray, latest: int, moves: _Moves) -> dict[int, np.ndarray]:
+    """The populations (1, 2, C, 2, A) at 1 January of every year from the earliest held back to
+    ``latest``: the backward stocks, then forward from the census moment by the engine's step."""
+    cy, years = int(f.years[f.yi]), f.years
+    stocks = dict(back)
+    if latest <= cy:
+        return stocks
+    pop, capped, _ = shift_by_fraction(census_pop, cy + 1 - f.moment, f.asm, tfr, logk, f.model, f.yi,
+                                       mig[:, f.yi:f.yi + 1], backwards=False)
+    moves.capped += capped
+    stocks[cy + 1] = pop
+    if latest > cy + 1:
+        i0 = cy + 1 - int(years[0])
+        steps = latest - cy - 1
+        out = project_counties(pop, np.zeros((1, len(f.codes))), f.asm, tfr, logk, f.model,
+                               mig[:, i0:i0 + steps], np.arange(i0, i0 + steps), flows=False)
+        moves.capped += int(out["capped"].sum())
+        for j in range(1, steps + 1):
+            stocks[cy + 1 + j] = out["pop"][:, j]
+    return stocks
 
 
 def calibrate(register: Any, pa: ParamArrays | None = None, census: Census | None = None) -> Calibration:
@@ -506,7 +667,7 @@ def calibrate(register: Any, pa: ParamArrays | None = None, census: Census | Non
     Parameters
     ----------
     register : Register
-        Register whose village populations give the registered county totals at the start.
+        Register whose village populations give the registered county totals at its year.
     pa : ParamArrays, optional
         Only its first year is read (the start year); the register's year when omitted.
     census : Census, optional
@@ -518,13 +679,13 @@ def calibrate(register: Any, pa: ParamArrays | None = None, census: Census | Non
     """
     start = int(pa.years[0]) if pa is not None else int(register.year)
     census = census or getattr(register, "census", None) or default_census()
-    return calibrate_prepared(prepare(register), census, start, base_values(pa))
-
+    return calibrate_prepared(prepare(register), census, start, base_values(pa), int(register.year))
 
 
 def stationary_base(prep: Prepared, pa: ParamArrays, asm: Assumptions, model: MortalityModel) -> Calibration:
     """The stationary start of ``calibrate=False``: the start-year life table scaled to the
-    register's county totals, multipliers 1, the same population as resident and registered."""
+    register's county totals, multipliers 1, the same population as resident and registered,
+    no migration of its own (the migration model's features are all 0)."""
     c = len(prep.county_codes)
     k0 = model.level(asm.e0[0, 0])
     lx = np.exp(-k0[:, None] * model.hazard)
@@ -533,10 +694,18 @@ def stationary_base(prep: Prepared, pa: ParamArrays, asm: Assumptions, model: Mo
     w = big_l * np.array([srb / (100.0 + srb), 100.0 / (100.0 + srb)])[:, None]
     w = np.concatenate([w[:, :100], w[:, 100:].sum(axis=-1, keepdims=True)], axis=-1)
     base = prep.county_pop0[:, None, None] * (w / w.sum())[None]
+    nan = np.full(c, np.nan)
     nan2 = np.full((c, 2), np.nan)
-    return Calibration(base, base.copy(), np.ones((2, c)), np.ones(c), np.full((c, 2), np.nan), np.broadcast_to(
-        model.e0(k0), (c, 2)).copy(), np.zeros(c, bool), np.zeros(c), np.full(c, "none", dtype=object), (),
-        np.ones(c), prep.county_pop0.copy(),
-        prep.county_pop0.copy(), np.zeros((c, 2, 19)), np.stack([base, base]), np.full(c, np.nan), nan2,
-        nan2.copy(), np.full(c, "stationary", dtype=object),
-        None, int(pa.years[0]))
+    zero = np.zeros(c)
+    return Calibration(
+        codes=np.asarray(prep.county_codes, dtype=object), base_pop=base, base_resident=base.copy(),
+        fert_mult=np.ones(c), mort_mult=np.ones(c), tfr=nan.copy(), tfr_effective=nan.copy(),
+        e0=np.broadcast_to(model.e0(k0), (c, 2)).copy(), e0_bounded=np.zeros(c, bool), death_coverage=nan.copy(),
+        features={f: zero.copy() for f in (*MIGRATION_FEATURES, "outflow_share")},
+        resident_migration=zero.copy(), intercensal_residual=nan.copy(),
+        region=np.array([str(x)[:2] for x in prep.county_codes], dtype=object), moment=float(pa.years[0]),
+        notes=(), diagnostics=Diagnostics(), register_factor=np.ones(c), census_registered=prep.county_pop0.copy(),
+        census_resident=prep.county_pop0.copy(), census_groups=np.zeros((c, 2, 19)),
+        census_base=np.stack([base, base]), ceb=nan.copy(), target=nan2, achieved=nan2.copy(),
+        source=np.full(c, "stationary", dtype=object), names=np.asarray(prep.county_codes, dtype=object),
+        census=None, year=int(pa.years[0]))

@@ -1,157 +1,158 @@
 """The cohort-component step of the population engine, forwards and backwards.
 
-:func:`project_counties` projects C counties (single ages 0..100+ by sex) year by year with
-births, deaths and net migration; :func:`step_back` is its inverse (one year earlier) and
-:func:`shift_by_fraction` moves a population by a fraction of a year (the census moment to
-1 January).  ``docs/population.md`` gives the method.
+:func:`project_counties` projects the registered (户籍) and resident (常住) populations of C
+counties (single ages 0..100+ by sex) year by year with births, deaths and net migration, in
+one pass (the compiled step of :mod:`qzfp.model.kernel`); :func:`county_tfr` and
+:func:`county_logk` lay out its fertility and mortality inputs; :func:`step_back` is its
+inverse (one year earlier) and :func:`shift_by_fraction` moves the populations by a fraction
+of a year (the census moment to 1 January).  ``docs/population.md`` gives the method.
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from .assumptions import Assumptions
-from .mortality import AGES, MortalityModel
+from .kernel import run_kernel, survival_table
+from .mortality import MortalityModel
 
-__all__ = ["project_counties", "shift_by_fraction", "step_back"]
+__all__ = ["BackStep", "county_logk", "county_tfr", "project_counties", "shift_by_fraction", "step_back"]
 
 
 #: Fixed-point iterations of the backward (inverse) projection step (at most), and the residual
-#: relative to the largest count at which it stops.
-_BACK_ITER = 8
+#: relative to the largest count at which it stops (a step that stops at the limit is counted).
+BACK_ITER = 12
 
-_BACK_TOL = 1e-10
+BACK_TOL = 1e-10
 
 
+def county_tfr(asm: Assumptions, fert_mult: np.ndarray, tfr_dev: np.ndarray | None = None) -> tuple[np.ndarray, int]:
+    """Each county's TFR in each assumption year, (B, Y, C) [child/woman], and the floors applied.
 
-def project_counties(
-    pop0: np.ndarray,
-    inm0: np.ndarray,
-    asm: Assumptions,
-    fert_mult: np.ndarray,
-    mort_mult: np.ndarray,
-    model: MortalityModel,
-    steps: int,
-    year_index: np.ndarray | None = None,
-    mig: np.ndarray | None = None,
-) -> dict[str, np.ndarray]:
-    """Cohort-component projection of C counties for ``steps`` years.
+    ``max(city TFR + deviation, 0) × county multiplier × policy factor``: the city TFR of the
+    variant (``asm.tfr``) with a Monte Carlo path's deviation ``tfr_dev`` (B, Y), floored at 0
+    (each path-year floored is counted), times the county's fitted multiplier ``fert_mult``
+    (C,) and the fertility policies' factor (``asm.tfr_factor``).
+    """
+    city = asm.tfr if tfr_dev is None else asm.tfr + tfr_dev
+    floored = int((city < 0).sum())
+    city = np.maximum(city, 0.0) * asm.tfr_factor
+    return city[:, :, None] * np.asarray(fert_mult, dtype=float)[None, None, :], floored
+
+
+def county_logk(asm: Assumptions, model: MortalityModel, mort_mult: np.ndarray, e0_dev: np.ndarray | None = None,
+                mort_dev: np.ndarray | None = None) -> tuple[np.ndarray, int]:
+    """Log Siler level of each county by year and sex, (B, Y, C, 2), and the e0 clips applied.
+
+    The standard table's level at the variant's e0 (``asm.e0``, plus a path's deviation
+    ``e0_dev`` (B, Y) clipped into 20..100 years, each path-year clipped counted), times the
+    county's fitted multiplier ``mort_mult`` (C,) and a path's persistent county deviation of
+    the log level ``mort_dev`` (B, C).
+    """
+    e0 = asm.e0 if e0_dev is None else asm.e0 + e0_dev[..., None]
+    clipped = int(((e0 < 20.0) | (e0 > 100.0)).any(axis=-1).sum()) if e0_dev is not None else 0
+    logk = np.log(model.level(np.clip(e0, 20.0, 100.0)))[:, :, None, :] + np.log(np.asarray(mort_mult))[None, None, :, None]
+    if mort_dev is not None:
+        logk = logk + mort_dev[:, None, :, None]
+    return logk, clipped
+
+
+def project_counties(pop0: np.ndarray, inm0: np.ndarray, asm: Assumptions, tfr: np.ndarray, logk: np.ndarray,
+                     model: MortalityModel, mig: np.ndarray, year_index: np.ndarray,
+                     n_paths: int | None = None, keep: np.ndarray | None = None,
+                     flows: bool = True) -> dict[str, np.ndarray]:
+    """Cohort-component projection of the registered and resident populations of C counties.
 
     Parameters
     ----------
-    pop0 : (B, C, 2, A) persons at 1 January of the first year.
-    inm0 : (B, C) in-migrant stock [person].
-    asm : yearly assumptions with leading axis 1 or B.
-    fert_mult, mort_mult : (C,) or (B, C) county multipliers of the TFR and of the Siler level.
-    steps : number of annual steps.
-    year_index : (steps,) index into the assumption years of each step (default 0..steps-1).
-    mig : (1|B, steps, C) net migration rate of each county in each step [per mille/year]
-        (default ``asm.mig_rate`` of the step's year for every county).
+    pop0 : (1|B, 2, C, 2, A) persons at 1 January of the first year, registered (0) and
+        resident (1) [person].
+    inm0 : (1|B, C) in-migrant stock [person].
+    asm : yearly assumptions (leading axis 1 or B).
+    tfr : (1|B, Y, C) county TFR by assumption year (:func:`county_tfr`) [child/woman].
+    logk : (1|B, Y, C, 2) log Siler levels (:func:`county_logk`).
+    mig : (1|B, steps, 2, C) net migration rate of each population in each step [per mille/year].
+    year_index : (steps,) index into the Y assumption years of each step.
+    n_paths : int, optional
+        B (default: the largest leading axis of the inputs).
+    keep, flows : as :func:`qzfp.model.kernel.run_kernel`.
 
     Returns
     -------
-    dict with ``pop (B, steps+1, C, 2, A)``, ``births (B, steps, C, 2)``, ``deaths`` and
-    ``net_migration (B, steps, C, 2, A)`` by age at the end of the year, ``in_migrants
-    (B, steps+1, C)``.
+    dict
+        ``pop (B, K, 2, C, 2, A)``, ``in_migrants (B, K, C)``, ``capped`` (B, C) and, with
+        ``flows``, ``births (B, steps, 2, C, 2)``, ``deaths`` and ``net_migration``
+        ``(B, steps, 2, C, 2, A)`` by age at the end of the year.
     """
-    b, c = pop0.shape[:2]
-    if year_index is None:
-        year_index = np.arange(steps)
-    pop = np.empty((b, steps + 1, c, 2, AGES))
-    births = np.empty((b, steps, c, 2))
-    deaths = np.empty((b, steps, c, 2, AGES))
-    netmig = np.empty((b, steps, c, 2, AGES))
-    inm = np.empty((b, steps + 1, c))
-    pop[:, 0] = pop0
-    inm[:, 0] = inm0
-    k_all = model.level(asm.e0)  # (N, T, 2)
-    if mig is None:
-        mig = np.broadcast_to(asm.mig_rate[:, year_index, None], (asm.mig_rate.shape[0], steps, c))
-    fm = np.atleast_2d(fert_mult)  # (1|B, C)
-    mm = np.atleast_2d(mort_mult)
-    for t in range(steps):
-        y = int(year_index[t])
-        p = pop[:, t]
-        total = p.sum(axis=(-2, -1))  # (B, C)
-        k = k_all[:, y, None, :] * mm[..., None]  # (B|1, C, 2)
-        surv = model.survival(k)  # (B|1, C, 2, A)
-        share = asm.male_share[:, y]
-        sexshare = np.stack([share, 1.0 - share], axis=-1)[:, None, :, None]  # (B|1,1,2,1)
-        base = np.empty((b, c, 2, AGES))
-        base[..., 1:] = p[..., :-1]
-        base[..., 100] += p[..., 100]
-        # net migrants: a net inflow arrives with the age profile; a net outflow leaves each
-        # cohort at an age-specific rate proportional to the profile (so a cohort that has
-        # shrunk loses fewer people; the newborns of the year weigh as last year's infants)
-        prof = sexshare * asm.profile[:, y, None, None, :]  # (B|1, 1, 2, A)
-        net = (mig[:, t] * 1e-3 * total)[..., None, None]  # (B, C, 1, 1)
-        cohort = np.concatenate([p[..., :1], base[..., 1:]], axis=-1)
-        weight = prof * cohort
-        wsum = weight.sum(axis=(-2, -1), keepdims=True)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out_share = np.where(wsum > 0, weight / np.where(wsum > 0, wsum, 1.0), prof)
-        m = np.where(net < 0, net * out_share, net * prof)
-        # newborns: computed after the women 15-49 at the end of the year are known
-        m[..., 1:] = np.maximum(m[..., 1:], -base[..., 1:] * surv[..., 1:])
-        d = (base[..., 1:] + 0.5 * m[..., 1:]) * (1.0 - surv[..., 1:])
-        new = pop[:, t + 1]
-        new[..., 1:] = base[..., 1:] + m[..., 1:] - d
-        w = 0.5 * (p[:, :, 1, 15:50] + new[:, :, 1, 15:50])  # women 15-49 exposure
-        tfr = np.maximum(asm.tfr[:, y, None] * fm + asm.tfr_add[:, y, None], 0.0)  # (B|1, C)
-        b_tot = tfr * np.einsum("ncx,nx->nc", w, np.broadcast_to(asm.pattern[:, y], (b, 35)))
-        srb = asm.srb[:, y, None]
-        bsex = np.stack([b_tot * srb / (100.0 + srb), b_tot * 100.0 / (100.0 + srb)], axis=-1)
-        births[:, t] = bsex
-        base[..., 0] = bsex
-        m[..., 0] = np.maximum(m[..., 0], -bsex * surv[..., 0])
-        d0 = (bsex + 0.5 * m[..., 0]) * (1.0 - surv[..., 0])
-        new[..., 0] = bsex + m[..., 0] - d0
-        deaths[:, t, ..., 1:] = d
-        deaths[:, t, ..., 0] = d0
-        netmig[:, t] = m
-        inm[:, t + 1] = inm[:, t] * (1.0 - asm.outflow[:, y, None]) + asm.inflow[:, y, None] * total
-    return {"pop": pop, "births": births, "deaths": deaths, "net_migration": netmig, "in_migrants": inm}
+    if n_paths is None:
+        n_paths = max(a.shape[0] for a in (pop0, inm0, tfr, logk, mig, asm.tfr, asm.e0, asm.profile))
+    table = survival_table(model, float(logk.min()), float(logk.max()))
+    return run_kernel(pop0, inm0, tfr, asm.pattern, asm.srb, logk, table, mig, asm.male_share, asm.profile,
+                      asm.inflow, asm.outflow, asm.left_behind, np.asarray(year_index), n_paths, keep, flows)
 
 
+def _one_step(pop: np.ndarray, asm: Assumptions, tfr: np.ndarray, logk: np.ndarray, model: MortalityModel,
+              year: int, mig: np.ndarray) -> tuple[np.ndarray, int]:
+    """The populations one step after ``pop`` (B, 2, C, 2, A) and the out-migration caps applied."""
+    out = project_counties(pop, np.zeros(pop.shape[:1] + pop.shape[2:3]), asm, tfr, logk, model, mig,
+                           np.array([year]), keep=np.array([-1, 0]), flows=False)
+    return out["pop"][:, 0], int(out["capped"].sum())
 
-def shift_by_fraction(
-    pop: np.ndarray, frac: float, asm: Assumptions, fm: np.ndarray, mm: np.ndarray, model: MortalityModel,
-    year: int, mig: np.ndarray, backwards: bool,
-) -> np.ndarray:
-    """Move a population (B, C, 2, A) by a fraction of a year with the engine's own step.
+
+def shift_by_fraction(pop: np.ndarray, frac: float, asm: Assumptions, tfr: np.ndarray, logk: np.ndarray,
+                      model: MortalityModel, year: int, mig: np.ndarray,
+                      backwards: bool) -> tuple[np.ndarray, int, BackStep | None]:
+    """Move populations (B, 2, C, 2, A) by a fraction of a year with the engine's own step.
 
     Linear in time between the population and its image one whole step later (forward) or
     earlier (backward, the inverse step): ``P(t ± f) = (1 − f) P(t) + f P(t ± 1)``.
+    ``mig`` is the (1, 1, 2, C) rate of that step.  Returns the moved populations, the
+    out-migration caps applied and, backwards, the :class:`BackStep` report.
     """
     if frac <= 0:
-        return pop
-    other = step_back(pop, asm, fm, mm, model, year, mig) if backwards else \
-        project_counties(pop, np.zeros(pop.shape[:2]), asm, fm, mm, model, 1, np.array([year]), mig[:, [year]])["pop"][:, 1]
-    return (1.0 - frac) * pop + frac * other
+        return pop, 0, None
+    if backwards:
+        back = step_back(pop, asm, tfr, logk, model, year, mig)
+        return (1.0 - frac) * pop + frac * back.pop, back.capped, back
+    other, capped = _one_step(pop, asm, tfr, logk, model, year, mig)
+    return (1.0 - frac) * pop + frac * other, capped, None
 
 
+class BackStep(NamedTuple):
+    """A backward step: the populations a year earlier and how well the inverse converged."""
 
-def step_back(
-    p_next: np.ndarray, asm: Assumptions, fm: np.ndarray, mm: np.ndarray, model: MortalityModel, year: int,
-    mig: np.ndarray,
-) -> np.ndarray:
-    """Inverse of one step of :func:`project_counties`: the population a year earlier that steps to ``p_next``.
+    pop: np.ndarray
+    converged: bool
+    residual: float  # largest residual relative to the largest count
+    capped: int
+
+
+def step_back(p_next: np.ndarray, asm: Assumptions, tfr: np.ndarray, logk: np.ndarray, model: MortalityModel,
+              year: int, mig: np.ndarray) -> BackStep:
+    """Inverse of one step of :func:`project_counties`: the populations a year earlier that step to ``p_next``.
 
     Start from the survivors reversed (``P(t, a) = P(t+1, a+1) / S_{a+1}``), then correct
     by fixed-point iteration on the forward step (migration depends on the total); the open
     interval 100+ at t+1 comes from ages 99 and 100+ at t, shared in their current proportion.
+    The newborns of the year are nobody a year earlier (their residual is ignored), so
+    ``tfr`` plays no part.  Stops when the residual falls below :data:`BACK_TOL` of the
+    largest count, or after :data:`BACK_ITER` iterations (reported as not converged).
     """
-    k = model.level(asm.e0[:1, year])[0][None, :] * np.atleast_1d(mm)[:, None]  # (C, 2)
-    surv = model.survival(k)[None]  # (1, C, 2, A)
+    surv = model.survival(np.exp(logk[0, year]))[None, None]  # (1, 1, C, 2, A)
     x = np.empty_like(p_next)
     x[..., :99] = p_next[..., 1:100] / surv[..., 1:100]
     x[..., 99] = p_next[..., 100] / surv[..., 100] * 0.5
     x[..., 100] = p_next[..., 100] / surv[..., 100] * 0.5
-    for _ in range(_BACK_ITER):
-        fwd = project_counties(x, np.zeros(x.shape[:2]), asm, fm, mm, model, 1, np.array([year]), mig[:, [year]])["pop"][:, 1]
+    scale = max(1.0, float(np.abs(p_next).max(initial=0.0)))
+    residual, capped = np.inf, 0
+    for _ in range(BACK_ITER):
+        fwd, capped = _one_step(x, asm, tfr, logk, model, year, mig)
         r = p_next - fwd
-        r[..., 0] = 0.0  # the newborns of the year are not someone a year earlier
-        if np.abs(r).max(initial=0.0) <= _BACK_TOL * max(1.0, float(np.abs(p_next).max(initial=0.0))):
+        r[..., 0] = 0.0
+        residual = float(np.abs(r).max(initial=0.0)) / scale
+        if residual <= BACK_TOL:
             break
         x[..., :99] += r[..., 1:100] / surv[..., 1:100]
         top = x[..., 99] + x[..., 100]
@@ -161,4 +162,4 @@ def step_back(
         x[..., 99] += w99 * corr
         x[..., 100] += (1.0 - w99) * corr
         np.maximum(x, 0.0, out=x)
-    return x
+    return BackStep(x, residual <= BACK_TOL, residual, capped)

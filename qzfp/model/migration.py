@@ -1,8 +1,15 @@
-"""Migration of the population engine: age profile, resident residual migration, the absent.
+"""Migration of the population engine: age profile, the resident migration model, the absent.
 
 * net migrants are spread over ages by a Rogers–Castro profile (:func:`rogers_castro`);
-* the resident (常住) population's net migration rate per county is the 2000–2010
-  intercensal residual (:func:`resident_migration`);
+* the resident (常住) population's net migration rate of a county comes from the national
+  migration model: a linear function of what its census row says (:func:`migration_features`,
+  :func:`model_rate`, coefficients ``demography.migration.resident.*``) at the census moment,
+  halving every ``half_life`` years (:func:`resident_rates`), with a persistent Monte Carlo
+  deviation whose width depends on the same census indicators (:func:`migration_sd`); the
+  model and its width are calibrated on the 2010 → 2020 change of every county outside
+  Zhejiang (``docs/population.md``);
+* the 2000–2010 intercensal residual of Quzhou's counties (:func:`intercensal_residual`) is
+  shown beside the model's rate, not used;
 * the net absent (registered − resident) persons of a county take the age–sex profile of
   its deficit against the national structure (:func:`absent_profile`).
 """
@@ -18,7 +25,27 @@ import numpy as np
 
 from ..register.census import CountyRows
 
-__all__ = ["absent_profile", "resident_migration", "rogers_castro"]
+__all__ = [
+    "MIGRATION_FEATURES",
+    "WIDTH_FEATURES",
+    "absent_profile",
+    "intercensal_residual",
+    "migration_features",
+    "migration_sd",
+    "model_rate",
+    "resident_rates",
+    "rogers_castro",
+]
+
+#: The census indicators of a county the resident migration model reads (each has a
+#: coefficient ``demography.migration.resident.<name>``):
+#:
+#: * ``inflow_share``: max(0, 1 − registered / resident), the share of its residents a county
+#:   had drawn in from elsewhere (net);
+#: * ``district``: 1 for a city district (its name ends in 区), else 0;
+#: * ``province_birth_rate``: the census-year birth rate of its province [per mille/year];
+#: * ``urban_outflow``: urban share × ln(resident / registered).
+MIGRATION_FEATURES = ("inflow_share", "district", "province_birth_rate", "urban_outflow")
 
 
 _REFERENCE_CSV = Path(__file__).resolve().parents[1] / "data" / "reference" / "quzhou_counties.csv"
@@ -117,20 +144,83 @@ def absent_profile(resident: np.ndarray, national: np.ndarray, registered_total:
 
 
 
-def resident_migration(codes: np.ndarray, rows: CountyRows, natural_increase: np.ndarray,
-                        census_year: int) -> tuple[np.ndarray, np.ndarray]:
-    """Net migration rate of the resident population per county, 2000–2010 residual [per mille/year].
+def migration_features(rows: CountyRows) -> dict[str, np.ndarray]:
+    """The census indicators (C,) of :data:`MIGRATION_FEATURES` for the rows of some counties.
+
+    Also ``outflow_share`` = max(0, 1 − resident / registered), the share of its registered
+    people a county had sent away (net), which the width of the migration deviation reads
+    (:func:`migration_sd`).
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.log(np.where((rows.resident > 0) & (rows.registered > 0), rows.resident / rows.registered, 1.0))
+        urban = np.where(rows.resident > 0, rows.urban / rows.resident, 0.0)
+    district = np.array([str(n).endswith("区") for n in rows.name], dtype=float)
+    return {
+        "inflow_share": np.maximum(1.0 - np.exp(-ratio), 0.0),
+        "district": district,
+        "province_birth_rate": np.asarray(rows.province_birth_rate, dtype=float),
+        "urban_outflow": np.clip(urban, 0.0, 1.0) * ratio,
+        "outflow_share": np.maximum(1.0 - np.exp(ratio), 0.0),
+    }
+
+
+def model_rate(features: dict[str, np.ndarray], coef: dict[str, np.ndarray]) -> np.ndarray:
+    """Resident net migration rate at the census moment, (N, C) [per mille/year].
+
+    ``intercept + Σ coef_f × feature_f`` over :data:`MIGRATION_FEATURES`, with the
+    coefficients (N, 1) of ``demography.migration.resident.*`` at the census year.
+    """
+    rate = np.asarray(coef["intercept"], dtype=float).reshape(-1, 1) + 0.0
+    for f in MIGRATION_FEATURES:
+        rate = rate + np.asarray(coef[f], dtype=float).reshape(-1, 1) * features[f][None, :]
+    return rate
+
+
+def resident_rates(m0: np.ndarray, years: np.ndarray, moment: float, half_life: np.ndarray,
+                   adjustment: np.ndarray) -> np.ndarray:
+    """Resident net migration rate of each county in each year, (N, T, C) [per mille/year].
+
+    The model's rate at the census moment ``m0`` (N|1, C) halves every ``half_life`` years
+    (N|1, T) after it, ``m0 × 0.5 ** ((y + ½ − moment) / half_life)`` at mid-year; before
+    the census moment (the base moved backwards) it is ``m0``.  ``adjustment`` (N|1, T), the
+    scenario lever ``migration.resident_adjustment``, is added.
+    """
+    mid = np.asarray(years, dtype=float) + 0.5 - moment
+    decay = np.power(0.5, np.maximum(mid, 0.0)[None, :] / np.asarray(half_life, dtype=float))  # (N, T)
+    return np.asarray(m0)[:, None, :] * decay[:, :, None] + np.asarray(adjustment)[:, :, None]
+
+
+#: The census indicators the width of a county's migration deviation reads
+#: (``demography.uncertainty.migration_sd_<name>``, coefficients of its logarithm).
+WIDTH_FEATURES = ("district", "inflow_share", "outflow_share")
+
+
+def migration_sd(features: dict[str, np.ndarray], base: Any, coef: dict[str, Any]) -> np.ndarray:
+    """Standard deviation (N, C) of a county's persistent resident migration deviation [per mille/year].
+
+    ``base × exp(Σ coef_f × feature_f)`` over :data:`WIDTH_FEATURES`, with ``base`` and the
+    coefficients (scalars or (N,)) of ``uncertainty.migration_sd`` and
+    ``uncertainty.migration_sd_<feature>``.
+    """
+    log_factor = np.zeros((1, len(features["district"])))
+    for f in WIDTH_FEATURES:
+        log_factor = log_factor + np.asarray(coef[f], dtype=float).reshape(-1, 1) * features[f][None, :]
+    return np.asarray(base, dtype=float).reshape(-1, 1) * np.exp(log_factor)
+
+
+def intercensal_residual(codes: np.ndarray, rows: CountyRows, natural_increase: np.ndarray,
+                         census_year: int) -> np.ndarray:
+    """The 2000–2010 residual net migration rate of Quzhou's counties [per mille/year] (NaN elsewhere).
 
     ``ln(P2010 / P2000) / 10 − natural increase``, with the resident totals of the 2000 and 2010
     censuses (``qzfp/data/reference/quzhou_counties.csv``) and the county's fitted natural
     increase (births by reverse survival minus deaths of the fitted life table, per 1,000
     residents), taken as the decade's mean.  A boundary pair (Kecheng and Qujiang) gets the rate
-    of the pair.  Counties without 2000 figures, and every county of a census other than
-    2010's, get 0; the second array says which source each rate has.
+    of the pair.  Shown beside the migration model's rate as what the previous decade did; the
+    projection does not carry it forward.
     """
     table = _intercensal() if census_year == 2010 else {}
-    rate = np.zeros(len(codes))
-    source = np.full(len(codes), "none (assumed 0)", dtype=object)
+    rate = np.full(len(codes), np.nan)
     idx = {str(c): i for i, c in enumerate(codes)}
     for i, c in enumerate(str(x) for x in codes):
         if c not in table:
@@ -140,5 +230,4 @@ def resident_migration(codes: np.ndarray, rows: CountyRows, natural_increase: np
         w = rows.resident[members] / rows.resident[members].sum()
         p0, p1 = table[c]
         rate[i] = np.log(p1 / p0) / _INTERCENSAL_YEARS * 1e3 - float(w @ natural_increase[members])
-        source[i] = "residual 2000-2010" + (" (" + "+".join(group) + ")" if len(group) > 1 else "")
-    return rate, source
+    return rate

@@ -45,18 +45,29 @@ from ..register.census import Census, default_census
 from ..rules.paramarrays import ParamArrays
 from .allocation import INDICATORS, allocate, allocation_params, prepare
 from .assumptions import Assumptions, yearly_assumptions
-from .base import Calibration, base_values, calibrate_prepared, stationary_base
-from .cohort import project_counties
+from .base import (
+    Calibration,
+    base_values,
+    calibrate_prepared,
+    migration_coefficients,
+    stationary_base,
+)
+from .cohort import county_logk, county_tfr, project_counties
+from .diagnostics import Diagnostics
+from .migration import model_rate, resident_rates
 from .mortality import AGES, MortalityModel, mortality_from
 
 __all__ = [
     "AGES",
     "BASES",
     "INDICATORS",
+    "Draws",
     "PopulationResult",
     "percentiles",
     "project",
+    "project_calibrated",
     "project_from_assumptions",
+    "register_calibration",
 ]
 
 
@@ -133,16 +144,14 @@ class PopulationResult:
     _city_ind: dict = field(default_factory=dict, repr=False)
     _below: dict = field(default_factory=dict, repr=False)
     _source: Any = field(default=None, repr=False)
-    _resident: Any = field(default=None, repr=False)
+    diagnostics: Diagnostics = field(default_factory=Diagnostics)
+    resident_migration0: np.ndarray | None = None
 
     # -- county arrays (computed lazily for percentile results) ---------------------------
     def _county_array(self, name: str) -> np.ndarray:
         if name not in self._arrays:
             if self._source is not None:
                 self._arrays[name] = np.percentile(getattr(self._source, name), self.quantiles, axis=0)
-            elif name.endswith("_resident") and self._resident is not None:
-                asm, model = self._resident
-                self._arrays.update(_project_resident(self.calibration, asm, model, len(self.years)))
         return self._arrays[name]
 
     @property
@@ -416,52 +425,134 @@ def _percentile_below(
 
 
 
+@dataclass(frozen=True)
+class Draws:
+    """Monte Carlo deviations of B paths from the central assumptions (:mod:`qzfp.model.montecarlo`).
+
+    Attributes
+    ----------
+    tfr_dev : (B, T) deviation of the city TFR [child/woman] (counties × their multiplier).
+    e0_dev : (B, T) deviation of the standard life expectancy, both sexes [year].
+    mig_dev : (B, C) persistent deviation of each county's resident net migration rate
+        [per mille/year].
+    reg_dev : (B, C) persistent deviation of each county's registered net migration rate
+        [per mille/year].
+    mort_dev : (B, C) persistent deviation of each county's log mortality level.
+    """
+
+    tfr_dev: np.ndarray
+    e0_dev: np.ndarray
+    mig_dev: np.ndarray
+    reg_dev: np.ndarray
+    mort_dev: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return int(self.tfr_dev.shape[0])
+
+    def counties(self, sel: Any) -> Draws:
+        """The deviations of some counties (every path and year)."""
+        return Draws(self.tfr_dev, self.e0_dev, self.mig_dev[:, sel], self.reg_dev[:, sel], self.mort_dev[:, sel])
+
+
+def project_calibrated(cal: Calibration, pa: ParamArrays, asm: Assumptions, model: MortalityModel,
+                       inm0: np.ndarray | None = None, draws: Draws | None = None, *,
+                       keep: np.ndarray | None = None, flows: bool = True) -> dict[str, Any]:
+    """Project the registered and resident populations of calibrated counties (the one engine).
+
+    Both :func:`project` (the counties of a register) and
+    :func:`qzfp.model.county.project_census` (any county of a census table) run this.
+
+    Parameters
+    ----------
+    cal : Calibration
+        The counties' base at 1 January of ``pa.years[0]`` and their fitted rates.
+    pa : ParamArrays
+        Assumptions (N sets); the resident migration model's coefficients are read in the
+        first year.
+    asm : Assumptions
+        ``yearly_assumptions(pa, variant)``.
+    model : MortalityModel
+    inm0 : (C,) in-migrant stock at the start [person] (0 when omitted).
+    draws : Draws, optional
+        Monte Carlo deviations (then B = ``draws.n`` paths, and ``pa`` has N = 1).
+    keep, flows : as :func:`qzfp.model.kernel.run_kernel` (stocks kept, flows kept).
+
+    Returns
+    -------
+    dict
+        The kernel's arrays (``pop (B, K, 2, C, 2, A)``, …), ``m0`` (N|B, C) the resident
+        migration rate at the census moment [per mille/year] and ``diagnostics``.
+    """
+    c = len(cal.mort_mult)
+    t = len(pa.years)
+    tfr, floored = county_tfr(asm, cal.fert_mult, None if draws is None else draws.tfr_dev)
+    logk, clipped = county_logk(asm, model, cal.mort_mult, None if draws is None else draws.e0_dev,
+                                None if draws is None else draws.mort_dev)
+    m0 = model_rate(cal.features, migration_coefficients(pa))  # (N, C)
+    res = resident_rates(m0, pa.years, cal.moment, asm.half_life, asm.res_adj)  # (N, T, C)
+    reg = np.broadcast_to(asm.mig_rate[:, :, None], res.shape)
+    if draws is not None:
+        res = res + draws.mig_dev[:, None, :]
+        reg = reg + draws.reg_dev[:, None, :]
+        m0 = m0 + draws.mig_dev
+    mig = np.stack(np.broadcast_arrays(reg, res), axis=2)  # (B, T, 2, C)
+    pop0 = np.stack([cal.base_pop, cal.base_resident])[None]
+    inm = np.zeros((1, c)) if inm0 is None else np.asarray(inm0, dtype=float)[None]
+    out = project_counties(pop0, inm, asm, tfr, logk, model, mig, np.arange(t), keep=keep, flows=flows)
+    out["m0"] = m0
+    out["diagnostics"] = cal.diagnostics.replace(
+        capped=int(out["capped"].sum()), paths=0 if draws is None else draws.n, tfr_floored=floored,
+        e0_clipped=clipped)
+    return out
+
+
+def register_calibration(register: Any, pa: ParamArrays, asm: Assumptions, calibrate: bool = True,
+                         census: Census | None = None) -> Calibration:
+    """The base of a register's counties at ``pa``'s start year (cached; see :func:`project`)."""
+    prep = prepare(register)
+    start = int(pa.years[0])
+    if not calibrate:
+        return stationary_base(prep, pa, asm, mortality_from(pa))
+    census = census or getattr(register, "census", None) or default_census()
+    return calibrate_prepared(prep, census, start, base_values(pa), int(getattr(register, "year", start)))
+
+
 def project_from_assumptions(register: Any, pa: ParamArrays, asm: Assumptions, variant: str, calibrate: bool,
-         census: Census | None = None) -> PopulationResult:
+                             census: Census | None = None, draws: Draws | None = None) -> PopulationResult:
+    """:func:`project` with the yearly assumptions given (and Monte Carlo ``draws``, if any)."""
     prep = prepare(register)
     model = mortality_from(pa)
-    c = len(prep.county_codes)
-    start = int(pa.years[0])
-    census = census or getattr(register, "census", None) or default_census()
-    cal = (calibrate_prepared(prep, census, start, base_values(pa)) if calibrate
-           else stationary_base(prep, pa, asm, model))
-    n = asm.n
+    cal = register_calibration(register, pa, asm, calibrate, census)
     t = len(pa.years)
-    mig = np.broadcast_to(asm.mig_rate[:, :, None], asm.mig_rate.shape + (c,))
-    out = project_counties(np.broadcast_to(cal.base_pop, (n,) + cal.base_pop.shape), np.broadcast_to(prep.county_inm0, (n, c)),
-                  asm, np.asarray(cal.fert_mult)[0], cal.mort_mult, model, t, None, mig)
+    out = project_calibrated(cal, pa, asm, model, prep.county_inm0, draws)
+    pop = out["pop"]
+    n = pop.shape[0]
     return PopulationResult(
         years=np.asarray(pa.years),
         register=register,
         _arrays={
-            "county_pop": out["pop"][:, :t],
-            "county_births": out["births"],
-            "county_deaths": out["deaths"],
-            "county_net_migration": out["net_migration"],
+            "county_pop": pop[:, :t, 0],
+            "county_births": out["births"][:, :, 0],
+            "county_deaths": out["deaths"][:, :, 0],
+            "county_net_migration": out["net_migration"][:, :, 0],
             "county_in_migrants": out["in_migrants"][:, :t],
-            "e0_assumed": np.broadcast_to(asm.e0, (n, t, 2)),
+            "county_pop_resident": pop[:, :t, 1],
+            "county_births_resident": out["births"][:, :, 1],
+            "county_deaths_resident": out["deaths"][:, :, 1],
+            "county_net_migration_resident": out["net_migration"][:, :, 1],
+            "e0_assumed": np.broadcast_to(np.clip(asm.e0 if draws is None else asm.e0 + draws.e0_dev[..., None],
+                                                  20.0, 100.0), (n, t, 2)),
         },
         variant=variant,
         calibration=cal,
         census=cal.census,
         _prep=prep,
         _alloc=allocation_params(pa, t),
-        _end_pop=out["pop"][:, t].sum(axis=(-2, -1)),
-        _resident=(asm, model),
+        _end_pop=pop[:, t, 0].sum(axis=(-2, -1)),
+        diagnostics=out["diagnostics"],
+        resident_migration0=out["m0"],
     )
-
-
-
-def _project_resident(cal: Calibration, asm: Assumptions, model: MortalityModel, t: int) -> dict[str, np.ndarray]:
-    """The resident (常住) projection of a result: the same step from the resident base with the
-    county's resident migration and fertility (run on first access of a resident array)."""
-    n, c = asm.n, len(cal.mort_mult)
-    mig = asm.res_adj[:, :, None] + cal.resident_migration[None, None, :]
-    out = project_counties(np.broadcast_to(cal.base_resident, (n,) + cal.base_resident.shape), np.zeros((n, c)), asm,
-                  np.asarray(cal.fert_mult)[1], cal.mort_mult, model, t, None, mig)
-    return {"county_pop_resident": out["pop"][:, :t], "county_births_resident": out["births"],
-            "county_deaths_resident": out["deaths"], "county_net_migration_resident": out["net_migration"]}
-
 
 
 def project(register: Any, pa: ParamArrays, *, variant: str = "medium", calibrate: bool = True,
@@ -542,6 +633,7 @@ def percentiles(result: PopulationResult | np.ndarray, q: Sequence[float] = (10,
         _prep=r._prep,
         _alloc=r._alloc,
         _source=r,
+        diagnostics=r.diagnostics,
     )
     out._county_ind.update({k: np.percentile(v, qt, axis=0) for k, v in r.county_indicators().items()})
     out._city_ind.update({k: np.percentile(v, qt, axis=0) for k, v in r.city_indicators().items()})

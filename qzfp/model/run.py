@@ -334,6 +334,17 @@ class Results:
         """Budget totals per year (city) and per capita."""
         return totals_table(self.arrays.budget)
 
+    @property
+    def diagnostics(self) -> Any:
+        """What the population engine counted (:class:`qzfp.model.diagnostics.Diagnostics`)."""
+        return self.arrays.population.diagnostics
+
+    def county_name_map(self, lang: str = "zh") -> dict[str, str]:
+        """County code -> name in ``lang`` (``name_zh`` or ``name_en``) of the register."""
+        c = self.register.counties
+        col = "name_zh" if lang == "zh" or "name_en" not in c else "name_en"
+        return dict(zip(c["county_code"].astype(str), c[col].astype(str), strict=True))
+
     def ratios(self) -> dict[str, np.ndarray]:
         """Staffing ratios planners quote (arrays, see :func:`qzfp.model.staffing.staffing_ratios`)."""
         return staffing_ratios(self.arrays.staffing)

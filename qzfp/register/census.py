@@ -49,6 +49,8 @@ __all__ = [
     "CensusCountsTable",
     "CensusFullTable",
     "CENSUS_2010_DATE",
+    "CENSUS_2020_DATE",
+    "CENSUS_2020_OUTSIDE_ZHEJIANG",
     "GROUP_LABELS",
     "GROUP_STARTS",
     "Census",
@@ -65,6 +67,10 @@ __all__ = [
 
 #: The shipped census table (2010 census county tables, compiled by leiii/census).
 CENSUS_2010 = Path(__file__).resolve().parents[1] / "data" / "census2010_county_age_sex.csv"
+#: The 2020 census of every province but Zhejiang (resident counts only: a table to check against).
+CENSUS_2020_OUTSIDE_ZHEJIANG = Path(__file__).resolve().parents[1] / "data" / "census2020_county_age_sex_outside_zhejiang.csv"
+#: Reference moment of the 7th national census: 0:00 on 1 November 2020.
+CENSUS_2020_DATE = dt.date(2020, 11, 1)
 #: Reference moment of the 6th national census: 0:00 on 1 November 2010 (国务院第六次全国人口普查公报).
 CENSUS_2010_DATE = dt.date(2010, 11, 1)
 #: First age of each age group of the table; the last group (85+) is open.
@@ -161,6 +167,13 @@ class CountyRows:
         at that level) or ``national`` (sum of the provinces, for a code the table lacks).
     source_code : numpy.ndarray
         (C,) code of the row used (``"000000"`` for the national sum).
+    urban : numpy.ndarray
+        (C,) urban (城镇) residents of the row used [person].
+    name : numpy.ndarray
+        (C,) Chinese name of the row used (``全国`` for the national sum).
+    province_birth_rate : numpy.ndarray
+        (C,) census-year crude birth rate of the province of the code (its ``..0000`` row;
+        the national rate when the table has no such row) [per mille/year].
     """
 
     groups: np.ndarray
@@ -171,6 +184,9 @@ class CountyRows:
     ceb: np.ndarray
     source: np.ndarray
     source_code: np.ndarray
+    urban: np.ndarray
+    name: np.ndarray
+    province_birth_rate: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -274,8 +290,11 @@ class Census:
         w = self.resident[prov] / max(nat_res, 1.0)
         nat = (nat_groups, nat_res, float(self.registered[prov].sum()), float(w @ self.birth_rate[prov]),
                float(w @ self.death_rate[prov]), float(w @ self.ceb[prov]))
+        nat_urban = float(self.urban[prov].sum())
         c = len(codes)
-        out = {k: np.zeros(c) for k in ("resident", "registered", "birth_rate", "death_rate", "ceb")}
+        out = {k: np.zeros(c) for k in ("resident", "registered", "birth_rate", "death_rate", "ceb", "urban",
+                                        "province_birth_rate")}
+        name = np.empty(c, dtype=object)
         groups = np.zeros((c, 2, len(GROUP_STARTS)))
         source = np.empty(c, dtype=object)
         source_code = np.empty(c, dtype=object)
@@ -288,16 +307,21 @@ class Census:
             if i is None:
                 g, res, reg, br, dr, ceb = nat
                 source[j], source_code[j] = "national", "000000"
+                urb, name[j] = nat_urban * res / max(nat_res, 1.0), "全国"
             else:
                 g, res = self.groups[i], float(self.groups[i].sum())
                 # keep the file's registered-minus-resident gap when the groups disagree with `resident`
                 reg = float(self.registered[i]) - float(self.resident[i]) + res
                 br, dr, ceb = self.birth_rate[i], self.death_rate[i], self.ceb[i]
                 source[j], source_code[j] = kind, str(self.codes[i])
+                urb, name[j] = float(self.urban[i]) * res / max(float(self.resident[i]), 1.0), str(self.names[i])
+            p = index.get(code[:2] + "0000")
+            out["province_birth_rate"][j] = self.birth_rate[p] if p is not None else nat[3]
+            out["urban"][j] = urb
             groups[j] = g
             out["resident"][j], out["registered"][j] = res, reg
             out["birth_rate"][j], out["death_rate"][j], out["ceb"][j] = br, dr, ceb
-        return CountyRows(groups=groups, source=source, source_code=source_code, **out)
+        return CountyRows(groups=groups, source=source, source_code=source_code, name=name, **out)
 
 
 def load_census(path: str | Path | None = None, date: dt.date | str | None = None, *,

@@ -16,6 +16,7 @@ import shutil
 import time
 from collections.abc import Mapping
 from importlib import metadata as _metadata
+from pathlib import Path
 from typing import Any
 
 from qzfp.reporting.datafiles import ExtraFilesHook, hook_error
@@ -89,7 +90,16 @@ def run_record(sc: ScenarioRun, metadata: Mapping[str, Any], *, figures: Mapping
         "key_figures": [[k, v] for k, v in figures.items()],
         "parameters": parameters,
         "metadata": {k: v for k, v in metadata.items() if k not in _RUN_KEYS},
+        "population_diagnostics": _diagnostics(sc.tmp),
     }
+
+
+def _diagnostics(folder: Any) -> dict[str, Any] | None:
+    """What the population engine counted, as the data files wrote it (None without them)."""
+    try:
+        return json.loads((Path(folder) / "data" / "diagnostics.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError, TypeError):
+        return None
 
 
 def finish_scenario(

@@ -53,22 +53,31 @@ _SANS = f'"{FONT_FAMILY}",-apple-system,"Segoe UI","Helvetica Neue",Arial,"Liber
 _MONO = f'"{FONT_FAMILY}",ui-monospace,"SFMono-Regular",Menlo,Consolas,"DejaVu Sans Mono",monospace'
 
 
-def font_css(assets: str = ASSETS_DIR) -> str:
-    """CSS that makes the shipped font draw every CJK character of a page.
+def font_css(assets: str = ASSETS_DIR, *, src: str | None = None, scope: str | None = None) -> str:
+    """CSS that makes the shipped font draw every CJK character of a page (or of a part of one).
 
     Parameters
     ----------
     assets : str
         URL of the folder holding :data:`FONT_FILE`, relative to the page.
+    src : str, optional
+        URL of the font itself instead (e.g. a ``data:`` URL, for a page that has no
+        folder of its own such as the explorer served by Voila).
+    scope : str, optional
+        CSS selector of the element whose content the font applies to (e.g.
+        ``.qzfp-explorer``); by default the whole page, JupyterLab's font variables included.
     """
+    url = src if src is not None else f"{assets}/{FONT_FILE}"
+    root = scope or "html body"
+    face = (f'@font-face{{font-family:"{FONT_FAMILY}";src:url("{url}") format("opentype");'
+            f"unicode-range:{_CJK_RANGES};font-display:block}}")
+    variables = ("" if scope else f":root{{--jp-content-font-family:{_SANS};--jp-ui-font-family:{_SANS};"
+                 f"--jp-code-font-family:{_MONO}}}")
     return (
-        f'@font-face{{font-family:"{FONT_FAMILY}";src:url("{assets}/{FONT_FILE}") format("opentype");'
-        f"unicode-range:{_CJK_RANGES};font-display:block}}"
-        f":root{{--jp-content-font-family:{_SANS};--jp-ui-font-family:{_SANS};"
-        f"--jp-code-font-family:{_MONO}}}"
-        f"html body,html body *{{font-family:{_SANS}!important}}"
-        f"html body pre,html body pre *,html body code,html body code *,html body kbd,"
-        f"html body samp{{font-family:{_MONO}!important}}"
+        face + variables
+        + f"{root},{root} *{{font-family:{_SANS}!important}}"
+        f"{root} pre,{root} pre *,{root} code,{root} code *,{root} kbd,"
+        f"{root} samp{{font-family:{_MONO}!important}}"
     )
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -45,6 +46,10 @@ from qzfp.rules.scenario_keys import folder_name_problems
 
 #: Report notebooks in the order of the report (the explorer is interactive only).
 REPORT_NOTEBOOKS = ("01_population", "02_staffing_workload", "03_budget", "04_compare")
+
+#: What the population engine counted (``Diagnostics.to_dict``), beside the data files; ``run.json``
+#: takes it as ``population_diagnostics``.
+DIAGNOSTICS_JSON = "diagnostics.json"
 
 #: Relative execution time of the report notebooks (measured on the baseline: 01 projects
 #: the variants and Monte Carlo paths and draws the most charts, 04 simulates every compared
@@ -225,6 +230,8 @@ def write_data_files(results: Any, folder: Path, lang: str, *, csv_cache: Path |
     data = folder / "data"
     data.mkdir(parents=True, exist_ok=True)
     write_tables(results.tables(), data, csv_cache)
+    (data / DIAGNOSTICS_JSON).write_text(json.dumps(results.diagnostics.to_dict(), ensure_ascii=False, indent=1),
+                                         encoding="utf-8")
     reg = results.register
     name_col = "name_zh" if lang == "zh" else "name_en"
     county_names = dict(zip(reg.counties["county_code"], reg.counties[name_col], strict=True))
@@ -332,11 +339,25 @@ def run_reports(files: Sequence[str | Path], *, out: str | Path | None = None, l
         for rep in reports:
             if rep.ok:
                 print(t("cli.report_written", group[0][0].lang, path=str(rep.folder)))
+                _print_run_warnings(rep.folder, group[0][0].lang)
             else:
                 for p in shown(rep.problems):
                     print(p.line(group[0][0].lang), file=sys.stderr)
         status = max(status, exit_code(reports))
     return status
+
+
+def _print_run_warnings(folder: Path, lang: str) -> None:
+    """The population engine's warning lines of a written report (from its ``run.json``)."""
+    from qzfp.model.diagnostics import Diagnostics
+    from qzfp.reporting.backtest import print_warnings
+
+    try:
+        run = json.loads((Path(folder) / "run.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    if run.get("population_diagnostics"):
+        print_warnings(Diagnostics.from_dict(run["population_diagnostics"]), lang)
 
 
 def print_summary(file: str | Path | None, *, lang: str | None = None, stream: Any = None) -> pd.DataFrame:
@@ -359,6 +380,9 @@ def print_summary(file: str | Path | None, *, lang: str | None = None, stream: A
     with pd.option_context("display.width", 200, "display.max_columns", 20,
                            "display.float_format", "{:,.0f}".format):
         print(label_columns(table, lg).to_string(index=False), file=stream)
+    from qzfp.reporting.backtest import print_warnings
+
+    print_warnings(res.diagnostics, lg, res.county_name_map(lg))
     return summ
 
 

@@ -50,6 +50,11 @@ class ParamArrays:
     prior : mapping of str to numpy.ndarray, each of shape (N or 1, P), optional
         Values in the P years ``years[0] - P .. years[0] - 1`` (NaN where the
         parameter had no value in force yet).
+    dated : mapping of str to (numpy.ndarray, numpy.ndarray), optional
+        The full dated history of a path of one parameter set, as the rulebook states it:
+        the start of each dated value as a fractional calendar year (2014-01-17 →
+        2014.044) [year] and the values (K,).  Rules whose effect starts within a year (the
+        fertility policies) read it through :meth:`timeline`.
     """
 
     years: np.ndarray
@@ -58,6 +63,7 @@ class ParamArrays:
     units: Mapping[str, str] = field(default_factory=dict)
     since: Mapping[str, np.ndarray] = field(default_factory=dict)
     prior: Mapping[str, np.ndarray] = field(default_factory=dict)
+    dated: Mapping[str, tuple] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         t = len(self.years)
@@ -134,6 +140,26 @@ class ParamArrays:
                               axis=1)
         return years, full
 
+    def timeline(self, path: str) -> tuple[np.ndarray, np.ndarray]:
+        """Start dates and values of ``path``: when each value took effect, to the day.
+
+        Returns
+        -------
+        starts : numpy.ndarray, shape (K,)
+            Fractional calendar years at which each value starts [year]; the first is at or
+            before ``years[0]``.
+        values : numpy.ndarray, shape (N or 1, K)
+            The value from each start to the next.
+
+        From the rulebook's dated values (:attr:`dated`) when known; otherwise (values set
+        by :meth:`with_values`, hand-made arrays) each modelled year's 1 January value from
+        that 1 January.
+        """
+        if path in self.dated:
+            starts, values = self.dated[path]
+            return np.asarray(starts, dtype=float), np.asarray(values, dtype=float)[None, :]
+        return np.asarray(self.years, dtype=float), np.asarray(self[path], dtype=float)
+
     def with_values(self, updates: Mapping[str, np.ndarray], labels: Iterable = ()) -> ParamArrays:
         """Return a copy with some paths replaced, broadcasting the rest to the new N.
 
@@ -173,7 +199,8 @@ class ParamArrays:
         since = {p: a for p, a in self.since.items() if p not in updates}
         for path in updates:  # a value set here applies from the first modelled year or its change
             since[path] = changed_since(new[path], self.years)
-        return ParamArrays(self.years, new, tuple(labels), self.units, since, self.prior)
+        dated = {p: h for p, h in self.dated.items() if p not in updates}
+        return ParamArrays(self.years, new, tuple(labels), self.units, since, self.prior, dated)
 
     def take(self, i: int) -> ParamArrays:
         """The i-th parameter set alone (N = 1)."""
@@ -187,6 +214,7 @@ class ParamArrays:
             units=self.units,
             since={p: row(a) for p, a in self.since.items()},
             prior={p: row(a) for p, a in self.prior.items()},
+            dated=self.dated,
         )
 
 

@@ -112,6 +112,12 @@ def _jan1_ordinals(years: np.ndarray) -> np.ndarray:
     return np.array([dt.date(int(y), 1, 1).toordinal() for y in years], dtype=int)
 
 
+def _fractional_year(date: dt.date) -> float:
+    """A date as a fractional calendar year (1 January 2014 → 2014.0, 17 January → 2014.044)."""
+    start = dt.date(date.year, 1, 1).toordinal()
+    return date.year + (date.toordinal() - start) / (dt.date(date.year + 1, 1, 1).toordinal() - start)
+
+
 @dataclass(frozen=True)
 class Rulebook:
     """All parameters of a rulebook, by dotted path (immutable).
@@ -282,6 +288,7 @@ class Rulebook:
         units: dict[str, str] = {}
         since: dict[str, np.ndarray] = {}
         history: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        dated: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         problems: list[Problem] = []
         for path in selected:
             try:
@@ -302,6 +309,7 @@ class Rulebook:
                 units[path] = p.unit
                 since[path] = effective[idx][None, :]
                 history[path] = (starts, values)
+                dated[path] = (np.array([_fractional_year(dv.start) for dv in p.values]), values)
             except ParameterError as exc:
                 problems.extend(exc.problems)
         if problems:
@@ -314,7 +322,7 @@ class Rulebook:
             for path, (starts, values) in history.items():
                 idx = np.searchsorted(starts, before, side="right") - 1
                 prior[path] = np.where(idx >= 0, values[np.maximum(idx, 0)], np.nan)[None, :]
-        return ParamArrays(years, data, units=units, since=since, prior=prior)
+        return ParamArrays(years, data, units=units, since=since, prior=prior, dated=dated)
 
     @property
     def sha256(self) -> str:

@@ -37,6 +37,11 @@ from qzfp.register.census import (
 
 QUZHOU = ["330802", "330803", "330822", "330824", "330825", "330881"]
 
+#: The resident migration model switched off (a closed population).
+NO_MIGRATION = {f"migration.resident.{k}": 0.0 for k in
+                ("intercept", "inflow_share", "district", "province_birth_rate", "urban_outflow")} | {
+    "migration.net_rate": 0.0}
+
 
 def one_county_register(code: str, population: float, *, year: int = 2006) -> SimpleNamespace:
     counties = pd.DataFrame({"county_code": [code], "name_zh": ["县"], "name_en": ["County"]})
@@ -57,8 +62,12 @@ def test_a_census_table_without_province_rows_takes_the_national_structure_of_th
     from qzfp.register import load_register
 
     reg = load_register()
-    own = calibrate(reg, census=small)
-    shipped = calibrate(reg)
+    # with no standard province in either table (82, Macao, has no row) the death coverage is
+    # the national one in both, so the only difference left is where the national structure
+    # comes from
+    pa = demography_param_arrays([2006], {"mortality.standard_province": 82})
+    own = calibrate(reg, pa, census=small)
+    shipped = calibrate(reg, pa)
     assert own.notes == ("no_province_rows",) and not shipped.notes
     np.testing.assert_allclose(own.census_base, shipped.census_base, rtol=1e-12)
 
@@ -74,11 +83,10 @@ def test_a_base_from_a_later_census_keeps_the_fitted_tfr_in_its_census_year_with
     pa = demography_param_arrays(years)
     asm = yearly_assumptions(pa, "medium")
     cal = calibrate(reg, pa, census=later)
-    assert asm.tfr_add[0, 0] > 0
-    kernel_tfr = asm.tfr[0, 0] * cal.fert_mult + asm.tfr_add[0, 0]  # (2, C) as the kernel applies it
-    np.testing.assert_allclose(kernel_tfr, cal.tfr.T, rtol=1e-12)
+    assert asm.tfr_factor[0, 0] > 1  # the policies of 2014 and 2016 raise the TFR of 2016
+    kernel_tfr = asm.tfr[0, 0] * asm.tfr_factor[0, 0] * cal.fert_mult  # (C,) as the kernel applies it
+    np.testing.assert_allclose(kernel_tfr, cal.tfr, rtol=1e-12)
     assert "no_earlier_census" in cal.notes
-    assert np.all(cal.resident_migration == 0)
 
 
 # --- the fits on a synthetic county with known rates ----------------------------------------
@@ -131,10 +139,39 @@ def stationary_census(tmp_path: Path, multiplier: float, code: str = "990101") -
 def test_a_synthetic_county_with_known_rates_gives_back_its_tfr_and_life_expectancy(tmp_path, multiplier):
     path, known = stationary_census(tmp_path, multiplier)
     census = load_census(path, "2010-11-01")
-    cal = calibrate(one_county_register("990101", known["total"]), census=census)
+    # the synthetic census recorded every death (coverage 1) and nobody moves
+    pa = demography_param_arrays([2006], {"mortality.census_death_coverage": 1.0, **NO_MIGRATION})
+    cal = calibrate(one_county_register("990101", known["total"]), pa, census=census)
     np.testing.assert_allclose(cal.e0[0], known["e0"], atol=0.01)
-    assert cal.tfr[0, 1] == pytest.approx(known["tfr"], rel=2e-3)
+    assert cal.tfr[0] == pytest.approx(known["tfr"], rel=2e-3)
     assert not cal.e0_bounded[0]
+
+
+def test_a_census_that_recorded_part_of_the_deaths_is_fitted_to_the_deaths_it_missed_too(tmp_path):
+    # the same stationary county whose census recorded 80 % of its deaths: divided by the
+    # coverage 0.8, its death rate comes back whole and so does its life expectancy
+    path, known = stationary_census(tmp_path, 1.0)
+    text = path.read_text(encoding="utf-8").splitlines()
+    header, row = text[0].split(","), text[1].split(",")
+    i = header.index("death_rate_permille")
+    row[i] = repr(float(row[i]) * 0.8)
+    path.write_text(",".join(header) + "\n" + ",".join(row) + "\n", encoding="utf-8")
+    pa = demography_param_arrays([2006], {"mortality.census_death_coverage": 0.8, **NO_MIGRATION})
+    cal = calibrate(one_county_register("990101", known["total"]), pa, census=load_census(path, "2010-11-01"))
+    np.testing.assert_allclose(cal.e0[0], known["e0"], atol=0.01)
+    assert cal.death_coverage[0] == 0.8
+
+
+def test_the_counties_of_the_standard_province_take_the_coverage_that_reproduces_its_life_table():
+    # Zhejiang's census row, fitted with its own coverage, dies exactly at the standard table
+    # (the rulebook's e0 of 2010); a county elsewhere takes the national coverage
+    pa = demography_param_arrays([2010])
+    cal = calibrate(one_county_register("330000", 47_331_520.0, year=2010), pa)
+    np.testing.assert_allclose(cal.e0[0], [pa["demography.mortality.e0_male"][0, 0],
+                                           pa["demography.mortality.e0_female"][0, 0]], atol=1e-6)
+    elsewhere = calibrate(one_county_register("110101", 619_886.0, year=2010), pa)
+    assert elsewhere.death_coverage[0] == pa["demography.mortality.census_death_coverage"][0, 0]
+    assert cal.death_coverage[0] > elsewhere.death_coverage[0]
 
 
 def test_a_death_rate_that_needs_a_life_expectancy_beyond_the_plausible_band_is_bounded_and_flagged(tmp_path):
@@ -158,7 +195,10 @@ def test_a_county_missing_from_the_table_takes_its_areas_resident_to_registered_
     cal = calibrate(one_county_register("339999", 300_000.0))
     assert cal.source[0] == "province"
     assert cal.base_pop[0].sum() == pytest.approx(300_000.0, rel=1e-9)
-    assert cal.base_resident[0].sum() / cal.base_pop[0].sum() == pytest.approx(54_426_891 / 47_331_520, rel=0.02)
+    # at the census moment the two populations stand as the area's do
+    assert cal.census_base[1].sum() / cal.census_base[0].sum() == pytest.approx(54_426_891 / 47_331_520, rel=1e-9)
+    # and the fallback is counted, not silent
+    assert cal.diagnostics.fallback == (("339999", "province", "330000"),)
 
 
 def test_a_census_row_without_children_aged_1_to_4_or_registered_people_is_a_clear_fit_error(tmp_path):
@@ -171,7 +211,7 @@ def test_a_census_row_without_children_aged_1_to_4_or_registered_people_is_a_cle
         calibrate(one_county_register("990101", 1000.0), census=load_census(path, "2010-11-01"))
 
 
-def test_the_resident_migration_is_the_intercensal_change_less_the_fitted_natural_increase(city):
+def test_the_2000_2010_residual_is_shown_as_the_intercensal_change_less_the_fitted_natural_increase(city):
     reg, r = city
     cal = r.calibration
     ref = {row["county_code"]: row for row in csv.DictReader(
@@ -180,13 +220,48 @@ def test_the_resident_migration_is_the_intercensal_change_less_the_fitted_natura
     ni = cal.achieved[:, 0] - cal.achieved[:, 1]  # fitted births minus deaths per 1,000 residents
     i = codes.index("330822")  # Changshan: 265,467 (2000) -> 241,368 (2010)
     expected = np.log(241_368 / 265_467) / 10 * 1e3 - ni[i]
-    assert cal.resident_migration[i] == pytest.approx(expected, rel=1e-9)
+    assert cal.intercensal_residual[i] == pytest.approx(expected, rel=1e-9)
     assert float(ref["330822"]["resident_2000"]) == 265_467
     # Kecheng and Qujiang changed boundaries: one rate for the pair
     k, q = codes.index("330802"), codes.index("330803")
     w = cal.census_resident[[k, q]] / cal.census_resident[[k, q]].sum()
     pair = np.log((464_527 + 341_436) / (286_271 + 464_128)) / 10 * 1e3 - w @ ni[[k, q]]
-    np.testing.assert_allclose(cal.resident_migration[[k, q]], pair, rtol=1e-9)
+    np.testing.assert_allclose(cal.intercensal_residual[[k, q]], pair, rtol=1e-9)
+
+
+def test_the_resident_migration_rate_is_the_national_models_on_the_countys_census_row(city):
+    reg, r = city
+    rows = {x["code"]: x for x in census_rows()}
+    pa = demography_param_arrays([2006])
+    coef = {k: pa[f"demography.migration.resident.{k}"][0, 0]
+            for k in ("intercept", "inflow_share", "district", "province_birth_rate", "urban_outflow")}
+    codes = reg.counties["county_code"].astype(str).tolist()
+    for code in ("330802", "330822"):  # Kecheng, a district drawing people in; Changshan, a county sending them away
+        x = rows[code]
+        res, regd, urban = float(x["resident"]), float(x["registered"]), float(x["urban"])
+        expected = (coef["intercept"] + coef["inflow_share"] * max(0.0, 1 - regd / res)
+                    + coef["district"] * (x["name_zh"].endswith("区"))
+                    + coef["province_birth_rate"] * float(rows["330000"]["birth_rate_permille"])
+                    + coef["urban_outflow"] * urban / res * np.log(res / regd))
+        assert r.calibration.resident_migration[codes.index(code)] == pytest.approx(expected, rel=1e-12)
+
+
+def test_the_resident_migration_halves_every_half_life_and_is_not_carried_forward_for_ever(city):
+    # the 2000-2010 rate of Changshan (-13 per mille a year) is no longer held flat: the model's
+    # rate at the census fades with the half-life, so the county's net migration rate falls
+    reg, r = city
+    pa = demography_param_arrays([2006])
+    half = pa["demography.migration.resident.half_life"][0, 0]
+    i = reg.counties["county_code"].astype(str).tolist().index("330822")
+    m0 = r.resident_migration0[0, i]
+    pop = r.county_pop_resident[0, :, i].sum(axis=(-2, -1))
+    mig = r.county_net_migration_resident[0, :, i].sum(axis=(-2, -1))
+    years = np.asarray(r.years)
+    later = (years >= 2012) & (years <= 2020)
+    rate = mig[later] / pop[later] * 1e3
+    expected = m0 * 0.5 ** ((years[later] + 0.5 - r.calibration.moment) / half)
+    np.testing.assert_allclose(rate, expected, rtol=1e-9)
+    assert abs(rate[-1]) < abs(rate[0])
 
 
 def test_net_out_migration_leaves_each_cohort_at_a_rate_proportional_to_the_age_profile(city):
@@ -231,18 +306,20 @@ def test_with_all_rates_zero_the_census_date_shift_keeps_every_person_and_only_a
     years = np.arange(2006, 2012)
     pa, asm, model = _rates(years, **{"fertility.tfr": 0.0, "fertility.policy.response": 0.0})
     census = load_census()
-    pop = split_single_years(census.lookup(np.array(QUZHOU)).groups, np.ones(46))[None]  # (1, 6, 2, A)
-    zero_mort, fm = np.zeros(6), np.zeros(6)
-    mig = np.zeros((1, len(years), 6))
+    res = split_single_years(census.lookup(np.array(QUZHOU)).groups, np.ones(46))  # (6, 2, A)
+    pop = np.stack([res, res])[None]  # (1, 2, 6, 2, A): registered and resident alike
+    no_births = np.zeros((1, len(years), 6))
+    no_deaths = np.full((1, len(years), 6, 2), -60.0)  # a Siler level of e^-60: survival 1 to 1e-24
+    mig = np.zeros((1, 1, 2, 6))
     # a year earlier everyone aged 1..99 was there, a year younger; the 0-year-olds were not
     # born.  (The open interval 100+ keeps the survival of the life table, which closes at 131.)
-    back = step_back(pop, asm, fm, zero_mort, model, 3, mig)
-    np.testing.assert_allclose(back[..., :99], pop[..., 1:100], rtol=1e-12)
-    np.testing.assert_allclose(back[..., :99].sum(), pop[..., 1:100].sum(), rtol=1e-12)
-    part = shift_by_fraction(pop, 5 / 6, asm, fm, zero_mort, model, 4, mig, backwards=True)
+    back = step_back(pop, asm, no_births, no_deaths, model, 3, mig)
+    assert back.converged
+    np.testing.assert_allclose(back.pop[..., :99], pop[..., 1:100], rtol=1e-12)
+    part, _, _ = shift_by_fraction(pop, 5 / 6, asm, no_births, no_deaths, model, 4, mig, backwards=True)
     expected = (1 / 6) * pop[..., :99].sum() + (5 / 6) * pop[..., 1:100].sum()
     np.testing.assert_allclose(part[..., :99].sum(), expected, rtol=1e-12)
-    fwd = shift_by_fraction(pop, 1 / 6, asm, fm, zero_mort, model, 4, mig, backwards=False)
+    fwd, _, _ = shift_by_fraction(pop, 1 / 6, asm, no_births, no_deaths, model, 4, mig, backwards=False)
     # no births, no deaths, no migrants: a sixth of each age moves up one year
     np.testing.assert_allclose(fwd[..., 1:100], (5 / 6) * pop[..., 1:100] + (1 / 6) * pop[..., :99], rtol=1e-12)
 
@@ -258,15 +335,17 @@ def test_a_stationary_population_stays_stationary_through_the_backward_and_forwa
     stat = np.concatenate([stat[:, :100], stat[:, 100:].sum(axis=-1, keepdims=True)], axis=-1)[None, None]
     # replacement: female births per woman-year of the pattern = 1 / Σ pattern L (radix 1)
     tfr = (100.0 + srb) / 100.0 / (asm.pattern[0, 0] * tabs[1][15:50]).sum()
-    fm = np.array([tfr / asm.tfr[0, 0]])
-    mig = np.zeros((1, len(years), 1))
-    one = np.ones(1)
-    back = shift_by_fraction(stat, 0.8, asm, fm, one, model, 4, mig, backwards=True)
+    stat = np.stack([stat, stat], axis=1)  # (1, 2, 1, 2, A): registered and resident alike
+    county_tfr = np.full((1, len(years), 1), tfr)
+    logk = np.log(model.level(asm.e0))[:, :, None, :]  # (1, Y, 1, 2): the standard table
+    mig = np.zeros((1, 1, 2, 1))
+    back, _, _ = shift_by_fraction(stat, 0.8, asm, county_tfr, logk, model, 4, mig, backwards=True)
     for y in (3, 2, 1):
-        back = step_back(back, asm, fm, one, model, y, mig)
+        back = step_back(back, asm, county_tfr, logk, model, y, mig).pop
     np.testing.assert_allclose(back[..., :95], stat[..., :95], rtol=2e-3)
     assert back.sum() == pytest.approx(stat.sum(), rel=5e-4)  # the open interval is approximate
-    fwd = project_counties(stat, np.zeros((1, 1)), asm, fm, one, model, 3, None, mig)["pop"][:, -1]
+    fwd = project_counties(stat, np.zeros((1, 1)), asm, county_tfr, logk, model, np.zeros((1, 3, 2, 1)),
+                           np.arange(3))["pop"][:, -1]
     np.testing.assert_allclose(fwd[..., :95], stat[..., :95], rtol=2e-3)
     assert fwd.sum() == pytest.approx(stat.sum(), rel=5e-4)
 
@@ -317,7 +396,8 @@ def test_the_fitted_rates_reproduce_the_census_births_and_deaths_of_every_quzhou
     # births by reverse survival exceed the under-reported census-year births, by less than 40 %
     assert np.all((cal.achieved[:, 0] > cal.target[:, 0]) & (cal.achieved[:, 0] < 1.4 * cal.target[:, 0]))
     ok = ~cal.e0_bounded
-    np.testing.assert_allclose(cal.achieved[ok, 1], cal.target[ok, 1], rtol=1e-6)
+    # deaths: the census rate over the share of deaths the census recorded
+    np.testing.assert_allclose(cal.achieved[ok, 1], cal.target[ok, 1] / cal.death_coverage[ok], rtol=1e-6)
     pa = demography_param_arrays([2010])
     srb = pa["demography.fertility.srb"][0, 0]
     lo, hi = (pa[f"demography.mortality.county_e0_{k}"][0, 0] for k in ("min", "max"))
@@ -329,7 +409,7 @@ def test_the_rulebook_city_tfr_is_the_one_fitted_to_the_city_census_row():
     pa = demography_param_arrays([2010])
     cal = calibrate(one_county_register("330800", 2_491_780, year=2006))
     assert cal.source[0] == "prefecture"
-    assert pa["demography.fertility.tfr"][0, 0] == pytest.approx(cal.tfr[0, 0], abs=5e-4)
+    assert pa["demography.fertility.tfr"][0, 0] == pytest.approx(cal.tfr[0], abs=5e-4)
     # births: reverse survival of the children aged 1-4 (45,237 + 42,102 in the census row)
     big_l = life_table(cal.e0[0], pa)["L"][:, 1:5].sum(axis=-1)  # person-years at ages 1-4 by sex
     srb = pa["demography.fertility.srb"][0, 0]
@@ -337,18 +417,32 @@ def test_the_rulebook_city_tfr_is_the_one_fitted_to_the_city_census_row():
     assert cal.achieved[0, 0] == pytest.approx(births / 2_122_661 * 1e3, rel=1e-3)
 
 
-def test_the_fertility_policies_raise_the_tfr_from_the_year_they_are_in_force_scaled_by_the_response():
+def test_the_fertility_policies_act_from_their_date_in_proportion_with_a_catch_up_that_fades():
+    # worked by hand from the rulebook's rules (lag 0.8 year, catch-up x2 for 2 years, fading
+    # over 2 more): the 2014-01-17 rule changes the births from 2014.044 + 0.8 = 2014.844, so
+    # 15.6 % of 2014 at twice its lasting effect; in 2019 it is at its lasting effect and the
+    # 2016-01-01 rule is 2.2..3.2 years into its response, fading: R = 2 - (s - 2) / 2, mean 1.65
+    # (in 2020, 3.2..4.2 years: 0.8 year at a mean of 1.2, then 0.2 at 1: 1.16)
     years = np.arange(2013, 2024)
     base = demography_param_arrays(years)
     asm = yearly_assumptions(base, "medium")
-    g = {k: base["demography.fertility.policy." + k][0, 0] for k in
-         ("selective_two_child_effect", "universal_two_child_effect", "three_child_effect")}
-    expected = np.array([0.0, 0.0] + [g["selective_two_child_effect"]]
-                        + [g["selective_two_child_effect"] + g["universal_two_child_effect"]] * 6
-                        + [sum(g.values())] * 2)  # 2014-01-17 -> 2015; 2016-01-01; 2021-05-31 -> 2022
-    np.testing.assert_allclose(asm.tfr_add[0], expected)
-    low = yearly_assumptions(base.with_values({"demography.fertility.policy.response": np.full((1, 11), 0.5)}), "medium")
-    np.testing.assert_allclose(low.tfr_add[0], 0.5 * expected)
+    p = "demography.fertility.policy."
+    sel, uni, three = (base[p + k + "_effect"][0, 0] for k in ("selective_two_child", "universal_two_child",
+                                                                "three_child"))
+    assert (base[p + "birth_lag"][0, 0], base[p + "catch_up_factor"][0, 0], base[p + "catch_up_years"][0, 0],
+            base[p + "fade_years"][0, 0]) == (0.8, 2.0, 2.0, 2.0)
+    start_2014 = 2014 + 16 / 365 + 0.8
+    expected = {2013: 1.0, 2014: 1 + sel * 2 * (2015 - start_2014), 2019: 1 + sel + uni * 1.65,
+                2020: 1 + sel + uni * 1.16}
+    for year, value in expected.items():
+        assert asm.tfr_factor[0, year - 2013] == pytest.approx(value, abs=2e-5), year
+    # proportional: a county at twice the TFR gains twice as many children per woman
+    low = yearly_assumptions(base.with_values({p + "response": np.full((1, 11), 0.5)}), "medium")
+    np.testing.assert_allclose(low.tfr_factor[0] - 1, 0.5 * (asm.tfr_factor[0] - 1), rtol=1e-12)
+    # the 2021-05-31 rule: nothing in 2021 (its births begin 2022.21), part of 2022
+    assert asm.tfr_factor[0, 2021 - 2013] == pytest.approx(1 + sel + uni, abs=2e-5)
+    start_2021 = 2021 + 150 / 365 + 0.8
+    assert asm.tfr_factor[0, 2022 - 2013] == pytest.approx(1 + sel + uni + three * 2 * (2023 - start_2021), abs=2e-5)
 
 
 def test_the_age_table_has_both_populations_by_sex_and_single_age_and_sums_to_the_county_totals(city):
@@ -410,7 +504,9 @@ def test_the_monte_carlo_e0_random_walk_has_variance_t_sigma_squared_in_year_t()
     # the start year would show (t + 1) sd²
     reg = one_county_register("330802", 400_000.0)
     years = np.arange(2006, 2011)
-    pa = demography_param_arrays(years, {"uncertainty.tfr_sd": 0.0, "uncertainty.migration_rate_sd": 0.0})
+    pa = demography_param_arrays(years, {"uncertainty.tfr_sd": 0.0, "uncertainty.migration_sd": 0.0,
+                                         "uncertainty.registered_migration_sd": 0.0,
+                                         "uncertainty.mortality_level_sd": 0.0})
     sd = pa["demography.uncertainty.e0_gain_sd"][0, 0]
     r = monte_carlo(reg, pa, 4000, seed=7)
     central = project(reg, pa).e0_assumed[0]
@@ -505,7 +601,7 @@ def test_a_scenario_rebased_on_another_census_table_starts_from_that_table(tmp_p
         if r["code"] not in QUZHOU:
             continue
         for k in r:
-            if k.startswith(("m_", "f_")) or k in ("resident", "registered"):
+            if k.startswith(("m_", "f_")) or k in ("resident", "registered", "urban"):
                 r[k] = str(2 * int(r[k]))
     write_census(tmp_path / "double.csv", rows)
     (tmp_path / "d.yaml").write_text("extends: baseline\nhorizon: 5\ncensus: double.csv\ncensus_date: 2010-11-01\n",

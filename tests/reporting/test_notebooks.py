@@ -280,14 +280,18 @@ def test_scenarios_with_the_same_demography_share_one_uncertainty_band(monkeypat
     b = qn_population._band_data(base, 5, 1, "medium")
     assert qn_population._band_data(dearer, 5, 1, "medium") is b  # the allowance does not move the population
     f = qn_population._band_data(fewer, 5, 1, "medium")
-    assert f is not b and (f[1]["q50"].iloc[-1] < b[1]["q50"].iloc[-1])
+    for key in ("pop", "resident_pop"):  # both bands of both populations move with fertility
+        assert f is not b and (f[key][1]["q50"].iloc[-1] < b[key][1]["q50"].iloc[-1])
     assert qn_population._band_data(base, 5, 2, "medium") is not b  # another seed: other paths
     from qzfp.model.projection import project
 
     pa = base.scenario.arrays()
     for v in ("low", "medium", "high", "constant"):  # the medium row reuses the scenario's projection
-        row = b[0][b[0]["variant"] == v]["value"].to_numpy()
-        assert np.array_equal(row, project(base.register, pa, variant=v).city_indicators()["pop"][0]), v
+        ind = project(base.register, pa, variant=v).city_indicators(resident=True)
+        for key in ("pop", "resident_pop"):
+            variants = b[key][0]
+            row = variants[variants["variant"] == v]["value"].to_numpy()
+            assert np.array_equal(row, ind[key][0]), (v, key)
 
 
 def test_default_comparison_starts_with_the_baseline_and_drops_same_model_files(monkeypatch):
@@ -477,7 +481,7 @@ def test_the_uncertainty_band_at_the_largest_mc_paths_fits_in_1_5_gb_of_address_
             f"resource.setrlimit(resource.RLIMIT_AS, ({limit}, {limit}))\n"
             "from qzfp.rules.scenario import Scenario\nfrom qzfp.model.run import simulate\nfrom qzfp.reporting import sections as notebook\n"
             f"res = simulate(Scenario.from_parameters(horizon=15, mc_paths={n}))\n"
-            f"_, q = notebook.population._band_data(res, {n}, 2006, 'medium')\n"
+            f"_, q = notebook.population._band_data(res, {n}, 2006, 'medium')['resident_pop']\n"
             "print(q.to_json(orient='records'))\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600, cwd=ROOT)
     assert done.returncode == 0, done.stderr[-2000:]
@@ -494,6 +498,7 @@ def test_paths_up_to_one_chunk_are_the_same_as_one_monte_carlo_call():
 
     res = simulate(Scenario.from_parameters(horizon=3, mc_paths=50))
     assert qn.mc_chunk_paths(load_register(), 4, 50) >= 50
-    _, q = qn_population._band_data(res, 50, 7, "medium")
-    pop = monte_carlo(res.register, res.scenario.arrays(), 50, 7).city_indicators()["pop"]
-    np.testing.assert_allclose(q["q50"].to_numpy(), np.quantile(pop, 0.5, axis=0))
+    bands = qn_population._band_data(res, 50, 7, "medium")
+    ind = monte_carlo(res.register, res.scenario.arrays(), 50, 7).city_indicators(resident=True)
+    for key in ("pop", "resident_pop"):
+        np.testing.assert_allclose(bands[key][1]["q50"].to_numpy(), np.quantile(ind[key], 0.5, axis=0))

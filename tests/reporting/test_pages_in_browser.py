@@ -27,9 +27,6 @@ from qzfp.rules.scenario import load_scenario
 
 REPO = Path(__file__).resolve().parents[2]
 PARAMS = REPO / "params"
-SHIPPED_FAMILY = "Noto Sans CJK SC qzfp"  # the family name inside qzfp/fonts/*.otf
-# CJK punctuation, ideographs and full-width forms: the characters the shipped font must draw.
-CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
 
 needs_chromium = pytest.mark.skipif(chromium_path() is None, reason="Chromium not installed")
 needs_pdftotext = pytest.mark.skipif(shutil.which("pdftotext") is None or shutil.which("pdfinfo") is None,
@@ -88,17 +85,10 @@ def measured(site):
             b.call("Emulation.setEmulatedMedia", session=True, media=media)
             for page in _pages(out):
                 b.open(page)
-                n_cjk = shipped = 0
-                others: set[str] = set()
-                for node_id, text in b.text_nodes():
-                    k = len(CJK.findall(text))
-                    fonts = b.platform_fonts(node_id) if k else []
-                    if not fonts:  # no Chinese, or not rendered (display: none)
-                        continue
-                    n_cjk += k
-                    shipped += sum(f["glyphCount"] for f in fonts if f["familyName"] == SHIPPED_FAMILY)
-                    if all(CJK.match(c) for c in text.strip()):
-                        others |= {f["familyName"] for f in fonts if f["familyName"] != SHIPPED_FAMILY}
+                nodes = b.chinese_fonts()
+                n_cjk = sum(n.chars for n in nodes)
+                shipped = sum(n.shipped_glyphs for n in nodes)
+                others = set().union(*(n.other_fonts for n in nodes))
                 requests = [u for u in b.requests() if not u.startswith(("file:", "data:"))]
                 result[(media, page.relative_to(out).as_posix())] = (n_cjk, shipped, others, requests)
     return result

@@ -61,7 +61,7 @@ def year_arrays(pa: ParamArrays, year_index: int) -> ParamArrays:
         keep = years < y
         if keep.any():
             prior[p] = np.asarray(values)[:, keep]
-    return ParamArrays(pa.years[i:i + 1], data, (), pa.units, since, prior)
+    return ParamArrays(pa.years[i:i + 1], data, (), pa.units, since, prior, pa.dated)
 
 
 def plan_arrays(full: ParamArrays, one_year: ParamArrays, year_index: int,

@@ -147,10 +147,11 @@ def mc_chunk_paths(register: Any, n_years: int, n_paths: int) -> int:
 
 
 def _band_data(results: Results, n_paths: int, seed: int,
-               variant: str) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+               variant: str) -> dict[str, tuple[pd.DataFrame, pd.DataFrame | None]]:
     """City population of the four variants (``year``, ``variant``, ``value`` [persons]) and,
-    with ``n_paths`` > 0, quantiles of ``n_paths`` Monte Carlo paths (:func:`qzfp.reporting.charts.fan_quantiles`),
-    computed once per process for scenarios with the same demography."""
+    with ``n_paths`` > 0, quantiles of ``n_paths`` Monte Carlo paths (:func:`qzfp.reporting.charts.path_quantiles`),
+    for the registered (``"pop"``) and resident (``"resident_pop"``) populations; computed once
+    per process for scenarios with the same demography."""
     from qzfp.model.montecarlo import monte_carlo
     from qzfp.model.projection import project
     from qzfp.reporting.charts import path_quantiles
@@ -161,33 +162,59 @@ def _band_data(results: Results, n_paths: int, seed: int,
         return _BAND_CACHE[key]
     pa = results.scenario.arrays()
     own = str(results.scenario.params.get("variant", "medium"))
-
-    def city_population(v: str) -> np.ndarray:  # the scenario's own variant is already projected
-        pop = results.arrays.population if v == own else project(results.register, pa, variant=v)
-        return pop.city_indicators()["pop"][0]
-
-    rows = [pd.DataFrame({"year": results.years, "variant": v, "value": city_population(v)})
-            for v in ("low", "medium", "high", "constant")]
-    q = None
+    runs = {v: (results.arrays.population if v == own else project(results.register, pa, variant=v))
+            for v in ("low", "medium", "high", "constant")}
+    out: dict[str, tuple[pd.DataFrame, pd.DataFrame | None]] = {}
+    paths: dict[str, list[np.ndarray]] = {"pop": [], "resident_pop": []}
     if n_paths > 0:
         chunk = mc_chunk_paths(results.register, len(results.years), n_paths)
         if n_paths <= chunk:
-            pop = monte_carlo(results.register, pa, n_paths, seed, variant=variant).city_indicators()["pop"]
+            chunks = [(n_paths, seed)]
         else:  # chunk i draws from child i of SeedSequence(seed), as qzfp.distributed does
             streams = np.random.SeedSequence(int(seed)).spawn(-(-n_paths // chunk))
-            pop = np.concatenate([
-                monte_carlo(results.register, pa, min(chunk, n_paths - i * chunk), ss,
-                            variant=variant).city_indicators()["pop"]
-                for i, ss in enumerate(streams)])
-        q = path_quantiles(results.years, pop)  # pop: (N, T) city population of each path
-    _BAND_CACHE[key] = (pd.concat(rows, ignore_index=True), q)
+            chunks = [(min(chunk, n_paths - i * chunk), ss) for i, ss in enumerate(streams)]
+        for n, ss in chunks:
+            ind = monte_carlo(results.register, pa, n, ss, variant=variant).city_indicators(resident=True)
+            for k in paths:
+                paths[k].append(ind[k])
+    for k in ("pop", "resident_pop"):
+        rows = [pd.DataFrame({"year": results.years, "variant": v,
+                              "value": r.city_indicators(resident=True)[k][0]}) for v, r in runs.items()]
+        q = path_quantiles(results.years, np.concatenate(paths[k])) if paths[k] else None
+        out[k] = (pd.concat(rows, ignore_index=True), q)
+    _BAND_CACHE[key] = out
     while len(_BAND_CACHE) > BAND_CACHE_SIZE:
         _BAND_CACHE.popitem(last=False)
-    return _BAND_CACHE[key]
+    return out
+
+
+#: The national back-test shipped with the package (``qzfp backtest`` of the 2010 census on the
+#: 2020 census outside Zhejiang, 500 paths, seed 0: its ``summary.csv``; docs/population.md).
+BACKTEST_SUMMARY = "backtest_2010_2020.csv"
+
+
+def national_backtest() -> pd.DataFrame:
+    """The shipped summary of the national back-test (``indicator, units, error, naive_error,
+    ratio, coverage_pct``)."""
+    from qzfp.register.census import CENSUS_2010
+
+    return pd.read_csv(CENSUS_2010.parent / BACKTEST_SUMMARY, encoding="utf-8-sig")
+
+
+def backtest_sentence(lang: str) -> str:
+    """One sentence: how well the method did in the national back-test (2010 → 2020)."""
+    s = national_backtest().set_index("indicator")
+    tot, s60 = s.loc["resident_total"], s.loc["share_60plus"]
+    return t("nb.population.backtest", lang, units=format_number(int(tot["units"]), lang),
+             mape=f"{tot['error']:.1f}", naive=f"{tot['naive_error']:.1f}",
+             inside=f"{tot['coverage_pct']:.0f}", inside60=f"{s60['coverage_pct']:.0f}",
+             s60=f"{s60['error']:.1f}")
 
 
 def population_band(results: Results) -> pd.DataFrame:
-    """Projection with an uncertainty band (Monte Carlo) and the variants as lines.
+    """Projection with uncertainty bands (Monte Carlo) and the variants as lines, for the
+    resident (常住, the band the national back-test checked) and the registered (户籍)
+    population.
 
     Uses the scenario's ``mc_paths`` and ``seed``; with ``mc_paths = 0`` only the
     variants are shown.
@@ -196,35 +223,38 @@ def population_band(results: Results) -> pd.DataFrame:
     -------
     DataFrame
         ``year``, the city population of each variant and, with paths, ``q10``, ``q50``,
-        ``q90`` [persons].
+        ``q90`` [persons], for the registered population, then the same for the resident
+        population (``resident_`` prefix).
     """
     from qzfp.reporting.charts import fan_chart
 
     lang = lang_of(results)
     s = results.scenario
-    start, end = years_of(results)
+    _, end = years_of(results)
     heading(t("nb.population.h_uncertainty", lang))
     n_paths = int(s.params.get("mc_paths", 0))
-    variants, q = _band_data(results, n_paths, int(s.params.get("seed", 0)),
-                             str(s.params.get("variant", "medium")))
+    bands = _band_data(results, n_paths, int(s.params.get("seed", 0)), str(s.params.get("variant", "medium")))
+    md(backtest_sentence(lang))
     table = pd.DataFrame({"year": results.years})
-    for v, g in variants.groupby("variant", sort=False):
-        table[f"variant_{v}"] = g["value"].to_numpy()
-    place = t("app.city", lang)
-    if q is not None:
-        say("nb.population.uncertainty", lang, n_paths=format_number(n_paths, lang), year=end,
-             p10=format_persons(q["q10"].iloc[-1], lang), p90=format_persons(q["q90"].iloc[-1], lang))
-        say("nb.population.variants_note", lang)
-        show_chart(fan_chart, q, lang, place=place, variants=variants)
-        for c in ("q10", "q50", "q90"):
-            table[c] = q[c].to_numpy()
-    else:
-        say("nb.population.no_paths", lang)
-        flat = pd.DataFrame({"year": results.years})
-        med = table["variant_medium"].to_numpy()
-        for c in ("q10", "q25", "q50", "q75", "q90"):
-            flat[c] = med
-        show_chart(fan_chart, flat, lang, place=place, variants=variants)
+    for key, prefix, basis in (("resident_pop", "resident_", "resident"), ("pop", "", "registered")):
+        variants, q = bands[key]
+        for v, g in variants.groupby("variant", sort=False):
+            table[f"{prefix}variant_{v}"] = g["value"].to_numpy()
+        place = t("nb.population.band_place", lang, place=t("app.city", lang), basis=t(f"basis.{basis}", lang))
+        if q is not None:
+            say(f"nb.population.uncertainty_{basis}", lang, n_paths=format_number(n_paths, lang), year=end,
+                p10=format_persons(q["q10"].iloc[-1], lang), p90=format_persons(q["q90"].iloc[-1], lang),
+                width=f"{(q['q90'].iloc[-1] / q['q10'].iloc[-1] - 1) * 100:.0f}")
+            show_chart(fan_chart, q, lang, place=place, variants=variants)
+            for c in ("q10", "q50", "q90"):
+                table[prefix + c] = q[c].to_numpy()
+        else:
+            flat = pd.DataFrame({"year": results.years})
+            med = variants[variants["variant"] == "medium"]["value"].to_numpy()
+            for c in ("q10", "q25", "q50", "q75", "q90"):
+                flat[c] = med
+            show_chart(fan_chart, flat, lang, place=place, variants=variants)
+    say("nb.population.variants_note" if n_paths > 0 else "nb.population.no_paths", lang)
     return show_table(table, lang)
 
 
@@ -324,9 +354,7 @@ def population_quality(results: Results) -> dict[str, pd.DataFrame | None]:
     fit = results.census_fit.copy()
     fit["county"] = county_names(results, fit["county_code"].astype(str).tolist())
     fit = fit.drop(columns=["county_code"])
-    for col in ("census_row", "migration_source"):
-        if col in fit:
-            fit[col] = [i18n.census_source_label(x, lang) for x in fit[col]]
+    fit["census_row"] = [i18n.census_source_label(x, lang) for x in fit["census_row"]]
     say("nb.population.quality_rates", lang, e0_min=float(pa["demography.mortality.county_e0_min"][0, 0]),
          e0_max=float(pa["demography.mortality.county_e0_max"][0, 0]))
     show_table(fit, lang, decimals={c: (2 if ("tfr" in c or "permille" in c or "factor" in c) else 1)
@@ -338,6 +366,11 @@ def population_quality(results: Results) -> dict[str, pd.DataFrame | None]:
             n.text(lang) for n in relevant))
     for note in cal.notes:
         say(f"nb.population.note_{note}", lang)
+    diag = pop.diagnostics.warnings(results.county_name_map(lang))
+    if diag:
+        say("nb.population.diagnostics", lang, items="; ".join(p.text(lang) for p in diag))
+    else:
+        say("nb.population.diagnostics_none", lang)
     try:
         check = results.census_check
     except ParameterError as exc:  # the later census lies outside the projected years
