@@ -22,15 +22,16 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import __version__
-from .errors import Problem, QzfpError, RunError
+from . import __version__, typed
+from .errors import Problem, QzfpError, RunError, shown
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_RUN_FAILED = 0, 1, 2
 
 
 def _print_problems(problems: Sequence[Problem], lang: str = "en") -> None:
-    """One line per problem, ``location: message``, the message in ``lang``."""
-    for p in problems:
+    """One line per problem, ``location: message``, the message in ``lang`` (at most
+    :data:`~qzfp.errors.MAX_PROBLEMS_SHOWN` of a file, then one line counting the rest)."""
+    for p in shown(problems):
         print(p.line(lang), file=sys.stderr)
 
 
@@ -58,7 +59,7 @@ def _parse_set(items: Sequence[str]) -> dict[str, list[float]]:
     """Parse ``--set PATH=v1,v2,...`` options into a grid."""
     grid: dict[str, list[float]] = {}
     problems = []
-    for item in items:
+    for item in map(typed.normalise, items):  # full-width digits and signs as typed
         path, sep, raw = item.partition("=")
         if not sep or not path or not raw:
             problems.append(Problem(f"--set {item}", "cli.set_syntax"))
@@ -67,9 +68,9 @@ def _parse_set(items: Sequence[str]) -> dict[str, list[float]]:
         for tok in raw.split(","):
             tok = tok.strip()
             try:
-                values.append(float(tok))
-            except ValueError:
-                problems.append(Problem(f"--set {path}", "cli.not_a_number", value=tok))
+                values.append(typed.number(tok, f"--set {path}"))
+            except QzfpError as exc:
+                problems.extend(exc.problems)
         if path in grid:
             problems.append(Problem(f"--set {path}", "cli.given_twice"))
         grid[path] = values
@@ -371,7 +372,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("plan", help="the best plan under a budget ceiling: frontier, chosen scenario, changes")
     sp.add_argument("params", help="scenario file the plans change")
-    sp.add_argument("--year", type=int, required=True, help="budget year Y (a modelled year)")
+    sp.add_argument("--year", required=True, help="budget year Y (a modelled year; 2015 or 2015年)")
     sp.add_argument("--ceiling", required=True, metavar="AMOUNT",
                     help="budget ceiling of year Y: yuan (1200000, 1,200,000, 120万) or a share of the scenario's own "
                          "budget (80%%)")
@@ -387,7 +388,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.set_defaults(func=cmd_plan)
     sp = sub.add_parser("proposal", help="the budget proposal of one year as proposal.docx and proposal.pdf")
     sp.add_argument("params", help="scenario file or name")
-    sp.add_argument("--year", type=int, required=True, help="budget year (a modelled year of the scenario)")
+    sp.add_argument("--year", required=True, help="budget year (a modelled year of the scenario; 2015 or 2015年)")
     sp.add_argument("--lang", choices=("en", "zh"), default=None, help="language (default: the scenario's)")
     sp.add_argument("--out", default=None,
                     help="output folder (default: <output_dir>/proposal-<scenario>-<year>)")

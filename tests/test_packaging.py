@@ -122,17 +122,19 @@ def test_the_constraints_pin_every_declared_dependency_and_make_installs_with_th
 
 
 #: What each part of the package may import (besides itself): a scenario goes down the tree
-#: rules → register → model → reporting/explore, never back.  errors and i18n are shared by all.
+#: rules → register → model → reporting/explore, never back.  errors, i18n and typed (what planners
+#: type: numbers and texts) are shared by all.
 _MAY_IMPORT = {
     "errors": {"i18n"},
     "i18n": {"errors"},
-    "rules": {"errors", "i18n"},
-    "register": {"errors", "i18n"},
-    "model": {"errors", "i18n", "rules", "register"},
-    "reporting": {"errors", "i18n", "rules", "register", "model", "distributed"},
-    "explore": {"errors", "i18n", "rules", "register", "model", "reporting"},
-    "distributed": {"errors", "i18n", "rules", "register", "model", "reporting"},
-    "cli": {"errors", "i18n", "rules", "register", "model", "reporting", "explore", "distributed"},
+    "typed": {"errors", "i18n"},
+    "rules": {"errors", "i18n", "typed"},
+    "register": {"errors", "i18n", "typed"},
+    "model": {"errors", "i18n", "typed", "rules", "register"},
+    "reporting": {"errors", "i18n", "typed", "rules", "register", "model", "distributed"},
+    "explore": {"errors", "i18n", "typed", "rules", "register", "model", "reporting"},
+    "distributed": {"errors", "i18n", "typed", "rules", "register", "model", "reporting"},
+    "cli": {"errors", "i18n", "typed", "rules", "register", "model", "reporting", "explore", "distributed"},
 }
 
 

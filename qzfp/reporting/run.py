@@ -26,7 +26,7 @@ from typing import Any
 
 import pandas as pd
 
-from qzfp.errors import Problem, QzfpError, ScenarioError
+from qzfp.errors import Problem, QzfpError, ScenarioError, shown
 from qzfp.i18n import budget_line_label, format_number, format_persons, format_yuan, param_label, t
 from qzfp.reporting.folders import (
     compare_figures,
@@ -42,6 +42,7 @@ from qzfp.reporting.folders import (
     write_folder,
 )
 from qzfp.rules.scenario import Scenario, load_scenario, packaged_params_dir
+from qzfp.rules.scenario_keys import folder_name_problems
 
 #: Report notebooks in the order of the report (the explorer is interactive only).
 REPORT_NOTEBOOKS = ("01_population", "02_staffing_workload", "03_budget", "04_compare")
@@ -340,7 +341,7 @@ def run_reports(files: Sequence[str | Path], *, out: str | Path | None = None, l
                 print(t("cli.report_written", group[0][0].lang, path=str(rep.folder)))
                 _print_run_warnings(rep.folder, group[0][0].lang)
             else:
-                for p in rep.problems:
+                for p in shown(rep.problems):
                     print(p.line(group[0][0].lang), file=sys.stderr)
         status = max(status, exit_code(reports))
     return status
@@ -385,12 +386,19 @@ def print_summary(file: str | Path | None, *, lang: str | None = None, stream: A
     return summ
 
 
+def _check_name(name: str | None) -> None:
+    """Refuse a ``--name`` that cannot name a folder beside the reports, before any work."""
+    if name is not None and (bad := folder_name_problems(name, "--name")):
+        raise ScenarioError(bad)
+
+
 def compare_reports(files: Sequence[str | Path], *, out: str | Path = "reports", lang: str | None = None,
                     name: str | None = None) -> int:
     """``qzfp compare``: comparison tables, workbook and index for several scenarios."""
     from qzfp.model.comparison import compare, compare_budget
     from qzfp.model.run import simulate
 
+    _check_name(name)
     scenarios = load_scenarios(files, lang=lang)
     if len(scenarios) < 2:
         raise ScenarioError(Problem("compare", "report.compare_needs_two"))
@@ -428,6 +436,7 @@ def sweep_report(base: str | Path, grid: Mapping[str, Sequence[float]], *, out: 
     """
     from qzfp.model.comparison import sweep
 
+    _check_name(name)
     scenario = load_scenarios([base], lang=lang)[0]
     lg = scenario.lang
     if executor == "dask":
@@ -462,6 +471,7 @@ def plan_report(base: str | Path, grid: Mapping[str, Sequence[float]], *, year: 
 
     objective = objective or DEFAULT_OBJECTIVE
     objective_column(objective)  # a bad objective before anything is computed
+    _check_name(name)
     scenario = load_scenarios([base], lang=lang)[0]
     lg = scenario.lang
     p = plan(scenario, grid, year, ceiling, objective=objective, progress=progress)

@@ -55,6 +55,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import Label, ParameterError, Problem, describe_value, did_you_mean
+from ..typed import text_problems
 from .paramarrays import ParamArrays
 from .parameter import DatedValue, Parameter, Scalar
 from .schema import VALUE_KEYS, load_directory, reference_zh_problem
@@ -359,6 +360,11 @@ def _fmt(value: Scalar, lang: str = "en") -> str:
     return str(value)
 
 
+#: Longest reference, note or text value of an override [character]: a paragraph (the
+#: rulebook's longest reference has about 400).
+MAX_REFERENCE_CHARS = 2000
+
+
 def _one_override(
     param: Parameter, raw: Any, reference: str, where: str, reference_zh: str = ""
 ) -> tuple[Scalar, str, str, str]:
@@ -383,6 +389,10 @@ def _one_override(
                 raise ParameterError(
                     Problem(f"{where}.{key}", "expected", what=Label("expect.text"), got=describe_value(raw[key]))
                 )
+        texts = [p for key in ("reference", "reference_zh", "note") if isinstance(raw.get(key), str)
+                 for p in text_problems(raw[key], f"{where}.{key}", max_chars=MAX_REFERENCE_CHARS, one_line=False)]
+        if texts:
+            raise ParameterError(texts)
         note = raw.get("note", "")
         if "reference" in raw or "reference_zh" in raw:
             reference_zh = raw.get("reference_zh", "").strip()
@@ -393,6 +403,8 @@ def _one_override(
     bad = param.check(raw)
     if bad:
         raise ParameterError([q.at(where) for q in bad])
+    if isinstance(raw, str) and (bad := text_problems(raw, where, max_chars=MAX_REFERENCE_CHARS)):
+        raise ParameterError(bad)
     return raw, reference, note, reference_zh
 
 

@@ -437,7 +437,7 @@ def hook_with_bad_input(parameters: dict, folder: Path) -> None:
     """A report hook rejecting its input as a qzfp error would."""
     from qzfp.errors import Problem, RegisterError
 
-    raise RegisterError(Problem("villages.csv:row 7", "register.negative_count", column="population", value=-3))
+    raise RegisterError(Problem("villages.csv:row 7", "table.negative_count", column="population", value=-3))
 
 
 def test_a_bad_input_error_of_the_hook_keeps_its_class_and_location(tmp_path):

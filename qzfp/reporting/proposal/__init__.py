@@ -45,6 +45,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from ... import typed
 from ...errors import Problem, QzfpError, RunError
 from .content import (
     BAND_CHUNK_PATHS,
@@ -107,8 +108,8 @@ def write_proposal(scenario: Any, year: int, *, lang: str | None = None,
     Parameters
     ----------
     scenario : Scenario or str or Path
-    year : int
-        Budget year (a modelled year).
+    year : int or str
+        Budget year (a modelled year; ``2015年`` and full-width digits accepted).
     lang : str, optional
         ``en`` or ``zh`` (default: the scenario's ``lang``).
     out : str or Path, optional
@@ -128,9 +129,9 @@ def write_proposal(scenario: Any, year: int, *, lang: str | None = None,
 
     sc = load_scenarios([scenario], lang=lang)[0]
     lg = lang or sc.lang
+    year = check_year(sc, typed.year(year, "--year"))  # 2015, ２０１５ or 2015年; before the model runs
     letter = letterhead(lg, **dict(head or {}))
     results = simulate(sc)
-    year = check_year(results, year)
     folder = Path(out) if out is not None else default_out(results, year)
     office = soffice_path()
     content = proposal_for(results, year, lg, letter)

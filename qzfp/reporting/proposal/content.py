@@ -157,7 +157,8 @@ class Proposal:
 
 
 def check_year(results: Any, year: int, where: str = "--year") -> int:
-    """``year`` as an int if the scenario models it, else a :class:`QzfpError` naming the range."""
+    """``year`` as an int if the scenario models it, else a :class:`QzfpError` naming the range
+    (``results``: anything with ``years`` and ``name``, a Results or a Scenario)."""
     years = [int(y) for y in results.years]
     if int(year) not in years:
         raise QzfpError(Problem(where, "proposal.year_not_modelled", year=year, scenario=results.name,
