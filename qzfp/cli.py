@@ -167,10 +167,15 @@ def cmd_proposal(args: argparse.Namespace) -> int:
     written = write_proposal(args.params, args.year, lang=_report_lang(args), out=args.out, head=head)
     print(t("prop.written", lang, docx=str(written["docx"]), pdf=str(written["pdf"])))
     if written["placeholders"]:
-        sep = "、" if lang == "zh" else " and "
-        print(t("prop.placeholders", lang, fields=sep.join(t(f"prop.placeholder.{f}", lang)
-                                                           for f in written["placeholders"]),
-                options=sep.join(f"--{f}" for f in written["placeholders"])))
+        fields = written["placeholders"]
+
+        def listed(items: list[str]) -> str:  # 甲、乙、丙; a, b and c
+            if lang == "zh" or len(items) < 2:
+                return "、".join(items)
+            return ", ".join(items[:-1]) + " and " + items[-1]
+
+        print(t("prop.placeholders", lang, fields=listed([t(f"prop.placeholder.{f}", lang) for f in fields]),
+                options=listed([f"--{f}" for f in fields])))
     return EXIT_OK
 
 
