@@ -32,7 +32,7 @@ def english_words(text: str, codes: set[str]) -> list[str]:
     """
     text = _ALLOWED_CODES.sub(" ", text)
     text = _CODE.sub(lambda m: " " if m.group(0) in codes or _FILE.match(m.group(0)) else m.group(0), text)
-    return [w for w in re.findall(r"[A-Za-z][A-Za-z'\-]*", text)
+    return [w for w in re.findall(r"[A-Za-z][A-Za-z']*(?:-[A-Za-z']+)*", text)
             if w not in ALLOWED_WORDS and w not in codes and len(w) > 1]
 
 

@@ -382,3 +382,57 @@ def test_the_plan_scenario_file_has_a_title_and_description_of_its_own_in_both_l
         assert override["reference"].startswith("qzfp plan:") and override["reference_zh"].startswith("qzfp plan：")
     zh = load_scenario(tmp_path / "out" / "plan-b-2008" / "plan.yaml")
     assert Scenario.from_parameters(**{**zh.to_papermill(), "lang": "zh"}).title == plan["title_zh"]
+
+
+def _codes_of(parser) -> set[str]:
+    """What a Chinese help may show in Latin letters: what the user types (commands, options,
+    their choices and default values) and the rule paths it gives as examples."""
+    import argparse
+
+    from qzfp.rules import load_rulebook
+
+    codes = {"qzfp", "QZFP_LANG", *load_rulebook().paths()}
+    for action in parser._actions:
+        codes.update(o.lstrip("-") for o in action.option_strings)  # "--out" reads as the word "out"
+        codes.update(str(c) for c in (action.choices or ()) if isinstance(c, str))
+        if isinstance(action.default, str):
+            codes.add(action.default)
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                codes.add(name)
+                codes |= _codes_of(sub)
+    return codes
+
+
+def _commands() -> list[str]:
+    import argparse
+
+    from qzfp.cli import build_parser
+
+    sub = next(a for a in build_parser("en")._actions if isinstance(a, argparse._SubParsersAction))
+    return list(sub.choices)
+
+
+@pytest.mark.parametrize("command", [None, *_commands()])
+def test_the_help_of_every_command_is_chinese_when_chinese_is_chosen(capsys, command):
+    from chinese import english_words
+
+    from qzfp.cli import build_parser
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["--lang", "zh", *([command] if command else []), "-h"])
+    assert exit_.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("用法：") and "选项" in out
+    codes = _codes_of(build_parser("en"))
+    assert english_words(out, codes) == [], out
+    build_parser("en")  # the next test's parser in English again
+
+
+def test_the_help_stays_in_english_by_default(capsys, monkeypatch):
+    monkeypatch.delenv("QZFP_LANG", raising=False)
+    with pytest.raises(SystemExit):
+        main(["proposal", "-h"])
+    out = re.sub(r"\s+", " ", capsys.readouterr().out)
+    assert out.startswith("usage: ") and "positional arguments" in out and "show this help message and exit" in out
+    assert "--date YYYY-MM-DD" in out and "year before the budget year" in out
