@@ -436,3 +436,19 @@ def test_the_help_stays_in_english_by_default(capsys, monkeypatch):
     out = re.sub(r"\s+", " ", capsys.readouterr().out)
     assert out.startswith("usage: ") and "positional arguments" in out and "show this help message and exit" in out
     assert "--date YYYY-MM-DD" in out and "year before the budget year" in out
+
+
+def test_a_warning_of_the_population_engine_is_all_chinese_when_chinese_is_chosen(capsys):
+    from chinese import english_words
+
+    from qzfp.model.diagnostics import Diagnostics
+    from qzfp.reporting.backtest import print_warnings
+
+    diag = Diagnostics(fallback=(("330881", "330800", "330800"),), e0_bounded=(("330822", 84.7),))
+    print_warnings(diag, "zh", {"330822": "常山县"})
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == len(diag.warnings()) == 2
+    assert all(line.startswith("警告：人口：") for line in err), err
+    assert english_words("\n".join(err), {"e0"}) == []
+    print_warnings(diag, "en")
+    assert all(line.startswith("warning: population: ") for line in capsys.readouterr().err.splitlines())
