@@ -434,7 +434,6 @@ def test_the_progress_bar_of_the_plans_speaks_the_scenarios_language(small, caps
     from chinese import english_words
 
     from qzfp.i18n import t
-
     from qzfp.reporting.run import load_scenarios
 
     zh = load_scenarios([small], lang="zh")[0]  # as qzfp --lang zh plan loads it
