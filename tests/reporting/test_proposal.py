@@ -23,7 +23,7 @@ from chinese import english_words, nested_quotes
 from qzfp.cli import main
 from qzfp.i18n import localise_parameters, t
 from qzfp.model.run import simulate
-from qzfp.reporting.proposal import writer_missing
+from qzfp.reporting.proposal import date_text, writer_missing
 from qzfp.rules.scenario import load_scenario
 
 REPO = Path(__file__).resolve().parents[2]
@@ -638,3 +638,57 @@ def test_a_failed_conversion_keeps_the_previous_proposal_untouched(tmp_path, mon
     assert (out / "proposal.docx").read_bytes() == b"earlier docx"
     assert (out / "proposal.pdf").read_bytes() == b"earlier pdf"
     assert sorted(p.name for p in out.iterdir()) == ["proposal.docx", "proposal.pdf"]  # no temporary left
+
+
+# --------------------------------------------------------------------------- the English PDF reads as English
+
+
+@needs_office
+@needs_poppler
+def test_no_word_of_an_english_table_is_broken_across_lines_in_the_pdf(english):
+    """"Quantity", "trainee-day", "Kecheng", "Registered population" and "(yuan)" whole: every
+    word of every table cell of the .docx (a run of letters, digits and signs) is within a word
+    of the PDF's text, or each of its parts is (a line may end after a hyphen or a slash;
+    pdftotext joins a word cut after a hyphen and drops the hyphen)."""
+    def words(text: str) -> list[str]:
+        return [w for w in text.split() if w.isascii()]
+
+    pdf = "\n".join(w.replace("-", "") for w in words(_pdftotext(english / "proposal.pdf")))
+
+    def whole(word: str) -> bool:
+        return bool(re.search(rf"^\S*{re.escape(word)}\S*$", pdf, re.MULTILINE))
+
+    doc = _docx(english)
+    cell_words = {w for table in doc.tables for row in table.rows for c in row.cells for w in words(c.text)}
+    assert {"Quantity", "Registered", "population", "trainee-day", "(yuan)"} <= cell_words
+    broken = [w for w in cell_words
+              if not whole(w.replace("-", "")) and not all(whole(x) for x in re.split(r"[-/]", w) if x)]
+    assert sorted(broken) == []
+
+
+@needs_office
+@needs_poppler
+def test_an_english_run_in_heading_is_followed_by_a_space_in_the_pdf(english):
+    flat = re.sub(r"\s+", " ", _pdftotext(english / "proposal.pdf"))
+    for key in ("prop.m_population", "prop.m_posts", "prop.m_posts_village", "prop.m_posts_township",
+                "prop.m_posts_county", "prop.m_costs"):
+        label = t(key, "en")
+        at = flat.find(label)
+        assert at >= 0, label
+        assert flat[at + len(label)] == " ", flat[at:at + len(label) + 20]  # "1. Population. The …"
+
+
+@needs_office
+@needs_poppler
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_closing_the_list_of_annexes_the_issuer_and_the_date_share_a_page(request, lang):
+    folder = request.getfixturevalue("english" if lang == "en" else "chinese")
+    pdf = folder / "proposal.pdf"
+    pages = int(re.search(r"Pages:\s+(\d+)", subprocess.run(["pdfinfo", str(pdf)], capture_output=True,
+                                                              text=True).stdout).group(1))
+    texts = [re.sub(r"\s+", "", _pdftotext(pdf, "-f", str(n), "-l", str(n))) for n in range(1, pages + 1)]
+    date = re.sub(r"\s", "", date_text(dt.date.fromisoformat(DATE), lang))
+    closing = re.sub(r"\s", "", t("prop.closing", lang))
+    page = next(x for x in texts if closing in x)
+    for part in (t("prop.annex_rules", lang), t("prop.annex_assumptions", lang), t("prop.default_issuer", lang), date):
+        assert re.sub(r"\s", "", part) in page, part

@@ -130,7 +130,7 @@ def write_docx(p: Proposal, path: Path) -> Path:
     _lines_section(w, p)
     _counties_section(w, p)
     _uncertainty_section(w, p)
-    w.paragraph(t("prop.closing", lg))
+    w.paragraph(t("prop.closing", lg), keep=True)  # the closing, annexes, issuer and date on one page
     w.annexes(t("prop.annexes", lg), [t("prop.annex_rules", lg), t("prop.annex_assumptions", lg)])
     w.signature(head.issuer, date_text(head.date, lg, head.year))
     _annex_rules(w, p)
