@@ -448,25 +448,17 @@ def build_parser(lang: str | None = None) -> argparse.ArgumentParser:
         _option(sp, command, "--base-date", default=None, metavar="date")
         _option(sp, command, "--lang", choices=("en", "zh"), default=None)
 
-    sp = _command(sub, "backtest")
-    _option(sp, "backtest", "base")
-    _option(sp, "backtest", "check")
-    add_census(sp, "backtest")
-    _option(sp, "backtest", "--check-date", default=None, metavar="date")
-    _option(sp, "backtest", "--paths", type=int, default=500)
-    _option(sp, "backtest", "--seed", type=int, default=0)
-    _option(sp, "backtest", "--out", default="backtest")
-    sp.set_defaults(func=cmd_backtest)
-
-    sp = _command(sub, "calibrate-migration")
-    _option(sp, "calibrate-migration", "base")
-    _option(sp, "calibrate-migration", "check")
-    add_census(sp, "calibrate-migration")
-    _option(sp, "calibrate-migration", "--check-date", default=None, metavar="date")
-    _option(sp, "calibrate-migration", "--paths", type=int, default=200)
-    _option(sp, "calibrate-migration", "--seed", type=int, default=0)
-    _option(sp, "calibrate-migration", "--out", default="calibration")
-    sp.set_defaults(func=cmd_calibrate)
+    for command, paths, out, func in (("backtest", 500, "backtest", cmd_backtest),
+                                      ("calibrate-migration", 200, "calibration", cmd_calibrate)):
+        sp = _command(sub, command)  # a base census table and a later one
+        _option(sp, command, "base")
+        _option(sp, command, "check")
+        add_census(sp, command)
+        _option(sp, command, "--check-date", default=None, metavar="date")
+        _option(sp, command, "--paths", type=int, default=paths)
+        _option(sp, command, "--seed", type=int, default=0)
+        _option(sp, command, "--out", default=out)
+        sp.set_defaults(func=func)
 
     sp = _command(sub, "project")
     _option(sp, "project", "census", nargs="?", default=None)
