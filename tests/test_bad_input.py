@@ -74,8 +74,9 @@ CASES: dict[str, tuple[list[str], list[str], list[str]]] = {
         [f"{C}/urban_above_resident.csv:9: 城镇人口467,863多于常住人口467,862"]),
     "census_short_row": (
         ["validate", f"{C}/short_row.csv"],
-        [f"{C}/short_row.csv:8: 40 fields, but the header has 47"],
-        [f"{C}/short_row.csv:8: 有40个字段，但表头只有47列"]),
+        [f"{C}/short_row.csv:8: 40 fields, but the header has 47: a field is missing, and every value after "
+         "it would land in its neighbour's column"],
+        [f"{C}/short_row.csv:8: 只有40个字段，而表头有47列：缺少字段，其后的每个值都会错入相邻的列"]),
     "census_unknown_level": (
         ["validate", f"{C}/unknown_level.csv"],
         [f'{C}/unknown_level.csv:3: level "city" is not one of province, prefecture, county'],

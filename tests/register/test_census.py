@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from census_files import census_rows, write_census, write_counts  # tests/census_files.py
@@ -12,6 +14,8 @@ from qzfp.register.census import (
     load_census,
     split_single_years,
 )
+
+BAD = Path(__file__).resolve().parents[1] / "data" / "bad" / "census"
 
 
 def test_the_shipped_table_reports_its_two_rows_whose_age_groups_do_not_sum_to_the_resident_total():
@@ -112,3 +116,14 @@ def test_a_uniform_age_distribution_is_split_into_equal_single_years():
     np.testing.assert_allclose(single[:85], 100.0, rtol=1e-12)
     np.testing.assert_allclose(single[85:100], 10.0)  # 460 over 46 equal weights of ages 85..130
     assert single[100] == pytest.approx(310.0)
+
+
+def test_rows_ending_in_a_comma_read_as_the_same_table_as_without_it(tmp_path):
+    # a spreadsheet's CSV export may end every data row with an empty field the header lacks
+    lines = (BAD / "good.csv").read_text(encoding="utf-8").splitlines()
+    trailing = tmp_path / "trailing.csv"
+    trailing.write_text("\n".join([lines[0]] + [line + "," for line in lines[1:]]) + "\n", encoding="utf-8")
+    a, b = load_census(BAD / "good.csv", "2010-11-01"), load_census(trailing, "2010-11-01")
+    assert list(a.codes) == list(b.codes)
+    for name in ("groups", "resident", "registered", "birth_rate", "death_rate", "urban"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
