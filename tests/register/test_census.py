@@ -12,6 +12,7 @@ from qzfp.register.census import (
     GROUP_STARTS,
     CensusError,
     load_census,
+    validate_census_file,
     split_single_years,
 )
 
@@ -127,3 +128,19 @@ def test_rows_ending_in_a_comma_read_as_the_same_table_as_without_it(tmp_path):
     assert list(a.codes) == list(b.codes)
     for name in ("groups", "resident", "registered", "birth_rate", "death_rate", "urban"):
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+
+
+@pytest.mark.parametrize("cell, column, value", [
+    ("nan", "birth_rate_permille", "nan"), ("inf", "birth_rate_permille", "inf"),
+    ('"4,64527"', "resident", "4,64527"),
+])
+def test_a_cell_that_is_not_a_finite_number_in_groups_of_three_is_not_a_number(tmp_path, cell, column, value):
+    # nan was "negative", inf "implausible", and 4,64527 was read as 464,527
+    lines = (BAD / "good.csv").read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    row = lines[3].split(",")  # 330802
+    row[header.index(column)] = cell
+    path = tmp_path / "t.csv"
+    path.write_text("\n".join(lines[:3] + [",".join(row)] + lines[4:]) + "\n", encoding="utf-8")
+    problems, _ = validate_census_file(path)
+    assert [str(p) for p in problems] == [f'{path}:4: {column} "{value}" is not a number']
