@@ -12,8 +12,8 @@ from qzfp.register.census import (
     GROUP_STARTS,
     CensusError,
     load_census,
-    validate_census_file,
     split_single_years,
+    validate_census_file,
 )
 
 BAD = Path(__file__).resolve().parents[1] / "data" / "bad" / "census"
