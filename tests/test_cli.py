@@ -382,3 +382,12 @@ def test_the_plan_scenario_file_has_a_title_and_description_of_its_own_in_both_l
         assert override["reference"].startswith("qzfp plan:") and override["reference_zh"].startswith("qzfp plan：")
     zh = load_scenario(tmp_path / "out" / "plan-b-2008" / "plan.yaml")
     assert Scenario.from_parameters(**{**zh.to_papermill(), "lang": "zh"}).title == plan["title_zh"]
+
+
+@pytest.mark.parametrize("command", [["validate", "params/baseline.yaml"], ["explain", "village.vice_president.allowance"]])
+def test_a_qzfp_lang_no_command_can_speak_is_refused_unless_a_lang_option_wins(monkeypatch, capsys, command):
+    monkeypatch.chdir(REPO)
+    monkeypatch.setenv("QZFP_LANG", "fr")
+    assert main(command) == 1
+    assert capsys.readouterr().err.strip().startswith("QZFP_LANG: unknown language 'fr'; expected one of en, zh")
+    assert main(["--lang", "en", *command]) == 0
