@@ -488,6 +488,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     lang = _lang(args)
     try:
+        env_lang = os.environ.get("QZFP_LANG") or None
+        if env_lang is not None and getattr(args, "lang", None) is None and args.global_lang is None:
+            from .i18n.catalogue import check_lang
+
+            check_lang(env_lang, "QZFP_LANG")  # a language no command can speak is refused, not ignored
         return int(args.func(args))
     except RunError as e:
         _print_problems(e.problems, lang)

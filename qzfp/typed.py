@@ -33,7 +33,7 @@ import unicodedata
 
 from .errors import ParameterError, Problem
 
-__all__ = ["BAD_CHARACTER", "BAD_CHARACTERS", "MONEY_UNITS", "YEAR_UNITS", "normalise", "number",
+__all__ = ["BAD_CHARACTER", "BAD_CHARACTERS", "MONEY_UNITS", "YEAR_UNITS", "normalise", "number", "number_or_none",
            "strip_unit", "text_problems", "year"]
 
 #: The characters no plain text may hold (the ranges of a regular-expression class): C0/C1 control
@@ -103,8 +103,9 @@ def strip_unit(text: str, units: tuple[str, ...]) -> str:
     return text
 
 
-def _value(text: str) -> float | None:
-    """The number of a normalised text (thousands separators only in groups of three), or None."""
+def number_or_none(text: str) -> float | None:
+    """The number of a normalised text (thousands separators only in groups of three:
+    ``1,200,000``, not ``1,2,3``), or None."""
     if _PLAIN_NUMBER.fullmatch(text) or _GROUPED.fullmatch(text):
         value = float(text.replace(",", ""))
         return value if math.isfinite(value) else None
@@ -131,7 +132,7 @@ def number(text: str | float, where: str, *, units: tuple[str, ...] = MONEY_UNIT
     if isinstance(text, (int, float)) and not isinstance(text, bool):
         value: float | None = float(text) if math.isfinite(text) else None
     else:
-        value = _value(strip_unit(normalise(text), units))
+        value = number_or_none(strip_unit(normalise(text), units))
     if value is None:
         raise ParameterError(Problem(where, "typed.not_a_number", text=str(text), units=" ".join(units)))
     return value

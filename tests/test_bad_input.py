@@ -10,6 +10,7 @@ included) and nothing written.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import warnings
 from contextlib import redirect_stderr, redirect_stdout
@@ -24,6 +25,25 @@ BAD = REPO / "tests" / "data" / "bad"
 C, S, B = BAD / "census", BAD / "scenarios", REPO / "params" / "baseline.yaml"
 LEVER = ["--vary", "village.vice_president.allowance=40:60:20"]
 COUNTIES = ("330802", "330803", "330822", "330824", "330825", "330881")
+
+
+
+def _e0_past_100() -> int:
+    """The first year in which women's life expectancy moved up 10 % (the sensitivity ranking's
+    move of the baseline) passes 100 years: 1.1 × e0_female + e0_gain × (year - reference_year)
+    with the rulebook's values."""
+    from qzfp.rules.rulebook import load_rulebook
+
+    rb = load_rulebook()
+    value = {k: float(rb.get(f"demography.mortality.{k}").dated_value_at(dt.date(2006, 1, 1)).value)
+             for k in ("e0_female", "e0_gain", "reference_year")}
+    year = 2006
+    while 1.1 * value["e0_female"] + value["e0_gain"] * (year - value["reference_year"]) <= 100:
+        year += 1
+    return year
+
+
+_E0_PAST_100 = _e0_past_100()
 
 #: name -> (command line, the lines of stderr in English, in Chinese).
 CASES: dict[str, tuple[list[str], list[str], list[str]]] = {
@@ -74,8 +94,9 @@ CASES: dict[str, tuple[list[str], list[str], list[str]]] = {
         [f"{C}/urban_above_resident.csv:9: 城镇人口467,863多于常住人口467,862"]),
     "census_short_row": (
         ["validate", f"{C}/short_row.csv"],
-        [f"{C}/short_row.csv:8: 40 fields, but the header has 47"],
-        [f"{C}/short_row.csv:8: 有40个字段，但表头只有47列"]),
+        [f"{C}/short_row.csv:8: 40 fields, but the header has 47: a field is missing, and every value after "
+         "it would land in its neighbour's column"],
+        [f"{C}/short_row.csv:8: 只有40个字段，而表头有47列：缺少字段，其后的每个值都会错入相邻的列"]),
     "census_unknown_level": (
         ["validate", f"{C}/unknown_level.csv"],
         [f'{C}/unknown_level.csv:3: level "city" is not one of province, prefecture, county'],
@@ -106,12 +127,12 @@ CASES: dict[str, tuple[list[str], list[str], list[str]]] = {
     "run_of_a_horizon_beyond_the_sensitivity_ranking": (
         ["run", f"{S}/horizon_beyond_sensitivity.yaml", "--out", "out", "--quiet"],
         [f"{S}/horizon_beyond_sensitivity.yaml:horizon: the projection runs to 2106, but in the sensitivity "
-         "ranking's +10 % move of demography.mortality.e0_female life expectancy demography.mortality.e0_female "
-         "passes 100 years in 2069: end the projection by 2068 (start_year + horizon) or lower sensitivity_pct "
-         "(0: no sensitivity ranking)"],
+         "ranking's +10 % move of demography.mortality.e0_female the life expectancy demography.mortality.e0_female "
+         f"passes 100 years in {_E0_PAST_100}: end the projection by {_E0_PAST_100 - 1} (start_year + horizon) or "
+         "lower sensitivity_pct (0: no sensitivity ranking)"],
         [f"{S}/horizon_beyond_sensitivity.yaml:horizon: 预测至2106年，但在敏感性排序中demography.mortality.e0_female"
-         "变动+10%的情形中预期寿命demography.mortality.e0_female于2069年超出100岁：请将预测截止于2068年（start_year + "
-         "horizon），或调低sensitivity_pct（0表示不做敏感性排序）"]),
+         f"变动+10%的情形中预期寿命demography.mortality.e0_female于{_E0_PAST_100}年超出100岁：请将预测截止于"
+         f"{_E0_PAST_100 - 1}年（start_year + horizon），或调低sensitivity_pct（0表示不做敏感性排序）"]),
     "scenario_with_an_empty_census_check_date": (
         ["validate", f"{S}/census_check_date_empty.yaml"],
         [f"{S}/census_check_date_empty.yaml:census_check_date: expected a date YYYY-MM-DD, got ''"],

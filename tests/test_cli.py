@@ -452,3 +452,12 @@ def test_a_warning_of_the_population_engine_is_all_chinese_when_chinese_is_chose
     assert english_words("\n".join(err), {"e0"}) == []
     print_warnings(diag, "en")
     assert all(line.startswith("warning: population: ") for line in capsys.readouterr().err.splitlines())
+
+
+@pytest.mark.parametrize("command", [["validate", "params/baseline.yaml"], ["explain", "village.vice_president.allowance"]])
+def test_a_qzfp_lang_no_command_can_speak_is_refused_unless_a_lang_option_wins(monkeypatch, capsys, command):
+    monkeypatch.chdir(REPO)
+    monkeypatch.setenv("QZFP_LANG", "fr")
+    assert main(command) == 1
+    assert capsys.readouterr().err.strip().startswith("QZFP_LANG: unknown language 'fr'; expected one of en, zh")
+    assert main(["--lang", "en", *command]) == 0

@@ -505,7 +505,7 @@ def test_the_horizon_is_limited_so_that_the_sensitivity_rankings_highest_female_
             Scenario.from_parameters(horizon=last - 2005, sensitivity_pct=pct, mc_paths=0)
         assert str(err.value) == (
             f"parameters:horizon: the projection runs to {last + 1}, but in the sensitivity ranking's "
-            f"+{pct:g} % move of demography.mortality.e0_female life expectancy demography.mortality.e0_female "
+            f"+{pct:g} % move of demography.mortality.e0_female the life expectancy demography.mortality.e0_female "
             f"passes 100 years in {last + 1}: end the projection by {last} (start_year + horizon) or lower "
             "sensitivity_pct (0: no sensitivity ranking)")
 

@@ -403,9 +403,14 @@ def _load(path: str, date: dt.date) -> Census:
     for line, row in enumerate(rows[1:], start=2):
         if not any(row):
             continue
-        if len(row) != len(header):
+        if len(row) > len(header) and not any(row[len(header):]):
+            row = row[:len(header)]  # empty fields after the last column (a trailing comma), as registers read them
+        if len(row) > len(header):
             problems.append(Problem(f"{path}:{line}", "table.field_count", count=len(row), width=len(header),
-                                    hint=Label("hint.unquoted_thousands") if len(row) > len(header) else ""))
+                                    hint=Label("hint.unquoted_thousands")))
+            continue
+        if len(row) < len(header):
+            problems.append(Problem(f"{path}:{line}", "table.short_row", count=len(row), width=len(header)))
             continue
         blank = [header[j] for j in numeric if row[j] == ""]
         if blank:  # a cell left empty as published: the row is left out, and said

@@ -34,6 +34,7 @@ it, by :mod:`qzfp.register.files`.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Annotated, Any, Literal
@@ -48,7 +49,7 @@ from pydantic import (
 )
 
 from ..errors import Label, Problem
-from ..typed import BAD_CHARACTER, BAD_CHARACTERS, normalise
+from ..typed import BAD_CHARACTER, BAD_CHARACTERS, normalise, number_or_none
 
 __all__ = [
     "BLOCK_ROWS",
@@ -95,7 +96,9 @@ def _number_text(value: Any) -> Any:
     """A count or amount as typed: full-width digits to ASCII, thousands separators and
     spaces dropped (``"1,234"`` → ``"1234"``)."""
     if isinstance(value, str) and not (value.isascii() and value.isdigit()):
-        return normalise(value).replace(",", "")
+        text = normalise(value)
+        # separators only in groups of three ("4,64527" stays as typed: not a number)
+        return text.replace(",", "") if "," not in text or number_or_none(text) is not None else text
     return value
 
 
@@ -274,6 +277,8 @@ def _cell_problem(err: Mapping[str, Any], meta: Mapping[str, tuple[str, dict]], 
         if kind == "float_parsing" or kind == "finite_number":
             return Problem(at, "table.not_a_number", column=column, value=text)
         return Problem(at, "table.not_whole", column=column, value=text)
+    if kind in ("greater_than_equal", "less_than_equal") and not _finite(raw):  # nan, inf
+        return Problem(at, "table.not_a_number", column=column, value=text)
     if kind == "greater_than_equal":
         return Problem(at, "table.negative_count", column=column, value=raw)
     if kind == "less_than_equal":
@@ -285,6 +290,13 @@ def _cell_problem(err: Mapping[str, Any], meta: Mapping[str, tuple[str, dict]], 
     if kind == "literal_error":
         return Problem(at, "table.not_one_of", column=column, value=text, choices=extra.get("choices", ""))
     return Problem(at, "table.bad_cell", column=column, value=text)
+
+
+def _finite(value: Any) -> bool:
+    try:
+        return math.isfinite(float(value))
+    except (TypeError, ValueError):
+        return True  # not a number at all: the constraint's own problem says so
 
 
 def check_columns(schema: type[TableSchema], header: Iterable[str]) -> tuple[list[str], list[str]]:

@@ -307,11 +307,16 @@ def read_table(rows: list[list[str]] | None, table: str, where: str,
 
 def _field_counts(rows: list[list[str]], data_idx: list[int], width: int, where: str,
                   problems: list[Problem], spreadsheet: bool) -> bool:
-    """False (and a problem per row) when rows have data beyond the header's ``width`` columns."""
+    """False (and a problem per row) when rows have data beyond the header's ``width`` columns,
+    or, in a CSV file, fewer fields than the header (a field left out moves every later value
+    into its neighbour's column; a spreadsheet leaves trailing empty cells out by itself)."""
     ok = True
     for i in data_idx:
         row = rows[i]
-        if len(row) > width and any(c != "" for c in row[width:]):
+        if not spreadsheet and len(row) < width:
+            problems.append(Problem(f"{where}:{i + 1}", "table.short_row", count=len(row), width=width))
+            ok = False
+        elif len(row) > width and any(c != "" for c in row[width:]):
             last = max(j for j, c in enumerate(row) if c != "") + 1
             problems.append(
                 Problem(f"{where}:{i + 1}", "table.beyond_header", column=last, width=width) if spreadsheet

@@ -110,7 +110,7 @@ def test_a_ceiling_is_yuan_or_ten_thousands_or_a_share_of_the_baseline(text, exp
     assert parse_ceiling(text, 2_000_000.0) == pytest.approx(expected)
 
 
-@pytest.mark.parametrize("text", ["lots", "-5", "80%%"])
+@pytest.mark.parametrize("text", ["lots", "-5", "80%%", "1,2,3", "12,34万"])  # separators only in groups of three
 def test_a_bad_ceiling_is_refused_at_the_option(text):
     with pytest.raises(ParameterError) as info:
         parse_ceiling(text, 1.0)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from census_files import census_rows, write_census, write_counts  # tests/census_files.py
@@ -11,7 +13,10 @@ from qzfp.register.census import (
     CensusError,
     load_census,
     split_single_years,
+    validate_census_file,
 )
+
+BAD = Path(__file__).resolve().parents[1] / "data" / "bad" / "census"
 
 
 def test_the_shipped_table_reports_its_two_rows_whose_age_groups_do_not_sum_to_the_resident_total():
@@ -112,3 +117,30 @@ def test_a_uniform_age_distribution_is_split_into_equal_single_years():
     np.testing.assert_allclose(single[:85], 100.0, rtol=1e-12)
     np.testing.assert_allclose(single[85:100], 10.0)  # 460 over 46 equal weights of ages 85..130
     assert single[100] == pytest.approx(310.0)
+
+
+def test_rows_ending_in_a_comma_read_as_the_same_table_as_without_it(tmp_path):
+    # a spreadsheet's CSV export may end every data row with an empty field the header lacks
+    lines = (BAD / "good.csv").read_text(encoding="utf-8").splitlines()
+    trailing = tmp_path / "trailing.csv"
+    trailing.write_text("\n".join([lines[0]] + [line + "," for line in lines[1:]]) + "\n", encoding="utf-8")
+    a, b = load_census(BAD / "good.csv", "2010-11-01"), load_census(trailing, "2010-11-01")
+    assert list(a.codes) == list(b.codes)
+    for name in ("groups", "resident", "registered", "birth_rate", "death_rate", "urban"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+
+
+@pytest.mark.parametrize("cell, column, value", [
+    ("nan", "birth_rate_permille", "nan"), ("inf", "birth_rate_permille", "inf"),
+    ('"4,64527"', "resident", "4,64527"),
+])
+def test_a_cell_that_is_not_a_finite_number_in_groups_of_three_is_not_a_number(tmp_path, cell, column, value):
+    # nan was "negative", inf "implausible", and 4,64527 was read as 464,527
+    lines = (BAD / "good.csv").read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    row = lines[3].split(",")  # 330802
+    row[header.index(column)] = cell
+    path = tmp_path / "t.csv"
+    path.write_text("\n".join(lines[:3] + [",".join(row)] + lines[4:]) + "\n", encoding="utf-8")
+    problems, _ = validate_census_file(path)
+    assert [str(p) for p in problems] == [f'{path}:4: {column} "{value}" is not a number']

@@ -322,6 +322,23 @@ def test_missing_and_extra_columns_are_reported(tmp_path):
     assert any(p.endswith("villages.csv:1: missing column(s): population") for p in problems)
 
 
+@pytest.mark.parametrize("old, new", [("330802005201,330802005,新新村,800,50", "330802005201,330802005,800,50"),
+                                      ("330802005201,330802005,新新村,800,50", "330802005201,330802005,新新村,800")])
+def test_a_csv_row_with_a_field_left_out_is_refused_at_its_row_not_shifted(tmp_path, old, new):
+    # a left-out name would make the population the name and the in-migrants the population
+    folder = copy_small(tmp_path)
+    replace_in(folder / "villages.csv", old, new)
+    assert problems_of(folder) == [
+        f"{folder / 'villages.csv'}:3: 4 fields, but the header has 5: a field is missing, and every value "
+        "after it would land in its neighbour's column"]
+
+
+def test_a_csv_row_with_empty_fields_after_the_last_column_is_read_as_it_stands(tmp_path):
+    folder = copy_small(tmp_path)
+    replace_in(folder / "villages.csv", "330802005201,330802005,新新村,800,50", "330802005201,330802005,新新村,800,50,,")
+    assert problems_of(folder) == []
+
+
 def test_empty_file_and_header_only_file_are_reported(tmp_path):
     folder = copy_small(tmp_path)
     (folder / "villages.csv").write_bytes(b"")

@@ -7,14 +7,12 @@ import re
 from collections.abc import Sequence
 
 from ...errors import ParameterError, Problem
-from ...typed import MONEY_UNITS, normalise, strip_unit
+from ...typed import MONEY_UNITS, normalise, number_or_none, strip_unit
 
 #: Largest number of values one ``--vary`` range may expand to [value].
 MAX_RANGE_VALUES = 10_000
 
 
-_NUMBER = r"[-+]?(?:\d[\d_,]*(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
-"""An amount, with optional thousands separators (``1,200,000``)."""
 _VALUE = r"[-+]?(?:\d[\d_]*(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
 """A lever value (commas separate values in a range)."""
 
@@ -114,10 +112,11 @@ def parse_ceiling(text: str | float, baseline_yuan: float | None = None) -> floa
         value = float(text)
     else:
         raw = normalise(str(text))  # ９５％, １２０万
-        m = re.fullmatch(rf"({_NUMBER})(%|万元|万|元|yuan)?", raw)
-        if not m:
+        m = re.fullmatch(r"(.+?)(%|万元|万|元|yuan)?", raw)
+        amount = number_or_none(m.group(1)) if m else None  # 1,200,000 but not 1,2,3
+        if amount is None:
             raise ParameterError(Problem("--ceiling", "plan.ceiling_syntax", text=str(text)))
-        value = _number(m.group(1))
+        value = amount
         unit = m.group(2) or ""
         if unit == "%":
             if baseline_yuan is None:
