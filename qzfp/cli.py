@@ -167,10 +167,15 @@ def cmd_proposal(args: argparse.Namespace) -> int:
     written = write_proposal(args.params, args.year, lang=_report_lang(args), out=args.out, head=head)
     print(t("prop.written", lang, docx=str(written["docx"]), pdf=str(written["pdf"])))
     if written["placeholders"]:
-        sep = "、" if lang == "zh" else " and "
-        print(t("prop.placeholders", lang, fields=sep.join(t(f"prop.placeholder.{f}", lang)
-                                                           for f in written["placeholders"]),
-                options=sep.join(f"--{f}" for f in written["placeholders"])))
+        fields = written["placeholders"]
+
+        def listed(items: list[str]) -> str:  # 甲、乙、丙; a, b and c
+            if lang == "zh" or len(items) < 2:
+                return "、".join(items)
+            return ", ".join(items[:-1]) + " and " + items[-1]
+
+        print(t("prop.placeholders", lang, fields=listed([t(f"prop.placeholder.{f}", lang) for f in fields]),
+                options=listed([f"--{f}" for f in fields])))
     return EXIT_OK
 
 
@@ -296,13 +301,35 @@ class _Parser(argparse.ArgumentParser):
 
     message_lang = "en"
 
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        """argparse's own headings ("positional arguments", "options") and the help of ``-h``
+        in the language of messages, from the catalogue (argparse has no Chinese catalogue)."""
+        from .i18n import t
+
+        kwargs["add_help"] = False
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        lang = _Parser.message_lang
+        self._positionals.title = t("argparse.positionals", lang)
+        self._optionals.title = t("argparse.options", lang)
+        self.add_argument("-h", "--help", action="help", default=argparse.SUPPRESS, help=t("argparse.help", lang))
+
+    def _translated(self, text: str) -> str:
+        from .i18n import t
+
+        lang = _Parser.message_lang
+        return text if lang == "en" else re.sub(r"^usage: ", lambda _: t("argparse.usage", lang), text)
+
+    def format_usage(self) -> str:
+        return self._translated(super().format_usage())
+
+    def format_help(self) -> str:
+        return self._translated(super().format_help())
+
     def error(self, message: str) -> None:  # type: ignore[override]
         from .i18n import t
 
         lang = _Parser.message_lang
         usage = self.format_usage()
-        if lang != "en":
-            usage = re.sub(r"^usage: ", t("argparse.usage", lang), usage)
         sys.stderr.write(usage)
         self.exit(EXIT_BAD_INPUT, t("argparse.error", lang, prog=self.prog,
                                     message=translate_argparse(message, lang)) + "\n")
@@ -310,153 +337,154 @@ class _Parser(argparse.ArgumentParser):
 
 def _letterhead_options(sp: argparse.ArgumentParser) -> None:
     """``qzfp proposal``'s letterhead (GB/T 9704: 发文机关, 发文字号, 签发人, 主送机关, 成文日期)."""
-    sp.add_argument("--issuer", default=None, help="issuing body, the red letterhead (default: the city's association)")
-    sp.add_argument("--code", default=None, help="the issuer's code in the document number (default: 衢计生协)")
-    sp.add_argument("--number", default=None,
-                    help="document serial number (12) or whole number (衢计生协〔2013〕12号); default: a ×× placeholder")
-    sp.add_argument("--signer", default=None, help="签发人, who signs it (default: a ××× placeholder)")
-    sp.add_argument("--addressee", default=None, help="主送机关 (default: 市财政局, the city's finance bureau)")
-    sp.add_argument("--date", default=None, metavar="YYYY-MM-DD", help="成文日期 (default: today)")
+    for dest in ("issuer", "code", "number", "signer", "addressee"):
+        _option(sp, "proposal", f"--{dest}", default=None)
+    _option(sp, "proposal", "--date", default=None, metavar="date")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(
-        prog="qzfp",
-        description="Population, staffing, workload and budget projections for the Quzhou FPA.",
-    )
-    p.add_argument("--version", action="version", version=f"qzfp {__version__}")
-    p.add_argument("--lang", dest="global_lang", choices=("en", "zh"), default=None,
-                   help="language of messages (default: $QZFP_LANG or en)")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+def _option(sp: argparse.ArgumentParser, command: str, *names: str, metavar: str | None = None,
+            **kw: object) -> argparse.Action:
+    """``sp.add_argument`` with its help (``help.<command>.<dest>``, else ``help.<dest>``) and
+    the name of its value (``metavar.<dest>``, or ``metavar.<metavar>``) from the catalogue in
+    the language of messages (:attr:`_Parser.message_lang`)."""
+    from .i18n import has, t
+
+    lang = _Parser.message_lang
+    action = sp.add_argument(*names, **kw)  # type: ignore[arg-type]
+    dest = action.dest
+    key = f"help.{command}.{dest}" if has(f"help.{command}.{dest}") else f"help.{dest}"
+    action.help = t(key, lang)
+    if action.nargs != 0 and not action.choices:
+        action.metavar = t(f"metavar.{metavar or dest}", lang)
+    return action
+
+
+def _command(sub: argparse._SubParsersAction, name: str) -> argparse.ArgumentParser:
+    """The sub-command ``name`` with its help (``help.<name>``) in the language of messages."""
+    from .i18n import t
+
+    return sub.add_parser(name, help=t(f"help.{name}", _Parser.message_lang))
+
+
+def build_parser(lang: str | None = None) -> argparse.ArgumentParser:
+    """The ``qzfp`` command line, its help texts and argparse's own headings in ``lang``
+    (default: :attr:`_Parser.message_lang`)."""
+    from .i18n import t
+
+    if lang is not None:
+        _Parser.message_lang = lang
+    p = _Parser(prog="qzfp", description=t("help.description", _Parser.message_lang))
+    p.add_argument("--version", action="version", version=f"qzfp {__version__}",
+                   help=t("help.version", _Parser.message_lang))
+    _option(p, "qzfp", "--lang", dest="global_lang", choices=("en", "zh"), default=None)
+    sub = p.add_subparsers(dest="command", metavar=t("metavar.command", _Parser.message_lang),
+                           parser_class=_Parser)
     sub.required = True
 
-    def add_exec(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument("--executor", choices=("local", "dask"), default="local",
-                        help="where to run the work (default: local processes)")
-        sp.add_argument("--scheduler", default=None,
-                        help="address of a running dask.distributed scheduler (with --executor dask)")
+    def add_exec(sp: argparse.ArgumentParser, command: str) -> None:
+        _option(sp, command, "--executor", choices=("local", "dask"), default="local")
+        _option(sp, command, "--scheduler", default=None)
 
-    sp = sub.add_parser("run", help="run every notebook for each scenario and write the reports")
-    sp.add_argument("params", nargs="*", help="scenario files (default: params/baseline.yaml, or the packaged baseline)")
-    sp.add_argument("--out", default=None, help="output folder (default: the scenario's output_dir, reports/)")
-    sp.add_argument("--lang", choices=("en", "zh"), default=None, help="language of the reports (overrides the scenario)")
-    sp.add_argument("--jobs", type=int, default=1,
-                    help="scenarios whose data files are written at once, each in its own process "
-                         "(the notebooks of all scenarios share one pool of max(2, CPUs) kernels)")
-    sp.add_argument("--quiet", action="store_true", help="no progress bars")
-    add_exec(sp)
+    sp = _command(sub, "run")
+    _option(sp, "run", "params", nargs="*")
+    _option(sp, "run", "--out", default=None)
+    _option(sp, "run", "--lang", choices=("en", "zh"), default=None)
+    _option(sp, "run", "--jobs", type=int, default=1)
+    _option(sp, "run", "--quiet", action="store_true")
+    add_exec(sp, "run")
     sp.set_defaults(func=cmd_run)
 
-    sp = sub.add_parser("summary", help="validate a scenario and print its key figures per year")
-    sp.add_argument("params", nargs="?", default=None, help="scenario file or name (default: baseline)")
-    sp.add_argument("--lang", choices=("en", "zh"), default=None)
+    sp = _command(sub, "summary")
+    _option(sp, "summary", "params", nargs="?", default=None)
+    _option(sp, "summary", "--lang", choices=("en", "zh"), default=None)
     sp.set_defaults(func=cmd_summary)
 
-    sp = sub.add_parser("compare", help="comparison report of several scenarios against the first")
-    sp.add_argument("params", nargs="+", help="scenario files; the first is the base")
-    sp.add_argument("--out", default="reports", help="output folder (default: reports/)")
-    sp.add_argument("--lang", choices=("en", "zh"), default=None)
-    sp.add_argument("--name", default=None, help="name of the comparison folder (default: compare-<names>)")
+    sp = _command(sub, "compare")
+    _option(sp, "compare", "params", nargs="+")
+    _option(sp, "compare", "--out", default="reports")
+    _option(sp, "compare", "--lang", choices=("en", "zh"), default=None)
+    _option(sp, "compare", "--name", default=None)
     sp.set_defaults(func=cmd_compare)
 
-    sp = sub.add_parser("sweep", help="grid of total budget and required staff over rules/assumptions")
-    sp.add_argument("base", help="base scenario file")
-    sp.add_argument("--set", action="append", default=[], metavar="PATH=v1,v2,...", required=True,
-                    help="a rulebook path and the values to try (repeat for a grid)")
-    sp.add_argument("--out", default="reports", help="output folder (default: reports/)")
-    sp.add_argument("--lang", choices=("en", "zh"), default=None)
-    sp.add_argument("--name", default=None, help="name of the sweep folder (default: sweep-<base>)")
-    sp.add_argument("--quiet", action="store_true", help="no progress bar (with --executor dask)")
-    add_exec(sp)
+    sp = _command(sub, "sweep")
+    _option(sp, "sweep", "base")
+    _option(sp, "sweep", "--set", action="append", default=[], required=True)
+    _option(sp, "sweep", "--out", default="reports")
+    _option(sp, "sweep", "--lang", choices=("en", "zh"), default=None)
+    _option(sp, "sweep", "--name", default=None)
+    _option(sp, "sweep", "--quiet", action="store_true")
+    add_exec(sp, "sweep")
     sp.set_defaults(func=cmd_sweep)
 
-    sp = sub.add_parser("plan", help="the best plan under a budget ceiling: frontier, chosen scenario, changes")
-    sp.add_argument("params", help="scenario file the plans change")
-    sp.add_argument("--year", required=True, help="budget year Y (a modelled year; 2015 or 2015年)")
-    sp.add_argument("--ceiling", required=True, metavar="AMOUNT",
-                    help="budget ceiling of year Y: yuan (1200000, 1,200,000, 120万) or a share of the scenario's own "
-                         "budget (80%%)")
-    sp.add_argument("--vary", action="append", default=[], metavar="PATH=RANGE", required=True,
-                    help="a rulebook lever and its values: START:STOP:STEP (60:120:10) or v1,v2,... (repeat for a grid)")
-    sp.add_argument("--objective", default=None, choices=("people_covered", "townships_staffed", "posts_filled"),
-                    help="coverage to maximise (default people_covered: people living in villages with a "
-                         "vice-president); ties go to the lower cost")
-    sp.add_argument("--out", default="reports", help="output folder (default: reports/)")
-    sp.add_argument("--name", default=None, help="name of the plan folder (default: plan-<scenario>-<year>)")
-    sp.add_argument("--lang", choices=("en", "zh"), default=None)
-    sp.add_argument("--quiet", action="store_true", help="no progress bar")
+    sp = _command(sub, "plan")
+    _option(sp, "plan", "params")
+    _option(sp, "plan", "--year", required=True)
+    _option(sp, "plan", "--ceiling", required=True)
+    _option(sp, "plan", "--vary", action="append", default=[], required=True)
+    _option(sp, "plan", "--objective", default=None, choices=("people_covered", "townships_staffed", "posts_filled"))
+    _option(sp, "plan", "--out", default="reports")
+    _option(sp, "plan", "--name", default=None)
+    _option(sp, "plan", "--lang", choices=("en", "zh"), default=None)
+    _option(sp, "plan", "--quiet", action="store_true")
     sp.set_defaults(func=cmd_plan)
-    sp = sub.add_parser("proposal", help="the budget proposal of one year as proposal.docx and proposal.pdf")
-    sp.add_argument("params", help="scenario file or name")
-    sp.add_argument("--year", required=True, help="budget year (a modelled year of the scenario; 2015 or 2015年)")
-    sp.add_argument("--lang", choices=("en", "zh"), default=None, help="language (default: the scenario's)")
-    sp.add_argument("--out", default=None,
-                    help="output folder (default: <output_dir>/proposal-<scenario>-<year>)")
+
+    sp = _command(sub, "proposal")
+    _option(sp, "proposal", "params")
+    _option(sp, "proposal", "--year", required=True)
+    _option(sp, "proposal", "--lang", choices=("en", "zh"), default=None)
+    _option(sp, "proposal", "--out", default=None)
     _letterhead_options(sp)
     sp.set_defaults(func=cmd_proposal)
 
-    sp = sub.add_parser("explore", help="serve the explorer as a web page (Voila) at http://127.0.0.1:PORT/")
-    sp.add_argument("params", nargs="?", default=None,
-                    help="scenario file or name (default: params/baseline.yaml, or the packaged baseline)")
-    sp.add_argument("--lang", default=None, help="en or zh (default: the scenario's; the page has a list to change it)")
-    sp.add_argument("--port", default="8866", help="port on 127.0.0.1 (default 8866; refused when in use)")
-    sp.add_argument("--no-browser", action="store_true", help="do not open the page in the web browser")
+    sp = _command(sub, "explore")
+    _option(sp, "explore", "params", nargs="?", default=None)
+    _option(sp, "explore", "--lang", default=None)
+    _option(sp, "explore", "--port", default="8866")
+    _option(sp, "explore", "--no-browser", action="store_true")
     sp.set_defaults(func=cmd_explore)
 
-    def add_census(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument("--codes", default=None, metavar="PREFIX[,PREFIX...]",
-                        help="county codes starting with these digits (default: every county-level unit)")
-        sp.add_argument("--base-date", default=None, metavar="YYYY-MM-DD",
-                        help="census date of the base table (default 2010-11-01)")
-        sp.add_argument("--lang", choices=("en", "zh"), default=None)
+    def add_census(sp: argparse.ArgumentParser, command: str) -> None:
+        _option(sp, command, "--codes", default=None)
+        _option(sp, command, "--base-date", default=None, metavar="date")
+        _option(sp, command, "--lang", choices=("en", "zh"), default=None)
 
-    sp = sub.add_parser("backtest", help="project every county of a census table to a later census and compare")
-    sp.add_argument("base", help="base census table (the layout of qzfp/data/census2010_county_age_sex.csv)")
-    sp.add_argument("check", help="later census table (the same layout, or resident counts only)")
-    add_census(sp)
-    sp.add_argument("--check-date", default=None, metavar="YYYY-MM-DD", help="census date of CHECK (default 2020-11-01)")
-    sp.add_argument("--paths", type=int, default=500, help="Monte Carlo paths for p10/p90 (default 500)")
-    sp.add_argument("--seed", type=int, default=0, help="seed of the paths (same seed, same file)")
-    sp.add_argument("--out", default="backtest", help="output folder of backtest.csv (default: backtest/)")
-    sp.set_defaults(func=cmd_backtest)
+    for command, paths, out, func in (("backtest", 500, "backtest", cmd_backtest),
+                                      ("calibrate-migration", 200, "calibration", cmd_calibrate)):
+        sp = _command(sub, command)  # a base census table and a later one
+        _option(sp, command, "base")
+        _option(sp, command, "check")
+        add_census(sp, command)
+        _option(sp, command, "--check-date", default=None, metavar="date")
+        _option(sp, command, "--paths", type=int, default=paths)
+        _option(sp, command, "--seed", type=int, default=0)
+        _option(sp, command, "--out", default=out)
+        sp.set_defaults(func=func)
 
-    sp = sub.add_parser("calibrate-migration",
-                        help="fit the resident migration model and the band widths on a later census")
-    sp.add_argument("base", help="base census table")
-    sp.add_argument("check", help="later census table")
-    add_census(sp)
-    sp.add_argument("--check-date", default=None, metavar="YYYY-MM-DD", help="census date of CHECK (default 2020-11-01)")
-    sp.add_argument("--paths", type=int, default=200, help="Monte Carlo paths of the width calibration (default 200)")
-    sp.add_argument("--seed", type=int, default=0)
-    sp.add_argument("--out", default="calibration", help="output folder (default: calibration/)")
-    sp.set_defaults(func=cmd_calibrate)
-
-    sp = sub.add_parser("project", help="project counties of a census table (no register needed)")
-    sp.add_argument("census", nargs="?", default=None, help="census table (default: the shipped 2010 census)")
-    add_census(sp)
-    sp.add_argument("--until", required=True, metavar="YYYY-MM-DD", help="the last date the projection reaches")
-    sp.add_argument("--out", default="projection", help="output folder of projection.csv (default: projection/)")
+    sp = _command(sub, "project")
+    _option(sp, "project", "census", nargs="?", default=None)
+    add_census(sp, "project")
+    _option(sp, "project", "--until", required=True, metavar="date")
+    _option(sp, "project", "--out", default="projection")
     sp.set_defaults(func=cmd_project)
 
-    sp = sub.add_parser("explain", help="describe a rulebook parameter, or list the rulebook")
-    sp.add_argument("path", nargs="?", default=None, help="dotted path, e.g. village.vice_president.allowance")
+    sp = _command(sub, "explain")
+    _option(sp, "explain", "path", nargs="?", default=None)
     sp.set_defaults(func=cmd_explain)
 
-    sp = sub.add_parser("validate", help="check registers (CSV/XLSX) and scenario files (YAML)")
-    sp.add_argument("files", nargs="+")
+    sp = _command(sub, "validate")
+    _option(sp, "validate", "files", nargs="+")
     sp.set_defaults(func=cmd_validate)
 
-    sp = sub.add_parser("init", help="copy the scenario files and notebooks into a working folder")
-    sp.add_argument("dir")
-    sp.add_argument("--force", action="store_true", help="overwrite existing params/ and notebooks/")
+    sp = _command(sub, "init")
+    _option(sp, "init", "dir")
+    _option(sp, "init", "--force", action="store_true")
     sp.set_defaults(func=cmd_init)
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``qzfp`` console script; returns the exit status."""
-    parser = build_parser()
-    _Parser.message_lang = _argv_lang(list(sys.argv[1:] if argv is None else argv))
+    parser = build_parser(_argv_lang(list(sys.argv[1:] if argv is None else argv)))
     args = parser.parse_args(argv)
     lang = _lang(args)
     try:

@@ -16,14 +16,23 @@ ALLOWED_WORDS = {"WISN", "qzfp", "PDF", "Excel", "CSV", "SHA", "UTC", "kB", "MB"
                  "pdf", "data", "run", "budget", "assets"}
 _CODE = re.compile(r"[A-Za-z0-9]+(?:[._/\-][A-Za-z0-9]+)+|[A-Za-z]+_[A-Za-z0-9_]+")
 _ALLOWED_CODES = re.compile(r"\bWISN (?:CAS|IAS)\b|\bGB/T\b|SHA-256|\b[A-Za-z]+\d+\b")
+#: File names, paths and the program's modules (``SOURCES.md``, ``qzfp/data/census.csv``,
+#: ``qzfp.model.base``): codes wherever they stand.
+_FILE = re.compile(r"^qzfp(?:\.\w+)+$|^(?:[\w.\-]+/)+[\w.\-]*$|^[\w\-]+(?:\.[\w\-]+)*\.(?:csv|md|py|yaml|yml|json|xlsx|html|png|pdf"
+                   r"|docx|ipynb|txt|zip)$")
 
 
 def english_words(text: str, codes: set[str]) -> list[str]:
-    """Words of Latin letters in ``text`` that are neither allowed nor codes nor symbols."""
+    """Words of Latin letters in ``text`` that are neither allowed nor codes nor symbols.
+
+    ``codes`` are the codes the text may name (rule paths, keys, scenario names): a word
+    joined by ``_``, ``.`` or ``-`` (``e0_male``, ``fertility.policy.*``) counts as a code only
+    if it is among them, or if it is a file name or path (``SOURCES.md``); otherwise its parts
+    are words like any other.
+    """
     text = _ALLOWED_CODES.sub(" ", text)
-    text = _CODE.sub(lambda m: " " if m.group(0) in codes or "_" in m.group(0) or "." in m.group(0)
-                     else m.group(0), text)
-    return [w for w in re.findall(r"[A-Za-z][A-Za-z'\-]*", text)
+    text = _CODE.sub(lambda m: " " if m.group(0) in codes or _FILE.match(m.group(0)) else m.group(0), text)
+    return [w for w in re.findall(r"[A-Za-z][A-Za-z']*(?:-[A-Za-z']+)*", text)
             if w not in ALLOWED_WORDS and w not in codes and len(w) > 1]
 
 

@@ -384,6 +384,76 @@ def test_the_plan_scenario_file_has_a_title_and_description_of_its_own_in_both_l
     assert Scenario.from_parameters(**{**zh.to_papermill(), "lang": "zh"}).title == plan["title_zh"]
 
 
+def _codes_of(parser) -> set[str]:
+    """What a Chinese help may show in Latin letters: what the user types (commands, options,
+    their choices and default values) and the rule paths it gives as examples."""
+    import argparse
+
+    from qzfp.rules import load_rulebook
+
+    codes = {"qzfp", "QZFP_LANG", *load_rulebook().paths()}
+    for action in parser._actions:
+        codes.update(o.lstrip("-") for o in action.option_strings)  # "--out" reads as the word "out"
+        codes.update(str(c) for c in (action.choices or ()) if isinstance(c, str))
+        if isinstance(action.default, str):
+            codes.add(action.default)
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                codes.add(name)
+                codes |= _codes_of(sub)
+    return codes
+
+
+def _commands() -> list[str]:
+    import argparse
+
+    from qzfp.cli import build_parser
+
+    sub = next(a for a in build_parser("en")._actions if isinstance(a, argparse._SubParsersAction))
+    return list(sub.choices)
+
+
+@pytest.mark.parametrize("command", [None, *_commands()])
+def test_the_help_of_every_command_is_chinese_when_chinese_is_chosen(capsys, command):
+    from chinese import english_words
+
+    from qzfp.cli import build_parser
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["--lang", "zh", *([command] if command else []), "-h"])
+    assert exit_.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("用法：") and "选项" in out
+    codes = _codes_of(build_parser("en"))
+    assert english_words(out, codes) == [], out
+    build_parser("en")  # the next test's parser in English again
+
+
+def test_the_help_stays_in_english_by_default(capsys, monkeypatch):
+    monkeypatch.delenv("QZFP_LANG", raising=False)
+    with pytest.raises(SystemExit):
+        main(["proposal", "-h"])
+    out = re.sub(r"\s+", " ", capsys.readouterr().out)
+    assert out.startswith("usage: ") and "positional arguments" in out and "show this help message and exit" in out
+    assert "--date YYYY-MM-DD" in out and "year before the budget year" in out
+
+
+def test_a_warning_of_the_population_engine_is_all_chinese_when_chinese_is_chosen(capsys):
+    from chinese import english_words
+
+    from qzfp.model.diagnostics import Diagnostics
+    from qzfp.reporting.backtest import print_warnings
+
+    diag = Diagnostics(fallback=(("330881", "330800", "330800"),), e0_bounded=(("330822", 84.7),))
+    print_warnings(diag, "zh", {"330822": "常山县"})
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == len(diag.warnings()) == 2
+    assert all(line.startswith("警告：人口：") for line in err), err
+    assert english_words("\n".join(err), {"e0"}) == []
+    print_warnings(diag, "en")
+    assert all(line.startswith("warning: population: ") for line in capsys.readouterr().err.splitlines())
+
+
 @pytest.mark.parametrize("command", [["validate", "params/baseline.yaml"], ["explain", "village.vice_president.allowance"]])
 def test_a_qzfp_lang_no_command_can_speak_is_refused_unless_a_lang_option_wins(monkeypatch, capsys, command):
     monkeypatch.chdir(REPO)

@@ -490,3 +490,15 @@ def test_census_fit_values_and_bool_values_read_in_chinese():
         assert not re.search(r"[A-Za-z]", i18n.census_source_label(row, "zh")), row
     assert i18n.value_text(True, "zh") == "是" and i18n.value_text(False, "en") == "No"
     assert i18n.value_text("code", "zh") == "code"
+
+
+@pytest.mark.parametrize(("text", "public"), [
+    ("give 1.145 (qzfp.model.base, the test suite recomputes it).  The census", "give 1.145. The census"),
+    ("得1.145（qzfp.model.base，测试套件复核此数）。普查年度", "得1.145。普查年度"),
+    ("the mean of 2010-2015 (NBS; a unit test checks it)", "the mean of 2010-2015 (NBS)"),
+    ("taken from the census, recomputed by the test suite", "taken from the census"),
+])
+def test_a_public_text_drops_the_remarks_about_the_projects_tests(text, public):
+    from qzfp.i18n.labels import public_text
+
+    assert public_text(text) == public

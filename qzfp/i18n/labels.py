@@ -59,9 +59,13 @@ def unit_label(unit: str, lang: str) -> str:
 
 #: What only a developer can follow: a file of the repository (``SOURCES.md``,
 #: ``docs/population.md``, ``tests/test_census.py``, ``qzfp/data/...``) or a module
-#: (``qzfp.population.calibrate``), with the "see" (见) that points to it.
+#: (``qzfp.population.calibrate``), with the "see" (见) that points to it; and a remark about
+#: the project's tests up to the next punctuation ("the test suite recomputes it",
+#: "测试套件复核此数", "checked by a unit test").
 _DEV_REFERENCE = re.compile(
-    r"(?:见\s*|see\s+)?`?(?:(?:qzfp|docs|tests)/[\w./\-]+|[\w\-]+\.(?:md|py)|qzfp(?:\.[A-Za-z_]\w*)+)`?")
+    r"(?:见\s*|see\s+)?`?(?:(?:qzfp|docs|tests)/[\w./\-]+|[\w\-]+\.(?:md|py)|qzfp(?:\.[A-Za-z_]\w*)+)`?"
+    r"|[^,;.，；。、（）()]*(?:测试套件|单元测试|测试用例|\btest suite\b|\bunit tests?\b)[^,;.，；。、（）()]*",
+    re.IGNORECASE)
 _PARENS = re.compile(r"\s?[（(]([^（）()]*)[）)]")
 _PART = re.compile(r"[；;，,、]\s*")
 
@@ -81,7 +85,8 @@ def _without_dev_parts(inner: str) -> str:
 def public_text(text: str) -> str:
     """A rulebook text (reference or description) as a reader outside the project sees it:
     without the repository files and modules it cites for developers (``SOURCES.md``,
-    ``docs/…``, ``tests/…``, ``qzfp/…``, ``qzfp.…``).
+    ``docs/…``, ``tests/…``, ``qzfp/…``, ``qzfp.…``) and its remarks about the project's
+    tests (the clause that names the test suite, 测试套件).
 
     In a parenthesis only the parts citing such a file go (``（参考资料，见SOURCES.md）`` →
     ``（参考资料）``); a parenthesis left empty goes whole; elsewhere the file and its
@@ -93,6 +98,8 @@ def public_text(text: str) -> str:
     '性别比约为109.6'
     >>> public_text("奖励扶助制度（参考资料，见SOURCES.md）")
     '奖励扶助制度（参考资料）'
+    >>> public_text("得1.145（qzfp.model.base，测试套件复核此数）。")
+    '得1.145。'
     """
     text = str(text)
     if not _DEV_REFERENCE.search(text):
@@ -110,6 +117,7 @@ def public_text(text: str) -> str:
 
     text = _PARENS.sub(paren, text)
     text = _DEV_REFERENCE.sub("", text)
+    text = re.sub(r"^[\s,;，；、]+|[\s,;，；、]+(?=[.。]|$)", "", text)  # a clause gone at either end
     return re.sub(r"\s{2,}", " ", text).strip()
 
 

@@ -68,9 +68,15 @@ def _base(path: str | None, date: str | None) -> Census:
 
 
 def print_warnings(diag: Diagnostics, lang: str, names: dict[str, str] | None = None) -> None:
-    """One ``warning:`` line per kind of event the engine counted (stderr)."""
+    """One ``warning:`` line per kind of event the engine counted (stderr), the part of the
+    model it concerns (``population``) named in ``lang`` (``diag.location.*``: 人口)."""
+    from ..i18n import has
+
     for p in diag.warnings(names):
-        print(t("diag.warning", lang, text=p.line(lang)), file=sys.stderr)
+        key = f"diag.location.{p.location}"
+        where = t(key, lang) if has(key) else p.location
+        text = f"{where}{'：' if lang == 'zh' else ': '}{p.text(lang)}" if where else p.text(lang)
+        print(t("diag.warning", lang, text=text), file=sys.stderr)
 
 
 def _out_dir(out: str | Path) -> Path:

@@ -341,7 +341,7 @@ def _run_local(batch: Batch, *, jobs: int, progress: bool, slots: int, cwd: Path
         hooks, waiters = _start_hooks(batch.extra_files, runs, jobs)
         if progress:
             for sc in runs:
-                sc.bar = progress_bar(sc.name, len(batch.notebooks), position + sc.index)
+                sc.bar = progress_bar(sc.name, len(batch.notebooks), position + sc.index, batch.lang)
         done: queue.SimpleQueue[ScenarioRun] = queue.SimpleQueue()
         pool = NotebookPool(runs, slots, kernel_name=batch.kernel_name, timeout=batch.timeout,
                             cost=batch.cost, on_done=done.put)

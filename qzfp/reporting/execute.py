@@ -253,9 +253,12 @@ class NotebookPool:
                 kernel.shutdown()
 
 
-def progress_bar(name: str, n_notebooks: int, position: int) -> Any:
+def progress_bar(name: str, n_notebooks: int, position: int, lang: str = "en") -> Any:
+    """A bar counting the notebooks of scenario ``name``, its unit in ``lang`` (nb, 个笔记本)."""
     from tqdm.auto import tqdm
 
-    return tqdm(total=n_notebooks + 1, desc=name, position=position, leave=True, unit="nb")
+    from ..i18n import t
+
+    return tqdm(total=n_notebooks + 1, desc=name, position=position, leave=True, unit=t("progress.notebooks", lang))
 
 

@@ -428,3 +428,16 @@ def test_the_explorer_ceiling_below_every_plan_says_so_and_leaves_the_levers(sma
         ex.plan_to_ceiling(1000)
     assert ex.settings() == settings
     assert "No setting of the levers fits under 1,000 yuan" in ex.plan_html.value
+
+
+def test_the_progress_bar_of_the_plans_speaks_the_scenarios_language(small, capsys):
+    from chinese import english_words
+
+    from qzfp.i18n import t
+    from qzfp.reporting.run import load_scenarios
+
+    zh = load_scenarios([small], lang="zh")[0]  # as qzfp --lang zh plan loads it
+    evaluate_plans(zh, {THRESHOLD: [300, 500, 700]}, 2009, progress=True)
+    err = capsys.readouterr().err
+    assert t("progress.plan", "zh", scenario="small", year=2009) in err and t("progress.plans", "zh") in err
+    assert english_words(err, {"small"}) == [], err  # "3/3 [00:00<00:00, 91.3个方案/s]"

@@ -237,7 +237,16 @@ def _page_text(path: Path, *, skip_rule_rows: bool) -> str:
 
 
 def _codes(out: Path) -> set[str]:
-    return {p.name for p in out.iterdir()} | {"zh", "en"}
+    """The codes a Chinese page may show: its folders and files, the languages, the rule
+    paths (and their groups: ``demography.fertility``) of the rulebook's tables and the keys
+    and names of the scenario files (``census_check``, ``allowance_100``)."""
+    from qzfp.rules import load_rulebook, load_scenario
+
+    paths = load_rulebook().paths()
+    groups = {".".join(p.split(".")[:i]) for p in paths for i in range(2, p.count(".") + 1)}
+    scenarios = [load_scenario(f) for f in sorted((REPO / "params").glob("*.yaml"))]
+    keys = {k for sc in scenarios for k in sc.params} | {sc.name for sc in scenarios}  # and their names
+    return {p.name for p in out.iterdir()} | {"zh", "en"} | set(paths) | groups | keys
 
 
 def test_every_word_of_the_chinese_workbooks_is_chinese_or_allowed(site):

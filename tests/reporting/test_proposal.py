@@ -23,7 +23,7 @@ from chinese import english_words, nested_quotes
 from qzfp.cli import main
 from qzfp.i18n import localise_parameters, t
 from qzfp.model.run import simulate
-from qzfp.reporting.proposal import writer_missing
+from qzfp.reporting.proposal import date_text, writer_missing
 from qzfp.rules.scenario import load_scenario
 
 REPO = Path(__file__).resolve().parents[2]
@@ -36,8 +36,13 @@ HAS_OFFICE = bool(OFFICE) and not writer_missing(OFFICE)
 needs_office = pytest.mark.skipif(not HAS_OFFICE, reason="LibreOffice Writer not installed")
 needs_poppler = pytest.mark.skipif(not (shutil.which("pdftotext") and shutil.which("pdffonts")),
                                    reason="poppler-utils (pdftotext, pdffonts) not installed")
-#: What a developer, not a finance bureau, can follow.
-DEVELOPER_TEXT = re.compile(r"SOURCES\.md|docs/|tests/|qzfp/|qzfp\.[a-z]|\.py\b|天津|Tianjin")
+#: What a developer, not a finance bureau, can follow: the project's files and modules, and
+#: remarks about its tests ("the test suite recomputes it", "测试套件复核此数").
+DEVELOPER_TEXT = re.compile(r"SOURCES\.md|docs/|tests/|qzfp/|qzfp\.[a-z]|\.py\b|天津|Tianjin|测试|"
+                            r"test suite|unit tests?\b|\bpytest\b", re.IGNORECASE)
+#: Names in code: identifiers joined by "_" (``e0_male``) and dotted rule paths
+#: (``fertility.policy.*``; not "e.g.": both parts have two letters or more).
+CODE_NAME = re.compile(r"\b[A-Za-z][A-Za-z0-9]*_[A-Za-z0-9_]+\b|\b[a-z][a-z0-9_]+\.(?:[a-z][a-z0-9_]+|\*)")
 
 
 def _number(text: str) -> float:
@@ -286,6 +291,30 @@ def test_the_uncertainty_table_gives_each_assumption_its_value_in_force_in_the_y
         assert shown.split()[0] == (f"{v:,}" if isinstance(v, int) else f"{v:g}"), label
 
 
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_value_in_the_uncertainty_table_carries_its_unit_as_a_reader_says_it(request, results, lang):
+    """A share or a ratio is a bare number ("0.08", not "0.08 比例"); a duration in English is
+    in years ("75.6 years"); any other unit as the catalogue names it."""
+    from qzfp.i18n import param_label, unit_label
+
+    doc = _docx(request.getfixturevalue("english" if lang == "en" else "chinese"))
+    shown = {r[1]: r[2] for r in _table(doc, t("prop.col.no", lang), t("prop.col.assumption", lang))}
+    force = _in_force(results, "en").set_index("path")  # the rulebook's own units
+    units = set()
+    for label, cell in shown.items():
+        path = next(p for p in force.index if param_label(p, lang) == label)
+        unit, value = force.loc[path, "unit"], force.loc[path, "value"]
+        units.add(unit)
+        number, _, rest = cell.partition(" ")
+        if unit in ("share", "ratio"):
+            assert rest == "", cell
+        elif unit == "year" and lang == "en":
+            assert rest == ("year" if value == 1 else "years"), cell
+        else:
+            assert rest == unit_label(unit, lang), cell
+    assert {"share", "year"} <= units  # the baseline's ranking has both
+
+
 def test_the_projection_band_is_drawn_from_the_scenarios_monte_carlo_paths(results):
     from qzfp.model.montecarlo import monte_carlo
     from qzfp.reporting.proposal import budget_band
@@ -395,10 +424,23 @@ def test_the_letterhead_options_fill_the_number_the_signer_the_addressee_the_iss
 
 
 @needs_office
-def test_the_default_number_and_signer_are_placeholders_and_the_command_says_so(tmp_path_factory, capsys):
-    _write(tmp_path_factory, "zh")
+def test_the_default_number_signer_and_day_are_placeholders_in_the_year_before_the_budget_year_and_the_command_says_so(
+        tmp_path_factory, capsys):
+    folder = _write(tmp_path_factory, "zh", options=())  # no --date
     out = capsys.readouterr().out
-    assert "发文字号、签发人为占位符（××）" in out and "--number、--signer" in out
+    assert "发文字号、签发人、成文日期的月日为占位符（××）" in out and "--number、--signer、--date" in out
+    texts = [p.text for p in _docx(folder).paragraphs]
+    before = YEAR - 1  # a budget is requested in the year before it is spent
+    assert texts[1].split("\t")[0].strip("\u3000") == f"衢计生协〔{before}〕××号"
+    closing = texts.index("妥否，请批示。")
+    assert texts[closing + 4] == f"{before}年××月××日"
+    assert str(dt.date.today().year) not in texts[1] + texts[closing + 4] or dt.date.today().year == before
+    english = _write(tmp_path_factory, "en", options=())
+    out = capsys.readouterr().out
+    assert "the document number, the signer and the day of the date are placeholders" in out
+    assert "--number, --signer and --date" in out
+    texts = [p.text for p in _docx(english).paragraphs]
+    assert f"衢计生协〔{before}〕××号" in texts[2] and f"×× ×× {before}" in texts
 
 
 @pytest.mark.parametrize(("option", "value"), [("--date", "2013-13-01"), ("--number", "十二"),
@@ -534,6 +576,20 @@ def test_the_proposal_names_no_code_and_cites_no_developer_file(request, results
     assert _six_corner(results.scenario.title_in(lang)) in text
     paths = set(results.scenario.used_parameters()["path"])
     assert not [p for p in paths if p in text]
+    assert CODE_NAME.findall(text) == []  # no e0_male, outflow_rate, fertility.policy.*
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_proposal_names_no_part_of_a_rule_path(request, lang):
+    """Not even a rule's leaf name (``outflow_rate``, ``e0_male``, ``tfr_ar1``): the parts of
+    every rulebook path that are no English word (joined by ``_`` or with a digit)."""
+    from qzfp.rules import load_rulebook
+
+    text = _text(_docx(request.getfixturevalue("english" if lang == "en" else "chinese")))
+    parts = {part for path in load_rulebook().paths() for part in path.split(".")
+             if "_" in part or re.search(r"\d", part)}
+    assert len(parts) > 100
+    assert sorted(x for x in parts if re.search(rf"(?<![A-Za-z0-9_]){re.escape(x)}(?![A-Za-z0-9_])", text)) == []
 
 
 # --------------------------------------------------------------------------- errors
@@ -582,3 +638,57 @@ def test_a_failed_conversion_keeps_the_previous_proposal_untouched(tmp_path, mon
     assert (out / "proposal.docx").read_bytes() == b"earlier docx"
     assert (out / "proposal.pdf").read_bytes() == b"earlier pdf"
     assert sorted(p.name for p in out.iterdir()) == ["proposal.docx", "proposal.pdf"]  # no temporary left
+
+
+# --------------------------------------------------------------------------- the English PDF reads as English
+
+
+@needs_office
+@needs_poppler
+def test_no_word_of_an_english_table_is_broken_across_lines_in_the_pdf(english):
+    """"Quantity", "trainee-day", "Kecheng", "Registered population" and "(yuan)" whole: every
+    word of every table cell of the .docx (a run of letters, digits and signs) is within a word
+    of the PDF's text, or each of its parts is (a line may end after a hyphen or a slash;
+    pdftotext joins a word cut after a hyphen and drops the hyphen)."""
+    def words(text: str) -> list[str]:
+        return [w for w in text.split() if w.isascii()]
+
+    pdf = "\n".join(w.replace("-", "") for w in words(_pdftotext(english / "proposal.pdf")))
+
+    def whole(word: str) -> bool:
+        return bool(re.search(rf"^\S*{re.escape(word)}\S*$", pdf, re.MULTILINE))
+
+    doc = _docx(english)
+    cell_words = {w for table in doc.tables for row in table.rows for c in row.cells for w in words(c.text)}
+    assert {"Quantity", "Registered", "population", "trainee-day", "(yuan)"} <= cell_words
+    broken = [w for w in cell_words
+              if not whole(w.replace("-", "")) and not all(whole(x) for x in re.split(r"[-/]", w) if x)]
+    assert sorted(broken) == []
+
+
+@needs_office
+@needs_poppler
+def test_an_english_run_in_heading_is_followed_by_a_space_in_the_pdf(english):
+    flat = re.sub(r"\s+", " ", _pdftotext(english / "proposal.pdf"))
+    for key in ("prop.m_population", "prop.m_posts", "prop.m_posts_village", "prop.m_posts_township",
+                "prop.m_posts_county", "prop.m_costs"):
+        label = t(key, "en")
+        at = flat.find(label)
+        assert at >= 0, label
+        assert flat[at + len(label)] == " ", flat[at:at + len(label) + 20]  # "1. Population. The …"
+
+
+@needs_office
+@needs_poppler
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_closing_the_list_of_annexes_the_issuer_and_the_date_share_a_page(request, lang):
+    folder = request.getfixturevalue("english" if lang == "en" else "chinese")
+    pdf = folder / "proposal.pdf"
+    pages = int(re.search(r"Pages:\s+(\d+)", subprocess.run(["pdfinfo", str(pdf)], capture_output=True,
+                                                              text=True).stdout).group(1))
+    texts = [re.sub(r"\s+", "", _pdftotext(pdf, "-f", str(n), "-l", str(n))) for n in range(1, pages + 1)]
+    date = re.sub(r"\s", "", date_text(dt.date.fromisoformat(DATE), lang))
+    closing = re.sub(r"\s", "", t("prop.closing", lang))
+    page = next(x for x in texts if closing in x)
+    for part in (t("prop.annex_rules", lang), t("prop.annex_assumptions", lang), t("prop.default_issuer", lang), date):
+        assert re.sub(r"\s", "", part) in page, part

@@ -180,7 +180,10 @@ def evaluate_plans(scenario: Scenario | str, grid: Mapping[str, Sequence[float]]
     if progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=len(points), unit="plan", desc=f"plan {scenario.name} {year}")
+        from ...i18n import t
+
+        bar = tqdm(total=len(points), unit=t("progress.plans", scenario.lang),
+                   desc=t("progress.plan", scenario.lang, scenario=scenario.name, year=year))
     try:
         out, base = evaluate_grid(reg, pa, _project(reg, pa, variant), iy, paths, points, variant=variant,
                                   chunk=chunk, bar=bar)

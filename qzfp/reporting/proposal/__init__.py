@@ -19,7 +19,8 @@
 - 五、the main uncertainties: the assumptions whose ±X % move changes the year's budget most
   (:func:`qzfp.compare.sensitivity`, each at its value in force in the year) and the Monte
   Carlo band of the population and of the budget it carries;
-- the closing 妥否，请批示, the list of annexes, the issuer and the date (``--date``);
+- the closing 妥否，请批示, the list of annexes, the issuer and the date (``--date``; by
+  default ``2013年××月××日``, the year before the budget year, the day to fill in);
 - 附件1 every documented rule in force with its value and reference, 附件2 every assumption in
   force with its reason (each on new pages).
 
@@ -51,6 +52,7 @@ from .content import (
     BAND_CHUNK_PATHS,
     DEFAULT_ISSUER_CODE,
     DOCUMENT_NUMBER,
+    PLACEHOLDER_DAY,
     PLACEHOLDER_NUMBER,
     PLACEHOLDER_SIGNER,
     TOP_SENSITIVITIES,
@@ -130,7 +132,7 @@ def write_proposal(scenario: Any, year: int, *, lang: str | None = None,
     sc = load_scenarios([scenario], lang=lang)[0]
     lg = lang or sc.lang
     year = check_year(sc, typed.year(year, "--year"))  # 2015, ２０１５ or 2015年; before the model runs
-    letter = letterhead(lg, **dict(head or {}))
+    letter = letterhead(lg, **{"budget_year": year, **dict(head or {})})
     results = simulate(sc)
     folder = Path(out) if out is not None else default_out(results, year)
     office = soffice_path()
@@ -167,6 +169,7 @@ __all__ = [
     "DOCX_NAME",
     "FONT_NAMES",
     "PDF_NAME",
+    "PLACEHOLDER_DAY",
     "PLACEHOLDER_NUMBER",
     "PLACEHOLDER_SIGNER",
     "SOFFICE_TIMEOUT_S",

@@ -34,6 +34,9 @@ DOCUMENT_NUMBER = re.compile(r"(?:[\u4e00-\u9fff][委政]办?[发函]?|[中国]�
 #: is still to be filled in with ×.
 PLACEHOLDER_NUMBER = "××"
 PLACEHOLDER_SIGNER = "×××"
+#: The month and day of 成文日期 when no --date is given: the year is the one before the
+#: budget year (the year a budget is requested in), the day is the office's to fill in.
+PLACEHOLDER_DAY = "××"
 #: 机关代字 of the default issuer, the Quzhou FPA (衢州市计划生育协会): 衢计生协.
 DEFAULT_ISSUER_CODE = "衢计生协"
 _FULL_NUMBER = re.compile(r"^\s*(?P<code>[^\[〔［]*)[\[〔［](?P<year>\d{4})[\]〕］](?P<n>[^号]+)号\s*$")
@@ -44,7 +47,8 @@ class Letterhead:
     """The letterhead (版头) and sign-off of the proposal, GB/T 9704-2012.
 
     ``number`` is the whole 发文字号 (``衢计生协〔2013〕12号``), ``placeholders`` the options
-    left to their placeholder (``number``, ``signer``).
+    left to their placeholder (``number``, ``signer``, ``date``).  ``date`` is None when it is
+    a placeholder: then only its ``year`` is known.
     """
 
     issuer: str
@@ -52,16 +56,18 @@ class Letterhead:
     number: str
     signer: str
     addressee: str
-    date: dt.date
+    date: dt.date | None
+    year: int
     placeholders: tuple[str, ...] = ()
 
 
 def letterhead(lang: str, *, issuer: str | None = None, code: str | None = None, number: str | None = None,
                signer: str | None = None, addressee: str | None = None, date: str | dt.date | None = None,
-               today: dt.date | None = None) -> Letterhead:
+               budget_year: int | None = None) -> Letterhead:
     """The letterhead from ``qzfp proposal``'s options, with defaults: the issuer is the Quzhou
-    association, the addressee the city's finance bureau (市财政局), the date today; the
-    document's serial number and the signer are placeholders (``××``, ``×××``) until given.
+    association, the addressee the city's finance bureau (市财政局); the document's serial
+    number, the signer and the month and day of the date are placeholders (``××``, ``×××``)
+    until given, the year of the date (and of the number) the one before the budget year.
 
     Parameters
     ----------
@@ -70,6 +76,9 @@ def letterhead(lang: str, *, issuer: str | None = None, code: str | None = None,
         (``衢计生协〔2013〕12号``, ``[2013]`` brackets written as 〔〕).
     date : str or date, optional
         成文日期, ``YYYY-MM-DD``.
+    budget_year : int, optional
+        The year the proposal asks funds for: without ``date`` the document is dated (and
+        numbered) in the year before it, the day left to fill in (default: this year's).
 
     Raises
     ------
@@ -78,7 +87,8 @@ def letterhead(lang: str, *, issuer: str | None = None, code: str | None = None,
         an empty issuer or addressee.
     """
     problems = []
-    when = today or dt.date.today()
+    placeholders = []
+    when: dt.date | None = None
     if isinstance(date, dt.date):
         when = date
     elif date is not None:
@@ -86,13 +96,13 @@ def letterhead(lang: str, *, issuer: str | None = None, code: str | None = None,
             when = dt.date.fromisoformat(str(date).strip())
         except ValueError:
             problems.append(Problem("--date", "proposal.bad_date", value=date))
-    placeholders = []
+    year = when.year if when else (int(budget_year) - 1 if budget_year is not None else dt.date.today().year)
     code = (code if code is not None else DEFAULT_ISSUER_CODE).strip()
     if number is None:
         placeholders.append("number")
-        text = f"{code}〔{when.year}〕{PLACEHOLDER_NUMBER}号"
+        text = f"{code}〔{year}〕{PLACEHOLDER_NUMBER}号"
     elif str(number).strip().isdigit():
-        text = f"{code}〔{when.year}〕{int(str(number).strip())}号"
+        text = f"{code}〔{year}〕{int(str(number).strip())}号"
     else:
         m = _FULL_NUMBER.match(str(number))
         if m and m["code"].strip():
@@ -102,6 +112,8 @@ def letterhead(lang: str, *, issuer: str | None = None, code: str | None = None,
             text = ""
     if signer is None:
         placeholders.append("signer")
+    if date is None:
+        placeholders.append("date")
     for option, value in (("--issuer", issuer), ("--addressee", addressee), ("--signer", signer)):
         if value is not None and not str(value).strip():
             problems.append(Problem(option, "proposal.empty_option"))
@@ -112,7 +124,7 @@ def letterhead(lang: str, *, issuer: str | None = None, code: str | None = None,
         code=code, number=text,
         signer=str(signer).strip() if signer else PLACEHOLDER_SIGNER,
         addressee=str(addressee).strip() if addressee else t("prop.default_addressee", lang),
-        date=when, placeholders=tuple(placeholders))
+        date=when, year=year, placeholders=tuple(placeholders))
 
 
 @dataclass
@@ -144,7 +156,8 @@ class Proposal:
     #: same columns, the assumptions in force
     assumptions: pd.DataFrame
     sensitivity_pct: float
-    #: ``path, label, unit, base_value, budget_effect_low_yuan, budget_effect_high_yuan``
+    #: ``path, label, unit, base_value, budget_effect_low_yuan, budget_effect_high_yuan`` and
+    #: ``unit_code`` (the rulebook's unit, ``share``, ``year``, ...)
     sensitivity: pd.DataFrame
     band: dict[str, float] | None = None
     #: the letterhead (版头) and sign-off
@@ -367,7 +380,7 @@ def build_proposal(results: Any, year: int, lang: str, *, baseline_yuan: float |
         The letterhead (default: :func:`letterhead` with every default).
     """
     i18n.check_lang(lang)
-    head = head or letterhead(lang)
+    head = head or letterhead(lang, budget_year=year)
     year = check_year(results, year)
     s = results.scenario
     tt = results.budget_totals
@@ -379,7 +392,7 @@ def build_proposal(results: Any, year: int, lang: str, *, baseline_yuan: float |
     documented = force[~force["assumption"].astype(bool)]
     assumed = force[force["assumption"].astype(bool)]
     sens = pd.DataFrame(columns=["path", "label", "unit", "base_value", "budget_effect_low_yuan",
-                                 "budget_effect_high_yuan"])
+                                 "budget_effect_high_yuan", "unit_code"])
     if sensitivity is not None and not sensitivity.empty:
         top = sensitivity.head(TOP_SENSITIVITIES)
         sens = pd.DataFrame({
@@ -397,6 +410,8 @@ def build_proposal(results: Any, year: int, lang: str, *, baseline_yuan: float |
         now = force.set_index("path")
         sens["base_value"] = [now["value"].get(p, v) for p, v in zip(sens["path"], sens["base_value"], strict=True)]
         sens["unit"] = [now["unit"].get(p, u) for p, u in zip(sens["path"], sens["unit"], strict=True)]
+        codes = in_force(s.used_parameters(), year).set_index("path")["unit"]  # the rulebook's unit
+        sens["unit_code"] = [str(codes.get(p, "")) for p in sens["path"]]
     summ = results.summary().set_index("year").loc[year]
     posts = {
         "population": float(summ["population"]), "villages": int(summ["villages"]),

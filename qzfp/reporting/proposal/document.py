@@ -40,6 +40,24 @@ def quantity_text(q: float, lang: str) -> str:
     return format_number(q, lang, 0 if abs(q - round(q)) < 1e-9 else 2)
 
 
+#: Units that measure nothing (a share, a ratio): their values are shown as bare numbers.
+_NO_UNIT = frozenset({"share", "ratio", ""})
+
+
+def value_with_unit(value: Any, unit: str, lang: str) -> str:
+    """A value with its unit as a reader says it: a share or a ratio bare (``0.08``), a
+    duration of more than one year in years (``75.6 years``, zh ``75.6 年``), a calendar year
+    bare (``2010``), other units as the catalogue names them (``1.15 child/woman``)."""
+    text = value_text(value, lang, unit)
+    if unit in _NO_UNIT:
+        return text
+    if unit == "year":
+        if isinstance(value, (int, float)) and float(value).is_integer() and value >= 1000:
+            return text  # a calendar year
+        return f"{text} {t('unit.year' if value == 1 else 'unit.years', lang)}"
+    return f"{text} {i18n.unit_label(unit, lang)}"
+
+
 def request_paragraph(p: Proposal) -> str:
     """Section 1 in one paragraph."""
     lg = p.lang
@@ -71,11 +89,16 @@ def _change(prefix: str, now: float, then: float, lang: str, **fields: Any) -> s
 # =========================================================================== the proposal
 
 
-def date_text(day: Any, lang: str) -> str:
+def date_text(day: Any, lang: str, year: int | None = None) -> str:
     """成文日期: ``2013年11月20日`` (Arabic numerals, the year in full, no padding) or
-    ``20 November 2013``."""
+    ``20 November 2013``; with ``day`` None the placeholder of ``year``: ``2013年××月××日``,
+    ``×× ×× 2013``."""
     import calendar
 
+    from .content import PLACEHOLDER_DAY
+
+    if day is None:
+        return t("prop.date_placeholder", lang, year=year, day=PLACEHOLDER_DAY)
     if lang == "zh":
         return f"{day.year}年{day.month}月{day.day}日"
     return f"{day.day} {calendar.month_name[day.month]} {day.year}"
@@ -107,9 +130,9 @@ def write_docx(p: Proposal, path: Path) -> Path:
     _lines_section(w, p)
     _counties_section(w, p)
     _uncertainty_section(w, p)
-    w.paragraph(t("prop.closing", lg))
+    w.paragraph(t("prop.closing", lg), keep=True)  # the closing, annexes, issuer and date on one page
     w.annexes(t("prop.annexes", lg), [t("prop.annex_rules", lg), t("prop.annex_assumptions", lg)])
-    w.signature(head.issuer, date_text(head.date, lg))
+    w.signature(head.issuer, date_text(head.date, lg, head.year))
     _annex_rules(w, p)
     _annex_assumptions(w, p)
     path = Path(path)
@@ -204,7 +227,7 @@ def _uncertainty_section(w: OfficialDocument, p: Proposal) -> None:
         w.paragraph(t("prop.sensitivity", lg, pct=pct, n=len(p.sensitivity), year=p.year))
         w.table([t("prop.col.no", lg), t("prop.col.assumption", lg), t("prop.col.base_value", lg),
                  t("prop.col.effect_low", lg, pct=pct), t("prop.col.effect_high", lg, pct=pct)],
-                [[str(i + 1), r.label, f"{value_text(r.base_value, lg, r.unit)} {r.unit}".strip(),
+                [[str(i + 1), r.label, value_with_unit(r.base_value, r.unit_code, lg),
                   _signed(r.budget_effect_low_yuan, lg), _signed(r.budget_effect_high_yuan, lg)]
                  for i, r in enumerate(p.sensitivity.itertuples())], numeric={0, 2, 3, 4},
                 weights=[0, 1.0, 0, 0, 0], size_pt=9.0)

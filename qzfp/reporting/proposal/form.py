@@ -20,6 +20,7 @@ split across pages.  Fonts are named as Windows and WPS name them (仿宋, 黑�
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -127,21 +128,68 @@ def _text_mm(text: str, size_pt: float) -> float:
     return ems * size_pt * 25.4 / 72
 
 
+#: A word with letters keeps this margin over the 0.6 em a character :func:`_text_mm` counts
+#: (capitals, "m" and "w" of Arial Bold are wider; the figures of a number are not).
+_LATIN_WORD_MARGIN = 1.1
+
+
+#: A document number (发文字号) as a cell shows it, which a line should not break.
+_DOCUMENT_NUMBER = re.compile(r"[\u4e00-\u9fff]+〔\d{4}〕\d+号")
+
+
+def _longest_word_mm(texts: list[str], size_pt: float) -> float:
+    """Width [mm] of the longest word of ``texts`` that a line may not break (a document
+    number like 衢委办〔2006〕101号 counts as one word): a run of
+    characters other than spaces and CJK characters (which break anywhere), cut after a
+    hyphen or a slash (``trainee-day`` may break as ``trainee-``/``day``, ``meeting/year``
+    as ``meeting/``/``year``)."""
+    import unicodedata
+
+    widest = 0.0
+    for text in texts:
+        for number in _DOCUMENT_NUMBER.findall(str(text)):  # 衢委办〔2006〕101号 on one line, with the
+            widest = max(widest, _text_mm(number, size_pt) + 2 * _text_mm("\u2005", size_pt))  # space around 101
+        for word in str(text).split():
+            run = ""
+            for ch in word + " ":
+                if ch == " " or unicodedata.east_asian_width(ch) in "WF":
+                    for part in re.findall(r"[^-/]+[-/]?", run):
+                        margin = _LATIN_WORD_MARGIN if re.search(r"[A-Za-z]", part) else 1.0
+                        widest = max(widest, _text_mm(part, size_pt) * margin)
+                    run = ""
+                else:
+                    run += ch
+    return widest
+
+
 def _column_widths(header: list[str], rows: list[list[str]], numeric: set[int], weights: list[float],
                    size_pt: float) -> list[float] | None:
     """Column widths [mm] filling the text width: a column of numbers (and the header of a
     narrow one) as wide as its widest entry on one line, the text columns sharing the rest by
-    ``weights``; None when the numbers alone do not fit at ``size_pt``."""
+    ``weights``; no column narrower than its longest word (headers included: "Quantity",
+    "Registered" are not cut); None when the numbers and words do not fit at ``size_pt``."""
     pad = 2 * _CELL_MARGIN_MM + 0.8
-    fixed = {c: max(_text_mm(r[c], size_pt) for r in ([header] if c == 0 else []) + rows) + pad
+    least = [_longest_word_mm([header[c], *(r[c] for r in rows)], size_pt) + pad for c in range(len(header))]
+    fixed = {c: max(least[c], max(_text_mm(r[c], size_pt) for r in ([header] if c == 0 else []) + rows) + pad)
              for c in numeric}
-    rest = _TEXT_WIDTH_MM - sum(fixed.values())
     text_cols = [c for c in range(len(header)) if c not in fixed]
-    least = sum(_text_mm("字" * 3, size_pt) + pad for _ in text_cols)
-    if rest < least:
+    least = [max(x, _text_mm("字" * 3, size_pt) + pad) if c in text_cols else x for c, x in enumerate(least)]
+    rest = _TEXT_WIDTH_MM - sum(fixed.values())
+    if rest < sum(least[c] for c in text_cols):
         return None
-    total = sum(weights[c] for c in text_cols) or 1.0
-    return [fixed[c] if c in fixed else rest * weights[c] / total for c in range(len(header))]
+    widths = dict(fixed)
+    free = list(text_cols)
+    while free:  # share the rest by weight; a column below its longest word takes that width
+        total = sum(weights[c] for c in free) or 1.0
+        short = [c for c in free if rest * weights[c] / total < least[c]]
+        if not short:
+            widths.update({c: rest * weights[c] / total for c in free})
+            break
+        for c in short:
+            widths[c] = least[c]
+            rest -= least[c]
+            free.remove(c)
+    return [widths[c] for c in range(len(header))]
 
 
 class OfficialDocument:
@@ -226,8 +274,9 @@ class OfficialDocument:
             fmt.keep_with_next = True
         return para
 
-    def paragraph(self, text: str, *, indent: bool = True) -> Any:
-        para = self._para(indent_chars=2 if indent else 0)
+    def paragraph(self, text: str, *, indent: bool = True, keep: bool = False) -> Any:
+        """A body paragraph (two characters in); ``keep``: on the page of the next one."""
+        para = self._para(indent_chars=2 if indent else 0, keep=keep)
         self._run(para, text)
         return para
 
@@ -240,7 +289,7 @@ class OfficialDocument:
         ``（1）行政村：``) and goes on with its text."""
         para = self._para(indent_chars=2)
         self._run(para, label, bold=None if self.zh else True)
-        self._run(para, text)
+        self._run(para, text if self.zh else f" {text}")  # "1.人口。户籍…", "1. Population. The …"
 
     def page_break(self) -> None:
         from docx.enum.text import WD_BREAK
@@ -309,11 +358,11 @@ class OfficialDocument:
         from docx.shared import Pt
 
         items = [f"{n}.{title}" if self.zh else f"{n}. {title}" for n, title in enumerate(titles, start=1)]
-        first = self._para(indent_chars=2, before_lines=1)
+        first = self._para(indent_chars=2, before_lines=1, keep=True)  # with the issuer and date below
         self._run(first, label + items[0])
         shift = (2 + (_text_mm(label, self.body_pt) * 72 / 25.4) / self.body_pt)  # in characters
         for item in items[1:]:
-            para = self._para()
+            para = self._para(keep=True)
             para.paragraph_format.left_indent = Pt(shift * self.body_pt)
             self._run(para, item)
 
