@@ -279,6 +279,24 @@ def m_explorer(runs: int) -> dict:
     return {"times_s": [float(m.group(1)) / 1e3], "whole_benchmark_s": total, "output": text.splitlines()}
 
 
+def m_validate_register(runs: int) -> dict:
+    """``qzfp validate`` of a synthetic national register of MAX_VILLAGES (700,000) villages in a
+    fresh process: its wall time and peak memory (``bench_inputs.py``)."""
+    sys.path.insert(0, str(HERE))
+    import bench_inputs
+
+    return bench_inputs.m_validate_register(runs)
+
+
+def m_validate_census(runs: int) -> dict:
+    """``qzfp validate`` of a census table of MAX_CENSUS_ROWS (10,000) rows, and of the shipped
+    national table, in fresh processes (``bench_inputs.py``)."""
+    sys.path.insert(0, str(HERE))
+    import bench_inputs
+
+    return bench_inputs.m_validate_census(runs)
+
+
 #: name -> (function, default runs, quick runs, target description, target check on the summary)
 MEASUREMENTS: dict[str, tuple] = {
     "city_scenario": (m_city_scenario, 20, 10, "< 20 ms", lambda r: r["median_s"] < 0.020),
@@ -293,6 +311,8 @@ MEASUREMENTS: dict[str, tuple] = {
     "jobs2": (m_jobs2, 3, 1, "< 1.3x one", lambda r: r["ratio"] < 1.3),
     "jobs2_demography": (m_jobs2_demography, 3, 1, "reported", lambda r: None),
     "explorer": (m_explorer, 1, 1, "< 100 ms", lambda r: r["median_s"] < 0.100),
+    "validate_register": (m_validate_register, 1, 0, "< 2 GB", lambda r: r["validate_peak_mb"] < 2048),
+    "validate_census": (m_validate_census, 3, 1, "< 2 GB", lambda r: r["validate_peak_mb"] < 2048),
 }
 
 

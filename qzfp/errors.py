@@ -13,6 +13,7 @@ never with a traceback.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -193,6 +194,41 @@ def _from_data(data: Any) -> Any:
         if kind == "tuple":
             return tuple(_from_data(v) for v in body)
     return data
+
+
+#: Problems shown of one file [lines]; the rest are counted in one line.
+MAX_PROBLEMS_SHOWN = 20
+
+_LOCATED = re.compile(r"^(.*?\S):(\d+|[A-Za-z_][^:\s/\\]*)(?::.*)?$")
+
+
+def file_of(location: str) -> str:
+    """The file part of a location: ``villages.csv`` of ``villages.csv:17`` and ``c.csv`` of
+    ``s.yaml:census: c.csv:3`` (the file named last: the one the problem is in), the
+    location itself otherwise."""
+    last = location.rsplit(": ", 1)[-1]
+    m = _LOCATED.match(last)
+    return m.group(1) if m else last
+
+
+def shown(problems: Iterable[Problem], limit: int = MAX_PROBLEMS_SHOWN) -> list[Problem]:
+    """The problems to show: at most ``limit`` of each file, in their order, and for each
+    file with more one ``more_problems`` line counting the rest (the ``more_problems`` lines
+    a loader added for problems it did not keep are counted in)."""
+    out: list[Problem] = []
+    counts: dict[str, int] = {}
+    rest: dict[str, int] = {}
+    for p in problems:
+        where = file_of(p.location)
+        if p.id == "more_problems":
+            rest[where] = rest.get(where, 0) + int(p.fields.get("count", 0))
+            continue
+        counts[where] = counts.get(where, 0) + 1
+        if counts[where] <= limit:
+            out.append(p)
+        else:
+            rest[where] = rest.get(where, 0) + 1
+    return out + [Problem(where, "more_problems", count=n) for where, n in rest.items() if n]
 
 
 class QzfpError(Exception):

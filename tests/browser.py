@@ -1,134 +1,96 @@
-"""A headless Chromium driven over the DevTools protocol (``--remote-debugging-pipe``).
+"""A headless Chromium driven over the DevTools protocol (``--remote-debugging-pipe``, the
+client of :mod:`qzfp.reporting.chromium`), and a JupyterLab server.
 
-No driver and no web socket: Chromium reads protocol messages (JSON, NUL-terminated) on
-file descriptor 3 and answers on 4.  Used by the tests to measure what a real browser
-does with the pages: which font draws each text node (``CSS.getPlatformFontsForNode``),
+Used by the tests to measure what a real browser does with the pages: which font draws
+each text node (``CSS.getPlatformFontsForNode``, summed by :meth:`Browser.chinese_fonts`),
 whether any network request is made, how wide a laid-out element is.
+``Browser(cjk_fonts=False)`` runs Chromium with a fontconfig that hides every system font
+able to draw Chinese, as on an office machine without one.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import select
+import re
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from qzfp.reporting.pdf import chromium_command, chromium_path
+from qzfp.reporting.chromium import DevTools, chromium_path
 
-__all__ = ["Browser", "chromium_path"]
+__all__ = ["CJK", "SHIPPED_FAMILY", "Browser", "ChineseText", "chromium_path", "free_port"]
+
+SHIPPED_FAMILY = "Noto Sans CJK SC qzfp"  # the family name inside qzfp/fonts/*.ttf
+# CJK punctuation, ideographs and full-width forms: the characters the shipped font must draw.
+CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
+
+# fontconfig as the system has it, less every font that has the character 中 (U+4E2D)
+_NO_CJK_FONTCONFIG = """<?xml version="1.0"?>
+<!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">
+<fontconfig>
+  <include ignore_missing="yes">/etc/fonts/fonts.conf</include>
+  <selectfont><rejectfont>
+    <pattern><patelt name="charset"><charset><int>0x4e2d</int></charset></patelt></pattern>
+  </rejectfont></selectfont>
+</fontconfig>
+"""
 
 
-class Browser:
-    """One headless Chromium with one page; ``with Browser() as b: b.open(path)``.
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 just now (for a server a test starts)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class ChineseText:
+    """The Chinese of one rendered text node and the fonts that drew it."""
+
+    text: str
+    chars: int
+    """CJK characters in the text."""
+    shipped_glyphs: int
+    """Glyphs the shipped font drew for the node."""
+    other_fonts: set[str]
+    """Other fonts that drew a node of Chinese characters only (a fallback font)."""
+
+
+class Browser(DevTools):
+    """One headless Chromium with one page (:class:`qzfp.reporting.chromium.DevTools`, the one
+    that prints ``report.pdf``), with what the tests measure: text nodes and the fonts that
+    draw them, network requests, waiting for a condition.  ``with Browser() as b: b.open(path)``.
 
     Parameters
     ----------
     width, height : int
         Size of the window (CSS pixels).
     allow_hosts : sequence of str
-        Hosts the page may still reach (e.g. ``127.0.0.1`` for a local Jupyter server);
-        every other name stays unresolvable, as in :func:`qzfp.reporting.pdf.chromium_command`.
+        Hosts the page may still reach (e.g. ``127.0.0.1`` for a local Jupyter server).
+    cjk_fonts : bool
+        False: Chromium sees no system font that draws Chinese (a fontconfig file of its
+        own that rejects every font with 中; :meth:`fc_list` asks the same fontconfig).
     """
 
-    def __init__(self, width: int = 1280, height: int = 800, allow_hosts: Sequence[str] = ()):
-        program = chromium_path()
-        if program is None:
-            raise FileNotFoundError("chromium")
-        self.profile = tempfile.mkdtemp(prefix="qzfp-cdp-")
-        to_child_r, self._to_child = os.pipe()
-        self._from_child, from_child_w = os.pipe()
-
-        def wire() -> None:  # in the child: fd 3 = commands in, fd 4 = answers out
-            os.dup2(to_child_r, 3)
-            os.dup2(from_child_w, 4)
-
-        cmd = chromium_command(program, self.profile)
-        if allow_hosts:
-            cmd = [a + "".join(f", EXCLUDE {h}" for h in allow_hosts)
-                   if a.startswith("--host-resolver-rules=") else a for a in cmd]
-        cmd += [
-            "--remote-debugging-pipe", f"--window-size={width},{height}", "about:blank",
-        ]
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL, preexec_fn=wire, pass_fds=(3, 4),
-                                     close_fds=True)
-        os.close(to_child_r)
-        os.close(from_child_w)
-        self._buf = b""
-        self._id = 0
-        self.events: list[dict[str, Any]] = []
-        targets = self.call("Target.getTargets")["targetInfos"]
-        page = next(t for t in targets if t["type"] == "page")
-        self.session = self.call("Target.attachToTarget", targetId=page["targetId"], flatten=True)["sessionId"]
-        for domain in ("Page", "Network", "DOM", "CSS", "Runtime"):
-            self.call(f"{domain}.enable", session=True)
-        self.call("Emulation.setDeviceMetricsOverride", session=True, width=width, height=height,
-                  deviceScaleFactor=1, mobile=False)
-
-    # ------------------------------------------------------------------ protocol
-    def _send(self, message: dict[str, Any]) -> None:
-        os.write(self._to_child, json.dumps(message).encode() + b"\0")
-
-    def _read(self, timeout: float) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while b"\0" not in self._buf:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError("no answer from Chromium")
-            ready, _, _ = select.select([self._from_child], [], [], left)
-            if ready:
-                chunk = os.read(self._from_child, 1 << 20)
-                if not chunk:
-                    raise RuntimeError("Chromium closed the pipe")
-                self._buf += chunk
-        raw, self._buf = self._buf.split(b"\0", 1)
-        return json.loads(raw)
-
-    def call(self, method: str, *, session: bool = False, timeout: float = 60.0, **params: Any) -> Any:
-        """Send one command and return its result (events meanwhile go to ``events``)."""
-        self._id += 1
-        message: dict[str, Any] = {"id": self._id, "method": method, "params": params}
-        if session:
-            message["sessionId"] = self.session
-        self._send(message)
-        while True:
-            answer = self._read(timeout)
-            if answer.get("id") == self._id:
-                if "error" in answer:
-                    raise RuntimeError(f"{method}: {answer['error']}")
-                return answer.get("result", {})
-            self.events.append(answer)
-
-    def wait_event(self, method: str, timeout: float = 60.0) -> dict[str, Any]:
-        """Wait for (and consume) the next event ``method``."""
-        for i, ev in enumerate(self.events):
-            if ev.get("method") == method:
-                return self.events.pop(i)
-        while True:
-            ev = self._read(timeout)
-            if ev.get("method") == method:
-                return ev
-            self.events.append(ev)
-
-    # ------------------------------------------------------------------ helpers
-    def open(self, path: Path) -> None:
-        """Load a file and wait until it and its fonts are loaded."""
-        self.events.clear()
-        self.call("Page.navigate", session=True, url=Path(path).absolute().as_uri())
-        self.wait_event("Page.loadEventFired")
-        self.evaluate("document.fonts.ready.then(() => document.fonts.status)")
-
-    def navigate(self, url: str) -> None:
-        """Load ``url`` and wait for its load event."""
-        self.events.clear()
-        self.call("Page.navigate", session=True, url=url)
-        self.wait_event("Page.loadEventFired")
+    def __init__(self, width: int = 1280, height: int = 800, allow_hosts: Sequence[str] = (),
+                 cjk_fonts: bool = True):
+        self._fonts_dir = tempfile.mkdtemp(prefix="qzfp-fc-")
+        self.env = dict(os.environ)
+        if not cjk_fonts:
+            conf = Path(self._fonts_dir) / "fonts-without-cjk.conf"
+            conf.write_text(_NO_CJK_FONTCONFIG, encoding="utf-8")
+            self.env["FONTCONFIG_FILE"] = str(conf)
+        try:
+            super().__init__(width, height, allow_hosts, env=self.env)
+        except BaseException:
+            shutil.rmtree(self._fonts_dir, ignore_errors=True)
+            raise
 
     def wait_for(self, expression: str, timeout: float = 60.0, every: float = 0.2) -> Any:
         """Evaluate ``expression`` until it is truthy and return that value."""
@@ -140,14 +102,6 @@ class Browser:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"still false after {timeout:.0f} s: {expression}")
             time.sleep(every)
-
-    def evaluate(self, expression: str) -> Any:
-        """Evaluate JavaScript in the page (promises awaited) and return its value."""
-        res = self.call("Runtime.evaluate", session=True, expression=expression, awaitPromise=True,
-                        returnByValue=True)
-        if "exceptionDetails" in res:
-            raise RuntimeError(str(res["exceptionDetails"]))
-        return res["result"].get("value")
 
     def requests(self) -> list[str]:
         """URLs requested since the last :meth:`open` (from ``Network.requestWillBeSent``)."""
@@ -172,23 +126,36 @@ class Browser:
         """``CSS.getPlatformFontsForNode``: the fonts that draw the node, with glyph counts."""
         return self.call("CSS.getPlatformFontsForNode", session=True, nodeId=node_id)["fonts"]
 
+    def chinese_fonts(self) -> list[ChineseText]:
+        """Every rendered text node of the page with Chinese in it and the fonts that drew
+        it (nodes not rendered, e.g. ``display: none``, are left out)."""
+        found = []
+        for node_id, text in self.text_nodes():
+            k = len(CJK.findall(text))
+            fonts = self.platform_fonts(node_id) if k else []
+            if not fonts:  # no Chinese, or not rendered
+                continue
+            shipped = sum(f["glyphCount"] for f in fonts if f["familyName"] == SHIPPED_FAMILY)
+            only_cjk = all(CJK.match(c) for c in text.strip())
+            others = {f["familyName"] for f in fonts if f["familyName"] != SHIPPED_FAMILY} if only_cjk else set()
+            found.append(ChineseText(text, k, shipped, others))
+        return found
+
+    def fc_list(self, pattern: str) -> str:
+        """``fc-list PATTERN family`` with the fontconfig Chromium uses ("" without fc-list)."""
+        if shutil.which("fc-list") is None:
+            return ""
+        return subprocess.run(["fc-list", pattern, "family"], env=self.env, capture_output=True,
+                              text=True, timeout=60, check=True).stdout
+
     def close(self) -> None:
         try:
-            self._send({"id": self._id + 1, "method": "Browser.close"})
-            self.proc.wait(timeout=10)
-        except Exception:
-            self.proc.kill()
-            self.proc.wait()
+            super().close()
         finally:
-            os.close(self._to_child)
-            os.close(self._from_child)
-            shutil.rmtree(self.profile, ignore_errors=True)
+            shutil.rmtree(self._fonts_dir, ignore_errors=True)
 
     def __enter__(self) -> Browser:
         return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
 
 
 class JupyterLab:
@@ -210,13 +177,10 @@ class JupyterLab:
 
     def __init__(self, root: Path, timeout: float = 120.0):
         import secrets
-        import socket
         import sys
         import urllib.request
 
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
+        self.port = free_port()
         self.token = secrets.token_hex(16)
         self.home = Path(tempfile.mkdtemp(prefix="qzfp-lab-"))
         repo = str(Path(__file__).resolve().parents[1])

@@ -25,3 +25,20 @@ def english_words(text: str, codes: set[str]) -> list[str]:
                      else m.group(0), text)
     return [w for w in re.findall(r"[A-Za-z][A-Za-z'\-]*", text)
             if w not in ALLOWED_WORDS and w not in codes and len(w) > 1]
+
+
+def nested_quotes(text: str) -> list[str]:
+    """Chinese double quotes opened inside double quotes (``““少生快富”项目”``): a quote within
+    a quote takes single quotes (“‘少生快富’项目”).  The offending passages, at most 30
+    characters each."""
+    found, depth = [], 0
+    for i, ch in enumerate(text):
+        if ch == "“":
+            depth += 1
+            if depth > 1:
+                found.append(text[max(0, i - 10):i + 20])
+        elif ch == "”":
+            depth = max(0, depth - 1)
+        elif ch == "\n":
+            depth = 0
+    return found

@@ -101,6 +101,9 @@ def test_a_unit_renamed_in_the_check_table_is_not_compared(sichuan, tmp_path):
     (["--check-date", "2009-01-01"], "--check-date"),
     (["--check-date", "1 Nov 2020"], "--check-date"),
     (["--paths", "-3"], "--paths"),
+    (["--paths", "10001"], "--paths"),
+    (["--seed", "-1"], "--seed"),
+    (["--check-date", "2010-12-01"], "--check-date"),  # after the census, before the first 1 January
 ])
 def test_bad_options_are_refused_with_exit_1_and_the_option_named(args, where, tmp_path, capsys):
     out = tmp_path / "o"
@@ -130,8 +133,8 @@ def test_qzfp_project_writes_both_populations_of_the_counties_asked_for(tmp_path
     assert "2011:" in out and "2016:" in out
 
 
-def test_calibrating_the_migration_model_on_a_province_beats_nothing_changes(tmp_path, capsys):
-    assert main(["calibrate-migration", BASE, CHECK, "--codes", "51", "--paths", "20",
+def test_calibrating_the_migration_model_on_three_provinces_beats_nothing_changes(tmp_path, capsys):
+    assert main(["calibrate-migration", BASE, CHECK, "--codes", "51,52,53", "--paths", "20",
                  "--out", str(tmp_path / "c")]) == 0
     values = dict(line.split(": ") for line in (tmp_path / "c" / "calibration.yaml").read_text().splitlines())
     for key in ("migration.resident.intercept", "uncertainty.migration_sd", "uncertainty.mortality_level_sd"):
@@ -140,6 +143,21 @@ def test_calibrating_the_migration_model_on_a_province_beats_nothing_changes(tmp
     total = errors[(errors["indicator"] == "resident_total") & (errors["sample"] == "in-sample")].iloc[0]
     assert total["error"] < total["naive_error"]
     assert set(errors["sample"]) == {"in-sample", "leave one province out"}
+    assert "uncertainty.migration_prefecture_share" in values
+
+
+@pytest.mark.parametrize("args, where", [(["--codes", "110101"], "--codes"), (["--codes", "51"], "--codes"),
+                                         (["--codes", "51,52,53", "--paths", "5"], "--paths")])
+def test_a_calibration_on_too_few_units_provinces_or_paths_is_refused(args, where, tmp_path, capsys):
+    assert main(["calibrate-migration", BASE, CHECK, *args, "--out", str(tmp_path / "c")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"{where}: ") and "Traceback" not in err
+    assert not (tmp_path / "c" / "calibration.yaml").exists()
+
+
+def test_qzfp_project_refuses_a_date_before_its_first_year_naming_until(tmp_path, capsys):
+    assert main(["project", "--codes", "330822", "--until", "2009-01-01", "--out", str(tmp_path / "p")]) == 1
+    assert capsys.readouterr().err.startswith("--until: ")
 
 
 def test_the_national_backtest_keeps_the_promises_of_its_bands_and_matches_the_shipped_summary(tmp_path):
@@ -149,7 +167,7 @@ def test_the_national_backtest_keeps_the_promises_of_its_bands_and_matches_the_s
     # quotes (qzfp/data/backtest_2010_2020.csv) is this run's
     assert main(["backtest", BASE, CHECK, "--paths", "500", "--seed", "0", "--out", str(tmp_path)]) == 0
     s = pd.read_csv(tmp_path / "summary.csv", encoding="utf-8-sig").set_index("indicator")
-    for ind in ("resident_total", "share_60plus"):
+    for ind in ("resident_total", "share_60plus", "prefecture_total"):  # a city's band too
         assert 70 <= s.loc[ind, "coverage_pct"] <= 90, ind
     assert s.loc["resident_total", "error"] <= 0.8 * s.loc["resident_total", "naive_error"]
     assert s.loc["share_60plus", "error"] <= 1.5

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -12,7 +13,7 @@ import pytest
 
 from qzfp.cli import main
 from qzfp.model.run import simulate
-from qzfp.rules.scenario import load_scenario
+from qzfp.rules.scenario import Scenario, load_scenario
 
 REPO = Path(__file__).resolve().parents[1]
 PARAMS = REPO / "params"
@@ -286,3 +287,98 @@ def test_a_scenario_named_like_a_shared_folder_or_hidden_is_refused_before_any_k
     assert f"clash.yaml:scenario_name: {name!r} " in err
     assert "reserved" in err or "starts with a dot" in err
     assert not (tmp_path / "out" / name).exists()
+
+
+# --------------------------------------------------------------------------- every command in the reader's language
+
+
+def _chinese_words(text: str) -> list[str]:
+    from chinese import english_words
+
+    return english_words(text, set())
+
+
+@pytest.mark.parametrize("how", ["--lang zh before the command", "QZFP_LANG=zh"])
+def test_compare_writes_its_page_and_workbook_in_chinese_when_chinese_is_chosen_before_the_command_or_in_the_environment(
+        short_params, tmp_path, monkeypatch, capsys, how):
+    from openpyxl import load_workbook
+
+    other = write(tmp_path / "other.yaml", f"extends: {short_params}\nscenario_name: other\n"
+                                           "overrides:\n  village.vice_president.allowance: 100\n")
+    args = ["compare", str(short_params), str(other), "--out", str(tmp_path / "out")]
+    if how.startswith("--lang"):
+        args = ["--lang", "zh", *args]
+    else:
+        monkeypatch.setenv("QZFP_LANG", "zh")
+    assert main(args) == 0
+    assert "报告已生成" in capsys.readouterr().out
+    folder = tmp_path / "out" / "compare-short-other"
+    page = (folder / "index.html").read_text(encoding="utf-8")
+    assert '<html lang="zh-CN">' in page and "方案比较" in page
+    wb = load_workbook(next(folder.glob("*.xlsx")))
+    assert all(_chinese_words(ws.title) == [] for ws in wb.worksheets), wb.sheetnames
+
+
+def test_the_commands_own_lang_wins_over_the_environment(short_params, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("QZFP_LANG", "zh")
+    assert main(["summary", str(short_params), "--lang", "en"]) == 0
+    out = capsys.readouterr().out
+    assert "Population" in out and "人口" not in out
+    assert main(["--lang", "zh", "summary", str(short_params)]) == 0
+    assert "人口" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("argv", "expected"), [
+    (["--lang", "zh", "run", "--jobs", "many"], "参数--jobs：无效的整数值：'many'"),
+    (["--lang", "zh", "proposal", "params/baseline.yaml"], "缺少必需的参数：--year"),
+    (["--lang", "zh", "summary", "--bogus"], "无法识别的参数：--bogus"),
+    (["--lang=zh", "run", "--lang", "fr"], "参数--lang：无效的选项'fr'（应为'en', 'zh'之一）"),
+])
+def test_argparse_errors_are_in_chinese_when_chinese_is_chosen(capsys, argv, expected):
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    err = capsys.readouterr().err
+    assert info.value.code == 1
+    assert err.startswith("用法：") and expected in err
+    prog, message = err.strip().splitlines()[-1].split("：错误：")
+    assert prog.startswith("qzfp") and _chinese_words(re.sub(r"--[a-z]+|'[a-z]+'", " ", message)) == []
+
+
+def test_argparse_errors_stay_in_english_by_default(capsys, monkeypatch):
+    monkeypatch.delenv("QZFP_LANG", raising=False)
+    with pytest.raises(SystemExit):
+        main(["run", "--jobs", "many"])
+    assert "error: argument --jobs: invalid int value: 'many'" in capsys.readouterr().err
+
+
+def test_explain_validate_and_init_speak_chinese_under_qzfp_lang_zh(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("QZFP_LANG", "zh")
+    assert main(["explain", "reward_assistance.amount"]) == 0
+    out = capsys.readouterr().out
+    assert "每名符合条件者每年的奖励扶助金" in out and "单位：元/人/年" in out and "出处：" in out
+    assert _chinese_words(out.replace("reward_assistance.amount", "")) == []
+    assert main(["explain"]) == 0
+    assert "（自2006-01-01起）" in capsys.readouterr().out
+    assert main(["validate", str(PARAMS / "baseline.yaml")]) == 0
+    assert capsys.readouterr().out.strip() == "1个文件均有效"
+    assert main(["init", str(tmp_path / "w")]) == 0
+    assert capsys.readouterr().out.startswith(f"已初始化{tmp_path / 'w'}")
+
+
+def test_the_plan_scenario_file_has_a_title_and_description_of_its_own_in_both_languages(tmp_path, capsys):
+    import yaml
+
+    base = write(tmp_path / "b.yaml", f"extends: {PARAMS / 'baseline.yaml'}\nscenario_name: b\nhorizon: 3\n"
+                                      "mc_paths: 0\n")
+    assert main(["--lang", "zh", "plan", str(base), "--year", "2008", "--ceiling", "100%", "--quiet",
+                 "--vary", "village.vice_president.allowance=40,60", "--out", str(tmp_path / "out")]) == 0
+    plan = yaml.safe_load((tmp_path / "out" / "plan-b-2008" / "plan.yaml").read_text(encoding="utf-8"))
+    parent = load_scenario(PARAMS / "baseline.yaml").params
+    assert plan["title_zh"] != parent["title_zh"] and plan["description_zh"] != parent["description_zh"]
+    assert plan["title_zh"].startswith(parent["title_zh"]) and "2008年预算上限" in plan["title_zh"]
+    assert plan["title"].startswith(parent["title"]) and "plan for 2008" in plan["title"]
+    assert _chinese_words(plan["title_zh"] + plan["description_zh"]) == ["plan"]  # "qzfp plan": the command
+    for override in plan["overrides"].values():
+        assert override["reference"].startswith("qzfp plan:") and override["reference_zh"].startswith("qzfp plan：")
+    zh = load_scenario(tmp_path / "out" / "plan-b-2008" / "plan.yaml")
+    assert Scenario.from_parameters(**{**zh.to_papermill(), "lang": "zh"}).title == plan["title_zh"]

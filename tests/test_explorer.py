@@ -264,6 +264,49 @@ def test_a_chinese_explorer_labels_counties_and_levers_in_chinese(scenario):
     assert ">post<" not in ex.table_html.value and ">trainee-day<" not in ex.table_html.value
 
 
+def test_the_language_list_relabels_every_control_and_keeps_the_settings_year_and_county(scenario):
+    ex = Explorer(scenario, lang="en")
+    ex.controls["village_allowance"].value = 95
+    ex.controls["variant"].value = "high"
+    county = ex.controls["county"].options[3][1]
+    ex.controls["county"].value = county
+    ex.controls["year"].value = int(ex.model.years[-1])
+    before, figures, updates = ex.state(), ex.figures(), ex.updates
+    ex.lang_control.value = "zh"  # what choosing 中文 in the page does
+    assert ex.lang == "zh" and ex.state() == before and ex.figures() == figures
+    assert ex.updates == updates + 1  # one redraw, not one per relabelled list
+    assert ex.controls["village_allowance"].description == i18n.t("param.village.vice_president.allowance", "zh")
+    assert ex.controls["variant"].label == i18n.t("variant.high", "zh")
+    row = ex.model.counties.set_index("county_code").loc[county]
+    assert ex.controls["county"].label == row["name_zh"]
+    assert ex.save_button.description == i18n.t("nb.explore.save", "zh")
+    assert ex.plan_button.description == i18n.t("nb.explore.plan_button", "zh")
+    assert i18n.t("nb.explore.title", "zh") in ex.head_html.value
+    assert i18n.t("nb.explore.table_title", "zh", place=row["name_zh"], year=before["year"]) in ex.table_html.value
+    ex.set_lang("en")
+    assert ex.lang_control.value == "en" and ex.controls["county"].label == row["name_en"]
+    assert ex.state() == before
+    with pytest.raises(ScenarioError, match="unknown language 'fr'"):
+        ex.set_lang("fr")
+
+
+def test_the_explorer_carries_the_shipped_font_for_its_widgets_and_its_chart(ex):
+    import base64
+    import re
+
+    from qzfp.i18n.fonts import shipped_font_path
+    from qzfp.reporting.pagestyle import FONT_FAMILY
+
+    style = ex.widget.children[0].value
+    face = re.search(r'@font-face\{font-family:"([^"]+)";src:url\("data:font/ttf;base64,([A-Za-z0-9+/=]+)"\)', style)
+    assert face and face.group(1) == FONT_FAMILY
+    assert base64.b64decode(face.group(2)) == Path(shipped_font_path()).read_bytes()
+    # first in the font list of everything inside the explorer (labels, lists, tables, SVG text)
+    assert re.search(r'\.qzfp-explorer,\.qzfp-explorer \*\{font-family:"qzfp CJK",[^}]*!important\}', style)
+    assert f'font-family="{FONT_FAMILY}, ' in ex.chart_html.value
+    assert "qzfp-explorer" in ex.widget._dom_classes
+
+
 def test_every_explorer_label_is_in_the_catalogue_in_both_languages():
     import re
 
@@ -446,7 +489,7 @@ def test_a_new_year_shows_the_figures_of_that_year_from_the_same_computation(ex)
 
 def test_every_control_is_in_one_of_two_flexible_columns_with_its_own_label_on_a_line_above(ex):
     # how it looks in JupyterLab is measured in test_explorer_in_browser.py
-    columns = ex.widget.children[1].children
+    columns = ex.widget.children[2].children  # after the style and the heading
     assert len(columns) == 2 and all(c.layout.flex == "1 1 0" for c in columns)
     in_columns = [w for col in columns for w in col.children]
     for key, ctl in ex.controls.items():

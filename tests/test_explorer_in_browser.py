@@ -19,10 +19,18 @@ import importlib.util
 import json
 
 import pytest
-from explorer_page import drag, explorer_in_lab, figures_text, settled_state
+from explorer_page import (
+    check_controls,
+    check_labels,
+    check_not_cut,
+    drag,
+    explorer_in_lab,
+    figures_text,
+    layout,
+    settled_state,
+)
 
 from qzfp import i18n
-from qzfp.explore import LEVERS
 from qzfp.model.run import simulate
 from qzfp.reporting.pdf import chromium_path
 from qzfp.rules.scenario import Scenario, load_scenario
@@ -50,72 +58,24 @@ def page(tmp_path_factory):
 
 
 def shown(b, lang: str) -> dict:
-    """What the page shows of every control and label of the explorer in ``lang``."""
-    i = LANGS.index(lang)
-    return b.evaluate("""((i) => {
-      const view = Math.min(window.innerWidth, qz.panel().content.node.getBoundingClientRect().right);
-      const part = (c, sel) => { const e = c.querySelector(sel); return e ? qz.rect(e) : null; };
-      const controls = qz.controls(i).map(c => ({
-        label: c.querySelector(':scope > .widget-label').textContent,
-        box: qz.rect(c),
-        labelBox: part(c, ':scope > .widget-label'),
-        input: part(c, ':scope > .slider-container') || part(c, ':scope > select'),
-        readout: part(c, ':scope > .widget-readout'),
-      }));
-      // the chart, its texts and the tables: what must not run past the right edge either
-      const wide = [...qz.root(i).querySelectorAll('svg, svg text, table')].map(e => ({
-        what: e.tagName + ' ' + e.textContent.slice(0, 40), box: qz.rect(e)}));
-      const labels = Array.from(qz.root(i).querySelectorAll('.widget-label'))
-        .filter(e => getComputedStyle(e).display !== 'none' && e.textContent.trim())
-        .map(e => ({text: e.textContent, sw: e.scrollWidth, cw: e.clientWidth,
-                    sh: e.scrollHeight, ch: e.clientHeight}));
-      return {view, width: window.innerWidth, controls, labels, wide};
-    })(INDEX)""".replace("INDEX", str(i)))
+    """What the page shows of the explorer in ``lang``, within the notebook's panel."""
+    return layout(b, LANGS.index(lang),
+                  view="Math.min(window.innerWidth, qz.panel().content.node.getBoundingClientRect().right)")
 
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_every_control_lies_within_the_1280_px_window(page, lang):
-    s = shown(page, lang)
-    assert s["width"] == WIDTH
-    labels = [c["label"] for c in s["controls"]]
-    expected = [i18n.t(lv.label_key, lang) for lv in LEVERS] + [
-        i18n.t("nb.explore.year", lang), i18n.t("nb.explore.county_filter", lang)]
-    for text in expected:  # every lever, the year slider and the county filter are shown
-        assert sum(label.startswith(text) for label in labels) == 1, (text, labels)
-    for c in s["controls"]:
-        parts = [p for p in (c["box"], c["labelBox"], c["input"], c["readout"]) if p]
-        for r in parts:
-            assert r["width"] > 0, c["label"]
-            assert 0 <= r["left"] and r["right"] <= s["view"] <= WIDTH, (c["label"], r, s["view"])
-        for r in parts[1:]:  # label, slider and readout inside the control's own box
-            assert c["box"]["top"] - 0.5 <= r["top"] and r["bottom"] <= c["box"]["bottom"] + 0.5, (c["label"], r)
-        assert c["labelBox"]["bottom"] <= c["input"]["top"] + 0.5, c["label"]  # label above its input
-    boxes = [c["box"] for c in s["controls"]]
-    for i, a in enumerate(boxes):  # no control drawn over another
-        for b in boxes[i + 1:]:
-            apart = a["bottom"] <= b["top"] + 0.5 or b["bottom"] <= a["top"] + 0.5 \
-                or a["right"] <= b["left"] + 0.5 or b["right"] <= a["left"] + 0.5
-            assert apart, (a, b)
+    check_controls(shown(page, lang), lang, WIDTH)
 
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_the_chart_and_the_budget_table_are_not_cut_at_the_right(page, lang):
-    s = shown(page, lang)
-    assert any(w["what"].startswith("svg") for w in s["wide"])
-    assert sum(w["what"].startswith("TABLE") for w in s["wide"]) >= 2  # key figures, budget
-    for w in s["wide"]:
-        assert w["box"]["right"] <= s["view"] + 0.5, w
+    check_not_cut(shown(page, lang))
 
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_no_label_of_the_explorer_is_cut(page, lang):
-    s = shown(page, lang)
-    assert len(s["labels"]) >= 11  # ten controls and the scenario name
-    for lab in s["labels"]:
-        assert lab["sw"] <= lab["cw"] and lab["sh"] <= lab["ch"], lab
-    merge = next(c["label"] for c in shown(page, lang)["controls"]
-                 if c["label"].startswith(i18n.t("param.merge_target", lang)))
-    assert merge.endswith(f"({i18n.t('nb.explore.merge_note', lang)})")  # the whole text
+    check_labels(shown(page, lang), lang)
 
 
 def expected_summary(allowance: float):

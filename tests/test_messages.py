@@ -136,7 +136,7 @@ def test_errors_cross_a_process_boundary_with_their_ids_and_fields():
     # Dask workers and batch processes send errors back pickled: the problem must arrive as an id
     # with fields (shown in Chinese at the other end), not as the English text it printed as.
     err = RegisterError([
-        Problem("villages.csv:5", "register.not_whole", column="population", value="abc"),
+        Problem("villages.csv:5", "table.not_whole", column="population", value="abc"),
         Problem("census_date", "expected", what=Label("expect.date"), got="'2010-13-01'"),
     ])
     for copy in (pickle.loads(pickle.dumps(err)), pickle.loads(pickle.dumps(RunError(err.problems)))):
@@ -160,7 +160,7 @@ def test_a_bad_register_row_is_reported_in_chinese_through_the_command_line(tmp_
                         .replace("新新村,800", "新新村,-3"), encoding="utf-8")
     assert main(["--lang", "zh", "validate", str(tmp_path / "reg")]) == 1
     err = capsys.readouterr().err.splitlines()
-    assert f"{villages}:3: population为负数-3（应为不小于0的整数）" in err
+    assert f"{villages}:3: population为负数-3（应为不小于0的数）" in err
     assert f"{villages}:5: population“abc”不是整数" in err
     assert main(["--lang", "en", "validate", str(tmp_path / "reg")]) == 1
     assert f'{villages}:5: population "abc" is not a whole number' in capsys.readouterr().err

@@ -39,7 +39,7 @@ def test_the_wheel_ships_the_rulebook_the_example_register_and_the_font(wheel_na
     for f in (REPO / "qzfp" / "data").glob("*.csv"):
         assert f"qzfp/data/{f.name}" in wheel_names
     assert "qzfp/data/README.md" in wheel_names
-    assert any(n.startswith("qzfp/fonts/") and n.endswith(".otf") for n in wheel_names)
+    assert any(n.startswith("qzfp/fonts/") and n.endswith(".ttf") for n in wheel_names)
     assert "qzfp/fonts/LICENSE-OFL.txt" in wheel_names
 
 
@@ -51,6 +51,14 @@ def test_the_wheel_ships_every_module_of_the_model_and_register_packages(wheel_n
     for sub in ("model", "register"):
         for f in (REPO / "qzfp" / sub).glob("*.py"):
             assert f"qzfp/{sub}/{f.name}" in wheel_names
+
+
+def test_the_wheel_ships_the_voila_template_of_the_explorer_page(wheel_names):
+    template = REPO / "qzfp" / "explore" / "jupyter" / "voila" / "templates" / "qzfp"
+    files = sorted(f.name for f in template.iterdir())
+    assert files == ["conf.json", "index.html.j2"]
+    for name in files:
+        assert f"qzfp/explore/jupyter/voila/templates/qzfp/{name}" in wheel_names
 
 
 def _requirement_name(spec: str) -> str:
@@ -114,17 +122,19 @@ def test_the_constraints_pin_every_declared_dependency_and_make_installs_with_th
 
 
 #: What each part of the package may import (besides itself): a scenario goes down the tree
-#: rules → register → model → reporting/explore, never back.  errors and i18n are shared by all.
+#: rules → register → model → reporting/explore, never back.  errors, i18n and typed (what planners
+#: type: numbers and texts) are shared by all.
 _MAY_IMPORT = {
     "errors": {"i18n"},
     "i18n": {"errors"},
-    "rules": {"errors", "i18n"},
-    "register": {"errors", "i18n"},
-    "model": {"errors", "i18n", "rules", "register"},
-    "reporting": {"errors", "i18n", "rules", "register", "model", "distributed"},
-    "explore": {"errors", "i18n", "rules", "register", "model", "reporting"},
-    "distributed": {"errors", "i18n", "rules", "register", "model", "reporting"},
-    "cli": {"errors", "i18n", "rules", "register", "model", "reporting", "explore", "distributed"},
+    "typed": {"errors", "i18n"},
+    "rules": {"errors", "i18n", "typed"},
+    "register": {"errors", "i18n", "typed"},
+    "model": {"errors", "i18n", "typed", "rules", "register"},
+    "reporting": {"errors", "i18n", "typed", "rules", "register", "model", "distributed"},
+    "explore": {"errors", "i18n", "typed", "rules", "register", "model", "reporting"},
+    "distributed": {"errors", "i18n", "typed", "rules", "register", "model", "reporting"},
+    "cli": {"errors", "i18n", "typed", "rules", "register", "model", "reporting", "explore", "distributed"},
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import textwrap
 from pathlib import Path
 
@@ -465,7 +466,7 @@ def test_a_scalar_override_with_a_reference_keeps_the_reference(folder, rulebook
 def test_a_start_year_whose_projection_drives_life_expectancy_past_100_is_bad_input_naming_the_last_year(tmp_path):
     # e0_female = 80.2 in 2010 + 0.2 a year (the rulebook) reaches 100.2 in 2110
     path = tmp_path / "late.yaml"
-    path.write_text("start_year: 2100\n", encoding="utf-8")
+    path.write_text("start_year: 2100\nsensitivity_pct: 0\nmc_paths: 0\n", encoding="utf-8")
     probs = [str(p) for p in validate_scenario_file(path)]
     assert len(probs) == 1
     assert probs[0].endswith("late.yaml:start_year: the projection runs to 2115, but life expectancy "
@@ -477,8 +478,52 @@ def test_a_start_year_whose_projection_drives_life_expectancy_past_100_is_bad_in
 def test_the_documented_maxima_that_fit_the_life_expectancy_range_load():
     from qzfp.rules.scenario import Scenario
 
-    assert Scenario.from_parameters(horizon=100).years[-1] == 2106
-    assert Scenario.from_parameters(start_year=2100, horizon=9).years[-1] == 2109
+    assert Scenario.from_parameters(horizon=100, sensitivity_pct=0, mc_paths=0).years[-1] == 2106
+    assert Scenario.from_parameters(start_year=2100, horizon=9, sensitivity_pct=0, mc_paths=0).years[-1] == 2109
+
+
+def _e0(path: str) -> tuple[float, float, float, float]:
+    """(e0 of ``path``, e0_gain, reference_year, the e0 parameter's max) of the packaged rulebook."""
+    from qzfp.rules.rulebook import load_rulebook
+
+    rb = load_rulebook()
+    m = "demography.mortality."
+    return (rb.get(m + path).latest.value, rb.get(m + "e0_gain").latest.value,
+            rb.get(m + "reference_year").latest.value, rb.get(m + path).max)
+
+
+def test_the_horizon_is_limited_so_that_the_sensitivity_rankings_highest_female_e0_stays_at_most_100():
+    # the ranking moves e0_female by +sensitivity_pct %: e0_f (1 + p) + gain (year - ref) <= max
+    from qzfp.rules.scenario import Scenario
+
+    e0, gain, ref, top = _e0("e0_female")
+    for pct in (10.0, 5.0):
+        last = math.floor(ref + (top - e0 * (1 + pct / 100)) / gain)
+        ok = Scenario.from_parameters(horizon=last - 2006, sensitivity_pct=pct, mc_paths=0)
+        assert ok.years[-1] == last
+        with pytest.raises(ScenarioError) as err:
+            Scenario.from_parameters(horizon=last - 2005, sensitivity_pct=pct, mc_paths=0)
+        assert str(err.value) == (
+            f"parameters:horizon: the projection runs to {last + 1}, but in the sensitivity ranking's "
+            f"+{pct:g} % move of demography.mortality.e0_female life expectancy demography.mortality.e0_female "
+            f"passes 100 years in {last + 1}: end the projection by {last} (start_year + horizon) or lower "
+            "sensitivity_pct (0: no sensitivity ranking)")
+
+
+def test_the_horizon_is_limited_so_that_three_standard_deviations_of_the_monte_carlo_e0_stay_at_most_100():
+    # the Monte Carlo's e0 is a random walk of sd 0.1 a year from the start year: 3 sd after k
+    # years is 0.3 sqrt(k)
+    from qzfp.rules.rulebook import load_rulebook
+    from qzfp.rules.scenario import Scenario
+
+    sd = load_rulebook().get("demography.uncertainty.e0_gain_sd").latest.value
+    e0, gain, ref, top = _e0("e0_female")
+    last = max(y for y in range(2006, 2107) if e0 + gain * (y - ref) + 3 * sd * math.sqrt(y - 2006) <= top)
+    assert Scenario.from_parameters(horizon=last - 2006, sensitivity_pct=0, mc_paths=10).years[-1] == last
+    with pytest.raises(ScenarioError, match=f"in the Monte Carlo paths .* passes 100 years in {last + 1}: end "
+                                            f"the projection by {last} .* or set mc_paths: 0"):
+        Scenario.from_parameters(horizon=last - 2005, sensitivity_pct=0, mc_paths=10)
+    assert Scenario.from_parameters(horizon=last - 2005, sensitivity_pct=0, mc_paths=0).years[-1] == last + 1
 
 
 @pytest.mark.parametrize(("key", "text", "code"), [

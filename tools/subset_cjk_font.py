@@ -4,7 +4,7 @@ qzfp ships a subset of Noto Sans CJK SC (SIL Open Font License 1.1) so that Chin
 renders in charts on a machine without any CJK system font.  This script documents, and
 reproduces, how that file was made:
 
-    python tools/subset_cjk_font.py SOURCE [--out qzfp/fonts/NotoSansCJKsc-qzfp-subset.otf]
+    python tools/subset_cjk_font.py SOURCE [--out qzfp/fonts/NotoSansCJKsc-qzfp-subset.ttf]
 
 SOURCE is either ``NotoSansCJK-Regular.ttc`` (Debian package ``fonts-noto-cjk``,
 ``/usr/share/fonts/opentype/noto/``; the "Noto Sans CJK SC" face is picked from the
@@ -16,6 +16,13 @@ Chinese characters of GB 2312 (``--charset gbk`` keeps GBK's 21 003 instead, but
 file is then ~9 MB), and every other character found in the project's own data,
 rulebook and label catalogue (so every packaged county, township and village name).  The family is renamed "Noto Sans CJK SC qzfp" so that
 it never shadows a full installation of the font.
+
+The outlines are converted from CFF (cubic) to TrueType (quadratic, ``glyf``, within one
+unit of the 1000-unit em): Chromium prints a CFF font into a PDF as one Type 3 font per
+page and style (Skia's PDF backend embeds only TrueType outlines as a subset CID font;
+https://issues.skia.org/issues/40031251), so ``report.pdf`` would carry ~95 Type 3 fonts
+instead of one subset of this font.  SOURCE may also be an earlier subset made by this
+script (the subset keeps every character it has; the conversion is then the only change).
 """
 
 from __future__ import annotations
@@ -28,7 +35,9 @@ from fontTools.ttLib import TTCollection, TTFont
 
 ROOT = Path(__file__).resolve().parents[1]
 FAMILY = "Noto Sans CJK SC qzfp"
-DEFAULT_OUT = ROOT / "qzfp" / "fonts" / "NotoSansCJKsc-qzfp-subset.otf"
+DEFAULT_OUT = ROOT / "qzfp" / "fonts" / "NotoSansCJKsc-qzfp-subset.ttf"
+#: Largest distance between a converted quadratic outline and the cubic one [font units, of 1000].
+MAX_ERROR = 1.0
 
 RANGES = [
     (0x0020, 0x007E),  # ASCII
@@ -80,6 +89,38 @@ def load_source(path: Path) -> TTFont:
     return TTFont(str(path))
 
 
+def to_truetype(font: TTFont) -> TTFont:
+    """Replace the CFF outlines of ``font`` by TrueType ``glyf`` outlines (in place)."""
+    from fontTools.pens.cu2quPen import Cu2QuPen
+    from fontTools.pens.ttGlyphPen import TTGlyphPen
+    from fontTools.ttLib import newTable
+
+    if "CFF " not in font:
+        return font
+    order = font.getGlyphOrder()
+    glyphs = font.getGlyphSet()
+    glyf = newTable("glyf")
+    glyf.glyphOrder, glyf.glyphs = order, {}
+    for name in order:
+        pen = TTGlyphPen(glyphs)
+        glyphs[name].draw(Cu2QuPen(pen, MAX_ERROR, reverse_direction=True))  # CFF runs the other way
+        glyf[name] = pen.glyph()
+    font["glyf"], font["loca"] = glyf, newTable("loca")
+    for tag in ("CFF ", "VORG"):
+        if tag in font:
+            del font[tag]
+    font.sfntVersion = "\x00\x01\x00\x00"
+    maxp = font["maxp"]
+    maxp.tableVersion = 0x00010000
+    for attr in ("maxTwilightPoints", "maxStorage", "maxFunctionDefs", "maxInstructionDefs",
+                 "maxStackElements", "maxSizeOfInstructions", "maxComponentElements"):
+        setattr(maxp, attr, 0)
+    maxp.maxZones = 1
+    font["head"].glyphDataFormat = 0
+    font["post"].formatType = 3.0  # no glyph names: smaller, and TrueType needs none
+    return font
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("source", type=Path)
@@ -119,6 +160,7 @@ def main(argv: list[str] | None = None) -> None:
         top = cff.topDictIndex[0]
         top.FamilyName = FAMILY
         top.FullName = f"{FAMILY} Regular"
+    to_truetype(font)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     font.save(str(args.out))
     cmap = font.getBestCmap()

@@ -112,11 +112,14 @@ class _Canvas:
     def open(self, k: int, uid: str) -> None:
         """The ``<svg>`` element and the fill patterns of ``k`` budget series."""
         from ..reporting.charts import INK, shades
+        from ..reporting.pagestyle import FONT_FAMILY
 
+        # the shipped CJK font first (its face covers only CJK characters, see
+        # qzfp.explore.widgets.explorer_css), so Latin text keeps DejaVu Sans
         self.out += [
             f'<svg xmlns="http://www.w3.org/2000/svg" width="100%" style="max-width:{self.width}px" '
-            f'viewBox="0 0 {self.width} {self.height}" font-family="DejaVu Sans, Noto Sans CJK SC, '
-            f'Microsoft YaHei, PingFang SC, SimHei, WenQuanYi Zen Hei, sans-serif" '
+            f'viewBox="0 0 {self.width} {self.height}" font-family="{FONT_FAMILY}, DejaVu Sans, '
+            f'Noto Sans CJK SC, Microsoft YaHei, PingFang SC, SimHei, WenQuanYi Zen Hei, sans-serif" '
             f'font-size="11" fill="{INK}">',
             "<defs>",
         ]

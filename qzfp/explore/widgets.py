@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import html
 import math
 import os
@@ -56,6 +57,25 @@ of the column on a line of its own above the slider or list, and itself wraps wh
 longer, so no label is cut and two columns fit a 1280 px screen."""
 
 
+@functools.lru_cache(maxsize=1)
+def explorer_css() -> str:
+    """The explorer's own style: :data:`CONTROL_CSS` and the shipped CJK font (as a ``data:``
+    URL, so it needs no file beside the page) drawing every Chinese character inside the
+    explorer, its chart included, whatever fonts the machine has (made once per process)."""
+    from ..i18n.fonts import shipped_font_data_url
+    from ..reporting.pagestyle import font_css
+
+    return CONTROL_CSS + font_css(src=shipped_font_data_url(), scope=".qzfp-explorer")
+
+
+def _relabel(ctl: Any, options: list[tuple[str, Any]]) -> None:
+    """Give a list (``ipywidgets.Dropdown``) new names for the same values, keeping its
+    value (ipywidgets selects the first option when the options change)."""
+    value = ctl.value
+    ctl.options = options
+    ctl.value = value
+
+
 class Explorer:
     """Interactive explorer of a scenario (ipywidgets).
 
@@ -66,7 +86,11 @@ class Explorer:
     register : Register, optional
         Register to use instead of the scenario's (see :class:`ExplorerModel`).
     lang : str, optional
-        ``en`` or ``zh``; the scenario's ``lang`` by default.
+        ``en`` or ``zh``; the scenario's ``lang`` by default (the page has a list to change it).
+    shipped_font : bool
+        Carry the shipped CJK font in the widget's style (:func:`explorer_css`), so its
+        Chinese is drawn whatever fonts the machine has; False when the page provides the
+        font itself (the page of ``qzfp explore``).
 
     Attributes
     ----------
@@ -93,7 +117,7 @@ class Explorer:
     """Budget lines shown separately in the chart (the rest is summed as "Other")."""
 
     def __init__(self, scenario: Scenario | str | os.PathLike, register: Register | None = None,
-                 *, lang: str | None = None):
+                 *, lang: str | None = None, shipped_font: bool = True):
         import ipywidgets as w
 
         self.model = ExplorerModel(scenario, register)
@@ -101,18 +125,23 @@ class Explorer:
         self._uid = f"qzfp{id(self):x}"
         self.last_update_ms = float("nan")
         self.updates = 0
+        self._shipped_font = shipped_font
+        self._relabelling = False
         self.controls = self._make_controls(w)
         self._make_outputs(w)
         self.widget = self._make_layout(w)
         self._chart_lines = self._chart_series_lines()
+        self._apply_texts()
         for ctl in self.controls.values():
             ctl.observe(self._on_change, names="value")
+        self.lang_control.observe(lambda change: self.set_lang(change["new"]), names="value")
         self.refresh()
 
     def _make_controls(self, w: Any) -> dict[str, Any]:
         """One control per lever (a slider over the parameter's range, or a list), plus the
-        year and county of the view; ``w`` is the ipywidgets module."""
-        m, lang = self.model, self.lang
+        year and county of the view; ``w`` is the ipywidgets module.  Their texts (labels,
+        names in the lists) are set by :meth:`_apply_texts`."""
+        m = self.model
         sc = m.scenario
         base_reg = m.register(m.initial["merge_target"])
         village_max = float(base_reg.villages["population"].max())
@@ -139,76 +168,122 @@ class Explorer:
             conv = int if is_int else float
             controls[lv.key] = cls(
                 value=conv(v0), min=conv(lo), max=conv(top), step=conv(step),
-                description=label(lv.label_key, lang), style=style, layout=layout,
-                continuous_update=False,
+                style=style, layout=layout, continuous_update=False,
             )
-        controls["variant"] = w.Dropdown(
-            options=[(i18n.t(f"variant.{v}", lang), v) for v in VARIANTS],
-            value=m.initial["variant"], description=label("param.variant", lang),
-            style=style, layout=layout,
-        )
+        controls["variant"] = w.Dropdown(options=[(v, v) for v in VARIANTS], value=m.initial["variant"],
+                                         style=style, layout=layout)
         mt0 = m.initial["merge_target"]
         top, step = slider_bounds(mt0, 2 * township_max, None)
         controls["merge_target"] = w.IntSlider(
             value=int(mt0), min=0, max=int(top), step=int(max(1, step)),
-            description=f"{label('param.merge_target', lang)} ({label('nb.explore.merge_note', lang)})",
             style=style, layout=layout, continuous_update=False,
         )
         controls["year"] = w.IntSlider(
             value=int(m.start_year), min=int(m.years[0]), max=int(m.years[-1]), step=1,
-            description=label("nb.explore.year", lang), style=style, layout=layout,
+            style=style, layout=layout,
             continuous_update=False,  # one update when the drag ends: no queue of stale years
         )
-        name_col = "name_zh" if lang == "zh" else "name_en"
         controls["county"] = w.Dropdown(
-            options=[(label("nb.explore.all_counties", lang), "")]
-            + [(str(r[name_col]), str(r["county_code"])) for _, r in m.counties.iterrows()],
-            value="", description=label("nb.explore.county_filter", lang),
-            style=style, layout=layout,
+            options=[("", "")] + [(str(code), str(code)) for code in m.counties["county_code"]],
+            value="", style=style, layout=layout,
         )
         return controls
 
+    def _apply_texts(self) -> None:
+        """Every text of the controls and panes in :attr:`lang` (labels, the names in the
+        lists, heading, note); the outputs are redrawn by :meth:`refresh`."""
+        from ..model.plan import OBJECTIVES
+
+        lang, controls, esc = self.lang, self.controls, html.escape
+        for lv in RULE_LEVERS.values():
+            controls[lv.key].description = label(lv.label_key, lang)
+        controls["variant"].description = label("param.variant", lang)
+        _relabel(controls["variant"], [(i18n.t(f"variant.{v}", lang), v) for v in VARIANTS])
+        controls["merge_target"].description = (
+            f"{label('param.merge_target', lang)} ({label('nb.explore.merge_note', lang)})")
+        controls["year"].description = label("nb.explore.year", lang)
+        controls["county"].description = label("nb.explore.county_filter", lang)
+        name_col = "name_zh" if lang == "zh" else "name_en"
+        _relabel(controls["county"], [(label("nb.explore.all_counties", lang), "")] + [
+            (str(r[name_col]), str(r["county_code"])) for _, r in self.model.counties.iterrows()])
+        self.lang_control.description = label("nb.explore.language", lang)
+        self.head_html.value = (f"<h3>{esc(label('nb.explore.title', lang))}</h3>"
+                                f"<p>{esc(label('nb.explore.intro', lang))}</p>")
+        self.note_html.value = (f"<p style='font-size:90%;color:#444'>"
+                                f"{esc(label('nb.explore.controls_note', lang, start_year=self.model.start_year))}</p>")
+        self.save_name.description = label("nb.explore.save_name", lang)
+        self.save_overwrite.description = label("nb.explore.overwrite", lang)
+        self.save_button.description = label("nb.explore.save", lang)
+        self.ceiling.description = label("nb.explore.plan_ceiling", lang)
+        _relabel(self.plan_objective, [(i18n.t(f"plan.objective.{o}", lang), o) for o in OBJECTIVES])
+        self.plan_button.description = label("nb.explore.plan_button", lang)
+        self.save_message.value = self.plan_html.value = ""  # said in the other language
+
+    def set_lang(self, lang: str) -> None:
+        """Show the explorer in ``lang`` (``en`` or ``zh``): every label and list, then the
+        outputs redrawn once; the settings, year and county are kept.
+
+        Raises
+        ------
+        ScenarioError
+            ``lang`` is not a supported language.
+        """
+        lang = i18n.check_lang(lang)
+        if lang == self.lang and self.lang_control.value == lang:
+            return
+        self.lang = lang
+        self._relabelling = True  # relabelling a list reselects its value: no update for that
+        try:
+            with self.widget.hold_sync():
+                self.lang_control.value = lang
+                self._apply_texts()
+        finally:
+            self._relabelling = False
+        self.refresh()
+
     def _make_outputs(self, w: Any) -> None:
-        """The output panes (key figures, chart, table, status) and the save and plan rows."""
-        lang = self.lang
+        """The output panes (key figures, chart, table, status), the heading with the
+        language list, and the save and plan rows."""
+        from ..model.plan import DEFAULT_OBJECTIVE, OBJECTIVES
+
+        self.style_html = w.HTML(f"<style>{explorer_css() if self._shipped_font else CONTROL_CSS}</style>")
+        self.head_html = w.HTML()
+        self.note_html = w.HTML()
+        self.lang_control = w.Dropdown(options=[(i18n.t(f"lang.{code}", code), code) for code in i18n.LANGS],
+                                       value=self.lang, style={"description_width": "initial"},
+                                       layout=w.Layout(width="auto", flex="0 0 auto"))
         self.key_figures_html = w.HTML()
         self.chart_html = w.HTML()
         self.table_html = w.HTML()
         self.status_html = w.HTML()
         self.save_name = w.Text(value="", placeholder="my_scenario",
-                                description=label("nb.explore.save_name", lang),
                                 style={"description_width": "initial"})  # whole label
-        self.save_overwrite = w.Checkbox(value=False, description=label("nb.explore.overwrite", lang),
-                                         indent=False)
-        self.save_button = w.Button(description=label("nb.explore.save", lang), icon="save")
+        self.save_overwrite = w.Checkbox(value=False, indent=False)
+        self.save_button = w.Button()  # no icon: Font Awesome comes from a CDN the page may not reach
         self.save_message = w.HTML()
         self.save_button.on_click(lambda _b: self._on_save())
-        from ..model.plan import DEFAULT_OBJECTIVE, OBJECTIVES
-
         self.ceiling = w.FloatText(value=math.ceil(self.model.figures({})["budget_yuan"]),
-                                   description=label("nb.explore.plan_ceiling", lang), style={"description_width": "initial"})
-        self.plan_objective = w.Dropdown(options=[(i18n.t(f"plan.objective.{o}", lang), o) for o in OBJECTIVES],
-                                         value=DEFAULT_OBJECTIVE)
-        self.plan_button = w.Button(description=label("nb.explore.plan_button", lang))
+                                   style={"description_width": "initial"})
+        self.plan_objective = w.Dropdown(options=[(o, o) for o in OBJECTIVES], value=DEFAULT_OBJECTIVE)
+        self.plan_button = w.Button()
         self.plan_html = w.HTML()
         self.plan_button.on_click(lambda _b: self._on_plan())
 
     def _make_layout(self, w: Any) -> Any:
-        """The whole explorer: heading, the levers beside the view, chart, table, plan, save."""
-        lang, controls = self.lang, self.controls
-        note = w.HTML(f"<p style='font-size:90%;color:#444'>"
-                      f"{html.escape(label('nb.explore.controls_note', lang, start_year=self.model.start_year))}</p>")
-        head = w.HTML(f"<style>{CONTROL_CSS}</style>"
-                      f"<h3>{html.escape(label('nb.explore.title', lang))}</h3>"
-                      f"<p>{html.escape(label('nb.explore.intro', lang))}</p>")
+        """The whole explorer: heading and language, the levers beside the view, chart,
+        table, plan, save."""
+        controls = self.controls
         for ctl in controls.values():
             ctl.add_class(CONTROL_CLASS)
         column = {"flex": "1 1 0", "min_width": "0", "padding": "0 8px 0 0"}
-        levers = w.VBox([controls[lv.key] for lv in LEVERS] + [note], layout=w.Layout(**column))
+        levers = w.VBox([controls[lv.key] for lv in LEVERS] + [self.note_html], layout=w.Layout(**column))
         view = w.VBox([controls["year"], controls["county"], self.key_figures_html],
                       layout=w.Layout(**column))
+        head = w.HBox([self.head_html, self.lang_control],
+                      layout=w.Layout(width="100%", justify_content="space-between", align_items="flex-start"))
         save = w.HBox([self.save_name, self.save_overwrite, self.save_button])
         widget = w.VBox([
+            self.style_html,
             head,
             w.HBox([levers, view], layout=w.Layout(width="100%")),
             self.chart_html,
@@ -219,6 +294,8 @@ class Explorer:
         ])
         widget.add_class("qzfp-explorer")
         self.key_figures_html.add_class("qzfp-figures")
+        self.status_html.add_class("qzfp-status")
+        self.lang_control.add_class("qzfp-lang")
         return widget
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
@@ -256,7 +333,8 @@ class Explorer:
 
     # ---- events
     def _on_change(self, _change: Any) -> None:
-        self.refresh()
+        if not self._relabelling:
+            self.refresh()
 
     def _on_save(self) -> None:
         esc = html.escape

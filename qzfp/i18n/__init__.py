@@ -75,6 +75,7 @@ from .labels import (  # noqa: F401
     census_source_label,
     column_label,
     humanise,
+    is_count_column,
     label_columns,
     localise_budget,
     localise_parameters,
@@ -82,6 +83,7 @@ from .labels import (  # noqa: F401
     place_name,
     place_names,
     post_label,
+    public_text,
     reference_label,
     reference_text,
     reference_texts,
@@ -89,4 +91,4 @@ from .labels import (  # noqa: F401
     value_text,
 )
 
-__all__ = ['LANGS', 'CATALOGUE', 'BUDGET_LINES', 'POSTS', 'UnknownLabelError', 'check_lang', 'template_fields', 'has', 'keys', 't', 'humanise', 'budget_line_label', 'post_label', 'param_label', 'unit_label', 'reference_label', 'localise_parameters', 'value_text', 'census_source_label', 'localise_budget', 'reference_texts', 'reference_text', 'column_label', 'label_columns', 'place_name', 'place_names', 'format_number', 'format_yuan', 'format_persons', 'format_pct', 'CJK_FONT_CANDIDATES', 'SHIPPED_FONT_FAMILY', 'shipped_font_path', 'cjk_font', 'register_shipped_font', 'setup_fonts', 'missing_glyphs']
+__all__ = ['LANGS', 'CATALOGUE', 'BUDGET_LINES', 'POSTS', 'UnknownLabelError', 'check_lang', 'template_fields', 'has', 'keys', 't', 'humanise', 'is_count_column', 'budget_line_label', 'post_label', 'param_label', 'unit_label', 'reference_label', 'public_text', 'localise_parameters', 'value_text', 'census_source_label', 'localise_budget', 'reference_texts', 'reference_text', 'column_label', 'label_columns', 'place_name', 'place_names', 'format_number', 'format_yuan', 'format_persons', 'format_pct', 'CJK_FONT_CANDIDATES', 'SHIPPED_FONT_FAMILY', 'shipped_font_path', 'cjk_font', 'register_shipped_font', 'setup_fonts', 'missing_glyphs']

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from .catalogue import check_lang
@@ -30,7 +31,17 @@ def shipped_font_path() -> str:
     """Path of the font file shipped with qzfp (see ``qzfp/fonts/README.md``)."""
     from importlib import resources
 
-    return str(resources.files("qzfp") / "fonts" / "NotoSansCJKsc-qzfp-subset.otf")
+    return str(resources.files("qzfp") / "fonts" / "NotoSansCJKsc-qzfp-subset.ttf")
+
+
+@functools.lru_cache(maxsize=1)
+def shipped_font_data_url() -> str:
+    """The shipped font as a ``data:font/ttf;base64,...`` URL (about 5.3 MB of text; made
+    once per process), for a page with no folder to put the font file in."""
+    import base64
+
+    with open(shipped_font_path(), "rb") as fh:
+        return "data:font/ttf;base64," + base64.b64encode(fh.read()).decode("ascii")
 
 
 _FONT_STATE: dict[str, Any] = {}

@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .catalogue import CATALOGUE, check_lang, t
@@ -56,6 +57,62 @@ def unit_label(unit: str, lang: str) -> str:
     return t(key, lang) if key in CATALOGUE["en"] else str(unit)
 
 
+#: What only a developer can follow: a file of the repository (``SOURCES.md``,
+#: ``docs/population.md``, ``tests/test_census.py``, ``qzfp/data/...``) or a module
+#: (``qzfp.population.calibrate``), with the "see" (见) that points to it.
+_DEV_REFERENCE = re.compile(
+    r"(?:见\s*|see\s+)?`?(?:(?:qzfp|docs|tests)/[\w./\-]+|[\w\-]+\.(?:md|py)|qzfp(?:\.[A-Za-z_]\w*)+)`?")
+_PARENS = re.compile(r"\s?[（(]([^（）()]*)[）)]")
+_PART = re.compile(r"[；;，,、]\s*")
+
+
+def _without_dev_parts(inner: str) -> str:
+    """The parts of a parenthesis (split at ；，、) that cite no developer file, joined again."""
+    parts = re.split(r"([；;，,、]\s*)", inner)
+    kept: list[str] = []
+    for i in range(0, len(parts), 2):
+        if not _DEV_REFERENCE.search(parts[i]):
+            if kept:
+                kept.append(parts[i - 1])
+            kept.append(parts[i])
+    return "".join(kept).strip()
+
+
+def public_text(text: str) -> str:
+    """A rulebook text (reference or description) as a reader outside the project sees it:
+    without the repository files and modules it cites for developers (``SOURCES.md``,
+    ``docs/…``, ``tests/…``, ``qzfp/…``, ``qzfp.…``).
+
+    In a parenthesis only the parts citing such a file go (``（参考资料，见SOURCES.md）`` →
+    ``（参考资料）``); a parenthesis left empty goes whole; elsewhere the file and its
+    "见"/"see" go.
+
+    Examples
+    --------
+    >>> public_text("性别比约为109.6（qzfp/data/reference/SOURCES.md）")
+    '性别比约为109.6'
+    >>> public_text("奖励扶助制度（参考资料，见SOURCES.md）")
+    '奖励扶助制度（参考资料）'
+    """
+    text = str(text)
+    if not _DEV_REFERENCE.search(text):
+        return text
+
+    def paren(m: re.Match[str]) -> str:
+        if not _DEV_REFERENCE.search(m.group(1)):
+            return m.group(0)
+        inner = _without_dev_parts(m.group(1))
+        if not inner:
+            return ""
+        full = m.group(0).lstrip()
+        space = m.group(0)[: len(m.group(0)) - len(full)]
+        return f"{space}{full[0]}{inner}{full[-1]}"
+
+    text = _PARENS.sub(paren, text)
+    text = _DEV_REFERENCE.sub("", text)
+    return re.sub(r"\s{2,}", " ", text).strip()
+
+
 _ASSUMPTION_PREFIX = re.compile(r"^\s*assumption\s*:\s*", re.IGNORECASE)
 
 
@@ -66,7 +123,7 @@ def reference_label(reference: str, lang: str) -> str:
     Chinese use :func:`reference_text`, which prefers the rulebook's ``reference_zh``.
     """
     check_lang(lang)
-    text = str(reference)
+    text = public_text(str(reference))
     if lang == "zh":
         return _ASSUMPTION_PREFIX.sub("假设：", text, count=1)
     return text
@@ -107,9 +164,9 @@ def reference_text(item: Any, lang: str) -> str:
     if lang == "zh":
         zh = _field(item, "reference_zh")
         if isinstance(zh, str) and zh.strip():
-            return zh.strip()
+            return public_text(zh.strip())
         return reference_label(reference, lang)
-    return reference
+    return public_text(reference)
 
 
 def reference_texts(table: pd.DataFrame, lang: str) -> list[str]:
@@ -118,10 +175,10 @@ def reference_texts(table: pd.DataFrame, lang: str) -> list[str]:
     check_lang(lang)
     refs = table["reference"].fillna("").astype(str).tolist()
     if lang == "en":
-        return refs
+        return [public_text(r) for r in refs]
     zh = (table["reference_zh"].fillna("").astype(str).tolist() if "reference_zh" in table
           else [""] * len(refs))
-    return [z.strip() if z.strip() else reference_label(r, lang) for r, z in zip(refs, zh, strict=True)]
+    return [public_text(z.strip()) if z.strip() else reference_label(r, lang) for r, z in zip(refs, zh, strict=True)]
 
 
 def localise_parameters(used: pd.DataFrame, lang: str) -> pd.DataFrame:
@@ -129,7 +186,8 @@ def localise_parameters(used: pd.DataFrame, lang: str) -> pd.DataFrame:
 
     In Chinese: the Chinese description where the rulebook has one, units in Chinese
     (:func:`unit_label`), the Chinese reference (:func:`reference_text`: ``reference_zh``,
-    else the reference with ``assumption:`` as 假设：).  The ``description_zh`` and
+    else the reference with ``assumption:`` as 假设：).  In both languages descriptions and
+    references are :func:`public_text` (no developer files).  The ``description_zh`` and
     ``reference_zh`` columns are dropped in both languages.
     """
     check_lang(lang)
@@ -139,6 +197,8 @@ def localise_parameters(used: pd.DataFrame, lang: str) -> pd.DataFrame:
             zh = out["description_zh"].fillna("").astype(str)
             out["description"] = zh.where(zh.str.strip() != "", out["description"])
         out["unit"] = [unit_label(u, lang) for u in out["unit"]]
+    if "description" in out:
+        out["description"] = [public_text(d) for d in out["description"].fillna("").astype(str)]
     if "reference" in out:
         out["reference"] = reference_texts(out, lang)
     return out.drop(columns=["description_zh", "reference_zh"], errors="ignore")
@@ -168,13 +228,43 @@ def census_source_label(text: str, lang: str) -> str:
     return text
 
 
-def value_text(value: Any, lang: str) -> str:
-    """A rulebook value as shown in ``lang``: a bool as Yes/No (是/否), other values as
-    given (numbers are formatted by the caller)."""
+def value_text(value: Any, lang: str, unit: str = "") -> str:
+    """A rulebook value as shown in ``lang``: a bool as Yes/No (是/否), a number to at most
+    four decimals with thousands separators, except a year (``unit`` ``year``, in English or
+    Chinese), which never has one (``2007``, not ``2,007``); a text as given."""
+    from .formats import format_number
+
     check_lang(lang)
-    if isinstance(value, bool):
+    if isinstance(value, (bool, np.bool_)):
         return t("yesno.yes" if value else "yesno.no", lang)
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        if str(unit) in ("year", CATALOGUE[lang].get("unit.year", "year")) and float(value).is_integer():
+            return str(int(value))
+        return format_number(value, lang, 4).rstrip("0").rstrip(".")
     return str(value)
+
+
+#: Tidy-table columns that count whole things (posts, villages, townships) besides those
+#: whose English header is in ``[persons]`` (see :func:`is_count_column`).
+_COUNT_COLUMNS = frozenset({
+    "persons", "posts", "extra_posts", "village_vice_presidents", "township_vice_presidents", "county_posts",
+    "total_posts", "villages", "villages_at_or_above_threshold", "villages_without_village_vp", "townships",
+    "townships_short_of_staff", "townships_staffed", "people_covered", "households",
+})
+
+
+def is_count_column(column: str) -> bool:
+    """Whether a tidy-table column counts whole persons, posts, households, villages or
+    townships (shown as whole numbers): a known count, or a column whose English header is
+    in ``[persons]``; a ``_first``/``_last`` suffix (the sweep's columns) is ignored.
+
+    Examples
+    --------
+    >>> is_count_column("population"), is_count_column("total_posts_last"), is_count_column("posts_per_10000")
+    (True, True, False)
+    """
+    name = re.sub(r"_(first|last)$", "", str(column))
+    return name in _COUNT_COLUMNS or CATALOGUE["en"].get(f"col.{name}", "").endswith("[persons]")
 
 
 def column_label(column: str, lang: str) -> str:

@@ -102,6 +102,7 @@ DEMOGRAPHY_PATHS = tuple(
         "uncertainty.migration_sd_inflow_share",
         "uncertainty.migration_sd_outflow_share",
         "uncertainty.migration_regional_share",
+        "uncertainty.migration_prefecture_share",
         "uncertainty.registered_migration_sd",
         "uncertainty.mortality_level_sd",
     )
@@ -150,17 +151,17 @@ def demography_param_arrays(
     pa = load_rulebook().to_param_arrays(years, DEMOGRAPHY_PATHS)
     if not rulebook_values:
         return pa
-    data = dict(pa.data)
+    updates = {}
     problems = []
     for path, value in rulebook_values.items():
         full = path if path.startswith(_P) else _P + path
-        if full not in data:
+        if full not in pa.data:
             problems.append(Problem(full, "population.not_an_assumption"))
             continue
-        data[full] = np.full((1, len(years)), float(value))
+        updates[full] = np.full((1, len(years)), float(value))
     if problems:
         raise ParameterError(problems)
-    return ParamArrays(years, data)
+    return pa.with_values(updates)  # the other paths keep their dated history (policy dates)
 
 
 

@@ -15,10 +15,11 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ParameterError, Problem
-from ..register.census import GROUP_LABELS, GROUP_STARTS, Census
+from ..register.census import GROUP_LABELS, GROUP_STARTS, Census, fractional_year
 
 __all__ = [
     "BACKTEST_INDICATORS",
+    "PREFECTURE_TOTAL",
     "backtest",
     "backtest_errors",
     "base_against_census",
@@ -29,11 +30,6 @@ __all__ = [
     "observed_indicators",
     "population_at",
 ]
-
-
-def _fraction(date: dt.date) -> float:
-    start = dt.date(date.year, 1, 1).toordinal()
-    return date.year + (date.toordinal() - start) / (dt.date(date.year + 1, 1, 1).toordinal() - start)
 
 
 def population_at(result, date: dt.date, basis: str = "resident") -> np.ndarray | None:
@@ -53,7 +49,7 @@ def population_at(result, date: dt.date, basis: str = "resident") -> np.ndarray 
     """
     pop = result.county_pop_resident[0] if basis == "resident" else result.county_pop[0]
     years = np.asarray(result.years)
-    x = _fraction(date)
+    x = fractional_year(date)
     i = int(np.floor(x)) - int(years[0])
     f = x - np.floor(x)
     if i < 0 or i >= len(years) or (f > 0 and i + 1 >= len(years)):
@@ -196,6 +192,10 @@ def check_against_census(result, later: Census) -> pd.DataFrame:
 #: Indicators of the national back-test, their unit and how their error is measured.
 BACKTEST_INDICATORS = ("resident_total", "share_60plus", "share_65plus")
 
+#: The summary's row of the prefectures' totals: the compared counties of a prefecture summed
+#: (prefectures with at least two), path by path, so that a band for a city is checked too.
+PREFECTURE_TOTAL = "prefecture_total"
+
 
 def observed_indicators(check: Census, codes: np.ndarray, names: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Which counties a later table has with the same code and name, and their indicators there.
@@ -224,16 +224,19 @@ def observed_indicators(check: Census, codes: np.ndarray, names: np.ndarray) -> 
 def backtest_errors(table: pd.DataFrame) -> pd.DataFrame:
     """The summary of a back-test table (``code, indicator, observed, central, p10, p90, naive``).
 
-    One row per indicator: ``units``; ``error`` — the mean absolute percentage error of
-    ``resident_total`` [%] and the median absolute error of the shares [percentage points];
+    One row per indicator (and one for the prefectures' totals, :data:`PREFECTURE_TOTAL`,
+    when the table has them): ``units``; ``error`` — the mean absolute percentage error of
+    the totals [%] and the median absolute error of the shares [percentage points];
     ``naive_error`` — the same for the forecast "nothing changes" (the base census's value);
     ``ratio`` = error / naive_error; ``coverage_pct`` — the share of units whose observed
     value lies inside [p10, p90] [%] (NaN without paths).
     """
     rows = []
-    for ind in BACKTEST_INDICATORS:
+    for ind in (*BACKTEST_INDICATORS, PREFECTURE_TOTAL):
         d = table[table["indicator"] == ind]
-        if ind == "resident_total":
+        if ind == PREFECTURE_TOTAL and d.empty:
+            continue
+        if ind in ("resident_total", PREFECTURE_TOTAL):
             err = (np.abs(d["central"] / d["observed"] - 1.0)).mean() * 100
             naive = (np.abs(d["naive"] / d["observed"] - 1.0)).mean() * 100
         else:
@@ -271,7 +274,8 @@ def backtest(base: Census, check: Census, *, prefixes: list[str] | None = None, 
     -------
     table : DataFrame
         ``code, name_zh, indicator, observed, central, p10, p90, naive`` (``naive`` is the base
-        census's value: the forecast "nothing changes").
+        census's value: the forecast "nothing changes"); the counties' rows, then the
+        prefectures' totals (:data:`PREFECTURE_TOTAL`, code = the prefecture's first 4 digits).
     summary : DataFrame
         :func:`backtest_errors` of the table.
     diagnostics : Diagnostics
@@ -294,7 +298,10 @@ def backtest(base: Census, check: Census, *, prefixes: list[str] | None = None, 
     same, observed = observed_indicators(check, codes, names)
     if not same.any():
         raise ParameterError(Problem(check.path, "backtest.none_in_check", n=len(codes), path=base.path))
-    res = census_indicators_at(base, codes, date, n_paths=n_paths, seed=seed, pa=pa)
+    prefecture = np.array([str(c)[:4] for c in codes], dtype=object)
+    counts = pd.Series(prefecture[same]).value_counts()
+    groups = np.where(same & np.isin(prefecture, counts.index[counts >= 2].to_numpy()), prefecture, "")
+    res = census_indicators_at(base, codes, date, n_paths=n_paths, seed=seed, pa=pa, groups=groups)
     cal = res["calibration"]
     naive = np.stack([cal.census_resident,
                       cal.census_groups[:, :, GROUP_STARTS.index(60):].sum(axis=(1, 2)) / cal.census_resident * 100,
@@ -309,5 +316,15 @@ def backtest(base: Census, check: Census, *, prefixes: list[str] | None = None, 
             "p90": q[-1, k, same] if q is not None else np.nan,
             "naive": naive[k, same],
         }))
+    member = [groups == g for g in res["group_labels"]]
+    gq = res.get("group_quantiles")
+    frames.append(pd.DataFrame({
+        "code": res["group_labels"], "name_zh": [str(base.lookup(np.array([g + "00"])).name[0])
+                                                 for g in res["group_labels"]],
+        "indicator": PREFECTURE_TOTAL,
+        "observed": [observed[0, m].sum() for m in member], "central": res["group_central"],
+        "p10": gq[0] if gq is not None else np.nan, "p90": gq[-1] if gq is not None else np.nan,
+        "naive": [naive[0, m].sum() for m in member],
+    }))
     table = pd.concat(frames, ignore_index=True)
     return table, backtest_errors(table), res["diagnostics"]

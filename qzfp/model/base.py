@@ -407,7 +407,8 @@ def calibrate_counties(census: Census, codes: np.ndarray, start: int, base: dict
         notes.append(NOTE_NO_EARLIER_CENSUS)
     if abs(start - census.year_fraction) > FAR_FROM_CENSUS_YEARS:
         notes.append(NOTE_FAR_FROM_CENSUS)
-    res_rates = resident_rates(m0, years, f.moment, asm.half_life, np.zeros_like(asm.res_adj))  # (1, Y, C)
+    residual = intercensal_residual(codes, rows, natural, cy)
+    res_rates = resident_rates(m0, years, f.moment, asm.half_life, np.zeros_like(asm.res_adj), residual)  # (1, Y, C)
     mig = np.stack([np.broadcast_to(asm.mig_rate[:, :, None], res_rates.shape), res_rates], axis=2)  # (1, Y, 2, C)
     logk, _ = county_logk(asm, model, m.mort)
     census_pop = np.stack([registered, m.resident])[None]  # (1, 2, C, 2, A)
@@ -446,7 +447,7 @@ def calibrate_counties(census: Census, codes: np.ndarray, start: int, base: dict
         death_coverage=m.coverage,
         features=features,
         resident_migration=m0[0],
-        intercensal_residual=intercensal_residual(codes, rows, natural, cy),
+        intercensal_residual=residual,
         region=np.array([str(x)[:2] for x in codes], dtype=object),
         moment=f.moment,
         notes=tuple(notes),

@@ -98,6 +98,11 @@ def _activity_lines() -> list[Line]:
     return out
 
 
+#: Quantity units counted in whole numbers: a county pays whole persons, households, posts,
+#: homes ... (not trainee-days, a product of trainees and course days).
+WHOLE_UNITS = frozenset({"person", "household", "post", "home", "school", "association", "event",
+                         "re-election", "batch"})
+
 LINES: tuple[Line, ...] = (
     Line("village_vp_allowance", "village.vice_president.allowance", "post", "yuan/post/year",
          "post allowances of village vice-presidents (posts × monthly allowance × 12)", True, "yuan/month"),
@@ -437,6 +442,8 @@ def budget(pop: Any, st: StaffingResult, pa: ParamArrays) -> BudgetResult:
     Returns
     -------
     BudgetResult
+        Quantities in a unit of :data:`WHOLE_UNITS` (persons, households, posts, homes ...)
+        are whole numbers per county and year (rounded half to even).
 
     Raises
     ------
@@ -451,7 +458,10 @@ def budget(pop: Any, st: StaffingResult, pa: ParamArrays) -> BudgetResult:
     shares = check_funding(pa, n)
     quantity = _quantities(pop, st, pa)
     unit_cost, index = _unit_costs(pa, n, t)
-    qty = np.stack([np.broadcast_to(quantity[ln.id], (n, t, c)) for ln in LINES], axis=-1)
+    # Whole persons, households, posts ... per county and year, rounded half to even (GB/T
+    # 8170), so that a line pays whole persons and quantity × unit cost = amount as printed.
+    qty = np.stack([np.round(np.broadcast_to(quantity[ln.id], (n, t, c))) if ln.quantity_unit in WHOLE_UNITS
+                    else np.broadcast_to(quantity[ln.id], (n, t, c)) for ln in LINES], axis=-1)
     amount = qty * unit_cost[:, :, None, :]
     return BudgetResult(
         years=st.years,

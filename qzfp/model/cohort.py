@@ -43,19 +43,20 @@ def county_tfr(asm: Assumptions, fert_mult: np.ndarray, tfr_dev: np.ndarray | No
 
 
 def county_logk(asm: Assumptions, model: MortalityModel, mort_mult: np.ndarray, e0_dev: np.ndarray | None = None,
-                mort_dev: np.ndarray | None = None) -> tuple[np.ndarray, int]:
+                mort_dev: np.ndarray | None = None, after: np.ndarray | None = None) -> tuple[np.ndarray, int]:
     """Log Siler level of each county by year and sex, (B, Y, C, 2), and the e0 clips applied.
 
     The standard table's level at the variant's e0 (``asm.e0``, plus a path's deviation
     ``e0_dev`` (B, Y) clipped into 20..100 years, each path-year clipped counted), times the
     county's fitted multiplier ``mort_mult`` (C,) and a path's persistent county deviation of
-    the log level ``mort_dev`` (B, C).
+    the log level ``mort_dev`` (B, C) in the years where ``after`` (Y,) is true (all when None).
     """
     e0 = asm.e0 if e0_dev is None else asm.e0 + e0_dev[..., None]
     clipped = int(((e0 < 20.0) | (e0 > 100.0)).any(axis=-1).sum()) if e0_dev is not None else 0
     logk = np.log(model.level(np.clip(e0, 20.0, 100.0)))[:, :, None, :] + np.log(np.asarray(mort_mult))[None, None, :, None]
     if mort_dev is not None:
-        logk = logk + mort_dev[:, None, :, None]
+        mask = np.ones(logk.shape[1]) if after is None else np.asarray(after, dtype=float)
+        logk = logk + mort_dev[:, None, :, None] * mask[None, :, None, None]
     return logk, clipped
 
 

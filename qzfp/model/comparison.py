@@ -26,6 +26,12 @@ from ..errors import ParameterError, Problem, did_you_mean
 from ..register import Register
 from ..rules.paramarrays import ParamArrays
 from ..rules.scenario import Scenario, load_scenario
+from ..rules.uncertainty import (  # noqa: F401 - KEY_POLICY_PATHS: public here too
+    KEY_POLICY_PATHS,
+    NOT_SCALED,
+    key_assumption_paths,
+    sensitivity_moves,
+)
 from .run import Results, demographic_paths, prepare_register, run_arrays
 
 #: Figures compared between scenarios (columns of :meth:`Results.summary`).
@@ -44,28 +50,6 @@ COMPARED = (
     "townships_short_of_staff",
     "budget_yuan",
     "budget_per_capita_yuan",
-)
-
-#: Always part of the sensitivity ranking besides the parameters marked as assumptions.
-KEY_POLICY_PATHS = (
-    "village.vice_president.allowance",
-    "village.vice_president.population_threshold",
-    "township.vice_president.post_allowance",
-    "reward_assistance.amount",
-)
-
-#: Left out of sensitivity rankings and refused by sweeps: funding shares (the shares of a
-#: line must sum to 1, so one cannot move alone), and the demographic parameters the
-#: population engine reads from the first parameter set only (mortality shape, migration age
-#: profile, the parameters of the census fit of the base) or that only act on Monte Carlo paths.
-_NOT_SCALED = (
-    "funding.",
-    "demography.mortality.siler.",
-    "demography.mortality.infant_separation_factor",
-    "demography.mortality.county_e0_",
-    "demography.migration.absent_",
-    "demography.uncertainty.",
-    "demography.migration.profile.",
 )
 
 #: Largest sweep grid [point]: ~1 ms a point for the example register (measured: 400 points
@@ -185,10 +169,14 @@ def _outcomes(ar: Any) -> dict[str, np.ndarray]:
     }
 
 
-def _check_paths(pa: ParamArrays, paths: Sequence[str], where: str) -> None:
+def _check_paths(pa: ParamArrays, paths: Sequence[str], where: str, rulebook: Any) -> None:
+    """Every path a numeric parameter: an unknown one with the closest numeric names, a text
+    parameter (a choice) said as such."""
     problems = []
     for p in paths:
-        if p not in pa:
+        if p not in rulebook:
+            problems.append(Problem(f"{where} {p}", "rulebook.unknown_parameter", hint=did_you_mean(p, pa.paths())))
+        elif p not in pa:
             problems.append(Problem(f"{where} {p}", "compare.not_numeric", hint=did_you_mean(p, pa.paths())))
     if problems:
         raise ParameterError(problems)
@@ -239,15 +227,15 @@ def sweep_points(scenario: Scenario, grid: Mapping[str, Sequence[float]],
         sizes = " × ".join(f"{len(grid[p]):,}" for p in paths)
         raise ParameterError(Problem(option, "sweep.too_many_points", sizes=sizes, points=n_points,
                                      max=max_points))
-    _check_paths(pa, paths, option)
+    _check_paths(pa, paths, option, scenario.rulebook)
     problems = []
     for p in paths:
-        if p.startswith(_NOT_SCALED) or p.endswith("reference_year"):
+        if p.startswith(NOT_SCALED) or p.endswith("reference_year"):
             problems.append(Problem(f"{option} {p}", "sweep.not_sweepable"))
             continue
         param = scenario.parameter(p)
         for v in grid[p]:
-            value = int(v) if float(v).is_integer() else float(v)
+            value = int(v) if float(v).is_integer() and abs(v) < 2**53 else float(v)
             for msg in param.check(value):
                 problems.append(msg.at(f"{option} {p}"))
         if not grid[p]:
@@ -302,30 +290,10 @@ def sweep(scenario: Scenario | str, grid: Mapping[str, Sequence[float]], *,
 
 
 def key_assumptions(scenario: Scenario) -> list[str]:
-    """Paths moved by :func:`sensitivity` by default.
-
-    Every numeric rulebook parameter whose value in force in the start year is an
-    assumption (reference starting with ``assumption``) and non-zero, plus the
-    headline policy amounts of :data:`KEY_POLICY_PATHS`.  Counts of years (election
-    dates, cycles) and switches are left out: a ±X % move of a calendar year means
-    nothing.
-    """
-    import datetime as dt
-
-    pa = scenario.arrays()
-    out = []
-    for path in pa.paths():
-        param = scenario.parameter(path)
-        if param.kind != "number" or param.unit in ("year",) and not path.startswith("demography."):
-            continue
-        if path.startswith(_NOT_SCALED) or path.endswith("reference_year"):
-            continue
-        dv = param.dated_value_at(dt.date(scenario.start_year, 1, 1))
-        if float(dv.value) == 0:
-            continue
-        if path in KEY_POLICY_PATHS or str(dv.reference).lower().startswith("assumption"):
-            out.append(path)
-    return out
+    """Paths moved by :func:`sensitivity` by default: every numeric rulebook parameter whose
+    value in force in the start year is an assumption and non-zero, plus the headline policy
+    amounts of :data:`KEY_POLICY_PATHS` (:func:`qzfp.rules.uncertainty.key_assumption_paths`)."""
+    return key_assumption_paths(scenario.rulebook, scenario.start_year, scenario.arrays().paths())
 
 
 def sensitivity(scenario: Scenario | str, pct: float | None = None, *,
@@ -376,21 +344,15 @@ def sensitivity(scenario: Scenario | str, pct: float | None = None, *,
                                          first=scenario.years[0], last=scenario.years[-1]))
         year_index = int(found[0])
     paths = list(paths) if paths is not None else key_assumptions(scenario)
-    _check_paths(pa, paths, "sensitivity")
+    _check_paths(pa, paths, "sensitivity", scenario.rulebook)
     k = len(paths)
     base = {p: pa[p][0] for p in paths}  # (T,)
     # Parameter sets: 0 = base, 1..k = low, k+1..2k = high; each (N, T).
     values = {}
     lows, highs = {}, {}
     for i, p in enumerate(paths):
-        param = scenario.parameter(p)
-        lo_b = -np.inf if param.min is None else param.min
-        hi_b = np.inf if param.max is None else param.max
         arr = np.repeat(base[p][None, :], 2 * k + 1, axis=0)
-        arr[1 + i] = np.clip(base[p] * (1 - pct / 100), lo_b, hi_b)
-        arr[1 + k + i] = np.clip(base[p] * (1 + pct / 100), lo_b, hi_b)
-        if param.unit in ("person", "post"):  # counts of people or posts stay whole
-            arr = np.round(arr)
+        arr[1 + i], arr[1 + k + i] = sensitivity_moves(scenario.parameter(p), base[p], pct)
         values[p] = arr
         lows[p], highs[p] = arr[1 + i, 0], arr[1 + k + i, 0]
     res = _evaluate_full(reg, pa, values, scenario.params.get("variant", "medium"), chunk,

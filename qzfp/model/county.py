@@ -20,17 +20,16 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ParameterError, Problem
-from ..register.census import Census
+from ..register.census import Census, fractional_year
 from ..rules.paramarrays import ParamArrays
 from .assumptions import demography_param_arrays, yearly_assumptions
-from .base import Calibration, calibrate_counties
+from .base import Calibration, base_values, calibrate_counties
 from .diagnostics import Diagnostics
 from .montecarlo import draw_paths
 from .mortality import mortality_from
 from .projection import project_calibrated
 
-__all__ = ["CensusProjection", "INDICATOR_AGES", "census_indicators_at", "county_codes", "fractional_year",
-           "project_census"]
+__all__ = ["CensusProjection", "INDICATOR_AGES", "census_indicators_at", "county_codes", "project_census"]
 
 #: First age of the shares the indicators give (``share_60plus``, ``share_65plus``) [year].
 INDICATOR_AGES = (60, 65)
@@ -38,12 +37,6 @@ INDICATOR_AGES = (60, 65)
 #: Counties projected at once by :func:`census_indicators_at` (bounds its memory: the stocks of
 #: two years of both populations for every path of the chunk).
 _CHUNK_CELLS = 40_000_000
-
-
-def fractional_year(date: dt.date) -> float:
-    """A date as a fractional calendar year (1 November 2020 → 2020.833…)."""
-    start = dt.date(date.year, 1, 1).toordinal()
-    return date.year + (date.toordinal() - start) / (dt.date(date.year + 1, 1, 1).toordinal() - start)
 
 
 def county_codes(census: Census, prefixes: Sequence[str] | None = None) -> np.ndarray:
@@ -55,11 +48,19 @@ def county_codes(census: Census, prefixes: Sequence[str] | None = None) -> np.nd
     return np.asarray(census.codes[sel], dtype=object)
 
 
-def _years_to(census: Census, until: dt.date) -> tuple[int, np.ndarray]:
+def _years_to(census: Census, until: dt.date, option: str) -> tuple[int, np.ndarray]:
+    """First year (1 January after the census moment) and the years projected to reach ``until``.
+
+    Raises
+    ------
+    ParameterError
+        At ``option`` when ``until`` is before that first 1 January (a date between the census
+        moment and it is not projected: the census itself is the population there).
+    """
     start = census.date.year + 1
-    if fractional_year(until) <= census.year_fraction:
-        raise ParameterError(Problem("--check-date", "county.not_after_census", date=until.isoformat(),
-                                     census=census.date.isoformat()))
+    if until < dt.date(start, 1, 1):
+        raise ParameterError(Problem(option, "county.before_first_year", date=until.isoformat(),
+                                     census=census.date.isoformat(), first=f"{start}-01-01"))
     return start, np.arange(start, int(np.floor(fractional_year(until))) + 2)
 
 
@@ -145,10 +146,10 @@ def project_census(census: Census, codes: Sequence[str] | None = None, *, until:
     CensusProjection
     """
     codes = county_codes(census) if codes is None else np.asarray([str(c) for c in codes], dtype=object)
-    start, years = _years_to(census, until)
+    start, years = _years_to(census, until, "--until")
     pa = _rulebook_arrays(years, pa)
     asm = yearly_assumptions(pa, variant)
-    cal = calibrate_counties(census, codes, start)
+    cal = calibrate_counties(census, codes, start, base_values(pa))
     out = project_calibrated(cal, pa, asm, mortality_from(pa))
     t = len(years)
     return CensusProjection(codes, cal.names, years, out["pop"][0, :t], cal, out["diagnostics"])
@@ -165,7 +166,8 @@ def _indicators(pop: np.ndarray) -> np.ndarray:
 
 def census_indicators_at(census: Census, codes: Sequence[str], date: dt.date, *, n_paths: int = 0, seed: int = 0,
                          pa: ParamArrays | None = None, variant: str = "medium",
-                         quantiles: Sequence[float] = (10, 90)) -> dict[str, object]:
+                         quantiles: Sequence[float] = (10, 90),
+                         groups: Sequence[str] | None = None) -> dict[str, object]:
     """Resident indicators of counties of a census table at a later date, central and by path.
 
     Parameters
@@ -184,20 +186,25 @@ def census_indicators_at(census: Census, codes: Sequence[str], date: dt.date, *,
         Assumptions over the projected years (the packaged rulebook when omitted).
     quantiles : sequence of float
         Percentiles of the paths returned.
+    groups : sequence of str, optional
+        (C,) a group label per county (``""``: in no group); the resident totals of each group
+        are summed path by path, so their percentiles are those of the group's total (the
+        counties of a group share part of their deviations).
 
     Returns
     -------
     dict
         ``central`` (3, C): resident total [person], shares aged 60+ and 65+ [%] of the
         central projection; ``quantiles`` (Q, 3, C) of the paths (None without paths);
-        ``calibration``; ``diagnostics``.
+        ``calibration``; ``diagnostics``; with ``groups``, ``group_labels`` (G,) sorted,
+        ``group_central`` (G,) and ``group_quantiles`` (Q, G) of the groups' resident totals.
     """
     codes = np.asarray([str(c) for c in codes], dtype=object)
-    start, years = _years_to(census, date)
+    start, years = _years_to(census, date, "--check-date")
     pa = _rulebook_arrays(years, pa)
     asm = yearly_assumptions(pa, variant)
     model = mortality_from(pa)
-    cal = calibrate_counties(census, codes, start)
+    cal = calibrate_counties(census, codes, start, base_values(pa))
     x = fractional_year(date)
     i = int(np.floor(x)) - start
     f = x - np.floor(x)
@@ -209,13 +216,19 @@ def census_indicators_at(census: Census, codes: Sequence[str], date: dt.date, *,
 
     central_out = project_calibrated(cal, pa, asm, model, keep=keep, flows=False)
     central = _indicators(at(central_out["pop"]))[:, 0]
-    diag = central_out["diagnostics"]
+    result: dict[str, object] = {"central": central, "quantiles": None, "calibration": cal,
+                                 "diagnostics": central_out["diagnostics"]}
+    labels, member = _groups(groups, len(codes))
+    if labels is not None:
+        result["group_labels"] = labels
+        result["group_central"] = np.bincount(member[member >= 0], central[0][member >= 0], minlength=len(labels))
     if n_paths <= 0:
-        return {"central": central, "quantiles": None, "calibration": cal, "diagnostics": diag}
+        return result
     draws = draw_paths(pa, cal, n_paths, seed)
     c = len(codes)
     chunk = max(1, _CHUNK_CELLS // (n_paths * 2 * 2 * 2 * 101))
     q = np.empty((len(quantiles), 3, c))
+    group_paths = np.zeros((n_paths, 0 if labels is None else len(labels)))
     capped = floored = clipped = 0
     for lo in range(0, c, chunk):
         sel = slice(lo, min(c, lo + chunk))
@@ -223,11 +236,30 @@ def census_indicators_at(census: Census, codes: Sequence[str], date: dt.date, *,
         out = project_calibrated(part, pa, asm, model, None, draws.counties(sel), keep=keep, flows=False)
         ind = _indicators(at(out["pop"]))  # (3, B, Cs)
         q[:, :, sel] = np.percentile(ind, quantiles, axis=1)
+        if labels is not None:
+            m = member[sel]
+            for j in np.flatnonzero(m >= 0):  # the chunk's counties into their groups' totals
+                group_paths[:, m[j]] += ind[0, :, j]
         d = out["diagnostics"]
         capped += d.capped
         floored, clipped = d.tfr_floored, d.e0_clipped  # national draws: the same in every chunk
-    diag = diag.replace(paths=n_paths, capped=diag.capped + capped, tfr_floored=floored, e0_clipped=clipped)
-    return {"central": central, "quantiles": q, "calibration": cal, "diagnostics": diag}
+    diag = result["diagnostics"]
+    result["diagnostics"] = diag.replace(paths=n_paths, capped=diag.capped + capped, tfr_floored=floored,
+                                         e0_clipped=clipped)
+    result["quantiles"] = q
+    if labels is not None:
+        result["group_quantiles"] = np.percentile(group_paths, quantiles, axis=0)
+    return result
+
+
+def _groups(groups: Sequence[str] | None, c: int) -> tuple[np.ndarray | None, np.ndarray]:
+    """Sorted group labels and each county's group index (-1: none)."""
+    if groups is None:
+        return None, np.full(c, -1)
+    g = np.asarray([str(x) for x in groups], dtype=object)
+    labels = np.array(sorted({x for x in g if x}), dtype=object)
+    index = {x: i for i, x in enumerate(labels)}
+    return labels, np.array([index.get(x, -1) for x in g])
 
 
 def _calibration_part(cal: Calibration, sel: slice) -> Calibration:
@@ -236,4 +268,5 @@ def _calibration_part(cal: Calibration, sel: slice) -> Calibration:
 
     return replace(cal, codes=cal.codes[sel], base_pop=cal.base_pop[sel], base_resident=cal.base_resident[sel],
                    fert_mult=cal.fert_mult[sel], mort_mult=cal.mort_mult[sel],
-                   features={k: v[sel] for k, v in cal.features.items()}, region=cal.region[sel])
+                   features={k: v[sel] for k, v in cal.features.items()}, region=cal.region[sel],
+                   intercensal_residual=cal.intercensal_residual[sel])

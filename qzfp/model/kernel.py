@@ -11,7 +11,7 @@ Every array input has a leading axis of 1 (shared by all paths) or B (one row pe
 Survival ratios come from a table over the log of the Siler level (:func:`survival_table`),
 interpolated linearly: the level of a county in a year of a path is any positive number (the
 standard level × the county's multiplier × a path's deviation), and the table replaces 132
-exponentials per county, sex and year by a lookup (relative error below 1e-8).
+exponentials per county, sex and year by a lookup (relative error below 3e-8).
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ def _kernel(pop0, inm0, tfr, pattern, srb, logk, tab, tab_lo, tab_step, mig, mal
         d = np.empty((2, 2, AGES))
         surv = np.empty((2, AGES))
         share = np.empty(2)
-        out_w = np.empty((2, 2))
+        exposure = np.empty(2)
         b0 = _row(pop0, b)
         for q in range(2):
             for s in range(2):
@@ -153,8 +153,8 @@ def _kernel(pop0, inm0, tfr, pattern, srb, logk, tab, tab_lo, tab_step, mig, mal
             rate = tfr[_row(tfr, b), y, c]
             bp = _row(pattern, b)
             lam = left_behind[_row(left_behind, b), y]
-            out_w[0, 0] = 0.0
-            out_w[1, 0] = 0.0
+            exposure[0] = 0.0
+            exposure[1] = 0.0
             for x in range(35):
                 a = 15 + x
                 reg0 = p[0, 1, a]
@@ -163,11 +163,11 @@ def _kernel(pop0, inm0, tfr, pattern, srb, logk, tab, tab_lo, tab_step, mig, mal
                 res1 = new[1, 1, a]
                 abs0 = reg0 - res0 if reg0 > res0 else 0.0
                 abs1 = reg1 - res1 if reg1 > res1 else 0.0
-                out_w[0, 0] += pattern[bp, y, x] * 0.5 * (reg0 + reg1)
-                out_w[1, 0] += pattern[bp, y, x] * 0.5 * (res0 + lam * abs0 + res1 + lam * abs1)
+                exposure[0] += pattern[bp, y, x] * 0.5 * (reg0 + reg1)
+                exposure[1] += pattern[bp, y, x] * 0.5 * (res0 + lam * abs0 + res1 + lam * abs1)
             sr = srb[_row(srb, b), y]
             for q in range(2):
-                btot = rate * out_w[q, 0]
+                btot = rate * exposure[q]
                 bsex0 = btot * sr / (100.0 + sr)
                 bsex1 = btot * 100.0 / (100.0 + sr)
                 for s in range(2):

@@ -57,9 +57,6 @@ _REFERENCE_CSV = Path(__file__).resolve().parents[1] / "data" / "reference" / "q
 _BOUNDARY_GROUPS = (("330802", "330803"),)
 
 
-_INTERCENSAL_CSV = _REFERENCE_CSV
-
-
 #: Years between the 5th and the 6th census (2000-11-01 and 2010-11-01).
 _INTERCENSAL_YEARS = 10.0
 
@@ -69,7 +66,7 @@ _INTERCENSAL_YEARS = 10.0
 def _intercensal() -> dict[str, tuple[float, float]]:
     """County code -> (resident 2000, resident 2010) [person], boundary groups summed."""
     out: dict[str, tuple[float, float]] = {}
-    with open(_INTERCENSAL_CSV, encoding="utf-8") as fh:
+    with open(_REFERENCE_CSV, encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
             out[row["county_code"]] = (float(row["resident_2000"]), float(row["resident_2010"]))
     for group in _BOUNDARY_GROUPS:
@@ -177,17 +174,23 @@ def model_rate(features: dict[str, np.ndarray], coef: dict[str, np.ndarray]) -> 
 
 
 def resident_rates(m0: np.ndarray, years: np.ndarray, moment: float, half_life: np.ndarray,
-                   adjustment: np.ndarray) -> np.ndarray:
+                   adjustment: np.ndarray, before: np.ndarray | None = None) -> np.ndarray:
     """Resident net migration rate of each county in each year, (N, T, C) [per mille/year].
 
     The model's rate at the census moment ``m0`` (N|1, C) halves every ``half_life`` years
-    (N|1, T) after it, ``m0 × 0.5 ** ((y + ½ − moment) / half_life)`` at mid-year; before
-    the census moment (the base moved backwards) it is ``m0``.  ``adjustment`` (N|1, T), the
+    (N|1, T) after it, ``m0 × 0.5 ** ((y + ½ − moment) / half_life)`` at mid-year.  In the
+    years before the census moment (a base moved backwards, a projection that starts before
+    the census) a county runs at what it did then: ``before`` (C,), its 2000–2010 residual
+    where known (:func:`intercensal_residual`), else ``m0``.  ``adjustment`` (N|1, T), the
     scenario lever ``migration.resident_adjustment``, is added.
     """
     mid = np.asarray(years, dtype=float) + 0.5 - moment
     decay = np.power(0.5, np.maximum(mid, 0.0)[None, :] / np.asarray(half_life, dtype=float))  # (N, T)
-    return np.asarray(m0)[:, None, :] * decay[:, :, None] + np.asarray(adjustment)[:, :, None]
+    rate = np.asarray(m0)[:, None, :] * decay[:, :, None]
+    if before is not None:
+        past = np.where(np.isfinite(before), before, np.nan)[None, None, :]
+        rate = np.where((mid < 0)[None, :, None] & np.isfinite(past), past, rate)
+    return rate + np.asarray(adjustment)[:, :, None]
 
 
 #: The census indicators the width of a county's migration deviation reads

@@ -33,17 +33,25 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ParameterError, Problem
-from ..register.census import Census
+from ..register.census import Census, fractional_year
 from ..rules.paramarrays import ParamArrays
 from .assumptions import demography_param_arrays
-from .backtest import BACKTEST_INDICATORS, backtest_errors, observed_indicators
-from .county import census_indicators_at, county_codes, fractional_year
+from .backtest import BACKTEST_INDICATORS, PREFECTURE_TOTAL, backtest_errors, observed_indicators
+from .county import census_indicators_at, county_codes
 from .migration import MIGRATION_FEATURES, WIDTH_FEATURES
 
 __all__ = ["MigrationFit", "fit_migration", "least_absolute_deviations"]
 
 _R = "migration.resident."
 _U = "uncertainty."
+
+#: The least a calibration is fitted on: units compared (five coefficients, a width model, a
+#: random-effects share), provinces (between and within them) and Monte Carlo paths.
+MIN_UNITS = 30
+
+MIN_PROVINCES = 3
+
+MIN_PATHS = 20
 
 #: z of the 90th percentile of a standard normal: ±Z80 σ holds 80 % of a normal distribution.
 Z80 = 1.2815515655446004
@@ -128,6 +136,15 @@ def fit_migration(base: Census, check: Census, *, check_date: dt.date | None = N
     same, observed = observed_indicators(check, codes, names)
     if not same.any():
         raise ParameterError(Problem(check.path, "backtest.none_in_check", n=len(codes), path=base.path))
+    provinces = len({str(c)[:2] for c in codes[same]})
+    problems = []
+    if same.sum() < MIN_UNITS or provinces < MIN_PROVINCES:
+        problems.append(Problem("--codes", "calibrate.too_few_units", n=int(same.sum()), provinces=provinces,
+                                min_units=MIN_UNITS, min_provinces=MIN_PROVINCES))
+    if n_paths < MIN_PATHS:
+        problems.append(Problem("--paths", "calibrate.too_few_paths", n=n_paths, min=MIN_PATHS))
+    if problems:
+        raise ParameterError(problems)
     years = np.arange(base.date.year + 1, int(np.floor(fractional_year(date))) + 2)
     f = _Fit(base=base, codes=codes[same], names=names[same], obs=observed[:, same], date=date, years=years,
              span=fractional_year(date) - base.year_fraction, n_paths=n_paths, seed=seed, say=say)
@@ -169,12 +186,24 @@ class _Fit:
         r = census_indicators_at(self.base, self.codes, self.date, pa=_arrays(self.years, values))
         return r["central"], r["calibration"]
 
+    @property
+    def groups(self) -> np.ndarray:
+        """Each unit's prefecture when the prefecture has at least two units compared, else ""."""
+        pref = np.array([str(c)[:4] for c in self.codes], dtype=object)
+        labels, counts = np.unique(pref, return_counts=True)
+        return np.where(np.isin(pref, labels[counts >= 2]), pref, "")
+
     def coverage(self, values: dict[str, float]) -> pd.Series:
+        """The share [%] of units (and of prefectures' totals) inside the paths' 10-90 % band."""
+        groups = self.groups
         r = census_indicators_at(self.base, self.codes, self.date, pa=_arrays(self.years, values),
-                                 n_paths=self.n_paths, seed=self.seed)
+                                 n_paths=self.n_paths, seed=self.seed, groups=groups)
         q = r["quantiles"]
-        inside = (self.obs >= q[0]) & (self.obs <= q[-1])
-        return pd.Series(inside.mean(axis=1) * 100, index=list(BACKTEST_INDICATORS))
+        inside = list(((self.obs >= q[0]) & (self.obs <= q[-1])).mean(axis=1) * 100)
+        obs_g = np.array([self.obs[0, groups == g].sum() for g in r["group_labels"]])
+        gq = r["group_quantiles"]
+        inside.append(((obs_g >= gq[0]) & (obs_g <= gq[-1])).mean() * 100 if len(obs_g) else np.nan)
+        return pd.Series(inside, index=[*BACKTEST_INDICATORS, PREFECTURE_TOTAL])
 
     def design(self, cal: object) -> np.ndarray:
         return np.column_stack([np.ones(len(self.codes))] + [cal.features[k] for k in MIGRATION_FEATURES])
@@ -227,6 +256,7 @@ def _fit_widths(f: _Fit, values: dict[str, float], cen: np.ndarray, cal: object)
     for k, name in enumerate(WIDTH_FEATURES):
         values[_U + "migration_sd_" + name] = float(gamma[k + 1])
     values[_U + "migration_regional_share"] = _regional_share(e / sd_log, np.array([str(c)[:2] for c in f.codes]))
+    values[_U + "migration_prefecture_share"] = 0.0
     values[_U + "mortality_level_sd"] = 0.0
     f.say(f"widths: base {values[_U + 'migration_sd']:.2f} per mille/year, regional share "
           f"{values[_U + 'migration_regional_share']:.2f}")
@@ -237,19 +267,27 @@ def _bisect_coverage(f: _Fit, values: dict[str, float], path: str, scale: Callab
                      hi: float, indicator: str) -> None:
     """Set ``values[path] = scale(x)`` for the x in [lo, hi] at which the paths' 10-90 % band
     holds 80 % of ``indicator`` (six bisection steps)."""
+    bottom, top = lo, hi
     for _ in range(6):
         mid = 0.5 * (lo + hi)
         cov = f.coverage(values | {path: scale(mid)})
         lo, hi = (mid, hi) if cov[indicator] < 80.0 else (lo, mid)
         f.say(f"{path} {scale(mid):.3f}: {indicator} inside the band {cov[indicator]:.1f} %")
     values[path] = scale(0.5 * (lo + hi))
+    if hi - top > -1e-9 * (top - bottom) or lo - bottom < 1e-9 * (top - bottom):
+        f.say(f"warning: {path} ended at the edge of its range [{scale(bottom):.3g}, {scale(top):.3g}]: "
+              f"80 % of {indicator} inside the band was not reached")
 
 
 def _set_scales(f: _Fit, values: dict[str, float]) -> pd.Series:
-    """Step 4: the scale of the migration deviation (80 % of the totals inside), then the county
-    mortality deviation (80 % of the shares aged 60+ inside); returns the final coverage."""
+    """Step 4: the scale of the migration deviation (80 % of the totals inside), the share of it
+    the counties of a prefecture share (80 % of the prefectures' totals inside: a county's own
+    band does not change with it), then the county mortality deviation (80 % of the shares
+    aged 60+ inside); returns the final coverage."""
     base_sd = values[_U + "migration_sd"]
     _bisect_coverage(f, values, _U + "migration_sd", lambda x: base_sd * x, 0.5, 2.0, "resident_total")
+    room = 1.0 - values[_U + "migration_regional_share"]
+    _bisect_coverage(f, values, _U + "migration_prefecture_share", lambda x: x, 0.0, room, PREFECTURE_TOTAL)
     _bisect_coverage(f, values, _U + "mortality_level_sd", lambda x: x, 0.0, 1.0, "share_60plus")
     return f.coverage(values)
 

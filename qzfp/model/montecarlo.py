@@ -8,9 +8,9 @@ Zhejiang where the 2020 census can tell, see ``docs/population.md``):
 * national mortality: a random walk of the life expectancy's annual gain;
 * county migration: a persistent deviation of each county's resident net migration rate,
   drawn once per path and held over the projection, part of it shared by the counties of a
-  province (so that a city's counties do not average their errors away), with a width that
-  depends on the county's census indicators; the registered population's rate has a
-  persistent deviation of its own;
+  province and part by those of a prefecture (so that a city's counties do not average their
+  errors away), with a width that depends on the county's census indicators; the registered
+  population's rate has a persistent deviation of its own;
 * county mortality: a persistent deviation of each county's mortality level (census deaths
   are under-reported, so a county's fitted level is uncertain).
 """
@@ -43,21 +43,28 @@ def draw_paths(pa: ParamArrays, cal: Calibration, n_paths: int, seed: Any) -> Dr
 
     One ``numpy.random.default_rng(seed)`` draws, in this order, standard normals for the
     TFR (paths × years), e0 (paths × years), the provinces (paths × provinces of ``cal``,
-    sorted by code), the counties' resident migration, registered migration and mortality
-    level (paths × counties each):
+    sorted by code), the prefectures (paths × prefectures, sorted), the counties' resident
+    migration, registered migration and mortality level (paths × counties each):
 
-    * TFR: ``d_t = ρ d_{t−1} + σ_TFR ε_t``, ``d_0 = 0`` (the start year is known);
-    * e0: cumulative sum of ``σ_e0 ε_t`` with ``ε_0 = 0`` (year t holds t draws);
-    * resident migration of county c in province r: ``σ_c (√s z_r + √(1−s) z_c)``, with
-      ``σ_c`` from :func:`qzfp.model.migration.migration_sd` and s the regional share;
+    * TFR: ``d_t = ρ d_{t−1} + σ_TFR ε_t``, ``d = 0`` up to the start year or the census year,
+      whichever is later (what is known is not drawn);
+    * e0: cumulative sum of ``σ_e0 ε_t``, the steps of those known years 0 (year t after them
+      holds t draws);
+    * resident migration of county c in prefecture f of province r:
+      ``σ_c (√s_r z_r + √s_f z_f + √(1 − s_r − s_f) z_c)``, with ``σ_c`` from
+      :func:`qzfp.model.migration.migration_sd` and s_r, s_f the provincial and prefectural
+      shares of its variance (so the counties of one city share part of their deviations);
     * registered migration ``σ_reg z'_c``; mortality level ``σ_m z''_c`` (log level).
+
+    The migration and mortality deviations act from the first year after the census moment
+    (:func:`qzfp.model.projection.project_calibrated`).
 
     Parameters
     ----------
     pa : ParamArrays
         The central assumptions (N = 1); the widths are read in its first year.
     cal : Calibration
-        The counties (their census indicators and provinces).
+        The counties (their census indicators, provinces and prefectures).
     n_paths : int
     seed : int or numpy.random.SeedSequence
     """
@@ -66,22 +73,31 @@ def draw_paths(pa: ParamArrays, cal: Calibration, n_paths: int, seed: Any) -> Dr
     rng = np.random.default_rng(seed)
     eps_tfr = rng.standard_normal((n_paths, t))
     eps_e0 = rng.standard_normal((n_paths, t))
-    regions, region_idx = np.unique(np.asarray(cal.region, dtype=str), return_inverse=True)
-    z_region = rng.standard_normal((n_paths, len(regions)))
+    provinces, prov_idx = np.unique(np.asarray(cal.region, dtype=str), return_inverse=True)
+    z_prov = rng.standard_normal((n_paths, len(provinces)))
+    prefectures, pref_idx = np.unique(np.asarray([str(x)[:4] for x in cal.codes]), return_inverse=True)
+    z_pref = rng.standard_normal((n_paths, len(prefectures)))
     z_mig = rng.standard_normal((n_paths, c))
     z_reg = rng.standard_normal((n_paths, c))
     z_mort = rng.standard_normal((n_paths, c))
+    known = np.asarray(pa.years) <= max(int(pa.years[0]), int(np.floor(cal.moment)))
     rho = pa[_P + "uncertainty.tfr_ar1"][0]
     sd_tfr = pa[_P + "uncertainty.tfr_sd"][0]
     tfr_dev = np.zeros((n_paths, t))
     for y in range(1, t):
-        tfr_dev[:, y] = rho[y] * tfr_dev[:, y - 1] + sd_tfr[y] * eps_tfr[:, y]
+        if not known[y]:
+            tfr_dev[:, y] = rho[y] * tfr_dev[:, y - 1] + sd_tfr[y] * eps_tfr[:, y]
     steps = pa[_P + "uncertainty.e0_gain_sd"][0] * eps_e0
-    steps[:, 0] = 0.0  # the start year is known: year t holds t draws (variance t sd^2)
-    share = _first(pa, "uncertainty.migration_regional_share")
+    steps[:, known] = 0.0  # the known years: year t after them holds t draws (variance t sd^2)
+    s_r = _first(pa, "uncertainty.migration_regional_share")
+    s_f = _first(pa, "uncertainty.migration_prefecture_share")
+    if s_r + s_f > 1.0 + 1e-12:
+        raise ParameterError(Problem(_P + "uncertainty.migration_prefecture_share", "montecarlo.shares",
+                                     province=s_r, prefecture=s_f))
     sd = migration_sd(cal.features, _first(pa, "uncertainty.migration_sd"),
                       {f: _first(pa, "uncertainty.migration_sd_" + f) for f in WIDTH_FEATURES})[0]  # (C,)
-    mig_dev = sd * (np.sqrt(share) * z_region[:, region_idx] + np.sqrt(1.0 - share) * z_mig)
+    mig_dev = sd * (np.sqrt(s_r) * z_prov[:, prov_idx] + np.sqrt(s_f) * z_pref[:, pref_idx]
+                    + np.sqrt(max(0.0, 1.0 - s_r - s_f)) * z_mig)
     return Draws(
         tfr_dev=tfr_dev,
         e0_dev=np.cumsum(steps, axis=1),

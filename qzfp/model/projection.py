@@ -3,29 +3,30 @@
 The county projection works in single years of age 0..100+ by sex with annual steps
 (``docs/population.md`` explains the method):
 
-* fertility: TFR x a shifted-gamma age pattern (mean age and spread as parameters), births
-  split by the sex ratio at birth; the fertility policies of 2014, 2016 and 2021 add their
-  assumed effects to the TFR from the year they are in force;
-* mortality: a Siler hazard with fixed shape whose level ``k`` is solved from e0 through a
-  precomputed lookup table (``np.interp``), single-year survival ratios from the life table
-  with the infant separation factor for the newborns of the year;
-* migration: net migrants = rate x population x a Rogers-Castro age profile; the in-migrant
-  (floating) population is a separate stock with its own inflow and outflow rates.
+* fertility: the county's own TFR (its mothers': resident women and the absent women whose
+  children are left behind at home) x a shifted-gamma age pattern, births split by the sex
+  ratio at birth; the fertility policies of 2014, 2016 and 2021 multiply the TFR from their
+  date, with a catch-up that fades;
+* mortality: a Siler hazard with fixed shape whose level is solved from e0 and fitted per
+  county to the census deaths corrected for the deaths the census did not record;
+* migration: net migrants = rate x population, spread over the cohorts by a Rogers-Castro age
+  profile; the resident rate comes from the national migration model of the county's census
+  indicators and halves every 20 years; the in-migrant (floating) population is a separate
+  stock.
 
 The base population of every county is observed, not modelled: the county's row of the census
-age-sex table (:mod:`qzfp.register.census`, the 2010 census by default) split to single years of age,
-with fertility (TFR), mortality (level of the standard life table) and resident net migration
-(the 2000-2010 intercensal residual) fitted to that row, and moved from the census moment to
-the start of the projection by the engine's own step (backwards with its inverse).  Two
-populations are projected side by side: the *registered* (户籍) population, which the register
-and the association's rules count (scaled to the register's county totals at the start), and
-the *resident* (常住) population, which the census counts.  Below the county, village shares of
-the county's registered population drift with class-specific growth differentials (urban,
-rural, remote) and are renormalised per county every year; indicators are allocated with
-urban/rural factors and renormalised so that all county totals stay exact, and village net
-migration is the balance residual so that ``P(t+1) = P(t) + births - deaths + net migration``
-holds at every level; a village's resident population is its registered population times its
-county's resident/registered ratio.
+age-sex table (:mod:`qzfp.register.census`, the 2010 census by default) split to single years
+of age, moved from the census moment to the start of the projection by the engine's own step
+(backwards with its inverse).  Two populations are projected in one pass of the compiled step
+(:mod:`qzfp.model.kernel`): the *registered* (户籍) population, which the register and the
+association's rules count (scaled to the register's county totals at the register's year),
+and the *resident* (常住) population, which the census counts.  Below the county, village
+shares of the county's registered population drift with class-specific growth differentials
+(urban, rural, remote) and are renormalised per county every year; indicators are allocated
+with urban/rural factors and renormalised so that all county totals stay exact, and village
+net migration is the balance residual so that ``P(t+1) = P(t) + births - deaths + net
+migration`` holds at every level; a village's resident population is its registered
+population times its county's resident/registered ratio.
 
 Every array has a leading axis N (parameter sets or Monte Carlo paths).  Stocks are at
 1 January of each year, flows happen during the year.
@@ -488,13 +489,15 @@ def project_calibrated(cal: Calibration, pa: ParamArrays, asm: Assumptions, mode
     t = len(pa.years)
     tfr, floored = county_tfr(asm, cal.fert_mult, None if draws is None else draws.tfr_dev)
     logk, clipped = county_logk(asm, model, cal.mort_mult, None if draws is None else draws.e0_dev,
-                                None if draws is None else draws.mort_dev)
+                                None if draws is None else draws.mort_dev,
+                                np.asarray(pa.years, dtype=float) + 0.5 > cal.moment)
     m0 = model_rate(cal.features, migration_coefficients(pa))  # (N, C)
-    res = resident_rates(m0, pa.years, cal.moment, asm.half_life, asm.res_adj)  # (N, T, C)
+    res = resident_rates(m0, pa.years, cal.moment, asm.half_life, asm.res_adj, cal.intercensal_residual)
     reg = np.broadcast_to(asm.mig_rate[:, :, None], res.shape)
-    if draws is not None:
-        res = res + draws.mig_dev[:, None, :]
-        reg = reg + draws.reg_dev[:, None, :]
+    if draws is not None:  # the paths part after the census: before it the census is known
+        after = (np.asarray(pa.years, dtype=float) + 0.5 > cal.moment)[None, :, None]
+        res = res + draws.mig_dev[:, None, :] * after
+        reg = reg + draws.reg_dev[:, None, :] * after
         m0 = m0 + draws.mig_dev
     mig = np.stack(np.broadcast_arrays(reg, res), axis=2)  # (B, T, 2, C)
     pop0 = np.stack([cal.base_pop, cal.base_resident])[None]

@@ -92,7 +92,9 @@ def prepare_register(scenario: Scenario, register: Register | None = None, *,
     if int(p.get("village_merge_below") or 0) > 0:
         register, _ = consolidate_villages(register, int(p["village_merge_below"]))
     if p.get("census") or p.get("census_date"):
-        register = dataclasses.replace(register, census=scenario_census(scenario))
+        register = dataclasses.replace(register, census=scenario_census(scenario, register.counties["county_code"]))
+    if p.get("census_check"):
+        scenario_census_check(scenario)  # checked before anything runs, as the base's table
     if check_size:
         check_run_size(scenario, register)
     return register
@@ -445,17 +447,18 @@ def simulate(scenario: Scenario | str | Path, register: Register | None = None) 
 
 
 def validate_scenario(path: str | Path, *, rulebook: Any = None) -> list[Problem]:
-    """Problems of a scenario file and of the census tables it names (empty when valid).
+    """Problems of a scenario file and of the files it names (empty when valid).
 
-    :func:`qzfp.rules.scenario.validate_scenario_file` (the rules), then the census tables
-    (``census``, ``census_check``: they exist and are valid).  Never raises for bad input.
+    :func:`qzfp.rules.scenario.validate_scenario_file` (the rules), then the register with its
+    merge plan and size (:func:`prepare_register`) and the census tables (``census``, which
+    must place every county of the register, and ``census_check``).  Never raises for bad input.
     """
     problems = validate_scenario_file(path, rulebook=rulebook)
     if problems:
         return problems
     try:
         scenario = load_scenario(Path(path), rulebook=rulebook)
-        scenario_census(scenario)
+        prepare_register(scenario)  # the register, its merge plan and the census table of the base
         scenario_census_check(scenario)
     except QzfpError as exc:
         return list(exc.problems)

@@ -15,20 +15,39 @@ person-years of the county's fitted life table.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
-import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+from pydantic import Field, create_model
 
 from ..errors import Label, Problem, QzfpError
+from .files import Limits, csv_rows
+from .schema import (
+    DivisionCode,
+    Name,
+    TableSchema,
+    Text,
+    amount,
+    check_columns,
+    choice,
+    validate_columns,
+)
 
 __all__ = [
     "CENSUS_2010",
+    "CENSUS_LIMITS",
+    "MAX_CENSUS_BYTES",
+    "MAX_CENSUS_ROWS",
+    "MAX_CHILDREN_PER_WOMAN",
+    "MAX_CRUDE_RATE",
+    "MAX_ROW_PERSONS",
+    "CensusCountsTable",
+    "CensusFullTable",
     "CENSUS_2010_DATE",
     "CENSUS_2020_DATE",
     "CENSUS_2020_OUTSIDE_ZHEJIANG",
@@ -39,6 +58,7 @@ __all__ = [
     "CountyRows",
     "LAYOUTS",
     "default_census",
+    "fractional_year",
     "level_of_code",
     "load_census",
     "split_single_years",
@@ -60,15 +80,59 @@ GROUP_LABELS = ("0", "1-4") + tuple(f"{a}-{a + 4}" for a in GROUP_STARTS[2:-1]) 
 _TOTALS = ("resident", "registered", "urban", "birth_rate_permille", "death_rate_permille",
            "children_ever_born_women_15_64")
 _AGE_COLUMNS = tuple(f"{s}_{g}" for s in ("m", "f") for g in GROUP_LABELS)
-_REQUIRED = ("code", "name_zh", "level") + _TOTALS + _AGE_COLUMNS
 #: The layout of a table that counts residents only (the 2020 census table of
 #: ``../shared/data``): no ``level`` (read from the code), no registered total, no rates.
 _COUNT_TOTALS = ("resident", "urban")
-_REQUIRED_COUNTS = ("code", "name_zh") + _COUNT_TOTALS + _AGE_COLUMNS
 _LEVELS = ("province", "prefecture", "county")
 #: Layouts of :func:`load_census`: ``full`` (the shipped 2010 table: a base for projections)
 #: and ``counts`` (resident counts by sex and age only: a later census to check against).
 LAYOUTS = ("full", "counts")
+
+#: Most people one row of a census table may count [person]: a row is at most a province,
+#: and the most populous, Guangdong, had 126.0 million residents at the 2020 census
+#: (《第七次全国人口普查公报（第三号）》); a larger count is a typing or unit error.
+MAX_ROW_PERSONS = 200_000_000
+#: Highest plausible crude birth or death rate [per mille/year]: the highest of any country
+#: are about 50 (UN World Population Prospects 2022: crude birth rate of Niger, 2010-2020).
+MAX_CRUDE_RATE = 100
+#: Highest plausible number of children ever born per woman aged 15-64 [child/woman]: the
+#: highest total fertility of any country is about 7 (UN WPP 2022, Niger 2010).
+MAX_CHILDREN_PER_WOMAN = 15
+#: Most rows of a census table [row]: a national table has about 3,200 (the 2010 table:
+#: 31 provinces, 333 prefectures and 2,857 counties, 3,221 rows; the 2020 table 3,210).
+MAX_CENSUS_ROWS = 10_000
+#: Largest census table [byte]: :data:`MAX_CENSUS_ROWS` rows of up to 800 bytes (a row of
+#: the shipped table has about 270; the national tables are 0.85 MB).
+MAX_CENSUS_BYTES = 800 * MAX_CENSUS_ROWS
+#: The bounds of a census table, checked before it is parsed.
+CENSUS_LIMITS = Limits("noun.census_table", MAX_CENSUS_BYTES, MAX_CENSUS_ROWS, "MAX_CENSUS_ROWS")
+
+_Persons = amount(MAX_ROW_PERSONS, why="why.census_row")
+_Rate = amount(MAX_CRUDE_RATE, why="why.crude_rate")
+_AGES = {c: (list[_Persons], Field(alias=c)) for c in _AGE_COLUMNS}
+
+
+def _field(column: str) -> str:
+    """A Python name for a column header (``m_1-4`` → ``m_1_4``, ``m_85+`` → ``m_85plus``)."""
+    return column.replace("-", "_").replace("+", "plus")
+
+
+#: The full layout (the shipped 2010 table): a base for projections.
+CensusFullTable = create_model(
+    "CensusFullTable", __base__=TableSchema,
+    code=(list[DivisionCode], ...), name_zh=(list[Name], ...), level=(list[choice(_LEVELS)], ...),
+    resident=(list[_Persons], ...), registered=(list[_Persons], ...), urban=(list[_Persons], ...),
+    birth_rate_permille=(list[_Rate], ...), death_rate_permille=(list[_Rate], ...),
+    children_ever_born_women_15_64=(list[amount(MAX_CHILDREN_PER_WOMAN, why="why.children_per_woman")], ...),
+    **{_field(c): spec for c, spec in _AGES.items()},
+)
+#: The counts layout (the 2020 census table): resident counts by sex and age only.
+CensusCountsTable = create_model(
+    "CensusCountsTable", __base__=TableSchema,
+    code=(list[DivisionCode], ...), province=(list[Text] | None, None), prefecture=(list[Text] | None, None),
+    name_zh=(list[Name], ...), resident=(list[_Persons], ...), urban=(list[_Persons], ...),
+    **{_field(c): spec for c, spec in _AGES.items()},
+)
 
 
 def level_of_code(code: str) -> str:
@@ -77,6 +141,12 @@ def level_of_code(code: str) -> str:
     if code.endswith("0000"):
         return "province"
     return "prefecture" if code.endswith("00") else "county"
+
+
+def fractional_year(date: dt.date) -> float:
+    """A date as a fractional calendar year (1 November 2020 → 2020.833…) [year]."""
+    start = dt.date(date.year, 1, 1).toordinal()
+    return date.year + (date.toordinal() - start) / (dt.date(date.year + 1, 1, 1).toordinal() - start)
 
 
 class CensusError(QzfpError):
@@ -184,12 +254,30 @@ class Census:
         if self.layout != "full":
             raise CensusError(Problem(key, "census.counts_only", path=self.path, layout=CENSUS_2010.name))
 
+    def require_rows(self, codes: Sequence[str]) -> None:
+        """Refuse a table that cannot give every code a row (as the base of a projection).
+
+        :meth:`lookup` falls back to the code's prefecture, province, then the nation (the
+        sum of the province rows); a table without province rows has no nation, so a code
+        without a row of its own, its prefecture's or its province's gets no people.
+
+        Raises
+        ------
+        CensusError
+            One problem per such code, at the file.
+        """
+        if (self.levels == "province").any():
+            return
+        have = set(self.codes)
+        uncovered = [str(c) for c in codes if not {str(c), str(c)[:4] + "00", str(c)[:2] + "0000"} & have]
+        if uncovered:
+            raise CensusError([Problem(self.path, "census.no_row_for", code=c, prefecture=c[:4] + "00",
+                                       province=c[:2] + "0000") for c in uncovered])
+
     @property
     def year_fraction(self) -> float:
         """The census date as a fractional calendar year (1 November 2010 → 2010.833…)."""
-        start = dt.date(self.date.year, 1, 1).toordinal()
-        days = dt.date(self.date.year + 1, 1, 1).toordinal() - start
-        return self.date.year + (self.date.toordinal() - start) / days
+        return fractional_year(self.date)
 
     def lookup(self, codes: np.ndarray) -> CountyRows:
         """Rows for county codes, falling back to the prefecture, province or nation.
@@ -197,7 +285,8 @@ class Census:
         A code found in the table uses its own row.  A code the table lacks uses the row of
         its prefecture (first 4 digits + ``00``), else its province (first 2 digits +
         ``0000``), else the sum of all province rows (the nation); rates of the national sum
-        are weighted by the resident population.  ``CountyRows.source`` says which.
+        are weighted by the resident population.  ``CountyRows.source`` says which (see
+        :meth:`require_rows` for a table without province rows).
         """
         index = {c: i for i, c in enumerate(self.codes)}
         prov = self.levels == "province"
@@ -240,33 +329,23 @@ class Census:
         return CountyRows(groups=groups, source=source, source_code=source_code, name=name, **out)
 
 
-def _number(raw: str, where: str, column: str, problems: list[Problem]) -> float:
-    try:
-        value = float(raw)
-    except ValueError:
-        problems.append(Problem(where, "census.column_expected", column=column,
-                                what=Label("expect.number"), got=repr(raw)))
-        return 0.0
-    if not math.isfinite(value) or value < 0:
-        problems.append(Problem(where, "census.column_expected", column=column,
-                                what=Label("expect.finite_nonnegative"), got=repr(raw)))
-        return 0.0
-    return value
-
-
-def load_census(path: str | Path | None = None, date: dt.date | str | None = None) -> Census:
+def load_census(path: str | Path | None = None, date: dt.date | str | None = None, *,
+                date_key: str = "census_date") -> Census:
     """Read and check a census age–sex table of the shipped layout.
 
     Parameters
     ----------
     path : str or pathlib.Path, optional
-        CSV file (UTF-8, with or without BOM); the shipped 2010 table when omitted.  Either
-        the full layout of the shipped table or the ``counts`` layout of the 2020 census
-        table (``code, province, prefecture, name_zh, resident, urban`` and the age groups;
-        the level is read from the code), which can be checked against but not projected
-        from (:meth:`Census.require_full`).
+        CSV file (UTF-8, with or without BOM, or GBK/GB18030); the shipped 2010 table when
+        omitted.  Either the full layout of the shipped table or the ``counts`` layout of the
+        2020 census table (``code, province, prefecture, name_zh, resident, urban`` and the
+        age groups; the level is read from the code), which can be checked against but not
+        projected from (:meth:`Census.require_full`).  Its cells are checked against
+        :class:`CensusFullTable` or :class:`CensusCountsTable`.
     date : datetime.date or str, optional
         Census reference date (``YYYY-MM-DD``); 2010-11-01 for the shipped table when omitted.
+    date_key : str
+        Where a bad ``date`` is reported (the scenario key that gave it, ``file:key``).
 
     Returns
     -------
@@ -275,10 +354,15 @@ def load_census(path: str | Path | None = None, date: dt.date | str | None = Non
     Raises
     ------
     CensusError
-        The file is missing or unreadable, a column is missing, a code is not 6 digits or
-        repeated, a level is unknown, a count or rate is not a number >= 0, or a row has no
-        people; every problem is listed as ``file:line: message``.  Rows whose age groups do
-        not sum to their ``resident`` column are kept and listed in ``Census.notes``.
+        Every problem of the file at once, each as ``file:line: message`` naming the column:
+        the file is missing, unreadable or over the bounds of :data:`CENSUS_LIMITS`; a column
+        is missing; a row has more or fewer fields than the header; a code is not 6 digits or
+        repeated; a level is unknown; a count or rate is not a number, negative or
+        implausible (:data:`MAX_ROW_PERSONS`, :data:`MAX_CRUDE_RATE`,
+        :data:`MAX_CHILDREN_PER_WOMAN`); a text holds a control character; ``urban`` exceeds
+        ``resident``; a row has no people.  Rows whose age groups do not sum to their
+        ``resident`` column, and rows with an empty count (left out), are kept in
+        ``Census.notes``.
     """
     p = Path(path) if path else CENSUS_2010
     if date is None:
@@ -289,88 +373,103 @@ def load_census(path: str | Path | None = None, date: dt.date | str | None = Non
         try:
             date = dt.date.fromisoformat(date.strip())
         except ValueError:
-            raise CensusError(Problem("census_date", "expected", what=Label("expect.date"),
+            raise CensusError(Problem(date_key, "expected", what=Label("expect.date"),
                                       got=repr(date))) from None
     return _load(str(p), date)
 
 
 @lru_cache(maxsize=4)
 def _load(path: str, date: dt.date) -> Census:
+    problems: list[Problem] = []
     try:
-        raw = Path(path).read_bytes()
+        rows = csv_rows(Path(path), problems, CENSUS_LIMITS)
     except OSError as exc:
         raise CensusError(Problem(path, "census.unreadable", reason=str(exc.strerror or exc))) from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise CensusError(Problem(path, "census.not_utf8")) from None
-    reader = csv.DictReader(text.splitlines())
-    header = reader.fieldnames or []
+    if rows is None:
+        raise CensusError(problems)
+    header = rows[0] if rows else []
     counts = "level" not in header and "registered" not in header
-    required, totals_cols = (_REQUIRED_COUNTS, _COUNT_TOTALS) if counts else (_REQUIRED, _TOTALS)
-    missing = [c for c in required if c not in header]
+    schema = CensusCountsTable if counts else CensusFullTable
+    missing, _ = check_columns(schema, header)
     if missing:
         raise CensusError(Problem(f"{path}:1", "census.missing_columns", columns=", ".join(missing),
                                   layout=CENSUS_2010.name))
-    problems: list[Problem] = []
+    totals_cols = _COUNT_TOTALS if counts else _TOTALS
+    numeric = [header.index(c) for c in totals_cols + _AGE_COLUMNS]
+    at = {c: header.index(c) for c in header if c in _column_names(schema)}
     notes: list[Problem] = []
-    codes, names, levels, totals, groups = [], [], [], [], []
-    seen: dict[str, int] = {}
-    for line, row in enumerate(reader, start=2):
-        where = f"{path}:{line}"
-        code = (row["code"] or "").strip()
-        if not (len(code) == 6 and code.isdigit()):
-            problems.append(Problem(where, "census.column_expected", column="code",
-                                    what=Label("expect.division_code"), got=repr(code)))
-        elif code in seen:
-            problems.append(Problem(where, "census.code_repeats", code=code, line=seen[code]))
-        seen.setdefault(code, line)
-        level = level_of_code(code) if counts else (row["level"] or "").strip()
-        if level not in _LEVELS:
-            problems.append(Problem(where, "census.column_expected", column="level",
-                                    what=Label("expect.one_of", choices=", ".join(_LEVELS)),
-                                    got=repr(level)))
-        blank = [c for c in totals_cols + _AGE_COLUMNS if not (row[c] or "").strip()]
-        if blank:  # a cell left empty as published: the row is left out, and said
-            notes.append(Problem(where, "census.blank_cells", code=code, name=row["name_zh"],
-                                 columns=", ".join(blank)))
+    kept: list[list[str]] = []
+    lines: list[int] = []
+    for line, row in enumerate(rows[1:], start=2):
+        if not any(row):
             continue
-        tot = [_number(row[c] or "", where, c, problems) for c in totals_cols]
-        if counts:  # resident, registered, urban, rates, ceb as the full layout orders them
-            tot = [tot[0], math.nan, tot[1], math.nan, math.nan, math.nan]
-        ages = [_number(row[c] or "", where, c, problems) for c in _AGE_COLUMNS]
-        s = sum(ages)
-        if s <= 0:
-            problems.append(Problem(where, "census.no_people"))
-        elif round(s) != round(tot[0]):
-            notes.append(Problem(where, "census.age_sum_differs", code=code, name=row["name_zh"],
-                                 sum=s, resident=tot[0], diff=s - tot[0]))
-        codes.append(code)
-        names.append(row["name_zh"])
-        levels.append(level)
-        totals.append(tot)
-        groups.append(ages)
-        if len(problems) > 50:
-            break
-    if not codes:
+        if len(row) != len(header):
+            problems.append(Problem(f"{path}:{line}", "table.field_count", count=len(row), width=len(header),
+                                    hint=Label("hint.unquoted_thousands") if len(row) > len(header) else ""))
+            continue
+        blank = [header[j] for j in numeric if row[j] == ""]
+        if blank:  # a cell left empty as published: the row is left out, and said
+            notes.append(Problem(f"{path}:{line}", "census.blank_cells", code=row[at["code"]],
+                                 name=row[at["name_zh"]], columns=", ".join(blank)))
+            continue
+        kept.append(row)
+        lines.append(line)
+    columns = {c: [r[j] for r in kept] for c, j in at.items()}
+    typed = validate_columns(schema, columns, lines, path, problems)
+    if not kept and not problems:
         problems.append(Problem(path, "census.no_rows"))
+    if problems or typed is None:
+        raise CensusError(problems)
+    return _census(path, date, typed, lines, notes, counts)
+
+
+def _column_names(schema: type) -> set[str]:
+    return {info.alias or name for name, info in schema.model_fields.items()}
+
+
+def _census(path: str, date: dt.date, typed: dict[str, list], lines: list[int], notes: list[Problem],
+            counts: bool) -> Census:
+    """The :class:`Census` of checked cells, after the checks across cells of a row and rows."""
+    problems: list[Problem] = []
+    codes = np.asarray(typed["code"], dtype=object)
+    seen: dict[str, int] = {}
+    for code, line in zip(codes, lines, strict=True):
+        if code in seen:
+            problems.append(Problem(f"{path}:{line}", "census.code_repeats", code=code, line=seen[code]))
+        seen.setdefault(code, line)
+    n = len(codes)
+    nan = np.full(n, np.nan)
+    col = {c: np.asarray(typed[c], dtype=float) if c in typed else nan for c in _TOTALS}
+    groups = np.stack([np.asarray(typed[c], dtype=float) for c in _AGE_COLUMNS], axis=1)
+    sums = groups.sum(axis=1)
+    for i in np.flatnonzero(sums <= 0):
+        problems.append(Problem(f"{path}:{lines[i]}", "census.no_people"))
+    for i in np.flatnonzero(col["urban"] > col["resident"]):
+        problems.append(Problem(f"{path}:{lines[i]}", "census.urban_above_resident", urban=col["urban"][i],
+                                resident=col["resident"][i]))
     if problems:
         raise CensusError(problems)
-    t = np.asarray(totals, dtype=float)
+    names = np.asarray(typed["name_zh"], dtype=object)
+    for i in np.flatnonzero(np.round(sums) != np.round(col["resident"])):
+        notes.append(Problem(f"{path}:{lines[i]}", "census.age_sum_differs", code=codes[i], name=names[i],
+                             sum=sums[i], resident=col["resident"][i], diff=sums[i] - col["resident"][i]))
+    notes.sort(key=lambda p: int(p.location.rsplit(":", 1)[1]))
+    levels = [level_of_code(c) for c in codes] if counts else typed["level"]
+    raw = Path(path).read_bytes()  # within CENSUS_LIMITS
     return Census(
         path=path,
         date=date,
         sha256=hashlib.sha256(raw).hexdigest(),
-        codes=np.asarray(codes, dtype=object),
-        names=np.asarray(names, dtype=object),
+        codes=codes,
+        names=names,
         levels=np.asarray(levels, dtype=object),
-        resident=t[:, 0],
-        registered=t[:, 1],
-        urban=t[:, 2],
-        birth_rate=t[:, 3],
-        death_rate=t[:, 4],
-        ceb=t[:, 5],
-        groups=np.asarray(groups, dtype=float).reshape(len(codes), 2, len(GROUP_STARTS)),
+        resident=col["resident"],
+        registered=col["registered"],
+        urban=col["urban"],
+        birth_rate=col["birth_rate_permille"],
+        death_rate=col["death_rate_permille"],
+        ceb=col["children_ever_born_women_15_64"],
+        groups=groups.reshape(n, 2, len(GROUP_STARTS)),
         notes=tuple(notes),
         layout="counts" if counts else "full",
     )

@@ -101,6 +101,7 @@ def _load_user(path: Path, year: int) -> Register:
         raise RegisterError(Problem(str(path), "register.no_such_path"))
     tables: dict[str, tuple[list[list[str]] | None, str]] = {}
     digest = hashlib.sha256()
+    xlsx = path.suffix.lower() in (".xlsx", ".xlsm")
     if path.is_dir():
         for name in ("counties", "townships", "villages"):
             f = path / f"{name}.csv"
@@ -111,7 +112,7 @@ def _load_user(path: Path, year: int) -> Register:
             tables[name] = (csv_rows(f, problems), str(f))
         if problems:
             raise RegisterError(problems)
-    elif path.suffix.lower() in (".xlsx", ".xlsm"):
+    elif xlsx:
         file_sha256(path, digest)
         sheets = xlsx_sheets(path, problems)
         if sheets is None:
@@ -134,12 +135,12 @@ def _load_user(path: Path, year: int) -> Register:
 
     if "flat" in tables:
         rows, where = tables["flat"]
-        df = read_table(rows, "flat", where, problems)
+        df = read_table(rows, "flat", where, problems, spreadsheet=xlsx)
         if df is None:
             raise RegisterError(problems)
         counties, townships, villages = flat_tables(df, where, problems)
     else:
-        dfs = {name: read_table(rows, name, where, problems)
+        dfs = {name: read_table(rows, name, where, problems, spreadsheet=xlsx)
                for name, (rows, where) in tables.items()}
         if any(d is None for d in dfs.values()):
             raise RegisterError(problems)

@@ -29,6 +29,7 @@ import pandas as pd
 
 from qzfp.errors import Label, Problem, RegisterError
 from qzfp.register.files import csv_rows
+from qzfp.register.schema import OptionalCode, TableSchema, Text, validate_frame
 from qzfp.register.tables import Register, township_kind_from_name
 from qzfp.register.validate import read_table
 
@@ -40,6 +41,15 @@ PLAN_ALIASES = {
     "new_name_zh": ["new_name_zh", "新名称", "新乡镇名称"],
     "new_name_en": ["new_name_en", "新英文名", "新英文名称"],
 }
+
+
+class MergePlanTable(TableSchema):
+    """A township merge plan (an empty code is said by :func:`merge_townships`)."""
+
+    old_code: list[OptionalCode]
+    new_code: list[OptionalCode]
+    new_name_zh: list[Text] | None = None
+    new_name_en: list[Text] | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -143,11 +153,13 @@ def _read_plan(plan: pd.DataFrame | str | Path) -> tuple[pd.DataFrame, str, byte
         where = str(path)
         if not path.is_file():
             raise RegisterError(Problem(where, "plan.file_not_found"))
-        raw = path.read_bytes()
         df = read_table(csv_rows(path, problems), "plan", where, problems,
                         aliases=PLAN_ALIASES, required=["old_code", "new_code"])
+        if df is not None:
+            validate_frame(MergePlanTable, df, where, problems)
         if df is None or problems:
             raise RegisterError(problems)
+        raw = path.read_bytes()  # within the bounds of csv_rows
     for col in ("new_name_zh", "new_name_en"):
         if col not in df:
             df[col] = ""
@@ -183,11 +195,11 @@ def merge_townships(register: Register, plan: pd.DataFrame | str | Path
     loc = [f"{where}:{r}" for r in df["_row"]]
     for i, (old, new) in enumerate(zip(df["old_code"], df["new_code"], strict=True)):
         if old == "":
-            problems.append(Problem(loc[i], "register.empty_cell", column="old_code"))
+            problems.append(Problem(loc[i], "table.empty_cell", column="old_code"))
         elif old not in county_of.index:
             problems.append(Problem(loc[i], "plan.not_a_township", code=old))
         if new == "":
-            problems.append(Problem(loc[i], "register.empty_cell", column="new_code"))
+            problems.append(Problem(loc[i], "table.empty_cell", column="new_code"))
     dup = df["old_code"].duplicated() & (df["old_code"] != "")
     for i in np.flatnonzero(dup.to_numpy()):
         problems.append(Problem(loc[i], "plan.duplicate_old_code", code=df["old_code"].iat[i]))

@@ -16,11 +16,25 @@ import pandas as pd
 
 from qzfp.errors import Label, Problem
 
+from .schema import (
+    Code,
+    CodeList,
+    Name,
+    OptionalCode,
+    TableSchema,
+    Text,
+    YesNo,
+    choice,
+    count,
+    validate_frame,
+)
 from .tables import DATA_DIR, township_kind_from_name, village_kind_from_name
 
 __all__ = [
     "ALIASES",
     "HEADER_SCAN_ROWS",
+    "SCHEMAS",
+    "MAX_REGISTER_BYTES",
     "MAX_REGISTER_ROWS",
     "MAX_VILLAGES",
     "MAX_VILLAGE_POPULATION",
@@ -98,10 +112,6 @@ _REQUIRED = {
              "population"],
 }
 
-_TRUE = {"1", "true", "yes", "y", "t", "是", "真"}
-
-_FALSE = {"0", "false", "no", "n", "f", "否", "假", ""}
-
 _TOWNSHIP_KINDS = {"subdistrict": "subdistrict", "town": "town", "xiang": "xiang",
                    "街道": "subdistrict", "镇": "town", "乡": "xiang"}
 
@@ -110,15 +120,21 @@ _VILLAGE_KINDS = {"village": "village", "community": "community", "村": "villag
 
 HEADER_SCAN_ROWS = 20
 
-#: Largest register accepted [villages] (rows of a table).  Memory bound: a 16-year run
-#: of the model needs about 8 kB per village (measured: 0.9 GB peak for 100,800 villages,
-#: see ``benchmarks/README.md``), and the notebooks of a run hold up to three such
-#: copies; Quzhou has 2,800 villages and communities, a whole province some tens of
-#: thousands.  A larger area is split by county into several registers.
-MAX_VILLAGES = 100_000
+#: Largest register accepted [villages] (rows of a table): a national register.  China has
+#: about 490,000 villages' committees and 115,000 residents' committees (民政部《2022年民政事业
+#: 发展统计公报》: 48.9万个村委会、11.7万个居委会), about 610,000 village-level units;
+#: 700,000 leaves room for a register that also lists its merged or dissolved units.
+#: ``qzfp validate`` of 700,000 villages needs about 1 GB (``benchmarks/bench_inputs.py``);
+#: a run is bounded separately by :data:`qzfp.model.run.MAX_VILLAGE_YEARS`.
+MAX_VILLAGES = 700_000
 
 #: Rows read from one table of a register [rows]: :data:`MAX_VILLAGES`.
 MAX_REGISTER_ROWS = MAX_VILLAGES
+
+#: Largest register file [byte]: :data:`MAX_VILLAGES` rows of up to 600 bytes (a row of
+#: the synthetic national register has about 100, with English names and merge history
+#: a real one a few hundred).
+MAX_REGISTER_BYTES = 600 * MAX_VILLAGES
 
 #: Plausibility bound of one village's or community's population and in-migrants
 #: [person].  Villages and residents' committees typically have 1,000–5,000 people (the
@@ -127,12 +143,64 @@ MAX_REGISTER_ROWS = MAX_VILLAGES
 #: together) that would carry into every post and budget line.
 MAX_VILLAGE_POPULATION = 200_000
 
-_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_VillagePersons = count(MAX_VILLAGE_POPULATION, why="why.village_total")
 
-#: A number Excel shortened to scientific notation when saving a CSV ("3.30802E+11"):
-#: the digits of the code are lost.
-_SCIENTIFIC = re.compile(r"^[+-]?\d+(?:\.\d*)?[eE][+-]?\d+$")
 
+class CountiesTable(TableSchema):
+    """``counties.csv`` of a register folder (or the 县 sheet)."""
+
+    county_code: list[Code]
+    name_zh: list[Name]
+    name_en: list[Text] | None = None
+
+
+class TownshipsTable(TableSchema):
+    """``townships.csv`` (乡镇): an empty ``county_code`` is said by the relational check."""
+
+    township_code: list[Code]
+    county_code: list[OptionalCode]
+    name_zh: list[Name]
+    name_en: list[Text] | None = None
+    kind: list[choice([*_TOWNSHIP_KINDS, ""], lower=True)] | None = None
+    urban: list[YesNo] | None = None
+    synthetic: list[YesNo] | None = None
+    merged_from: list[CodeList] | None = None
+
+
+class _VillageCells(TableSchema):
+    """The cells of a village besides its codes and names: population required, in-migrants
+    0 when empty."""
+
+    village_code: list[Code]
+    name_zh: list[Name]
+    name_en: list[Text] | None = None
+    kind: list[choice([*_VILLAGE_KINDS, ""], lower=True)] | None = None
+    urban: list[YesNo] | None = None
+    population: list[_VillagePersons]
+    in_migrants: list[count(MAX_VILLAGE_POPULATION, why="why.village_total", empty=0)] | None = None
+    synthetic: list[YesNo] | None = None
+
+
+class VillagesTable(_VillageCells):
+    """``villages.csv`` (村): an empty ``township_code`` is said by the relational check."""
+
+    township_code: list[OptionalCode]
+    county_code: list[OptionalCode] | None = None
+    merged_from: list[CodeList] | None = None
+
+
+class FlatTable(_VillageCells):
+    """One flat table of villages with their township and county."""
+
+    township_code: list[Code]
+    township_name: list[Name]
+    county_code: list[OptionalCode]
+    county_name: list[Name] | None = None
+
+
+#: The schema of each register table.
+SCHEMAS: dict[str, type[TableSchema]] = {"counties": CountiesTable, "townships": TownshipsTable,
+                                         "villages": VillagesTable, "flat": FlatTable}
 
 
 def normalise_header(header: object) -> str:
@@ -146,15 +214,16 @@ _ALIAS_LOOKUP = {table: {normalise_header(a): canon for canon, aliases in spec.i
                  for table, spec in ALIASES.items()}
 
 
-
 def read_table(rows: list[list[str]] | None, table: str, where: str,
                problems: list[Problem], *, aliases: dict[str, list[str]] | None = None,
-               required: Sequence[str] | None = None) -> pd.DataFrame | None:
+               required: Sequence[str] | None = None, spreadsheet: bool = False) -> pd.DataFrame | None:
     """Turn a grid of strings into a DataFrame of canonical string columns.
 
     The header row is the first of the top rows with the most recognised headers (title
-    rows above it are skipped).  Blank rows are dropped.  The column ``_row`` holds the
-    1-based row number a spreadsheet user sees.
+    rows above it are skipped).  Blank rows are dropped.  A row with data beyond the
+    header's last column is a problem at that row (a number written ``464,527`` without
+    quotes is two fields in a CSV file).  The column ``_row`` holds the 1-based row number
+    a spreadsheet user sees.  The cells are checked by :func:`check_cells`.
 
     Parameters
     ----------
@@ -170,11 +239,14 @@ def read_table(rows: list[list[str]] | None, table: str, where: str,
     aliases, required : optional
         Canonical → aliases mapping and required canonical columns (default: the
         register tables').
+    spreadsheet : bool
+        The grid is a sheet of a workbook (problems speak of columns, not of CSV fields).
 
     Returns
     -------
     pd.DataFrame or None
-        None when the table is unusable (empty, no header, missing columns).
+        None when the table is unusable (empty, no header, missing columns, rows with
+        more fields than the header).
     """
     if rows is None:
         return None
@@ -193,13 +265,14 @@ def read_table(rows: list[list[str]] | None, table: str, where: str,
                                 columns=", ".join(required)))
         return None
     h = next(i for s, i in scores if s == best)
-    header = rows[h]
+    header = list(rows[h])
+    while header and header[-1] == "":
+        header.pop()
+    width = len(header)
     data_idx = [i for i in nonblank if i > h]
-    width = max(len(rows[i]) for i in [h, *data_idx])
+    ok = _field_counts(rows, data_idx, width, where, problems, spreadsheet)
     cols: dict[str, int] = {}
-    ok = True
-    for j in range(width):
-        name = header[j] if j < len(header) else ""
+    for j, name in enumerate(header):
         if name == "":
             if any(j < len(rows[i]) and rows[i][j] != "" for i in data_idx):
                 problems.append(Problem(f"{where}:{h + 1}", "register.column_without_header",
@@ -229,93 +302,60 @@ def read_table(rows: list[list[str]] | None, table: str, where: str,
     df = pd.DataFrame({c: [rows[i][j] if j < len(rows[i]) else "" for i in data_idx]
                        for c, j in cols.items()})
     df["_row"] = [i + 1 for i in data_idx]
-    _check_text_cells(df, where, problems)
     return df
 
 
+def _field_counts(rows: list[list[str]], data_idx: list[int], width: int, where: str,
+                  problems: list[Problem], spreadsheet: bool) -> bool:
+    """False (and a problem per row) when rows have data beyond the header's ``width`` columns."""
+    ok = True
+    for i in data_idx:
+        row = rows[i]
+        if len(row) > width and any(c != "" for c in row[width:]):
+            last = max(j for j, c in enumerate(row) if c != "") + 1
+            problems.append(
+                Problem(f"{where}:{i + 1}", "table.beyond_header", column=last, width=width) if spreadsheet
+                else Problem(f"{where}:{i + 1}", "table.field_count", count=last, width=width,
+                             hint=Label("hint.unquoted_thousands")))
+            ok = False
+    return ok
 
-def _check_text_cells(df: pd.DataFrame, where: str, problems: list[Problem]) -> None:
-    """Control characters anywhere, and codes in scientific notation, are problems."""
-    for col in df.columns:
-        if col == "_row":
-            continue
-        values = df[col]
-        bad = values.str.contains(_CONTROL_CHARS, regex=True)
-        for loc, val in zip(_loc(where, df["_row"][bad]), values[bad], strict=True):
-            ch = _CONTROL_CHARS.search(val).group()
-            problems.append(Problem(loc, "register.control_character", column=col, value=val,
-                                    code=f"U+{ord(ch):04X}"))
-        if col.endswith("code"):
-            sci = ~bad & values.str.match(_SCIENTIFIC)
-            for loc, val in zip(_loc(where, df["_row"][sci]), values[sci], strict=True):
-                problems.append(Problem(loc, "register.scientific_notation", column=col, value=val))
 
+def check_cells(df: pd.DataFrame, table: str, where: str, problems: list[Problem]) -> dict[str, list]:
+    """The typed cells of a register table checked against its schema (:data:`SCHEMAS`);
+    every bad cell is a problem at its row, and then the result is ``{}``."""
+    return validate_frame(SCHEMAS[table], df, where, problems)
 
 
 def _loc(where: str, rows: pd.Series) -> list[str]:
     return [f"{where}:{r}" for r in rows]
 
 
-
-def _check_codes(df: pd.DataFrame, col: str, where: str, problems: list[Problem]) -> None:
+def _check_duplicates(df: pd.DataFrame, col: str, where: str, problems: list[Problem]) -> None:
     codes = df[col]
-    for loc in _loc(where, df["_row"][codes == ""]):
-        problems.append(Problem(loc, "register.empty_cell", column=col))
-    bad = (codes != "") & codes.str.contains(r"\s", regex=True)
-    for loc, code in zip(_loc(where, df["_row"][bad]), codes[bad], strict=True):
-        problems.append(Problem(loc, "register.code_spaces", column=col, value=code))
     dup = (codes != "") & codes.duplicated(keep="first")
+    if not dup.any():
+        return
     first_row = df.drop_duplicates(col).set_index(col)["_row"]
     for loc, code in zip(_loc(where, df["_row"][dup]), codes[dup], strict=True):
         problems.append(Problem(loc, "register.duplicate_code", column=col, value=code,
                                 row=first_row[code]))
 
 
-
-def _check_names(df: pd.DataFrame, col: str, where: str, problems: list[Problem]) -> None:
-    for loc in _loc(where, df["_row"][df[col] == ""]):
-        problems.append(Problem(loc, "register.empty_cell", column=col))
-
-
-
-def _parse_int(df: pd.DataFrame, col: str, where: str, problems: list[Problem], *,
-               empty: int | None) -> pd.Series:
-    raw = df[col].str.replace(",", "", regex=False).str.replace(" ", "", regex=False)
-    num = pd.to_numeric(raw, errors="coerce")
-    is_empty = raw == ""
-    if empty is None:
-        for loc in _loc(where, df["_row"][is_empty]):
-            problems.append(Problem(loc, "register.empty_count", column=col))
-    not_whole = ~is_empty & (num.isna() | (num % 1 != 0))
-    for loc, val in zip(_loc(where, df["_row"][not_whole]), df[col][not_whole], strict=True):
-        problems.append(Problem(loc, "register.not_whole", column=col, value=val))
-    negative = ~is_empty & ~not_whole & (num < 0)
-    for loc, val in zip(_loc(where, df["_row"][negative]), df[col][negative], strict=True):
-        problems.append(Problem(loc, "register.negative_count", column=col, value=val))
-    return num.where(~(is_empty | not_whole | negative), 0 if empty is None else empty).astype(
-        np.int64)
-
-
-
-def _parse_bool(df: pd.DataFrame, col: str, where: str, problems: list[Problem]) -> pd.Series:
-    low = df[col].str.lower()
-    bad = ~low.isin(_TRUE | _FALSE)
-    for loc, val in zip(_loc(where, df["_row"][bad]), df[col][bad], strict=True):
-        problems.append(Problem(loc, "register.not_yes_no", column=col, value=val))
-    return low.isin(_TRUE)
-
+def _typed(df: pd.DataFrame, cells: dict[str, list], col: str, default: object) -> pd.Series | object:
+    """A checked column as a Series (``default`` when the table lacks it or a cell was bad)."""
+    if col in cells:
+        return pd.Series(cells[col], index=df.index)
+    return default
 
 
 def _parse_kind(df: pd.DataFrame, where: str, problems: list[Problem], *,
                 township: bool) -> pd.Series:
+    """Canonical kinds: the ``kind`` column (its words checked by the schema), else from the name."""
     names = df["name_zh"]
-    given = df["kind"].str.lower() if "kind" in df else pd.Series("", index=df.index)
+    given = df["kind"].str.strip().str.lower() if "kind" in df else pd.Series("", index=df.index)
     table = _TOWNSHIP_KINDS if township else _VILLAGE_KINDS
     kinds = given.map(table)
-    bad = (given != "") & kinds.isna()
-    for loc, val in zip(_loc(where, df["_row"][bad]), given[bad], strict=True):
-        problems.append(Problem(loc, "register.unknown_kind", value=val,
-                                choices=", ".join(sorted(set(table)))))
     derive = given == ""
     if township:
         derived = names[derive].map(township_kind_from_name)
@@ -329,37 +369,36 @@ def _parse_kind(df: pd.DataFrame, where: str, problems: list[Problem], *,
     return kinds.fillna("")
 
 
-
 def counties_table(df: pd.DataFrame, where: str, problems: list[Problem]) -> pd.DataFrame:
-    _check_codes(df, "county_code", where, problems)
-    _check_names(df, "name_zh", where, problems)
+    check_cells(df, "counties", where, problems)
+    _check_duplicates(df, "county_code", where, problems)
     out = df[["county_code", "name_zh"]].copy()
     out["name_en"] = df["name_en"] if "name_en" in df else ""
     out.loc[out["name_en"] == "", "name_en"] = out["name_zh"]
     return out
 
 
-
 def _named_units(df: pd.DataFrame, code_col: str, parent_col: str, where: str,
-                 problems: list[Problem], *, township: bool) -> pd.DataFrame:
+                 problems: list[Problem], cells: dict[str, list], *, township: bool) -> pd.DataFrame:
     """The columns townships and villages share: code, parent code, names (``name_en`` falls
     back to ``name_zh``), kind and urban (by default: a subdistrict, a community)."""
-    _check_codes(df, code_col, where, problems)
-    _check_names(df, "name_zh", where, problems)
+    _check_duplicates(df, code_col, where, problems)
     out = df[[code_col, parent_col, "name_zh"]].copy()
     out["name_en"] = df["name_en"] if "name_en" in df else ""
     out.loc[out["name_en"] == "", "name_en"] = out["name_zh"]
     out["kind"] = _parse_kind(df, where, problems, township=township)
-    out["urban"] = (_parse_bool(df, "urban", where, problems) if "urban" in df
-                    else out["kind"] == ("subdistrict" if township else "community"))
+    default_urban = out["kind"] == ("subdistrict" if township else "community")
+    out["urban"] = _typed(df, cells, "urban", default_urban) if "urban" in df else default_urban
     return out
 
 
 def townships_table(df: pd.DataFrame, where: str, problems: list[Problem],
-               county_codes: set[str], county_where: str) -> pd.DataFrame:
-    out = _named_units(df, "township_code", "county_code", where, problems, township=True)
-    out["synthetic"] = (_parse_bool(df, "synthetic", where, problems) if "synthetic" in df
-                        else False)
+                    county_codes: set[str], county_where: str, *,
+                    cells: dict[str, list] | None = None) -> pd.DataFrame:
+    """``cells``: the typed cells when the caller checked them already (a flat table)."""
+    cells = check_cells(df, "townships", where, problems) if cells is None else cells
+    out = _named_units(df, "township_code", "county_code", where, problems, cells, township=True)
+    out["synthetic"] = _typed(df, cells, "synthetic", False)
     out["merged_from"] = df["merged_from"] if "merged_from" in df else ""
     orphan = ~df["county_code"].isin(county_codes)
     for loc, code, cc in zip(_loc(where, df["_row"][orphan]), df["township_code"][orphan],
@@ -371,24 +410,19 @@ def townships_table(df: pd.DataFrame, where: str, problems: list[Problem],
     return out
 
 
-
 def villages_table(df: pd.DataFrame, where: str, problems: list[Problem],
-              townships: pd.DataFrame | None, township_where: str) -> pd.DataFrame:
-    out = _named_units(df, "village_code", "township_code", where, problems, township=False)
-    out["population"] = _parse_int(df, "population", where, problems, empty=None)
-    out["in_migrants"] = (_parse_int(df, "in_migrants", where, problems, empty=0)
-                          if "in_migrants" in df else 0)
+                   townships: pd.DataFrame | None, township_where: str, *,
+                   cells: dict[str, list] | None = None) -> pd.DataFrame:
+    """``cells``: the typed cells when the caller checked them already (a flat table)."""
+    cells = check_cells(df, "villages", where, problems) if cells is None else cells
+    out = _named_units(df, "village_code", "township_code", where, problems, cells, township=False)
+    out["population"] = _typed(df, cells, "population", 0)
+    out["in_migrants"] = _typed(df, cells, "in_migrants", 0)
     for col in ("population", "in_migrants"):
-        if col not in df:
-            continue
-        big = out[col] > MAX_VILLAGE_POPULATION
-        for loc, val in zip(_loc(where, df["_row"][big]), df[col][big], strict=True):
-            problems.append(Problem(loc, "register.implausible_population", column=col, value=val,
-                                    max=MAX_VILLAGE_POPULATION))
+        out[col] = out[col].astype(np.int64) if isinstance(out[col], pd.Series) else out[col]
     if len(df) > MAX_VILLAGES:
         problems.append(Problem(where, "register.too_many_villages", count=len(df), max=MAX_VILLAGES))
-    out["synthetic"] = (_parse_bool(df, "synthetic", where, problems) if "synthetic" in df
-                        else False)
+    out["synthetic"] = _typed(df, cells, "synthetic", False)
     out["merged_from"] = df["merged_from"] if "merged_from" in df else ""
     if townships is not None:
         t_county = townships.drop_duplicates("township_code").set_index(
@@ -406,9 +440,8 @@ def villages_table(df: pd.DataFrame, where: str, problems: list[Problem],
             for loc, cc, tc, ex in zip(_loc(where, df["_row"][bad]), df["county_code"][bad],
                                        df["township_code"][bad], expected[bad], strict=True):
                 problems.append(Problem(loc, "register.county_differs", county=cc, expected=ex,
-                                    township=tc))
+                                        township=tc))
     return out
-
 
 
 def _derive_level(df: pd.DataFrame, code: str, fields: list[str], where: str,
@@ -427,9 +460,9 @@ def _derive_level(df: pd.DataFrame, code: str, fields: list[str], where: str,
     return first.reset_index()[[code, *fields, "_row"]]
 
 
-
 def flat_tables(df: pd.DataFrame, where: str, problems: list[Problem]
-          ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+                ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    cells = check_cells(df, "flat", where, problems)
     has_cname = "county_name" in df
     cfields = ["county_name"] if has_cname else []
     c = _derive_level(df, "county_code", cfields, where, problems, "county")
@@ -443,12 +476,9 @@ def flat_tables(df: pd.DataFrame, where: str, problems: list[Problem]
     t = _derive_level(df, "township_code", ["township_name", "county_code"], where, problems,
                       "township")
     t = t.rename(columns={"township_name": "name_zh"})
-    for loc in _loc(where, df["_row"][df["township_code"] == ""]):
-        problems.append(Problem(loc, "register.empty_cell", column="township_code"))
-    townships = townships_table(t, where, problems, set(counties["county_code"]), where)
-    villages = villages_table(df, where, problems, townships, where)
+    townships = townships_table(t, where, problems, set(counties["county_code"]), where, cells={})
+    villages = villages_table(df, where, problems, townships, where, cells=cells)
     return counties, townships, villages
-
 
 
 def packaged_counties() -> pd.DataFrame:

@@ -43,10 +43,21 @@ def parse_codes(raw: str | None) -> list[str] | None:
     return codes
 
 
+#: Most Monte Carlo paths of a back-test [path]: their draws for every county of China take
+#: 3 × paths × 2,857 × 8 bytes (690 MB at this limit) besides the chunks being projected.
+MAX_PATHS = 10_000
+
+
 def _paths(n: int) -> int:
-    if n < 0 or n > 100_000:
+    if n < 0 or n > MAX_PATHS:
         raise QzfpError(Problem("--paths", "backtest.bad_paths", n=n))
     return n
+
+
+def _seed(seed: int) -> int:
+    if not 0 <= seed < 2**32:
+        raise QzfpError(Problem("--seed", "backtest.bad_seed", got=seed))
+    return seed
 
 
 def _base(path: str | None, date: str | None) -> Census:
@@ -77,7 +88,7 @@ def _write(df: pd.DataFrame, target: Path) -> Path:
 def _summary_lines(summary: pd.DataFrame, lang: str) -> list[str]:
     rows = []
     for r in summary.itertuples():
-        unit = "%" if r.indicator == "resident_total" else t("backtest.points", lang)
+        unit = "%" if r.indicator in ("resident_total", "prefecture_total") else t("backtest.points", lang)
         rows.append(t("backtest.summary_row", lang, indicator=t(f"backtest.indicator.{r.indicator}", lang),
                       error=f"{r.error:.2f} {unit}", naive=f"{r.naive_error:.2f} {unit}", ratio=f"{r.ratio:.2f}",
                       inside="—" if not np.isfinite(r.coverage_pct) else f"{r.coverage_pct:.1f} %"))
@@ -92,16 +103,17 @@ def backtest_report(base: str | None, check: str, *, codes: str | None = None, c
     Writes ``OUT/backtest.csv`` (``code, name_zh, indicator, observed, central, p10, p90``)
     and ``OUT/summary.csv``; prints the summary and the engine's warnings.
     """
-    from qzfp.model.backtest import backtest
+    from qzfp.model.backtest import PREFECTURE_TOTAL, backtest
 
     prefixes = parse_codes(codes)
     date = parse_date(check_date or "2020-11-01", "--check-date")
     base_census = _base(base, base_date)
     check_census = load_census(Path(check), date)
     table, summary, diag = backtest(base_census, check_census, prefixes=prefixes, check_date=date,
-                                    n_paths=_paths(n_paths), seed=seed)
+                                    n_paths=_paths(n_paths), seed=_seed(seed))
     d = _out_dir(out)
-    _write(table[["code", "name_zh", "indicator", "observed", "central", "p10", "p90"]], d / "backtest.csv")
+    counties = table[table["indicator"] != PREFECTURE_TOTAL]
+    _write(counties[["code", "name_zh", "indicator", "observed", "central", "p10", "p90"]], d / "backtest.csv")
     _write(summary, d / "summary.csv")
     units = int(summary["units"].iloc[0])
     print(t("backtest.done", lang, units=format_number(units, lang), base=base_census.path,
@@ -126,7 +138,7 @@ def calibrate_report(base: str | None, check: str, *, codes: str | None = None, 
     prefixes = parse_codes(codes)
     date = parse_date(check_date or "2020-11-01", "--check-date")
     fit = fit_migration(_base(base, base_date), load_census(Path(check), date), check_date=date, prefixes=prefixes,
-                        n_paths=_paths(n_paths), seed=seed, progress=lambda line: print(line, file=sys.stderr))
+                        n_paths=_paths(n_paths), seed=_seed(seed), progress=lambda line: print(line, file=sys.stderr))
     d = _out_dir(out)
     write_text(d / "calibration.yaml", fit.yaml())
     _write(fit.errors, d / "errors.csv")

@@ -47,6 +47,7 @@ def workbook_labels(lang: str, lines: Sequence[str]) -> dict[str, str]:
                 labels[key.split(".", 1)[1]] = t(key, lang)
     for key in i18n.keys("unit."):  # units keep their prefix: "post" is also a column
         labels[key] = t(key, lang)
+    labels["yes"], labels["no"] = t("yesno.yes", lang), t("yesno.no", lang)
     for line in lines:
         labels[line] = budget_line_label(line, lang)
     return labels
@@ -69,18 +70,22 @@ def sweep_title(paths: Sequence[str], lang: str) -> str:
 
 
 def compare_figures(results: Sequence[Any], table: pd.DataFrame, lines: pd.DataFrame, lang: str) -> dict:
-    """Waterfall charts from the base's horizon total to each other scenario's."""
+    """Waterfall charts from the base's horizon total to each other scenario's, titled with the
+    scenarios' numbers and titles (as the page lists them)."""
     from qzfp.reporting import charts as plots
 
     figs = {}
-    base = results[0].name
+    base = results[0].scenario
     first, last = int(results[0].years[0]), int(results[0].years[-1])
-    for r in results[1:]:
+    for i, r in enumerate(results[1:], start=2):
         sub = lines[lines["scenario"] == r.name]
         wf = sub.rename(columns={"base_amount_yuan": "baseline_yuan", "amount_yuan": "scenario_yuan"})
         figs[f"waterfall_{r.name}.png"] = plots.budget_waterfall(
             wf[["line", "baseline_yuan", "scenario_yuan"]], lang,
-            year=f"{first}–{last}", baseline_name=base, scenario_name=r.name)
+            year=f"{first}–{last}" if lang == "en" else f"{first}—{last}",
+            baseline_name=f"{t('compare.number', lang, n=1)} {base.title_in(lang)}",
+            scenario_name=f"{t('compare.number', lang, n=i)} {r.scenario.title_in(lang)}",
+            baseline_tick=t("compare.number", lang, n=1), scenario_tick=t("compare.number", lang, n=i))
     return figs
 
 
@@ -115,25 +120,38 @@ def format_metric(metric: str, value: Any, lang: str, *, signed: bool = False) -
     return text
 
 
-def compare_headline(table: pd.DataFrame, lang: str) -> pd.DataFrame:
+def compare_headline(table: pd.DataFrame, lang: str, titles: Mapping[str, str] | None = None) -> pd.DataFrame:
     """The last year of :func:`qzfp.model.comparison.compare`: one row per metric, one column per
-    scenario (values formatted by unit) and, for every other scenario, its difference."""
+    scenario (values formatted by unit) and, for every other scenario, its difference.
+
+    Columns are named by the scenarios' names (codes, for the terminal) or, with ``titles``
+    (name → title, in the order of the comparison), by the scenario's number and title
+    (``(2) Village vice-presidents' allowance …``) and the differences by the numbers
+    (``(2) − (1)``): the page lists the numbered scenarios above the table."""
     from qzfp.i18n import column_label
 
     last = int(table["year"].max())
     sub = table[table["year"] == last]
     scenarios = list(dict.fromkeys(sub["scenario"]))
     base = table.attrs.get("base", scenarios[0])
+    if titles:
+        number = {sc: t("compare.number", lang, n=i + 1) for i, sc in enumerate(titles)}
+        head = {sc: f"{number[sc]} {titles[sc]}" for sc in scenarios}
+        diff_head = {sc: t("cli.difference_to", lang, name=number[sc], base=number[base]) for sc in scenarios}
+    else:
+        head = {sc: sc for sc in scenarios}
+        diff_head = {sc: t("cli.difference_to", lang, name=sc, base=base) for sc in scenarios}
     rows = []
     for metric in dict.fromkeys(sub["metric"]):
         m = sub[sub["metric"] == metric].set_index("scenario")
         row: dict[str, str] = {t("col.metric", lang): f"{column_label(metric, lang)} ({last})"}
         for sc in scenarios:
-            row[sc] = format_metric(metric, m.at[sc, "value"], lang)
+            row[head[sc]] = format_metric(metric, m.at[sc, "value"], lang)
+        d = METRIC_DECIMALS.get(metric, 0)
         for sc in scenarios:
-            if sc != base:
-                row[t("cli.difference_to", lang, name=sc, base=base)] = format_metric(
-                    metric, m.at[sc, "difference"], lang, signed=True)
+            if sc != base:  # the difference of the figures shown, so that the row reconciles
+                diff = round(float(m.at[sc, "value"]), d) - round(float(m.at[base, "value"]), d)
+                row[diff_head[sc]] = format_metric(metric, diff, lang, signed=True)
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -219,14 +237,16 @@ def plan_tables(p: Any, lang: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The changes and frontier tables of a :class:`qzfp.model.plan.Plan` as shown to a reader of
     ``lang``: levers and measures by their labels, units in ``lang``, values formatted by
     unit (the CSV files keep the raw ids and numbers)."""
-    from qzfp.i18n import column_label
+    from qzfp.i18n import column_label, is_count_column
 
     ch = p.changes()
     rows = []
     for r in ch.itertuples(index=False):
         label = param_label(r.item, lang) if r.kind == "lever" else column_label(r.item, lang)
         decimals = 2 if r.unit in ("yuan", "%") or r.kind == "lever" else 0
-        fmt = [format_number(v, lang, decimals) for v in (r.baseline, r.plan, r.difference)]
+        # whole persons, townships ...: the difference of the whole numbers shown
+        diff = round(r.plan) - round(r.baseline) if decimals == 0 else r.difference
+        fmt = [format_number(v, lang, decimals) for v in (r.baseline, r.plan, diff)]
         if r.kind == "lever":
             fmt = [f.rstrip("0").rstrip(".") if "." in f else f for f in fmt]
         if fmt[2] and not fmt[2].startswith(("-", "−")) and fmt[2].strip("0.,") != "":
@@ -236,6 +256,9 @@ def plan_tables(p: Any, lang: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     changes = pd.DataFrame(rows)
     fr = p.frontier.copy()
     fr["plan"] = fr["plan"] + 1
+    for c in fr.columns:  # whole persons and townships, as the page shows them
+        if is_count_column(c):
+            fr[c] = fr[c].round()
     fr["within_ceiling"] = [t("yesno.yes" if v else "yesno.no", lang) for v in fr["within_ceiling"]]
     names = {"plan": t("plan.grid_index", lang), "within_ceiling": t("plan.within_ceiling", lang)}
     names.update({c: param_label(c, lang) for c in p.grid.paths})

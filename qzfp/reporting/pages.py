@@ -76,9 +76,22 @@ _WORD_KEYS = {
     "back": "index.back",
     "scenario_home": "index.scenario_home",
     "contents": "index.contents",
+    "colon": "index.colon",
     "pdf": "index.pdf",
 }
 
+
+#: What the generated pages share: a wide table scrolls inside its box (``.qzfp-wide``), never
+#: the page, with its first column (``.frozen``: the scenario, the indicator) kept in view;
+#: numbers never wrap, headers do.
+_WIDE_TABLE_CSS = """
+.qzfp-wide{overflow-x:auto;max-width:100%}
+.qzfp-wide th.frozen,.qzfp-wide td.frozen{position:sticky;left:0;z-index:1;background:#fff;
+box-shadow:inset -1px 0 0 #ccc;min-width:10em;max-width:16em}
+.qzfp-wide th.frozen{background:#f4f4f4}
+td.num{white-space:nowrap}th{min-width:6em}
+table.scenarios th.scenario{max-width:16em;font-weight:normal;text-align:left}
+"""
 
 _CSS = FONT_CSS + """
 body{max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222;line-height:1.45}
@@ -87,7 +100,7 @@ border-bottom:1px solid #ddd}table{border-collapse:collapse;margin:.5rem 0}
 th,td{padding:.3rem .7rem;border-bottom:1px solid #e4e4e4;text-align:left;vertical-align:top}
 td.num{text-align:right;font-variant-numeric:tabular-nums}th{background:#f4f4f4}
 .muted{color:#666;font-size:.9rem}code{font-size:.85rem}
-"""
+""" + _WIDE_TABLE_CSS
 
 
 def _words(lang: Any) -> dict[str, str]:
@@ -155,7 +168,8 @@ def write_pdf(run: Mapping[str, Any], folder: Path) -> None:
     if os.environ.get("QZFP_PDF", "1").strip() == "0":
         return
     lang = str(run.get("lang", "en"))
-    contents = contents_html(run)
+    names = [str(p["file"]) for p in run["pages"]]
+    contents = contents_html(run, printpdf.page_sections(folder, names))
     message = printpdf.write_report_pdf(
         folder, [str(p["file"]) for p in run["pages"]], contents=contents, lang=lang,
         title=str(run.get("title", "")), footer=_footer(run),
@@ -164,10 +178,14 @@ def write_pdf(run: Mapping[str, Any], folder: Path) -> None:
         print(message, file=sys.stderr)
 
 
-def contents_html(run: Mapping[str, Any]) -> str:
-    """The contents page of ``report.pdf``: title, scenario, key figures, pages."""
-    return render("contents.html.j2", run=run, w=_words(run.get("lang")),
-                  finished=pagestyle.local_time(run.get("finished"))).rstrip("\n")
+def contents_html(run: Mapping[str, Any], sections: Mapping[str, Sequence[tuple[str, str]]] | None = None) -> str:
+    """The contents page of ``report.pdf``: title, scenario, key figures, pages and, below
+    each page, its ``sections`` (``(anchor, title)`` by page file,
+    :func:`qzfp.reporting.pdf.page_sections`)."""
+    from qzfp.reporting.pdf import ANCHOR_PREFIX
+
+    return render("contents.html.j2", run=run, w=_words(run.get("lang")), sections=dict(sections or {}),
+                  prefix=ANCHOR_PREFIX, finished=pagestyle.local_time(run.get("finished"))).rstrip("\n")
 
 
 def _human_size(n: int) -> str:
@@ -208,8 +226,10 @@ def scenario_index(run: Mapping[str, Any], folder: Path) -> str:
 def write_top_index(out_dir: Path, *, lang: str = "en", title: str | None = None) -> Path:
     """Write ``out_dir/index.html`` listing every scenario report found in ``out_dir``.
 
-    Every sub-folder holding a ``run.json`` is listed (not only those of the last run),
-    with its title, its key figures as columns (labels in first-seen order) and links.
+    Every sub-folder holding a ``run.json`` is listed (not only those of the last run):
+    a column per scenario (its title, linked, and name) and a row per key figure (labels in
+    first-seen order), so that the page keeps to the width of a screen however many key
+    figures there are (more scenarios than fit scroll inside the table, the labels in view).
 
     Returns
     -------
@@ -251,9 +271,10 @@ FOLDER_CSS = """
 body{max-width:72rem;margin:2rem auto;padding:0 1rem;color:#222;line-height:1.45}
 h1{font-size:1.5rem}table{border-collapse:collapse;margin:.5rem 0 1.2rem 0}
 th,td{padding:.25rem .6rem;border-bottom:1px solid #e4e4e4;vertical-align:top}
-th{background:#f4f4f4;text-align:center}td.num{text-align:right;font-variant-numeric:tabular-nums}
+th{background:#f4f4f4;text-align:center;max-width:14em}td.num{text-align:right;font-variant-numeric:tabular-nums}
 td.label{text-align:left;min-width:12em}.muted{color:#666;font-size:.9rem}
-"""
+ul.scenarios{list-style:none;padding-left:0}
+""" + _WIDE_TABLE_CSS
 
 
 def folder_page(name: str, title: str, lang: str, *, headline: Any, figures: Sequence[tuple[str, str]],
@@ -284,5 +305,6 @@ def folder_page(name: str, title: str, lang: str, *, headline: Any, figures: Seq
     return page("folder_index.html.j2", title, lang, css=FOLDER_CSS,
                 footer=f"{title} · {name}", nav=pagestyle.nav_html(links, "index.html"),
                 scenarios=list(scenarios), headline=table, figures=list(figures), files=list(files),
-                files_label=t("index.files", lang), generated_label=t("index.generated_at", lang),
+                files_label=t("index.files", lang), colon=t("index.colon", lang),
+                generated_label=t("index.generated_at", lang),
                 generated=pagestyle.local_time())

@@ -39,7 +39,7 @@ __all__ = [
 #: Folder (inside each report folder) holding the shipped CJK font.
 ASSETS_DIR = "assets"
 #: Name of the font file inside :data:`ASSETS_DIR`.
-FONT_FILE = "qzfp-cjk.otf"
+FONT_FILE = "qzfp-cjk.ttf"
 #: CSS family name of the shipped font on the pages.
 FONT_FAMILY = "qzfp CJK"
 
@@ -53,22 +53,31 @@ _SANS = f'"{FONT_FAMILY}",-apple-system,"Segoe UI","Helvetica Neue",Arial,"Liber
 _MONO = f'"{FONT_FAMILY}",ui-monospace,"SFMono-Regular",Menlo,Consolas,"DejaVu Sans Mono",monospace'
 
 
-def font_css(assets: str = ASSETS_DIR) -> str:
-    """CSS that makes the shipped font draw every CJK character of a page.
+def font_css(assets: str = ASSETS_DIR, *, src: str | None = None, scope: str | None = None) -> str:
+    """CSS that makes the shipped font draw every CJK character of a page (or of a part of one).
 
     Parameters
     ----------
     assets : str
         URL of the folder holding :data:`FONT_FILE`, relative to the page.
+    src : str, optional
+        URL of the font itself instead (e.g. a ``data:`` URL, for a page that has no
+        folder of its own such as the explorer served by Voila).
+    scope : str, optional
+        CSS selector of the element whose content the font applies to (e.g.
+        ``.qzfp-explorer``); by default the whole page, JupyterLab's font variables included.
     """
+    url = src if src is not None else f"{assets}/{FONT_FILE}"
+    root = scope or "html body"
+    face = (f'@font-face{{font-family:"{FONT_FAMILY}";src:url("{url}") format("truetype");'
+            f"unicode-range:{_CJK_RANGES};font-display:block}}")
+    variables = ("" if scope else f":root{{--jp-content-font-family:{_SANS};--jp-ui-font-family:{_SANS};"
+                 f"--jp-code-font-family:{_MONO}}}")
     return (
-        f'@font-face{{font-family:"{FONT_FAMILY}";src:url("{assets}/{FONT_FILE}") format("opentype");'
-        f"unicode-range:{_CJK_RANGES};font-display:block}}"
-        f":root{{--jp-content-font-family:{_SANS};--jp-ui-font-family:{_SANS};"
-        f"--jp-code-font-family:{_MONO}}}"
-        f"html body,html body *{{font-family:{_SANS}!important}}"
-        f"html body pre,html body pre *,html body code,html body code *,html body kbd,"
-        f"html body samp{{font-family:{_MONO}!important}}"
+        face + variables
+        + f"{root},{root} *{{font-family:{_SANS}!important}}"
+        f"{root} pre,{root} pre *,{root} code,{root} code *,{root} kbd,"
+        f"{root} samp{{font-family:{_MONO}!important}}"
     )
 
 
@@ -88,7 +97,10 @@ def print_css(footer: str, lang: str = "en") -> str:
 
     Tables keep their header on every printed page, rows are not split, nothing scrolls or
     is cut at the right edge, label columns keep a readable width, and the navigation bar
-    is not printed.
+    is not printed.  A heading stays with what follows it (never alone at the foot of a
+    page): the output holding a heading, and a cell whose last output is one, avoid a break
+    after them.  No synthetic bold or italic: Chromium would print it as Type 3 outlines
+    instead of the embedded font (bold Chinese prints in the regular weight).
     """
     page_word = "第 " if lang == "zh" else "page "
     page_end = " 页" if lang == "zh" else ""
@@ -113,9 +125,15 @@ def print_css(footer: str, lang: str = "en") -> str:
         "td[style*='text-align:right'],td.num{white-space:nowrap}"
         "img{max-width:100%!important;height:auto!important}"
         "h1,h2,h3,h4,caption{break-after:avoid;page-break-after:avoid}"
-        ".jp-Cell,.jp-OutputArea,.jp-OutputArea-child,.jp-OutputArea-output{display:block!important;"
+        "*{font-synthesis:none}"
+        ".jp-OutputArea-child:has(h1,h2,h3,h4),.jp-Cell:has(.jp-OutputArea-child:last-child :is(h1,h2,h3,h4))"
+        "{break-after:avoid;page-break-after:avoid}"
+        ".qzfp-toc{padding-right:3em}.qzfp-toc li{margin:.1em 0}"
+        ".qzfp-toc-page{float:right;width:3em;margin-right:-3em;text-align:right}"
+        ".jp-Cell,.jp-Cell-outputWrapper,.jp-OutputArea,.jp-OutputArea-child,.jp-OutputArea-output"
+        "{display:block!important;"
         "width:auto!important;max-width:100%!important;padding:0!important}"
-        ".jp-OutputPrompt,.jp-InputPrompt{display:none!important}"
+        ".jp-OutputPrompt,.jp-InputPrompt,.jp-Collapser{display:none!important}"
         "}"
         "@media screen{.qzfp-print-only{display:none}}"
         ".qzfp-nav{font-size:.9rem;padding:.4rem 0;margin-bottom:.6rem;border-bottom:1px solid #ddd}"

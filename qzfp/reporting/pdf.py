@@ -2,84 +2,101 @@
 
 The pages of a scenario (a contents page, then every report page in order) are joined
 into one temporary HTML document beside them (so the shipped font in ``assets/`` is
-found) and printed with ``chromium --headless --print-to-pdf``: A4, the pages' own print
-style (:mod:`qzfp.reporting.pagestyle`) with the scenario and page number in the footer, the
-network switched off.  Chromium is found as ``$QZFP_CHROMIUM`` or on ``PATH``
-(``chromium``, ``chromium-browser``, ``google-chrome``); Debian installs it with
+found) and printed by Chromium over its DevTools protocol (:mod:`qzfp.reporting.chromium`):
+A4, the pages' own print style (:mod:`qzfp.reporting.pagestyle`) with the scenario and
+page number in the footer, the network switched off.  Debian installs Chromium with
 ``apt-get install chromium``.  Without it the report is written all the same and one line
 says why there is no PDF.
+
+The PDF has bookmarks (its outline: Chromium's ``generateDocumentOutline`` makes one of every
+page's headings, the pages' titles with their sections below) and page numbers in its
+contents.  Chromium cannot number a contents page (CSS ``target-counter`` is not
+implemented), so the contents links to every page and section; the first print tells on
+which sheet each link lands (its named destination, read with pypdf), the numbers are
+written into the contents' reserved column and the page, still loaded, is printed again
+(the layout does not move: the column's width is reserved in both prints; checked).  The
+shipped CJK font is TrueType (``qzfp/fonts``): Chromium embeds it as one subset CID font (a
+CFF font would become a Type 3 font per page and style), and the print style turns off
+synthetic bold (``font-synthesis``), which Chromium would draw as Type 3 outlines.
 """
 
 from __future__ import annotations
 
 import html
-import os
 import re
-import shutil
-import subprocess
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+from qzfp.reporting.chromium import DevTools, chromium_command, chromium_path
 from qzfp.reporting.publish import atomic_path
 
-__all__ = ["PDF_FILE", "chromium_command", "chromium_path", "join_pages", "print_to_pdf", "write_report_pdf"]
+__all__ = ["ANCHOR_PREFIX", "PDF_FILE", "chromium_command", "chromium_path", "contents_pages", "join_pages",
+           "page_sections", "print_numbered", "print_to_pdf", "write_report_pdf"]
 
 #: Name of the PDF inside a report folder.
 PDF_FILE = "report.pdf"
 _PRINT_FILE = ".report-print.html"
-_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
 _TIMEOUT_S = 180.0
 
 _HEAD_RE = re.compile(r"<head\b[^>]*>(.*?)</head>", re.IGNORECASE | re.DOTALL)
 _BODY_RE = re.compile(r"<body\b[^>]*>(.*)</body>", re.IGNORECASE | re.DOTALL)
 _NAV_RE = re.compile(r'<nav class="qzfp-nav">.*?</nav>', re.DOTALL)
+_ANCHOR_LINK_RE = re.compile(r'<a class="anchor-link"[^>]*>.*?</a>', re.DOTALL)
+_H2_RE = re.compile(r"<h2(\s[^>]*)?>(.*?)</h2>", re.IGNORECASE | re.DOTALL)
+_ID_RE = re.compile(r'\sid="[^"]*"')
+#: Prefix of the anchors (and so of the PDF's named destinations) of pages and sections.
+ANCHOR_PREFIX = "page-"
 
 
-def chromium_path() -> str | None:
-    """The Chromium (or Chrome) program to use, or None when none is installed."""
-    env = os.environ.get("QZFP_CHROMIUM")
-    if env:
-        return env if (Path(env).is_file() or shutil.which(env)) else None
-    for name in _CANDIDATES:
-        found = shutil.which(name)
-        if found:
-            return found
-    return None
+def _body(folder: Path, name: str) -> tuple[str, str]:
+    """The ``<head>`` content and the ``<body>`` of a page, without its navigation bar and
+    the headings' "¶" anchor links (they would end up in the bookmarks)."""
+    text = (folder / name).read_text(encoding="utf-8")
+    head = _HEAD_RE.search(text)
+    body = _BODY_RE.search(text)
+    return (head.group(1) if head else "",
+            _ANCHOR_LINK_RE.sub("", _NAV_RE.sub("", body.group(1) if body else text)))
 
 
-def chromium_command(program: str, profile: str | Path) -> list[str]:
-    """The headless Chromium command line qzfp uses (offline, throw-away ``profile``)."""
-    cmd = [
-        program, "--headless", "--disable-gpu", "--no-first-run", "--no-default-browser-check",
-        "--disable-extensions", "--disable-background-networking", "--disable-sync",
-        "--mute-audio", "--hide-scrollbars", f"--user-data-dir={profile}",
-        "--host-resolver-rules=MAP * ~NOTFOUND",
-    ]
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        cmd.append("--no-sandbox")  # Chromium refuses to run as root with its sandbox
-    return cmd
+def section_anchor(page: str, k: int) -> str:
+    """The anchor of the ``k``-th section (``<h2>``) of ``page`` in the joined document."""
+    return f"{ANCHOR_PREFIX}{page}-{k}"
+
+
+def page_sections(folder: Path, pages: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
+    """The sections of every page: ``(anchor, title)`` of each ``<h2>``, in order."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    for name in pages:
+        _, body = _body(Path(folder), name)
+        out[name] = [(section_anchor(name, k), html.unescape(re.sub(r"<[^>]+>", "", m.group(2))).strip())
+                     for k, m in enumerate(_H2_RE.finditer(body))]
+    return out
 
 
 def join_pages(folder: Path, pages: Sequence[str], *, contents: str, lang: str, title: str) -> str:
     """One HTML document: ``contents``, then the body of every page, each on a new sheet.
 
     The ``<head>`` (theme and print style) is that of the first page; navigation bars are
-    left out.
+    left out.  Every page is anchored as ``page-<file>`` and each of its sections (``<h2>``)
+    as :func:`section_anchor`, the targets of the contents' links.
     """
     from qzfp.reporting.pagestyle import html_lang
 
     head = ""
     bodies = []
     for name in pages:
-        text = (folder / name).read_text(encoding="utf-8")
-        if not head:
-            m = _HEAD_RE.search(text)
-            head = m.group(1) if m else ""
-        m = _BODY_RE.search(text)
-        body = _NAV_RE.sub("", m.group(1) if m else text)
+        page_head, body = _body(Path(folder), name)
+        head = head or page_head
+        counter = iter(range(len(body)))
+
+        def anchored(m: re.Match[str], name: str = name, counter: Any = counter) -> str:
+            attrs = _ID_RE.sub("", m.group(1) or "")
+            return f'<h2 id="{html.escape(section_anchor(name, next(counter)))}"{attrs}>{m.group(2)}</h2>'
+
+        body = _H2_RE.sub(anchored, body)
         bodies.append(
-            f'<section id="page-{html.escape(name)}" style="break-before:page">{body}</section>'
+            f'<section id="{ANCHOR_PREFIX}{html.escape(name)}" style="break-before:page">{body}</section>'
         )
     head = re.sub(r"<title>.*?</title>", "", head, flags=re.DOTALL)
     return (
@@ -92,8 +109,9 @@ def join_pages(folder: Path, pages: Sequence[str], *, contents: str, lang: str, 
 
 
 def print_to_pdf(source: Path, target: Path, *, program: str | None = None,
-                 timeout: float = _TIMEOUT_S) -> None:
-    """Print the HTML file ``source`` to the PDF ``target`` with headless Chromium.
+                 timeout: float = _TIMEOUT_S, outline: bool = False) -> None:
+    """Print the HTML file ``source`` to the PDF ``target`` with headless Chromium
+    (``outline``: with bookmarks made from the headings).
 
     Raises
     ------
@@ -102,33 +120,98 @@ def print_to_pdf(source: Path, target: Path, *, program: str | None = None,
     RuntimeError
         Chromium failed or wrote no PDF (the message is one line).
     """
-    program = program or chromium_path()
-    if program is None:
-        raise FileNotFoundError("chromium")
-    profile = tempfile.mkdtemp(prefix="qzfp-chromium-")
+    with _chromium(program) as browser:
+        browser.open(Path(source), timeout)
+        data = browser.print_pdf(timeout=timeout, outline=outline)
+    _write_pdf(data, target)
+
+
+def _chromium(program: str | None) -> DevTools:
+    """A :class:`DevTools` session, its failures to start as one-line errors."""
     try:
-        with atomic_path(target) as partial:
-            cmd = chromium_command(program, profile) + [
-                "--no-pdf-header-footer",
-                f"--print-to-pdf={partial}", Path(source).absolute().as_uri(),
-            ]
-            try:
-                proc = subprocess.run(cmd, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL)
-            except subprocess.TimeoutExpired as exc:
-                raise RuntimeError(f"Chromium did not finish within {timeout:.0f} s") from exc
-            except OSError as exc:
-                raise RuntimeError(f"Chromium could not be started: {exc}") from exc
-            if not partial.is_file() or partial.stat().st_size == 0:
-                err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-                last = err[-1] if err else f"exit status {proc.returncode}"
-                raise RuntimeError(f"Chromium wrote no PDF ({last[:200]})")
+        return DevTools(program=program)
+    except FileNotFoundError:
+        raise
+    except (OSError, RuntimeError, TimeoutError) as exc:
+        raise RuntimeError(f"Chromium could not be started: {exc}") from exc
+
+
+def _write_pdf(data: bytes, target: Path) -> None:
+    if not data.startswith(b"%PDF"):
+        raise RuntimeError("Chromium wrote no PDF")
+    with atomic_path(Path(target)) as partial:
+        Path(partial).write_bytes(data)
+
+
+def contents_pages(pdf: bytes) -> dict[str, int]:
+    """The page (from 1) where each page and section of the report starts: the named
+    destinations of the contents' links (anchors :data:`ANCHOR_PREFIX`...)."""
+    import io
+    import logging
+
+    from pypdf import PdfReader
+
+    log = logging.getLogger("pypdf")
+    level = log.level
+    log.setLevel(logging.ERROR)  # Chromium's trailers count one object less than pypdf: no warning
+    try:
+        reader = PdfReader(io.BytesIO(pdf))
+        return {str(name).lstrip("/"): reader.get_destination_page_number(dest) + 1
+                for name, dest in reader.named_destinations.items()
+                if str(name).lstrip("/").startswith(ANCHOR_PREFIX)}
     finally:
-        shutil.rmtree(profile, ignore_errors=True)
+        log.setLevel(level)
+
+
+#: JavaScript writing the page numbers (a JSON mapping anchor -> page) into the contents.
+_NUMBER_CONTENTS_JS = """((pages) => {
+  for (const a of document.querySelectorAll('.qzfp-toc a[href^="#"]')) {
+    const n = pages[decodeURIComponent(a.getAttribute('href').slice(1))];
+    const slot = a.parentElement.querySelector(':scope > .qzfp-toc-page');
+    if (slot && n) slot.textContent = String(n);
+  }
+  return true;
+})(%s)"""
+
+
+def print_numbered(source: Path, target: Path, *, program: str | None = None,
+                   timeout: float = _TIMEOUT_S) -> dict[str, int]:
+    """Print ``source`` (a joined report) to ``target`` with bookmarks and its contents numbered.
+
+    The page is loaded once and printed twice: the first print gives the page of every
+    anchor the contents links to (:func:`contents_pages`), the numbers are written into the
+    contents (``.qzfp-toc-page``, whose width both prints reserve) and the second print is
+    the PDF; should a page have moved all the same, the numbers are written again and the
+    page printed a third time.
+
+    Returns
+    -------
+    dict
+        Anchor -> page number (from 1) of the written PDF.
+    """
+    import json
+
+    with _chromium(program) as browser:
+        browser.open(Path(source), timeout)
+        data = browser.print_pdf(timeout=timeout, outline=True)
+        pages = contents_pages(data)
+        for _ in range(2):
+            if not pages:
+                break
+            browser.evaluate(_NUMBER_CONTENTS_JS % json.dumps(pages))
+            data = browser.print_pdf(timeout=timeout, outline=True)
+            again = contents_pages(data)
+            if again == pages:
+                break
+            pages = again
+    _write_pdf(data, target)
+    return pages
 
 
 def write_report_pdf(folder: Path, pages: Sequence[str], *, contents: str, lang: str, title: str,
                      footer: str = "") -> str | None:
-    """Write ``folder/report.pdf`` from ``pages`` (file names in ``folder``).
+    """Write ``folder/report.pdf`` from ``pages`` (file names in ``folder``), with bookmarks
+    and the contents numbered (:func:`print_numbered`).
 
     Returns
     -------
@@ -146,8 +229,8 @@ def write_report_pdf(folder: Path, pages: Sequence[str], *, contents: str, lang:
     try:
         source.write_text(join_pages(folder, pages, contents=contents, lang=lang, title=title),
                           encoding="utf-8")
-        print_to_pdf(source, folder / PDF_FILE, program=program)
-    except (RuntimeError, OSError) as exc:
+        print_numbered(source, folder / PDF_FILE, program=program)
+    except Exception as exc:  # Chromium failing or too slow, a full disk, pypdf refusing the print ...
         return t("index.pdf_missing", lang, reason=str(exc).replace("\n", " "))
     finally:
         if source.exists():

@@ -26,7 +26,7 @@ from typing import Any
 
 import pandas as pd
 
-from qzfp.errors import Problem, QzfpError, ScenarioError
+from qzfp.errors import Problem, QzfpError, ScenarioError, shown
 from qzfp.i18n import budget_line_label, format_number, format_persons, format_yuan, param_label, t
 from qzfp.reporting.folders import (
     compare_figures,
@@ -42,6 +42,7 @@ from qzfp.reporting.folders import (
     write_folder,
 )
 from qzfp.rules.scenario import Scenario, load_scenario, packaged_params_dir
+from qzfp.rules.scenario_keys import folder_name_problems
 
 #: Report notebooks in the order of the report (the explorer is interactive only).
 REPORT_NOTEBOOKS = ("01_population", "02_staffing_workload", "03_budget", "04_compare")
@@ -340,7 +341,7 @@ def run_reports(files: Sequence[str | Path], *, out: str | Path | None = None, l
                 print(t("cli.report_written", group[0][0].lang, path=str(rep.folder)))
                 _print_run_warnings(rep.folder, group[0][0].lang)
             else:
-                for p in rep.problems:
+                for p in shown(rep.problems):
                     print(p.line(group[0][0].lang), file=sys.stderr)
         status = max(status, exit_code(reports))
     return status
@@ -385,12 +386,19 @@ def print_summary(file: str | Path | None, *, lang: str | None = None, stream: A
     return summ
 
 
+def _check_name(name: str | None) -> None:
+    """Refuse a ``--name`` that cannot name a folder beside the reports, before any work."""
+    if name is not None and (bad := folder_name_problems(name, "--name")):
+        raise ScenarioError(bad)
+
+
 def compare_reports(files: Sequence[str | Path], *, out: str | Path = "reports", lang: str | None = None,
                     name: str | None = None) -> int:
     """``qzfp compare``: comparison tables, workbook and index for several scenarios."""
     from qzfp.model.comparison import compare, compare_budget
     from qzfp.model.run import simulate
 
+    _check_name(name)
     scenarios = load_scenarios(files, lang=lang)
     if len(scenarios) < 2:
         raise ScenarioError(Problem("compare", "report.compare_needs_two"))
@@ -399,7 +407,8 @@ def compare_reports(files: Sequence[str | Path], *, out: str | Path = "reports",
     table = compare(*results, base=0)
     lines = compare_budget(*results, base=0)
     folder_name = name or "compare-" + "-".join(s.name for s in scenarios)
-    headline = compare_headline(table, lg)
+    headline = compare_headline(table, lg)  # the terminal's: scenarios by name
+    titled = compare_headline(table, lg, {s.name: s.title_in(lg) for s in scenarios})  # the page's
     lines_labels = {str(x): budget_line_label(str(x), lg) for x in lines["line"].unique()}
     from qzfp.i18n import column_label
 
@@ -409,9 +418,10 @@ def compare_reports(files: Sequence[str | Path], *, out: str | Path = "reports",
         "comparison.csv": table,
         "budget_lines.csv": lines,
     }, lg, title=t("nb.compare.title", lg), sheets={"comparison": shown_table, "budget_lines": shown_lines},
-        figures=compare_figures(results, table, lines, lg), headline=headline,
+        figures=compare_figures(results, table, lines, lg), headline=titled,
         labels={**lines_labels, "budget_lines": t("sheet.budget_by_line", lg)},
-        scenarios=[(sc.name, sc.title) for sc in scenarios])
+        scenarios=[(sc.name, f"{t('compare.number', lg, n=i)} {sc.title_in(lg)}")
+                   for i, sc in enumerate(scenarios, start=1)])
     print_headline(headline)
     print(t("cli.report_written", lg, path=str(folder)))
     return 0
@@ -426,6 +436,7 @@ def sweep_report(base: str | Path, grid: Mapping[str, Sequence[float]], *, out: 
     """
     from qzfp.model.comparison import sweep
 
+    _check_name(name)
     scenario = load_scenarios([base], lang=lang)[0]
     lg = scenario.lang
     if executor == "dask":
@@ -460,20 +471,27 @@ def plan_report(base: str | Path, grid: Mapping[str, Sequence[float]], *, year: 
 
     objective = objective or DEFAULT_OBJECTIVE
     objective_column(objective)  # a bad objective before anything is computed
+    _check_name(name)
     scenario = load_scenarios([base], lang=lang)[0]
     lg = scenario.lang
     p = plan(scenario, grid, year, ceiling, objective=objective, progress=progress)
     column = objective_column(objective)
     changes, frontier = plan_tables(p, lg)
-    from qzfp.i18n import column_label, unit_label
+    from qzfp.i18n import column_label, is_count_column, unit_label
 
     raw = p.changes()  # the workbook keeps numbers: labelled items and units, values as computed
+    whole = [k != "lever" and is_count_column(i) for i, k in zip(raw["item"], raw["kind"], strict=True)]
+
+    def shown(col: str) -> list[float]:  # whole persons, posts ... as whole numbers
+        return [round(v) if w else v for v, w in zip(raw[col], whole, strict=True)]
+
     sheet = pd.DataFrame({
         t("plan.item", lg): [param_label(i, lg) if k == "lever" else column_label(i, lg)
                              for i, k in zip(raw["item"], raw["kind"], strict=True)],
         column_label("unit", lg): [unit_label(u, lg) for u in raw["unit"]],
-        t("plan.baseline", lg): raw["baseline"], t("plan.plan", lg): raw["plan"],
-        t("plan.difference", lg): raw["difference"],
+        t("plan.baseline", lg): shown("baseline"), t("plan.plan", lg): shown("plan"),
+        t("plan.difference", lg): [round(b) - round(q) if w else d for b, q, d, w in
+                                   zip(raw["plan"], raw["baseline"], raw["difference"], whole, strict=True)],
     })
     fig = plots.plan_frontier(p.grid.table, p.frontier, lg, value=column,
                               objective=t(f"plan.objective.{objective}", lg), year=p.grid.year,

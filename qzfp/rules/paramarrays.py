@@ -153,12 +153,15 @@ class ParamArrays:
 
         From the rulebook's dated values (:attr:`dated`) when known; otherwise (values set
         by :meth:`with_values`, hand-made arrays) each modelled year's 1 January value from
-        that 1 January.
+        that 1 January, the first year's value taken as in force long before (a century: a
+        value the projection starts with is not a rule that has just begun).
         """
         if path in self.dated:
             starts, values = self.dated[path]
             return np.asarray(starts, dtype=float), np.asarray(values, dtype=float)[None, :]
-        return np.asarray(self.years, dtype=float), np.asarray(self[path], dtype=float)
+        starts = np.asarray(self.years, dtype=float).copy()
+        starts[0] -= 100.0
+        return starts, np.asarray(self[path], dtype=float)
 
     def with_values(self, updates: Mapping[str, np.ndarray], labels: Iterable = ()) -> ParamArrays:
         """Return a copy with some paths replaced, broadcasting the rest to the new N.

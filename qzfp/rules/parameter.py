@@ -13,6 +13,16 @@ from ..errors import Label, ParameterError, Problem, describe_value
 
 Scalar = int | float | bool | str
 
+#: Largest count of people any rule may name [person]: the population of China at the 2020
+#: census, 1,411,778,724 (国家统计局《第七次全国人口普查公报（第二号）》); a threshold or a
+#: count above it can never be reached.
+MAX_PERSONS = 1_411_778_724
+#: Largest value of any other number without a maximum of its own, in its unit:
+#: assumption: no quantity of the association's rules reaches 10^12 (China's GDP in 2020 was
+#: 1.0 × 10^14 yuan, the association's yearly budget some 10^8 yuan); beyond it a value is a
+#: typing error that would print numbers of hundreds of digits.
+MAX_MAGNITUDE = 1e12
+
 
 def value_kind(value: Any) -> str | None:
     """``'bool'``, ``'number'`` or ``'str'`` for an allowed value; ``None`` otherwise."""
@@ -70,7 +80,9 @@ class Parameter:
     values : tuple of DatedValue
         History sorted by start date (oldest first).
     min, max : float or None
-        Allowed range of numeric values (``min`` defaults to 0 for numbers).
+        Allowed range of numeric values (``min`` defaults to 0 for numbers; without ``max``,
+        at most :data:`MAX_PERSONS` for a count of people and :data:`MAX_MAGNITUDE` for
+        anything else).
     choices : tuple of str or None
         Allowed values of a string parameter.
     note : str
@@ -112,12 +124,21 @@ class Parameter:
         if kind == "number":
             if self.min is not None and value < self.min:
                 bad.append(Problem("", "value.negative" if self.min == 0 else "value.too_small",
-                                   value=value, min=self.min, unit=self.unit))
-            if self.max is not None and value > self.max:
-                bad.append(Problem("", "value.too_large", value=value, max=self.max, unit=self.unit))
+                                   value=value, min=self.min, unit=self._unit()))
+            top = self.max if self.max is not None else MAX_PERSONS if self.unit == "person" else MAX_MAGNITUDE
+            if value > top:
+                bad.append(Problem("", "value.too_large", value=value, max=top, unit=self._unit()))
+            elif self.min is None and value < -MAX_MAGNITUDE:
+                bad.append(Problem("", "value.too_small", value=value, min=-MAX_MAGNITUDE, unit=self._unit()))
         if kind == "str" and self.choices is not None and value not in self.choices:
             bad.append(Problem("", "value.not_a_choice", value=value, choices=list(self.choices)))
         return bad
+
+    def _unit(self) -> Label | str:
+        """The unit in the reader's language (its catalogue label ``unit.<unit>``, else as given)."""
+        from ..i18n import has
+
+        return Label(f"unit.{self.unit}") if has(f"unit.{self.unit}") else self.unit
 
     def dated_value_at(self, date: dt.date) -> DatedValue:
         """The :class:`DatedValue` in force on ``date``.

@@ -55,6 +55,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import Label, ParameterError, Problem, describe_value, did_you_mean
+from ..typed import text_problems
 from .paramarrays import ParamArrays
 from .parameter import DatedValue, Parameter, Scalar
 from .schema import VALUE_KEYS, load_directory, reference_zh_problem
@@ -210,29 +211,39 @@ class Rulebook:
         new[path] = replace(param, values=history)
         return Rulebook(new, self.directory, self.overridden | {path})
 
-    def explain(self, path: str) -> str:
-        """Human-readable description and dated history of one parameter."""
+    def explain(self, path: str, lang: str = "en") -> str:
+        """Human-readable description and dated history of one parameter, in ``lang``
+        (Chinese: the rulebook's ``description_zh`` and ``reference_zh``, units and labels in
+        Chinese; the English reference beside a Chinese one only in English)."""
+        from ..i18n import t, unit_label
+
         p = self.get(path)
-        lines = [p.path, f"  {p.description}", f"  unit: {p.unit}"]
+        zh = lang == "zh"
+        unit = unit_label(p.unit, lang)
+        lines = [p.path, f"  {(p.description_zh if zh else '') or p.description}",
+                 "  " + t("explain.unit", lang, unit=unit)]
         bounds = []
         if p.kind == "number":
             if p.min is not None:
-                bounds.append(f"min {p.min:g}")
+                bounds.append(t("explain.min", lang, value=f"{p.min:g}"))
             if p.max is not None:
-                bounds.append(f"max {p.max:g}")
+                bounds.append(t("explain.max", lang, value=f"{p.max:g}"))
         if p.choices:
-            bounds.append("one of " + ", ".join(p.choices))
+            bounds.append(t("explain.one_of", lang, choices=", ".join(p.choices)))
         if bounds:
-            lines.append("  allowed: " + ", ".join(bounds))
-        if p.note:
+            lines.append("  " + t("explain.allowed", lang, bounds=("，" if zh else ", ").join(bounds)))
+        if p.note and not zh:
             lines.append(f"  note: {p.note}")
         if path in self.overridden:
-            lines.append("  (history changed by a scenario override)")
-        lines.append(
-            "  history (value in force from the date; a year uses the value on 1 January):"
-        )
+            lines.append("  " + t("explain.overridden", lang))
+        lines.append("  " + t("explain.history", lang))
         for dv in p.values:
-            lines.append(f"    {dv.start.isoformat()}  {_fmt(dv.value)} {p.unit}")
+            lines.append(f"    {dv.start.isoformat()}  {_fmt(dv.value, lang)} {unit}")
+            if zh:
+                from ..i18n import reference_text
+
+                lines.append("        " + t("explain.reference", lang, reference=reference_text(dv, lang)))
+                continue
             lines.append(f"        reference: {dv.reference}")
             if dv.reference_zh:
                 lines.append(f"        reference (zh): {dv.reference_zh}")
@@ -240,22 +251,26 @@ class Rulebook:
                 lines.append(f"        note: {dv.note}")
         return "\n".join(lines)
 
-    def tree(self) -> str:
-        """All parameter paths with unit and latest value, grouped by namespace."""
+    def tree(self, lang: str = "en") -> str:
+        """All parameter paths with unit and latest value, grouped by namespace, in ``lang``."""
+        from ..i18n import t, unit_label
+
         lines: list[str] = []
         by_ns: dict[str, list[Parameter]] = {}
         for path in self.paths():
             by_ns.setdefault(path.split(".", 1)[0], []).append(self.parameters[path])
         for ns, params in by_ns.items():
-            lines.append(f"{ns}  ({len(params)} parameters)")
+            lines.append(f"{ns}  " + t("explain.n_parameters", lang, n=len(params)))
             width = max(len(p.path) for p in params) - len(ns) - 1
             for p in params:
                 rest = p.path[len(ns) + 1 :]
                 assumed = (
-                    "  [assumption]" if p.latest.reference.lower().startswith("assumption") else ""
+                    "  " + t("explain.assumption", lang)
+                    if p.latest.reference.lower().startswith("assumption") else ""
                 )
+                since = t("explain.since", lang, date=p.latest.start.isoformat())
                 lines.append(
-                    f"  {rest:<{width}}  {_fmt(p.latest.value)} {p.unit} (since {p.latest.start.isoformat()}){assumed}"
+                    f"  {rest:<{width}}  {_fmt(p.latest.value, lang)} {unit_label(p.unit, lang)} {since}{assumed}"
                 )
         return "\n".join(lines)
 
@@ -335,12 +350,19 @@ class Rulebook:
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _fmt(value: Scalar) -> str:
+def _fmt(value: Scalar, lang: str = "en") -> str:
     if isinstance(value, bool):
+        if lang == "zh":
+            return "是" if value else "否"
         return "true" if value else "false"
     if isinstance(value, float) and value.is_integer():
         return f"{value:.1f}"
     return str(value)
+
+
+#: Longest reference, note or text value of an override [character]: a paragraph (the
+#: rulebook's longest reference has about 400).
+MAX_REFERENCE_CHARS = 2000
 
 
 def _one_override(
@@ -367,6 +389,10 @@ def _one_override(
                 raise ParameterError(
                     Problem(f"{where}.{key}", "expected", what=Label("expect.text"), got=describe_value(raw[key]))
                 )
+        texts = [p for key in ("reference", "reference_zh", "note") if isinstance(raw.get(key), str)
+                 for p in text_problems(raw[key], f"{where}.{key}", max_chars=MAX_REFERENCE_CHARS, one_line=False)]
+        if texts:
+            raise ParameterError(texts)
         note = raw.get("note", "")
         if "reference" in raw or "reference_zh" in raw:
             reference_zh = raw.get("reference_zh", "").strip()
@@ -377,6 +403,8 @@ def _one_override(
     bad = param.check(raw)
     if bad:
         raise ParameterError([q.at(where) for q in bad])
+    if isinstance(raw, str) and (bad := text_problems(raw, where, max_chars=MAX_REFERENCE_CHARS)):
+        raise ParameterError(bad)
     return raw, reference, note, reference_zh
 
 

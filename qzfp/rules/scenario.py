@@ -51,7 +51,7 @@ import datetime as dt
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -85,6 +85,7 @@ from .scenario_keys import (  # noqa: F401 - KeySpec, parameters_cell_source: pu
     check_key,
     parameters_cell_source,
 )
+from .uncertainty import life_expectancy_problems
 from .yamlfile import display_path
 
 __all__ = [
@@ -97,48 +98,6 @@ __all__ = [
     "scenario_search_path",
     "validate_scenario_file",
 ]
-
-_E0 = "demography.mortality."
-
-
-def _life_expectancy_problems(rb: Rulebook, start_year: int, horizon: int,
-                              key_files: Mapping[str, str], where: str) -> list[Problem]:
-    """The years a projection may reach before life expectancy leaves its range.
-
-    The population engine extrapolates life expectancy at birth linearly,
-    ``e0(year) = e0 + e0_gain × (year − reference_year)`` (docs/population.md), and refuses
-    a year where it leaves the parameter's range (20..100 years).  Checking it here makes
-    such a scenario bad input (exit 1, ``file:start_year`` or ``file:horizon``, the last year
-    that works) before anything runs, instead of a failed run (exit 2).  The check follows
-    the engine: when the engine saturates e0 instead, it goes.
-    """
-    paths = [f"{_E0}{k}" for k in ("e0_male", "e0_female", "e0_gain", "reference_year")]
-    if any(p not in rb for p in paths):
-        return []
-    last = start_year + horizon
-    years = np.arange(start_year, last + 1)
-    gain = rb.get(paths[2]).series(years)
-    ref = rb.get(paths[3]).series(years)
-    problems: list[tuple[int, Problem]] = []
-    for path in paths[:2]:
-        param = rb.get(path)
-        e0 = param.series(years) + gain * (years - ref)
-        lo = param.min if param.min is not None else -np.inf
-        hi = param.max if param.max is not None else np.inf
-        bad = (e0 < lo) | (e0 > hi)
-        if not bad.any():
-            continue
-        first = int(years[np.argmax(bad)])
-        key = "start_year" if "start_year" in key_files and "horizon" not in key_files else "horizon"
-        if first == start_year:
-            key = "start_year"
-        loc = f"{key_files.get(key, where)}:{key}"
-        limit = hi if (e0 > hi).any() else lo
-        problems.append((first, Problem(loc, "scenario.life_expectancy_range", last=last, path=path,
-                                        gain=paths[2], limit=limit, first=first, end=first - 1)))
-    return [min(problems, key=lambda fp: fp[0])[1]] if problems else []
-
-
 
 def _canonical(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
@@ -199,7 +158,7 @@ class Scenario:
         params["extends"] = ""
         start_year = int(params["start_year"])
         horizon = int(params["horizon"])
-        problems: list[Problem] = []
+        problems: list[Problem] = list(resolved.problems)
         start = dt.date(start_year, 1, 1)
         for opath, value in params["overrides"].items():
             loc_file = resolved.origin.get(opath, where)
@@ -233,7 +192,9 @@ class Scenario:
                 problems.append(Problem(f"{where}:start_year", "scenario.in_parameter", path=p.location, problem=p))
         if problems:
             raise ScenarioError(problems)
-        problems += _life_expectancy_problems(rb, start_year, horizon, resolved.key_files, where)
+        problems += life_expectancy_problems(rb, start_year, horizon, resolved.key_files, where,
+                                             sensitivity_pct=float(params["sensitivity_pct"]),
+                                             mc_paths=int(params["mc_paths"]))
         if problems:
             raise ScenarioError(problems)
         sha = hashlib.sha256(_canonical(params).encode("utf-8")).hexdigest()
@@ -313,18 +274,25 @@ class Scenario:
 
     @property
     def title(self) -> str:
-        """One-line title in the report language (``title_zh`` in Chinese when given)."""
-        if self.lang == "zh" and str(self.params.get("title_zh", "")).strip():
-            return str(self.params["title_zh"]).strip()
-        return self.params["title"]
+        """One-line title in the report language (:meth:`title_in`)."""
+        return self.title_in(self.lang)
 
     @property
     def description(self) -> str:
-        """What the scenario changes and why, in the report language (``description_zh`` in
-        Chinese when given)."""
-        if self.lang == "zh" and str(self.params.get("description_zh", "")).strip():
-            return str(self.params["description_zh"]).strip()
-        return str(self.params.get("description", ""))
+        """What the scenario changes and why, in the report language (:meth:`description_in`)."""
+        return self.description_in(self.lang)
+
+    def title_in(self, lang: str) -> str:
+        """The title for a reader of ``lang``: ``title_zh`` in Chinese when given, else ``title``
+        (a planner's own title, in whatever language it was written)."""
+        zh = str(self.params.get("title_zh", "")).strip()
+        return zh if lang == "zh" and zh else str(self.params["title"])
+
+    def description_in(self, lang: str) -> str:
+        """The description for a reader of ``lang``: ``description_zh`` in Chinese when given,
+        else ``description``."""
+        zh = str(self.params.get("description_zh", "")).strip()
+        return zh if lang == "zh" and zh else str(self.params.get("description", ""))
 
     def parameter(self, path: str) -> Parameter:
         """The (possibly overridden) parameter at ``path``."""

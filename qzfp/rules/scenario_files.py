@@ -35,6 +35,11 @@ from .scenario_keys import (  # noqa: F401 - KeySpec, parameters_cell_source: pu
 )
 from .yamlfile import display_path, parse_date, read_yaml
 
+#: Largest scenario file [byte]: a scenario of every key with the longest texts allowed
+#: (:data:`~qzfp.rules.scenario_keys.SCENARIO_KEYS`) and overrides of every rulebook path
+#: is some tens of kilobytes.
+MAX_SCENARIO_BYTES = 1_000_000
+
 
 def repo_params_dirs(start: Path) -> list[Path]:
     out = []
@@ -140,6 +145,7 @@ class Resolved:
     origin: dict[str, str]  # override path -> file where it was set
     chain: list[str]
     key_files: dict[str, str] = field(default_factory=dict)  # top-level key -> file where it was set
+    problems: list[Problem] = field(default_factory=list)  # of the keys (the rulebook checks follow)
 
 
 #: Keys with a Chinese version ``<key>_zh``: a scenario that sets the key without its
@@ -182,7 +188,7 @@ def resolve_file(path: Path, chain: list[Path]) -> Resolved:
         raise ScenarioError(
             Problem(f"{display_path(chain[-1])}:extends", "scenario.extends_cycle", names=names)
         )
-    raw = read_yaml(path, ScenarioError)
+    raw = read_yaml(path, ScenarioError, max_bytes=MAX_SCENARIO_BYTES)
     if raw is None:
         raw = {}
     if not isinstance(raw, Mapping):
@@ -227,8 +233,8 @@ def resolve_mapping(
         explicit[key] = copy.deepcopy(value)
     if folder is not None and stem is not None:  # a scenario file, not notebook parameters
         problems += resolve_references(explicit, where, folder)
-    if problems:
-        raise ScenarioError(problems)
+    # the keys that are fine go on, so the checks against the rulebook (overrides) and the
+    # parent's problems are found too: every problem of a file is reported at once
 
     parent = explicit.get("extends", "")
     if skip_defaults:
@@ -243,11 +249,15 @@ def resolve_mapping(
     key_files: dict[str, str] = {}
     names = [where]
     if parent:
-        ppath = find_scenario(parent, folder, f"{where}:extends")
-        if ppath in chain:
-            names_ = " -> ".join(display_path(p) for p in [*chain, ppath])
-            raise ScenarioError(Problem(f"{where}:extends", "scenario.extends_cycle", names=names_))
-        res = resolve_file(ppath, chain)
+        try:
+            ppath = find_scenario(parent, folder, f"{where}:extends")
+            if ppath in chain:
+                names_ = " -> ".join(display_path(p) for p in [*chain, ppath])
+                raise ScenarioError(Problem(f"{where}:extends", "scenario.extends_cycle", names=names_))
+            res = resolve_file(ppath, chain)
+        except ScenarioError as exc:
+            raise ScenarioError([*problems, *exc.problems]) from None
+        problems = [*res.problems, *problems]
         merged = {k: v for k, v in res.explicit.items() if k != "scenario_name"}
         origin = dict(res.origin)
         key_files = dict(res.key_files)
@@ -265,7 +275,7 @@ def resolve_mapping(
         merged.pop("scenario_name", None)
         if stem is not None:
             merged["scenario_name"] = stem
-    return Resolved(merged, origin, names, key_files)
+    return Resolved(merged, origin, names, key_files, problems)
 
 
 # --------------------------------------------------------------------------- scenario

@@ -16,6 +16,16 @@ from typing import Any
 import numpy as np
 
 from ..errors import Label, Problem, describe_value, did_you_mean
+from ..typed import text_problems
+
+#: Longest file path or other one-line text of a scenario [character] (Linux's PATH_MAX).
+MAX_PATH_CHARS = 4096
+#: Longest scenario name [character]: a folder name (the explorer saves names of 1-64).
+MAX_NAME_CHARS = 64
+#: Longest title [character]: one line at the top of every page and of the proposal.
+MAX_TITLE_CHARS = 200
+#: Longest description [character]: about two pages of text under the title.
+MAX_DESCRIPTION_CHARS = 5000
 
 
 @dataclass(frozen=True)
@@ -35,6 +45,12 @@ class KeySpec:
         Allowed values of a text key.
     min, max : float, optional
         Allowed range of a number.
+    max_chars : int
+        Longest text [character] (of each entry of a list of texts).
+    lines : bool
+        The text may hold several lines (a description); otherwise one line.
+    max_items : int
+        Most entries of a list.
     """
 
     type: type
@@ -43,33 +59,42 @@ class KeySpec:
     choices: tuple[str, ...] | None = None
     min: float | None = None
     max: float | None = None
+    max_chars: int = MAX_PATH_CHARS
+    lines: bool = False
+    max_items: int = 20
 
 
 SCENARIO_KEYS: dict[str, KeySpec] = {
     "scenario_name": KeySpec(
-        str, "baseline", "name of the report folder; defaults to the file stem"
+        str, "baseline", "name of the report folder; defaults to the file stem", max_chars=MAX_NAME_CHARS
     ),
     "title": KeySpec(
         str,
         "Baseline: the association's rules of 衢委办[2006]101号",
         "one-line title shown in reports",
+        max_chars=MAX_TITLE_CHARS,
     ),
     "description": KeySpec(
         str,
         "Posts, workload and budget of the Quzhou family planning association under the rules "
         "of 衢委办[2006]101号 and 衢委办[2004]38号, medium population projection.",
         "what the scenario changes and why",
+        max_chars=MAX_DESCRIPTION_CHARS,
+        lines=True,
     ),
     "title_zh": KeySpec(
         str,
         "基线方案：衢委办[2006]101号规定的计生协组织建设",
         'the title in Chinese reports ("": title; a file setting title without it clears it)',
+        max_chars=MAX_TITLE_CHARS,
     ),
     "description_zh": KeySpec(
         str,
         "按衢委办[2006]101号和衢委办[2004]38号的规定测算衢州市计划生育协会的专职岗位、工作量和经费，"
         "人口预测采用中方案。",
         'the description in Chinese reports ("": description; cleared like title_zh)',
+        max_chars=MAX_DESCRIPTION_CHARS,
+        lines=True,
     ),
     "extends": KeySpec(str, "", 'name or path of the scenario this one builds on ("" for none)'),
     "start_year": KeySpec(int, 2006, "first year of the projection", min=1950, max=2100),
@@ -132,8 +157,7 @@ _TYPE_NAMES = {
     list: "expect.list",
     dict: "expect.mapping",
 }
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-_NAME_RE = re.compile(r"^[^/\\:*?\"<>|\s][^/\\:*?\"<>|]*$")
+_NAME_RE = re.compile(r"^[^/\\:*?\"<>|\s][^/\\:*?\"<>|]*\Z")
 
 
 #: Names a scenario cannot have because its report folder sits beside these in the output
@@ -141,6 +165,26 @@ _NAME_RE = re.compile(r"^[^/\\:*?\"<>|\s][^/\\:*?\"<>|]*$")
 #: (``.failed``) and the kernels' working folder (``.work``); compared case-insensitively,
 #: as on Windows and macOS.  :mod:`qzfp.reporting` lays its folders out with these names.
 RESERVED_NAMES = frozenset({"assets", "index.html", ".failed", ".work"})
+
+
+def folder_name_problems(value: str, loc: str) -> list[Problem]:
+    """Why ``value`` cannot name a report folder (empty when it can): the scenario name,
+    or a ``--name`` of ``qzfp compare``/``sweep``/``plan``; at ``loc``.
+
+    One line of at most :data:`MAX_NAME_CHARS` plain characters, none of ``/ \\ : * ? " < > |``,
+    not starting with a space or a dot, not ``.``/``..`` and not a name of
+    :data:`RESERVED_NAMES`.
+    """
+    bad = text_problems(value, loc, max_chars=MAX_NAME_CHARS)
+    if bad:
+        return bad
+    if not (value and _NAME_RE.match(value) and value not in (".", "..")):
+        return [Problem(loc, "scenario.bad_folder_name", value=value)]
+    if value.startswith("."):
+        return [Problem(loc, "scenario.hidden_name", value=value)]
+    if value.lower() in RESERVED_NAMES:
+        return [Problem(loc, "scenario.reserved_name", value=value, names=", ".join(sorted(RESERVED_NAMES)))]
+    return []
 
 
 def baseline_defaults() -> dict[str, Any]:
@@ -176,10 +220,13 @@ def check_key(key: str, value: Any, where: str) -> list[Problem]:
     if not ok:
         return [Problem(loc, "expected", what=Label(_TYPE_NAMES[t]), got=describe_value(value, show_containers=True))]
     probs = []
+    if t is list and len(value) > spec.max_items:
+        return [Problem(loc, "scenario.too_many_items", count=len(value), max=spec.max_items)]
     texts = [value] if t is str else [v for v in value if isinstance(v, str)] if t is list else []
-    bad = next((m for v in texts if (m := _CONTROL_RE.search(v))), None)
-    if bad is not None:
-        return [Problem(loc, "scenario.control_character", code=f"U+{ord(bad.group()):04X}")]
+    for text in texts:
+        bad = text_problems(text, loc, max_chars=spec.max_chars, one_line=not spec.lines)
+        if bad:
+            return bad
     if t in (int, float):
         if isinstance(value, float) and not np.isfinite(value):
             probs.append(Problem(loc, "expected", what=Label("expect.finite_number"), got=describe_value(value)))
@@ -195,18 +242,8 @@ def check_key(key: str, value: Any, where: str) -> list[Problem]:
             Problem(loc, "scenario.not_a_choice", value=value, choices=", ".join(spec.choices),
                     hint=did_you_mean(value, spec.choices))
         )
-    if key == "scenario_name" and not (
-        value and _NAME_RE.match(value) and value not in (".", "..")
-    ):
-        probs.append(
-            Problem(loc, "scenario.bad_folder_name", value=value)
-        )
-    elif key == "scenario_name":
-        if value.startswith("."):
-            probs.append(Problem(loc, "scenario.hidden_name", value=value))
-        elif value.lower() in RESERVED_NAMES:
-            probs.append(Problem(loc, "scenario.reserved_name", value=value,
-                                 names=", ".join(sorted(RESERVED_NAMES))))
+    if key == "scenario_name":
+        probs += folder_name_problems(value, loc)
     if key in DATE_KEYS and value:
         try:
             dt.date.fromisoformat(value.strip())

@@ -73,16 +73,34 @@ def display_path(path: Path | str) -> str:
         return str(p)
 
 
-def read_yaml(path: Path, error: type[Exception] = ParameterError) -> Any:
+#: Most values a YAML file may expand to [value]: anchors and aliases let a small file name
+#: the same list many times over (a "billion laughs" file), which every later step would
+#: walk (deep copies, hashes, messages).  A scenario file has a few dozen values.
+MAX_YAML_VALUES = 100_000
+
+
+def read_yaml(path: Path, error: type[Exception] = ParameterError, *, max_bytes: int | None = None) -> Any:
     """Read a YAML file strictly (duplicate keys are errors).
+
+    Parameters
+    ----------
+    path : Path
+    error : type
+        The :class:`~qzfp.errors.QzfpError` subclass raised.
+    max_bytes : int, optional
+        Largest file accepted [byte] (checked before reading).
 
     Raises
     ------
     QzfpError subclass given by ``error``
-        When the file cannot be read or parsed; the problem names the file and line.
+        When the file cannot be read or parsed, is larger than ``max_bytes`` or expands to
+        more than :data:`MAX_YAML_VALUES` values; the problem names the file and line.
     """
     where = display_path(path)
     try:
+        size = Path(path).stat().st_size
+        if max_bytes is not None and size > max_bytes:
+            raise error(Problem(where, "yaml_too_large", size=size, max=max_bytes))
         text = Path(path).read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise error(Problem(where, "file_not_found")) from None
@@ -93,7 +111,7 @@ def read_yaml(path: Path, error: type[Exception] = ParameterError) -> Any:
     except OSError as exc:
         raise error(Problem(where, "file_unreadable", reason=exc.strerror or exc)) from None
     try:
-        return yaml.load(text, Loader=StrictLoader)  # noqa: S506 - StrictLoader is a SafeLoader
+        data = yaml.load(text, Loader=StrictLoader)  # noqa: S506 - StrictLoader is a SafeLoader
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f":{mark.line + 1}" if mark is not None else ""
@@ -103,6 +121,26 @@ def read_yaml(path: Path, error: type[Exception] = ParameterError) -> Any:
         raise error(Problem(f"{where}{line}", "yaml_invalid", detail=msg)) from None
     except yaml.YAMLError as exc:
         raise error(Problem(where, "yaml_invalid", detail=exc)) from None
+    if _values_over(data, MAX_YAML_VALUES):
+        raise error(Problem(where, "yaml_too_many_values", max=MAX_YAML_VALUES))
+    return data
+
+
+def _values_over(data: Any, limit: int) -> bool:
+    """True when ``data`` holds more than ``limit`` values, each shared one counted every time
+    it is reached (as a walk over it would see it); stops at the limit."""
+    stack, seen = [data], 0
+    while stack:
+        item = stack.pop()
+        seen += 1
+        if seen > limit:
+            return True
+        if isinstance(item, Mapping):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def parse_date(raw: Any) -> dt.date | None:

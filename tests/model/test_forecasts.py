@@ -90,8 +90,10 @@ def test_a_countys_migration_deviation_is_persistent_and_as_wide_as_the_rulebook
     sd = migration_sd(cal.features, pa[p][0, 0], {f: pa[f"{p}_{f}"][0, 0]
                                                   for f in ("district", "inflow_share", "outflow_share")})[0]
     np.testing.assert_allclose(d.mig_dev.std(axis=0), sd, rtol=0.03)
-    # Quzhou's six counties share the Zhejiang part of their deviations (correlation = the share)
-    share = pa["demography.uncertainty.migration_regional_share"][0, 0]
+    # Quzhou's six counties share the Zhejiang part and the Quzhou part of their deviations:
+    # their correlation is the sum of the two shares of the variance
+    share = (pa["demography.uncertainty.migration_regional_share"][0, 0]
+             + pa["demography.uncertainty.migration_prefecture_share"][0, 0])
     corr = np.corrcoef(d.mig_dev[:, 2], d.mig_dev[:, 3])[0, 1]
     assert corr == pytest.approx(share, abs=0.03)
 
@@ -226,3 +228,58 @@ def test_the_paths_of_a_census_projection_do_not_depend_on_how_the_counties_are_
     np.testing.assert_allclose(chunked["quantiles"], whole["quantiles"], rtol=1e-12)
     np.testing.assert_allclose(chunked["central"], whole["central"], rtol=1e-12)
     assert whole["quantiles"].shape == (2, 3, 4)
+
+
+# --- after the second read -------------------------------------------------------------------------
+
+
+def test_a_county_moved_back_before_the_census_runs_at_what_it_did_in_the_2000s(register):
+    # Longyou lost people slowly in 2000-2010 (368,157 -> 362,380) though the national model
+    # expects it to lose them fast after 2010: its 2006 base lies between its two censuses
+    # (moved back at the 2010s' rate it came out at 397,525)
+    cal = calibrate(register, demography_param_arrays(np.arange(2006, 2008)))
+    i = _index(register, "330825")
+    assert 362_380 * 0.99 < cal.base_resident[i].sum() < 368_157 * 1.01
+
+
+def test_the_paths_spread_only_after_the_census_they_start_from(register):
+    # a projection starting in 2006 passes the 2010 census: until then every path is the central one
+    pa = demography_param_arrays(np.arange(2006, 2016))
+    mc = monte_carlo(register, pa, 50, seed=2)
+    central = project(register, pa)
+    res = mc.county_pop_resident.sum(axis=(-2, -1))  # (paths, T, C)
+    np.testing.assert_allclose(res[:, :5], np.broadcast_to(central.county_pop_resident[:, :5].sum(axis=(-2, -1)),
+                                                           res[:, :5].shape), rtol=1e-9)
+    assert res[:, -1].std(axis=0).min() > 0
+
+
+def test_overridden_assumptions_keep_the_policies_dates_and_a_later_start_keeps_their_catch_up():
+    from qzfp.model.assumptions import yearly_assumptions
+
+    years = np.arange(2013, 2020)
+    plain = yearly_assumptions(demography_param_arrays(years), "medium").tfr_factor
+    other = yearly_assumptions(demography_param_arrays(years, {"migration.net_rate": 0.0}), "medium").tfr_factor
+    np.testing.assert_array_equal(other, plain)
+    later = yearly_assumptions(demography_param_arrays(np.arange(2017, 2020)), "medium").tfr_factor
+    np.testing.assert_allclose(later[0], plain[0, 4:], rtol=1e-12)  # 2017 is 2017 whatever the start
+    # a rule set by a sweep from the first year counts as in force long before: no catch-up
+    pa = demography_param_arrays(years, {"fertility.policy.response": 1.0})
+    swept = pa.with_values({"demography.fertility.policy.universal_two_child": np.ones((1, len(years)))})
+    f = yearly_assumptions(swept, "medium").tfr_factor[0]
+    sel = pa["demography.fertility.policy.selective_two_child_effect"][0, 0]
+    uni = pa["demography.fertility.policy.universal_two_child_effect"][0, 0]
+    assert f[0] == pytest.approx(1 + uni, abs=1e-9) and f[-1] == pytest.approx(1 + sel + uni, abs=1e-9)
+
+
+def test_the_counties_of_one_prefecture_share_more_of_their_deviation_than_those_of_one_province(register):
+    census = load_census()
+    codes = np.array(["330802", "330803", "330102", "110101"])  # Kecheng, Qujiang; Hangzhou; Beijing
+    pa = demography_param_arrays(np.arange(2011, 2013))
+    cal = calibrate_counties(census, codes, 2011)
+    d = draw_paths(pa, cal, 40_000, seed=8)
+    s_r = pa["demography.uncertainty.migration_regional_share"][0, 0]
+    s_f = pa["demography.uncertainty.migration_prefecture_share"][0, 0]
+    corr = np.corrcoef(d.mig_dev.T)
+    assert corr[0, 1] == pytest.approx(s_r + s_f, abs=0.02)  # one prefecture
+    assert corr[0, 2] == pytest.approx(s_r, abs=0.02)  # one province, two prefectures
+    assert abs(corr[0, 3]) < 0.02  # two provinces

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 import qzfp
-from qzfp.errors import ParameterError, QzfpError
+from qzfp.errors import ParameterError, QzfpError, ScenarioError
 from qzfp.model.comparison import compare, compare_budget, key_assumptions, sensitivity, sweep
 from qzfp.model.run import prepare_register, simulate
 from qzfp.register import example_plan_path, load_register
@@ -328,8 +328,28 @@ def test_a_sweep_grid_above_10000_points_is_refused_before_it_is_expanded():
         sweep(short(horizon=1), huge)
 
 
+def test_the_longest_horizon_a_scenario_allows_runs_its_sensitivity_ranking_and_one_more_year_would_fail():
+    # the scenario check (qzfp.rules.uncertainty) stops the horizon where the ranking's
+    # +sensitivity_pct % move of e0 would leave 20..100 in the engine: found here by asking it
+    longest = max(h for h in range(0, 101) if _allowed(horizon=h))
+    assert longest < 100  # e0_female + 10 % reaches 100 within a century of the rulebook's gain
+    ranked = sensitivity(short(horizon=longest))
+    assert ranked["budget_high_yuan"].notna().all()
+    beyond = short(horizon=longest + 1, sensitivity_pct=0)  # the check lets it in without a ranking
+    with pytest.raises(ParameterError, match="demography.mortality.e0_female"):
+        sensitivity(beyond, 10.0)
+
+
+def _allowed(**changes) -> bool:
+    try:
+        short(**changes)
+    except ScenarioError:
+        return False
+    return True
+
+
 def test_the_longest_documented_horizon_runs_to_its_last_year():
-    res = simulate(short(horizon=100))
+    res = simulate(short(horizon=100, sensitivity_pct=0, mc_paths=0))
     summary = res.summary()
     assert summary["year"].tolist() == list(range(2006, 2107))
     assert (summary["population"] > 0).all() and (summary["budget_yuan"] > 0).all()

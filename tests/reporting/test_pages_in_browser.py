@@ -9,6 +9,7 @@ when Chromium (or ``pdftotext``) is not installed.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import shutil
@@ -16,7 +17,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from chinese import english_words
+from chinese import english_words, nested_quotes
 
 from qzfp.cli import main
 from qzfp.i18n import budget_line_label
@@ -27,9 +28,6 @@ from qzfp.rules.scenario import load_scenario
 
 REPO = Path(__file__).resolve().parents[2]
 PARAMS = REPO / "params"
-SHIPPED_FAMILY = "Noto Sans CJK SC qzfp"  # the family name inside qzfp/fonts/*.otf
-# CJK punctuation, ideographs and full-width forms: the characters the shipped font must draw.
-CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
 
 needs_chromium = pytest.mark.skipif(chromium_path() is None, reason="Chromium not installed")
 needs_pdftotext = pytest.mark.skipif(shutil.which("pdftotext") is None or shutil.which("pdfinfo") is None,
@@ -49,12 +47,17 @@ def site(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("site")
     out = tmp / "reports"
     en = _scenario(tmp, "en", "baseline", "horizon: 2\n")
-    zh = _scenario(tmp, "zh", "baseline_zh", "")  # the full horizon: 16 year columns
+    # the full horizon (16 year columns); the baseline read in Chinese, as `qzfp run
+    # params/baseline.yaml --lang zh` reads it: English title and description beside the Chinese ones
+    zh = _scenario(tmp, "zh", "baseline", "lang: zh\n")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("QZFP_PDF", "1")
         assert main(["run", str(en), str(zh), "--out", str(out), "--quiet", "--jobs", "2"]) == 0
-    assert main(["compare", str(en), str(_scenario(tmp, "en100", "allowance_100", "horizon: 2\n")),
-                 "--out", str(out)]) == 0
+    en100 = _scenario(tmp, "en100", "allowance_100", "horizon: 2\n")
+    assert main(["compare", str(en), str(en100), "--out", str(out)]) == 0
+    assert main(["compare", str(en), str(en100), str(_scenario(tmp, "en300", "threshold_300", "horizon: 2\n")),
+                 str(_scenario(tmp, "entwp", "township_by_population", "horizon: 2\n")),
+                 "--out", str(out), "--name", "compare-wide"]) == 0
     assert main(["sweep", str(zh), "--set", "village.vice_president.allowance=60,100",
                  "--set", "village.vice_president.population_threshold=300,500", "--out", str(out)]) == 0
     assert main(["plan", str(zh), "--year", "2012", "--ceiling", "100%", "--quiet", "--out", str(out),
@@ -68,7 +71,7 @@ def _pages(out: Path) -> list[Path]:
     for name in ("en", "zh"):
         pages += [out / name / "index.html"] + [out / name / f"{nb}.html" for nb in REPORT_NOTEBOOKS]
     pages += [out / "compare-en-en100" / "index.html", out / "sweep-zh" / "index.html",
-              out / "plan-zh-2012" / "index.html"]
+              out / "plan-zh-2012" / "index.html", out / "compare-wide" / "index.html"]
     return pages
 
 
@@ -88,17 +91,10 @@ def measured(site):
             b.call("Emulation.setEmulatedMedia", session=True, media=media)
             for page in _pages(out):
                 b.open(page)
-                n_cjk = shipped = 0
-                others: set[str] = set()
-                for node_id, text in b.text_nodes():
-                    k = len(CJK.findall(text))
-                    fonts = b.platform_fonts(node_id) if k else []
-                    if not fonts:  # no Chinese, or not rendered (display: none)
-                        continue
-                    n_cjk += k
-                    shipped += sum(f["glyphCount"] for f in fonts if f["familyName"] == SHIPPED_FAMILY)
-                    if all(CJK.match(c) for c in text.strip()):
-                        others |= {f["familyName"] for f in fonts if f["familyName"] != SHIPPED_FAMILY}
+                nodes = b.chinese_fonts()
+                n_cjk = sum(n.chars for n in nodes)
+                shipped = sum(n.shipped_glyphs for n in nodes)
+                others = set().union(*(n.other_fonts for n in nodes))
                 requests = [u for u in b.requests() if not u.startswith(("file:", "data:"))]
                 result[(media, page.relative_to(out).as_posix())] = (n_cjk, shipped, others, requests)
     return result
@@ -108,7 +104,7 @@ def measured(site):
 def test_every_page_draws_its_chinese_text_with_the_shipped_font(measured):
     # Every page has Chinese text (the English pages quote document numbers such as
     # 衢委办[2006]101号); each Chinese character is one glyph of the shipped font.
-    assert len(measured) == 2 * 14  # top index; 2 x (index + 4 pages); compare; sweep; plan
+    assert len(measured) == 2 * 15  # top index; 2 x (index + 4 pages); 2 compares; sweep; plan
     for page, (n_cjk, shipped, others, _) in measured.items():
         assert n_cjk > 0, page
         assert shipped >= n_cjk, (page, n_cjk, shipped)
@@ -133,8 +129,10 @@ def test_the_pages_name_their_language_zh_cn_or_en(site):
         assert b.evaluate("document.documentElement.lang") == "en"
 
 
-def _pdf_text(pdf: Path) -> str:
-    return subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True,
+def _pdf_text(pdf: Path, page: int | None = None) -> str:
+    """The text of the PDF (or of one of its pages, from 1), laid out as printed."""
+    pages = ["-f", str(page), "-l", str(page)] if page else []
+    return subprocess.run(["pdftotext", *pages, "-layout", str(pdf), "-"], check=True, capture_output=True,
                           text=True, timeout=120).stdout
 
 
@@ -188,8 +186,8 @@ def test_a_wide_year_table_prints_whole_in_blocks_of_years(site):
     first = pop[pop["county_code"] == pop["county_code"].iloc[0]]
     by_year = first.groupby("year")["population"].sum()
     assert len(by_year) == 16
-    for year, v in by_year.items():
-        assert f"{round(v):,}" in text, year
+    for year, v in by_year.items():  # whole persons: rounded down or up so the counties add up to the city
+        assert f"{math.floor(v):,}" in text or f"{math.ceil(v):,}" in text, year
 
 
 def test_without_chromium_the_report_says_so_in_one_line_and_keeps_the_rest(tmp_path, monkeypatch, capsys):
@@ -242,16 +240,18 @@ def _codes(out: Path) -> set[str]:
     return {p.name for p in out.iterdir()} | {"zh", "en"}
 
 
-def test_every_word_of_the_chinese_workbook_is_chinese_or_allowed(site):
+def test_every_word_of_the_chinese_workbooks_is_chinese_or_allowed(site):
     # Every text cell of every sheet: sheet names, headers, line names, units, descriptions
-    # and the references of the line items and of the assumptions (rule paths are codes).
+    # and the references of the line items and of the assumptions (rule paths are codes);
+    # the budget workbook and those of the Chinese sweep and plan.
     from openpyxl import load_workbook
 
     _, out, _ = site
-    wb = load_workbook(out / "zh" / "budget.xlsx")
     codes = _codes(out)
     found, references = [], 0
-    for ws in wb.worksheets:
+    sheets = [ws for path in (out / "zh" / "budget.xlsx", out / "sweep-zh" / "sweep-zh.xlsx",
+                              out / "plan-zh-2012" / "plan-zh-2012.xlsx") for ws in load_workbook(path).worksheets]
+    for ws in sheets:
         found += english_words(ws.title, codes)
         header = [str(c.value or "") for c in ws[1]]
         for row in ws.iter_rows(values_only=True):
@@ -300,7 +300,7 @@ def test_every_page_links_to_its_siblings_and_to_the_index(site):
             expected = {"../index.html", "index.html", *pages} - {page}
             assert links == expected, (name, page)
             assert (out / name / page).read_text(encoding="utf-8").count('<nav class="qzfp-nav">') == 1
-    for folder in ("compare-en-en100", "sweep-zh", "plan-zh-2012"):
+    for folder in ("compare-en-en100", "sweep-zh", "plan-zh-2012", "compare-wide"):
         assert _links(out / folder / "index.html") == {"../index.html"}
 
 
@@ -315,3 +315,193 @@ def test_generated_times_are_local_with_their_zone(site):
         assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d ", text), page
         assert zone in text or dt.datetime.now().astimezone().tzname() in text, page
         assert not re.search(r"\d\d:\d\d:\d\d\+\d\d:\d\d", text), page  # no raw ISO timestamp
+
+
+
+# --------------------------------------------------------------------------- pages that fit a 1280-px screen
+#: The widest screen a report page may need [CSS px].
+SCREEN_PX = 1280
+
+
+@pytest.fixture(scope="module")
+def layout(site):
+    """For every page at 1280 × 800: its width, and for every box whose table scrolls sideways,
+    where its first and last cells are (left of the box, right of the box) with the table
+    scrolled to the start and to the end, and the width of its first column in em."""
+    from browser import Browser
+
+    if chromium_path() is None:
+        pytest.skip("Chromium not installed")
+    _, out, _ = site
+    probe = """(() => {
+      const boxes = [...document.querySelectorAll('.qzfp-wide')].filter(b => b.scrollWidth > b.clientWidth + 1
+                       && b.getClientRects().length);
+      const seen = (b) => { const r = b.getBoundingClientRect(); const rows = [...b.querySelectorAll('tr')];
+        return rows.map(tr => { const c = tr.cells, f = c[0].getBoundingClientRect(), l = c[c.length - 1].getBoundingClientRect();
+          return [f.left >= r.left - 1 && f.right <= r.right + 1, l.left >= r.left - 1 && l.right <= r.right + 1]; }); };
+      return boxes.map(b => { b.scrollLeft = 0; const start = seen(b); b.scrollLeft = b.scrollWidth; const end = seen(b);
+        const th = b.querySelector('tr').cells[0];
+        return {start, end, first_em: th.getBoundingClientRect().width / parseFloat(getComputedStyle(th).fontSize)}; });
+    })()"""
+    result = {}
+    with Browser(SCREEN_PX, 800) as b:
+        for page in _pages(out):
+            b.open(page)
+            result[page.relative_to(out).as_posix()] = (b.evaluate("document.documentElement.scrollWidth"),
+                                                       b.evaluate(probe))
+    return result
+
+
+@needs_chromium
+def test_every_report_page_fits_a_1280_px_screen_without_scrolling_sideways(layout):
+    assert len(layout) == 15
+    too_wide = {page: width for page, (width, _) in layout.items() if width > SCREEN_PX}
+    assert too_wide == {}
+
+
+@needs_chromium
+def test_a_wide_year_table_scrolls_in_its_box_with_the_names_and_the_total_always_in_view(layout):
+    # the Chinese report has 16 year columns: its budget and population tables scroll
+    boxes = layout["zh/03_budget.html"][1] + layout["zh/01_population.html"][1]
+    assert len(boxes) >= 3
+    for box in boxes:
+        for when in ("start", "end"):
+            assert all(first and last for first, last in box[when]), when  # names and totals in view
+        assert box["first_em"] >= 8  # budget item names get a column, not three characters a line
+
+
+@needs_chromium
+def test_the_compare_page_names_the_scenarios_by_their_titles(site):
+    _, out, files = site
+    page = (out / "compare-wide" / "index.html").read_text(encoding="utf-8")
+    headers = re.findall(r"<th[^>]*>(.*?)</th>", page, re.S)
+    for name, parent in (("en", "baseline"), ("en100", "allowance_100"), ("en300", "threshold_300")):
+        title = load_scenario(PARAMS / f"{parent}.yaml").title
+        assert any(title.replace("'", "&#39;") in h for h in headers), title
+        assert not any(h.strip() == name for h in headers)  # not by the code
+    alts = re.findall(r'<img src="[^"]+" alt="([^"]*)"', page)
+    assert alts and all("(1)" in a for a in alts)
+
+
+# --------------------------------------------------------------------------- report.pdf
+
+
+def _fonts(pdf: Path) -> list[list[str]]:
+    text = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
+    return [ln.split() for ln in text.splitlines()[2:] if ln.strip()]
+
+
+@needs_chromium
+@pytest.mark.skipif(shutil.which("pdffonts") is None, reason="poppler-utils not installed")
+def test_the_pdf_embeds_the_chinese_font_once_as_a_subset_truetype_font_and_no_type_3_font(site):
+    _, out, _ = site
+    rows = _fonts(out / "zh" / "report.pdf")
+    assert not [r for r in rows if "Type" in r and "3" in r[r.index("Type") + 1:r.index("Type") + 2]], rows
+    cjk = [r for r in rows if r[0].split("+")[-1] == "NotoSansCJKSCqzfp-Regular"]
+    assert len(cjk) == 1 and cjk[0][1:3] == ["CID", "TrueType"]
+    assert cjk[0][-5:-2] == ["yes", "yes", "yes"]  # embedded, subset, with a unicode map
+
+
+def _outline(pdf: Path) -> list[tuple[int, str, int]]:
+    """(level, title, page from 1) of every bookmark."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(str(pdf))
+    out: list[tuple[int, str, int]] = []
+
+    def walk(items, level):
+        for item in items:
+            if isinstance(item, list):
+                walk(item, level + 1)
+            else:
+                out.append((level, item.title, reader.get_destination_page_number(item) + 1))
+
+    walk(reader.outline, 0)
+    return out
+
+
+@needs_chromium
+@needs_pdftotext
+def test_the_pdf_has_a_bookmark_for_every_page_and_section_at_the_page_where_it_is(site):
+    import html as _html
+
+    _, out, _ = site
+    pdf = out / "zh" / "report.pdf"
+    marks = _outline(pdf)
+    for nb in REPORT_NOTEBOOKS:
+        text = (out / "zh" / f"{nb}.html").read_text(encoding="utf-8")
+        h1 = _html.unescape(re.sub(r"<[^>]+>", "", re.search(r"<h1[^>]*>(.*?)</h1>", text, re.S).group(1)))
+        sections = [_html.unescape(re.sub(r"<[^>]+>", "", m)).replace("¶", "").strip()
+                    for m in re.findall(r"<h2[^>]*>(.*?)</h2>", text, re.S)]
+        top = [m for m in marks if m[0] == 0 and m[1] == h1.replace("¶", "").strip()]
+        assert len(top) == 1, h1
+        at = marks.index(top[0])
+        below = [m for m in marks[at + 1:at + 1 + len(sections)] if m[0] == 1]
+        assert [m[1] for m in below] == sections, nb
+        for _level, title, page in [top[0], *below]:
+            assert re.sub(r"\s", "", title) in re.sub(r"\s", "", _pdf_text(pdf, page)), (title, page)
+
+
+@needs_chromium
+@needs_pdftotext
+def test_the_contents_page_gives_every_page_and_section_its_page_number(site):
+    _, out, _ = site
+    pdf = out / "zh" / "report.pdf"
+    contents = [ln.strip() for ln in _pdf_text(pdf, 1).splitlines() if ln.strip()]
+    numbered = [(re.sub(r"\s", "", m.group(1)), int(m.group(2))) for m in
+                (re.match(r"^(?:\d+\.\s+)?(.+?)\s{2,}(\d+)$", ln) for ln in contents) if m]
+    marks = [(re.sub(r"\s", "", title), page) for _, title, page in _outline(pdf) if page > 1]
+    assert len(marks) > len(REPORT_NOTEBOOKS)
+    assert numbered == marks  # every page and section, in order, at the page its bookmark goes to
+
+
+@needs_chromium
+@needs_pdftotext
+def test_no_heading_is_left_alone_at_the_foot_of_a_page(site):
+    _, out, _ = site
+    pdf = out / "zh" / "report.pdf"
+    headings = {re.sub(r"\s", "", title) for _, title, _ in _outline(pdf)}
+    xml = subprocess.run(["pdftotext", "-bbox-layout", str(pdf), "-"], capture_output=True, text=True,
+                         check=True).stdout
+    for n, page in enumerate(re.findall(r"<page (.*?)</page>", xml, re.S), start=1):
+        height = float(re.search(r'height="([\d.]+)"', page).group(1))
+        lines = [(float(y1), float(y2), re.sub(r"<[^>]+>|\s", "", body))
+                 for y1, y2, body in re.findall(r'<line xMin="[\d.]+" yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)">'
+                                                r"(.*?)</line>", page, re.S)]
+        body = [ln for ln in lines if ln[1] < height - 16 / 25.4 * 72]  # above the footer's margin
+        if not body or n == 1:
+            continue
+        last = max(body, key=lambda ln: ln[1])
+        # a heading with nothing below it in the lower fifth of the page: left alone at the foot
+        assert not (last[2] in headings and last[0] > 0.8 * height), (n, last[2])
+
+
+@needs_chromium
+@needs_pdftotext
+def test_no_chinese_page_or_pdf_shows_the_english_description_or_a_developer_file(site):
+    from openpyxl import load_workbook
+
+    _, out, files = site
+    scenario = load_scenario(files["zh"])
+    english, chinese = scenario.description_in("en"), scenario.description_in("zh")
+    assert english and chinese and english != chinese
+    texts = {p.name: _page_text(p, skip_rule_rows=False) for p in (out / "zh").glob("*.html")}
+    texts["report.pdf"] = re.sub(r"\s", "", _pdf_text(out / "zh" / "report.pdf"))
+    wb = load_workbook(out / "zh" / "budget.xlsx")
+    texts["budget.xlsx"] = "\n".join(str(v) for ws in wb.worksheets for row in ws.iter_rows(values_only=True)
+                                     for v in row if isinstance(v, str))
+    developer = re.compile(r"SOURCES\.md|docs/|tests/|qzfp/|qzfp\.[a-z]|\.py\b")
+    for name, text in texts.items():
+        flat = re.sub(r"\s", "", text)
+        assert re.sub(r"\s", "", english)[:40] not in flat, name
+        assert not developer.search(text), (name, developer.search(text))
+        assert nested_quotes(text) == [], name
+    for name in ("01_population.html", "index.html", "report.pdf"):
+        assert re.sub(r"\s", "", chinese) in re.sub(r"\s", "", texts[name]), name
+
+
+def test_a_year_is_written_without_a_thousands_separator(site):
+    _, out, _ = site
+    text = _page_text(out / "zh" / "03_budget.html", skip_rule_rows=False)
+    row = re.search(r"模型中县、乡镇计生协第一次换届的年份\s+年\s+\S+\s+(\S+)", text)
+    assert row and row.group(1) == "2007", row and row.group(0)

@@ -56,7 +56,7 @@ def test_a_locked_temporary_folder_has_the_mode_of_any_new_folder(tmp_path):
 
 
 def _bad_register_hook(parameters: dict, folder: Path) -> None:
-    raise RegisterError([Problem("villages.csv:17", "register.negative_count", column="population", value="-3"),
+    raise RegisterError([Problem("villages.csv:17", "table.negative_count", column="population", value="-3"),
                          Problem("villages.csv:18", "expected", what=Label("expect.number"), got="'x'")])
 
 
@@ -67,12 +67,12 @@ def _crashing_hook(parameters: dict, folder: Path) -> None:
 def test_a_hook_error_crosses_as_its_class_name_and_problems_and_is_rebuilt(tmp_path):
     outcome = call_hook(_bad_register_hook, {}, tmp_path)
     assert json.loads(json.dumps(outcome)) == {  # plain data: nothing but text, lists and dicts
-        "problems": [["villages.csv:17", "register.negative_count", {"column": "population", "value": "-3"}],
+        "problems": [["villages.csv:17", "table.negative_count", {"column": "population", "value": "-3"}],
                      ["villages.csv:18", "expected", {"what": {"label": ["expect.number", {}]}, "got": "'x'"}]],
         "kind": "RegisterError"}
     err = hook_error(outcome, _bad_register_hook, "s")
     assert isinstance(err, RegisterError)
-    assert err.lines("en") == ["villages.csv:17: population -3 is negative (expected a whole number ≥ 0)",
+    assert err.lines("en") == ["villages.csv:17: population -3 is negative (expected a number ≥ 0)",
                                "villages.csv:18: expected a number, got 'x'"]
     assert err.lines("zh")[1] == "villages.csv:18: 应为数字，实际为'x'"  # ids and fields, not English text
 

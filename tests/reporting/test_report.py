@@ -76,7 +76,7 @@ def test_a_run_writes_index_page_per_notebook_run_json_and_hook_files(baseline):
     out, rep = baseline
     folder = out / "baseline"
     assert rep.ok and rep.folder == folder
-    assert {p.as_posix() for p in rep.files} == {"index.html", "ok.html", "run.json", "costs.csv", "assets/qzfp-cjk.otf"}
+    assert {p.as_posix() for p in rep.files} == {"index.html", "ok.html", "run.json", "costs.csv", "assets/qzfp-cjk.ttf"}
     assert sorted(p.name for p in folder.iterdir()) == ["assets", "costs.csv", "index.html", "ok.html", "run.json"]
     assert not [p for p in out.iterdir() if ".tmp-" in p.name or ".old-" in p.name]
     umask = os.umask(0o022)
@@ -141,7 +141,7 @@ def test_run_json_hashes_change_when_parameters_change(baseline, tmp_path, monke
     (tmp_path / "scratch").mkdir()
     rep = run_scenario(params, [OK.absolute()], Path("reports"), progress=False, cwd=Path("scratch"))
     assert rep.folder == tmp_path / "reports" / "baseline"
-    assert {p.as_posix() for p in rep.files} == {"index.html", "ok.html", "run.json", "assets/qzfp-cjk.otf"}
+    assert {p.as_posix() for p in rep.files} == {"index.html", "ok.html", "run.json", "assets/qzfp-cjk.ttf"}
     after = json.loads((rep.folder / "run.json").read_text(encoding="utf-8"))
     assert after["scenario_sha256"] != before["scenario_sha256"]
     assert after["parameters_sha256"] != before["parameters_sha256"]
@@ -338,7 +338,7 @@ def test_pages_carry_the_shipped_cjk_font_so_chinese_shows_without_a_system_font
 
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# 衢州市计生协")])
     page = notebook_to_html(nb, "衢州")
-    assert f'url("{ASSETS_DIR}/qzfp-cjk.otf")' in page and '"qzfp CJK"' in page
+    assert f'url("{ASSETS_DIR}/qzfp-cjk.ttf")' in page and '"qzfp CJK"' in page
 
 
 # --------------------------------------------------------------------------- kernels
@@ -437,7 +437,7 @@ def hook_with_bad_input(parameters: dict, folder: Path) -> None:
     """A report hook rejecting its input as a qzfp error would."""
     from qzfp.errors import Problem, RegisterError
 
-    raise RegisterError(Problem("villages.csv:row 7", "register.negative_count", column="population", value=-3))
+    raise RegisterError(Problem("villages.csv:row 7", "table.negative_count", column="population", value=-3))
 
 
 def test_a_bad_input_error_of_the_hook_keeps_its_class_and_location(tmp_path):

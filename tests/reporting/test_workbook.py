@@ -402,3 +402,47 @@ def test_only_the_workbooks_own_formulas_are_recognised_as_such():
     for text in ("=1+1", "=HYPERLINK(\"http://x\")", "=C2*E3", "=SUM(A1:A2)+1", "=cmd|' /C calc'!A0",
                  "+1", "-1", "@SUM(A1)"):
         assert not is_qzfp_formula(text), text
+
+
+@pytest.mark.skipif(
+    not (shutil.which("libreoffice") or shutil.which("soffice")), reason="LibreOffice not installed"
+)
+def test_libreoffice_shows_whole_persons_and_posts_yes_or_no_and_years_without_separators_in_chinese(tmp_path):
+    """What a reader sees in LibreOffice Calc (its CSV export "as shown", every sheet): persons
+    and posts as whole numbers ("2,170", not "2,170.00"), the assumption flag as 是/否 (not
+    TRUE/FALSE) and a year as 2007 (not 2,007)."""
+    import csv
+
+    from qzfp.i18n import is_count_column, t
+    from qzfp.model.run import simulate
+    from qzfp.reporting.run import write_data_files
+    from qzfp.rules.scenario import load_scenario
+
+    results = simulate(load_scenario(Path(__file__).resolve().parents[2] / "params" / "baseline.yaml"))
+    write_data_files(results, tmp_path / "report", "zh")
+    office = shutil.which("libreoffice") or shutil.which("soffice")
+    subprocess.run([office, "--headless", "--convert-to",
+                    "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true,false,false,-1",
+                    "--outdir", str(tmp_path / "csv"), str(tmp_path / "report" / "budget.xlsx")],
+                   check=True, capture_output=True, timeout=180, env={**os.environ, "HOME": str(tmp_path)})
+
+    def sheet(name: str) -> list[list[str]]:
+        with open(tmp_path / "csv" / f"budget-{name}.csv", encoding="utf-8") as f:
+            return list(csv.reader(f))
+
+    summary = sheet(t("sheet.summary", "zh"))
+    counts = [i for i, c in enumerate(results.summary().columns) if is_count_column(c)]
+    assert len(counts) >= 8  # persons, posts, villages, townships
+    for row in summary[1:len(results.years) + 1]:
+        assert all(re.fullmatch(r"[\d,]+", row[i]) for i in counts), row
+    lines = sheet(t("sheet.line_items", "zh"))
+    unit = lines[0].index(t("col.quantity_unit", "zh"))
+    quantity = lines[0].index(t("col.quantity", "zh"))
+    whole_units = {t(f"unit.{u}", "zh") for u in ("person", "post", "household")}
+    shown = [r[quantity] for r in lines[1:] if len(r) > unit and r[unit] in whole_units]
+    assert shown and all(re.fullmatch(r"[\d,]+", q) for q in shown)
+    rules = sheet(t("sheet.assumptions", "zh"))
+    flag = rules[0].index(t("col.assumption", "zh"))
+    assert {r[flag] for r in rules[1:]} == {"是", "否"}
+    first = next(r for r in rules if r[0] == "elections.first_year")
+    assert first[rules[0].index(t("col.value", "zh"))] == "2007"

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ... import typed
 from ...errors import ParameterError, Problem
 from ...register import Register
 from ...rules.paramarrays import ParamArrays
@@ -164,6 +165,7 @@ def evaluate_plans(scenario: Scenario | str, grid: Mapping[str, Sequence[float]]
     """
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
+    year = typed.year(year, "--year")  # 2015, ２０１５ or 2015年
     pa = scenario.arrays()
     check_levers(grid)
     paths, points = sweep_points(scenario, grid, pa, option="--vary", max_points=None)

@@ -7,6 +7,7 @@ import re
 from collections.abc import Sequence
 
 from ...errors import ParameterError, Problem
+from ...typed import MONEY_UNITS, normalise, strip_unit
 
 #: Largest number of values one ``--vary`` range may expand to [value].
 MAX_RANGE_VALUES = 10_000
@@ -28,7 +29,8 @@ def parse_range(text: str, where: str) -> list[float]:
     Parameters
     ----------
     text : str
-        ``60:120:10`` → 60, 70, ..., 120; ``60,80,100``; a single number.
+        ``60:120:10`` → 60, 70, ..., 120; ``60,80,100``; a single number; full-width digits
+        and a 元 after a value are accepted (``６０元,８０元``).
     where : str
         Location named in problems (``--vary PATH``).
 
@@ -37,9 +39,9 @@ def parse_range(text: str, where: str) -> list[float]:
     ParameterError
         Not numbers, a step ≤ 0, STOP below START, or more than :data:`MAX_RANGE_VALUES` values.
     """
-    text = text.strip()
+    text = normalise(text)  # full-width digits and signs (６０：１２０：１０)
     if ":" in text:
-        parts = [p.strip() for p in text.split(":")]
+        parts = [strip_unit(p, MONEY_UNITS) for p in text.split(":")]
         if len(parts) != 3 or not all(re.fullmatch(_VALUE, p) for p in parts):
             raise ParameterError(Problem(where, "plan.range_not_numbers", text=text))
         start, stop, step = (float(p) for p in parts)
@@ -53,7 +55,7 @@ def parse_range(text: str, where: str) -> list[float]:
                                          max=MAX_RANGE_VALUES))
         values = [round(start + i * step, 10) for i in range(count)]
         return values
-    toks = [p.strip() for p in text.split(",")]
+    toks = [strip_unit(p, MONEY_UNITS) for p in text.split(",")]
     bad = [tok for tok in toks if not re.fullmatch(_VALUE, tok)]
     if bad or not toks:
         raise ParameterError(Problem(where, "plan.bad_range", text=text))
@@ -94,7 +96,8 @@ def parse_vary(items: Sequence[str]) -> dict[str, list[float]]:
 
 
 def parse_ceiling(text: str | float, baseline_yuan: float | None = None) -> float:
-    """A budget ceiling [yuan]: ``1200000``, ``1,200,000``, ``120万`` or ``80%`` (of the baseline).
+    """A budget ceiling [yuan]: ``1200000``, ``1,200,000``, ``120万`` or ``80%`` (of the baseline);
+    full-width digits and signs as a Chinese input method types them (``９５％``) too.
 
     Parameters
     ----------
@@ -110,15 +113,15 @@ def parse_ceiling(text: str | float, baseline_yuan: float | None = None) -> floa
     if isinstance(text, (int, float)):
         value = float(text)
     else:
-        raw = str(text).strip()
-        m = re.fullmatch(rf"({_NUMBER})\s*(%|万元|万|元|yuan)?", raw)
+        raw = normalise(str(text))  # ９５％, １２０万
+        m = re.fullmatch(rf"({_NUMBER})(%|万元|万|元|yuan)?", raw)
         if not m:
-            raise ParameterError(Problem("--ceiling", "plan.ceiling_syntax", text=raw))
+            raise ParameterError(Problem("--ceiling", "plan.ceiling_syntax", text=str(text)))
         value = _number(m.group(1))
         unit = m.group(2) or ""
         if unit == "%":
             if baseline_yuan is None:
-                raise ParameterError(Problem("--ceiling", "plan.ceiling_needs_baseline", text=raw))
+                raise ParameterError(Problem("--ceiling", "plan.ceiling_needs_baseline", text=str(text)))
             value = baseline_yuan * value / 100.0
         elif unit.startswith("万"):
             value *= 10_000.0

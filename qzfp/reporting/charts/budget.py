@@ -143,6 +143,8 @@ def budget_waterfall(
     year: int | str = "",
     baseline_name: str | None = None,
     scenario_name: str | None = None,
+    baseline_tick: str | None = None,
+    scenario_tick: str | None = None,
 ) -> Figure:
     """Waterfall from the baseline total to the scenario total, one step per changed line.
 
@@ -157,7 +159,9 @@ def budget_waterfall(
     year : int
         Year shown in the title.
     baseline_name, scenario_name : str, optional
-        Names of the two scenarios (default: "Baseline", "Scenario").
+        Names of the two scenarios in the title (default: "Baseline", "Scenario").
+    baseline_tick, scenario_tick : str, optional
+        Their labels under the two total bars (default: the names).
     """
     require_columns(df, ["line", "baseline_yuan", "scenario_yuan"], "waterfall")
     base_name = baseline_name or t("baseline", lang)
@@ -165,7 +169,7 @@ def budget_waterfall(
     n = len(_waterfall_steps(df, lang)[0]) + 2
     fig = new_figure(lang, figsize=(max(6.0, 1.0 + 0.75 * n), 4.8))
     ax = fig.add_subplot()
-    low_free = _draw_waterfall(ax, df, lang, base_name, scen_name)
+    low_free = _draw_waterfall(ax, df, lang, baseline_tick or base_name, scenario_tick or scen_name)
     ax.set_ylabel(t("chart.waterfall.y", lang))
     ax.legend(
         handles=_waterfall_handles(lang),

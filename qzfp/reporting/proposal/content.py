@@ -14,7 +14,7 @@ import pandas as pd
 
 from ... import i18n
 from ...errors import Problem, QzfpError
-from ...i18n import format_number, t
+from ...i18n import t
 
 #: Sensitivities shown in section 5 [assumptions].
 TOP_SENSITIVITIES = 5
@@ -28,6 +28,91 @@ BAND_CHUNK_PATHS = 50
 #: 浙政办发〔2005〕12号, 国发[2004]1号 ...
 DOCUMENT_NUMBER = re.compile(r"(?:[\u4e00-\u9fff][委政]办?[发函]?|[中国]办?发)[\[〔［]\d{4}[\]〕］]\d+号")
 
+
+
+#: What a field of the letterhead holds when the user gave none: GB/T 9704 drafts mark what
+#: is still to be filled in with ×.
+PLACEHOLDER_NUMBER = "××"
+PLACEHOLDER_SIGNER = "×××"
+#: 机关代字 of the default issuer, the Quzhou FPA (衢州市计划生育协会): 衢计生协.
+DEFAULT_ISSUER_CODE = "衢计生协"
+_FULL_NUMBER = re.compile(r"^\s*(?P<code>[^\[〔［]*)[\[〔［](?P<year>\d{4})[\]〕］](?P<n>[^号]+)号\s*$")
+
+
+@dataclass(frozen=True)
+class Letterhead:
+    """The letterhead (版头) and sign-off of the proposal, GB/T 9704-2012.
+
+    ``number`` is the whole 发文字号 (``衢计生协〔2013〕12号``), ``placeholders`` the options
+    left to their placeholder (``number``, ``signer``).
+    """
+
+    issuer: str
+    code: str
+    number: str
+    signer: str
+    addressee: str
+    date: dt.date
+    placeholders: tuple[str, ...] = ()
+
+
+def letterhead(lang: str, *, issuer: str | None = None, code: str | None = None, number: str | None = None,
+               signer: str | None = None, addressee: str | None = None, date: str | dt.date | None = None,
+               today: dt.date | None = None) -> Letterhead:
+    """The letterhead from ``qzfp proposal``'s options, with defaults: the issuer is the Quzhou
+    association, the addressee the city's finance bureau (市财政局), the date today; the
+    document's serial number and the signer are placeholders (``××``, ``×××``) until given.
+
+    Parameters
+    ----------
+    number : str, optional
+        The serial number (``12``: ``<code>〔<year of date>〕12号``) or the whole number
+        (``衢计生协〔2013〕12号``, ``[2013]`` brackets written as 〔〕).
+    date : str or date, optional
+        成文日期, ``YYYY-MM-DD``.
+
+    Raises
+    ------
+    QzfpError
+        A date that is not ``YYYY-MM-DD``, a number that is neither a serial nor a whole number,
+        an empty issuer or addressee.
+    """
+    problems = []
+    when = today or dt.date.today()
+    if isinstance(date, dt.date):
+        when = date
+    elif date is not None:
+        try:
+            when = dt.date.fromisoformat(str(date).strip())
+        except ValueError:
+            problems.append(Problem("--date", "proposal.bad_date", value=date))
+    placeholders = []
+    code = (code if code is not None else DEFAULT_ISSUER_CODE).strip()
+    if number is None:
+        placeholders.append("number")
+        text = f"{code}〔{when.year}〕{PLACEHOLDER_NUMBER}号"
+    elif str(number).strip().isdigit():
+        text = f"{code}〔{when.year}〕{int(str(number).strip())}号"
+    else:
+        m = _FULL_NUMBER.match(str(number))
+        if m and m["code"].strip():
+            text = f"{m['code'].strip()}〔{m['year']}〕{m['n'].strip()}号"
+        else:
+            problems.append(Problem("--number", "proposal.bad_number", value=number))
+            text = ""
+    if signer is None:
+        placeholders.append("signer")
+    for option, value in (("--issuer", issuer), ("--addressee", addressee), ("--signer", signer)):
+        if value is not None and not str(value).strip():
+            problems.append(Problem(option, "proposal.empty_option"))
+    if problems:
+        raise QzfpError(problems)
+    return Letterhead(
+        issuer=str(issuer).strip() if issuer else t("prop.default_issuer", lang),
+        code=code, number=text,
+        signer=str(signer).strip() if signer else PLACEHOLDER_SIGNER,
+        addressee=str(addressee).strip() if addressee else t("prop.default_addressee", lang),
+        date=when, placeholders=tuple(placeholders))
 
 
 @dataclass
@@ -62,11 +147,18 @@ class Proposal:
     #: ``path, label, unit, base_value, budget_effect_low_yuan, budget_effect_high_yuan``
     sensitivity: pd.DataFrame
     band: dict[str, float] | None = None
+    #: the letterhead (版头) and sign-off
+    head: Letterhead | None = None
+    #: what the rules require in the year: ``population`` [person], ``villages``,
+    #: ``villages_staffed``, ``threshold`` [person], ``village_posts``, ``township_posts``,
+    #: ``county_posts``, ``total_posts``, ``variant`` (label)
+    posts: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
 def check_year(results: Any, year: int, where: str = "--year") -> int:
-    """``year`` as an int if the scenario models it, else a :class:`QzfpError` naming the range."""
+    """``year`` as an int if the scenario models it, else a :class:`QzfpError` naming the range
+    (``results``: anything with ``years`` and ``name``, a Results or a Scenario)."""
     years = [int(y) for y in results.years]
     if int(year) not in years:
         raise QzfpError(Problem(where, "proposal.year_not_modelled", year=year, scenario=results.name,
@@ -87,13 +179,10 @@ def in_force(used: pd.DataFrame, year: int) -> pd.DataFrame:
     return rows.sort_values(["path", "since"]).groupby("path", sort=True).tail(1).reset_index(drop=True)
 
 
-def value_text(value: Any, lang: str) -> str:
-    """A rule's value as the proposal shows it: yes/no, a number to at most four decimals, or the text."""
-    if isinstance(value, bool):
-        return t("yesno.yes" if value else "yesno.no", lang)
-    if isinstance(value, (int, float, np.integer, np.floating)):
-        return format_number(value, lang, 4).rstrip("0").rstrip(".")
-    return str(value)
+def value_text(value: Any, lang: str, unit: str = "") -> str:
+    """A rule's value as the proposal shows it (:func:`qzfp.i18n.value_text`: yes/no, a number
+    to at most four decimals, a year without a separator, or the text)."""
+    return i18n.value_text(value, lang, unit)
 
 
 def line_items(results: Any, year: int, lang: str, used: pd.DataFrame) -> tuple[pd.DataFrame, int]:
@@ -143,23 +232,44 @@ def county_table(results: Any, year: int, lang: str) -> pd.DataFrame:
     })
 
 
+def bracketed(text: str) -> str:
+    """``text`` with the year of every document number it cites in 六角括号 〔〕, as GB/T
+    9704-2012 (7.2.5) writes a 发文字号: ``衢委办[2006]101号`` → ``衢委办〔2006〕101号``."""
+    return DOCUMENT_NUMBER.sub(lambda m: re.sub(r"[\[［](\d{4})[\]］]", r"〔\1〕", m.group(0)), str(text))
+
+
 def documents_cited(references: pd.Series) -> list[str]:
-    """Document numbers (文号) cited by ``references``, in order of first citation."""
+    """Document numbers (文号) cited by ``references``, in order of first citation, their years
+    in 〔〕 (:func:`bracketed`)."""
     seen: dict[str, None] = {}
     for ref in references.astype(str):
         for doc in DOCUMENT_NUMBER.findall(ref):
-            seen.setdefault(doc, None)
+            seen.setdefault(bracketed(doc), None)
     return list(seen)
 
 
+def _with_basis(lines: pd.DataFrame, rules: pd.DataFrame, assumptions: pd.DataFrame) -> pd.DataFrame:
+    """The line items with where their rule is in the annexes: ``annex`` (1: the documented
+    rules, 2: the assumptions; 0 if in neither), ``item`` (its number there, from 1) and
+    ``documents`` (the document numbers its reference cites)."""
+    where = {p: (1, i + 1) for i, p in enumerate(rules["path"])}
+    where.update({p: (2, i + 1) for i, p in enumerate(assumptions["path"])})
+    out = lines.copy()
+    out["annex"] = [where.get(p, (0, 0))[0] for p in lines["rule_path"]]
+    out["item"] = [where.get(p, (0, 0))[1] for p in lines["rule_path"]]
+    out["documents"] = [documents_cited(pd.Series([r])) for r in lines["reference"]]
+    return out
+
+
 def _parameter_rows(rows: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The rules or assumptions as the annexes show them (document numbers in 〔〕)."""
     return pd.DataFrame({
         "path": rows["path"].to_numpy(),
-        "description": rows["description"].astype(str).to_numpy(),
-        "value": [value_text(v, lang) for v in rows["value"]],
+        "description": [bracketed(d) for d in rows["description"].astype(str)],
+        "value": [value_text(v, lang, u) for v, u in zip(rows["value"], rows["unit"], strict=True)],
         "unit": rows["unit"].astype(str).to_numpy(),
         "since": rows["since"].astype(str).to_numpy(),
-        "reference": rows["reference"].astype(str).to_numpy(),
+        "reference": [bracketed(r) for r in rows["reference"].astype(str)],
     })
 
 
@@ -235,7 +345,7 @@ def _baseline_total(results: Any, year: int) -> tuple[float | None, bool]:
 
 def build_proposal(results: Any, year: int, lang: str, *, baseline_yuan: float | None = None,
                    is_baseline: bool = False, sensitivity: pd.DataFrame | None = None,
-                   band: dict[str, float] | None = None) -> Proposal:
+                   band: dict[str, float] | None = None, head: Letterhead | None = None) -> Proposal:
     """The content of the proposal for ``year`` from a scenario's results.
 
     Parameters
@@ -253,8 +363,11 @@ def build_proposal(results: Any, year: int, lang: str, *, baseline_yuan: float |
         :func:`qzfp.compare.sensitivity` with ``year=year`` (budget columns of that year).
     band : dict, optional
         :func:`budget_band`.
+    head : Letterhead, optional
+        The letterhead (default: :func:`letterhead` with every default).
     """
     i18n.check_lang(lang)
+    head = head or letterhead(lang)
     year = check_year(results, year)
     s = results.scenario
     tt = results.budget_totals
@@ -277,7 +390,23 @@ def build_proposal(results: Any, year: int, lang: str, *, baseline_yuan: float |
             "budget_effect_low_yuan": top["budget_effect_low_yuan"].to_numpy(dtype=float),
             "budget_effect_high_yuan": top["budget_effect_high_yuan"].to_numpy(dtype=float),
         })
-    title = str(s.params.get("title") or "")
+    title = bracketed(s.title_in(lang))
+    rules, assumptions = _parameter_rows(documented, lang), _parameter_rows(assumed, lang)
+    lines = _with_basis(lines, rules, assumptions)
+    if not sens.empty:  # the value in force in the year, from the rows the line items read
+        now = force.set_index("path")
+        sens["base_value"] = [now["value"].get(p, v) for p, v in zip(sens["path"], sens["base_value"], strict=True)]
+        sens["unit"] = [now["unit"].get(p, u) for p, u in zip(sens["path"], sens["unit"], strict=True)]
+    summ = results.summary().set_index("year").loc[year]
+    posts = {
+        "population": float(summ["population"]), "villages": int(summ["villages"]),
+        "villages_staffed": int(summ["villages_at_or_above_threshold"]),
+        "threshold": float(s.value("village.vice_president.population_threshold", year)),
+        "village_posts": float(summ["village_vice_presidents"]),
+        "township_posts": float(summ["township_vice_presidents"]),
+        "county_posts": float(summ["county_posts"]), "total_posts": float(summ["total_posts"]),
+        "variant": t(f"variant.{s.params.get('variant', 'medium')}", lang),
+    }
     return Proposal(
         lang=lang, year=year, scenario_name=s.name, title=title,
         total_yuan=float(row["amount_yuan"]), population=float(row["population"]),
@@ -287,14 +416,14 @@ def build_proposal(results: Any, year: int, lang: str, *, baseline_yuan: float |
         baseline_yuan=baseline_yuan, is_baseline=is_baseline,
         lines=lines, n_zero_lines=n_zero, counties=county_table(results, year, lang),
         documents=documents_cited(documented["reference"]),
-        rules=_parameter_rows(documented, lang), assumptions=_parameter_rows(assumed, lang),
+        rules=rules, assumptions=assumptions, posts=posts, head=head,
         sensitivity_pct=float(sensitivity.attrs.get("pct", s.params.get("sensitivity_pct", 10.0)))
         if sensitivity is not None else float(s.params.get("sensitivity_pct", 10.0)),
         sensitivity=sens, band=band,
     )
 
 
-def proposal_for(results: Any, year: int, lang: str) -> Proposal:
+def proposal_for(results: Any, year: int, lang: str, head: Letterhead | None = None) -> Proposal:
     """:func:`build_proposal` with the baseline, the sensitivity ranking for ``year`` and the
     Monte Carlo band computed here (what ``qzfp proposal`` shows)."""
     from ...model.comparison import sensitivity
@@ -304,4 +433,4 @@ def proposal_for(results: Any, year: int, lang: str) -> Proposal:
     pct = float(results.scenario.params.get("sensitivity_pct", 10.0))
     sens = sensitivity(results.scenario, pct, register=None, year=year) if 0 < pct < 100 else None
     return build_proposal(results, year, lang, baseline_yuan=base, is_baseline=is_base,
-                          sensitivity=sens, band=budget_band(results, year))
+                          sensitivity=sens, band=budget_band(results, year), head=head)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ... import i18n
 from ...errors import Label, Problem, RunError
-from .document import FONT_NAMES
+from .form import FONT_NAMES
 
 #: Seconds LibreOffice may take to convert the document [s].
 SOFFICE_TIMEOUT_S = 240.0

@@ -145,14 +145,14 @@ def budget_basis(results: Results, year: int | None = None) -> pd.DataFrame:
         g.loc[mixed, "quantity"] != 0)
     out = pd.DataFrame({
         "line": [budget_line_label(x, lang) for x in g["line"]],
-        "quantity": g["quantity"], "quantity_unit": [i18n.unit_label(u, lang) for u in g["quantity_unit"]],
+        # each quantity as it is: whole posts and persons without decimals, trainee-days with one
+        "quantity": [format_number(q, lang, 0 if float(q).is_integer() else 1) for q in g["quantity"]],
+        "quantity_unit": [i18n.unit_label(u, lang) for u in g["quantity_unit"]],
         "unit_cost_yuan": g["unit_cost_yuan"], "amount_yuan": g["amount_yuan"],
         "rule_path": g["rule_path"], "reference": g["reference"],
     })
-    out.loc[len(out)] = [t("total", lang), np.nan, "", np.nan, float(g["amount_yuan"].sum()), "", ""]
-    q = g["quantity"].to_numpy(dtype=float)
-    whole = bool(np.all(np.abs(q - np.round(q)) < 1e-9))  # counts of posts, events ... without decimals
-    return show_table(out, lang, decimals={"quantity": 0 if whole else 1, "unit_cost_yuan": 2})
+    out.loc[len(out)] = [t("total", lang), "", "", np.nan, float(g["amount_yuan"].sum()), "", ""]
+    return show_table(out, lang, decimals={"unit_cost_yuan": 2})
 
 
 def budget_parameters(results: Results) -> pd.DataFrame:
@@ -162,7 +162,5 @@ def budget_parameters(results: Results) -> pd.DataFrame:
     md(t("nb.common.parameters_note", lang))
     up = i18n.localise_parameters(results.scenario.used_parameters(), lang)
     up = up[["path", "description", "unit", "since", "value", "reference"]].copy()
-    up["value"] = [format_number(v, lang, 4).rstrip("0").rstrip(".")
-                   if isinstance(v, (int, float)) and not isinstance(v, bool) else i18n.value_text(v, lang)
-                   for v in up["value"]]
+    up["value"] = [i18n.value_text(v, lang, u) for v, u in zip(up["value"], up["unit"], strict=True)]
     return show_table(up, lang)

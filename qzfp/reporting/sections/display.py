@@ -316,10 +316,18 @@ def _table_in_year_blocks(df: pd.DataFrame, years: list, lang: str, *,
         part = labels + chunk + (tail if i + PRINT_YEARS_PER_BLOCK >= len(years) else [])
         blocks.append(_table_html(df[part], lang, decimals=decimals,
                                   caption=caption if i == 0 else None))
+    screen = _table_html(df, lang, decimals=decimals, caption=caption, frozen=True)
     return (
-        f'<div class="qzfp-screen-only">{_table_html(df, lang, decimals=decimals, caption=caption)}</div>'
+        f'<div class="qzfp-screen-only qzfp-wide" style="{_WIDE_CSS}">{screen}</div>'
         f'<div class="qzfp-print-only" style="display:none">{"".join(blocks)}</div>'
     )
+
+
+#: The box of a wide year table on screen: the years scroll sideways inside it, never the page.
+_WIDE_CSS = "overflow-x:auto;max-width:100%"
+#: The frozen first column (the row's name) and last column (its total) of a wide year table.
+_FROZEN_FIRST = "position:sticky;left:0;z-index:1;background:#fff;box-shadow:inset -1px 0 0 #bbb;min-width:9em"
+_FROZEN_LAST = "position:sticky;right:0;z-index:1;background:#fff;box-shadow:inset 1px 0 0 #bbb"
 
 
 def _table_html(
@@ -328,32 +336,42 @@ def _table_html(
     *,
     decimals: int | Mapping[str, int] = 0,
     caption: str | None = None,
+    frozen: bool = False,
 ) -> str:
+    """The HTML table; ``frozen``: the first column (names) and the last (the total) stay in
+    view while the years scroll sideways (a wide year table on screen).  Numbers never wrap."""
     per_col = dict(decimals) if isinstance(decimals, Mapping) else {}
     default = 0 if isinstance(decimals, Mapping) else int(decimals)
     cols = list(df.columns)
     headers = label_columns(df.iloc[:0], lang).columns
+    n = len(cols)
+
+    def extra(j: int) -> str:
+        if not frozen:
+            return ""
+        return ";" + (_FROZEN_FIRST if j == 0 else _FROZEN_LAST if j == n - 1 and n > 2 else "")
+
     parts = [f'<table class="qzfp-table" style="{_TABLE_CSS}">']
     if caption:
         parts.append(f'<caption style="text-align:left;font-weight:bold">{html.escape(caption)}</caption>')
     parts.append("<thead><tr>")
-    for h in headers:
+    for j, h in enumerate(headers):
         parts.append(
-            '<th style="border-bottom:1px solid #333;padding:2px 6px;text-align:center">'
+            f'<th style="border-bottom:1px solid #333;padding:2px 6px;text-align:center{extra(j)}">'
             f"{html.escape(str(h))}</th>"
         )
     parts.append("</tr></thead><tbody>")
     values = df.to_numpy(dtype=object)
     for row in values:
         parts.append("<tr>")
-        for col, v in zip(cols, row, strict=True):
+        for j, (col, v) in enumerate(zip(cols, row, strict=True)):
             if col in _TEXT_COLUMNS:
                 text, num = (str(int(v)) if isinstance(v, (int, float, np.number)) else str(v)), False
             else:
                 text, num = _cell(v, lang, per_col.get(col, default))
-            align = "right" if num else "left"
+            align = "right;white-space:nowrap" if num else "left"
             parts.append(
-                f'<td style="padding:2px 6px;text-align:{align};border-bottom:1px solid #ddd">'
+                f'<td style="padding:2px 6px;text-align:{align};border-bottom:1px solid #ddd{extra(j)}">'
                 f"{html.escape(text)}</td>"
             )
         parts.append("</tr>")
@@ -401,10 +419,34 @@ def with_place(df: pd.DataFrame, results: Results, code_col: str, name_col: str)
     return out
 
 
+def whole_parts(values: Any) -> np.ndarray:
+    """``values`` rounded to whole numbers that add up to their rounded sum (largest remainder:
+    each value rounded down, then the units left over go to the largest fractions), so that a
+    table of whole persons reconciles with its total.
+
+    Examples
+    --------
+    >>> whole_parts([1.4, 1.4, 1.2]).tolist()  # sum 4.0: 1 + 1 + 1, and one unit to the largest fraction
+    [2.0, 1.0, 1.0]
+    """
+    v = np.asarray(values, dtype=float)
+    down = np.floor(v)
+    left = int(round(float(v.sum()) - float(down.sum())))
+    if left > 0:
+        order = np.argsort(-(v - down), kind="stable")[:left]
+        down[order] += 1
+    return down
+
+
 def wide_by_year(df: pd.DataFrame, index: str, value: str, *, total_row: str | None = None,
-                  total_col: bool = False, lang: str = "en") -> pd.DataFrame:
+                  total_col: bool = False, lang: str = "en", whole: bool = False) -> pd.DataFrame:
+    """``df`` (tidy, with ``year``) as a wide table: a row per ``index``, a column per year,
+    with a total column and a total row when asked; ``whole``: each year's values as whole
+    numbers adding up to the year's total (:func:`whole_parts`: persons)."""
     wide = df.pivot_table(index=index, columns="year", values=value, aggfunc="sum", sort=False)
     wide.columns = [str(int(c)) for c in wide.columns]
+    if whole:
+        wide = wide.apply(whole_parts, axis=0)
     if total_col:
         wide[t("total", lang)] = wide.sum(axis=1)
     if total_row is not None:
@@ -470,8 +512,8 @@ def header(results: Results, title_key: str, intro_key: str | None = None, **fie
     heading(title, 1)
     s = results.scenario
     lines = [f"**{t('nb.common.scenario', lang, title=s.title)}** (`{s.name}`)"]
-    if s.params.get("description"):
-        lines.append(s.params["description"])
+    if s.description:  # in the report's language (a Chinese report never shows an English one)
+        lines.append(s.description)
     source = (t("nb.population.example_register", lang) if is_example_register(results)
               else str(s.params["register"]))
     lines.append(t("nb.common.register", lang, source=source, n_villages=format_number(reg.n_villages, lang),

@@ -59,7 +59,7 @@ def population_counties(results: Results) -> pd.DataFrame:
     start, end = years_of(results)
     heading(t("nb.population.h_counties", lang))
     wide = wide_by_year(results.population_counties, "county_code", "population",
-                         total_row=t("app.city", lang), lang=lang)
+                         total_row=t("app.city", lang), lang=lang, whole=True)
     codes = wide["county_code"].astype(str).tolist()
     names = county_names(results, codes[:-1]) + [codes[-1]]
     wide.insert(0, "county", names)
@@ -147,11 +147,13 @@ def mc_chunk_paths(register: Any, n_years: int, n_paths: int) -> int:
 
 
 def _band_data(results: Results, n_paths: int, seed: int,
-               variant: str) -> dict[str, tuple[pd.DataFrame, pd.DataFrame | None]]:
+               variant: str) -> dict[str, Any]:
     """City population of the four variants (``year``, ``variant``, ``value`` [persons]) and,
     with ``n_paths`` > 0, quantiles of ``n_paths`` Monte Carlo paths (:func:`qzfp.reporting.charts.path_quantiles`),
-    for the registered (``"pop"``) and resident (``"resident_pop"``) populations; computed once
-    per process for scenarios with the same demography."""
+    for the registered (``"pop"``) and resident (``"resident_pop"``) populations, and with
+    paths what the engine counted in them (``"paths"``, a Diagnostics); computed once per
+    process for scenarios with the same demography."""
+    from qzfp.model.diagnostics import Diagnostics
     from qzfp.model.montecarlo import monte_carlo
     from qzfp.model.projection import project
     from qzfp.reporting.charts import path_quantiles
@@ -164,7 +166,7 @@ def _band_data(results: Results, n_paths: int, seed: int,
     own = str(results.scenario.params.get("variant", "medium"))
     runs = {v: (results.arrays.population if v == own else project(results.register, pa, variant=v))
             for v in ("low", "medium", "high", "constant")}
-    out: dict[str, tuple[pd.DataFrame, pd.DataFrame | None]] = {}
+    out: dict[str, Any] = {}
     paths: dict[str, list[np.ndarray]] = {"pop": [], "resident_pop": []}
     if n_paths > 0:
         chunk = mc_chunk_paths(results.register, len(results.years), n_paths)
@@ -173,10 +175,17 @@ def _band_data(results: Results, n_paths: int, seed: int,
         else:  # chunk i draws from child i of SeedSequence(seed), as qzfp.distributed does
             streams = np.random.SeedSequence(int(seed)).spawn(-(-n_paths // chunk))
             chunks = [(min(chunk, n_paths - i * chunk), ss) for i, ss in enumerate(streams)]
+        counts = Diagnostics()
         for n, ss in chunks:
-            ind = monte_carlo(results.register, pa, n, ss, variant=variant).city_indicators(resident=True)
+            mc = monte_carlo(results.register, pa, n, ss, variant=variant)
+            ind = mc.city_indicators(resident=True)
             for k in paths:
                 paths[k].append(ind[k])
+            d = mc.diagnostics
+            counts = counts.replace(paths=counts.paths + d.paths, capped=counts.capped + d.capped,
+                                    tfr_floored=counts.tfr_floored + d.tfr_floored,
+                                    e0_clipped=counts.e0_clipped + d.e0_clipped)
+        out["paths"] = counts
     for k in ("pop", "resident_pop"):
         rows = [pd.DataFrame({"year": results.years, "variant": v,
                               "value": r.city_indicators(resident=True)[k][0]}) for v, r in runs.items()]
@@ -201,14 +210,23 @@ def national_backtest() -> pd.DataFrame:
     return pd.read_csv(CENSUS_2010.parent / BACKTEST_SUMMARY, encoding="utf-8-sig")
 
 
+#: The errors of the migration model's fit shipped with the package (``qzfp calibrate-migration``'s
+#: ``errors.csv``: in-sample and leaving each province out).
+MIGRATION_FIT_ERRORS = "migration_fit_2010_2020.csv"
+
+
 def backtest_sentence(lang: str) -> str:
-    """One sentence: how well the method did in the national back-test (2010 → 2020)."""
+    """How well the method did in the national back-test (2010 → 2020), in and out of sample."""
+    from qzfp.register.census import CENSUS_2010
+
     s = national_backtest().set_index("indicator")
-    tot, s60 = s.loc["resident_total"], s.loc["share_60plus"]
+    fit = pd.read_csv(CENSUS_2010.parent / MIGRATION_FIT_ERRORS, encoding="utf-8-sig")
+    loo = fit[(fit["sample"] == "leave one province out") & (fit["indicator"] == "resident_total")]
+    tot, s60, pref = s.loc["resident_total"], s.loc["share_60plus"], s.loc["prefecture_total"]
     return t("nb.population.backtest", lang, units=format_number(int(tot["units"]), lang),
-             mape=f"{tot['error']:.1f}", naive=f"{tot['naive_error']:.1f}",
+             mape=f"{tot['error']:.1f}", naive=f"{tot['naive_error']:.1f}", loo=f"{loo['error'].iloc[0]:.1f}",
              inside=f"{tot['coverage_pct']:.0f}", inside60=f"{s60['coverage_pct']:.0f}",
-             s60=f"{s60['error']:.1f}")
+             inside_pref=f"{pref['coverage_pct']:.0f}", s60=f"{s60['error']:.1f}")
 
 
 def population_band(results: Results) -> pd.DataFrame:
@@ -255,6 +273,11 @@ def population_band(results: Results) -> pd.DataFrame:
                 flat[c] = med
             show_chart(fan_chart, flat, lang, place=place, variants=variants)
     say("nb.population.variants_note" if n_paths > 0 else "nb.population.no_paths", lang)
+    counted = bands.get("paths")
+    if counted is not None:  # what the paths had to cap or clip, said like the central run's
+        items = counted.warnings()
+        if items:
+            say("nb.population.diagnostics", lang, items="; ".join(p.text(lang) for p in items))
     return show_table(table, lang)
 
 

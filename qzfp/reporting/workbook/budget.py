@@ -77,7 +77,8 @@ def _line_row(sheet: Sheet, r: int, year: int, row: Any, label: Any, monthly: se
     if detail:
         per_month = row.rule_path in monthly
         cost = float(row.unit_cost_yuan) / (_MONTHS_PER_YEAR if per_month else 1)
-        sheet.cell(r, _COL["quantity"], float(row.quantity), qty_fmt)
+        whole = not has_cents([float(row.quantity)])  # posts, persons ...: "2,170", not "2,170.00"
+        sheet.cell(r, _COL["quantity"], float(row.quantity), "#,##0" if whole else qty_fmt)
         if with_unit:
             sheet.cell(r, _COL["quantity_unit"], label(f"unit.{row.quantity_unit}"))
         sheet.cell(r, _COL["unit_cost_yuan"], cost, AMOUNT_CENTS if has_cents([cost]) else AMOUNT)
@@ -334,10 +335,13 @@ def _assumptions_sheet(sheet: Sheet, assumptions: pd.DataFrame, label: Any) -> S
         for j, col in enumerate(cols):
             v = data[i, j]
             fmt = "yyyy-mm-dd" if col == "since" else None
+            year_unit = str(assumptions["unit"].iloc[i]) in ("year", label("unit.year"))
             if col == "value" and isinstance(v, (float, np.floating)) and not float(v).is_integer():
                 fmt = "#,##0.00##"
-            elif col == "value" and isinstance(v, (int, np.integer)) and not isinstance(v, bool):
-                fmt = "#,##0"
+            elif col == "value" and isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool):
+                fmt = "0" if year_unit else "#,##0"  # a year without a separator: 2007, not 2,007
+            if isinstance(v, (bool, np.bool_)):  # the assumption flag, a yes/no value: words, not TRUE/FALSE
+                v = label("yes" if v else "no")
             if col == "unit":
                 v = label(f"unit.{v}")
             sheet.cell(i + 2, j + 1, v, fmt)

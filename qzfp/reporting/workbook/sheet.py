@@ -44,6 +44,8 @@ DEFAULT_LABELS = {
     "unit": "Unit",
     "since": "Since",
     "value": "Value",
+    "yes": "Yes",
+    "no": "No",
 }
 
 #: Characters that cannot appear in an XML 1.0 document (or are discouraged control
@@ -54,6 +56,8 @@ _MAX_SHEET = 31
 _MAX_WIDTH = 60
 AMOUNT = "#,##0"
 AMOUNT_CENTS = "#,##0.00"
+#: Whole numbers: persons, posts, households ...
+WHOLE = "#,##0"
 
 
 def _text_width(value: Any) -> int:
@@ -281,7 +285,14 @@ def is_qzfp_formula(formula: str) -> bool:
 
 
 def number_format(name: str, series: pd.Series) -> str | None:
-    """Excel number format of a column from its name and dtype (amounts, shares, counts), or None."""
+    """Excel number format of a column from its name and dtype (amounts, shares, counts), or None.
+
+    Columns of whole persons, posts, villages ... (:func:`qzfp.i18n.is_count_column`) show whole
+    numbers (``#,##0``) even where the model's value has a fraction (a projected population)."""
+    from qzfp.i18n import is_count_column
+
+    if is_count_column(name):
+        return WHOLE
     if name.endswith("_yuan") or name.endswith("yuan"):
         return AMOUNT_CENTS if has_cents(series.to_numpy(dtype=float, na_value=np.nan)) else AMOUNT
     if "share" in name or name.endswith("_pct_share"):
