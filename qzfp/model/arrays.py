@@ -47,17 +47,13 @@ def group_sum(values: np.ndarray, index: np.ndarray, k: int, factor: np.ndarray 
     if (values.ndim >= 2 and values.shape[0] > 1 and values.strides[0] == 0
             and (factor is None or factor.ndim < values.ndim or factor.shape[0] == 1)):
         return np.broadcast_to(group_sum(values[:1], index, k, factor), (values.shape[0], *values.shape[1:-1], k))
-    index = np.asarray(index, dtype=np.intp)
     out = np.zeros(np.broadcast_shapes(values.shape, () if factor is None else factor.shape)[:-1] + (k,))
-    if index.size == 0:
+    order, starts, nonempty, groups = _groups(index, k)
+    if starts.size == 0:
         return out
-    if not np.all(index[1:] >= index[:-1]):
-        order = np.argsort(index, kind="stable")
-        values, index = values[..., order], index[order]
+    if order is not None:
+        values = values[..., order]
         factor = None if factor is None else factor[..., order]
-    bounds = np.searchsorted(index, np.arange(k + 1), side="left")
-    nonempty = np.diff(bounds) > 0
-    starts = bounds[:-1][nonempty]
     m = values.shape[-1]
     rows = out.size // k if k else 0
     block = max(1, GROUP_BLOCK_BYTES // max(1, rows * 8))  # members per block of float64 sums
@@ -65,7 +61,6 @@ def group_sum(values: np.ndarray, index: np.ndarray, k: int, factor: np.ndarray 
         whole = values if factor is None else values * factor
         out[..., nonempty] = np.add.reduceat(whole, starts, axis=-1, dtype=float)
         return out
-    groups = np.flatnonzero(nonempty)
     cuts = np.unique(np.r_[np.searchsorted(starts, np.arange(0, m, block)), len(starts)])
     for a, e in zip(cuts[:-1], cuts[1:], strict=True):
         lo, hi = starts[a], (starts[e] if e < len(starts) else m)
@@ -73,6 +68,32 @@ def group_sum(values: np.ndarray, index: np.ndarray, k: int, factor: np.ndarray 
         out[..., groups[a:e]] = np.add.reduceat(part, starts[a:e] - lo, axis=-1, dtype=float)
     return out
 
+
+def _groups(index: np.ndarray, k: int) -> tuple[np.ndarray | None, np.ndarray, np.ndarray, np.ndarray]:
+    """The segments of a group index: (order that sorts it or None, start of each non-empty
+    group in sorted order, mask of the non-empty groups, their numbers).  Kept per index array
+    (the register's arrays are read-only and live as long as the register), so that the
+    aggregations of a run do not sort and search the same index again."""
+    key = (id(index), k)
+    hit = _GROUPS.get(key)
+    if hit is not None and hit[0] is index:
+        return hit[1]
+    idx = np.asarray(index, dtype=np.intp)
+    order = None
+    if idx.size and not np.all(idx[1:] >= idx[:-1]):
+        order = np.argsort(idx, kind="stable")
+        idx = idx[order]
+    bounds = np.searchsorted(idx, np.arange(k + 1), side="left")
+    nonempty = np.diff(bounds) > 0
+    found = (order, bounds[:-1][nonempty], nonempty, np.flatnonzero(nonempty))
+    if isinstance(index, np.ndarray) and not index.flags.writeable:
+        if len(_GROUPS) > 64:
+            _GROUPS.clear()
+        _GROUPS[key] = (index, found)
+    return found
+
+
+_GROUPS: dict[tuple[int, int], tuple[np.ndarray, tuple]] = {}
 
 GROUP_BLOCK_BYTES = 1 << 18
 """Bytes of members summed per block by :func:`group_sum` when members are not
