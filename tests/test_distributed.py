@@ -215,10 +215,11 @@ def test_default_monte_carlo_chunk_keeps_a_chunks_county_arrays_within_the_memor
     from types import SimpleNamespace
 
     ages, years = 101, 15  # single ages 0..100+; 15 years -> 16 stocks
-    per_path = 3 * (years + 1) * 2800 * 2 * ages * 8  # pop, deaths, migration [byte]
+    # pop, deaths, migration of the registered and the resident population [byte]
+    per_path = 3 * 2 * (years + 1) * 2800 * 2 * ages * 8
     country = SimpleNamespace(n_counties=2800)
     assert default_mc_chunk(country, years, 1000) == MC_CHUNK_BYTES // per_path
-    assert default_mc_chunk(SimpleNamespace(n_counties=6), years, 1000) == 1000  # a city: one chunk
+    assert default_mc_chunk(SimpleNamespace(n_counties=6), years, 500) == 500  # a city: one chunk
     assert default_mc_chunk(SimpleNamespace(n_counties=10**6), years, 1000) == 1  # never 0
 
 

@@ -125,11 +125,12 @@ def _mc_chunk(register: Any, pa: ParamArrays, n_paths: int, seed: np.random.Seed
 
 
 def default_mc_chunk(register: Any, n_years: int, n_paths: int) -> int:
-    """Paths per chunk whose county arrays (pop, deaths, net migration by sex and age) fit in
+    """Paths per chunk whose county arrays (pop, deaths, net migration by sex and age, of the
+    registered and the resident population: the engine projects both in one pass) fit in
     :data:`MC_CHUNK_BYTES` [path] (at least 1, at most ``n_paths``)."""
     from ..model.projection import AGES
 
-    per_path = 3 * (n_years + 1) * max(1, register.n_counties) * 2 * AGES * 8
+    per_path = 3 * 2 * (n_years + 1) * max(1, register.n_counties) * 2 * AGES * 8
     return int(max(1, min(max(1, n_paths), MC_CHUNK_BYTES // per_path)))
 
 

@@ -125,6 +125,9 @@ def print_css(footer: str, lang: str = "en") -> str:
         "td[style*='text-align:right'],td.num{white-space:nowrap}"
         "img{max-width:100%!important;height:auto!important}"
         "h1,h2,h3,h4,caption{break-after:avoid;page-break-after:avoid}"
+        # a heading is never cut by a page break: Chromium names a bookmark by the text of
+        # every piece of its heading, so a heading cut in two was bookmarked twice over
+        "h1,h2,h3,h4{display:inline-block;width:100%}"
         "*{font-synthesis:none}"
         ".jp-OutputArea-child:has(h1,h2,h3,h4),.jp-Cell:has(.jp-OutputArea-child:last-child :is(h1,h2,h3,h4))"
         "{break-after:avoid;page-break-after:avoid}"

@@ -17,6 +17,7 @@ Order of a run
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import json
 import sys
@@ -125,7 +126,8 @@ def load_scenarios(files: Sequence[str | Path], *, lang: str | None = None) -> l
             continue
         problems += _compared_problems(s)
         if lang is not None and s.params.get("lang") != lang:
-            s = Scenario.from_parameters(**{**s.to_papermill(), "lang": lang})
+            # the same file in another language: problems found later still name the file
+            s = dataclasses.replace(Scenario.from_parameters(**{**s.to_papermill(), "lang": lang}), path=s.path)
         scenarios.append(s)
     names = [s.name for s in scenarios]
     for n in sorted({n for n in names if names.count(n) > 1}):
