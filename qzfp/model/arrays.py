@@ -115,6 +115,42 @@ def _value(vals: np.ndarray, fac: np.ndarray, with_factor: bool, a: int, b: int,
     return float(vals[a, b, i])
 
 
+@njit(cache=True, inline="always")
+def _pairwise_short(vals: np.ndarray, fac: np.ndarray, with_factor: bool, a: int, b: int, lo: int,
+                    n: int) -> float:  # pragma: no cover - compiled
+    """:func:`_pairwise` of at most 128 members (inlined: groups are mostly this short)."""
+    if n < 8:
+        res = 0.0
+        for i in range(n):
+            res += _value(vals, fac, with_factor, a, b, lo + i)
+        return res
+    r0 = _value(vals, fac, with_factor, a, b, lo)
+    r1 = _value(vals, fac, with_factor, a, b, lo + 1)
+    r2 = _value(vals, fac, with_factor, a, b, lo + 2)
+    r3 = _value(vals, fac, with_factor, a, b, lo + 3)
+    r4 = _value(vals, fac, with_factor, a, b, lo + 4)
+    r5 = _value(vals, fac, with_factor, a, b, lo + 5)
+    r6 = _value(vals, fac, with_factor, a, b, lo + 6)
+    r7 = _value(vals, fac, with_factor, a, b, lo + 7)
+    i = 8
+    whole = n - n % 8
+    while i < whole:
+        r0 += _value(vals, fac, with_factor, a, b, lo + i)
+        r1 += _value(vals, fac, with_factor, a, b, lo + i + 1)
+        r2 += _value(vals, fac, with_factor, a, b, lo + i + 2)
+        r3 += _value(vals, fac, with_factor, a, b, lo + i + 3)
+        r4 += _value(vals, fac, with_factor, a, b, lo + i + 4)
+        r5 += _value(vals, fac, with_factor, a, b, lo + i + 5)
+        r6 += _value(vals, fac, with_factor, a, b, lo + i + 6)
+        r7 += _value(vals, fac, with_factor, a, b, lo + i + 7)
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        res += _value(vals, fac, with_factor, a, b, lo + i)
+        i += 1
+    return res
+
+
 @njit(cache=True)
 def _pairwise(vals: np.ndarray, fac: np.ndarray, with_factor: bool, a: int, b: int, lo: int,
               n: int) -> float:  # pragma: no cover - compiled
@@ -122,41 +158,22 @@ def _pairwise(vals: np.ndarray, fac: np.ndarray, with_factor: bool, a: int, b: i
     (``DOUBLE_pairwise_sum``: below 8 one by one from 0; up to 128 eight running sums
     combined as ((0+1)+(2+3))+((4+5)+(6+7)), then the rest; above, two halves cut at a
     multiple of 8)."""
-    if n < 8:
-        res = 0.0
-        for i in range(n):
-            res += _value(vals, fac, with_factor, a, b, lo + i)
-        return res
     if n <= 128:
-        r0 = _value(vals, fac, with_factor, a, b, lo)
-        r1 = _value(vals, fac, with_factor, a, b, lo + 1)
-        r2 = _value(vals, fac, with_factor, a, b, lo + 2)
-        r3 = _value(vals, fac, with_factor, a, b, lo + 3)
-        r4 = _value(vals, fac, with_factor, a, b, lo + 4)
-        r5 = _value(vals, fac, with_factor, a, b, lo + 5)
-        r6 = _value(vals, fac, with_factor, a, b, lo + 6)
-        r7 = _value(vals, fac, with_factor, a, b, lo + 7)
-        i = 8
-        whole = n - n % 8
-        while i < whole:
-            r0 += _value(vals, fac, with_factor, a, b, lo + i)
-            r1 += _value(vals, fac, with_factor, a, b, lo + i + 1)
-            r2 += _value(vals, fac, with_factor, a, b, lo + i + 2)
-            r3 += _value(vals, fac, with_factor, a, b, lo + i + 3)
-            r4 += _value(vals, fac, with_factor, a, b, lo + i + 4)
-            r5 += _value(vals, fac, with_factor, a, b, lo + i + 5)
-            r6 += _value(vals, fac, with_factor, a, b, lo + i + 6)
-            r7 += _value(vals, fac, with_factor, a, b, lo + i + 7)
-            i += 8
-        res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-        while i < n:
-            res += _value(vals, fac, with_factor, a, b, lo + i)
-            i += 1
-        return res
+        return _pairwise_short(vals, fac, with_factor, a, b, lo, n)
     n2 = n // 2
     n2 -= n2 % 8
     return (_pairwise(vals, fac, with_factor, a, b, lo, n2)
             + _pairwise(vals, fac, with_factor, a, b, lo + n2, n - n2))
+
+
+@njit(cache=True, inline="always")
+def _group(vals: np.ndarray, fac: np.ndarray, with_factor: bool, a: int, b: int, lo: int,
+           hi: int) -> float:  # pragma: no cover - compiled
+    """One group's sum as ``np.add.reduceat``: its first member plus the pairwise sum of the rest."""
+    first = _value(vals, fac, with_factor, a, b, lo)
+    if hi - lo - 1 <= 128:
+        return first + _pairwise_short(vals, fac, with_factor, a, b, lo + 1, hi - lo - 1)
+    return first + _pairwise(vals, fac, with_factor, a, b, lo + 1, hi - lo - 1)
 
 
 @njit(cache=True)
@@ -172,16 +189,14 @@ def _segment_sums(vals: np.ndarray, fac: np.ndarray, with_factor: bool, starts: 
             hi = starts[g + 1] if g + 1 < k else m
             for a in range(n_a):
                 for b in range(n_b):
-                    out[a, b, g] = (_value(vals, fac, with_factor, a, b, lo)
-                                    + _pairwise(vals, fac, with_factor, a, b, lo + 1, hi - lo - 1))
+                    out[a, b, g] = _group(vals, fac, with_factor, a, b, lo, hi)
     else:
         for a in range(n_a):
             for b in range(n_b):
                 for g in range(k):
                     lo = starts[g]
                     hi = starts[g + 1] if g + 1 < k else m
-                    out[a, b, g] = (_value(vals, fac, with_factor, a, b, lo)
-                                    + _pairwise(vals, fac, with_factor, a, b, lo + 1, hi - lo - 1))
+                    out[a, b, g] = _group(vals, fac, with_factor, a, b, lo, hi)
 
 
 GROUP_BLOCK_BYTES = 1 << 18
