@@ -183,7 +183,7 @@ def _notebook(cells: list[str], parameters: str) -> nbformat.NotebookNode:
 def _project(folder: Path) -> Path:
     """A working folder as ``qzfp init`` makes it, with small report notebooks: the first runs
     the scenario's Monte Carlo band (``qzfp.reporting.sections.population_band``) and prints it, the
-    others only the scenario's name.  Three scenarios: the baseline's rules over 3 years with 30
+    others only the scenario's name.  Three scenarios: the baseline's rules over 6 years with 30
     paths, a 100 yuan allowance, a 300-person threshold."""
     real = nbformat.read(ROOT / "notebooks" / "01_population.ipynb", as_version=4)
     parameters = next(c.source for c in real.cells if "parameters" in c.get("metadata", {}).get("tags", []))
@@ -196,7 +196,7 @@ def _project(folder: Path) -> Path:
         nbformat.write(_notebook(band if i == 0 else ["print(scenario_name)"], parameters),
                        folder / "notebooks" / f"{name}.ipynb")
     (folder / "params" / "small.yaml").write_text(
-        "scenario_name: small\nextends: baseline\nhorizon: 5\nmc_paths: 30\nseed: 17\n", encoding="utf-8")
+        "scenario_name: small\nextends: baseline\nhorizon: 6\nmc_paths: 30\nseed: 17\n", encoding="utf-8")
     (folder / "params" / "allowance.yaml").write_text(
         "scenario_name: allowance\nextends: small.yaml\n"
         "overrides:\n  village.vice_president.allowance: 100\n", encoding="utf-8")
@@ -259,10 +259,11 @@ def test_qzfp_run_on_a_command_line_cluster_writes_the_reports_of_a_local_run(cl
         assert "data/summary.csv" in dask_files and dask_files == _csvs(tmp_path / "local" / name)
         pd.testing.assert_frame_equal(_band(project / "dask" / name), band, check_exact=True)
     band = _band(project / "dask" / "small")
-    assert list(band["year"]) == [2006, 2007, 2008, 2009, 2010, 2011]  # start year + a 5-year horizon
+    assert list(band["year"]) == list(range(2006, 2013))  # start year + a 6-year horizon
     assert (band["q10"] <= band["q50"]).all() and (band["q50"] <= band["q90"]).all()
-    # 30 random paths spread after the census (2010-11-01); the years it observed are not drawn
-    assert (band["q90"] > band["q10"]).iloc[-1] and (band["q90"] == band["q10"]).iloc[:-1].all()
+    # the 30 random paths are drawn from the first year after the census (2010-11-01): the
+    # populations of 1 January up to 2011 are the same in every path, that of 2012 spreads
+    assert (band["q90"] == band["q10"]).iloc[:-1].all() and band["q90"].iloc[-1] > band["q10"].iloc[-1]
 
 
 def test_qzfp_sweep_on_a_command_line_cluster_writes_the_table_of_a_local_sweep(cluster, tmp_path):
