@@ -71,7 +71,13 @@ def group_sum(values: np.ndarray, index: np.ndarray, k: int, factor: np.ndarray 
     # members far apart in memory (the village-major arrays of the population engine): each
     # group's block of members is summed for every row while it is in the cache
     by_group = abs(vals.strides[-1]) > vals.itemsize and lead[0] * lead[1] > 1
-    _segment_sums(vals, fac, factor is not None, np.ascontiguousarray(starts, dtype=np.int64), by_group, sums)
+    starts = np.ascontiguousarray(starts, dtype=np.int64)
+    if by_group and vals.strides[1] == vals.itemsize and (factor is None or fac.strides[1] in (0, fac.itemsize)):
+        # the rows next to each other in memory (a village-major (V, T) year axis): the
+        # pairwise sums of all rows advance together, member by member
+        _segment_sums_rows(vals, fac, factor is not None, starts, sums)
+    else:
+        _segment_sums(vals, fac, factor is not None, starts, by_group, sums)
     out[..., nonempty] = sums.reshape(shape[:-1] + (len(starts),))
     return out
 
@@ -197,6 +203,55 @@ def _segment_sums(vals: np.ndarray, fac: np.ndarray, with_factor: bool, starts: 
                     lo = starts[g]
                     hi = starts[g + 1] if g + 1 < k else m
                     out[a, b, g] = _group(vals, fac, with_factor, a, b, lo, hi)
+
+
+@njit(cache=True)
+def _segment_sums_rows(vals: np.ndarray, fac: np.ndarray, with_factor: bool, starts: np.ndarray,
+                       out: np.ndarray) -> None:  # pragma: no cover - compiled
+    """:func:`_segment_sums` for members far apart and rows (axis 1) adjacent in memory: for each
+    group the eight running sums of numpy's pairwise order are kept for every row at once, so
+    each member's row values are read together; every row's additions are those of
+    :func:`_pairwise`, in the same order (groups above 128 members go through it)."""
+    m = vals.shape[2]
+    n_a, n_b, k = out.shape
+    acc = np.empty((8, n_b))
+    res = np.empty(n_b)
+    for a in range(n_a):
+        for g in range(k):
+            lo = starts[g]
+            hi = starts[g + 1] if g + 1 < k else m
+            n = hi - lo - 1
+            first = lo + 1
+            if n > 128:
+                for b in range(n_b):
+                    out[a, b, g] = _group(vals, fac, with_factor, a, b, lo, hi)
+                continue
+            if n < 8:
+                for b in range(n_b):
+                    res[b] = 0.0
+                for i in range(n):
+                    for b in range(n_b):
+                        res[b] += _value(vals, fac, with_factor, a, b, first + i)
+            else:
+                for j in range(8):
+                    for b in range(n_b):
+                        acc[j, b] = _value(vals, fac, with_factor, a, b, first + j)
+                i = 8
+                whole = n - n % 8
+                while i < whole:
+                    for j in range(8):
+                        for b in range(n_b):
+                            acc[j, b] += _value(vals, fac, with_factor, a, b, first + i + j)
+                    i += 8
+                for b in range(n_b):
+                    res[b] = ((acc[0, b] + acc[1, b]) + (acc[2, b] + acc[3, b])) + (
+                        (acc[4, b] + acc[5, b]) + (acc[6, b] + acc[7, b]))
+                while i < n:
+                    for b in range(n_b):
+                        res[b] += _value(vals, fac, with_factor, a, b, first + i)
+                    i += 1
+            for b in range(n_b):
+                out[a, b, g] = _value(vals, fac, with_factor, a, b, lo) + res[b]
 
 
 GROUP_BLOCK_BYTES = 1 << 18
