@@ -12,6 +12,12 @@ Usage::
     .venv/bin/python benchmarks/run.py                 # everything (~5-10 min on 2 cores)
     .venv/bin/python benchmarks/run.py --quick         # fewer repeats, no country-size runs
     .venv/bin/python benchmarks/run.py --only city_scenario,sweep_city
+    .venv/bin/python benchmarks/run.py --compare main --only city_scenario      # ratio this tree / main
+
+``--compare REV`` runs every row a second time on the package of another git revision (its tree
+extracted with ``git archive`` into ``benchmarks/results/rev/<sha>`` and put first on
+``PYTHONPATH``; the measurements and the synthetic registers are this tree's), right after the
+row on this tree, and prints the ratio of the medians (this tree / REV).
 
 See ``benchmarks/README.md`` for what each figure means and the latest figures.
 """
@@ -42,12 +48,19 @@ PY = sys.executable
 # --------------------------------------------------------------------------- helpers (child side)
 
 
+#: CPU time of each timed run of this process [s] (all its threads), filled by :func:`_times`.
+_CPU: list[float] = []
+
+
 def _times(fn: Callable[[], object], runs: int) -> list[float]:
+    """Wall-clock time of each of ``runs`` calls [s]; their CPU time goes to :data:`_CPU`."""
     out = []
     for _ in range(runs):
+        c0 = time.process_time()
         t0 = time.perf_counter()
         fn()
         out.append(time.perf_counter() - t0)
+        _CPU.append(time.process_time() - c0)
     return out
 
 
@@ -299,15 +312,16 @@ def m_validate_census(runs: int) -> dict:
 
 #: name -> (function, default runs, quick runs, target description, target check on the summary)
 MEASUREMENTS: dict[str, tuple] = {
-    "city_scenario": (m_city_scenario, 20, 10, "< 20 ms", lambda r: r["median_s"] < 0.020),
-    "province_scenario": (m_province_scenario, 7, 3, "< 100 ms", lambda r: r["median_s"] < 0.100),
-    "country_scenario": (m_country_scenario, 3, 0, "< 2 s, < 2 GB",
-                         lambda r: r["median_s"] < 2.0 and r["peak_mb"] < 2048),
-    "sweep_city": (m_sweep_city, 5, 2, "< 2 s", lambda r: r["median_s"] < 2.0),
-    "plan_city": (m_plan_city, 3, 1, "< 30 s", lambda r: r["median_s"] < 30.0),
-    "mc_city": (m_mc_city, 5, 2, "< 2 s", lambda r: r["median_s"] < 2.0),
+    "city_scenario": (m_city_scenario, 20, 10, "<= 3 ms", lambda r: r["median_s"] <= 0.003),
+    "province_scenario": (m_province_scenario, 7, 3, "<= 30 ms", lambda r: r["median_s"] <= 0.030),
+    "country_scenario": (m_country_scenario, 3, 0, "<= 0.3 s, 500 MB",
+                         lambda r: r["median_s"] <= 0.3 and r["peak_mb"] <= 500),
+    "sweep_city": (m_sweep_city, 5, 2, "<= 250 ms", lambda r: r["median_s"] <= 0.250),
+    "plan_city": (m_plan_city, 3, 1, "<= 2 s", lambda r: r["median_s"] <= 2.0),
+    "mc_city": (m_mc_city, 5, 2, "<= 300 ms, 250 MB",
+                lambda r: r["median_s"] <= 0.300 and r["peak_mb"] <= 250),
     "mc_country": (m_mc_country, 2, 0, "bounded memory", lambda r: r["peak_mb"] < 2048),
-    "qzfp_run": (m_qzfp_run, 3, 1, "< 1.5x floor", lambda r: r["ratio"] < 1.5),
+    "qzfp_run": (m_qzfp_run, 3, 1, "<= 1.15x floor", lambda r: r["ratio"] <= 1.15),
     "jobs2": (m_jobs2, 3, 1, "< 1.3x one", lambda r: r["ratio"] < 1.3),
     "jobs2_demography": (m_jobs2_demography, 3, 1, "reported", lambda r: None),
     "explorer": (m_explorer, 1, 1, "< 100 ms", lambda r: r["median_s"] < 0.100),
@@ -321,6 +335,11 @@ def child(name: str, runs: int) -> None:
     fn = MEASUREMENTS[name][0]
     res = fn(runs)
     res["peak_mb"] = _peak_mb()
+    if _CPU:
+        res["cpu_times_s"] = list(_CPU)
+    import qzfp
+
+    res["package"] = str(Path(qzfp.__file__).resolve().parent)
     print(json.dumps(res))
 
 
@@ -337,6 +356,8 @@ def _summarise(name: str, raw: dict) -> dict:
     if "floor_times_s" in raw:
         out["floor_median_s"] = statistics.median(raw["floor_times_s"])
         out["ratio"] = med / out["floor_median_s"]
+    if "cpu_times_s" in raw:
+        out["cpu_median_s"] = statistics.median(raw["cpu_times_s"])
     if "one_scenario_times_s" in raw:
         out["one_scenario_median_s"] = statistics.median(raw["one_scenario_times_s"])
         out["ratio"] = med / out["one_scenario_median_s"]
@@ -368,9 +389,8 @@ def _machine() -> dict:
             "load_average_at_start": list(os.getloadavg()), "versions": versions}
 
 
-def _fmt(r: dict) -> str:
-    med = r["median_s"]
-    t = f"{med * 1e3:9.1f} ms" if med < 1 else f"{med:9.2f} s "
+def _fmt(r: dict, label: str | None = None) -> str:
+    t = _ms(r["median_s"])
     extra = ""
     if "per_s" in r:
         extra = f"{r['per_s']:,.0f} /s"
@@ -378,12 +398,52 @@ def _fmt(r: dict) -> str:
         extra = f"floor {r['floor_median_s']:.2f} s, {r['ratio']:.2f}x"
     if "one_scenario_median_s" in r:
         extra = f"one {r['one_scenario_median_s']:.2f} s, {r['ratio']:.2f}x"
-    if "cpu_s" in r:
-        extra += f", cpu {r['cpu_s']:.1f} s"
+    if "cpu_median_s" in r:
+        extra += f"{', ' if extra else ''}cpu {_ms(r['cpu_median_s']).strip()}"
     first = f"{r['first_call_s']:.2f} s" if "first_call_s" in r else ""
     ok = {True: "ok", False: "MISSED", None: ""}[r["meets_target"]]
-    return (f"{r['name']:18s} {t} {extra:26s} {first:>9s} {r['peak_mb']:8.0f} MB  "
-            f"{r['target']:14s} {ok}")
+    return (f"{label or r['name']:18s} {t} {extra:32s} {first:>9s} {r['peak_mb']:8.0f} MB  "
+            f"{r['target']:17s} {ok:6s} load {r['load_average'][0]:.2f}")
+
+
+def _ms(s: float) -> str:
+    return f"{s * 1e3:9.1f} ms" if s < 1 else f"{s:9.2f} s "
+
+
+def _revision_tree(rev: str) -> tuple[str, Path]:
+    """The package tree of git revision ``rev``: (full sha, folder), extracted once with
+    ``git archive`` into ``benchmarks/results/rev/<sha>`` (git-ignored; kept, so the compiled
+    kernel's cache of that tree is reused by later sessions)."""
+    sha = subprocess.run(["git", "rev-parse", "--verify", f"{rev}^{{commit}}"], cwd=ROOT, capture_output=True,
+                         text=True)
+    if sha.returncode != 0:
+        raise SystemExit(f"--compare: {rev!r} is not a git revision of {ROOT}: {sha.stderr.strip()}")
+    full = sha.stdout.strip()
+    tree = HERE / "results" / "rev" / full
+    if not (tree / "qzfp" / "__init__.py").is_file():
+        tree.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(["git", "archive", full], cwd=ROOT, capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+    return full, tree
+
+
+def _measure(name: str, runs: int, package: Path | None) -> tuple[dict | None, str]:
+    """One row in a fresh process, on this tree or (``package``) another revision's."""
+    env = dict(os.environ)
+    if package is not None:
+        env["PYTHONPATH"] = os.pathsep.join([str(package), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    load = list(os.getloadavg())
+    proc = subprocess.run([PY, str(Path(__file__).resolve()), "--child", name, "--runs", str(runs)],
+                          cwd=ROOT if package is None else package, capture_output=True, text=True, env=env)
+    lines = proc.stdout.strip().splitlines()
+    if proc.returncode != 0 or not lines:
+        return None, (proc.stderr or proc.stdout)[-3000:]
+    r = _summarise(name, json.loads(lines[-1]))
+    want = (package or ROOT) / "qzfp"
+    if Path(r["package"]) != want.resolve():
+        return None, f"the measurement imported qzfp from {r['package']}, not from {want}"
+    r["load_average"] = load
+    return r, ""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -392,6 +452,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", default="", help="comma-separated measurements: " + ", ".join(MEASUREMENTS))
     ap.add_argument("--runs", type=int, default=None, help="repeats of each measurement (default per measurement)")
     ap.add_argument("--out", default=str(RESULTS), help="JSON file written")
+    ap.add_argument("--compare", default=None, metavar="REV",
+                    help="also run every row on git revision REV, right after this tree's, and print the ratio")
     ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
@@ -403,27 +465,41 @@ def main(argv: list[str] | None = None) -> int:
         ap.error(f"unknown measurement(s) {unknown}; expected some of {', '.join(MEASUREMENTS)}")
     if "explorer" in names and not (HERE / "bench_explorer.py").is_file():
         names.remove("explorer")
+    rev = None if args.compare is None else _revision_tree(args.compare)
     machine = _machine()
     print(f"{machine['cpu']}, {machine['cpus']} CPUs, {machine['memory_gb']} GB; {machine['platform']}; "
           f"load {machine['load_average_at_start'][0]:.2f}")
-    print(f"{'measurement':18s} {'median':>12s} {'':26s} {'1st call':>9s} {'peak':>11s}  {'target':14s}")
-    results, failed = [], {}
+    if rev is not None:
+        print(f"each row on this tree, then on {args.compare} ({rev[0][:10]}, {rev[1]})")
+    print(f"{'measurement':18s} {'median':>12s} {'':32s} {'1st call':>9s} {'peak':>11s}  {'target':17s}")
+    results, failed, other = [], {}, []
     for name in names:
         runs = args.runs or MEASUREMENTS[name][2 if args.quick else 1]
         if runs == 0:
             continue
-        proc = subprocess.run([PY, str(Path(__file__).resolve()), "--child", name, "--runs", str(runs)],
-                              cwd=ROOT, capture_output=True, text=True)
-        lines = proc.stdout.strip().splitlines()
-        if proc.returncode != 0 or not lines:
-            failed[name] = (proc.stderr or proc.stdout)[-3000:]
+        r, err = _measure(name, runs, None)
+        if r is None:
+            failed[name] = err
             print(f"{name:18s} FAILED (see 'failed' in the JSON)")
             continue
-        r = _summarise(name, json.loads(lines[-1]))
         results.append(r)
         print(_fmt(r), flush=True)
+        if rev is None:
+            continue
+        o, err = _measure(name, runs, rev[1])
+        if o is None:
+            failed[f"{name}@{args.compare}"] = err
+            print(f"{'  @ ' + args.compare:18s} FAILED (see 'failed' in the JSON)")
+            continue
+        o["name"] = name
+        o["ratio_to_rev"] = r["median_s"] / o["median_s"]
+        other.append(o)
+        print(f"{_fmt(o, f'  @ {args.compare}'[:18])}\n{'':18s} this tree / {args.compare}: {o['ratio_to_rev']:.2f}x time, "
+              f"{r['peak_mb'] / o['peak_mb']:.2f}x peak memory", flush=True)
     doc = {"generated": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "machine": machine,
            "results": {r["name"]: r for r in results}, "failed": failed}
+    if rev is not None:
+        doc["compare"] = {"rev": args.compare, "sha": rev[0], "results": {o["name"]: o for o in other}}
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from numba import njit
 
 from ..rules.paramarrays import ParamArrays
 from .arrays import group_sum
@@ -185,7 +186,6 @@ def allocate(
     pop0 = prep.v_pop0[vsel]
     growth = alloc["growth"]  # (Na, T+1, 3)
     t = growth.shape[1] - 1
-    weight = pop0 * growth[..., vk]  # (Na, T+1, Vs)
     village: dict[str, np.ndarray] = {}
     if "pop" in want:
         denom = growth @ prep.class_pop0.T  # (Na, T+1, C)
@@ -197,7 +197,7 @@ def allocate(
         # start year: the county base sums to the register total up to rounding; snap so that
         # every village starts with exactly its register population (thresholds like 500)
         scale[:, 0] = np.where(np.abs(scale[:, 0] - 1.0) <= 1e-9, 1.0, scale[:, 0])
-        pv_all = scale[..., vc] * weight  # (N, T+1, Vs)
+        pv_all = _shares(scale, vc, pop0, growth, vk, None)  # (N, T+1, Vs)
         village["pop"] = pv_all[:, :t]
     for ind in ("aged_60plus", "women_15_49", "births", "deaths"):
         if ind not in want:
@@ -206,7 +206,7 @@ def allocate(
         e = np.einsum("ntk,ck->ntc", growth[:, :t] * phi, prep.class_pop0)  # (Na, T, C)
         with np.errstate(invalid="ignore", divide="ignore"):
             sc = np.where(e > 0, cind[ind] / np.where(e > 0, e, 1.0), 0.0)
-        village[ind] = sc[..., vc] * (weight[:, :t] * phi[..., vk])
+        village[ind] = _shares(sc, vc, pop0, growth[:, :t], vk, phi)
     if "net_migration" in want:
         village["net_migration"] = pv_all[:, 1:] - pv_all[:, :-1] - village["births"] + village["deaths"]
     if "in_migrants" in want:
@@ -220,3 +220,52 @@ def allocate(
     local_t = prep.v_township if counties is None else np.searchsorted(tsel, prep.v_township[vsel])
     township = {k: group_sum(v, local_t, len(tsel)) for k, v in village.items()}
     return village, township
+
+
+def _shares(scale: np.ndarray, vc: np.ndarray, pop0: np.ndarray, growth: np.ndarray, vk: np.ndarray,
+            phi: np.ndarray | None) -> np.ndarray:
+    """Village values ``scale[n, t, vc[v]] × (pop0[v] × growth[n, t, vk[v]] (× phi[n, t, vk[v]]))``.
+
+    The product of :func:`allocate` (county scale × village weight × class factor) formed in
+    one pass, value by value in the same order as the array expression
+    ``scale[..., vc] * ((pop0 * growth[..., vk]) * phi[..., vk])``, without its three
+    temporaries of villages × years.
+
+    Parameters
+    ----------
+    scale : (N|1, T, C) county scale [person per weighted person].
+    vc, vk : (V,) county and class (0 urban, 1 rural, 2 remote) of each village.
+    pop0 : (V,) village start population [person].
+    growth : (N|1, T, 3) class growth factor.
+    phi : (N|1, T, 3) class factor of the indicator, or None (1).
+
+    Returns
+    -------
+    numpy.ndarray
+        (N, T, V), N the largest leading axis.
+    """
+    n = max(scale.shape[0], growth.shape[0], 1 if phi is None else phi.shape[0])
+    # laid out village-major, (V, N, T) in memory, as numpy lays out the array expression: a sum
+    # over villages then adds in the same order, to the last bit
+    mem = np.empty((len(vc), n, growth.shape[1]))
+    f = np.ascontiguousarray
+    _shares_kernel(f(scale, dtype=np.float64), f(vc, dtype=np.int64), f(pop0, dtype=np.float64),
+                   f(growth, dtype=np.float64), f(vk, dtype=np.int64),
+                   np.ones((1, 1, 1)) if phi is None else f(phi, dtype=np.float64), phi is not None, mem)
+    return mem.transpose(1, 2, 0)
+
+
+@njit(cache=True)
+def _shares_kernel(scale, vc, pop0, growth, vk, phi, with_phi, out):  # pragma: no cover - compiled
+    v, n, t = out.shape
+    for m in range(v):
+        c, k, p0 = vc[m], vk[m], pop0[m]
+        for i in range(n):
+            i_s = i if scale.shape[0] > 1 else 0
+            i_g = i if growth.shape[0] > 1 else 0
+            i_p = i if phi.shape[0] > 1 else 0
+            for j in range(t):
+                w = p0 * growth[i_g, j, k]
+                if with_phi:
+                    w = w * phi[i_p, j, k]
+                out[m, i, j] = scale[i_s, j, c] * w

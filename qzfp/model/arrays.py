@@ -1,13 +1,15 @@
 """Vectorised aggregation shared by the engines.
 
 :func:`group_sum` adds the last axis of an array by group (villages → townships →
-counties) with ``np.add.reduceat``; the population engine, staffing, workload, budget and
-the explorer all aggregate through it, so every level's totals are summed the same way.
+counties) as ``np.add.reduceat`` does, in one compiled pass (:func:`_segment_sums`: the same
+additions in the same order); the population engine, staffing, workload, budget and the
+explorer all aggregate through it, so every level's totals are summed the same way.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 
 def group_sum(values: np.ndarray, index: np.ndarray, k: int, factor: np.ndarray | None = None) -> np.ndarray:
@@ -36,44 +38,222 @@ def group_sum(values: np.ndarray, index: np.ndarray, k: int, factor: np.ndarray 
 
     Notes
     -----
-    When the members are not the fastest-varying axis in memory (the village arrays of
-    the population engine are laid out village-major), ``reduceat`` walks every year
-    through the whole array; the groups are then summed in blocks of whole groups that
-    fit in the processor cache (:data:`GROUP_BLOCK_BYTES`).  Each group is still one
-    ``reduceat`` segment, so the sums are the same to the last bit.
+    Each group's sum is the one ``np.add.reduceat(values * factor, starts, axis=-1)`` gives,
+    to the last bit: its first member plus numpy's pairwise sum of the others
+    (:func:`_pairwise`), in one compiled pass with no temporary array.  When the members are
+    not the fastest-varying axis in memory (the village arrays of the population engine are
+    laid out village-major) the groups are taken one by one for every row, so that a group's
+    members are read from memory once.
     """
     values = np.asarray(values)
     factor = None if factor is None else np.asarray(factor)
     if (values.ndim >= 2 and values.shape[0] > 1 and values.strides[0] == 0
             and (factor is None or factor.ndim < values.ndim or factor.shape[0] == 1)):
         return np.broadcast_to(group_sum(values[:1], index, k, factor), (values.shape[0], *values.shape[1:-1], k))
-    index = np.asarray(index, dtype=np.intp)
-    out = np.zeros(np.broadcast_shapes(values.shape, () if factor is None else factor.shape)[:-1] + (k,))
-    if index.size == 0:
+    shape = np.broadcast_shapes(values.shape, () if factor is None else factor.shape)
+    out = np.zeros(shape[:-1] + (k,))
+    order, starts, nonempty, _ = _groups(index, k)
+    if starts.size == 0:
         return out
-    if not np.all(index[1:] >= index[:-1]):
-        order = np.argsort(index, kind="stable")
-        values, index = values[..., order], index[order]
+    if order is not None:
+        values = values[..., order]
         factor = None if factor is None else factor[..., order]
-    bounds = np.searchsorted(index, np.arange(k + 1), side="left")
-    nonempty = np.diff(bounds) > 0
-    starts = bounds[:-1][nonempty]
-    m = values.shape[-1]
-    rows = out.size // k if k else 0
-    block = max(1, GROUP_BLOCK_BYTES // max(1, rows * 8))  # members per block of float64 sums
-    if values.ndim < 2 or abs(values.strides[-1]) <= values.itemsize or m <= block:
+    m = shape[-1]
+    if values.dtype.kind not in "fb" or (factor is not None and factor.dtype.kind not in "fb"):
         whole = values if factor is None else values * factor
         out[..., nonempty] = np.add.reduceat(whole, starts, axis=-1, dtype=float)
         return out
-    groups = np.flatnonzero(nonempty)
-    cuts = np.unique(np.r_[np.searchsorted(starts, np.arange(0, m, block)), len(starts)])
-    for a, e in zip(cuts[:-1], cuts[1:], strict=True):
-        lo, hi = starts[a], (starts[e] if e < len(starts) else m)
-        part = values[..., lo:hi] if factor is None else values[..., lo:hi] * factor[..., lo:hi]
-        out[..., groups[a:e]] = np.add.reduceat(part, starts[a:e] - lo, axis=-1, dtype=float)
+    # three axes (rows, rows, members) as views: no copy of a broadcast or village-major array
+    lead = (1,) * (3 - len(shape)) + tuple(shape[:-1]) if len(shape) <= 3 else (1, int(np.prod(shape[:-1])))
+    vals = _numeric(np.broadcast_to(values, shape).reshape(*lead, m))
+    fac = np.ones((1, 1, 1)) if factor is None else _numeric(np.broadcast_to(factor, shape).reshape(*lead, m))
+    sums = np.empty((*lead, len(starts)))
+    # members far apart in memory (the village-major arrays of the population engine): each
+    # group's block of members is summed for every row while it is in the cache
+    by_group = abs(vals.strides[-1]) > vals.itemsize and lead[0] * lead[1] > 1
+    starts = np.ascontiguousarray(starts, dtype=np.int64)
+    if by_group and vals.strides[1] == vals.itemsize and (factor is None or fac.strides[1] in (0, fac.itemsize)):
+        # the rows next to each other in memory (a village-major (V, T) year axis): the
+        # pairwise sums of all rows advance together, member by member
+        _segment_sums_rows(vals, fac, factor is not None, starts, sums)
+    else:
+        _segment_sums(vals, fac, factor is not None, starts, by_group, sums)
+    out[..., nonempty] = sums.reshape(shape[:-1] + (len(starts),))
     return out
 
 
+def _numeric(a: np.ndarray) -> np.ndarray:
+    """A bool array as 0/1 bytes (the same memory), for the compiled sum."""
+    return a.view(np.uint8) if a.dtype == bool else a
+
+
+def _groups(index: np.ndarray, k: int) -> tuple[np.ndarray | None, np.ndarray, np.ndarray, np.ndarray]:
+    """The segments of a group index: (order that sorts it or None, start of each non-empty
+    group in sorted order, mask of the non-empty groups, their numbers).  Kept per index array
+    (the register's arrays are read-only and live as long as the register), so that the
+    aggregations of a run do not sort and search the same index again."""
+    key = (id(index), k)
+    hit = _GROUPS.get(key)
+    if hit is not None and hit[0] is index:
+        return hit[1]
+    idx = np.asarray(index, dtype=np.intp)
+    order = None
+    if idx.size and not np.all(idx[1:] >= idx[:-1]):
+        order = np.argsort(idx, kind="stable")
+        idx = idx[order]
+    bounds = np.searchsorted(idx, np.arange(k + 1), side="left")
+    nonempty = np.diff(bounds) > 0
+    found = (order, bounds[:-1][nonempty], nonempty, np.flatnonzero(nonempty))
+    if isinstance(index, np.ndarray) and not index.flags.writeable:
+        if len(_GROUPS) > 64:
+            _GROUPS.clear()
+        _GROUPS[key] = (index, found)
+    return found
+
+
+_GROUPS: dict[tuple[int, int], tuple[np.ndarray, tuple]] = {}
+
+
+@njit(cache=True, inline="always")
+def _value(vals: np.ndarray, fac: np.ndarray, with_factor: bool, a: int, b: int, i: int) -> float:
+    if with_factor:
+        return float(vals[a, b, i]) * float(fac[a, b, i])
+    return float(vals[a, b, i])
+
+
+@njit(cache=True, inline="always")
+def _pairwise_short(vals: np.ndarray, fac: np.ndarray, with_factor: bool, a: int, b: int, lo: int,
+                    n: int) -> float:  # pragma: no cover - compiled
+    """:func:`_pairwise` of at most 128 members (inlined: groups are mostly this short)."""
+    if n < 8:
+        res = 0.0
+        for i in range(n):
+            res += _value(vals, fac, with_factor, a, b, lo + i)
+        return res
+    r0 = _value(vals, fac, with_factor, a, b, lo)
+    r1 = _value(vals, fac, with_factor, a, b, lo + 1)
+    r2 = _value(vals, fac, with_factor, a, b, lo + 2)
+    r3 = _value(vals, fac, with_factor, a, b, lo + 3)
+    r4 = _value(vals, fac, with_factor, a, b, lo + 4)
+    r5 = _value(vals, fac, with_factor, a, b, lo + 5)
+    r6 = _value(vals, fac, with_factor, a, b, lo + 6)
+    r7 = _value(vals, fac, with_factor, a, b, lo + 7)
+    i = 8
+    whole = n - n % 8
+    while i < whole:
+        r0 += _value(vals, fac, with_factor, a, b, lo + i)
+        r1 += _value(vals, fac, with_factor, a, b, lo + i + 1)
+        r2 += _value(vals, fac, with_factor, a, b, lo + i + 2)
+        r3 += _value(vals, fac, with_factor, a, b, lo + i + 3)
+        r4 += _value(vals, fac, with_factor, a, b, lo + i + 4)
+        r5 += _value(vals, fac, with_factor, a, b, lo + i + 5)
+        r6 += _value(vals, fac, with_factor, a, b, lo + i + 6)
+        r7 += _value(vals, fac, with_factor, a, b, lo + i + 7)
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        res += _value(vals, fac, with_factor, a, b, lo + i)
+        i += 1
+    return res
+
+
+@njit(cache=True)
+def _pairwise(vals: np.ndarray, fac: np.ndarray, with_factor: bool, a: int, b: int, lo: int,
+              n: int) -> float:  # pragma: no cover - compiled
+    """Sum of ``n`` members of row (a, b) from ``lo`` in numpy's pairwise order
+    (``DOUBLE_pairwise_sum``: below 8 one by one from 0; up to 128 eight running sums
+    combined as ((0+1)+(2+3))+((4+5)+(6+7)), then the rest; above, two halves cut at a
+    multiple of 8)."""
+    if n <= 128:
+        return _pairwise_short(vals, fac, with_factor, a, b, lo, n)
+    n2 = n // 2
+    n2 -= n2 % 8
+    return (_pairwise(vals, fac, with_factor, a, b, lo, n2)
+            + _pairwise(vals, fac, with_factor, a, b, lo + n2, n - n2))
+
+
+@njit(cache=True, inline="always")
+def _group(vals: np.ndarray, fac: np.ndarray, with_factor: bool, a: int, b: int, lo: int,
+           hi: int) -> float:  # pragma: no cover - compiled
+    """One group's sum as ``np.add.reduceat``: its first member plus the pairwise sum of the rest."""
+    first = _value(vals, fac, with_factor, a, b, lo)
+    if hi - lo - 1 <= 128:
+        return first + _pairwise_short(vals, fac, with_factor, a, b, lo + 1, hi - lo - 1)
+    return first + _pairwise(vals, fac, with_factor, a, b, lo + 1, hi - lo - 1)
+
+
+@njit(cache=True)
+def _segment_sums(vals: np.ndarray, fac: np.ndarray, with_factor: bool, starts: np.ndarray, by_group: bool,
+                  out: np.ndarray) -> None:  # pragma: no cover - compiled
+    """``out[a, b, g]`` = the sum of row (a, b)'s members ``starts[g]`` up to the next start, as
+    ``np.add.reduceat`` adds them: the first member, plus the pairwise sum of the others."""
+    m = vals.shape[2]
+    n_a, n_b, k = out.shape
+    if by_group:
+        for g in range(k):
+            lo = starts[g]
+            hi = starts[g + 1] if g + 1 < k else m
+            for a in range(n_a):
+                for b in range(n_b):
+                    out[a, b, g] = _group(vals, fac, with_factor, a, b, lo, hi)
+    else:
+        for a in range(n_a):
+            for b in range(n_b):
+                for g in range(k):
+                    lo = starts[g]
+                    hi = starts[g + 1] if g + 1 < k else m
+                    out[a, b, g] = _group(vals, fac, with_factor, a, b, lo, hi)
+
+
+@njit(cache=True)
+def _segment_sums_rows(vals: np.ndarray, fac: np.ndarray, with_factor: bool, starts: np.ndarray,
+                       out: np.ndarray) -> None:  # pragma: no cover - compiled
+    """:func:`_segment_sums` for members far apart and rows (axis 1) adjacent in memory: for each
+    group the eight running sums of numpy's pairwise order are kept for every row at once, so
+    each member's row values are read together; every row's additions are those of
+    :func:`_pairwise`, in the same order (groups above 128 members go through it)."""
+    m = vals.shape[2]
+    n_a, n_b, k = out.shape
+    acc = np.empty((8, n_b))
+    res = np.empty(n_b)
+    for a in range(n_a):
+        for g in range(k):
+            lo = starts[g]
+            hi = starts[g + 1] if g + 1 < k else m
+            n = hi - lo - 1
+            first = lo + 1
+            if n > 128:
+                for b in range(n_b):
+                    out[a, b, g] = _group(vals, fac, with_factor, a, b, lo, hi)
+                continue
+            if n < 8:
+                for b in range(n_b):
+                    res[b] = 0.0
+                for i in range(n):
+                    for b in range(n_b):
+                        res[b] += _value(vals, fac, with_factor, a, b, first + i)
+            else:
+                for j in range(8):
+                    for b in range(n_b):
+                        acc[j, b] = _value(vals, fac, with_factor, a, b, first + j)
+                i = 8
+                whole = n - n % 8
+                while i < whole:
+                    for j in range(8):
+                        for b in range(n_b):
+                            acc[j, b] += _value(vals, fac, with_factor, a, b, first + i + j)
+                    i += 8
+                for b in range(n_b):
+                    res[b] = ((acc[0, b] + acc[1, b]) + (acc[2, b] + acc[3, b])) + (
+                        (acc[4, b] + acc[5, b]) + (acc[6, b] + acc[7, b]))
+                while i < n:
+                    for b in range(n_b):
+                        res[b] += _value(vals, fac, with_factor, a, b, first + i)
+                    i += 1
+            for b in range(n_b):
+                out[a, b, g] = _value(vals, fac, with_factor, a, b, lo) + res[b]
+
+
 GROUP_BLOCK_BYTES = 1 << 18
-"""Bytes of members summed per block by :func:`group_sum` when members are not
-contiguous in memory (256 KiB: about a core's L2 cache)."""
+"""Bytes of units taken per block when units are not contiguous in memory (256 KiB: about a
+core's L2 cache; :func:`qzfp.model.workload._blocked_weighted_sum`)."""

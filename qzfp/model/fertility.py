@@ -10,6 +10,8 @@ as one at 2.0) and ``R`` is the documented timing profile of :func:`policy_timin
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 
 __all__ = ["FERT_AGES", "POLICIES", "fertility_pattern", "policy_factor", "policy_timing"]
@@ -111,10 +113,30 @@ def policy_factor(g: dict[str, np.ndarray], years: np.ndarray,
         returns them.
     """
     p = "fertility.policy."
+    inputs = [np.asarray(years, dtype=float)] + [np.asarray(g[p + k], dtype=float) for k in _POLICY_KEYS]
+    inputs += [np.asarray(a, dtype=float) for name in POLICIES for a in timelines[name]]
+    key = hashlib.sha256(b"".join(repr(a.shape).encode() + a.tobytes() for a in inputs)).hexdigest()
+    hit = _FACTORS.get(key)
+    if hit is not None:
+        return hit
     total = np.zeros_like(np.asarray(g[p + "response"], dtype=float))
     for name in POLICIES:
         starts, values = timelines[name]
         r = policy_timing(starts, values, years, g[p + "birth_lag"], g[p + "catch_up_factor"],
                           g[p + "catch_up_years"], g[p + "fade_years"])
         total = total + g[p + name + "_effect"] * r
-    return 1.0 + g[p + "response"] * total
+    out = 1.0 + g[p + "response"] * total
+    out.setflags(write=False)
+    if len(_FACTORS) > 64:
+        _FACTORS.clear()
+    _FACTORS[key] = out
+    return out
+
+
+#: Parameters :func:`policy_factor` reads besides the timelines (without ``fertility.policy.``).
+_POLICY_KEYS = ("response", "birth_lag", "catch_up_factor", "catch_up_years", "fade_years",
+                *(name + "_effect" for name in POLICIES))
+
+#: :func:`policy_factor` results by the SHA-256 of its inputs (a scenario's runs and a sweep's
+#: chunks that leave the fertility policies alone compute them once).
+_FACTORS: dict[str, np.ndarray] = {}

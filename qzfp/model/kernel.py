@@ -49,8 +49,27 @@ def survival_table(model: MortalityModel, logk_min: float, logk_max: float) -> S
     """
     lo = np.floor((logk_min - 0.01) / _TABLE_STEP) * _TABLE_STEP
     hi = np.ceil((logk_max + 0.01) / _TABLE_STEP) * _TABLE_STEP
+    key = (id(model), float(lo), float(hi))
+    hit = _TABLES.get(key)
+    if hit is not None and hit[0] is model:
+        return hit[1]
     grid = lo + _TABLE_STEP * np.arange(int(round((hi - lo) / _TABLE_STEP)) + 2)
-    return SurvivalTable(float(lo), _TABLE_STEP, np.ascontiguousarray(model.survival(np.exp(grid))))
+    table = np.ascontiguousarray(model.survival(np.exp(grid)))
+    table.setflags(write=False)
+    found = SurvivalTable(float(lo), _TABLE_STEP, table)
+    if len(_TABLES) >= _TABLES_KEPT:
+        _TABLES.pop(next(iter(_TABLES)))  # the oldest (the chunks of a Monte Carlo each have their own range)
+    _TABLES[key] = (model, found)
+    return found
+
+
+#: Survival tables kept (about 2 MB each): a Monte Carlo's chunks each need their own range, and
+#: a 10,000-path band must stay within 1.5 GB of address space.
+_TABLES_KEPT = 2
+
+#: Survival tables already computed, by (mortality model, grid range): every run of a scenario
+#: (a slider moved, a sweep's chunk) looks up the same levels.
+_TABLES: dict[tuple[int, float, float], tuple[MortalityModel, SurvivalTable]] = {}
 
 
 @njit(cache=True, inline="always")

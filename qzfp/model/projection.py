@@ -294,11 +294,10 @@ class PopulationResult:
         if ("village", indicator) in self._below:
             return
         if self._source is None:
-            inds = _BASE_INDICATORS if indicator in ("pop", "births", "deaths", "net_migration") else (indicator,)
-            if indicator == "resident_pop":
-                inds = ("pop", "resident_pop")
-            elif indicator == "resident_aged_60plus":
-                inds = ("aged_60plus", "resident_aged_60plus")
+            # only the indicator asked for (and what it is made of: allocate adds pop, births and
+            # deaths to net migration, the registered to a resident indicator), so that a run
+            # reading village populations holds one village array, not seven
+            inds = (indicator,)
             cind = self.county_indicators(resident=indicator in _RESIDENT_INDICATORS)
             v, s = allocate(self._prep, self._alloc, cind, self._end_pop, inds)
         else:

@@ -107,6 +107,14 @@ class Register:
     township_county: np.ndarray
     census: Any = None
 
+    def __post_init__(self) -> None:
+        # the index arrays are read-only: the engines keep what they derive from them (the
+        # sorted segments of each group, qzfp.model.arrays) for as long as the register lives
+        for name in ("village_township", "village_county", "township_county"):
+            a = np.array(getattr(self, name), dtype=np.int64)
+            a.setflags(write=False)
+            object.__setattr__(self, name, a)
+
     @classmethod
     def from_tables(cls, counties: pd.DataFrame, townships: pd.DataFrame,
                     villages: pd.DataFrame, *, source: str, sha256: str,

@@ -185,6 +185,7 @@ def _band_data(results: Results, n_paths: int, seed: int,
             counts = counts.replace(paths=counts.paths + d.paths, capped=counts.capped + d.capped,
                                     tfr_floored=counts.tfr_floored + d.tfr_floored,
                                     e0_clipped=counts.e0_clipped + d.e0_clipped)
+            del mc, ind  # the chunk's paths go before the next chunk is drawn (one chunk in memory)
         out["paths"] = counts
     for k in ("pop", "resident_pop"):
         rows = [pd.DataFrame({"year": results.years, "variant": v,
