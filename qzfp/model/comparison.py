@@ -16,7 +16,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -32,6 +32,7 @@ from ..rules.uncertainty import (  # noqa: F401 - KEY_POLICY_PATHS: public here 
     key_assumption_paths,
     sensitivity_moves,
 )
+from .repricing import cost_only_paths, grouped, repriced
 from .run import Results, demographic_paths, prepare_register, run_arrays
 
 #: Figures compared between scenarios (columns of :meth:`Results.summary`).
@@ -153,15 +154,22 @@ def compare_budget(*results: Results, base: int | str = 0) -> pd.DataFrame:
 # --------------------------------------------------------------------------- sweeps
 
 
-def _outcomes(ar: Any) -> dict[str, np.ndarray]:
-    """Per parameter set (N,) outcome figures of a vectorised run."""
-    st, wr, br = ar.staffing, ar.workload, ar.budget
-    required = sum(c.required.sum(axis=-1) for c in wr.cadres.values())  # (N, T)
-    twn = wr["township_vice_president"]
+def _budget_outcomes(br: Any) -> dict[str, np.ndarray]:
+    """Per parameter set (N,) budget figures of a vectorised run."""
     return {
         "budget_horizon_yuan": br.horizon_total,
         "budget_first_year_yuan": br.year_total[:, 0],
         "budget_last_year_yuan": br.year_total[:, -1],
+    }
+
+
+def _outcomes(ar: Any) -> dict[str, np.ndarray]:
+    """Per parameter set (N,) outcome figures of a vectorised run."""
+    st, wr = ar.staffing, ar.workload
+    required = sum(c.required.sum(axis=-1) for c in wr.cadres.values())  # (N, T)
+    twn = wr["township_vice_president"]
+    return {
+        **_budget_outcomes(ar.budget),
         "village_vice_presidents_last": st.village_vice_presidents[:, -1].sum(axis=-1),
         "total_posts_last": st.county_all_posts[:, -1].sum(axis=-1),
         "wisn_required_staff_last": required[:, -1],
@@ -184,18 +192,41 @@ def _check_paths(pa: ParamArrays, paths: Sequence[str], where: str, rulebook: An
 
 def evaluate_points(register: Register, base_pa: ParamArrays, updates: Mapping[str, np.ndarray],
               variant: str, chunk: int) -> dict[str, np.ndarray]:
-    """Outcomes for N parameter sets given as per-path value vectors (N,), in chunks."""
-    n = len(next(iter(updates.values())))
-    demographic = bool(demographic_paths(list(updates)))
+    """Outcomes for N parameter sets given as per-path value vectors (N,), in chunks.
+
+    Points that differ only in levers that are unit costs (:func:`.repricing.cost_only_paths`:
+    an allowance) share one engine run, in chunks of distinct points; each point's budget is
+    then priced from that run's quantities with its own unit costs (the same figures as a
+    run of its own).
+    """
+    upd = {p: np.asarray(v, dtype=float) for p, v in updates.items()}
+    n = len(next(iter(upd.values())))
+    demographic = bool(demographic_paths(list(upd)))
     pop1 = None if demographic else run_arrays(register, base_pa, variant=variant).population
-    out: dict[str, list[np.ndarray]] = {}
-    for start in range(0, n, chunk):
-        sl = slice(start, min(n, start + chunk))
-        pa = base_pa.with_values({p: np.asarray(v, dtype=float)[sl] for p, v in updates.items()})
+    cost = cost_only_paths(list(upd))
+    keys = (np.stack([v for p, v in upd.items() if p not in cost], axis=1) if len(cost) < len(upd)
+            else np.empty((n, 0)))
+    out: dict[str, np.ndarray] = {}
+    for reps, members, which in grouped(keys, chunk) if cost else _plain(n, chunk):
+        pa = base_pa.with_values({p: v[reps] for p, v in upd.items()})
         ar = run_arrays(register, pa, variant=variant, population=pop1)
         for k, v in _outcomes(ar).items():
-            out.setdefault(k, []).append(np.asarray(v, dtype=float))
-    return {k: np.concatenate(v) for k, v in out.items()}
+            out.setdefault(k, np.empty(n))[members] = np.asarray(v, dtype=float)[which]
+        if not cost:
+            continue
+        for s in range(0, len(members), chunk):
+            m = members[s:s + chunk]
+            br = repriced(ar.budget, which[s:s + chunk], base_pa.with_values({p: v[m] for p, v in upd.items()}))
+            for k, v in _budget_outcomes(br).items():
+                out[k][m] = np.asarray(v, dtype=float)
+    return out
+
+
+def _plain(n: int, chunk: int) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Consecutive chunks of points, each its own group (the shape of :func:`.repricing.grouped`)."""
+    for start in range(0, n, chunk):
+        idx = np.arange(start, min(n, start + chunk))
+        yield idx, idx, idx - start
 
 
 def sweep_points(scenario: Scenario, grid: Mapping[str, Sequence[float]],

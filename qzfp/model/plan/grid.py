@@ -22,12 +22,14 @@ from ...register import Register
 from ...rules.paramarrays import ParamArrays
 from ...rules.scenario import Scenario, load_scenario
 from ..comparison import sweep_points
+from ..repricing import cost_only_paths, grouped, repriced
 from ..run import ArrayResults, demographic_paths, prepare_register, run_arrays
 from .year import YearView, plan_arrays, year_arrays
 
-#: Largest plan grid [point]: about 0.09 ms of CPU a point for the example register
-#: (benchmarks/README.md, plan_city: 100,000 points), so a minute and a half at the limit.
-#: Checked before the grid is expanded.
+#: Largest plan grid [point]: at most about 0.09 ms of CPU a point for the example register
+#: (one engine run a point: levers that all move posts or workload), so a minute and a half at
+#: the limit; with allowances among the levers the plans share runs (0.0035 ms a point,
+#: benchmarks/README.md, plan_city: 100,000 points).  Checked before the grid is expanded.
 MAX_PLAN_POINTS = 1_000_000
 
 #: Bytes of one village array of a chunk that a chunk may take [byte]: the engines hold a
@@ -256,14 +258,25 @@ def evaluate_grid(register: Register, pa: ParamArrays, population: Any, year_ind
     k = len(points)
     chunk = chunk or chunk_size(register.n_villages)
     out = {name: np.empty(k) for name in ("budget_yuan", *MEASURES)}
-    for start in range(0, k, chunk):
-        sl = slice(start, min(k, start + chunk))
-        ppa = plan_arrays(pa, one, iy, {p: points[sl, j] for j, p in enumerate(paths)})
-        res = coverage(run_arrays(register, ppa, variant=variant, population=pop))
-        for name, v in res.items():
-            out[name][sl] = v
+    # plans that differ only in unit costs (allowances) share one run: the coverage measures
+    # once per distinct value of the other levers, the budget priced plan by plan
+    cost = cost_only_paths(paths)
+    keys = points[:, [j for j, p in enumerate(paths) if p not in cost]]
+    for reps, members, which in grouped(keys, chunk):
+        ppa = plan_arrays(pa, one, iy, {p: points[reps, j] for j, p in enumerate(paths)})
+        ar = run_arrays(register, ppa, variant=variant, population=pop)
+        res = coverage(ar)
+        for name in MEASURES:
+            out[name][members] = res[name][which]
+        for s in range(0, len(members), chunk):
+            m, w = members[s:s + chunk], which[s:s + chunk]
+            if cost:
+                cpa = plan_arrays(pa, one, iy, {p: points[m, j] for j, p in enumerate(paths)})
+                out["budget_yuan"][m] = repriced(ar.budget, w, cpa).year_total[:, 0]
+            else:
+                out["budget_yuan"][m] = res["budget_yuan"][w]
         if bar is not None:
-            bar.update(sl.stop - sl.start)
+            bar.update(len(members))
     return out, base
 
 
