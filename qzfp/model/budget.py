@@ -410,7 +410,7 @@ def _quantities(pop: Any, st: StaffingResult, pa: ParamArrays) -> dict[str, np.n
     return quantity
 
 
-def _unit_costs(pa: ParamArrays, n: int, t: int) -> tuple[np.ndarray, np.ndarray]:
+def unit_costs(pa: ParamArrays, n: int, t: int) -> tuple[np.ndarray, np.ndarray]:
     """Unit cost of every line [yuan per quantity unit], indexation included, and the
     indexation factor I_t [1] (1 for lines not indexed); both (N, T, L)."""
     rate_years, rate = pa.history("costs.allowance_indexation_rate")
@@ -457,7 +457,7 @@ def budget(pop: Any, st: StaffingResult, pa: ParamArrays) -> BudgetResult:
     c = st.n_counties
     shares = check_funding(pa, n)
     quantity = _quantities(pop, st, pa)
-    unit_cost, index = _unit_costs(pa, n, t)
+    unit_cost, index = unit_costs(pa, n, t)
     # Whole persons, households, posts ... per county and year, rounded half to even (GB/T
     # 8170), so that a line pays whole persons and quantity × unit cost = amount as printed.
     qty = np.stack([np.round(np.broadcast_to(quantity[ln.id], (n, t, c))) if ln.quantity_unit in WHOLE_UNITS

@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 
 from ..rules.paramarrays import ParamArrays
-from .budget import BUDGET_PATHS, LINES, BudgetResult, _unit_costs
+from .budget import BUDGET_PATHS, LINES, BudgetResult, unit_costs
 from .run import DEMOGRAPHY_PREFIX
 from .staffing import STAFFING_PATHS
 from .workload import workload_paths
@@ -65,7 +65,7 @@ def repriced(br: BudgetResult, rows: np.ndarray, pa: ParamArrays) -> BudgetResul
     :func:`cost_only_paths`; ``pa`` holds every lever, the indexation rate of the
     unit costs may be one): unit costs and amounts computed as :func:`qzfp.model.budget.budget` does."""
     n, t = len(rows), len(br.years)
-    unit_cost, index = _unit_costs(pa, n, t)
+    unit_cost, index = unit_costs(pa, n, t)
     qty = br.quantity[rows]
     return BudgetResult(
         years=br.years, county_codes=br.county_codes, lines=br.lines, quantity=qty, unit_cost=unit_cost,
