@@ -158,7 +158,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 
 def cmd_proposal(args: argparse.Namespace) -> int:
-    from .i18n import t
+    from .i18n import listing, t
     from .reporting.proposal import write_proposal
 
     head = {k: getattr(args, k) for k in ("issuer", "code", "number", "signer", "addressee", "date")
@@ -168,14 +168,8 @@ def cmd_proposal(args: argparse.Namespace) -> int:
     print(t("prop.written", lang, docx=str(written["docx"]), pdf=str(written["pdf"])))
     if written["placeholders"]:
         fields = written["placeholders"]
-
-        def listed(items: list[str]) -> str:  # 甲、乙、丙; a, b and c
-            if lang == "zh" or len(items) < 2:
-                return "、".join(items)
-            return ", ".join(items[:-1]) + " and " + items[-1]
-
-        print(t("prop.placeholders", lang, fields=listed([t(f"prop.placeholder.{f}", lang) for f in fields]),
-                options=listed([f"--{f}" for f in fields])))
+        print(t("prop.placeholders", lang, fields=listing([t(f"prop.placeholder.{f}", lang) for f in fields], lang),
+                options=listing([f"--{f}" for f in fields], lang)))
     return EXIT_OK
 
 

@@ -502,3 +502,15 @@ def test_a_public_text_drops_the_remarks_about_the_projects_tests(text, public):
     from qzfp.i18n.labels import public_text
 
     assert public_text(text) == public
+
+
+@pytest.mark.parametrize("items, lang, conjunction, expected", [
+    (["--number", "--signer", "--date"], "en", True, "--number, --signer and --date"),
+    (["--number"], "en", True, "--number"),
+    (["发文字号", "签发人", "成文日期"], "zh", True, "发文字号、签发人、成文日期"),
+    (["allowance", "threshold"], "en", False, "allowance, threshold"),
+])
+def test_a_list_reads_as_a_reader_of_the_language_writes_one(items, lang, conjunction, expected):
+    from qzfp.i18n import listing
+
+    assert listing(items, lang, conjunction=conjunction) == expected

@@ -77,6 +77,7 @@ from .labels import (  # noqa: F401
     humanise,
     is_count_column,
     label_columns,
+    listing,
     localise_budget,
     localise_parameters,
     param_label,
@@ -91,4 +92,4 @@ from .labels import (  # noqa: F401
     value_text,
 )
 
-__all__ = ['LANGS', 'CATALOGUE', 'BUDGET_LINES', 'POSTS', 'UnknownLabelError', 'check_lang', 'template_fields', 'has', 'keys', 't', 'humanise', 'is_count_column', 'budget_line_label', 'post_label', 'param_label', 'unit_label', 'reference_label', 'public_text', 'localise_parameters', 'value_text', 'census_source_label', 'localise_budget', 'reference_texts', 'reference_text', 'column_label', 'label_columns', 'place_name', 'place_names', 'format_number', 'format_yuan', 'format_persons', 'format_pct', 'CJK_FONT_CANDIDATES', 'SHIPPED_FONT_FAMILY', 'shipped_font_path', 'cjk_font', 'register_shipped_font', 'setup_fonts', 'missing_glyphs']
+__all__ = ['LANGS', 'CATALOGUE', 'BUDGET_LINES', 'POSTS', 'UnknownLabelError', 'check_lang', 'template_fields', 'has', 'keys', 't', 'humanise', 'is_count_column', 'budget_line_label', 'post_label', 'param_label', 'unit_label', 'reference_label', 'public_text', 'localise_parameters', 'value_text', 'census_source_label', 'localise_budget', 'reference_texts', 'reference_text', 'column_label', 'label_columns', 'listing', 'place_name', 'place_names', 'format_number', 'format_yuan', 'format_persons', 'format_pct', 'CJK_FONT_CANDIDATES', 'SHIPPED_FONT_FAMILY', 'shipped_font_path', 'cjk_font', 'register_shipped_font', 'setup_fonts', 'missing_glyphs']

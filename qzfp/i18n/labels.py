@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -47,6 +47,17 @@ def param_label(path: str, lang: str) -> str:
     key = f"param.{path}"
     check_lang(lang)
     return t(key, lang) if key in CATALOGUE["en"] else str(path)
+
+
+def listing(items: Sequence[str], lang: str, *, conjunction: bool = True) -> str:
+    """Items as a reader of ``lang`` lists them: 甲、乙、丙 in Chinese; ``a, b and c`` in
+    English (``a, b, c`` without ``conjunction``)."""
+    items = list(items)
+    if lang == "zh":
+        return "、".join(items)
+    if not conjunction or len(items) < 2:
+        return ", ".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def unit_label(unit: str, lang: str) -> str:

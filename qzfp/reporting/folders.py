@@ -62,10 +62,9 @@ def write_csv(df: pd.DataFrame, path: Path) -> Path:
 
 def sweep_title(paths: Sequence[str], lang: str) -> str:
     """"Sweep of one lever" / "of two levers" / "of N levers", in ``lang``."""
-    from qzfp.i18n import param_label
+    from qzfp.i18n import listing, param_label
 
-    names = "、".join(param_label(p, lang) for p in paths) if lang == "zh" else \
-        ", ".join(param_label(p, lang) for p in paths)
+    names = listing([param_label(p, lang) for p in paths], lang, conjunction=False)
     return t("nb.compare.h_sweep_n", lang, n=len(paths), names=names)
 
 
