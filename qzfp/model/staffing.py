@@ -41,6 +41,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from numba import njit
 
 from ..errors import Label, ParameterError, Problem
 from ..rules.paramarrays import ParamArrays
@@ -114,9 +115,13 @@ class StaffingResult:
         Village vice-president posts [post].
     at_or_above_threshold : numpy.ndarray of bool, shape (N, T, V)
         Village population counted by the rule ≥ threshold.
-    village_pop_counted : numpy.ndarray, shape (N, T, V)
-        Village population as the threshold rule counts it: rounded to
-        ``village.vice_president.population_rounding`` persons [person].
+    village_rule_pop : numpy.ndarray, shape (N or 1, T, V)
+        Village population the threshold rule reads (registered or resident) [person].
+    population_rounding : numpy.ndarray, shape (N or 1, T, 1)
+        ``village.vice_president.population_rounding`` in force [person];
+        ``village_pop_counted`` (N, T, V), the village population as the threshold rule
+        counts it (rounded to that many persons) [person], is computed from these two on
+        access (not held: a country run has 500,000 villages).
     township_base_posts, township_extra_posts : numpy.ndarray, shape (N, T, S)
         Township vice-president posts [post]: the fixed number and the extra-post rule.
     county_posts : dict of str to numpy.ndarray, each (N, T, C)
@@ -144,8 +149,16 @@ class StaffingResult:
     out_migrant_associations: np.ndarray
     members_per_1000: np.ndarray
     volunteers_per_village: np.ndarray
-    village_pop_counted: np.ndarray
+    village_rule_pop: np.ndarray
+    population_rounding: np.ndarray
     member_base_pop: np.ndarray | None = None
+
+    @property
+    def village_pop_counted(self) -> np.ndarray:
+        """Village population as the threshold rule counts it [person], (N, T, V): rounded to
+        ``village.vice_president.population_rounding`` persons (:func:`rounded_population`)."""
+        counted = rounded_population(self.village_rule_pop, self.population_rounding)
+        return np.broadcast_to(counted, self.village_vice_presidents.shape)
 
     # ---- shapes
     @property
@@ -291,9 +304,9 @@ def staffing(pop: Any, pa: ParamArrays) -> StaffingResult:
     rounding = p("village.vice_president.population_rounding")
     if v_rule.shape[0] == 1 and rounding.shape[0] > 1 and np.all(rounding == rounding[:1]):
         rounding = rounding[:1]  # one population, one rounding: round once for every parameter set
-    counted = rounded_population(v_rule, rounding)
-    at_or_above = counted >= p("village.vice_president.population_threshold")
-    village_vp = np.where(at_or_above, p("village.vice_president.posts_per_village"), 0.0)
+    at_or_above, village_vp = _village_posts(v_rule, rounding[:, :, 0],
+                                             param(pa, "village.vice_president.population_threshold", n),
+                                             param(pa, "village.vice_president.posts_per_village", n))
 
     step = p("township.vice_president.extra_post_population_step")
     above = p("township.vice_president.extra_post_above_population")
@@ -334,8 +347,75 @@ def staffing(pop: Any, pa: ParamArrays) -> StaffingResult:
         member_base_pop=np.broadcast_to(population_for_rule(
             pop, pa, "members.reads_resident_population", "village", "pop", t, v, n), (n, t, v)),
         volunteers_per_village=param(pa, "members.volunteers_per_village", n).copy(),
-        village_pop_counted=np.broadcast_to(counted, (n, t, v)),
+        village_rule_pop=v_rule,
+        population_rounding=rounding,
     )
+
+
+def _village_posts(pop: np.ndarray, interval: np.ndarray, threshold: np.ndarray,
+                   posts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The village rule in one compiled pass: whether each village's counted population is at
+    or above the threshold, and its vice-president posts.
+
+    The same values as ``counted = rounded_population(pop, interval)``, ``counted >=
+    threshold`` and ``np.where(at_or_above, posts, 0.0)``, without their four villages ×
+    years temporaries.
+
+    Parameters
+    ----------
+    pop : (N or 1, T, V) population the rule reads [person], any layout.
+    interval : (N or 1, T) rounding interval [person] (0: not rounded).
+    threshold : (N or 1, T) population threshold [person].
+    posts : (N or 1, T) posts per village at or above the threshold [post].
+
+    Returns
+    -------
+    at_or_above : numpy.ndarray of bool, (N, T, V)
+    village_vp : numpy.ndarray, (N, T, V) [post]
+        Laid out village-major when ``pop`` is (as numpy's array expressions lay them out).
+    """
+    n = max(pop.shape[0], interval.shape[0], threshold.shape[0], posts.shape[0])
+    _, t, v = pop.shape
+    village_major = v > 1 and t > 1 and abs(pop.strides[2]) > abs(pop.strides[1])
+    if village_major:
+        at_or_above = np.empty((v, n, t), dtype=bool).transpose(1, 2, 0)
+        village_vp = np.empty((v, n, t)).transpose(1, 2, 0)
+    else:
+        at_or_above = np.empty((n, t, v), dtype=bool)
+        village_vp = np.empty((n, t, v))
+    f = np.ascontiguousarray
+    _village_posts_kernel(np.asarray(pop, dtype=np.float64), f(interval, dtype=np.float64),
+                          f(threshold, dtype=np.float64), f(posts, dtype=np.float64), village_major,
+                          at_or_above, village_vp)
+    return at_or_above, village_vp
+
+
+@njit(cache=True)
+def _village_posts_kernel(pop, interval, threshold, posts, village_major, at_or_above,
+                          village_vp):  # pragma: no cover - compiled
+    n, t, v = village_vp.shape
+    if village_major:  # villages outermost: each village's years are next to each other
+        for m in range(v):
+            for i in range(n):
+                for j in range(t):
+                    _village_post(pop, interval, threshold, posts, i, j, m, at_or_above, village_vp)
+    else:
+        for i in range(n):
+            for j in range(t):
+                for m in range(v):
+                    _village_post(pop, interval, threshold, posts, i, j, m, at_or_above, village_vp)
+
+
+@njit(cache=True, inline="always")
+def _village_post(pop, interval, threshold, posts, i, j, m, at_or_above,
+                  village_vp):  # pragma: no cover - compiled
+    x = pop[i if pop.shape[0] > 1 else 0, j, m]
+    step = interval[i if interval.shape[0] > 1 else 0, j]
+    if step > 0:  # rounded_population: np.round (to even) of x / step, times step
+        x = np.rint(x / step) * step
+    ok = x >= threshold[i if threshold.shape[0] > 1 else 0, j]
+    at_or_above[i, j, m] = ok
+    village_vp[i, j, m] = posts[i if posts.shape[0] > 1 else 0, j] if ok else 0.0
 
 
 def rounded_population(pop: np.ndarray, interval: np.ndarray) -> np.ndarray:
