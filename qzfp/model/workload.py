@@ -289,7 +289,36 @@ def _allowances(pa: ParamArrays, cadre: str, n: int, awt: np.ndarray) -> tuple[n
     return cas, 1.0 / (1.0 - cas / 100.0), ias, ias / awt
 
 
-Terms = list  # list of (base array (N or 1, T, M or 1), coefficient (N, T, 1) or None)
+Terms = list  # list of (base array (N or 1, T, M or 1) or Masked, coefficient (N, T, 1) or None)
+
+
+@dataclass(frozen=True)
+class Masked:
+    """A unit array times a 0/1 mask of the units (e.g. the rural villages' persons aged 60+).
+
+    The product ``base * mask`` is formed only where it is used: block by block in a
+    weighted sum (:func:`_blocked_weighted_sum`), whole for a component's volume on access.
+    The values are those of ``base * mask``, element by element.
+    """
+
+    base: np.ndarray
+    mask: np.ndarray
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.base.shape
+
+    def whole(self) -> np.ndarray:
+        """``base * mask`` as one array."""
+        return self.base * self.mask
+
+    def block(self, lo: int, hi: int) -> np.ndarray:
+        """``(base * mask)[..., lo:hi]``."""
+        return self.base[..., lo:hi] * self.mask[lo:hi]
+
+
+def _whole(b: np.ndarray | Masked) -> np.ndarray:
+    return b.whole() if isinstance(b, Masked) else b
 
 
 def _volumes(pop: Any, st: StaffingResult, pa: ParamArrays) -> dict[str, dict[str, Terms]]:
@@ -312,13 +341,17 @@ def _volumes(pop: Any, st: StaffingResult, pa: ParamArrays) -> dict[str, dict[st
 
     one = np.ones((1, 1, 1))
     rural = ~np.asarray(reg.villages["urban"], dtype=bool)
-    aged_rural = population_for_rule(pop, pa, "reward_assistance.reads_resident_population", "village",
-                                     "aged_60plus", t, v, pa.n) * rural
+    aged = population_for_rule(pop, pa, "reward_assistance.reads_resident_population", "village",
+                               "aged_60plus", t, v, pa.n)
     age_factor = eligibility_age_factor(pop, pa, n)
-    if age_factor is not None:  # eligibility age other than 60: persons of eligible age
-        aged_rural = aged_rural * age_factor[:, :, np.asarray(reg.village_county, dtype=np.intp)]
     share = p("reward_assistance.eligible_share")
-    eligible_t = st.to_township(aged_rural) * share
+    aged_rural: np.ndarray | Masked
+    if age_factor is None:  # the rural villages' persons aged 60+, masked where summed
+        aged_rural = Masked(aged, rural)
+        eligible_t = st.to_township(aged, rural) * share
+    else:  # eligibility age other than 60: persons of eligible age
+        aged_rural = aged * rural * age_factor[:, :, np.asarray(reg.village_county, dtype=np.intp)]
+        eligible_t = st.to_township(aged_rural) * share
     rural_pop_t = st.to_township(population_array(pop, "village_pop", t, v), rural)  # mask applied in the sum
     ssk_t = rural_pop_t / 1e4 * p("shaoshengkuaifu.households_per_10000_rural")
     elect = election_years(pa, n)[:, :, None]
@@ -372,7 +405,7 @@ def _volumes(pop: Any, st: StaffingResult, pa: ParamArrays) -> dict[str, dict[st
 
 def _volume(terms: Terms) -> np.ndarray:
     """Σ base × coefficient of one component."""
-    return sum(b if c is None else b * c for b, c in terms)
+    return sum(_whole(b) if c is None else _whole(b) * c for b, c in terms)
 
 
 class Components(Mapping):
@@ -406,13 +439,15 @@ def _weighted_sum(entries: list, shape: tuple) -> np.ndarray:
     """Σ base × weight for bases (1 or N, T, M or 1) and weights (N, T, 1), shape ``shape``."""
     n, t, m = shape
     if n == 1:  # one parameter set: accumulate, no (T, B, M) stack of the large arrays
-        strided = [b for b, _ in entries if b.shape == shape and m > 1 and not b.flags.c_contiguous]
-        if strided:
-            return _blocked_weighted_sum(entries, shape, strided[0])
+        layouts = [b.base if isinstance(b, Masked) else b for b, _ in entries]
+        strided = [b for b in layouts if b.shape == shape and m > 1 and not b.flags.c_contiguous]
+        if strided or any(isinstance(b, Masked) for b, _ in entries):
+            return _blocked_weighted_sum(entries, shape, strided[0] if strided else np.empty(shape))
         out = np.zeros(shape)
         for b, w in entries:
             out += b * w
         return out
+    entries = [(_whole(b), w) for b, w in entries]
     if all(b.shape[0] == 1 for b, _ in entries):
         bases = np.stack([np.broadcast_to(b[0], (t, m)) for b, _ in entries], axis=1)  # (T, B, M)
         weights = np.stack([w[:, :, 0] for _, w in entries], axis=-1)  # (N, T, B)
@@ -440,7 +475,10 @@ def _blocked_weighted_sum(entries: list, shape: tuple, like: np.ndarray) -> np.n
         hi = min(m, lo + block)
         acc = np.zeros_like(like[..., lo:hi], dtype=float)
         for b, w in entries:
-            acc += (b[..., lo:hi] if b.shape[-1] == m else b) * w
+            if isinstance(b, Masked):
+                acc += b.block(lo, hi) * w
+            else:
+                acc += (b[..., lo:hi] if b.shape[-1] == m else b) * w
         out[..., lo:hi] = acc
     return out
 
