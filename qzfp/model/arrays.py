@@ -257,3 +257,52 @@ def _segment_sums_rows(vals: np.ndarray, fac: np.ndarray, with_factor: bool, sta
 GROUP_BLOCK_BYTES = 1 << 18
 """Bytes of units taken per block when units are not contiguous in memory (256 KiB: about a
 core's L2 cache; :func:`qzfp.model.workload._blocked_weighted_sum`)."""
+
+
+def unit_sum(values: np.ndarray) -> np.ndarray:
+    """``values.sum(axis=-1)`` of a (rows, units) array, the same numbers, in one compiled pass.
+
+    numpy sums a village-major array (units far apart in memory, the rows of a unit next to
+    each other: the layout of the population engine's village arrays) unit by unit into every
+    row's total, from the first unit on, a loop call per unit (500,000 for the country).  The
+    compiled pass adds in the same order; a bool array is counted (int64, as numpy does).  Any
+    other layout or dtype is left to numpy (whose pairwise order it would not reproduce).
+
+    Parameters
+    ----------
+    values : numpy.ndarray, shape (R, M)
+
+    Returns
+    -------
+    numpy.ndarray, shape (R,)
+    """
+    values = np.asarray(values)
+    if (values.ndim != 2 or values.shape[1] < 2 or values.dtype.kind not in "fb"
+            or values.dtype.kind == "f" and values.dtype != np.float64
+            or not abs(values.strides[0]) < abs(values.strides[1])):
+        return values.sum(axis=-1)
+    if values.dtype == bool:
+        out = np.zeros(values.shape[0], dtype=np.int64)
+        _unit_count(values.view(np.uint8), out)
+        return out
+    out = np.empty(values.shape[0])
+    _unit_sum(values, out)
+    return out
+
+
+@njit(cache=True)
+def _unit_sum(values: np.ndarray, out: np.ndarray) -> None:  # pragma: no cover - compiled
+    r, m = values.shape
+    for i in range(r):
+        out[i] = values[i, 0]
+    for u in range(1, m):
+        for i in range(r):
+            out[i] += values[i, u]
+
+
+@njit(cache=True)
+def _unit_count(values: np.ndarray, out: np.ndarray) -> None:  # pragma: no cover - compiled
+    r, m = values.shape
+    for u in range(m):
+        for i in range(r):
+            out[i] += values[i, u]

@@ -27,6 +27,7 @@ from ..register.redistricting import consolidate_villages, merge_to_target, merg
 from ..register.sources import resolve_path, scenario_census, scenario_census_check
 from ..rules.paramarrays import ParamArrays
 from ..rules.scenario import Scenario, load_scenario, validate_scenario_file
+from .arrays import unit_sum
 from .backtest import check_against_census, fitted_rates
 from .budget import BudgetResult, budget, budget_table, totals_table
 from .projection import PopulationResult, project
@@ -365,16 +366,16 @@ class Results:
         ratios = city_staffing_ratios(st)
         vpop = st.village_pop[0]
         twn = wr["township_vice_president"]
-        required = sum(c.required[0].sum(axis=-1) for c in wr.cadres.values())
-        total_pop = vpop.sum(axis=-1)
+        required = sum(unit_sum(c.required[0]) for c in wr.cadres.values())
+        total_pop = unit_sum(vpop)
         out = pd.DataFrame({
             "year": self.years,
             "population": total_pop,
-            "aged_60plus": pop.village_aged_60plus[0].sum(axis=-1),
-            "in_migrants": pop.village_in_migrants[0].sum(axis=-1),
+            "aged_60plus": unit_sum(pop.village_aged_60plus[0]),
+            "in_migrants": unit_sum(pop.village_in_migrants[0]),
             "villages": np.full(len(self.years), vpop.shape[-1]),
-            "villages_at_or_above_threshold": st.at_or_above_threshold[0].sum(axis=-1),
-            "village_vice_presidents": st.village_vice_presidents[0].sum(axis=-1),
+            "villages_at_or_above_threshold": unit_sum(st.at_or_above_threshold[0]),
+            "village_vice_presidents": unit_sum(st.village_vice_presidents[0]),
             "township_vice_presidents": st.township_vice_presidents[0].sum(axis=-1),
             "county_posts": st.county_total_posts[0].sum(axis=-1),
             "total_posts": st.county_all_posts[0].sum(axis=-1),

@@ -45,7 +45,7 @@ from numba import njit
 
 from ..errors import Label, ParameterError, Problem
 from ..rules.paramarrays import ParamArrays
-from .arrays import group_sum
+from .arrays import group_sum, unit_sum
 from .engine import (
     check_paths,
     check_years,
@@ -497,7 +497,7 @@ def city_staffing_ratios(
     """
     without = st.village_vice_presidents <= 0
     if county_villages_without_vp is None:  # a count: exact in any order
-        villages = without.sum(axis=-1, dtype=float)
+        villages = np.array([unit_sum(w) for w in without], dtype=float).reshape(without.shape[:-1])
     else:
         villages = county_villages_without_vp.sum(axis=-1)
     if county_people_without_vp is None:

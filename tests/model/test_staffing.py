@@ -331,3 +331,41 @@ def test_aggregates_kept_on_a_staffing_result_are_computed_once_and_read_only():
             getattr(st, name)[...] = 0
     np.testing.assert_array_equal(
         st.county_all_posts, st.county_total_posts + st.to_county(st.township_total_posts))
+
+
+@pytest.mark.parametrize("village_major", [False, True])
+def test_the_compiled_village_rule_gives_the_posts_of_the_formula_for_every_parameter_set(village_major):
+    # four parameter sets (rounding 0, 1, 10 persons; thresholds 300-600; 1 or 2 posts) on
+    # populations with halves and near-threshold values, laid out C-order or village-major
+    # (the layout of the population engine's village arrays)
+    rng = np.random.default_rng(7)
+    n_v = 40
+    populations = np.round(rng.uniform(280, 620, size=n_v) * 2) / 2  # many exact halves
+    villages = _fractional_villages(list(populations))
+    pop = make_pop(growth=0.013, villages=villages)
+    if village_major:
+        mem = np.ascontiguousarray(pop.village_pop.transpose(2, 0, 1))  # (V, N, T) in memory
+        pop.village_pop = mem.transpose(1, 2, 0)
+    rounding, threshold, posts = [0, 1, 10, 1], [300, 500, 450, 600], [1, 1, 2, 1]
+    pa = make_pa(**{"village.vice_president.population_rounding": rounding,
+                    "village.vice_president.population_threshold": threshold,
+                    "village.vice_president.posts_per_village": posts})
+    st = staffing(pop, pa)
+    for i in range(4):
+        step = rounding[i]
+        counted = pop.village_pop[0] if step == 0 else np.round(pop.village_pop[0] / step) * step
+        np.testing.assert_array_equal(st.village_pop_counted[i], counted)
+        np.testing.assert_array_equal(st.at_or_above_threshold[i], counted >= threshold[i])
+        np.testing.assert_array_equal(st.village_vice_presidents[i], np.where(counted >= threshold[i], posts[i], 0.0))
+
+
+def test_village_totals_of_the_summary_add_villages_in_numpys_order_for_either_layout():
+    from qzfp.model.arrays import unit_sum
+
+    rng = np.random.default_rng(11)
+    mem = rng.lognormal(7.0, 0.6, size=(3001, 2, 17))  # (V, N, T + 1): the village-major layout
+    for values in (mem.transpose(1, 2, 0)[1, :16], np.ascontiguousarray(mem.transpose(1, 2, 0)[1, :16])):
+        np.testing.assert_array_equal(unit_sum(values), values.sum(axis=-1))  # to the last bit
+        counts = unit_sum(values > 1000.0)
+        np.testing.assert_array_equal(counts, (values > 1000.0).sum(axis=-1))
+        assert counts.dtype == np.int64
