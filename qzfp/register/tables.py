@@ -46,6 +46,21 @@ VILLAGE_COLUMNS = ["village_code", "township_code", "county_code", "name_zh", "n
                    "urban", "population", "in_migrants", "synthetic", "merged_from"]
 
 
+#: Text columns whose values repeat from row to row (a township's code on each of its
+#: villages, the kinds, the merge notes): each distinct value is held as one string object
+#: that every row points to (:func:`_one_object_per_value`), not one object per row.
+SHARED_TOWNSHIP_COLUMNS = ("county_code", "kind", "merged_from")
+SHARED_VILLAGE_COLUMNS = ("township_code", "county_code", "kind", "merged_from")
+
+
+def _one_object_per_value(column: pd.Series) -> pd.Series:
+    """The same text column (same values, same dtype) with one string object per distinct
+    value.  A register of 500,000 villages read from a file or drawn has a separate object
+    for every cell (~60 bytes each, 30 MB a column); shared, a column costs its pointers."""
+    codes, uniques = pd.factorize(column, use_na_sentinel=False)
+    shared = np.asarray(uniques, dtype=object)[codes]
+    return pd.Series(shared, index=column.index, name=column.name).astype(column.dtype)
+
 
 def township_kind_from_name(name: str) -> str | None:
     """Kind of a township from its Chinese name suffix, ignoring a bracketed remark.
@@ -174,6 +189,9 @@ class Register:
         v["in_migrants"] = v["in_migrants"].astype(np.int64)
         t = t[TOWNSHIP_COLUMNS].reset_index(drop=True)
         v = v[VILLAGE_COLUMNS].reset_index(drop=True)
+        for df, cols in ((t, SHARED_TOWNSHIP_COLUMNS), (v, SHARED_VILLAGE_COLUMNS)):
+            for col in cols:
+                df[col] = _one_object_per_value(df[col])
         village_township = t_index.get_indexer(v["township_code"]).astype(np.int64)
         township_county = pd.Index(c["county_code"]).get_indexer(t["county_code"])
         return cls(counties=c, townships=t, villages=v, source=source, sha256=sha256,
