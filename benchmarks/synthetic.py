@@ -109,12 +109,16 @@ def synthetic_tables(size: Size, seed: int = 2006) -> tuple[pd.DataFrame, pd.Dat
     if not (1 <= c <= s <= v) or c > 899_999:
         raise ValueError(f"need 1 <= counties <= townships <= villages, counties < 900,000; got {size}")
     rng = np.random.default_rng(seed)
-    county_no = np.arange(1, c + 1)
-    county_code = (100000 + county_no).astype(str)  # 6 digits
+    # Text is made as Python strings directly (no fixed-width numpy text arrays, 4 bytes a
+    # character, in between), and a value repeated on many rows (a village's township and
+    # county code, its kind) is one string object the rows share: the country's tables are
+    # drawn in ~0.2 GB instead of ~0.55 GB.
+    county_code = [str(100000 + i) for i in range(1, c + 1)]  # 6 digits
+    county_name = [f"合成县{i:04d}" for i in range(1, c + 1)]
     counties = pd.DataFrame({
         "county_code": county_code,
-        "name_zh": [f"合成县{i:04d}" for i in county_no],
-        "name_en": [f"Synthetic County {i}" for i in county_no],
+        "name_zh": county_name,
+        "name_en": [f"Synthetic County {i}" for i in range(1, c + 1)],
     })
 
     # townships: evenly over counties; numbered within their county
@@ -124,17 +128,18 @@ def synthetic_tables(size: Size, seed: int = 2006) -> tuple[pd.DataFrame, pd.Dat
     if t_local.max() > 999:
         raise ValueError(f"more than 999 townships in a county: {size}")
     kind_idx = rng.choice(3, size=s, p=KIND_SHARES)
-    kinds = np.array(["subdistrict", "town", "xiang"])[kind_idx]
-    suffix = np.array(["街道", "镇", "乡"])[kind_idx]
-    t_code = np.char.add(county_code[t_county], np.char.zfill(t_local.astype(str), 3))
-    t_name = np.char.add(np.char.add(counties["name_zh"].to_numpy().astype(str)[t_county],
-                                     np.char.zfill(t_local.astype(str), 3)), suffix)
+    kind_names = ("subdistrict", "town", "xiang")
+    suffix = ("街道", "镇", "乡")
+    t_code = [f"{county_code[i]}{n:03d}" for i, n in zip(t_county.tolist(), t_local.tolist(), strict=True)]
+    t_name = [f"{county_name[i]}{n:03d}{suffix[k]}"
+              for i, n, k in zip(t_county.tolist(), t_local.tolist(), kind_idx.tolist(), strict=True)]
+    t_county_code = np.asarray(county_code, dtype=object)[t_county]
     townships = pd.DataFrame({
         "township_code": t_code,
-        "county_code": county_code[t_county],
+        "county_code": t_county_code,
         "name_zh": t_name,
-        "name_en": np.char.add("Township ", t_code),
-        "kind": kinds,
+        "name_en": [f"Township {code}" for code in t_code],
+        "kind": np.asarray(kind_names, dtype=object)[kind_idx],
         "urban": kind_idx == 0,
     })
 
@@ -145,21 +150,21 @@ def synthetic_tables(size: Size, seed: int = 2006) -> tuple[pd.DataFrame, pd.Dat
         raise ValueError(f"more than 999 villages in a township: {size}")
     v_town = np.repeat(np.arange(s), v_per_t)
     v_local = np.arange(v) - np.repeat(np.cumsum(v_per_t) - v_per_t, v_per_t) + 1
-    v_code = np.char.add(t_code[v_town], np.char.zfill(v_local.astype(str), 3))
     community = (kind_idx[v_town] == 0) | (rng.random(v) < TOWN_COMMUNITY_SHARE)
     pop = MEDIAN_VILLAGE_POP * np.exp(LOG_SD * rng.standard_normal(v)) * np.where(community, 2.0, 1.0)
     pop = np.maximum(np.round(pop), MIN_VILLAGE_POP).astype(np.int64)
     share = np.where(community, IN_MIGRANT_SHARE[0], IN_MIGRANT_SHARE[1])
     in_migrants = np.round(pop * share).astype(np.int64)
-    v_name = np.char.add(np.char.add(t_name[v_town], np.char.zfill(v_local.astype(str), 3)),
-                         np.where(community, "社区", "村"))
+    towns, locals_, comms = v_town.tolist(), v_local.tolist(), community.tolist()
+    v_code = [f"{t_code[i]}{n:03d}" for i, n in zip(towns, locals_, strict=True)]
     villages = pd.DataFrame({
         "village_code": v_code,
-        "township_code": t_code[v_town],
-        "county_code": county_code[t_county][v_town],
-        "name_zh": v_name,
-        "name_en": np.char.add("Village ", v_code),
-        "kind": np.where(community, "community", "village"),
+        "township_code": np.asarray(t_code, dtype=object)[v_town],
+        "county_code": t_county_code[v_town],
+        "name_zh": [f"{t_name[i]}{n:03d}{'社区' if k else '村'}"
+                    for i, n, k in zip(towns, locals_, comms, strict=True)],
+        "name_en": [f"Village {code}" for code in v_code],
+        "kind": np.asarray(("village", "community"), dtype=object)[community.astype(np.intp)],
         "urban": community,
         "population": pop,
         "in_migrants": in_migrants,

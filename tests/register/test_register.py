@@ -493,3 +493,39 @@ def test_a_register_of_a_million_villages_is_refused_within_400_mb_of_address_sp
     out = _validate_within_address_space(path, 400 * 1024**2)
     assert out == (f"{path}: more than {MAX_VILLAGES:,} rows: a register table is limited to "
                    f"{MAX_VILLAGES:,} rows (MAX_VILLAGES)")
+
+
+def test_a_register_read_from_csv_holds_the_files_text_with_one_object_per_repeated_value():
+    reg = load_register(SMALL)
+    v, t = reg.villages, reg.townships
+    # the same text as the file (read here with plain pandas), sorted by code, as str columns
+    raw = pd.read_csv(SMALL / "villages.csv", dtype=str).sort_values("village_code", ignore_index=True)
+    assert list(v["village_code"]) == list(raw["village_code"])
+    assert list(v["township_code"]) == list(raw["township_code"])
+    for df, cols in ((v, ("township_code", "county_code", "kind", "merged_from")),
+                     (t, ("county_code", "kind", "merged_from"))):
+        for col in cols:
+            assert df[col].dtype == v["village_code"].dtype  # text, as every code column
+            assert len({id(x) for x in df[col]}) == df[col].nunique()  # shared, one per value
+    # what reads the codes sees the same values: a township's villages by code
+    assert v.groupby("township_code").size().to_dict() == raw.groupby("township_code").size().to_dict()
+
+
+def test_the_synthetic_registers_codes_and_names_follow_their_documented_shape(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    synthetic = importlib.import_module("synthetic")
+    counties, townships, villages = synthetic.synthetic_tables(synthetic.Size(3, 8, 60), seed=5)
+    assert list(counties["county_code"]) == ["100001", "100002", "100003"]
+    assert list(counties["name_zh"]) == ["合成县0001", "合成县0002", "合成县0003"]
+    suffix = {"subdistrict": "街道", "town": "镇", "xiang": "乡"}
+    for row in townships.itertuples():
+        assert row.township_code[:6] == row.county_code and len(row.township_code) == 9
+        assert row.name_zh == f"合成县{int(row.county_code) - 100000:04d}{row.township_code[6:]}{suffix[row.kind]}"
+        assert row.name_en == f"Township {row.township_code}" and row.urban == (row.kind == "subdistrict")
+    names = townships.set_index("township_code")["name_zh"]
+    for row in villages.itertuples():
+        assert row.village_code[:9] == row.township_code and row.township_code[:6] == row.county_code
+        assert row.name_zh == names[row.township_code] + row.village_code[9:] + (
+            "社区" if row.kind == "community" else "村")
+        assert row.name_en == f"Village {row.village_code}" and row.urban == (row.kind == "community")
+    assert villages["village_code"].is_unique and len(villages) == 60
