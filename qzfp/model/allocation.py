@@ -210,7 +210,7 @@ def allocate(
     if "net_migration" in want:
         village["net_migration"] = pv_all[:, 1:] - pv_all[:, :-1] - village["births"] + village["deaths"]
     if "in_migrants" in want:
-        village["in_migrants"] = cind["in_migrants"][..., vc] * prep.v_inm_share[vsel]
+        village["in_migrants"] = _county_times_village(cind["in_migrants"], vc, prep.v_inm_share[vsel])
     # resident indicators: each village gets its county's resident/registered ratio
     for res, reg in (("resident_pop", "pop"), ("resident_aged_60plus", "aged_60plus")):
         if res in want:
@@ -269,3 +269,23 @@ def _shares_kernel(scale, vc, pop0, growth, vk, phi, with_phi, out):  # pragma: 
                 if with_phi:
                     w = w * phi[i_p, j, k]
                 out[m, i, j] = scale[i_s, j, c] * w
+
+
+def _county_times_village(county: np.ndarray, vc: np.ndarray, share: np.ndarray) -> np.ndarray:
+    """``county[..., vc] * share`` (N, T, V) in one compiled pass: the same values, laid out
+    village-major as numpy lays out that expression, without its villages × years temporary."""
+    n, t, _ = county.shape
+    mem = np.empty((len(vc), n, t))
+    _county_times_village_kernel(np.ascontiguousarray(county, dtype=np.float64), np.ascontiguousarray(vc, dtype=np.int64),
+                                 np.ascontiguousarray(share, dtype=np.float64), mem)
+    return mem.transpose(1, 2, 0)
+
+
+@njit(cache=True)
+def _county_times_village_kernel(county, vc, share, out):  # pragma: no cover - compiled
+    v, n, t = out.shape
+    for m in range(v):
+        c, f = vc[m], share[m]
+        for i in range(n):
+            for j in range(t):
+                out[m, i, j] = county[i, j, c] * f

@@ -428,3 +428,16 @@ def test_packaged_register_projects_with_exact_county_totals():
         county, rtol=1e-12,
     )
     assert _balance_gap(*[r.village(k) for k in ("pop", "births", "deaths", "net_migration")]) < 1e-12
+
+
+def test_village_in_migrants_are_each_paths_county_stock_times_the_village_share(reg):
+    from qzfp.model.allocation import allocate, prepare
+
+    prep = prepare(reg)
+    stock = np.random.default_rng(3).uniform(0, 5000, size=(3, 4, len(reg.counties)))  # 3 paths, 4 years
+    village, township = allocate(prep, {}, {"in_migrants": stock}, None, ("in_migrants",))
+    expected = stock[..., prep.v_county] * prep.v_inm_share  # the formula, as numpy lays it out
+    np.testing.assert_array_equal(village["in_migrants"], expected)
+    assert village["in_migrants"].strides == expected.strides  # so that sums add in numpy's order
+    # townships (villages 0-1, 2-4, 5-6, 7-8) are the sums of their villages
+    np.testing.assert_array_equal(township["in_migrants"], np.add.reduceat(expected, [0, 2, 5, 7], axis=-1))
