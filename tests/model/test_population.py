@@ -435,7 +435,7 @@ def test_village_in_migrants_are_each_paths_county_stock_times_the_village_share
 
     prep = prepare(reg)
     stock = np.random.default_rng(3).uniform(0, 5000, size=(3, 4, len(reg.counties)))  # 3 paths, 4 years
-    village, township = allocate(prep, {}, {"in_migrants": stock}, None, ("in_migrants",))
+    village, township = allocate(prep, {"growth": np.ones((1, 5, 3))}, {"in_migrants": stock}, None, ("in_migrants",))
     expected = stock[..., prep.v_county] * prep.v_inm_share  # the formula, as numpy lays it out
     np.testing.assert_array_equal(village["in_migrants"], expected)
     assert village["in_migrants"].strides == expected.strides  # so that sums add in numpy's order
