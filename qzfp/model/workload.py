@@ -47,7 +47,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from numba import literal_unroll, njit
 
 from ..errors import Label, ParameterError, Problem
 from ..rules.paramarrays import ParamArrays
@@ -472,10 +471,6 @@ def _blocked_weighted_sum(entries: list, shape: tuple, like: np.ndarray) -> np.n
     m = shape[-1]
     out = np.empty(shape)
     block = max(1, GROUP_BLOCK_BYTES // max(1, (out.size // m) * out.itemsize))
-    compiled = _compiled_entries(entries, shape)
-    if compiled is not None:
-        _weighted_sum_kernel(compiled, out, block)
-        return out
     for lo in range(0, m, block):
         hi = min(m, lo + block)
         acc = np.zeros_like(like[..., lo:hi], dtype=float)
@@ -486,49 +481,6 @@ def _blocked_weighted_sum(entries: list, shape: tuple, like: np.ndarray) -> np.n
                 acc += (b[..., lo:hi] if b.shape[-1] == m else b) * w
         out[..., lo:hi] = acc
     return out
-
-
-def _compiled_entries(entries: list, shape: tuple) -> tuple | None:
-    """The entries of :func:`_blocked_weighted_sum` as the compiled pass takes them:
-    (base broadcast to (Nb, T, M), mask as 0/1 bytes or empty, weight (N, T)) each; None when a
-    base or weight is not float64 (numpy's own casts then apply)."""
-    n, t, m = shape
-    no_mask = np.zeros(0, dtype=np.uint8)
-    out = []
-    for b, w in entries:
-        base, mask = (b.base, b.mask) if isinstance(b, Masked) else (b, None)
-        base, w = np.asarray(base), np.asarray(w)
-        if base.dtype != np.float64 or w.dtype != np.float64 or (mask is not None and mask.dtype != bool):
-            return None
-        out.append((np.broadcast_to(base, (base.shape[0], t, m)),
-                    no_mask if mask is None else np.ascontiguousarray(mask).view(np.uint8),
-                    np.ascontiguousarray(np.broadcast_to(w, (n, t, 1))[:, :, 0])))
-    return tuple(out)
-
-
-@njit(cache=True)
-def _weighted_sum_kernel(entries, out, block):  # pragma: no cover - compiled
-    """``out`` = Σ base × (mask) × weight over the entries, block of units by block, each
-    element summed as :func:`_blocked_weighted_sum` sums it: from 0, the entries in order,
-    each term ``(base × mask) × weight``."""
-    n, t, m = out.shape
-    for lo in range(0, m, block):
-        hi = min(m, lo + block)
-        for i in range(n):
-            for j in range(t):
-                for u in range(lo, hi):
-                    out[i, j, u] = 0.0
-        for e in literal_unroll(entries):
-            base, mask, w = e
-            for i in range(n):
-                ib = i if base.shape[0] > 1 else 0
-                for j in range(t):
-                    wij = w[i, j]
-                    for u in range(lo, hi):
-                        x = base[ib, j, u]
-                        if mask.shape[0] > 0:
-                            x = x * np.float64(mask[u])
-                        out[i, j, u] += x * wij
 
 
 def _provided(st: StaffingResult, cadre: str) -> np.ndarray:

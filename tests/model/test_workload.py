@@ -453,22 +453,3 @@ def test_component_volumes_are_computed_only_when_first_read_and_then_kept(monke
     assert w.components["home_visit"][0] is vol and len(calls) == 1
     with pytest.raises(KeyError):
         w.components["nursing"]
-
-
-def test_the_compiled_weighted_sum_adds_every_term_as_numpys_blocks_do_to_the_last_bit(monkeypatch):
-    rng = np.random.default_rng(5)
-    n_v, t = 1001, len(YEARS)
-    def village_major(scale):
-        return np.ascontiguousarray(rng.uniform(0, scale, size=(n_v, 1, t))).transpose(1, 2, 0)
-    women, births, aged = village_major(400.0), village_major(12.0), village_major(300.0)
-    rural = rng.random(n_v) < 0.7
-    w = [rng.uniform(0.001, 0.01, size=(1, t, 1)) for _ in range(5)]
-    entries = [(np.ones((1, 1, 1)), w[0]), (women, w[1]), (births, w[2]),
-               (workload_module.Masked(aged, rural), w[3]), (np.ones((1, 1, 1)), w[4])]
-    monkeypatch.setattr(workload_module, "GROUP_BLOCK_BYTES", t * 8 * 64)  # 64 villages a block
-    compiled = workload_module._weighted_sum(entries, (1, t, n_v))
-    monkeypatch.setattr(workload_module, "_compiled_entries", lambda entries, shape: None)
-    by_numpy = workload_module._weighted_sum(entries, (1, t, n_v))
-    np.testing.assert_array_equal(compiled, by_numpy)
-    expected = (w[0] + women * w[1] + births * w[2] + aged * rural * w[3] + w[4])  # the formula
-    np.testing.assert_allclose(compiled, expected, rtol=1e-13)
