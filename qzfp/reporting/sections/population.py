@@ -136,10 +136,11 @@ def mc_chunk_paths(register: Any, n_years: int, n_paths: int) -> int:
     """Monte Carlo paths the uncertainty band draws at once [path].
 
     :func:`qzfp.distributed.default_mc_chunk`: the paths whose age-detailed county arrays
-    fit :data:`qzfp.distributed.MC_CHUNK_BYTES` (512 MiB; ~540 paths for Quzhou over 16
-    years; the band keeps only each path's city population, and the village level of a
-    Monte Carlo result is not held per path).  Paths are drawn in chunks of this size, so
-    memory stays bounded for any ``mc_paths`` up to its documented maximum.
+    would fit :data:`qzfp.distributed.MC_CHUNK_BYTES` (512 MiB; ~540 paths for Quzhou over 16
+    years; the engine keeps only their county totals, the band only each path's city
+    population, and the village level of a Monte Carlo result is not held per path).  Paths
+    are drawn in chunks of this size (which defines the paths), so memory stays bounded for
+    any ``mc_paths`` up to its documented maximum.
     """
     from qzfp.distributed import default_mc_chunk
 
