@@ -34,6 +34,8 @@ Every array has a leading axis N (parameter sets or Monte Carlo paths).  Stocks 
 
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -64,6 +66,8 @@ __all__ = [
     "BASES",
     "INDICATORS",
     "Draws",
+    "PROJECTIONS_KEPT",
+    "demography_digest",
     "PopulationResult",
     "percentiles",
     "project",
@@ -71,6 +75,17 @@ __all__ = [
     "project_from_assumptions",
     "register_calibration",
 ]
+
+#: Prefix of the rulebook paths a projection reads (and only those).
+_P = "demography."
+
+#: Projections :func:`project` keeps, by the content of what they depend on [projection]: a
+#: scenario re-run with other rules but the same demography (a slider on an allowance or a
+#: threshold in the explorer) reuses its projection and village arrays.  One: a country's
+#: result holds a few hundred MB, and the cache lets it go before the next is projected.
+PROJECTIONS_KEPT = 1
+
+_PROJECTIONS: OrderedDict[tuple, tuple[Any, Any, Any, PopulationResult]] = OrderedDict()
 
 
 #: Indicators of the registered population computed together (the resident ones on demand).
@@ -311,9 +326,9 @@ class PopulationResult:
         else:
             cind = self.county_indicators(resident=indicator in _RESIDENT_INDICATORS)
             v, s = _percentile_below(self._source, self.quantiles, cind, indicator)
-        for k in v:
-            self._below[("village", k)] = v[k]
-            self._below[("township", k)] = s[k]
+        for k in v:  # read-only: a result may be shared (:data:`PROJECTIONS_KEPT`)
+            self._below[("village", k)] = _read_only(v[k])
+            self._below[("township", k)] = _read_only(s[k])
 
     def village(self, indicator: str) -> np.ndarray:
         """Village array (N, T, V) of an indicator of :data:`INDICATORS` [person or person/year].
@@ -401,6 +416,11 @@ class PopulationResult:
             out[_TABLE_COLUMNS[k]] = ind[k][i]
         return pd.DataFrame(out)
 
+
+
+def _read_only(a: np.ndarray) -> np.ndarray:
+    a.setflags(write=False)
+    return a
 
 
 def _percentile_below(
@@ -564,7 +584,7 @@ def project_from_assumptions(register: Any, pa: ParamArrays, asm: Assumptions, v
 
     def total(a: np.ndarray, basis: int, name: str) -> np.ndarray:  # (N, T, C), C-ordered as numpy's sums
         k = STOCK_TOTALS.index(name) if a is stock else FLOW_TOTALS.index(name)
-        return np.ascontiguousarray(a[:, :t, basis, :, k])
+        return _read_only(np.ascontiguousarray(a[:, :t, basis, :, k]))
 
     result = PopulationResult(
         years=np.asarray(pa.years),
@@ -631,8 +651,48 @@ def project(register: Any, pa: ParamArrays, *, variant: str = "medium", calibrat
         SRB outside 90..130, …), or the variant is unknown; the problem names the parameter
         and the year.
     """
+    own_census = getattr(register, "census", None)
+    key = (id(register), getattr(register, "sha256", None), getattr(register, "year", None), id(census),
+           id(own_census), str(variant), bool(calibrate), demography_digest(pa))
+    hit = _PROJECTIONS.get(key)
+    if hit is not None and hit[0] is register and hit[1] is census and hit[2] is own_census:
+        _PROJECTIONS.move_to_end(key)
+        return hit[3]
+    while len(_PROJECTIONS) >= PROJECTIONS_KEPT:  # before projecting, so that the cache never holds two
+        _PROJECTIONS.popitem(last=False)
     asm = yearly_assumptions(pa, variant)
-    return project_from_assumptions(register, pa, asm, variant, calibrate, census)
+    result = project_from_assumptions(register, pa, asm, variant, calibrate, census)
+    _PROJECTIONS[key] = (register, census, own_census, result)
+    return result
+
+
+def demography_digest(pa: ParamArrays) -> str:
+    """SHA-256 of everything of ``pa`` a projection reads: the years, and of every
+    ``demography.*`` path its values (all N sets), dated values, earlier values and years in
+    force (kept per ``pa`` object: a scenario's arrays are not changed in place)."""
+    hit = _DIGESTS.get(id(pa))
+    if hit is not None and hit[0] is pa:
+        return hit[1]
+    paths = [p for p in pa.paths() if p.startswith(_P)]
+    parts: list[np.ndarray] = [np.asarray(pa.years, dtype=float)]
+    sizes: list[int] = [pa.n]
+    none = np.zeros(0)
+    for path in paths:
+        for a in (pa.data[path], *pa.dated.get(path, (none, none)), pa.prior.get(path, none),
+                  pa.since.get(path, none)):
+            a = np.ravel(a)
+            sizes.append(a.size)
+            parts.append(a.astype(float, copy=False))
+    h = hashlib.sha256(";".join(paths).encode())
+    h.update(np.asarray(sizes, dtype=np.int64).tobytes())
+    h.update(np.concatenate(parts).tobytes())
+    if len(_DIGESTS) >= 8:
+        _DIGESTS.clear()
+    _DIGESTS[id(pa)] = (pa, h.hexdigest())
+    return _DIGESTS[id(pa)][1]
+
+
+_DIGESTS: dict[int, tuple[ParamArrays, str]] = {}
 
 
 

@@ -132,6 +132,27 @@ def test_a_monte_carlo_holds_no_array_by_age_until_one_is_read(reg, pa):
     assert mc.county_pop.shape == (n, len(YEARS), 2, 2, AGES)  # read: projected again by age
 
 
+def test_a_run_with_the_same_demography_reuses_its_projection_and_another_does_not(reg, pa):
+    from qzfp.rules.scenario import Scenario
+
+    first = project(reg, pa)
+    assert project(reg, pa) is first
+    rules = Scenario.from_parameters().arrays()  # the whole rulebook: demography and the rest
+    years = rules.years
+    base = project(reg, rules)
+    allowance = "village.vice_president.allowance"
+    assert project(reg, rules.with_values({allowance: np.full((1, len(years)), 80.0)})) is base
+    tfr = "demography.fertility.tfr"
+    other = project(reg, rules.with_values({tfr: rules[tfr] + 0.2}))
+    assert other is not base
+    assert (other.county_indicators()["births"][:, 1:] > base.county_indicators()["births"][:, 1:]).all()
+    assert project(reg, rules, variant="high") is not project(reg, rules)
+    twin = small_register()  # the same content in another object: its own projection
+    assert project(twin, pa) is not project(reg, pa)
+    with pytest.raises(ValueError):  # a kept result is shared: its arrays cannot be changed in place
+        project(reg, pa).village("pop")[0, 0, 0] = 1.0
+
+
 def test_village_net_migration_stays_within_the_assumed_class_differentials(reg, pa, medium):
     # a village's net migration is its county's plus what the class growth differentials and
     # the rural birth/death factors move; per person it can differ from the county's rate by
