@@ -137,6 +137,12 @@ def _sweep_grid():
             "village.vice_president.population_threshold": list(np.linspace(200.0, 1400.0, 25))}
 
 
+def m_country_scenario_demography(runs: int) -> dict:
+    """As ``country_scenario``, but every run with another TFR: the projection of 2,800 counties
+    and its village arrays computed anew."""
+    return _scenario_latency("country", runs, new_demography=True)
+
+
 def m_sweep_city(runs: int) -> dict:
     """A 1,000-point sweep (40 allowances x 25 thresholds) on the city."""
     from qzfp.model.comparison import sweep
@@ -330,6 +336,7 @@ MEASUREMENTS: dict[str, tuple] = {
     "province_scenario": (m_province_scenario, 7, 3, "<= 30 ms", lambda r: r["median_s"] <= 0.030),
     "country_scenario": (m_country_scenario, 3, 0, "<= 0.3 s, 500 MB",
                          lambda r: r["median_s"] <= 0.3 and r["peak_mb"] <= 500),
+    "country_scenario_demography": (m_country_scenario_demography, 3, 0, "reported", lambda r: None),
     "sweep_city": (m_sweep_city, 5, 2, "<= 250 ms", lambda r: r["median_s"] <= 0.250),
     "plan_city": (m_plan_city, 3, 1, "<= 2 s", lambda r: r["median_s"] <= 2.0),
     "mc_city": (m_mc_city, 5, 2, "<= 300 ms, 250 MB",
