@@ -85,14 +85,21 @@ def _synthetic(size: str):
     return province_register() if size == "province" else country_register()
 
 
-def _scenario_latency(register_size: str | None, runs: int) -> dict:
+def _scenario_latency(register_size: str | None, runs: int, new_demography: bool = False) -> dict:
     from qzfp.model.run import simulate
 
     s = _scenario()
     reg = None if register_size is None else _synthetic(register_size)
+    # every run its own TFR, its rules built beforehand (as city_scenario's): nothing of the last
+    # run's projection can be reused
+    built = [_scenario(overrides={"demography.fertility.tfr": 1.3 + 0.001 * i})
+             for i in range(runs + 1 if new_demography else 0)]
+    for x in built:
+        x.arrays()
+    own = iter(built)
 
     def one() -> None:
-        r = simulate(s, reg)
+        r = simulate(next(own) if new_demography else s, reg)
         r.summary()
 
     t0 = time.perf_counter()
@@ -105,6 +112,12 @@ def _scenario_latency(register_size: str | None, runs: int) -> dict:
 def m_city_scenario(runs: int) -> dict:
     """One scenario end to end (population, staffing, workload, budget, summary), the city."""
     return _scenario_latency(None, runs)
+
+
+def m_city_scenario_demography(runs: int) -> dict:
+    """As ``city_scenario``, but every run with another TFR (a slider on a demographic lever):
+    the projection and the village arrays are computed anew, not reused from the last run."""
+    return _scenario_latency(None, runs, new_demography=True)
 
 
 def m_province_scenario(runs: int) -> dict:
@@ -122,6 +135,12 @@ def _sweep_grid():
 
     return {"village.vice_president.allowance": list(np.linspace(20.0, 215.0, 40)),
             "village.vice_president.population_threshold": list(np.linspace(200.0, 1400.0, 25))}
+
+
+def m_country_scenario_demography(runs: int) -> dict:
+    """As ``country_scenario``, but every run with another TFR: the projection of 2,800 counties
+    and its village arrays computed anew."""
+    return _scenario_latency("country", runs, new_demography=True)
 
 
 def m_sweep_city(runs: int) -> dict:
@@ -313,9 +332,11 @@ def m_validate_census(runs: int) -> dict:
 #: name -> (function, default runs, quick runs, target description, target check on the summary)
 MEASUREMENTS: dict[str, tuple] = {
     "city_scenario": (m_city_scenario, 20, 10, "<= 3 ms", lambda r: r["median_s"] <= 0.003),
+    "city_scenario_demography": (m_city_scenario_demography, 20, 10, "reported", lambda r: None),
     "province_scenario": (m_province_scenario, 7, 3, "<= 30 ms", lambda r: r["median_s"] <= 0.030),
     "country_scenario": (m_country_scenario, 3, 0, "<= 0.3 s, 500 MB",
                          lambda r: r["median_s"] <= 0.3 and r["peak_mb"] <= 500),
+    "country_scenario_demography": (m_country_scenario_demography, 3, 0, "reported", lambda r: None),
     "sweep_city": (m_sweep_city, 5, 2, "<= 250 ms", lambda r: r["median_s"] <= 0.250),
     "plan_city": (m_plan_city, 3, 1, "<= 2 s", lambda r: r["median_s"] <= 2.0),
     "mc_city": (m_mc_city, 5, 2, "<= 300 ms, 250 MB",

@@ -174,3 +174,15 @@ def test_the_national_backtest_keeps_the_promises_of_its_bands_and_matches_the_s
     assert s.loc["resident_total", "units"] > 2000
     shipped = pd.read_csv(CENSUS_2010.parent / "backtest_2010_2020.csv", encoding="utf-8-sig").set_index("indicator")
     pd.testing.assert_frame_equal(s, shipped, rtol=1e-9)
+
+
+def test_a_prefecture_total_is_checked_only_where_the_later_census_compares_two_of_its_counties():
+    from qzfp.model.backtest import prefecture_groups
+
+    codes = np.array(["330802", "330803", "330822", "330102", "330103", "110101"])
+    compared = np.array([True, True, True, True, False, True])  # 330103 is not in the later census
+    groups = prefecture_groups(codes, compared)
+    # Quzhou (3308) has three compared counties; Hangzhou (3301) one once 330103 is left out;
+    # Beijing's (1101) only county stands alone
+    assert groups.tolist() == ["3308", "3308", "3308", "", "", ""]
+    assert prefecture_groups(codes).tolist() == ["3308", "3308", "3308", "3301", "3301", ""]

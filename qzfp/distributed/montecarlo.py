@@ -21,8 +21,11 @@ from .session import DEFAULT_RETRIES, Session, follow, share, submit, task_stamp
 __all__ = ["MC_CHUNK_BYTES", "MCPercentiles", "default_mc_chunk", "monte_carlo_dask", "monte_carlo_percentiles"]
 
 #: Memory budget of one Monte Carlo chunk's age-detailed county arrays [byte]: the default
-#: chunk is the number of paths that fits (all paths for a city; ~2 for a country of 2,800
-#: counties over 16 years, where a path holds ~0.2 GB).
+#: chunk is the number of paths whose arrays by age would fit (all paths for a city; ~2 for a
+#: country of 2,800 counties over 16 years, where a path's arrays by age take ~0.2 GB).  The
+#: chunk size is part of what defines the paths (chunk ``i`` draws from child ``i`` of the seed),
+#: so it is kept although the engine now keeps only each path's county totals (about 1 % of
+#: that: :func:`qzfp.model.projection.project_from_assumptions`).
 MC_CHUNK_BYTES = 512 * 2**20
 
 
@@ -125,9 +128,10 @@ def _mc_chunk(register: Any, pa: ParamArrays, n_paths: int, seed: np.random.Seed
 
 
 def default_mc_chunk(register: Any, n_years: int, n_paths: int) -> int:
-    """Paths per chunk whose county arrays (pop, deaths, net migration by sex and age, of the
-    registered and the resident population: the engine projects both in one pass) fit in
-    :data:`MC_CHUNK_BYTES` [path] (at least 1, at most ``n_paths``)."""
+    """Paths per chunk whose county arrays by sex and age (pop, deaths, net migration, of the
+    registered and the resident population) would fit in :data:`MC_CHUNK_BYTES` [path] (at
+    least 1, at most ``n_paths``); a chunk holds only the county totals of its paths unless
+    the arrays by age are read (see :data:`MC_CHUNK_BYTES`)."""
     from ..model.projection import AGES
 
     per_path = 3 * 2 * (n_years + 1) * max(1, register.n_counties) * 2 * AGES * 8
@@ -193,10 +197,9 @@ def monte_carlo_percentiles(
     chunk only the county indicators asked for are kept, and the percentiles are taken over
     all paths at the end (exact, not an approximation).
 
-    Memory: one chunk's age-detailed county arrays, about ``chunk × 3 × T × C × 2 × 101 × 8``
-    bytes (≈ 0.2 GB per path for a country of 2,800 counties over 16 years; the default chunk
-    keeps this under :data:`MC_CHUNK_BYTES`), plus the kept indicators, ``n_paths × T × C × 8``
-    bytes each.
+    Memory: one chunk's county totals, about ``chunk × 2 × T × C × 7 × 8`` bytes (the engine
+    keeps no array by age: ≈ 5 MB per path for a country of 2,800 counties over 16 years),
+    plus the kept indicators, ``n_paths × T × C × 8`` bytes each.
 
     Parameters
     ----------

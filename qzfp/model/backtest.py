@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ParameterError, Problem
-from ..register.census import GROUP_LABELS, GROUP_STARTS, Census, fractional_year
+from ..register.census import GROUP_LABELS, GROUP_STARTS, Census, fractional_year, prefecture_key
 
 __all__ = [
     "BACKTEST_INDICATORS",
@@ -221,6 +221,22 @@ def observed_indicators(check: Census, codes: np.ndarray, names: np.ndarray) -> 
     return same, observed
 
 
+def prefecture_groups(codes: np.ndarray, compared: np.ndarray | None = None) -> np.ndarray:
+    """Each compared unit's prefecture (:func:`qzfp.register.census.prefecture_key`) when at least
+    two compared units are in it, else ``""`` (the groups whose totals the back-test checks).
+
+    Parameters
+    ----------
+    codes : (C,) division codes.
+    compared : (C,) bool, optional
+        The units the later census can check (all when omitted).
+    """
+    pref = prefecture_key(codes)
+    compared = np.ones(len(pref), dtype=bool) if compared is None else np.asarray(compared, dtype=bool)
+    labels, counts = np.unique(pref[compared].astype(str), return_counts=True)
+    return np.where(compared & np.isin(pref.astype(str), labels[counts >= 2]), pref, "")
+
+
 def backtest_errors(table: pd.DataFrame) -> pd.DataFrame:
     """The summary of a back-test table (``code, indicator, observed, central, p10, p90, naive``).
 
@@ -298,9 +314,7 @@ def backtest(base: Census, check: Census, *, prefixes: list[str] | None = None, 
     same, observed = observed_indicators(check, codes, names)
     if not same.any():
         raise ParameterError(Problem(check.path, "backtest.none_in_check", n=len(codes), path=base.path))
-    prefecture = np.array([str(c)[:4] for c in codes], dtype=object)
-    counts = pd.Series(prefecture[same]).value_counts()
-    groups = np.where(same & np.isin(prefecture, counts.index[counts >= 2].to_numpy()), prefecture, "")
+    groups = prefecture_groups(codes, same)
     res = census_indicators_at(base, codes, date, n_paths=n_paths, seed=seed, pa=pa, groups=groups)
     cal = res["calibration"]
     naive = np.stack([cal.census_resident,

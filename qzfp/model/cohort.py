@@ -63,7 +63,7 @@ def county_logk(asm: Assumptions, model: MortalityModel, mort_mult: np.ndarray, 
 def project_counties(pop0: np.ndarray, inm0: np.ndarray, asm: Assumptions, tfr: np.ndarray, logk: np.ndarray,
                      model: MortalityModel, mig: np.ndarray, year_index: np.ndarray,
                      n_paths: int | None = None, keep: np.ndarray | None = None,
-                     flows: bool = True) -> dict[str, np.ndarray]:
+                     flows: bool = True, by_age: bool = True, totals: bool = False) -> dict[str, np.ndarray]:
     """Cohort-component projection of the registered and resident populations of C counties.
 
     Parameters
@@ -78,20 +78,22 @@ def project_counties(pop0: np.ndarray, inm0: np.ndarray, asm: Assumptions, tfr: 
     year_index : (steps,) index into the Y assumption years of each step.
     n_paths : int, optional
         B (default: the largest leading axis of the inputs).
-    keep, flows : as :func:`qzfp.model.kernel.run_kernel`.
+    keep, flows, by_age, totals : as :func:`qzfp.model.kernel.run_kernel`.
 
     Returns
     -------
     dict
-        ``pop (B, K, 2, C, 2, A)``, ``in_migrants (B, K, C)``, ``capped`` (B, C) and, with
-        ``flows``, ``births (B, steps, 2, C, 2)``, ``deaths`` and ``net_migration``
-        ``(B, steps, 2, C, 2, A)`` by age at the end of the year.
+        ``in_migrants (B, K, C)``, ``capped`` (B, C); with ``by_age`` ``pop (B, K, 2, C, 2, A)``
+        and, with ``flows``, ``births (B, steps, 2, C, 2)``, ``deaths`` and ``net_migration``
+        ``(B, steps, 2, C, 2, A)`` by age at the end of the year; with ``totals`` the county
+        totals ``stock`` and ``flow`` (:func:`qzfp.model.kernel.run_kernel`).
     """
     if n_paths is None:
         n_paths = max(a.shape[0] for a in (pop0, inm0, tfr, logk, mig, asm.tfr, asm.e0, asm.profile))
     table = survival_table(model, float(logk.min()), float(logk.max()))
     return run_kernel(pop0, inm0, tfr, asm.pattern, asm.srb, logk, table, mig, asm.male_share, asm.profile,
-                      asm.inflow, asm.outflow, asm.left_behind, np.asarray(year_index), n_paths, keep, flows)
+                      asm.inflow, asm.outflow, asm.left_behind, np.asarray(year_index), n_paths, keep, flows,
+                      by_age, totals)
 
 
 def _one_step(pop: np.ndarray, asm: Assumptions, tfr: np.ndarray, logk: np.ndarray, model: MortalityModel,

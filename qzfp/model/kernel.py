@@ -21,9 +21,21 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from .arrays import _pairwise_short
 from .mortality import AGES, MortalityModel
 
-__all__ = ["SurvivalTable", "run_kernel", "survival_table"]
+__all__ = ["FLOW_TOTALS", "STOCK_TOTALS", "SurvivalTable", "run_kernel", "survival_table"]
+
+#: The county totals of a stock the kernel sums when asked for totals (last axis of ``stock``):
+#: persons, persons aged 60+ and women aged 15-49 (:data:`qzfp.model.projection.INDICATORS`).
+STOCK_TOTALS = ("pop", "aged_60plus", "women_15_49")
+
+#: The county totals of a year's flows (last axis of ``flow``) [person/year].
+FLOW_TOTALS = ("births", "deaths", "net_migration")
+
+#: Ages summed for the stock totals: 60+ of both sexes, and the women of 15-49.
+_OLD_AGE = 60
+_FERTILE = (15, 50)
 
 #: Spacing of the survival table in log Siler level (linear interpolation error ~ h²/8 × S'').
 _TABLE_STEP = 1.0 / 1024
@@ -78,10 +90,54 @@ def _row(a: np.ndarray, b: int) -> int:
 
 
 @njit(cache=True)
+def _pairwise_buf(buf, dummy, n):  # pragma: no cover - compiled
+    """``buf[0, 0, :n]`` summed in numpy's pairwise order (:func:`qzfp.model.arrays._pairwise`)
+    for n ≤ 256: one cut at a multiple of 8 above 128 members (not recursive: a cached compiled
+    function must not call a recursive one)."""
+    if n <= 128:
+        return _pairwise_short(buf, dummy, False, 0, 0, 0, n)
+    n2 = n // 2
+    n2 -= n2 % 8
+    return _pairwise_short(buf, dummy, False, 0, 0, 0, n2) + _pairwise_short(buf, dummy, False, 0, 0, n2, n - n2)
+
+
+@njit(cache=True)
+def _sum_all(x, q, buf, dummy):  # pragma: no cover - compiled
+    """``x[q].sum()`` of a (2, 2, A) array as numpy adds it: 0 + the pairwise sum of its 2 × A
+    values in order (sex, then age)."""
+    n = 0
+    for s in range(2):
+        for a in range(AGES):
+            buf[0, 0, n] = x[q, s, a]
+            n += 1
+    return 0.0 + _pairwise_buf(buf, dummy, n)
+
+
+@njit(cache=True)
+def _stock_totals(p, q, buf, dummy, out, b, k, c):  # pragma: no cover - compiled
+    """The stock totals of population ``q`` into ``out[b, k, q, c]``, each as numpy sums the
+    by-age array (``pop[..., 60:].sum(axis=(-2, -1))`` copies the 2 × 41 values into a buffer,
+    ``pop[..., 1, 15:50].sum(axis=-1)`` is a contiguous row)."""
+    out[b, k, q, c, 0] = _sum_all(p, q, buf, dummy)
+    n = 0
+    for s in range(2):
+        for a in range(_OLD_AGE, AGES):
+            buf[0, 0, n] = p[q, s, a]
+            n += 1
+    out[b, k, q, c, 1] = 0.0 + _pairwise_buf(buf, dummy, n)
+    n = 0
+    for a in range(_FERTILE[0], _FERTILE[1]):
+        buf[0, 0, n] = p[q, 1, a]
+        n += 1
+    out[b, k, q, c, 2] = 0.0 + _pairwise_buf(buf, dummy, n)
+
+
+@njit(cache=True)
 def _kernel(pop0, inm0, tfr, pattern, srb, logk, tab, tab_lo, tab_step, mig, male_share, profile,
-            inflow, outflow, left_behind, year_index, keep, flows,
-            out_pop, out_births, out_deaths, out_mig, out_inm, capped):  # pragma: no cover - compiled
-    n_paths = out_pop.shape[0]
+            inflow, outflow, left_behind, year_index, keep, flows, by_age, totals,
+            out_pop, out_births, out_deaths, out_mig, out_inm, out_stock, out_flow,
+            capped):  # pragma: no cover - compiled
+    n_paths = out_inm.shape[0]
     c_all = pop0.shape[2]
     steps = year_index.shape[0]
     g_max = tab.shape[0] - 2
@@ -93,6 +149,7 @@ def _kernel(pop0, inm0, tfr, pattern, srb, logk, tab, tab_lo, tab_step, mig, mal
         m = np.empty((2, 2, AGES))
         d = np.empty((2, 2, AGES))
         surv = np.empty((2, AGES))
+        buf = np.empty((1, 1, 2 * AGES))
         share = np.empty(2)
         exposure = np.empty(2)
         b0 = _row(pop0, b)
@@ -103,9 +160,12 @@ def _kernel(pop0, inm0, tfr, pattern, srb, logk, tab, tab_lo, tab_step, mig, mal
         inm = inm0[_row(inm0, b), c]
         if keep[0] >= 0:
             for q in range(2):
-                for s in range(2):
-                    for a in range(AGES):
-                        out_pop[b, keep[0], q, c, s, a] = p[q, s, a]
+                if by_age:
+                    for s in range(2):
+                        for a in range(AGES):
+                            out_pop[b, keep[0], q, c, s, a] = p[q, s, a]
+                if totals:
+                    _stock_totals(p, q, buf, buf, out_stock, b, keep[0], c)
             out_inm[b, keep[0], c] = inm
         n_capped = 0
         for t in range(steps):
@@ -198,20 +258,26 @@ def _kernel(pop0, inm0, tfr, pattern, srb, logk, tab, tab_lo, tab_step, mig, mal
                             n_capped += 1
                     d[q, s, 0] = (bs + 0.5 * m[q, s, 0]) * (1.0 - surv[s, 0])
                     new[q, s, 0] = bs + m[q, s, 0] - d[q, s, 0]
-                    if flows:
+                    if flows and by_age:
                         out_births[b, t, q, c, s] = bs
+                if flows and totals:
+                    out_flow[b, t, q, c, 0] = (0.0 + bsex0) + bsex1
             # the in-migrant (floating) stock, driven by the registered population
             total_reg = 0.0
             for s in range(2):
                 for a in range(AGES):
                     total_reg += p[0, s, a]
             inm = inm * (1.0 - outflow[_row(outflow, b), y]) + inflow[_row(inflow, b), y] * total_reg
-            if flows:
+            if flows and by_age:
                 for q in range(2):
                     for s in range(2):
                         for a in range(AGES):
                             out_deaths[b, t, q, c, s, a] = d[q, s, a]
                             out_mig[b, t, q, c, s, a] = m[q, s, a]
+            if flows and totals:
+                for q in range(2):
+                    out_flow[b, t, q, c, 1] = _sum_all(d, q, buf, buf)
+                    out_flow[b, t, q, c, 2] = _sum_all(m, q, buf, buf)
             for q in range(2):
                 for s in range(2):
                     for a in range(AGES):
@@ -219,9 +285,12 @@ def _kernel(pop0, inm0, tfr, pattern, srb, logk, tab, tab_lo, tab_step, mig, mal
             k = keep[t + 1]
             if k >= 0:
                 for q in range(2):
-                    for s in range(2):
-                        for a in range(AGES):
-                            out_pop[b, k, q, c, s, a] = p[q, s, a]
+                    if by_age:
+                        for s in range(2):
+                            for a in range(AGES):
+                                out_pop[b, k, q, c, s, a] = p[q, s, a]
+                    if totals:
+                        _stock_totals(p, q, buf, buf, out_stock, b, k, c)
                 out_inm[b, k, c] = inm
         capped[b, c] = n_capped
 
@@ -230,7 +299,7 @@ def run_kernel(pop0: np.ndarray, inm0: np.ndarray, tfr: np.ndarray, pattern: np.
                logk: np.ndarray, table: SurvivalTable, mig: np.ndarray, male_share: np.ndarray,
                profile: np.ndarray, inflow: np.ndarray, outflow: np.ndarray, left_behind: np.ndarray,
                year_index: np.ndarray, n_paths: int, keep: np.ndarray | None = None,
-               flows: bool = True) -> dict[str, np.ndarray]:
+               flows: bool = True, by_age: bool = True, totals: bool = False) -> dict[str, np.ndarray]:
     """Project the registered and resident populations of C counties for ``len(year_index)`` years.
 
     Parameters
@@ -252,13 +321,24 @@ def run_kernel(pop0: np.ndarray, inm0: np.ndarray, tfr: np.ndarray, pattern: np.
         Slot of ``pop`` where the stock after each step is kept (-1: not kept); default every stock.
     flows : bool
         Keep births, deaths and net migration of every step.
+    by_age : bool
+        Keep the stocks and flows by sex and age (``pop``, ``births``, ``deaths``,
+        ``net_migration``).
+    totals : bool
+        Keep each county's totals instead (or as well): ``stock (B, K, 2, C, 3)``, the
+        :data:`STOCK_TOTALS` of each kept stock, and with ``flows`` ``flow (B, steps, 2, C, 3)``,
+        the :data:`FLOW_TOTALS` of each step, every one added in the order numpy adds the
+        by-age arrays (``pop.sum(axis=(-2, -1))``, ``pop[..., 60:].sum(axis=(-2, -1))``, …),
+        so that they equal those sums to the last bit.  A Monte Carlo of 1,000 paths then
+        writes 1,000 × 17 × 2 × 6 × 6 numbers instead of 950 MB by age.
 
     Returns
     -------
     dict
-        ``pop (B, K, 2, C, 2, A)``, ``in_migrants (B, K, C)``, ``capped (B, C)`` (cells whose
-        out-migration was capped at the survivors), and with ``flows`` ``births (B, steps, 2, C, 2)``,
-        ``deaths`` and ``net_migration (B, steps, 2, C, 2, A)`` by age at the end of the year.
+        ``in_migrants (B, K, C)``, ``capped (B, C)`` (cells whose out-migration was capped at
+        the survivors); with ``by_age`` ``pop (B, K, 2, C, 2, A)`` and with ``flows`` ``births
+        (B, steps, 2, C, 2)``, ``deaths`` and ``net_migration (B, steps, 2, C, 2, A)`` by age at
+        the end of the year; with ``totals`` ``stock`` and with ``flows`` ``flow``.
     """
     steps = len(year_index)
     c = pop0.shape[2]
@@ -266,12 +346,14 @@ def run_kernel(pop0: np.ndarray, inm0: np.ndarray, tfr: np.ndarray, pattern: np.
         keep = np.arange(steps + 1)
     keep = np.ascontiguousarray(keep, dtype=np.int64)
     k = int(keep.max()) + 1
-    out_pop = np.empty((n_paths, k, 2, c, 2, AGES))
+    out_pop = np.empty((n_paths, k, 2, c, 2, AGES) if by_age else (1,) * 6)
     out_inm = np.empty((n_paths, k, c))
-    shape_f = (n_paths, steps, 2, c) if flows else (1, 1, 1, 1)
+    shape_f = (n_paths, steps, 2, c) if flows and by_age else (1, 1, 1, 1)
     out_births = np.empty(shape_f + (2,))
-    out_deaths = np.empty(shape_f + ((2, AGES) if flows else (1, 1)))
+    out_deaths = np.empty(shape_f + ((2, AGES) if flows and by_age else (1, 1)))
     out_mig = np.empty_like(out_deaths)
+    out_stock = np.empty((n_paths, k, 2, c, len(STOCK_TOTALS)) if totals else (1,) * 5)
+    out_flow = np.empty((n_paths, steps, 2, c, len(FLOW_TOTALS)) if totals and flows else (1,) * 5)
     capped = np.zeros((n_paths, c), dtype=np.int64)
 
     def f(a: np.ndarray, ndim: int) -> np.ndarray:
@@ -281,9 +363,15 @@ def run_kernel(pop0: np.ndarray, inm0: np.ndarray, tfr: np.ndarray, pattern: np.
 
     _kernel(f(pop0, 5), f(inm0, 2), f(tfr, 3), f(pattern, 3), f(srb, 2), f(logk, 4), table.table, table.lo,
             table.step, f(mig, 4), f(male_share, 2), f(profile, 3), f(inflow, 2), f(outflow, 2), f(left_behind, 2),
-            np.ascontiguousarray(year_index, dtype=np.int64), keep, flows,
-            out_pop, out_births, out_deaths, out_mig, out_inm, capped)
-    out = {"pop": out_pop, "in_migrants": out_inm, "capped": capped}
-    if flows:
-        out.update(births=out_births, deaths=out_deaths, net_migration=out_mig)
+            np.ascontiguousarray(year_index, dtype=np.int64), keep, flows, by_age, totals,
+            out_pop, out_births, out_deaths, out_mig, out_inm, out_stock, out_flow, capped)
+    out = {"in_migrants": out_inm, "capped": capped}
+    if by_age:
+        out["pop"] = out_pop
+        if flows:
+            out.update(births=out_births, deaths=out_deaths, net_migration=out_mig)
+    if totals:
+        out["stock"] = out_stock
+        if flows:
+            out["flow"] = out_flow
     return out

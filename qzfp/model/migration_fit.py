@@ -36,7 +36,13 @@ from ..errors import ParameterError, Problem
 from ..register.census import Census, fractional_year
 from ..rules.paramarrays import ParamArrays
 from .assumptions import demography_param_arrays
-from .backtest import BACKTEST_INDICATORS, PREFECTURE_TOTAL, backtest_errors, observed_indicators
+from .backtest import (
+    BACKTEST_INDICATORS,
+    PREFECTURE_TOTAL,
+    backtest_errors,
+    observed_indicators,
+    prefecture_groups,
+)
 from .county import census_indicators_at, county_codes
 from .migration import MIGRATION_FEATURES, WIDTH_FEATURES
 
@@ -189,9 +195,7 @@ class _Fit:
     @property
     def groups(self) -> np.ndarray:
         """Each unit's prefecture when the prefecture has at least two units compared, else ""."""
-        pref = np.array([str(c)[:4] for c in self.codes], dtype=object)
-        labels, counts = np.unique(pref, return_counts=True)
-        return np.where(np.isin(pref, labels[counts >= 2]), pref, "")
+        return prefecture_groups(self.codes)
 
     def coverage(self, values: dict[str, float]) -> pd.Series:
         """The share [%] of units (and of prefectures' totals) inside the paths' 10-90 % band."""

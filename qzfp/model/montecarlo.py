@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ParameterError, Problem
-from ..register.census import Census
+from ..register.census import Census, prefecture_key
 from ..rules.paramarrays import ParamArrays
 from .assumptions import yearly_assumptions
 from .base import Calibration
@@ -75,7 +75,7 @@ def draw_paths(pa: ParamArrays, cal: Calibration, n_paths: int, seed: Any) -> Dr
     eps_e0 = rng.standard_normal((n_paths, t))
     provinces, prov_idx = np.unique(np.asarray(cal.region, dtype=str), return_inverse=True)
     z_prov = rng.standard_normal((n_paths, len(provinces)))
-    prefectures, pref_idx = np.unique(np.asarray([str(x)[:4] for x in cal.codes]), return_inverse=True)
+    prefectures, pref_idx = np.unique(prefecture_key(cal.codes).astype(str), return_inverse=True)
     z_pref = rng.standard_normal((n_paths, len(prefectures)))
     z_mig = rng.standard_normal((n_paths, c))
     z_reg = rng.standard_normal((n_paths, c))

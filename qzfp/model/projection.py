@@ -34,6 +34,8 @@ Every array has a leading axis N (parameter sets or Monte Carlo paths).  Stocks 
 
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -55,6 +57,7 @@ from .base import (
 )
 from .cohort import county_logk, county_tfr, project_counties
 from .diagnostics import Diagnostics
+from .kernel import FLOW_TOTALS, STOCK_TOTALS
 from .migration import model_rate, resident_rates
 from .mortality import AGES, MortalityModel, mortality_from
 
@@ -63,6 +66,8 @@ __all__ = [
     "BASES",
     "INDICATORS",
     "Draws",
+    "PROJECTIONS_KEPT",
+    "demography_digest",
     "PopulationResult",
     "percentiles",
     "project",
@@ -70,6 +75,17 @@ __all__ = [
     "project_from_assumptions",
     "register_calibration",
 ]
+
+#: Prefix of the rulebook paths a projection reads (and only those).
+_P = "demography."
+
+#: Projections :func:`project` keeps, by the content of what they depend on [projection]: a
+#: scenario re-run with other rules but the same demography (a slider on an allowance or a
+#: threshold in the explorer) reuses its projection and village arrays.  One: a country's
+#: result holds a few hundred MB, and the cache lets it go before the next is projected.
+PROJECTIONS_KEPT = 1
+
+_PROJECTIONS: OrderedDict[tuple, tuple[Any, Any, Any, PopulationResult]] = OrderedDict()
 
 
 #: Indicators of the registered population computed together (the resident ones on demand).
@@ -145,6 +161,8 @@ class PopulationResult:
     _city_ind: dict = field(default_factory=dict, repr=False)
     _below: dict = field(default_factory=dict, repr=False)
     _source: Any = field(default=None, repr=False)
+    _by_age: Any = field(default=None, repr=False)
+    _resident_ind: dict = field(default_factory=dict, repr=False)
     diagnostics: Diagnostics = field(default_factory=Diagnostics)
     resident_migration0: np.ndarray | None = None
 
@@ -153,6 +171,9 @@ class PopulationResult:
         if name not in self._arrays:
             if self._source is not None:
                 self._arrays[name] = np.percentile(getattr(self._source, name), self.quantiles, axis=0)
+            elif self._by_age is not None:  # the engine kept totals: project again, keeping the ages
+                self._arrays.update(self._by_age())
+                self._by_age = None
         return self._arrays[name]
 
     @property
@@ -237,7 +258,7 @@ class PopulationResult:
     @property
     def n(self) -> int:
         """Number of parameter sets / paths N."""
-        return len(self.quantiles) if self._source is not None else int(self._arrays["county_pop"].shape[0])
+        return len(self.quantiles) if self._source is not None else int(self._arrays["e0_assumed"].shape[0])
 
     # -- county and city indicators -------------------------------------------------
     def county_indicators(self, *, resident: bool = False) -> dict[str, np.ndarray]:
@@ -262,6 +283,8 @@ class PopulationResult:
                 src = self._source.county_indicators(resident=True)
                 for k in _RESIDENT_INDICATORS:
                     self._county_ind[k] = np.percentile(src[k], self.quantiles, axis=0)
+            elif self._resident_ind:
+                self._county_ind.update(self._resident_ind)
             else:
                 self._county_ind["resident_pop"] = self.county_pop_resident.sum(axis=(-2, -1))
                 self._county_ind["resident_aged_60plus"] = self.county_pop_resident[..., 60:].sum(axis=(-2, -1))
@@ -303,9 +326,9 @@ class PopulationResult:
         else:
             cind = self.county_indicators(resident=indicator in _RESIDENT_INDICATORS)
             v, s = _percentile_below(self._source, self.quantiles, cind, indicator)
-        for k in v:
-            self._below[("village", k)] = v[k]
-            self._below[("township", k)] = s[k]
+        for k in v:  # read-only: a result may be shared (:data:`PROJECTIONS_KEPT`)
+            self._below[("village", k)] = _read_only(v[k])
+            self._below[("township", k)] = _read_only(s[k])
 
     def village(self, indicator: str) -> np.ndarray:
         """Village array (N, T, V) of an indicator of :data:`INDICATORS` [person or person/year].
@@ -395,6 +418,11 @@ class PopulationResult:
 
 
 
+def _read_only(a: np.ndarray) -> np.ndarray:
+    a.setflags(write=False)
+    return a
+
+
 def _percentile_below(
     source: PopulationResult, q: tuple, cind_q: dict[str, np.ndarray], indicator: str
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
@@ -457,7 +485,8 @@ class Draws:
 
 def project_calibrated(cal: Calibration, pa: ParamArrays, asm: Assumptions, model: MortalityModel,
                        inm0: np.ndarray | None = None, draws: Draws | None = None, *,
-                       keep: np.ndarray | None = None, flows: bool = True) -> dict[str, Any]:
+                       keep: np.ndarray | None = None, flows: bool = True, by_age: bool = True,
+                       totals: bool = False) -> dict[str, Any]:
     """Project the registered and resident populations of calibrated counties (the one engine).
 
     Both :func:`project` (the counties of a register) and
@@ -476,12 +505,13 @@ def project_calibrated(cal: Calibration, pa: ParamArrays, asm: Assumptions, mode
     inm0 : (C,) in-migrant stock at the start [person] (0 when omitted).
     draws : Draws, optional
         Monte Carlo deviations (then B = ``draws.n`` paths, and ``pa`` has N = 1).
-    keep, flows : as :func:`qzfp.model.kernel.run_kernel` (stocks kept, flows kept).
+    keep, flows, by_age, totals : as :func:`qzfp.model.kernel.run_kernel` (stocks kept, flows
+        kept, by age and/or as county totals).
 
     Returns
     -------
     dict
-        The kernel's arrays (``pop (B, K, 2, C, 2, A)``, …), ``m0`` (N|B, C) the resident
+        The kernel's arrays (``pop (B, K, 2, C, 2, A)`` or ``stock``, …), ``m0`` (N|B, C) the resident
         migration rate at the census moment [per mille/year] and ``diagnostics``.
     """
     c = len(cal.mort_mult)
@@ -501,7 +531,8 @@ def project_calibrated(cal: Calibration, pa: ParamArrays, asm: Assumptions, mode
     mig = np.stack(np.broadcast_arrays(reg, res), axis=2)  # (B, T, 2, C)
     pop0 = np.stack([cal.base_pop, cal.base_resident])[None]
     inm = np.zeros((1, c)) if inm0 is None else np.asarray(inm0, dtype=float)[None]
-    out = project_counties(pop0, inm, asm, tfr, logk, model, mig, np.arange(t), keep=keep, flows=flows)
+    out = project_counties(pop0, inm, asm, tfr, logk, model, mig, np.arange(t), keep=keep, flows=flows,
+                           by_age=by_age, totals=totals)
     out["m0"] = m0
     out["diagnostics"] = cal.diagnostics.replace(
         capped=int(out["capped"].sum()), paths=0 if draws is None else draws.n, tfr_floored=floored,
@@ -522,27 +553,44 @@ def register_calibration(register: Any, pa: ParamArrays, asm: Assumptions, calib
 
 def project_from_assumptions(register: Any, pa: ParamArrays, asm: Assumptions, variant: str, calibrate: bool,
                              census: Census | None = None, draws: Draws | None = None) -> PopulationResult:
-    """:func:`project` with the yearly assumptions given (and Monte Carlo ``draws``, if any)."""
+    """:func:`project` with the yearly assumptions given (and Monte Carlo ``draws``, if any).
+
+    The engine keeps each county's totals (:data:`INDICATORS`, summed in the kernel as numpy
+    sums the ages); the arrays by sex and age (``county_pop`` …) are projected again, the same
+    way, when first read (an age pyramid, the eligibility age): a country, a sweep or a Monte
+    Carlo that reads totals holds no county × year × age array.
+    """
     prep = prepare(register)
     model = mortality_from(pa)
     cal = register_calibration(register, pa, asm, calibrate, census)
     t = len(pa.years)
-    out = project_calibrated(cal, pa, asm, model, prep.county_inm0, draws)
-    pop = out["pop"]
-    n = pop.shape[0]
-    return PopulationResult(
+    out = project_calibrated(cal, pa, asm, model, prep.county_inm0, draws, by_age=False, totals=True)
+    stock, flow = out["stock"], out["flow"]
+    n = stock.shape[0]
+
+    def by_age() -> dict[str, np.ndarray]:
+        again = project_calibrated(cal, pa, asm, model, prep.county_inm0, draws)
+        pop = again["pop"]
+        return {
+            "county_pop": pop[:, :t, 0],
+            "county_births": again["births"][:, :, 0],
+            "county_deaths": again["deaths"][:, :, 0],
+            "county_net_migration": again["net_migration"][:, :, 0],
+            "county_pop_resident": pop[:, :t, 1],
+            "county_births_resident": again["births"][:, :, 1],
+            "county_deaths_resident": again["deaths"][:, :, 1],
+            "county_net_migration_resident": again["net_migration"][:, :, 1],
+        }
+
+    def total(a: np.ndarray, basis: int, name: str) -> np.ndarray:  # (N, T, C), C-ordered as numpy's sums
+        k = STOCK_TOTALS.index(name) if a is stock else FLOW_TOTALS.index(name)
+        return _read_only(np.ascontiguousarray(a[:, :t, basis, :, k]))
+
+    result = PopulationResult(
         years=np.asarray(pa.years),
         register=register,
         _arrays={
-            "county_pop": pop[:, :t, 0],
-            "county_births": out["births"][:, :, 0],
-            "county_deaths": out["deaths"][:, :, 0],
-            "county_net_migration": out["net_migration"][:, :, 0],
             "county_in_migrants": out["in_migrants"][:, :t],
-            "county_pop_resident": pop[:, :t, 1],
-            "county_births_resident": out["births"][:, :, 1],
-            "county_deaths_resident": out["deaths"][:, :, 1],
-            "county_net_migration_resident": out["net_migration"][:, :, 1],
             "e0_assumed": np.broadcast_to(np.clip(asm.e0 if draws is None else asm.e0 + draws.e0_dev[..., None],
                                                   20.0, 100.0), (n, t, 2)),
         },
@@ -551,10 +599,22 @@ def project_from_assumptions(register: Any, pa: ParamArrays, asm: Assumptions, v
         census=cal.census,
         _prep=prep,
         _alloc=allocation_params(pa, t),
-        _end_pop=pop[:, t, 0].sum(axis=(-2, -1)),
+        _end_pop=np.ascontiguousarray(stock[:, t, 0, :, 0]),
+        _by_age=by_age,
+        _resident_ind={"resident_pop": total(stock, 1, "pop"), "resident_aged_60plus": total(stock, 1, "aged_60plus")},
         diagnostics=out["diagnostics"],
         resident_migration0=out["m0"],
     )
+    result._county_ind.update(
+        pop=total(stock, 0, "pop"),
+        aged_60plus=total(stock, 0, "aged_60plus"),
+        women_15_49=total(stock, 0, "women_15_49"),
+        births=total(flow, 0, "births"),
+        deaths=total(flow, 0, "deaths"),
+        net_migration=total(flow, 0, "net_migration"),
+        in_migrants=result.county_in_migrants,
+    )
+    return result
 
 
 def project(register: Any, pa: ParamArrays, *, variant: str = "medium", calibrate: bool = True,
@@ -591,8 +651,48 @@ def project(register: Any, pa: ParamArrays, *, variant: str = "medium", calibrat
         SRB outside 90..130, …), or the variant is unknown; the problem names the parameter
         and the year.
     """
+    own_census = getattr(register, "census", None)
+    key = (id(register), getattr(register, "sha256", None), getattr(register, "year", None), id(census),
+           id(own_census), str(variant), bool(calibrate), demography_digest(pa))
+    hit = _PROJECTIONS.get(key)
+    if hit is not None and hit[0] is register and hit[1] is census and hit[2] is own_census:
+        _PROJECTIONS.move_to_end(key)
+        return hit[3]
+    while len(_PROJECTIONS) >= PROJECTIONS_KEPT:  # before projecting, so that the cache never holds two
+        _PROJECTIONS.popitem(last=False)
     asm = yearly_assumptions(pa, variant)
-    return project_from_assumptions(register, pa, asm, variant, calibrate, census)
+    result = project_from_assumptions(register, pa, asm, variant, calibrate, census)
+    _PROJECTIONS[key] = (register, census, own_census, result)
+    return result
+
+
+def demography_digest(pa: ParamArrays) -> str:
+    """SHA-256 of everything of ``pa`` a projection reads: the years, and of every
+    ``demography.*`` path its values (all N sets), dated values, earlier values and years in
+    force (kept per ``pa`` object: a scenario's arrays are not changed in place)."""
+    hit = _DIGESTS.get(id(pa))
+    if hit is not None and hit[0] is pa:
+        return hit[1]
+    paths = [p for p in pa.paths() if p.startswith(_P)]
+    parts: list[np.ndarray] = [np.asarray(pa.years, dtype=float)]
+    sizes: list[int] = [pa.n]
+    none = np.zeros(0)
+    for path in paths:
+        for a in (pa.data[path], *pa.dated.get(path, (none, none)), pa.prior.get(path, none),
+                  pa.since.get(path, none)):
+            a = np.ravel(a)
+            sizes.append(a.size)
+            parts.append(a.astype(float, copy=False))
+    h = hashlib.sha256(";".join(paths).encode())
+    h.update(np.asarray(sizes, dtype=np.int64).tobytes())
+    h.update(np.concatenate(parts).tobytes())
+    if len(_DIGESTS) >= 8:
+        _DIGESTS.clear()
+    _DIGESTS[id(pa)] = (pa, h.hexdigest())
+    return _DIGESTS[id(pa)][1]
+
+
+_DIGESTS: dict[int, tuple[ParamArrays, str]] = {}
 
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from functools import cached_property
@@ -147,7 +148,9 @@ def register_content_hash(raw: str, scenario_path: Path | None = None) -> str:
 
     The key of every cache of registers and of results computed on them: a file
     rewritten in place (in JupyterLab, the explorer) changes the key even when the
-    folder's modification time does not.  ``""`` names the packaged example.
+    folder's modification time does not.  ``""`` names the packaged example.  A file is read
+    and hashed again unless its stamp (inode, size, modification and change times) is one
+    already hashed more than :data:`STAMP_TRUSTED_AFTER_NS` after its last write.
 
     Raises
     ------
@@ -163,6 +166,10 @@ def register_content_hash(raw: str, scenario_path: Path | None = None) -> str:
         if not path.exists():  # prepare_register names the scenario file and key
             raise RegisterError(Problem("", "register.file_does_not_exist", path=raw))
         files = _register_files(path)
+    stamps = tuple(_file_stamp(f) for f in files)
+    known = _FILE_HASHES.get(stamps)
+    if known is not None:
+        return known
     h = hashlib.sha256()
     for f in files:
         h.update(f"{f.name};".encode())
@@ -170,7 +177,33 @@ def register_content_hash(raw: str, scenario_path: Path | None = None) -> str:
             h.update(f.read_bytes())
         except OSError:  # a missing file of a folder: load_register names it
             h.update(b"<missing>")
-    return h.hexdigest()
+    digest = h.hexdigest()
+    # a stamp is trusted once every file is older than the file system's timestamp step: a later
+    # write in place then gives it another modification (and change) time
+    if None not in stamps and all(time.time_ns() - max(st[-2:]) > STAMP_TRUSTED_AFTER_NS for st in stamps):
+        if len(_FILE_HASHES) >= 64:
+            _FILE_HASHES.clear()
+        _FILE_HASHES[stamps] = digest
+    return digest
+
+
+#: Age of a file's last write after which its stat stamp stands for its content [ns] (file
+#: system timestamps advance in steps of up to a few ms; a second is ample).
+STAMP_TRUSTED_AFTER_NS = 1_000_000_000
+
+#: Content hashes of register files by their stamps (:func:`_file_stamp`): a run of a scenario
+#: whose register has not been written since reads nothing to know it.
+_FILE_HASHES: dict[tuple, str] = {}
+
+
+def _file_stamp(f: Path) -> tuple | None:
+    """What changes when a file is written: path, device, inode, size, modification and change
+    times [ns] (None when it cannot be read)."""
+    try:
+        st = f.stat()
+    except OSError:
+        return None
+    return (str(f.resolve()), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
 def _load_register_cached(raw: str, scenario_path: Path | None) -> Register:

@@ -42,6 +42,7 @@ add one in ``workload.yaml`` without code changes.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -168,9 +169,14 @@ def workload_paths(pa: ParamArrays | None = None) -> list[str]:
 
 
 def allowance_paths(pa: ParamArrays, cadre: str, kind: str) -> list[str]:
-    """Paths of the category or individual allowance standards of a cadre held in ``pa``."""
-    prefix = f"workload.{cadre}.{kind}."
-    return [p for p in pa.paths() if p.startswith(prefix)]
+    """Paths of the category or individual allowance standards of a cadre held in ``pa``
+    (looked up once per set of paths: every run of a scenario asks six times)."""
+    return list(_allowance_paths(tuple(pa.data), f"workload.{cadre}.{kind}."))
+
+
+@functools.lru_cache(maxsize=64)
+def _allowance_paths(paths: tuple[str, ...], prefix: str) -> tuple[str, ...]:
+    return tuple(sorted(p for p in paths if p.startswith(prefix)))
 
 
 # --------------------------------------------------------------------------- result

@@ -143,6 +143,12 @@ def level_of_code(code: str) -> str:
     return "prefecture" if code.endswith("00") else "county"
 
 
+def prefecture_key(codes: Sequence[str] | np.ndarray) -> np.ndarray:
+    """The prefecture of each 6-digit division code: its first four digits (GB/T 2260), as an
+    object array of str."""
+    return np.array([str(c)[:4] for c in codes], dtype=object)
+
+
 def fractional_year(date: dt.date) -> float:
     """A date as a fractional calendar year (1 November 2020 → 2020.833…) [year]."""
     start = dt.date(date.year, 1, 1).toordinal()

@@ -96,6 +96,63 @@ def test_balance_equation_holds_for_county_totals(medium):
     assert _balance_gap(*[ind[k] for k in ("pop", "births", "deaths", "net_migration")]) < 1e-12
 
 
+def test_county_totals_kept_by_the_engine_are_the_sums_of_its_ages_to_the_last_bit(reg, pa):
+    # the engine sums each county's totals in the kernel and projects the ages again only when
+    # they are read: every path's totals must be numpy's sums of those ages, in numpy's order
+    for r in (project(reg, pa), monte_carlo(reg, pa, 12, seed=3)):
+        kept = {k: v.copy() for k, v in r.county_indicators(resident=True).items()}
+        end = r._end_pop.copy()
+        pop, res = r.county_pop, r.county_pop_resident
+        expected = {
+            "pop": pop.sum(axis=(-2, -1)), "aged_60plus": pop[..., 60:].sum(axis=(-2, -1)),
+            "women_15_49": pop[..., 1, 15:50].sum(axis=-1), "births": r.county_births.sum(axis=-1),
+            "deaths": r.county_deaths.sum(axis=(-2, -1)), "net_migration": r.county_net_migration.sum(axis=(-2, -1)),
+            "resident_pop": res.sum(axis=(-2, -1)), "resident_aged_60plus": res[..., 60:].sum(axis=(-2, -1)),
+        }
+        for k, v in expected.items():
+            np.testing.assert_array_equal(kept[k], v, err_msg=k)
+        # the stock a year after the last (the last year's net migration of the villages)
+        after = expected["pop"][:, -1] + expected["births"][:, -1] - expected["deaths"][:, -1]
+        np.testing.assert_allclose(end, after + expected["net_migration"][:, -1], rtol=1e-12)
+
+
+def test_a_monte_carlo_holds_no_array_by_age_until_one_is_read(reg, pa):
+    import tracemalloc
+
+    n = 1000
+    by_age = n * (len(YEARS) + 1 + 2 * len(YEARS)) * 2 * len(reg.counties) * 2 * AGES * 8  # pop, deaths, migration
+    tracemalloc.start()
+    try:
+        mc = monte_carlo(reg, pa, n, seed=11)
+        percentiles(mc).county_indicators(resident=True)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 0.05 * by_age, f"{peak / 2**20:.0f} MiB for {n} paths; by age {by_age / 2**20:.0f} MiB"
+    assert mc.county_pop.shape == (n, len(YEARS), 2, 2, AGES)  # read: projected again by age
+
+
+def test_a_run_with_the_same_demography_reuses_its_projection_and_another_does_not(reg, pa):
+    from qzfp.rules.scenario import Scenario
+
+    first = project(reg, pa)
+    assert project(reg, pa) is first
+    rules = Scenario.from_parameters().arrays()  # the whole rulebook: demography and the rest
+    years = rules.years
+    base = project(reg, rules)
+    allowance = "village.vice_president.allowance"
+    assert project(reg, rules.with_values({allowance: np.full((1, len(years)), 80.0)})) is base
+    tfr = "demography.fertility.tfr"
+    other = project(reg, rules.with_values({tfr: rules[tfr] + 0.2}))
+    assert other is not base
+    assert (other.county_indicators()["births"][:, 1:] > base.county_indicators()["births"][:, 1:]).all()
+    assert project(reg, rules, variant="high") is not project(reg, rules)
+    twin = small_register()  # the same content in another object: its own projection
+    assert project(twin, pa) is not project(reg, pa)
+    with pytest.raises(ValueError):  # a kept result is shared: its arrays cannot be changed in place
+        project(reg, pa).village("pop")[0, 0, 0] = 1.0
+
+
 def test_village_net_migration_stays_within_the_assumed_class_differentials(reg, pa, medium):
     # a village's net migration is its county's plus what the class growth differentials and
     # the rural birth/death factors move; per person it can differ from the county's rate by

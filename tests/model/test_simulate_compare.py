@@ -265,6 +265,29 @@ def test_a_register_file_rewritten_in_place_is_read_again_by_simulate(tmp_path):
     np.testing.assert_allclose(first, 2 * old)  # the register is the first year's population
 
 
+def test_a_register_file_rewritten_to_the_same_size_with_its_old_timestamp_put_back_is_read_again(tmp_path):
+    import os
+
+    # a register file untouched for an hour: its stamp is trusted for its content from the first run
+    folder, scenario = _edited_register_scenario(tmp_path)
+    hour_ago = os.stat(folder / "villages.csv").st_mtime - 3600
+    for f in folder.iterdir():
+        os.utime(f, (hour_ago, hour_ago))
+    before = simulate(scenario)
+    simulate(scenario)
+    villages = pd.read_csv(folder / "villages.csv", dtype={"village_code": str, "township_code": str})
+    size = (folder / "villages.csv").stat().st_size
+    p = int(villages.at[0, "population"])
+    villages.at[0, "population"] = p + 1 if p % 10 != 9 else p - 1  # the same number of digits
+    villages.to_csv(folder / "villages.csv", index=False)
+    os.utime(folder / "villages.csv", (hour_ago, hour_ago))
+    assert (folder / "villages.csv").stat().st_size == size
+    after = simulate(scenario)
+    assert after.register.villages.at[0, "population"] == villages.at[0, "population"]
+    assert after.summary()["population"].iat[0] == before.summary()["population"].iat[0] + (
+        villages.at[0, "population"] - p)
+
+
 def test_a_register_file_rewritten_in_place_is_read_again_by_the_notebook_cache(tmp_path):
     from qzfp.reporting.sections import simulate_cached
 

@@ -121,25 +121,23 @@ BAND_CACHE_SIZE = 8
 
 def _demography_key(results: Results) -> str:
     """SHA-256 of what a population projection depends on: the register (its content
-    hash, redistricting included), the years and every ``demography.*`` parameter."""
-    pa = results.scenario.arrays()
-    h = hashlib.sha256(f"{results.register.sha256};".encode())
-    h.update(np.asarray(results.years, dtype=np.int64).tobytes())
-    for path in pa.paths():
-        if path.startswith("demography."):
-            h.update(f"{path};".encode())
-            h.update(np.ascontiguousarray(pa[path][:1], dtype=float).tobytes())
-    return h.hexdigest()
+    hash, redistricting included) and :func:`qzfp.model.projection.demography_digest` (the
+    years and every ``demography.*`` parameter)."""
+    from qzfp.model.projection import demography_digest
+
+    digest = demography_digest(results.scenario.arrays())
+    return hashlib.sha256(f"{results.register.sha256};{digest}".encode()).hexdigest()
 
 
 def mc_chunk_paths(register: Any, n_years: int, n_paths: int) -> int:
     """Monte Carlo paths the uncertainty band draws at once [path].
 
     :func:`qzfp.distributed.default_mc_chunk`: the paths whose age-detailed county arrays
-    fit :data:`qzfp.distributed.MC_CHUNK_BYTES` (512 MiB; ~540 paths for Quzhou over 16
-    years; the band keeps only each path's city population, and the village level of a
-    Monte Carlo result is not held per path).  Paths are drawn in chunks of this size, so
-    memory stays bounded for any ``mc_paths`` up to its documented maximum.
+    would fit :data:`qzfp.distributed.MC_CHUNK_BYTES` (512 MiB; ~540 paths for Quzhou over 16
+    years; the engine keeps only their county totals, the band only each path's city
+    population, and the village level of a Monte Carlo result is not held per path).  Paths
+    are drawn in chunks of this size (which defines the paths), so memory stays bounded for
+    any ``mc_paths`` up to its documented maximum.
     """
     from qzfp.distributed import default_mc_chunk
 
