@@ -252,6 +252,7 @@ def _shares(scale: np.ndarray, vc: np.ndarray, pop0: np.ndarray, growth: np.ndar
     _shares_kernel(f(scale, dtype=np.float64), f(vc, dtype=np.int64), f(pop0, dtype=np.float64),
                    f(growth, dtype=np.float64), f(vk, dtype=np.int64),
                    np.ones((1, 1, 1)) if phi is None else f(phi, dtype=np.float64), phi is not None, mem)
+    mem.setflags(write=False)  # never changed once allocated: its sums can be kept (arrays.group_sum)
     return mem.transpose(1, 2, 0)
 
 
@@ -278,6 +279,7 @@ def _county_times_village(county: np.ndarray, vc: np.ndarray, share: np.ndarray)
     mem = np.empty((len(vc), n, t))
     _county_times_village_kernel(np.ascontiguousarray(county, dtype=np.float64), np.ascontiguousarray(vc, dtype=np.int64),
                                  np.ascontiguousarray(share, dtype=np.float64), mem)
+    mem.setflags(write=False)
     return mem.transpose(1, 2, 0)
 
 

@@ -4,9 +4,18 @@
 counties) as ``np.add.reduceat`` does, in one compiled pass (:func:`_segment_sums`: the same
 additions in the same order); the population engine, staffing, workload, budget and the
 explorer all aggregate through it, so every level's totals are summed the same way.
+
+Sums of arrays that cannot change (read-only, and so is every array they view: the village
+arrays of a population result, which :func:`qzfp.model.projection.project` keeps and reuses
+while the demography is unchanged) are kept (:func:`_kept_key`): a second run of a scenario,
+or of one that changes only posts, workload or costs, adds the same villages once.
 """
 
 from __future__ import annotations
+
+import weakref
+from collections import OrderedDict
+from typing import Any
 
 import numpy as np
 from numba import njit
@@ -50,6 +59,17 @@ def group_sum(values: np.ndarray, index: np.ndarray, k: int, factor: np.ndarray 
     if (values.ndim >= 2 and values.shape[0] > 1 and values.strides[0] == 0
             and (factor is None or factor.ndim < values.ndim or factor.shape[0] == 1)):
         return np.broadcast_to(group_sum(values[:1], index, k, factor), (values.shape[0], *values.shape[1:-1], k))
+    key = _kept_key("group_sum", values, index, factor, k=k)
+    if key is not None:
+        hit = _kept_get(key)
+        if hit is None:
+            hit = _kept_put(key, _group_sum(values, index, k, factor), values, index, factor)
+        return hit.copy()
+    return _group_sum(values, index, k, factor)
+
+
+def _group_sum(values: np.ndarray, index: np.ndarray, k: int, factor: np.ndarray | None) -> np.ndarray:
+    """:func:`group_sum` computed (one row set, not broadcast)."""
     shape = np.broadcast_shapes(values.shape, () if factor is None else factor.shape)
     out = np.zeros(shape[:-1] + (k,))
     order, starts, nonempty, _ = _groups(index, k)
@@ -277,6 +297,17 @@ def unit_sum(values: np.ndarray) -> np.ndarray:
     numpy.ndarray, shape (R,)
     """
     values = np.asarray(values)
+    key = _kept_key("unit_sum", values)
+    if key is not None:
+        hit = _kept_get(key)
+        if hit is None:
+            hit = _kept_put(key, _unit_sum_of(values), values)
+        return hit.copy()
+    return _unit_sum_of(values)
+
+
+def _unit_sum_of(values: np.ndarray) -> np.ndarray:
+    """:func:`unit_sum` computed."""
     if (values.ndim != 2 or values.shape[1] < 2 or values.dtype.kind not in "fb"
             or values.dtype.kind == "f" and values.dtype != np.float64
             or not abs(values.strides[0]) < abs(values.strides[1])):
@@ -306,3 +337,69 @@ def _unit_count(values: np.ndarray, out: np.ndarray) -> None:  # pragma: no cove
     for u in range(m):
         for i in range(r):
             out[i] += values[i, u]
+
+
+
+# --------------------------------------------------------------------------- kept sums
+
+#: Sums kept at most [entries] and [bytes]: township, county or city totals, kept with weak
+#: references to the arrays they were summed from (a kept sum never keeps a village array
+#: alive, and goes when one of them goes).
+KEPT_SUMS = 64
+KEPT_SUM_BYTES = 64 << 20
+
+_KEPT: OrderedDict[tuple, tuple[tuple, np.ndarray]] = OrderedDict()
+
+
+def _owner(a: Any) -> np.ndarray | None:
+    """The array owning ``a``'s memory when ``a`` and every array it is a view of are
+    read-only (its values can then not change), else None."""
+    x = a
+    while isinstance(x, np.ndarray):
+        if x.flags.writeable:
+            return None
+        if x.base is None:
+            return x
+        x = x.base
+    return None
+
+
+def _kept_key(kind: str, *arrays: Any, k: int | None = None) -> tuple | None:
+    """Key of a sum of ``arrays`` (None entries allowed) when all of them are unchangeable:
+    each array's owner, memory address, shape, strides and dtype.  None otherwise."""
+    parts: list[Any] = [kind, k]
+    for a in arrays:
+        if a is None:
+            parts.append(None)
+            continue
+        owner = _owner(a)
+        if owner is None:
+            return None
+        parts.append((id(owner), a.__array_interface__["data"][0], a.shape, a.strides, a.dtype.str))
+    return tuple(parts)
+
+
+def _kept_get(key: tuple) -> np.ndarray | None:
+    hit = _KEPT.get(key)
+    if hit is None:
+        return None
+    refs, result = hit
+    if any(ref is not None and ref() is None for ref in refs):  # an owner is gone: its id may be reused
+        del _KEPT[key]
+        return None
+    _KEPT.move_to_end(key)
+    return result
+
+
+def _kept_put(key: tuple, result: np.ndarray, *arrays: Any) -> np.ndarray:
+    def forget(_ref: Any, key: tuple = key) -> None:
+        _KEPT.pop(key, None)
+
+    refs = tuple(None if a is None else weakref.ref(_owner(a), forget) for a in arrays)
+    result.setflags(write=False)
+    if result.nbytes > KEPT_SUM_BYTES:
+        return result
+    _KEPT[key] = (refs, result)
+    while len(_KEPT) > KEPT_SUMS or sum(r.nbytes for _, r in list(_KEPT.values())) > KEPT_SUM_BYTES:
+        _KEPT.popitem(last=False)
+    return result

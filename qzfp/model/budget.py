@@ -41,6 +41,7 @@ from .engine import (
     param,
     population_array,
     population_for_rule,
+    rural_villages,
     tidy_index,
 )
 from .schedules import election_years, training_plan
@@ -364,7 +365,7 @@ def _quantities(pop: Any, st: StaffingResult, pa: ParamArrays) -> dict[str, np.n
     def village(name: str) -> np.ndarray:  # (N_pop, T, V): aggregated before any (N, T) factor
         return population_array(pop, name, t, v)
 
-    rural = ~np.asarray(reg.villages["urban"], dtype=bool)
+    rural = rural_villages(reg)  # the same read-only array every run: its masked sums are kept
     villages_c = np.bincount(np.asarray(reg.village_county, dtype=np.intp), minlength=c).astype(float)
     townships_c = np.bincount(np.asarray(reg.township_county, dtype=np.intp), minlength=c).astype(float)
     ones_c = np.ones(c)

@@ -28,6 +28,7 @@ __all__ = [
     "param",
     "population_array",
     "population_for_rule",
+    "rural_villages",
     "tidy_index",
 ]
 
@@ -103,6 +104,27 @@ def population_for_rule(pop: Any, pa: ParamArrays, basis_path: str, level: str, 
     if not flag.any():
         return registered
     return np.where(flag, population_array(pop, f"{level}_resident_{indicator}", t, m), registered)
+
+
+_RURAL: dict[int, tuple[Any, Any, np.ndarray]] = {}
+
+
+def rural_villages(register: Any) -> np.ndarray:
+    """(V,) bool: the register's villages that are not urban (``villages["urban"]`` false).
+
+    Read-only and the same array for every run on the same register and villages table, so
+    that the sums masked by it are kept with the population's (:func:`qzfp.model.arrays.group_sum`).
+    """
+    villages = register.villages
+    hit = _RURAL.get(id(register))
+    if hit is not None and hit[0] is register and hit[1] is villages:
+        return hit[2]
+    rural = ~np.asarray(villages["urban"], dtype=bool)
+    rural.setflags(write=False)
+    if len(_RURAL) > 16:
+        _RURAL.clear()
+    _RURAL[id(register)] = (register, villages, rural)
+    return rural
 
 
 def check_years(pop: Any, pa: ParamArrays) -> np.ndarray:

@@ -58,6 +58,7 @@ from .engine import (
     param,
     population_array,
     population_for_rule,
+    rural_villages,
 )
 from .schedules import election_years, training_plan
 from .staffing import StaffingResult
@@ -346,7 +347,7 @@ def _volumes(pop: Any, st: StaffingResult, pa: ParamArrays) -> dict[str, dict[st
         return population_array(pop, name, t, v)
 
     one = np.ones((1, 1, 1))
-    rural = ~np.asarray(reg.villages["urban"], dtype=bool)
+    rural = rural_villages(reg)  # the same read-only array every run: its masked sums are kept
     aged = population_for_rule(pop, pa, "reward_assistance.reads_resident_population", "village",
                                "aged_60plus", t, v, pa.n)
     age_factor = eligibility_age_factor(pop, pa, n)

@@ -369,3 +369,25 @@ def test_village_totals_of_the_summary_add_villages_in_numpys_order_for_either_l
         counts = unit_sum(values > 1000.0)
         np.testing.assert_array_equal(counts, (values > 1000.0).sum(axis=-1))
         assert counts.dtype == np.int64
+
+
+def test_a_sum_of_arrays_that_cannot_change_is_kept_and_a_sum_of_changeable_ones_is_not(monkeypatch):
+    calls = []
+    compute = arrays_module._group_sum
+    monkeypatch.setattr(arrays_module, "_group_sum", lambda *a: calls.append(1) or compute(*a))
+    index = np.array([0, 0, 1, 2, 2])
+    index.setflags(write=False)
+    base = np.arange(10.0).reshape(2, 5)
+    frozen = base.copy()
+    frozen.setflags(write=False)
+    first = group_sum(frozen[None], index, 3)
+    again = group_sum(frozen[None], index, 3)  # a new view of the same unchangeable memory
+    assert len(calls) == 1 and np.array_equal(first, again) and again.flags.writeable
+    again[...] = -1.0  # the caller's copy: the kept sum is not changed
+    np.testing.assert_array_equal(group_sum(frozen[None], index, 3), [[[1, 2, 7], [11, 7, 17]]])
+    view = base.view()  # read-only, but its memory can change through `base`
+    view.setflags(write=False)
+    group_sum(view, index, 3)
+    base[0, 0] = 100.0
+    np.testing.assert_array_equal(group_sum(view, index, 3)[0], [101, 2, 7])  # summed again
+    assert len(calls) == 3
