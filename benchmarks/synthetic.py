@@ -149,20 +149,28 @@ def synthetic_tables(size: Size, seed: int = 2006) -> tuple[pd.DataFrame, pd.Dat
     if v_per_t.max() > 999:
         raise ValueError(f"more than 999 villages in a township: {size}")
     v_town = np.repeat(np.arange(s), v_per_t)
-    v_local = np.arange(v) - np.repeat(np.cumsum(v_per_t) - v_per_t, v_per_t) + 1
     community = (kind_idx[v_town] == 0) | (rng.random(v) < TOWN_COMMUNITY_SHARE)
     pop = MEDIAN_VILLAGE_POP * np.exp(LOG_SD * rng.standard_normal(v)) * np.where(community, 2.0, 1.0)
     pop = np.maximum(np.round(pop), MIN_VILLAGE_POP).astype(np.int64)
     share = np.where(community, IN_MIGRANT_SHARE[0], IN_MIGRANT_SHARE[1])
     in_migrants = np.round(pop * share).astype(np.int64)
-    towns, locals_, comms = v_town.tolist(), v_local.tolist(), community.tolist()
-    v_code = [f"{t_code[i]}{n:03d}" for i, n in zip(towns, locals_, strict=True)]
+    # township by township (their villages are consecutive), so that no Python integer of
+    # a village is made and dropped between the strings that are kept (its freed memory would
+    # stay with the process)
+    number = [f"{n:03d}" for n in range(1000)]
+    comms = community.tolist()
+    v_code: list[str] = []
+    v_name: list[str] = []
+    first = 0
+    for code, name, count in zip(t_code, t_name, v_per_t.tolist(), strict=True):
+        v_code.extend([code + number[n] for n in range(1, count + 1)])
+        v_name.extend([name + number[n] + ("社区" if comms[first + n - 1] else "村") for n in range(1, count + 1)])
+        first += count
     villages = pd.DataFrame({
         "village_code": v_code,
         "township_code": np.asarray(t_code, dtype=object)[v_town],
         "county_code": t_county_code[v_town],
-        "name_zh": [f"{t_name[i]}{n:03d}{'社区' if k else '村'}"
-                    for i, n, k in zip(towns, locals_, comms, strict=True)],
+        "name_zh": v_name,
         "name_en": [f"Village {code}" for code in v_code],
         "kind": np.asarray(("village", "community"), dtype=object)[community.astype(np.intp)],
         "urban": community,
