@@ -7,7 +7,7 @@ explorer all aggregate through it, so every level's totals are summed the same w
 
 Sums of arrays that cannot change (read-only, and so is every array they view: the village
 arrays of a population result, which :func:`qzfp.model.projection.project` keeps and reuses
-while the demography is unchanged) are kept (:func:`_kept_key`): a second run of a scenario,
+while the demography is unchanged) are kept (:func:`kept_key`): a second run of a scenario,
 or of one that changes only posts, workload or costs, adds the same villages once.
 """
 
@@ -59,7 +59,7 @@ def group_sum(values: np.ndarray, index: np.ndarray, k: int, factor: np.ndarray 
     if (values.ndim >= 2 and values.shape[0] > 1 and values.strides[0] == 0
             and (factor is None or factor.ndim < values.ndim or factor.shape[0] == 1)):
         return np.broadcast_to(group_sum(values[:1], index, k, factor), (values.shape[0], *values.shape[1:-1], k))
-    key = _kept_key("group_sum", values, index, factor, k=k)
+    key = kept_key("group_sum", values, index, factor, k=k)
     if key is not None:
         hit = _kept_get(key)
         if hit is None:
@@ -297,7 +297,7 @@ def unit_sum(values: np.ndarray) -> np.ndarray:
     numpy.ndarray, shape (R,)
     """
     values = np.asarray(values)
-    key = _kept_key("unit_sum", values)
+    key = kept_key("unit_sum", values)
     if key is not None:
         hit = _kept_get(key)
         if hit is None:
@@ -351,7 +351,7 @@ KEPT_SUM_BYTES = 64 << 20
 _KEPT: OrderedDict[tuple, tuple[tuple, np.ndarray]] = OrderedDict()
 
 
-def _owner(a: Any) -> np.ndarray | None:
+def unchangeable_owner(a: Any) -> np.ndarray | None:
     """The array owning ``a``'s memory when ``a`` and every array it is a view of are
     read-only (its values can then not change), else None."""
     x = a
@@ -364,7 +364,7 @@ def _owner(a: Any) -> np.ndarray | None:
     return None
 
 
-def _kept_key(kind: str, *arrays: Any, k: int | None = None) -> tuple | None:
+def kept_key(kind: str, *arrays: Any, k: int | None = None) -> tuple | None:
     """Key of a sum of ``arrays`` (None entries allowed) when all of them are unchangeable:
     each array's owner, memory address, shape, strides and dtype.  None otherwise."""
     parts: list[Any] = [kind, k]
@@ -372,7 +372,7 @@ def _kept_key(kind: str, *arrays: Any, k: int | None = None) -> tuple | None:
         if a is None:
             parts.append(None)
             continue
-        owner = _owner(a)
+        owner = unchangeable_owner(a)
         if owner is None:
             return None
         parts.append((id(owner), a.__array_interface__["data"][0], a.shape, a.strides, a.dtype.str))
@@ -395,7 +395,7 @@ def _kept_put(key: tuple, result: np.ndarray, *arrays: Any) -> np.ndarray:
     def forget(_ref: Any, key: tuple = key) -> None:
         _KEPT.pop(key, None)
 
-    refs = tuple(None if a is None else weakref.ref(_owner(a), forget) for a in arrays)
+    refs = tuple(None if a is None else weakref.ref(unchangeable_owner(a), forget) for a in arrays)
     result.setflags(write=False)
     if result.nbytes > KEPT_SUM_BYTES:
         return result

@@ -43,6 +43,7 @@ add one in ``workload.yaml`` without code changes.
 from __future__ import annotations
 
 import functools
+import weakref
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,7 +52,7 @@ import numpy as np
 
 from ..errors import Label, ParameterError, Problem
 from ..rules.paramarrays import ParamArrays
-from .arrays import GROUP_BLOCK_BYTES
+from .arrays import GROUP_BLOCK_BYTES, kept_key, unchangeable_owner
 from .engine import (
     check_paths,
     eligibility_age_factor,
@@ -449,7 +450,7 @@ def _weighted_sum(entries: list, shape: tuple) -> np.ndarray:
         layouts = [b.base if isinstance(b, Masked) else b for b, _ in entries]
         strided = [b for b in layouts if b.shape == shape and m > 1 and not b.flags.c_contiguous]
         if strided or any(isinstance(b, Masked) for b, _ in entries):
-            return _blocked_weighted_sum(entries, shape, strided[0] if strided else np.empty(shape))
+            return _kept_weighted_sum(entries, shape, strided[0] if strided else np.empty(shape))
         out = np.zeros(shape)
         for b, w in entries:
             out += b * w
@@ -463,6 +464,60 @@ def _weighted_sum(entries: list, shape: tuple) -> np.ndarray:
         # (10-60x slower on a busy 2-core machine); the result is C-contiguous (N, T, M).
         return np.einsum("ntb,tbm->ntm", weights, bases)
     return np.broadcast_to(sum(b * w for b, w in entries), shape)
+
+
+#: The last village weighted sum (key, weak references to the arrays it read, result): a run
+#: whose village arrays (the kept projection's) and weights are those of the previous run
+#: reads the same read-only result instead of writing 64 MB again (the country's village
+#: cadre).  One entry, dropped before another is computed, so it never adds to a peak.
+_LAST_WEIGHTED: list = []
+
+#: Bases of at most this many values are keyed by their content [value] (the ones of the
+#: per-village constants), larger ones by their unchangeable memory (arrays.kept_key).
+_SMALL_BASE = 4096
+
+
+def _weighted_key(entries: list, shape: tuple) -> tuple | None:
+    """Key of a weighted sum whose large bases cannot change, or None."""
+    parts: list = [shape]
+    owners: list = []
+    for b, w in entries:
+        arrays = (b.base, b.mask) if isinstance(b, Masked) else (b,)
+        for a in arrays:
+            a = np.asarray(a)
+            if a.size <= _SMALL_BASE:
+                parts.append((a.shape, a.dtype.str, a.tobytes()))
+                continue
+            key = kept_key("base", a)
+            if key is None:
+                return None
+            parts.append(key)
+            owners.append(unchangeable_owner(a))
+        w = np.asarray(w)
+        parts.append((w.shape, w.dtype.str, np.ascontiguousarray(w).tobytes()))
+    return (tuple(parts), tuple(owners))
+
+
+def _kept_weighted_sum(entries: list, shape: tuple, like: np.ndarray) -> np.ndarray:
+    """:func:`_blocked_weighted_sum`, the same result read-only and kept while the arrays it
+    read live, for the next run with the same bases and weights (see :data:`_LAST_WEIGHTED`)."""
+    found = _weighted_key(entries, shape)
+    if found is None:
+        return _blocked_weighted_sum(entries, shape, like)
+    key, owners = found
+    if _LAST_WEIGHTED:
+        last_key, refs, result = _LAST_WEIGHTED[0]
+        if last_key == key and all(r() is not None for r in refs):
+            return result
+        _LAST_WEIGHTED.clear()
+    result = _blocked_weighted_sum(entries, shape, like)
+    result.setflags(write=False)
+
+    def forget(_ref: object) -> None:
+        _LAST_WEIGHTED.clear()
+
+    _LAST_WEIGHTED.append((key, tuple(weakref.ref(o, forget) for o in owners), result))
+    return result
 
 
 def _blocked_weighted_sum(entries: list, shape: tuple, like: np.ndarray) -> np.ndarray:

@@ -453,3 +453,25 @@ def test_component_volumes_are_computed_only_when_first_read_and_then_kept(monke
     assert w.components["home_visit"][0] is vol and len(calls) == 1
     with pytest.raises(KeyError):
         w.components["nursing"]
+
+
+def test_a_second_run_on_the_same_population_and_rules_reads_the_same_village_workload(monkeypatch):
+    monkeypatch.setattr(workload_module, "_SMALL_BASE", 1)  # these small villages count as large arrays
+    pa = _packaged_pa(YEARS)
+    changeable = _village_major(worked_example_pop())
+    first = wisn(changeable, staffing(changeable, pa), pa)["village_vice_president"].required
+    assert wisn(changeable, staffing(changeable, pa), pa)["village_vice_president"].required is not first
+    pop = _village_major(worked_example_pop())
+    for name in ("village_women_15_49", "village_births", "village_aged_60plus", "village_in_migrants",
+                 "village_pop"):
+        memory = getattr(pop, name).base
+        memory.setflags(write=False)  # unchangeable, as the arrays of a kept projection
+        setattr(pop, name, memory.transpose(1, 2, 0))
+    kept = wisn(pop, staffing(pop, pa), pa)["village_vice_president"].required
+    again = wisn(pop, staffing(pop, pa), pa)["village_vice_president"].required
+    assert again is kept and not kept.flags.writeable  # read, not written again
+    np.testing.assert_array_equal(kept, first)  # the same values as computed afresh
+    path = "workload.village_vice_president.standards.home_visit"
+    other = pa.with_values({path: pa[path] * 2})
+    changed = wisn(pop, staffing(pop, other), other)["village_vice_president"].required
+    assert changed is not kept and np.all(changed >= kept) and np.any(changed > kept)
