@@ -192,6 +192,18 @@ def _pairwise(vals: np.ndarray, fac: np.ndarray, with_factor: bool, a: int, b: i
             + _pairwise(vals, fac, with_factor, a, b, lo + n2, n - n2))
 
 
+@njit(cache=True)
+def pairwise_sum(buf: np.ndarray, n: int) -> float:  # pragma: no cover - compiled
+    """``buf[0, 0, :n]`` (n ≤ 256) summed in numpy's pairwise order (:func:`_pairwise`), for
+    compiled callers: one cut at a multiple of 8 above 128 members (not recursive: a cached
+    compiled function must not call a recursive one)."""
+    if n <= 128:
+        return _pairwise_short(buf, buf, False, 0, 0, 0, n)
+    n2 = n // 2
+    n2 -= n2 % 8
+    return _pairwise_short(buf, buf, False, 0, 0, 0, n2) + _pairwise_short(buf, buf, False, 0, 0, n2, n - n2)
+
+
 @njit(cache=True, inline="always")
 def _group(vals: np.ndarray, fac: np.ndarray, with_factor: bool, a: int, b: int, lo: int,
            hi: int) -> float:  # pragma: no cover - compiled

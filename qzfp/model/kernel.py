@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from .arrays import _pairwise_short
+from .arrays import pairwise_sum
 from .mortality import AGES, MortalityModel
 
 __all__ = ["FLOW_TOTALS", "STOCK_TOTALS", "SurvivalTable", "run_kernel", "survival_table"]
@@ -90,19 +90,7 @@ def _row(a: np.ndarray, b: int) -> int:
 
 
 @njit(cache=True)
-def _pairwise_buf(buf, dummy, n):  # pragma: no cover - compiled
-    """``buf[0, 0, :n]`` summed in numpy's pairwise order (:func:`qzfp.model.arrays._pairwise`)
-    for n ≤ 256: one cut at a multiple of 8 above 128 members (not recursive: a cached compiled
-    function must not call a recursive one)."""
-    if n <= 128:
-        return _pairwise_short(buf, dummy, False, 0, 0, 0, n)
-    n2 = n // 2
-    n2 -= n2 % 8
-    return _pairwise_short(buf, dummy, False, 0, 0, 0, n2) + _pairwise_short(buf, dummy, False, 0, 0, n2, n - n2)
-
-
-@njit(cache=True)
-def _sum_all(x, q, buf, dummy):  # pragma: no cover - compiled
+def _sum_all(x, q, buf):  # pragma: no cover - compiled
     """``x[q].sum()`` of a (2, 2, A) array as numpy adds it: 0 + the pairwise sum of its 2 × A
     values in order (sex, then age)."""
     n = 0
@@ -110,26 +98,26 @@ def _sum_all(x, q, buf, dummy):  # pragma: no cover - compiled
         for a in range(AGES):
             buf[0, 0, n] = x[q, s, a]
             n += 1
-    return 0.0 + _pairwise_buf(buf, dummy, n)
+    return 0.0 + pairwise_sum(buf, n)
 
 
 @njit(cache=True)
-def _stock_totals(p, q, buf, dummy, out, b, k, c):  # pragma: no cover - compiled
+def _stock_totals(p, q, buf, out, b, k, c):  # pragma: no cover - compiled
     """The stock totals of population ``q`` into ``out[b, k, q, c]``, each as numpy sums the
     by-age array (``pop[..., 60:].sum(axis=(-2, -1))`` copies the 2 × 41 values into a buffer,
     ``pop[..., 1, 15:50].sum(axis=-1)`` is a contiguous row)."""
-    out[b, k, q, c, 0] = _sum_all(p, q, buf, dummy)
+    out[b, k, q, c, 0] = _sum_all(p, q, buf)
     n = 0
     for s in range(2):
         for a in range(_OLD_AGE, AGES):
             buf[0, 0, n] = p[q, s, a]
             n += 1
-    out[b, k, q, c, 1] = 0.0 + _pairwise_buf(buf, dummy, n)
+    out[b, k, q, c, 1] = 0.0 + pairwise_sum(buf, n)
     n = 0
     for a in range(_FERTILE[0], _FERTILE[1]):
         buf[0, 0, n] = p[q, 1, a]
         n += 1
-    out[b, k, q, c, 2] = 0.0 + _pairwise_buf(buf, dummy, n)
+    out[b, k, q, c, 2] = 0.0 + pairwise_sum(buf, n)
 
 
 @njit(cache=True)
@@ -165,7 +153,7 @@ def _kernel(pop0, inm0, tfr, pattern, srb, logk, tab, tab_lo, tab_step, mig, mal
                         for a in range(AGES):
                             out_pop[b, keep[0], q, c, s, a] = p[q, s, a]
                 if totals:
-                    _stock_totals(p, q, buf, buf, out_stock, b, keep[0], c)
+                    _stock_totals(p, q, buf, out_stock, b, keep[0], c)
             out_inm[b, keep[0], c] = inm
         n_capped = 0
         for t in range(steps):
@@ -276,8 +264,8 @@ def _kernel(pop0, inm0, tfr, pattern, srb, logk, tab, tab_lo, tab_step, mig, mal
                             out_mig[b, t, q, c, s, a] = m[q, s, a]
             if flows and totals:
                 for q in range(2):
-                    out_flow[b, t, q, c, 1] = _sum_all(d, q, buf, buf)
-                    out_flow[b, t, q, c, 2] = _sum_all(m, q, buf, buf)
+                    out_flow[b, t, q, c, 1] = _sum_all(d, q, buf)
+                    out_flow[b, t, q, c, 2] = _sum_all(m, q, buf)
             for q in range(2):
                 for s in range(2):
                     for a in range(AGES):
@@ -290,7 +278,7 @@ def _kernel(pop0, inm0, tfr, pattern, srb, logk, tab, tab_lo, tab_step, mig, mal
                             for a in range(AGES):
                                 out_pop[b, k, q, c, s, a] = p[q, s, a]
                     if totals:
-                        _stock_totals(p, q, buf, buf, out_stock, b, k, c)
+                        _stock_totals(p, q, buf, out_stock, b, k, c)
                 out_inm[b, k, c] = inm
         capped[b, c] = n_capped
 
