@@ -13,6 +13,7 @@ or of one that changes only posts, workload or costs, adds the same villages onc
 
 from __future__ import annotations
 
+import threading
 import weakref
 from collections import OrderedDict
 from typing import Any
@@ -361,6 +362,7 @@ KEPT_SUMS = 64
 KEPT_SUM_BYTES = 64 << 20
 
 _KEPT: OrderedDict[tuple, tuple[tuple, np.ndarray]] = OrderedDict()
+_KEPT_LOCK = threading.RLock()
 
 
 def unchangeable_owner(a: Any) -> np.ndarray | None:
@@ -392,15 +394,16 @@ def kept_key(kind: str, *arrays: Any, k: int | None = None) -> tuple | None:
 
 
 def _kept_get(key: tuple) -> np.ndarray | None:
-    hit = _KEPT.get(key)
-    if hit is None:
-        return None
-    refs, result = hit
-    if any(ref is not None and ref() is None for ref in refs):  # an owner is gone: its id may be reused
-        del _KEPT[key]
-        return None
-    _KEPT.move_to_end(key)
-    return result
+    with _KEPT_LOCK:  # the engines may run in threads (a Dask worker's)
+        hit = _KEPT.get(key)
+        if hit is None:
+            return None
+        refs, result = hit
+        if any(ref is not None and ref() is None for ref in refs):  # an owner is gone: its id may be reused
+            del _KEPT[key]
+            return None
+        _KEPT.move_to_end(key)
+        return result
 
 
 def _kept_put(key: tuple, result: np.ndarray, *arrays: Any) -> np.ndarray:
@@ -411,7 +414,8 @@ def _kept_put(key: tuple, result: np.ndarray, *arrays: Any) -> np.ndarray:
     result.setflags(write=False)
     if result.nbytes > KEPT_SUM_BYTES:
         return result
-    _KEPT[key] = (refs, result)
-    while len(_KEPT) > KEPT_SUMS or sum(r.nbytes for _, r in list(_KEPT.values())) > KEPT_SUM_BYTES:
-        _KEPT.popitem(last=False)
+    with _KEPT_LOCK:
+        _KEPT[key] = (refs, result)
+        while len(_KEPT) > KEPT_SUMS or sum(r.nbytes for _, r in list(_KEPT.values())) > KEPT_SUM_BYTES:
+            _KEPT.popitem(last=False)
     return result

@@ -505,8 +505,9 @@ def _kept_weighted_sum(entries: list, shape: tuple, like: np.ndarray) -> np.ndar
     if found is None:
         return _blocked_weighted_sum(entries, shape, like)
     key, owners = found
-    if _LAST_WEIGHTED:
-        last_key, refs, result = _LAST_WEIGHTED[0]
+    last = _LAST_WEIGHTED[:1]  # a copy: another thread may clear the list
+    if last:
+        last_key, refs, result = last[0]
         if last_key == key and all(r() is not None for r in refs):
             return result
         _LAST_WEIGHTED.clear()
