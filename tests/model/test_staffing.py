@@ -391,3 +391,14 @@ def test_a_sum_of_arrays_that_cannot_change_is_kept_and_a_sum_of_changeable_ones
     base[0, 0] = 100.0
     np.testing.assert_array_equal(group_sum(view, index, 3)[0], [101, 2, 7])  # summed again
     assert len(calls) == 3
+
+
+def test_the_rural_mask_is_one_read_only_array_per_register_and_follows_its_villages():
+    from qzfp.model.engine import rural_villages
+
+    reg = make_register()
+    mask = rural_villages(reg)
+    np.testing.assert_array_equal(mask, ~VILLAGES["urban"].to_numpy())
+    assert rural_villages(reg) is mask and not mask.flags.writeable
+    reg.villages = VILLAGES.assign(urban=True)  # another villages table: another mask
+    assert not rural_villages(reg).any()
