@@ -12,7 +12,7 @@ The PDF has bookmarks (its outline: Chromium's ``generateDocumentOutline`` makes
 page's headings, the pages' titles with their sections below) and page numbers in its
 contents.  Chromium cannot number a contents page (CSS ``target-counter`` is not
 implemented), so the contents links to every page and section; a first print, cheap
-(images not drawn, no tags: :func:`measure_pages`), tells on which sheet each link lands
+(nothing drawn, no tags: :func:`measure_pages`), tells on which sheet each link lands
 (its named destination, read with pypdf), the numbers are written into the contents'
 reserved column and the page, still loaded, is printed again with its tags and bookmarks
 (the layout does not move: the column's width is reserved in both prints; checked).  A run
@@ -178,12 +178,13 @@ _NUMBER_CONTENTS_JS = """((pages) => {
 })(%s)"""
 
 
-#: Style added to the page for the print that only measures where its anchors land: images
-#: are not drawn (``visibility`` keeps their boxes, so every page breaks where it will in the
-#: PDF) and the print is not tagged, which makes it about half as costly as the real one.
+#: Style added to the page for the print that only measures where its anchors land: nothing
+#: is drawn, neither text nor image (``visibility`` keeps every box where it is, so every page
+#: breaks where it will in the PDF, and Chromium still writes the anchors' destinations) and
+#: the print is not tagged: about half as costly as the real print.
 _MEASURE_STYLE_ID = "qzfp-measure-print"
 _MEASURE_ON_JS = ("(() => { const s = document.createElement('style'); s.id = '" + _MEASURE_STYLE_ID + "';"
-                  " s.textContent = 'img, svg, canvas, video {visibility: hidden !important}';"
+                  " s.textContent = 'body * {visibility: hidden !important}';"
                   " document.head.appendChild(s); return true; })()")
 _MEASURE_OFF_JS = ("(() => { document.getElementById('" + _MEASURE_STYLE_ID + "').remove();"
                    " return true; })()")
@@ -191,7 +192,7 @@ _MEASURE_OFF_JS = ("(() => { document.getElementById('" + _MEASURE_STYLE_ID + "'
 
 def measure_pages(browser: DevTools, *, timeout: float = _TIMEOUT_S) -> dict[str, int]:
     """The page (from 1) of every anchor of the page loaded in ``browser``, from a print that
-    draws no image and carries no tags (:data:`_MEASURE_ON_JS`); the page is left as it was."""
+    draws nothing and carries no tags (:data:`_MEASURE_ON_JS`); the page is left as it was."""
     browser.evaluate(_MEASURE_ON_JS)
     try:
         return contents_pages(browser.print_pdf(timeout=timeout, tagged=False))
@@ -307,7 +308,7 @@ def print_numbered(source: Path, target: Path, *, program: str | None = None,
                    timeout: float = _TIMEOUT_S) -> dict[str, int]:
     """Print ``source`` (a joined report) to ``target`` with bookmarks and its contents numbered.
 
-    The page is loaded once.  A first print, without images and tags
+    The page is loaded once.  A first print, drawing nothing and without tags
     (:func:`measure_pages`), gives the page of every anchor the contents links to
     (:func:`contents_pages`); the numbers are written into the contents
     (``.qzfp-toc-page``, whose width every print reserves) and the page is printed with its

@@ -126,7 +126,7 @@ def _assert_numbered_pdf(folder: Path, name: str) -> None:
         [(re.sub(r"\s", "", t), p) for t, p in marks]
     for title, page in marks:
         assert re.sub(r"\s", "", title) in re.sub(r"\s", "", _text(path, page)), (title, page)
-    assert _images(path) >= 1  # the chart: the measuring print hides images, the PDF has them
+    assert _images(path) >= 1  # the chart: the measuring print draws nothing, the PDF draws all
 
 
 def test_one_chromium_prints_the_numbered_pdf_of_every_scenario_of_a_run(tmp_path, counted):
