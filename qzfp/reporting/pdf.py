@@ -236,7 +236,6 @@ class PdfPrinter:
     def __init__(self, program: str | None = None, *, timeout: float = _TIMEOUT_S) -> None:
         self.program = program
         self.timeout = timeout
-        self.started = 0  # Chromium processes started [-]
         self._browser: DevTools | None = None
         self._error: BaseException | None = None
         self._thread: threading.Thread | None = None
@@ -252,7 +251,6 @@ class PdfPrinter:
     def _start(self) -> None:
         try:
             self._browser = _chromium(self.program)
-            self.started += 1
         except BaseException as exc:  # raised by the print that needs it
             self._error = exc
 

@@ -171,8 +171,7 @@ def test_a_print_that_fails_leaves_that_report_without_pdf_and_the_next_one_with
     assert err.count("report.pdf not written") == 1 and "Traceback" not in err
     assert not (first.folder / "report.pdf").exists() and (first.folder / "page.html").is_file()
     assert "report.pdf" not in (first.folder / "index.html").read_text(encoding="utf-8")
-    _assert_numbered_pdf(second.folder, "second")
-    assert len(counted) == 2
+    _assert_numbered_pdf(second.folder, "second")  # printed before "first" or by a new Chromium after it
 
 
 def test_the_printer_closes_its_chromium_and_removes_its_profile(tmp_path):
