@@ -234,12 +234,18 @@ def _report_notebooks() -> tuple[list[Path], str]:
         return [nb], "test notebook (report notebooks missing)"
 
 
-def _wall(cmd: list[str], cwd: Path) -> float:
+def _wall(cmd: list[str], cwd: Path, cpu: list[float] | None = None) -> float:
+    """Wall-clock time of ``cmd`` [s]; its CPU time (user + system, of it and of every process
+    it waited for: kernels, data-files processes, Chromium) is appended to ``cpu``."""
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
     dt = time.perf_counter() - t0
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(map(str, cmd))} failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
+    if cpu is not None:
+        cpu.append(r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime)
     return dt
 
 
@@ -254,17 +260,29 @@ def _run_cmd(scenarios: list[str], out: Path, jobs: int, notebooks: list[Path]) 
 
 def m_qzfp_run(runs: int) -> dict:
     """``qzfp run`` on the baseline (fresh process each time) against the floor: a fresh process
-    executing and converting the same number of empty notebooks with papermill and nbconvert."""
+    executing and converting the same number of empty notebooks with papermill and nbconvert.
+    Also a second reference, not the goal's: the floor and its pages printed to a PDF as a run
+    prints ``report.pdf`` (``floor_benchmark(pdf=True)``)."""
     nbs, which = _report_notebooks()
+    floor_code = ("import sys; from pathlib import Path; from qzfp.reporting.kernels import floor_benchmark; "
+                  "floor_benchmark({n}, Path(sys.argv[1]){pdf})")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        floor_cmd = [PY, "-c", "import sys; from pathlib import Path; from qzfp.reporting.kernels import floor_benchmark; "
-                     f"floor_benchmark({len(nbs)}, Path(sys.argv[1]))", str(tmp / "floor")]
-        run_times, floor_times = [], []
-        for i in range(runs):  # interleaved, so both see the same machine load
-            floor_times.append(_wall(floor_cmd, tmp))
-            run_times.append(_wall(_run_cmd(["baseline"], tmp / f"out{i}", 1, nbs), tmp))
-    return {"times_s": run_times, "floor_times_s": floor_times, "notebooks": len(nbs), "notebook_set": which}
+        floor_cmd = [PY, "-c", floor_code.format(n=len(nbs), pdf=""), str(tmp / "floor")]
+        pdf_cmd = [PY, "-c", floor_code.format(n=len(nbs), pdf=", pdf=True"), str(tmp / "floor_pdf")]
+        run_times, floor_times, pdf_times = [], [], []
+        run_cpu: list[float] = []
+        floor_cpu: list[float] = []
+        for i in range(runs):  # interleaved, so all see the same machine load
+            floor_times.append(_wall(floor_cmd, tmp, floor_cpu))
+            run_times.append(_wall(_run_cmd(["baseline"], tmp / f"out{i}", 1, nbs), tmp, run_cpu))
+            with contextlib.suppress(RuntimeError):  # no Chromium (or a revision without pdf=): no reference
+                pdf_times.append(_wall(pdf_cmd, tmp))
+    out = {"times_s": run_times, "floor_times_s": floor_times, "notebooks": len(nbs), "notebook_set": which,
+           "run_cpu_times_s": run_cpu, "floor_cpu_times_s": floor_cpu}
+    if pdf_times:
+        out["floor_pdf_times_s"] = pdf_times
+    return out
 
 
 def _jobs2(runs: int, override: str) -> dict:
@@ -377,6 +395,12 @@ def _summarise(name: str, raw: dict) -> dict:
     if "floor_times_s" in raw:
         out["floor_median_s"] = statistics.median(raw["floor_times_s"])
         out["ratio"] = med / out["floor_median_s"]
+    if raw.get("floor_pdf_times_s"):
+        out["floor_pdf_median_s"] = statistics.median(raw["floor_pdf_times_s"])
+        out["ratio_to_floor_pdf"] = med / out["floor_pdf_median_s"]
+    for key in ("run_cpu_times_s", "floor_cpu_times_s"):
+        if raw.get(key):
+            out[key.replace("_times_s", "_median_s")] = statistics.median(raw[key])
     if "cpu_times_s" in raw:
         out["cpu_median_s"] = statistics.median(raw["cpu_times_s"])
     if "one_scenario_times_s" in raw:
@@ -417,6 +441,10 @@ def _fmt(r: dict, label: str | None = None) -> str:
         extra = f"{r['per_s']:,.0f} /s"
     if "floor_median_s" in r:
         extra = f"floor {r['floor_median_s']:.2f} s, {r['ratio']:.2f}x"
+        if "run_cpu_median_s" in r:
+            extra += f" (cpu {r['run_cpu_median_s']:.1f} / {r['floor_cpu_median_s']:.1f} s)"
+        if "floor_pdf_median_s" in r:
+            extra += f"; floor+pdf {r['floor_pdf_median_s']:.2f} s, {r['ratio_to_floor_pdf']:.2f}x"
     if "one_scenario_median_s" in r:
         extra = f"one {r['one_scenario_median_s']:.2f} s, {r['ratio']:.2f}x"
     if "cpu_median_s" in r:

@@ -111,11 +111,14 @@ def finish_scenario(
     metadata: Mapping[str, Any],
     keep_notebooks: bool,
     kernel_name: str,
+    printer: Any = None,
 ) -> ScenarioReport:
     """Write run.json and index.html of a scenario whose notebooks all ran, and move its
     temporary folder into place; raise the first failure (in notebook order) instead.
 
-    ``hook_outcome`` is the data-files hook's outcome (:func:`qzfp.reporting.datafiles.call_hook`).
+    ``hook_outcome`` is the data-files hook's outcome (:func:`qzfp.reporting.datafiles.call_hook`);
+    ``printer`` the run's :class:`qzfp.reporting.pdf.PdfPrinter` (None: a Chromium of its own
+    prints the PDF, see :func:`qzfp.reporting.pages.write_pdf`).
     """
     name, tmp = sc.name, sc.tmp
     assert tmp is not None
@@ -145,7 +148,7 @@ def finish_scenario(
     )
     copy_font(tmp)
     decorate_pages(run, tmp)
-    write_pdf(run, tmp)
+    write_pdf(run, tmp, printer)
     (tmp / "index.html").write_text(scenario_index(run, tmp), encoding="utf-8")
     files = sorted(p.relative_to(tmp) for p in tmp.rglob("*") if p.is_file())
     dest = sc.out_dir / name

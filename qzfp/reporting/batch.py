@@ -66,7 +66,7 @@ from qzfp.reporting.outcome import (
     exit_code,
     failed_report,
 )
-from qzfp.reporting.pages import write_top_index
+from qzfp.reporting.pages import pdf_printer, write_top_index
 from qzfp.reporting.publish import remove_stale_temporaries
 from qzfp.rules.scenario_keys import RESERVED_NAMES
 
@@ -335,10 +335,12 @@ def _run_local(batch: Batch, *, jobs: int, progress: bool, slots: int, cwd: Path
     results: list[tuple[ScenarioReport | QzfpError, float] | None] = [None] * n
     hooks: Any = None
     pool: NotebookPool | None = None
+    printer: Any = None
     try:
         for i, params in enumerate(batch.parameters):
             runs.append(ScenarioRun(batch.names[i], dict(params), batch.notebooks, batch.out_dir, cwd, i))
         hooks, waiters = _start_hooks(batch.extra_files, runs, jobs)
+        printer = pdf_printer()  # after the fork: Chromium starts while the kernels run
         if progress:
             for sc in runs:
                 sc.bar = progress_bar(sc.name, len(batch.notebooks), position + sc.index, batch.lang)
@@ -357,7 +359,7 @@ def _run_local(batch: Batch, *, jobs: int, progress: bool, slots: int, cwd: Path
                 report: ScenarioReport | QzfpError = finish_scenario(
                     sc, outcome, extra_files=batch.extra_files, key_figures=batch.key_figures_of(sc.index),
                     metadata=batch.metadata_of(sc.index), keep_notebooks=batch.keep_notebooks,
-                    kernel_name=batch.kernel_name,
+                    kernel_name=batch.kernel_name, printer=printer,
                 )
             except QzfpError as exc:
                 report = exc
@@ -370,6 +372,8 @@ def _run_local(batch: Batch, *, jobs: int, progress: bool, slots: int, cwd: Path
             pool.join()
         if hooks is not None:
             hooks.shutdown()
+        if printer is not None:
+            printer.close()
         for sc in runs:
             sc.close()
     return [r for r in results if r is not None]

@@ -186,11 +186,19 @@ class DevTools:
             raise RuntimeError(str(res["exceptionDetails"]))
         return res["result"].get("value")
 
-    def print_pdf(self, *, timeout: float = 180.0, outline: bool = False) -> bytes:
+    def print_pdf(self, *, timeout: float = 180.0, outline: bool = False, tagged: bool = True) -> bytes:
         """The page printed as a PDF: the page's own ``@page`` size and margins, no header or
-        footer of Chromium's; ``outline``: bookmarks made from the headings."""
+        footer of Chromium's; ``outline``: bookmarks made from the headings.
+
+        ``tagged=False`` leaves out the PDF's structure tree (Chromium tags by default): a
+        print whose file only says on which page each anchor lands (its named destinations)
+        is then about a third faster, with the same pages; an outline needs the tags.
+        """
+        options: dict[str, Any] = {"generateDocumentOutline": outline}
+        if not tagged:
+            options["generateTaggedPDF"] = False
         result = self.call("Page.printToPDF", session=True, timeout=timeout, preferCSSPageSize=True,
-                           displayHeaderFooter=False, generateDocumentOutline=outline)
+                           displayHeaderFooter=False, **options)
         return base64.b64decode(result["data"])
 
     def close(self) -> None:

@@ -10,6 +10,7 @@ Pages keep the notebook order whatever the execution order.
 from __future__ import annotations
 
 import datetime as _dt
+import queue
 import re
 import shutil
 import threading
@@ -32,7 +33,7 @@ from qzfp.reporting.outcome import keep_failed, notebook_failed
 from qzfp.reporting.pages import WORK_DIR
 from qzfp.reporting.publish import locked_tempdir, unlock_dir
 
-__all__ = ["NotebookPool", "Outcome", "ScenarioRun", "now", "progress_bar", "run_notebook"]
+__all__ = ["NotebookPool", "Outcome", "ScenarioRun", "convert_page", "execute_notebook", "now", "progress_bar"]
 
 
 def now() -> str:
@@ -47,6 +48,7 @@ class Outcome:
     title: str = ""
     duration: float = 0.0
     error: BaseException | None = None
+    started: float = 0.0  # time.perf_counter() when its execution started
 
 
 class ScenarioRun:
@@ -100,13 +102,13 @@ class ScenarioRun:
         self._lock = None
 
 
-def run_notebook(kernel: WarmKernel, sc: ScenarioRun, i: int, *, kernel_name: str,
-                  timeout: float | None) -> Outcome:
-    """Execute notebook ``i`` of ``sc`` in ``kernel`` and write its page into ``sc.tmp``."""
+def execute_notebook(kernel: WarmKernel, sc: ScenarioRun, i: int, *, kernel_name: str,
+                     timeout: float | None) -> tuple[Outcome, Any]:
+    """Execute notebook ``i`` of ``sc`` in ``kernel``: its outcome (``error`` set on failure)
+    and the executed notebook (None on failure), to be written by :func:`convert_page`."""
     nb_path = sc.notebooks[i]
     name = sc.name
-    out = Outcome(nb_path)
-    t0 = time.perf_counter()
+    out = Outcome(nb_path, started=time.perf_counter())
     executed = sc.executed_dir / nb_path.name
     try:
         kernel.prepare(sc.work)  # the first time: start the kernel, then import papermill meanwhile
@@ -121,14 +123,21 @@ def run_notebook(kernel: WarmKernel, sc: ScenarioRun, i: int, *, kernel_name: st
         if isinstance(exc, import_papermill().PapermillExecutionError):
             kept = sc.keep(executed)
             out.error = notebook_failed(name, nb_path, exc, kept)
-            return out
+            return out, None
         kept = sc.keep(executed) if executed.exists() else None
         text = re.sub(r"\s*\n[-\s]*", " ", str(exc)).strip()  # one line per problem
         out.error = RunError(Problem(str(nb_path), "run.failed", name=name,
                                      error=f"{type(exc).__name__}: {text}".rstrip(": "),
                                      kept="" if kept is None else Label("run.kept", path=str(kept))))
         out.error.__cause__ = exc
-        return out
+        return out, None
+    return out, nb
+
+
+def convert_page(sc: ScenarioRun, out: Outcome, nb: Any) -> Outcome:
+    """Write the page of an executed notebook (:func:`execute_notebook`) into ``sc.tmp``;
+    ``out`` gets its title, page and duration (execution and conversion) [s], or the error."""
+    nb_path = out.notebook
     out.title = notebook_title(nb, nb_path.stem)
     out.page = f"{nb_path.stem}.html"
     try:
@@ -136,13 +145,13 @@ def run_notebook(kernel: WarmKernel, sc: ScenarioRun, i: int, *, kernel_name: st
             page = notebook_to_html(nb, out.title)
         (sc.tmp / out.page).write_text(page, encoding="utf-8")
     except Exception as exc:  # an output nbconvert cannot render, disk full ...
-        kept = sc.keep(executed)
+        kept = sc.keep(sc.executed_dir / nb_path.name)
         out.error = RunError(
-            Problem(str(nb_path), "run.convert_failed", name=name, page=out.page,
+            Problem(str(nb_path), "run.convert_failed", name=sc.name, page=out.page,
                     error=f"{type(exc).__name__}: {exc}", kept=str(kept))
         )
         out.error.__cause__ = exc
-    out.duration = round(time.perf_counter() - t0, 3)
+    out.duration = round(time.perf_counter() - out.started, 3)
     return out
 
 
@@ -156,10 +165,11 @@ class NotebookPool:
     notebook ``01`` of one scenario runs ``01`` of the next, while the other kernels take
     other notebooks, so what scenarios have in common (a population projection, a chart
     of the same data: :mod:`qzfp.reporting.sections` keeps them per process) is computed once per
-    batch instead of twice at the same time.  A failing notebook stops the start of
-    further notebooks of *its* scenario; its kernel is replaced by a fresh one (it may be
-    dead or stuck).  ``on_done(sc)`` is called (from a kernel thread) once every notebook
-    of ``sc`` has finished or been skipped.
+    batch instead of twice at the same time.  An executed notebook is written as its page
+    by one more thread (``qzfp-pages``), while its kernel goes on with the next notebook.
+    A failing notebook stops the start of further notebooks of *its* scenario; its kernel
+    is replaced by a fresh one (it may be dead or stuck).  ``on_done(sc)`` is called (from
+    a kernel or the pages thread) once every notebook of ``sc`` has finished or been skipped.
     """
 
     def __init__(self, runs: Sequence[ScenarioRun], slots: int, *, kernel_name: str,
@@ -176,19 +186,23 @@ class NotebookPool:
         self._runs = list(runs)
         self._threads = [threading.Thread(target=self._worker, name=f"qzfp-kernel-{k}", daemon=True)
                          for k in range(max(1, min(slots, len(self._todo))))]
+        self._kernels_left = len(self._threads)
+        self._pages: queue.SimpleQueue[tuple[ScenarioRun, int, Outcome, Any] | None] = queue.SimpleQueue()
+        self._writer = threading.Thread(target=self._write_pages, name="qzfp-pages", daemon=True)
 
     def start(self) -> None:
+        self._writer.start()
         for th in self._threads:
             th.start()
         with CONVERT_LOCK:  # build the exporter (~0.3 s) while the kernels start
             exporter()
 
     def join(self, timeout: float | None = None) -> None:
-        for th in self._threads:
+        for th in [*self._threads, self._writer]:
             th.join(timeout)
 
     def alive(self) -> bool:
-        return any(th.is_alive() for th in self._threads)
+        return any(th.is_alive() for th in [*self._threads, self._writer])
 
     def _pick(self, last: str | None) -> int:
         """Index in the queue of the next notebook for a kernel whose previous notebook
@@ -223,6 +237,26 @@ class NotebookPool:
         if done and self.on_done is not None:
             self.on_done(sc)
 
+    def _record(self, sc: ScenarioRun, i: int, out: Outcome) -> None:
+        """Notebook ``i`` of ``sc`` is finished (its page written, or failed)."""
+        sc.outcomes[i] = out
+        if out.error is not None:
+            sc.failed = True
+        elif sc.bar is not None:
+            sc.bar.update(1)
+        self._finished(sc)
+
+    def _write_pages(self) -> None:
+        """The pages thread: write each executed notebook's page (:func:`convert_page`)."""
+        while (job := self._pages.get()) is not None:
+            sc, i, out, nb = job
+            try:
+                convert_page(sc, out, nb)
+            except BaseException as exc:  # a bug here must not leave the scenario unfinished
+                out.error = RunError(Problem(str(sc.notebooks[i]), "run.failed", name=sc.name,
+                                             error=f"{type(exc).__name__}: {exc}", kept=""))
+            self._record(sc, i, out)
+
     def _worker(self) -> None:
         kernel: WarmKernel | None = None
         last: str | None = None
@@ -235,22 +269,26 @@ class NotebookPool:
                 if kernel is None:
                     kernel = WarmKernel(self.kernel_name, sc.work)
                 try:
-                    out = run_notebook(kernel, sc, i, kernel_name=self.kernel_name, timeout=self.timeout)
+                    out, nb = execute_notebook(kernel, sc, i, kernel_name=self.kernel_name, timeout=self.timeout)
                 except BaseException as exc:  # a bug here must not leave the scenario unfinished
-                    out = Outcome(sc.notebooks[i], error=RunError(Problem(
+                    out, nb = Outcome(sc.notebooks[i], error=RunError(Problem(
                         str(sc.notebooks[i]), "run.failed", name=sc.name,
-                        error=f"{type(exc).__name__}: {exc}", kept="")))
-                sc.outcomes[i] = out
-                if out.error is not None:
-                    sc.failed = True
-                    kernel.shutdown()
-                    kernel, last = None, None  # a fresh kernel has nothing in common with any
-                elif sc.bar is not None:
-                    sc.bar.update(1)
-                self._finished(sc)
+                        error=f"{type(exc).__name__}: {exc}", kept=""))), None
+                if nb is not None:
+                    self._pages.put((sc, i, out, nb))  # written by the pages thread
+                    continue
+                sc.failed = True
+                kernel.shutdown()
+                kernel, last = None, None  # a fresh kernel has nothing in common with any
+                self._record(sc, i, out)
         finally:
             if kernel is not None:
                 kernel.shutdown()
+            with self._lock:
+                self._kernels_left -= 1
+                last_kernel = self._kernels_left == 0
+            if last_kernel:
+                self._pages.put(None)  # the pages thread ends once the queue is written
 
 
 def progress_bar(name: str, n_notebooks: int, position: int, lang: str = "en") -> Any:

@@ -213,7 +213,7 @@ def warm_engine() -> str:
 # --------------------------------------------------------------------------- benchmark floor
 
 
-def floor_benchmark(n_notebooks: int, work_dir: Path, *, kernel_name: str = "python3") -> float:
+def floor_benchmark(n_notebooks: int, work_dir: Path, *, kernel_name: str = "python3", pdf: bool = False) -> float:
     """Time the floor of a report run: papermill + nbconvert on empty notebooks.
 
     Executes ``n_notebooks`` notebooks holding one empty code cell with papermill (one
@@ -226,6 +226,11 @@ def floor_benchmark(n_notebooks: int, work_dir: Path, *, kernel_name: str = "pyt
         Number of notebooks [-].
     work_dir : Path
         Scratch folder (created; the files are left there).
+    pdf : bool
+        Also print the pages, joined, to a PDF as a run prints ``report.pdf``
+        (:func:`qzfp.reporting.pdf.print_numbered`: a Chromium started, the document loaded,
+        printed to measure and printed again): a reference that counts the printing a run
+        must do, not the floor of the goal.
 
     Returns
     -------
@@ -253,6 +258,13 @@ def floor_benchmark(n_notebooks: int, work_dir: Path, *, kernel_name: str = "pyt
         )
         body, _ = exporter.from_notebook_node(nb)
         (work_dir / f"empty_{i}.html").write_text(body, encoding="utf-8")
+    if pdf:
+        from qzfp.reporting.pdf import join_pages, print_numbered
+
+        pages = [f"empty_{i}.html" for i in range(n_notebooks)]
+        joined = work_dir / "joined.html"
+        joined.write_text(join_pages(work_dir, pages, contents="", lang="en", title="floor"), encoding="utf-8")
+        print_numbered(joined, work_dir / "floor.pdf")
     return time.perf_counter() - t0
 
 

@@ -29,6 +29,8 @@ __all__ = [
     "decorate_pages",
     "folder_page",
     "page",
+    "pdf_enabled",
+    "pdf_printer",
     "render",
     "scenario_index",
     "write_pdf",
@@ -157,22 +159,41 @@ def decorate_pages(run: Mapping[str, Any], folder: Path) -> None:
         path.write_text(page, encoding="utf-8")
 
 
-def write_pdf(run: Mapping[str, Any], folder: Path) -> None:
+def pdf_enabled() -> bool:
+    """``report.pdf`` is wanted: ``QZFP_PDF=0`` in the environment turns it off."""
+    return os.environ.get("QZFP_PDF", "1").strip() != "0"
+
+
+def pdf_printer() -> Any:
+    """A started :class:`qzfp.reporting.pdf.PdfPrinter` for the PDFs of a run, or None when
+    no PDF is wanted (``QZFP_PDF=0``) or no Chromium is installed (:func:`write_pdf` then
+    says so)."""
+    from qzfp.reporting import pdf as printpdf
+
+    if not pdf_enabled():
+        return None
+    program = printpdf.chromium_path()
+    return None if program is None else printpdf.PdfPrinter(program).start()
+
+
+def write_pdf(run: Mapping[str, Any], folder: Path, printer: Any = None) -> None:
     """Write ``report.pdf`` (contents page, then every page) when Chromium is installed.
 
     A missing or failing Chromium prints one line and leaves the rest of the report as is;
-    ``QZFP_PDF=0`` in the environment skips the PDF.
+    ``QZFP_PDF=0`` in the environment skips the PDF.  ``printer``: the run's
+    :class:`qzfp.reporting.pdf.PdfPrinter` (:func:`pdf_printer`), else a Chromium is started
+    for this PDF alone.
     """
     from qzfp.reporting import pdf as printpdf
 
-    if os.environ.get("QZFP_PDF", "1").strip() == "0":
+    if not pdf_enabled():
         return
     lang = str(run.get("lang", "en"))
     names = [str(p["file"]) for p in run["pages"]]
     contents = contents_html(run, printpdf.page_sections(folder, names))
     message = printpdf.write_report_pdf(
         folder, [str(p["file"]) for p in run["pages"]], contents=contents, lang=lang,
-        title=str(run.get("title", "")), footer=_footer(run),
+        title=str(run.get("title", "")), footer=_footer(run), printer=printer,
     )
     if message:
         print(message, file=sys.stderr)

@@ -11,10 +11,13 @@ says why there is no PDF.
 The PDF has bookmarks (its outline: Chromium's ``generateDocumentOutline`` makes one of every
 page's headings, the pages' titles with their sections below) and page numbers in its
 contents.  Chromium cannot number a contents page (CSS ``target-counter`` is not
-implemented), so the contents links to every page and section; the first print tells on
-which sheet each link lands (its named destination, read with pypdf), the numbers are
-written into the contents' reserved column and the page, still loaded, is printed again
-(the layout does not move: the column's width is reserved in both prints; checked).  The
+implemented), so the contents links to every page and section; a first print, cheap
+(nothing drawn, no tags: :func:`measure_pages`), tells on which sheet each link lands
+(its named destination, read with pypdf), the numbers are written into the contents'
+reserved column and the page, still loaded, is printed again with its tags and bookmarks
+(the layout does not move: the column's width is reserved in both prints; checked).  A run
+prints the PDFs of all its scenarios in one Chromium (:class:`PdfPrinter`), started while
+the notebooks run.  The
 shipped CJK font is TrueType (``qzfp/fonts``): Chromium embeds it as one subset CID font (a
 CFF font would become a Type 3 font per page and style), and the print style turns off
 synthetic bold (``font-synthesis``), which Chromium would draw as Type 3 outlines.
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import html
 import re
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -31,8 +35,8 @@ from typing import Any
 from qzfp.reporting.chromium import DevTools, chromium_command, chromium_path
 from qzfp.reporting.publish import atomic_path
 
-__all__ = ["ANCHOR_PREFIX", "PDF_FILE", "chromium_command", "chromium_path", "contents_pages", "join_pages",
-           "page_sections", "print_numbered", "print_to_pdf", "write_report_pdf"]
+__all__ = ["ANCHOR_PREFIX", "PDF_FILE", "PdfPrinter", "chromium_command", "chromium_path", "contents_pages",
+           "join_pages", "measure_pages", "page_sections", "print_numbered", "print_to_pdf", "write_report_pdf"]
 
 #: Name of the PDF inside a report folder.
 PDF_FILE = "report.pdf"
@@ -174,44 +178,157 @@ _NUMBER_CONTENTS_JS = """((pages) => {
 })(%s)"""
 
 
+#: Style added to the page for the print that only measures where its anchors land: nothing
+#: is drawn, neither text nor image (``visibility`` keeps every box where it is, so every page
+#: breaks where it will in the PDF, and Chromium still writes the anchors' destinations) and
+#: the print is not tagged: about half as costly as the real print.
+_MEASURE_STYLE_ID = "qzfp-measure-print"
+_MEASURE_ON_JS = ("(() => { const s = document.createElement('style'); s.id = '" + _MEASURE_STYLE_ID + "';"
+                  " s.textContent = 'body * {visibility: hidden !important}';"
+                  " document.head.appendChild(s); return true; })()")
+_MEASURE_OFF_JS = ("(() => { document.getElementById('" + _MEASURE_STYLE_ID + "').remove();"
+                   " return true; })()")
+
+
+def measure_pages(browser: DevTools, *, timeout: float = _TIMEOUT_S) -> dict[str, int]:
+    """The page (from 1) of every anchor of the page loaded in ``browser``, from a print that
+    draws nothing and carries no tags (:data:`_MEASURE_ON_JS`); the page is left as it was."""
+    browser.evaluate(_MEASURE_ON_JS)
+    try:
+        return contents_pages(browser.print_pdf(timeout=timeout, tagged=False))
+    finally:
+        browser.evaluate(_MEASURE_OFF_JS)
+
+
+def _print_numbered(browser: DevTools, source: Path, target: Path, timeout: float) -> dict[str, int]:
+    import json
+
+    browser.open(Path(source), timeout)
+    pages = measure_pages(browser, timeout=timeout)
+    data = b""
+    for _ in range(2):
+        if pages:
+            browser.evaluate(_NUMBER_CONTENTS_JS % json.dumps(pages))
+        data = browser.print_pdf(timeout=timeout, outline=True)
+        again = contents_pages(data)
+        if again == pages:
+            break
+        pages = again
+    _write_pdf(data, target)
+    return pages
+
+
+class PdfPrinter:
+    """One headless Chromium printing every ``report.pdf`` of a run (:func:`print_numbered`).
+
+    :meth:`start` starts Chromium in a thread, so that a run goes on meanwhile; the first
+    print waits for it.  A Chromium that failed (a print raised, the process died) is not
+    used again: the next print starts a new one.  One thread prints at a time.
+
+    Parameters
+    ----------
+    program : str, optional
+        The Chromium program (default :func:`chromium_path`).
+    timeout : float
+        Longest wait for a page load or a print [s].
+    """
+
+    def __init__(self, program: str | None = None, *, timeout: float = _TIMEOUT_S) -> None:
+        self.program = program
+        self.timeout = timeout
+        self._browser: DevTools | None = None
+        self._error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def start(self) -> PdfPrinter:
+        """Start Chromium in the background (once); returns the printer."""
+        if self._browser is None and self._thread is None:
+            self._thread = threading.Thread(target=self._start, name="qzfp-chromium", daemon=True)
+            self._thread.start()
+        return self
+
+    def _start(self) -> None:
+        try:
+            self._browser = _chromium(self.program)
+        except BaseException as exc:  # raised by the print that needs it
+            self._error = exc
+
+    def _ready(self) -> DevTools:
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        if self._browser is not None and self._browser.proc.poll() is not None:
+            self._discard()  # died since the last print
+        if self._browser is None:
+            error, self._error = self._error, None
+            if error is not None:
+                raise error
+            self._start()
+            error, self._error = self._error, None
+            if error is not None:
+                raise error
+        assert self._browser is not None
+        return self._browser
+
+    def _discard(self) -> None:
+        browser, self._browser = self._browser, None
+        if browser is not None:
+            browser.close()
+
+    def print_numbered(self, source: Path, target: Path) -> dict[str, int]:
+        """Print ``source`` (a joined report) to ``target`` with bookmarks and its contents
+        numbered: see :func:`print_numbered`."""
+        with self._lock:
+            browser = self._ready()
+            try:
+                return _print_numbered(browser, source, target, self.timeout)
+            except BaseException:
+                self._discard()  # in an unknown state: the next print starts a new one
+                raise
+
+    def close(self) -> None:
+        """Close Chromium (waiting for a start still under way)."""
+        with self._lock:
+            if self._thread is not None:
+                self._thread.join()
+                self._thread = None
+            self._discard()
+
+    def __enter__(self) -> PdfPrinter:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
 def print_numbered(source: Path, target: Path, *, program: str | None = None,
                    timeout: float = _TIMEOUT_S) -> dict[str, int]:
     """Print ``source`` (a joined report) to ``target`` with bookmarks and its contents numbered.
 
-    The page is loaded once and printed twice: the first print gives the page of every
-    anchor the contents links to (:func:`contents_pages`), the numbers are written into the
-    contents (``.qzfp-toc-page``, whose width both prints reserve) and the second print is
-    the PDF; should a page have moved all the same, the numbers are written again and the
-    page printed a third time.
+    The page is loaded once.  A first print, drawing nothing and without tags
+    (:func:`measure_pages`), gives the page of every anchor the contents links to
+    (:func:`contents_pages`); the numbers are written into the contents
+    (``.qzfp-toc-page``, whose width every print reserves) and the page is printed with its
+    tags and bookmarks: that print is the PDF once its anchors are where the numbers say
+    (checked); should a page have moved all the same, the numbers are written again and
+    the page printed once more.  :class:`PdfPrinter` does the same in a Chromium kept for
+    every report of a run.
 
     Returns
     -------
     dict
         Anchor -> page number (from 1) of the written PDF.
     """
-    import json
-
-    with _chromium(program) as browser:
-        browser.open(Path(source), timeout)
-        data = browser.print_pdf(timeout=timeout, outline=True)
-        pages = contents_pages(data)
-        for _ in range(2):
-            if not pages:
-                break
-            browser.evaluate(_NUMBER_CONTENTS_JS % json.dumps(pages))
-            data = browser.print_pdf(timeout=timeout, outline=True)
-            again = contents_pages(data)
-            if again == pages:
-                break
-            pages = again
-    _write_pdf(data, target)
-    return pages
+    with PdfPrinter(program, timeout=timeout) as printer:
+        return printer.print_numbered(source, target)
 
 
 def write_report_pdf(folder: Path, pages: Sequence[str], *, contents: str, lang: str, title: str,
-                     footer: str = "") -> str | None:
+                     footer: str = "", printer: PdfPrinter | None = None) -> str | None:
     """Write ``folder/report.pdf`` from ``pages`` (file names in ``folder``), with bookmarks
-    and the contents numbered (:func:`print_numbered`).
+    and the contents numbered (:func:`print_numbered`; ``printer``: the run's
+    :class:`PdfPrinter`, else a Chromium of its own).
 
     Returns
     -------
@@ -222,14 +339,17 @@ def write_report_pdf(folder: Path, pages: Sequence[str], *, contents: str, lang:
     from qzfp.i18n import t
 
     folder = Path(folder)
-    program = chromium_path()
+    program = chromium_path() if printer is None else (printer.program or chromium_path())
     if program is None:
         return t("index.pdf_missing", lang, reason=t("index.no_chromium", lang))
     source = folder / _PRINT_FILE
     try:
         source.write_text(join_pages(folder, pages, contents=contents, lang=lang, title=title),
                           encoding="utf-8")
-        print_numbered(source, folder / PDF_FILE, program=program)
+        if printer is None:
+            print_numbered(source, folder / PDF_FILE, program=program)
+        else:
+            printer.print_numbered(source, folder / PDF_FILE)
     except Exception as exc:  # Chromium failing or too slow, a full disk, pypdf refusing the print ...
         return t("index.pdf_missing", lang, reason=str(exc).replace("\n", " "))
     finally:

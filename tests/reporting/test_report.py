@@ -332,6 +332,40 @@ def test_a_page_that_cannot_be_converted_keeps_the_executed_notebook_and_the_old
     assert (tmp_path / ".failed" / "baseline" / "ok.ipynb").is_file()
 
 
+def test_a_kernel_runs_the_next_notebook_while_the_page_of_the_last_one_is_written(tmp_path, monkeypatch):
+    # One kernel, two notebooks: the first page is written only once the second notebook has
+    # run (it leaves a file behind), so the kernel must not wait for the page to be written.
+    first = _notebook(tmp_path / "a.ipynb", "print('a')")
+    second = _notebook(tmp_path / "b.ipynb", "open('b-ran', 'w').close()")
+    work = tmp_path / "work"
+    work.mkdir()
+    convert_page = execute.notebook_to_html
+    seen = []
+
+    def after_the_next_notebook(nb, title):
+        if not seen:
+            seen.append((work / "b-ran").exists() or _wait_for(work / "b-ran"))
+        return convert_page(nb, title)
+
+    monkeypatch.setattr(execute, "notebook_to_html", after_the_next_notebook)
+    rep = run_scenario({"scenario_name": "s"}, [first, second], tmp_path / "out", progress=False,
+                       notebook_jobs=1, cwd=work)
+    assert seen == [True]
+    assert [p.name for p in rep.pages] == ["a.html", "b.html"] and all(p.is_file() for p in rep.pages)
+
+
+def _wait_for(path: Path, limit_s: float = 120.0) -> bool:
+    """True once ``path`` exists (False after ``limit_s``: the behaviour under test is missing)."""
+    import time
+
+    deadline = time.monotonic() + limit_s
+    while not path.exists():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
 def test_pages_carry_the_shipped_cjk_font_so_chinese_shows_without_a_system_font(tmp_path):
     from qzfp.reporting.convert import notebook_to_html
     from qzfp.reporting.pages import ASSETS_DIR

@@ -6,6 +6,7 @@ A4 landscape print set-up; valid, unique sheet titles; number formats by column 
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import math
 import re
 import unicodedata
@@ -60,6 +61,13 @@ AMOUNT_CENTS = "#,##0.00"
 WHOLE = "#,##0"
 
 
+@functools.lru_cache(maxsize=8192)
+def _line_width(line: str) -> int:
+    """Display width of one line of text: CJK (wide/full-width) characters count 2; kept by
+    text (a budget sheet repeats its lines' labels and references row after row)."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in line)
+
+
 def _text_width(value: Any) -> int:
     """Display width of a cell's text: CJK (wide/full-width) characters count 2."""
     if value is None:
@@ -70,11 +78,7 @@ def _text_width(value: Any) -> int:
         text = f"{value:,}"
     else:
         text = str(value)
-    longest = 0
-    for line in text.splitlines() or [""]:
-        w = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in line)
-        longest = max(longest, w)
-    return longest
+    return max(_line_width(line) for line in text.splitlines() or [""])
 
 
 def clean_text(text: str) -> str:
@@ -104,8 +108,7 @@ def _wrapped_lines(value: Any, width: float) -> int:
         return 1
     lines = 0
     for part in str(value).splitlines() or [""]:
-        w = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in part)
-        lines += max(1, math.ceil(w / max(width, 1) * 1.1))  # words do not fill a line exactly
+        lines += max(1, math.ceil(_line_width(part) / max(width, 1) * 1.1))  # words do not fill a line exactly
     return lines
 
 

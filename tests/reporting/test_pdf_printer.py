@@ -1,0 +1,188 @@
+"""``report.pdf`` of every scenario of a run printed by one Chromium (``PdfPrinter``).
+
+Small notebooks (a title, two sections, a chart) keep these runs short; what is checked is
+what a reader opens: each scenario's PDF, its contents numbered with the pages its bookmarks
+go to, the chart drawn, and how many Chromium processes the run started.  The tests skip only
+when Chromium or poppler-utils is not installed.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from qzfp.reporting import pdf
+from qzfp.reporting.batch import run_many
+from qzfp.reporting.pdf import PdfPrinter, chromium_path
+
+pytestmark = [
+    pytest.mark.skipif(chromium_path() is None, reason="Chromium not installed"),
+    pytest.mark.skipif(shutil.which("pdftotext") is None or shutil.which("pdfimages") is None,
+                       reason="poppler-utils (pdftotext, pdfimages) not installed"),
+]
+
+#: A notebook of one page: a title, a first section long enough to fill a few sheets, a
+#: second section with a chart (drawn by matplotlib in the kernel).
+_CELLS = [
+    "from IPython.display import Markdown, display\n"
+    "display(Markdown('# Report of ' + tag))",
+    "display(Markdown('## First section'))\n"
+    "display(Markdown('\\n\\n'.join(f'Paragraph {i} of the first section.' for i in range(150))))",
+    "display(Markdown('## Second section'))\n"
+    "import io, matplotlib\n"
+    "matplotlib.use('Agg')\n"
+    "import matplotlib.pyplot as plt\n"
+    "from IPython.display import Image\n"
+    "fig, ax = plt.subplots(figsize=(4, 3))\n"
+    "ax.plot([1, 2, 3], [3, 1, 2])\n"
+    "buf = io.BytesIO()\n"
+    "fig.savefig(buf, format='png')\n"
+    "display(Image(data=buf.getvalue(), format='png'))",
+]
+
+
+def _notebook(path: Path) -> Path:
+    cells = [nbformat.v4.new_code_cell('tag = ""', metadata={"tags": ["parameters"]})]
+    cells += [nbformat.v4.new_code_cell(src) for src in _CELLS]
+    nb = nbformat.v4.new_notebook(
+        cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    nbformat.write(nb, str(path))
+    return path
+
+
+def _text(path: Path, page: int | None = None) -> str:
+    pages = ["-f", str(page), "-l", str(page)] if page else []
+    return subprocess.run(["pdftotext", *pages, "-layout", str(path), "-"], check=True, capture_output=True,
+                          text=True, timeout=120).stdout
+
+
+def _bookmarks(path: Path) -> list[tuple[str, int]]:
+    """(title, page from 1) of every bookmark, in order."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(str(path))
+    out: list[tuple[str, int]] = []
+
+    def walk(items):
+        for item in items:
+            if isinstance(item, list):
+                walk(item)
+            else:
+                out.append((item.title, reader.get_destination_page_number(item) + 1))
+
+    walk(reader.outline)
+    return out
+
+
+def _numbered_contents(path: Path) -> list[tuple[str, int]]:
+    """(title, page number) of every line of the contents page that ends with a number."""
+    lines = [ln.strip() for ln in _text(path, 1).splitlines() if ln.strip()]
+    return [(m.group(1).strip(), int(m.group(2))) for m in
+            (re.match(r"^(?:\d+\.\s+)?(.+?)\s{2,}(\d+)$", ln) for ln in lines) if m]
+
+
+def _images(path: Path) -> int:
+    listing = subprocess.run(["pdfimages", "-list", str(path)], check=True, capture_output=True, text=True).stdout
+    return len(listing.splitlines()[2:])
+
+
+class _Counted(pdf.DevTools):
+    """The DevTools session, counting the Chromium processes started."""
+
+    started: list[_Counted] = []
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _Counted.started.append(self)
+
+
+@pytest.fixture
+def counted(monkeypatch):
+    _Counted.started = []
+    monkeypatch.setattr(pdf, "DevTools", _Counted)
+    monkeypatch.setenv("QZFP_PDF", "1")
+    return _Counted.started
+
+
+def _run(tmp_path: Path, names: list[str]) -> list:
+    nb = _notebook(tmp_path / "page.ipynb")
+    params = [{"scenario_name": n, "tag": n} for n in names]
+    return run_many(params, [nb], tmp_path / "out", progress=False)
+
+
+def _assert_numbered_pdf(folder: Path, name: str) -> None:
+    """``folder/report.pdf`` opens, has the contents page numbered with the pages its
+    bookmarks go to, and the chart drawn."""
+    path = folder / "report.pdf"
+    marks = [m for m in _bookmarks(path) if m[1] > 1]  # those of the report's pages, after the contents
+    assert [t for t, _ in marks] == [f"Report of {name}", "First section", "Second section"]
+    assert marks[-1][1] > marks[0][1] >= 2  # the first section fills sheets: the second starts later
+    assert [(re.sub(r"\s", "", t), p) for t, p in _numbered_contents(path)] == \
+        [(re.sub(r"\s", "", t), p) for t, p in marks]
+    for title, page in marks:
+        assert re.sub(r"\s", "", title) in re.sub(r"\s", "", _text(path, page)), (title, page)
+    assert _images(path) >= 1  # the chart: the measuring print draws nothing, the PDF draws all
+
+
+def test_one_chromium_prints_the_numbered_pdf_of_every_scenario_of_a_run(tmp_path, counted):
+    reports = _run(tmp_path, ["first", "second"])
+    assert [r.ok for r in reports] == [True, True]
+    for r in reports:
+        _assert_numbered_pdf(r.folder, r.name)
+    assert len(counted) == 1
+
+
+def test_a_chromium_that_died_after_a_pdf_is_replaced_for_the_next_scenario(tmp_path, counted, monkeypatch):
+    printed = PdfPrinter.print_numbered
+
+    def print_then_die(self, source, target):
+        pages = printed(self, source, target)
+        self._browser.proc.kill()  # as if Chromium crashed between two reports
+        self._browser.proc.wait()
+        return pages
+
+    monkeypatch.setattr(PdfPrinter, "print_numbered", print_then_die)
+    reports = _run(tmp_path, ["first", "second"])
+    assert [r.ok for r in reports] == [True, True]
+    for r in reports:
+        _assert_numbered_pdf(r.folder, r.name)
+    assert len(counted) == 2
+
+
+def test_a_print_that_fails_leaves_that_report_without_pdf_and_the_next_one_with_it(tmp_path, counted, monkeypatch,
+                                                                                 capsys):
+    measure = pdf.measure_pages
+
+    def crash_on_first(browser, **kwargs):
+        if browser.evaluate("document.title") == "first":
+            browser.proc.kill()  # Chromium dies in the middle of printing the report of "first"
+            browser.proc.wait()
+        return measure(browser, **kwargs)
+
+    monkeypatch.setattr(pdf, "measure_pages", crash_on_first)
+    first, second = _run(tmp_path, ["first", "second"])
+    assert first.ok and second.ok
+    err = capsys.readouterr().err
+    assert err.count("report.pdf not written") == 1 and "Traceback" not in err
+    assert not (first.folder / "report.pdf").exists() and (first.folder / "page.html").is_file()
+    assert "report.pdf" not in (first.folder / "index.html").read_text(encoding="utf-8")
+    _assert_numbered_pdf(second.folder, "second")  # printed before "first" or by a new Chromium after it
+
+
+def test_the_printer_closes_its_chromium_and_removes_its_profile(tmp_path):
+    source = tmp_path / "doc.html"
+    source.write_text('<!DOCTYPE html><html><head><title>T</title></head><body><h1>T</h1></body></html>',
+                      encoding="utf-8")
+    with PdfPrinter() as printer:
+        printer.start()
+        printer.print_numbered(source, tmp_path / "doc.pdf")
+        browser = printer._browser
+        profile = Path(browser.profile)
+        assert profile.is_dir()
+    assert browser.proc.poll() is not None and not profile.exists()
+    assert (tmp_path / "doc.pdf").read_bytes().startswith(b"%PDF")
