@@ -325,10 +325,8 @@ def check_funding(pa: ParamArrays, n: int, tol: float = 1e-9) -> np.ndarray:
         One problem per line whose city + county + township shares differ from 1,
         or a share outside 0..1.
     """
-    shares = np.stack(
-        [np.stack([param(pa, f"funding.{ln.id}.{f}", n) for f in FUNDERS], axis=-1) for ln in LINES],
-        axis=2,
-    )
+    stacked = np.asarray([param(pa, f"funding.{ln.id}.{f}", n) for ln in LINES for f in FUNDERS])  # (L × 3, n, T)
+    shares = np.ascontiguousarray(stacked.reshape(len(LINES), len(FUNDERS), n, -1).transpose(2, 3, 0, 1))
     problems = []
     total = shares.sum(axis=-1)
     wrong = (np.abs(total - 1.0) > tol) | np.any((shares < 0) | (shares > 1), axis=-1)  # (n, T, L)

@@ -203,7 +203,7 @@ def _file_stamp(f: Path) -> tuple | None:
         st = f.stat()
     except OSError:
         return None
-    return (str(f.resolve()), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    return (str(f), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
 def _load_register_cached(raw: str, scenario_path: Path | None) -> Register:
