@@ -582,9 +582,9 @@ def project_from_assumptions(register: Any, pa: ParamArrays, asm: Assumptions, v
             "county_net_migration_resident": again["net_migration"][:, :, 1],
         }
 
-    def total(a: np.ndarray, basis: int, name: str) -> np.ndarray:  # (N, T, C), C-ordered as numpy's sums
-        k = STOCK_TOTALS.index(name) if a is stock else FLOW_TOTALS.index(name)
-        return _read_only(np.ascontiguousarray(a[:, :t, basis, :, k]))
+    def total(basis: int, name: str) -> np.ndarray:  # (N, T, C), C-ordered as numpy's sums were
+        a, names = (stock, STOCK_TOTALS) if name in STOCK_TOTALS else (flow, FLOW_TOTALS)
+        return _read_only(np.ascontiguousarray(a[:, :t, basis, :, names.index(name)]))
 
     result = PopulationResult(
         years=np.asarray(pa.years),
@@ -601,17 +601,17 @@ def project_from_assumptions(register: Any, pa: ParamArrays, asm: Assumptions, v
         _alloc=allocation_params(pa, t),
         _end_pop=np.ascontiguousarray(stock[:, t, 0, :, 0]),
         _by_age=by_age,
-        _resident_ind={"resident_pop": total(stock, 1, "pop"), "resident_aged_60plus": total(stock, 1, "aged_60plus")},
+        _resident_ind={"resident_pop": total(1, "pop"), "resident_aged_60plus": total(1, "aged_60plus")},
         diagnostics=out["diagnostics"],
         resident_migration0=out["m0"],
     )
     result._county_ind.update(
-        pop=total(stock, 0, "pop"),
-        aged_60plus=total(stock, 0, "aged_60plus"),
-        women_15_49=total(stock, 0, "women_15_49"),
-        births=total(flow, 0, "births"),
-        deaths=total(flow, 0, "deaths"),
-        net_migration=total(flow, 0, "net_migration"),
+        pop=total(0, "pop"),
+        aged_60plus=total(0, "aged_60plus"),
+        women_15_49=total(0, "women_15_49"),
+        births=total(0, "births"),
+        deaths=total(0, "deaths"),
+        net_migration=total(0, "net_migration"),
         in_migrants=result.county_in_migrants,
     )
     return result
