@@ -591,3 +591,38 @@ def test_with_values_keeps_the_effective_year_of_every_path_it_does_not_set():
     pa = load_rulebook().to_param_arrays(range(2006, 2011))
     swept = pa.with_values({"village.vice_president.population_threshold": np.array([300.0, 500.0])})
     np.testing.assert_array_equal(swept.effective_year("village.vice_president.allowance"), [[2004] * 5])
+
+
+def test_the_shipped_rulebook_and_scenarios_read_the_same_on_libyaml_as_on_the_python_parser():
+    # read_yaml parses with libyaml's parser (FastStrictLoader); a value that parser read
+    # differently from PyYAML's own (dates, duplicate keys, numbers like 1e3) would show here
+    import yaml
+
+    from qzfp.rules import yamlfile
+
+    if yamlfile.FastStrictLoader is yamlfile.StrictLoader:
+        pytest.skip("PyYAML built without libyaml")
+    root = Path(yamlfile.__file__).parent.parent
+    files = sorted(root.glob("rules/policy/*.yaml")) + sorted(root.glob("scenarios/*.yaml"))
+    assert len(files) > 10
+    for f in files:
+        text = f.read_text(encoding="utf-8-sig")
+        assert yamlfile.read_yaml(f) == yaml.load(text, Loader=yamlfile.StrictLoader), f  # noqa: S506
+
+
+@pytest.mark.parametrize(
+    "text, location, detail",
+    [
+        ("p:\n\tdescription: a\n", "x.yaml:2", "found character '\\t' that cannot start any token"),
+        ("a: &x [1]\nb: *y\n", "x.yaml:2", "found undefined alias 'y'"),
+    ],
+)
+def test_a_file_libyaml_refuses_is_reported_with_the_python_parser_s_fuller_message(tmp_path, text, location,
+                                                                                    detail):
+    from qzfp.rules.yamlfile import read_yaml
+
+    f = tmp_path / "x.yaml"
+    f.write_text(text, encoding="utf-8")
+    with pytest.raises(ParameterError) as err:
+        read_yaml(f)
+    assert location in str(err.value) and detail in str(err.value), str(err.value)
