@@ -8,12 +8,15 @@ shared with the data files of a report run.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
+import io
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from qzfp.errors import Problem, QzfpError, RunError
@@ -55,9 +58,31 @@ def workbook_labels(lang: str, lines: Sequence[str]) -> dict[str, str]:
 
 def write_csv(df: pd.DataFrame, path: Path) -> Path:
     """Write ``df`` (no index) as CSV in UTF-8 with a BOM, so Excel shows Chinese; floats
-    in their shortest exact form (they read back to the same bits)."""
-    df.to_csv(path, index=False, encoding="utf-8-sig")
+    in their shortest exact form (they read back to the same bits).
+
+    The bytes of ``df.to_csv(path, index=False, encoding="utf-8-sig")``, written about twice
+    as fast: pandas formats a float column with numpy's ``astype(str)`` (the shortest exact
+    form) and encodes every row as it writes it; here the float64 columns are formatted by
+    Python's ``float.__repr__`` (the same texts, half the time) and the text is encoded once.
+    """
+    out = df
+    floats = [i for i, dtype in enumerate(df.dtypes) if dtype == np.float64]
+    if floats:
+        out = df.copy(deep=False)
+        for i in floats:
+            out.isetitem(i, _float_texts(df.iloc[:, i].to_numpy()))
+    buf = io.StringIO()
+    out.to_csv(buf, index=False)
+    Path(path).write_bytes(codecs.BOM_UTF8 + buf.getvalue().encode("utf-8"))
     return Path(path)
+
+
+def _float_texts(values: np.ndarray) -> np.ndarray:
+    """Floats as pandas writes them to CSV: numpy's shortest exact text (which is Python's
+    ``repr``), NaN as the empty text (pandas' ``na_rep``)."""
+    texts = np.array(list(map(float.__repr__, values.tolist())), dtype=object)
+    texts[np.isnan(values)] = ""
+    return texts
 
 
 def sweep_title(paths: Sequence[str], lang: str) -> str:

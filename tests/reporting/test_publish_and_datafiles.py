@@ -116,3 +116,30 @@ def test_the_warm_kernel_engine_is_registered_through_papermills_public_registry
     assert warm_engine() == WARM_ENGINE
     engine = papermill_engines.get_engine(WARM_ENGINE)
     assert engine.__name__ == "WarmKernelEngine"
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_data_tables_are_written_byte_for_byte_as_pandas_writes_them(tmp_path, lang):
+    # write_csv formats float columns itself (faster); the file must be what pandas' own
+    # to_csv(encoding="utf-8-sig") writes: the same shortest float texts, NaN as "", the BOM
+    import numpy as np
+    import pandas as pd
+
+    from qzfp.model.run import simulate
+    from qzfp.reporting.folders import write_csv
+    from qzfp.rules.scenario import Scenario
+
+    tables = simulate(Scenario.from_parameters(lang=lang, horizon=3)).tables()
+    tables["edges"] = pd.DataFrame({
+        "f": [1e16, np.nan, -0.0, np.inf, -np.inf, 5e-324, 0.1, 1 / 3, 1e-5, 1e15 + 0.5],
+        "text": ["a", "x,y", 'q"', "", None, "中文", "\n", "b", "c", "d"],
+        "n": np.arange(10),
+        "f32": np.full(10, 0.1, dtype=np.float32),
+    })
+    tables["one_float_column"] = pd.DataFrame({"only": [np.nan, 1.0, np.nan]})
+    tables["no_rows"] = pd.DataFrame({"x": pd.Series([], dtype=float)})
+    tables["same_names"] = pd.DataFrame([[1.5, 2.25]], columns=["a", "a"])
+    for name, df in tables.items():
+        df.to_csv(tmp_path / "pandas.csv", index=False, encoding="utf-8-sig")
+        write_csv(df, tmp_path / "ours.csv")
+        assert (tmp_path / "ours.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes(), name
