@@ -39,6 +39,7 @@ parameters, the notebooks, the key figures and a hook writing the data files.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import queue
@@ -68,6 +69,7 @@ from qzfp.reporting.outcome import (
 )
 from qzfp.reporting.pages import pdf_printer, write_top_index
 from qzfp.reporting.publish import remove_stale_temporaries
+from qzfp.reporting.zygote import zygote
 from qzfp.rules.scenario_keys import RESERVED_NAMES
 
 __all__ = [
@@ -336,7 +338,11 @@ def _run_local(batch: Batch, *, jobs: int, progress: bool, slots: int, cwd: Path
     hooks: Any = None
     pool: NotebookPool | None = None
     printer: Any = None
+    forking = contextlib.ExitStack()
     try:
+        # kernels forked from a process holding their imports; forked first, before the
+        # data-files processes and any thread (qzfp.reporting.zygote)
+        forking.enter_context(zygote())
         for i, params in enumerate(batch.parameters):
             runs.append(ScenarioRun(batch.names[i], dict(params), batch.notebooks, batch.out_dir, cwd, i))
         hooks, waiters = _start_hooks(batch.extra_files, runs, jobs)
@@ -376,6 +382,7 @@ def _run_local(batch: Batch, *, jobs: int, progress: bool, slots: int, cwd: Path
             printer.close()
         for sc in runs:
             sc.close()
+        forking.close()
     return [r for r in results if r is not None]
 
 

@@ -67,6 +67,24 @@ class EncryptedKernelManager(_kernel_manager_base()):  # type: ignore[misc]
             self.transport = "ipc"
             self.ip = os.path.join(tempfile.gettempdir(), f"qzfp-kernel-{uuid.uuid4().hex}")
 
+    async def _async_launch_kernel(self, kernel_cmd, **kw):  # type: ignore[override]
+        # this Python's ipykernel, while a run's zygote is up: forked from it, with the
+        # kernels' imports already done (qzfp.reporting.zygote); otherwise started as usual
+        from qzfp.reporting import zygote
+
+        z = zygote.current_zygote()
+        connection_file = zygote.forkable_kernel_command(kernel_cmd) if z is not None else None
+        if z is None or connection_file is None:
+            return await super()._async_launch_kernel(kernel_cmd, **kw)
+        try:
+            process = z.launch(connection_file, str(kw.get("cwd") or os.getcwd()), dict(kw.get("env") or os.environ))
+        except OSError:
+            return await super()._async_launch_kernel(kernel_cmd, **kw)
+        provisioner = self.provisioner
+        provisioner.process = process
+        provisioner.pid = provisioner.pgid = process.pid  # its own session (as jupyter_client starts one)
+        self._reconcile_connection_info(provisioner.connection_info)
+
     async def _async_pre_start_kernel(self, **kw):  # type: ignore[override]
         # The kernel's own log lines (a full disk, a closing socket) are not for the user:
         # errors of a notebook reach the run through the kernel's messages.

@@ -1,0 +1,161 @@
+"""Report kernels forked from the run's zygote behave as kernels started the usual way.
+
+Each scenario runs in a fresh interpreter (``python -c``): the zygote is only forked from a
+process where no other thread runs, which a pytest process does not promise.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from qzfp.reporting.zygote import forkable_kernel_command
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="kernels are forked on Linux only")
+
+#: Run in a kernel: what a notebook can see of how its kernel was started.
+PROBE = textwrap.dedent("""
+    import json, os, sys
+    import matplotlib, matplotlib.pyplot as plt
+    plt.plot([1, 2, 3])
+    print(json.dumps({
+        "pid": os.getpid(), "ppid": os.getppid(), "pgid": os.getpgid(0), "cwd": os.getcwd(),
+        "path": sys.path, "argv0": os.path.basename(sys.argv[0]),
+        "backend": matplotlib.get_backend(), "parent_env": os.environ.get("JPY_PARENT_PID"),
+        "beside": __import__("beside_the_notebook").VALUE,
+    }))
+""")
+
+DRIVER = textwrap.dedent("""
+    import json, os, sys, time
+    from pathlib import Path
+    from jupyter_core.utils import run_sync
+    from qzfp.reporting.kernels import WarmKernel
+    from qzfp.reporting.zygote import ForkedKernel, zygote
+
+    cwd = Path(sys.argv[1])
+    probe = sys.argv[2]
+    with zygote() as z:
+        if sys.argv[3] == "zygote_gone" and z is not None:
+            os.kill(z.pid, 9)
+            os.waitpid(z.pid, 0)
+        k = WarmKernel("python3", cwd)
+        k.prepare()
+        k.wait_until_ready()
+        out, kinds = [], []
+
+        def hook(msg):
+            kinds.append(msg["msg_type"])
+            if msg["msg_type"] == "stream":
+                out.append(msg["content"]["text"])
+            if msg["msg_type"] == "display_data":
+                kinds.append("+".join(sorted(msg["content"]["data"])))
+
+        reply = run_sync(k.kc.execute_interactive)(probe, timeout=60, output_hook=hook)
+        seen = json.loads("".join(out))
+        # an interrupt (as nbclient sends on a cell's timeout) reaches the kernel's process group
+        msg_id = k.kc.execute("import time; time.sleep(60)")
+        time.sleep(1.0)
+        run_sync(k.km.interrupt_kernel)()
+        t0 = time.monotonic()
+        while True:
+            msg = run_sync(k.kc.get_shell_msg)(timeout=30)
+            if msg["parent_header"].get("msg_id") == msg_id:
+                break
+        seen["interrupted"] = [msg["content"]["status"], msg["content"].get("ename"), time.monotonic() - t0 < 10]
+        seen["forked"] = isinstance(k.km.provisioner.process, ForkedKernel)
+        seen["zygote"] = None if z is None else z.pid
+        seen["status"] = reply["content"]["status"]
+        seen["outputs"] = kinds
+        print(json.dumps(seen), flush=True)
+        if sys.argv[3] == "killed":
+            time.sleep(120)  # killed by the test
+        k.shutdown()
+        seen_alive = run_sync(k.km.is_alive)()
+    print(json.dumps({"alive_after_shutdown": seen_alive}), flush=True)
+""")
+
+
+def _drive(tmp_path: Path, mode: str, **env: str) -> subprocess.Popen:
+    (tmp_path / "beside_the_notebook.py").write_text("VALUE = 42\n", encoding="utf-8")
+    return subprocess.Popen([sys.executable, "-c", DRIVER, str(tmp_path), PROBE, mode],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, **env})
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    return not stat.exists() or stat.read_text().rsplit(")", 1)[-1].split()[0] != "Z"
+
+
+def _lines(proc: subprocess.Popen, timeout: float = 180) -> list[dict]:
+    out, err = proc.communicate(timeout=timeout)
+    assert proc.returncode == 0, err
+    return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+
+
+def test_a_forked_kernel_sees_what_a_started_kernel_sees_and_is_interrupted_and_shut_down_alike(tmp_path):
+    forked, closed = _lines(_drive(tmp_path, "normal"))
+    started, _ = _lines(_drive(tmp_path, "normal", QZFP_FORK_KERNELS="0"))
+    assert forked["forked"] and not started["forked"]
+    assert forked["ppid"] == forked["zygote"] and forked["parent_env"] == str(forked["zygote"])
+    assert forked["pgid"] == forked["pid"] and started["pgid"] == started["pid"]  # a session of its own
+    for key in ("cwd", "path", "argv0", "backend", "beside", "status", "outputs", "interrupted"):
+        assert forked[key] == started[key], key
+    assert forked["cwd"] == str(tmp_path) and forked["beside"] == 42
+    assert "display_data" in forked["outputs"] and "image/png+text/plain" in forked["outputs"]  # pyplot, inline
+    assert forked["interrupted"] == ["error", "KeyboardInterrupt", True]
+    assert closed == {"alive_after_shutdown": False}
+    assert not _alive(forked["pid"])
+
+
+def test_when_the_zygote_is_gone_the_kernel_is_started_the_usual_way(tmp_path):
+    seen, closed = _lines(_drive(tmp_path, "zygote_gone"))
+    assert not seen["forked"] and seen["zygote"] is not None
+    assert seen["status"] == "ok" and seen["beside"] == 42
+    assert closed == {"alive_after_shutdown": False}
+
+
+def test_a_killed_run_takes_its_zygote_and_its_kernels_with_it(tmp_path):
+    proc = _drive(tmp_path, "killed")
+    line = proc.stdout.readline()
+    seen = json.loads(line)
+    assert seen["forked"]
+    assert _alive(seen["zygote"]) and _alive(seen["pid"])
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate(timeout=30)
+    deadline = time.monotonic() + 10  # the zygote looks every second, the kernel's poller too
+    while (_alive(seen["zygote"]) or _alive(seen["pid"])) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    left = [pid for pid in (seen["zygote"], seen["pid"]) if _alive(pid)]
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    assert not left, f"outlived the killed run by 10 s: {left}"
+
+
+@pytest.mark.parametrize(
+    "cmd, forkable",
+    [
+        ([sys.executable, "-Xfrozen_modules=off", "-m", "ipykernel_launcher", "-f", "/tmp/k.json"], True),
+        ([sys.executable, "-m", "ipykernel_launcher", "-f", "/tmp/k.json"], True),
+        ([sys.executable, "-m", "ipykernel_launcher", "-f", "/tmp/k.json", "--matplotlib=inline"], False),
+        ([sys.executable, "-X", "dev", "-m", "ipykernel_launcher", "-f", "/tmp/k.json"], False),
+        (["/usr/bin/env", "-m", "ipykernel_launcher", "-f", "/tmp/k.json"], False),
+        ([sys.executable, "-m", "other_kernel", "-f", "/tmp/k.json"], False),
+        ([], False),
+    ],
+)
+def test_only_this_python_s_own_ipykernel_is_forked_any_other_kernel_is_started_as_its_spec_says(cmd, forkable):
+    assert forkable_kernel_command(cmd) == ("/tmp/k.json" if forkable else None)
