@@ -342,7 +342,8 @@ def _run_local(batch: Batch, *, jobs: int, progress: bool, slots: int, cwd: Path
     try:
         # kernels forked from a process holding their imports; forked first, before the
         # data-files processes and any thread (qzfp.reporting.zygote)
-        forking.enter_context(zygote())
+        forking.enter_context(zygote(warm=functools.partial(_warm_kernels, dict(batch.parameters[0]))
+                                     if batch.parameters else None))
         for i, params in enumerate(batch.parameters):
             runs.append(ScenarioRun(batch.names[i], dict(params), batch.notebooks, batch.out_dir, cwd, i))
         hooks, waiters = _start_hooks(batch.extra_files, runs, jobs)
@@ -384,6 +385,13 @@ def _run_local(batch: Batch, *, jobs: int, progress: bool, slots: int, cwd: Path
             sc.close()
         forking.close()
     return [r for r in results if r is not None]
+
+
+def _warm_kernels(parameters: dict[str, Any]) -> None:
+    """In the kernels' zygote: what the first scenario's notebooks compute first."""
+    from qzfp.reporting.sections.display import warm_up
+
+    warm_up(parameters)
 
 
 def _next_done(done: queue.SimpleQueue, pool: NotebookPool) -> ScenarioRun:

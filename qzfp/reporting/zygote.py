@@ -34,7 +34,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -150,9 +150,14 @@ class KernelZygote:
     timeout : float
         Longest wait for a kernel's fork [s] (the first waits for the imports); past it the
         zygote is given up and kernels are started the usual way.
+    warm : callable, optional
+        Called after the imports (its failure ignored: a kernel meets it again and reports
+        it): what every kernel computes first, done once (``qzfp run``: the scenario's
+        simulation, :func:`qzfp.reporting.sections.display.warm_up`).
     """
 
-    def __init__(self, preload: Sequence[str] = PRELOAD, timeout: float = 60.0) -> None:
+    def __init__(self, preload: Sequence[str] = PRELOAD, timeout: float = 60.0,
+                 warm: Callable[[], object] | None = None) -> None:
         self.timeout = timeout
         req_r, req_w = os.pipe()
         rep_r, rep_w = os.pipe()
@@ -161,7 +166,7 @@ class KernelZygote:
             try:
                 os.close(req_w)
                 os.close(rep_r)
-                _zygote_main(req_r, rep_w, tuple(preload))
+                _zygote_main(req_r, rep_w, tuple(preload), warm)
             finally:
                 os._exit(0)
         os.close(req_r)
@@ -231,12 +236,17 @@ def _close_inherited_fds(keep: tuple[int, ...] = ()) -> None:  # pragma: no cove
                 os.close(fd)
 
 
-def _zygote_main(req_fd: int, rep_fd: int, preload: tuple[str, ...]) -> None:  # pragma: no cover - forked
-    """The zygote: import, then fork a kernel per request until the pipe closes."""
+def _zygote_main(req_fd: int, rep_fd: int, preload: tuple[str, ...],
+                 warm: Callable[[], object] | None) -> None:  # pragma: no cover - forked
+    """The zygote: import, warm up, then fork a kernel per request until told to end."""
     import gc
 
     gc.collect()  # the run's garbage closes its own files before their numbers are freed
     _close_inherited_fds(keep=(req_fd, rep_fd))
+    devnull = os.open(os.devnull, os.O_RDWR)  # its warnings are the kernels' to give
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    os.close(devnull)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C of the run is for the run
     # as ipykernel sets it before a kernel imports matplotlib (figures made with pyplot in a
     # notebook are shown by the inline backend)
@@ -244,6 +254,9 @@ def _zygote_main(req_fd: int, rep_fd: int, preload: tuple[str, ...]) -> None:  #
     for name in preload:
         with contextlib.suppress(Exception):
             importlib.import_module(name)
+    if warm is not None:
+        with contextlib.suppress(BaseException):
+            warm()
     gc.collect()
     gc.freeze()  # what every kernel inherits stays shared: the kernels' collector leaves it alone
     run = os.getppid()
@@ -358,14 +371,14 @@ def can_fork_kernels() -> bool:
 
 
 @contextlib.contextmanager
-def zygote(enabled: bool = True, preload: Sequence[str] = PRELOAD):
+def zygote(enabled: bool = True, preload: Sequence[str] = PRELOAD, warm: Callable[[], object] | None = None):
     """Within the block, report kernels of this process are forked from a zygote (when
     ``enabled`` and :func:`can_fork_kernels`).  Enter it before any thread starts."""
     global _CURRENT
     z: KernelZygote | None = None
     if enabled and can_fork_kernels():
         with contextlib.suppress(OSError):
-            z = KernelZygote(preload)
+            z = KernelZygote(preload, warm=warm)
     with _CURRENT_LOCK:
         previous, _CURRENT = _CURRENT, z
     try:

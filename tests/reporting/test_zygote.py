@@ -159,3 +159,47 @@ def test_a_killed_run_takes_its_zygote_and_its_kernels_with_it(tmp_path):
 )
 def test_only_this_python_s_own_ipykernel_is_forked_any_other_kernel_is_started_as_its_spec_says(cmd, forkable):
     assert forkable_kernel_command(cmd) == ("/tmp/k.json" if forkable else None)
+
+
+WARMED = textwrap.dedent("""
+    import functools, json, sys
+    from pathlib import Path
+    from jupyter_core.utils import run_sync
+    from qzfp.reporting.kernels import WarmKernel
+    from qzfp.reporting.sections.display import warm_up
+    from qzfp.reporting.zygote import zygote
+    from qzfp.rules.scenario import Scenario
+
+    params = Scenario.from_parameters(horizon=int(sys.argv[2])).to_papermill()
+    with zygote(warm=functools.partial(warm_up, params)) as z:
+        k = WarmKernel("python3", Path(sys.argv[1]))
+        k.prepare()
+        k.wait_until_ready()
+        out = []
+        code = (
+            "import json, time\\n"
+            "import qzfp.reporting.sections.display as d\\n"
+            "before = len(d._SIM_CACHE)\\n"
+            f"params = {params!r}\\n"
+            "t0 = time.perf_counter()\\n"
+            "d.setup({**params, '_ih': ['scenario_name: str = \\\\'x\\\\'', '# Parameters\\\\n' + "
+            "'\\\\n'.join(f'{k} = {v!r}' for k, v in params.items())]})\\n"
+            "print(json.dumps({'before': before, 'after': len(d._SIM_CACHE), 's': time.perf_counter() - t0}))\\n"
+        )
+        reply = run_sync(k.kc.execute_interactive)(
+            code, timeout=120, output_hook=lambda m: out.append(m["content"].get("text", "")))
+        print(reply["content"]["status"], "".join(out).strip(), flush=True)
+        k.shutdown()
+""")
+
+
+def test_a_kernel_forked_from_the_warmed_zygote_finds_its_scenario_simulated(tmp_path):
+    # qzfp run warms the zygote with the first scenario: the notebook's setup() must then hit
+    # the simulation the kernel inherited (a warm-up building another scenario would miss)
+    proc = subprocess.run([sys.executable, "-c", WARMED, str(tmp_path), "3"], capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    status, seen = proc.stdout.strip().splitlines()[-1].split(" ", 1)
+    assert status == "ok", proc.stdout
+    seen = json.loads(seen)
+    assert seen["before"] == 1 and seen["after"] == 1, seen

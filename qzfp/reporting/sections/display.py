@@ -111,6 +111,18 @@ def setup(ns: Mapping[str, Any]) -> Results:
     return simulate_cached(scenario)
 
 
+def warm_up(parameters: Mapping[str, Any]) -> None:
+    """What :func:`setup` computes for a report notebook run with these (injected)
+    parameters, done ahead: the scenario, its chart fonts and its simulation (with what it
+    loads: the census table, the compiled engine, the calibration).  ``qzfp run`` calls it in
+    the process its kernels are forked from (:mod:`qzfp.reporting.zygote`), so each kernel
+    starts with it; the notebook's own :func:`setup` then finds it in :func:`simulate_cached`.
+    """
+    scenario = Scenario.from_parameters(explicit=set(parameters), **parameters)
+    setup_fonts(scenario.lang)
+    simulate_cached(scenario)
+
+
 # =========================================================================== display
 def _display(obj: Any) -> None:
     from IPython.display import display
