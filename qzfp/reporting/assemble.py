@@ -19,7 +19,7 @@ from importlib import metadata as _metadata
 from pathlib import Path
 from typing import Any
 
-from qzfp.reporting.datafiles import ExtraFilesHook, hook_error
+from qzfp.reporting.datafiles import DataFilesJob, ExtraFilesHook, hook_error
 from qzfp.reporting.execute import ScenarioRun, now
 from qzfp.reporting.outcome import FAILED_DIR, ScenarioReport
 from qzfp.reporting.pages import (
@@ -32,7 +32,7 @@ from qzfp.reporting.pages import (
 )
 from qzfp.reporting.publish import replace_dir
 
-__all__ = ["RUN_SCHEMA", "finish_scenario", "parameters_sha256", "run_record", "versions"]
+__all__ = ["RUN_SCHEMA", "finish_scenario", "parameters_sha256", "run_identity", "run_record", "versions"]
 
 #: Version of the layout of ``run.json``.
 RUN_SCHEMA = 1
@@ -64,17 +64,26 @@ def parameters_sha256(parameters: Mapping[str, Any]) -> str:
     return hashlib.sha256(_canonical_json(dict(parameters)).encode("utf-8")).hexdigest()
 
 
+def run_identity(sc: ScenarioRun, metadata: Mapping[str, Any]) -> dict[str, Any]:
+    """``scenario_name``, ``title`` and ``lang`` of a scenario's ``run.json``, known from
+    its start (what its pages are printed with)."""
+    return {"scenario_name": sc.name,
+            "title": metadata.get("title", sc.parameters.get("title", sc.name)),
+            "lang": metadata.get("lang", sc.parameters.get("lang", "en"))}
+
+
 def run_record(sc: ScenarioRun, metadata: Mapping[str, Any], *, figures: Mapping[str, str],
                pages: list[tuple[str, str]], durations: Mapping[str, float], duration: float,
                kernel_name: str) -> dict[str, Any]:
     """The content of a scenario's ``run.json`` (``duration`` and ``durations`` in s)."""
     name, parameters = sc.name, sc.parameters
+    ident = run_identity(sc, metadata)
     return {
         "schema": RUN_SCHEMA,
         "scenario_name": name,
-        "title": metadata.get("title", parameters.get("title", name)),
+        "title": ident["title"],
         "description": metadata.get("description", parameters.get("description", "")),
-        "lang": metadata.get("lang", parameters.get("lang", "en")),
+        "lang": ident["lang"],
         "scenario_path": metadata.get("scenario_path"),
         "scenario_sha256": metadata.get("scenario_sha256") or parameters_sha256(parameters),
         "parameters_sha256": parameters_sha256(parameters),
@@ -102,9 +111,20 @@ def _diagnostics(folder: Any) -> dict[str, Any] | None:
         return None
 
 
+def _data_files_outcome(sc: ScenarioRun, answer: Any, hook: ExtraFilesHook) -> Mapping[str, Any]:
+    """``answer()`` (an outcome of the data-files hook, waited for), or its error raised."""
+    if sc.bar is not None:
+        sc.bar.set_postfix_str("data files")
+    outcome = answer()
+    error = hook_error(outcome, hook, sc.name)
+    if error is not None:
+        raise error
+    return outcome
+
+
 def finish_scenario(
     sc: ScenarioRun,
-    hook_outcome: Mapping[str, Any],
+    data_files: DataFilesJob | None,
     *,
     extra_files: ExtraFilesHook | None,
     key_figures: Mapping[str, str] | None,
@@ -116,8 +136,11 @@ def finish_scenario(
     """Write run.json and index.html of a scenario whose notebooks all ran, and move its
     temporary folder into place; raise the first failure (in notebook order) instead.
 
-    ``hook_outcome`` is the data-files hook's outcome (:func:`qzfp.reporting.datafiles.call_hook`);
-    ``printer`` the run's :class:`qzfp.reporting.pdf.PdfPrinter` (None: a Chromium of its own
+    ``data_files`` is the data-files hook under way (:class:`qzfp.reporting.datafiles.DataFilesJob`):
+    its first answer gives the key figures of ``run.json``, the contents of ``report.pdf`` and
+    ``index.html``; its whole outcome (the later files written, or its failure) is waited for
+    after ``report.pdf``, before ``index.html`` (which lists the files) and the move.
+    ``printer`` is the run's :class:`qzfp.reporting.pdf.PdfPrinter` (None: a Chromium of its own
     prints the PDF, see :func:`qzfp.reporting.pages.write_pdf`).
     """
     name, tmp = sc.name, sc.tmp
@@ -130,11 +153,8 @@ def finish_scenario(
     durations = {o.notebook.name: o.duration for o in outcomes}
 
     figures: dict[str, str] = {str(k): str(v) for k, v in (key_figures or {}).items()}
-    if extra_files is not None:
-        error = hook_error(hook_outcome, extra_files, name)
-        if error is not None:
-            raise error
-        figures.update(hook_outcome.get("value") or {})
+    if extra_files is not None and data_files is not None:
+        figures.update(_data_files_outcome(sc, data_files.first, extra_files).get("value") or {})
 
     if keep_notebooks:
         shutil.move(str(sc.executed_dir), str(tmp / "notebooks"))
@@ -148,7 +168,9 @@ def finish_scenario(
     )
     copy_font(tmp)
     decorate_pages(run, tmp)
-    write_pdf(run, tmp, printer)
+    write_pdf(run, tmp, printer, sc.layouts)
+    if extra_files is not None and data_files is not None:
+        _data_files_outcome(sc, data_files.wait, extra_files)  # the later files written
     (tmp / "index.html").write_text(scenario_index(run, tmp), encoding="utf-8")
     files = sorted(p.relative_to(tmp) for p in tmp.rglob("*") if p.is_file())
     dest = sc.out_dir / name
