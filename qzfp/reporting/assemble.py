@@ -32,7 +32,7 @@ from qzfp.reporting.pages import (
 )
 from qzfp.reporting.publish import replace_dir
 
-__all__ = ["RUN_SCHEMA", "finish_scenario", "parameters_sha256", "run_identity", "run_record", "versions"]
+__all__ = ["RUN_SCHEMA", "finish_scenario", "parameters_sha256", "run_record", "versions"]
 
 #: Version of the layout of ``run.json``.
 RUN_SCHEMA = 1
@@ -64,26 +64,17 @@ def parameters_sha256(parameters: Mapping[str, Any]) -> str:
     return hashlib.sha256(_canonical_json(dict(parameters)).encode("utf-8")).hexdigest()
 
 
-def run_identity(sc: ScenarioRun, metadata: Mapping[str, Any]) -> dict[str, Any]:
-    """``scenario_name``, ``title`` and ``lang`` of a scenario's ``run.json``, known from
-    its start (what its pages are printed with)."""
-    return {"scenario_name": sc.name,
-            "title": metadata.get("title", sc.parameters.get("title", sc.name)),
-            "lang": metadata.get("lang", sc.parameters.get("lang", "en"))}
-
-
 def run_record(sc: ScenarioRun, metadata: Mapping[str, Any], *, figures: Mapping[str, str],
                pages: list[tuple[str, str]], durations: Mapping[str, float], duration: float,
                kernel_name: str) -> dict[str, Any]:
     """The content of a scenario's ``run.json`` (``duration`` and ``durations`` in s)."""
     name, parameters = sc.name, sc.parameters
-    ident = run_identity(sc, metadata)
     return {
         "schema": RUN_SCHEMA,
         "scenario_name": name,
-        "title": ident["title"],
+        "title": metadata.get("title", parameters.get("title", name)),
         "description": metadata.get("description", parameters.get("description", "")),
-        "lang": ident["lang"],
+        "lang": metadata.get("lang", parameters.get("lang", "en")),
         "scenario_path": metadata.get("scenario_path"),
         "scenario_sha256": metadata.get("scenario_sha256") or parameters_sha256(parameters),
         "parameters_sha256": parameters_sha256(parameters),
@@ -168,7 +159,7 @@ def finish_scenario(
     )
     copy_font(tmp)
     decorate_pages(run, tmp)
-    write_pdf(run, tmp, printer, sc.layouts)
+    write_pdf(run, tmp, printer)
     if extra_files is not None and data_files is not None:
         _data_files_outcome(sc, data_files.wait, extra_files)  # the later files written
     (tmp / "index.html").write_text(scenario_index(run, tmp), encoding="utf-8")

@@ -49,7 +49,7 @@ from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
 from qzfp.errors import Label, Problem, QzfpError, RunError, ScenarioError
-from qzfp.reporting.assemble import finish_scenario, parameters_sha256, run_identity
+from qzfp.reporting.assemble import finish_scenario, parameters_sha256
 from qzfp.reporting.convert import notebook_to_html
 from qzfp.reporting.datafiles import DataFilesJob, ExtraFilesHook, HookRunner, can_fork, hook_pool
 from qzfp.reporting.execute import NotebookPool, ScenarioRun, progress_bar
@@ -65,7 +65,7 @@ from qzfp.reporting.outcome import (
     exit_code,
     failed_report,
 )
-from qzfp.reporting.pages import measure_page_later, pdf_printer, write_top_index
+from qzfp.reporting.pages import pdf_printer, write_top_index
 from qzfp.reporting.publish import remove_stale_temporaries
 from qzfp.rules.scenario_keys import RESERVED_NAMES
 
@@ -362,14 +362,8 @@ def _run_local(batch: Batch, *, jobs: int, progress: bool, slots: int, cwd: Path
             for job in data_jobs:
                 job.release()
 
-        def page_written(sc: ScenarioRun, out: Any) -> None:  # where it breaks in report.pdf
-            if printer is not None and sc.tmp is not None:
-                ident = run_identity(sc, batch.metadata_of(sc.index))
-                sc.layouts[out.page] = measure_page_later(printer, sc.tmp, out.page, ident)
-
         pool = NotebookPool(runs, slots, kernel_name=batch.kernel_name, timeout=batch.timeout,
-                            cost=batch.cost, on_done=notebooks_done, on_drained=kernels_drained,
-                            on_page=page_written)
+                            cost=batch.cost, on_done=notebooks_done, on_drained=kernels_drained)
         pool.start()
         for _ in range(n):
             sc = _next_done(done, pool)

@@ -9,7 +9,6 @@ Pages keep the notebook order whatever the execution order.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as _dt
 import queue
 import re
@@ -70,7 +69,6 @@ class ScenarioRun:
         self.outcomes: list[Outcome | None] = [None] * len(notebooks)
         self.failed = False
         self.left = len(notebooks)  # notebooks not yet finished or skipped
-        self.layouts: dict[str, Any] = {}  # page -> its layout in report.pdf, being measured (a future)
         self._kept: list[Path] = []
         self._keep_lock = threading.Lock()
         tmp, self._lock = locked_tempdir(f".{name}.tmp-", out_dir)
@@ -172,21 +170,17 @@ class NotebookPool:
     A failing notebook stops the start of further notebooks of *its* scenario; its kernel
     is replaced by a fresh one (it may be dead or stuck).  ``on_done(sc)`` is called (from
     a kernel or the pages thread) once every notebook of ``sc`` has finished or been skipped;
-    ``on_drained()`` once, from the first kernel thread that finds no notebook left to run;
-    ``on_page(sc, outcome)`` from the pages thread as soon as a page is written (a failure
-    there is not the scenario's).
+    ``on_drained()`` once, from the first kernel thread that finds no notebook left to run.
     """
 
     def __init__(self, runs: Sequence[ScenarioRun], slots: int, *, kernel_name: str,
                  timeout: float | None, cost: Mapping[str, float] | None = None,
                  on_done: Callable[[ScenarioRun], None] | None = None,
-                 on_drained: Callable[[], None] | None = None,
-                 on_page: Callable[[ScenarioRun, Outcome], None] | None = None):
+                 on_drained: Callable[[], None] | None = None):
         self.kernel_name = kernel_name
         self.timeout = timeout
         self.on_done = on_done
         self.on_drained = on_drained
-        self.on_page = on_page
         self.stop = threading.Event()
         self._lock = threading.Lock()
         self._todo = sorted((-float((cost or {}).get(nb.stem, 1.0)), s, i)
@@ -264,9 +258,6 @@ class NotebookPool:
             except BaseException as exc:  # a bug here must not leave the scenario unfinished
                 out.error = RunError(Problem(str(sc.notebooks[i]), "run.failed", name=sc.name,
                                              error=f"{type(exc).__name__}: {exc}", kept=""))
-            if out.error is None and self.on_page is not None:
-                with contextlib.suppress(Exception):  # e.g. no Chromium: the PDF says so later
-                    self.on_page(sc, out)
             self._record(sc, i, out)
 
     def _worker(self) -> None:

@@ -28,7 +28,6 @@ __all__ = [
     "copy_font",
     "decorate_pages",
     "folder_page",
-    "measure_page_later",
     "page",
     "pdf_enabled",
     "pdf_printer",
@@ -149,20 +148,6 @@ def _footer(run: Mapping[str, Any]) -> str:
     return f"{run.get('title', '')} · {run.get('scenario_name', '')}"
 
 
-def measure_page_later(printer: Any, folder: Path, page: str, run: Mapping[str, Any]) -> Any:
-    """Have the run's :class:`qzfp.reporting.pdf.PdfPrinter` measure where the notebook page
-    ``folder/page`` breaks in ``report.pdf``, decorated as :func:`decorate_pages` will (its
-    navigation bar aside, which is not printed); ``run`` holds what that needs of the
-    run record (``title``, ``scenario_name``, ``lang``).  Returns a future of its
-    :class:`qzfp.reporting.pdf.PageLayout`."""
-    if not (Path(folder) / ASSETS_DIR / _FONT_FILE).is_file():
-        copy_font(Path(folder))  # the page is measured in its font
-    lang = str(run.get("lang", "en"))
-    text = pagestyle.decorate_page((Path(folder) / page).read_text(encoding="utf-8"), lang=lang,
-                                   footer=_footer(run))
-    return printer.measure_later(Path(folder), page, text, lang=lang, title=str(run.get("title", "")))
-
-
 def decorate_pages(run: Mapping[str, Any], folder: Path) -> None:
     """Give each notebook page of a scenario its language, print style and navigation."""
     lang = str(run.get("lang", "en"))
@@ -191,14 +176,13 @@ def pdf_printer() -> Any:
     return None if program is None else printpdf.PdfPrinter(program).start()
 
 
-def write_pdf(run: Mapping[str, Any], folder: Path, printer: Any = None,
-              layouts: Mapping[str, Any] | None = None) -> None:
+def write_pdf(run: Mapping[str, Any], folder: Path, printer: Any = None) -> None:
     """Write ``report.pdf`` (contents page, then every page) when Chromium is installed.
 
     A missing or failing Chromium prints one line and leaves the rest of the report as is;
     ``QZFP_PDF=0`` in the environment skips the PDF.  ``printer``: the run's
     :class:`qzfp.reporting.pdf.PdfPrinter` (:func:`pdf_printer`), else a Chromium is started
-    for this PDF alone; ``layouts``: its pages measured meanwhile (:func:`measure_page_later`).
+    for this PDF alone.
     """
     from qzfp.reporting import pdf as printpdf
 
@@ -209,7 +193,7 @@ def write_pdf(run: Mapping[str, Any], folder: Path, printer: Any = None,
     contents = contents_html(run, printpdf.page_sections(folder, names))
     message = printpdf.write_report_pdf(
         folder, [str(p["file"]) for p in run["pages"]], contents=contents, lang=lang,
-        title=str(run.get("title", "")), footer=_footer(run), printer=printer, layouts=layouts,
+        title=str(run.get("title", "")), footer=_footer(run), printer=printer,
     )
     if message:
         print(message, file=sys.stderr)

@@ -28,22 +28,19 @@ from __future__ import annotations
 import html
 import re
 import threading
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from qzfp.reporting.chromium import DevTools, chromium_command, chromium_path
 from qzfp.reporting.publish import atomic_path
 
-__all__ = ["ANCHOR_PREFIX", "PDF_FILE", "PageLayout", "PdfPrinter", "chromium_command", "chromium_path",
-           "contents_pages", "join_pages", "layout_key", "measure_page", "measure_pages", "page_sections",
-           "print_numbered", "print_to_pdf", "write_report_pdf"]
+__all__ = ["ANCHOR_PREFIX", "PDF_FILE", "PdfPrinter", "chromium_command", "chromium_path", "contents_pages",
+           "join_pages", "measure_pages", "page_sections", "print_numbered", "print_to_pdf", "write_report_pdf"]
 
 #: Name of the PDF inside a report folder.
 PDF_FILE = "report.pdf"
 _PRINT_FILE = ".report-print.html"
-_MEASURE_FILE = ".report-measure.html"
 _TIMEOUT_S = 180.0
 
 _HEAD_RE = re.compile(r"<head\b[^>]*>(.*?)</head>", re.IGNORECASE | re.DOTALL)
@@ -56,18 +53,14 @@ _ID_RE = re.compile(r'\sid="[^"]*"')
 ANCHOR_PREFIX = "page-"
 
 
-def _split(text: str) -> tuple[str, str]:
+def _body(folder: Path, name: str) -> tuple[str, str]:
     """The ``<head>`` content and the ``<body>`` of a page, without its navigation bar and
     the headings' "¶" anchor links (they would end up in the bookmarks)."""
+    text = (folder / name).read_text(encoding="utf-8")
     head = _HEAD_RE.search(text)
     body = _BODY_RE.search(text)
     return (head.group(1) if head else "",
             _ANCHOR_LINK_RE.sub("", _NAV_RE.sub("", body.group(1) if body else text)))
-
-
-def _body(folder: Path, name: str) -> tuple[str, str]:
-    """:func:`_split` of the page ``folder/name``."""
-    return _split((folder / name).read_text(encoding="utf-8"))
 
 
 def section_anchor(page: str, k: int) -> str:
@@ -85,47 +78,6 @@ def page_sections(folder: Path, pages: Sequence[str]) -> dict[str, list[tuple[st
     return out
 
 
-def _section(name: str, body: str) -> str:
-    """A page's body as a section of the joined document: on a new sheet, anchored as
-    ``page-<file>``, each ``<h2>`` as :func:`section_anchor`."""
-    counter = iter(range(len(body)))
-
-    def anchored(m: re.Match[str]) -> str:
-        attrs = _ID_RE.sub("", m.group(1) or "")
-        return f'<h2 id="{html.escape(section_anchor(name, next(counter)))}"{attrs}>{m.group(2)}</h2>'
-
-    body = _H2_RE.sub(anchored, body)
-    return f'<section id="{ANCHOR_PREFIX}{html.escape(name)}" style="break-before:page">{body}</section>'
-
-
-def _print_head(head: str) -> str:
-    """A page's ``<head>`` content as the joined document's (its ``<title>`` left out)."""
-    return re.sub(r"<title>.*?</title>", "", head, flags=re.DOTALL)
-
-
-def _document(head: str, contents: str, sections: Sequence[str], *, lang: str, title: str) -> str:
-    from qzfp.reporting.pagestyle import html_lang
-
-    return (
-        f'<!DOCTYPE html>\n<html lang="{html_lang(lang)}">\n<head>{head}'
-        f"<title>{html.escape(title)}</title></head>\n<body>\n"
-        f'<section class="qzfp-contents" style="padding:1rem 0">{contents}</section>\n'
-        + "\n".join(sections)
-        + "\n</body>\n</html>\n"
-    )
-
-
-def _joined_parts(folder: Path, pages: Sequence[str]) -> tuple[str, list[str]]:
-    """The joined document's head (the first page's) and each page's section."""
-    head = ""
-    sections = []
-    for name in pages:
-        page_head, body = _body(Path(folder), name)
-        head = head or page_head
-        sections.append(_section(name, body))
-    return _print_head(head), sections
-
-
 def join_pages(folder: Path, pages: Sequence[str], *, contents: str, lang: str, title: str) -> str:
     """One HTML document: ``contents``, then the body of every page, each on a new sheet.
 
@@ -133,86 +85,31 @@ def join_pages(folder: Path, pages: Sequence[str], *, contents: str, lang: str, 
     left out.  Every page is anchored as ``page-<file>`` and each of its sections (``<h2>``)
     as :func:`section_anchor`, the targets of the contents' links.
     """
-    head, sections = _joined_parts(folder, pages)
-    return _document(head, contents, sections, lang=lang, title=title)
+    from qzfp.reporting.pagestyle import html_lang
 
+    head = ""
+    bodies = []
+    for name in pages:
+        page_head, body = _body(Path(folder), name)
+        head = head or page_head
+        counter = iter(range(len(body)))
 
-class PageLayout(NamedTuple):
-    """Where a page of the joined document breaks, measured on its own (:func:`measure_page`).
+        def anchored(m: re.Match[str], name: str = name, counter: Any = counter) -> str:
+            attrs = _ID_RE.sub("", m.group(1) or "")
+            return f'<h2 id="{html.escape(section_anchor(name, next(counter)))}"{attrs}>{m.group(2)}</h2>'
 
-    ``key`` names what was measured (the head and the page's section: :func:`layout_key`);
-    ``sheets`` the sheets the page takes; ``anchors`` the sheet of each of its anchors,
-    counted from its first sheet (0).
-    """
-
-    key: str
-    sheets: int
-    anchors: dict[str, int]
-
-
-def layout_key(head: str, section: str) -> str:
-    """SHA-256 of a page's section and the head it is printed with: the same key, the same
-    layout on the sheets (each page starts on a sheet of its own)."""
-    import hashlib
-
-    return hashlib.sha256(f"{len(head)}:{head}{section}".encode()).hexdigest()
-
-
-def _measure_file(folder: Path, text: str, browser: DevTools, timeout: float) -> tuple[dict[str, int], int]:
-    """Load ``text`` as a hidden file of ``folder`` (so ``assets/`` is found) and measure it
-    (:func:`measure_pages`): the page of every anchor, and the number of pages."""
-    source = Path(folder) / _MEASURE_FILE
-    try:
-        source.write_text(text, encoding="utf-8")
-        browser.open(source, timeout)
-        return measure_pages(browser, timeout=timeout, count=True)
-    finally:
-        source.unlink(missing_ok=True)
-
-
-#: Out of the flow, in the contents section of a document measured in parts: content wider than
-#: Chromium's largest shrink of a printed document (twice the sheet's width), so that every
-#: part is laid out at the scale of the whole report, whose widest page needs that shrink.
-_WIDEST = '<div style="position:absolute;width:4000px;height:1px"></div>'
-
-
-def measure_page(browser: DevTools, folder: Path, name: str, text: str, *, lang: str, title: str,
-                 timeout: float = _TIMEOUT_S) -> PageLayout:
-    """The layout of page ``name`` (its text ``text``, decorated as in the PDF) in the joined
-    document, measured on its own: printed after an (almost) empty contents section, as in
-    the joined document after the contents (a page starts on a new sheet, so what comes
-    before does not move it within its sheets).
-
-    Chromium prints a document at one scale, the one its widest content needs (between 1 and
-    1/2 of the layout at a sheet's width): the page is measured at the smallest, the scale
-    of a report (its population tables are wider than that), by :data:`_WIDEST` in the
-    contents section, with a link to each of the page's anchors (Chromium writes the
-    destinations of links only).  A report printed at another scale is caught by the check
-    of the numbers after the PDF print (:func:`print_numbered`)."""
-    head, body = _split(text)
-    head, section = _print_head(head), _section(name, body)
-    anchors = [f"{ANCHOR_PREFIX}{name}", *(section_anchor(name, k) for k in range(len(_H2_RE.findall(body))))]
-    links = "".join(f'<a href="#{html.escape(a)}">.</a>' for a in anchors)
-    contents = f'{_WIDEST}<div style="position:absolute">{links}</div>'
-    found, n = _measure_file(folder, _document(head, contents, [section], lang=lang, title=title), browser, timeout)
-    return PageLayout(layout_key(head, section), n - 1, {a: p - 2 for a, p in found.items()})
-
-
-def _numbers(browser: DevTools, folder: Path, contents: str, head: str, sections: Sequence[str],
-             layouts: Sequence[PageLayout | None], *, lang: str, title: str, timeout: float) -> dict[str, int] | None:
-    """The page of every anchor of the joined document from its pages' ``layouts`` and the
-    contents measured alone; None when a layout is missing or was measured on other text."""
-    if len(layouts) != len(sections) or any(
-            lay is None or lay.key != layout_key(head, sec) for lay, sec in zip(layouts, sections, strict=True)):
-        return None
-    _, n = _measure_file(folder, _document(head, contents + _WIDEST, [], lang=lang, title=title), browser, timeout)
-    pages: dict[str, int] = {}
-    first = n + 1
-    for lay in layouts:
-        assert lay is not None
-        pages.update({a: first + k for a, k in lay.anchors.items()})
-        first += lay.sheets
-    return pages
+        body = _H2_RE.sub(anchored, body)
+        bodies.append(
+            f'<section id="{ANCHOR_PREFIX}{html.escape(name)}" style="break-before:page">{body}</section>'
+        )
+    head = re.sub(r"<title>.*?</title>", "", head, flags=re.DOTALL)
+    return (
+        f'<!DOCTYPE html>\n<html lang="{html_lang(lang)}">\n<head>{head}'
+        f"<title>{html.escape(title)}</title></head>\n<body>\n"
+        f'<section class="qzfp-contents" style="padding:1rem 0">{contents}</section>\n'
+        + "\n".join(bodies)
+        + "\n</body>\n</html>\n"
+    )
 
 
 def print_to_pdf(source: Path, target: Path, *, program: str | None = None,
@@ -253,11 +150,6 @@ def _write_pdf(data: bytes, target: Path) -> None:
 def contents_pages(pdf: bytes) -> dict[str, int]:
     """The page (from 1) where each page and section of the report starts: the named
     destinations of the contents' links (anchors :data:`ANCHOR_PREFIX`...)."""
-    return _anchor_pages(pdf)[0]
-
-
-def _anchor_pages(pdf: bytes) -> tuple[dict[str, int], int]:
-    """:func:`contents_pages` and the number of pages of ``pdf``."""
     import io
     import logging
 
@@ -268,9 +160,9 @@ def _anchor_pages(pdf: bytes) -> tuple[dict[str, int], int]:
     log.setLevel(logging.ERROR)  # Chromium's trailers count one object less than pypdf: no warning
     try:
         reader = PdfReader(io.BytesIO(pdf))
-        return ({str(name).lstrip("/"): reader.get_destination_page_number(dest) + 1
-                 for name, dest in reader.named_destinations.items()
-                 if str(name).lstrip("/").startswith(ANCHOR_PREFIX)}, len(reader.pages))
+        return {str(name).lstrip("/"): reader.get_destination_page_number(dest) + 1
+                for name, dest in reader.named_destinations.items()
+                if str(name).lstrip("/").startswith(ANCHOR_PREFIX)}
     finally:
         log.setLevel(level)
 
@@ -298,31 +190,21 @@ _MEASURE_OFF_JS = ("(() => { document.getElementById('" + _MEASURE_STYLE_ID + "'
                    " return true; })()")
 
 
-def measure_pages(browser: DevTools, *, timeout: float = _TIMEOUT_S, count: bool = False) -> Any:
+def measure_pages(browser: DevTools, *, timeout: float = _TIMEOUT_S) -> dict[str, int]:
     """The page (from 1) of every anchor of the page loaded in ``browser``, from a print that
-    draws nothing and carries no tags (:data:`_MEASURE_ON_JS`); the page is left as it was.
-    ``count``: also the number of pages printed, as ``(anchors, pages)``."""
+    draws nothing and carries no tags (:data:`_MEASURE_ON_JS`); the page is left as it was."""
     browser.evaluate(_MEASURE_ON_JS)
     try:
-        anchors, n = _anchor_pages(browser.print_pdf(timeout=timeout, tagged=False))
+        return contents_pages(browser.print_pdf(timeout=timeout, tagged=False))
     finally:
         browser.evaluate(_MEASURE_OFF_JS)
-    return (anchors, n) if count else anchors
 
 
-#: ``known(browser)``: the page of every anchor of the document to print, found without
-#: printing it (:func:`_numbers`), or None (then it is measured).
-KnownPages = Callable[[DevTools], "dict[str, int] | None"]
-
-
-def _print_numbered(browser: DevTools, source: Path, target: Path, timeout: float,
-                    known: KnownPages | None = None) -> dict[str, int]:
+def _print_numbered(browser: DevTools, source: Path, target: Path, timeout: float) -> dict[str, int]:
     import json
 
-    pages = known(browser) if known is not None else None
     browser.open(Path(source), timeout)
-    if pages is None:
-        pages = measure_pages(browser, timeout=timeout)
+    pages = measure_pages(browser, timeout=timeout)
     data = b""
     for _ in range(2):
         if pages:
@@ -358,7 +240,6 @@ class PdfPrinter:
         self._error: BaseException | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
-        self._measures: ThreadPoolExecutor | None = None
 
     def start(self) -> PdfPrinter:
         """Start Chromium in the background (once); returns the printer."""
@@ -395,35 +276,19 @@ class PdfPrinter:
         if browser is not None:
             browser.close()
 
-    def _use(self, work: Callable[[DevTools], Any]) -> Any:
-        """``work(browser)`` in this printer's Chromium, one at a time."""
+    def print_numbered(self, source: Path, target: Path) -> dict[str, int]:
+        """Print ``source`` (a joined report) to ``target`` with bookmarks and its contents
+        numbered: see :func:`print_numbered`."""
         with self._lock:
             browser = self._ready()
             try:
-                return work(browser)
+                return _print_numbered(browser, source, target, self.timeout)
             except BaseException:
                 self._discard()  # in an unknown state: the next print starts a new one
                 raise
 
-    def print_numbered(self, source: Path, target: Path, known: KnownPages | None = None) -> dict[str, int]:
-        """Print ``source`` (a joined report) to ``target`` with bookmarks and its contents
-        numbered: see :func:`print_numbered` (``known``: the numbers found without a
-        measuring print, see :func:`write_report_pdf`)."""
-        return self._use(lambda browser: _print_numbered(browser, source, target, self.timeout, known))
-
-    def measure_later(self, folder: Path, name: str, text: str, *, lang: str, title: str) -> Future:
-        """:func:`measure_page` in this printer's Chromium, in a thread of its own
-        (``qzfp-measure``); the future's result is the :class:`PageLayout`."""
-        if self._measures is None:
-            self._measures = ThreadPoolExecutor(1, thread_name_prefix="qzfp-measure")
-        return self._measures.submit(self._use, lambda browser: measure_page(
-            browser, folder, name, text, lang=lang, title=title, timeout=self.timeout))
-
     def close(self) -> None:
-        """Close Chromium (waiting for a start still under way, and a measure)."""
-        if self._measures is not None:
-            self._measures.shutdown(wait=True, cancel_futures=True)
-            self._measures = None
+        """Close Chromium (waiting for a start still under way)."""
         with self._lock:
             if self._thread is not None:
                 self._thread.join()
@@ -459,27 +324,11 @@ def print_numbered(source: Path, target: Path, *, program: str | None = None,
         return printer.print_numbered(source, target)
 
 
-def _layout(layout: Future | PageLayout | None) -> PageLayout | None:
-    """A measured layout (waited for), or None when it is missing or its measure failed."""
-    if isinstance(layout, Future):
-        try:
-            return layout.result()
-        except Exception:  # the page is measured with the others instead
-            return None
-    return layout
-
-
 def write_report_pdf(folder: Path, pages: Sequence[str], *, contents: str, lang: str, title: str,
-                     footer: str = "", printer: PdfPrinter | None = None,
-                     layouts: Mapping[str, Future | PageLayout] | None = None) -> str | None:
+                     footer: str = "", printer: PdfPrinter | None = None) -> str | None:
     """Write ``folder/report.pdf`` from ``pages`` (file names in ``folder``), with bookmarks
     and the contents numbered (:func:`print_numbered`; ``printer``: the run's
     :class:`PdfPrinter`, else a Chromium of its own).
-
-    ``layouts``: the pages measured on their own while the run went on (by file name,
-    :meth:`PdfPrinter.measure_later`).  When every page was, and on the text printed now,
-    the contents is measured alone and the numbers follow without a measuring print of the
-    whole report; else that print measures them.  The PDF print checks them either way.
 
     Returns
     -------
@@ -495,15 +344,12 @@ def write_report_pdf(folder: Path, pages: Sequence[str], *, contents: str, lang:
         return t("index.pdf_missing", lang, reason=t("index.no_chromium", lang))
     source = folder / _PRINT_FILE
     try:
-        head, sections = _joined_parts(folder, pages)
-        source.write_text(_document(head, contents, sections, lang=lang, title=title), encoding="utf-8")
+        source.write_text(join_pages(folder, pages, contents=contents, lang=lang, title=title),
+                          encoding="utf-8")
         if printer is None:
             print_numbered(source, folder / PDF_FILE, program=program)
         else:
-            measured = [_layout((layouts or {}).get(name)) for name in pages]
-            printer.print_numbered(source, folder / PDF_FILE, known=lambda browser: _numbers(
-                browser, folder, contents, head, sections, measured, lang=lang, title=title,
-                timeout=printer.timeout))
+            printer.print_numbered(source, folder / PDF_FILE)
     except Exception as exc:  # Chromium failing or too slow, a full disk, pypdf refusing the print ...
         return t("index.pdf_missing", lang, reason=str(exc).replace("\n", " "))
     finally:

@@ -514,39 +514,3 @@ def test_a_year_is_written_without_a_thousands_separator(site):
     text = _page_text(out / "zh" / "03_budget.html", skip_rule_rows=False)
     row = re.search(r"模型中县、乡镇计生协第一次换届的年份\s+年\s+\S+\s+(\S+)", text)
     assert row and row.group(1) == "2007", row and row.group(0)
-
-
-@needs_chromium
-@pytest.mark.parametrize("name", ["en", "zh"])
-def test_pages_measured_on_their_own_give_the_page_numbers_of_the_whole_report(site, name):
-    """What ``qzfp run`` measures of each page as soon as it is written (and of the contents at
-    the end) puts every page and section where a measuring print of the whole report does."""
-    import json
-
-    from qzfp.reporting import pdf
-    from qzfp.reporting.pages import contents_html
-
-    _, out, _ = site
-    folder = out / name
-    run = json.loads((folder / "run.json").read_text(encoding="utf-8"))
-    names = [p["file"] for p in run["pages"]]
-    contents = contents_html(run, pdf.page_sections(folder, names))
-    head, sections = pdf._joined_parts(folder, names)
-    whole = folder / ".whole.html"
-    whole.write_text(pdf.join_pages(folder, names, contents=contents, lang=run["lang"], title=run["title"]),
-                     encoding="utf-8")
-    try:
-        with pdf.PdfPrinter() as printer:
-            def measured_whole(browser):
-                browser.open(whole)
-                return pdf.measure_pages(browser)
-
-            expected = printer._use(measured_whole)
-            layouts = [printer.measure_later(folder, page, (folder / page).read_text(encoding="utf-8"),
-                                             lang=run["lang"], title=run["title"]).result() for page in names]
-            found = printer._use(lambda browser: pdf._numbers(browser, folder, contents, head, sections, layouts,
-                                                              lang=run["lang"], title=run["title"], timeout=60))
-    finally:
-        whole.unlink()
-    assert len(expected) > len(names) and found == expected
-    assert not list(folder.glob(".report-*"))  # the measured documents are gone

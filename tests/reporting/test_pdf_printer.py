@@ -140,8 +140,8 @@ def test_one_chromium_prints_the_numbered_pdf_of_every_scenario_of_a_run(tmp_pat
 def test_a_chromium_that_died_after_a_pdf_is_replaced_for_the_next_scenario(tmp_path, counted, monkeypatch):
     printed = PdfPrinter.print_numbered
 
-    def print_then_die(self, source, target, known=None):
-        pages = printed(self, source, target, known)
+    def print_then_die(self, source, target):
+        pages = printed(self, source, target)
         self._browser.proc.kill()  # as if Chromium crashed between two reports
         self._browser.proc.wait()
         return pages
