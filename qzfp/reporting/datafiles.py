@@ -69,7 +69,8 @@ GATE_POLL_S = 0.01
 
 def call_hook(hook: ExtraFilesHook, parameters: dict, folder: Path, *,
               first: Callable[[dict[str, Any]], None] | None = None,
-              go_on: Callable[[], bool] | None = None) -> dict[str, Any]:
+              go_on: Callable[[], bool] | None = None,
+              later: Callable[[Callable[[], None]], None] | None = None) -> dict[str, Any]:
     """Run ``hook``; its outcome as plain data.
 
     A hook answering in two parts (:class:`LaterFiles`) hands its first answer (the key
@@ -90,13 +91,44 @@ def call_hook(hook: ExtraFilesHook, parameters: dict, folder: Path, *,
             if first is not None:
                 first(outcome)
             if go_on is None or go_on():
-                value.write()
+                (later or _call)(value.write)
             return outcome
     except QzfpError as exc:  # keep its problems (file, row/key) across the pipe
         return {"problems": [p.to_data() for p in exc.problems], "kind": type(exc).__name__}
     except BaseException as exc:  # reported by the run after the notebooks
         return {"failure": f"{type(exc).__name__}: {exc}"}
     return _figures(value)
+
+
+def _call(work: Callable[[], None]) -> None:
+    work()
+
+
+#: Niceness of the thread writing a data-files process's later files [-]: they take the CPU
+#: the kernels and Chromium leave.
+LATER_NICENESS = 10
+
+
+def in_lower_priority(work: Callable[[], None]) -> None:
+    """Run ``work`` in a thread of this process at :data:`LATER_NICENESS` (Linux: a thread's
+    own niceness), its exception re-raised here; the calling thread keeps its priority."""
+    import os
+
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            if hasattr(os, "setpriority"):
+                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), LATER_NICENESS)
+            work()
+        except BaseException as exc:
+            failure.append(exc)
+
+    thread = threading.Thread(target=run, name="qzfp-later-files")
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]
 
 
 def _figures(value: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -162,7 +194,7 @@ def _hook_child(hook: ExtraFilesHook, parameters: dict, folder: Path, conn: Any,
     its outcome."""
     try:
         final = call_hook(hook, parameters, folder, first=lambda o: conn.send(("first", o)),
-                          go_on=lambda: _wait_for(state))
+                          go_on=lambda: _wait_for(state), later=in_lower_priority)
         conn.send(("final", final))
     finally:
         conn.close()
@@ -290,7 +322,7 @@ def _run_pool_hook(parameters: dict, folder: Path, index: int | None = None) -> 
     if index is None:
         return call_hook(_pool_hook, parameters, folder)
     return call_hook(_pool_hook, parameters, folder, first=lambda o: _pool_answers.put((index, o)),
-                     go_on=lambda: _wait_for(_pool_state, index))
+                     go_on=lambda: _wait_for(_pool_state, index), later=in_lower_priority)
 
 
 class PoolJob:
