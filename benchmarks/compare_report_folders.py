@@ -65,19 +65,11 @@ def _run(*cmd: str) -> str:
 def pdf_facts(path: Path) -> dict[str, object]:
     from pypdf import PdfReader
 
-    reader = PdfReader(str(path))
-    marks: list[tuple[int, str, int]] = []
+    from qzfp.reporting.pdf import outline
 
-    def walk(items: list, level: int) -> None:
-        for item in items:
-            if isinstance(item, list):
-                walk(item, level + 1)
-            else:
-                marks.append((level, item.title, reader.get_destination_page_number(item) + 1))
-
-    walk(reader.outline, 0)
     return {"text": _TIME_RE.sub("<time>", _run("pdftotext", "-layout", str(path), "-")),
-            "images": _run("pdfimages", "-list", str(path)), "fonts": _run("pdffonts", str(path)), "bookmarks": marks, "pages": len(reader.pages)}
+            "images": _run("pdfimages", "-list", str(path)), "fonts": _run("pdffonts", str(path)),
+            "bookmarks": outline(path), "pages": len(PdfReader(str(path)).pages)}
 
 
 def compare(a: Path, b: Path) -> list[str]:
