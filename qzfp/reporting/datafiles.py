@@ -20,6 +20,7 @@ into place.
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 import time
@@ -119,7 +120,10 @@ def in_lower_priority(work: Callable[[], None]) -> None:
     def run() -> None:
         try:
             if hasattr(os, "setpriority"):
-                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), LATER_NICENESS)
+                me = threading.get_native_id()
+                with contextlib.suppress(OSError):  # never raised above the run's own niceness
+                    if os.getpriority(os.PRIO_PROCESS, me) < LATER_NICENESS:
+                        os.setpriority(os.PRIO_PROCESS, me, LATER_NICENESS)
             work()
         except BaseException as exc:
             failure.append(exc)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import threading
 from pathlib import Path
 
 import pytest
@@ -163,3 +164,18 @@ def test_a_failure_in_the_later_files_is_the_outcome_after_a_first_answer_of_fig
     assert firsts == [{"value": {"Total": "3"}}]
     assert outcome == {"failure": "KeyError: 'budget_line'"}
     assert call_hook(hook, {}, tmp_path, go_on=lambda: False) == {"value": {"Total": "3"}}  # skipped
+
+
+@pytest.mark.skipif(not hasattr(os, "setpriority"), reason="thread niceness is Linux's")
+def test_the_later_files_are_written_at_a_lower_priority_and_their_failure_is_raised_to_the_caller():
+    from qzfp.reporting.datafiles import LATER_NICENESS, in_lower_priority
+
+    def mine() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    before, seen = mine(), []
+    in_lower_priority(lambda: seen.append(mine()))
+    assert seen == [max(LATER_NICENESS, before)]
+    assert mine() == before  # the calling thread keeps its priority
+    with pytest.raises(KeyError, match="budget_line"):
+        in_lower_priority(lambda: {}["budget_line"])
