@@ -230,7 +230,7 @@ def _local_reference(project: Path, name: str, folder: Path) -> pd.DataFrame:
 
     (scenario,) = load_scenarios([project / "params" / f"{name}.yaml"])
     folder.mkdir(parents=True)
-    data_files_hook(scenario.to_papermill(), folder)
+    data_files_hook(scenario.to_papermill(), folder).write()  # the key figures, then the later files
     band = population_band(simulate(scenario))[["year", "q10", "q50", "q90"]]
     return pd.read_json(io.StringIO(band.to_json(orient="split", double_precision=15)), orient="split")
 

@@ -19,7 +19,7 @@ from importlib import metadata as _metadata
 from pathlib import Path
 from typing import Any
 
-from qzfp.reporting.datafiles import ExtraFilesHook, hook_error
+from qzfp.reporting.datafiles import DataFilesJob, ExtraFilesHook, hook_error
 from qzfp.reporting.execute import ScenarioRun, now
 from qzfp.reporting.outcome import FAILED_DIR, ScenarioReport
 from qzfp.reporting.pages import (
@@ -102,9 +102,20 @@ def _diagnostics(folder: Any) -> dict[str, Any] | None:
         return None
 
 
+def _data_files_outcome(sc: ScenarioRun, answer: Any, hook: ExtraFilesHook) -> Mapping[str, Any]:
+    """``answer()`` (an outcome of the data-files hook, waited for), or its error raised."""
+    if sc.bar is not None:
+        sc.bar.set_postfix_str("data files")
+    outcome = answer()
+    error = hook_error(outcome, hook, sc.name)
+    if error is not None:
+        raise error
+    return outcome
+
+
 def finish_scenario(
     sc: ScenarioRun,
-    hook_outcome: Mapping[str, Any],
+    data_files: DataFilesJob | None,
     *,
     extra_files: ExtraFilesHook | None,
     key_figures: Mapping[str, str] | None,
@@ -116,8 +127,11 @@ def finish_scenario(
     """Write run.json and index.html of a scenario whose notebooks all ran, and move its
     temporary folder into place; raise the first failure (in notebook order) instead.
 
-    ``hook_outcome`` is the data-files hook's outcome (:func:`qzfp.reporting.datafiles.call_hook`);
-    ``printer`` the run's :class:`qzfp.reporting.pdf.PdfPrinter` (None: a Chromium of its own
+    ``data_files`` is the data-files hook under way (:class:`qzfp.reporting.datafiles.DataFilesJob`):
+    its first answer gives the key figures of ``run.json``, the contents of ``report.pdf`` and
+    ``index.html``; its whole outcome (the later files written, or its failure) is waited for
+    after ``report.pdf``, before ``index.html`` (which lists the files) and the move.
+    ``printer`` is the run's :class:`qzfp.reporting.pdf.PdfPrinter` (None: a Chromium of its own
     prints the PDF, see :func:`qzfp.reporting.pages.write_pdf`).
     """
     name, tmp = sc.name, sc.tmp
@@ -130,11 +144,8 @@ def finish_scenario(
     durations = {o.notebook.name: o.duration for o in outcomes}
 
     figures: dict[str, str] = {str(k): str(v) for k, v in (key_figures or {}).items()}
-    if extra_files is not None:
-        error = hook_error(hook_outcome, extra_files, name)
-        if error is not None:
-            raise error
-        figures.update(hook_outcome.get("value") or {})
+    if extra_files is not None and data_files is not None:
+        figures.update(_data_files_outcome(sc, data_files.first, extra_files).get("value") or {})
 
     if keep_notebooks:
         shutil.move(str(sc.executed_dir), str(tmp / "notebooks"))
@@ -149,6 +160,8 @@ def finish_scenario(
     copy_font(tmp)
     decorate_pages(run, tmp)
     write_pdf(run, tmp, printer)
+    if extra_files is not None and data_files is not None:
+        _data_files_outcome(sc, data_files.wait, extra_files)  # the later files written
     (tmp / "index.html").write_text(scenario_index(run, tmp), encoding="utf-8")
     files = sorted(p.relative_to(tmp) for p in tmp.rglob("*") if p.is_file())
     dest = sc.out_dir / name

@@ -45,7 +45,7 @@ import json
 import queue
 import re
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
@@ -53,7 +53,7 @@ from typing import Any, NamedTuple, Protocol
 from qzfp.errors import Label, Problem, QzfpError, RunError, ScenarioError
 from qzfp.reporting.assemble import finish_scenario, parameters_sha256
 from qzfp.reporting.convert import notebook_to_html
-from qzfp.reporting.datafiles import ExtraFilesHook, HookRunner, can_fork, hook_pool, pool_outcome
+from qzfp.reporting.datafiles import DataFilesJob, ExtraFilesHook, HookRunner, can_fork, hook_pool
 from qzfp.reporting.execute import NotebookPool, ScenarioRun, progress_bar
 from qzfp.reporting.kernels import (
     default_kernel_budget,
@@ -308,17 +308,25 @@ class LocalExecutor:
 
 
 def _start_hooks(hook: ExtraFilesHook | None, runs: Sequence[ScenarioRun],
-                 jobs: int) -> tuple[Any, list[Callable[[], dict[str, Any]]]]:
+                 jobs: int) -> tuple[Any, list[DataFilesJob]]:
     """Start the data-files hook of every scenario (before any kernel thread starts: the
-    processes are forked).  Returns what to shut down and one waiter per scenario."""
+    processes are forked).  Returns what to shut down and one job per scenario.
+
+    A hook answering in two parts (:class:`qzfp.reporting.datafiles.LaterFiles`) writes its
+    later files when its job is released (see :func:`_run_local`); in a pool the jobs with
+    more of the pool's work queued behind them are released at once, so that the scenarios
+    after them are not held up.
+    """
     if hook is None:
         return None, []
     if can_fork():
-        pool = hook_pool(hook, max(1, min(jobs, len(runs))))
-        futures = [pool.submit(dict(sc.parameters), sc.tmp) for sc in runs]
-        return pool, [functools.partial(pool_outcome, f) for f in futures]
-    runners = [HookRunner(hook, dict(sc.parameters), sc.tmp, sc.name) for sc in runs]
-    return None, [r.wait for r in runners]
+        workers = max(1, min(jobs, len(runs)))
+        pool = hook_pool(hook, workers, len(runs))
+        started = [pool.start(dict(sc.parameters), sc.tmp) for sc in runs]
+        for job in started[:len(runs) - workers]:
+            job.release()
+        return pool, started
+    return None, [HookRunner(hook, dict(sc.parameters), sc.tmp, sc.name) for sc in runs]
 
 
 def _run_local(batch: Batch, *, jobs: int, progress: bool, slots: int, cwd: Path | None = None,
@@ -346,31 +354,39 @@ def _run_local(batch: Batch, *, jobs: int, progress: bool, slots: int, cwd: Path
                                      if batch.parameters else None))
         for i, params in enumerate(batch.parameters):
             runs.append(ScenarioRun(batch.names[i], dict(params), batch.notebooks, batch.out_dir, cwd, i))
-        hooks, waiters = _start_hooks(batch.extra_files, runs, jobs)
+        hooks, data_jobs = _start_hooks(batch.extra_files, runs, jobs)
         printer = pdf_printer()  # after the fork: Chromium starts while the kernels run
         if progress:
             for sc in runs:
                 sc.bar = progress_bar(sc.name, len(batch.notebooks), position + sc.index, batch.lang)
         done: queue.SimpleQueue[ScenarioRun] = queue.SimpleQueue()
+
+        def notebooks_done(sc: ScenarioRun) -> None:
+            if data_jobs:  # its later data files: now, or never if it failed
+                (data_jobs[sc.index].cancel if sc.failed else data_jobs[sc.index].release)()
+            done.put(sc)
+
+        def kernels_drained() -> None:  # a kernel is idle: a core for the later data files
+            for job in data_jobs:
+                job.release()
+
         pool = NotebookPool(runs, slots, kernel_name=batch.kernel_name, timeout=batch.timeout,
-                            cost=batch.cost, on_done=done.put)
+                            cost=batch.cost, on_done=notebooks_done, on_drained=kernels_drained)
         pool.start()
         for _ in range(n):
             sc = _next_done(done, pool)
             try:
-                outcome: dict[str, Any] = {}
-                if waiters:
-                    if sc.bar is not None:
-                        sc.bar.set_postfix_str("data files")
-                    outcome = waiters[sc.index]()
                 report: ScenarioReport | QzfpError = finish_scenario(
-                    sc, outcome, extra_files=batch.extra_files, key_figures=batch.key_figures_of(sc.index),
+                    sc, data_jobs[sc.index] if data_jobs else None, extra_files=batch.extra_files,
+                    key_figures=batch.key_figures_of(sc.index),
                     metadata=batch.metadata_of(sc.index), keep_notebooks=batch.keep_notebooks,
                     kernel_name=batch.kernel_name, printer=printer,
                 )
             except QzfpError as exc:
                 report = exc
             finally:
+                if data_jobs:
+                    data_jobs[sc.index].cancel()  # a failed scenario's later files are not written
                 sc.close()
             results[sc.index] = (report, time.perf_counter() - sc.t_start)
     finally:

@@ -169,15 +169,18 @@ class NotebookPool:
     by one more thread (``qzfp-pages``), while its kernel goes on with the next notebook.
     A failing notebook stops the start of further notebooks of *its* scenario; its kernel
     is replaced by a fresh one (it may be dead or stuck).  ``on_done(sc)`` is called (from
-    a kernel or the pages thread) once every notebook of ``sc`` has finished or been skipped.
+    a kernel or the pages thread) once every notebook of ``sc`` has finished or been skipped;
+    ``on_drained()`` once, from the first kernel thread that finds no notebook left to run.
     """
 
     def __init__(self, runs: Sequence[ScenarioRun], slots: int, *, kernel_name: str,
                  timeout: float | None, cost: Mapping[str, float] | None = None,
-                 on_done: Callable[[ScenarioRun], None] | None = None):
+                 on_done: Callable[[ScenarioRun], None] | None = None,
+                 on_drained: Callable[[], None] | None = None):
         self.kernel_name = kernel_name
         self.timeout = timeout
         self.on_done = on_done
+        self.on_drained = on_drained
         self.stop = threading.Event()
         self._lock = threading.Lock()
         self._todo = sorted((-float((cost or {}).get(nb.stem, 1.0)), s, i)
@@ -282,6 +285,9 @@ class NotebookPool:
                 kernel, last = None, None  # a fresh kernel has nothing in common with any
                 self._record(sc, i, out)
         finally:
+            drained, self.on_drained = self.on_drained, None
+            if drained is not None:
+                drained()
             if kernel is not None:
                 kernel.shutdown()
             with self._lock:

@@ -36,7 +36,7 @@ from qzfp.reporting.chromium import DevTools, chromium_command, chromium_path
 from qzfp.reporting.publish import atomic_path
 
 __all__ = ["ANCHOR_PREFIX", "PDF_FILE", "PdfPrinter", "chromium_command", "chromium_path", "contents_pages",
-           "join_pages", "measure_pages", "page_sections", "print_numbered", "print_to_pdf", "write_report_pdf"]
+           "join_pages", "measure_pages", "outline", "page_sections", "print_numbered", "print_to_pdf", "write_report_pdf"]
 
 #: Name of the PDF inside a report folder.
 PDF_FILE = "report.pdf"
@@ -165,6 +165,25 @@ def contents_pages(pdf: bytes) -> dict[str, int]:
                 if str(name).lstrip("/").startswith(ANCHOR_PREFIX)}
     finally:
         log.setLevel(level)
+
+
+def outline(path: Path) -> list[tuple[int, str, int]]:
+    """``(level, title, page from 1)`` of every bookmark of the PDF ``path``, in order (level 0:
+    a page of the report, 1: its sections)."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(str(path))
+    out: list[tuple[int, str, int]] = []
+
+    def walk(items: list, level: int) -> None:
+        for item in items:
+            if isinstance(item, list):
+                walk(item, level + 1)
+            else:
+                out.append((level, item.title, reader.get_destination_page_number(item) + 1))
+
+    walk(reader.outline, 0)
+    return out
 
 
 #: JavaScript writing the page numbers (a JSON mapping anchor -> page) into the contents.

@@ -29,6 +29,7 @@ import pandas as pd
 
 from qzfp.errors import Problem, QzfpError, ScenarioError, shown
 from qzfp.i18n import budget_line_label, format_number, format_persons, format_yuan, param_label, t
+from qzfp.reporting.datafiles import LaterFiles
 from qzfp.reporting.folders import (
     compare_figures,
     compare_headline,
@@ -223,8 +224,23 @@ def write_tables(tables: Mapping[str, pd.DataFrame], data: Path, cache: Path | N
 
 
 def write_data_files(results: Any, folder: Path, lang: str, *, csv_cache: Path | None = None) -> None:
-    """Write the result tables (CSV, UTF-8 with BOM so Excel shows Chinese) and
-    ``budget.xlsx`` of a scenario into ``folder`` (``csv_cache``: see :func:`write_tables`)."""
+    """Write the result tables (CSV, UTF-8 with BOM so Excel shows Chinese), the engine's
+    diagnostics and ``budget.xlsx`` of a scenario into ``folder`` (``csv_cache``: see
+    :func:`write_tables`)."""
+    write_diagnostics(results, folder)
+    write_tables_and_workbook(results, folder, lang, csv_cache=csv_cache)
+
+
+def write_diagnostics(results: Any, folder: Path) -> None:
+    """``data/diagnostics.json``: what the population engine counted (``run.json`` takes it)."""
+    data = Path(folder) / "data"
+    data.mkdir(parents=True, exist_ok=True)
+    (data / DIAGNOSTICS_JSON).write_text(json.dumps(results.diagnostics.to_dict(), ensure_ascii=False, indent=1),
+                                         encoding="utf-8")
+
+
+def write_tables_and_workbook(results: Any, folder: Path, lang: str, *, csv_cache: Path | None = None) -> None:
+    """The result tables (``data/*.csv``, see :func:`write_tables`) and ``budget.xlsx``."""
     from qzfp import i18n
     from qzfp.reporting.workbook import write_budget_workbook
 
@@ -232,8 +248,6 @@ def write_data_files(results: Any, folder: Path, lang: str, *, csv_cache: Path |
     data = folder / "data"
     data.mkdir(parents=True, exist_ok=True)
     write_tables(results.tables(), data, csv_cache)
-    (data / DIAGNOSTICS_JSON).write_text(json.dumps(results.diagnostics.to_dict(), ensure_ascii=False, indent=1),
-                                         encoding="utf-8")
     reg = results.register
     name_col = "name_zh" if lang == "zh" else "name_en"
     county_names = dict(zip(reg.counties["county_code"], reg.counties[name_col], strict=True))
@@ -250,19 +264,23 @@ def write_data_files(results: Any, folder: Path, lang: str, *, csv_cache: Path |
     )
 
 
-def data_files_hook(parameters: dict, folder: Path, *, csv_cache: str | None = None) -> dict[str, str]:
+def data_files_hook(parameters: dict, folder: Path, *, csv_cache: str | None = None) -> LaterFiles:
     """``extra_files`` hook of :func:`qzfp.reporting.batch.run_scenario` (runs in the worker).
 
-    Rebuilds the scenario from its flattened parameters, simulates it once, writes
-    the data files (``csv_cache``: the batch's shared table folder, see
-    :func:`write_tables`) and returns the key figures.
+    Rebuilds the scenario from its flattened parameters, simulates it once, writes the
+    engine's diagnostics and answers with the key figures at once; the result tables and
+    the workbook are written later (``LaterFiles.write``, when the run says so; ``csv_cache``:
+    the batch's shared table folder, see :func:`write_tables`).  ``data_files_hook(...).write()``
+    writes them at once.
     """
     from qzfp.model.run import simulate
 
     scenario = Scenario.from_parameters(**parameters)
     results = simulate(scenario)
-    write_data_files(results, folder, scenario.lang, csv_cache=Path(csv_cache) if csv_cache else None)
-    return key_figures(results, scenario.lang)
+    write_diagnostics(results, folder)
+    return LaterFiles(key_figures(results, scenario.lang),
+                      functools.partial(write_tables_and_workbook, results, folder, scenario.lang,
+                                        csv_cache=Path(csv_cache) if csv_cache else None))
 
 
 # --------------------------------------------------------------------------- commands
@@ -529,5 +547,7 @@ __all__ = [
     "run_reports",
     "sweep_report",
     "write_data_files",
+    "write_diagnostics",
+    "write_tables_and_workbook",
 ]
 

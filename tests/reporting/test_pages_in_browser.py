@@ -413,20 +413,9 @@ def test_the_pdf_embeds_the_chinese_font_once_as_a_subset_truetype_font_and_no_t
 
 def _outline(pdf: Path) -> list[tuple[int, str, int]]:
     """(level, title, page from 1) of every bookmark."""
-    from pypdf import PdfReader
+    from qzfp.reporting.pdf import outline
 
-    reader = PdfReader(str(pdf))
-    out: list[tuple[int, str, int]] = []
-
-    def walk(items, level):
-        for item in items:
-            if isinstance(item, list):
-                walk(item, level + 1)
-            else:
-                out.append((level, item.title, reader.get_destination_page_number(item) + 1))
-
-    walk(reader.outline, 0)
-    return out
+    return outline(pdf)
 
 
 @needs_chromium

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import threading
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ import pytest
 from qzfp.errors import Label, Problem, RegisterError, RunError
 from qzfp.reporting.datafiles import (
     HookRunner,
+    LaterFiles,
     call_hook,
     can_fork,
     hook_error,
@@ -143,3 +145,64 @@ def test_data_tables_are_written_byte_for_byte_as_pandas_writes_them(tmp_path, l
         df.to_csv(tmp_path / "pandas.csv", index=False, encoding="utf-8-sig")
         write_csv(df, tmp_path / "ours.csv")
         assert (tmp_path / "ours.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes(), name
+
+
+def _two_part_hook(parameters: dict, folder: Path) -> LaterFiles:
+    """Writes ``<tag>.first`` and answers; writes ``<tag>.later`` when told to go on."""
+    (folder / f"{parameters['tag']}.first").write_text("1", encoding="utf-8")
+    return LaterFiles({"Tag": parameters["tag"]},
+                      lambda: (folder / f"{parameters['tag']}.later").write_text("2", encoding="utf-8"))
+
+
+def _runners(kind: str, tmp_path: Path, tags: tuple[str, ...]) -> tuple[list, object]:
+    if kind == "pool":
+        pool = hook_pool(_two_part_hook, len(tags), len(tags))  # a worker each: both wait at once
+        return [pool.start({"tag": t}, tmp_path) for t in tags], pool
+    return [HookRunner(_two_part_hook, {"tag": t}, tmp_path, t) for t in tags], None
+
+
+@pytest.mark.skipif(not can_fork(), reason="data-files processes are forked")
+@pytest.mark.parametrize("kind", ["pool", "process"])
+def test_a_hook_answering_in_two_parts_writes_its_later_files_only_when_released_and_never_when_cancelled(
+        tmp_path, kind):
+    import time
+
+    jobs, pool = _runners(kind, tmp_path, ("a", "b"))
+    try:
+        assert [j.first() for j in jobs] == [{"value": {"Tag": "a"}}, {"value": {"Tag": "b"}}]
+        time.sleep(0.3)  # what the hook would have written by now, were it not waiting
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["a.first", "b.first"]
+        jobs[1].cancel()
+        assert jobs[0].wait() == {"value": {"Tag": "a"}}
+        assert (tmp_path / "a.later").read_text(encoding="utf-8") == "2"
+        jobs[1].release()  # too late: cancelled
+        assert jobs[1].wait() == {"value": {"Tag": "b"}} and not (tmp_path / "b.later").exists()
+    finally:
+        if pool is not None:
+            pool.shutdown()
+
+
+def test_a_failure_in_the_later_files_is_the_outcome_after_a_first_answer_of_figures(tmp_path):
+    def hook(parameters: dict, folder: Path) -> LaterFiles:
+        return LaterFiles({"Total": 3}, lambda: (_ for _ in ()).throw(KeyError("budget_line")))
+
+    firsts = []
+    outcome = call_hook(hook, {}, tmp_path, first=firsts.append, go_on=lambda: True)
+    assert firsts == [{"value": {"Total": "3"}}]
+    assert outcome == {"failure": "KeyError: 'budget_line'"}
+    assert call_hook(hook, {}, tmp_path, go_on=lambda: False) == {"value": {"Total": "3"}}  # skipped
+
+
+@pytest.mark.skipif(not hasattr(os, "setpriority"), reason="thread niceness is Linux's")
+def test_the_later_files_are_written_at_a_lower_priority_and_their_failure_is_raised_to_the_caller():
+    from qzfp.reporting.datafiles import LATER_NICENESS, in_lower_priority
+
+    def mine() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    before, seen = mine(), []
+    in_lower_priority(lambda: seen.append(mine()))
+    assert seen == [max(LATER_NICENESS, before)]
+    assert mine() == before  # the calling thread keeps its priority
+    with pytest.raises(KeyError, match="budget_line"):
+        in_lower_priority(lambda: {}["budget_line"])

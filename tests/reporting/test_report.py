@@ -26,6 +26,7 @@ from qzfp.reporting.batch import (
     run_scenario,
     write_top_index,
 )
+from qzfp.reporting.datafiles import LaterFiles
 
 NB_DIR = Path(__file__).parents[1] / "data" / "notebooks"
 OK = NB_DIR / "ok.ipynb"
@@ -181,6 +182,47 @@ def test_failing_hook_leaves_previous_report_untouched_and_names_the_hook(baseli
         run_scenario(params, [OK], tmp_path, progress=False, extra_files=broken_hook)
     assert snapshot(tmp_path / "baseline") == before
     assert [p.name for p in tmp_path.iterdir()] == ["baseline"]
+
+
+def table_now_workbook_later(parameters: dict, folder: Path) -> LaterFiles:
+    """A report hook answering in two parts: a CSV and the key figure now, a file later."""
+    figures = write_table(parameters, folder)
+
+    def later() -> None:
+        if parameters.get("fail_later"):
+            raise OSError(28, "No space left on device")
+        (folder / "later.csv").write_text("written,after\n1,2\n", encoding="utf-8")
+
+    return LaterFiles(figures, later)
+
+
+def test_a_hook_answering_in_two_parts_has_both_parts_in_the_report_and_its_figures_on_the_index(tmp_path):
+    params = {"scenario_name": "two", "allowance": ALLOWANCE, "posts": POSTS}
+    rep = run_scenario(params, [OK], tmp_path, progress=False, extra_files=table_now_workbook_later)
+    assert (rep.folder / "later.csv").read_text(encoding="utf-8") == "written,after\n1,2\n"
+    assert rep.key_figures == {"Annual allowance cost [yuan]": f"{ALLOWANCE * 12 * POSTS:,.0f}"}
+    index = (rep.folder / "index.html").read_text(encoding="utf-8")
+    assert 'href="later.csv"' in index and f"{ALLOWANCE * 12 * POSTS:,.0f}" in index
+    assert json.loads((rep.folder / "run.json").read_text(encoding="utf-8"))["key_figures"] == \
+        [["Annual allowance cost [yuan]", f"{ALLOWANCE * 12 * POSTS:,.0f}"]]
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_failure_in_the_later_files_of_the_hook_keeps_the_previous_report_and_names_the_hook(
+        baseline, tmp_path, jobs):
+    out, _ = baseline
+    shutil.copytree(out / "baseline", tmp_path / "baseline")
+    before = snapshot(tmp_path / "baseline")
+    params = json.loads((tmp_path / "baseline" / "run.json").read_text(encoding="utf-8"))["parameters"]
+    reports = run_many([{**params, "fail_later": True}, {**params, "scenario_name": "other"}], [OK], tmp_path,
+                       jobs=jobs, progress=False, extra_files=table_now_workbook_later)
+    bad, good = reports
+    assert not bad.ok and good.ok and exit_code(reports) == 2
+    problem = str(bad.problems[0])
+    assert "table_now_workbook_later" in problem and "No space left on device" in problem
+    assert snapshot(tmp_path / "baseline") == before
+    assert (good.folder / "later.csv").is_file()
+    assert not [p for p in tmp_path.iterdir() if ".tmp-" in p.name]
 
 
 def test_unknown_kernel_is_a_run_error_naming_the_notebook(tmp_path):
