@@ -40,7 +40,6 @@ parameters, the notebooks, the key figures and a hook writing the data files.
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import queue
 import re
@@ -346,12 +345,11 @@ def _run_local(batch: Batch, *, jobs: int, progress: bool, slots: int, cwd: Path
     hooks: Any = None
     pool: NotebookPool | None = None
     printer: Any = None
+    # kernels forked from a process holding their imports and the first scenario's
+    # simulation (qzfp.reporting.zygote); started first and ended last
     forking = contextlib.ExitStack()
+    forking.enter_context(zygote(batch.kernel_name, warm=dict(batch.parameters[0]) if batch.parameters else None))
     try:
-        # kernels forked from a process holding their imports; forked first, before the
-        # data-files processes and any thread (qzfp.reporting.zygote)
-        forking.enter_context(zygote(warm=functools.partial(_warm_kernels, dict(batch.parameters[0]))
-                                     if batch.parameters else None))
         for i, params in enumerate(batch.parameters):
             runs.append(ScenarioRun(batch.names[i], dict(params), batch.notebooks, batch.out_dir, cwd, i))
         hooks, data_jobs = _start_hooks(batch.extra_files, runs, jobs)
@@ -390,24 +388,19 @@ def _run_local(batch: Batch, *, jobs: int, progress: bool, slots: int, cwd: Path
                 sc.close()
             results[sc.index] = (report, time.perf_counter() - sc.t_start)
     finally:
-        if pool is not None:
-            pool.stop.set()
-            pool.join()
-        if hooks is not None:
-            hooks.shutdown()
-        if printer is not None:
-            printer.close()
-        for sc in runs:
-            sc.close()
-        forking.close()
+        try:
+            if pool is not None:
+                pool.stop.set()
+                pool.join()
+            if hooks is not None:
+                hooks.shutdown()
+            if printer is not None:
+                printer.close()
+            for sc in runs:
+                sc.close()
+        finally:
+            forking.close()  # the kernels' zygote, whatever the cleanup above raised
     return [r for r in results if r is not None]
-
-
-def _warm_kernels(parameters: dict[str, Any]) -> None:
-    """In the kernels' zygote: what the first scenario's notebooks compute first."""
-    from qzfp.reporting.sections.display import warm_up
-
-    warm_up(parameters)
 
 
 def _next_done(done: queue.SimpleQueue, pool: NotebookPool) -> ScenarioRun:

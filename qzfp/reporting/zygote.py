@@ -2,10 +2,13 @@
 
 A report kernel is an ordinary ipykernel process: it spends its first second and a half
 starting Python, importing ipykernel, then qzfp, pandas, Numba and matplotlib in its first
-cells.  Every kernel of a run imports the same modules.  :class:`KernelZygote` is a process
-forked from the run's own process before any thread starts (as the data-files processes
-are), which imports those modules once and then, on request, forks each kernel: the child
-starts ``IPKernelApp`` on the connection file jupyter_client wrote, exactly as
+cells, and its first simulation loads the compiled engine, the census table and the
+calibration.  Every kernel of a run does the same.  :class:`KernelZygote` is a fresh Python
+(``python -m qzfp.reporting.zygote``, started with the kernelspec's own interpreter options,
+so it carries nothing of the run's process: no logging handlers, warning filters, flags,
+path entries, signal handlers or exit handlers), which imports those modules once, does what
+the first notebook cell computes (``warm``), and then, on request, forks each kernel: the
+child starts ``IPKernelApp`` on the connection file jupyter_client wrote, exactly as
 ``python -m ipykernel_launcher -f FILE`` does, with the modules already in memory.
 
 The kernel manager (:class:`qzfp.reporting.kernels.EncryptedKernelManager`) asks the zygote
@@ -15,10 +18,10 @@ as before.  The kernel talks to the run over the same sockets and protocol, exec
 notebooks through papermill and nbclient, and its outputs are the same.  jupyter_client
 watches and signals it by its process id (:class:`ForkedKernel`).
 
-Lifetimes: the zygote ends when the run tells it to, closes its request pipe, or dies (it
-looks every second); a kernel's parent is the zygote, which ipykernel's parent poller is
-told to watch, so a kernel whose zygote ended ends too.  The zygote reaps its kernels, so
-their CPU time is counted as the run's children's, as a started kernel's is.
+Lifetimes: the zygote ends when the run tells it to (it then reaps its kernels, so that their
+CPU time is counted as the run's children's, as a started kernel's is), or when the run is
+gone (it looks every second; it then ends its kernels at once); a kernel's parent is the
+zygote, which ipykernel's parent poller is told to watch.
 """
 
 from __future__ import annotations
@@ -30,16 +33,17 @@ import os
 import pickle
 import select
 import signal
+import struct
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 __all__ = ["PRELOAD", "ForkedKernel", "KernelZygote", "can_fork_kernels", "current_zygote", "forkable_kernel_command",
-           "zygote"]
+           "kernel_options", "zygote"]
 
 #: Modules the zygote imports before forking kernels: what a report kernel imports in its
 #: first cells (ipykernel itself, qzfp's notebook sections with pandas and Numba, matplotlib's
@@ -144,38 +148,46 @@ class KernelZygote:
 
     Parameters
     ----------
-    preload : sequence of str
-        Modules it imports before it answers (:data:`PRELOAD`); one that fails to import is
-        left to the kernel, which then reports the failure as it would.
+    options : sequence of str
+        Interpreter options of the kernelspec (``-Xfrozen_modules=off``), given to the
+        zygote's Python as a started kernel's Python gets them.
+    warm : dict, optional
+        Notebook parameters of the first scenario: the zygote runs
+        :func:`qzfp.reporting.sections.display.warm_up` on them after its imports (a failure
+        is ignored: a kernel meets it again and reports it).
     timeout : float
-        Longest wait for a kernel's fork [s] (the first waits for the imports); past it the
-        zygote is given up and kernels are started the usual way.
-    warm : callable, optional
-        Called after the imports (its failure ignored: a kernel meets it again and reports
-        it): what every kernel computes first, done once (``qzfp run``: the scenario's
-        simulation, :func:`qzfp.reporting.sections.display.warm_up`).
+        Longest wait for a kernel's fork [s] (the first waits for the imports and the
+        warm-up); past it the zygote is ended and kernels are started the usual way.
     """
 
-    def __init__(self, preload: Sequence[str] = PRELOAD, timeout: float = 60.0,
-                 warm: Callable[[], object] | None = None) -> None:
+    def __init__(self, options: Sequence[str] = (), warm: dict | None = None, timeout: float = 60.0) -> None:
         self.timeout = timeout
         req_r, req_w = os.pipe()
         rep_r, rep_w = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # pragma: no cover - the zygote (coverage does not follow forks)
-            try:
-                os.close(req_w)
-                os.close(rep_r)
-                _zygote_main(req_r, rep_w, tuple(preload), warm)
-            finally:
-                os._exit(0)
-        os.close(req_r)
-        os.close(rep_w)
-        self.pid = pid
-        self._requests = os.fdopen(req_w, "wb")
-        self._replies = os.fdopen(rep_r, "rb")
+        try:
+            self._process = subprocess.Popen(
+                [sys.executable, *options, "-m", "qzfp.reporting.zygote", str(req_r), str(rep_w)],
+                pass_fds=(req_r, rep_w), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL, env={**os.environ, "MPLBACKEND": os.environ.get("MPLBACKEND", _INLINE_BACKEND)})
+        except OSError:
+            for fd in (req_r, req_w, rep_r, rep_w):
+                os.close(fd)
+            raise
+        finally:
+            with contextlib.suppress(OSError):
+                os.close(req_r)
+            with contextlib.suppress(OSError):
+                os.close(rep_w)
+        self.pid = self._process.pid
+        self._requests = req_w
+        self._replies = rep_r
         self._lock = threading.Lock()
         self.failed = False
+        if warm is not None:
+            self._send(("warm", dict(warm)))
+
+    def _send(self, message: Any) -> None:
+        _write_message(self._requests, message)
 
     def launch(self, connection_file: str, cwd: str, env: dict[str, str]) -> ForkedKernel:
         """Fork a kernel on ``connection_file`` in ``cwd`` with ``env``.
@@ -189,13 +201,16 @@ class KernelZygote:
             if self.failed:
                 raise OSError("the kernel zygote failed before")
             try:
-                pickle.dump((connection_file, cwd, dict(env)), self._requests)
-                self._requests.flush()
+                self._send(("fork", connection_file, cwd, dict(env)))
                 if not select.select([self._replies], [], [], self.timeout)[0]:
                     raise OSError(f"no answer in {self.timeout:.0f} s")
-                answer = pickle.load(self._replies)
+                answer = _read_message(self._replies)
             except (OSError, EOFError, pickle.PickleError) as exc:
+                # ended, so that the request it may still answer cannot fork a second kernel
+                # on the connection file of the kernel started instead
                 self.failed = True
+                self._process.kill()
+                self._process.wait()
                 raise OSError(f"the kernel zygote did not answer: {exc}") from None
         if isinstance(answer, str):
             raise OSError(answer)
@@ -207,20 +222,41 @@ class KernelZygote:
         with self._lock:
             if not self.failed:
                 with contextlib.suppress(OSError, pickle.PickleError):
-                    pickle.dump(None, self._requests)  # "end": processes forked since hold the pipe too
-                    self._requests.flush()
+                    self._send(None)  # "end": processes forked since hold the pipe too
             self.failed = True
-            for f in (self._requests, self._replies):
+            for fd in (self._requests, self._replies):
                 with contextlib.suppress(OSError):
-                    f.close()
-        end = time.monotonic() + timeout
-        with contextlib.suppress(ChildProcessError, OSError):
-            while os.waitpid(self.pid, os.WNOHANG) == (0, 0):
-                if time.monotonic() > end:
-                    os.kill(self.pid, signal.SIGKILL)
-                    os.waitpid(self.pid, 0)
-                    break
-                time.sleep(0.01)
+                    os.close(fd)
+        try:
+            self._process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+
+
+def _write_message(fd: int, message: Any) -> None:
+    """One message on a pipe: its length (8 bytes), then its pickle (written whole)."""
+    data = pickle.dumps(message)
+    view = memoryview(struct.pack("!Q", len(data)) + data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _read_message(fd: int) -> Any:
+    """The next message of :func:`_write_message` (nothing read beyond it, so ``select`` on
+    the pipe tells whether another waits)."""
+    (size,) = struct.unpack("!Q", _read_exact(fd, 8))
+    return pickle.loads(_read_exact(fd, size))  # noqa: S301 - our own process's messages
+
+
+def _read_exact(fd: int, size: int) -> bytes:
+    buf = bytearray()
+    while len(buf) < size:
+        chunk = os.read(fd, size - len(buf))
+        if not chunk:
+            raise EOFError("the pipe was closed")
+        buf += chunk
+    return bytes(buf)
 
 
 def _close_inherited_fds(keep: tuple[int, ...] = ()) -> None:  # pragma: no cover - forked
@@ -236,41 +272,33 @@ def _close_inherited_fds(keep: tuple[int, ...] = ()) -> None:  # pragma: no cove
                 os.close(fd)
 
 
-def _zygote_main(req_fd: int, rep_fd: int, preload: tuple[str, ...],
-                 warm: Callable[[], object] | None) -> None:  # pragma: no cover - forked
-    """The zygote: import, warm up, then fork a kernel per request until told to end."""
+def _zygote_main(req_fd: int, rep_fd: int) -> None:  # pragma: no cover - its own process
+    """The zygote: import, warm up on request, fork a kernel per request until told to end."""
     import gc
 
-    gc.collect()  # the run's garbage closes its own files before their numbers are freed
-    _close_inherited_fds(keep=(req_fd, rep_fd))
-    devnull = os.open(os.devnull, os.O_RDWR)  # its warnings are the kernels' to give
-    for fd in (0, 1, 2):
-        os.dup2(devnull, fd)
-    os.close(devnull)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C of the run is for the run
-    # as ipykernel sets it before a kernel imports matplotlib (figures made with pyplot in a
-    # notebook are shown by the inline backend)
-    os.environ.setdefault("MPLBACKEND", _INLINE_BACKEND)
-    for name in preload:
+    # as ipykernel_launcher does before it loads anything: the folder `python -m` put first on
+    # the path goes (IPython puts "", the kernel's working folder, back)
+    if sys.path and (sys.path[0] == "" or Path(sys.path[0]) == Path.cwd()):
+        del sys.path[0]
+    for name in PRELOAD:
         with contextlib.suppress(Exception):
             importlib.import_module(name)
-    if warm is not None:
-        with contextlib.suppress(BaseException):
-            warm()
     gc.collect()
-    gc.freeze()  # what every kernel inherits stays shared: the kernels' collector leaves it alone
     run = os.getppid()
-    requests = os.fdopen(req_fd, "rb")
-    replies = os.fdopen(rep_fd, "wb")
-    try:
-        _serve(requests, replies, run)
-    finally:
+    kernels: list[int] = []
+    orderly = _serve(req_fd, rep_fd, run, kernels)
+    if orderly:
         # the kernels were shut down by the run: reap them, so that their CPU time is this
         # process's children's, and the run's once it reaps this one (a kernel still running
         # after 5 s is left to its parent poller)
         end = time.monotonic() + 5.0
         while _reap() and time.monotonic() < end:
             time.sleep(0.02)
+    else:  # the run is gone: so are its kernels
+        for pid in kernels:
+            with contextlib.suppress(OSError):
+                os.killpg(pid, signal.SIGKILL)
 
 
 def _reap() -> bool:  # pragma: no cover - forked
@@ -284,7 +312,10 @@ def _reap() -> bool:  # pragma: no cover - forked
             return True
 
 
-def _serve(requests: Any, replies: Any, run: int) -> None:  # pragma: no cover - forked
+def _serve(requests: int, replies: int, run: int, kernels: list[int]) -> bool:  # pragma: no cover
+    """Answer the run's requests; True when told to end, False when the run is gone."""
+    import gc
+
     while True:
         # a request, the end, or every second a look whether the run is still there (the
         # pipe's end is also held by processes the run forked after this one)
@@ -292,15 +323,23 @@ def _serve(requests: Any, replies: Any, run: int) -> None:  # pragma: no cover -
         _reap()
         if not ready:
             if os.getppid() != run:
-                return
+                return False
             continue
         try:
-            request = pickle.load(requests)
+            request = _read_message(requests)
         except (EOFError, OSError, pickle.PickleError):
-            return
+            return os.getppid() == run
         if request is None:
-            return
-        connection_file, cwd, env = request
+            return True
+        if request[0] == "warm":
+            with contextlib.suppress(BaseException):
+                from qzfp.reporting.sections.display import warm_up
+
+                warm_up(request[1])
+            gc.collect()
+            gc.freeze()  # what every kernel inherits stays shared: their collectors leave it
+            continue
+        _, connection_file, cwd, env = request
         try:
             pid = os.fork()
         except OSError as exc:
@@ -313,17 +352,18 @@ def _serve(requests: Any, replies: Any, run: int) -> None:  # pragma: no cover -
                 finally:
                     os._exit(1)
             answer = pid
+            kernels.append(pid)
         try:
-            pickle.dump(answer, replies)
-            replies.flush()
+            _write_message(replies, answer)
         except OSError:
-            return
+            return False
 
 
 def _kernel_main(connection_file: str, cwd: str, env: dict[str, str]) -> None:  # pragma: no cover - forked
     """A kernel: what ``python -m ipykernel_launcher -f connection_file`` does, in the
     environment and folder jupyter_client would have started it in."""
     import atexit
+    import gc
 
     os.setsid()  # its own session, as jupyter_client starts kernels (interrupts go to the group)
     for signum in signal.valid_signals():  # the handlers a new Python starts with
@@ -331,17 +371,13 @@ def _kernel_main(connection_file: str, cwd: str, env: dict[str, str]) -> None:  
             if callable(signal.getsignal(signum)) or signum == signal.SIGCHLD:
                 signal.signal(signum, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    atexit._clear()  # the run's exit handlers are the run's
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
     os.close(devnull)
     os.chdir(cwd)
-    # the path `python -m ipykernel_launcher` runs with: without the run's own first entry (its
-    # script's folder), which the launcher removes too; IPython then puts the working folder
-    # ("") on it, so a notebook imports a module beside it.  The launcher is the program.
-    if not getattr(sys.flags, "safe_path", False) and sys.path:
-        del sys.path[0]
+    if "numpy" in sys.modules:  # a fresh numpy's global generator, not the zygote's (as random does)
+        sys.modules["numpy"].random.seed()
     env = dict(env)
     env["JPY_PARENT_PID"] = str(os.getppid())  # the zygote: the kernel ends when it ends
     env.setdefault("MPLBACKEND", os.environ.get("MPLBACKEND", _INLINE_BACKEND))
@@ -356,29 +392,56 @@ def _kernel_main(connection_file: str, cwd: str, env: dict[str, str]) -> None:  
     # when the zygote imported it, before this kernel's environment was set
     app.initialize(["-f", connection_file, f"--IPKernelApp.parent_handle={os.getppid()}"])
     app.start()
+    # the end of a Python that ran the launcher: exit handlers, then the notebook's objects
+    # (its files flushed and closed), then the streams
+    atexit._run_exitfuncs()
+    shell = getattr(app, "shell", None)
+    if shell is not None:
+        shell.user_ns.clear()
+    gc.collect()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
     os._exit(0)
 
 
 def can_fork_kernels() -> bool:
     """Kernels can be forked from a zygote here: Linux, ``QZFP_FORK_KERNELS`` is not ``0``,
-    this is not a daemonic process (a Dask worker's, which may not have children) and no
-    other thread runs now (forking a process with threads could copy a lock another thread
-    holds: a Dask worker, a server embedding qzfp).  Otherwise kernels start as usual."""
+    this is not a daemonic process (a Dask worker's) and no other thread runs now (kept
+    conservative: a run inside a server or a notebook starts its kernels as before).
+    Otherwise kernels start as usual."""
     import multiprocessing as mp
 
     return (os.environ.get("QZFP_FORK_KERNELS", "1") != "0" and sys.platform.startswith("linux")
             and hasattr(os, "fork") and not mp.current_process().daemon and threading.active_count() == 1)
 
 
+def kernel_options(kernel_name: str) -> list[str] | None:
+    """The interpreter options of kernelspec ``kernel_name`` when its kernels can be forked
+    from a zygote (:func:`forkable_kernel_command`), else None."""
+    try:
+        from jupyter_client.kernelspec import KernelSpecManager
+
+        argv = list(KernelSpecManager().get_kernel_spec(kernel_name).argv)
+    except Exception:  # no such kernel: it fails where it is started, with its own message
+        return None
+    cmd = [a.replace("{connection_file}", "kernel.json") for a in argv]
+    if forkable_kernel_command(cmd) is None:
+        return None
+    return [a for a in cmd[1:] if a == "-Xfrozen_modules=off"]
+
+
 @contextlib.contextmanager
-def zygote(enabled: bool = True, preload: Sequence[str] = PRELOAD, warm: Callable[[], object] | None = None):
-    """Within the block, report kernels of this process are forked from a zygote (when
-    ``enabled`` and :func:`can_fork_kernels`).  Enter it before any thread starts."""
+def zygote(kernel_name: str = "python3", warm: dict | None = None) -> Iterator[KernelZygote | None]:
+    """Within the block, this process's report kernels of ``kernel_name`` are forked from a
+    zygote (when :func:`can_fork_kernels` and the kernelspec is this Python's ipykernel),
+    warmed with the notebook parameters ``warm``."""
     global _CURRENT
     z: KernelZygote | None = None
-    if enabled and can_fork_kernels():
+    options = kernel_options(kernel_name) if can_fork_kernels() else None
+    if options is not None:
         with contextlib.suppress(OSError):
-            z = KernelZygote(preload, warm=warm)
+            z = KernelZygote(options, warm=warm)
     with _CURRENT_LOCK:
         previous, _CURRENT = _CURRENT, z
     try:
@@ -388,3 +451,7 @@ def zygote(enabled: bool = True, preload: Sequence[str] = PRELOAD, warm: Callabl
             _CURRENT = previous
         if z is not None:
             z.close()
+
+
+if __name__ == "__main__":  # pragma: no cover - the zygote's own process
+    _zygote_main(int(sys.argv[1]), int(sys.argv[2]))

@@ -29,6 +29,9 @@ PROBE = textwrap.dedent("""
     print(json.dumps({
         "pid": os.getpid(), "ppid": os.getppid(), "pgid": os.getpgid(0), "cwd": os.getcwd(),
         "path": sys.path, "argv0": os.path.basename(sys.argv[0]),
+        "optimize": sys.flags.optimize, "recursion": sys.getrecursionlimit(),
+        "root_handlers": len(__import__("logging").getLogger().handlers),
+        "warn_error": any(f[0] == "error" and f[2] is Warning for f in __import__("warnings").filters),
         "backend": matplotlib.get_backend(), "parent_env": os.environ.get("JPY_PARENT_PID"),
         "beside": __import__("beside_the_notebook").VALUE,
     }))
@@ -41,12 +44,18 @@ DRIVER = textwrap.dedent("""
     from qzfp.reporting.kernels import WarmKernel
     from qzfp.reporting.zygote import ForkedKernel, zygote
 
+    import logging, warnings
     cwd = Path(sys.argv[1])
     probe = sys.argv[2]
+    # what a program using qzfp may have set up: none of it is a kernel's
+    logging.basicConfig(filename=str(cwd / "program.log"))
+    warnings.simplefilter("error")
+    sys.path.insert(0, str(cwd / "program_modules"))
+    sys.setrecursionlimit(5000)
     with zygote() as z:
         if sys.argv[3] == "zygote_gone" and z is not None:
-            os.kill(z.pid, 9)
-            os.waitpid(z.pid, 0)
+            z._process.kill()
+            z._process.wait()
         k = WarmKernel("python3", cwd)
         k.prepare()
         k.wait_until_ready()
@@ -112,9 +121,12 @@ def test_a_forked_kernel_sees_what_a_started_kernel_sees_and_is_interrupted_and_
     assert forked["forked"] and not started["forked"]
     assert forked["ppid"] == forked["zygote"] and forked["parent_env"] == str(forked["zygote"])
     assert forked["pgid"] == forked["pid"] and started["pgid"] == started["pid"]  # a session of its own
-    for key in ("cwd", "path", "argv0", "backend", "beside", "status", "outputs", "interrupted"):
+    for key in ("cwd", "path", "argv0", "backend", "beside", "status", "outputs", "interrupted", "optimize",
+                "recursion", "root_handlers", "warn_error"):
         assert forked[key] == started[key], key
     assert forked["cwd"] == str(tmp_path) and forked["beside"] == 42
+    assert forked["recursion"] == 1000 and forked["root_handlers"] == 0 and not forked["warn_error"]
+    assert str(tmp_path / "program_modules") not in forked["path"]
     assert "display_data" in forked["outputs"] and "image/png+text/plain" in forked["outputs"]  # pyplot, inline
     assert forked["interrupted"] == ["error", "KeyboardInterrupt", True]
     assert closed == {"alive_after_shutdown": False}
@@ -162,16 +174,15 @@ def test_only_this_python_s_own_ipykernel_is_forked_any_other_kernel_is_started_
 
 
 WARMED = textwrap.dedent("""
-    import functools, json, sys
+    import json, sys
     from pathlib import Path
     from jupyter_core.utils import run_sync
     from qzfp.reporting.kernels import WarmKernel
-    from qzfp.reporting.sections.display import warm_up
     from qzfp.reporting.zygote import zygote
     from qzfp.rules.scenario import Scenario
 
     params = Scenario.from_parameters(horizon=int(sys.argv[2])).to_papermill()
-    with zygote(warm=functools.partial(warm_up, params)) as z:
+    with zygote(warm=params) as z:
         k = WarmKernel("python3", Path(sys.argv[1]))
         k.prepare()
         k.wait_until_ready()
@@ -203,3 +214,46 @@ def test_a_kernel_forked_from_the_warmed_zygote_finds_its_scenario_simulated(tmp
     assert status == "ok", proc.stdout
     seen = json.loads(seen)
     assert seen["before"] == 1 and seen["after"] == 1, seen
+
+
+def test_qzfp_run_forks_its_kernels_from_a_zygote_and_writes_the_same_pages_as_with_started_kernels(tmp_path):
+    repo = Path(__file__).resolve().parents[2]
+    scenario = tmp_path / "short.yaml"
+    scenario.write_text(f"extends: {repo / 'params' / 'baseline.yaml'}\nscenario_name: short\n"
+                        "horizon: 1\nmc_paths: 5\n", encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(repo), "QZFP_PDF": "0"}
+
+    def run(out: Path, **extra: str) -> set[tuple[int, int]]:
+        proc = subprocess.Popen([sys.executable, "-m", "qzfp", "run", str(scenario), "--out", str(out), "--quiet"],
+                                cwd=repo, env={**env, **extra}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True)
+        forked: set[tuple[int, int]] = set()  # (zygote, kernel) seen while it runs
+        while proc.poll() is None:
+            for d in Path("/proc").iterdir():
+                if not d.name.isdigit():
+                    continue
+                try:
+                    cmd = (d / "cmdline").read_bytes().split(b"\0")
+                    ppid = int((d / "stat").read_text().rsplit(")", 1)[-1].split()[1])
+                except (OSError, ValueError, IndexError):
+                    continue
+                if ppid != proc.pid and b"qzfp.reporting.zygote" not in b" ".join(cmd):
+                    try:
+                        parent = (Path("/proc") / str(ppid) / "cmdline").read_bytes()
+                    except OSError:
+                        continue
+                    if b"qzfp.reporting.zygote" in parent:
+                        forked.add((ppid, int(d.name)))
+            time.sleep(0.05)
+        _, err = proc.communicate()
+        assert proc.returncode == 0, err
+        return forked
+
+    forked = run(tmp_path / "forked")
+    started = run(tmp_path / "started", QZFP_FORK_KERNELS="0")
+    assert len({k for _, k in forked}) >= 2 and not started  # the report's two kernels, forked
+    pages = sorted(p.name for p in (tmp_path / "forked" / "short").glob("0*.html"))
+    assert len(pages) == 4
+    for name in pages:
+        assert (tmp_path / "forked" / "short" / name).read_bytes() == \
+            (tmp_path / "started" / "short" / name).read_bytes(), name
