@@ -170,21 +170,22 @@ class KernelZygote:
                 pass_fds=(req_r, rep_w), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL, env={**os.environ, "MPLBACKEND": os.environ.get("MPLBACKEND", _INLINE_BACKEND)})
         except OSError:
-            for fd in (req_r, req_w, rep_r, rep_w):
-                os.close(fd)
+            os.close(req_w)
+            os.close(rep_r)
             raise
-        finally:
-            with contextlib.suppress(OSError):
-                os.close(req_r)
-            with contextlib.suppress(OSError):
-                os.close(rep_w)
+        finally:  # the zygote's ends
+            os.close(req_r)
+            os.close(rep_w)
         self.pid = self._process.pid
         self._requests = req_w
         self._replies = rep_r
         self._lock = threading.Lock()
         self.failed = False
         if warm is not None:
-            self._send(("warm", dict(warm)))
+            # parameters that do not pickle are not sent (pickled whole before a byte is
+            # written): the kernels then warm themselves
+            with contextlib.suppress(pickle.PickleError, TypeError, AttributeError):
+                self._send(("warm", dict(warm)))
 
     def _send(self, message: Any) -> None:
         _write_message(self._requests, message)
