@@ -42,7 +42,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["PRELOAD", "ForkedKernel", "KernelZygote", "can_fork_kernels", "current_zygote", "forkable_kernel_command",
+__all__ = ["PRELOAD", "ForkedKernel", "KernelZygote", "alive", "can_fork_kernels", "current_zygote", "forkable_kernel_command",
            "kernel_options", "zygote"]
 
 #: Modules the zygote imports before forking kernels: what a report kernel imports in its
@@ -105,7 +105,7 @@ class ForkedKernel:
         self.returncode: int | None = None
 
     def poll(self) -> int | None:
-        if self.returncode is None and not _alive(self.pid):
+        if self.returncode is None and not alive(self.pid):
             self.returncode = -1  # its exit status is its parent's (the zygote's) to read
         return self.returncode
 
@@ -129,7 +129,8 @@ class ForkedKernel:
         self.send_signal(signal.SIGKILL)
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
+    """Process ``pid`` runs (exists and is not a zombie)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -260,15 +261,15 @@ def _read_exact(fd: int, size: int) -> bytes:
     return bytes(buf)
 
 
-def _close_inherited_fds(keep: tuple[int, ...] = ()) -> None:  # pragma: no cover - forked
-    """Close every descriptor but 0-2 and ``keep``: the run's locks, pipes and sockets are
-    not the zygote's or a kernel's to hold."""
+def _close_inherited_fds() -> None:  # pragma: no cover - forked
+    """Close every descriptor but 0-2 in a kernel just forked: the zygote's pipes to the run
+    are not the kernel's to hold."""
     try:
         fds = [int(x) for x in os.listdir("/proc/self/fd")]
     except OSError:
         return
     for fd in fds:
-        if fd > 2 and fd not in keep:
+        if fd > 2:
             with contextlib.suppress(OSError):
                 os.close(fd)
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from qzfp.reporting.zygote import forkable_kernel_command
+from qzfp.reporting.zygote import alive, forkable_kernel_command
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="kernels are forked on Linux only")
 
@@ -100,15 +100,6 @@ def _drive(tmp_path: Path, mode: str, **env: str) -> subprocess.Popen:
                             env={**os.environ, **env})
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    stat = Path(f"/proc/{pid}/stat")
-    return not stat.exists() or stat.read_text().rsplit(")", 1)[-1].split()[0] != "Z"
-
-
 def _lines(proc: subprocess.Popen, timeout: float = 180) -> list[dict]:
     out, err = proc.communicate(timeout=timeout)
     assert proc.returncode == 0, err
@@ -130,7 +121,7 @@ def test_a_forked_kernel_sees_what_a_started_kernel_sees_and_is_interrupted_and_
     assert "display_data" in forked["outputs"] and "image/png+text/plain" in forked["outputs"]  # pyplot, inline
     assert forked["interrupted"] == ["error", "KeyboardInterrupt", True]
     assert closed == {"alive_after_shutdown": False}
-    assert not _alive(forked["pid"])
+    assert not alive(forked["pid"])
 
 
 def test_when_the_zygote_is_gone_the_kernel_is_started_the_usual_way(tmp_path):
@@ -145,13 +136,13 @@ def test_a_killed_run_takes_its_zygote_and_its_kernels_with_it(tmp_path):
     line = proc.stdout.readline()
     seen = json.loads(line)
     assert seen["forked"]
-    assert _alive(seen["zygote"]) and _alive(seen["pid"])
+    assert alive(seen["zygote"]) and alive(seen["pid"])
     proc.send_signal(signal.SIGKILL)
     proc.communicate(timeout=30)
     deadline = time.monotonic() + 10  # the zygote looks every second, the kernel's poller too
-    while (_alive(seen["zygote"]) or _alive(seen["pid"])) and time.monotonic() < deadline:
+    while (alive(seen["zygote"]) or alive(seen["pid"])) and time.monotonic() < deadline:
         time.sleep(0.1)
-    left = [pid for pid in (seen["zygote"], seen["pid"]) if _alive(pid)]
+    left = [pid for pid in (seen["zygote"], seen["pid"]) if alive(pid)]
     for pid in left:
         os.kill(pid, signal.SIGKILL)
     assert not left, f"outlived the killed run by 10 s: {left}"
