@@ -220,21 +220,20 @@ def test_qzfp_run_forks_its_kernels_from_a_zygote_and_writes_the_same_pages_as_w
                                 text=True)
         forked: set[tuple[int, int]] = set()  # (zygote, kernel) seen while it runs
         while proc.poll() is None:
+            parents: dict[int, int] = {}
+            zygotes: set[int] = set()
             for d in Path("/proc").iterdir():
                 if not d.name.isdigit():
                     continue
                 try:
-                    cmd = (d / "cmdline").read_bytes().split(b"\0")
                     ppid = int((d / "stat").read_text().rsplit(")", 1)[-1].split()[1])
+                    cmd = (d / "cmdline").read_bytes()
                 except (OSError, ValueError, IndexError):
                     continue
-                if ppid != proc.pid and b"qzfp.reporting.zygote" not in b" ".join(cmd):
-                    try:
-                        parent = (Path("/proc") / str(ppid) / "cmdline").read_bytes()
-                    except OSError:
-                        continue
-                    if b"qzfp.reporting.zygote" in parent:
-                        forked.add((ppid, int(d.name)))
+                parents[int(d.name)] = ppid
+                if ppid == proc.pid and b"qzfp.reporting.zygote" in cmd:  # the run's zygote
+                    zygotes.add(int(d.name))
+            forked |= {(ppid, pid) for pid, ppid in parents.items() if ppid in zygotes}  # its kernels
             time.sleep(0.05)
         _, err = proc.communicate()
         assert proc.returncode == 0, err
