@@ -56,6 +56,19 @@ def _children_cpu() -> float:
 
 
 def main(argv: list[str]) -> int:
+    import contextlib
+
+    from qzfp.reporting import zygote
+
+    with contextlib.ExitStack() as stack:
+        if os.environ.get("QZFP_PRESTART", "1") != "0":  # as `qzfp run` does (QZFP_PRESTART=0: not)
+            t = time.perf_counter()
+            stack.enter_context(zygote.prestarted())
+            _record("zygote started (before the imports)", t, time.perf_counter(), "main")
+        return _main(argv)
+
+
+def _main(argv: list[str]) -> int:
     t = time.perf_counter()
     from qzfp.model import run as model_run
     from qzfp.reporting import assemble, chromium, convert, execute, kernels, pdf

@@ -250,6 +250,11 @@ def _wall(cmd: list[str], cwd: Path, cpu: list[float] | None = None) -> float:
 
 
 def _run_cmd(scenarios: list[str], out: Path, jobs: int, notebooks: list[Path]) -> list[str]:
+    """The command of a report run: ``qzfp run`` itself (``python -m qzfp``, what a planner
+    types, so that what the command does before the report machinery counts too) when the
+    notebooks are the report's, else ``run_reports`` with the notebooks given."""
+    if _report_notebooks()[1] == "report notebooks":
+        return [PY, "-m", "qzfp", "run", *scenarios, "--out", str(out), "--jobs", str(jobs), "--quiet"]
     code = (
         "import sys; from pathlib import Path; from qzfp.reporting.run import run_reports; "
         f"sys.exit(run_reports({scenarios!r}, out={str(out)!r}, jobs={jobs}, progress=False, "

@@ -121,17 +121,24 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from .reporting.run import run_reports
+    import contextlib
 
-    return run_reports(
-        args.params,
-        out=args.out,
-        lang=_report_lang(args),
-        jobs=args.jobs,
-        executor=args.executor,
-        scheduler=args.scheduler,
-        progress=not args.quiet,
-    )
+    from .reporting import zygote
+
+    # the report kernels' zygote starts before the report machinery is imported, so that
+    # both import at the same time (kernels run only with the local executor)
+    with zygote.prestarted() if args.executor == "local" else contextlib.nullcontext():
+        from .reporting.run import run_reports
+
+        return run_reports(
+            args.params,
+            out=args.out,
+            lang=_report_lang(args),
+            jobs=args.jobs,
+            executor=args.executor,
+            scheduler=args.scheduler,
+            progress=not args.quiet,
+        )
 
 
 def cmd_compare(args: argparse.Namespace) -> int:

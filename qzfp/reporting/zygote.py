@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = ["PRELOAD", "ForkedKernel", "KernelZygote", "alive", "can_fork_kernels", "current_zygote", "forkable_kernel_command",
-           "kernel_options", "zygote"]
+           "kernel_options", "prestarted", "zygote"]
 
 #: Modules the zygote imports before forking kernels: what a report kernel imports in its
 #: first cells (ipykernel itself, qzfp's notebook sections with pandas and Numba, matplotlib's
@@ -64,6 +64,8 @@ _INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 #: The zygote of the run in progress in this process (set by :func:`zygote`), or None.
 _CURRENT: KernelZygote | None = None
 _CURRENT_LOCK = threading.Lock()
+#: Zygotes started ahead of their run (:func:`prestarted`), by kernel name: (zygote, options).
+_PRESTARTED: dict[str, tuple[KernelZygote, tuple[str, ...]]] = {}
 
 
 def current_zygote() -> KernelZygote | None:
@@ -183,10 +185,22 @@ class KernelZygote:
         self._lock = threading.Lock()
         self.failed = False
         if warm is not None:
-            # parameters that do not pickle are not sent (pickled whole before a byte is
-            # written): the kernels then warm themselves
-            with contextlib.suppress(pickle.PickleError, TypeError, AttributeError):
-                self._send(("warm", dict(warm)))
+            self.warm(warm)
+
+    def warm(self, parameters: dict) -> None:
+        """Ask the zygote to run :func:`qzfp.reporting.sections.display.warm_up` on the
+        notebook parameters ``parameters`` (after its imports, before the next fork).
+        Parameters that do not pickle are not sent (pickled whole before a byte is written):
+        the kernels then warm themselves."""
+        with self._lock:
+            if self.failed:
+                return
+            with contextlib.suppress(pickle.PickleError, TypeError, AttributeError, OSError):
+                self._send(("warm", dict(parameters)))
+
+    def running(self) -> bool:
+        """The zygote can still fork: it has not failed, been closed or ended."""
+        return not self.failed and self._process.poll() is None
 
     def _send(self, message: Any) -> None:
         _write_message(self._requests, message)
@@ -218,9 +232,13 @@ class KernelZygote:
             raise OSError(answer)
         return ForkedKernel(int(answer))
 
-    def close(self, timeout: float = 10.0) -> None:
+    def close(self, timeout: float = 10.0, *, at_once: bool = False) -> None:
         """End the zygote (its kernels were shut down by their managers) and reap it
-        (killed if it has not ended after ``timeout`` seconds)."""
+        (killed if it has not ended after ``timeout`` seconds, or at once with ``at_once``:
+        a zygote that never forked, which need not finish its imports first)."""
+        if at_once:
+            with contextlib.suppress(OSError):
+                self._process.kill()
         with self._lock:
             if not self.failed:
                 with contextlib.suppress(OSError, pickle.PickleError):
@@ -434,14 +452,52 @@ def kernel_options(kernel_name: str) -> list[str] | None:
 
 
 @contextlib.contextmanager
-def zygote(kernel_name: str = "python3", warm: dict | None = None) -> Iterator[KernelZygote | None]:
-    """Within the block, this process's report kernels of ``kernel_name`` are forked from a
-    zygote (when :func:`can_fork_kernels` and the kernelspec is this Python's ipykernel),
-    warmed with the notebook parameters ``warm``."""
-    global _CURRENT
+def prestarted(kernel_name: str = "python3") -> Iterator[KernelZygote | None]:
+    """Start the zygote of the next run's kernels of ``kernel_name`` now, before the run's own
+    imports, so that both import at the same time (``qzfp run`` enters this before it imports
+    the report machinery; 1 s of the run's start).  The next :func:`zygote` of this kernel
+    name in the block takes it and warms it; one that is not taken (the scenario files were
+    refused, a Dask executor) is ended at the end of the block, at once: it forked nothing."""
     z: KernelZygote | None = None
     options = kernel_options(kernel_name) if can_fork_kernels() else None
     if options is not None:
+        with contextlib.suppress(OSError):
+            z = KernelZygote(options)
+            _PRESTARTED[kernel_name] = (z, tuple(options))
+    try:
+        yield z
+    finally:
+        if z is not None and _PRESTARTED.get(kernel_name, (None,))[0] is z:
+            del _PRESTARTED[kernel_name]
+            z.close(at_once=True)
+
+
+def _take_prestarted(kernel_name: str, options: Sequence[str] | None) -> KernelZygote | None:
+    """The zygote :func:`prestarted` started for ``kernel_name`` when it is still running and
+    runs the interpreter ``options`` (else it is ended, and None)."""
+    early = _PRESTARTED.pop(kernel_name, None)
+    if early is None:
+        return None
+    z, started_with = early
+    if options is not None and tuple(options) == started_with and z.running():
+        return z
+    z.close(at_once=True)
+    return None
+
+
+@contextlib.contextmanager
+def zygote(kernel_name: str = "python3", warm: dict | None = None) -> Iterator[KernelZygote | None]:
+    """Within the block, this process's report kernels of ``kernel_name`` are forked from a
+    zygote (when :func:`can_fork_kernels` and the kernelspec is this Python's ipykernel),
+    warmed with the notebook parameters ``warm``: the one :func:`prestarted` started, or a
+    new one."""
+    global _CURRENT
+    options = kernel_options(kernel_name) if can_fork_kernels() else None
+    z = _take_prestarted(kernel_name, options)
+    if z is not None:
+        if warm is not None:
+            z.warm(warm)
+    elif options is not None:
         with contextlib.suppress(OSError):
             z = KernelZygote(options, warm=warm)
     with _CURRENT_LOCK:

@@ -168,12 +168,16 @@ WARMED = textwrap.dedent("""
     import json, sys
     from pathlib import Path
     from jupyter_core.utils import run_sync
+    import contextlib
     from qzfp.reporting.kernels import WarmKernel
-    from qzfp.reporting.zygote import zygote
+    from qzfp.reporting.zygote import prestarted, zygote
     from qzfp.rules.scenario import Scenario
 
+    stack = contextlib.ExitStack()  # held: a dropped stack's generator would end the zygote
+    early = stack.enter_context(prestarted()) if sys.argv[3] == "prestarted" else None
     params = Scenario.from_parameters(horizon=int(sys.argv[2])).to_papermill()
     with zygote(warm=params) as z:
+        assert z is not None and (early is None or z is early), (z, early)
         k = WarmKernel("python3", Path(sys.argv[1]))
         k.prepare()
         k.wait_until_ready()
@@ -195,11 +199,13 @@ WARMED = textwrap.dedent("""
 """)
 
 
-def test_a_kernel_forked_from_the_warmed_zygote_finds_its_scenario_simulated(tmp_path):
+@pytest.mark.parametrize("start", ["with the run", "prestarted"])
+def test_a_kernel_forked_from_the_warmed_zygote_finds_its_scenario_simulated(tmp_path, start):
     # qzfp run warms the zygote with the first scenario: the notebook's setup() must then hit
-    # the simulation the kernel inherited (a warm-up building another scenario would miss)
-    proc = subprocess.run([sys.executable, "-c", WARMED, str(tmp_path), "3"], capture_output=True, text=True,
-                          timeout=300)
+    # the simulation the kernel inherited (a warm-up building another scenario would miss);
+    # the same when the zygote was started before the run (qzfp run) and warmed when taken
+    proc = subprocess.run([sys.executable, "-c", WARMED, str(tmp_path), "3", start], capture_output=True,
+                          text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     status, seen = proc.stdout.strip().splitlines()[-1].split(" ", 1)
     assert status == "ok", proc.stdout
@@ -247,3 +253,51 @@ def test_qzfp_run_forks_its_kernels_from_a_zygote_and_writes_the_same_pages_as_w
     for name in pages:
         assert (tmp_path / "forked" / "short" / name).read_bytes() == \
             (tmp_path / "started" / "short" / name).read_bytes(), name
+
+
+PRESTARTED = textwrap.dedent("""
+    import json, sys, time
+    from qzfp.reporting import zygote as zy
+
+    mode = sys.argv[1]
+    seen = {}
+
+    def gone(pid):
+        end = time.monotonic() + 15
+        while zy.alive(pid) and time.monotonic() < end:
+            time.sleep(0.02)
+        return not zy.alive(pid)
+
+    with zy.prestarted() as early:
+        seen["started"] = early is not None and early.running()
+        if mode == "other options":  # a kernelspec asking for other interpreter options
+            zy.kernel_options = lambda name: []
+        if mode != "not taken":
+            with zy.zygote() as z:
+                seen["taken"] = z is early
+                seen["new_running"] = z is not None and z.running()
+                seen["early_gone_during_run"] = z is not early and gone(early.pid)
+                other = z.pid
+            seen["run_zygote_gone_after_run"] = gone(other)
+    seen["early_gone"] = gone(early.pid)
+    print(json.dumps(seen))
+""")
+
+
+@pytest.mark.parametrize("mode, expected", [
+    ("taken", {"taken": True, "new_running": True, "early_gone_during_run": False}),
+    ("other options", {"taken": False, "new_running": True, "early_gone_during_run": True}),
+    ("not taken", {}),
+])
+def test_a_zygote_started_before_the_run_is_taken_by_it_when_it_fits_and_ended_when_no_run_takes_it(mode, expected):
+    # qzfp run starts the zygote before it imports the report machinery: the run takes that
+    # zygote (not a second one), unless it was started with other interpreter options; one
+    # that no run took (refused scenario files) does not outlive the command
+    proc = subprocess.run([sys.executable, "-c", PRESTARTED, mode], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    seen = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert seen.pop("started") is True
+    assert seen.pop("early_gone") is True
+    if mode != "not taken":
+        assert seen.pop("run_zygote_gone_after_run") is True
+    assert seen == expected
