@@ -461,3 +461,25 @@ def test_a_qzfp_lang_no_command_can_speak_is_refused_unless_a_lang_option_wins(m
     assert main(command) == 1
     assert capsys.readouterr().err.strip().startswith("QZFP_LANG: unknown language 'fr'; expected one of en, zh")
     assert main(["--lang", "en", *command]) == 0
+
+
+def test_the_command_line_reads_its_arguments_without_importing_pandas_numpy_or_the_model():
+    # every qzfp command builds its (translated) parser first; qzfp run starts its kernels'
+    # zygote right after, so whatever the parser imports delays the report (pandas: 0.2 s)
+    code = ("import sys; from qzfp.cli import build_parser; "
+            "build_parser('zh').parse_args(['run', 'baseline']); "
+            "print(sorted(m for m in ('pandas', 'numpy', 'qzfp.model', 'qzfp.i18n.labels') if m in sys.modules))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
+
+
+def test_the_labels_of_qzfp_i18n_are_there_when_asked_for_by_name():
+    import qzfp.i18n as i18n
+    from qzfp.i18n import labels
+
+    for name in i18n.__all__:
+        assert getattr(i18n, name) is not None
+    assert i18n.listing is labels.listing and i18n.public_text is labels.public_text
+    with pytest.raises(AttributeError):
+        i18n.no_such_label  # noqa: B018

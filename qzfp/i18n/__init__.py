@@ -43,6 +43,8 @@ ids, place names), :mod:`~qzfp.i18n.formats` (numbers and money), :mod:`~qzfp.i1
 
 from __future__ import annotations
 
+from typing import Any
+
 from .catalogue import (  # noqa: F401
     BUDGET_LINES,
     CATALOGUE,
@@ -70,26 +72,37 @@ from .formats import (  # noqa: F401
     format_persons,
     format_yuan,
 )
-from .labels import (  # noqa: F401
-    budget_line_label,
-    census_source_label,
-    column_label,
-    humanise,
-    is_count_column,
-    label_columns,
-    listing,
-    localise_budget,
-    localise_parameters,
-    param_label,
-    place_name,
-    place_names,
-    post_label,
-    public_text,
-    reference_label,
-    reference_text,
-    reference_texts,
-    unit_label,
-    value_text,
-)
+
+#: Names of :mod:`~qzfp.i18n.labels`, imported on first use: it needs pandas, which the
+#: command line's parser (every ``qzfp`` command, before it knows what it will do) does not.
+_LABELS = frozenset({
+    "budget_line_label",
+    "census_source_label",
+    "column_label",
+    "humanise",
+    "is_count_column",
+    "label_columns",
+    "listing",
+    "localise_budget",
+    "localise_parameters",
+    "param_label",
+    "place_name",
+    "place_names",
+    "post_label",
+    "public_text",
+    "reference_label",
+    "reference_text",
+    "reference_texts",
+    "unit_label",
+    "value_text",
+})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LABELS:
+        from . import labels
+
+        return getattr(labels, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = ['LANGS', 'CATALOGUE', 'BUDGET_LINES', 'POSTS', 'UnknownLabelError', 'check_lang', 'template_fields', 'has', 'keys', 't', 'humanise', 'is_count_column', 'budget_line_label', 'post_label', 'param_label', 'unit_label', 'reference_label', 'public_text', 'localise_parameters', 'value_text', 'census_source_label', 'localise_budget', 'reference_texts', 'reference_text', 'column_label', 'label_columns', 'listing', 'place_name', 'place_names', 'format_number', 'format_yuan', 'format_persons', 'format_pct', 'CJK_FONT_CANDIDATES', 'SHIPPED_FONT_FAMILY', 'shipped_font_path', 'cjk_font', 'register_shipped_font', 'setup_fonts', 'missing_glyphs']
