@@ -61,7 +61,9 @@ def main(argv: list[str]) -> int:
     from qzfp.reporting import zygote
 
     with contextlib.ExitStack() as stack:
-        if os.environ.get("QZFP_PRESTART", "1") != "0":  # as `qzfp run` does (QZFP_PRESTART=0: not)
+        # the zygote started before the imports, as `qzfp run` does (QZFP_PRESTART=0, read by
+        # this script only: started with the run, as a library call of run_reports does)
+        if os.environ.get("QZFP_PRESTART", "1") != "0":
             t = time.perf_counter()
             stack.enter_context(zygote.prestarted())
             _record("zygote started (before the imports)", t, time.perf_counter(), "main")

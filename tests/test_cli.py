@@ -480,6 +480,8 @@ def test_the_labels_of_qzfp_i18n_are_there_when_asked_for_by_name():
 
     for name in i18n.__all__:
         assert getattr(i18n, name) is not None
+        assert name in dir(i18n)
     assert i18n.listing is labels.listing and i18n.public_text is labels.public_text
+    assert i18n.labels is labels
     with pytest.raises(AttributeError):
         i18n.no_such_label  # noqa: B018

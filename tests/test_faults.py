@@ -93,11 +93,19 @@ def test_a_killed_run_leaves_the_previous_report_byte_identical_and_the_next_run
     root, out, duration = previous
     scenario = _scenario(root, "short")
     before = _snapshot(out)
-    # while importing, while the kernels start, while notebooks run: fractions of a whole run
-    # (fixed delays outlived the run on a quiet machine and then saw the new report)
-    for delay in (0.5, 0.25 * duration, 0.5 * duration):
+    # while importing, while the kernels start (fractions of a whole run: fixed delays outlived
+    # the run on a quiet machine and then saw the new report), while notebooks run (as soon as
+    # a kernel works in the report's temporary folder: under load a fraction of the first run's
+    # time could still fall before it)
+    for delay in (0.5, 0.25 * duration, None):
         proc = _start(scenario, out)
-        time.sleep(delay)
+        if delay is None:
+            t0 = time.monotonic()
+            while not _processes_in(out) and proc.poll() is None and time.monotonic() - t0 < RUN_TIMEOUT_S:
+                time.sleep(0.05)
+            delay = time.monotonic() - t0
+        else:
+            time.sleep(delay)
         assert proc.poll() is None, f"the run ended before the kill after {delay:.1f} s"
         proc.send_signal(signal.SIGKILL)
         proc.communicate(timeout=30)

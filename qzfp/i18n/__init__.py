@@ -43,7 +43,7 @@ ids, place names), :mod:`~qzfp.i18n.formats` (numbers and money), :mod:`~qzfp.i1
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .catalogue import (  # noqa: F401
     BUDGET_LINES,
@@ -98,11 +98,44 @@ _LABELS = frozenset({
 })
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LABELS:
-        from . import labels
+if TYPE_CHECKING:  # what the names are, for type checkers and editors
+    from .labels import (  # noqa: F401
+        budget_line_label,
+        census_source_label,
+        column_label,
+        humanise,
+        is_count_column,
+        label_columns,
+        listing,
+        localise_budget,
+        localise_parameters,
+        param_label,
+        place_name,
+        place_names,
+        post_label,
+        public_text,
+        reference_label,
+        reference_text,
+        reference_texts,
+        unit_label,
+        value_text,
+    )
 
-        return getattr(labels, name)
+
+def __getattr__(name: str) -> Any:
+    """A name of :mod:`~qzfp.i18n.labels` (or the module itself), imported on first use and
+    kept here, as an import at the top would have: later uses do not come back here."""
+    if name in _LABELS or name == "labels":
+        import importlib
+
+        labels = importlib.import_module(f"{__name__}.labels")  # not `from . import`: it asks for the attribute
+        for label in _LABELS:
+            globals()[label] = getattr(labels, label)
+        return labels if name == "labels" else globals()[name]
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | _LABELS)
 
 __all__ = ['LANGS', 'CATALOGUE', 'BUDGET_LINES', 'POSTS', 'UnknownLabelError', 'check_lang', 'template_fields', 'has', 'keys', 't', 'humanise', 'is_count_column', 'budget_line_label', 'post_label', 'param_label', 'unit_label', 'reference_label', 'public_text', 'localise_parameters', 'value_text', 'census_source_label', 'localise_budget', 'reference_texts', 'reference_text', 'column_label', 'label_columns', 'listing', 'place_name', 'place_names', 'format_number', 'format_yuan', 'format_persons', 'format_pct', 'CJK_FONT_CANDIDATES', 'SHIPPED_FONT_FAMILY', 'shipped_font_path', 'cjk_font', 'register_shipped_font', 'setup_fonts', 'missing_glyphs']

@@ -184,6 +184,7 @@ class KernelZygote:
         self._replies = rep_r
         self._lock = threading.Lock()
         self.failed = False
+        self.taken = False  # a prestarted zygote a run took (prestarted() then leaves it to the run)
         if warm is not None:
             self.warm(warm)
 
@@ -467,9 +468,11 @@ def prestarted(kernel_name: str = "python3") -> Iterator[KernelZygote | None]:
     try:
         yield z
     finally:
-        if z is not None and _PRESTARTED.get(kernel_name, (None,))[0] is z:
-            del _PRESTARTED[kernel_name]
-            z.close(at_once=True)
+        if z is not None:
+            if _PRESTARTED.get(kernel_name, (None,))[0] is z:
+                del _PRESTARTED[kernel_name]
+            if not z.taken:
+                z.close(at_once=True)
 
 
 def _take_prestarted(kernel_name: str, options: Sequence[str] | None) -> KernelZygote | None:
@@ -480,6 +483,7 @@ def _take_prestarted(kernel_name: str, options: Sequence[str] | None) -> KernelZ
         return None
     z, started_with = early
     if options is not None and tuple(options) == started_with and z.running():
+        z.taken = True
         return z
     z.close(at_once=True)
     return None
@@ -496,7 +500,11 @@ def zygote(kernel_name: str = "python3", warm: dict | None = None) -> Iterator[K
     z = _take_prestarted(kernel_name, options)
     if z is not None:
         if warm is not None:
-            z.warm(warm)
+            try:
+                z.warm(warm)
+            except BaseException:  # an interrupt here: the zygote is this block's to end
+                z.close(at_once=True)
+                raise
     elif options is not None:
         with contextlib.suppress(OSError):
             z = KernelZygote(options, warm=warm)

@@ -176,6 +176,7 @@ WARMED = textwrap.dedent("""
     stack = contextlib.ExitStack()  # held: a dropped stack's generator would end the zygote
     early = stack.enter_context(prestarted()) if sys.argv[3] == "prestarted" else None
     params = Scenario.from_parameters(horizon=int(sys.argv[2])).to_papermill()
+    assert early is not None or sys.argv[3] != "prestarted"
     with zygote(warm=params) as z:
         assert z is not None and (early is None or z is early), (z, early)
         k = WarmKernel("python3", Path(sys.argv[1]))
@@ -225,6 +226,7 @@ def test_qzfp_run_forks_its_kernels_from_a_zygote_and_writes_the_same_pages_as_w
                                 cwd=repo, env={**env, **extra}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 text=True)
         forked: set[tuple[int, int]] = set()  # (zygote, kernel) seen while it runs
+        every_zygote: set[int] = set()
         while proc.poll() is None:
             parents: dict[int, int] = {}
             zygotes: set[int] = set()
@@ -240,9 +242,14 @@ def test_qzfp_run_forks_its_kernels_from_a_zygote_and_writes_the_same_pages_as_w
                 if ppid == proc.pid and b"qzfp.reporting.zygote" in cmd:  # the run's zygote
                     zygotes.add(int(d.name))
             forked |= {(ppid, pid) for pid, ppid in parents.items() if ppid in zygotes}  # its kernels
+            every_zygote |= zygotes
             time.sleep(0.05)
         _, err = proc.communicate()
         assert proc.returncode == 0, err
+        # one zygote: the one the command started before its imports, taken by the run (not
+        # a second one started with the run); none left once the command is done
+        assert len(every_zygote) <= 1, every_zygote
+        assert not any(alive(z) for z in every_zygote)
         return forked
 
     forked = run(tmp_path / "forked")
@@ -271,8 +278,14 @@ PRESTARTED = textwrap.dedent("""
     with zy.prestarted() as early:
         seen["started"] = early is not None and early.running()
         if mode == "other options":  # a kernelspec asking for other interpreter options
-            zy.kernel_options = lambda name: []
-        if mode != "not taken":
+            other = [] if zy._PRESTARTED["python3"][1] else ["-Xfrozen_modules=off"]
+            zy.kernel_options = lambda name: other
+        if mode == "nested":  # a second prestart in the block: each block ends its own
+            with zy.prestarted() as inner:
+                seen["inner_started"] = inner is not None and inner is not early
+            seen["inner_gone"] = gone(inner.pid)
+            seen["outer_running"] = early.running()
+        elif mode != "not taken":
             with zy.zygote() as z:
                 seen["taken"] = z is early
                 seen["new_running"] = z is not None and z.running()
@@ -288,6 +301,7 @@ PRESTARTED = textwrap.dedent("""
     ("taken", {"taken": True, "new_running": True, "early_gone_during_run": False}),
     ("other options", {"taken": False, "new_running": True, "early_gone_during_run": True}),
     ("not taken", {}),
+    ("nested", {"inner_started": True, "inner_gone": True, "outer_running": True}),
 ])
 def test_a_zygote_started_before_the_run_is_taken_by_it_when_it_fits_and_ended_when_no_run_takes_it(mode, expected):
     # qzfp run starts the zygote before it imports the report machinery: the run takes that
@@ -298,6 +312,6 @@ def test_a_zygote_started_before_the_run_is_taken_by_it_when_it_fits_and_ended_w
     seen = json.loads(proc.stdout.strip().splitlines()[-1])
     assert seen.pop("started") is True
     assert seen.pop("early_gone") is True
-    if mode != "not taken":
+    if mode not in ("not taken", "nested"):
         assert seen.pop("run_zygote_gone_after_run") is True
     assert seen == expected
