@@ -176,13 +176,14 @@ def pdf_printer() -> Any:
     return None if program is None else printpdf.PdfPrinter(program).start()
 
 
-def write_pdf(run: Mapping[str, Any], folder: Path, printer: Any = None) -> None:
+def write_pdf(run: Mapping[str, Any], folder: Path, printer: Any = None, previous: Path | None = None) -> None:
     """Write ``report.pdf`` (contents page, then every page) when Chromium is installed.
 
     A missing or failing Chromium prints one line and leaves the rest of the report as is;
     ``QZFP_PDF=0`` in the environment skips the PDF.  ``printer``: the run's
     :class:`qzfp.reporting.pdf.PdfPrinter` (:func:`pdf_printer`), else a Chromium is started
-    for this PDF alone.
+    for this PDF alone.  ``previous``: the scenario's earlier ``report.pdf``, whose page
+    numbers are tried first (checked by the print; see :func:`qzfp.reporting.pdf.print_numbered`).
     """
     from qzfp.reporting import pdf as printpdf
 
@@ -193,7 +194,7 @@ def write_pdf(run: Mapping[str, Any], folder: Path, printer: Any = None) -> None
     contents = contents_html(run, printpdf.page_sections(folder, names))
     message = printpdf.write_report_pdf(
         folder, [str(p["file"]) for p in run["pages"]], contents=contents, lang=lang,
-        title=str(run.get("title", "")), footer=_footer(run), printer=printer,
+        title=str(run.get("title", "")), footer=_footer(run), printer=printer, previous=previous,
     )
     if message:
         print(message, file=sys.stderr)

@@ -28,14 +28,14 @@ from __future__ import annotations
 import html
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from qzfp.reporting.chromium import DevTools, chromium_command, chromium_path
 from qzfp.reporting.publish import atomic_path
 
-__all__ = ["ANCHOR_PREFIX", "PDF_FILE", "PdfPrinter", "chromium_command", "chromium_path", "contents_pages",
+__all__ = ["ANCHOR_PREFIX", "PDF_FILE", "PdfPrinter", "chromium_command", "chromium_path", "contents_pages", "previous_pages",
            "join_pages", "measure_pages", "outline", "page_sections", "print_numbered", "print_to_pdf", "write_report_pdf"]
 
 #: Name of the PDF inside a report folder.
@@ -197,6 +197,11 @@ _NUMBER_CONTENTS_JS = """((pages) => {
 })(%s)"""
 
 
+#: JavaScript listing the anchors the contents links to (what its numbers are the pages of).
+_ANCHORS_JS = """Array.from(document.querySelectorAll('.qzfp-toc a[href^="#"]'),
+  a => decodeURIComponent(a.getAttribute('href').slice(1)))"""
+
+
 #: Style added to the page for the print that only measures where its anchors land: nothing
 #: is drawn, neither text nor image (``visibility`` keeps every box where it is, so every page
 #: breaks where it will in the PDF, and Chromium still writes the anchors' destinations) and
@@ -219,13 +224,29 @@ def measure_pages(browser: DevTools, *, timeout: float = _TIMEOUT_S) -> dict[str
         browser.evaluate(_MEASURE_OFF_JS)
 
 
-def _print_numbered(browser: DevTools, source: Path, target: Path, timeout: float) -> dict[str, int]:
+def previous_pages(path: Path) -> dict[str, int] | None:
+    """The page of every contents anchor of an earlier ``report.pdf`` (:func:`contents_pages`),
+    or None when there is none or it cannot be read: what :func:`print_numbered` may try first
+    for the same scenario's new report."""
+    try:
+        return contents_pages(Path(path).read_bytes()) or None
+    except Exception:  # no earlier report, or a file pypdf refuses: measure as usual
+        return None
+
+
+def _print_numbered(browser: DevTools, source: Path, target: Path, timeout: float,
+                    guess: Mapping[str, int] | None = None) -> dict[str, int]:
     import json
 
     browser.open(Path(source), timeout)
-    pages = measure_pages(browser, timeout=timeout)
+    anchors = browser.evaluate(_ANCHORS_JS) if guess else None
+    guessed = bool(guess) and sorted(guess) == sorted(anchors or ())
+    if guessed:
+        pages = dict(guess)  # checked below by the print itself, as measured numbers are
+    else:
+        pages = measure_pages(browser, timeout=timeout)
     data = b""
-    for _ in range(2):
+    for _ in range(3 if guessed else 2):  # a guess that failed: then as after a measuring print
         if pages:
             browser.evaluate(_NUMBER_CONTENTS_JS % json.dumps(pages))
         data = browser.print_pdf(timeout=timeout, outline=True)
@@ -295,13 +316,13 @@ class PdfPrinter:
         if browser is not None:
             browser.close()
 
-    def print_numbered(self, source: Path, target: Path) -> dict[str, int]:
+    def print_numbered(self, source: Path, target: Path, *, guess: Mapping[str, int] | None = None) -> dict[str, int]:
         """Print ``source`` (a joined report) to ``target`` with bookmarks and its contents
         numbered: see :func:`print_numbered`."""
         with self._lock:
             browser = self._ready()
             try:
-                return _print_numbered(browser, source, target, self.timeout)
+                return _print_numbered(browser, source, target, self.timeout, guess)
             except BaseException:
                 self._discard()  # in an unknown state: the next print starts a new one
                 raise
@@ -322,7 +343,7 @@ class PdfPrinter:
 
 
 def print_numbered(source: Path, target: Path, *, program: str | None = None,
-                   timeout: float = _TIMEOUT_S) -> dict[str, int]:
+                   timeout: float = _TIMEOUT_S, guess: Mapping[str, int] | None = None) -> dict[str, int]:
     """Print ``source`` (a joined report) to ``target`` with bookmarks and its contents numbered.
 
     The page is loaded once.  A first print, drawing nothing and without tags
@@ -334,20 +355,29 @@ def print_numbered(source: Path, target: Path, *, program: str | None = None,
     the page printed once more.  :class:`PdfPrinter` does the same in a Chromium kept for
     every report of a run.
 
+    ``guess``: the pages of the same anchors in an earlier report of the scenario
+    (:func:`previous_pages`).  When the contents links to exactly those anchors, the numbers
+    are written in without the measuring print; the PDF print checks them as it checks
+    measured ones, so a guess that no longer holds costs one more print, never a wrong number.
+
     Returns
     -------
     dict
         Anchor -> page number (from 1) of the written PDF.
     """
     with PdfPrinter(program, timeout=timeout) as printer:
-        return printer.print_numbered(source, target)
+        return printer.print_numbered(source, target, guess=guess)
 
 
 def write_report_pdf(folder: Path, pages: Sequence[str], *, contents: str, lang: str, title: str,
-                     footer: str = "", printer: PdfPrinter | None = None) -> str | None:
+                     footer: str = "", printer: PdfPrinter | None = None,
+                     previous: Path | None = None) -> str | None:
     """Write ``folder/report.pdf`` from ``pages`` (file names in ``folder``), with bookmarks
     and the contents numbered (:func:`print_numbered`; ``printer``: the run's
     :class:`PdfPrinter`, else a Chromium of its own).
+
+    ``previous``: the scenario's earlier ``report.pdf``, whose page numbers are tried first
+    (``guess`` of :func:`print_numbered`).
 
     Returns
     -------
@@ -365,10 +395,11 @@ def write_report_pdf(folder: Path, pages: Sequence[str], *, contents: str, lang:
     try:
         source.write_text(join_pages(folder, pages, contents=contents, lang=lang, title=title),
                           encoding="utf-8")
+        guess = previous_pages(previous) if previous is not None else None
         if printer is None:
-            print_numbered(source, folder / PDF_FILE, program=program)
+            print_numbered(source, folder / PDF_FILE, program=program, guess=guess)
         else:
-            printer.print_numbered(source, folder / PDF_FILE)
+            printer.print_numbered(source, folder / PDF_FILE, guess=guess)
     except Exception as exc:  # Chromium failing or too slow, a full disk, pypdf refusing the print ...
         return t("index.pdf_missing", lang, reason=str(exc).replace("\n", " "))
     finally:

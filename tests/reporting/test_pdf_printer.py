@@ -32,7 +32,7 @@ _CELLS = [
     "from IPython.display import Markdown, display\n"
     "display(Markdown('# Report of ' + tag))",
     "display(Markdown('## First section'))\n"
-    "display(Markdown('\\n\\n'.join(f'Paragraph {i} of the first section.' for i in range(150))))",
+    "display(Markdown('\\n\\n'.join(f'Paragraph {i} of the first section.' for i in range(paragraphs))))",
     "display(Markdown('## Second section'))\n"
     "import io, matplotlib\n"
     "matplotlib.use('Agg')\n"
@@ -47,7 +47,7 @@ _CELLS = [
 
 
 def _notebook(path: Path) -> Path:
-    cells = [nbformat.v4.new_code_cell('tag = ""', metadata={"tags": ["parameters"]})]
+    cells = [nbformat.v4.new_code_cell('tag = ""\nparagraphs = 150', metadata={"tags": ["parameters"]})]
     cells += [nbformat.v4.new_code_cell(src) for src in _CELLS]
     nb = nbformat.v4.new_notebook(
         cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
@@ -109,9 +109,9 @@ def counted(monkeypatch):
     return _Counted.started
 
 
-def _run(tmp_path: Path, names: list[str]) -> list:
+def _run(tmp_path: Path, names: list[str], paragraphs: int = 150) -> list:
     nb = _notebook(tmp_path / "page.ipynb")
-    params = [{"scenario_name": n, "tag": n} for n in names]
+    params = [{"scenario_name": n, "tag": n, "paragraphs": paragraphs} for n in names]
     return run_many(params, [nb], tmp_path / "out", progress=False)
 
 
@@ -140,8 +140,8 @@ def test_one_chromium_prints_the_numbered_pdf_of_every_scenario_of_a_run(tmp_pat
 def test_a_chromium_that_died_after_a_pdf_is_replaced_for_the_next_scenario(tmp_path, counted, monkeypatch):
     printed = PdfPrinter.print_numbered
 
-    def print_then_die(self, source, target):
-        pages = printed(self, source, target)
+    def print_then_die(self, source, target, **kwargs):
+        pages = printed(self, source, target, **kwargs)
         self._browser.proc.kill()  # as if Chromium crashed between two reports
         self._browser.proc.wait()
         return pages
@@ -186,3 +186,61 @@ def test_the_printer_closes_its_chromium_and_removes_its_profile(tmp_path):
         assert profile.is_dir()
     assert browser.proc.poll() is not None and not profile.exists()
     assert (tmp_path / "doc.pdf").read_bytes().startswith(b"%PDF")
+
+
+@pytest.fixture
+def prints(monkeypatch):
+    """The prints of report.pdf's Chromium, in order: "measuring" (untagged, nothing drawn) or
+    "pdf"."""
+    done: list[str] = []
+    print_pdf = pdf.DevTools.print_pdf
+
+    def counted_print(self, **kwargs):
+        done.append("pdf" if kwargs.get("tagged", True) else "measuring")
+        return print_pdf(self, **kwargs)
+
+    monkeypatch.setattr(pdf.DevTools, "print_pdf", counted_print)
+    monkeypatch.setenv("QZFP_PDF", "1")
+    return done
+
+
+def test_a_scenario_run_again_into_its_folder_is_printed_once_with_its_last_report_s_page_numbers(tmp_path, prints):
+    # the same pages as the last report: its numbers are written in without a measuring print
+    (first,) = _run(tmp_path, ["again"])
+    assert first.ok and prints == ["measuring", "pdf"]
+    _assert_numbered_pdf(first.folder, "again")
+    prints.clear()
+    (second,) = _run(tmp_path, ["again"])
+    assert second.ok and prints == ["pdf"]
+    _assert_numbered_pdf(second.folder, "again")
+
+
+def test_when_the_last_report_s_page_numbers_no_longer_hold_the_pdf_still_carries_the_right_ones(tmp_path, prints):
+    # a first section three times as long moves the second section: the old numbers fail the
+    # print's own check, and the PDF is printed again with the numbers that print measured
+    (first,) = _run(tmp_path, ["moved"], paragraphs=150)
+    old = pdf.contents_pages((first.folder / "report.pdf").read_bytes())
+    prints.clear()
+    (second,) = _run(tmp_path, ["moved"], paragraphs=450)
+    assert second.ok
+    new = pdf.contents_pages((second.folder / "report.pdf").read_bytes())
+    assert sorted(new) == sorted(old) and new != old
+    assert prints == ["pdf", "pdf"]
+    _assert_numbered_pdf(second.folder, "moved")
+
+
+def test_a_last_report_that_cannot_be_read_or_links_other_anchors_is_measured_as_usual(tmp_path, prints):
+    (first,) = _run(tmp_path, ["other"])
+    (first.folder / "report.pdf").write_bytes(b"%PDF-1.7 not a PDF pypdf can read")
+    prints.clear()
+    (second,) = _run(tmp_path, ["other"])
+    assert second.ok and prints == ["measuring", "pdf"]
+    _assert_numbered_pdf(second.folder, "other")
+    assert pdf.previous_pages(tmp_path / "no such report.pdf") is None
+    # a guess for anchors this document's contents does not link to
+    source = tmp_path / "doc.html"
+    source.write_text('<!DOCTYPE html><html><head><title>T</title></head><body><h1>T</h1></body></html>',
+                      encoding="utf-8")
+    prints.clear()
+    pdf.print_numbered(source, tmp_path / "doc.pdf", guess={"page-elsewhere.html": 2})
+    assert prints == ["measuring", "pdf"]
