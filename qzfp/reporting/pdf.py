@@ -35,7 +35,7 @@ from typing import Any
 from qzfp.reporting.chromium import DevTools, chromium_command, chromium_path
 from qzfp.reporting.publish import atomic_path
 
-__all__ = ["ANCHOR_PREFIX", "PDF_FILE", "PdfPrinter", "chromium_command", "chromium_path", "contents_pages", "previous_pages",
+__all__ = ["ANCHOR_PREFIX", "PDF_FILE", "PdfPrinter", "UnsettledNumbers", "chromium_command", "chromium_path", "MAX_PREVIOUS_PDF_BYTES", "contents_pages", "previous_pages",
            "join_pages", "measure_pages", "outline", "page_sections", "print_numbered", "print_to_pdf", "write_report_pdf"]
 
 #: Name of the PDF inside a report folder.
@@ -189,7 +189,7 @@ def outline(path: Path) -> list[tuple[int, str, int]]:
 #: JavaScript writing the page numbers (a JSON mapping anchor -> page) into the contents.
 _NUMBER_CONTENTS_JS = """((pages) => {
   for (const a of document.querySelectorAll('.qzfp-toc a[href^="#"]')) {
-    const n = pages[decodeURIComponent(a.getAttribute('href').slice(1))];
+    const n = pages[a.hash.slice(1)];
     const slot = a.parentElement.querySelector(':scope > .qzfp-toc-page');
     if (slot && n) slot.textContent = String(n);
   }
@@ -197,9 +197,10 @@ _NUMBER_CONTENTS_JS = """((pages) => {
 })(%s)"""
 
 
-#: JavaScript listing the anchors the contents links to (what its numbers are the pages of).
-_ANCHORS_JS = """Array.from(document.querySelectorAll('.qzfp-toc a[href^="#"]'),
-  a => decodeURIComponent(a.getAttribute('href').slice(1)))"""
+#: JavaScript listing the anchors the contents links to (what its numbers are the pages of),
+#: written as Chromium names the PDF's destinations: the link's fragment as the browser
+#: encodes it (``page-%E6%94%B6.html`` for a page ``收.html``, ``%20`` for a space).
+_ANCHORS_JS = """Array.from(document.querySelectorAll('.qzfp-toc a[href^="#"]'), a => a.hash.slice(1))"""
 
 
 #: Style added to the page for the print that only measures where its anchors land: nothing
@@ -224,12 +225,28 @@ def measure_pages(browser: DevTools, *, timeout: float = _TIMEOUT_S) -> dict[str
         browser.evaluate(_MEASURE_OFF_JS)
 
 
+class UnsettledNumbers(RuntimeError):
+    """Every print of a report moved an anchor away from the page its number said."""
+
+    def __init__(self, prints: int) -> None:
+        super().__init__(f"the page numbers of the contents did not settle after {prints} prints")
+        self.prints = prints
+
+
+#: Largest earlier ``report.pdf`` read for its page numbers [byte]: the baseline's is 3 MB; a
+#: larger file (not a report of this program, or a report of thousands of pages) is not read.
+MAX_PREVIOUS_PDF_BYTES = 64 * 2**20
+
+
 def previous_pages(path: Path) -> dict[str, int] | None:
-    """The page of every contents anchor of an earlier ``report.pdf`` (:func:`contents_pages`),
-    or None when there is none or it cannot be read: what :func:`print_numbered` may try first
-    for the same scenario's new report."""
+    """The page of every anchor of an earlier ``report.pdf`` (:func:`contents_pages`), or None
+    when there is none, it is not a regular file of at most :data:`MAX_PREVIOUS_PDF_BYTES`, or
+    it cannot be read: what :func:`print_numbered` may try first for the scenario's new report."""
     try:
-        return contents_pages(Path(path).read_bytes()) or None
+        path = Path(path)
+        if not path.is_file() or path.stat().st_size > MAX_PREVIOUS_PDF_BYTES:
+            return None
+        return contents_pages(path.read_bytes()) or None
     except Exception:  # no earlier report, or a file pypdf refuses: measure as usual
         return None
 
@@ -239,21 +256,25 @@ def _print_numbered(browser: DevTools, source: Path, target: Path, timeout: floa
     import json
 
     browser.open(Path(source), timeout)
-    anchors = browser.evaluate(_ANCHORS_JS) if guess else None
-    guessed = bool(guess) and sorted(guess) == sorted(anchors or ())
-    if guessed:
-        pages = dict(guess)  # checked below by the print itself, as measured numbers are
+    linked = set(browser.evaluate(_ANCHORS_JS) or ())  # what the contents numbers
+
+    def of_contents(found: Mapping[str, int]) -> dict[str, int]:
+        return {k: v for k, v in found.items() if k in linked}
+
+    if guess and linked and linked <= guess.keys():
+        pages, tries = {k: guess[k] for k in linked}, 3  # checked below, as measured numbers are
     else:
-        pages = measure_pages(browser, timeout=timeout)
-    data = b""
-    for _ in range(3 if guessed else 2):  # a guess that failed: then as after a measuring print
+        pages, tries = of_contents(measure_pages(browser, timeout=timeout)), 2
+    for _ in range(tries):  # after a guess that failed, as after a measuring print
         if pages:
             browser.evaluate(_NUMBER_CONTENTS_JS % json.dumps(pages))
         data = browser.print_pdf(timeout=timeout, outline=True)
-        again = contents_pages(data)
+        again = of_contents(contents_pages(data))
         if again == pages:
             break
         pages = again
+    else:  # no print put its anchors where its numbers said: no PDF rather than wrong numbers
+        raise UnsettledNumbers(tries)
     _write_pdf(data, target)
     return pages
 
@@ -358,7 +379,9 @@ def print_numbered(source: Path, target: Path, *, program: str | None = None,
     ``guess``: the pages of the same anchors in an earlier report of the scenario
     (:func:`previous_pages`).  When the contents links to exactly those anchors, the numbers
     are written in without the measuring print; the PDF print checks them as it checks
-    measured ones, so a guess that no longer holds costs one more print, never a wrong number.
+    measured ones, so a guess that no longer holds costs one more print.  A PDF whose numbers
+    never settle (every print moved an anchor) is not written: this raises
+    :class:`UnsettledNumbers`.
 
     Returns
     -------
@@ -400,6 +423,8 @@ def write_report_pdf(folder: Path, pages: Sequence[str], *, contents: str, lang:
             print_numbered(source, folder / PDF_FILE, program=program, guess=guess)
         else:
             printer.print_numbered(source, folder / PDF_FILE, guess=guess)
+    except UnsettledNumbers:
+        return t("index.pdf_missing", lang, reason=t("index.pdf_unsettled", lang))
     except Exception as exc:  # Chromium failing or too slow, a full disk, pypdf refusing the print ...
         return t("index.pdf_missing", lang, reason=str(exc).replace("\n", " "))
     finally:

@@ -109,8 +109,8 @@ def counted(monkeypatch):
     return _Counted.started
 
 
-def _run(tmp_path: Path, names: list[str], paragraphs: int = 150) -> list:
-    nb = _notebook(tmp_path / "page.ipynb")
+def _run(tmp_path: Path, names: list[str], paragraphs: int = 150, notebook: str = "page.ipynb") -> list:
+    nb = _notebook(tmp_path / notebook)
     params = [{"scenario_name": n, "tag": n, "paragraphs": paragraphs} for n in names]
     return run_many(params, [nb], tmp_path / "out", progress=False)
 
@@ -244,3 +244,36 @@ def test_a_last_report_that_cannot_be_read_or_links_other_anchors_is_measured_as
     prints.clear()
     pdf.print_numbered(source, tmp_path / "doc.pdf", guess={"page-elsewhere.html": 2})
     assert prints == ["measuring", "pdf"]
+
+
+def test_a_page_named_in_chinese_with_a_space_is_numbered_in_the_contents_and_its_numbers_reused(tmp_path, prints):
+    # Chromium names the PDF's destinations by the link's encoded fragment (page-%E6%94%B6...):
+    # a page named 收入 a.html must be numbered, and found again in the next run's guess
+    (first,) = _run(tmp_path, ["cjk"], notebook="收入 a.ipynb")
+    assert first.ok and (first.folder / "收入 a.html").is_file()
+    assert prints == ["measuring", "pdf"]
+    _assert_numbered_pdf(first.folder, "cjk")
+    prints.clear()
+    (second,) = _run(tmp_path, ["cjk"], notebook="收入 a.ipynb")
+    assert second.ok and prints == ["pdf"]
+    _assert_numbered_pdf(second.folder, "cjk")
+
+
+def test_a_report_whose_page_numbers_never_settle_gets_no_pdf_and_the_run_says_why(tmp_path, prints, monkeypatch,
+                                                                                   capsys):
+    # every print reads its anchors one page further on than the last: no number written
+    # would be right, so no report.pdf is written rather than one with wrong numbers
+    read = pdf.contents_pages
+    shift = iter(range(1, 100))
+
+    def moving(data):
+        k = next(shift)
+        return {a: n + k for a, n in read(data).items()}
+
+    monkeypatch.setattr(pdf, "contents_pages", moving)
+    (report,) = _run(tmp_path, ["unsettled"])
+    assert report.ok and (report.folder / "page.html").is_file()
+    assert not (report.folder / "report.pdf").exists()
+    assert prints == ["measuring", "pdf", "pdf"]
+    err = capsys.readouterr().err
+    assert "did not settle" in err and "Traceback" not in err
