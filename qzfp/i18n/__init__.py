@@ -43,7 +43,7 @@ ids, place names), :mod:`~qzfp.i18n.formats` (numbers and money), :mod:`~qzfp.i1
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .catalogue import (  # noqa: F401
     BUDGET_LINES,
@@ -73,54 +73,6 @@ from .formats import (  # noqa: F401
     format_yuan,
 )
 
-#: Names of :mod:`~qzfp.i18n.labels`, imported on first use: it needs pandas, which the
-#: command line's parser (every ``qzfp`` command, before it knows what it will do) does not.
-_LABELS = frozenset({
-    "budget_line_label",
-    "census_source_label",
-    "column_label",
-    "humanise",
-    "is_count_column",
-    "label_columns",
-    "listing",
-    "localise_budget",
-    "localise_parameters",
-    "param_label",
-    "place_name",
-    "place_names",
-    "post_label",
-    "public_text",
-    "reference_label",
-    "reference_text",
-    "reference_texts",
-    "unit_label",
-    "value_text",
-})
-
-
-if TYPE_CHECKING:  # what the names are, for type checkers and editors
-    from .labels import (  # noqa: F401
-        budget_line_label,
-        census_source_label,
-        column_label,
-        humanise,
-        is_count_column,
-        label_columns,
-        listing,
-        localise_budget,
-        localise_parameters,
-        param_label,
-        place_name,
-        place_names,
-        post_label,
-        public_text,
-        reference_label,
-        reference_text,
-        reference_texts,
-        unit_label,
-        value_text,
-    )
-
 
 def __getattr__(name: str) -> Any:
     """A name of :mod:`~qzfp.i18n.labels` (or the module itself), imported on first use and
@@ -139,3 +91,8 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | _LABELS)
 
 __all__ = ['LANGS', 'CATALOGUE', 'BUDGET_LINES', 'POSTS', 'UnknownLabelError', 'check_lang', 'template_fields', 'has', 'keys', 't', 'humanise', 'is_count_column', 'budget_line_label', 'post_label', 'param_label', 'unit_label', 'reference_label', 'public_text', 'localise_parameters', 'value_text', 'census_source_label', 'localise_budget', 'reference_texts', 'reference_text', 'column_label', 'label_columns', 'listing', 'place_name', 'place_names', 'format_number', 'format_yuan', 'format_persons', 'format_pct', 'CJK_FONT_CANDIDATES', 'SHIPPED_FONT_FAMILY', 'shipped_font_path', 'cjk_font', 'register_shipped_font', 'setup_fonts', 'missing_glyphs']
+
+#: The names of :mod:`~qzfp.i18n.labels` (those of ``__all__`` not imported above), imported on
+#: first use: it needs pandas, which the command line's parser (every ``qzfp`` command, before
+#: it knows what it will do) does not.
+_LABELS = frozenset(name for name in __all__ if name not in globals())

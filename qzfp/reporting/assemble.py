@@ -30,7 +30,6 @@ from qzfp.reporting.pages import (
     scenario_index,
     write_pdf,
 )
-from qzfp.reporting.pdf import PDF_FILE
 from qzfp.reporting.publish import replace_dir
 
 __all__ = ["RUN_SCHEMA", "finish_scenario", "parameters_sha256", "run_record", "versions"]
@@ -162,7 +161,7 @@ def finish_scenario(
     decorate_pages(run, tmp)
     # the page numbers of this scenario's last report are tried first (a planner re-running
     # a scenario after changing an amount often gets the same pages: no measuring print)
-    write_pdf(run, tmp, printer, previous=sc.out_dir / name / PDF_FILE)
+    write_pdf(run, tmp, printer, previous=sc.out_dir / name)
     if extra_files is not None and data_files is not None:
         _data_files_outcome(sc, data_files.wait, extra_files)  # the later files written
     (tmp / "index.html").write_text(scenario_index(run, tmp), encoding="utf-8")

@@ -182,8 +182,9 @@ def write_pdf(run: Mapping[str, Any], folder: Path, printer: Any = None, previou
     A missing or failing Chromium prints one line and leaves the rest of the report as is;
     ``QZFP_PDF=0`` in the environment skips the PDF.  ``printer``: the run's
     :class:`qzfp.reporting.pdf.PdfPrinter` (:func:`pdf_printer`), else a Chromium is started
-    for this PDF alone.  ``previous``: the scenario's earlier ``report.pdf``, whose page
-    numbers are tried first (checked by the print; see :func:`qzfp.reporting.pdf.print_numbered`).
+    for this PDF alone.  ``previous``: the folder of the scenario's earlier report, whose
+    ``report.pdf``'s page numbers are tried first (checked by the print; see
+    :func:`qzfp.reporting.pdf.print_numbered`).
     """
     from qzfp.reporting import pdf as printpdf
 

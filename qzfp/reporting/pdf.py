@@ -35,8 +35,10 @@ from typing import Any
 from qzfp.reporting.chromium import DevTools, chromium_command, chromium_path
 from qzfp.reporting.publish import atomic_path
 
-__all__ = ["ANCHOR_PREFIX", "PDF_FILE", "PdfPrinter", "UnsettledNumbers", "chromium_command", "chromium_path", "MAX_PREVIOUS_PDF_BYTES", "contents_pages", "previous_pages",
-           "join_pages", "measure_pages", "outline", "page_sections", "print_numbered", "print_to_pdf", "write_report_pdf"]
+__all__ = ["ANCHOR_PREFIX", "chromium_command", "chromium_path", "contents_pages", "join_pages",
+           "MAX_PREVIOUS_PDF_BYTES", "measure_pages", "outline", "page_sections", "PDF_FILE",
+           "PdfPrinter", "previous_pages", "print_numbered", "print_to_pdf", "UnsettledNumbers",
+           "write_report_pdf"]
 
 #: Name of the PDF inside a report folder.
 PDF_FILE = "report.pdf"
@@ -399,8 +401,8 @@ def write_report_pdf(folder: Path, pages: Sequence[str], *, contents: str, lang:
     and the contents numbered (:func:`print_numbered`; ``printer``: the run's
     :class:`PdfPrinter`, else a Chromium of its own).
 
-    ``previous``: the scenario's earlier ``report.pdf``, whose page numbers are tried first
-    (``guess`` of :func:`print_numbered`).
+    ``previous``: the folder of the scenario's earlier report, whose ``report.pdf``'s page
+    numbers are tried first (``guess`` of :func:`print_numbered`).
 
     Returns
     -------
@@ -418,7 +420,7 @@ def write_report_pdf(folder: Path, pages: Sequence[str], *, contents: str, lang:
     try:
         source.write_text(join_pages(folder, pages, contents=contents, lang=lang, title=title),
                           encoding="utf-8")
-        guess = previous_pages(previous) if previous is not None else None
+        guess = previous_pages(Path(previous) / PDF_FILE) if previous is not None else None
         if printer is None:
             print_numbered(source, folder / PDF_FILE, program=program, guess=guess)
         else:
