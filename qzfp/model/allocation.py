@@ -18,9 +18,9 @@ import numpy as np
 from numba import njit
 
 from ..rules.paramarrays import ParamArrays
-from .arrays import group_sum
+from .arrays import Blocks, group_sum
 
-__all__ = ["INDICATORS", "Prepared", "allocate", "allocation_params", "prepare"]
+__all__ = ["INDICATORS", "AllocatedVillages", "Allocation", "Prepared", "allocate", "allocation_params", "prepare"]
 
 _P = "demography."
 
@@ -169,7 +169,7 @@ def allocate(
     counties : county indices whose villages and townships are computed (all when None).
     """
     if counties is None:
-        vsel = np.arange(len(prep.v_pop0))
+        vsel: Any = slice(None)
         tsel = np.arange(len(prep.township_codes))
     else:
         vsel = np.concatenate([prep.county_villages[i] for i in counties] + [np.zeros(0, np.intp)])
@@ -181,45 +181,105 @@ def allocate(
         want.add("pop")
     if "resident_aged_60plus" in want:
         want.add("aged_60plus")
-    vc = prep.v_county[vsel]
-    vk = prep.v_class[vsel]
-    pop0 = prep.v_pop0[vsel]
-    growth = alloc["growth"]  # (Na, T+1, 3)
-    t = growth.shape[1] - 1
-    village: dict[str, np.ndarray] = {}
-    if "pop" in want:
-        denom = growth @ prep.class_pop0.T  # (Na, T+1, C)
-        pc = cind["pop"]
-        pend = end_pop if end_pop is not None else pc[:, -1]
-        pc_all = np.concatenate([pc, pend[:, None]], axis=1)  # (N, T+1, C)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            scale = np.where(denom > 0, pc_all / np.where(denom > 0, denom, 1.0), 0.0)
-        # start year: the county base sums to the register total up to rounding; snap so that
-        # every village starts with exactly its register population (thresholds like 500)
-        scale[:, 0] = np.where(np.abs(scale[:, 0] - 1.0) <= 1e-9, 1.0, scale[:, 0])
-        pv_all = _shares(scale, vc, pop0, growth, vk, None)  # (N, T+1, Vs)
-        village["pop"] = pv_all[:, :t]
-    for ind in ("aged_60plus", "women_15_49", "births", "deaths"):
-        if ind not in want:
-            continue
-        phi = alloc[ind]  # (Na, T, 3)
-        e = np.einsum("ntk,ck->ntc", growth[:, :t] * phi, prep.class_pop0)  # (Na, T, C)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            sc = np.where(e > 0, cind[ind] / np.where(e > 0, e, 1.0), 0.0)
-        village[ind] = _shares(sc, vc, pop0, growth[:, :t], vk, phi)
-    if "net_migration" in want:
-        village["net_migration"] = pv_all[:, 1:] - pv_all[:, :-1] - village["births"] + village["deaths"]
-    if "in_migrants" in want:
-        village["in_migrants"] = _county_times_village(cind["in_migrants"], vc, prep.v_inm_share[vsel])
-    # resident indicators: each village gets its county's resident/registered ratio
-    for res, reg in (("resident_pop", "pop"), ("resident_aged_60plus", "aged_60plus")):
-        if res in want:
-            with np.errstate(invalid="ignore", divide="ignore"):
-                ratio = np.where(cind[reg] > 0, cind[res] / np.where(cind[reg] > 0, cind[reg], 1.0), 0.0)
-            village[res] = village[reg] * ratio[..., vc]
+    shares = Allocation(prep, alloc, cind, end_pop)
+    done: dict[str, np.ndarray] = {}
+    village = {ind: shares.values(ind, vsel, done) for ind in INDICATORS if ind in want}
     local_t = prep.v_township if counties is None else np.searchsorted(tsel, prep.v_township[vsel])
     township = {k: group_sum(v, local_t, len(tsel)) for k, v in village.items()}
     return village, township
+
+
+class Allocation:
+    """The county scales of one allocation, computed once, and from them the village values of
+    any villages (:func:`allocate`'s formulas, value by value the same for a village whichever
+    villages are computed with it).
+
+    Parameters
+    ----------
+    prep, alloc, cind, end_pop
+        As :func:`allocate`.
+    """
+
+    def __init__(self, prep: Prepared, alloc: dict[str, np.ndarray], cind: dict[str, np.ndarray],
+                 end_pop: np.ndarray | None):
+        self.prep, self.alloc, self.cind, self.end_pop = prep, alloc, cind, end_pop
+        self.t = alloc["growth"].shape[1] - 1
+        self._scales: dict[str, np.ndarray] = {}
+
+    def scale(self, ind: str) -> np.ndarray:
+        """County scale of a stock or flow [person per weighted person]: (N, T+1, C) for
+        ``pop`` (the year after the last included), (N, T, C) for ``aged_60plus``,
+        ``women_15_49``, ``births`` and ``deaths``."""
+        if ind not in self._scales:
+            growth, prep, t = self.alloc["growth"], self.prep, self.t  # growth (Na, T+1, 3)
+            if ind == "pop":
+                denom = growth @ prep.class_pop0.T  # (Na, T+1, C)
+                pc = self.cind["pop"]
+                pend = self.end_pop if self.end_pop is not None else pc[:, -1]
+                pc_all = np.concatenate([pc, pend[:, None]], axis=1)  # (N, T+1, C)
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    sc = np.where(denom > 0, pc_all / np.where(denom > 0, denom, 1.0), 0.0)
+                # start year: the county base sums to the register total up to rounding; snap so
+                # that every village starts with exactly its register population (thresholds like 500)
+                sc[:, 0] = np.where(np.abs(sc[:, 0] - 1.0) <= 1e-9, 1.0, sc[:, 0])
+            else:
+                phi = self.alloc[ind]  # (Na, T, 3)
+                e = np.einsum("ntk,ck->ntc", growth[:, :t] * phi, prep.class_pop0)  # (Na, T, C)
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    sc = np.where(e > 0, self.cind[ind] / np.where(e > 0, e, 1.0), 0.0)
+            self._scales[ind] = sc
+        return self._scales[ind]
+
+    def values(self, ind: str, vsel: Any, done: dict[str, np.ndarray] | None = None) -> np.ndarray:
+        """Village values (N, T, Vs) of indicator ``ind`` for the villages ``vsel`` (a slice or
+        indices), laid out village-major; ``done`` holds what was computed for the same
+        villages (net migration and the resident indicators reuse it)."""
+        done = {} if done is None else done
+        if ind in done:
+            return done[ind]
+        prep, t = self.prep, self.t
+        vc, vk, pop0 = prep.v_county[vsel], prep.v_class[vsel], prep.v_pop0[vsel]
+        growth = self.alloc["growth"]
+        if ind in ("pop", "_pop_all"):
+            if "_pop_all" not in done:
+                done["_pop_all"] = _shares(self.scale("pop"), vc, pop0, growth, vk, None)  # (N, T+1, Vs)
+            out = done["_pop_all"] if ind == "_pop_all" else done["_pop_all"][:, :t]
+        elif ind in ("aged_60plus", "women_15_49", "births", "deaths"):
+            out = _shares(self.scale(ind), vc, pop0, growth[:, :t], vk, self.alloc[ind])
+        elif ind == "net_migration":
+            pv_all = self.values("_pop_all", vsel, done)
+            out = pv_all[:, 1:] - pv_all[:, :-1] - self.values("births", vsel, done) + self.values("deaths", vsel, done)
+        elif ind == "in_migrants":
+            out = _county_times_village(self.cind["in_migrants"], vc, prep.v_inm_share[vsel])
+        elif ind in ("resident_pop", "resident_aged_60plus"):
+            # each village gets its county's resident/registered ratio
+            reg = ind[len("resident_"):]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                ratio = np.where(self.cind[reg] > 0, self.cind[ind] / np.where(self.cind[reg] > 0, self.cind[reg], 1.0),
+                                 0.0)
+            out = self.values(reg, vsel, done) * ratio[..., vc]
+        else:
+            raise KeyError(f"unknown indicator {ind!r}; expected one of {INDICATORS}")
+        done[ind] = out
+        return out
+
+
+class AllocatedVillages(Blocks):
+    """The (N, T, V) village array of one indicator of an :class:`Allocation`, computed block by
+    block where it is read (:class:`qzfp.model.arrays.Blocks`): a country's 500,000 villages ×
+    16 years are 64 MB an indicator, which a run that only sums them need not hold."""
+
+    def __init__(self, allocation: Allocation, indicator: str):
+        self.allocation = allocation
+        self.indicator = indicator
+        v = len(allocation.prep.v_pop0)
+        n, t = allocation.values(indicator, slice(0, min(1, v))).shape[:2]
+        self.shape = (n, t, v)
+        self.owner = np.zeros(0)
+        self.owner.setflags(write=False)
+
+    def block(self, lo: int, hi: int) -> np.ndarray:
+        return self.allocation.values(self.indicator, slice(lo, hi))
 
 
 def _shares(scale: np.ndarray, vc: np.ndarray, pop0: np.ndarray, growth: np.ndarray, vk: np.ndarray,

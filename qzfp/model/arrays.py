@@ -9,6 +9,11 @@ Sums of arrays that cannot change (read-only, and so is every array they view: t
 arrays of a population result, which :func:`qzfp.model.projection.project` keeps and reuses
 while the demography is unchanged) are kept (:func:`kept_key`): a second run of a scenario,
 or of one that changes only posts, workload or costs, adds the same villages once.
+
+A village array too large to keep (a country's) may be given as :class:`Blocks`: computed
+block by block where it is read and never held whole.  :func:`group_sum` and
+:func:`unit_sums` add its blocks to the same numbers, to the last bit, as they add the whole
+array.
 """
 
 from __future__ import annotations
@@ -22,13 +27,53 @@ import numpy as np
 from numba import njit
 
 
-def group_sum(values: np.ndarray, index: np.ndarray, k: int, factor: np.ndarray | None = None) -> np.ndarray:
+class Blocks:
+    """An (N, T, M) array of floats computed block by block where it is read, never held whole.
+
+    A subclass sets ``shape`` and ``owner`` and computes ``block(lo, hi)``, the (N, T, hi − lo)
+    values of members lo..hi−1: the same values, element by element, as the whole array has
+    there.  ``owner`` is a read-only array that lives as long as the values hold; kept sums of
+    the blocks (:func:`kept_key`) are keyed by it and go with it.  ``np.asarray(blocks)`` forms
+    the whole array (for code that needs it; the engines sum the blocks instead).
+    """
+
+    shape: tuple[int, int, int]
+    owner: np.ndarray
+    ndim = 3
+    dtype = np.dtype(np.float64)
+
+    def block(self, lo: int, hi: int) -> np.ndarray:
+        """Values of members ``lo`` to ``hi - 1``, shape (N, T, hi - lo)."""
+        raise NotImplementedError
+
+    def whole(self) -> np.ndarray:
+        """The whole (N, T, M) array."""
+        return self.block(0, self.shape[-1])
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        a = self.whole()
+        return a if dtype is None else a.astype(dtype, copy=False)
+
+
+#: Members a block of :class:`Blocks` holds at least when it is summed [member] (a block ends
+#: where a group ends): 8,192 villages × 16 years are 1 MiB.
+BLOCK_MEMBERS = 8192
+
+
+def whole(values: np.ndarray | Blocks) -> np.ndarray:
+    """``values`` as an array (:class:`Blocks` formed whole)."""
+    return values.whole() if isinstance(values, Blocks) else values
+
+
+def group_sum(values: np.ndarray | Blocks, index: np.ndarray, k: int,
+              factor: np.ndarray | None = None) -> np.ndarray:
     """Sum the last axis of ``values`` (times ``factor``) by group.
 
     Parameters
     ----------
-    values : numpy.ndarray, shape (..., M)
-        Values per member (village or township); bool arrays are counted.
+    values : numpy.ndarray or Blocks, shape (..., M)
+        Values per member (village or township); bool arrays are counted.  :class:`Blocks`
+        are summed block by block, each block ending where a group ends (the same numbers).
     index : numpy.ndarray of int, shape (M,)
         Group (0..k-1) of each member.
     k : int
@@ -55,8 +100,16 @@ def group_sum(values: np.ndarray, index: np.ndarray, k: int, factor: np.ndarray 
     laid out village-major) the groups are taken one by one for every row, so that a group's
     members are read from memory once.
     """
-    values = np.asarray(values)
     factor = None if factor is None else np.asarray(factor)
+    if isinstance(values, Blocks):
+        key = kept_key("group_sum", values, index, factor, k=k)
+        hit = None if key is None else _kept_get(key)
+        if hit is None:
+            hit = _blocks_group_sum(values, index, k, factor)
+            if key is not None:
+                hit = _kept_put(key, hit, values, index, factor)
+        return hit.copy()
+    values = np.asarray(values)
     if (values.ndim >= 2 and values.shape[0] > 1 and values.strides[0] == 0
             and (factor is None or factor.ndim < values.ndim or factor.shape[0] == 1)):
         return np.broadcast_to(group_sum(values[:1], index, k, factor), (values.shape[0], *values.shape[1:-1], k))
@@ -100,6 +153,28 @@ def _group_sum(values: np.ndarray, index: np.ndarray, k: int, factor: np.ndarray
     else:
         _segment_sums(vals, fac, factor is not None, starts, by_group, sums)
     out[..., nonempty] = sums.reshape(shape[:-1] + (len(starts),))
+    return out
+
+
+def _blocks_group_sum(values: Blocks, index: np.ndarray, k: int, factor: np.ndarray | None) -> np.ndarray:
+    """:func:`group_sum` of :class:`Blocks`: blocks of whole groups of at least
+    :data:`BLOCK_MEMBERS` members, each summed by :func:`_group_sum` (a group's sum is a function
+    of its members' values alone, so it is the one the whole array gives)."""
+    order, starts, _, _ = _groups(index, k)
+    if order is not None:  # members of a group apart: no block holds a whole group
+        return _group_sum(values.whole(), index, k, factor)
+    m = values.shape[-1]
+    shape = np.broadcast_shapes(values.shape, () if factor is None else factor.shape)
+    out = np.zeros(shape[:-1] + (k,))
+    idx = np.asarray(index, dtype=np.intp)
+    j = 0
+    while j < len(starts):
+        lo = int(starts[j])
+        j = max(j + 1, int(np.searchsorted(starts, lo + BLOCK_MEMBERS, side="left")))
+        hi = int(starts[j]) if j < len(starts) else m
+        fac = None if factor is None else (factor[..., lo:hi] if factor.shape[-1] == m else factor)
+        g0, g1 = int(idx[lo]), int(idx[hi - 1]) + 1
+        out[..., g0:g1] = _group_sum(values.block(lo, hi), idx[lo:hi] - g0, g1 - g0, fac)
     return out
 
 
@@ -334,6 +409,46 @@ def _unit_sum_of(values: np.ndarray) -> np.ndarray:
     return out
 
 
+def unit_sums(values: np.ndarray | Blocks) -> np.ndarray:
+    """Totals over the units of an (N, T, M) array or :class:`Blocks`, shape (N, T): each row
+    of parameter set i the numbers ``unit_sum(values[i])`` gives.
+
+    :class:`Blocks` laid out unit-major (the population engine's) are added block by block,
+    unit after unit from the first on, as :func:`unit_sum` adds the whole array; the totals are
+    kept while the blocks' owner lives.
+    """
+    if not isinstance(values, Blocks):
+        return np.stack([unit_sum(v) for v in values]) if len(values) else np.zeros((0, values.shape[1]))
+    key = kept_key("unit_sums", values)
+    hit = None if key is None else _kept_get(key)
+    if hit is None:
+        n, t, m = values.shape
+        out = np.zeros((n, t))
+        for lo in range(0, m, BLOCK_MEMBERS):
+            block = values.block(lo, min(m, lo + BLOCK_MEMBERS))
+            if block.shape[0] != n or not abs(block.strides[1]) < abs(block.strides[2]):  # not unit-major
+                return np.stack([unit_sum(v) for v in values.whole()])
+            for i in range(n):
+                _unit_sum_from(block[i], out[i], lo == 0)
+        hit = out if key is None else _kept_put(key, out, values)
+    return hit.copy()
+
+
+@njit(cache=True)
+def _unit_sum_from(values: np.ndarray, out: np.ndarray, first: bool) -> None:  # pragma: no cover - compiled
+    """:func:`_unit_sum` of the next block of units: ``out`` goes on from the previous block's
+    totals (from the first unit when ``first``), adding unit after unit as the whole array."""
+    r, m = values.shape
+    u0 = 0
+    if first:
+        for i in range(r):
+            out[i] = values[i, 0]
+        u0 = 1
+    for u in range(u0, m):
+        for i in range(r):
+            out[i] += values[i, u]
+
+
 @njit(cache=True)
 def _unit_sum(values: np.ndarray, out: np.ndarray) -> None:  # pragma: no cover - compiled
     r, m = values.shape
@@ -386,6 +501,9 @@ def kept_key(kind: str, *arrays: Any, k: int | None = None) -> tuple | None:
         if a is None:
             parts.append(None)
             continue
+        if isinstance(a, Blocks):
+            parts.append(("blocks", id(a.owner), a.shape))
+            continue
         owner = unchangeable_owner(a)
         if owner is None:
             return None
@@ -410,7 +528,8 @@ def _kept_put(key: tuple, result: np.ndarray, *arrays: Any) -> np.ndarray:
     def forget(_ref: Any, key: tuple = key) -> None:
         _KEPT.pop(key, None)
 
-    refs = tuple(None if a is None else weakref.ref(unchangeable_owner(a), forget) for a in arrays)
+    refs = tuple(None if a is None else weakref.ref(a.owner if isinstance(a, Blocks) else unchangeable_owner(a), forget)
+                 for a in arrays)
     result.setflags(write=False)
     if result.nbytes > KEPT_SUM_BYTES:
         return result

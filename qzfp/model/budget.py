@@ -35,14 +35,15 @@ import pandas as pd
 
 from ..errors import Label, ParameterError, Problem
 from ..rules.paramarrays import ParamArrays
+from .arrays import Blocks
 from .engine import (
     check_paths,
     eligibility_age_factor,
     param,
-    population_array,
     population_for_rule,
     rural_villages,
     tidy_index,
+    village_values,
 )
 from .schedules import election_years, training_plan
 from .staffing import StaffingResult
@@ -360,8 +361,8 @@ def _quantities(pop: Any, st: StaffingResult, pa: ParamArrays) -> dict[str, np.n
     def p(path: str) -> np.ndarray:
         return param(pa, path, n)
 
-    def village(name: str) -> np.ndarray:  # (N_pop, T, V): aggregated before any (N, T) factor
-        return population_array(pop, name, t, v)
+    def village(name: str) -> np.ndarray | Blocks:  # (N_pop, T, V): summed before any (N, T) factor
+        return village_values(pop, name, t, v)
 
     rural = rural_villages(reg)  # the same read-only array every run: its masked sums are kept
     villages_c = np.bincount(np.asarray(reg.village_county, dtype=np.intp), minlength=c).astype(float)
@@ -373,7 +374,7 @@ def _quantities(pop: Any, st: StaffingResult, pa: ParamArrays) -> dict[str, np.n
 
     # Σ over the rural villages of each county: the mask is applied block by block in the sum
     aged = population_for_rule(pop, pa, "reward_assistance.reads_resident_population", "village", "aged_60plus",
-                               t, v, pa.n)
+                               t, v, pa.n, blocks=True)
     eligible = st.village_to_county(aged, rural) * col(p("reward_assistance.eligible_share"))
     age_factor = eligibility_age_factor(pop, pa, n)
     if age_factor is not None:  # eligibility age other than 60: persons of eligible age

@@ -18,6 +18,7 @@ import numpy as np
 
 from ..errors import ParameterError, Problem, RegisterError
 from ..rules.paramarrays import ParamArrays
+from .arrays import Blocks
 
 __all__ = [
     "INDICATOR_OLD_AGE",
@@ -30,6 +31,7 @@ __all__ = [
     "population_for_rule",
     "rural_villages",
     "tidy_index",
+    "village_values",
 ]
 
 
@@ -78,8 +80,28 @@ def population_array(pop: Any, name: str, t: int, m: int) -> np.ndarray:
     return arr
 
 
+def village_values(pop: Any, name: str, t: int, m: int) -> np.ndarray | Blocks:
+    """Village array ``name`` (``village_…``) for a run that only sums it or weighs it by blocks:
+    the result's :meth:`~qzfp.model.projection.PopulationResult.village_blocks` when it has them
+    (a country's arrays are then never held), else :func:`population_array`.
+
+    Raises
+    ------
+    RegisterError
+        As :func:`population_array`.
+    """
+    get = getattr(pop, "village_blocks", None)
+    if get is not None and name.startswith("village_"):
+        values = get(name[len("village_"):])
+        if isinstance(values, Blocks):
+            if values.shape[1:] != (t, m):
+                raise RegisterError(Problem(name, "engine.bad_shape", years=t, units=m, shape=values.shape))
+            return values
+    return population_array(pop, name, t, m)
+
+
 def population_for_rule(pop: Any, pa: ParamArrays, basis_path: str, level: str, indicator: str,
-                        t: int, m: int, n: int) -> np.ndarray:
+                        t: int, m: int, n: int, *, blocks: bool = False) -> np.ndarray | Blocks:
     """The population a rule reads: registered (户籍) or resident (常住) by its basis parameter.
 
     Parameters
@@ -92,17 +114,22 @@ def population_for_rule(pop: Any, pa: ParamArrays, basis_path: str, level: str, 
     indicator : {"pop", "aged_60plus"}
     t, m, n : int
         Years, units and parameter sets.
+    blocks : bool
+        Where the rule reads the registered population alone, give it as :func:`village_values`
+        does (a village array of a country as :class:`~qzfp.model.arrays.Blocks`).
 
     Returns
     -------
-    numpy.ndarray
+    numpy.ndarray or Blocks
         (N, T, M) persons [person]: per parameter set and year the resident array where the
         parameter is true, the registered one elsewhere.
     """
-    registered = population_array(pop, f"{level}_{indicator}", t, m)
     flag = param(pa, basis_path, n)[:, :, None] > 0.5
     if not flag.any():
-        return registered
+        if blocks and level == "village":
+            return village_values(pop, f"{level}_{indicator}", t, m)
+        return population_array(pop, f"{level}_{indicator}", t, m)
+    registered = population_array(pop, f"{level}_{indicator}", t, m)
     return np.where(flag, population_array(pop, f"{level}_resident_{indicator}", t, m), registered)
 
 

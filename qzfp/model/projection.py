@@ -46,7 +46,15 @@ import pandas as pd
 from ..errors import ParameterError, Problem
 from ..register.census import Census, default_census
 from ..rules.paramarrays import ParamArrays
-from .allocation import INDICATORS, allocate, allocation_params, prepare
+from .allocation import (
+    INDICATORS,
+    AllocatedVillages,
+    Allocation,
+    allocate,
+    allocation_params,
+    prepare,
+)
+from .arrays import Blocks, group_sum
 from .assumptions import Assumptions, yearly_assumptions
 from .base import (
     Calibration,
@@ -66,6 +74,7 @@ __all__ = [
     "BASES",
     "INDICATORS",
     "Draws",
+    "KEPT_VILLAGE_BYTES",
     "PROJECTIONS_KEPT",
     "demography_digest",
     "PopulationResult",
@@ -84,6 +93,12 @@ _P = "demography."
 #: threshold in the explorer) reuses its projection and village arrays.  One: a country's
 #: result holds a few hundred MB, and the cache lets it go before the next is projected.
 PROJECTIONS_KEPT = 1
+
+#: Largest village array a projection holds when a run only sums it [byte] (the city's and a
+#: province's are kept, 0.4 and 3.2 MB an indicator); a larger one (a country's: 64 MB) is
+#: computed block by block where it is summed (:meth:`PopulationResult.village_blocks`), and
+#: held only once :meth:`PopulationResult.village` is asked for it (a village table).
+KEPT_VILLAGE_BYTES = 32 << 20
 
 _PROJECTIONS: OrderedDict[tuple, tuple[Any, Any, Any, PopulationResult]] = OrderedDict()
 
@@ -163,6 +178,7 @@ class PopulationResult:
     _source: Any = field(default=None, repr=False)
     _by_age: Any = field(default=None, repr=False)
     _resident_ind: dict = field(default_factory=dict, repr=False)
+    _blocks: dict = field(default_factory=dict, repr=False)
     diagnostics: Diagnostics = field(default_factory=Diagnostics)
     resident_migration0: np.ndarray | None = None
 
@@ -330,6 +346,27 @@ class PopulationResult:
             self._below[("village", k)] = _read_only(v[k])
             self._below[("township", k)] = _read_only(s[k])
 
+    def village_blocks(self, indicator: str) -> np.ndarray | Blocks:
+        """The village values of an indicator where a run only sums them: the village array
+        when it is kept or small (at most :data:`KEPT_VILLAGE_BYTES`), else
+        :class:`~qzfp.model.allocation.AllocatedVillages`, computed block by block where it is
+        summed and never held (the same values, and the same sums, as :meth:`village`)."""
+        if indicator not in INDICATORS:
+            raise KeyError(f"unknown indicator {indicator!r}; expected one of {INDICATORS}")
+        if ("village", indicator) in self._below or self._source is not None:
+            return self.village(indicator)
+        if self.n * len(self.years) * len(self._prep.v_pop0) * 8 <= KEPT_VILLAGE_BYTES:
+            return self.village(indicator)
+        if indicator not in self._blocks:
+            resident = indicator in _RESIDENT_INDICATORS
+            shares = self._blocks.get(("allocation", resident))
+            if shares is None:
+                cind = self.county_indicators(resident=resident)
+                shares = self._blocks[("allocation", resident)] = Allocation(self._prep, self._alloc, cind,
+                                                                             self._end_pop)
+            self._blocks[indicator] = AllocatedVillages(shares, indicator)
+        return self._blocks[indicator]
+
     def village(self, indicator: str) -> np.ndarray:
         """Village array (N, T, V) of an indicator of :data:`INDICATORS` [person or person/year].
 
@@ -342,9 +379,12 @@ class PopulationResult:
 
     def township(self, indicator: str) -> np.ndarray:
         """Township array (N, T, S) of an indicator (sum of its villages)."""
-        if indicator not in INDICATORS:
-            raise KeyError(f"unknown indicator {indicator!r}; expected one of {INDICATORS}")
-        self._compute_below(indicator)
+        if ("township", indicator) not in self._below:
+            values = self.village_blocks(indicator)  # computes both when the village array is kept
+            if isinstance(values, Blocks):  # summed block by block: the sums of the whole array
+                p = self._prep
+                self._below[("township", indicator)] = _read_only(group_sum(values, p.v_township,
+                                                                            len(p.township_codes)))
         return self._below[("township", indicator)]
 
     def __getattr__(self, name: str) -> Any:

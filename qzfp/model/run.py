@@ -28,9 +28,10 @@ from ..register.redistricting import consolidate_villages, merge_to_target, merg
 from ..register.sources import resolve_path, scenario_census, scenario_census_check
 from ..rules.paramarrays import ParamArrays
 from ..rules.scenario import Scenario, load_scenario, validate_scenario_file
-from .arrays import unit_sum
+from .arrays import unit_sum, unit_sums
 from .backtest import check_against_census, fitted_rates
 from .budget import BudgetResult, budget, budget_table, totals_table
+from .engine import village_values
 from .projection import PopulationResult, project
 from .staffing import (
     StaffingResult,
@@ -401,11 +402,12 @@ class Results:
         twn = wr["township_vice_president"]
         required = sum(unit_sum(c.required[0]) for c in wr.cadres.values())
         total_pop = unit_sum(vpop)
+        n_villages = vpop.shape[-1]
         out = pd.DataFrame({
             "year": self.years,
             "population": total_pop,
-            "aged_60plus": unit_sum(pop.village_aged_60plus[0]),
-            "in_migrants": unit_sum(pop.village_in_migrants[0]),
+            "aged_60plus": unit_sums(village_values(pop, "village_aged_60plus", len(self.years), n_villages))[0],
+            "in_migrants": unit_sums(village_values(pop, "village_in_migrants", len(self.years), n_villages))[0],
             "villages": np.full(len(self.years), vpop.shape[-1]),
             "villages_at_or_above_threshold": unit_sum(st.at_or_above_threshold[0]),
             "village_vice_presidents": unit_sum(st.village_vice_presidents[0]),

@@ -52,7 +52,7 @@ import numpy as np
 
 from ..errors import Label, ParameterError, Problem
 from ..rules.paramarrays import ParamArrays
-from .arrays import GROUP_BLOCK_BYTES, kept_key, unchangeable_owner
+from .arrays import GROUP_BLOCK_BYTES, Blocks, kept_key, unchangeable_owner, whole
 from .engine import (
     check_paths,
     eligibility_age_factor,
@@ -60,6 +60,7 @@ from .engine import (
     population_array,
     population_for_rule,
     rural_villages,
+    village_values,
 )
 from .schedules import election_years, training_plan
 from .staffing import StaffingResult
@@ -309,7 +310,7 @@ class Masked:
     The values are those of ``base * mask``, element by element.
     """
 
-    base: np.ndarray
+    base: np.ndarray | Blocks
     mask: np.ndarray
 
     @property
@@ -318,15 +319,20 @@ class Masked:
 
     def whole(self) -> np.ndarray:
         """``base * mask`` as one array."""
-        return self.base * self.mask
+        return whole(self.base) * self.mask
 
     def block(self, lo: int, hi: int) -> np.ndarray:
         """``(base * mask)[..., lo:hi]``."""
-        return self.base[..., lo:hi] * self.mask[lo:hi]
+        return _block(self.base, lo, hi) * self.mask[lo:hi]
 
 
-def _whole(b: np.ndarray | Masked) -> np.ndarray:
-    return b.whole() if isinstance(b, Masked) else b
+def _block(b: np.ndarray | Blocks, lo: int, hi: int) -> np.ndarray:
+    """Units ``lo`` to ``hi - 1`` of a unit array (of :class:`Blocks`: computed)."""
+    return b.block(lo, hi) if isinstance(b, Blocks) else b[..., lo:hi]
+
+
+def _whole(b: np.ndarray | Blocks | Masked) -> np.ndarray:
+    return b.whole() if isinstance(b, (Masked, Blocks)) else b
 
 
 def _volumes(pop: Any, st: StaffingResult, pa: ParamArrays) -> dict[str, dict[str, Terms]]:
@@ -344,13 +350,13 @@ def _volumes(pop: Any, st: StaffingResult, pa: ParamArrays) -> dict[str, dict[st
     def p(path: str) -> np.ndarray:
         return param(pa, path, n)[:, :, None]
 
-    def village(name: str) -> np.ndarray:
-        return population_array(pop, name, t, v)
+    def village(name: str) -> np.ndarray | Blocks:  # summed or weighed by blocks: never held whole
+        return village_values(pop, name, t, v)
 
     one = np.ones((1, 1, 1))
     rural = rural_villages(reg)  # the same read-only array every run: its masked sums are kept
     aged = population_for_rule(pop, pa, "reward_assistance.reads_resident_population", "village",
-                               "aged_60plus", t, v, pa.n)
+                               "aged_60plus", t, v, pa.n, blocks=True)
     age_factor = eligibility_age_factor(pop, pa, n)
     share = p("reward_assistance.eligible_share")
     aged_rural: np.ndarray | Masked
@@ -358,7 +364,7 @@ def _volumes(pop: Any, st: StaffingResult, pa: ParamArrays) -> dict[str, dict[st
         aged_rural = Masked(aged, rural)
         eligible_t = st.to_township(aged, rural) * share
     else:  # eligibility age other than 60: persons of eligible age
-        aged_rural = aged * rural * age_factor[:, :, np.asarray(reg.village_county, dtype=np.intp)]
+        aged_rural = whole(aged) * rural * age_factor[:, :, np.asarray(reg.village_county, dtype=np.intp)]
         eligible_t = st.to_township(aged_rural) * share
     rural_pop_t = st.to_township(population_array(pop, "village_pop", t, v), rural)  # mask applied in the sum
     ssk_t = rural_pop_t / 1e4 * p("shaoshengkuaifu.households_per_10000_rural")
@@ -448,9 +454,12 @@ def _weighted_sum(entries: list, shape: tuple) -> np.ndarray:
     n, t, m = shape
     if n == 1:  # one parameter set: accumulate, no (T, B, M) stack of the large arrays
         layouts = [b.base if isinstance(b, Masked) else b for b, _ in entries]
-        strided = [b for b in layouts if b.shape == shape and m > 1 and not b.flags.c_contiguous]
-        if strided or any(isinstance(b, Masked) for b, _ in entries):
-            return _kept_weighted_sum(entries, shape, strided[0] if strided else np.empty(shape))
+        strided = [b for b in layouts if isinstance(b, np.ndarray) and b.shape == shape and m > 1
+                   and not b.flags.c_contiguous]
+        if strided or any(isinstance(b, (Masked, Blocks)) for b, _ in entries):
+            # accumulated in the layout of the village arrays (of Blocks: village-major)
+            major = bool(strided) or any(isinstance(b, Blocks) for b in layouts)
+            return _kept_weighted_sum(entries, shape, major)
         out = np.zeros(shape)
         for b, w in entries:
             out += b * w
@@ -484,6 +493,10 @@ def _weighted_key(entries: list, shape: tuple) -> tuple | None:
     for b, w in entries:
         arrays = (b.base, b.mask) if isinstance(b, Masked) else (b,)
         for a in arrays:
+            if isinstance(a, Blocks):  # its values live as long as its owner
+                parts.append(("blocks", id(a.owner), a.shape))
+                owners.append(a.owner)
+                continue
             a = np.asarray(a)
             if a.size <= _SMALL_BASE:
                 parts.append((a.shape, a.dtype.str, a.tobytes()))
@@ -498,12 +511,12 @@ def _weighted_key(entries: list, shape: tuple) -> tuple | None:
     return (tuple(parts), tuple(owners))
 
 
-def _kept_weighted_sum(entries: list, shape: tuple, like: np.ndarray) -> np.ndarray:
+def _kept_weighted_sum(entries: list, shape: tuple, village_major: bool) -> np.ndarray:
     """:func:`_blocked_weighted_sum`, the same result read-only and kept while the arrays it
     read live, for the next run with the same bases and weights (see :data:`_LAST_WEIGHTED`)."""
     found = _weighted_key(entries, shape)
     if found is None:
-        return _blocked_weighted_sum(entries, shape, like)
+        return _blocked_weighted_sum(entries, shape, village_major)
     key, owners = found
     last = _LAST_WEIGHTED[:1]  # a copy: another thread may clear the list
     if last:
@@ -511,7 +524,7 @@ def _kept_weighted_sum(entries: list, shape: tuple, like: np.ndarray) -> np.ndar
         if last_key == key and all(r() is not None for r in refs):
             return result
         _LAST_WEIGHTED.clear()
-    result = _blocked_weighted_sum(entries, shape, like)
+    result = _blocked_weighted_sum(entries, shape, village_major)
     result.setflags(write=False)
 
     def forget(_ref: object) -> None:
@@ -521,27 +534,29 @@ def _kept_weighted_sum(entries: list, shape: tuple, like: np.ndarray) -> np.ndar
     return result
 
 
-def _blocked_weighted_sum(entries: list, shape: tuple, like: np.ndarray) -> np.ndarray:
-    """:func:`_weighted_sum` for one parameter set whose unit arrays are not C-ordered.
+def _blocked_weighted_sum(entries: list, shape: tuple, village_major: bool) -> np.ndarray:
+    """:func:`_weighted_sum` for one parameter set whose unit arrays are not C-ordered, or are
+    :class:`Blocks` or :class:`Masked`.
 
-    The village arrays of the population engine may be laid out village-major; mixing
+    The village arrays of the population engine are laid out village-major; mixing
     that layout with a C-ordered result in every ``+=`` costs a pass through memory
     each.  The units are taken in blocks that fit in the processor cache
     (:data:`qzfp.model.arrays.GROUP_BLOCK_BYTES`): each block is accumulated in the layout of
-    the bases, in the same order of terms (so every element is the same sum), and copied
-    into the C-ordered result.
+    the bases (``village_major``), in the same order of terms (so every element is the same
+    sum), and copied into the C-ordered result.  A :class:`Blocks` base is computed block by
+    block here, so it is never held whole.
     """
-    m = shape[-1]
+    n, t, m = shape
     out = np.empty(shape)
     block = max(1, GROUP_BLOCK_BYTES // max(1, (out.size // m) * out.itemsize))
     for lo in range(0, m, block):
         hi = min(m, lo + block)
-        acc = np.zeros_like(like[..., lo:hi], dtype=float)
+        acc = np.zeros((hi - lo, n, t)).transpose(1, 2, 0) if village_major else np.zeros((n, t, hi - lo))
         for b, w in entries:
             if isinstance(b, Masked):
                 acc += b.block(lo, hi) * w
             else:
-                acc += (b[..., lo:hi] if b.shape[-1] == m else b) * w
+                acc += (_block(b, lo, hi) if b.shape[-1] == m else b) * w
         out[..., lo:hi] = acc
     return out
 
