@@ -227,7 +227,7 @@ class ExplorerModel:
             townships=np.bincount(np.asarray(reg.township_county, dtype=np.intp), minlength=c),
             population=st.county_pop[0],
             births=np.asarray(pop.county_births[0]).sum(axis=-1),
-            village_vice_presidents=st.village_to_county(st.village_vice_presidents)[0],
+            village_vice_presidents=st.village_to_county(st.village_posts)[0],
             township_vice_presidents=st.to_county(st.township_vice_presidents)[0],
             total_posts=st.county_all_posts[0],
             wisn_required_staff=required,

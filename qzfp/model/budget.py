@@ -384,7 +384,7 @@ def _quantities(pop: Any, st: StaffingResult, pa: ParamArrays) -> dict[str, np.n
     trainees = plan.county_trainees + st.to_county(plan.township_trainees)
 
     quantity: dict[str, np.ndarray] = {
-        "village_vp_allowance": st.village_to_county(st.village_vice_presidents),
+        "village_vp_allowance": st.village_to_county(st.village_posts),
         "township_vp_allowance": st.to_county(st.township_vice_presidents),
         "county_vp_allowance": st.county_posts["vice_president"],
         "county_secretariat": st.county_posts["secretary_general"] + st.county_posts["secretariat_staff"],

@@ -170,7 +170,8 @@ def _outcomes(ar: Any) -> dict[str, np.ndarray]:
     twn = wr["township_vice_president"]
     return {
         **_budget_outcomes(ar.budget),
-        "village_vice_presidents_last": st.village_vice_presidents[:, -1].sum(axis=-1),
+        "village_vice_presidents_last": np.where(st.at_or_above_threshold[:, -1], st.posts_per_village[:, -1:],
+                                                 0.0).sum(axis=-1),
         "total_posts_last": st.county_all_posts[:, -1].sum(axis=-1),
         "wisn_required_staff_last": required[:, -1],
         "townships_short_of_staff_last": (twn.ratio[:, -1] < 1).sum(axis=-1).astype(float),

@@ -410,7 +410,7 @@ class Results:
             "in_migrants": unit_sums(village_values(pop, "village_in_migrants", len(self.years), n_villages))[0],
             "villages": np.full(len(self.years), vpop.shape[-1]),
             "villages_at_or_above_threshold": unit_sum(st.at_or_above_threshold[0]),
-            "village_vice_presidents": unit_sum(st.village_vice_presidents[0]),
+            "village_vice_presidents": unit_sums(st.village_posts)[0],
             "township_vice_presidents": st.township_vice_presidents[0].sum(axis=-1),
             "county_posts": st.county_total_posts[0].sum(axis=-1),
             "total_posts": st.county_all_posts[0].sum(axis=-1),

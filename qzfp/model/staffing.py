@@ -45,7 +45,7 @@ from numba import njit
 
 from ..errors import Label, ParameterError, Problem
 from ..rules.paramarrays import ParamArrays
-from .arrays import group_sum, unit_sum
+from .arrays import Blocks, group_sum, unit_sum
 from .engine import (
     check_paths,
     check_years,
@@ -111,10 +111,13 @@ class StaffingResult:
     village_pop, township_pop, county_pop : numpy.ndarray, (N, T, V) / (N, T, S) / (N, T, C)
         Registered (户籍) population [person] (county = sum of its townships); each rule
         reads the population its ``reads_resident_population`` parameter names.
-    village_vice_presidents : numpy.ndarray, shape (N, T, V)
-        Village vice-president posts [post].
     at_or_above_threshold : numpy.ndarray of bool, shape (N, T, V)
-        Village population counted by the rule ≥ threshold.
+        Village population counted by the rule ≥ threshold (read-only).
+    posts_per_village : numpy.ndarray, shape (N or 1, T)
+        ``village.vice_president.posts_per_village`` in force [post]; ``village_vice_presidents``
+        (N, T, V) [post], these posts where the village is at or above the threshold and 0
+        elsewhere, is computed from the two on access and summed by blocks
+        (:attr:`village_posts`): a country run holds 8 MB of flags, not 64 MB of posts.
     village_rule_pop : numpy.ndarray, shape (N or 1, T, V)
         Village population the threshold rule reads (registered or resident) [person].
     population_rounding : numpy.ndarray, shape (N or 1, T, 1)
@@ -140,8 +143,8 @@ class StaffingResult:
     village_pop: np.ndarray
     township_pop: np.ndarray
     county_pop: np.ndarray
-    village_vice_presidents: np.ndarray
     at_or_above_threshold: np.ndarray
+    posts_per_village: np.ndarray
     township_base_posts: np.ndarray
     township_extra_posts: np.ndarray
     county_posts: dict
@@ -158,7 +161,23 @@ class StaffingResult:
         """Village population as the threshold rule counts it [person], (N, T, V): rounded to
         ``village.vice_president.population_rounding`` persons (:func:`rounded_population`)."""
         counted = rounded_population(self.village_rule_pop, self.population_rounding)
-        return np.broadcast_to(counted, self.village_vice_presidents.shape)
+        return np.broadcast_to(counted, self.at_or_above_threshold.shape)
+
+    @functools.cached_property
+    def village_posts(self) -> VillagePosts:
+        """Village vice-president posts [post] as :class:`~qzfp.model.arrays.Blocks`, (N, T, V):
+        what the engines sum (per township, per county, the city), block by block."""
+        return VillagePosts(self.at_or_above_threshold, self.posts_per_village)
+
+    @property
+    def village_vice_presidents(self) -> np.ndarray:
+        """Village vice-president posts [post], (N, T, V) (formed on access)."""
+        return self.village_posts.whole()
+
+    @property
+    def villages_without_vp(self) -> np.ndarray:
+        """Villages without a vice-president post, (N, T, V) bool: ``village_vice_presidents <= 0``."""
+        return ~self.at_or_above_threshold | (self.posts_per_village <= 0)[:, :, None]
 
     # ---- shapes
     @property
@@ -169,11 +188,11 @@ class StaffingResult:
     @property
     def n(self) -> int:
         """Number of parameter sets N."""
-        return int(self.village_vice_presidents.shape[0])
+        return int(self.at_or_above_threshold.shape[0])
 
     @property
     def n_villages(self) -> int:
-        return int(self.village_vice_presidents.shape[2])
+        return int(self.at_or_above_threshold.shape[2])
 
     @property
     def n_townships(self) -> int:
@@ -192,7 +211,7 @@ class StaffingResult:
     @property
     def village_volunteers(self) -> np.ndarray:
         """Volunteers per village [person], (N, T, V)."""
-        return np.broadcast_to(self.volunteers_per_village[:, :, None], self.village_vice_presidents.shape)
+        return np.broadcast_to(self.volunteers_per_village[:, :, None], self.at_or_above_threshold.shape)
 
     @property
     def township_members(self) -> np.ndarray:
@@ -232,7 +251,7 @@ class StaffingResult:
     @functools.cached_property
     def township_village_vice_presidents(self) -> np.ndarray:
         """Village vice-presidents per township [post], (N, T, S)."""
-        return _frozen(self.to_township(self.village_vice_presidents))
+        return _frozen(self.to_township(self.village_posts))
 
     @functools.cached_property
     def township_total_posts(self) -> np.ndarray:
@@ -304,9 +323,11 @@ def staffing(pop: Any, pa: ParamArrays) -> StaffingResult:
     rounding = p("village.vice_president.population_rounding")
     if v_rule.shape[0] == 1 and rounding.shape[0] > 1 and np.all(rounding == rounding[:1]):
         rounding = rounding[:1]  # one population, one rounding: round once for every parameter set
-    at_or_above, village_vp = _village_posts(v_rule, rounding[:, :, 0],
-                                             param(pa, "village.vice_president.population_threshold", n),
-                                             param(pa, "village.vice_president.posts_per_village", n))
+    posts = param(pa, "village.vice_president.posts_per_village", n)
+    if posts.shape[0] > 1 and np.all(posts == posts[:1]):
+        posts = posts[:1]
+    at_or_above = _village_flags(v_rule, rounding[:, :, 0],
+                                 param(pa, "village.vice_president.population_threshold", n), n)
 
     step = p("township.vice_president.extra_post_population_step")
     above = p("township.vice_president.extra_post_above_population")
@@ -336,8 +357,8 @@ def staffing(pop: Any, pa: ParamArrays) -> StaffingResult:
         village_pop=vpop,
         township_pop=tpop,
         county_pop=county_pop,
-        village_vice_presidents=village_vp,
         at_or_above_threshold=at_or_above,
+        posts_per_village=np.array(posts, dtype=float),
         township_base_posts=base,
         township_extra_posts=extra,
         county_posts=county_posts,
@@ -352,70 +373,77 @@ def staffing(pop: Any, pa: ParamArrays) -> StaffingResult:
     )
 
 
-def _village_posts(pop: np.ndarray, interval: np.ndarray, threshold: np.ndarray,
-                   posts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The village rule in one compiled pass: whether each village's counted population is at
-    or above the threshold, and its vice-president posts.
+class VillagePosts(Blocks):
+    """Village vice-president posts (N, T, V) [post]: ``posts[n, t]`` where the village is at or
+    above the threshold, 0 elsewhere, formed block by block from the flags (of the layout of
+    the flags: village-major for the population engine's)."""
 
-    The same values as ``counted = rounded_population(pop, interval)``, ``counted >=
-    threshold`` and ``np.where(at_or_above, posts, 0.0)``, without their four villages ×
-    years temporaries.
+    def __init__(self, at_or_above: np.ndarray, posts: np.ndarray):
+        self.at_or_above = at_or_above
+        self.posts = posts[:, :, None]
+        self.shape = at_or_above.shape
+        self.owner = np.zeros(0)
+        self.owner.setflags(write=False)
+
+    def block(self, lo: int, hi: int) -> np.ndarray:
+        return np.where(self.at_or_above[..., lo:hi], self.posts, 0.0)
+
+
+def _village_flags(pop: np.ndarray, interval: np.ndarray, threshold: np.ndarray, n: int) -> np.ndarray:
+    """The village rule in one compiled pass: whether each village's counted population is at
+    or above the threshold.
+
+    The same values as ``counted = rounded_population(pop, interval)`` and ``counted >=
+    threshold``, without their villages × years temporaries.
 
     Parameters
     ----------
     pop : (N or 1, T, V) population the rule reads [person], any layout.
     interval : (N or 1, T) rounding interval [person] (0: not rounded).
     threshold : (N or 1, T) population threshold [person].
-    posts : (N or 1, T) posts per village at or above the threshold [post].
+    n : int
+        Parameter sets N.
 
     Returns
     -------
-    at_or_above : numpy.ndarray of bool, (N, T, V)
-    village_vp : numpy.ndarray, (N, T, V) [post]
+    numpy.ndarray of bool, (N, T, V), read-only
         Laid out village-major when ``pop`` is (as numpy's array expressions lay them out).
     """
-    n = max(pop.shape[0], interval.shape[0], threshold.shape[0], posts.shape[0])
     _, t, v = pop.shape
     village_major = v > 1 and t > 1 and abs(pop.strides[2]) > abs(pop.strides[1])
     if village_major:
         at_or_above = np.empty((v, n, t), dtype=bool).transpose(1, 2, 0)
-        village_vp = np.empty((v, n, t)).transpose(1, 2, 0)
     else:
         at_or_above = np.empty((n, t, v), dtype=bool)
-        village_vp = np.empty((n, t, v))
     f = np.ascontiguousarray
-    _village_posts_kernel(np.asarray(pop, dtype=np.float64), f(interval, dtype=np.float64),
-                          f(threshold, dtype=np.float64), f(posts, dtype=np.float64), village_major,
-                          at_or_above, village_vp)
-    return at_or_above, village_vp
+    _village_flags_kernel(np.asarray(pop, dtype=np.float64), f(interval, dtype=np.float64),
+                          f(threshold, dtype=np.float64), village_major, at_or_above)
+    at_or_above.setflags(write=False)
+    return at_or_above
 
 
 @njit(cache=True)
-def _village_posts_kernel(pop, interval, threshold, posts, village_major, at_or_above,
-                          village_vp):  # pragma: no cover - compiled
-    n, t, v = village_vp.shape
+def _village_flags_kernel(pop, interval, threshold, village_major, at_or_above):  # pragma: no cover - compiled
+    n, t, v = at_or_above.shape
     if village_major:  # villages outermost: each village's years are next to each other
         for m in range(v):
             for i in range(n):
                 for j in range(t):
-                    _village_post(pop, interval, threshold, posts, i, j, m, at_or_above, village_vp)
+                    at_or_above[i, j, m] = _at_or_above(pop, interval, threshold, i, j, m)
     else:
         for i in range(n):
             for j in range(t):
                 for m in range(v):
-                    _village_post(pop, interval, threshold, posts, i, j, m, at_or_above, village_vp)
+                    at_or_above[i, j, m] = _at_or_above(pop, interval, threshold, i, j, m)
 
 
 @njit(cache=True, inline="always")
-def _village_post(pop, interval, threshold, posts, i, j, m, at_or_above,
-                  village_vp):  # pragma: no cover - compiled
+def _at_or_above(pop, interval, threshold, i, j, m):  # pragma: no cover - compiled
     x = pop[i if pop.shape[0] > 1 else 0, j, m]
     step = interval[i if interval.shape[0] > 1 else 0, j]
     if step > 0:  # rounded_population: np.round (to even) of x / step, times step
         x = np.rint(x / step) * step
-    ok = x >= threshold[i if threshold.shape[0] > 1 else 0, j]
-    at_or_above[i, j, m] = ok
-    village_vp[i, j, m] = posts[i if posts.shape[0] > 1 else 0, j] if ok else 0.0
+    return x >= threshold[i if threshold.shape[0] > 1 else 0, j]
 
 
 def rounded_population(pop: np.ndarray, interval: np.ndarray) -> np.ndarray:
@@ -439,6 +467,7 @@ def rounded_population(pop: np.ndarray, interval: np.ndarray) -> np.ndarray:
     return np.where(interval > 0, np.round(pop / safe) * safe, pop)
 
 
+
 # --------------------------------------------------------------------------- ratios
 
 
@@ -457,7 +486,7 @@ def staffing_ratios(st: StaffingResult) -> dict[str, np.ndarray]:
         villages without a vice-president; city-wide (N, T): ``posts_per_10000``,
         ``villages_without_village_vp``, ``people_without_village_vp``.
     """
-    without = st.village_vice_presidents <= 0
+    without = st.villages_without_vp
     t_posts = st.township_total_posts
     c_posts = st.county_all_posts
     t_vp = st.township_vice_presidents
@@ -495,7 +524,7 @@ def city_staffing_ratios(
     county_villages_without_vp, county_people_without_vp : numpy.ndarray, optional
         The county sums (N, T, C) when already computed.
     """
-    without = st.village_vice_presidents <= 0
+    without = st.villages_without_vp
     if county_villages_without_vp is None:  # a count: exact in any order
         villages = np.array([unit_sum(w) for w in without], dtype=float).reshape(without.shape[:-1])
     else:

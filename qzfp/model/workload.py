@@ -204,10 +204,13 @@ class CadreWisn:
         Total individual allowance standard [hour/year].
     iaf : numpy.ndarray, (N, T)
         Individual allowance factor [post].
-    required, provided : numpy.ndarray, (N, T, M)
-        Required staff and provided posts [post]; ``service_staff`` [post],
-        ``workload_hours`` [hour/year], ``difference`` [post] and ``ratio`` [1] are
-        computed from them on access.
+    required : numpy.ndarray, (N, T, M)
+        Required staff [post].
+    provided_posts : numpy.ndarray or Blocks, (N, T, M)
+        Provided posts [post] as staffing gives them (the village posts as
+        :class:`~qzfp.model.arrays.Blocks`, which a country run sums without forming);
+        ``provided`` is the array, and ``service_staff`` [post], ``workload_hours``
+        [hour/year], ``difference`` [post] and ``ratio`` [1] are computed on access.
     components : Mapping
         For N == 1 (or when asked): component → (volume (N, T, M) [unit/year],
         volume unit, standard (N, T) [hour/unit]); each volume is computed on first
@@ -222,8 +225,13 @@ class CadreWisn:
     ias_hours: np.ndarray
     iaf: np.ndarray
     required: np.ndarray
-    provided: np.ndarray
+    provided_posts: np.ndarray | Blocks
     components: Mapping = field(default_factory=dict)
+
+    @property
+    def provided(self) -> np.ndarray:
+        """Provided posts [post], (N, T, M)."""
+        return whole(self.provided_posts)
 
     @property
     def service_staff(self) -> np.ndarray:
@@ -563,7 +571,7 @@ def _blocked_weighted_sum(entries: list, shape: tuple, village_major: bool) -> n
 
 def _provided(st: StaffingResult, cadre: str) -> np.ndarray:
     if cadre == "village_vice_president":
-        return st.village_vice_presidents
+        return st.village_posts
     if cadre == "township_vice_president":
         return st.township_vice_presidents
     return st.county_posts["secretary_general"] + st.county_posts["secretariat_staff"]
@@ -642,7 +650,7 @@ def wisn(
         required = _weighted_sum(entries, shape)
         out[cadre] = CadreWisn(
             cadre=cadre, level=LEVEL_OF_CADRE[cadre], awt=awt, cas_percent=cas, caf=caf,
-            ias_hours=ias, iaf=iaf, required=required, provided=provided,
+            ias_hours=ias, iaf=iaf, required=required, provided_posts=provided,
             components=Components(specs, shape) if keep_components else {},
         )
     return WisnResult(years=st.years, staffing=st, cadres=out)
