@@ -398,17 +398,16 @@ class Results:
         a = self.arrays
         pop, st, wr, br = a.population, a.staffing, a.workload, a.budget
         ratios = city_staffing_ratios(st)
-        vpop = st.village_pop[0]
         twn = wr["township_vice_president"]
         required = sum(unit_sum(c.required[0]) for c in wr.cadres.values())
-        total_pop = unit_sum(vpop)
-        n_villages = vpop.shape[-1]
+        total_pop = unit_sums(st.village_pop_values)[0]
+        n_villages = st.n_villages
         out = pd.DataFrame({
             "year": self.years,
             "population": total_pop,
             "aged_60plus": unit_sums(village_values(pop, "village_aged_60plus", len(self.years), n_villages))[0],
             "in_migrants": unit_sums(village_values(pop, "village_in_migrants", len(self.years), n_villages))[0],
-            "villages": np.full(len(self.years), vpop.shape[-1]),
+            "villages": np.full(len(self.years), n_villages),
             "villages_at_or_above_threshold": unit_sum(st.at_or_above_threshold[0]),
             "village_vice_presidents": unit_sums(st.village_posts)[0],
             "township_vice_presidents": st.township_vice_presidents[0].sum(axis=-1),

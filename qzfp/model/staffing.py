@@ -45,7 +45,7 @@ from numba import njit
 
 from ..errors import Label, ParameterError, Problem
 from ..rules.paramarrays import ParamArrays
-from .arrays import Blocks, group_sum, unit_sum
+from .arrays import BLOCK_MEMBERS, Blocks, group_sum, unit_sum, whole
 from .engine import (
     check_paths,
     check_years,
@@ -54,6 +54,7 @@ from .engine import (
     population_array,
     population_for_rule,
     tidy_index,
+    village_values,
 )
 
 STAFFING_PATHS: tuple[str, ...] = (
@@ -108,8 +109,12 @@ class StaffingResult:
     years : numpy.ndarray, shape (T,)
     register : Register-like
         The register the population was projected on.
-    village_pop, township_pop, county_pop : numpy.ndarray, (N, T, V) / (N, T, S) / (N, T, C)
-        Registered (户籍) population [person] (county = sum of its townships); each rule
+    village_pop_values : numpy.ndarray or Blocks, (N or 1, T, V)
+        Registered (户籍) village population [person] as the population engine gives it (a
+        country's as :class:`~qzfp.model.arrays.Blocks`, summed where read);
+        ``village_pop`` (N, T, V) is the array.
+    township_pop, county_pop : numpy.ndarray, (N, T, S) / (N, T, C)
+        Registered population [person] (county = sum of its townships); each rule
         reads the population its ``reads_resident_population`` parameter names.
     at_or_above_threshold : numpy.ndarray of bool, shape (N, T, V)
         Village population counted by the rule ≥ threshold (read-only).
@@ -118,8 +123,9 @@ class StaffingResult:
         (N, T, V) [post], these posts where the village is at or above the threshold and 0
         elsewhere, is computed from the two on access and summed by blocks
         (:attr:`village_posts`): a country run holds 8 MB of flags, not 64 MB of posts.
-    village_rule_pop : numpy.ndarray, shape (N or 1, T, V)
-        Village population the threshold rule reads (registered or resident) [person].
+    village_rule_values : numpy.ndarray or Blocks, shape (N or 1, T, V)
+        Village population the threshold rule reads (registered or resident) [person];
+        ``village_rule_pop`` is the array.
     population_rounding : numpy.ndarray, shape (N or 1, T, 1)
         ``village.vice_president.population_rounding`` in force [person];
         ``village_pop_counted`` (N, T, V), the village population as the threshold rule
@@ -136,11 +142,14 @@ class StaffingResult:
     members_per_1000, volunteers_per_village : numpy.ndarray, shape (N, T)
         The member and volunteer ratios in force; ``village_members`` and
         ``village_volunteers`` (N, T, V) [person] are computed from them on access.
+    member_base_values : numpy.ndarray or Blocks, (N or 1, T, V), optional
+        The village population members are counted in (``members.reads_resident_population``;
+        the registered population when None); ``member_base_pop`` is the array.
     """
 
     years: np.ndarray
     register: Any
-    village_pop: np.ndarray
+    village_pop_values: np.ndarray | Blocks
     township_pop: np.ndarray
     county_pop: np.ndarray
     at_or_above_threshold: np.ndarray
@@ -152,9 +161,27 @@ class StaffingResult:
     out_migrant_associations: np.ndarray
     members_per_1000: np.ndarray
     volunteers_per_village: np.ndarray
-    village_rule_pop: np.ndarray
+    village_rule_values: np.ndarray | Blocks
     population_rounding: np.ndarray
-    member_base_pop: np.ndarray | None = None
+    member_base_values: np.ndarray | Blocks | None = None
+
+    @property
+    def village_pop(self) -> np.ndarray:
+        """Registered village population [person], (N, T, V) (formed on access when the
+        population engine gives it as blocks)."""
+        return np.broadcast_to(whole(self.village_pop_values), self.at_or_above_threshold.shape)
+
+    @property
+    def village_rule_pop(self) -> np.ndarray:
+        """Village population the threshold rule reads [person], (N or 1, T, V)."""
+        return whole(self.village_rule_values)
+
+    @property
+    def member_base_pop(self) -> np.ndarray | None:
+        """The village population members are counted in [person], (N, T, V), or None."""
+        if self.member_base_values is None:
+            return None
+        return np.broadcast_to(whole(self.member_base_values), self.at_or_above_threshold.shape)
 
     @property
     def village_pop_counted(self) -> np.ndarray:
@@ -181,9 +208,13 @@ class StaffingResult:
 
     # ---- shapes
     @property
-    def _members_pop(self) -> np.ndarray:
+    def _members_values(self) -> np.ndarray | Blocks:
         """The population members are counted in (``members.reads_resident_population``)."""
-        return self.village_pop if self.member_base_pop is None else self.member_base_pop
+        return self.village_pop_values if self.member_base_values is None else self.member_base_values
+
+    @property
+    def _members_pop(self) -> np.ndarray:
+        return self.village_pop if self.member_base_values is None else self.member_base_pop
 
     @property
     def n(self) -> int:
@@ -216,7 +247,7 @@ class StaffingResult:
     @property
     def township_members(self) -> np.ndarray:
         """Association members per township [person], (N, T, S)."""
-        return self.to_township(self._members_pop) * (self.members_per_1000 / 1000.0)[:, :, None]
+        return self.to_township(self._members_values) * (self.members_per_1000 / 1000.0)[:, :, None]
 
     @property
     def township_volunteers(self) -> np.ndarray:
@@ -298,11 +329,10 @@ def staffing(pop: Any, pa: ParamArrays) -> StaffingResult:
     reg = pop.register
     t = len(years)
     v, s, c = len(reg.villages), len(reg.townships), len(reg.counties)
-    vpop = population_array(pop, "village_pop", t, v)
+    vpop = village_values(pop, "village_pop", t, v)  # a country's as blocks: summed where read, never held
     tpop = population_array(pop, "township_pop", t, s)
     tmig = population_array(pop, "township_in_migrants", t, s)
     n = common_n(pa, vpop, tpop, tmig)
-    vpop = np.broadcast_to(vpop, (n, t, v))
     tpop = np.broadcast_to(tpop, (n, t, s))
     tmig = np.broadcast_to(tmig, (n, t, s))
 
@@ -319,7 +349,7 @@ def staffing(pop: Any, pa: ParamArrays) -> StaffingResult:
         )
 
     v_rule = population_for_rule(pop, pa, "village.vice_president.reads_resident_population", "village", "pop",
-                                 t, v, n)
+                                 t, v, n, blocks=True)
     rounding = p("village.vice_president.population_rounding")
     if v_rule.shape[0] == 1 and rounding.shape[0] > 1 and np.all(rounding == rounding[:1]):
         rounding = rounding[:1]  # one population, one rounding: round once for every parameter set
@@ -354,7 +384,7 @@ def staffing(pop: Any, pa: ParamArrays) -> StaffingResult:
     return StaffingResult(
         years=years,
         register=reg,
-        village_pop=vpop,
+        village_pop_values=vpop,
         township_pop=tpop,
         county_pop=county_pop,
         at_or_above_threshold=at_or_above,
@@ -365,10 +395,10 @@ def staffing(pop: Any, pa: ParamArrays) -> StaffingResult:
         migrant_associations=assoc,
         out_migrant_associations=np.broadcast_to(p("migrants.out_association.per_county"), (n, t, c)).copy(),
         members_per_1000=param(pa, "members.per_1000_population", n).copy(),
-        member_base_pop=np.broadcast_to(population_for_rule(
-            pop, pa, "members.reads_resident_population", "village", "pop", t, v, n), (n, t, v)),
+        member_base_values=population_for_rule(pop, pa, "members.reads_resident_population", "village", "pop",
+                                               t, v, n, blocks=True),
         volunteers_per_village=param(pa, "members.volunteers_per_village", n).copy(),
-        village_rule_pop=v_rule,
+        village_rule_values=v_rule,
         population_rounding=rounding,
     )
 
@@ -398,7 +428,8 @@ def _village_flags(pop: np.ndarray, interval: np.ndarray, threshold: np.ndarray,
 
     Parameters
     ----------
-    pop : (N or 1, T, V) population the rule reads [person], any layout.
+    pop : (N or 1, T, V) population the rule reads [person], any layout, or Blocks (taken
+        block by block).
     interval : (N or 1, T) rounding interval [person] (0: not rounded).
     threshold : (N or 1, T) population threshold [person].
     n : int
@@ -410,14 +441,20 @@ def _village_flags(pop: np.ndarray, interval: np.ndarray, threshold: np.ndarray,
         Laid out village-major when ``pop`` is (as numpy's array expressions lay them out).
     """
     _, t, v = pop.shape
-    village_major = v > 1 and t > 1 and abs(pop.strides[2]) > abs(pop.strides[1])
+    first = pop.block(0, min(v, 2)) if isinstance(pop, Blocks) else pop
+    village_major = v > 1 and t > 1 and abs(first.strides[2]) > abs(first.strides[1])
     if village_major:
         at_or_above = np.empty((v, n, t), dtype=bool).transpose(1, 2, 0)
     else:
         at_or_above = np.empty((n, t, v), dtype=bool)
     f = np.ascontiguousarray
-    _village_flags_kernel(np.asarray(pop, dtype=np.float64), f(interval, dtype=np.float64),
-                          f(threshold, dtype=np.float64), village_major, at_or_above)
+    interval, threshold = f(interval, dtype=np.float64), f(threshold, dtype=np.float64)
+    step = BLOCK_MEMBERS if isinstance(pop, Blocks) else max(v, 1)
+    for lo in range(0, v, step):
+        hi = min(v, lo + step)
+        part = pop.block(lo, hi) if isinstance(pop, Blocks) else pop
+        _village_flags_kernel(np.asarray(part, dtype=np.float64), interval, threshold, village_major,
+                              at_or_above[..., lo:hi])
     at_or_above.setflags(write=False)
     return at_or_above
 
@@ -500,8 +537,8 @@ def staffing_ratios(st: StaffingResult) -> dict[str, np.ndarray]:
         }
     out["township_villages_without_vp"] = st.to_township(without)
     out["county_villages_without_vp"] = st.village_to_county(without)
-    out["township_people_without_vp"] = st.to_township(st.village_pop, without)
-    out["county_people_without_vp"] = st.village_to_county(st.village_pop, without)
+    out["township_people_without_vp"] = st.to_township(st.village_pop_values, without)
+    out["county_people_without_vp"] = st.village_to_county(st.village_pop_values, without)
     out.update(city_staffing_ratios(st, out["county_villages_without_vp"], out["county_people_without_vp"]))
     return out
 
@@ -530,7 +567,7 @@ def city_staffing_ratios(
     else:
         villages = county_villages_without_vp.sum(axis=-1)
     if county_people_without_vp is None:
-        county_people_without_vp = st.village_to_county(st.village_pop, without)
+        county_people_without_vp = st.village_to_county(st.village_pop_values, without)
     city_pop = st.county_pop.sum(axis=-1)
     with np.errstate(divide="ignore", invalid="ignore"):
         posts = np.where(city_pop > 0, st.county_all_posts.sum(axis=-1) / city_pop * 1e4, np.nan)

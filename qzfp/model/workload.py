@@ -374,7 +374,7 @@ def _volumes(pop: Any, st: StaffingResult, pa: ParamArrays) -> dict[str, dict[st
     else:  # eligibility age other than 60: persons of eligible age
         aged_rural = whole(aged) * rural * age_factor[:, :, np.asarray(reg.village_county, dtype=np.intp)]
         eligible_t = st.to_township(aged_rural) * share
-    rural_pop_t = st.to_township(population_array(pop, "village_pop", t, v), rural)  # mask applied in the sum
+    rural_pop_t = st.to_township(village("village_pop"), rural)  # mask applied in the sum
     ssk_t = rural_pop_t / 1e4 * p("shaoshengkuaifu.households_per_10000_rural")
     elect = election_years(pa, n)[:, :, None]
     plan = training_plan(st, pa)

@@ -118,9 +118,16 @@ def test_a_run_too_large_to_hold_its_village_arrays_holds_none_it_only_sums_and_
     summary = streamed.summary()
     budget, workload = streamed.budget, streamed.arrays.workload
     held = {key[1] for key in streamed.arrays.population._below if key[0] == "village"}
-    assert held == {"pop"}  # the population the threshold rule reads; no array WISN or the budget sums
+    assert held == set()  # no village array of the population: staffing, WISN and the budget sum blocks
+    st = streamed.arrays.staffing
+    floats = [k for k, x in vars(st).items()
+              if isinstance(x, np.ndarray) and x.dtype == float and x.shape[-1] == st.n_villages]
+    assert floats == []  # the flags of the threshold rule (bool) are what the staffing result holds
     pd.testing.assert_frame_equal(summary, kept.summary(), check_exact=True)
     pd.testing.assert_frame_equal(budget, kept.budget, check_exact=True)
     for cadre, c in workload.cadres.items():
         assert np.array_equal(c.required, kept.arrays.workload[cadre].required), cadre
     pd.testing.assert_frame_equal(streamed.population_townships, kept.population_townships, check_exact=True)
+    # the village tables form the arrays on demand: the same tables
+    pd.testing.assert_frame_equal(streamed.staffing_villages, kept.staffing_villages, check_exact=True)
+    pd.testing.assert_frame_equal(streamed.workload, kept.workload, check_exact=True)
