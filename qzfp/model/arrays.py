@@ -50,6 +50,15 @@ class Blocks:
         """The whole (N, T, M) array."""
         return self.block(0, self.shape[-1])
 
+    def exact_group_sum(self, index: np.ndarray, k: int, factor: np.ndarray | None) -> np.ndarray | None:
+        """:func:`group_sum` of these values by a shorter way that gives the same numbers to the
+        last bit, or None (then the blocks are summed)."""
+        return None
+
+    def exact_unit_sums(self) -> np.ndarray | None:
+        """:func:`unit_sums` of these values by a shorter way that gives the same numbers, or None."""
+        return None
+
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         a = self.whole()
         return a if dtype is None else a.astype(dtype, copy=False)
@@ -102,6 +111,9 @@ def group_sum(values: np.ndarray | Blocks, index: np.ndarray, k: int,
     """
     factor = None if factor is None else np.asarray(factor)
     if isinstance(values, Blocks):
+        exact = values.exact_group_sum(index, k, factor)
+        if exact is not None:
+            return exact
         key = kept_key("group_sum", values, index, factor, k=k)
         hit = None if key is None else _kept_get(key)
         if hit is None:
@@ -419,6 +431,9 @@ def unit_sums(values: np.ndarray | Blocks) -> np.ndarray:
     """
     if not isinstance(values, Blocks):
         return np.stack([unit_sum(v) for v in values]) if len(values) else np.zeros((0, values.shape[1]))
+    exact = values.exact_unit_sums()
+    if exact is not None:
+        return exact
     key = kept_key("unit_sums", values)
     hit = None if key is None else _kept_get(key)
     if hit is None:

@@ -36,6 +36,7 @@ Rules (from 衢委办[2006]101号; values in ``qzfp/rules/policy/*.yaml``):
 from __future__ import annotations
 
 import functools
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,7 +46,7 @@ from numba import njit
 
 from ..errors import Label, ParameterError, Problem
 from ..rules.paramarrays import ParamArrays
-from .arrays import BLOCK_MEMBERS, Blocks, group_sum, unit_sum, whole
+from .arrays import BLOCK_MEMBERS, Blocks, group_sum, kept_key, unchangeable_owner, unit_sum, whole
 from .engine import (
     check_paths,
     check_years,
@@ -201,10 +202,11 @@ class StaffingResult:
         """Village vice-president posts [post], (N, T, V) (formed on access)."""
         return self.village_posts.whole()
 
-    @property
+    @functools.cached_property
     def villages_without_vp(self) -> np.ndarray:
-        """Villages without a vice-president post, (N, T, V) bool: ``village_vice_presidents <= 0``."""
-        return ~self.at_or_above_threshold | (self.posts_per_village <= 0)[:, :, None]
+        """Villages without a vice-president post, (N, T, V) bool, read-only:
+        ``village_vice_presidents <= 0``."""
+        return without_post(self.at_or_above_threshold, self.posts_per_village)
 
     # ---- shapes
     @property
@@ -356,8 +358,7 @@ def staffing(pop: Any, pa: ParamArrays) -> StaffingResult:
     posts = param(pa, "village.vice_president.posts_per_village", n)
     if posts.shape[0] > 1 and np.all(posts == posts[:1]):
         posts = posts[:1]
-    at_or_above = _village_flags(v_rule, rounding[:, :, 0],
-                                 param(pa, "village.vice_president.population_threshold", n), n)
+    at_or_above = kept_flags(v_rule, rounding[:, :, 0], param(pa, "village.vice_president.population_threshold", n), n)
 
     step = p("township.vice_president.extra_post_population_step")
     above = p("township.vice_president.extra_post_above_population")
@@ -406,7 +407,13 @@ def staffing(pop: Any, pa: ParamArrays) -> StaffingResult:
 class VillagePosts(Blocks):
     """Village vice-president posts (N, T, V) [post]: ``posts[n, t]`` where the village is at or
     above the threshold, 0 elsewhere, formed block by block from the flags (of the layout of
-    the flags: village-major for the population engine's)."""
+    the flags: village-major for the population engine's).
+
+    Whole posts (the rule's are) are summed as the count of villages at or above the threshold
+    times the posts: sums of whole numbers below 2**53 are exact in any order, so these are the
+    numbers the posts' own sums give, from the 1-byte flags (whose sums are kept while the flags
+    are, :func:`kept_flags`).
+    """
 
     def __init__(self, at_or_above: np.ndarray, posts: np.ndarray):
         self.at_or_above = at_or_above
@@ -414,9 +421,66 @@ class VillagePosts(Blocks):
         self.shape = at_or_above.shape
         self.owner = np.zeros(0)
         self.owner.setflags(write=False)
+        whole_posts = np.all(np.isfinite(posts)) and np.all(posts == np.round(posts))
+        self._counted = bool(whole_posts and np.abs(posts).max(initial=0.0) * max(self.shape[-1], 1) < 2.0**52)
 
     def block(self, lo: int, hi: int) -> np.ndarray:
         return np.where(self.at_or_above[..., lo:hi], self.posts, 0.0)
+
+    def exact_group_sum(self, index: np.ndarray, k: int, factor: np.ndarray | None) -> np.ndarray | None:
+        if not self._counted or factor is not None:
+            return None
+        return group_sum(self.at_or_above, index, k) * self.posts
+
+    def exact_unit_sums(self) -> np.ndarray | None:
+        if not self._counted:
+            return None
+        counts = np.stack([unit_sum(f) for f in self.at_or_above])  # (N, T) int64, exact
+        return counts * self.posts[:, :, 0]
+
+
+#: The last flags of the threshold rule (key, weak references to what they were computed from,
+#: flags, villages without a post by posts): a run whose rule population (the kept projection's)
+#: and rounding and threshold are the last run's reads the same read-only flags, and so the
+#: sums kept of them, instead of computing a country's 500,000 villages again.  One entry.
+_LAST_FLAGS: list = []
+
+
+def kept_flags(pop: np.ndarray | Blocks, interval: np.ndarray, threshold: np.ndarray, n: int) -> np.ndarray:
+    """:func:`_village_flags`, the same read-only flags again for the same population (one that
+    cannot change: read-only arrays or :class:`~qzfp.model.arrays.Blocks`), rounding, threshold
+    and N (see :data:`_LAST_FLAGS`)."""
+    interval = np.asarray(interval, dtype=float)
+    threshold = np.asarray(threshold, dtype=float)
+    pkey = kept_key("flags", pop)
+    if pkey is None:
+        return _village_flags(pop, interval, threshold, n)
+    key = (pkey, n, interval.shape, interval.tobytes(), threshold.shape, threshold.tobytes())
+    last = _LAST_FLAGS[:1]  # a copy: another thread may clear the list
+    if last and last[0][0] == key and last[0][1]() is not None:
+        return last[0][2]
+    _LAST_FLAGS.clear()
+    flags = _village_flags(pop, interval, threshold, n)
+    owner = pop.owner if isinstance(pop, Blocks) else unchangeable_owner(pop)
+    _LAST_FLAGS.append((key, weakref.ref(owner, lambda _ref: _LAST_FLAGS.clear()), flags, {}))
+    return flags
+
+
+def without_post(flags: np.ndarray, posts: np.ndarray) -> np.ndarray:
+    """Villages without a vice-president post, (N, T, V) bool, read-only: not at or above the
+    threshold, or no post per village (``posts`` (N or 1, T)); the same array again for the kept
+    flags and the same posts (so that sums over it are kept too)."""
+    last = _LAST_FLAGS[:1]
+    memo = last[0][3] if last and last[0][2] is flags else None
+    pkey = (posts.shape, np.asarray(posts, dtype=float).tobytes())
+    if memo is not None and pkey in memo:
+        return memo[pkey]
+    out = ~flags | (posts <= 0)[:, :, None]
+    out.setflags(write=False)
+    if memo is not None:
+        memo.clear()
+        memo[pkey] = out
+    return out
 
 
 def _village_flags(pop: np.ndarray, interval: np.ndarray, threshold: np.ndarray, n: int) -> np.ndarray:
@@ -443,10 +507,8 @@ def _village_flags(pop: np.ndarray, interval: np.ndarray, threshold: np.ndarray,
     _, t, v = pop.shape
     first = pop.block(0, min(v, 2)) if isinstance(pop, Blocks) else pop
     village_major = v > 1 and t > 1 and abs(first.strides[2]) > abs(first.strides[1])
-    if village_major:
-        at_or_above = np.empty((v, n, t), dtype=bool).transpose(1, 2, 0)
-    else:
-        at_or_above = np.empty((n, t, v), dtype=bool)
+    memory = np.empty((v, n, t) if village_major else (n, t, v), dtype=bool)
+    at_or_above = memory.transpose(1, 2, 0) if village_major else memory
     f = np.ascontiguousarray
     interval, threshold = f(interval, dtype=np.float64), f(threshold, dtype=np.float64)
     step = BLOCK_MEMBERS if isinstance(pop, Blocks) else max(v, 1)
@@ -455,6 +517,7 @@ def _village_flags(pop: np.ndarray, interval: np.ndarray, threshold: np.ndarray,
         part = pop.block(lo, hi) if isinstance(pop, Blocks) else pop
         _village_flags_kernel(np.asarray(part, dtype=np.float64), interval, threshold, village_major,
                               at_or_above[..., lo:hi])
+    memory.setflags(write=False)  # never changed: sums of the flags can be kept
     at_or_above.setflags(write=False)
     return at_or_above
 

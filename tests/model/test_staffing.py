@@ -402,3 +402,35 @@ def test_the_rural_mask_is_one_read_only_array_per_register_and_follows_its_vill
     assert rural_villages(reg) is mask and not mask.flags.writeable
     reg.villages = VILLAGES.assign(urban=True)  # another villages table: another mask
     assert not rural_villages(reg).any()
+
+
+def test_a_run_on_the_same_unchangeable_population_and_threshold_reads_the_same_flags():
+    pop = make_pop()
+    pop.village_pop.setflags(write=False)  # as the kept projection's village arrays are
+    first = staffing(pop, make_pa())
+    again = staffing(pop, make_pa())
+    assert again.at_or_above_threshold is first.at_or_above_threshold
+    assert again.villages_without_vp is first.villages_without_vp
+    other = staffing(pop, make_pa(**{"village.vice_president.population_threshold": 1000}))
+    assert other.at_or_above_threshold is not first.at_or_above_threshold
+    np.testing.assert_array_equal(other.at_or_above_threshold[0, 0], VILLAGES["population"] >= 1000)
+
+
+def test_flags_of_a_population_that_can_change_are_computed_again():
+    pop = make_pop()
+    first = staffing(pop, make_pa()).at_or_above_threshold[0, 0].copy()
+    pop.village_pop[0, 0, 0] = 5000.0  # the 499-person village grows past the threshold in place
+    again = staffing(pop, make_pa())
+    assert not first[0] and again.at_or_above_threshold[0, 0, 0]
+
+
+@pytest.mark.parametrize("posts", [1, 2, 0.3])
+def test_sums_of_the_village_posts_are_those_of_the_posts_array_to_the_last_bit(posts):
+    st = staffing(make_pop(), make_pa(**{"village.vice_president.posts_per_village": posts}))
+    reg = st.register
+    whole_posts = st.village_vice_presidents
+    np.testing.assert_array_equal(whole_posts[0, 0], np.where(VILLAGES["population"] >= 500, posts, 0.0))
+    assert np.array_equal(st.to_township(st.village_posts), group_sum(whole_posts, reg.village_township, 3))
+    assert np.array_equal(st.village_to_county(st.village_posts), group_sum(whole_posts, reg.village_county, 2))
+    counted = st.village_posts.exact_group_sum(reg.village_county, 2, None)
+    assert (counted is None) == (posts == 0.3)  # whole posts are counted; 0.3 posts are added up
