@@ -190,6 +190,61 @@ def _blocks_group_sum(values: Blocks, index: np.ndarray, k: int, factor: np.ndar
     return out
 
 
+def pairwise_rows(values: np.ndarray) -> np.ndarray:
+    """Each row's ``values.sum(axis=-1)`` of an (N, T, M) float array as numpy adds a C-ordered
+    row: the pairwise sum of all its members (:func:`_pairwise`), for any layout; (N·T,)."""
+    vals = np.asarray(values, dtype=np.float64)
+    n, t, m = vals.shape
+    out = np.empty(n * t)
+    _pairwise_all(vals, out)
+    return out
+
+
+@njit(cache=True)
+def _pairwise_all(vals: np.ndarray, out: np.ndarray) -> None:  # pragma: no cover - compiled
+    n, t, m = vals.shape
+    for a in range(n):
+        for b in range(t):
+            out[a * t + b] = _pairwise_loop(vals, a, b, m)
+
+
+@njit(cache=True)
+def _pairwise_loop(vals: np.ndarray, a: int, b: int, n: int) -> float:  # pragma: no cover - compiled
+    """:func:`_pairwise` of row (a, b)'s first ``n`` members without recursion (a cached compiled
+    function must not call a recursive one): the same halves, added left + right."""
+    los = np.empty(64, np.int64)
+    ns = np.empty(64, np.int64)
+    stage = np.zeros(64, np.int64)
+    left = np.empty(64)
+    top = 0
+    los[0], ns[0], stage[0] = 0, n, 0
+    ret = 0.0
+    while True:
+        lo, size = los[top], ns[top]
+        if size <= 128:
+            ret = _pairwise_short(vals, vals, False, a, b, lo, size)
+            top -= 1
+            if top < 0:
+                return ret
+            continue
+        half = size // 2
+        half -= half % 8
+        if stage[top] == 0:  # the left half first
+            stage[top] = 1
+            top += 1
+            los[top], ns[top], stage[top] = lo, half, 0
+        elif stage[top] == 1:  # the left half's sum is in: the right half
+            left[top] = ret
+            stage[top] = 2
+            top += 1
+            los[top], ns[top], stage[top] = lo + half, size - half, 0
+        else:  # both halves in
+            ret = left[top] + ret
+            top -= 1
+            if top < 0:
+                return ret
+
+
 def _numeric(a: np.ndarray) -> np.ndarray:
     """A bool array as 0/1 bytes (the same memory), for the compiled sum."""
     return a.view(np.uint8) if a.dtype == bool else a

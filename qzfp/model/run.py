@@ -399,7 +399,7 @@ class Results:
         pop, st, wr, br = a.population, a.staffing, a.workload, a.budget
         ratios = city_staffing_ratios(st)
         twn = wr["township_vice_president"]
-        required = sum(unit_sum(c.required[0]) for c in wr.cadres.values())
+        required = sum(unit_sums(c.required_staff)[0] for c in wr.cadres.values())
         total_pop = unit_sums(st.village_pop_values)[0]
         n_villages = st.n_villages
         out = pd.DataFrame({

@@ -52,7 +52,17 @@ import numpy as np
 
 from ..errors import Label, ParameterError, Problem
 from ..rules.paramarrays import ParamArrays
-from .arrays import GROUP_BLOCK_BYTES, Blocks, kept_key, unchangeable_owner, whole
+from .arrays import (
+    BLOCK_MEMBERS,
+    GROUP_BLOCK_BYTES,
+    Blocks,
+    _kept_get,
+    _kept_put,
+    kept_key,
+    pairwise_rows,
+    unchangeable_owner,
+    whole,
+)
 from .engine import (
     check_paths,
     eligibility_age_factor,
@@ -204,8 +214,9 @@ class CadreWisn:
         Total individual allowance standard [hour/year].
     iaf : numpy.ndarray, (N, T)
         Individual allowance factor [post].
-    required : numpy.ndarray, (N, T, M)
-        Required staff [post].
+    required_staff : numpy.ndarray or Blocks, (N, T, M)
+        Required staff [post] as computed: a country's village cadre as
+        :class:`WeightedBlocks` (summed block by block, never held); ``required`` is the array.
     provided_posts : numpy.ndarray or Blocks, (N, T, M)
         Provided posts [post] as staffing gives them (the village posts as
         :class:`~qzfp.model.arrays.Blocks`, which a country run sums without forming);
@@ -224,9 +235,14 @@ class CadreWisn:
     caf: np.ndarray
     ias_hours: np.ndarray
     iaf: np.ndarray
-    required: np.ndarray
+    required_staff: np.ndarray | Blocks
     provided_posts: np.ndarray | Blocks
     components: Mapping = field(default_factory=dict)
+
+    @property
+    def required(self) -> np.ndarray:
+        """Required staff [post], (N, T, M)."""
+        return whole(self.required_staff)
 
     @property
     def provided(self) -> np.ndarray:
@@ -464,10 +480,11 @@ def _weighted_sum(entries: list, shape: tuple) -> np.ndarray:
         layouts = [b.base if isinstance(b, Masked) else b for b, _ in entries]
         strided = [b for b in layouts if isinstance(b, np.ndarray) and b.shape == shape and m > 1
                    and not b.flags.c_contiguous]
-        if strided or any(isinstance(b, (Masked, Blocks)) for b, _ in entries):
-            # accumulated in the layout of the village arrays (of Blocks: village-major)
-            major = bool(strided) or any(isinstance(b, Blocks) for b in layouts)
-            return _kept_weighted_sum(entries, shape, major)
+        if any(isinstance(b, Blocks) for b in layouts):  # a country's: summed where read
+            return _kept_weighted_blocks(entries, shape)
+        if strided or any(isinstance(b, Masked) for b, _ in entries):
+            # accumulated in the layout of the village arrays
+            return _kept_weighted_sum(entries, shape, bool(strided))
         out = np.zeros(shape)
         for b, w in entries:
             out += b * w
@@ -542,6 +559,76 @@ def _kept_weighted_sum(entries: list, shape: tuple, village_major: bool) -> np.n
     return result
 
 
+class WeightedBlocks(Blocks):
+    """Σ base × weight of village bases, some of them :class:`Blocks` (a country's), computed
+    block by block where it is read (:func:`_weighted_block`: each value the sum
+    :func:`_blocked_weighted_sum` forms); its totals over the villages are numpy's pairwise sums
+    of the C-ordered array, taken block by block (:meth:`exact_unit_sums`)."""
+
+    def __init__(self, entries: list, shape: tuple):
+        self.entries = entries
+        self.shape = shape
+        self.owner = np.zeros(0)
+        self.owner.setflags(write=False)
+
+    def block(self, lo: int, hi: int) -> np.ndarray:
+        return np.ascontiguousarray(_weighted_block(self.entries, self.shape, lo, hi, True))
+
+    def whole(self) -> np.ndarray:
+        return _blocked_weighted_sum(self.entries, self.shape, True)
+
+    def exact_unit_sums(self) -> np.ndarray | None:
+        key = kept_key("unit_sums", self)
+        hit = _kept_get(key)
+        if hit is None:
+            n, t, m = self.shape
+            hit = _kept_put(key, _pairwise_rows(self, 0, m).reshape(n, t), self)
+        return hit.copy()
+
+
+def _pairwise_rows(values: Blocks, lo: int, count: int) -> np.ndarray:
+    """Each row's sum of members ``lo`` .. ``lo + count - 1`` in numpy's pairwise order
+    (:func:`qzfp.model.arrays.pairwise_rows`: the halves cut as numpy cuts them), the spans of
+    at most :data:`qzfp.model.arrays.BLOCK_MEMBERS` members formed one block at a time."""
+    if count <= BLOCK_MEMBERS:
+        return pairwise_rows(values.block(lo, lo + count))
+    half = count // 2
+    half -= half % 8
+    return _pairwise_rows(values, lo, half) + _pairwise_rows(values, lo + half, count - half)
+
+
+def _kept_weighted_blocks(entries: list, shape: tuple) -> WeightedBlocks:
+    """A :class:`WeightedBlocks`, the same one again for the same bases and weights while the
+    bases live (see :data:`_LAST_WEIGHTED`): its kept totals are read again by the next run."""
+    found = _weighted_key(entries, shape)
+    if found is None:
+        return WeightedBlocks(entries, shape)
+    key, owners = found
+    last = _LAST_WEIGHTED[:1]
+    if last:
+        last_key, refs, result = last[0]
+        if last_key == key and all(r() is not None for r in refs) and isinstance(result, WeightedBlocks):
+            return result
+        _LAST_WEIGHTED.clear()
+    result = WeightedBlocks(entries, shape)
+    _LAST_WEIGHTED.append((key, tuple(weakref.ref(o, lambda _ref: _LAST_WEIGHTED.clear()) for o in owners),
+                           result))
+    return result
+
+
+def _weighted_block(entries: list, shape: tuple, lo: int, hi: int, village_major: bool) -> np.ndarray:
+    """Σ base × weight of units ``lo`` .. ``hi - 1``, (N, T, hi − lo), accumulated in the order of
+    the entries (laid out village-major or C-ordered)."""
+    n, t, m = shape
+    acc = np.zeros((hi - lo, n, t)).transpose(1, 2, 0) if village_major else np.zeros((n, t, hi - lo))
+    for b, w in entries:
+        if isinstance(b, Masked):
+            acc += b.block(lo, hi) * w
+        else:
+            acc += (_block(b, lo, hi) if b.shape[-1] == m else b) * w
+    return acc
+
+
 def _blocked_weighted_sum(entries: list, shape: tuple, village_major: bool) -> np.ndarray:
     """:func:`_weighted_sum` for one parameter set whose unit arrays are not C-ordered, or are
     :class:`Blocks` or :class:`Masked`.
@@ -554,18 +641,12 @@ def _blocked_weighted_sum(entries: list, shape: tuple, village_major: bool) -> n
     sum), and copied into the C-ordered result.  A :class:`Blocks` base is computed block by
     block here, so it is never held whole.
     """
-    n, t, m = shape
+    m = shape[-1]
     out = np.empty(shape)
     block = max(1, GROUP_BLOCK_BYTES // max(1, (out.size // m) * out.itemsize))
     for lo in range(0, m, block):
         hi = min(m, lo + block)
-        acc = np.zeros((hi - lo, n, t)).transpose(1, 2, 0) if village_major else np.zeros((n, t, hi - lo))
-        for b, w in entries:
-            if isinstance(b, Masked):
-                acc += b.block(lo, hi) * w
-            else:
-                acc += (_block(b, lo, hi) if b.shape[-1] == m else b) * w
-        out[..., lo:hi] = acc
+        out[..., lo:hi] = _weighted_block(entries, shape, lo, hi, village_major)
     return out
 
 
@@ -650,7 +731,7 @@ def wisn(
         required = _weighted_sum(entries, shape)
         out[cadre] = CadreWisn(
             cadre=cadre, level=LEVEL_OF_CADRE[cadre], awt=awt, cas_percent=cas, caf=caf,
-            ias_hours=ias, iaf=iaf, required=required, provided_posts=provided,
+            ias_hours=ias, iaf=iaf, required_staff=required, provided_posts=provided,
             components=Components(specs, shape) if keep_components else {},
         )
     return WisnResult(years=st.years, staffing=st, cadres=out)

@@ -123,6 +123,7 @@ def test_a_run_too_large_to_hold_its_village_arrays_holds_none_it_only_sums_and_
     floats = [k for k, x in vars(st).items()
               if isinstance(x, np.ndarray) and x.dtype == float and x.shape[-1] == st.n_villages]
     assert floats == []  # the flags of the threshold rule (bool) are what the staffing result holds
+    assert isinstance(workload["village_vice_president"].required_staff, Blocks)  # summed, not held
     pd.testing.assert_frame_equal(summary, kept.summary(), check_exact=True)
     pd.testing.assert_frame_equal(budget, kept.budget, check_exact=True)
     for cadre, c in workload.cadres.items():
@@ -131,3 +132,18 @@ def test_a_run_too_large_to_hold_its_village_arrays_holds_none_it_only_sums_and_
     # the village tables form the arrays on demand: the same tables
     pd.testing.assert_frame_equal(streamed.staffing_villages, kept.staffing_villages, check_exact=True)
     pd.testing.assert_frame_equal(streamed.workload, kept.workload, check_exact=True)
+
+
+@pytest.mark.parametrize("m", [1, 7, 129, 8192, 30_001])
+def test_row_totals_taken_block_by_block_are_numpys_pairwise_sums_to_the_last_bit(monkeypatch, m):
+    from qzfp.model.workload import _pairwise_rows
+
+    monkeypatch.setattr(arrays_module, "BLOCK_MEMBERS", 1000)  # several blocks for the larger rows
+    import qzfp.model.workload as workload_module
+
+    monkeypatch.setattr(workload_module, "BLOCK_MEMBERS", 1000)
+    rng = np.random.default_rng(m)
+    values = rng.lognormal(0, 3, size=(2, 3, m))  # C-ordered, as the weighted sum's array
+    expected = values.sum(axis=-1).ravel()  # numpy's own total of each row
+    assert np.array_equal(arrays_module.pairwise_rows(values), expected)
+    assert np.array_equal(_pairwise_rows(ArrayBlocks(village_major(values)), 0, m), expected)
