@@ -114,24 +114,13 @@ def group_sum(values: np.ndarray | Blocks, index: np.ndarray, k: int,
         exact = values.exact_group_sum(index, k, factor)
         if exact is not None:
             return exact
-        key = kept_key("group_sum", values, index, factor, k=k)
-        hit = None if key is None else _kept_get(key)
-        if hit is None:
-            hit = _blocks_group_sum(values, index, k, factor)
-            if key is not None:
-                hit = _kept_put(key, hit, values, index, factor)
-        return hit.copy()
+        return kept_sum(lambda: _blocks_group_sum(values, index, k, factor), "group_sum", values, index, factor,
+                        k=k)
     values = np.asarray(values)
     if (values.ndim >= 2 and values.shape[0] > 1 and values.strides[0] == 0
             and (factor is None or factor.ndim < values.ndim or factor.shape[0] == 1)):
         return np.broadcast_to(group_sum(values[:1], index, k, factor), (values.shape[0], *values.shape[1:-1], k))
-    key = kept_key("group_sum", values, index, factor, k=k)
-    if key is not None:
-        hit = _kept_get(key)
-        if hit is None:
-            hit = _kept_put(key, _group_sum(values, index, k, factor), values, index, factor)
-        return hit.copy()
-    return _group_sum(values, index, k, factor)
+    return kept_sum(lambda: _group_sum(values, index, k, factor), "group_sum", values, index, factor, k=k)
 
 
 def _group_sum(values: np.ndarray, index: np.ndarray, k: int, factor: np.ndarray | None) -> np.ndarray:
@@ -452,13 +441,7 @@ def unit_sum(values: np.ndarray) -> np.ndarray:
     numpy.ndarray, shape (R,)
     """
     values = np.asarray(values)
-    key = kept_key("unit_sum", values)
-    if key is not None:
-        hit = _kept_get(key)
-        if hit is None:
-            hit = _kept_put(key, _unit_sum_of(values), values)
-        return hit.copy()
-    return _unit_sum_of(values)
+    return kept_sum(lambda: _unit_sum_of(values), "unit_sum", values)
 
 
 def _unit_sum_of(values: np.ndarray) -> np.ndarray:
@@ -489,19 +472,20 @@ def unit_sums(values: np.ndarray | Blocks) -> np.ndarray:
     exact = values.exact_unit_sums()
     if exact is not None:
         return exact
-    key = kept_key("unit_sums", values)
-    hit = None if key is None else _kept_get(key)
-    if hit is None:
-        n, t, m = values.shape
-        out = np.zeros((n, t))
-        for lo in range(0, m, BLOCK_MEMBERS):
-            block = values.block(lo, min(m, lo + BLOCK_MEMBERS))
-            if block.shape[0] != n or not abs(block.strides[1]) < abs(block.strides[2]):  # not unit-major
-                return np.stack([unit_sum(v) for v in values.whole()])
-            for i in range(n):
-                _unit_sum_from(block[i], out[i], lo == 0)
-        hit = out if key is None else _kept_put(key, out, values)
-    return hit.copy()
+    return kept_sum(lambda: _blocks_unit_sums(values), "unit_sums", values)
+
+
+def _blocks_unit_sums(values: Blocks) -> np.ndarray:
+    """:func:`unit_sums` of :class:`Blocks` computed."""
+    n, t, m = values.shape
+    out = np.zeros((n, t))
+    for lo in range(0, m, BLOCK_MEMBERS):
+        block = values.block(lo, min(m, lo + BLOCK_MEMBERS))
+        if block.shape[0] != n or not abs(block.strides[1]) < abs(block.strides[2]):  # not unit-major
+            return np.stack([unit_sum(v) for v in values.whole()])
+        for i in range(n):
+            _unit_sum_from(block[i], out[i], lo == 0)
+    return out
 
 
 @njit(cache=True)
@@ -579,6 +563,26 @@ def kept_key(kind: str, *arrays: Any, k: int | None = None) -> tuple | None:
             return None
         parts.append((id(owner), a.__array_interface__["data"][0], a.shape, a.strides, a.dtype.str))
     return tuple(parts)
+
+
+def kept_sum(compute: Any, kind: str, *arrays: Any, k: int | None = None) -> np.ndarray:
+    """``compute()``, a sum of ``arrays`` (None entries allowed), kept under :func:`kept_key`
+    while they live when none of them can change; the caller's own copy.
+
+    Parameters
+    ----------
+    compute : callable
+        Gives the sum (an array).
+    kind : str
+        What the sum is (part of the key: two kinds of sums of the same arrays differ).
+    """
+    key = kept_key(kind, *arrays, k=k)
+    if key is None:
+        return compute()
+    hit = _kept_get(key)
+    if hit is None:
+        hit = _kept_put(key, compute(), *arrays)
+    return hit.copy()
 
 
 def _kept_get(key: tuple) -> np.ndarray | None:

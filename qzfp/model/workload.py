@@ -56,9 +56,8 @@ from .arrays import (
     BLOCK_MEMBERS,
     GROUP_BLOCK_BYTES,
     Blocks,
-    _kept_get,
-    _kept_put,
     kept_key,
+    kept_sum,
     pairwise_rows,
     unchangeable_owner,
     whole,
@@ -578,12 +577,8 @@ class WeightedBlocks(Blocks):
         return _blocked_weighted_sum(self.entries, self.shape, True)
 
     def exact_unit_sums(self) -> np.ndarray | None:
-        key = kept_key("unit_sums", self)
-        hit = _kept_get(key)
-        if hit is None:
-            n, t, m = self.shape
-            hit = _kept_put(key, _pairwise_rows(self, 0, m).reshape(n, t), self)
-        return hit.copy()
+        n, t, m = self.shape
+        return kept_sum(lambda: _pairwise_rows(self, 0, m).reshape(n, t), "pairwise_unit_sums", self)
 
 
 def _pairwise_rows(values: Blocks, lo: int, count: int) -> np.ndarray:
