@@ -205,6 +205,10 @@ class Allocation:
         self.prep, self.alloc, self.cind, self.end_pop = prep, alloc, cind, end_pop
         self.t = alloc["growth"].shape[1] - 1
         self._scales: dict[str, np.ndarray] = {}
+        #: What an engine derived from these villages and keeps with them (one entry: see
+        #: :meth:`AllocatedVillages.keep_with`); it goes with the allocation, that is with the
+        #: projection that holds it.
+        self.derived: dict[Any, Any] = {}
 
     def scale(self, ind: str) -> np.ndarray:
         """County scale of a stock or flow [person per weighted person]: (N, T+1, C) for
@@ -280,6 +284,15 @@ class AllocatedVillages(Blocks):
 
     def block(self, lo: int, hi: int) -> np.ndarray:
         return self.allocation.values(self.indicator, slice(lo, hi))
+
+    def keep_with(self, key: Any, make: Any) -> Any:
+        derived = self.allocation.derived
+        hit = derived.get(key)
+        if hit is None:
+            hit = make()
+            derived.clear()
+            derived[key] = hit
+        return hit
 
 
 def _shares(scale: np.ndarray, vc: np.ndarray, pop0: np.ndarray, growth: np.ndarray, vk: np.ndarray,

@@ -59,6 +59,11 @@ class Blocks:
         """:func:`unit_sums` of these values by a shorter way that gives the same numbers, or None."""
         return None
 
+    def keep_with(self, key: Any, make: Any) -> Any:
+        """``make()``, or what was made for ``key`` before and kept as long as these values are
+        (one entry; by default nothing is kept)."""
+        return make()
+
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         a = self.whole()
         return a if dtype is None else a.astype(dtype, copy=False)

@@ -93,9 +93,9 @@ def village_values(pop: Any, name: str, t: int, m: int) -> np.ndarray | Blocks:
     get = getattr(pop, "village_blocks", None)
     if get is not None and name.startswith("village_"):
         values = get(name[len("village_"):])
-        if isinstance(values, Blocks):
-            if values.shape[1:] != (t, m):
-                raise RegisterError(Problem(name, "engine.bad_shape", years=t, units=m, shape=values.shape))
+        # blocks of other years or villages (a view of one year passes its projection's method
+        # on): the array the object itself gives, checked
+        if isinstance(values, Blocks) and values.shape[1:] == (t, m):
             return values
     return population_array(pop, name, t, m)
 

@@ -417,7 +417,8 @@ class VillagePosts(Blocks):
 
     def __init__(self, at_or_above: np.ndarray, posts: np.ndarray):
         self.at_or_above = at_or_above
-        self.posts = posts[:, :, None]
+        self.posts = np.array(posts, dtype=float)[:, :, None]  # its own: the kept sums cannot go stale
+        self.posts.setflags(write=False)
         self.shape = at_or_above.shape
         self.owner = np.zeros(0)
         self.owner.setflags(write=False)
@@ -473,8 +474,9 @@ def without_post(flags: np.ndarray, posts: np.ndarray) -> np.ndarray:
     last = _LAST_FLAGS[:1]
     memo = last[0][3] if last and last[0][2] is flags else None
     pkey = (posts.shape, np.asarray(posts, dtype=float).tobytes())
-    if memo is not None and pkey in memo:
-        return memo[pkey]
+    hit = None if memo is None else memo.get(pkey)
+    if hit is not None:
+        return hit
     out = ~flags | (posts <= 0)[:, :, None]
     out.setflags(write=False)
     if memo is not None:

@@ -585,7 +585,7 @@ def _pairwise_rows(values: Blocks, lo: int, count: int) -> np.ndarray:
     """Each row's sum of members ``lo`` .. ``lo + count - 1`` in numpy's pairwise order
     (:func:`qzfp.model.arrays.pairwise_rows`: the halves cut as numpy cuts them), the spans of
     at most :data:`qzfp.model.arrays.BLOCK_MEMBERS` members formed one block at a time."""
-    if count <= BLOCK_MEMBERS:
+    if count <= max(BLOCK_MEMBERS, 128):
         return pairwise_rows(values.block(lo, lo + count))
     half = count // 2
     half -= half % 8
@@ -593,22 +593,16 @@ def _pairwise_rows(values: Blocks, lo: int, count: int) -> np.ndarray:
 
 
 def _kept_weighted_blocks(entries: list, shape: tuple) -> WeightedBlocks:
-    """A :class:`WeightedBlocks`, the same one again for the same bases and weights while the
-    bases live (see :data:`_LAST_WEIGHTED`): its kept totals are read again by the next run."""
+    """A :class:`WeightedBlocks`, the same one again for the same bases and weights, kept with
+    the first of its :class:`Blocks` bases (``Blocks.keep_with``: a country's allocation, so
+    with the kept projection, which no global then holds): its kept totals are read again by
+    the next run."""
     found = _weighted_key(entries, shape)
     if found is None:
         return WeightedBlocks(entries, shape)
-    key, owners = found
-    last = _LAST_WEIGHTED[:1]
-    if last:
-        last_key, refs, result = last[0]
-        if last_key == key and all(r() is not None for r in refs) and isinstance(result, WeightedBlocks):
-            return result
-        _LAST_WEIGHTED.clear()
-    result = WeightedBlocks(entries, shape)
-    _LAST_WEIGHTED.append((key, tuple(weakref.ref(o, lambda _ref: _LAST_WEIGHTED.clear()) for o in owners),
-                           result))
-    return result
+    first = next(b.base if isinstance(b, Masked) else b for b, _ in entries
+                 if isinstance(b.base if isinstance(b, Masked) else b, Blocks))
+    return first.keep_with(("weighted", found[0]), lambda: WeightedBlocks(entries, shape))
 
 
 def _weighted_block(entries: list, shape: tuple, lo: int, hi: int, village_major: bool) -> np.ndarray:

@@ -47,7 +47,7 @@ def wisn_table(wr: WisnResult, i: int = 0, cadres: tuple[str, ...] | None = None
     for cadre in tuple(wr.cadres) if cadres is None else cadres:
         w = wr[cadre]
         codes = _unit_codes(st, w.level)
-        m = w.required.shape[2]
+        m = w.required_staff.shape[2]
         yr, k = tidy_index(wr.years, m)
         tk = np.repeat(np.arange(len(wr.years)), m)
         frames.append(pd.DataFrame({
@@ -77,7 +77,7 @@ def components_table(wr: WisnResult, i: int = 0, cadres: tuple[str, ...] | None 
         if not w.components:
             raise ParameterError(Problem(cadre, "workload.no_components"))
         codes = _unit_codes(st, w.level)
-        m = w.required.shape[2]
+        m = w.required_staff.shape[2]
         yr, k = tidy_index(wr.years, m)
         tk = np.repeat(np.arange(len(wr.years)), m)
         awt = w.awt[i][tk]
@@ -145,9 +145,10 @@ def summary_table(wr: WisnResult, i: int = 0) -> pd.DataFrame:
         w = wr[cadre]
         prov, req = agg(w.provided), agg(w.required)
         below = (w.ratio[i] < 1).sum(axis=-1)
+        units = int(w.required_staff.shape[2])
         for j, year in enumerate(wr.years):
             rows.append({
-                "year": int(year), "cadre": cadre, "units": int(w.required.shape[2]),
+                "year": int(year), "cadre": cadre, "units": units,
                 "provided": prov[j], "required": req[j], "difference": prov[j] - req[j],
                 "ratio": prov[j] / req[j] if req[j] > 0 else np.inf, "units_below_1": int(below[j]),
             })

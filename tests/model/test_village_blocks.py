@@ -147,3 +147,36 @@ def test_row_totals_taken_block_by_block_are_numpys_pairwise_sums_to_the_last_bi
     expected = values.sum(axis=-1).ravel()  # numpy's own total of each row
     assert np.array_equal(arrays_module.pairwise_rows(values), expected)
     assert np.array_equal(_pairwise_rows(ArrayBlocks(village_major(values)), 0, m), expected)
+
+
+@pytest.mark.usefixtures("fresh_projections")
+def test_plans_on_a_projection_too_large_to_keep_its_village_arrays_give_the_same_figures(monkeypatch):
+    from qzfp.model.plan import evaluate_grid
+
+    register = load_register()
+    pa = Scenario.from_parameters(horizon=6).arrays()
+    points = np.array([[300.0], [500.0], [800.0]])
+    lever = ["village.vice_president.population_threshold"]
+    kept = evaluate_grid(register, pa, project(register, pa), 2, lever, points)
+    monkeypatch.setattr(projection_module, "_PROJECTIONS", OrderedDict())
+    monkeypatch.setattr(projection_module, "KEPT_VILLAGE_BYTES", 0)
+    # a plan reads one year of the projection: the all-years blocks are not its arrays
+    summed = evaluate_grid(register, pa, project(register, pa), 2, lever, points)
+    for name, values in kept[0].items():
+        assert np.array_equal(summed[0][name], values), name
+    assert summed[1] == kept[1]
+
+
+@pytest.mark.usefixtures("fresh_projections")
+def test_what_a_run_keeps_of_a_projection_goes_with_the_projection(monkeypatch):
+    import gc
+    import weakref
+
+    monkeypatch.setattr(projection_module, "KEPT_VILLAGE_BYTES", 0)
+    results = simulate(Scenario.from_parameters(horizon=6))
+    results.summary()  # the weighted sum's totals and the flags' sums kept for the next run
+    allocation = weakref.ref(results.arrays.population._blocks[("allocation", False)])
+    del results
+    projection_module._PROJECTIONS.clear()  # a projection of another demography took its place
+    gc.collect()
+    assert allocation() is None  # no cache of the engines holds the country's allocation
