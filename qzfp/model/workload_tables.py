@@ -42,7 +42,8 @@ def wisn_table(wr: WisnResult, i: int = 0, cadres: tuple[str, ...] | None = None
     the posts cannot carry the work).
     """
     st = wr.staffing
-    pops = {"village": st.village_pop, "township": st.township_pop, "county": st.county_pop}
+    pops = {"village": lambda: st.village_pop, "township": lambda: st.township_pop,  # formed when a cadre needs it
+            "county": lambda: st.county_pop}
     frames = []
     for cadre in tuple(wr.cadres) if cadres is None else cadres:
         w = wr[cadre]
@@ -53,7 +54,7 @@ def wisn_table(wr: WisnResult, i: int = 0, cadres: tuple[str, ...] | None = None
         frames.append(pd.DataFrame({
             "year": yr, "cadre": cadre, "level": w.level,
             **{c: a[k] for c, a in codes.items()},
-            "population": pops[w.level][i].ravel(),
+            "population": pops[w.level]()[i].ravel(),
             "awt_hours": w.awt[i][tk], "workload_hours": w.workload_hours[i].ravel(),
             "caf": w.caf[i][tk], "iaf": w.iaf[i][tk],
             "required": w.required[i].ravel(), "provided": w.provided[i].ravel(),
