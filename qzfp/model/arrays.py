@@ -460,7 +460,7 @@ def _unit_sum_of(values: np.ndarray) -> np.ndarray:
         _unit_count(values.view(np.uint8), out)
         return out
     out = np.empty(values.shape[0])
-    _unit_sum(values, out)
+    _unit_sum_from(values, out, True)
     return out
 
 
@@ -495,8 +495,8 @@ def _blocks_unit_sums(values: Blocks) -> np.ndarray:
 
 @njit(cache=True)
 def _unit_sum_from(values: np.ndarray, out: np.ndarray, first: bool) -> None:  # pragma: no cover - compiled
-    """:func:`_unit_sum` of the next block of units: ``out`` goes on from the previous block's
-    totals (from the first unit when ``first``), adding unit after unit as the whole array."""
+    """Row totals of (rows, units) ``values``, unit after unit from the first on (numpy's order
+    for a unit-major array); ``out`` goes on from a previous block's totals unless ``first``."""
     r, m = values.shape
     u0 = 0
     if first:
@@ -504,16 +504,6 @@ def _unit_sum_from(values: np.ndarray, out: np.ndarray, first: bool) -> None:  #
             out[i] = values[i, 0]
         u0 = 1
     for u in range(u0, m):
-        for i in range(r):
-            out[i] += values[i, u]
-
-
-@njit(cache=True)
-def _unit_sum(values: np.ndarray, out: np.ndarray) -> None:  # pragma: no cover - compiled
-    r, m = values.shape
-    for i in range(r):
-        out[i] = values[i, 0]
-    for u in range(1, m):
         for i in range(r):
             out[i] += values[i, u]
 
@@ -568,6 +558,32 @@ def kept_key(kind: str, *arrays: Any, k: int | None = None) -> tuple | None:
             return None
         parts.append((id(owner), a.__array_interface__["data"][0], a.shape, a.strides, a.dtype.str))
     return tuple(parts)
+
+
+def kept_last(slot: list, key: Any, owners: Any, compute: Any) -> Any:
+    """``compute()``, or the value ``slot`` keeps for the same ``key`` while every one of
+    ``owners`` (what the value was computed from) lives: one entry, dropped when an owner goes
+    or another key is computed (so it never adds to a peak).
+
+    Parameters
+    ----------
+    slot : list
+        The cache: a module's list, empty or holding the last (key, weak references, value).
+    key : hashable
+    owners : iterable
+        Objects the value was computed from (weakly referenced).
+    compute : callable
+        Gives the value.
+    """
+    last = slot[:1]  # a copy: another thread may clear the list
+    if last:
+        last_key, refs, value = last[0]
+        if last_key == key and all(r() is not None for r in refs):
+            return value
+        slot.clear()
+    value = compute()
+    slot.append((key, tuple(weakref.ref(o, lambda _ref: slot.clear()) for o in owners), value))
+    return value
 
 
 def kept_sum(compute: Any, kind: str, *arrays: Any, k: int | None = None) -> np.ndarray:

@@ -36,7 +36,6 @@ Rules (from 衢委办[2006]101号; values in ``qzfp/rules/policy/*.yaml``):
 from __future__ import annotations
 
 import functools
-import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,7 +45,16 @@ from numba import njit
 
 from ..errors import Label, ParameterError, Problem
 from ..rules.paramarrays import ParamArrays
-from .arrays import BLOCK_MEMBERS, Blocks, group_sum, kept_key, unchangeable_owner, unit_sum, whole
+from .arrays import (
+    BLOCK_MEMBERS,
+    Blocks,
+    group_sum,
+    kept_key,
+    kept_last,
+    unchangeable_owner,
+    unit_sum,
+    whole,
+)
 from .engine import (
     check_paths,
     check_years,
@@ -440,10 +448,11 @@ class VillagePosts(Blocks):
         return counts * self.posts[:, :, 0]
 
 
-#: The last flags of the threshold rule (key, weak references to what they were computed from,
-#: flags, villages without a post by posts): a run whose rule population (the kept projection's)
-#: and rounding and threshold are the last run's reads the same read-only flags, and so the
-#: sums kept of them, instead of computing a country's 500,000 villages again.  One entry.
+#: The last flags of the threshold rule (:func:`qzfp.model.arrays.kept_last`: key, weak
+#: reference to what they were computed from, (flags, villages without a post by posts)): a run
+#: whose rule population (the kept projection's), rounding and threshold are the last run's
+#: reads the same read-only flags, and so the sums kept of them, instead of computing a
+#: country's 500,000 villages again.  One entry.
 _LAST_FLAGS: list = []
 
 
@@ -457,13 +466,8 @@ def kept_flags(pop: np.ndarray | Blocks, interval: np.ndarray, threshold: np.nda
     if pkey is None:
         return _village_flags(pop, interval, threshold, n)
     key = (pkey, n, interval.shape, interval.tobytes(), threshold.shape, threshold.tobytes())
-    last = _LAST_FLAGS[:1]  # a copy: another thread may clear the list
-    if last and last[0][0] == key and last[0][1]() is not None:
-        return last[0][2]
-    _LAST_FLAGS.clear()
-    flags = _village_flags(pop, interval, threshold, n)
     owner = pop.owner if isinstance(pop, Blocks) else unchangeable_owner(pop)
-    _LAST_FLAGS.append((key, weakref.ref(owner, lambda _ref: _LAST_FLAGS.clear()), flags, {}))
+    flags, _ = kept_last(_LAST_FLAGS, key, (owner,), lambda: (_village_flags(pop, interval, threshold, n), {}))
     return flags
 
 
@@ -472,7 +476,7 @@ def without_post(flags: np.ndarray, posts: np.ndarray) -> np.ndarray:
     threshold, or no post per village (``posts`` (N or 1, T)); the same array again for the kept
     flags and the same posts (so that sums over it are kept too)."""
     last = _LAST_FLAGS[:1]
-    memo = last[0][3] if last and last[0][2] is flags else None
+    memo = last[0][2][1] if last and last[0][2][0] is flags else None
     pkey = (posts.shape, np.asarray(posts, dtype=float).tobytes())
     hit = None if memo is None else memo.get(pkey)
     if hit is not None:

@@ -43,7 +43,6 @@ add one in ``workload.yaml`` without code changes.
 from __future__ import annotations
 
 import functools
-import weakref
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -57,6 +56,7 @@ from .arrays import (
     GROUP_BLOCK_BYTES,
     Blocks,
     kept_key,
+    kept_last,
     kept_sum,
     pairwise_rows,
     unchangeable_owner,
@@ -542,20 +542,13 @@ def _kept_weighted_sum(entries: list, shape: tuple, village_major: bool) -> np.n
     if found is None:
         return _blocked_weighted_sum(entries, shape, village_major)
     key, owners = found
-    last = _LAST_WEIGHTED[:1]  # a copy: another thread may clear the list
-    if last:
-        last_key, refs, result = last[0]
-        if last_key == key and all(r() is not None for r in refs):
-            return result
-        _LAST_WEIGHTED.clear()
-    result = _blocked_weighted_sum(entries, shape, village_major)
-    result.setflags(write=False)
 
-    def forget(_ref: object) -> None:
-        _LAST_WEIGHTED.clear()
+    def compute() -> np.ndarray:
+        result = _blocked_weighted_sum(entries, shape, village_major)
+        result.setflags(write=False)
+        return result
 
-    _LAST_WEIGHTED.append((key, tuple(weakref.ref(o, forget) for o in owners), result))
-    return result
+    return kept_last(_LAST_WEIGHTED, key, owners, compute)
 
 
 class WeightedBlocks(Blocks):
